@@ -1,0 +1,19 @@
+#!/bin/sh
+# Installs the Debian packages pier needs to build and test (Debian 12). Idempotent and quick
+# when everything is present already.
+set -eu
+
+PKGS="build-essential cmake pkg-config libuv1-dev libsodium-dev libsqlite3-dev libjansson-dev \
+libedit-dev uthash-dev"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "deps: installing$missing"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing

@@ -1,0 +1,34 @@
+/* names.h - the rules for user names, room names and passwords, shared by server and clients. */
+#ifndef PIER_NAMES_H
+#define PIER_NAMES_H
+
+#include <stddef.h>
+
+#define PIER_NAME_MIN      6    /* the report: 5 characters or fewer is "too short" */
+#define PIER_NAME_MAX      32
+#define PIER_PASSWORD_MIN  6
+#define PIER_PASSWORD_MAX  1024 /* bytes; longer passwords are refused, not truncated */
+#define PIER_ROOM_MAX      32   /* characters after the '#' */
+#define PIER_KEY_MAX       (PIER_NAME_MAX + 2) /* room key "#name" or user key, plus NUL */
+
+enum pier_name_check {
+	PIER_NAME_OK = 0,
+	PIER_NAME_TOO_SHORT,   /* fewer than PIER_NAME_MIN characters (register status 4) */
+	PIER_NAME_TOO_LONG,    /* more than PIER_NAME_MAX characters */
+	PIER_NAME_BAD_CHAR     /* a character outside [A-Za-z0-9_.-] */
+};
+
+/* Checks a user name: 6-32 of letters, digits, '_', '-', '.'. */
+enum pier_name_check pier_name_check(const char *name);
+
+/* Checks a room name including its leading '#': '#' then 1-32 of [A-Za-z0-9_.-]. */
+enum pier_name_check pier_room_check(const char *room);
+
+/* Checks a password's length in bytes: PIER_NAME_TOO_SHORT (<6), PIER_NAME_TOO_LONG (>1024). */
+enum pier_name_check pier_password_check(const char *password);
+
+/* Writes the case-folded key of a valid user or room name into out (ASCII lower case).
+ * out must hold PIER_KEY_MAX bytes. Names are unique by key ("Alice" and "alice" collide). */
+void pier_name_key(const char *name, char out[PIER_KEY_MAX]);
+
+#endif

@@ -1,0 +1,121 @@
+/* pier.h - libpier, the pier client library: the wire protocol (docs/PROTOCOL.md) in one place.
+ *
+ * Three layers:
+ *   1. requests and status texts (pier_proto.c, pier_text.c): pure functions;
+ *   2. struct pier_client (pier_client.c): the protocol core. It does no I/O: bytes in, events
+ *      out, bytes to send. A GUI or an event loop drives it; so does layer 3.
+ *   3. struct pier_conn (pier_conn.c): a small blocking TCP connection on top of the core,
+ *      for tools, tests and benchmarks' setup.
+ *
+ * JSON values are jansson's json_t. Ownership follows jansson's words: functions that
+ * "take" a json_t steal the caller's reference; functions that "return a new reference" give
+ * one the caller must json_decref.
+ */
+#ifndef PIER_H
+#define PIER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#define PIER_DEFAULT_PORT       "6666"
+#define PIER_DEFAULT_MAX_LINE   (64 * 1024)  /* bytes per line, newline excluded */
+#define PIER_REF_MAX            32           /* buffer size for a ref the core generates */
+
+/* Register and login status codes (the report's table 4.1, plus 5). */
+enum {
+	PIER_LOGIN_WRONG_PASSWORD = -1,
+	PIER_LOGIN_NO_SUCH_USER   = 0,
+	PIER_LOGIN_OK             = 1,
+	PIER_REGISTER_NAME_TAKEN  = 2,
+	PIER_REGISTER_OK          = 3,
+	PIER_REGISTER_TOO_SHORT   = 4,
+	PIER_REGISTER_INVALID     = 5   /* forbidden characters, name or password too long */
+};
+
+/* ---- 1. Requests: each returns a new JSON object (new reference), without "ref". ---- */
+json_t *pier_req_register(const char *user, const char *password);
+json_t *pier_req_login(const char *user, const char *password);
+json_t *pier_req_login_token(const char *token);
+json_t *pier_req_logout(void);
+/* to: "#room" or "@user". cid may be NULL. */
+json_t *pier_req_send(const char *to, const char *text, const char *cid);
+json_t *pier_req_join(const char *room);
+json_t *pier_req_part(const char *room);
+json_t *pier_req_rooms(void);
+json_t *pier_req_users(void);
+/* with: "#room" or "@user". before <= 0: the newest. limit <= 0: the server's default. */
+json_t *pier_req_history(const char *with, int64_t before, int limit);
+json_t *pier_req_sync(int64_t after, int limit);
+json_t *pier_req_ping(void);
+
+/* The "op" of an event or reply, or "" when it has none. Never NULL. */
+const char *pier_event_op(const json_t *ev);
+
+/* ---- Status and error texts for people, in English ("en") or Chinese ("zh"). ---- */
+enum pier_lang { PIER_LANG_EN, PIER_LANG_ZH };
+/* Picks the language from LC_ALL / LC_MESSAGES / LANG (zh* -> Chinese, else English). */
+enum pier_lang pier_lang_from_env(void);
+/* The report's texts: -1 密码错误, 0 用户名不存在, 1 登录成功 ... Unknown status: a generic text. */
+const char *pier_login_status_text(int status, enum pier_lang lang);
+const char *pier_register_status_text(int status, enum pier_lang lang);
+/* A readable text for an error code from {"op":"error","error":CODE}; unknown: NULL. */
+const char *pier_error_text(const char *code, enum pier_lang lang);
+
+/* ---- 2. The protocol core (no I/O). ---- */
+struct pier_client;
+
+/* max_line: the longest line accepted from the server (0: PIER_DEFAULT_MAX_LINE). */
+struct pier_client *pier_client_new(size_t max_line);
+void pier_client_free(struct pier_client *c);
+
+/* Takes req, adds "ref" (a fresh one, copied to ref_out if not NULL) unless req has one, and
+ * queues its line for sending. Returns 0, or -1 if req could not be encoded. */
+int pier_client_request(struct pier_client *c, json_t *req, char ref_out[PIER_REF_MAX]);
+
+/* Queues raw bytes as they are (tests of bad input). */
+void pier_client_queue_raw(struct pier_client *c, const void *data, size_t len);
+
+/* Bytes waiting to be sent: returns their count and points *data at them (valid until the
+ * next call on c). After sending some, call pier_client_consume with how many went out. */
+size_t pier_client_pending(struct pier_client *c, const char **data);
+void pier_client_consume(struct pier_client *c, size_t n);
+
+/* Feeds bytes received from the server. Returns 0, or -1 if the server broke the protocol
+ * (a line over max_line, or a line that is not a JSON object); the connection should close. */
+int pier_client_feed(struct pier_client *c, const void *data, size_t len);
+
+/* The next event or reply parsed from the server, oldest first (new reference), or NULL. */
+json_t *pier_client_next(struct pier_client *c);
+
+/* ---- 3. A blocking connection (poll(2) with timeouts; no threads). ---- */
+struct pier_conn;
+
+/* Connects to host:port (port as a string, e.g. "6666"). NULL on failure with *err set to a
+ * malloc'd message (when err is not NULL). timeout_ms bounds the connect. */
+struct pier_conn *pier_conn_open(const char *host, const char *port, int timeout_ms, char **err);
+void pier_conn_close(struct pier_conn *conn);
+int pier_conn_fd(const struct pier_conn *conn);
+struct pier_client *pier_conn_client(struct pier_conn *conn);
+
+/* Takes req, sends it (ref added as in pier_client_request). 0, or -1 if the connection failed. */
+int pier_conn_send(struct pier_conn *conn, json_t *req, char ref_out[PIER_REF_MAX]);
+/* Sends raw bytes (tests of bad input). 0 or -1. */
+int pier_conn_send_raw(struct pier_conn *conn, const void *data, size_t len);
+
+/* Takes req, sends it and waits up to timeout_ms for the reply whose "ref" matches (the reply
+ * may be {"op":"error",...}). Other events that arrive meanwhile are kept, in order, for
+ * pier_conn_next. Returns the reply (new reference) or NULL on timeout or closed connection. */
+json_t *pier_conn_call(struct pier_conn *conn, json_t *req, int timeout_ms);
+
+/* The next event (kept ones first), waiting up to timeout_ms. NULL on timeout or close. */
+json_t *pier_conn_next(struct pier_conn *conn, int timeout_ms);
+/* The first event whose "op" is op (earlier ones of other ops stay kept, in order). */
+json_t *pier_conn_wait_op(struct pier_conn *conn, const char *op, int timeout_ms);
+
+/* True once the server closed the connection (or it failed) and no kept event remains. */
+bool pier_conn_is_closed(struct pier_conn *conn);
+
+#endif

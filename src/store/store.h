@@ -1,0 +1,137 @@
+/* store.h - pier's durable store: SQLite (WAL) on its own thread, fed by a FIFO of jobs.
+ *
+ * The event loop never touches the database. It fills a struct store_job, hands it to
+ * store_submit() and gets it back, completed, through job->done on the loop thread.
+ *
+ * Ordering: jobs run in exactly the order they were submitted, and their done callbacks run
+ * on the loop in that same order. Message ids are assigned in that order too, so ids grow
+ * strictly in submission order (and so in every conversation's order).
+ *
+ * Group commit: the store thread takes every job waiting (up to a batch maximum), runs them
+ * in one transaction and commits once (one fsync for the batch, synchronous=FULL), and only
+ * then completes them. A job whose done callback reports STORE_OK is durable.
+ *
+ * Memory: the caller allocates the job (store_job_init), owns the input strings it points to
+ * until done runs, and calls store_job_release() in or after done to free the outputs the
+ * store allocated (messages, names, hashes). The store never frees the job itself.
+ */
+#ifndef PIER_STORE_H
+#define PIER_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "names.h"
+
+struct store;
+
+enum store_status {
+	STORE_OK = 0,
+	STORE_NOT_FOUND,   /* no such user / token / room */
+	STORE_EXISTS,      /* create_user: the name (case-folded) is taken */
+	STORE_DUPLICATE,   /* append: (sender, cid) stored before; out fields hold the original */
+	STORE_FAILED       /* SQLite error or failed commit: nothing of this job is stored */
+};
+
+enum store_op {
+	STORE_CREATE_USER,   /* in: name, pw_hash            out: user_id */
+	STORE_GET_USER,      /* in: name (any case)          out: user_id, user_name, pw_hash, seen_id */
+	STORE_LOGIN,         /* in: user_id, token_hash      out: rooms (the user's rooms, #lobby first) */
+	STORE_TOKEN_USER,    /* in: token_hash               out: user_id, user_name, pw_hash=NULL, seen_id */
+	STORE_DELETE_TOKEN,  /* in: token_hash */
+	STORE_APPEND,        /* in: user_id, ts, text, cid?, room or peer_id   out: msg_id, ts */
+	STORE_JOIN,          /* in: user_id, room            out: created (room was new), already */
+	STORE_PART,          /* in: user_id, room            (STORE_NOT_FOUND if not a member) */
+	STORE_HISTORY,       /* in: user_id, room or peer_id, before, limit   out: msgs, more */
+	STORE_SYNC,          /* in: user_id, after, limit    out: msgs, more */
+	STORE_OFFLINE,       /* in: user_id, limit           out: msgs (private to user, id > seen_id), more */
+	STORE_SET_SEEN       /* in: user_id, seen_id         (only ever raises the stored value) */
+};
+
+#define STORE_TOKEN_HASH_LEN 32
+
+/* A stored message as the wire shows it. Strings are owned by the job's msgs array. */
+struct store_msg {
+	int64_t id;
+	int64_t ts;        /* ms since the epoch */
+	char *from;        /* sender's name, canonical case */
+	char *to;          /* "#room" (canonical case) or "@name" (recipient, canonical case) */
+	char *text;
+};
+
+struct store_job {
+	enum store_op op;
+
+	/* inputs (borrowed: must stay valid until done has run) */
+	int64_t user_id;
+	const char *name;                      /* CREATE_USER, GET_USER */
+	const char *pw_hash;                   /* CREATE_USER: argon2id string */
+	unsigned char token_hash[STORE_TOKEN_HASH_LEN]; /* LOGIN, TOKEN_USER, DELETE_TOKEN */
+	const char *room;                      /* "#name" for APPEND, JOIN, PART, HISTORY */
+	int64_t peer_id;                       /* APPEND, HISTORY of a private conversation (room NULL) */
+	const char *text;                      /* APPEND */
+	const char *cid;                       /* APPEND: client's id, may be NULL */
+	int64_t before;                        /* HISTORY: ids < before; 0 means no bound */
+	int64_t after;                         /* SYNC: ids > after */
+	int limit;                             /* HISTORY, SYNC, OFFLINE: at most this many (>=1) */
+	int64_t seen_id;                       /* SET_SEEN in; GET_USER/TOKEN_USER out */
+
+	/* outputs (owned by the job until store_job_release) */
+	enum store_status status;
+	int64_t msg_id;                        /* APPEND; for STORE_DUPLICATE the original's */
+	int64_t ts;                            /* APPEND in: the time to store; out: stored time */
+	char *user_name;                       /* GET_USER, TOKEN_USER: canonical case */
+	char *pw_hash_out;                     /* GET_USER */
+	bool created;                          /* JOIN */
+	bool already;                          /* JOIN: the user was a member already */
+	char **rooms;                          /* LOGIN: NULL-terminated array of "#Room" names */
+	struct store_msg *msgs;                /* HISTORY, SYNC, OFFLINE: oldest first */
+	size_t nmsgs;
+	bool more;                             /* HISTORY/SYNC/OFFLINE: more messages exist beyond limit */
+
+	/* completion, called on the loop thread in submission order */
+	void (*done)(struct store_job *job);
+	void *data;                            /* the caller's */
+
+	struct store_job *next;                /* the store's, for its queues */
+};
+
+struct store_options {
+	int max_batch;         /* most jobs in one transaction (default 512) */
+	bool no_sync;          /* synchronous=NORMAL instead of FULL: tests and benchmarks only */
+};
+
+/* Opens (creating if needed) DIR/pier.db, runs schema migrations, starts the store thread and
+ * registers its completion handle on loop. On failure returns NULL and sets *err to a
+ * malloc'd message. */
+struct store *store_open(uv_loop_t *loop, const char *dir, const struct store_options *opt,
+                         char **err);
+
+/* Queues a job; thread-safe but meant for the loop thread. job->done will be called exactly
+ * once, on the loop thread, after the job ran (or failed). */
+void store_submit(struct store *st, struct store_job *job);
+
+/* Jobs submitted but not yet completed (for clean shutdown: keep the loop running until 0). */
+size_t store_pending(const struct store *st);
+
+/* Stops the thread after it finished every queued job, completes their callbacks on the
+ * calling (loop) thread, closes the database and frees st. Call with the loop still alive;
+ * the completion handle is closed here (its close callback needs one more loop turn). */
+void store_close(struct store *st);
+
+/* Startup reads, synchronous, on the calling thread (use before serving). Each returns 0 on
+ * success, -1 on error. */
+int store_count_users(struct store *st, int64_t *count);
+/* Calls cb for every room but #lobby, with its canonical name and member count. */
+int store_each_room(struct store *st, void (*cb)(void *ud, const char *room, int64_t members),
+                    void *ud);
+
+/* Zeroes a job and sets its op. */
+void store_job_init(struct store_job *job, enum store_op op);
+/* Frees the outputs the store allocated in job (not job itself, not the inputs). */
+void store_job_release(struct store_job *job);
+
+#endif
