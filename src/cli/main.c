@@ -1,1 +1,198 @@
-/* placeholder: being written */
+/* main.c - `pier`, the terminal client: parses the command line and starts the interactive
+ * chat or a one-shot command. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "interactive.h"
+#include "oneshot.h"
+#include "render.h"
+
+enum {
+	OPT_HOST = 256, OPT_PORT, OPT_USER, OPT_LANG, OPT_NO_COLOR, OPT_TO, OPT_LIMIT, OPT_BEFORE,
+	OPT_JSON, OPT_HELP
+};
+
+static const char usage_text[] =
+	"Usage: pier [OPTIONS]                  chat in the terminal\n"
+	"       pier [OPTIONS] COMMAND [ARGS]   one request, for scripts\n"
+	"\n"
+	"Options:\n"
+	"  --host HOST     server address (default 127.0.0.1)\n"
+	"  --port PORT     server port (default " PIER_DEFAULT_PORT ")\n"
+	"  --user NAME     user name; in the chat, log in as NAME without asking\n"
+	"  --lang en|zh    language of texts (default: from LC_ALL, LC_MESSAGES or LANG)\n"
+	"  --no-color      no colours (none either when NO_COLOR is set or stdout is not a\n"
+	"                  terminal)\n"
+	"  -h, --help      show this help\n"
+	"\n"
+	"Commands (all need --user; all but register log in first):\n"
+	"  register                   register the user (does not log in)\n"
+	"  send --to TARGET TEXT...   send TEXT to #room or @user; prints the message id\n"
+	"  history TARGET [--limit N] [--before ID] [--json]\n"
+	"                             messages of #room or @user, oldest first, one per line:\n"
+	"                             ID, TIME, FROM, TO, TEXT separated by tabs (control\n"
+	"                             characters in TEXT escaped); --json: one JSON object per\n"
+	"                             message. The newest N (default 50, at most 200) older\n"
+	"                             than message ID.\n"
+	"  rooms [--json]             every room: ROOM, MEMBERS, \"joined\" or \"-\" (tabs)\n"
+	"  who [--json]               users online, one per line\n"
+	"  join ROOM                  join ROOM (created if it does not exist)\n"
+	"  part ROOM                  leave ROOM\n"
+	"\n"
+	"The password comes from $PIER_PASSWORD, else from one line of stdin when stdin is not\n"
+	"a terminal, else it is asked for without echo.\n"
+	"\n"
+	"Chat: without --user, pier asks whether to log in or register. Typed text goes to the\n"
+	"current room (first #lobby); \"text~user\" sends text privately to user. Commands:\n"
+	"  /msg USER TEXT  /join #ROOM  /part [#ROOM]  /rooms  /who  /history [N]\n"
+	"  /switch #ROOM|@USER  /help  /quit\n"
+	"When stdin is not a terminal, the chat reads plain lines (the answers to the questions\n"
+	"first: login or register, user name, password) and ends at end of input.\n"
+	"\n"
+	"Exit status: 0 success, 1 failure (refused by the server, connection), 2 bad usage.\n";
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("pier: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'pier --help'.\n", stderr);
+	return CLI_EXIT_USAGE;
+}
+
+/* A decimal number in [min, max]; false if s is not one. */
+static bool parse_num(const char *s, long long min, long long max, long long *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Options that belong to some commands only. */
+static int check_command_options(const struct cli_options *o, bool seen_to, bool seen_limit,
+				 bool seen_before)
+{
+	const char *cmd = o->command != NULL ? o->command : "";
+
+	if (seen_to && strcmp(cmd, "send") != 0)
+		return usage_error("--to belongs to send");
+	if ((seen_limit || seen_before) && strcmp(cmd, "history") != 0)
+		return usage_error("--limit and --before belong to history");
+	if (o->json && strcmp(cmd, "history") != 0 && strcmp(cmd, "rooms") != 0 &&
+	    strcmp(cmd, "who") != 0)
+		return usage_error("--json belongs to history, rooms and who");
+	return CLI_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "host", required_argument, NULL, OPT_HOST },
+		{ "port", required_argument, NULL, OPT_PORT },
+		{ "user", required_argument, NULL, OPT_USER },
+		{ "lang", required_argument, NULL, OPT_LANG },
+		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+		{ "to", required_argument, NULL, OPT_TO },
+		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ "before", required_argument, NULL, OPT_BEFORE },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_options o = {
+		.host = "127.0.0.1",
+		.port = PIER_DEFAULT_PORT,
+		.lang = pier_lang_from_env(),
+	};
+	bool no_color = false, seen_to = false, seen_limit = false, seen_before = false;
+	long long num;
+	int c, rc;
+
+	/* Multibyte input and character widths in the line editor; numbers stay "C". */
+	setlocale(LC_CTYPE, "");
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_HOST:
+			o.host = optarg;
+			break;
+		case OPT_PORT:
+			if (!parse_num(optarg, 1, 65535, &num))
+				return usage_error("bad port '%s'", optarg);
+			o.port = optarg;
+			break;
+		case OPT_USER:
+			o.user = optarg;
+			break;
+		case OPT_LANG:
+			if (strcmp(optarg, "en") == 0)
+				o.lang = PIER_LANG_EN;
+			else if (strcmp(optarg, "zh") == 0)
+				o.lang = PIER_LANG_ZH;
+			else
+				return usage_error("--lang is en or zh, not '%s'", optarg);
+			break;
+		case OPT_NO_COLOR:
+			no_color = true;
+			break;
+		case OPT_TO:
+			o.to = optarg;
+			seen_to = true;
+			break;
+		case OPT_LIMIT:
+			if (!parse_num(optarg, 1, 200, &num))
+				return usage_error("--limit is a number from 1 to 200, not '%s'", optarg);
+			o.limit = (int)num;
+			seen_limit = true;
+			break;
+		case OPT_BEFORE:
+			if (!parse_num(optarg, 1, LLONG_MAX, &num))
+				return usage_error("--before is a message id, not '%s'", optarg);
+			o.before = (int64_t)num;
+			seen_before = true;
+			break;
+		case OPT_JSON:
+			o.json = true;
+			break;
+		case 'h':
+		case OPT_HELP:
+			fputs(usage_text, stdout);
+			return CLI_EXIT_OK;
+		case ':':
+			return usage_error("%s needs a value", argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc) {
+		o.command = argv[optind];
+		o.args = argv + optind + 1;
+		o.nargs = argc - optind - 1;
+		if (!oneshot_is_command(o.command))
+			return usage_error("unknown command '%s'", o.command);
+	}
+	rc = check_command_options(&o, seen_to, seen_limit, seen_before);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	o.color = render_color_wanted(STDOUT_FILENO, no_color);
+	return o.command == NULL ? interactive_run(&o) : oneshot_run(&o);
+}

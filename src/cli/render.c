@@ -1,1 +1,187 @@
-/* placeholder: being written */
+/* render.c - formatting of messages, events and errors for the terminal and for scripts. */
+#include "render.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SGR_RESET    "\033[0m"
+#define SGR_GROUP    "\033[31m"     /* red: the report's colour of group messages */
+#define SGR_PRIVATE  "\033[1;35m"   /* bold magenta: private messages */
+#define SGR_INFO     "\033[2m"      /* dim */
+#define SGR_ERROR    "\033[33m"     /* yellow */
+
+bool render_color_wanted(int fd, bool no_color_flag)
+{
+	const char *no_color = getenv("NO_COLOR");
+	const char *term = getenv("TERM");
+
+	if (no_color_flag || (no_color != NULL && no_color[0] != '\0'))
+		return false;
+	if (term != NULL && strcmp(term, "dumb") == 0)
+		return false;
+	return isatty(fd) == 1;
+}
+
+const char *render_tr(const struct render *r, const char *en, const char *zh)
+{
+	return r->lang == PIER_LANG_ZH ? zh : en;
+}
+
+void render_time(char *buf, size_t size, int64_t ts_ms, bool with_date)
+{
+	time_t t = (time_t)(ts_ms / 1000), now = time(NULL);
+	struct tm tm, today;
+
+	if (localtime_r(&t, &tm) == NULL || localtime_r(&now, &today) == NULL) {
+		snprintf(buf, size, "?");
+		return;
+	}
+	if (!with_date && (tm.tm_year != today.tm_year || tm.tm_yday != today.tm_yday))
+		with_date = true;
+	strftime(buf, size, with_date ? "%Y-%m-%d %H:%M" : "%H:%M", &tm);
+}
+
+/* Length of the UTF-8 C1 control (U+0080..U+009F) at p, else 0. */
+static size_t c1_control(const unsigned char *p)
+{
+	return (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) ? 2 : 0;
+}
+
+void render_safe(FILE *f, const char *text, bool keep_newlines)
+{
+	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
+		if (*p == '\n') {
+			fputs(keep_newlines ? "\n        " : " ", f);
+		} else if (*p == '\t') {
+			fputc('\t', f);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			fputc('?', f);
+		} else if (c1_control(p) != 0) {
+			fputc('?', f);
+			p++;
+		} else {
+			fputc(*p, f);
+		}
+	}
+}
+
+static const char *jstr_or(const json_t *o, const char *key, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : dflt;
+}
+
+void render_msg(FILE *f, const struct render *r, const json_t *msg)
+{
+	const char *from = jstr_or(msg, "from", "?");
+	const char *to = jstr_or(msg, "to", "?");
+	const char *text = jstr_or(msg, "text", "");
+	bool private = to[0] == '@';
+	char when[32];
+
+	render_time(when, sizeof when, json_integer_value(json_object_get(msg, "ts")), false);
+	if (r->color)
+		fputs(private ? SGR_PRIVATE : SGR_GROUP, f);
+	fprintf(f, "[%s] ", when);
+	if (json_is_true(json_object_get(msg, "offline")))
+		fprintf(f, "%s ", render_tr(r, "(offline)", "(离线)"));
+	if (private) {
+		fprintf(f, "%s ", render_tr(r, "[PM]", "[私聊]"));
+		render_safe(f, from, false);
+		fputs(" -> ", f);
+		render_safe(f, to + 1, false);
+	} else {
+		render_safe(f, to, false);
+		fputc(' ', f);
+		render_safe(f, from, false);
+	}
+	fputs(": ", f);
+	render_safe(f, text, true);
+	if (r->color)
+		fputs(SGR_RESET, f);
+	fputc('\n', f);
+}
+
+void render_info(FILE *f, const struct render *r, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (r->color)
+		fputs(SGR_INFO, f);
+	fputs("* ", f);
+	render_safe(f, buf, true);
+	if (r->color)
+		fputs(SGR_RESET, f);
+	fputc('\n', f);
+}
+
+void render_error(FILE *f, const struct render *r, const json_t *err, const char *context)
+{
+	const char *code = jstr_or(err, "error", "");
+	const char *text = pier_error_text(code, r->lang);
+	json_t *retry = json_object_get(err, "retry_after_ms");
+
+	if (text == NULL)
+		text = jstr_or(err, "message", code[0] != '\0' ? code : "error");
+	if (r->color)
+		fputs(SGR_ERROR, f);
+	fprintf(f, "%s ", render_tr(r, "!", "！"));
+	if (context != NULL) {
+		render_safe(f, context, false);
+		fputs(": ", f);
+	}
+	render_safe(f, text, false);
+	if (json_is_integer(retry)) {
+		double s = (double)json_integer_value(retry) / 1000.0;
+
+		if (r->lang == PIER_LANG_ZH)
+			fprintf(f, "（%.1f 秒后重试）", s);
+		else
+			fprintf(f, " (retry in %.1f s)", s);
+	}
+	if (r->color)
+		fputs(SGR_RESET, f);
+	fputc('\n', f);
+}
+
+static void plain_escaped(FILE *f, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		switch (*p) {
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				fprintf(f, "\\x%02x", *p);
+			else
+				fputc(*p, f);
+		}
+	}
+}
+
+void render_plain_msg(FILE *f, const json_t *msg)
+{
+	time_t t = (time_t)(json_integer_value(json_object_get(msg, "ts")) / 1000);
+	struct tm tm;
+	char when[32] = "?";
+
+	if (localtime_r(&t, &tm) != NULL)
+		strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+	fprintf(f, "%" JSON_INTEGER_FORMAT "\t%s\t", json_integer_value(json_object_get(msg, "id")), when);
+	plain_escaped(f, jstr_or(msg, "from", "?"));
+	fputc('\t', f);
+	plain_escaped(f, jstr_or(msg, "to", "?"));
+	fputc('\t', f);
+	plain_escaped(f, jstr_or(msg, "text", ""));
+	fputc('\n', f);
+}

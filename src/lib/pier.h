@@ -93,6 +93,11 @@ json_t *pier_client_next(struct pier_client *c);
 /* ---- 3. A blocking connection (poll(2) with timeouts; no threads). ---- */
 struct pier_conn;
 
+/* Timeouts are measured on the monotonic clock; a negative timeout_ms waits without limit.
+ * pier_conn_send and pier_conn_send_raw wait at most this long for the socket to take the
+ * bytes (reading meanwhile); past it the connection counts as failed. */
+#define PIER_CONN_SEND_TIMEOUT_MS  30000
+
 /* Connects to host:port (port as a string, e.g. "6666"). NULL on failure with *err set to a
  * malloc'd message (when err is not NULL). timeout_ms bounds the connect. */
 struct pier_conn *pier_conn_open(const char *host, const char *port, int timeout_ms, char **err);
@@ -117,5 +122,12 @@ json_t *pier_conn_wait_op(struct pier_conn *conn, const char *op, int timeout_ms
 
 /* True once the server closed the connection (or it failed) and no kept event remains. */
 bool pier_conn_is_closed(struct pier_conn *conn);
+
+/* Non-blocking progress, for callers that run their own poll(2) loop on pier_conn_fd (the
+ * terminal client): sends what the socket takes of the queued bytes (queue requests with
+ * pier_client_request on pier_conn_client(conn)) and reads what has arrived, keeping the
+ * events for pier_conn_next(conn, 0). Never waits. Poll for POLLOUT as well while
+ * pier_client_pending is not 0. Returns 0, or -1 once the connection is closed or failed. */
+int pier_conn_pump(struct pier_conn *conn);
 
 #endif

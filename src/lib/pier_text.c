@@ -1,1 +1,105 @@
-/* placeholder: being written */
+/* pier_text.c - texts for people: login/register statuses (the report's table 4.1) and error
+ * codes (docs/PROTOCOL.md), in English and Chinese. */
+#include "pier.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct text {
+	const char *en;
+	const char *zh;
+};
+
+struct code_text {
+	const char *code;
+	struct text text;
+};
+
+static const char *pick(const struct text *t, enum pier_lang lang)
+{
+	return lang == PIER_LANG_ZH ? t->zh : t->en;
+}
+
+static const struct text unknown_status = { "Unknown status", "未知状态" };
+
+enum pier_lang pier_lang_from_env(void)
+{
+	/* POSIX precedence: the first of these that is set and not empty decides. */
+	static const char *const vars[] = { "LC_ALL", "LC_MESSAGES", "LANG" };
+
+	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+		const char *v = getenv(vars[i]);
+
+		if (v == NULL || v[0] == '\0')
+			continue;
+		return strncmp(v, "zh", 2) == 0 ? PIER_LANG_ZH : PIER_LANG_EN;
+	}
+	return PIER_LANG_EN;
+}
+
+const char *pier_login_status_text(int status, enum pier_lang lang)
+{
+	static const struct text texts[] = {
+		{ "Wrong password", "密码错误" },   /* -1 */
+		{ "No such user", "用户名不存在" }, /* 0 */
+		{ "Logged in", "登录成功" },        /* 1 */
+	};
+
+	if (status < PIER_LOGIN_WRONG_PASSWORD || status > PIER_LOGIN_OK)
+		return pick(&unknown_status, lang);
+	return pick(&texts[status - PIER_LOGIN_WRONG_PASSWORD], lang);
+}
+
+const char *pier_register_status_text(int status, enum pier_lang lang)
+{
+	static const struct text texts[] = {
+		{ "User name already exists", "用户名已存在" },           /* 2 */
+		{ "Registered", "注册成功" },                             /* 3 */
+		{ "User name or password too short", "账号或密码过短" }, /* 4 */
+		{ "Invalid user name or password", "账号或密码无效" },    /* 5 */
+	};
+
+	if (status < PIER_REGISTER_NAME_TAKEN || status > PIER_REGISTER_INVALID)
+		return pick(&unknown_status, lang);
+	return pick(&texts[status - PIER_REGISTER_NAME_TAKEN], lang);
+}
+
+static const struct code_text error_texts[] = {
+	{ "bad_json", { "The request is not a JSON object", "请求不是 JSON 对象" } },
+	{ "bad_utf8", { "The request is not valid UTF-8", "请求不是有效的 UTF-8" } },
+	{ "line_too_long", { "The request is too long", "请求过长" } },
+	{ "bad_request", { "Malformed request", "请求格式错误" } },
+	{ "unknown_op", { "Unknown request", "未知请求" } },
+	{ "not_logged_in", { "Not logged in", "尚未登录" } },
+	{ "already_logged_in", { "Already logged in", "已经登录" } },
+	{ "bad_target", { "Not a room (#room) or a user (@user)", "目标不是聊天室 (#room) 或用户 (@user)" } },
+	{ "bad_room", { "Invalid room name", "聊天室名称无效" } },
+	{ "no_such_user", { "No such user", "用户名不存在" } },
+	{ "no_such_room", { "No such room", "聊天室不存在" } },
+	{ "not_member", { "You are not in that room", "你不在该聊天室中" } },
+	{ "cannot_part", { "You cannot leave #lobby", "不能退出 #lobby" } },
+	{ "empty_message", { "The message is empty", "消息为空" } },
+	{ "message_too_long", { "The message is too long", "消息过长" } },
+	{ "rate_limited", { "Too many requests; try again later", "请求过于频繁，请稍后再试" } },
+	{ "busy", { "The server is busy; try again", "服务器繁忙，请重试" } },
+	{ "too_many_connections", { "Too many connections from your address", "来自你的地址的连接过多" } },
+	{ "login_timeout", { "Login took too long", "登录超时" } },
+	{ "slow_consumer", { "Disconnected: the client fell behind", "客户端接收过慢，连接已断开" } },
+	{ "shutting_down", { "The server is shutting down", "服务器正在关闭" } },
+	{ "store_failed", { "The server could not store it; nothing was saved", "服务器存储失败，未保存任何内容" } },
+	{ "internal", { "Internal server error (a bug)", "服务器内部错误" } },
+	{ "bad_name", { "Invalid user name", "用户名无效" } },
+	{ "bad_password", { "Invalid password", "密码无效" } },
+	{ "bad_token", { "The saved session is no longer valid", "登录凭证已失效" } },
+};
+
+const char *pier_error_text(const char *code, enum pier_lang lang)
+{
+	if (code == NULL)
+		return NULL;
+	for (size_t i = 0; i < sizeof error_texts / sizeof error_texts[0]; i++) {
+		if (strcmp(error_texts[i].code, code) == 0)
+			return pick(&error_texts[i].text, lang);
+	}
+	return NULL;
+}

@@ -1,1 +1,637 @@
-/* placeholder: being written */
+/* auth.c - accounts and sessions.
+ *
+ * Password hashing and checking (argon2id, libsodium) run on libuv's thread pool; reads and
+ * writes go through the store thread. While a register or login is in progress the connection
+ * is paused, so the requests after it see its outcome.
+ *
+ * Offline delivery: users.seen_id in the store is the highest private message id known to be
+ * delivered to some session. When a user's first session opens, the store is asked for the
+ * private messages above it (STORE_OFFLINE). Messages stored while that fetch runs may arrive
+ * live too; the first such id is remembered (first_live_private), and the fetched ones from it
+ * on are skipped, so nothing is delivered twice and nothing falls between. When the last
+ * session closes, seen_id is raised to the highest id delivered. After a crash, messages since
+ * the last raise are delivered again at the next login (clients drop duplicates by id).
+ */
+#include "auth.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "chat.h"
+#include "clock.h"
+#include "conn.h"
+#include "dispatch.h"
+#include "log.h"
+#include "names.h"
+#include "sbuf.h"
+#include "server.h"
+#include "store.h"
+
+#define TOKEN_BYTES 32
+#define TOKEN_TEXT  64           /* base64url of 32 bytes is 43 characters */
+#define OFFLINE_PUSH_MAX 1000
+
+enum auth_kind { AUTH_REGISTER, AUTH_LOGIN, AUTH_TOKEN };
+
+/* One register or login in progress. Holds a reference on its connection. */
+struct auth_op {
+	enum auth_kind kind;
+	struct conn *c;
+	struct reply_slot *slot;
+	json_t *ref;
+	uv_work_t work;
+	char name[PIER_NAME_MAX + 1];
+	char *password;              /* wiped and freed as soon as hashed or checked */
+	char hash[crypto_pwhash_STRBYTES];
+	bool weak;
+	bool ok;                     /* work result */
+	struct user *user;
+	char token[TOKEN_TEXT];
+	struct store_job job;
+};
+
+struct offline_fetch {
+	struct server *srv;
+	struct user *user;
+	unsigned gen;
+	struct store_job job;
+};
+
+static struct auth_op *auth_op_new(struct conn *c, enum auth_kind kind, json_t *ref)
+{
+	struct auth_op *op = calloc(1, sizeof(*op));
+
+	if (op == NULL)
+		abort();
+	op->kind = kind;
+	op->c = c;
+	op->ref = ref ? json_incref(ref) : NULL;
+	op->weak = c->srv->cfg.weak_password_hash;
+	op->work.data = op;
+	op->job.data = op;
+	conn_ref(c);
+	conn_pause(c);
+	op->slot = conn_slot_open(c);
+	return op;
+}
+
+static void wipe_password(struct auth_op *op)
+{
+	if (op->password != NULL) {
+		sodium_memzero(op->password, strlen(op->password));
+		free(op->password);
+		op->password = NULL;
+	}
+}
+
+/* Frees op (its reply slot filled already) and lets the connection read on. */
+static void auth_op_free(struct auth_op *op)
+{
+	struct conn *c = op->c;
+
+	wipe_password(op);
+	store_job_release(&op->job);
+	json_decref(op->ref);
+	free(op);
+	conn_resume(c);
+	conn_unref(c);
+}
+
+/* Answers (takes reply) and frees op. */
+static void auth_op_finish(struct auth_op *op, json_t *reply)
+{
+	conn_slot_fill(op->c, op->slot, reply);
+	auth_op_free(op);
+}
+
+static json_t *status_reply(const char *op, json_t *ref, int status, const char *error,
+                            const char *message)
+{
+	json_t *r = reply_new(op, ref);
+
+	json_object_set_new(r, "status", json_integer(status));
+	if (error != NULL)
+		json_object_set_new(r, "error", json_string(error));
+	if (message != NULL)
+		json_object_set_new(r, "message", json_string(message));
+	return r;
+}
+
+/* ---- register ---- */
+
+static void hash_work(uv_work_t *w)
+{
+	struct auth_op *op = w->data;
+	unsigned long long ops = op->weak ? crypto_pwhash_OPSLIMIT_MIN : crypto_pwhash_OPSLIMIT_INTERACTIVE;
+	size_t mem = op->weak ? crypto_pwhash_MEMLIMIT_MIN : crypto_pwhash_MEMLIMIT_INTERACTIVE;
+
+	op->ok = crypto_pwhash_str(op->hash, op->password, strlen(op->password), ops, mem) == 0;
+}
+
+static void register_stored(struct store_job *job)
+{
+	struct auth_op *op = job->data;
+	struct server *srv = op->c->srv;
+	json_t *r;
+
+	switch (job->status) {
+	case STORE_OK:
+		hub_add_user(&srv->hub, job->user_id, op->name);
+		log_info("registered %s from %s", op->name, op->c->addr);
+		r = status_reply("register", op->ref, 3, NULL, NULL);
+		json_object_set_new(r, "user", json_string(op->name));
+		break;
+	case STORE_EXISTS:
+		r = status_reply("register", op->ref, 2, "name_taken", "that name is taken");
+		break;
+	default:
+		r = error_new(op->ref, "store_failed", "could not store the account; try again");
+		break;
+	}
+	auth_op_finish(op, r);
+}
+
+static void hash_done(uv_work_t *w, int status)
+{
+	struct auth_op *op = w->data;
+	struct server *srv = op->c->srv;
+
+	srv->hash_jobs--;
+	wipe_password(op);
+	if (status != 0 || !op->ok || op->c->closing) {
+		auth_op_finish(op, error_new(op->ref, "internal", "password hashing failed"));
+		return;
+	}
+	store_job_init(&op->job, STORE_CREATE_USER);
+	op->job.data = op;
+	op->job.name = op->name;
+	op->job.pw_hash = op->hash;
+	op->job.done = register_stored;
+	store_submit(srv->store, &op->job);
+}
+
+/* Refuses when the thread pool already has its fill of password work. */
+static int hash_slot_free(struct conn *c, json_t *ref)
+{
+	if (c->srv->hash_jobs < c->srv->cfg.max_hash_jobs)
+		return 1;
+	reply_error(c, ref, "busy", "the server is busy checking passwords; try again shortly");
+	return 0;
+}
+
+void handle_register(struct conn *c, json_t *req, json_t *ref)
+{
+	struct server *srv = c->srv;
+	const char *user = req_string(req, "user"), *pw = req_string(req, "password");
+	enum pier_name_check nc, pc;
+	struct limit_entry *e;
+	struct auth_op *op;
+	int64_t retry = 0;
+
+	if (user == NULL || pw == NULL) {
+		reply_error(c, ref, "bad_request", "register needs string fields user and password");
+		return;
+	}
+	nc = pier_name_check(user);
+	pc = pier_password_check(pw);
+	if (nc == PIER_NAME_TOO_SHORT || pc == PIER_NAME_TOO_SHORT) {
+		conn_reply(c, status_reply("register", ref, 4, "too_short",
+		                           "name and password need at least 6 characters"));
+		return;
+	}
+	if (nc != PIER_NAME_OK) {
+		conn_reply(c, status_reply("register", ref, 5, "bad_name",
+		                           "names are 6-32 of letters, digits, '_', '-' and '.'"));
+		return;
+	}
+	if (pc != PIER_NAME_OK) {
+		conn_reply(c, status_reply("register", ref, 5, "bad_password",
+		                           "passwords are at most 1024 bytes"));
+		return;
+	}
+	e = limit_get(srv->addr_limits, c->addr, srv->cfg.addr_fail_burst, srv->cfg.register_burst,
+	              pier_mono_ms());
+	if (!srv->cfg.no_rate_limits &&
+	    !bucket_take(limit_bucket_b(e), srv->cfg.register_burst, 1.0 / srv->cfg.register_interval,
+	                 pier_mono_ms(), &retry)) {
+		json_t *err = error_new(ref, "rate_limited", "too many registrations from your address");
+
+		json_object_set_new(err, "retry_after_ms", json_integer(retry));
+		conn_reply(c, err);
+		return;
+	}
+	if (!hash_slot_free(c, ref))
+		return;
+	op = auth_op_new(c, AUTH_REGISTER, ref);
+	snprintf(op->name, sizeof(op->name), "%s", user);
+	op->password = strdup(pw);
+	if (op->password == NULL)
+		abort();
+	srv->hash_jobs++;
+	uv_queue_work(srv->loop, &op->work, hash_work, hash_done);
+}
+
+/* ---- sessions ---- */
+
+static json_t *msg_event_offline(const struct store_msg *m)
+{
+	json_t *ev = chat_msg_json(m);
+
+	json_object_set_new(ev, "offline", json_true());
+	return ev;
+}
+
+static void offline_fetched(struct store_job *job)
+{
+	struct offline_fetch *f = job->data;
+	struct user *u = f->user;
+	int64_t last = 0;
+
+	if (job->status != STORE_OK || u->online_gen != f->gen || u->nsessions == 0)
+		goto out;
+	u->catching_up = false;
+	for (size_t i = 0; i < job->nmsgs; i++) {
+		const struct store_msg *m = &job->msgs[i];
+		json_t *ev;
+		struct sbuf *b;
+
+		if (u->first_live_private != 0 && m->id >= u->first_live_private)
+			break;
+		ev = msg_event_offline(m);
+		b = sbuf_from_json(ev);
+		hub_send_user(u, b, NULL);
+		sbuf_unref(b);
+		json_decref(ev);
+		last = m->id;
+		if (m->id > u->delivered_max)
+			u->delivered_max = m->id;
+	}
+	if (job->more && u->first_live_private == 0) {
+		json_t *ev = json_pack("{s:s, s:b, s:I}", "op", "offline", "more", 1, "after",
+		                       (json_int_t)last);
+		struct sbuf *b = sbuf_from_json(ev);
+
+		hub_send_user(u, b, NULL);
+		sbuf_unref(b);
+		json_decref(ev);
+	}
+out:
+	store_job_release(job);
+	free(f);
+}
+
+static void start_offline_fetch(struct server *srv, struct user *u)
+{
+	struct offline_fetch *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		abort();
+	u->online_gen++;
+	u->catching_up = true;
+	u->first_live_private = 0;
+	f->srv = srv;
+	f->user = u;
+	f->gen = u->online_gen;
+	store_job_init(&f->job, STORE_OFFLINE);
+	f->job.user_id = u->id;
+	f->job.limit = OFFLINE_PUSH_MAX;
+	f->job.data = f;
+	f->job.done = offline_fetched;
+	store_submit(srv->store, &f->job);
+}
+
+void session_note_private(struct user *u, int64_t id)
+{
+	if (u->catching_up && u->first_live_private == 0)
+		u->first_live_private = id;
+	if (id > u->delivered_max)
+		u->delivered_max = id;
+}
+
+static void broadcast_presence(struct server *srv, struct user *u, bool online)
+{
+	json_t *ev = json_pack("{s:s, s:s, s:b}", "op", "presence", "user", u->name, "online", online);
+	struct sbuf *b = sbuf_from_json(ev);
+
+	hub_send_all(&srv->hub, b, u, NULL);
+	sbuf_unref(b);
+	json_decref(ev);
+}
+
+static json_t *online_list(struct hub *h)
+{
+	json_t *list = json_array();
+	struct user *u;
+
+	for (u = h->online; u != NULL; u = u->online_next)
+		json_array_append_new(list, json_string(u->name));
+	return list;
+}
+
+json_t *auth_users_event(struct server *srv, json_t *ref)
+{
+	json_t *ev = reply_new("users", ref);
+
+	json_object_set_new(ev, "online", online_list(&srv->hub));
+	return ev;
+}
+
+/* The login completed: attach the session, answer, and tell everyone who should know. */
+static void session_start(struct auth_op *op, char *const *rooms)
+{
+	struct conn *c = op->c;
+	struct server *srv = c->srv;
+	struct user *u = op->user;
+	json_t *r, *list;
+	bool first;
+
+	if (!u->rooms_loaded)
+		hub_load_rooms(&srv->hub, u, rooms);
+	c->user = u;
+	first = hub_session_open(&srv->hub, u, c);
+	log_info("login %s from %s (%zu sessions)", u->name, c->addr, u->nsessions);
+
+	r = status_reply("login", op->ref, 1, NULL, NULL);
+	json_object_set_new(r, "user", json_string(u->name));
+	json_object_set_new(r, "token", json_string(op->token));
+	list = json_array();
+	json_array_append_new(list, json_string(srv->hub.lobby->name));
+	for (size_t i = 0; i < u->nrooms; i++)
+		json_array_append_new(list, json_string(u->rooms[i]->name));
+	json_object_set_new(r, "rooms", list);
+	conn_slot_fill(c, op->slot, r);
+	conn_send_json(c, auth_users_event(srv, NULL));
+	if (first) {
+		broadcast_presence(srv, u, true);
+		start_offline_fetch(srv, u);
+	}
+}
+
+static void login_stored(struct store_job *job)
+{
+	struct auth_op *op = job->data;
+	struct conn *c = op->c;
+
+	if (job->status != STORE_OK) {
+		auth_op_finish(op, error_new(op->ref, "store_failed", "could not start the session"));
+		return;
+	}
+	if (c->closing) {
+		auth_op_finish(op, reply_new("login", op->ref));
+		return;
+	}
+	memcpy(c->token_hash, job->token_hash, STORE_TOKEN_HASH_LEN);
+	session_start(op, job->rooms);
+	auth_op_free(op);
+}
+
+/* Counts a failed login against the address and, when known, the account. */
+static void note_failure(struct server *srv, struct conn *c, const char *name)
+{
+	int64_t now = pier_mono_ms();
+	struct limit_entry *e;
+
+	log_warn("login failed for '%s' from %s", name, c->addr);
+	e = limit_get(srv->addr_limits, c->addr, srv->cfg.addr_fail_burst, srv->cfg.register_burst, now);
+	bucket_take(limit_bucket_a(e), srv->cfg.addr_fail_burst, 1.0 / srv->cfg.addr_fail_interval,
+	            now, NULL);
+	if (name[0] != '\0') {
+		char key[PIER_KEY_MAX];
+
+		pier_name_key(name, key);
+		e = limit_get(srv->account_limits, key, srv->cfg.login_fail_burst, 1, now);
+		bucket_take(limit_bucket_a(e), srv->cfg.login_fail_burst,
+		            1.0 / srv->cfg.login_fail_interval, now, NULL);
+	}
+}
+
+/* 0 when a login attempt may go on; otherwise answers rate_limited and returns -1. */
+static int check_login_limits(struct conn *c, const char *name, json_t *ref)
+{
+	struct server *srv = c->srv;
+	int64_t now = pier_mono_ms(), retry = 0;
+	struct limit_entry *e;
+	bool ok;
+
+	if (srv->cfg.no_rate_limits)
+		return 0;
+	e = limit_get(srv->addr_limits, c->addr, srv->cfg.addr_fail_burst, srv->cfg.register_burst, now);
+	ok = bucket_has(limit_bucket_a(e), srv->cfg.addr_fail_burst,
+	                1.0 / srv->cfg.addr_fail_interval, now, &retry);
+	if (ok && name != NULL) {
+		char key[PIER_KEY_MAX];
+
+		pier_name_key(name, key);
+		e = limit_get(srv->account_limits, key, srv->cfg.login_fail_burst, 1, now);
+		ok = bucket_has(limit_bucket_a(e), srv->cfg.login_fail_burst,
+		                1.0 / srv->cfg.login_fail_interval, now, &retry);
+	}
+	if (ok)
+		return 0;
+	json_t *err = error_new(ref, "rate_limited", "too many failed logins; wait and try again");
+	json_object_set_new(err, "retry_after_ms", json_integer(retry));
+	conn_reply(c, err);
+	return -1;
+}
+
+static void make_token(struct auth_op *op)
+{
+	unsigned char raw[TOKEN_BYTES];
+
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2base64(op->token, sizeof(op->token), raw, sizeof(raw),
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof(raw));
+}
+
+static void hash_token(const char *token, unsigned char out[STORE_TOKEN_HASH_LEN])
+{
+	crypto_generichash(out, STORE_TOKEN_HASH_LEN, (const unsigned char *)token, strlen(token),
+	                   NULL, 0);
+}
+
+static void submit_login(struct auth_op *op)
+{
+	struct server *srv = op->c->srv;
+
+	store_job_release(&op->job);
+	store_job_init(&op->job, STORE_LOGIN);
+	op->job.data = op;
+	op->job.user_id = op->user->id;
+	hash_token(op->token, op->job.token_hash);
+	op->job.done = login_stored;
+	store_submit(srv->store, &op->job);
+}
+
+static void verify_work(uv_work_t *w)
+{
+	struct auth_op *op = w->data;
+
+	op->ok = crypto_pwhash_str_verify(op->hash, op->password, strlen(op->password)) == 0;
+}
+
+static void verify_done(uv_work_t *w, int status)
+{
+	struct auth_op *op = w->data;
+	struct server *srv = op->c->srv;
+
+	srv->hash_jobs--;
+	wipe_password(op);
+	sodium_memzero(op->hash, sizeof(op->hash));
+	if (status != 0 || op->c->closing) {
+		auth_op_finish(op, reply_new("login", op->ref));
+		return;
+	}
+	if (!op->ok) {
+		note_failure(srv, op->c, op->name);
+		auth_op_finish(op, status_reply("login", op->ref, -1, "wrong_password",
+		                                "wrong password"));
+		return;
+	}
+	make_token(op);
+	submit_login(op);
+}
+
+static void user_loaded(struct store_job *job)
+{
+	struct auth_op *op = job->data;
+	struct server *srv = op->c->srv;
+
+	if (job->status == STORE_NOT_FOUND) {
+		note_failure(srv, op->c, op->name);
+		auth_op_finish(op, status_reply("login", op->ref, 0, "no_such_user", "no such user"));
+		return;
+	}
+	if (job->status != STORE_OK || job->pw_hash_out == NULL ||
+	    strlen(job->pw_hash_out) >= sizeof(op->hash)) {
+		auth_op_finish(op, error_new(op->ref, "store_failed", "could not read the account"));
+		return;
+	}
+	snprintf(op->hash, sizeof(op->hash), "%s", job->pw_hash_out);
+	srv->hash_jobs++;
+	uv_queue_work(srv->loop, &op->work, verify_work, verify_done);
+}
+
+static void token_loaded(struct store_job *job)
+{
+	struct auth_op *op = job->data;
+	struct server *srv = op->c->srv;
+
+	op->user = job->status == STORE_OK ? hub_find_user(&srv->hub, job->user_name) : NULL;
+	if (op->user == NULL) {
+		note_failure(srv, op->c, "");
+		auth_op_finish(op, status_reply("login", op->ref, -1, "bad_token",
+		                                "unknown or revoked token"));
+		return;
+	}
+	submit_login(op);
+}
+
+void handle_login(struct conn *c, json_t *req, json_t *ref)
+{
+	struct server *srv = c->srv;
+	const char *user = req_string(req, "user"), *pw = req_string(req, "password");
+	const char *token = req_string(req, "token");
+	struct auth_op *op;
+
+	if (token != NULL) {
+		if (check_login_limits(c, NULL, ref) != 0)
+			return;
+		if (strlen(token) >= TOKEN_TEXT) {
+			note_failure(srv, c, "");
+			conn_reply(c, status_reply("login", ref, -1, "bad_token", "unknown or revoked token"));
+			return;
+		}
+		op = auth_op_new(c, AUTH_TOKEN, ref);
+		snprintf(op->token, sizeof(op->token), "%s", token);
+		store_job_init(&op->job, STORE_TOKEN_USER);
+		op->job.data = op;
+		hash_token(token, op->job.token_hash);
+		op->job.done = token_loaded;
+		store_submit(srv->store, &op->job);
+		return;
+	}
+	if (user == NULL || pw == NULL) {
+		reply_error(c, ref, "bad_request", "login needs user and password, or token");
+		return;
+	}
+	if (check_login_limits(c, pier_name_check(user) == PIER_NAME_OK ? user : NULL, ref) != 0)
+		return;
+	if (pier_name_check(user) != PIER_NAME_OK || hub_find_user(&srv->hub, user) == NULL) {
+		note_failure(srv, c, pier_name_check(user) == PIER_NAME_OK ? user : "");
+		conn_reply(c, status_reply("login", ref, 0, "no_such_user", "no such user"));
+		return;
+	}
+	if (!hash_slot_free(c, ref))
+		return;
+	op = auth_op_new(c, AUTH_LOGIN, ref);
+	op->user = hub_find_user(&srv->hub, user);
+	snprintf(op->name, sizeof(op->name), "%s", op->user->name);
+	op->password = strdup(pw);
+	if (op->password == NULL)
+		abort();
+	store_job_init(&op->job, STORE_GET_USER);
+	op->job.data = op;
+	op->job.name = op->name;
+	op->job.done = user_loaded;
+	store_submit(srv->store, &op->job);
+}
+
+/* ---- logout and session end ---- */
+
+static void token_deleted(struct store_job *job)
+{
+	struct auth_op *op = job->data;
+	struct conn *c = op->c;
+
+	conn_slot_fill(c, op->slot, reply_new("logout", op->ref));
+	conn_close(c, NULL, NULL);
+	auth_op_free(op);
+}
+
+void handle_logout(struct conn *c, json_t *req, json_t *ref)
+{
+	struct auth_op *op = auth_op_new(c, AUTH_LOGIN, ref);
+
+	(void)req;
+	store_job_init(&op->job, STORE_DELETE_TOKEN);
+	op->job.data = op;
+	memcpy(op->job.token_hash, c->token_hash, STORE_TOKEN_HASH_LEN);
+	op->job.done = token_deleted;
+	store_submit(c->srv->store, &op->job);
+}
+
+static void seen_stored(struct store_job *job)
+{
+	if (job->status != STORE_OK)
+		log_error("could not record delivered messages for user id %lld", (long long)job->user_id);
+	store_job_release(job);
+	free(job);
+}
+
+void session_end(struct conn *c)
+{
+	struct server *srv = c->srv;
+	struct user *u = c->user;
+	struct store_job *job;
+
+	c->user = NULL;
+	if (!hub_session_close(&srv->hub, u, c))
+		return;
+	log_info("offline %s", u->name);
+	u->catching_up = false;
+	broadcast_presence(srv, u, false);
+	if (u->delivered_max == 0)
+		return;
+	job = calloc(1, sizeof(*job));
+	if (job == NULL)
+		abort();
+	store_job_init(job, STORE_SET_SEEN);
+	job->user_id = u->id;
+	job->seen_id = u->delivered_max;
+	job->done = seen_stored;
+	store_submit(srv->store, job);
+}

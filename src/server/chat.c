@@ -1,1 +1,253 @@
-/* placeholder: being written */
+/* chat.c - sending messages and reading them back.
+ *
+ * A message is acknowledged (sent) and delivered (msg) only after the store committed it.
+ * The store completes jobs in submission order, so deliveries leave in id order: every
+ * session sees a conversation in the same order. The msg event is encoded once and the
+ * same bytes are queued on every recipient's connection.
+ */
+#include "chat.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "auth.h"
+#include "clock.h"
+#include "conn.h"
+#include "dispatch.h"
+#include "hub.h"
+#include "sbuf.h"
+#include "server.h"
+
+#define CID_MAX       64
+#define PAGE_DEFAULT  50
+#define PAGE_MAX      200
+
+json_t *chat_msg_json(const struct store_msg *m)
+{
+	return json_pack("{s:s, s:I, s:s, s:s, s:s, s:I}", "op", "msg", "id", (json_int_t)m->id,
+	                 "from", m->from, "to", m->to, "text", m->text, "ts", (json_int_t)m->ts);
+}
+
+/* Resolves "#room" or "@user" for the requesting user. On failure answers and returns -1. */
+static int resolve_target(struct conn *c, json_t *ref, const char *to, struct room **room,
+                          struct user **peer)
+{
+	struct hub *h = &c->srv->hub;
+
+	*room = NULL;
+	*peer = NULL;
+	if (to[0] == '#') {
+		if (pier_room_check(to) != PIER_NAME_OK) {
+			reply_error(c, ref, "bad_room", "room names are '#' and 1-32 of letters, digits, '_', '-', '.'");
+			return -1;
+		}
+		*room = hub_find_room(h, to);
+		if (*room == NULL) {
+			reply_error(c, ref, "no_such_room", "no such room");
+			return -1;
+		}
+		if (*room != h->lobby && !hub_is_member(c->user, *room)) {
+			reply_error(c, ref, "not_member", "you are not in %s", (*room)->name);
+			return -1;
+		}
+		return 0;
+	}
+	if (to[0] == '@') {
+		*peer = hub_find_user(h, to + 1);
+		if (*peer == NULL) {
+			reply_error(c, ref, "no_such_user", "no such user");
+			return -1;
+		}
+		return 0;
+	}
+	reply_error(c, ref, "bad_target", "a target is \"#room\" or \"@user\"");
+	return -1;
+}
+
+static void target_name(const struct deferred *d, char *out, size_t n)
+{
+	if (d->room != NULL)
+		snprintf(out, n, "%s", d->room->name);
+	else
+		snprintf(out, n, "@%s", d->peer->name);
+}
+
+static void deliver(struct server *srv, struct deferred *d, const char *to)
+{
+	struct store_msg m = {
+		.id = d->job.msg_id, .ts = d->job.ts, .from = d->user->name, .to = (char *)to,
+		.text = (char *)d->job.text,
+	};
+	json_t *ev = chat_msg_json(&m);
+	struct sbuf *b = sbuf_from_json(ev);
+
+	json_decref(ev);
+	if (d->room != NULL) {
+		hub_send_room(&srv->hub, d->room, b, d->c);
+	} else {
+		if (d->peer->nsessions > 0)
+			session_note_private(d->peer, m.id);
+		hub_send_user(d->peer, b, d->c);
+		if (d->peer != d->user)
+			hub_send_user(d->user, b, d->c);
+	}
+	sbuf_unref(b);
+}
+
+static void send_stored(struct store_job *job)
+{
+	struct deferred *d = job->data;
+	struct server *srv = d->c->srv;
+	char to[PIER_KEY_MAX + 1];
+	json_t *r;
+
+	if (job->status != STORE_OK && job->status != STORE_DUPLICATE) {
+		deferred_finish(d, error_new(d->ref, "store_failed", "the message was not stored"));
+		return;
+	}
+	target_name(d, to, sizeof(to));
+	r = reply_new("sent", d->ref);
+	json_object_set_new(r, "id", json_integer(job->msg_id));
+	json_object_set_new(r, "ts", json_integer(job->ts));
+	json_object_set_new(r, "to", json_string(to));
+	if (job->cid != NULL)
+		json_object_set_new(r, "cid", json_string(job->cid));
+	if (job->status == STORE_DUPLICATE)
+		json_object_set_new(r, "duplicate", json_true());
+	else
+		deliver(srv, d, to);
+	deferred_finish(d, r);
+}
+
+void handle_send(struct conn *c, json_t *req, json_t *ref)
+{
+	const char *to = req_string(req, "to"), *text = req_string(req, "text");
+	json_t *cid = json_object_get(req, "cid");
+	struct room *room;
+	struct user *peer;
+	struct deferred *d;
+
+	if (to == NULL || text == NULL) {
+		reply_error(c, ref, "bad_request", "send needs string fields to and text");
+		return;
+	}
+	if (cid != NULL && (!json_is_string(cid) || json_string_length(cid) > CID_MAX ||
+	                    json_string_length(cid) == 0)) {
+		reply_error(c, ref, "bad_request", "cid must be a string of 1-%d bytes", CID_MAX);
+		return;
+	}
+	if (text[0] == '\0') {
+		reply_error(c, ref, "empty_message", "the message is empty");
+		return;
+	}
+	if (strlen(text) > c->srv->cfg.max_text) {
+		reply_error(c, ref, "message_too_long", "the message is over %zu bytes",
+		            c->srv->cfg.max_text);
+		return;
+	}
+	if (resolve_target(c, ref, to, &room, &peer) != 0)
+		return;
+	d = deferred_new(c, req, ref, STORE_APPEND, send_stored);
+	d->room = room;
+	d->peer = peer;
+	d->job.room = room ? room->name : NULL;
+	d->job.peer_id = peer ? peer->id : 0;
+	d->job.text = text;
+	d->job.cid = json_string_value(cid);
+	d->job.ts = pier_now_ms();
+	store_submit(c->srv->store, &d->job);
+}
+
+static json_t *msgs_json(const struct store_job *job)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; i < job->nmsgs; i++) {
+		json_t *m = chat_msg_json(&job->msgs[i]);
+
+		json_object_del(m, "op");
+		json_array_append_new(list, m);
+	}
+	return list;
+}
+
+static void page_read(struct store_job *job)
+{
+	struct deferred *d = job->data;
+	json_t *r;
+	char with[PIER_KEY_MAX + 1];
+
+	if (job->status != STORE_OK) {
+		deferred_finish(d, error_new(d->ref, "store_failed", "could not read messages"));
+		return;
+	}
+	r = reply_new(job->op == STORE_HISTORY ? "history" : "sync", d->ref);
+	if (job->op == STORE_HISTORY) {
+		target_name(d, with, sizeof(with));
+		json_object_set_new(r, "with", json_string(with));
+	}
+	json_object_set_new(r, "messages", msgs_json(job));
+	json_object_set_new(r, "more", json_boolean(job->more));
+	deferred_finish(d, r);
+}
+
+/* Reads an optional non-negative integer member; -1 (and an answer) when it is malformed. */
+static int opt_int(struct conn *c, json_t *req, json_t *ref, const char *key, int64_t *out)
+{
+	json_t *v = json_object_get(req, key);
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0) {
+		reply_error(c, ref, "bad_request", "%s must be a non-negative integer", key);
+		return -1;
+	}
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static int page_limit(int64_t asked, int dflt)
+{
+	if (asked <= 0)
+		return dflt;
+	return asked > PAGE_MAX ? PAGE_MAX : (int)asked;
+}
+
+void handle_history(struct conn *c, json_t *req, json_t *ref)
+{
+	const char *with = req_string(req, "with");
+	int64_t before = 0, limit = 0;
+	struct room *room;
+	struct user *peer;
+	struct deferred *d;
+
+	if (with == NULL) {
+		reply_error(c, ref, "bad_request", "history needs a string field with");
+		return;
+	}
+	if (opt_int(c, req, ref, "before", &before) != 0 || opt_int(c, req, ref, "limit", &limit) != 0)
+		return;
+	if (resolve_target(c, ref, with, &room, &peer) != 0)
+		return;
+	d = deferred_new(c, req, ref, STORE_HISTORY, page_read);
+	d->room = room;
+	d->peer = peer;
+	d->job.room = room ? room->name : NULL;
+	d->job.peer_id = peer ? peer->id : 0;
+	d->job.before = before;
+	d->job.limit = page_limit(limit, PAGE_DEFAULT);
+	store_submit(c->srv->store, &d->job);
+}
+
+void handle_sync(struct conn *c, json_t *req, json_t *ref)
+{
+	int64_t after = 0, limit = 0;
+	struct deferred *d;
+
+	if (opt_int(c, req, ref, "after", &after) != 0 || opt_int(c, req, ref, "limit", &limit) != 0)
+		return;
+	d = deferred_new(c, req, ref, STORE_SYNC, page_read);
+	d->job.after = after;
+	d->job.limit = page_limit(limit, PAGE_MAX);
+	store_submit(c->srv->store, &d->job);
+}

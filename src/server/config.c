@@ -1,1 +1,308 @@
-/* placeholder: being written */
+/* config.c - flags and config file for pierd. Every setting has a flag and a file key of the
+ * same name ("--max-line 4096" or "max-line = 4096"); flags win over the file. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum opt_kind { OPT_SIZE, OPT_INT, OPT_DOUBLE, OPT_BOOL, OPT_LISTEN, OPT_PATH, OPT_LEVEL };
+
+struct opt {
+	const char *name;
+	enum opt_kind kind;
+	size_t offset;
+	const char *help;
+};
+
+#define O(field) offsetof(struct config, field)
+
+static const struct opt opts[] = {
+	{"listen", OPT_LISTEN, 0, "ADDR:PORT to serve the TCP protocol on (default 0.0.0.0:6666)"},
+	{"data-dir", OPT_PATH, O(data_dir), "DIR for the database (default ./data, created if missing)"},
+	{"log-level", OPT_LEVEL, O(log_level), "debug, info, warn or error (default info)"},
+	{"max-line", OPT_SIZE, O(max_line), "bytes per request line (default 65536)"},
+	{"max-text", OPT_SIZE, O(max_text), "bytes of text per message (default 16384)"},
+	{"max-output", OPT_SIZE, O(max_output),
+	 "bytes queued for one client before it is dropped as slow (default 4194304)"},
+	{"max-hash-jobs", OPT_INT, O(max_hash_jobs), "password checks in flight before 'busy' (default 64)"},
+	{"max-conns-per-addr", OPT_INT, O(max_conns_per_addr),
+	 "connections from one address, 0 = unlimited (default 64)"},
+	{"login-timeout", OPT_DOUBLE, O(login_timeout), "seconds a connection may stay logged out (default 30)"},
+	{"msg-burst", OPT_DOUBLE, O(msg_burst), "messages a session may send at once (default 30)"},
+	{"msg-rate", OPT_DOUBLE, O(msg_rate), "messages per second after the burst (default 10)"},
+	{"req-burst", OPT_DOUBLE, O(req_burst), "other requests at once (default 60)"},
+	{"req-rate", OPT_DOUBLE, O(req_rate), "other requests per second (default 20)"},
+	{"login-fail-burst", OPT_DOUBLE, O(login_fail_burst), "failed logins per account (default 10)"},
+	{"login-fail-interval", OPT_DOUBLE, O(login_fail_interval),
+	 "seconds per further failed login per account (default 30)"},
+	{"addr-fail-burst", OPT_DOUBLE, O(addr_fail_burst), "failed logins per address (default 30)"},
+	{"addr-fail-interval", OPT_DOUBLE, O(addr_fail_interval),
+	 "seconds per further failed login per address (default 10)"},
+	{"register-burst", OPT_DOUBLE, O(register_burst), "registrations per address (default 10)"},
+	{"register-interval", OPT_DOUBLE, O(register_interval),
+	 "seconds per further registration per address (default 60)"},
+	{"store-max-batch", OPT_INT, O(store_max_batch), "most writes in one commit (default 512)"},
+	{"no-rate-limits", OPT_BOOL, O(no_rate_limits),
+	 "TESTS AND BENCHMARKS ONLY: lift rate and per-address limits (size limits stay)"},
+	{"weak-password-hash", OPT_BOOL, O(weak_password_hash),
+	 "TESTS AND BENCHMARKS ONLY: cheap password hashing"},
+};
+
+void config_init(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->listen_host, sizeof(cfg->listen_host), "0.0.0.0");
+	cfg->listen_port = 6666;
+	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "./data");
+	cfg->log_level = LOG_INFO;
+	cfg->max_line = 64 * 1024;
+	cfg->max_text = 16 * 1024;
+	cfg->max_output = 4 * 1024 * 1024;
+	cfg->max_hash_jobs = 64;
+	cfg->max_conns_per_addr = 64;
+	cfg->login_timeout = 30;
+	cfg->msg_burst = 30;
+	cfg->msg_rate = 10;
+	cfg->req_burst = 60;
+	cfg->req_rate = 20;
+	cfg->login_fail_burst = 10;
+	cfg->login_fail_interval = 30;
+	cfg->addr_fail_burst = 30;
+	cfg->addr_fail_interval = 10;
+	cfg->register_burst = 10;
+	cfg->register_interval = 60;
+	cfg->store_max_batch = 512;
+}
+
+static void print_help(void)
+{
+	printf("Usage: pierd [OPTIONS]\n"
+	       "pier chat server: JSON lines over TCP, messages stored durably in SQLite.\n\n"
+	       "Options:\n"
+	       "  --config FILE              read settings from FILE (\"name = value\" lines,\n"
+	       "                             names as the flags below without '--'; '#' comments)\n");
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		char left[64];
+
+		snprintf(left, sizeof(left), "--%s%s", opts[i].name,
+		         opts[i].kind == OPT_BOOL ? "" : " N");
+		if (opts[i].kind == OPT_LISTEN)
+			snprintf(left, sizeof(left), "--listen ADDR:PORT");
+		else if (opts[i].kind == OPT_PATH)
+			snprintf(left, sizeof(left), "--%s DIR", opts[i].name);
+		else if (opts[i].kind == OPT_LEVEL)
+			snprintf(left, sizeof(left), "--%s LEVEL", opts[i].name);
+		printf("  %-26s %s\n", left, opts[i].help);
+	}
+	printf("  %-26s %s\n  %-26s %s\n\n", "--help", "show this help", "--version", "show the version");
+	printf("Stops cleanly on SIGINT or SIGTERM. Limits are described in docs/PROTOCOL.md.\n");
+}
+
+static int parse_listen(struct config *cfg, const char *v)
+{
+	const char *colon = strrchr(v, ':');
+	char *end;
+	long port;
+	size_t hlen;
+
+	if (colon == NULL)
+		return -1;
+	hlen = (size_t)(colon - v);
+	if (hlen > 1 && v[0] == '[' && v[hlen - 1] == ']') { /* [::1]:6666 */
+		v++;
+		hlen -= 2;
+	}
+	if (hlen == 0 || hlen >= sizeof(cfg->listen_host))
+		return -1;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || end == colon + 1 || port < 0 || port > 65535)
+		return -1;
+	memcpy(cfg->listen_host, v, hlen);
+	cfg->listen_host[hlen] = '\0';
+	cfg->listen_port = (int)port;
+	return 0;
+}
+
+/* Sets one option from its text value. Returns 0 or -1 (message printed). */
+static int set_opt(struct config *cfg, const struct opt *o, const char *v)
+{
+	char *base = (char *)cfg + o->offset, *end;
+
+	errno = 0;
+	switch (o->kind) {
+	case OPT_SIZE: {
+		unsigned long long n = strtoull(v, &end, 10);
+
+		if (errno != 0 || *end != '\0' || end == v || n == 0 || v[0] == '-')
+			goto bad;
+		*(size_t *)(void *)base = (size_t)n;
+		return 0;
+	}
+	case OPT_INT: {
+		long n = strtol(v, &end, 10);
+
+		if (errno != 0 || *end != '\0' || end == v || n < 0 || n > INT_MAX)
+			goto bad;
+		*(int *)(void *)base = (int)n;
+		return 0;
+	}
+	case OPT_DOUBLE: {
+		double d = strtod(v, &end);
+
+		if (errno != 0 || *end != '\0' || end == v || !(d > 0) || d > 1e9)
+			goto bad;
+		*(double *)(void *)base = d;
+		return 0;
+	}
+	case OPT_BOOL:
+		if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcmp(v, "yes") == 0)
+			*(bool *)(void *)base = true;
+		else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0 || strcmp(v, "no") == 0)
+			*(bool *)(void *)base = false;
+		else
+			goto bad;
+		return 0;
+	case OPT_LISTEN:
+		if (parse_listen(cfg, v) != 0)
+			goto bad;
+		return 0;
+	case OPT_PATH:
+		if (v[0] == '\0' || strlen(v) >= sizeof(cfg->data_dir))
+			goto bad;
+		snprintf(cfg->data_dir, sizeof(cfg->data_dir), "%s", v);
+		return 0;
+	case OPT_LEVEL:
+		if (log_parse_level(v, &cfg->log_level) != 0)
+			goto bad;
+		return 0;
+	}
+bad:
+	fprintf(stderr, "pierd: bad value for %s: '%s'\n", o->name, v);
+	return -1;
+}
+
+static const struct opt *find_opt(const char *name)
+{
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (strcmp(opts[i].name, name) == 0)
+			return &opts[i];
+	return NULL;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+static int load_file(struct config *cfg, const char *path)
+{
+	char line[4352];
+	int lineno = 0, rc = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL) {
+		fprintf(stderr, "pierd: cannot open config file %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+		char *s = trim(line), *key, *val, *sep;
+		const struct opt *o;
+
+		lineno++;
+		if (*s == '\0' || *s == '#')
+			continue;
+		sep = strpbrk(s, "= \t");
+		key = s;
+		val = (char *)"true";
+		if (sep != NULL) {
+			*sep = '\0';
+			val = trim(sep + 1);
+			if (*val == '=')
+				val = trim(val + 1);
+		}
+		key = trim(key);
+		o = find_opt(key);
+		if (o == NULL) {
+			fprintf(stderr, "pierd: %s:%d: unknown setting '%s'\n", path, lineno, key);
+			rc = -1;
+		} else if (set_opt(cfg, o, val) != 0) {
+			fprintf(stderr, "pierd: %s:%d: in this line\n", path, lineno);
+			rc = -1;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+int config_parse_args(struct config *cfg, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			print_help();
+			return 1;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("pierd 0.1.0 (protocol 1)\n");
+			return 1;
+		}
+	}
+	for (int i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], "--config") == 0 && load_file(cfg, argv[i + 1]) != 0)
+			return -1;
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i], *val = NULL, *eq;
+		char name[64];
+		const struct opt *o;
+
+		if (strncmp(arg, "--", 2) != 0) {
+			fprintf(stderr, "pierd: unexpected argument '%s' (see --help)\n", arg);
+			return -1;
+		}
+		arg += 2;
+		eq = strchr(arg, '=');
+		snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - arg) : (int)strlen(arg), arg);
+		if (strcmp(name, "config") == 0) {
+			i++;
+			continue;
+		}
+		o = find_opt(name);
+		if (o == NULL) {
+			fprintf(stderr, "pierd: unknown option '--%s' (see --help)\n", name);
+			return -1;
+		}
+		if (eq != NULL)
+			val = eq + 1;
+		else if (o->kind == OPT_BOOL)
+			val = "true";
+		else if (i + 1 < argc)
+			val = argv[++i];
+		else {
+			fprintf(stderr, "pierd: option '--%s' needs a value\n", name);
+			return -1;
+		}
+		if (set_opt(cfg, o, val) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+void config_log(const struct config *cfg)
+{
+	log_info("settings: max-line %zu, max-text %zu, max-output %zu, login-timeout %.0fs, "
+	         "msg %.0f+%.1f/s, conns/addr %d%s",
+	         cfg->max_line, cfg->max_text, cfg->max_output, cfg->login_timeout, cfg->msg_burst,
+	         cfg->msg_rate, cfg->max_conns_per_addr,
+	         cfg->no_rate_limits ? ", RATE LIMITS OFF (--no-rate-limits)" : "");
+}

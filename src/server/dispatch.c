@@ -1,1 +1,205 @@
-/* placeholder: being written */
+/* dispatch.c - the op table and the checks every request passes before its handler. */
+#include "dispatch.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "chat.h"
+#include "clock.h"
+#include "conn.h"
+#include "rooms.h"
+#include "server.h"
+
+#define REF_MAX 64
+
+enum op_access { ANYTIME, LOGGED_OUT, LOGGED_IN };
+enum op_bucket { NO_BUCKET, MSG_BUCKET, REQ_BUCKET };
+
+struct op_entry {
+	const char *name;
+	void (*handle)(struct conn *c, json_t *req, json_t *ref);
+	enum op_access access;
+	enum op_bucket bucket;
+};
+
+static void handle_ping(struct conn *c, json_t *req, json_t *ref)
+{
+	(void)req;
+	conn_reply(c, reply_new("pong", ref));
+}
+
+static const struct op_entry ops[] = {
+	{"send", handle_send, LOGGED_IN, MSG_BUCKET},
+	{"ping", handle_ping, ANYTIME, NO_BUCKET},
+	{"register", handle_register, LOGGED_OUT, NO_BUCKET},
+	{"login", handle_login, LOGGED_OUT, NO_BUCKET},
+	{"logout", handle_logout, LOGGED_IN, NO_BUCKET},
+	{"join", handle_join, LOGGED_IN, REQ_BUCKET},
+	{"part", handle_part, LOGGED_IN, REQ_BUCKET},
+	{"rooms", handle_rooms, LOGGED_IN, REQ_BUCKET},
+	{"users", handle_users, LOGGED_IN, REQ_BUCKET},
+	{"history", handle_history, LOGGED_IN, REQ_BUCKET},
+	{"sync", handle_sync, LOGGED_IN, REQ_BUCKET},
+};
+
+json_t *reply_new(const char *op, json_t *ref)
+{
+	json_t *r = json_object();
+
+	json_object_set_new(r, "op", json_string(op));
+	if (ref != NULL)
+		json_object_set(r, "ref", ref);
+	return r;
+}
+
+static json_t *verror_new(json_t *ref, const char *code, const char *fmt, va_list ap)
+{
+	char msg[256];
+	json_t *e = reply_new("error", ref), *text;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	json_object_set_new(e, "error", json_string(code));
+	/* A message cut inside a UTF-8 sequence is not a valid string: fall back to the code. */
+	text = json_string(msg);
+	json_object_set_new(e, "message", text != NULL ? text : json_string(code));
+	return e;
+}
+
+json_t *error_new(json_t *ref, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	json_t *e;
+
+	va_start(ap, fmt);
+	e = verror_new(ref, code, fmt, ap);
+	va_end(ap);
+	return e;
+}
+
+void reply_error(struct conn *c, json_t *ref, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	json_t *e;
+
+	va_start(ap, fmt);
+	e = verror_new(ref, code, fmt, ap);
+	va_end(ap);
+	conn_reply(c, e);
+}
+
+struct deferred *deferred_new(struct conn *c, json_t *req, json_t *ref, enum store_op op,
+                              void (*done)(struct store_job *))
+{
+	struct deferred *d = calloc(1, sizeof(*d));
+
+	if (d == NULL)
+		abort();
+	d->c = c;
+	conn_ref(c);
+	d->slot = conn_slot_open(c);
+	d->req = json_incref(req);
+	d->ref = ref;                /* lives inside req */
+	d->user = c->user;
+	store_job_init(&d->job, op);
+	d->job.data = d;
+	d->job.done = done;
+	if (c->user != NULL)
+		d->job.user_id = c->user->id;
+	return d;
+}
+
+void deferred_finish(struct deferred *d, json_t *reply)
+{
+	struct conn *c = d->c;
+
+	conn_slot_fill(c, d->slot, reply);
+	store_job_release(&d->job);
+	json_decref(d->req);
+	free(d);
+	conn_unref(c);
+}
+
+const char *req_string(const json_t *req, const char *key)
+{
+	return json_string_value(json_object_get(req, key));
+}
+
+static const struct op_entry *find_op(const char *name)
+{
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (strcmp(ops[i].name, name) == 0)
+			return &ops[i];
+	return NULL;
+}
+
+/* Takes a token from the op's bucket; answers rate_limited when there is none. */
+static int take_token(struct conn *c, const struct op_entry *e, json_t *ref)
+{
+	const struct config *cfg = &c->srv->cfg;
+	int64_t retry = 0;
+	bool ok = true;
+
+	if (cfg->no_rate_limits || e->bucket == NO_BUCKET)
+		return 0;
+	if (e->bucket == MSG_BUCKET)
+		ok = bucket_take(&c->msg_bucket, cfg->msg_burst, cfg->msg_rate, pier_mono_ms(), &retry);
+	else
+		ok = bucket_take(&c->req_bucket, cfg->req_burst, cfg->req_rate, pier_mono_ms(), &retry);
+	if (ok)
+		return 0;
+	json_t *err = error_new(ref, "rate_limited", "too many requests; slow down");
+	json_object_set_new(err, "retry_after_ms", json_integer(retry));
+	conn_reply(c, err);
+	return -1;
+}
+
+void dispatch_line(struct conn *c, const char *line, size_t len)
+{
+	json_error_t jerr;
+	json_t *req = json_loadb(line, len, 0, &jerr), *ref;
+	const char *opname;
+	const struct op_entry *e;
+
+	if (req == NULL) {
+		if (json_error_code(&jerr) == json_error_invalid_utf8)
+			reply_error(c, NULL, "bad_utf8", "the request is not valid UTF-8");
+		else
+			reply_error(c, NULL, "bad_json", "not JSON: %s at column %d", jerr.text,
+			            jerr.column);
+		return;
+	}
+	if (!json_is_object(req)) {
+		reply_error(c, NULL, "bad_json", "a request must be a JSON object");
+		goto out;
+	}
+	ref = json_object_get(req, "ref");
+	if (ref != NULL && (!json_is_string(ref) || json_string_length(ref) > REF_MAX)) {
+		reply_error(c, NULL, "bad_request", "ref must be a string of at most %d bytes", REF_MAX);
+		goto out;
+	}
+	opname = req_string(req, "op");
+	if (opname == NULL) {
+		reply_error(c, ref, "bad_request", "op missing or not a string");
+		goto out;
+	}
+	e = find_op(opname);
+	if (e == NULL) {
+		reply_error(c, ref, "unknown_op", "unknown op");
+		goto out;
+	}
+	if (e->access == LOGGED_IN && c->user == NULL) {
+		reply_error(c, ref, "not_logged_in", "log in first");
+		goto out;
+	}
+	if (e->access == LOGGED_OUT && c->user != NULL) {
+		reply_error(c, ref, "already_logged_in", "this connection is logged in already");
+		goto out;
+	}
+	if (take_token(c, e, ref) == 0)
+		e->handle(c, req, ref);
+out:
+	json_decref(req);
+}

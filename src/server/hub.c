@@ -1,1 +1,211 @@
-/* placeholder: being written */
+/* hub.c - the directory of users and rooms, online sessions, membership, and fan-out. */
+#include "hub.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <utlist.h>
+
+#include "conn.h"
+#include "sbuf.h"
+
+static void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n);
+
+	if (q == NULL) {
+		fputs("pierd: out of memory\n", stderr);
+		abort();
+	}
+	return q;
+}
+
+/* Appends item to a growable array of pointers. */
+#define PUSH(arr, len, cap, item) do { \
+	if ((len) == (cap)) { \
+		(cap) = (cap) ? (cap) * 2 : 4; \
+		(arr) = xrealloc((arr), (cap) * sizeof(*(arr))); \
+	} \
+	(arr)[(len)++] = (item); \
+} while (0)
+
+/* Removes item from an array of pointers (order not kept). Returns 1 if it was there. */
+static int remove_ptr(void **arr, size_t *len, const void *item)
+{
+	for (size_t i = 0; i < *len; i++) {
+		if (arr[i] == item) {
+			arr[i] = arr[--*len];
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void hub_init(struct hub *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->lobby = hub_add_room(h, "#lobby", 0);
+}
+
+void hub_release(struct hub *h)
+{
+	struct user *u, *ut;
+	struct room *r, *rt;
+
+	HASH_ITER(hh, h->users, u, ut) {
+		HASH_DEL(h->users, u);
+		free(u->sessions);
+		free(u->rooms);
+		free(u);
+	}
+	HASH_ITER(hh, h->rooms, r, rt) {
+		HASH_DEL(h->rooms, r);
+		free(r->online);
+		free(r);
+	}
+	memset(h, 0, sizeof(*h));
+}
+
+struct user *hub_add_user(struct hub *h, int64_t id, const char *name)
+{
+	struct user *u = calloc(1, sizeof(*u));
+
+	if (u == NULL)
+		abort();
+	u->id = id;
+	snprintf(u->name, sizeof(u->name), "%s", name);
+	pier_name_key(name, u->key);
+	HASH_ADD_STR(h->users, key, u);
+	h->nusers++;
+	h->lobby->members = h->nusers;
+	return u;
+}
+
+struct user *hub_find_user(struct hub *h, const char *name)
+{
+	char key[PIER_KEY_MAX];
+	struct user *u;
+
+	if (strlen(name) > PIER_NAME_MAX)
+		return NULL;
+	pier_name_key(name, key);
+	HASH_FIND_STR(h->users, key, u);
+	return u;
+}
+
+struct room *hub_add_room(struct hub *h, const char *name, int64_t members)
+{
+	struct room *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		abort();
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	pier_name_key(name, r->key);
+	r->members = members;
+	HASH_ADD_STR(h->rooms, key, r);
+	return r;
+}
+
+struct room *hub_find_room(struct hub *h, const char *name)
+{
+	char key[PIER_KEY_MAX];
+	struct room *r;
+
+	if (strlen(name) > PIER_ROOM_MAX + 1)
+		return NULL;
+	pier_name_key(name, key);
+	HASH_FIND_STR(h->rooms, key, r);
+	return r;
+}
+
+bool hub_session_open(struct hub *h, struct user *u, struct conn *c)
+{
+	PUSH(u->sessions, u->nsessions, u->sessions_cap, c);
+	if (u->nsessions > 1)
+		return false;
+	DL_APPEND2(h->online, u, online_prev, online_next);
+	h->nonline++;
+	for (size_t i = 0; i < u->nrooms; i++)
+		PUSH(u->rooms[i]->online, u->rooms[i]->nonline, u->rooms[i]->online_cap, u);
+	return true;
+}
+
+bool hub_session_close(struct hub *h, struct user *u, struct conn *c)
+{
+	if (!remove_ptr((void **)u->sessions, &u->nsessions, c) || u->nsessions > 0)
+		return false;
+	DL_DELETE2(h->online, u, online_prev, online_next);
+	h->nonline--;
+	for (size_t i = 0; i < u->nrooms; i++)
+		remove_ptr((void **)u->rooms[i]->online, &u->rooms[i]->nonline, u);
+	return true;
+}
+
+void hub_load_rooms(struct hub *h, struct user *u, char *const *names)
+{
+	for (size_t i = 0; names != NULL && names[i] != NULL; i++) {
+		struct room *r = hub_find_room(h, names[i]);
+
+		if (r == NULL)
+			r = hub_add_room(h, names[i], 1);
+		if (r != h->lobby && !hub_is_member(u, r))
+			PUSH(u->rooms, u->nrooms, u->rooms_cap, r);
+	}
+	u->rooms_loaded = true;
+}
+
+bool hub_is_member(const struct user *u, const struct room *r)
+{
+	for (size_t i = 0; i < u->nrooms; i++)
+		if (u->rooms[i] == r)
+			return true;
+	return false;
+}
+
+void hub_join(struct hub *h, struct user *u, struct room *r)
+{
+	if (r == h->lobby || hub_is_member(u, r))
+		return;
+	PUSH(u->rooms, u->nrooms, u->rooms_cap, r);
+	r->members++;
+	if (u->nsessions > 0)
+		PUSH(r->online, r->nonline, r->online_cap, u);
+}
+
+void hub_part(struct hub *h, struct user *u, struct room *r)
+{
+	if (r == h->lobby || !remove_ptr((void **)u->rooms, &u->nrooms, r))
+		return;
+	r->members--;
+	remove_ptr((void **)r->online, &r->nonline, u);
+}
+
+/* conn_send never closes a connection on the spot (see conn.h), so these loops may walk the
+ * session and member arrays directly. */
+void hub_send_user(struct user *u, struct sbuf *b, const struct conn *except)
+{
+	for (size_t i = 0; i < u->nsessions; i++)
+		if (u->sessions[i] != except)
+			conn_send(u->sessions[i], b);
+}
+
+void hub_send_room(struct hub *h, struct room *r, struct sbuf *b, const struct conn *except)
+{
+	if (r == h->lobby) {
+		hub_send_all(h, b, NULL, except);
+		return;
+	}
+	for (size_t i = 0; i < r->nonline; i++)
+		hub_send_user(r->online[i], b, except);
+}
+
+void hub_send_all(struct hub *h, struct sbuf *b, const struct user *except_user,
+                  const struct conn *except)
+{
+	struct user *u;
+
+	DL_FOREACH2(h->online, u, online_next)
+		if (u != except_user)
+			hub_send_user(u, b, except);
+}

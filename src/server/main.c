@@ -1,1 +1,44 @@
-/* placeholder: being written */
+/* main.c - pierd's entry point: settings, then the server until a clean stop. */
+#include <signal.h>
+#include <stdio.h>
+
+#include <sodium.h>
+#include <uv.h>
+
+#include "config.h"
+#include "log.h"
+#include "server.h"
+
+int main(int argc, char **argv)
+{
+	static struct server srv;   /* large (read buffer); lives for the whole run */
+	struct config cfg;
+	uv_loop_t loop;
+	int rc;
+
+	config_init(&cfg);
+	rc = config_parse_args(&cfg, argc, argv);
+	if (rc != 0)
+		return rc > 0 ? 0 : 2;
+	log_set_level(cfg.log_level);
+	if (sodium_init() < 0) {
+		log_error("libsodium failed to initialise");
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	log_info("pierd 0.1.0 starting (pid %d)", (int)uv_os_getpid());
+	if (cfg.weak_password_hash)
+		log_warn("WEAK PASSWORD HASHING (--weak-password-hash): for tests and benchmarks only, "
+		         "never for real accounts");
+	if (cfg.no_rate_limits)
+		log_warn("RATE LIMITS OFF (--no-rate-limits): for tests and benchmarks only");
+	uv_loop_init(&loop);
+	if (server_init(&srv, &loop, &cfg) != 0) {
+		log_error("startup failed");
+		return 1;
+	}
+	rc = server_run(&srv);
+	if (uv_loop_close(&loop) != 0)
+		log_warn("loop closed with handles still open");
+	return rc;
+}

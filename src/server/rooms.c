@@ -1,1 +1,172 @@
-/* placeholder: being written */
+/* rooms.c - room membership. Membership changes in memory at once, so the requests a client
+ * pipelines after a join see it; the store gets the change through its FIFO before any later
+ * message, and the reply and member events go out once it is committed. */
+#include "rooms.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "conn.h"
+#include "dispatch.h"
+#include "hub.h"
+#include "log.h"
+#include "sbuf.h"
+#include "server.h"
+
+static void member_event(struct server *srv, struct deferred *d, bool joined)
+{
+	json_t *ev = json_pack("{s:s, s:s, s:s, s:b}", "op", "member", "room", d->room->name,
+	                       "user", d->user->name, "joined", joined);
+	struct sbuf *b = sbuf_from_json(ev);
+
+	hub_send_room(&srv->hub, d->room, b, d->c);
+	if (!joined)
+		hub_send_user(d->user, b, d->c);   /* no longer a member, but its other sessions care */
+	sbuf_unref(b);
+	json_decref(ev);
+}
+
+static void join_stored(struct store_job *job)
+{
+	struct deferred *d = job->data;
+	struct server *srv = d->c->srv;
+	json_t *r;
+
+	if (job->status != STORE_OK) {
+		if (!d->flag)
+			hub_part(&srv->hub, d->user, d->room);
+		deferred_finish(d, error_new(d->ref, "store_failed", "could not store the membership"));
+		return;
+	}
+	r = reply_new("join", d->ref);
+	json_object_set_new(r, "room", json_string(d->room->name));
+	json_object_set_new(r, "members", json_integer(d->room->members));
+	json_object_set_new(r, "created", json_boolean(job->created));
+	if (d->flag)
+		json_object_set_new(r, "already", json_true());
+	else
+		member_event(srv, d, true);
+	deferred_finish(d, r);
+}
+
+/* The room named by req's "room", checked; NULL (answered) when the name is bad. */
+static const char *room_arg(struct conn *c, json_t *req, json_t *ref)
+{
+	const char *name = req_string(req, "room");
+
+	if (name == NULL) {
+		reply_error(c, ref, "bad_request", "a string field room is needed");
+		return NULL;
+	}
+	if (pier_room_check(name) != PIER_NAME_OK) {
+		reply_error(c, ref, "bad_room", "room names are '#' and 1-32 of letters, digits, '_', '-', '.'");
+		return NULL;
+	}
+	return name;
+}
+
+void handle_join(struct conn *c, json_t *req, json_t *ref)
+{
+	struct hub *h = &c->srv->hub;
+	const char *name = room_arg(c, req, ref);
+	struct room *r;
+	struct deferred *d;
+
+	if (name == NULL)
+		return;
+	r = hub_find_room(h, name);
+	if (r == NULL) {
+		r = hub_add_room(h, name, 0);
+		log_info("room %s created by %s", r->name, c->user->name);
+	}
+	d = deferred_new(c, req, ref, STORE_JOIN, join_stored);
+	d->room = r;
+	d->flag = r == h->lobby || hub_is_member(c->user, r);
+	hub_join(h, c->user, r);
+	d->job.room = r->name;
+	store_submit(c->srv->store, &d->job);
+}
+
+static void part_stored(struct store_job *job)
+{
+	struct deferred *d = job->data;
+	struct server *srv = d->c->srv;
+	json_t *r;
+
+	if (job->status != STORE_OK && job->status != STORE_NOT_FOUND) {
+		hub_join(&srv->hub, d->user, d->room);
+		deferred_finish(d, error_new(d->ref, "store_failed", "could not store the change"));
+		return;
+	}
+	r = reply_new("part", d->ref);
+	json_object_set_new(r, "room", json_string(d->room->name));
+	json_object_set_new(r, "members", json_integer(d->room->members));
+	member_event(srv, d, false);
+	deferred_finish(d, r);
+}
+
+void handle_part(struct conn *c, json_t *req, json_t *ref)
+{
+	struct hub *h = &c->srv->hub;
+	const char *name = room_arg(c, req, ref);
+	struct room *r;
+	struct deferred *d;
+
+	if (name == NULL)
+		return;
+	r = hub_find_room(h, name);
+	if (r == h->lobby) {
+		reply_error(c, ref, "cannot_part", "everyone stays in #lobby");
+		return;
+	}
+	if (r == NULL || !hub_is_member(c->user, r)) {
+		reply_error(c, ref, "not_member", "you are not in %s", r ? r->name : name);
+		return;
+	}
+	d = deferred_new(c, req, ref, STORE_PART, part_stored);
+	d->room = r;
+	hub_part(h, c->user, r);
+	d->job.room = r->name;
+	store_submit(c->srv->store, &d->job);
+}
+
+static int by_key(const void *a, const void *b)
+{
+	const struct room *ra = *(const struct room *const *)a, *rb = *(const struct room *const *)b;
+
+	return strcmp(ra->key, rb->key);
+}
+
+void handle_rooms(struct conn *c, json_t *req, json_t *ref)
+{
+	struct hub *h = &c->srv->hub;
+	unsigned n = HASH_COUNT(h->rooms), i = 0;
+	struct room **all = calloc(n ? n : 1, sizeof(*all)), *r, *tmp;
+	json_t *list = json_array(), *reply;
+
+	(void)req;
+	if (all == NULL)
+		abort();
+	HASH_ITER(hh, h->rooms, r, tmp)
+		if (r != h->lobby)
+			all[i++] = r;
+	qsort(all, i, sizeof(*all), by_key);
+	for (unsigned k = 0; k <= i; k++) {
+		struct room *x = k == 0 ? h->lobby : all[k - 1];
+
+		json_array_append_new(list, json_pack("{s:s, s:I, s:b}", "room", x->name, "members",
+		                                      (json_int_t)x->members, "joined",
+		                                      x == h->lobby || hub_is_member(c->user, x)));
+	}
+	free(all);
+	reply = reply_new("rooms", ref);
+	json_object_set_new(reply, "rooms", list);
+	conn_reply(c, reply);
+}
+
+void handle_users(struct conn *c, json_t *req, json_t *ref)
+{
+	(void)req;
+	conn_reply(c, auth_users_event(c->srv, ref));
+}

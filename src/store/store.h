@@ -28,6 +28,7 @@
 
 struct store;
 
+/* A job that ends in anything but STORE_OK changed nothing in the database. */
 enum store_status {
 	STORE_OK = 0,
 	STORE_NOT_FOUND,   /* no such user / token / room */
@@ -39,7 +40,7 @@ enum store_status {
 enum store_op {
 	STORE_CREATE_USER,   /* in: name, pw_hash            out: user_id */
 	STORE_GET_USER,      /* in: name (any case)          out: user_id, user_name, pw_hash, seen_id */
-	STORE_LOGIN,         /* in: user_id, token_hash      out: rooms (the user's rooms, #lobby first) */
+	STORE_LOGIN,         /* in: user_id, token_hash (kept if stored: token logins)  out: rooms (#lobby first) */
 	STORE_TOKEN_USER,    /* in: token_hash               out: user_id, user_name, pw_hash=NULL, seen_id */
 	STORE_DELETE_TOKEN,  /* in: token_hash */
 	STORE_APPEND,        /* in: user_id, ts, text, cid?, room or peer_id   out: msg_id, ts */
@@ -82,7 +83,7 @@ struct store_job {
 	/* outputs (owned by the job until store_job_release) */
 	enum store_status status;
 	int64_t msg_id;                        /* APPEND; for STORE_DUPLICATE the original's */
-	int64_t ts;                            /* APPEND in: the time to store; out: stored time */
+	int64_t ts;                            /* APPEND in: time to store (0: now); out: stored */
 	char *user_name;                       /* GET_USER, TOKEN_USER: canonical case */
 	char *pw_hash_out;                     /* GET_USER */
 	bool created;                          /* JOIN */
@@ -119,12 +120,21 @@ size_t store_pending(const struct store *st);
 
 /* Stops the thread after it finished every queued job, completes their callbacks on the
  * calling (loop) thread, closes the database and frees st. Call with the loop still alive;
- * the completion handle is closed here (its close callback needs one more loop turn). */
+ * the completion handle is closed here (its close callback needs one more loop turn).
+ * Jobs that callbacks submit meanwhile are run too. May be called from a done callback. */
 void store_close(struct store *st);
 
+/* Transactions (batches) committed so far; with the number of jobs it tells how well group
+ * commit groups. Thread-safe. */
+uint64_t store_commits(const struct store *st);
+
 /* Startup reads, synchronous, on the calling thread (use before serving). Each returns 0 on
- * success, -1 on error. */
+ * success, -1 on error. They share the store thread's connection under its lock, so they wait
+ * for a batch in progress; cb runs under that lock and must not call the store. */
 int store_count_users(struct store *st, int64_t *count);
+/* Calls cb for every user with its id and canonical name (the server's directory). */
+int store_each_user(struct store *st, void (*cb)(void *ud, int64_t id, const char *name),
+                    void *ud);
 /* Calls cb for every room but #lobby, with its canonical name and member count. */
 int store_each_room(struct store *st, void (*cb)(void *ud, const char *room, int64_t members),
                     void *ud);

@@ -1,1 +1,136 @@
-/* placeholder: being written */
+/* store_schema.c - the database schema and its versioned migrations (PRAGMA user_version).
+ *
+ * migrations[i] takes a database from version i to version i + 1. Each step runs in its own
+ * transaction together with the user_version bump, so a crash leaves the database at one
+ * version or the next, never between. Steps are append-only: never edit a released one.
+ */
+#include "store_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static const char *const migrations[] = {
+	/* 1: the first schema. */
+	"CREATE TABLE users ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL,"                /* canonical spelling */
+	"  name_key TEXT NOT NULL UNIQUE,"     /* pier_name_key(name) */
+	"  pw_hash TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  seen_id INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE TABLE tokens ("
+	"  hash BLOB PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  created INTEGER NOT NULL"
+	");"
+	/* Room names keep their '#': name "#Dev", name_key "#dev". */
+	"CREATE TABLE rooms ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  name_key TEXT NOT NULL UNIQUE,"
+	"  created INTEGER NOT NULL"
+	");"
+	/* #lobby is a row (so its messages have a room_id) but never has members rows:
+	 * everyone is in it. */
+	"INSERT INTO rooms(name, name_key, created) VALUES('" STORE_LOBBY "', '" STORE_LOBBY "', 0);"
+	"CREATE TABLE members ("
+	"  room_id INTEGER NOT NULL REFERENCES rooms(id),"
+	"  user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  joined INTEGER NOT NULL,"
+	"  PRIMARY KEY (room_id, user_id)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX members_user ON members(user_id, room_id);"
+	/* A message goes to a room (room_id) or to a user (recipient_id). A private message also
+	 * has pair_lo/pair_hi, its two users' ids in order, so both directions of a conversation
+	 * are one index range. AUTOINCREMENT: ids are never reused. */
+	"CREATE TABLE messages ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  ts INTEGER NOT NULL,"
+	"  sender_id INTEGER NOT NULL REFERENCES users(id),"
+	"  room_id INTEGER NULL REFERENCES rooms(id),"
+	"  recipient_id INTEGER NULL REFERENCES users(id),"
+	"  pair_lo INTEGER NULL,"
+	"  pair_hi INTEGER NULL,"
+	"  text TEXT NOT NULL,"
+	"  cid TEXT NULL,"
+	"  CHECK ((room_id IS NULL) <> (recipient_id IS NULL))"
+	");"
+	"CREATE INDEX messages_room ON messages(room_id, id) WHERE room_id IS NOT NULL;"
+	"CREATE INDEX messages_pair ON messages(pair_lo, pair_hi, id) WHERE pair_lo IS NOT NULL;"
+	"CREATE INDEX messages_to ON messages(recipient_id, id) WHERE recipient_id IS NOT NULL;"
+	"CREATE UNIQUE INDEX messages_cid ON messages(sender_id, cid) WHERE cid IS NOT NULL;",
+};
+
+_Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
+               "STORE_SCHEMA_VERSION must be the number of migration steps");
+
+static int read_version(sqlite3 *db, int *version)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		goto out;
+	if (sqlite3_step(s) != SQLITE_ROW)
+		goto out;
+	*version = sqlite3_column_int(s, 0);
+	rc = 0;
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Runs step (index i) and sets user_version to i + 1, in one transaction. Re-reads the version
+ * under the write lock so that two processes opening one database cannot both apply a step. */
+static int apply_step(sqlite3 *db, int i, char **err)
+{
+	char bump[64];
+	int version = 0;
+	bool open = false;
+	int rc = -1;
+
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	open = true;
+	if (read_version(db, &version) != 0)
+		goto fail;
+	if (version > i) {
+		rc = 0;
+		goto out;
+	}
+	snprintf(bump, sizeof bump, "PRAGMA user_version = %d", i + 1);
+	if (sqlite3_exec(db, migrations[i], NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, bump, NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	*err = store_errorf("schema migration to version %d: %s", i + 1, sqlite3_errmsg(db));
+out:
+	if (open && !sqlite3_get_autocommit(db))
+		sqlite3_exec(db, rc == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+int store_schema_migrate(sqlite3 *db, char **err)
+{
+	int version = 0;
+
+	if (read_version(db, &version) != 0) {
+		*err = store_errorf("reading the schema version: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	if (version > STORE_SCHEMA_VERSION) {
+		*err = store_errorf("the database has schema version %d, newer than this pierd's %d",
+		                    version, STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	for (int i = version; i < STORE_SCHEMA_VERSION; i++) {
+		if (apply_step(db, i, err) != 0)
+			return -1;
+	}
+	return 0;
+}

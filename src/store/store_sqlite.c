@@ -1,1 +1,730 @@
-/* placeholder: being written */
+/* store_sqlite.c - the SQLite back end: opening the database and running each kind of job.
+ *
+ * Every statement is prepared once at open (stmt_sql below) and reset after each use. Jobs run
+ * inside the batch transaction store.c opened, each under its own savepoint: a job that does
+ * not end in STORE_OK is rolled back to it, so it leaves nothing behind (a JOIN that created
+ * a room and then failed to add the member does not leave the room).
+ *
+ * Names: users and rooms are found by their key (pier_name_key, ASCII lower case); the name
+ * column keeps the spelling of their creator. Room names are stored with their '#'.
+ */
+#include "store_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+
+#define LIMIT_MAX 1000
+
+/* The columns of a store_msg (id, ts, from, to, text), for every message query. */
+#define MSG_SELECT \
+	"SELECT m.id, m.ts, (SELECT name FROM users WHERE id = m.sender_id), " \
+	"CASE WHEN m.room_id IS NOT NULL THEN (SELECT name FROM rooms WHERE id = m.room_id) " \
+	"ELSE '@' || (SELECT name FROM users WHERE id = m.recipient_id) END, m.text " \
+	"FROM messages m "
+
+static const char *const stmt_sql[STMT_COUNT] = {
+	[STMT_BEGIN] = "BEGIN IMMEDIATE",
+	[STMT_COMMIT] = "COMMIT",
+	[STMT_ROLLBACK] = "ROLLBACK",
+	[STMT_SAVEPOINT] = "SAVEPOINT job",
+	[STMT_RELEASE] = "RELEASE job",
+	[STMT_ROLLBACK_TO] = "ROLLBACK TO job",
+	[STMT_USER_INSERT] =
+		"INSERT INTO users(name, name_key, pw_hash, created) VALUES(?1, ?2, ?3, ?4) "
+		"ON CONFLICT(name_key) DO NOTHING",
+	[STMT_USER_BY_KEY] = "SELECT id, name, pw_hash, seen_id FROM users WHERE name_key = ?1",
+	[STMT_USER_SET_SEEN] = "UPDATE users SET seen_id = max(seen_id, ?2) WHERE id = ?1",
+	[STMT_USER_COUNT] = "SELECT count(*) FROM users",
+	[STMT_USER_EACH] = "SELECT id, name FROM users ORDER BY id",
+	[STMT_TOKEN_INSERT] = "INSERT OR IGNORE INTO tokens(hash, user_id, created) VALUES(?1, ?2, ?3)",
+	[STMT_TOKEN_USER] =
+		"SELECT u.id, u.name, u.seen_id FROM tokens t JOIN users u ON u.id = t.user_id "
+		"WHERE t.hash = ?1",
+	[STMT_TOKEN_DELETE] = "DELETE FROM tokens WHERE hash = ?1",
+	[STMT_ROOM_BY_KEY] = "SELECT id FROM rooms WHERE name_key = ?1",
+	[STMT_ROOM_INSERT] = "INSERT INTO rooms(name, name_key, created) VALUES(?1, ?2, ?3)",
+	[STMT_ROOM_EACH] =
+		"SELECT r.name, (SELECT count(*) FROM members m WHERE m.room_id = r.id) "
+		"FROM rooms r WHERE r.id <> ?1 ORDER BY r.name_key",
+	[STMT_MEMBER_INSERT] =
+		"INSERT INTO members(room_id, user_id, joined) VALUES(?1, ?2, ?3) "
+		"ON CONFLICT DO NOTHING",
+	[STMT_MEMBER_DELETE] = "DELETE FROM members WHERE room_id = ?1 AND user_id = ?2",
+	[STMT_MEMBER_ROOMS] =
+		"SELECT r.name FROM members m JOIN rooms r ON r.id = m.room_id "
+		"WHERE m.user_id = ?1 ORDER BY r.name_key",
+	[STMT_MSG_BY_CID] = "SELECT id, ts FROM messages WHERE sender_id = ?1 AND cid = ?2",
+	[STMT_MSG_INSERT] =
+		"INSERT INTO messages(ts, sender_id, room_id, recipient_id, pair_lo, pair_hi, text, cid) "
+		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	/* Newest first (the caller reverses), one row past the limit to learn "more". */
+	[STMT_MSG_ROOM_HISTORY] =
+		MSG_SELECT "WHERE m.room_id = ?1 AND m.id < ?2 ORDER BY m.id DESC LIMIT ?3",
+	[STMT_MSG_PAIR_HISTORY] =
+		MSG_SELECT "WHERE m.pair_lo = ?1 AND m.pair_hi = ?2 AND m.id < ?3 "
+		"ORDER BY m.id DESC LIMIT ?4",
+	/* Walks messages in id order from ?1 and keeps the user's conversations. The unary '+'
+	 * keeps the planner off the per-column indexes, which would need a sort of every match. */
+	[STMT_MSG_SYNC] =
+		MSG_SELECT "WHERE m.id > ?1 AND (+m.room_id = ?2 OR +m.pair_lo = ?3 OR +m.pair_hi = ?3 "
+		"OR +m.room_id IN (SELECT room_id FROM members WHERE user_id = ?3)) "
+		"ORDER BY m.id LIMIT ?4",
+	[STMT_MSG_OFFLINE] =
+		MSG_SELECT "WHERE m.recipient_id = ?1 "
+		"AND m.id > (SELECT seen_id FROM users WHERE id = ?1) ORDER BY m.id LIMIT ?2",
+};
+
+/* Resets s after use (bindings too: they may point into a finished job's strings). */
+static void stmt_done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+/* Runs a statement that returns no rows. Returns SQLite's code (SQLITE_DONE on success). */
+static int exec_stmt(struct store_db *db, enum store_stmt which)
+{
+	sqlite3_stmt *s = db->stmt[which];
+	int rc = sqlite3_step(s);
+
+	stmt_done(s);
+	return rc;
+}
+
+static int clamp_limit(int limit)
+{
+	if (limit < 1)
+		return 1;
+	return limit > LIMIT_MAX ? LIMIT_MAX : limit;
+}
+
+/* The key of a valid user name; false for a name no user can have. */
+static bool user_key(const char *name, char key[PIER_KEY_MAX])
+{
+	if (name == NULL || pier_name_check(name) != PIER_NAME_OK)
+		return false;
+	pier_name_key(name, key);
+	return true;
+}
+
+/* The key ("#name", lower case) of a valid room name; false for a name no room can have. */
+static bool room_key(const char *room, char key[PIER_KEY_MAX])
+{
+	if (room == NULL || pier_room_check(room) != PIER_NAME_OK)
+		return false;
+	pier_name_key(room, key);
+	return true;
+}
+
+/* A malloc'd copy of a text column ("" for NULL). */
+static char *column_dup(sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+	size_t n = (size_t)sqlite3_column_bytes(s, col);
+	char *p = malloc(n + 1);
+
+	if (p == NULL)
+		return NULL;
+	if (t != NULL)
+		memcpy(p, t, n);
+	p[n] = '\0';
+	return p;
+}
+
+/* Looks a room up by key: 0 found, 1 no such room, -1 error. */
+static int find_room(struct store_db *db, const char *key, int64_t *id)
+{
+	sqlite3_stmt *s = db->stmt[STMT_ROOM_BY_KEY];
+	int rc;
+
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(s, 0);
+	stmt_done(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : -1;
+}
+
+/* Steps a message query into job->msgs: at most limit messages, job->more if the query gave
+ * one more row. newest_first: the rows come newest first and are reversed. Resets s. */
+static enum store_status collect_msgs(sqlite3_stmt *s, int limit, bool newest_first,
+                                      struct store_job *job)
+{
+	enum store_status status = STORE_FAILED;
+	size_t cap = 0;
+	int rc;
+
+	job->msgs = NULL;
+	job->nmsgs = 0;
+	job->more = false;
+	for (;;) {
+		struct store_msg *m;
+
+		rc = sqlite3_step(s);
+		if (rc != SQLITE_ROW)
+			break;
+		if (job->nmsgs == (size_t)limit) {
+			job->more = true;
+			rc = SQLITE_DONE;
+			break;
+		}
+		if (job->nmsgs == cap) {
+			size_t ncap = cap == 0 ? 16 : cap * 2;
+			struct store_msg *v;
+
+			if (ncap > (size_t)limit)
+				ncap = (size_t)limit;
+			v = realloc(job->msgs, ncap * sizeof *v);
+			if (v == NULL)
+				goto out;
+			job->msgs = v;
+			cap = ncap;
+		}
+		m = &job->msgs[job->nmsgs++];
+		memset(m, 0, sizeof *m);
+		m->id = sqlite3_column_int64(s, 0);
+		m->ts = sqlite3_column_int64(s, 1);
+		m->from = column_dup(s, 2);
+		m->to = column_dup(s, 3);
+		m->text = column_dup(s, 4);
+		if (m->from == NULL || m->to == NULL || m->text == NULL)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		goto out;
+	if (newest_first) {
+		for (size_t i = 0, j = job->nmsgs; i + 1 < j; i++, j--) {
+			struct store_msg t = job->msgs[i];
+
+			job->msgs[i] = job->msgs[j - 1];
+			job->msgs[j - 1] = t;
+		}
+	}
+	status = STORE_OK;
+out:
+	stmt_done(s);
+	return status;
+}
+
+static enum store_status run_create_user(struct store_db *db, struct store_job *job)
+{
+	sqlite3_stmt *s = db->stmt[STMT_USER_INSERT];
+	char key[PIER_KEY_MAX];
+	enum store_status status = STORE_FAILED;
+
+	if (!user_key(job->name, key) || job->pw_hash == NULL)
+		return STORE_FAILED;
+	sqlite3_bind_text(s, 1, job->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, job->pw_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, pier_now_ms());
+	if (sqlite3_step(s) != SQLITE_DONE)
+		goto out;
+	if (sqlite3_changes(db->db) == 0) {
+		status = STORE_EXISTS;
+		goto out;
+	}
+	job->user_id = sqlite3_last_insert_rowid(db->db);
+	status = STORE_OK;
+out:
+	stmt_done(s);
+	return status;
+}
+
+static enum store_status run_get_user(struct store_db *db, struct store_job *job)
+{
+	sqlite3_stmt *s = db->stmt[STMT_USER_BY_KEY];
+	char key[PIER_KEY_MAX];
+	enum store_status status = STORE_FAILED;
+	int rc;
+
+	if (!user_key(job->name, key))
+		return STORE_NOT_FOUND;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		status = STORE_NOT_FOUND;
+		goto out;
+	}
+	if (rc != SQLITE_ROW)
+		goto out;
+	job->user_id = sqlite3_column_int64(s, 0);
+	job->user_name = column_dup(s, 1);
+	job->pw_hash_out = column_dup(s, 2);
+	job->seen_id = sqlite3_column_int64(s, 3);
+	if (job->user_name != NULL && job->pw_hash_out != NULL)
+		status = STORE_OK;
+out:
+	stmt_done(s);
+	return status;
+}
+
+static enum store_status run_login(struct store_db *db, struct store_job *job)
+{
+	sqlite3_stmt *s = db->stmt[STMT_TOKEN_INSERT];
+	enum store_status status = STORE_FAILED;
+	size_t n = 0, cap = 8;
+	int rc;
+
+	sqlite3_bind_blob(s, 1, job->token_hash, STORE_TOKEN_HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, job->user_id);
+	sqlite3_bind_int64(s, 3, pier_now_ms());
+	rc = exec_stmt(db, STMT_TOKEN_INSERT);
+	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+		return STORE_NOT_FOUND;
+	if (rc != SQLITE_DONE)
+		return STORE_FAILED;
+
+	/* #lobby first, then the rooms of members, by key; always NULL-terminated. */
+	job->rooms = calloc(cap, sizeof *job->rooms);
+	if (job->rooms == NULL)
+		return STORE_FAILED;
+	job->rooms[n] = strdup(STORE_LOBBY);
+	if (job->rooms[n] == NULL)
+		return STORE_FAILED;
+	n++;
+	s = db->stmt[STMT_MEMBER_ROOMS];
+	sqlite3_bind_int64(s, 1, job->user_id);
+	for (;;) {
+		rc = sqlite3_step(s);
+		if (rc != SQLITE_ROW)
+			break;
+		if (n + 1 == cap) {
+			char **v = realloc(job->rooms, 2 * cap * sizeof *v);
+
+			if (v == NULL)
+				goto out;
+			memset(v + cap, 0, cap * sizeof *v);
+			job->rooms = v;
+			cap *= 2;
+		}
+		job->rooms[n] = column_dup(s, 0);
+		if (job->rooms[n] == NULL)
+			goto out;
+		n++;
+	}
+	if (rc == SQLITE_DONE)
+		status = STORE_OK;
+out:
+	stmt_done(s);
+	return status;
+}
+
+static enum store_status run_token_user(struct store_db *db, struct store_job *job)
+{
+	sqlite3_stmt *s = db->stmt[STMT_TOKEN_USER];
+	enum store_status status = STORE_FAILED;
+	int rc;
+
+	sqlite3_bind_blob(s, 1, job->token_hash, STORE_TOKEN_HASH_LEN, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		status = STORE_NOT_FOUND;
+		goto out;
+	}
+	if (rc != SQLITE_ROW)
+		goto out;
+	job->user_id = sqlite3_column_int64(s, 0);
+	job->user_name = column_dup(s, 1);
+	job->pw_hash_out = NULL;
+	job->seen_id = sqlite3_column_int64(s, 2);
+	if (job->user_name != NULL)
+		status = STORE_OK;
+out:
+	stmt_done(s);
+	return status;
+}
+
+static enum store_status run_delete_token(struct store_db *db, struct store_job *job)
+{
+	sqlite3_bind_blob(db->stmt[STMT_TOKEN_DELETE], 1, job->token_hash, STORE_TOKEN_HASH_LEN,
+	                  SQLITE_STATIC);
+	if (exec_stmt(db, STMT_TOKEN_DELETE) != SQLITE_DONE)
+		return STORE_FAILED;
+	return sqlite3_changes(db->db) == 0 ? STORE_NOT_FOUND : STORE_OK;
+}
+
+/* Finds the original of a resent (sender, cid): 0 found (job->msg_id, ts set), 1 none, -1. */
+static int find_cid(struct store_db *db, struct store_job *job)
+{
+	sqlite3_stmt *s = db->stmt[STMT_MSG_BY_CID];
+	int rc;
+
+	sqlite3_bind_int64(s, 1, job->user_id);
+	sqlite3_bind_text(s, 2, job->cid, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		job->msg_id = sqlite3_column_int64(s, 0);
+		job->ts = sqlite3_column_int64(s, 1);
+	}
+	stmt_done(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : -1;
+}
+
+static enum store_status run_append(struct store_db *db, struct store_job *job)
+{
+	sqlite3_stmt *s = db->stmt[STMT_MSG_INSERT];
+	char key[PIER_KEY_MAX];
+	int64_t room_id = 0;
+	int64_t ts = job->ts != 0 ? job->ts : pier_now_ms();
+	int rc;
+
+	if (job->text == NULL)
+		return STORE_FAILED;
+	if (job->room != NULL) {
+		if (!room_key(job->room, key))
+			return STORE_NOT_FOUND;
+		rc = find_room(db, key, &room_id);
+		if (rc != 0)
+			return rc > 0 ? STORE_NOT_FOUND : STORE_FAILED;
+	} else if (job->peer_id <= 0) {
+		return STORE_NOT_FOUND;
+	}
+	if (job->cid != NULL) {
+		rc = find_cid(db, job);
+		if (rc <= 0)
+			return rc == 0 ? STORE_DUPLICATE : STORE_FAILED;
+	}
+
+	sqlite3_bind_int64(s, 1, ts);
+	sqlite3_bind_int64(s, 2, job->user_id);
+	if (job->room != NULL) {
+		sqlite3_bind_int64(s, 3, room_id);
+		/* 4, 5, 6 stay NULL */
+	} else {
+		int64_t lo = job->user_id < job->peer_id ? job->user_id : job->peer_id;
+		int64_t hi = job->user_id < job->peer_id ? job->peer_id : job->user_id;
+
+		sqlite3_bind_int64(s, 4, job->peer_id);
+		sqlite3_bind_int64(s, 5, lo);
+		sqlite3_bind_int64(s, 6, hi);
+	}
+	sqlite3_bind_text(s, 7, job->text, -1, SQLITE_STATIC);
+	if (job->cid != NULL)
+		sqlite3_bind_text(s, 8, job->cid, -1, SQLITE_STATIC);
+	rc = exec_stmt(db, STMT_MSG_INSERT);
+	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+		return STORE_NOT_FOUND;     /* no such sender or recipient */
+	if (rc != SQLITE_DONE)
+		return STORE_FAILED;
+	job->msg_id = sqlite3_last_insert_rowid(db->db);
+	job->ts = ts;
+	return STORE_OK;
+}
+
+static enum store_status run_join(struct store_db *db, struct store_job *job)
+{
+	sqlite3_stmt *s = db->stmt[STMT_MEMBER_INSERT];
+	char key[PIER_KEY_MAX];
+	int64_t room_id = 0;
+	int rc;
+
+	job->created = false;
+	job->already = false;
+	if (!room_key(job->room, key))
+		return STORE_FAILED;
+	if (strcmp(key, STORE_LOBBY) == 0) {
+		job->already = true;
+		return STORE_OK;
+	}
+	rc = find_room(db, key, &room_id);
+	if (rc < 0)
+		return STORE_FAILED;
+	if (rc > 0) {
+		sqlite3_stmt *ins = db->stmt[STMT_ROOM_INSERT];
+
+		sqlite3_bind_text(ins, 1, job->room, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 2, key, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 3, pier_now_ms());
+		if (exec_stmt(db, STMT_ROOM_INSERT) != SQLITE_DONE)
+			return STORE_FAILED;
+		room_id = sqlite3_last_insert_rowid(db->db);
+		job->created = true;
+	}
+	sqlite3_bind_int64(s, 1, room_id);
+	sqlite3_bind_int64(s, 2, job->user_id);
+	sqlite3_bind_int64(s, 3, pier_now_ms());
+	rc = exec_stmt(db, STMT_MEMBER_INSERT);
+	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+		return STORE_NOT_FOUND;     /* no such user (the savepoint drops a new room) */
+	if (rc != SQLITE_DONE)
+		return STORE_FAILED;
+	job->already = sqlite3_changes(db->db) == 0;
+	return STORE_OK;
+}
+
+static enum store_status run_part(struct store_db *db, struct store_job *job)
+{
+	sqlite3_stmt *s = db->stmt[STMT_MEMBER_DELETE];
+	char key[PIER_KEY_MAX];
+	int64_t room_id = 0;
+	int rc;
+
+	if (!room_key(job->room, key))
+		return STORE_NOT_FOUND;
+	rc = find_room(db, key, &room_id);
+	if (rc != 0)
+		return rc > 0 ? STORE_NOT_FOUND : STORE_FAILED;
+	sqlite3_bind_int64(s, 1, room_id);
+	sqlite3_bind_int64(s, 2, job->user_id);
+	if (exec_stmt(db, STMT_MEMBER_DELETE) != SQLITE_DONE)
+		return STORE_FAILED;
+	return sqlite3_changes(db->db) == 0 ? STORE_NOT_FOUND : STORE_OK;
+}
+
+static enum store_status run_history(struct store_db *db, struct store_job *job)
+{
+	int limit = clamp_limit(job->limit);
+	int64_t before = job->before > 0 ? job->before : INT64_MAX;
+	sqlite3_stmt *s;
+
+	if (job->room != NULL) {
+		char key[PIER_KEY_MAX];
+		int64_t room_id = 0;
+		int rc;
+
+		if (!room_key(job->room, key))
+			return STORE_NOT_FOUND;
+		rc = find_room(db, key, &room_id);
+		if (rc != 0)
+			return rc > 0 ? STORE_NOT_FOUND : STORE_FAILED;
+		s = db->stmt[STMT_MSG_ROOM_HISTORY];
+		sqlite3_bind_int64(s, 1, room_id);
+		sqlite3_bind_int64(s, 2, before);
+		sqlite3_bind_int64(s, 3, (int64_t)limit + 1);
+	} else {
+		s = db->stmt[STMT_MSG_PAIR_HISTORY];
+		sqlite3_bind_int64(s, 1, job->user_id < job->peer_id ? job->user_id : job->peer_id);
+		sqlite3_bind_int64(s, 2, job->user_id < job->peer_id ? job->peer_id : job->user_id);
+		sqlite3_bind_int64(s, 3, before);
+		sqlite3_bind_int64(s, 4, (int64_t)limit + 1);
+	}
+	return collect_msgs(s, limit, true, job);
+}
+
+static enum store_status run_sync(struct store_db *db, struct store_job *job)
+{
+	sqlite3_stmt *s = db->stmt[STMT_MSG_SYNC];
+	int limit = clamp_limit(job->limit);
+
+	sqlite3_bind_int64(s, 1, job->after);
+	sqlite3_bind_int64(s, 2, db->lobby_id);
+	sqlite3_bind_int64(s, 3, job->user_id);
+	sqlite3_bind_int64(s, 4, (int64_t)limit + 1);
+	return collect_msgs(s, limit, false, job);
+}
+
+static enum store_status run_offline(struct store_db *db, struct store_job *job)
+{
+	sqlite3_stmt *s = db->stmt[STMT_MSG_OFFLINE];
+	int limit = clamp_limit(job->limit);
+
+	sqlite3_bind_int64(s, 1, job->user_id);
+	sqlite3_bind_int64(s, 2, (int64_t)limit + 1);
+	return collect_msgs(s, limit, false, job);
+}
+
+static enum store_status run_set_seen(struct store_db *db, struct store_job *job)
+{
+	sqlite3_stmt *s = db->stmt[STMT_USER_SET_SEEN];
+
+	sqlite3_bind_int64(s, 1, job->user_id);
+	sqlite3_bind_int64(s, 2, job->seen_id);
+	if (exec_stmt(db, STMT_USER_SET_SEEN) != SQLITE_DONE)
+		return STORE_FAILED;
+	return sqlite3_changes(db->db) == 0 ? STORE_NOT_FOUND : STORE_OK;
+}
+
+static enum store_status run_op(struct store_db *db, struct store_job *job)
+{
+	switch (job->op) {
+	case STORE_CREATE_USER:
+		return run_create_user(db, job);
+	case STORE_GET_USER:
+		return run_get_user(db, job);
+	case STORE_LOGIN:
+		return run_login(db, job);
+	case STORE_TOKEN_USER:
+		return run_token_user(db, job);
+	case STORE_DELETE_TOKEN:
+		return run_delete_token(db, job);
+	case STORE_APPEND:
+		return run_append(db, job);
+	case STORE_JOIN:
+		return run_join(db, job);
+	case STORE_PART:
+		return run_part(db, job);
+	case STORE_HISTORY:
+		return run_history(db, job);
+	case STORE_SYNC:
+		return run_sync(db, job);
+	case STORE_OFFLINE:
+		return run_offline(db, job);
+	case STORE_SET_SEEN:
+		return run_set_seen(db, job);
+	}
+	return STORE_FAILED;
+}
+
+void store_db_run(struct store_db *db, struct store_job *job)
+{
+	enum store_status status;
+
+	if (exec_stmt(db, STMT_SAVEPOINT) != SQLITE_DONE) {
+		job->status = STORE_FAILED;
+		return;
+	}
+	status = run_op(db, job);
+	if (status != STORE_OK)
+		exec_stmt(db, STMT_ROLLBACK_TO);
+	exec_stmt(db, STMT_RELEASE);
+	if (status == STORE_FAILED)
+		store_job_release(job);
+	job->status = status;
+}
+
+int store_db_begin(struct store_db *db)
+{
+	return exec_stmt(db, STMT_BEGIN) == SQLITE_DONE ? 0 : -1;
+}
+
+int store_db_commit(struct store_db *db)
+{
+	return exec_stmt(db, STMT_COMMIT) == SQLITE_DONE ? 0 : -1;
+}
+
+void store_db_rollback(struct store_db *db)
+{
+	if (store_db_in_txn(db))
+		exec_stmt(db, STMT_ROLLBACK);
+}
+
+bool store_db_in_txn(struct store_db *db)
+{
+	return sqlite3_get_autocommit(db->db) == 0;
+}
+
+int store_db_count_users(struct store_db *db, int64_t *count)
+{
+	sqlite3_stmt *s = db->stmt[STMT_USER_COUNT];
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		*count = sqlite3_column_int64(s, 0);
+	stmt_done(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int store_db_each_user(struct store_db *db,
+                       void (*cb)(void *ud, int64_t id, const char *name), void *ud)
+{
+	sqlite3_stmt *s = db->stmt[STMT_USER_EACH];
+	int rc;
+
+	for (;;) {
+		rc = sqlite3_step(s);
+		if (rc != SQLITE_ROW)
+			break;
+		cb(ud, sqlite3_column_int64(s, 0), (const char *)sqlite3_column_text(s, 1));
+	}
+	stmt_done(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_db_each_room(struct store_db *db,
+                       void (*cb)(void *ud, const char *room, int64_t members), void *ud)
+{
+	sqlite3_stmt *s = db->stmt[STMT_ROOM_EACH];
+	int rc;
+
+	sqlite3_bind_int64(s, 1, db->lobby_id);
+	for (;;) {
+		rc = sqlite3_step(s);
+		if (rc != SQLITE_ROW)
+			break;
+		cb(ud, (const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1));
+	}
+	stmt_done(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Sets the connection's pragmas. WAL lets readers (the sqlite3 shell, backups) run beside
+ * the writer; synchronous=FULL makes each commit durable in the WAL before it is acked. */
+static int set_pragmas(struct store_db *db, bool no_sync, char **err)
+{
+	sqlite3_stmt *s = NULL;
+	const char *sync = no_sync ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL";
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(db->db, "PRAGMA journal_mode = WAL", -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW) {
+		*err = store_errorf("setting WAL mode: %s", sqlite3_errmsg(db->db));
+		goto out;
+	}
+	if (sqlite3_stricmp((const char *)sqlite3_column_text(s, 0), "wal") != 0) {
+		*err = store_errorf("the database refused WAL mode");
+		goto out;
+	}
+	if (sqlite3_exec(db->db, sync, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK) {
+		*err = store_errorf("setting pragmas: %s", sqlite3_errmsg(db->db));
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_db_open(struct store_db *db, const char *path, bool no_sync, char **err)
+{
+	int rc;
+
+	memset(db, 0, sizeof *db);
+	/* NOMUTEX: store.c serializes every use of the connection with its own lock. */
+	rc = sqlite3_open_v2(path, &db->db,
+	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		*err = store_errorf("opening %s: %s", path,
+		                    db->db != NULL ? sqlite3_errmsg(db->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_extended_result_codes(db->db, 1);
+	sqlite3_busy_timeout(db->db, 5000);
+	if (set_pragmas(db, no_sync, err) != 0)
+		goto fail;
+	if (store_schema_migrate(db->db, err) != 0)
+		goto fail;
+	for (int i = 0; i < STMT_COUNT; i++) {
+		if (sqlite3_prepare_v3(db->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+		                       &db->stmt[i], NULL) != SQLITE_OK) {
+			*err = store_errorf("preparing statement %d: %s", i, sqlite3_errmsg(db->db));
+			goto fail;
+		}
+	}
+	rc = find_room(db, STORE_LOBBY, &db->lobby_id);
+	if (rc != 0) {
+		*err = store_errorf("the database has no %s room", STORE_LOBBY);
+		goto fail;
+	}
+	return 0;
+fail:
+	store_db_close(db);
+	return -1;
+}
+
+void store_db_close(struct store_db *db)
+{
+	for (int i = 0; i < STMT_COUNT; i++) {
+		sqlite3_finalize(db->stmt[i]);
+		db->stmt[i] = NULL;
+	}
+	sqlite3_close(db->db);
+	db->db = NULL;
+}

@@ -1,0 +1,35 @@
+/* cli.h - what every part of the terminal client `pier` shares: the parsed command line. */
+#ifndef PIER_CLI_H
+#define PIER_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pier.h"
+
+#define CLI_CONNECT_TIMEOUT_MS  10000
+#define CLI_REPLY_TIMEOUT_MS    30000  /* a reply (password hashing can take a while) */
+
+/* Exit statuses. */
+enum {
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_FAIL = 1,     /* the server refused, or the connection failed */
+	CLI_EXIT_USAGE = 2     /* a bad command line */
+};
+
+struct cli_options {
+	const char *host;
+	const char *port;
+	const char *user;          /* NULL: ask (interactive) */
+	const char *to;            /* send --to */
+	enum pier_lang lang;
+	bool color;                /* decided once: --no-color, NO_COLOR, stdout a terminal */
+	bool json;                 /* history/rooms/who --json */
+	int limit;                 /* history --limit (0: default) */
+	int64_t before;            /* history --before (0: newest) */
+	const char *command;       /* NULL: interactive */
+	char **args;               /* the command's other arguments */
+	int nargs;
+};
+
+#endif

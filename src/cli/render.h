@@ -1,0 +1,58 @@
+/* render.h - how `pier` shows things: chat messages, events, errors; colour and local time.
+ *
+ * The report's colours: group (room) messages red, private messages a different colour (the
+ * report used black on white; a terminal gets bold magenta). Informational lines are dim,
+ * errors yellow. Colour is used only when struct render says so (render_color_wanted).
+ * Every text from the network is made safe before it reaches the terminal: control
+ * characters cannot move the cursor or change colours.
+ */
+#ifndef PIER_CLI_RENDER_H
+#define PIER_CLI_RENDER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "pier.h"
+
+struct render {
+	bool color;
+	enum pier_lang lang;
+	const char *self;          /* the logged-in user's name (may be NULL) */
+};
+
+/* Colour only on a terminal fd, without --no-color, without NO_COLOR (non-empty) and with a
+ * TERM other than "dumb". */
+bool render_color_wanted(int fd, bool no_color_flag);
+
+/* en or zh, as r's language says. */
+const char *render_tr(const struct render *r, const char *en, const char *zh);
+
+/* Local time of ts (ms since the epoch): "HH:MM", or "YYYY-MM-DD HH:MM" if with_date or the
+ * day is not today. */
+void render_time(char *buf, size_t size, int64_t ts_ms, bool with_date);
+
+/* Writes text with control characters made harmless: newlines become a newline and indent
+ * when keep_newlines (else " "), tabs stay, other C0/C1 controls and DEL become '?'. */
+void render_safe(FILE *f, const char *text, bool keep_newlines);
+
+/* One chat message {"id","from","to","text","ts"[,"offline"]} as a terminal line:
+ *   [14:03] #lobby Alice_1: hello              (room: red)
+ *   [14:03] [PM] Alice_1 -> bob_22: hello      (private: bold magenta)
+ * ending with a newline. */
+void render_msg(FILE *f, const struct render *r, const json_t *msg);
+
+/* A dim informational line ("* bob_22 is online"), newline added. */
+void render_info(FILE *f, const struct render *r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* An error line for {"op":"error","error":CODE,...}: the readable text for CODE in r's
+ * language (the server's English message for codes without one), prefixed by context when
+ * it is not NULL. Newline added. */
+void render_error(FILE *f, const struct render *r, const json_t *err, const char *context);
+
+/* For scripts: "ID<TAB>YYYY-MM-DD HH:MM:SS<TAB>FROM<TAB>TO<TAB>TEXT" with backslash escapes
+ * (\\ \n \r \t \xNN) in TEXT, so one message is one line. */
+void render_plain_msg(FILE *f, const json_t *msg);
+
+#endif

@@ -1,0 +1,27 @@
+/* auth.h - accounts and sessions: register, login (password or token), logout, the start and
+ * end of a session (presence), and delivery of private messages that arrived while offline. */
+#ifndef PIER_AUTH_H
+#define PIER_AUTH_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct conn;
+struct server;
+struct user;
+
+void handle_register(struct conn *c, json_t *req, json_t *ref);
+void handle_login(struct conn *c, json_t *req, json_t *ref);
+void handle_logout(struct conn *c, json_t *req, json_t *ref);
+
+/* Detaches a closing connection from its user (presence, offline bookkeeping). */
+void session_end(struct conn *c);
+
+/* {"op":"users","online":[...]} with ref (may be NULL). New reference. */
+json_t *auth_users_event(struct server *srv, json_t *ref);
+
+/* Records that the private message id was delivered live to u (see auth.c). */
+void session_note_private(struct user *u, int64_t id);
+
+#endif

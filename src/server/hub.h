@@ -1,0 +1,95 @@
+/* hub.h - who exists, who is online, which rooms exist and who is in them; and fan-out.
+ *
+ * Every registered user has a struct user for the life of the server (a directory loaded at
+ * start, grown on register), so targets resolve without touching the disk. Rooms likewise.
+ * A user's sessions are its logged-in connections; rooms list the online members only.
+ * #lobby has no member list: every online user is in it.
+ * Sending never closes a connection on the spot, so fan-out loops see no session leave.
+ */
+#ifndef PIER_HUB_H
+#define PIER_HUB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uthash.h>
+
+#include "names.h"
+
+struct conn;
+struct sbuf;
+struct room;
+
+struct user {
+	int64_t id;
+	char name[PIER_NAME_MAX + 1];   /* canonical spelling */
+	char key[PIER_KEY_MAX];         /* case-folded, the hash key */
+
+	struct conn **sessions;         /* logged-in connections */
+	size_t nsessions, sessions_cap;
+
+	struct room **rooms;            /* rooms besides #lobby, valid once rooms_loaded */
+	size_t nrooms, rooms_cap;
+	bool rooms_loaded;
+
+	/* offline delivery (see auth.c): ids of private messages to this user */
+	unsigned online_gen;            /* counts online periods: stale fetches are ignored */
+	bool catching_up;               /* the offline fetch for this online period is running */
+	int64_t first_live_private;     /* first delivered live during the fetch, 0 if none */
+	int64_t delivered_max;          /* highest delivered while online */
+
+	struct user *online_prev, *online_next;
+	UT_hash_handle hh;
+};
+
+struct room {
+	char name[PIER_KEY_MAX];        /* "#Canonical" */
+	char key[PIER_KEY_MAX];         /* "#canonical" */
+	int64_t members;                /* online or not */
+	struct user **online;           /* online members (not kept for #lobby) */
+	size_t nonline, online_cap;
+	UT_hash_handle hh;
+};
+
+struct hub {
+	struct user *users;             /* by key */
+	struct room *rooms;             /* by key, #lobby included */
+	struct room *lobby;
+	struct user *online;            /* users with sessions (doubly linked) */
+	size_t nonline;
+	int64_t nusers;
+};
+
+void hub_init(struct hub *h);
+void hub_release(struct hub *h);
+
+/* Adds a registered user to the directory (at start or after register). */
+struct user *hub_add_user(struct hub *h, int64_t id, const char *name);
+/* Finds a user by name in any case; NULL if there is none. */
+struct user *hub_find_user(struct hub *h, const char *name);
+/* Adds a room (at start, or when joined into existence). */
+struct room *hub_add_room(struct hub *h, const char *name, int64_t members);
+struct room *hub_find_room(struct hub *h, const char *name);
+
+/* Attaches a logged-in connection. Returns true if it is the user's first session. */
+bool hub_session_open(struct hub *h, struct user *u, struct conn *c);
+/* Detaches it. Returns true if it was the user's last session. */
+bool hub_session_close(struct hub *h, struct user *u, struct conn *c);
+
+/* Sets the rooms of a user that was never online, from the store's list of names. */
+void hub_load_rooms(struct hub *h, struct user *u, char *const *names);
+bool hub_is_member(const struct user *u, const struct room *r);
+/* Membership changes (in memory; the caller stores them). */
+void hub_join(struct hub *h, struct user *u, struct room *r);
+void hub_part(struct hub *h, struct user *u, struct room *r);
+
+/* Queues b on every session of u except `except` (may be NULL). */
+void hub_send_user(struct user *u, struct sbuf *b, const struct conn *except);
+/* Queues b on every session of every online member of r except `except`. */
+void hub_send_room(struct hub *h, struct room *r, struct sbuf *b, const struct conn *except);
+/* Queues b on every session of every online user but `except_user`'s and `except`. */
+void hub_send_all(struct hub *h, struct sbuf *b, const struct user *except_user,
+                  const struct conn *except);
+
+#endif

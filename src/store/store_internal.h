@@ -1,0 +1,97 @@
+/* store_internal.h - what the store's own files share: the SQLite back end (store_sqlite.c)
+ * and the schema (store_schema.c), as used by the thread and queues in store.c.
+ *
+ * Not for callers outside src/store (the unit test may use it to inspect the schema).
+ *
+ * Threading: nothing here locks. A struct store_db belongs to one thread at a time; store.c
+ * serializes every use of it with its db lock (the store thread holds that lock while it runs
+ * a batch; the synchronous startup reads take it too).
+ */
+#ifndef PIER_STORE_INTERNAL_H
+#define PIER_STORE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* The schema version store_schema_migrate() brings a database to (PRAGMA user_version). */
+#define STORE_SCHEMA_VERSION 1
+
+/* The canonical name (and key) of the implicit room every user is in. */
+#define STORE_LOBBY "#lobby"
+
+/* Every statement the store runs, prepared once at open. */
+enum store_stmt {
+	STMT_BEGIN,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_SAVEPOINT,
+	STMT_RELEASE,
+	STMT_ROLLBACK_TO,
+	STMT_USER_INSERT,
+	STMT_USER_BY_KEY,
+	STMT_USER_SET_SEEN,
+	STMT_USER_COUNT,
+	STMT_USER_EACH,
+	STMT_TOKEN_INSERT,
+	STMT_TOKEN_USER,
+	STMT_TOKEN_DELETE,
+	STMT_ROOM_BY_KEY,
+	STMT_ROOM_INSERT,
+	STMT_ROOM_EACH,
+	STMT_MEMBER_INSERT,
+	STMT_MEMBER_DELETE,
+	STMT_MEMBER_ROOMS,
+	STMT_MSG_BY_CID,
+	STMT_MSG_INSERT,
+	STMT_MSG_ROOM_HISTORY,
+	STMT_MSG_PAIR_HISTORY,
+	STMT_MSG_SYNC,
+	STMT_MSG_OFFLINE,
+	STMT_COUNT
+};
+
+struct store_db {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[STMT_COUNT];
+	int64_t lobby_id;      /* rooms.id of #lobby */
+};
+
+/* store.c: a malloc'd printf-formatted string (NULL if out of memory). */
+char *store_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* store_schema.c: creates the schema or migrates it to STORE_SCHEMA_VERSION, one transaction
+ * per step. Returns 0, or -1 with *err set to a malloc'd message. Safe to run on every open. */
+int store_schema_migrate(sqlite3 *db, char **err);
+
+/* store_sqlite.c: opens path (creating it), sets the pragmas (WAL, synchronous FULL or
+ * NORMAL if no_sync, foreign keys, busy timeout), migrates and prepares every statement.
+ * Returns 0, or -1 with *err set (db is then closed). */
+int store_db_open(struct store_db *db, const char *path, bool no_sync, char **err);
+/* Finalizes the statements and closes the database. Safe on a zeroed or closed db. */
+void store_db_close(struct store_db *db);
+
+/* Transaction control for a batch. Each returns 0 or -1. */
+int store_db_begin(struct store_db *db);
+int store_db_commit(struct store_db *db);
+void store_db_rollback(struct store_db *db);
+/* Whether a transaction is open (false after SQLite rolled one back on its own, e.g. on
+ * SQLITE_FULL or an I/O error: the batch's earlier work is then gone). */
+bool store_db_in_txn(struct store_db *db);
+
+/* Runs one job inside the open transaction and sets job->status and its outputs. A job that
+ * fails (STORE_FAILED) is rolled back to its own savepoint and leaves no outputs; the other
+ * statuses leave the transaction as the job made it. */
+void store_db_run(struct store_db *db, struct store_job *job);
+
+/* The synchronous startup reads (no transaction needed). Return 0 or -1. */
+int store_db_count_users(struct store_db *db, int64_t *count);
+int store_db_each_user(struct store_db *db,
+                       void (*cb)(void *ud, int64_t id, const char *name), void *ud);
+int store_db_each_room(struct store_db *db,
+                       void (*cb)(void *ud, const char *room, int64_t members), void *ud);
+
+#endif
