@@ -1,4 +1,4 @@
-/* harness.c - runs a real pierd on loopback for integration tests and drives clients (see harness.h). */
+/* harness.c - runs a real pierd on loopback for integration tests, drives clients (harness.h). */
 #define _XOPEN_SOURCE 700 /* nftw */
 
 #include "harness.h"
@@ -333,7 +333,6 @@ bool pierd_stop(struct pierd *p)
 	if (!still_running(p, &status)) {
 		describe_status(status, what, sizeof(what));
 		CHECK(false, "pierd died before it was stopped (%s)", what);
-		pierd_dump_log(p);
 		pierd_exit_clean(p);
 		return false;
 	}
@@ -377,7 +376,6 @@ bool pierd_is_running(struct pierd *p)
 		return true;
 	describe_status(status, what, sizeof(what));
 	CHECK(false, "pierd died unexpectedly (%s)", what);
-	pierd_dump_log(p);
 	return false;
 }
 

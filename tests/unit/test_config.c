@@ -1,0 +1,85 @@
+/* test_config.c - pierd's flags and config file. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "tap.h"
+
+static int parse(struct config *cfg, int argc, const char **argv)
+{
+	config_init(cfg);
+	return config_parse_args(cfg, argc, (char **)argv);
+}
+
+int main(void)
+{
+	struct config cfg;
+	char path[] = "/tmp/pier-config-XXXXXX";
+	int fd;
+	FILE *f;
+
+	{
+		const char *argv[] = {"pierd"};
+		CHECK(parse(&cfg, 1, argv) == 0, "no flags");
+		CHECK(strcmp(cfg.listen_host, "0.0.0.0") == 0 && cfg.listen_port == 6666, "default listen");
+		CHECK(strcmp(cfg.data_dir, "./data") == 0, "default data dir");
+		CHECK(cfg.max_line == 65536 && cfg.max_text == 16384, "default size limits");
+		CHECK(!cfg.no_rate_limits && !cfg.weak_password_hash, "safe defaults");
+	}
+	{
+		const char *argv[] = {"pierd", "--listen", "127.0.0.1:0", "--data-dir", "/tmp/x",
+		                      "--no-rate-limits", "--weak-password-hash", "--max-line=1024",
+		                      "--msg-rate", "2.5", "--log-level", "debug"};
+		CHECK(parse(&cfg, 12, argv) == 0, "all kinds of flags");
+		CHECK(strcmp(cfg.listen_host, "127.0.0.1") == 0 && cfg.listen_port == 0, "listen parsed");
+		CHECK(strcmp(cfg.data_dir, "/tmp/x") == 0, "data dir");
+		CHECK(cfg.no_rate_limits && cfg.weak_password_hash, "booleans");
+		CHECK(cfg.max_line == 1024, "--name=value form");
+		CHECK(cfg.msg_rate == 2.5, "double");
+		CHECK(cfg.log_level == LOG_DEBUG, "log level");
+	}
+	{
+		const char *argv[] = {"pierd", "--listen", "[::1]:7000"};
+		CHECK(parse(&cfg, 3, argv) == 0 && strcmp(cfg.listen_host, "::1") == 0 &&
+		      cfg.listen_port == 7000, "IPv6 listen address");
+	}
+	{
+		const char *bad[][3] = {
+			{"pierd", "--listen", "nocolon"}, {"pierd", "--listen", "1.2.3.4:99999"},
+			{"pierd", "--max-line", "-5"}, {"pierd", "--max-line", "12abc"},
+			{"pierd", "--msg-rate", "0"}, {"pierd", "--bogus", "1"}, {"pierd", "stray", "x"},
+			{"pierd", "--log-level", "loud"},
+		};
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+			CHECK(parse(&cfg, 3, bad[i]) == -1, "refused: %s %s", bad[i][1], bad[i][2]);
+		const char *missing[] = {"pierd", "--data-dir"};
+		CHECK(parse(&cfg, 2, missing) == -1, "flag without its value");
+	}
+	fd = mkstemp(path);
+	REQUIRE(fd >= 0, 1, "temp file");
+	f = fdopen(fd, "w");
+	fprintf(f, "# pierd settings\nlisten = 127.0.0.2:7001\nmax-text 500\n\nno-rate-limits\n");
+	fclose(f);
+	{
+		const char *argv[] = {"pierd", "--config", path, "--max-text", "600"};
+		CHECK(parse(&cfg, 5, argv) == 0, "config file");
+		CHECK(strcmp(cfg.listen_host, "127.0.0.2") == 0 && cfg.listen_port == 7001, "file: listen");
+		CHECK(cfg.no_rate_limits, "file: bare boolean");
+		CHECK(cfg.max_text == 600, "flags win over the file");
+	}
+	f = fopen(path, "w");
+	fprintf(f, "max-text = lots\n");
+	fclose(f);
+	{
+		const char *argv[] = {"pierd", "--config", path};
+		CHECK(parse(&cfg, 3, argv) == -1, "bad value in the file is refused");
+	}
+	unlink(path);
+	{
+		const char *argv[] = {"pierd", "--config", "/nonexistent/pierd.conf"};
+		CHECK(parse(&cfg, 3, argv) == -1, "missing config file is refused");
+	}
+	return tap_done();
+}
