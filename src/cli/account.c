@@ -59,9 +59,11 @@ void account_print_result(FILE *f, const struct cli_options *o, bool do_register
 	const char *detail = pier_error_text(code, o->lang);
 
 	if (status != INT32_MIN) {
-		fputs(do_register ? pier_register_status_text(status, o->lang)
-				  : pier_login_status_text(status, o->lang), f);
-		if (detail != NULL)
+		const char *text = do_register ? pier_register_status_text(status, o->lang)
+					       : pier_login_status_text(status, o->lang);
+
+		fputs(text, f);
+		if (detail != NULL && strcmp(detail, text) != 0)
 			fprintf(f, " (%s)", detail);
 		fputc('\n', f);
 	} else if (reply != NULL) {

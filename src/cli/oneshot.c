@@ -1,1 +1,309 @@
-/* placeholder: being written */
+/* oneshot.c - `pier COMMAND`: register, or log in and make one request, print the result for
+ * scripts and exit with a status that says how it went. */
+#include "oneshot.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "account.h"
+#include "input.h"
+#include "names.h"
+#include "render.h"
+
+#define LOGOUT_TIMEOUT_MS  2000
+
+typedef int command_fn(struct pier_conn *conn, const struct cli_options *o);
+
+struct command {
+	const char *name;
+	int min_args, max_args;    /* positional arguments; max -1: any number */
+	command_fn *run;           /* NULL: register (needs no login) */
+};
+
+/* Prints "pier: [context: ]text" on stderr for an error reply (or a missing one). */
+static void print_failure(const struct cli_options *o, const json_t *reply, const char *context)
+{
+	const char *code = json_string_value(json_object_get(reply, "error"));
+	const char *text = pier_error_text(code, o->lang);
+
+	if (text == NULL)
+		text = json_string_value(json_object_get(reply, "message"));
+	if (reply == NULL)
+		text = o->lang == PIER_LANG_ZH ? "服务器没有回应（超时或连接已关闭）"
+					       : "no reply from the server (timeout or connection closed)";
+	else if (text == NULL)
+		text = code != NULL ? code : "unexpected reply";
+	fprintf(stderr, "pier: %s%s%s\n", context != NULL ? context : "", context != NULL ? ": " : "",
+		text);
+}
+
+/* Calls req; the reply if its op is op, else NULL after print_failure. */
+static json_t *call_expect(struct pier_conn *conn, const struct cli_options *o, json_t *req,
+			   const char *op, const char *context)
+{
+	json_t *reply = pier_conn_call(conn, req, CLI_REPLY_TIMEOUT_MS);
+
+	if (reply != NULL && strcmp(pier_event_op(reply), op) == 0)
+		return reply;
+	print_failure(o, reply, context);
+	json_decref(reply);
+	return NULL;
+}
+
+/* "#room" and "@user" as they are; a bare valid user name means "@name". */
+static void normalize_target(const char *in, char *out, size_t size)
+{
+	if (in[0] != '#' && in[0] != '@' && pier_name_check(in) == PIER_NAME_OK)
+		snprintf(out, size, "@%s", in);
+	else
+		snprintf(out, size, "%s", in);
+}
+
+/* A room with its '#' (added when missing). */
+static void normalize_room(const char *in, char *out, size_t size)
+{
+	snprintf(out, size, "%s%s", in[0] == '#' ? "" : "#", in);
+}
+
+static int cmd_send(struct pier_conn *conn, const struct cli_options *o)
+{
+	char to[256];
+	size_t len = 0;
+	char *text;
+	json_t *reply;
+	int rc = CLI_EXIT_FAIL;
+
+	normalize_target(o->to, to, sizeof to);
+	for (int i = 0; i < o->nargs; i++)
+		len += strlen(o->args[i]) + 1;
+	text = malloc(len + 1);
+	if (text == NULL)
+		return CLI_EXIT_FAIL;
+	text[0] = '\0';
+	for (int i = 0; i < o->nargs; i++) {
+		if (i > 0)
+			strcat(text, " ");
+		strcat(text, o->args[i]);
+	}
+	reply = call_expect(conn, o, pier_req_send(to, text, NULL), "sent", to);
+	if (reply != NULL) {
+		printf("%" JSON_INTEGER_FORMAT "\n", json_integer_value(json_object_get(reply, "id")));
+		rc = CLI_EXIT_OK;
+	}
+	json_decref(reply);
+	free(text);
+	return rc;
+}
+
+static int cmd_history(struct pier_conn *conn, const struct cli_options *o)
+{
+	char with[256];
+	json_t *reply, *msg;
+	size_t i;
+
+	normalize_target(o->args[0], with, sizeof with);
+	reply = call_expect(conn, o, pier_req_history(with, o->before, o->limit), "history", with);
+	if (reply == NULL)
+		return CLI_EXIT_FAIL;
+	json_array_foreach(json_object_get(reply, "messages"), i, msg) {
+		if (o->json) {
+			char *line = json_dumps(msg, JSON_COMPACT);
+
+			if (line != NULL)
+				puts(line);
+			free(line);
+		} else {
+			render_plain_msg(stdout, msg);
+		}
+	}
+	json_decref(reply);
+	return CLI_EXIT_OK;
+}
+
+static int cmd_rooms(struct pier_conn *conn, const struct cli_options *o)
+{
+	json_t *reply = call_expect(conn, o, pier_req_rooms(), "rooms", NULL), *room;
+	size_t i;
+
+	if (reply == NULL)
+		return CLI_EXIT_FAIL;
+	json_array_foreach(json_object_get(reply, "rooms"), i, room) {
+		if (o->json) {
+			char *line = json_dumps(room, JSON_COMPACT);
+
+			if (line != NULL)
+				puts(line);
+			free(line);
+			continue;
+		}
+		printf("%s\t%" JSON_INTEGER_FORMAT "\t%s\n",
+		       json_string_value(json_object_get(room, "room")) != NULL
+			       ? json_string_value(json_object_get(room, "room")) : "?",
+		       json_integer_value(json_object_get(room, "members")),
+		       json_is_true(json_object_get(room, "joined")) ? "joined" : "-");
+	}
+	json_decref(reply);
+	return CLI_EXIT_OK;
+}
+
+static int cmd_who(struct pier_conn *conn, const struct cli_options *o)
+{
+	json_t *reply = call_expect(conn, o, pier_req_users(), "users", NULL), *user;
+	size_t i;
+
+	if (reply == NULL)
+		return CLI_EXIT_FAIL;
+	json_array_foreach(json_object_get(reply, "online"), i, user) {
+		if (o->json) {
+			char *line = json_dumps(user, JSON_COMPACT | JSON_ENCODE_ANY);
+
+			if (line != NULL)
+				puts(line);
+			free(line);
+		} else if (json_is_string(user)) {
+			puts(json_string_value(user));
+		}
+	}
+	json_decref(reply);
+	return CLI_EXIT_OK;
+}
+
+static int cmd_join(struct pier_conn *conn, const struct cli_options *o)
+{
+	char room[256];
+	json_t *reply;
+	const char *name;
+	json_int_t members;
+	bool zh = o->lang == PIER_LANG_ZH;
+
+	normalize_room(o->args[0], room, sizeof room);
+	reply = call_expect(conn, o, pier_req_join(room), "join", room);
+	if (reply == NULL)
+		return CLI_EXIT_FAIL;
+	name = json_string_value(json_object_get(reply, "room"));
+	name = name != NULL ? name : room;
+	members = json_integer_value(json_object_get(reply, "members"));
+	if (json_is_true(json_object_get(reply, "already")))
+		printf(zh ? "已在 %s 中（%" JSON_INTEGER_FORMAT " 名成员）\n"
+			  : "already in %s (members: %" JSON_INTEGER_FORMAT ")\n", name, members);
+	else if (json_is_true(json_object_get(reply, "created")))
+		printf(zh ? "已创建并加入 %s\n" : "created and joined %s\n", name);
+	else
+		printf(zh ? "已加入 %s（%" JSON_INTEGER_FORMAT " 名成员）\n"
+			  : "joined %s (members: %" JSON_INTEGER_FORMAT ")\n", name, members);
+	json_decref(reply);
+	return CLI_EXIT_OK;
+}
+
+static int cmd_part(struct pier_conn *conn, const struct cli_options *o)
+{
+	char room[256];
+	json_t *reply;
+	const char *name;
+
+	normalize_room(o->args[0], room, sizeof room);
+	reply = call_expect(conn, o, pier_req_part(room), "part", room);
+	if (reply == NULL)
+		return CLI_EXIT_FAIL;
+	name = json_string_value(json_object_get(reply, "room"));
+	printf(o->lang == PIER_LANG_ZH ? "已退出 %s\n" : "left %s\n", name != NULL ? name : room);
+	json_decref(reply);
+	return CLI_EXIT_OK;
+}
+
+static const struct command commands[] = {
+	{ "register", 0, 0, NULL },
+	{ "send", 1, -1, cmd_send },
+	{ "history", 1, 1, cmd_history },
+	{ "rooms", 0, 0, cmd_rooms },
+	{ "who", 0, 0, cmd_who },
+	{ "join", 1, 1, cmd_join },
+	{ "part", 1, 1, cmd_part },
+};
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	}
+	return NULL;
+}
+
+bool oneshot_is_command(const char *name)
+{
+	return find_command(name) != NULL;
+}
+
+/* Arguments a command cannot do without, checked before anything goes on the network. */
+static bool check_usage(const struct command *cmd, const struct cli_options *o)
+{
+	const char *problem = NULL;
+
+	if (o->user == NULL)
+		problem = "needs --user NAME";
+	else if (o->nargs < cmd->min_args)
+		problem = strcmp(cmd->name, "send") == 0 ? "needs the text to send" : "needs an argument";
+	else if (cmd->max_args >= 0 && o->nargs > cmd->max_args)
+		problem = "has too many arguments";
+	else if (strcmp(cmd->name, "send") == 0 && o->to == NULL)
+		problem = "needs --to #ROOM or --to @USER";
+	if (problem == NULL)
+		return true;
+	fprintf(stderr, "pier: %s %s\nTry 'pier --help'.\n", cmd->name, problem);
+	return false;
+}
+
+int oneshot_run(const struct cli_options *o)
+{
+	const struct command *cmd = find_command(o->command);
+	struct input *in = NULL;
+	struct pier_conn *conn = NULL;
+	char *password = NULL;
+	json_t *reply = NULL;
+	bool do_register;
+	int status, rc = CLI_EXIT_FAIL;
+
+	if (cmd == NULL || !check_usage(cmd, o))
+		return CLI_EXIT_USAGE;
+	do_register = cmd->run == NULL;
+	in = input_new(STDIN_FILENO);
+	if (in == NULL)
+		goto out;
+	password = account_password(o, in);
+	if (password == NULL) {
+		fputs(o->lang == PIER_LANG_ZH ? "pier: 没有密码\n" : "pier: no password given\n", stderr);
+		goto out;
+	}
+	conn = account_connect(o);
+	if (conn == NULL)
+		goto out;
+	status = account_call(conn, do_register, o->user, password, &reply);
+	if (do_register && status == PIER_REGISTER_OK) {
+		account_print_result(stdout, o, true, status, reply);
+		rc = CLI_EXIT_OK;
+		goto out;
+	}
+	if (do_register || status != PIER_LOGIN_OK) {
+		fputs("pier: ", stderr);
+		account_print_result(stderr, o, do_register, status, reply);
+		goto out;
+	}
+	rc = cmd->run(conn, o);
+	/* Revoke this session's token: a one-shot login should leave nothing behind. */
+	json_decref(pier_conn_call(conn, pier_req_logout(), LOGOUT_TIMEOUT_MS));
+out:
+	if (fflush(stdout) != 0 && rc == CLI_EXIT_OK) {
+		perror("pier: stdout");
+		rc = CLI_EXIT_FAIL;
+	}
+	json_decref(reply);
+	pier_conn_close(conn);
+	if (password != NULL)
+		explicit_bzero(password, strlen(password));
+	free(password);
+	input_free(in);
+	return rc;
+}
