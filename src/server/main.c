@@ -1,6 +1,7 @@
 /* main.c - pierd's entry point: settings, then the server until a clean stop. */
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 
 #include <sodium.h>
 #include <uv.h>
@@ -8,6 +9,19 @@
 #include "config.h"
 #include "log.h"
 #include "server.h"
+
+/* Every client is a file descriptor: take all the kernel allows this process. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		log_info("file descriptor limit %llu", (unsigned long long)rl.rlim_cur);
+}
 
 int main(int argc, char **argv)
 {
@@ -26,6 +40,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 	log_info("pierd 0.1.0 starting (pid %d)", (int)uv_os_getpid());
 	if (cfg.weak_password_hash)
 		log_warn("WEAK PASSWORD HASHING (--weak-password-hash): for tests and benchmarks only, "
