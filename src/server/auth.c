@@ -311,36 +311,48 @@ void session_note_private(struct user *u, int64_t id)
 		u->delivered_max = id;
 }
 
+/* Presence goes to everyone while few are online. Past hub.presence_limit, a login would
+ * cost every online session a line (N squared for N logins), so it goes only to those who
+ * share a room besides #lobby or a private conversation with the user (docs/PROTOCOL.md). */
 static void broadcast_presence(struct server *srv, struct user *u, bool online)
 {
 	json_t *ev = json_pack("{s:s, s:s, s:b}", "op", "presence", "user", u->name, "online", online);
 	struct sbuf *b = sbuf_from_json(ev);
 
-	hub_send_all(&srv->hub, b, u, NULL);
+	if (srv->hub.nonline <= srv->hub.presence_limit)
+		hub_send_all(&srv->hub, b, u, NULL);
+	else
+		hub_send_contacts(&srv->hub, u, b);
 	sbuf_unref(b);
 	json_decref(ev);
 }
 
-static json_t *online_list(struct hub *h)
+static void append_name(void *ud, struct user *v)
 {
-	json_t *list = json_array();
-	struct user *u;
-
-	for (u = h->online; u != NULL; u = u->online_next)
-		json_array_append_new(list, json_string(u->name));
-	return list;
+	json_array_append_new(ud, json_string(v->name));
 }
 
-json_t *auth_users_event(struct server *srv, json_t *ref)
+/* The users event after login: everyone online, or past the presence limit the user and its
+ * online contacts only (with "partial", "total"; the users request pages through all). */
+static json_t *login_users_event(struct server *srv, struct user *u)
 {
-	json_t *ev = reply_new("users", ref);
+	struct hub *h = &srv->hub;
+	json_t *ev = reply_new("users", NULL), *list = json_array();
 
-	json_object_set_new(ev, "online", online_list(&srv->hub));
+	if (h->nonline <= h->presence_limit) {
+		for (struct user *v = h->online; v != NULL; v = v->online_next)
+			json_array_append_new(list, json_string(v->name));
+	} else {
+		hub_each_contact(h, u, append_name, list);
+		json_object_set_new(ev, "partial", json_true());
+		json_object_set_new(ev, "total", json_integer((json_int_t)h->nonline));
+	}
+	json_object_set_new(ev, "online", list);
 	return ev;
 }
 
 /* The login completed: attach the session, answer, and tell everyone who should know. */
-static void session_start(struct auth_op *op, char *const *rooms)
+static void session_start(struct auth_op *op, char *const *rooms, char *const *peers)
 {
 	struct conn *c = op->c;
 	struct server *srv = c->srv;
@@ -349,7 +361,7 @@ static void session_start(struct auth_op *op, char *const *rooms)
 	bool first;
 
 	if (!u->rooms_loaded)
-		hub_load_rooms(&srv->hub, u, rooms);
+		hub_load_user(&srv->hub, u, rooms, peers);
 	c->user = u;
 	first = hub_session_open(&srv->hub, u, c);
 	log_info("login %s from %s (%zu sessions)", u->name, c->addr, u->nsessions);
@@ -363,7 +375,7 @@ static void session_start(struct auth_op *op, char *const *rooms)
 		json_array_append_new(list, json_string(u->rooms[i]->name));
 	json_object_set_new(r, "rooms", list);
 	conn_slot_fill(c, op->slot, r);
-	conn_send_json(c, auth_users_event(srv, NULL));
+	conn_send_json(c, login_users_event(srv, u));
 	if (first) {
 		broadcast_presence(srv, u, true);
 		start_offline_fetch(srv, u);
@@ -384,7 +396,7 @@ static void login_stored(struct store_job *job)
 		return;
 	}
 	memcpy(c->token_hash, job->token_hash, STORE_TOKEN_HASH_LEN);
-	session_start(op, job->rooms);
+	session_start(op, job->rooms, job->peers);
 	auth_op_free(op);
 }
 

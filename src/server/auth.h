@@ -18,9 +18,6 @@ void handle_logout(struct conn *c, json_t *req, json_t *ref);
 /* Detaches a closing connection from its user (presence, offline bookkeeping). */
 void session_end(struct conn *c);
 
-/* {"op":"users","online":[...]} with ref (may be NULL). New reference. */
-json_t *auth_users_event(struct server *srv, json_t *ref);
-
 /* Records that the private message id was delivered live to u (see auth.c). */
 void session_note_private(struct user *u, int64_t id);
 

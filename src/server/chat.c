@@ -85,6 +85,7 @@ static void deliver(struct server *srv, struct deferred *d, const char *to)
 	if (d->room != NULL) {
 		hub_send_room(&srv->hub, d->room, b, d->c);
 	} else {
+		hub_add_contact(d->user, d->peer);
 		if (d->peer->nsessions > 0)
 			session_note_private(d->peer, m.id);
 		hub_send_user(d->peer, b, d->c);

@@ -46,6 +46,8 @@ static const struct opt opts[] = {
 	{"register-interval", OPT_DOUBLE, O(register_interval),
 	 "seconds per further registration per address (default 60)"},
 	{"store-max-batch", OPT_INT, O(store_max_batch), "most writes in one commit (default 512)"},
+	{"presence-limit", OPT_INT, O(presence_limit),
+	 "past this many users online, presence goes only to contacts (default 1000)"},
 	{"no-rate-limits", OPT_BOOL, O(no_rate_limits),
 	 "TESTS AND BENCHMARKS ONLY: lift rate and per-address limits (size limits stay)"},
 	{"weak-password-hash", OPT_BOOL, O(weak_password_hash),
@@ -76,6 +78,7 @@ void config_init(struct config *cfg)
 	cfg->register_burst = 10;
 	cfg->register_interval = 60;
 	cfg->store_max_batch = 512;
+	cfg->presence_limit = 1000;
 }
 
 static void print_help(void)

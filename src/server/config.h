@@ -31,6 +31,7 @@ struct config {
 	bool no_rate_limits;
 	bool weak_password_hash;
 	int store_max_batch;
+	int presence_limit;        /* above this many online, presence goes to contacts only */
 };
 
 /* Fills cfg with the defaults. */

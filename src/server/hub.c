@@ -45,6 +45,7 @@ static int remove_ptr(void **arr, size_t *len, const void *item)
 void hub_init(struct hub *h)
 {
 	memset(h, 0, sizeof(*h));
+	h->presence_limit = 1000;
 	h->lobby = hub_add_room(h, "#lobby", 0);
 }
 
@@ -57,6 +58,7 @@ void hub_release(struct hub *h)
 		HASH_DEL(h->users, u);
 		free(u->sessions);
 		free(u->rooms);
+		free(u->contacts);
 		free(u);
 	}
 	HASH_ITER(hh, h->rooms, r, rt) {
@@ -142,15 +144,39 @@ bool hub_session_close(struct hub *h, struct user *u, struct conn *c)
 	return true;
 }
 
-void hub_load_rooms(struct hub *h, struct user *u, char *const *names)
+static bool has_contact(const struct user *u, const struct user *v)
 {
-	for (size_t i = 0; names != NULL && names[i] != NULL; i++) {
-		struct room *r = hub_find_room(h, names[i]);
+	for (size_t i = 0; i < u->ncontacts; i++)
+		if (u->contacts[i] == v)
+			return true;
+	return false;
+}
+
+void hub_add_contact(struct user *a, struct user *b)
+{
+	if (a == b)
+		return;
+	if (!has_contact(a, b))
+		PUSH(a->contacts, a->ncontacts, a->contacts_cap, b);
+	if (!has_contact(b, a))
+		PUSH(b->contacts, b->ncontacts, b->contacts_cap, a);
+}
+
+void hub_load_user(struct hub *h, struct user *u, char *const *rooms, char *const *peers)
+{
+	for (size_t i = 0; rooms != NULL && rooms[i] != NULL; i++) {
+		struct room *r = hub_find_room(h, rooms[i]);
 
 		if (r == NULL)
-			r = hub_add_room(h, names[i], 1);
+			r = hub_add_room(h, rooms[i], 1);
 		if (r != h->lobby && !hub_is_member(u, r))
 			PUSH(u->rooms, u->nrooms, u->rooms_cap, r);
+	}
+	for (size_t i = 0; peers != NULL && peers[i] != NULL; i++) {
+		struct user *v = hub_find_user(h, peers[i]);
+
+		if (v != NULL)
+			hub_add_contact(u, v);
 	}
 	u->rooms_loaded = true;
 }
@@ -198,6 +224,64 @@ void hub_send_room(struct hub *h, struct room *r, struct sbuf *b, const struct c
 	}
 	for (size_t i = 0; i < r->nonline; i++)
 		hub_send_user(r->online[i], b, except);
+}
+
+/* Visits each online user sharing a room (not #lobby) or a private conversation with u, once. */
+static void visit_contacts(struct hub *h, struct user *u, void (*fn)(void *ud, struct user *v),
+                           void *ud)
+{
+	unsigned round = ++h->mark_round;
+
+	u->mark = round;
+	for (size_t i = 0; i < u->nrooms; i++) {
+		struct room *r = u->rooms[i];
+
+		for (size_t k = 0; k < r->nonline; k++) {
+			struct user *v = r->online[k];
+
+			if (v->mark != round) {
+				v->mark = round;
+				fn(ud, v);
+			}
+		}
+	}
+	for (size_t i = 0; i < u->ncontacts; i++) {
+		struct user *v = u->contacts[i];
+
+		if (v->nsessions > 0 && v->mark != round) {
+			v->mark = round;
+			fn(ud, v);
+		}
+	}
+}
+
+struct send_ctx {
+	struct sbuf *b;
+	size_t reached;
+};
+
+static void send_to(void *ud, struct user *v)
+{
+	struct send_ctx *ctx = ud;
+
+	hub_send_user(v, ctx->b, NULL);
+	ctx->reached++;
+}
+
+size_t hub_send_contacts(struct hub *h, struct user *u, struct sbuf *b)
+{
+	struct send_ctx ctx = {.b = b};
+
+	visit_contacts(h, u, send_to, &ctx);
+	return ctx.reached;
+}
+
+void hub_each_contact(struct hub *h, struct user *u, void (*fn)(void *ud, struct user *v),
+                      void *ud)
+{
+	if (u->nsessions > 0)
+		fn(ud, u);
+	visit_contacts(h, u, fn, ud);
 }
 
 void hub_send_all(struct hub *h, struct sbuf *b, const struct user *except_user,

@@ -31,7 +31,11 @@ struct user {
 
 	struct room **rooms;            /* rooms besides #lobby, valid once rooms_loaded */
 	size_t nrooms, rooms_cap;
-	bool rooms_loaded;
+	bool rooms_loaded;              /* rooms and contacts came from the store */
+
+	struct user **contacts;         /* users with a private conversation with this one */
+	size_t ncontacts, contacts_cap;
+	unsigned mark;                  /* hub_send_contacts: reached in this round already */
 
 	/* offline delivery (see auth.c): ids of private messages to this user */
 	unsigned online_gen;            /* counts online periods: stale fetches are ignored */
@@ -59,6 +63,8 @@ struct hub {
 	struct user *online;            /* users with sessions (doubly linked) */
 	size_t nonline;
 	int64_t nusers;
+	size_t presence_limit;          /* above this many online, presence goes to contacts only */
+	unsigned mark_round;
 };
 
 void hub_init(struct hub *h);
@@ -77,8 +83,11 @@ bool hub_session_open(struct hub *h, struct user *u, struct conn *c);
 /* Detaches it. Returns true if it was the user's last session. */
 bool hub_session_close(struct hub *h, struct user *u, struct conn *c);
 
-/* Sets the rooms of a user that was never online, from the store's list of names. */
-void hub_load_rooms(struct hub *h, struct user *u, char *const *names);
+/* Sets the rooms and contacts of a user that was never online, from the store's lists of
+ * names (either may be NULL). */
+void hub_load_user(struct hub *h, struct user *u, char *const *rooms, char *const *peers);
+/* Records a private conversation between a and b (both ways). */
+void hub_add_contact(struct user *a, struct user *b);
 bool hub_is_member(const struct user *u, const struct room *r);
 /* Membership changes (in memory; the caller stores them). */
 void hub_join(struct hub *h, struct user *u, struct room *r);
@@ -88,6 +97,12 @@ void hub_part(struct hub *h, struct user *u, struct room *r);
 void hub_send_user(struct user *u, struct sbuf *b, const struct conn *except);
 /* Queues b on every session of every online member of r except `except`. */
 void hub_send_room(struct hub *h, struct room *r, struct sbuf *b, const struct conn *except);
+/* Queues b, once each, on the sessions of u's online contacts and of the online members of
+ * u's rooms besides #lobby (u's own sessions excluded). Returns how many users it reached. */
+size_t hub_send_contacts(struct hub *h, struct user *u, struct sbuf *b);
+/* Calls fn for u itself, if online, and then for each user hub_send_contacts would reach. */
+void hub_each_contact(struct hub *h, struct user *u, void (*fn)(void *ud, struct user *v),
+                      void *ud);
 /* Queues b on every session of every online user but `except_user`'s and `except`. */
 void hub_send_all(struct hub *h, struct sbuf *b, const struct user *except_user,
                   const struct conn *except);

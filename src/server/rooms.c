@@ -14,6 +14,8 @@
 #include "sbuf.h"
 #include "server.h"
 
+#define USERS_PAGE_MAX 1000
+
 static void member_event(struct server *srv, struct deferred *d, bool joined)
 {
 	json_t *ev = json_pack("{s:s, s:s, s:s, s:b}", "op", "member", "room", d->room->name,
@@ -165,8 +167,45 @@ void handle_rooms(struct conn *c, json_t *req, json_t *ref)
 	conn_reply(c, reply);
 }
 
+static int by_user_key(const void *a, const void *b)
+{
+	return strcmp((*(const struct user *const *)a)->key, (*(const struct user *const *)b)->key);
+}
+
+/* A page of the users online, by name: those after "after" (any case), at most "limit". */
 void handle_users(struct conn *c, json_t *req, json_t *ref)
 {
-	(void)req;
-	conn_reply(c, auth_users_event(c->srv, ref));
+	struct hub *h = &c->srv->hub;
+	const char *after = req_string(req, "after");
+	json_t *jlimit = json_object_get(req, "limit"), *list, *reply;
+	json_int_t limit = USERS_PAGE_MAX;
+	char after_key[PIER_KEY_MAX] = "";
+	struct user **all, *u;
+	size_t n = 0, first = 0, k;
+
+	if (jlimit != NULL && (!json_is_integer(jlimit) || json_integer_value(jlimit) < 1)) {
+		reply_error(c, ref, "bad_request", "limit must be a positive integer");
+		return;
+	}
+	if (jlimit != NULL && json_integer_value(jlimit) < USERS_PAGE_MAX)
+		limit = json_integer_value(jlimit);
+	if (after != NULL && strlen(after) <= PIER_NAME_MAX)
+		pier_name_key(after, after_key);
+	all = calloc(h->nonline ? h->nonline : 1, sizeof(*all));
+	if (all == NULL)
+		abort();
+	for (u = h->online; u != NULL; u = u->online_next)
+		all[n++] = u;
+	qsort(all, n, sizeof(*all), by_user_key);
+	while (after != NULL && first < n && strcmp(all[first]->key, after_key) <= 0)
+		first++;
+	list = json_array();
+	for (k = first; k < n && (json_int_t)(k - first) < limit; k++)
+		json_array_append_new(list, json_string(all[k]->name));
+	reply = reply_new("users", ref);
+	json_object_set_new(reply, "online", list);
+	json_object_set_new(reply, "more", json_boolean(k < n));
+	json_object_set_new(reply, "total", json_integer((json_int_t)n));
+	conn_reply(c, reply);
+	free(all);
 }

@@ -153,6 +153,7 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
 	srv->loop = loop;
 	srv->cfg = *cfg;
 	hub_init(&srv->hub);
+	srv->hub.presence_limit = (size_t)cfg->presence_limit;
 	srv->addr_limits = limit_table_new();
 	srv->account_limits = limit_table_new();
 

@@ -75,18 +75,25 @@ void store_job_init(struct store_job *job, enum store_op op)
 	job->op = op;
 }
 
+/* Frees a NULL-terminated array of strings and clears the pointer. */
+static void free_names(char ***names)
+{
+	if (*names == NULL)
+		return;
+	for (char **r = *names; *r != NULL; r++)
+		free(*r);
+	free(*names);
+	*names = NULL;
+}
+
 void store_job_release(struct store_job *job)
 {
 	free(job->user_name);
 	job->user_name = NULL;
 	free(job->pw_hash_out);
 	job->pw_hash_out = NULL;
-	if (job->rooms != NULL) {
-		for (char **r = job->rooms; *r != NULL; r++)
-			free(*r);
-		free(job->rooms);
-		job->rooms = NULL;
-	}
+	free_names(&job->rooms);
+	free_names(&job->peers);
 	for (size_t i = 0; i < job->nmsgs; i++) {
 		free(job->msgs[i].from);
 		free(job->msgs[i].to);

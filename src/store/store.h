@@ -40,7 +40,7 @@ enum store_status {
 enum store_op {
 	STORE_CREATE_USER,   /* in: name, pw_hash            out: user_id */
 	STORE_GET_USER,      /* in: name (any case)          out: user_id, user_name, pw_hash, seen_id */
-	STORE_LOGIN,         /* in: user_id, token_hash (kept if stored: token logins)  out: rooms (#lobby first) */
+	STORE_LOGIN,         /* in: user_id, token_hash (kept if stored: token logins)  out: rooms (#lobby first), peers */
 	STORE_TOKEN_USER,    /* in: token_hash               out: user_id, user_name, pw_hash=NULL, seen_id */
 	STORE_DELETE_TOKEN,  /* in: token_hash */
 	STORE_APPEND,        /* in: user_id, ts, text, cid?, room or peer_id   out: msg_id, ts */
@@ -89,6 +89,8 @@ struct store_job {
 	bool created;                          /* JOIN */
 	bool already;                          /* JOIN: the user was a member already */
 	char **rooms;                          /* LOGIN: NULL-terminated array of "#Room" names */
+	char **peers;                          /* LOGIN: NULL-terminated names of the users with
+	                                        * whom the user has private messages (contacts) */
 	struct store_msg *msgs;                /* HISTORY, SYNC, OFFLINE: oldest first */
 	size_t nmsgs;
 	bool more;                             /* HISTORY/SYNC/OFFLINE: more messages exist beyond limit */

@@ -18,7 +18,7 @@
 #include "store.h"
 
 /* The schema version store_schema_migrate() brings a database to (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /* The canonical name (and key) of the implicit room every user is in. */
 #define STORE_LOBBY "#lobby"
@@ -51,6 +51,8 @@ enum store_stmt {
 	STMT_MSG_PAIR_HISTORY,
 	STMT_MSG_SYNC,
 	STMT_MSG_OFFLINE,
+	STMT_CONTACT_INSERT,
+	STMT_CONTACT_NAMES,
 	STMT_COUNT
 };
 

@@ -60,6 +60,17 @@ static const char *const migrations[] = {
 	"CREATE INDEX messages_pair ON messages(pair_lo, pair_hi, id) WHERE pair_lo IS NOT NULL;"
 	"CREATE INDEX messages_to ON messages(recipient_id, id) WHERE recipient_id IS NOT NULL;"
 	"CREATE UNIQUE INDEX messages_cid ON messages(sender_id, cid) WHERE cid IS NOT NULL;",
+
+	/* 2: contacts, the people a user has a private conversation with, both ways (the
+	 * server's presence rule in large installations needs them at login, cheaply). */
+	"CREATE TABLE contacts ("
+	"  user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  peer_id INTEGER NOT NULL REFERENCES users(id),"
+	"  PRIMARY KEY (user_id, peer_id)"
+	") WITHOUT ROWID;"
+	"INSERT OR IGNORE INTO contacts(user_id, peer_id)"
+	"  SELECT pair_lo, pair_hi FROM messages WHERE pair_lo IS NOT NULL"
+	"  UNION SELECT pair_hi, pair_lo FROM messages WHERE pair_lo IS NOT NULL;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,

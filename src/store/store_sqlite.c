@@ -71,6 +71,10 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		MSG_SELECT "WHERE m.id > ?1 AND (+m.room_id = ?2 OR +m.pair_lo = ?3 OR +m.pair_hi = ?3 "
 		"OR +m.room_id IN (SELECT room_id FROM members WHERE user_id = ?3)) "
 		"ORDER BY m.id LIMIT ?4",
+	[STMT_CONTACT_INSERT] = "INSERT OR IGNORE INTO contacts(user_id, peer_id) VALUES(?1, ?2), (?2, ?1)",
+	[STMT_CONTACT_NAMES] =
+		"SELECT u.name FROM contacts c JOIN users u ON u.id = c.peer_id "
+		"WHERE c.user_id = ?1 AND c.peer_id <> ?1 ORDER BY u.name_key",
 	[STMT_MSG_OFFLINE] =
 		MSG_SELECT "WHERE m.recipient_id = ?1 "
 		"AND m.id > (SELECT seen_id FROM users WHERE id = ?1) ORDER BY m.id LIMIT ?2",
@@ -263,11 +267,53 @@ out:
 	return status;
 }
 
+/* Appends the first column of every row of s (bound already) to a NULL-terminated array of
+ * strings *out, which may hold strings already. Resets s. Returns STORE_OK or STORE_FAILED. */
+static enum store_status collect_names(sqlite3_stmt *s, char ***out)
+{
+	enum store_status status = STORE_FAILED;
+	size_t n = 0, cap;
+	int rc;
+
+	while (*out != NULL && (*out)[n] != NULL)
+		n++;
+	cap = n + 8;
+	{
+		char **v = realloc(*out, cap * sizeof *v);
+
+		if (v == NULL)
+			goto out;
+		memset(v + n, 0, (cap - n) * sizeof *v);
+		*out = v;
+	}
+	for (;;) {
+		rc = sqlite3_step(s);
+		if (rc != SQLITE_ROW)
+			break;
+		if (n + 1 == cap) {
+			char **v = realloc(*out, 2 * cap * sizeof *v);
+
+			if (v == NULL)
+				goto out;
+			memset(v + cap, 0, cap * sizeof *v);
+			*out = v;
+			cap *= 2;
+		}
+		(*out)[n] = column_dup(s, 0);
+		if ((*out)[n] == NULL)
+			goto out;
+		n++;
+	}
+	if (rc == SQLITE_DONE)
+		status = STORE_OK;
+out:
+	stmt_done(s);
+	return status;
+}
+
 static enum store_status run_login(struct store_db *db, struct store_job *job)
 {
 	sqlite3_stmt *s = db->stmt[STMT_TOKEN_INSERT];
-	enum store_status status = STORE_FAILED;
-	size_t n = 0, cap = 8;
 	int rc;
 
 	sqlite3_bind_blob(s, 1, job->token_hash, STORE_TOKEN_HASH_LEN, SQLITE_STATIC);
@@ -280,38 +326,19 @@ static enum store_status run_login(struct store_db *db, struct store_job *job)
 		return STORE_FAILED;
 
 	/* #lobby first, then the rooms of members, by key; always NULL-terminated. */
-	job->rooms = calloc(cap, sizeof *job->rooms);
+	job->rooms = calloc(2, sizeof *job->rooms);
 	if (job->rooms == NULL)
 		return STORE_FAILED;
-	job->rooms[n] = strdup(STORE_LOBBY);
-	if (job->rooms[n] == NULL)
+	job->rooms[0] = strdup(STORE_LOBBY);
+	if (job->rooms[0] == NULL)
 		return STORE_FAILED;
-	n++;
 	s = db->stmt[STMT_MEMBER_ROOMS];
 	sqlite3_bind_int64(s, 1, job->user_id);
-	for (;;) {
-		rc = sqlite3_step(s);
-		if (rc != SQLITE_ROW)
-			break;
-		if (n + 1 == cap) {
-			char **v = realloc(job->rooms, 2 * cap * sizeof *v);
-
-			if (v == NULL)
-				goto out;
-			memset(v + cap, 0, cap * sizeof *v);
-			job->rooms = v;
-			cap *= 2;
-		}
-		job->rooms[n] = column_dup(s, 0);
-		if (job->rooms[n] == NULL)
-			goto out;
-		n++;
-	}
-	if (rc == SQLITE_DONE)
-		status = STORE_OK;
-out:
-	stmt_done(s);
-	return status;
+	if (collect_names(s, &job->rooms) != STORE_OK)
+		return STORE_FAILED;
+	s = db->stmt[STMT_CONTACT_NAMES];
+	sqlite3_bind_int64(s, 1, job->user_id);
+	return collect_names(s, &job->peers);
 }
 
 static enum store_status run_token_user(struct store_db *db, struct store_job *job)
@@ -415,6 +442,13 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 		return STORE_FAILED;
 	job->msg_id = sqlite3_last_insert_rowid(db->db);
 	job->ts = ts;
+	if (job->room == NULL) {
+		s = db->stmt[STMT_CONTACT_INSERT];
+		sqlite3_bind_int64(s, 1, job->user_id);
+		sqlite3_bind_int64(s, 2, job->peer_id);
+		if (exec_stmt(db, STMT_CONTACT_INSERT) != SQLITE_DONE)
+			return STORE_FAILED;
+	}
 	return STORE_OK;
 }
 

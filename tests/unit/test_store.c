@@ -355,6 +355,19 @@ static void test_messages(struct env *e)
 	h = history(e, e->bob, "#nosuch", 0, 0, 50);
 	CHECK(h.status == STORE_NOT_FOUND, "history of no such room");
 	store_job_release(&h);
+
+	/* Contacts: the private conversation made alice and bob each other's, carol nobody's. */
+	store_job_init(&j, STORE_LOGIN);
+	j.user_id = e->bob;
+	j.token_hash[0] = 0x42;
+	CHECK(run(e, &j) == STORE_OK && j.peers != NULL && j.peers[0] != NULL &&
+	      strcmp(j.peers[0], "Alice_1") == 0 && j.peers[1] == NULL, "bob's contacts: alice");
+	store_job_release(&j);
+	store_job_init(&j, STORE_LOGIN);
+	j.user_id = e->carol;
+	j.token_hash[0] = 0x43;
+	CHECK(run(e, &j) == STORE_OK && j.peers != NULL && j.peers[0] == NULL, "carol has none");
+	store_job_release(&j);
 }
 
 static void test_sync_offline(struct env *e)
