@@ -153,6 +153,8 @@ void handle_send(struct conn *c, json_t *req, json_t *ref)
 	d->peer = peer;
 	d->job.room = room ? room->name : NULL;
 	d->job.peer_id = peer ? peer->id : 0;
+	/* The sender is online, so its contacts are loaded: this is exact. */
+	d->job.new_contact = peer != NULL && peer != c->user && !hub_has_contact(c->user, peer);
 	d->job.text = text;
 	d->job.cid = json_string_value(cid);
 	d->job.ts = pier_now_ms();

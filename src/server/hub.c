@@ -144,7 +144,7 @@ bool hub_session_close(struct hub *h, struct user *u, struct conn *c)
 	return true;
 }
 
-static bool has_contact(const struct user *u, const struct user *v)
+bool hub_has_contact(const struct user *u, const struct user *v)
 {
 	for (size_t i = 0; i < u->ncontacts; i++)
 		if (u->contacts[i] == v)
@@ -156,9 +156,9 @@ void hub_add_contact(struct user *a, struct user *b)
 {
 	if (a == b)
 		return;
-	if (!has_contact(a, b))
+	if (!hub_has_contact(a, b))
 		PUSH(a->contacts, a->ncontacts, a->contacts_cap, b);
-	if (!has_contact(b, a))
+	if (!hub_has_contact(b, a))
 		PUSH(b->contacts, b->ncontacts, b->contacts_cap, a);
 }
 

@@ -86,6 +86,8 @@ bool hub_session_close(struct hub *h, struct user *u, struct conn *c);
 /* Sets the rooms and contacts of a user that was never online, from the store's lists of
  * names (either may be NULL). */
 void hub_load_user(struct hub *h, struct user *u, char *const *rooms, char *const *peers);
+/* True if a has a private conversation with b on record. */
+bool hub_has_contact(const struct user *a, const struct user *b);
 /* Records a private conversation between a and b (both ways). */
 void hub_add_contact(struct user *a, struct user *b);
 bool hub_is_member(const struct user *u, const struct room *r);

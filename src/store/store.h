@@ -75,6 +75,8 @@ struct store_job {
 	int64_t peer_id;                       /* APPEND, HISTORY of a private conversation (room NULL) */
 	const char *text;                      /* APPEND */
 	const char *cid;                       /* APPEND: client's id, may be NULL */
+	bool new_contact;                      /* APPEND private: also record user and peer as
+	                                        * contacts (the caller knows they were not) */
 	int64_t before;                        /* HISTORY: ids < before; 0 means no bound */
 	int64_t after;                         /* SYNC: ids > after */
 	int limit;                             /* HISTORY, SYNC, OFFLINE: at most this many (>=1) */

@@ -442,7 +442,7 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 		return STORE_FAILED;
 	job->msg_id = sqlite3_last_insert_rowid(db->db);
 	job->ts = ts;
-	if (job->room == NULL) {
+	if (job->room == NULL && job->new_contact) {
 		s = db->stmt[STMT_CONTACT_INSERT];
 		sqlite3_bind_int64(s, 1, job->user_id);
 		sqlite3_bind_int64(s, 2, job->peer_id);

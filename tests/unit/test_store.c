@@ -86,6 +86,7 @@ static struct store_job append(struct env *e, int64_t from, const char *room, in
 	j.text = text;
 	j.cid = cid;
 	j.ts = ts;
+	j.new_contact = room == NULL;   /* as the server does on a first private message */
 	run(e, &j);
 	if (j.status == STORE_OK) {
 		CHECK(j.msg_id > e->last_id, "append id %" PRId64 " after %" PRId64, j.msg_id,
