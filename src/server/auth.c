@@ -29,6 +29,7 @@
 #include "sbuf.h"
 #include "server.h"
 #include "store.h"
+#include "xalloc.h"
 
 #define TOKEN_BYTES 32
 #define TOKEN_TEXT  64           /* base64url of 32 bytes is 43 characters */
@@ -62,10 +63,8 @@ struct offline_fetch {
 
 static struct auth_op *auth_op_new(struct conn *c, enum auth_kind kind, json_t *ref)
 {
-	struct auth_op *op = calloc(1, sizeof(*op));
+	struct auth_op *op = xcalloc(1, sizeof(*op));
 
-	if (op == NULL)
-		abort();
 	op->kind = kind;
 	op->c = c;
 	op->ref = ref ? json_incref(ref) : NULL;
@@ -227,9 +226,7 @@ void handle_register(struct conn *c, json_t *req, json_t *ref)
 		return;
 	op = auth_op_new(c, AUTH_REGISTER, ref);
 	snprintf(op->name, sizeof(op->name), "%s", user);
-	op->password = strdup(pw);
-	if (op->password == NULL)
-		abort();
+	op->password = xstrdup(pw);
 	srv->hash_jobs++;
 	uv_queue_work(srv->loop, &op->work, hash_work, hash_done);
 }
@@ -285,10 +282,8 @@ out:
 
 static void start_offline_fetch(struct server *srv, struct user *u)
 {
-	struct offline_fetch *f = calloc(1, sizeof(*f));
+	struct offline_fetch *f = xcalloc(1, sizeof(*f));
 
-	if (f == NULL)
-		abort();
 	u->online_gen++;
 	u->catching_up = true;
 	u->first_live_private = 0;
@@ -582,9 +577,7 @@ void handle_login(struct conn *c, json_t *req, json_t *ref)
 	op = auth_op_new(c, AUTH_LOGIN, ref);
 	op->user = hub_find_user(&srv->hub, user);
 	snprintf(op->name, sizeof(op->name), "%s", op->user->name);
-	op->password = strdup(pw);
-	if (op->password == NULL)
-		abort();
+	op->password = xstrdup(pw);
 	store_job_init(&op->job, STORE_GET_USER);
 	op->job.data = op;
 	op->job.name = op->name;
@@ -638,9 +631,7 @@ void session_end(struct conn *c)
 	broadcast_presence(srv, u, false);
 	if (u->delivered_max == 0)
 		return;
-	job = calloc(1, sizeof(*job));
-	if (job == NULL)
-		abort();
+	job = xcalloc(1, sizeof(*job));
 	store_job_init(job, STORE_SET_SEEN);
 	job->user_id = u->id;
 	job->seen_id = u->delivered_max;

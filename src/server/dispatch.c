@@ -12,6 +12,7 @@
 #include "conn.h"
 #include "rooms.h"
 #include "server.h"
+#include "xalloc.h"
 
 #define REF_MAX 64
 
@@ -93,10 +94,8 @@ void reply_error(struct conn *c, json_t *ref, const char *code, const char *fmt,
 struct deferred *deferred_new(struct conn *c, json_t *req, json_t *ref, enum store_op op,
                               void (*done)(struct store_job *))
 {
-	struct deferred *d = calloc(1, sizeof(*d));
+	struct deferred *d = xcalloc(1, sizeof(*d));
 
-	if (d == NULL)
-		abort();
 	d->c = c;
 	conn_ref(c);
 	d->slot = conn_slot_open(c);

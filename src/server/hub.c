@@ -9,17 +9,7 @@
 
 #include "conn.h"
 #include "sbuf.h"
-
-static void *xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n);
-
-	if (q == NULL) {
-		fputs("pierd: out of memory\n", stderr);
-		abort();
-	}
-	return q;
-}
+#include "xalloc.h"
 
 /* Appends item to a growable array of pointers. */
 #define PUSH(arr, len, cap, item) do { \
@@ -71,10 +61,8 @@ void hub_release(struct hub *h)
 
 struct user *hub_add_user(struct hub *h, int64_t id, const char *name)
 {
-	struct user *u = calloc(1, sizeof(*u));
+	struct user *u = xcalloc(1, sizeof(*u));
 
-	if (u == NULL)
-		abort();
 	u->id = id;
 	snprintf(u->name, sizeof(u->name), "%s", name);
 	pier_name_key(name, u->key);
@@ -98,10 +86,8 @@ struct user *hub_find_user(struct hub *h, const char *name)
 
 struct room *hub_add_room(struct hub *h, const char *name, int64_t members)
 {
-	struct room *r = calloc(1, sizeof(*r));
+	struct room *r = xcalloc(1, sizeof(*r));
 
-	if (r == NULL)
-		abort();
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	pier_name_key(name, r->key);
 	r->members = members;

@@ -7,6 +7,8 @@
 
 #include <uthash.h>
 
+#include "xalloc.h"
+
 struct limit_entry {
 	char key[64];
 	int conns;
@@ -60,11 +62,7 @@ bool bucket_is_full(struct bucket *b, double burst, double rate, int64_t now_ms)
 
 struct limit_table *limit_table_new(void)
 {
-	struct limit_table *t = calloc(1, sizeof(*t));
-
-	if (t == NULL)
-		abort();
-	return t;
+	return xcalloc(1, sizeof(struct limit_table));
 }
 
 void limit_table_free(struct limit_table *t)
@@ -88,9 +86,7 @@ struct limit_entry *limit_get(struct limit_table *t, const char *key, double bur
 	HASH_FIND_STR(t->entries, key, e);
 	if (e != NULL)
 		return e;
-	e = calloc(1, sizeof(*e));
-	if (e == NULL)
-		abort();
+	e = xcalloc(1, sizeof(*e));
 	snprintf(e->key, sizeof(e->key), "%s", key);
 	bucket_init(&e->a, burst_a, now_ms);
 	bucket_init(&e->b, burst_b, now_ms);

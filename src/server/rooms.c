@@ -13,6 +13,7 @@
 #include "log.h"
 #include "sbuf.h"
 #include "server.h"
+#include "xalloc.h"
 
 #define USERS_PAGE_MAX 1000
 
@@ -144,12 +145,10 @@ void handle_rooms(struct conn *c, json_t *req, json_t *ref)
 {
 	struct hub *h = &c->srv->hub;
 	unsigned n = HASH_COUNT(h->rooms), i = 0;
-	struct room **all = calloc(n ? n : 1, sizeof(*all)), *r, *tmp;
+	struct room **all = xcalloc(n, sizeof(*all)), *r, *tmp;
 	json_t *list = json_array(), *reply;
 
 	(void)req;
-	if (all == NULL)
-		abort();
 	HASH_ITER(hh, h->rooms, r, tmp)
 		if (r != h->lobby)
 			all[i++] = r;
@@ -191,9 +190,7 @@ void handle_users(struct conn *c, json_t *req, json_t *ref)
 		limit = json_integer_value(jlimit);
 	if (after != NULL && strlen(after) <= PIER_NAME_MAX)
 		pier_name_key(after, after_key);
-	all = calloc(h->nonline ? h->nonline : 1, sizeof(*all));
-	if (all == NULL)
-		abort();
+	all = xcalloc(h->nonline, sizeof(*all));
 	for (u = h->online; u != NULL; u = u->online_next)
 		all[n++] = u;
 	qsort(all, n, sizeof(*all), by_user_key);

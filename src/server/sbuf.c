@@ -1,17 +1,14 @@
 /* sbuf.c - shared, reference-counted output buffers. */
 #include "sbuf.h"
 
-#include <stdio.h>
 #include <stdlib.h>
+
+#include "xalloc.h"
 
 struct sbuf *sbuf_new(size_t len)
 {
-	struct sbuf *b = malloc(sizeof(*b) + len);
+	struct sbuf *b = xmalloc(sizeof(*b) + len);
 
-	if (b == NULL) {
-		fputs("pierd: out of memory\n", stderr);
-		abort();
-	}
 	b->refs = 1;
 	b->len = len;
 	return b;
