@@ -24,8 +24,22 @@ test: deps
 	cmake --build $(TEST_BUILD) -j $(JOBS)
 	cd $(TEST_BUILD) && ctest --output-on-failure --timeout 300 -j 2
 
-bench fuzz:
-	@echo "make $@: not built yet (see the open issues)"; exit 1
+bench:
+	@echo "make bench: not built yet (see the open issues)"; exit 1
+
+# libFuzzer harnesses (clang), each run for FUZZ_SECONDS on its seed corpus in fuzz/corpus/.
+FUZZ_BUILD   ?= build/fuzz
+FUZZ_SECONDS ?= 30
+FUZZERS      := client_feed names
+fuzz:
+	./scripts/deps.sh clang
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPIER_FUZZ=ON >/dev/null
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZERS))
+	for f in $(FUZZERS); do \
+		mkdir -p $(FUZZ_BUILD)/corpus/$$f && \
+		./$(FUZZ_BUILD)/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+			$(FUZZ_BUILD)/corpus/$$f fuzz/corpus/$$f || exit 1; \
+	done
 
 clean:
 	rm -rf $(BUILD)

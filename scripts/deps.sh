@@ -1,10 +1,11 @@
 #!/bin/sh
-# Installs the Debian packages pier needs to build and test (Debian 12). Idempotent and quick
+# Installs the Debian packages pier needs to build and test (Debian 12), plus any named as
+# arguments (e.g. clang for make fuzz). Idempotent and quick
 # when everything is present already.
 set -eu
 
 PKGS="build-essential cmake pkg-config libuv1-dev libsodium-dev libsqlite3-dev libjansson-dev \
-libedit-dev uthash-dev"
+libedit-dev uthash-dev $*"
 
 missing=""
 for p in $PKGS; do

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xalloc.h"
+
 struct pier_event {
 	json_t *ev;
 	struct pier_event *next;
@@ -37,17 +39,6 @@ struct pier_client {
 	struct in_buf in;
 	struct pier_event *head, *tail;
 };
-
-static void *xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n);
-
-	if (q == NULL) {
-		fputs("libpier: out of memory\n", stderr);
-		abort();
-	}
-	return q;
-}
 
 /* Grows *cap (doubling) until it holds need bytes. */
 static size_t grow_cap(size_t cap, size_t need)
@@ -159,7 +150,7 @@ void pier_client_consume(struct pier_client *c, size_t n)
 
 static void push_event(struct pier_client *c, json_t *ev)
 {
-	struct pier_event *e = xrealloc(NULL, sizeof *e);
+	struct pier_event *e = xmalloc(sizeof *e);
 
 	e->ev = ev;
 	e->next = NULL;
@@ -199,6 +190,8 @@ int pier_client_feed(struct pier_client *c, const void *data, size_t len)
 
 	if (c->broken)
 		return -1;
+	if (len == 0)
+		return 0;
 	if (in->len + len > in->cap) {
 		in->cap = grow_cap(in->cap, in->len + len);
 		in->data = xrealloc(in->data, in->cap);

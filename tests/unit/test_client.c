@@ -506,10 +506,21 @@ static void test_conn_open_fails(void)
 	CHECK(pier_conn_open("127.0.0.1", port, 2000, NULL) == NULL, "err may be NULL");
 }
 
+/* Found by fuzz/fuzz_client_feed: an empty feed into a fresh core passed NULL to memcpy. */
+static void test_feed_nothing(void)
+{
+	struct pier_client *c = pier_client_new(0);
+
+	CHECK(pier_client_feed(c, NULL, 0) == 0, "feeding nothing is fine");
+	CHECK(pier_client_next(c) == NULL, "and gives no event");
+	pier_client_free(c);
+}
+
 int main(void)
 {
 	struct server s;
 
+	test_feed_nothing();
 	test_requests();
 	test_feed();
 	test_max_line();
