@@ -24,8 +24,9 @@ test: deps
 	cmake --build $(TEST_BUILD) -j $(JOBS)
 	cd $(TEST_BUILD) && ctest --output-on-failure --timeout 300 -j 2
 
-bench:
-	@echo "make bench: not built yet (see the open issues)"; exit 1
+# The benchmark suite (pier-bench --help): the normal build; results in $(BUILD)/bench.
+bench: deps build
+	./$(BUILD)/pier-bench --pierd ./$(BUILD)/pierd --out $(BUILD)/bench
 
 # libFuzzer harnesses (clang), each run for FUZZ_SECONDS on its seed corpus in fuzz/corpus/.
 FUZZ_BUILD   ?= build/fuzz

@@ -20,6 +20,8 @@ enum {
 struct cli_options {
 	const char *host;
 	const char *port;
+	bool tls;                  /* --tls (or --insecure / --ca-file) */
+	struct pier_tls_options tls_opt;
 	const char *user;          /* NULL: ask (interactive) */
 	const char *to;            /* send --to */
 	enum pier_lang lang;

@@ -1,239 +1,147 @@
-/* interactive.c - the chat session of `pier`: log in or register, then one poll(2) loop over
- * stdin and the server.
+/* interactive.c - the chat of `pier`: log in or register, then one poll(2) loop over stdin,
+ * the server and Ctrl-C; typed lines become commands and messages, what the server sends
+ * becomes lines on the screen.
  *
- * The network never blocks the keyboard: requests are queued in libpier's core and sent by
- * pier_conn_pump when the socket takes them; replies are matched to what asked for them by
- * "ref" (struct pending). On a terminal, typing goes through libedit's readline-compatible
- * callback interface, and a line that arrives meanwhile is printed above the input line:
- * the prompt and the partial input are erased, the line printed, and libedit redraws both
- * (its buffer is untouched, so nothing typed is lost). When stdin is not a terminal, plain
- * lines are read instead, with the same meaning.
+ * The network never blocks the keyboard: struct session (session.c) owns the connection,
+ * reconnects after a drop and keeps the messages typed meanwhile; requests are queued and
+ * sent when the socket takes them, and their replies are matched to what asked for them by
+ * "ref" (struct pending). The terminal side, libedit and printing above the line being typed,
+ * is screen.c. When stdin is not a terminal, plain lines are read instead, with the same
+ * meaning.
  */
-#define _XOPEN_SOURCE 700      /* wcwidth(3): where the cursor is on a wrapped input line */
-
 #include "interactive.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
-#include <wchar.h>
-
-#include <editline/readline.h>
 
 #include "account.h"
 #include "clock.h"
 #include "input.h"
 #include "names.h"
 #include "render.h"
+#include "screen.h"
+#include "session.h"
+#include "xalloc.h"
 
-#define TARGET_MAX          40      /* "#room" or "@user" and NUL */
+#define TARGET_MAX          SESSION_TARGET_MAX
 #define HISTORY_DEFAULT     20
 #define HISTORY_MAX         200
-#define SYNC_PAGE           200
-#define DRAIN_TIMEOUT_MS    10000   /* at the end: how long replies still awaited may take */
+#define DRAIN_TTY_MS        10000   /* at the end: how long what is awaited may still take */
+#define DRAIN_PIPE_MS       30000   /* ... reading a pipe (a script's lines are worth a reconnect) */
 #define LOGOUT_TIMEOUT_MS   2000
-#define LOGIN_ATTEMPTS      5
 
-enum req_kind { REQ_SEND, REQ_JOIN, REQ_PART, REQ_ROOMS, REQ_USERS, REQ_HISTORY, REQ_SYNC };
+enum req_kind { REQ_JOIN, REQ_PART, REQ_ROOMS, REQ_USERS, REQ_HISTORY };
 
 /* A request waiting for its reply. */
 struct pending {
-	char ref[PIER_REF_MAX];
+	char ref[PIER_REF_MAX];    /* empty: to be sent again after reconnecting (join) */
 	enum req_kind kind;
-	char target[TARGET_MAX];   /* send: to; join: where we talked before; part: the room;
-				    * history: with */
-	char *text;                /* send: the text, shown once the server has stored it */
+	char target[TARGET_MAX];   /* join, part: the room; history: with */
+	char before[TARGET_MAX];   /* join: where we talked before */
 	struct pending *next;
 };
 
 struct chat {
 	const struct cli_options *o;
 	struct render r;
-	struct pier_conn *conn;
+	struct screen sc;
+	struct session s;          /* the server, once logged in */
 	struct input *in;          /* stdin when it is not a terminal */
 	bool tty;                  /* stdin is a terminal: libedit */
-	bool rl_on;                /* libedit's callback handler is installed */
-	bool line_done;            /* libedit handed over a line (reinstall the handler) */
-	bool closing;              /* no more input: finish the replies awaited, then quit */
+	bool started;              /* logged in: the prompt may say "offline" */
+	bool closing;              /* no more input: finish what is awaited, then quit */
 	bool quit;
 	int rc;
-	char self[PIER_NAME_MAX + 1];
 	char target[TARGET_MAX];   /* where typed text goes */
-	char prompt[TARGET_MAX + 2];
 	struct pending *pending, *pending_tail;
 };
-
-/* libedit's line callback takes no context: the one chat of this process, for on_rl_line. */
-static struct chat *rl_chat;
 
 /* The text in the session's language. A macro, so that printf formats stay literals the
  * compiler checks. */
 #define TR(ch, en, zh)  ((ch)->r.lang == PIER_LANG_ZH ? (zh) : (en))
 
-/* ---- the terminal ---- */
-
-static int screen_cols(void)
-{
-	struct winsize ws;
-
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-		return ws.ws_col;
-	return 80;
-}
-
-/* Columns the first n bytes of s take on the screen. */
-static int text_width(const char *s, size_t n)
-{
-	mbstate_t st;
-	int w = 0;
-
-	memset(&st, 0, sizeof st);
-	while (n > 0) {
-		wchar_t wc;
-		size_t k = mbrtowc(&wc, s, n, &st);
-		int cw;
-
-		if (k == (size_t)-1 || k == (size_t)-2) {
-			memset(&st, 0, sizeof st);
-			k = 1;
-			cw = 1;
-		} else {
-			if (k == 0)
-				k = 1;
-			cw = wcwidth(wc);
-		}
-		w += cw > 0 ? cw : 0;
-		s += k;
-		n -= k;
-	}
-	return w;
-}
-
-/* Moves the cursor to where a line of `columns` columns, printed from column 0, began, and
- * clears from there to the end of the screen. */
-static void erase_back(int columns)
-{
-	int rows = columns / screen_cols();
-
-	fputc('\r', stdout);
-	if (rows > 0)
-		fprintf(stdout, "\033[%dA", rows);
-	fputs("\033[J", stdout);
-}
-
-/* Prints text (whole lines) so that the input line is not garbled: on a terminal with the
- * line editor active, the prompt and the partial input are erased first and redrawn after. */
-static void say(struct chat *ch, const char *text, size_t len)
-{
-	if (len == 0)
-		return;
-	if (ch->rl_on) {
-		size_t point = rl_line_buffer != NULL ? (size_t)(rl_point > 0 ? rl_point : 0) : 0;
-
-		erase_back((int)strlen(ch->prompt) + text_width(rl_line_buffer != NULL ? rl_line_buffer : "",
-								   point));
-		fwrite(text, 1, len, stdout);
-		fflush(stdout);
-		rl_forced_update_display();
-	} else {
-		fwrite(text, 1, len, stdout);
-		fflush(stdout);
-	}
-}
-
-/* A memory stream for building what say() prints. */
-struct out {
-	FILE *f;
-	char *buf;
-	size_t len;
-};
-
-static FILE *out_open(struct out *out)
-{
-	out->buf = NULL;
-	out->len = 0;
-	out->f = open_memstream(&out->buf, &out->len);
-	return out->f != NULL ? out->f : stdout;
-}
-
-static void out_say(struct chat *ch, struct out *out)
-{
-	if (out->f == NULL)
-		return;
-	fclose(out->f);
-	say(ch, out->buf, out->len);
-	free(out->buf);
-}
-
 static void info(struct chat *ch, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void info(struct chat *ch, const char *fmt, ...)
 {
-	struct out out;
 	char buf[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	render_info(out_open(&out), &ch->r, "%s", buf);
-	out_say(ch, &out);
+	screen_info(&ch->sc, "%s", buf);
 }
 
 static void error_reply(struct chat *ch, const json_t *err, const char *context)
 {
-	struct out out;
-
-	render_error(out_open(&out), &ch->r, err, context);
-	out_say(ch, &out);
+	screen_error(&ch->sc, err, context);
 }
 
-/* An error of the client's own (not from the server), shown like the server's. */
 static void error_text(struct chat *ch, const char *text)
 {
-	json_t *err = json_pack("{s:s, s:s}", "op", "error", "message", text);
+	screen_error_text(&ch->sc, text);
+}
 
-	error_reply(ch, err, NULL);
-	json_decref(err);
+/* The prompt: the conversation, marked while offline ("(offline) #lobby> "). With redraw,
+ * the input line is drawn again at once (the partial input stays as it was). */
+static void update_prompt(struct chat *ch, bool redraw)
+{
+	bool offline = ch->started && !session_is_online(&ch->s);
+	char prompt[SCREEN_PROMPT_MAX];
+
+	snprintf(prompt, sizeof prompt, "%s%s> ", offline ? TR(ch, "(offline) ", "(离线) ") : "",
+		 ch->target);
+	screen_set_prompt(&ch->sc, prompt, redraw);
 }
 
 static void set_target(struct chat *ch, const char *target)
 {
 	snprintf(ch->target, sizeof ch->target, "%s", target);
-	snprintf(ch->prompt, sizeof ch->prompt, "%s> ", ch->target);
-	if (ch->rl_on)
-		rl_set_prompt(ch->prompt);
+	update_prompt(ch, true);     /* no redraw while a typed line is being handled */
 }
 
 /* ---- requests ---- */
 
-/* Queues req (taken); the reply is handled by kind. 0, or -1 if it could not be encoded. */
-static int request(struct chat *ch, json_t *req, enum req_kind kind, const char *target,
-		   const char *text)
+static void add_pending(struct chat *ch, struct pending *p)
 {
-	struct pending *p = calloc(1, sizeof *p);
-
-	if (p == NULL || (text != NULL && (p->text = strdup(text)) == NULL) ||
-	    pier_client_request(pier_conn_client(ch->conn), req, p->ref) != 0) {
-		if (p == NULL || p->text != NULL || text == NULL)
-			error_text(ch, TR(ch, "Could not make the request (invalid UTF-8?)",
-					  "无法生成请求（文本不是有效的 UTF-8？）"));
-		if (p != NULL)
-			free(p->text);
-		free(p);
-		return -1;
-	}
-	p->kind = kind;
-	snprintf(p->target, sizeof p->target, "%s", target != NULL ? target : "");
+	p->next = NULL;
 	if (ch->pending_tail != NULL)
 		ch->pending_tail->next = p;
 	else
 		ch->pending = p;
 	ch->pending_tail = p;
+}
+
+/* Queues req (taken); the reply is handled by kind. 0, or -1 (said why) when offline or when
+ * req could not be encoded. */
+static int request(struct chat *ch, json_t *req, enum req_kind kind, const char *target,
+		   const char *before)
+{
+	struct pending *p;
+
+	if (!session_is_online(&ch->s)) {
+		json_decref(req);
+		error_text(ch, TR(ch, "Offline: that needs the server; try again once reconnected",
+				  "离线：该操作需要连接服务器，请在重新连接后再试"));
+		return -1;
+	}
+	p = xcalloc(1, sizeof *p);
+	if (session_request(&ch->s, req, p->ref) != 0) {
+		error_text(ch, TR(ch, "Could not make the request (invalid UTF-8?)",
+				  "无法生成请求（文本不是有效的 UTF-8？）"));
+		free(p);
+		return -1;
+	}
+	p->kind = kind;
+	snprintf(p->target, sizeof p->target, "%s", target != NULL ? target : "");
+	snprintf(p->before, sizeof p->before, "%s", before != NULL ? before : "");
+	add_pending(ch, p);
 	return 0;
 }
 
@@ -243,7 +151,7 @@ static struct pending *take_pending(struct chat *ch, const char *ref)
 	struct pending *prev = NULL;
 
 	for (struct pending *p = ch->pending; p != NULL; prev = p, p = p->next) {
-		if (strcmp(p->ref, ref) != 0)
+		if (p->ref[0] == '\0' || strcmp(p->ref, ref) != 0)
 			continue;
 		if (prev != NULL)
 			prev->next = p->next;
@@ -256,17 +164,23 @@ static struct pending *take_pending(struct chat *ch, const char *ref)
 	return NULL;
 }
 
-static void free_pending(struct pending *p)
-{
-	if (p == NULL)
-		return;
-	free(p->text);
-	free(p);
-}
-
 static void send_text(struct chat *ch, const char *to, const char *text)
 {
-	request(ch, pier_req_send(to, text, NULL), REQ_SEND, to, text);
+	switch (session_send(&ch->s, to, text)) {
+	case SESSION_SEND_OK:
+		break;      /* shown once the server has stored it */
+	case SESSION_SEND_QUEUED:
+		info(ch, TR(ch, "(pending) %s: %s", "（待发送）%s：%s"), to, text);
+		break;
+	case SESSION_SEND_FULL:
+		error_text(ch, TR(ch, "Not sent: too many messages are waiting for the server already",
+				  "未发送：等待服务器确认的消息过多"));
+		break;
+	case SESSION_SEND_BAD:
+		error_text(ch, TR(ch, "Could not make the request (invalid UTF-8?)",
+				  "无法生成请求（文本不是有效的 UTF-8？）"));
+		break;
+	}
 }
 
 /* ---- what the user types ---- */
@@ -326,8 +240,10 @@ static void show_help(struct chat *ch)
 		"  /history [N]        the last N messages here (default 20)\n"
 		"  /switch #ROOM|@USER talk to another room or user\n"
 		"  /help               this help\n"
-		"  /quit               leave (also Ctrl-D)\n"
-		"  //text              send text that starts with '/'";
+		"  /quit               leave (also Ctrl-D, or Ctrl-C twice)\n"
+		"  //text              send text that starts with '/'\n"
+		"When the connection drops, pier reconnects by itself and shows what was missed;\n"
+		"lines typed meanwhile are sent once it is back.";
 	static const char zh[] =
 		"输入的文字发送到当前聊天室或用户（见提示符）。\n"
 		"  文字~用户名          私聊：把文字发给该用户\n"
@@ -339,8 +255,9 @@ static void show_help(struct chat *ch)
 		"  /history [N]        当前会话最近 N 条消息（默认 20）\n"
 		"  /switch #聊天室|@用户 切换会话\n"
 		"  /help               显示帮助\n"
-		"  /quit               退出（或 Ctrl-D）\n"
-		"  //文字               发送以 '/' 开头的文字";
+		"  /quit               退出（或 Ctrl-D，或按两次 Ctrl-C）\n"
+		"  //文字               发送以 '/' 开头的文字\n"
+		"连接断开时 pier 会自动重连并显示错过的消息；其间输入的消息在恢复后发送。";
 	info(ch, "%s", ch->r.lang == PIER_LANG_ZH ? zh : en);
 }
 
@@ -422,7 +339,7 @@ static void command(struct chat *ch, char *line)
 		/* Talk there at once (typed-ahead lines go to the room); an error switches back. */
 		if (!room_target(args, room))
 			error_text(ch, TR(ch, "Usage: /join #ROOM", "用法：/join #聊天室"));
-		else if (request(ch, pier_req_join(room), REQ_JOIN, ch->target, NULL) == 0)
+		else if (request(ch, pier_req_join(room), REQ_JOIN, room, ch->target) == 0)
 			set_target(ch, room);
 	} else if (strcmp(name, "part") == 0 || strcmp(name, "leave") == 0) {
 		cmd_part(ch, args);
@@ -470,87 +387,51 @@ static void message(struct chat *ch, char *line)
 	send_text(ch, ch->target, line);
 }
 
-/* One line typed (libedit already showed it on a terminal). */
-static void handle_line(struct chat *ch, char *line)
+/* One line typed (libedit already showed it on a terminal); NULL: Ctrl-D. screen_line_fn. */
+static bool handle_line(void *ctx, char *line)
 {
-	size_t n = strlen(line);
+	struct chat *ch = ctx;
+	size_t n;
 
+	if (line == NULL) {
+		ch->closing = true;
+		return false;
+	}
+	if (ch->closing)
+		return false;              /* nothing after /quit */
+	n = strlen(line);
 	while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == '\n'))
 		line[--n] = '\0';
 	if (line[strspn(line, " \t")] == '\0')
-		return;
+		return true;
 	if (line[0] == '/' && line[1] != '/') {
 		command(ch, line);
-		return;
+		return !ch->closing;
 	}
-	if (ch->tty) {
-		/* The message is shown again, with time and target, once the server stored it:
-		 * erase libedit's echo of it (the cursor is on the line after it). */
-		int columns = (int)strlen(ch->prompt) + text_width(line, n);
-		int cols = screen_cols();
-
-		fprintf(stdout, "\033[%dA", (columns + cols - 1) / cols > 0 ? (columns + cols - 1) / cols : 1);
-		erase_back(0);
-		fflush(stdout);
-	}
+	/* The message is shown again, with time and target, once the server stored it. */
+	screen_erase_echo(&ch->sc, line);
 	message(ch, line[0] == '/' ? line + 1 : line);
-}
-
-static void on_rl_line(char *line)
-{
-	struct chat *ch = rl_chat;
-
-	ch->line_done = true;
-	if (line == NULL) {          /* Ctrl-D on an empty line */
-		ch->closing = true;
-		return;
-	}
-	if (line[0] != '\0')
-		add_history(line);
-	/* The cursor is on a line of its own and libedit's buffer still holds this line: what
-	 * handle_line prints goes out plainly; the handler, installed again, draws the prompt. */
-	ch->rl_on = false;
-	handle_line(ch, line);
-	ch->rl_on = true;
-	free(line);
+	return true;
 }
 
 /* ---- what the server sends ---- */
 
-/* A message the server stored for us: shown like the ones others send. */
-static void show_sent(struct chat *ch, const struct pending *p, const json_t *reply)
-{
-	json_t *msg;
-	struct out out;
-
-	if (json_is_true(json_object_get(reply, "duplicate")))
-		return;
-	msg = json_pack("{s:O?, s:s, s:s, s:s, s:O?}", "id", json_object_get(reply, "id"),
-			"from", ch->self, "to", p->target, "text", p->text != NULL ? p->text : "",
-			"ts", json_object_get(reply, "ts"));
-	if (msg == NULL)
-		return;
-	render_msg(out_open(&out), &ch->r, msg);
-	out_say(ch, &out);
-	json_decref(msg);
-}
-
 static void show_messages(struct chat *ch, const json_t *messages)
 {
-	struct out out;
-	FILE *f = out_open(&out);
+	struct screen_out out;
+	FILE *f = screen_out_open(&out);
 	json_t *msg;
 	size_t i;
 
 	json_array_foreach(messages, i, msg)
 		render_msg(f, &ch->r, msg);
-	out_say(ch, &out);
+	screen_out_say(&ch->sc, &out);
 }
 
 static void show_rooms(struct chat *ch, const json_t *reply)
 {
-	struct out out;
-	FILE *f = out_open(&out);
+	struct screen_out out;
+	FILE *f = screen_out_open(&out);
 	json_t *room;
 	size_t i;
 
@@ -565,7 +446,7 @@ static void show_rooms(struct chat *ch, const json_t *reply)
 			json_integer_value(json_object_get(room, "members")),
 			joined ? TR(ch, " joined", " 已加入") : "");
 	}
-	out_say(ch, &out);
+	screen_out_say(&ch->sc, &out);
 }
 
 static void show_users(struct chat *ch, const json_t *ev)
@@ -586,31 +467,21 @@ static void show_users(struct chat *ch, const json_t *ev)
 	info(ch, TR(ch, "Online (%zu): %s", "在线用户（%zu）：%s"), json_array_size(online), buf);
 }
 
-static void handle_reply(struct chat *ch, struct pending *p, json_t *reply)
+static void handle_reply(struct chat *ch, struct pending *p, const json_t *reply)
 {
 	const char *op = pier_event_op(reply);
 	const char *room = json_string_value(json_object_get(reply, "room"));
-	char ctx[TARGET_MAX + 64];
 
 	if (strcmp(op, "error") == 0) {
-		if (p->kind == REQ_SEND)
-			snprintf(ctx, sizeof ctx, TR(ch, "Not sent to %s", "未能发送到 %s"), p->target);
-		else if (p->kind != REQ_JOIN)
-			snprintf(ctx, sizeof ctx, "%s", p->target);
-		else
-			ctx[0] = '\0';
-		error_reply(ch, reply, ctx[0] != '\0' ? ctx : NULL);
+		error_reply(ch, reply, p->kind != REQ_JOIN && p->target[0] != '\0' ? p->target : NULL);
 		if (p->kind == REQ_JOIN) {
-			set_target(ch, p->target);
-			info(ch, TR(ch, "Talking to %s again", "回到会话 %s"), p->target);
+			set_target(ch, p->before);
+			info(ch, TR(ch, "Talking to %s again", "回到会话 %s"), p->before);
 		}
 		return;
 	}
 	room = room != NULL ? room : p->target;
 	switch (p->kind) {
-	case REQ_SEND:
-		show_sent(ch, p, reply);
-		break;
 	case REQ_JOIN:
 		if (json_is_true(json_object_get(reply, "already")))
 			info(ch, TR(ch, "Already in %s", "已在 %s 中"), room);
@@ -637,24 +508,26 @@ static void handle_reply(struct chat *ch, struct pending *p, json_t *reply)
 			info(ch, TR(ch, "No messages with %s yet", "与 %s 还没有消息"), p->target);
 			break;
 		}
+		session_saw(&ch->s, json_object_get(reply, "messages"));
 		info(ch, TR(ch, "History of %s:", "%s 的历史消息："), p->target);
 		show_messages(ch, json_object_get(reply, "messages"));
 		break;
-	case REQ_SYNC: {
-		json_t *messages = json_object_get(reply, "messages");
-		json_t *last = json_array_get(messages, json_array_size(messages) - 1);
-
-		show_messages(ch, messages);
-		if (json_is_true(json_object_get(reply, "more")) && last != NULL)
-			request(ch, pier_req_sync(json_integer_value(json_object_get(last, "id")), SYNC_PAGE),
-				REQ_SYNC, NULL, NULL);
-		break;
-	}
 	}
 }
 
-static void handle_event(struct chat *ch, json_t *ev)
+/* ---- what the session reports (struct session_ops) ---- */
+
+static void on_message(void *ctx, const json_t *msg, enum session_origin origin)
 {
+	struct chat *ch = ctx;
+
+	(void)origin;       /* missed ones come in order, looking like the rest, then a note */
+	screen_msg(&ch->sc, msg);
+}
+
+static void on_event(void *ctx, const json_t *ev)
+{
+	struct chat *ch = ctx;
 	const char *op = pier_event_op(ev);
 	const char *ref = json_string_value(json_object_get(ev, "ref"));
 	const char *user = json_string_value(json_object_get(ev, "user"));
@@ -662,16 +535,11 @@ static void handle_event(struct chat *ch, json_t *ev)
 
 	if (p != NULL) {
 		handle_reply(ch, p, ev);
-		free_pending(p);
+		free(p);
 		return;
 	}
 	user = user != NULL ? user : "?";
-	if (strcmp(op, "msg") == 0) {
-		struct out out;
-
-		render_msg(out_open(&out), &ch->r, ev);
-		out_say(ch, &out);
-	} else if (strcmp(op, "presence") == 0) {
+	if (strcmp(op, "presence") == 0) {
 		if (json_is_true(json_object_get(ev, "online")))
 			info(ch, TR(ch, "%s is online", "%s 上线了"), user);
 		else
@@ -685,117 +553,140 @@ static void handle_event(struct chat *ch, json_t *ev)
 			info(ch, TR(ch, "%s left %s", "%s 退出了 %s"), user, room != NULL ? room : "?");
 	} else if (strcmp(op, "users") == 0) {
 		show_users(ch, ev);
-	} else if (strcmp(op, "offline") == 0) {
-		/* More private messages arrived while we were away than the server pushes. */
-		if (json_is_true(json_object_get(ev, "more")))
-			request(ch, pier_req_sync(json_integer_value(json_object_get(ev, "after")), SYNC_PAGE),
-				REQ_SYNC, NULL, NULL);
 	} else if (strcmp(op, "error") == 0) {
 		error_reply(ch, ev, NULL);
 	}
 	/* pong, replies to requests no longer awaited, unknown ops: nothing to show. */
 }
 
-/* Handles every event read so far. False once the connection is gone. */
-static bool drain_events(struct chat *ch)
+static void on_send_failed(void *ctx, const char *to, const char *text, const json_t *err)
 {
-	json_t *ev;
+	struct chat *ch = ctx;
+	char context[TARGET_MAX + 96];
 
-	while ((ev = pier_conn_next(ch->conn, 0)) != NULL) {
-		handle_event(ch, ev);
-		json_decref(ev);
-	}
-	return !pier_conn_is_closed(ch->conn);
+	snprintf(context, sizeof context, TR(ch, "Not sent to %s (\"%.40s\")", "未能发送到 %s（“%.40s”）"),
+		 to, text);
+	error_reply(ch, err, context);
 }
 
-/* ---- logging in ---- */
-
-/* A line typed in answer to a question: libedit on a terminal, a plain line otherwise. */
-static char *ask(struct chat *ch, const char *prompt)
+static void on_offline(void *ctx, enum session_drop why, size_t unsent)
 {
-	char *line;
+	struct chat *ch = ctx;
+	struct pending *p = ch->pending, *next;
+	size_t lost = 0;
 
-	if (!ch->tty)
-		return input_read_line(ch->in);
-	line = readline(prompt);
-	if (line != NULL)
-		trim_end(line);
-	return line;
-}
-
-/* A connection that is still open: the server closes one that has not logged in within
- * its login timeout, which a person answering questions may well pass. */
-static int ensure_connected(struct chat *ch)
-{
-	json_t *ev;
-
-	while ((ev = pier_conn_next(ch->conn, 0)) != NULL)
-		json_decref(ev);           /* before login: only a login_timeout error */
-	if (!pier_conn_is_closed(ch->conn))
-		return 0;
-	pier_conn_close(ch->conn);
-	ch->conn = account_connect(ch->o);
-	return ch->conn != NULL ? 0 : -1;
-}
-
-/* Register or log in; prints the report's text for the status. The status, or INT32_MIN. */
-static int account_step(struct chat *ch, bool do_register, const char *user, const char *password,
-			json_t **reply)
-{
-	int status;
-
-	*reply = NULL;
-	if (ensure_connected(ch) != 0)
-		return INT32_MIN;
-	status = account_call(ch->conn, do_register, user, password, reply);
-	account_print_result(stdout, ch->o, do_register, status, *reply);
-	fflush(stdout);
-	return status;
-}
-
-/* Asks whether to log in or register. 1 register, 0 log in, -1 end of input. */
-static int ask_action(struct chat *ch)
-{
-	for (;;) {
-		char *ans = ask(ch, TR(ch, "Log in or register? [L/r] ", "登录还是注册？[L/r] "));
-		int action;
-
-		if (ans == NULL)
-			return -1;
-		trim_end(ans);
-		if (ans[0] == '\0' || strcmp(ans, "l") == 0 || strcmp(ans, "L") == 0 ||
-		    strcmp(ans, "login") == 0 || strcmp(ans, "登录") == 0)
-			action = 0;
-		else if (strcmp(ans, "r") == 0 || strcmp(ans, "R") == 0 ||
-			 strcmp(ans, "register") == 0 || strcmp(ans, "注册") == 0)
-			action = 1;
-		else
-			action = 2;
-		free(ans);
-		if (action < 2)
-			return action;
-		if (!ch->tty) {
-			fprintf(stderr, "pier: %s\n", TR(ch, "expected l (log in) or r (register)",
-							   "应输入 l（登录）或 r（注册）"));
-			return -1;
+	/* Replies will not come on a new connection; a join is sent again (joining twice is
+	 * harmless), the rest is forgotten. */
+	ch->pending = ch->pending_tail = NULL;
+	for (; p != NULL; p = next) {
+		next = p->next;
+		if (p->kind == REQ_JOIN) {
+			p->ref[0] = '\0';
+			add_pending(ch, p);
+		} else {
+			free(p);
+			lost++;
 		}
-		puts(TR(ch, "Please answer l (log in) or r (register).", "请输入 l（登录）或 r（注册）。"));
+	}
+	update_prompt(ch, true);
+	if (why == SESSION_DROP_SILENT)
+		info(ch, TR(ch, "The server stopped answering; reconnecting in the background",
+			    "服务器无响应；正在后台重新连接"));
+	else
+		info(ch, TR(ch, "The connection to the server was lost; reconnecting in the background",
+			    "与服务器的连接已断开；正在后台重新连接"));
+	if (unsent > 0)
+		info(ch, TR(ch, "%zu message(s) not confirmed yet: sent again once reconnected",
+			    "%zu 条消息尚未确认：重新连接后再次发送"), unsent);
+	if (lost > 0)
+		info(ch, TR(ch, "%zu request(s) went unanswered; try again once reconnected",
+			    "%zu 个请求未得到回应；请在重新连接后再试"), lost);
+}
+
+static void on_reconnected(void *ctx, bool relogin)
+{
+	struct chat *ch = ctx;
+
+	update_prompt(ch, true);
+	info(ch, relogin ? TR(ch, "Logged in again as %s", "已重新登录为 %s")
+			 : TR(ch, "Reconnected as %s", "已重新连接（%s）"), session_self(&ch->s));
+	for (struct pending *p = ch->pending; p != NULL; p = p->next) {
+		if (p->ref[0] == '\0')
+			session_request(&ch->s, pier_req_join(p->target), p->ref);
 	}
 }
 
-/* True if the answer to a yes/no question (default yes) is yes. */
-static bool ask_yes(struct chat *ch, const char *prompt)
+static void on_caught_up(void *ctx, size_t missed, bool truncated, bool unknown)
 {
-	char *ans = ask(ch, prompt);
-	bool yes;
+	struct chat *ch = ctx;
 
-	if (ans == NULL)
-		return false;
-	trim_end(ans);
-	yes = ans[0] == '\0' || ans[0] == 'y' || ans[0] == 'Y' || strcmp(ans, "是") == 0;
-	free(ans);
-	return yes;
+	if (missed > 0)
+		info(ch, TR(ch, "%zu message(s) you missed are shown above", "以上是你错过的 %zu 条消息"),
+		     missed);
+	if (truncated)
+		info(ch, TR(ch, "More messages were missed than shown; /history shows a conversation's",
+			    "错过的消息多于显示的；/history 可查看会话历史"));
+	if (unknown)
+		info(ch, TR(ch, "Messages sent while offline may not be shown; /history shows them",
+			    "离线期间的消息可能未显示；/history 可查看"));
 }
+
+static char *on_password(void *ctx, bool again)
+{
+	struct chat *ch = ctx;
+	const char *env = getenv("PIER_PASSWORD");
+	char note[256];
+
+	if (env != NULL)
+		return again ? NULL : xstrdup(env);   /* the same password again would not help */
+	if (again)
+		snprintf(note, sizeof note, "%s", pier_login_status_text(PIER_LOGIN_WRONG_PASSWORD, ch->r.lang));
+	else
+		snprintf(note, sizeof note, TR(ch, "The server no longer accepts this session; log in again as %s.",
+					       "服务器不再接受此会话；请重新以 %s 登录。"), session_self(&ch->s));
+	/* NULL without a terminal: stdin holds chat lines now, not a password */
+	return screen_password(&ch->sc, note);
+}
+
+static void on_failed(void *ctx, enum session_fail why)
+{
+	struct chat *ch = ctx;
+	const char *text;
+
+	switch (why) {
+	case SESSION_FAIL_NO_PASSWORD:
+		text = ch->tty ? TR(ch, "The server refused the session token; not logged in again",
+				   "服务器拒绝了会话令牌；未能重新登录")
+			       : TR(ch, "The server refused the session token and the password cannot be "
+				   "asked for (stdin is not a terminal; set PIER_PASSWORD); giving up",
+				   "服务器拒绝了会话令牌，且无法询问密码（标准输入不是终端；"
+				   "可设置 PIER_PASSWORD）；退出");
+		break;
+	case SESSION_FAIL_NO_USER:
+		text = TR(ch, "The account no longer exists; giving up", "该账号已不存在；退出");
+		break;
+	default:
+		text = TR(ch, "Could not log in again; giving up", "未能重新登录；退出");
+		break;
+	}
+	if (ch->tty)
+		error_text(ch, text);
+	else
+		fprintf(stderr, "pier: %s\n", text);
+	ch->rc = CLI_EXIT_FAIL;
+	ch->quit = true;
+}
+
+static const struct session_ops chat_session_ops = {
+	.message = on_message,
+	.event = on_event,
+	.send_failed = on_send_failed,
+	.offline = on_offline,
+	.reconnected = on_reconnected,
+	.caught_up = on_caught_up,
+	.password = on_password,
+	.failed = on_failed,
+};
 
 /* The rooms the user is in, from the login reply. */
 static void show_my_rooms(struct chat *ch, const json_t *rooms)
@@ -817,155 +708,99 @@ static void show_my_rooms(struct chat *ch, const json_t *rooms)
 		info(ch, TR(ch, "Your rooms: %s", "你的聊天室：%s"), buf);
 }
 
-/* Logs in (registering first if asked). 0 once logged in, -1 to give up. */
-static int log_in(struct chat *ch)
-{
-	for (int attempt = 0; attempt < LOGIN_ATTEMPTS; attempt++) {
-		int action = ch->o->user != NULL ? 0 : ask_action(ch);
-		char *user = NULL, *password = NULL;
-		json_t *reply = NULL;
-		int status, rc = -1;
-		bool have_password;
-		char prompt[128];
-
-		if (action < 0)
-			return -1;
-		user = ch->o->user != NULL ? strdup(ch->o->user) : ask(ch, TR(ch, "User name: ", "用户名："));
-		if (user == NULL)
-			return -1;
-		password = account_password(ch->o, ch->in);
-		have_password = password != NULL;
-		if (!have_password)
-			goto next;
-		if (action == 1) {
-			status = account_step(ch, true, user, password, &reply);
-			json_decref(reply);
-			reply = NULL;
-			if (status != PIER_REGISTER_OK)
-				goto next;
-			snprintf(prompt, sizeof prompt, TR(ch, "Log in as %s now? [Y/n] ", "现在以 %s 登录？[Y/n] "),
-				 user);
-			if (!ask_yes(ch, prompt))
-				goto next;
-		}
-		status = account_step(ch, false, user, password, &reply);
-		if (status == PIER_LOGIN_OK) {
-			const char *name = json_string_value(json_object_get(reply, "user"));
-
-			snprintf(ch->self, sizeof ch->self, "%s", name != NULL ? name : user);
-			show_my_rooms(ch, json_object_get(reply, "rooms"));
-			rc = 0;
-		}
-next:
-		if (password != NULL)
-			explicit_bzero(password, strlen(password));
-		free(password);
-		free(user);
-		json_decref(reply);
-		if (rc == 0)
-			return 0;
-		if (ch->conn == NULL || !have_password || !ch->tty ||
-		    (ch->o->user != NULL && account_password_from_env()))
-			return -1;   /* nothing would change when asking again */
-	}
-	return -1;
-}
-
 /* ---- the loop ---- */
-
-static void rl_start(struct chat *ch)
-{
-	rl_chat = ch;
-	rl_callback_handler_install(ch->prompt, on_rl_line);
-	ch->rl_on = true;
-}
-
-static void rl_stop(struct chat *ch)
-{
-	if (!ch->rl_on)
-		return;
-	/* Leave a clean line: erase the prompt and any unfinished input (after a finished line
-	 * the cursor is already on a line of its own, maybe behind libedit's "^D"). */
-	if (ch->line_done)
-		erase_back(0);
-	else
-		erase_back((int)strlen(ch->prompt) +
-			   text_width(rl_line_buffer != NULL ? rl_line_buffer : "",
-				      rl_line_buffer != NULL && rl_point > 0 ? (size_t)rl_point : 0));
-	fflush(stdout);
-	rl_callback_handler_remove();
-	ch->rl_on = false;
-}
 
 static void read_stdin(struct chat *ch, short revents)
 {
 	char *line;
 
 	if (ch->tty) {
-		if (!(revents & POLLIN)) {       /* hung up */
+		if (!screen_read(&ch->sc, revents))
 			ch->closing = true;
-			return;
-		}
-		ch->line_done = false;
-		rl_callback_read_char();
-		/* libedit leaves the editor half reset after a line: install the handler again for
-		 * a fresh, editable line with the (maybe changed) prompt. */
-		if (ch->line_done && !ch->closing)
-			rl_callback_handler_install(ch->prompt, on_rl_line);
 		return;
 	}
 	input_fill(ch->in);
 	while ((line = input_take_line(ch->in)) != NULL) {
-		if (!ch->closing)          /* nothing after /quit */
-			handle_line(ch, line);
+		handle_line(ch, line);
 		free(line);
 	}
 	if (input_at_eof(ch->in))
 		ch->closing = true;
 }
 
-static int chat_loop(struct chat *ch)
+/* While closing: true once nothing awaited is left, or waiting makes no sense any more;
+ * else *timeout says how long to wait at most. */
+static bool closing_done(struct chat *ch, int64_t *deadline, int *timeout)
+{
+	if (ch->pending == NULL && session_unsent(&ch->s) == 0)
+		return true;
+	/* Someone at a terminal who quits while offline means it; a script's lines are worth
+	 * waiting for the reconnect. */
+	if (ch->tty && !session_is_online(&ch->s))
+		return true;
+	if (*deadline < 0)
+		*deadline = pier_mono_ms() + (ch->tty ? DRAIN_TTY_MS : DRAIN_PIPE_MS);
+	*timeout = (int)(*deadline - pier_mono_ms());
+	return *timeout <= 0;
+}
+
+static void chat_loop(struct chat *ch)
 {
 	int64_t drain_deadline = -1;
 
 	info(ch, TR(ch, "Talking in %s. /help lists the commands.", "当前会话 %s。输入 /help 查看命令。"),
 	     ch->target);
-	if (ch->tty)
-		rl_start(ch);
+	screen_start(&ch->sc);
 	while (!ch->quit) {
-		struct pollfd fds[2] = {
+		struct pollfd fds[3] = {
 			{ .fd = STDIN_FILENO, .events = POLLIN },
-			{ .fd = pier_conn_fd(ch->conn), .events = POLLIN },
+			{ .fd = screen_sigint_fd(&ch->sc), .events = POLLIN },
 		};
-		const char *data;
-		int timeout = -1;
+		int timeout = -1, t;
 
-		if (pier_conn_pump(ch->conn) != 0 || !drain_events(ch)) {
-			error_text(ch, TR(ch, "The connection to the server was lost", "与服务器的连接已断开"));
-			ch->rc = CLI_EXIT_FAIL;
+		session_run(&ch->s);
+		if (ch->quit)
 			break;
-		}
 		if (ch->closing) {
-			if (ch->pending == NULL)
+			if (closing_done(ch, &drain_deadline, &timeout))
 				break;
-			if (drain_deadline < 0)
-				drain_deadline = pier_mono_ms() + DRAIN_TIMEOUT_MS;
-			timeout = (int)(drain_deadline - pier_mono_ms());
-			if (timeout <= 0)
-				break;
-			fds[0].fd = -1;      /* no more input */
+			screen_stop(&ch->sc);   /* no more input; Ctrl-C now quits at once */
+			fds[0].fd = -1;
+		} else if (!ch->tty && session_unsent(&ch->s) >= SESSION_OUTBOX_MAX) {
+			fds[0].fd = -1;      /* a script waits until the outbox has room */
 		}
-		if (pier_client_pending(pier_conn_client(ch->conn), &data) > 0)
-			fds[1].events |= POLLOUT;
-		if (poll(fds, 2, timeout) < 0 && errno != EINTR) {
+		session_pollfd(&ch->s, &fds[2]);
+		t = session_timeout_ms(&ch->s);
+		if (t >= 0 && (timeout < 0 || t < timeout))
+			timeout = t;
+		if (poll(fds, 3, timeout) < 0 && errno != EINTR) {
 			ch->rc = CLI_EXIT_FAIL;
 			break;
 		}
-		if (fds[0].revents != 0)
+		if (fds[1].revents != 0 && screen_sigint(&ch->sc) == SCREEN_CTRL_C_QUIT) {
+			ch->quit = ch->closing;    /* a second Ctrl-C stops waiting for replies */
+			ch->closing = true;
+		}
+		if (fds[0].revents != 0 && !ch->quit && !ch->closing)
 			read_stdin(ch, fds[0].revents);
 	}
-	rl_stop(ch);
-	return ch->rc;
+	screen_stop(&ch->sc);
+}
+
+/* Messages that could not be sent before the end: an error, and exit status 1. */
+static void report_unsent(struct chat *ch)
+{
+	size_t unsent = session_unsent(&ch->s);
+	char text[160];
+
+	if (unsent == 0)
+		return;
+	snprintf(text, sizeof text, TR(ch, "%zu message(s) were not sent", "%zu 条消息未能发送"), unsent);
+	if (ch->tty)
+		error_text(ch, text);
+	else
+		fprintf(stderr, "pier: %s\n", text);
+	ch->rc = CLI_EXIT_FAIL;
 }
 
 int interactive_run(const struct cli_options *o)
@@ -975,31 +810,39 @@ int interactive_run(const struct cli_options *o)
 		.tty = isatty(STDIN_FILENO) == 1,
 		.rc = CLI_EXIT_OK,
 	};
+	struct pier_conn *conn;
+	json_t *reply = NULL;
 
 	ch.r.color = o->color;
 	ch.r.lang = o->lang;
+	screen_init(&ch.sc, &ch.r, ch.tty, handle_line, &ch);
+	session_init(&ch.s, o, &chat_session_ops, &ch);
 	set_target(&ch, "#lobby");
 	ch.in = input_new(STDIN_FILENO);
-	if (ch.in == NULL)
-		return CLI_EXIT_FAIL;
-	ch.conn = account_connect(o);
-	if (ch.conn == NULL || log_in(&ch) != 0) {
+	conn = ch.in != NULL ? account_dialogue(o, ch.in, ch.tty, &reply) : NULL;
+	if (conn == NULL || screen_catch_sigint(&ch.sc) != 0) {
+		pier_conn_close(conn);
 		ch.rc = CLI_EXIT_FAIL;
 		goto out;
 	}
-	ch.r.self = ch.self;
-	ch.rc = chat_loop(&ch);
-	if (ch.conn != NULL && !pier_conn_is_closed(ch.conn))
-		json_decref(pier_conn_call(ch.conn, pier_req_logout(), LOGOUT_TIMEOUT_MS));
+	show_my_rooms(&ch, json_object_get(reply, "rooms"));
+	session_start(&ch.s, conn, reply);
+	ch.started = true;
+	ch.r.self = session_self(&ch.s);
+	update_prompt(&ch, false);
+	chat_loop(&ch);
+	report_unsent(&ch);
+	session_logout(&ch.s, LOGOUT_TIMEOUT_MS);
 out:
+	screen_release(&ch.sc);
+	json_decref(reply);
 	while (ch.pending != NULL) {
 		struct pending *p = ch.pending;
 
 		ch.pending = p->next;
-		free_pending(p);
+		free(p);
 	}
-	pier_conn_close(ch.conn);
+	session_release(&ch.s);
 	input_free(ch.in);
-	rl_chat = NULL;
 	return ch.rc;
 }

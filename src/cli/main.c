@@ -17,7 +17,7 @@
 
 enum {
 	OPT_HOST = 256, OPT_PORT, OPT_USER, OPT_LANG, OPT_NO_COLOR, OPT_TO, OPT_LIMIT, OPT_BEFORE,
-	OPT_JSON, OPT_HELP
+	OPT_JSON, OPT_HELP, OPT_TLS, OPT_INSECURE, OPT_CA_FILE
 };
 
 static const char usage_text[] =
@@ -26,7 +26,13 @@ static const char usage_text[] =
 	"\n"
 	"Options:\n"
 	"  --host HOST     server address (default 127.0.0.1)\n"
-	"  --port PORT     server port (default " PIER_DEFAULT_PORT ")\n"
+	"  --port PORT     server port (default " PIER_DEFAULT_PORT ", with --tls "
+	PIER_DEFAULT_TLS_PORT ")\n"
+	"  --tls           connect with TLS, checking the server's certificate against the\n"
+	"                  system's trusted certificates and the host name\n"
+	"  --ca-file FILE  trust the certificates in FILE (PEM) instead, e.g. the server's\n"
+	"                  self-signed cert.pem (implies --tls)\n"
+	"  --insecure      TLS without checking the certificate: for tests only (implies --tls)\n"
 	"  --user NAME     user name; the chat then logs in as NAME without asking\n"
 	"  --lang en|zh    language of the texts (default: from LC_ALL, LC_MESSAGES, LANG;\n"
 	"                  zh* means Chinese)\n"
@@ -65,11 +71,20 @@ static const char usage_text[] =
 	"  /rooms  /who         list the rooms, the users online\n"
 	"  /history [N]         the last N (default 20) messages of the current conversation\n"
 	"  /switch #ROOM|@USER  talk to another room or user\n"
-	"  /help  /quit         (Ctrl-D quits too; //text sends text starting with '/')\n"
+	"  /help  /quit         (Ctrl-D quits too, as does Ctrl-C twice on an empty line; Ctrl-C\n"
+	"                       first clears the line being typed; //text sends text starting\n"
+	"                       with '/')\n"
+	"When the connection drops, the prompt says \"(offline)\" and pier reconnects by itself\n"
+	"(waiting 0.5 s, doubling up to 30 s), logs in again with its session token (asking for\n"
+	"the password if the server refuses it) and shows the messages it missed. Lines typed\n"
+	"meanwhile (up to 100) are sent after reconnecting, each stored once. Quitting logs out.\n"
 	"When stdin is not a terminal, the chat reads plain lines (first the answers to the\n"
-	"questions) and ends at end of input, once the server has answered what was sent.\n"
+	"questions) and ends at end of input, once the server has answered what was sent\n"
+	"(waiting up to 30 s for a reconnect); there a refused token ends the chat with status 1\n"
+	"unless $PIER_PASSWORD holds the password.\n"
 	"\n"
-	"Exit status: 0 success, 1 failure (refused by the server, connection), 2 bad usage.\n";
+	"Exit status: 0 success, 1 failure (refused by the server, connection, chat messages\n"
+	"left unsent), 2 bad usage.\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -128,6 +143,9 @@ int main(int argc, char **argv)
 		{ "before", required_argument, NULL, OPT_BEFORE },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, OPT_HELP },
+		{ "tls", no_argument, NULL, OPT_TLS },
+		{ "insecure", no_argument, NULL, OPT_INSECURE },
+		{ "ca-file", required_argument, NULL, OPT_CA_FILE },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_options o = {
@@ -136,6 +154,7 @@ int main(int argc, char **argv)
 		.lang = pier_lang_from_env(),
 	};
 	bool no_color = false, seen_to = false, seen_limit = false, seen_before = false;
+	bool seen_port = false;
 	long long num;
 	int c, rc;
 
@@ -151,6 +170,18 @@ int main(int argc, char **argv)
 			if (!parse_num(optarg, 1, 65535, &num))
 				return usage_error("bad port '%s'", optarg);
 			o.port = optarg;
+			seen_port = true;
+			break;
+		case OPT_TLS:
+			o.tls = true;
+			break;
+		case OPT_INSECURE:
+			o.tls = true;
+			o.tls_opt.insecure = true;
+			break;
+		case OPT_CA_FILE:
+			o.tls = true;
+			o.tls_opt.ca_file = optarg;
 			break;
 		case OPT_USER:
 			o.user = optarg;
@@ -202,6 +233,10 @@ int main(int argc, char **argv)
 		if (!oneshot_is_command(o.command))
 			return usage_error("unknown command '%s'", o.command);
 	}
+	if (o.tls_opt.insecure && o.tls_opt.ca_file != NULL)
+		return usage_error("--insecure and --ca-file do not go together");
+	if (o.tls && !seen_port)
+		o.port = PIER_DEFAULT_TLS_PORT;
 	rc = check_command_options(&o, seen_to, seen_limit, seen_before);
 	if (rc != CLI_EXIT_OK)
 		return rc;

@@ -4,8 +4,8 @@
  *   1. requests and status texts (pier_proto.c, pier_text.c): pure functions;
  *   2. struct pier_client (pier_client.c): the protocol core. It does no I/O: bytes in, events
  *      out, bytes to send. A GUI or an event loop drives it; so does layer 3.
- *   3. struct pier_conn (pier_conn.c): a small blocking TCP connection on top of the core,
- *      for tools, tests and benchmarks' setup.
+ *   3. struct pier_conn (pier_conn.c): a small blocking TCP or TLS connection on top of the
+ *      core, for tools, tests and benchmarks' setup.
  *
  * JSON values are jansson's json_t. Ownership follows jansson's words: functions that
  * "take" a json_t steal the caller's reference; functions that "return a new reference" give
@@ -101,6 +101,24 @@ struct pier_conn;
 /* Connects to host:port (port as a string, e.g. "6666"). NULL on failure with *err set to a
  * malloc'd message (when err is not NULL). timeout_ms bounds the connect. */
 struct pier_conn *pier_conn_open(const char *host, const char *port, int timeout_ms, char **err);
+
+#define PIER_DEFAULT_TLS_PORT   "6697"
+
+/* How a TLS connection checks the server. The default (all zero) trusts the system's
+ * certificate store and checks that the certificate names host (a DNS name or an IP
+ * address). */
+struct pier_tls_options {
+	const char *ca_file;        /* trust the certificates in this PEM file instead (a pinned
+	                             * self-signed certificate works as its own CA) */
+	const char *server_name;    /* the name to check and to send (SNI); NULL: host */
+	bool insecure;              /* check nothing: self-signed tests only, never for real use */
+};
+
+/* Like pier_conn_open, then TLS (1.2 or newer) over the connection; timeout_ms bounds the
+ * connect and the handshake together. opt may be NULL (the defaults). A certificate that does
+ * not verify fails with a message that says why. */
+struct pier_conn *pier_conn_open_tls(const char *host, const char *port, int timeout_ms,
+                                     const struct pier_tls_options *opt, char **err);
 void pier_conn_close(struct pier_conn *conn);
 int pier_conn_fd(const struct pier_conn *conn);
 struct pier_client *pier_conn_client(struct pier_conn *conn);
@@ -124,7 +142,7 @@ json_t *pier_conn_wait_op(struct pier_conn *conn, const char *op, int timeout_ms
 bool pier_conn_is_closed(struct pier_conn *conn);
 
 /* Non-blocking progress, for callers that run their own poll(2) loop on pier_conn_fd (the
- * terminal client): sends what the socket takes of the queued bytes (queue requests with
+ * terminal client; over TLS too: it reads all that was decrypted): sends what the socket takes of the queued bytes (queue requests with
  * pier_client_request on pier_conn_client(conn)) and reads what has arrived, keeping the
  * events for pier_conn_next(conn, 0). Never waits. Poll for POLLOUT as well while
  * pier_client_pending is not 0. Returns 0, or -1 once the connection is closed or failed. */

@@ -359,6 +359,7 @@ static void session_start(struct auth_op *op, char *const *rooms, char *const *p
 		hub_load_user(&srv->hub, u, rooms, peers);
 	c->user = u;
 	first = hub_session_open(&srv->hub, u, c);
+	srv->metrics.logins++;
 	log_info("login %s from %s (%zu sessions)", u->name, c->addr, u->nsessions);
 
 	r = status_reply("login", op->ref, 1, NULL, NULL);
@@ -458,6 +459,13 @@ static void hash_token(const char *token, unsigned char out[STORE_TOKEN_HASH_LEN
 {
 	crypto_generichash(out, STORE_TOKEN_HASH_LEN, (const unsigned char *)token, strlen(token),
 	                   NULL, 0);
+}
+
+void auth_token_hash(const char *token, unsigned char out[32])
+{
+	_Static_assert(STORE_TOKEN_HASH_LEN == 32, "auth_token_hash's size");
+	_Static_assert(AUTH_TOKEN_MAX + 1 == TOKEN_TEXT, "AUTH_TOKEN_MAX");
+	hash_token(token, out);
 }
 
 static void submit_login(struct auth_op *op)

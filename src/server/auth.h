@@ -21,4 +21,10 @@ void session_end(struct conn *c);
 /* Records that the private message id was delivered live to u (see auth.c). */
 void session_note_private(struct user *u, int64_t id);
 
+/* Session tokens are at most this many characters (longer ones are never valid). */
+#define AUTH_TOKEN_MAX 63
+/* The stored form of a session token (BLAKE2b-256): what STORE_TOKEN_USER looks up. Used by
+ * the HTTP side (media) to turn "Authorization: Bearer TOKEN" or a cookie into a user. */
+void auth_token_hash(const char *token, unsigned char out[32]);
+
 #endif

@@ -81,6 +81,7 @@ static void deliver(struct server *srv, struct deferred *d, const char *to)
 	json_t *ev = chat_msg_json(&m);
 	struct sbuf *b = sbuf_from_json(ev);
 
+	srv->metrics.messages++;
 	json_decref(ev);
 	if (d->room != NULL) {
 		hub_send_room(&srv->hub, d->room, b, d->c);
@@ -92,6 +93,8 @@ static void deliver(struct server *srv, struct deferred *d, const char *to)
 		if (d->peer != d->user)
 			hub_send_user(d->user, b, d->c);
 	}
+	/* Every recipient's queue holds a reference until the next flush: they are counted. */
+	srv->metrics.deliveries += b->refs - 1;
 	sbuf_unref(b);
 }
 

@@ -5,66 +5,118 @@
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum opt_kind { OPT_SIZE, OPT_INT, OPT_DOUBLE, OPT_BOOL, OPT_LISTEN, OPT_PATH, OPT_LEVEL };
+enum opt_kind {
+	OPT_SIZE, OPT_INT, OPT_DOUBLE, OPT_BOOL, OPT_LISTEN, OPT_PATH, OPT_STRING, OPT_LEVEL
+};
 
 struct opt {
 	const char *name;
 	enum opt_kind kind;
 	size_t offset;
 	const char *help;
+	const char *arg;            /* what the value is, for --help (NULL: "N") */
 };
 
 #define O(field) offsetof(struct config, field)
 
 static const struct opt opts[] = {
-	{"listen", OPT_LISTEN, 0, "ADDR:PORT to serve the TCP protocol on (default 0.0.0.0:6666)"},
-	{"data-dir", OPT_PATH, O(data_dir), "DIR for the database (default ./data, created if missing)"},
-	{"log-level", OPT_LEVEL, O(log_level), "debug, info, warn or error (default info)"},
-	{"max-line", OPT_SIZE, O(max_line), "bytes per request line (default 65536)"},
-	{"max-text", OPT_SIZE, O(max_text), "bytes of text per message (default 16384)"},
+	{"listen", OPT_LISTEN, O(listen),
+	 "the JSON protocol over TCP, or off (default 0.0.0.0:6666)", "ADDR:PORT"},
+	{"http", OPT_LISTEN, O(http),
+	 "HTTP: WebSocket at /ws, /healthz, /metrics, files; or off (default 0.0.0.0:8080)",
+	 "ADDR:PORT"},
+	{"tls-cert", OPT_PATH, O(tls_cert),
+	 "PEM certificate (chain): with --tls-key, opens --tls-listen and --https", "FILE"},
+	{"tls-key", OPT_PATH, O(tls_key), "PEM private key of --tls-cert", "FILE"},
+	{"tls-listen", OPT_LISTEN, O(tls_listen),
+	 "the JSON protocol over TLS, or off (default 0.0.0.0:6697; needs --tls-cert)", "ADDR:PORT"},
+	{"https", OPT_LISTEN, O(https),
+	 "HTTPS and wss:// at /ws, or off (default 0.0.0.0:8443; needs --tls-cert)", "ADDR:PORT"},
+	{"gen-cert", OPT_PATH, O(gen_cert_dir),
+	 "write a self-signed certificate to DIR/cert.pem and DIR/key.pem and exit", "DIR"},
+	{"web-root", OPT_PATH, O(web_root),
+	 "serve the browser files from DIR (development) instead of the built-in ones", "DIR"},
+	{"allowed-origins", OPT_STRING, O(allowed_origins),
+	 "comma list of origins that may open WebSocket sessions, or * (default: the Host's)",
+	 "LIST"},
+	{"data-dir", OPT_PATH, O(data_dir), "DIR for the database (default ./data, created if missing)",
+	 "DIR"},
+	{"log-level", OPT_LEVEL, O(log_level), "debug, info, warn or error (default info)", "LEVEL"},
+	{"max-line", OPT_SIZE, O(max_line),
+	 "bytes per request line or WebSocket message (default 65536)", NULL},
+	{"max-text", OPT_SIZE, O(max_text), "bytes of text per message (default 16384)", NULL},
 	{"max-output", OPT_SIZE, O(max_output),
-	 "bytes queued for one client before it is dropped as slow (default 4194304)"},
-	{"max-hash-jobs", OPT_INT, O(max_hash_jobs), "password checks in flight before 'busy' (default 64)"},
+	 "bytes queued for one client before it is dropped as slow (default 4194304)", NULL},
+	{"max-hash-jobs", OPT_INT, O(max_hash_jobs), "password checks in flight before 'busy' (default 64)", NULL},
 	{"max-conns-per-addr", OPT_INT, O(max_conns_per_addr),
-	 "connections from one address, 0 = unlimited (default 64)"},
-	{"login-timeout", OPT_DOUBLE, O(login_timeout), "seconds a connection may stay logged out (default 30)"},
-	{"msg-burst", OPT_DOUBLE, O(msg_burst), "messages a session may send at once (default 30)"},
-	{"msg-rate", OPT_DOUBLE, O(msg_rate), "messages per second after the burst (default 10)"},
-	{"req-burst", OPT_DOUBLE, O(req_burst), "other requests at once (default 60)"},
-	{"req-rate", OPT_DOUBLE, O(req_rate), "other requests per second (default 20)"},
-	{"login-fail-burst", OPT_DOUBLE, O(login_fail_burst), "failed logins per account (default 10)"},
+	 "connections from one address, 0 = unlimited (default 64)", NULL},
+	{"login-timeout", OPT_DOUBLE, O(login_timeout), "seconds a connection may stay logged out (default 30)", NULL},
+	{"msg-burst", OPT_DOUBLE, O(msg_burst), "messages a session may send at once (default 30)", NULL},
+	{"msg-rate", OPT_DOUBLE, O(msg_rate), "messages per second after the burst (default 10)", NULL},
+	{"req-burst", OPT_DOUBLE, O(req_burst), "other requests at once (default 60)", NULL},
+	{"req-rate", OPT_DOUBLE, O(req_rate), "other requests per second (default 20)", NULL},
+	{"login-fail-burst", OPT_DOUBLE, O(login_fail_burst), "failed logins per account (default 10)", NULL},
 	{"login-fail-interval", OPT_DOUBLE, O(login_fail_interval),
-	 "seconds per further failed login per account (default 30)"},
-	{"addr-fail-burst", OPT_DOUBLE, O(addr_fail_burst), "failed logins per address (default 30)"},
+	 "seconds per further failed login per account (default 30)", NULL},
+	{"addr-fail-burst", OPT_DOUBLE, O(addr_fail_burst), "failed logins per address (default 30)", NULL},
 	{"addr-fail-interval", OPT_DOUBLE, O(addr_fail_interval),
-	 "seconds per further failed login per address (default 10)"},
-	{"register-burst", OPT_DOUBLE, O(register_burst), "registrations per address (default 10)"},
+	 "seconds per further failed login per address (default 10)", NULL},
+	{"register-burst", OPT_DOUBLE, O(register_burst), "registrations per address (default 10)", NULL},
 	{"register-interval", OPT_DOUBLE, O(register_interval),
-	 "seconds per further registration per address (default 60)"},
-	{"store-max-batch", OPT_INT, O(store_max_batch), "most writes in one commit (default 512)"},
+	 "seconds per further registration per address (default 60)", NULL},
+	{"http-max-header", OPT_SIZE, O(http_max_header),
+	 "bytes of an HTTP request line and headers (default 16384)", NULL},
+	{"http-max-body", OPT_SIZE, O(http_max_body),
+	 "bytes of an HTTP request body, where a route sets no other limit (default 65536)", NULL},
+	{"http-header-timeout", OPT_DOUBLE, O(http_header_timeout),
+	 "seconds for an HTTP request head to arrive; also the keep-alive idle time (default 10)",
+	 NULL},
+	{"ws-ping-interval", OPT_DOUBLE, O(ws_ping_interval),
+	 "seconds between WebSocket pings (default 30)", NULL},
+	{"ws-ping-timeout", OPT_DOUBLE, O(ws_ping_timeout),
+	 "seconds a WebSocket pong may take before the session closes (default 15)", NULL},
+	{"media-max-size", OPT_SIZE, O(media_max_size),
+	 "bytes of one uploaded file (K, M, G suffixes; default 100M)", NULL},
+	{"media-quota", OPT_SIZE, O(media_quota),
+	 "bytes of files one user may store (K, M, G suffixes; default 1G)", NULL},
+	{"store-max-batch", OPT_INT, O(store_max_batch), "most writes in one commit (default 512)", NULL},
 	{"presence-limit", OPT_INT, O(presence_limit),
-	 "past this many users online, presence goes only to contacts (default 1000)"},
+	 "past this many users online, presence goes only to contacts (default 1000)", NULL},
 	{"no-rate-limits", OPT_BOOL, O(no_rate_limits),
-	 "TESTS AND BENCHMARKS ONLY: lift rate and per-address limits (size limits stay)"},
+	 "TESTS AND BENCHMARKS ONLY: lift rate and per-address limits (size limits stay)", NULL},
 	{"weak-password-hash", OPT_BOOL, O(weak_password_hash),
-	 "TESTS AND BENCHMARKS ONLY: cheap password hashing"},
+	 "TESTS AND BENCHMARKS ONLY: cheap password hashing", NULL},
 };
 
 void config_init(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	snprintf(cfg->listen_host, sizeof(cfg->listen_host), "0.0.0.0");
-	cfg->listen_port = 6666;
+	snprintf(cfg->listen.host, sizeof(cfg->listen.host), "0.0.0.0");
+	cfg->listen.port = 6666;
+	snprintf(cfg->http.host, sizeof(cfg->http.host), "0.0.0.0");
+	cfg->http.port = 8080;
+	snprintf(cfg->tls_listen.host, sizeof(cfg->tls_listen.host), "0.0.0.0");
+	cfg->tls_listen.port = 6697;
+	snprintf(cfg->https.host, sizeof(cfg->https.host), "0.0.0.0");
+	cfg->https.port = 8443;
 	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "./data");
 	cfg->log_level = LOG_INFO;
 	cfg->max_line = 64 * 1024;
 	cfg->max_text = 16 * 1024;
 	cfg->max_output = 4 * 1024 * 1024;
 	cfg->max_hash_jobs = 64;
+	cfg->http_max_header = 16 * 1024;
+	cfg->http_max_body = 64 * 1024;
+	cfg->http_header_timeout = 10;
+	cfg->ws_ping_interval = 30;
+	cfg->ws_ping_timeout = 15;
+	cfg->media_max_size = 100 * 1024 * 1024;
+	cfg->media_quota = 1024 * 1024 * 1024;
 	cfg->max_conns_per_addr = 64;
 	cfg->login_timeout = 30;
 	cfg->msg_burst = 30;
@@ -84,34 +136,42 @@ void config_init(struct config *cfg)
 static void print_help(void)
 {
 	printf("Usage: pierd [OPTIONS]\n"
-	       "pier chat server: JSON lines over TCP, messages stored durably in SQLite.\n\n"
+	       "pier chat server: JSON lines over TCP and TLS, WebSocket over HTTP(S), messages\n"
+	       "stored durably in SQLite.\n\n"
 	       "Options:\n"
 	       "  --config FILE              read settings from FILE (\"name = value\" lines,\n"
 	       "                             names as the flags below without '--'; '#' comments)\n");
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
 		char left[64];
 
-		snprintf(left, sizeof(left), "--%s%s", opts[i].name,
-		         opts[i].kind == OPT_BOOL ? "" : " N");
-		if (opts[i].kind == OPT_LISTEN)
-			snprintf(left, sizeof(left), "--listen ADDR:PORT");
-		else if (opts[i].kind == OPT_PATH)
-			snprintf(left, sizeof(left), "--%s DIR", opts[i].name);
-		else if (opts[i].kind == OPT_LEVEL)
-			snprintf(left, sizeof(left), "--%s LEVEL", opts[i].name);
-		printf("  %-26s %s\n", left, opts[i].help);
+		if (opts[i].kind == OPT_BOOL)
+			snprintf(left, sizeof(left), "--%s", opts[i].name);
+		else
+			snprintf(left, sizeof(left), "--%s %s", opts[i].name,
+			         opts[i].arg != NULL ? opts[i].arg : "N");
+		if (strlen(left) > 26)
+			printf("  %s\n  %-26s %s\n", left, "", opts[i].help);
+		else
+			printf("  %-26s %s\n", left, opts[i].help);
 	}
 	printf("  %-26s %s\n  %-26s %s\n\n", "--help", "show this help", "--version", "show the version");
-	printf("Stops cleanly on SIGINT or SIGTERM. Limits are described in docs/PROTOCOL.md.\n");
+	printf("Ports: the plain ones (--listen, --http) stay open with TLS on; turn one off with\n"
+	       "'off'. A first self-signed certificate: pierd --gen-cert DIR, then\n"
+	       "--tls-cert DIR/cert.pem --tls-key DIR/key.pem.\n"
+	       "Stops cleanly on SIGINT or SIGTERM. Limits are described in docs/PROTOCOL.md.\n");
 }
 
-static int parse_listen(struct config *cfg, const char *v)
+static int parse_listen(struct listen_addr *la, const char *v)
 {
 	const char *colon = strrchr(v, ':');
 	char *end;
 	long port;
 	size_t hlen;
 
+	if (strcmp(v, "off") == 0) {
+		la->off = true;
+		return 0;
+	}
 	if (colon == NULL)
 		return -1;
 	hlen = (size_t)(colon - v);
@@ -119,15 +179,16 @@ static int parse_listen(struct config *cfg, const char *v)
 		v++;
 		hlen -= 2;
 	}
-	if (hlen == 0 || hlen >= sizeof(cfg->listen_host))
+	if (hlen == 0 || hlen >= sizeof(la->host))
 		return -1;
 	errno = 0;
 	port = strtol(colon + 1, &end, 10);
 	if (errno != 0 || *end != '\0' || end == colon + 1 || port < 0 || port > 65535)
 		return -1;
-	memcpy(cfg->listen_host, v, hlen);
-	cfg->listen_host[hlen] = '\0';
-	cfg->listen_port = (int)port;
+	memcpy(la->host, v, hlen);
+	la->host[hlen] = '\0';
+	la->port = (int)port;
+	la->off = false;
 	return 0;
 }
 
@@ -140,9 +201,19 @@ static int set_opt(struct config *cfg, const struct opt *o, const char *v)
 	switch (o->kind) {
 	case OPT_SIZE: {
 		unsigned long long n = strtoull(v, &end, 10);
+		int shift = 0;
 
-		if (errno != 0 || *end != '\0' || end == v || n == 0 || v[0] == '-')
+		/* A binary suffix: 100M, 1G (sizes of files are easier that way). */
+		if (*end != '\0' && end[1] == '\0' && end != v) {
+			shift = *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20 :
+			        *end == 'G' || *end == 'g' ? 30 : -1;
+			if (shift > 0)
+				end++;
+		}
+		if (errno != 0 || *end != '\0' || end == v || n == 0 || v[0] == '-' || shift < 0 ||
+		    n > (SIZE_MAX >> shift))
 			goto bad;
+		n <<= shift;
 		*(size_t *)(void *)base = (size_t)n;
 		return 0;
 	}
@@ -171,13 +242,18 @@ static int set_opt(struct config *cfg, const struct opt *o, const char *v)
 			goto bad;
 		return 0;
 	case OPT_LISTEN:
-		if (parse_listen(cfg, v) != 0)
+		if (parse_listen((struct listen_addr *)(void *)base, v) != 0)
 			goto bad;
 		return 0;
 	case OPT_PATH:
-		if (v[0] == '\0' || strlen(v) >= sizeof(cfg->data_dir))
+		if (v[0] == '\0' || strlen(v) >= CONFIG_PATH_MAX)
 			goto bad;
-		snprintf(cfg->data_dir, sizeof(cfg->data_dir), "%s", v);
+		snprintf(base, CONFIG_PATH_MAX, "%s", v);
+		return 0;
+	case OPT_STRING:
+		if (strlen(v) >= sizeof(cfg->allowed_origins))
+			goto bad;
+		snprintf(base, sizeof(cfg->allowed_origins), "%s", v);
 		return 0;
 	case OPT_LEVEL:
 		if (log_parse_level(v, &cfg->log_level) != 0)
@@ -298,11 +374,27 @@ int config_parse_args(struct config *cfg, int argc, char **argv)
 		if (set_opt(cfg, o, val) != 0)
 			return -1;
 	}
+	if ((cfg->tls_cert[0] == '\0') != (cfg->tls_key[0] == '\0')) {
+		fprintf(stderr, "pierd: --tls-cert and --tls-key go together\n");
+		return -1;
+	}
 	return 0;
+}
+
+bool config_has_tls(const struct config *cfg)
+{
+	return cfg->tls_cert[0] != '\0' && cfg->tls_key[0] != '\0';
 }
 
 void config_log(const struct config *cfg)
 {
+	log_info("settings: http-max-header %zu, http-max-body %zu, http-header-timeout %.0fs, "
+	         "ws-ping %.0fs/%.0fs, origins %s, files %s", cfg->http_max_header,
+	         cfg->http_max_body, cfg->http_header_timeout, cfg->ws_ping_interval,
+	         cfg->ws_ping_timeout, cfg->allowed_origins[0] ? cfg->allowed_origins : "same host",
+	         cfg->web_root[0] ? cfg->web_root : "built in");
+	log_info("settings: media-max-size %zu, media-quota %zu", cfg->media_max_size,
+	         cfg->media_quota);
 	log_info("settings: max-line %zu, max-text %zu, max-output %zu, login-timeout %.0fs, "
 	         "msg %.0f+%.1f/s, conns/addr %d%s",
 	         cfg->max_line, cfg->max_text, cfg->max_output, cfg->login_timeout, cfg->msg_burst,

@@ -7,10 +7,24 @@
 
 #include "log.h"
 
+#define CONFIG_PATH_MAX 4096
+
+/* An address to listen on; off: this listener is not opened. */
+struct listen_addr {
+	char host[64];
+	int port;
+	bool off;
+};
+
 struct config {
-	char listen_host[64];
-	int listen_port;
-	char data_dir[4096];
+	/* listeners: the JSON protocol over TCP and TLS, HTTP (WebSocket, files) and HTTPS */
+	struct listen_addr listen, tls_listen, http, https;
+	char tls_cert[CONFIG_PATH_MAX];   /* PEM; with tls_key, turns the TLS listeners on */
+	char tls_key[CONFIG_PATH_MAX];
+	char web_root[CONFIG_PATH_MAX];   /* "": the files built into the binary */
+	char allowed_origins[1024];       /* "": same host as the Host header */
+	char gen_cert_dir[CONFIG_PATH_MAX]; /* --gen-cert: write a certificate and exit */
+	char data_dir[CONFIG_PATH_MAX];
 	enum log_level log_level;
 
 	/* size limits (kept by --no-rate-limits) */
@@ -18,6 +32,13 @@ struct config {
 	size_t max_text;          /* bytes of message text */
 	size_t max_output;        /* bytes queued for one connection before it is dropped */
 	int max_hash_jobs;        /* password hashes in flight */
+	size_t http_max_header;   /* bytes of an HTTP request head */
+	size_t http_max_body;     /* bytes of a request body (routes without their own limit) */
+	double http_header_timeout; /* seconds for a request head; also the keep-alive idle time */
+	double ws_ping_interval;  /* seconds between WebSocket pings */
+	double ws_ping_timeout;   /* seconds a pong may take */
+	size_t media_max_size;    /* bytes of one uploaded file */
+	size_t media_quota;       /* bytes of files one user may store */
 
 	/* abuse limits (lifted by --no-rate-limits) */
 	int max_conns_per_addr;
@@ -41,7 +62,10 @@ void config_init(struct config *cfg);
  * 1 when --help/--version was printed (exit 0), -1 on a bad flag or file (message printed). */
 int config_parse_args(struct config *cfg, int argc, char **argv);
 
-/* Logs the settings in force (one line). */
+/* Logs the settings in force. */
 void config_log(const struct config *cfg);
+
+/* True when TLS is configured (--tls-cert and --tls-key). */
+bool config_has_tls(const struct config *cfg);
 
 #endif

@@ -1,5 +1,6 @@
-/* conn.c - a client connection's life: accept, line reading with limits, ordered replies,
- * bounded output written once per loop turn, flow control and closing. */
+/* conn.c - a client session's life: requests in, ordered replies, bounded output written once
+ * per loop turn, flow control and closing; and the JSON-lines framing of the TCP protocol
+ * port. The bytes' road below (TCP, TLS) is the transport's business (transport.h). */
 #include "conn.h"
 
 #include <stdio.h>
@@ -14,19 +15,10 @@
 #include "log.h"
 #include "sbuf.h"
 #include "server.h"
+#include "transport.h"
+#include "xalloc.h"
 
 #define CLOSE_GRACE_MS 2000
-
-static void *xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n);
-
-	if (q == NULL) {
-		fputs("pierd: out of memory\n", stderr);
-		abort();
-	}
-	return q;
-}
 
 /* Reading pauses while a client has much output unread (it is not reading its replies). */
 static size_t soft_output_limit(const struct conn *c)
@@ -34,90 +26,32 @@ static size_t soft_output_limit(const struct conn *c)
 	return c->srv->cfg.max_output / 4;
 }
 
-static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-	struct conn *c = h->data;
-
-	(void)suggested;
-	*buf = uv_buf_init(c->srv->readbuf, sizeof(c->srv->readbuf));
-}
-
-static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
-
-/* Starts or stops reading to match the connection's state. */
-static void update_reading(struct conn *c)
+void conn_update_reading(struct conn *c)
 {
 	size_t pending = c->in_len - c->in_off;
 	bool want = !c->closing && !c->srv->stopping && c->out_bytes <= soft_output_limit(c) &&
 	            (!c->busy || pending <= c->srv->cfg.max_line);
 
+	if (c->tp == NULL)
+		return;
 	if (want && !c->reading) {
-		if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) == 0)
-			c->reading = true;
+		transport_read_start(c->tp);
+		c->reading = c->tp->reading;
 	} else if (!want && c->reading) {
-		uv_read_stop((uv_stream_t *)&c->tcp);
+		transport_read_stop(c->tp);
 		c->reading = false;
 	}
 }
 
-static void reply_error_line(struct conn *c, const char *code, const char *message)
+void conn_stop_reading(struct conn *c)
 {
-	json_t *e = json_pack("{s:s, s:s, s:s}", "op", "error", "error", code, "message", message);
-
-	conn_reply(c, e);
+	if (c->tp != NULL)
+		transport_read_stop(c->tp);
+	c->reading = false;
 }
 
-/* Handles every complete line while the connection is not paused. */
-static void process_input(struct conn *c)
+void conn_in_append(struct conn *c, const void *data, size_t n)
 {
-	size_t max_line = c->srv->cfg.max_line;
-
-	while (!c->busy && !c->closing && c->in_off < c->in_len) {
-		char *start = c->in + c->in_off;
-		size_t avail = c->in_len - c->in_off, len;
-		char *nl = memchr(start, '\n', avail);
-
-		if (nl == NULL)
-			break;
-		len = (size_t)(nl - start);
-		c->in_off += len + 1;
-		if (len > max_line) {
-			reply_error_line(c, "line_too_long", "request line over the line limit");
-			continue;
-		}
-		if (len > 0 && start[len - 1] == '\r')
-			len--;
-		if (len > 0)
-			dispatch_line(c, start, len);
-	}
-	if (!c->busy && !c->closing && c->in_len - c->in_off > max_line) {
-		reply_error_line(c, "line_too_long", "request line over the line limit");
-		c->in_off = c->in_len;
-		c->skipping = true;
-	}
-	if (c->in_off == c->in_len) {
-		free(c->in);        /* idle connections hold no input buffer */
-		c->in = NULL;
-		c->in_len = c->in_off = c->in_cap = 0;
-	} else if (c->in_off > 0) {
-		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
-		c->in_len -= c->in_off;
-		c->in_off = 0;
-	}
-	update_reading(c);
-}
-
-static void append_input(struct conn *c, const char *data, size_t n)
-{
-	if (c->skipping) {
-		const char *nl = memchr(data, '\n', n);
-
-		if (nl == NULL)
-			return;
-		c->skipping = false;
-		n -= (size_t)(nl + 1 - data);
-		data = nl + 1;
-	}
 	if (n == 0)
 		return;
 	if (c->in_len + n > c->in_cap) {
@@ -132,25 +66,20 @@ static void append_input(struct conn *c, const char *data, size_t n)
 	c->in_len += n;
 }
 
-static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+size_t conn_in_compact(struct conn *c)
 {
-	struct conn *c = s->data;
+	size_t moved = c->in_off;
 
-	(void)buf;
-	if (c->closing)
-		return;
-	if (n < 0) {
-		if (n != UV_EOF)
-			log_debug("conn %s: read error: %s", c->addr, uv_strerror((int)n));
-		conn_abort(c, NULL, NULL);
-		return;
+	if (c->in_off == c->in_len) {
+		free(c->in);        /* idle connections hold no input buffer */
+		c->in = NULL;
+		c->in_len = c->in_off = c->in_cap = 0;
+	} else if (c->in_off > 0) {
+		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+		c->in_len -= c->in_off;
+		c->in_off = 0;
 	}
-	if (n == 0)
-		return;
-	conn_ref(c);
-	append_input(c, c->srv->readbuf, (size_t)n);
-	process_input(c);
-	conn_unref(c);
+	return moved;
 }
 
 static void free_conn(struct conn *c)
@@ -168,11 +97,8 @@ static void free_conn(struct conn *c)
 		sbuf_unref(s->buf);
 		free(s);
 	}
-	if (c->counted) {
-		struct limit_entry *e = limit_get(srv->addr_limits, c->addr, 0, 0, pier_mono_ms());
-
-		(*limit_conns(e))--;
-	}
+	if (c->framing->release != NULL)
+		c->framing->release(c);
 	DL_DELETE(srv->conns, c);
 	srv->nconns--;
 	free(c->in);
@@ -192,19 +118,26 @@ void conn_unref(struct conn *c)
 		free_conn(c);
 }
 
-static void close_cb(uv_handle_t *h)
+void conn_on_closed(void *owner)
 {
-	conn_unref(h->data);
+	struct conn *c = owner;
+
+	c->tp = NULL;
+	c->tp_closed = true;
+	c->reading = false;
+	conn_unref(c);
+}
+
+static bool tp_gone(const struct conn *c)
+{
+	return c->tp == NULL || transport_is_closing(c->tp);
 }
 
 /* Marks the connection closing and leaves its session: no more events are queued to it. */
 static void begin_closing(struct conn *c)
 {
 	c->closing = true;
-	if (c->reading) {
-		uv_read_stop((uv_stream_t *)&c->tcp);
-		c->reading = false;
-	}
+	conn_stop_reading(c);
 	if (c->user != NULL)
 		session_end(c);
 }
@@ -217,15 +150,13 @@ static json_t *fatal_error(const char *code, const char *message)
 
 void conn_abort(struct conn *c, const char *code, const char *message)
 {
-	if (uv_is_closing((uv_handle_t *)&c->tcp))
+	if (tp_gone(c))
 		return;
 	if (code != NULL) {
 		json_t *e = fatal_error(code, message);
 		struct sbuf *b = sbuf_from_json(e);
-		uv_buf_t ub = uv_buf_init(b->data, (unsigned)b->len);
 
-		/* Best effort: fails harmlessly (EAGAIN) when a write is queued already. */
-		uv_try_write((uv_stream_t *)&c->tcp, &ub, 1);
+		c->framing->last_words(c, b, code);
 		sbuf_unref(b);
 		json_decref(e);
 		log_info("conn %s%s%s: closed: %s", c->addr, c->user ? " user " : "",
@@ -233,7 +164,33 @@ void conn_abort(struct conn *c, const char *code, const char *message)
 	}
 	if (!c->closing)
 		begin_closing(c);
-	uv_close((uv_handle_t *)&c->tcp, close_cb);
+	transport_close(c->tp);
+}
+
+void conn_on_error(void *owner, int status)
+{
+	struct conn *c = owner;
+
+	if (status != UV_EOF)
+		log_debug("conn %s: %s", c->addr, uv_strerror(status));
+	conn_abort(c, NULL, NULL);
+}
+
+/* Output flushed on a closing connection: the framing says goodbye and closes. */
+static void finish_closing(struct conn *c)
+{
+	if (!tp_gone(c))
+		c->framing->shutdown(c, c->close_code[0] != '\0' ? c->close_code : NULL);
+}
+
+static void push_out(struct conn *c, struct sbuf *b)
+{
+	if (c->outq_len == c->outq_cap) {
+		c->outq_cap = c->outq_cap ? c->outq_cap * 2 : 8;
+		c->outq = xrealloc(c->outq, c->outq_cap * sizeof(*c->outq));
+	}
+	c->outq[c->outq_len++] = b;
+	c->out_bytes += b->len;
 }
 
 void conn_close(struct conn *c, const char *code, const char *message)
@@ -242,23 +199,18 @@ void conn_close(struct conn *c, const char *code, const char *message)
 		return;
 	if (code != NULL) {
 		json_t *e = fatal_error(code, message);
-		struct sbuf *b = sbuf_from_json(e);
 
-		json_decref(e);
 		/* Past any limit: it is the last thing this connection gets. */
-		if (c->outq_len == c->outq_cap) {
-			c->outq_cap = c->outq_cap ? c->outq_cap * 2 : 8;
-			c->outq = xrealloc(c->outq, c->outq_cap * sizeof(*c->outq));
-		}
-		c->outq[c->outq_len++] = b;
-		c->out_bytes += b->len;
+		push_out(c, sbuf_from_json(e));
+		json_decref(e);
+		snprintf(c->close_code, sizeof(c->close_code), "%s", code);
 		log_info("conn %s%s%s: closing: %s", c->addr, c->user ? " user " : "",
 		         c->user ? c->user->name : "", code);
 	}
 	begin_closing(c);
 	c->close_deadline_ms = pier_mono_ms() + CLOSE_GRACE_MS;
 	if (c->outq_len == 0 && !c->writing)
-		uv_close((uv_handle_t *)&c->tcp, close_cb);
+		finish_closing(c);
 	else
 		server_mark_dirty(c->srv, c);
 }
@@ -273,15 +225,10 @@ static void queue_out(struct conn *c, struct sbuf *b)
 		server_mark_dirty(c->srv, c);
 		return;
 	}
-	if (c->outq_len == c->outq_cap) {
-		c->outq_cap = c->outq_cap ? c->outq_cap * 2 : 8;
-		c->outq = xrealloc(c->outq, c->outq_cap * sizeof(*c->outq));
-	}
-	c->outq[c->outq_len++] = sbuf_ref(b);
-	c->out_bytes += b->len;
+	push_out(c, sbuf_ref(b));
 	server_mark_dirty(c->srv, c);
 	if (c->reading && c->out_bytes > soft_output_limit(c))
-		update_reading(c);
+		conn_update_reading(c);
 }
 
 void conn_send(struct conn *c, struct sbuf *b)
@@ -312,10 +259,8 @@ void conn_reply(struct conn *c, json_t *reply)
 
 struct reply_slot *conn_slot_open(struct conn *c)
 {
-	struct reply_slot *s = calloc(1, sizeof(*s));
+	struct reply_slot *s = xcalloc(1, sizeof(*s));
 
-	if (s == NULL)
-		abort();
 	if (c->slots_tail != NULL)
 		c->slots_tail->next = s;
 	else
@@ -350,13 +295,11 @@ void conn_resume(struct conn *c)
 {
 	c->busy = false;
 	if (!c->closing)
-		process_input(c);
+		c->framing->process(c);
 }
 
-static void write_cb(uv_write_t *req, int status)
+void conn_written(struct conn *c, int status)
 {
-	struct conn *c = req->data;
-
 	c->writing = false;
 	for (size_t i = 0; i < c->wbufs_len; i++) {
 		c->out_bytes -= c->wbufs[i]->len;
@@ -372,33 +315,28 @@ static void write_cb(uv_write_t *req, int status)
 	}
 	if (c->outq_len > 0)
 		conn_flush(c);
-	else if (c->closing && !uv_is_closing((uv_handle_t *)&c->tcp))
-		uv_close((uv_handle_t *)&c->tcp, close_cb);
+	else if (c->closing)
+		finish_closing(c);
 	else
-		update_reading(c);
+		conn_update_reading(c);
 out:
 	conn_unref(c);
 }
 
 void conn_flush(struct conn *c)
 {
-	uv_buf_t small[16], *bufs = small;
 	struct sbuf **tmp;
 	size_t n = c->outq_len, tcap;
-	int rc;
 
-	if (uv_is_closing((uv_handle_t *)&c->tcp))
+	if (tp_gone(c))
 		return;
 	if (c->overflow) {
+		c->srv->metrics.slow_consumers++;
 		conn_abort(c, "slow_consumer", "output limit passed: read faster, catch up with history");
 		return;
 	}
 	if (c->writing || n == 0)
 		return;
-	if (n > 16)
-		bufs = xrealloc(NULL, n * sizeof(*bufs));
-	for (size_t i = 0; i < n; i++)
-		bufs[i] = uv_buf_init(c->outq[i]->data, (unsigned)c->outq[i]->len);
 	/* The queued buffers become the ones in flight; swap the arrays to reuse both. */
 	tmp = c->wbufs;
 	tcap = c->wbufs_cap;
@@ -408,13 +346,11 @@ void conn_flush(struct conn *c)
 	c->outq = tmp;
 	c->outq_cap = tcap;
 	c->outq_len = 0;
-	c->wreq.data = c;
 	conn_ref(c);
-	rc = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, bufs, (unsigned)n, write_cb);
-	if (bufs != small)
-		free(bufs);
-	if (rc != 0) {
-		/* uv_write failed synchronously: the callback will not run. */
+	c->writing = true;
+	if (c->framing->write(c, c->wbufs, n) != 0) {
+		/* Nothing was written and conn_written will not run. */
+		c->writing = false;
 		for (size_t i = 0; i < c->wbufs_len; i++) {
 			c->out_bytes -= c->wbufs[i]->len;
 			sbuf_unref(c->wbufs[i]);
@@ -422,50 +358,166 @@ void conn_flush(struct conn *c)
 		c->wbufs_len = 0;
 		conn_abort(c, NULL, NULL);
 		conn_unref(c);
-		return;
 	}
-	c->writing = true;
 }
 
-void conn_accept(struct server *srv)
+void conn_tick(struct conn *c, int64_t now_ms)
 {
-	struct conn *c = calloc(1, sizeof(*c));
-	struct sockaddr_storage ss;
-	int len = sizeof(ss);
-	int64_t now = pier_mono_ms();
-	struct limit_entry *e;
+	const struct config *cfg = &c->srv->cfg;
 
-	if (c == NULL)
-		abort();
+	if (tp_gone(c))
+		return;
+	if (c->closing) {
+		if (now_ms > c->close_deadline_ms)
+			conn_abort(c, NULL, NULL);
+		return;
+	}
+	if (c->user == NULL && !c->busy &&
+	    now_ms - c->accepted_ms > (int64_t)(cfg->login_timeout * 1000)) {
+		conn_close(c, "login_timeout", "no login in time");
+		return;
+	}
+	if (c->framing->tick != NULL)
+		c->framing->tick(c, now_ms);
+}
+
+struct conn *conn_new(struct server *srv, struct transport *t, const struct conn_framing *framing,
+                      void *framing_state)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+	int64_t now = pier_mono_ms();
+
 	c->srv = srv;
-	c->refs = 1;
+	c->refs = 1;                /* the transport's */
+	c->tp = t;
+	c->framing = framing;
+	c->framing_state = framing_state;
 	c->accepted_ms = now;
-	uv_tcp_init(srv->loop, &c->tcp);
-	c->tcp.data = c;
+	c->reading = t->reading;
+	snprintf(c->addr, sizeof(c->addr), "%s", t->addr);
+	transport_set_owner(t, framing->owner, c);
 	DL_APPEND(srv->conns, c);
 	srv->nconns++;
-	if (uv_accept((uv_stream_t *)&srv->listener, (uv_stream_t *)&c->tcp) != 0) {
-		uv_close((uv_handle_t *)&c->tcp, close_cb);
-		return;
-	}
-	uv_tcp_nodelay(&c->tcp, 1);
-	snprintf(c->addr, sizeof(c->addr), "?");
-	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
-		if (ss.ss_family == AF_INET6)
-			uv_ip6_name((struct sockaddr_in6 *)&ss, c->addr, sizeof(c->addr));
-		else
-			uv_ip4_name((struct sockaddr_in *)&ss, c->addr, sizeof(c->addr));
-	}
 	bucket_init(&c->msg_bucket, srv->cfg.msg_burst, now);
 	bucket_init(&c->req_bucket, srv->cfg.req_burst, now);
-	e = limit_get(srv->addr_limits, c->addr, srv->cfg.addr_fail_burst, srv->cfg.register_burst, now);
-	if (!srv->cfg.no_rate_limits && srv->cfg.max_conns_per_addr > 0 &&
-	    *limit_conns(e) >= srv->cfg.max_conns_per_addr) {
+	if (!t->counted && !transport_admit(t)) {
 		conn_close(c, "too_many_connections", "too many connections from your address");
-		return;
+		return c;
 	}
-	(*limit_conns(e))++;
-	c->counted = true;
-	log_debug("conn %s: accepted", c->addr);
-	update_reading(c);
+	log_debug("conn %s: accepted (%s, %s)", c->addr, t->ops->name, framing->name);
+	conn_update_reading(c);
+	return c;
 }
+
+/* ---- the JSON-lines framing: one object per line ---- */
+
+static void reply_error_line(struct conn *c, const char *code, const char *message)
+{
+	json_t *e = json_pack("{s:s, s:s, s:s}", "op", "error", "error", code, "message", message);
+
+	conn_reply(c, e);
+}
+
+/* Handles every complete line while the connection is not paused. */
+static void lines_process(struct conn *c)
+{
+	size_t max_line = c->srv->cfg.max_line;
+
+	while (!c->busy && !c->closing && c->in_off < c->in_len) {
+		char *start = c->in + c->in_off;
+		size_t avail = c->in_len - c->in_off, len;
+		char *nl = memchr(start, '\n', avail);
+
+		if (nl == NULL)
+			break;
+		len = (size_t)(nl - start);
+		c->in_off += len + 1;
+		if (len > max_line) {
+			reply_error_line(c, "line_too_long", "request line over the line limit");
+			continue;
+		}
+		if (len > 0 && start[len - 1] == '\r')
+			len--;
+		if (len > 0)
+			dispatch_line(c, start, len);
+	}
+	if (!c->busy && !c->closing && c->in_len - c->in_off > max_line) {
+		reply_error_line(c, "line_too_long", "request line over the line limit");
+		c->in_off = c->in_len;
+		c->skipping = true;
+	}
+	conn_in_compact(c);
+	conn_update_reading(c);
+}
+
+static void lines_on_read(void *owner, const char *data, size_t n)
+{
+	struct conn *c = owner;
+
+	if (c->closing)
+		return;
+	if (c->skipping) {
+		const char *nl = memchr(data, '\n', n);
+
+		if (nl == NULL)
+			return;
+		c->skipping = false;
+		n -= (size_t)(nl + 1 - data);
+		data = nl + 1;
+	}
+	conn_ref(c);
+	conn_in_append(c, data, n);
+	lines_process(c);
+	conn_unref(c);
+}
+
+static void lines_on_written(void *owner, int status)
+{
+	conn_written(owner, status);
+}
+
+/* The queued lines go out as they are: the shared buffers themselves, no copy. */
+static int lines_write(struct conn *c, struct sbuf *const *bufs, size_t n)
+{
+	uv_buf_t small[16] = {{0}}, *ub = small;
+	int rc;
+
+	if (n > 16)
+		ub = xmalloc(n * sizeof(*ub));
+	for (size_t i = 0; i < n; i++)
+		ub[i] = uv_buf_init(bufs[i]->data, (unsigned)bufs[i]->len);
+	rc = transport_write(c->tp, ub, (unsigned)n);
+	if (ub != small)
+		free(ub);
+	return rc;
+}
+
+static void lines_shutdown(struct conn *c, const char *code)
+{
+	(void)code;
+	transport_close(c->tp);
+}
+
+static void lines_last_words(struct conn *c, const struct sbuf *err, const char *code)
+{
+	(void)code;
+	transport_try_write(c->tp, err->data, err->len);
+}
+
+static const struct transport_owner_ops lines_owner_ops = {
+	.on_read = lines_on_read,
+	.on_error = conn_on_error,
+	.on_written = lines_on_written,
+	.on_closed = conn_on_closed,
+};
+
+const struct conn_framing conn_lines_framing = {
+	.name = "lines",
+	.owner = &lines_owner_ops,
+	.write = lines_write,
+	.process = lines_process,
+	.shutdown = lines_shutdown,
+	.last_words = lines_last_words,
+	.tick = NULL,
+	.release = NULL,
+};

@@ -1,13 +1,21 @@
-/* conn.h - one client connection: reading lines, the ordered reply queue, the bounded output
- * queue, pausing, and a close that never frees inside its own callbacks.
+/* conn.h - one client session of the JSON protocol: reading requests, the ordered reply
+ * queue, the bounded output queue, pausing, and a close that never frees inside its own
+ * callbacks. The session does not know the bytes' road: it sits on a transport (plain TCP or
+ * TLS, transport.h) through a framing that cuts requests out of bytes and puts replies into
+ * them: JSON lines for the TCP protocol port (here), WebSocket text frames (ws.c).
  *
- * Lifetime: a conn holds one reference for its libuv handle; anything that outlives a callback
+ * Lifetime: a conn holds one reference for its transport; anything that outlives a callback
  * (a store job, a password hash) takes another with conn_ref and drops it with conn_unref.
- * Once conn->closing is set, no handler does anything with it but drop its reference.
+ * Once conn->closing is set, no handler does anything with it but drop its reference. The
+ * conn is freed only after its transport closed (on_closed) and the last reference went.
  *
  * Replies: one connection's replies leave in the order of its requests. A request answered
  * later (after the store or a hash) opens a slot with conn_slot_open; replies made while any
  * slot is open queue behind it. Events (msg, presence...) are not replies: they go straight out.
+ *
+ * Output: queued struct sbuf buffers (shared by every recipient of a fan-out) are handed to
+ * the framing once per loop turn (conn_flush), all of them in one write. The line framing
+ * writes the very bytes of the sbufs; the WebSocket framing makes each line one text frame.
  */
 #ifndef PIER_CONN_H
 #define PIER_CONN_H
@@ -24,38 +32,64 @@
 
 struct server;
 struct sbuf;
+struct transport;
 struct user;
-struct limit_entry;
+struct conn;
 
 struct reply_slot {
 	struct reply_slot *next;
 	struct sbuf *buf;               /* NULL until filled */
 };
 
+/* How JSON objects travel in bytes. The transport calls the framing's owner ops; the conn
+ * calls these. */
+struct conn_framing {
+	const char *name;               /* "lines" or "websocket" */
+	const struct transport_owner_ops *owner;
+	/* Writes the n queued JSON lines (each ends in '\n'). 0, or negative when nothing was
+	 * written; otherwise conn_written follows once they are all on the wire. */
+	int (*write)(struct conn *c, struct sbuf *const *bufs, size_t n);
+	/* Handles the requests kept in c->in while the connection is not paused. */
+	void (*process)(struct conn *c);
+	/* The output is flushed on a closing connection: goodbye at this layer (a WebSocket
+	 * close frame), then transport_close. code is the fatal error or NULL. */
+	void (*shutdown)(struct conn *c, const char *code);
+	/* Best effort before an abort: err (a JSON error line) and a goodbye, without waiting. */
+	void (*last_words)(struct conn *c, const struct sbuf *err, const char *code);
+	/* Once a second (keepalive). May be NULL. */
+	void (*tick)(struct conn *c, int64_t now_ms);
+	/* Frees c->framing_state. May be NULL. */
+	void (*release)(struct conn *c);
+};
+
+extern const struct conn_framing conn_lines_framing;
+
 struct conn {
-	uv_tcp_t tcp;
+	struct transport *tp;
+	const struct conn_framing *framing;
+	void *framing_state;            /* the framing's own (ws.c: struct ws) */
 	struct server *srv;
 	unsigned refs;
 	bool closing;
-	bool busy;                      /* a request must finish before the next line is read */
+	bool busy;                      /* a request must finish before the next is read */
 	bool reading;
-	bool skipping;                  /* dropping the rest of an over-long line */
+	bool skipping;                  /* lines: dropping the rest of an over-long line */
 	bool dirty;
 	bool overflow;                  /* passed max-output: dropped at the next flush */
-	bool counted;                   /* counted in its address's connection count */
+	bool tp_closed;                 /* the transport is gone */
 	char addr[64];
+	char close_code[32];            /* the fatal error this connection is closing with */
 	int64_t accepted_ms;
 	int64_t close_deadline_ms;      /* graceful close: abort if not flushed by then */
 
-	char *in;                       /* unread input; NULL while idle */
-	size_t in_len, in_off, in_cap;
+	char *in;                       /* kept input (lines: raw bytes; ws: whole messages) */
+	size_t in_len, in_off, in_cap;  /* NULL while idle */
 
 	struct sbuf **outq;             /* queued, not yet written */
 	size_t outq_len, outq_cap;
 	struct sbuf **wbufs;            /* being written */
 	size_t wbufs_len, wbufs_cap;
 	size_t out_bytes;               /* queued + being written */
-	uv_write_t wreq;
 	bool writing;
 
 	struct reply_slot *slots, *slots_tail;
@@ -68,8 +102,11 @@ struct conn {
 	struct conn *dirty_next;
 };
 
-/* Accepts a pending connection on the server's listener. */
-void conn_accept(struct server *srv);
+/* A session on transport t (which it owns from now on), speaking through framing with its
+ * state (framing_state, freed by framing->release). Applies the per-address limit when t is
+ * not counted yet. The session starts reading at once. */
+struct conn *conn_new(struct server *srv, struct transport *t, const struct conn_framing *framing,
+                      void *framing_state);
 
 void conn_ref(struct conn *c);
 void conn_unref(struct conn *c);
@@ -98,5 +135,24 @@ void conn_abort(struct conn *c, const char *code, const char *message);
 
 /* Output is written by the server once per loop turn. */
 void conn_flush(struct conn *c);
+/* Stops reading for good (the server is stopping). */
+void conn_stop_reading(struct conn *c);
+/* The server's once-a-second visit: close deadline, login timeout, the framing's keepalive. */
+void conn_tick(struct conn *c, int64_t now_ms);
+
+/* ---- for framings ---- */
+
+/* The framing's write finished (status 0) or failed. */
+void conn_written(struct conn *c, int status);
+/* Transport callbacks every framing shares. */
+void conn_on_error(void *owner, int status);
+void conn_on_closed(void *owner);
+/* Starts or stops reading to match the connection's state. */
+void conn_update_reading(struct conn *c);
+/* Appends n bytes to c->in (grows it). */
+void conn_in_append(struct conn *c, const void *data, size_t n);
+/* Drops the consumed part of c->in (before in_off), moving the rest down; frees c->in when
+ * nothing is left. Returns how far the kept bytes moved (offsets into c->in shrink by it). */
+size_t conn_in_compact(struct conn *c);
 
 #endif

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "log.h"
 #include "server.h"
+#include "tls.h"
 
 /* Every client is a file descriptor: take all the kernel allows this process. */
 static void raise_fd_limit(void)
@@ -34,6 +35,16 @@ int main(int argc, char **argv)
 	rc = config_parse_args(&cfg, argc, argv);
 	if (rc != 0)
 		return rc > 0 ? 0 : 2;
+	if (cfg.gen_cert_dir[0] != '\0') {
+		if (tls_gen_cert(cfg.gen_cert_dir) != 0)
+			return 1;
+		printf("pierd: wrote %s/cert.pem and %s/key.pem (self-signed, for localhost,\n"
+		       "127.0.0.1 and ::1). Start with --tls-cert %s/cert.pem --tls-key %s/key.pem;\n"
+		       "clients trust it with pier --ca-file %s/cert.pem.\n",
+		       cfg.gen_cert_dir, cfg.gen_cert_dir, cfg.gen_cert_dir, cfg.gen_cert_dir,
+		       cfg.gen_cert_dir);
+		return 0;
+	}
 	log_set_level(cfg.log_level);
 	if (sodium_init() < 0) {
 		log_error("libsodium failed to initialise");

@@ -1,5 +1,6 @@
-/* server.c - pierd's life: start (store, directory, listener), the loop's housekeeping
- * (flushing output once per turn, timeouts, limit sweeps) and a clean stop. */
+/* server.c - pierd's life: start (store, directory, listeners), accepting clients onto their
+ * layers, the loop's housekeeping (flushing output once per turn, timeouts, limit sweeps) and
+ * a clean stop. */
 #include "server.h"
 
 #include <errno.h>
@@ -13,8 +14,12 @@
 
 #include "clock.h"
 #include "conn.h"
+#include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
+#include "tls.h"
+#include "transport.h"
 
 #define STOP_WORK_MS  10000   /* longest wait for stored work at stop */
 #define STOP_CLOSE_MS 3000    /* longest wait for clients to take their last bytes */
@@ -40,6 +45,7 @@ static void flush_all(struct server *srv)
 		conn_flush(c);
 		conn_unref(c);
 	}
+	http_conns_flush(srv);
 }
 
 static void flush_check_cb(uv_check_t *h)
@@ -52,16 +58,48 @@ static void flush_prepare_cb(uv_prepare_t *h)
 	flush_all(h->data);
 }
 
-static void on_connection(uv_stream_t *listener, int status)
+/* What a client that does not speak TLS gets on a TLS port, in plain text. */
+static const char tls_refusal_json[] =
+	"{\"op\":\"error\",\"error\":\"tls_required\",\"message\":\"this port speaks TLS: "
+	"connect with TLS (pier --tls)\",\"fatal\":true}\n";
+static const char tls_refusal_http[] =
+	"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 44\r\n"
+	"Connection: close\r\n\r\nThis port speaks HTTPS: use an https:// URL\n";
+
+static const char *const listener_names[LISTEN_KINDS] = { "tcp", "tls", "http", "https" };
+
+static void on_connection(uv_stream_t *handle, int status)
 {
-	struct server *srv = listener->data;
+	struct listener *l = handle->data;
+	struct server *srv = l->srv;
+	struct transport *t;
 
 	if (status < 0) {
-		log_warn("accept: %s", uv_strerror(status));
+		log_warn("accept (%s): %s", listener_names[l->kind], uv_strerror(status));
 		return;
 	}
-	if (!srv->stopping)
-		conn_accept(srv);
+	if (srv->stopping)
+		return;
+	t = transport_accept(srv, handle, l->kind);
+	if (t == NULL)
+		return;
+	switch (l->kind) {
+	case LISTEN_TLS:
+		tls_transport_init(t, srv->tls_ctx, tls_refusal_json);
+		conn_new(srv, t, &conn_lines_framing, NULL);
+		break;
+	case LISTEN_TCP:
+		conn_new(srv, t, &conn_lines_framing, NULL);
+		break;
+	case LISTEN_HTTPS:
+		tls_transport_init(t, srv->tls_ctx, tls_refusal_http);
+		http_conn_new(srv, t);
+		break;
+	case LISTEN_HTTP:
+	case LISTEN_KINDS:
+		http_conn_new(srv, t);
+		break;
+	}
 }
 
 static void tick_cb(uv_timer_t *t)
@@ -72,16 +110,12 @@ static void tick_cb(uv_timer_t *t)
 	struct conn *c, *tmp;
 
 	DL_FOREACH_SAFE(srv->conns, c, tmp) {
-		if (uv_is_closing((uv_handle_t *)&c->tcp))
-			continue;
-		if (c->closing) {
-			if (now > c->close_deadline_ms)
-				conn_abort(c, NULL, NULL);
-		} else if (c->user == NULL && !c->busy &&
-		           now - c->accepted_ms > (int64_t)(cfg->login_timeout * 1000)) {
-			conn_close(c, "login_timeout", "no login in time");
-		}
+		conn_ref(c);
+		conn_tick(c, now);
+		conn_unref(c);
 	}
+	http_conns_tick(srv, now);
+	metrics_tick(srv);
 	if (++srv->ticks % SWEEP_TICKS == 0) {
 		limit_sweep(srv->addr_limits, cfg->addr_fail_burst, 1.0 / cfg->addr_fail_interval,
 		            cfg->register_burst, 1.0 / cfg->register_interval, now);
@@ -106,42 +140,86 @@ static void load_room(void *ud, const char *name, int64_t members)
 	hub_add_room(ud, name, members);
 }
 
-static int bind_listener(struct server *srv)
+static int bind_listener(struct server *srv, enum listener_kind kind,
+                         const struct listen_addr *la)
 {
-	const struct config *cfg = &srv->cfg;
+	struct listener *l = &srv->listeners[kind];
 	struct sockaddr_storage ss;
 	int len = sizeof(ss), rc;
 	char host[64];
 
-	if (strchr(cfg->listen_host, ':') != NULL)
-		rc = uv_ip6_addr(cfg->listen_host, cfg->listen_port, (struct sockaddr_in6 *)&ss);
+	if (strchr(la->host, ':') != NULL)
+		rc = uv_ip6_addr(la->host, la->port, (struct sockaddr_in6 *)&ss);
 	else
-		rc = uv_ip4_addr(cfg->listen_host, cfg->listen_port, (struct sockaddr_in *)&ss);
+		rc = uv_ip4_addr(la->host, la->port, (struct sockaddr_in *)&ss);
 	if (rc != 0) {
-		log_error("bad listen address %s: %s", cfg->listen_host, uv_strerror(rc));
-		return -1;
-	}
-	uv_tcp_init(srv->loop, &srv->listener);
-	srv->listener.data = srv;
-	rc = uv_tcp_bind(&srv->listener, (struct sockaddr *)&ss, 0);
-	if (rc == 0)
-		rc = uv_listen((uv_stream_t *)&srv->listener, 1024, on_connection);
-	if (rc != 0) {
-		log_error("cannot listen on %s:%d: %s", cfg->listen_host, cfg->listen_port,
+		log_error("bad %s listen address %s: %s", listener_names[kind], la->host,
 		          uv_strerror(rc));
-		uv_close((uv_handle_t *)&srv->listener, NULL);
 		return -1;
 	}
-	srv->listening = true;
-	uv_tcp_getsockname(&srv->listener, (struct sockaddr *)&ss, &len);
+	l->srv = srv;
+	l->kind = kind;
+	uv_tcp_init(srv->loop, &l->handle);
+	l->handle.data = l;
+	rc = uv_tcp_bind(&l->handle, (struct sockaddr *)&ss, 0);
+	if (rc == 0)
+		rc = uv_listen((uv_stream_t *)&l->handle, 1024, on_connection);
+	if (rc != 0) {
+		log_error("cannot listen on %s:%d (%s): %s", la->host, la->port, listener_names[kind],
+		          uv_strerror(rc));
+		uv_close((uv_handle_t *)&l->handle, NULL);
+		return -1;
+	}
+	l->active = true;
+	uv_tcp_getsockname(&l->handle, (struct sockaddr *)&ss, &len);
 	if (ss.ss_family == AF_INET6) {
 		uv_ip6_name((struct sockaddr_in6 *)&ss, host, sizeof(host));
-		log_info("listening on [%s]:%d (tcp)", host, ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
+		log_info("listening on [%s]:%d (%s)", host, ntohs(((struct sockaddr_in6 *)&ss)->sin6_port),
+		         listener_names[kind]);
 	} else {
 		uv_ip4_name((struct sockaddr_in *)&ss, host, sizeof(host));
-		log_info("listening on %s:%d (tcp)", host, ntohs(((struct sockaddr_in *)&ss)->sin_port));
+		log_info("listening on %s:%d (%s)", host, ntohs(((struct sockaddr_in *)&ss)->sin_port),
+		         listener_names[kind]);
 	}
 	return 0;
+}
+
+static void close_listeners(struct server *srv)
+{
+	for (int k = 0; k < LISTEN_KINDS; k++) {
+		if (srv->listeners[k].active) {
+			uv_close((uv_handle_t *)&srv->listeners[k].handle, NULL);
+			srv->listeners[k].active = false;
+		}
+	}
+}
+
+/* The plain listeners, and the TLS ones when there is a certificate. The order of the log
+ * lines is fixed (tcp, tls, http, https): tests read the ports from them. */
+static int bind_listeners(struct server *srv)
+{
+	const struct config *cfg = &srv->cfg;
+	bool tls = srv->tls_ctx != NULL;
+	int n = 0;
+
+	if (!cfg->listen.off && bind_listener(srv, LISTEN_TCP, &cfg->listen) != 0)
+		goto fail;
+	if (tls && !cfg->tls_listen.off && bind_listener(srv, LISTEN_TLS, &cfg->tls_listen) != 0)
+		goto fail;
+	if (!cfg->http.off && bind_listener(srv, LISTEN_HTTP, &cfg->http) != 0)
+		goto fail;
+	if (tls && !cfg->https.off && bind_listener(srv, LISTEN_HTTPS, &cfg->https) != 0)
+		goto fail;
+	for (int k = 0; k < LISTEN_KINDS; k++)
+		n += srv->listeners[k].active;
+	if (n == 0) {
+		log_error("every listener is off: nothing to serve");
+		return -1;
+	}
+	return 0;
+fail:
+	close_listeners(srv);
+	return -1;
 }
 
 int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
@@ -152,6 +230,7 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
 	memset(srv, 0, sizeof(*srv));
 	srv->loop = loop;
 	srv->cfg = *cfg;
+	srv->started_ms = pier_mono_ms();
 	hub_init(&srv->hub);
 	srv->hub.presence_limit = (size_t)cfg->presence_limit;
 	srv->addr_limits = limit_table_new();
@@ -175,7 +254,12 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
 	}
 	log_info("store %s/pier.db: %lld users, %u rooms", cfg->data_dir,
 	         (long long)srv->hub.nusers, HASH_COUNT(srv->hub.rooms));
-	if (bind_listener(srv) != 0)
+	if (config_has_tls(cfg)) {
+		srv->tls_ctx = tls_server_ctx_new(cfg->tls_cert, cfg->tls_key);
+		if (srv->tls_ctx == NULL)
+			return -1;
+	}
+	if (bind_listeners(srv) != 0)
 		return -1;
 
 	uv_signal_init(loop, &srv->sigint);
@@ -232,11 +316,12 @@ static void stop_step(uv_timer_t *t)
 		return;
 	}
 	if (srv->stop_phase == 2) {
-		if (srv->nconns > 0 && now < srv->stop_deadline_ms)
+		if (srv->nconns + srv->nhttp > 0 && now < srv->stop_deadline_ms)
 			return;
 		DL_FOREACH_SAFE(srv->conns, c, tmp)
 			conn_abort(c, NULL, NULL);
-		if (srv->nconns > 0)
+		http_conns_abort(srv);
+		if (srv->nconns + srv->nhttp > 0)
 			return;     /* their close callbacks run on the next turn */
 		store_close(srv->store);
 		srv->store = NULL;
@@ -252,17 +337,11 @@ void server_stop(struct server *srv)
 	if (srv->stopping)
 		return;
 	srv->stopping = true;
-	if (srv->listening) {
-		uv_close((uv_handle_t *)&srv->listener, NULL);
-		srv->listening = false;
-	}
+	close_listeners(srv);
 	/* No new requests; what was asked already is finished and answered. */
-	DL_FOREACH(srv->conns, c) {
-		if (c->reading) {
-			uv_read_stop((uv_stream_t *)&c->tcp);
-			c->reading = false;
-		}
-	}
+	DL_FOREACH(srv->conns, c)
+		conn_stop_reading(c);
+	http_conns_stop(srv);
 	srv->stop_phase = 1;
 	srv->stop_deadline_ms = pier_mono_ms() + STOP_WORK_MS;
 	uv_timer_start(&srv->stop_timer, stop_step, 0, 10);
@@ -271,6 +350,8 @@ void server_stop(struct server *srv)
 int server_run(struct server *srv)
 {
 	uv_run(srv->loop, UV_RUN_DEFAULT);
+	tls_server_ctx_free(srv->tls_ctx);
+	srv->tls_ctx = NULL;
 	hub_release(&srv->hub);
 	limit_table_free(srv->addr_limits);
 	limit_table_free(srv->account_limits);

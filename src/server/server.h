@@ -11,18 +11,52 @@
 #include "config.h"
 #include "hub.h"
 #include "ratelimit.h"
+#include "transport.h"
 
 struct conn;
+struct http_conn;
+struct media;
 struct store;
+
+#define METRICS_RATE_WINDOW 10      /* seconds the messages-per-second gauge averages over */
+
+/* Counters for /metrics (metrics.c renders them). Each is incremented where its event
+ * happens; gauges that can be counted at scrape time (sessions, store queue) are not kept. */
+struct metrics {
+	uint64_t accepted[LISTEN_KINDS];   /* connections accepted, by listener */
+	uint64_t open[LISTEN_KINDS];       /* connections open now, by listener */
+	uint64_t logins;                   /* sessions opened */
+	uint64_t ws_upgrades;              /* WebSocket sessions opened by an upgrade */
+	uint64_t messages;                 /* messages stored (send, not duplicates) */
+	uint64_t deliveries;               /* msg events queued to recipients' sessions */
+	uint64_t bytes_in, bytes_out;      /* on the sockets (for TLS: the encrypted bytes) */
+	uint64_t http_requests;            /* HTTP requests whose head was complete */
+	uint64_t http_responses[6];        /* by class: [2] 2xx ... [5] 5xx */
+	uint64_t tls_handshake_failures;
+	uint64_t slow_consumers;           /* sessions dropped past --max-output */
+	uint64_t uploads, upload_bytes;    /* media stored; bytes of uploads written */
+	uint64_t msg_ring[METRICS_RATE_WINDOW + 1]; /* messages at each of the last ticks */
+	unsigned msg_ring_pos;
+	double msg_rate;                   /* messages per second over the window */
+};
+
+/* One listening socket. */
+struct listener {
+	uv_tcp_t handle;
+	struct server *srv;
+	enum listener_kind kind;
+	bool active;
+};
 
 struct server {
 	uv_loop_t *loop;
 	struct config cfg;
 	struct store *store;
 	struct hub hub;
+	struct media *media;        /* files: uploads, downloads (media.h) */
 
-	uv_tcp_t listener;
-	bool listening;
+	struct listener listeners[LISTEN_KINDS];
+	void *tls_ctx;              /* SSL_CTX for the TLS listeners; NULL without --tls-cert */
 	uv_signal_t sigint, sigterm;
 	uv_timer_t tick;            /* 1 s: login timeouts, close deadlines, limit table sweeps */
 	unsigned ticks;
@@ -33,6 +67,9 @@ struct server {
 	struct conn *conns;         /* every open connection (doubly linked) */
 	unsigned nconns;
 	struct conn *dirty;         /* connections with output to write this turn (singly linked) */
+	struct http_conn *http_conns; /* HTTP connections not (or not yet) upgraded (doubly linked) */
+	struct http_conn *http_kicked; /* with answers from outside their callbacks (singly linked) */
+	unsigned nhttp;
 	int hash_jobs;              /* password hashes running on the thread pool */
 
 	struct limit_table *addr_limits;    /* per address: failed logins (a), registrations (b) */
@@ -42,10 +79,12 @@ struct server {
 	int64_t stop_deadline_ms;
 	int stop_phase;             /* 0 running, 1 finishing stored work, 2 closing, 3 closed */
 	int exit_status;
+	int64_t started_ms;
+	struct metrics metrics;
 	char readbuf[64 * 1024];    /* the one read buffer: reads are consumed before the next */
 };
 
-/* Opens the store, loads users and rooms, binds the listener. 0, or -1 (logged). */
+/* Opens the store, loads users and rooms, binds the listeners. 0, or -1 (logged). */
 int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg);
 /* Runs the loop until a clean stop (SIGINT/SIGTERM). Returns the exit status. */
 int server_run(struct server *srv);

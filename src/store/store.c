@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store_internal.h"
 
@@ -46,6 +47,7 @@ struct store {
 
 	atomic_size_t pending;         /* submitted, done callback not yet called */
 	atomic_uint_least64_t commits; /* batches committed */
+	atomic_uint_least64_t commit_usec; /* time spent in those commits */
 	bool *freed;                   /* on_async's flag: store_close ran inside a callback */
 };
 
@@ -144,6 +146,7 @@ static void fail_job(struct store_job *job)
  * batch is failed (their changes were rolled back with it). */
 static void run_batch(struct store *st, struct store_job *batch)
 {
+	struct timespec t0, t1;
 	bool ok = false;
 
 	pthread_mutex_lock(&st->db_lock);
@@ -154,8 +157,12 @@ static void run_batch(struct store *st, struct store_job *batch)
 		if (!store_db_in_txn(&st->db))
 			goto out;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (store_db_commit(&st->db) != 0)
 		goto out;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	atomic_fetch_add(&st->commit_usec, (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 +
+	                                              (t1.tv_nsec - t0.tv_nsec) / 1000));
 	atomic_fetch_add(&st->commits, 1);
 	ok = true;
 out:
@@ -270,6 +277,7 @@ struct store *store_open(uv_loop_t *loop, const char *dir, const struct store_op
 	st->max_batch = opt != NULL && opt->max_batch > 0 ? opt->max_batch : DEFAULT_MAX_BATCH;
 	atomic_init(&st->pending, 0);
 	atomic_init(&st->commits, 0);
+	atomic_init(&st->commit_usec, 0);
 	if (pthread_mutex_init(&st->lock, NULL) != 0 || pthread_cond_init(&st->cond, NULL) != 0 ||
 	    pthread_mutex_init(&st->db_lock, NULL) != 0) {
 		msg = store_errorf("initializing the store's locks");
@@ -352,6 +360,11 @@ size_t store_pending(const struct store *st)
 uint64_t store_commits(const struct store *st)
 {
 	return atomic_load(&st->commits);
+}
+
+uint64_t store_commit_usec(const struct store *st)
+{
+	return atomic_load(&st->commit_usec);
 }
 
 void store_close(struct store *st)

@@ -131,6 +131,9 @@ void store_close(struct store *st);
 /* Transactions (batches) committed so far; with the number of jobs it tells how well group
  * commit groups. Thread-safe. */
 uint64_t store_commits(const struct store *st);
+/* Microseconds spent committing (COMMIT with its fsync) so far, over store_commits batches:
+ * the commit latency for /metrics. Thread-safe. */
+uint64_t store_commit_usec(const struct store *st);
 
 /* Startup reads, synchronous, on the calling thread (use before serving). Each returns 0 on
  * success, -1 on error. They share the store thread's connection under its lock, so they wait

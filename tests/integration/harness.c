@@ -29,9 +29,31 @@ struct pierd {
 	char dir[PATH_MAX];
 	char log_path[PATH_MAX + 16];
 	char **extra;           /* copied extra arguments, NULL-terminated */
+	char listen[32];        /* --listen: "127.0.0.1:0", or the port of the last run */
 	int port;
 	char port_str[16];
+	int http_port, tls_port, https_port;    /* 0: not listening */
+	char tls_port_str[16];
+	bool tls;               /* started with --tls-cert: wait for the TLS listeners too */
 };
+
+/* The port of the "listening on 127.0.0.1:PORT (kind)" line in log, or 0. */
+static int listen_port(const char *log, const char *kind)
+{
+	char tail[32];
+	const char *at = log;
+
+	snprintf(tail, sizeof(tail), " (%s)\n", kind);
+	while ((at = strstr(at, LISTEN_NEEDLE)) != NULL) {
+		char *end;
+		long port = strtol(at + strlen(LISTEN_NEEDLE), &end, 10);
+
+		at += strlen(LISTEN_NEEDLE);
+		if (strncmp(end, tail, strlen(tail)) == 0 && port > 0 && port < 65536)
+			return (int)port;
+	}
+	return 0;
+}
 
 /* pids the watchdog kills; written only from the main thread, read by the signal handler */
 static volatile sig_atomic_t live_pids[MAX_LIVE];
@@ -147,8 +169,8 @@ static long file_size(const char *path)
 /* Forks and execs pierd; the log is appended to. */
 static pid_t spawn_pierd(struct pierd *p)
 {
-	const char *fixed[] = { PIERD_PATH, "--listen", "127.0.0.1:0", "--data-dir", p->dir,
-	                        "--weak-password-hash", "--log-level", "info" };
+	const char *fixed[] = { PIERD_PATH, "--listen", p->listen, "--http", "127.0.0.1:0",
+	                        "--data-dir", p->dir, "--weak-password-hash", "--log-level", "info" };
 	size_t nfixed = sizeof(fixed) / sizeof(fixed[0]), nextra = 0;
 	char **argv;
 	pid_t pid;
@@ -228,15 +250,16 @@ static int launch(struct pierd *p)
 		return -1;
 	}
 	live_add(p->pid);
+	p->http_port = p->tls_port = p->https_port = 0;
 	while (pier_mono_ms() < deadline) {
 		char *log = read_file_from(p->log_path, offset, NULL);
-		char *at = strstr(log, LISTEN_NEEDLE);
 
-		if (at != NULL) {
-			long port = strtol(at + strlen(LISTEN_NEEDLE), NULL, 10);
-
-			if (port > 0 && port < 65536)
-				p->port = (int)port;
+		/* The listeners log in a fixed order: tcp, tls, http, https. */
+		if (listen_port(log, p->tls ? "https" : "http") != 0) {
+			p->port = listen_port(log, "tcp");
+			p->tls_port = listen_port(log, "tls");
+			p->http_port = listen_port(log, "http");
+			p->https_port = listen_port(log, "https");
 		}
 		free(log);
 		if (p->port != 0)
@@ -258,6 +281,7 @@ static int launch(struct pierd *p)
 		return -1;
 	}
 	snprintf(p->port_str, sizeof(p->port_str), "%d", p->port);
+	snprintf(p->tls_port_str, sizeof(p->tls_port_str), "%d", p->tls_port);
 	return 0;
 }
 
@@ -278,11 +302,15 @@ struct pierd *pierd_start(const char *const *extra_args)
 		return NULL;
 	}
 	snprintf(p->log_path, sizeof(p->log_path), "%s/pierd.log", p->dir);
+	snprintf(p->listen, sizeof(p->listen), "127.0.0.1:0");
 	while (extra_args != NULL && extra_args[n] != NULL)
 		n++;
 	p->extra = calloc(n + 1, sizeof(*p->extra));
-	for (size_t i = 0; p->extra != NULL && i < n; i++)
+	for (size_t i = 0; p->extra != NULL && i < n; i++) {
 		p->extra[i] = strdup(extra_args[i]);
+		if (strcmp(extra_args[i], "--tls-cert") == 0)
+			p->tls = true;
+	}
 	if (p->extra == NULL || launch(p) != 0) {
 		pierd_free(p);
 		return NULL;
@@ -302,6 +330,17 @@ int pierd_restart(struct pierd *p)
 		return -1;
 	if (!CHECK(p->pid == 0 || !still_running(p, NULL), "pierd_restart: pierd still runs"))
 		return -1;
+	snprintf(p->listen, sizeof(p->listen), "127.0.0.1:0");
+	return launch(p);
+}
+
+int pierd_restart_same_port(struct pierd *p)
+{
+	if (p == NULL)
+		return -1;
+	if (!CHECK(p->pid == 0 || !still_running(p, NULL), "pierd_restart_same_port: pierd still runs"))
+		return -1;
+	snprintf(p->listen, sizeof(p->listen), "127.0.0.1:%d", p->port);
 	return launch(p);
 }
 
@@ -438,6 +477,11 @@ void pierd_free(struct pierd *p)
 	free(p);
 }
 
+int pierd_pid(const struct pierd *p)
+{
+	return p != NULL ? (int)p->pid : 0;
+}
+
 int pierd_port(const struct pierd *p)
 {
 	return p->port;
@@ -446,6 +490,62 @@ int pierd_port(const struct pierd *p)
 const char *pierd_port_str(const struct pierd *p)
 {
 	return p->port_str;
+}
+
+int pierd_http_port(const struct pierd *p)
+{
+	return p->http_port;
+}
+
+int pierd_tls_port(const struct pierd *p)
+{
+	return p->tls_port;
+}
+
+const char *pierd_tls_port_str(const struct pierd *p)
+{
+	return p->tls_port_str;
+}
+
+int pierd_https_port(const struct pierd *p)
+{
+	return p->https_port;
+}
+
+int harness_gen_cert(const char *dir)
+{
+	int status = 0;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null >= 0)
+			dup2(null, STDOUT_FILENO);
+		execl(PIERD_PATH, PIERD_PATH, "--gen-cert", dir, (char *)NULL);
+		_exit(127);
+	}
+	if (!CHECK(pid > 0, "fork: %s", strerror(errno)))
+		return -1;
+	waitpid(pid, &status, 0);
+	if (!CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "pierd --gen-cert %s failed", dir))
+		return -1;
+	return 0;
+}
+
+struct pier_conn *client_connect_tls(struct pierd *p, const struct pier_tls_options *opt)
+{
+	char *err = NULL;
+	struct pier_conn *c;
+
+	if (p == NULL)
+		return NULL;
+	c = pier_conn_open_tls(pierd_host(p), pierd_tls_port_str(p), HARNESS_TIMEOUT_MS, opt, &err);
+	CHECK(c != NULL, "TLS connect to pierd on port %d: %s", p->tls_port, err != NULL ? err : "?");
+	free(err);
+	return c;
 }
 
 const char *pierd_host(const struct pierd *p)

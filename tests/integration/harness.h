@@ -38,15 +38,21 @@ struct pierd;
 void harness_watchdog(unsigned seconds);
 
 /* Creates a temporary data directory (under $TMPDIR or /tmp) and starts PIERD_PATH with
- * `--listen 127.0.0.1:0 --data-dir DIR --weak-password-hash --log-level info` plus extra_args
- * (a NULL-terminated list, copied; may be NULL). stderr and stdout go to DIR/pierd.log.
- * Waits until the log says "listening on 127.0.0.1:PORT". NULL (and a failed check, and the
- * log printed) if pierd did not come up. */
+ * `--listen 127.0.0.1:0 --http 127.0.0.1:0 --data-dir DIR --weak-password-hash --log-level
+ * info` plus extra_args (a NULL-terminated list, copied; may be NULL). stderr and stdout go
+ * to DIR/pierd.log. Waits until the log says "listening on 127.0.0.1:PORT (tcp)" and the
+ * HTTP line (and, when extra_args has --tls-cert, the TLS lines: pass --tls-listen
+ * 127.0.0.1:0 --https 127.0.0.1:0 then). NULL (and a failed check, and the log printed) if
+ * pierd did not come up. */
 struct pierd *pierd_start(const char *const *extra_args);
 
 /* Starts pierd again on the same data directory with the same arguments (on a new port) after
  * pierd_stop or pierd_kill9. 0, or -1 with a failed check. */
 int pierd_restart(struct pierd *p);
+
+/* Like pierd_restart, but on the port of the last run, so that clients reconnecting to the
+ * address they know find it again (SO_REUSEADDR lets it bind at once). */
+int pierd_restart_same_port(struct pierd *p);
 
 /* SIGTERM, waits up to HARNESS_STOP_MS (then SIGKILL), checks exit status 0 and a clean log
  * (pierd_exit_clean). Returns true if all of that held. A server that is not running: true. */
@@ -74,7 +80,18 @@ bool pierd_log_contains(struct pierd *p, const char *needle);
  * harness_done. */
 void pierd_free(struct pierd *p);
 
+/* The pid of the running pierd (0 when none), for tests that signal it themselves (SIGSTOP
+ * freezes it with its connections open). */
+int pierd_pid(const struct pierd *p);
 int pierd_port(const struct pierd *p);
+/* The HTTP, TLS (JSON protocol) and HTTPS ports; 0 when that listener is not open. */
+int pierd_http_port(const struct pierd *p);
+int pierd_tls_port(const struct pierd *p);
+const char *pierd_tls_port_str(const struct pierd *p);
+int pierd_https_port(const struct pierd *p);
+
+/* Runs `pierd --gen-cert dir` (dir/cert.pem, dir/key.pem). 0, or -1 with a failed check. */
+int harness_gen_cert(const char *dir);
 const char *pierd_port_str(const struct pierd *p);
 const char *pierd_host(const struct pierd *p);
 const char *pierd_dir(const struct pierd *p);
@@ -90,6 +107,8 @@ void harness_user(char out[HARNESS_NAME_MAX], const char *prefix);
 
 /* A connection to p, or NULL with a failed check. */
 struct pier_conn *client_connect(struct pierd *p);
+/* A TLS connection to p's --tls-listen port, or NULL with a failed check. */
+struct pier_conn *client_connect_tls(struct pierd *p, const struct pier_tls_options *opt);
 
 /* Registers user; returns the reply's status (PIER_REGISTER_*) or HARNESS_NO_STATUS. */
 int client_register(struct pier_conn *c, const char *user, const char *password);

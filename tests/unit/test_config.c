@@ -23,7 +23,7 @@ int main(void)
 	{
 		const char *argv[] = {"pierd"};
 		CHECK(parse(&cfg, 1, argv) == 0, "no flags");
-		CHECK(strcmp(cfg.listen_host, "0.0.0.0") == 0 && cfg.listen_port == 6666, "default listen");
+		CHECK(strcmp(cfg.listen.host, "0.0.0.0") == 0 && cfg.listen.port == 6666, "default listen");
 		CHECK(strcmp(cfg.data_dir, "./data") == 0, "default data dir");
 		CHECK(cfg.max_line == 65536 && cfg.max_text == 16384, "default size limits");
 		CHECK(!cfg.no_rate_limits && !cfg.weak_password_hash, "safe defaults");
@@ -33,7 +33,7 @@ int main(void)
 		                      "--no-rate-limits", "--weak-password-hash", "--max-line=1024",
 		                      "--msg-rate", "2.5", "--log-level", "debug"};
 		CHECK(parse(&cfg, 12, argv) == 0, "all kinds of flags");
-		CHECK(strcmp(cfg.listen_host, "127.0.0.1") == 0 && cfg.listen_port == 0, "listen parsed");
+		CHECK(strcmp(cfg.listen.host, "127.0.0.1") == 0 && cfg.listen.port == 0, "listen parsed");
 		CHECK(strcmp(cfg.data_dir, "/tmp/x") == 0, "data dir");
 		CHECK(cfg.no_rate_limits && cfg.weak_password_hash, "booleans");
 		CHECK(cfg.max_line == 1024, "--name=value form");
@@ -42,8 +42,36 @@ int main(void)
 	}
 	{
 		const char *argv[] = {"pierd", "--listen", "[::1]:7000"};
-		CHECK(parse(&cfg, 3, argv) == 0 && strcmp(cfg.listen_host, "::1") == 0 &&
-		      cfg.listen_port == 7000, "IPv6 listen address");
+		CHECK(parse(&cfg, 3, argv) == 0 && strcmp(cfg.listen.host, "::1") == 0 &&
+		      cfg.listen.port == 7000, "IPv6 listen address");
+	}
+	{
+		const char *argv[] = {"pierd"};
+		CHECK(parse(&cfg, 1, argv) == 0 && cfg.http.port == 8080 && !cfg.http.off &&
+		      cfg.tls_listen.port == 6697 && cfg.https.port == 8443 && !config_has_tls(&cfg),
+		      "default HTTP and TLS ports, TLS off");
+		CHECK(cfg.http_max_header == 16384 && cfg.http_max_body == 65536 &&
+		      cfg.http_header_timeout == 10 && cfg.ws_ping_interval == 30 &&
+		      cfg.ws_ping_timeout == 15 && cfg.allowed_origins[0] == '\0' &&
+		      cfg.web_root[0] == '\0', "default HTTP and WebSocket limits");
+	}
+	{
+		const char *argv[] = {"pierd", "--listen", "off", "--http", "127.0.0.1:0", "--tls-cert",
+		                      "c.pem", "--tls-key", "k.pem", "--https", "[::1]:9443",
+		                      "--allowed-origins", "https://a.example,https://b.example",
+		                      "--ws-ping-interval", "5", "--http-max-header", "8192"};
+		CHECK(parse(&cfg, 17, argv) == 0, "HTTP and TLS flags");
+		CHECK(cfg.listen.off && !cfg.http.off && cfg.http.port == 0, "--listen off");
+		CHECK(config_has_tls(&cfg) && strcmp(cfg.tls_cert, "c.pem") == 0 &&
+		      strcmp(cfg.tls_key, "k.pem") == 0, "certificate and key");
+		CHECK(strcmp(cfg.https.host, "::1") == 0 && cfg.https.port == 9443, "--https");
+		CHECK(strcmp(cfg.allowed_origins, "https://a.example,https://b.example") == 0,
+		      "--allowed-origins");
+		CHECK(cfg.ws_ping_interval == 5 && cfg.http_max_header == 8192, "numbers");
+	}
+	{
+		const char *argv[] = {"pierd", "--tls-cert", "c.pem"};
+		CHECK(parse(&cfg, 3, argv) == -1, "--tls-cert without --tls-key is refused");
 	}
 	{
 		const char *bad[][3] = {
@@ -65,7 +93,7 @@ int main(void)
 	{
 		const char *argv[] = {"pierd", "--config", path, "--max-text", "600"};
 		CHECK(parse(&cfg, 5, argv) == 0, "config file");
-		CHECK(strcmp(cfg.listen_host, "127.0.0.2") == 0 && cfg.listen_port == 7001, "file: listen");
+		CHECK(strcmp(cfg.listen.host, "127.0.0.2") == 0 && cfg.listen.port == 7001, "file: listen");
 		CHECK(cfg.no_rate_limits, "file: bare boolean");
 		CHECK(cfg.max_text == 600, "flags win over the file");
 	}

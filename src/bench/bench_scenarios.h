@@ -1,0 +1,40 @@
+/* bench_scenarios.h - the benchmark scenarios (history: bench_history.h). Each one starts its own pierd (fresh data
+ * directory; or uses --target), sets its users up, measures, verifies what it received and
+ * adds one entry with its metrics and targets to the report. Each is bounded in time. */
+#ifndef BENCH_SCENARIOS_H
+#define BENCH_SCENARIOS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bench_report.h"
+
+#define BSCEN_TIME_LIMIT_S  58     /* every scenario, setup included */
+
+/* Suite-wide settings from the command line. */
+struct bconfig {
+	const char *pierd;         /* pierd to start; NULL with target */
+	const char *target;        /* "HOST:PORT" of a running server, or NULL */
+	bool quick;                /* short phases (smoke test) */
+	bool check_parser;         /* cross-check the fast line reader with jansson */
+	bool keep_data;            /* leave pierd's data directories behind */
+	uint64_t max_output;       /* --max-output for pierd, 0: its default */
+	int nsrc;                  /* source addresses 127.0.0.2.. */
+	char tag[12];              /* unique per run: user names */
+	double measure_s;          /* saturation phases */
+	double latency_s;          /* fixed-rate phases */
+	int fd_limit;              /* RLIMIT_NOFILE after raising */
+	int window;                /* sends unacked per sender at saturation, 0: per scenario */
+};
+
+void bscen_connect(const struct bconfig *cfg, struct breport *rep, size_t n);
+void bscen_fanout(const struct bconfig *cfg, struct breport *rep, size_t members, size_t senders);
+void bscen_private(const struct bconfig *cfg, struct breport *rep, size_t pairs);
+void bscen_durable(const struct bconfig *cfg, struct breport *rep, size_t senders);
+
+/* A scenario size that cannot run on this machine, reported as such. */
+void bscen_not_runnable(struct breport *rep, const char *name, const char *label,
+                        const char *why);
+
+#endif

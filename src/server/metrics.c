@@ -1,0 +1,159 @@
+/* metrics.c - rendering pierd's counters in the Prometheus text format (version 0.0.4) and
+ * answering health checks. Counters are bumped where their events happen; gauges that can be
+ * counted when scraped (sessions, store queue) are counted here. */
+#include "metrics.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <utlist.h>
+
+#include "clock.h"
+#include "conn.h"
+#include "http.h"
+#include "server.h"
+#include "store.h"
+#include "xalloc.h"
+
+struct text {
+	char *data;
+	size_t len, cap;
+};
+
+static void put(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(t->data ? t->data + t->len : NULL, t->cap - t->len, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if ((size_t)n < t->cap - t->len)
+			break;
+		t->cap = t->cap ? t->cap * 2 : 4096;
+		while (t->cap - t->len <= (size_t)n)
+			t->cap *= 2;
+		t->data = xrealloc(t->data, t->cap);
+	}
+	t->len += (size_t)n;
+}
+
+static void head(struct text *t, const char *name, const char *type, const char *help)
+{
+	put(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void one(struct text *t, const char *name, const char *type, const char *help,
+                unsigned long long value)
+{
+	head(t, name, type, help);
+	put(t, "%s %llu\n", name, value);
+}
+
+static const char *const listener_names[LISTEN_KINDS] = { "tcp", "tls", "http", "https" };
+
+char *metrics_render(struct server *srv, size_t *len)
+{
+	const struct metrics *m = &srv->metrics;
+	struct text t = {0};
+	unsigned long long sessions = 0, ws_sessions = 0;
+	struct conn *c;
+
+	DL_FOREACH(srv->conns, c) {
+		if (c->user != NULL && !c->closing) {
+			sessions++;
+			if (strcmp(c->framing->name, "websocket") == 0)
+				ws_sessions++;
+		}
+	}
+	head(&t, "pier_connections", "gauge", "Open connections, by listener.");
+	for (int k = 0; k < LISTEN_KINDS; k++)
+		put(&t, "pier_connections{listener=\"%s\"} %llu\n", listener_names[k],
+		    (unsigned long long)m->open[k]);
+	head(&t, "pier_connections_accepted_total", "counter", "Connections accepted, by listener.");
+	for (int k = 0; k < LISTEN_KINDS; k++)
+		put(&t, "pier_connections_accepted_total{listener=\"%s\"} %llu\n", listener_names[k],
+		    (unsigned long long)m->accepted[k]);
+	one(&t, "pier_sessions", "gauge", "Logged-in sessions.", sessions);
+	one(&t, "pier_websocket_sessions", "gauge", "Logged-in sessions over WebSocket.", ws_sessions);
+	one(&t, "pier_users_online", "gauge", "Users with at least one session.",
+	    (unsigned long long)srv->hub.nonline);
+	one(&t, "pier_logins_total", "counter", "Sessions opened (successful logins).", m->logins);
+	one(&t, "pier_websocket_upgrades_total", "counter", "WebSocket upgrades.", m->ws_upgrades);
+	one(&t, "pier_messages_total", "counter", "Messages stored.", m->messages);
+	head(&t, "pier_messages_per_second", "gauge", "Messages stored per second, last 10 s.");
+	put(&t, "pier_messages_per_second %.2f\n", m->msg_rate);
+	one(&t, "pier_deliveries_total", "counter", "Message events queued to recipients.",
+	    m->deliveries);
+	one(&t, "pier_bytes_received_total", "counter", "Bytes read from sockets.", m->bytes_in);
+	one(&t, "pier_bytes_sent_total", "counter", "Bytes written to sockets.", m->bytes_out);
+	one(&t, "pier_slow_consumers_total", "counter", "Sessions dropped for unread output.",
+	    m->slow_consumers);
+	one(&t, "pier_tls_handshake_failures_total", "counter", "TLS handshakes that failed.",
+	    m->tls_handshake_failures);
+	one(&t, "pier_http_requests_total", "counter", "HTTP requests.", m->http_requests);
+	head(&t, "pier_http_responses_total", "counter", "HTTP responses, by status class.");
+	for (int k = 1; k <= 5; k++)
+		put(&t, "pier_http_responses_total{code=\"%dxx\"} %llu\n", k,
+		    (unsigned long long)m->http_responses[k]);
+	if (srv->store != NULL) {
+		uint64_t commits = store_commits(srv->store);
+
+		one(&t, "pier_store_queue_depth", "gauge", "Store jobs submitted, not yet completed.",
+		    (unsigned long long)store_pending(srv->store));
+		head(&t, "pier_store_commit_seconds", "summary", "Time to commit a batch (fsync included).");
+		put(&t, "pier_store_commit_seconds_sum %.6f\n",
+		    (double)store_commit_usec(srv->store) / 1e6);
+		put(&t, "pier_store_commit_seconds_count %llu\n", (unsigned long long)commits);
+	}
+	one(&t, "pier_uploads_total", "counter", "Media uploads.", m->uploads);
+	one(&t, "pier_upload_bytes_total", "counter", "Bytes of media uploaded.", m->upload_bytes);
+	head(&t, "pier_uptime_seconds", "gauge", "Seconds since pierd started.");
+	put(&t, "pier_uptime_seconds %.0f\n", (double)(pier_mono_ms() - srv->started_ms) / 1000.0);
+	*len = t.len;
+	return t.data;
+}
+
+void metrics_handle(struct http_exchange *x)
+{
+	size_t len;
+	char *text = metrics_render(http_server(x), &len);
+
+	http_response_start(x, 200, (int64_t)len);
+	http_response_header(x, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+	http_response_header(x, "Cache-Control", "no-store");
+	http_response_body(x, text, len);
+	http_response_end(x);
+	free(text);
+}
+
+void metrics_handle_health(struct http_exchange *x)
+{
+	struct server *srv = http_server(x);
+	bool ok = !srv->stopping;
+
+	http_response_start(x, ok ? 200 : 503, ok ? 3 : 9);
+	http_response_header(x, "Content-Type", "text/plain; charset=utf-8");
+	http_response_header(x, "Cache-Control", "no-store");
+	http_response_body(x, ok ? "ok\n" : "stopping\n", ok ? 3 : 9);
+	http_response_end(x);
+}
+
+void metrics_tick(struct server *srv)
+{
+	struct metrics *m = &srv->metrics;
+	unsigned n = METRICS_RATE_WINDOW + 1, cur = m->msg_ring_pos % n;
+	unsigned oldest = (cur + 1) % n;
+
+	m->msg_ring[cur] = m->messages;
+	/* until the window has filled, the oldest slot is 0: the rate counts from the start */
+	m->msg_rate = (double)(m->messages - m->msg_ring[oldest]) / METRICS_RATE_WINDOW;
+	m->msg_ring_pos++;
+}

@@ -1,0 +1,242 @@
+/* transport.c - an accepted socket as a byte stream: accepting, reading into the shared read
+ * buffer, the plain TCP layer, closing and freeing (see transport.h). */
+#include "transport.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "clock.h"
+#include "log.h"
+#include "ratelimit.h"
+#include "server.h"
+#include "xalloc.h"
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct transport *t = h->data;
+
+	(void)suggested;
+	*buf = uv_buf_init(t->srv->readbuf, sizeof(t->srv->readbuf));
+}
+
+static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	struct transport *t = s->data;
+
+	(void)buf;
+	if (t->closing || n == 0)
+		return;
+	if (n < 0) {
+		if (n != UV_EOF)
+			log_debug("%s %s: read error: %s", t->ops->name, t->addr, uv_strerror((int)n));
+		t->owner_ops->on_error(t->owner, (int)n);
+		return;
+	}
+	t->srv->metrics.bytes_in += (uint64_t)n;
+	t->ops->input(t, t->srv->readbuf, (size_t)n);
+}
+
+static void write_cb(uv_write_t *req, int status)
+{
+	struct transport *t = req->data;
+	void (*done)(struct transport *, int) = t->wdone;
+
+	t->wdone = NULL;
+	done(t, status);
+}
+
+int transport_uv_write(struct transport *t, const uv_buf_t *bufs, unsigned nbufs,
+                       void (*done)(struct transport *t, int status))
+{
+	int rc;
+
+	if (t->closing)
+		return UV_ECANCELED;
+	t->wreq.data = t;
+	t->wdone = done;
+	rc = uv_write(&t->wreq, (uv_stream_t *)&t->tcp, bufs, nbufs, write_cb);
+	if (rc != 0) {
+		t->wdone = NULL;
+		return rc;
+	}
+	for (unsigned i = 0; i < nbufs; i++)
+		t->srv->metrics.bytes_out += bufs[i].len;
+	return 0;
+}
+
+/* ---- the plain TCP layer ---- */
+
+static void tcp_input(struct transport *t, const char *data, size_t len)
+{
+	t->owner_ops->on_read(t->owner, data, len);
+}
+
+static void tcp_written(struct transport *t, int status)
+{
+	t->owner_ops->on_written(t->owner, status);
+}
+
+static int tcp_write(struct transport *t, const uv_buf_t *bufs, unsigned nbufs)
+{
+	return transport_uv_write(t, bufs, nbufs, tcp_written);
+}
+
+static void tcp_try_write(struct transport *t, const char *data, size_t len)
+{
+	uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+
+	/* Fails harmlessly (EAGAIN) when a write is queued already. */
+	if (uv_try_write((uv_stream_t *)&t->tcp, &b, 1) > 0)
+		t->srv->metrics.bytes_out += len;
+}
+
+static void tcp_shutdown(struct transport *t)
+{
+	(void)t;
+}
+
+static void tcp_release(struct transport *t)
+{
+	(void)t;
+}
+
+const struct transport_ops tcp_transport_ops = {
+	.name = "tcp",
+	.input = tcp_input,
+	.write = tcp_write,
+	.try_write = tcp_try_write,
+	.shutdown = tcp_shutdown,
+	.release = tcp_release,
+};
+
+/* ---- life ---- */
+
+static void close_cb(uv_handle_t *h)
+{
+	struct transport *t = h->data;
+	struct server *srv = t->srv;
+
+	/* The layer first: it may still owe the owner an on_written (UV_ECANCELED). */
+	t->ops->release(t);
+	if (t->owner_ops != NULL)
+		t->owner_ops->on_closed(t->owner);
+	if (t->counted) {
+		struct limit_entry *e = limit_get(srv->addr_limits, t->addr, 0, 0, pier_mono_ms());
+
+		(*limit_conns(e))--;
+	}
+	srv->metrics.open[t->kind]--;
+	free(t);
+}
+
+struct transport *transport_accept(struct server *srv, uv_stream_t *listener,
+                                   enum listener_kind kind)
+{
+	struct transport *t = xcalloc(1, sizeof(*t));
+	struct sockaddr_storage ss;
+	int len = sizeof(ss);
+
+	t->srv = srv;
+	t->kind = kind;
+	t->ops = &tcp_transport_ops;
+	uv_tcp_init(srv->loop, &t->tcp);
+	t->tcp.data = t;
+	srv->metrics.open[kind]++;
+	if (uv_accept(listener, (uv_stream_t *)&t->tcp) != 0) {
+		t->closing = true;
+		uv_close((uv_handle_t *)&t->tcp, close_cb);
+		return NULL;
+	}
+	srv->metrics.accepted[kind]++;
+	uv_tcp_nodelay(&t->tcp, 1);
+	snprintf(t->addr, sizeof(t->addr), "?");
+	if (uv_tcp_getpeername(&t->tcp, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET6)
+			uv_ip6_name((struct sockaddr_in6 *)&ss, t->addr, sizeof(t->addr));
+		else
+			uv_ip4_name((struct sockaddr_in *)&ss, t->addr, sizeof(t->addr));
+	}
+	return t;
+}
+
+bool transport_admit(struct transport *t)
+{
+	struct server *srv = t->srv;
+	const struct config *cfg = &srv->cfg;
+	struct limit_entry *e = limit_get(srv->addr_limits, t->addr, cfg->addr_fail_burst,
+	                                  cfg->register_burst, pier_mono_ms());
+
+	if (!cfg->no_rate_limits && cfg->max_conns_per_addr > 0 &&
+	    *limit_conns(e) >= cfg->max_conns_per_addr)
+		return false;
+	(*limit_conns(e))++;
+	t->counted = true;
+	return true;
+}
+
+void transport_set_owner(struct transport *t, const struct transport_owner_ops *ops, void *owner)
+{
+	t->owner_ops = ops;
+	t->owner = owner;
+}
+
+void transport_read_start(struct transport *t)
+{
+	if (t->reading || t->closing)
+		return;
+	if (uv_read_start((uv_stream_t *)&t->tcp, alloc_cb, read_cb) == 0)
+		t->reading = true;
+}
+
+void transport_read_stop(struct transport *t)
+{
+	if (!t->reading)
+		return;
+	uv_read_stop((uv_stream_t *)&t->tcp);
+	t->reading = false;
+}
+
+int transport_write(struct transport *t, const uv_buf_t *bufs, unsigned nbufs)
+{
+	if (t->closing)
+		return UV_ECANCELED;
+	return t->ops->write(t, bufs, nbufs);
+}
+
+void transport_try_write(struct transport *t, const char *data, size_t len)
+{
+	if (!t->closing)
+		t->ops->try_write(t, data, len);
+}
+
+static void layer_shutdown(struct transport *t)
+{
+	if (!t->shut) {
+		t->shut = true;
+		t->ops->shutdown(t);
+	}
+}
+
+static void shutdown_cb(uv_shutdown_t *req, int status)
+{
+	(void)req;
+	(void)status;             /* nothing to do: the owner closes on EOF or on its deadline */
+}
+
+void transport_shutdown_write(struct transport *t)
+{
+	if (t->closing || t->shut)
+		return;
+	layer_shutdown(t);
+	uv_shutdown(&t->sreq, (uv_stream_t *)&t->tcp, shutdown_cb);
+}
+
+void transport_close(struct transport *t)
+{
+	if (t->closing)
+		return;
+	transport_read_stop(t);
+	layer_shutdown(t);
+	t->closing = true;
+	uv_close((uv_handle_t *)&t->tcp, close_cb);
+}
