@@ -9,7 +9,7 @@ ARGS       ?=
 all: build
 
 build:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPIER_SANITIZE=OFF -DPIER_FUZZ=OFF >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 deps:
