@@ -4,7 +4,7 @@ TEST_BUILD ?= build/asan
 JOBS       ?= $(shell nproc)
 ARGS       ?=
 
-.PHONY: all build run test deps clean bench fuzz
+.PHONY: all build run test deps node-deps clean bench fuzz
 
 all: build
 
@@ -15,11 +15,19 @@ build:
 deps:
 	./scripts/deps.sh
 
+node-deps:
+	@command -v node >/dev/null && command -v npm >/dev/null || \
+		{ echo "make test: node and npm are needed (tests/node runs tus-js-client)" >&2; exit 1; }
+	@if [ ! -f tests/node/node_modules/.package-lock.json ] || \
+	    [ tests/node/package-lock.json -nt tests/node/node_modules/.package-lock.json ]; then \
+		npm ci --prefix tests/node --no-audit --no-fund; fi
+
 run: deps build
 	./$(BUILD)/pierd $(ARGS)
 
-# Strict, sanitized build; every test (unit + integration against a real pierd).
-test: deps
+# Strict, sanitized build; every test (unit + integration against a real pierd). The tus test
+# runs the real tus-js-client: `npm ci` in tests/node when its lock file is newer than the install.
+test: deps node-deps
 	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPIER_WERROR=ON -DPIER_SANITIZE=ON >/dev/null
 	cmake --build $(TEST_BUILD) -j $(JOBS)
 	cd $(TEST_BUILD) && ctest --output-on-failure --timeout 300 -j 2

@@ -214,21 +214,21 @@ void breport_print(const struct breport *r)
 		printf("; fdatasync of 4 KiB on %s: p50 %.2f ms, p99 %.2f ms, max %.2f ms", r->fsync_dir,
 		       r->fsync_p50_ms, r->fsync_p99_ms, r->fsync_max_ms);
 	printf("\n\n");
-	printf("%-30s %-34s %12s %-10s %-14s %s\n", "scenario", "metric", "value", "unit", "target",
+	printf("%-22s %-44s %10s %-7s %-12s %s\n", "scenario", "metric", "value", "unit", "target",
 	       "met");
-	printf("%.*s\n", 110, "----------------------------------------------------------------"
+	printf("%.*s\n", 104, "----------------------------------------------------------------"
 	                      "----------------------------------------------------------------");
 	for (int i = 0; i < r->nscen; i++) {
 		const struct bscenario *s = &r->scen[i];
 
 		if (s->status != BSTATUS_OK)
-			printf("%-30s %s: %s\n", s->label, status_text(s), s->why);
+			printf("%-22s %s: %s\n", s->label, status_text(s), s->why);
 		for (int k = 0; k < s->nmetrics; k++) {
 			const struct bmetric *m = &s->metrics[k];
 			char v[32];
 
 			fmt_value(v, sizeof(v), m);
-			printf("%-30s %-34s %12s %-10s %-14s %s%s%s\n", k == 0 ? s->label : "", m->name, v,
+			printf("%-22s %-44s %10s %-7s %-12s %s%s%s\n", k == 0 ? s->label : "", m->name, v,
 			       m->unit, m->target, met_text(m), m->note[0] ? "  " : "", m->note);
 		}
 	}

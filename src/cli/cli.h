@@ -24,6 +24,8 @@ struct cli_options {
 	struct pier_tls_options tls_opt;
 	const char *user;          /* NULL: ask (interactive) */
 	const char *to;            /* send --to */
+	const char *file;          /* send --file: a file to upload and send (media.h) */
+	const char *http_url;      /* --http-url: the server's HTTP side for files (NULL: guess) */
 	enum pier_lang lang;
 	bool color;                /* decided once: --no-color, NO_COLOR, stdout a terminal */
 	bool json;                 /* history/rooms/who --json */

@@ -22,6 +22,7 @@
 #include "account.h"
 #include "clock.h"
 #include "input.h"
+#include "media.h"
 #include "names.h"
 #include "render.h"
 #include "screen.h"
@@ -59,6 +60,7 @@ struct chat {
 	int rc;
 	char target[TARGET_MAX];   /* where typed text goes */
 	struct pending *pending, *pending_tail;
+	struct cli_media media;    /* /send PATH, /open N (media.h) */
 };
 
 /* The text in the session's language. A macro, so that printf formats stay literals the
@@ -239,6 +241,8 @@ static void show_help(struct chat *ch)
 		"  /who                list the users online\n"
 		"  /history [N]        the last N messages here (default 20)\n"
 		"  /switch #ROOM|@USER talk to another room or user\n"
+		"  /send PATH [TEXT]   upload a file (resumes if cut) and send it here\n"
+		"  /open N             download file number N and open it\n"
 		"  /help               this help\n"
 		"  /quit               leave (also Ctrl-D, or Ctrl-C twice)\n"
 		"  //text              send text that starts with '/'\n"
@@ -254,6 +258,8 @@ static void show_help(struct chat *ch)
 		"  /who                列出在线用户\n"
 		"  /history [N]        当前会话最近 N 条消息（默认 20）\n"
 		"  /switch #聊天室|@用户 切换会话\n"
+		"  /send 路径 [文字]    上传文件（中断后续传）并发送到当前会话\n"
+		"  /open N             下载并打开第 N 个文件\n"
 		"  /help               显示帮助\n"
 		"  /quit               退出（或 Ctrl-D，或按两次 Ctrl-C）\n"
 		"  //文字               发送以 '/' 开头的文字\n"
@@ -351,6 +357,10 @@ static void command(struct chat *ch, char *line)
 		cmd_history(ch, args);
 	} else if (strcmp(name, "switch") == 0 || strcmp(name, "s") == 0) {
 		cmd_switch(ch, args);
+	} else if (strcmp(name, "send") == 0) {
+		cli_media_command_send(&ch->media, ch->target, args);
+	} else if (strcmp(name, "open") == 0) {
+		cli_media_command_open(&ch->media, args);
 	} else if (strcmp(name, "help") == 0 || strcmp(name, "?") == 0) {
 		show_help(ch);
 	} else if (strcmp(name, "quit") == 0 || strcmp(name, "exit") == 0 || strcmp(name, "q") == 0) {
@@ -533,6 +543,8 @@ static void on_event(void *ctx, const json_t *ev)
 	const char *user = json_string_value(json_object_get(ev, "user"));
 	struct pending *p = ref != NULL ? take_pending(ch, ref) : NULL;
 
+	if (p == NULL && cli_media_event(&ch->media, ev))
+		return;                    /* the reply to a /send */
 	if (p != NULL) {
 		handle_reply(ch, p, ev);
 		free(p);
@@ -803,6 +815,43 @@ static void report_unsent(struct chat *ch)
 	ch->rc = CLI_EXIT_FAIL;
 }
 
+/* ---- what the media commands borrow (struct cli_media_host) ---- */
+
+static const char *media_token(void *ctx)
+{
+	return ((struct chat *)ctx)->s.token;
+}
+
+static const char *media_self(void *ctx)
+{
+	return session_self(&((struct chat *)ctx)->s);
+}
+
+static int media_request(void *ctx, json_t *req, char ref_out[PIER_REF_MAX])
+{
+	return session_request(&((struct chat *)ctx)->s, req, ref_out);
+}
+
+static void media_info(void *ctx, const char *text)
+{
+	info(ctx, "%s", text);
+}
+
+static void media_error(void *ctx, const char *text)
+{
+	error_text(ctx, text);
+}
+
+static void media_show(void *ctx, const json_t *msg)
+{
+	screen_msg(&((struct chat *)ctx)->sc, msg);
+}
+
+static const struct cli_media_host chat_media_host = {
+	.token = media_token, .self = media_self, .request = media_request, .info = media_info,
+	.error = media_error, .show = media_show,
+};
+
 int interactive_run(const struct cli_options *o)
 {
 	struct chat ch = {
@@ -815,6 +864,9 @@ int interactive_run(const struct cli_options *o)
 
 	ch.r.color = o->color;
 	ch.r.lang = o->lang;
+	cli_media_init(&ch.media, o, &chat_media_host);
+	ch.media.host.ctx = &ch;
+	ch.r.media = &ch.media;
 	screen_init(&ch.sc, &ch.r, ch.tty, handle_line, &ch);
 	session_init(&ch.s, o, &chat_session_ops, &ch);
 	set_target(&ch, "#lobby");
@@ -843,6 +895,7 @@ out:
 		free(p);
 	}
 	session_release(&ch.s);
+	cli_media_release(&ch.media);
 	input_free(ch.in);
 	return ch.rc;
 }

@@ -9,6 +9,7 @@
 
 #include "account.h"
 #include "input.h"
+#include "media.h"
 #include "names.h"
 #include "render.h"
 
@@ -213,6 +214,23 @@ static int cmd_part(struct pier_conn *conn, const struct cli_options *o)
 	return CLI_EXIT_OK;
 }
 
+/* send --file PATH: upload (media.h), then send it with the arguments as its caption. */
+static int oneshot_send_file(struct pier_conn *conn, const struct cli_options *o, const char *token)
+{
+	char to[256], caption[4096] = "";
+	size_t len = 0;
+
+	normalize_target(o->to, to, sizeof to);
+	for (int i = 0; i < o->nargs; i++) {
+		int n = snprintf(caption + len, sizeof caption - len, "%s%s", i > 0 ? " " : "", o->args[i]);
+
+		if (n < 0 || (size_t)n >= sizeof caption - len)
+			break;
+		len += (size_t)n;
+	}
+	return cli_media_oneshot_send(conn, o, token, to, caption);
+}
+
 static const struct command commands[] = {
 	{ "register", 0, 0, NULL },
 	{ "send", 1, -1, cmd_send },
@@ -244,7 +262,7 @@ static bool check_usage(const struct command *cmd, const struct cli_options *o)
 
 	if (o->user == NULL)
 		problem = "needs --user NAME";
-	else if (o->nargs < cmd->min_args)
+	else if (o->nargs < cmd->min_args && !(strcmp(cmd->name, "send") == 0 && o->file != NULL))
 		problem = strcmp(cmd->name, "send") == 0 ? "needs the text to send" : "needs an argument";
 	else if (cmd->max_args >= 0 && o->nargs > cmd->max_args)
 		problem = "has too many arguments";
@@ -291,7 +309,10 @@ int oneshot_run(const struct cli_options *o)
 		account_print_result(stderr, o, do_register, status, reply);
 		goto out;
 	}
-	rc = cmd->run(conn, o);
+	if (strcmp(cmd->name, "send") == 0 && o->file != NULL)
+		rc = oneshot_send_file(conn, o, json_string_value(json_object_get(reply, "token")));
+	else
+		rc = cmd->run(conn, o);
 	/* Revoke this session's token: a one-shot login should leave nothing behind. */
 	json_decref(pier_conn_call(conn, pier_req_logout(), LOGOUT_TIMEOUT_MS));
 out:

@@ -7,6 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "media.h"
+
 #define SGR_RESET    "\033[0m"
 #define SGR_GROUP    "\033[31m"     /* red: the report's colour of group messages */
 #define SGR_PRIVATE  "\033[1;35m"   /* bold magenta: private messages */
@@ -101,6 +103,8 @@ void render_msg(FILE *f, const struct render *r, const json_t *msg)
 	}
 	fputs(": ", f);
 	render_safe(f, text, true);
+	if (json_is_object(json_object_get(msg, "media")))
+		cli_media_describe(f, msg, cli_media_remember(r->media, json_object_get(msg, "media")));
 	if (r->color)
 		fputs(SGR_RESET, f);
 	fputc('\n', f);

@@ -15,10 +15,13 @@
 
 #include "pier.h"
 
+struct cli_media;
+
 struct render {
 	bool color;
 	enum pier_lang lang;
 	const char *self;          /* the logged-in user's name (may be NULL) */
+	struct cli_media *media;   /* numbers files for /open (media.h); may be NULL */
 };
 
 /* Colour only on a terminal fd, without --no-color, without NO_COLOR (non-empty) and with a
@@ -39,7 +42,8 @@ void render_safe(FILE *f, const char *text, bool keep_newlines);
 /* One chat message {"id","from","to","text","ts"[,"offline"]} as a terminal line:
  *   [14:03] #lobby Alice_1: hello              (room: red)
  *   [14:03] [PM] Alice_1 -> bob_22: hello      (private: bold magenta)
- * ending with a newline. */
+ * ending with a newline. A message with media ends with its description and, when r->media
+ * is set, the number to /open it: " [image: a.png, 1.2 MB, image/png, 640x480] /open 3". */
 void render_msg(FILE *f, const struct render *r, const json_t *msg);
 
 /* A dim informational line ("* bob_22 is online"), newline added. */

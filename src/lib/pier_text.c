@@ -77,6 +77,7 @@ static const struct code_text error_texts[] = {
 	{ "no_such_user", { "No such user", "用户名不存在" } },
 	{ "no_such_room", { "No such room", "聊天室不存在" } },
 	{ "not_member", { "You are not in that room", "你不在该聊天室中" } },
+	{ "no_such_media", { "No such file, or not one you may send", "没有该文件，或你无权发送" } },
 	{ "cannot_part", { "You cannot leave #lobby", "不能退出 #lobby" } },
 	{ "empty_message", { "The message is empty", "消息为空" } },
 	{ "message_too_long", { "The message is too long", "消息过长" } },

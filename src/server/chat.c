@@ -15,6 +15,7 @@
 #include "conn.h"
 #include "dispatch.h"
 #include "hub.h"
+#include "media.h"
 #include "sbuf.h"
 #include "server.h"
 
@@ -24,8 +25,16 @@
 
 json_t *chat_msg_json(const struct store_msg *m)
 {
-	return json_pack("{s:s, s:I, s:s, s:s, s:s, s:I}", "op", "msg", "id", (json_int_t)m->id,
-	                 "from", m->from, "to", m->to, "text", m->text, "ts", (json_int_t)m->ts);
+	json_t *j = json_pack("{s:s, s:I, s:s, s:s, s:s, s:I}", "op", "msg", "id", (json_int_t)m->id,
+	                      "from", m->from, "to", m->to, "text", m->text, "ts", (json_int_t)m->ts);
+
+	if (m->media_id != 0) {
+		json_object_set_new(j, "kind", json_string(m->kind ? m->kind : "file"));
+		json_object_set_new(j, "media", media_json(m->media_id, m->media_name, m->media_size,
+		                                           m->media_type, m->media_width,
+		                                           m->media_height));
+	}
+	return j;
 }
 
 /* Resolves "#room" or "@user" for the requesting user. On failure answers and returns -1. */
@@ -74,9 +83,12 @@ static void target_name(const struct deferred *d, char *out, size_t n)
 
 static void deliver(struct server *srv, struct deferred *d, const char *to)
 {
+	const struct store_media *md = &d->job.media;
 	struct store_msg m = {
 		.id = d->job.msg_id, .ts = d->job.ts, .from = d->user->name, .to = (char *)to,
-		.text = (char *)d->job.text,
+		.text = (char *)d->job.text, .kind = (char *)d->job.kind, .media_id = d->job.media_id,
+		.media_name = (char *)md->name, .media_type = (char *)md->type, .media_size = md->size,
+		.media_width = md->width, .media_height = md->height,
 	};
 	json_t *ev = chat_msg_json(&m);
 	struct sbuf *b = sbuf_from_json(ev);
@@ -105,6 +117,11 @@ static void send_stored(struct store_job *job)
 	char to[PIER_KEY_MAX + 1];
 	json_t *r;
 
+	if (job->status == STORE_DENIED) {
+		deferred_finish(d, error_new(d->ref, "no_such_media",
+		                             "no such media, or not one you may send"));
+		return;
+	}
 	if (job->status != STORE_OK && job->status != STORE_DUPLICATE) {
 		deferred_finish(d, error_new(d->ref, "store_failed", "the message was not stored"));
 		return;
@@ -116,21 +133,48 @@ static void send_stored(struct store_job *job)
 	json_object_set_new(r, "to", json_string(to));
 	if (job->cid != NULL)
 		json_object_set_new(r, "cid", json_string(job->cid));
-	if (job->status == STORE_DUPLICATE)
+	if (job->status == STORE_DUPLICATE) {
 		json_object_set_new(r, "duplicate", json_true());
-	else
+	} else {
+		if (job->media_id != 0) {
+			const struct store_media *md = &job->media;
+
+			json_object_set_new(r, "kind", json_string(job->kind));
+			json_object_set_new(r, "media", media_json(md->id, md->name, md->size, md->type,
+			                                           md->width, md->height));
+		}
 		deliver(srv, d, to);
+	}
 	deferred_finish(d, r);
 }
 
 void handle_send(struct conn *c, json_t *req, json_t *ref)
 {
 	const char *to = req_string(req, "to"), *text = req_string(req, "text");
-	json_t *cid = json_object_get(req, "cid");
+	const char *kind = req_string(req, "kind");
+	json_t *cid = json_object_get(req, "cid"), *media = json_object_get(req, "media");
+	int64_t media_id = 0;
 	struct room *room;
 	struct user *peer;
 	struct deferred *d;
 
+	if (media != NULL && !json_is_null(media)) {
+		if (!json_is_integer(media) || json_integer_value(media) <= 0) {
+			reply_error(c, ref, "bad_request", "media must be the id of an uploaded file");
+			return;
+		}
+		media_id = json_integer_value(media);
+		if (kind != NULL && !media_kind_valid(kind)) {
+			reply_error(c, ref, "bad_request", "kind is image, video, audio or file");
+			return;
+		}
+		if (text == NULL && (json_object_get(req, "text") == NULL ||
+		                     json_is_null(json_object_get(req, "text"))))
+			text = "";             /* a caption is optional */
+	} else if (kind != NULL && strcmp(kind, "text") != 0) {
+		reply_error(c, ref, "bad_request", "a kind other than text needs media");
+		return;
+	}
 	if (to == NULL || text == NULL) {
 		reply_error(c, ref, "bad_request", "send needs string fields to and text");
 		return;
@@ -140,7 +184,7 @@ void handle_send(struct conn *c, json_t *req, json_t *ref)
 		reply_error(c, ref, "bad_request", "cid must be a string of 1-%d bytes", CID_MAX);
 		return;
 	}
-	if (text[0] == '\0') {
+	if (text[0] == '\0' && media_id == 0) {
 		reply_error(c, ref, "empty_message", "the message is empty");
 		return;
 	}
@@ -159,6 +203,8 @@ void handle_send(struct conn *c, json_t *req, json_t *ref)
 	/* The sender is online, so its contacts are loaded: this is exact. */
 	d->job.new_contact = peer != NULL && peer != c->user && !hub_has_contact(c->user, peer);
 	d->job.text = text;
+	d->job.media_id = media_id;
+	d->job.kind = kind;
 	d->job.cid = json_string_value(cid);
 	d->job.ts = pier_now_ms();
 	store_submit(c->srv->store, &d->job);

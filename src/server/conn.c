@@ -323,6 +323,23 @@ out:
 	conn_unref(c);
 }
 
+/* Drops from the head of outq the bytes written at once; keeps a partial one with out_off. */
+static void consume_written(struct conn *c, size_t written)
+{
+	size_t i = 0;
+
+	written += c->out_off;
+	while (i < c->outq_len && written >= c->outq[i]->len) {
+		written -= c->outq[i]->len;
+		c->out_bytes -= c->outq[i]->len;
+		sbuf_unref(c->outq[i]);
+		i++;
+	}
+	memmove(c->outq, c->outq + i, (c->outq_len - i) * sizeof(*c->outq));
+	c->outq_len -= i;
+	c->out_off = written;
+}
+
 void conn_flush(struct conn *c)
 {
 	struct sbuf **tmp;
@@ -337,6 +354,24 @@ void conn_flush(struct conn *c)
 	}
 	if (c->writing || n == 0)
 		return;
+	if (c->framing->write_now != NULL) {
+		ssize_t w = c->framing->write_now(c, c->outq, n, c->out_off);
+
+		if (w < 0) {
+			conn_abort(c, NULL, NULL);
+			return;
+		}
+		consume_written(c, (size_t)w);
+		n = c->outq_len;
+		if (n == 0) {
+			/* All on the wire already: what conn_written would do next. */
+			if (c->closing)
+				finish_closing(c);
+			else
+				conn_update_reading(c);
+			return;
+		}
+	}
 	/* The queued buffers become the ones in flight; swap the arrays to reuse both. */
 	tmp = c->wbufs;
 	tcap = c->wbufs_cap;
@@ -346,6 +381,8 @@ void conn_flush(struct conn *c)
 	c->outq = tmp;
 	c->outq_cap = tcap;
 	c->outq_len = 0;
+	c->wbuf_off = c->out_off;
+	c->out_off = 0;
 	conn_ref(c);
 	c->writing = true;
 	if (c->framing->write(c, c->wbufs, n) != 0) {
@@ -418,20 +455,20 @@ static void reply_error_line(struct conn *c, const char *code, const char *messa
 	conn_reply(c, e);
 }
 
-/* Handles every complete line while the connection is not paused. */
-static void lines_process(struct conn *c)
+/* Handles the complete lines at the start of data while the connection is not paused.
+ * Returns how many bytes it used. */
+static size_t lines_handle(struct conn *c, const char *data, size_t n)
 {
-	size_t max_line = c->srv->cfg.max_line;
+	size_t max_line = c->srv->cfg.max_line, off = 0;
 
-	while (!c->busy && !c->closing && c->in_off < c->in_len) {
-		char *start = c->in + c->in_off;
-		size_t avail = c->in_len - c->in_off, len;
-		char *nl = memchr(start, '\n', avail);
+	while (!c->busy && !c->closing && off < n) {
+		const char *start = data + off, *nl = memchr(start, '\n', n - off);
+		size_t len;
 
 		if (nl == NULL)
 			break;
 		len = (size_t)(nl - start);
-		c->in_off += len + 1;
+		off += len + 1;
 		if (len > max_line) {
 			reply_error_line(c, "line_too_long", "request line over the line limit");
 			continue;
@@ -441,6 +478,15 @@ static void lines_process(struct conn *c)
 		if (len > 0)
 			dispatch_line(c, start, len);
 	}
+	return off;
+}
+
+/* Handles every complete line kept in c->in while the connection is not paused. */
+static void lines_process(struct conn *c)
+{
+	size_t max_line = c->srv->cfg.max_line;
+
+	c->in_off += lines_handle(c, c->in + c->in_off, c->in_len - c->in_off);
 	if (!c->busy && !c->closing && c->in_len - c->in_off > max_line) {
 		reply_error_line(c, "line_too_long", "request line over the line limit");
 		c->in_off = c->in_len;
@@ -466,7 +512,15 @@ static void lines_on_read(void *owner, const char *data, size_t n)
 		data = nl + 1;
 	}
 	conn_ref(c);
-	conn_in_append(c, data, n);
+	if (c->in_off == c->in_len) {
+		/* Nothing kept: whole lines go straight from the read buffer, no copy. */
+		size_t used = lines_handle(c, data, n);
+
+		data += used;
+		n -= used;
+	}
+	if (n > 0)
+		conn_in_append(c, data, n);
 	lines_process(c);
 	conn_unref(c);
 }
@@ -476,17 +530,40 @@ static void lines_on_written(void *owner, int status)
 	conn_written(owner, status);
 }
 
+/* uv_bufs for the queued lines, the first from byte off on. *ub is small or allocated. */
+static uv_buf_t *line_bufs(struct sbuf *const *bufs, size_t n, size_t off, uv_buf_t *small,
+                           size_t nsmall)
+{
+	uv_buf_t *ub = n > nsmall ? xmalloc(n * sizeof(*ub)) : small;
+
+	for (size_t i = 0; i < n; i++)
+		ub[i] = uv_buf_init(bufs[i]->data, (unsigned)bufs[i]->len);
+	ub[0].base += off;
+	ub[0].len -= off;
+	return ub;
+}
+
 /* The queued lines go out as they are: the shared buffers themselves, no copy. */
 static int lines_write(struct conn *c, struct sbuf *const *bufs, size_t n)
 {
-	uv_buf_t small[16] = {{0}}, *ub = small;
-	int rc;
+	uv_buf_t small[16], *ub = line_bufs(bufs, n, c->wbuf_off, small, 16);
+	int rc = transport_write(c->tp, ub, (unsigned)n);
 
-	if (n > 16)
-		ub = xmalloc(n * sizeof(*ub));
-	for (size_t i = 0; i < n; i++)
-		ub[i] = uv_buf_init(bufs[i]->data, (unsigned)bufs[i]->len);
-	rc = transport_write(c->tp, ub, (unsigned)n);
+	if (ub != small)
+		free(ub);
+	return rc;
+}
+
+static ssize_t lines_write_now(struct conn *c, struct sbuf *const *bufs, size_t n, size_t off)
+{
+	uv_buf_t small[16], *ub;
+	ssize_t rc;
+
+	/* writev takes at most IOV_MAX buffers; the rest waits for the next round. */
+	if (n > 1024)
+		n = 1024;
+	ub = line_bufs(bufs, n, off, small, 16);
+	rc = transport_write_now(c->tp, ub, (unsigned)n);
 	if (ub != small)
 		free(ub);
 	return rc;
@@ -515,6 +592,7 @@ const struct conn_framing conn_lines_framing = {
 	.name = "lines",
 	.owner = &lines_owner_ops,
 	.write = lines_write,
+	.write_now = lines_write_now,
 	.process = lines_process,
 	.shutdown = lines_shutdown,
 	.last_words = lines_last_words,

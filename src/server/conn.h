@@ -49,6 +49,9 @@ struct conn_framing {
 	/* Writes the n queued JSON lines (each ends in '\n'). 0, or negative when nothing was
 	 * written; otherwise conn_written follows once they are all on the wire. */
 	int (*write)(struct conn *c, struct sbuf *const *bufs, size_t n);
+	/* Writes what goes out at once of the n queued lines, the first from byte off on:
+	 * bytes written (0 when none), or negative on a failed connection. May be NULL. */
+	ssize_t (*write_now)(struct conn *c, struct sbuf *const *bufs, size_t n, size_t off);
 	/* Handles the requests kept in c->in while the connection is not paused. */
 	void (*process)(struct conn *c);
 	/* The output is flushed on a closing connection: goodbye at this layer (a WebSocket
@@ -89,6 +92,8 @@ struct conn {
 	size_t outq_len, outq_cap;
 	struct sbuf **wbufs;            /* being written */
 	size_t wbufs_len, wbufs_cap;
+	size_t out_off;                 /* bytes of outq[0] written already (write_now) */
+	size_t wbuf_off;                /* bytes of wbufs[0] written before the write began */
 	size_t out_bytes;               /* queued + being written */
 	bool writing;
 

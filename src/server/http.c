@@ -49,6 +49,7 @@ struct http_exchange {
 	bool has_body;
 	bool http10;
 	bool keep_alive;
+	bool sent_continue;             /* "100 Continue" went out for Expect: 100-continue */
 	/* the request head: URL and headers as NUL-terminated strings in one arena */
 	char *arena;
 	size_t arena_len, arena_cap;
@@ -362,6 +363,18 @@ void http_set_data(struct http_exchange *x, void *data)
 	x->data = data;
 }
 
+/* A client that sent "Expect: 100-continue" waits for this before the body: it goes out once
+ * the handler takes the body (not paused) and has not answered. */
+static void maybe_continue(struct http_exchange *x)
+{
+	if (!x->head_done || x->req_complete || !x->has_body || x->resp_started || x->sent_continue ||
+	    x->hc->body_paused || x->http10 || !http_header_has_token(x, "Expect", "100-continue"))
+		return;
+	x->sent_continue = true;
+	push_copy(x->hc, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	kick(x->hc);
+}
+
 void http_set_max_body(struct http_exchange *x, uint64_t limit)
 {
 	x->max_body = limit > SIZE_MAX ? SIZE_MAX : (size_t)limit;
@@ -385,6 +398,7 @@ void http_pause_body(struct http_exchange *x, bool pause)
 	}
 	if (x->head_done && !x->req_complete)
 		hc->deadline_ms = pier_mono_ms() + timeout_ms(hc);
+	maybe_continue(x);
 	kick(hc);
 }
 
@@ -802,6 +816,7 @@ static int on_headers_complete(http_parser *p)
 		hc->stop_parsing = true;
 		return -1;
 	}
+	maybe_continue(x);
 	return 0;
 }
 

@@ -2,6 +2,7 @@
 #include "sbuf.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "xalloc.h"
 
@@ -16,10 +17,15 @@ struct sbuf *sbuf_new(size_t len)
 
 struct sbuf *sbuf_from_json(const json_t *value)
 {
-	size_t n = json_dumpb(value, NULL, 0, JSON_COMPACT);
+	char small[2048];
+	size_t n = json_dumpb(value, small, sizeof(small), JSON_COMPACT);
 	struct sbuf *b = sbuf_new(n + 1);
 
-	json_dumpb(value, b->data, n, JSON_COMPACT);
+	/* One encoding pass for the usual small event; a second only for big ones. */
+	if (n <= sizeof(small))
+		memcpy(b->data, small, n);
+	else
+		json_dumpb(value, b->data, n, JSON_COMPACT);
 	b->data[n] = '\n';
 	return b;
 }

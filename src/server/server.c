@@ -16,6 +16,7 @@
 #include "conn.h"
 #include "http.h"
 #include "log.h"
+#include "media.h"
 #include "metrics.h"
 #include "store.h"
 #include "tls.h"
@@ -254,6 +255,8 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
 	}
 	log_info("store %s/pier.db: %lld users, %u rooms", cfg->data_dir,
 	         (long long)srv->hub.nusers, HASH_COUNT(srv->hub.rooms));
+	if (media_init(srv) != 0)
+		return -1;
 	if (config_has_tls(cfg)) {
 		srv->tls_ctx = tls_server_ctx_new(cfg->tls_cert, cfg->tls_key);
 		if (srv->tls_ctx == NULL)
@@ -300,7 +303,8 @@ static void stop_step(uv_timer_t *t)
 	struct conn *c, *tmp;
 
 	if (srv->stop_phase == 1) {
-		bool idle = store_pending(srv->store) == 0 && srv->hash_jobs == 0;
+		bool idle = store_pending(srv->store) == 0 && srv->hash_jobs == 0 &&
+		            !media_is_busy(srv);
 
 		if (!idle && now < srv->stop_deadline_ms)
 			return;
@@ -323,6 +327,8 @@ static void stop_step(uv_timer_t *t)
 		http_conns_abort(srv);
 		if (srv->nconns + srv->nhttp > 0)
 			return;     /* their close callbacks run on the next turn */
+		if (media_is_busy(srv) && now < srv->stop_deadline_ms + STOP_WORK_MS)
+			return;     /* uploads being finished still record them in the store */
 		store_close(srv->store);
 		srv->store = NULL;
 		srv->stop_phase = 3;
@@ -353,6 +359,7 @@ int server_run(struct server *srv)
 	tls_server_ctx_free(srv->tls_ctx);
 	srv->tls_ctx = NULL;
 	hub_release(&srv->hub);
+	media_release(srv);
 	limit_table_free(srv->addr_limits);
 	limit_table_free(srv->account_limits);
 	log_info("stopped");

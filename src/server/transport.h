@@ -104,6 +104,10 @@ void transport_read_stop(struct transport *t);
 /* See struct transport_ops. transport_write on a closing transport returns UV_ECANCELED. */
 int transport_write(struct transport *t, const uv_buf_t *bufs, unsigned nbufs);
 void transport_try_write(struct transport *t, const char *data, size_t len);
+/* Writes what the socket takes of bufs at once, without queueing and without a callback:
+ * the bytes written (0 when it takes none), or a negative libuv error. Plain TCP only (a
+ * layer that must transform its output returns 0: use transport_write). */
+ssize_t transport_write_now(struct transport *t, const uv_buf_t *bufs, unsigned nbufs);
 
 /* Says goodbye at the layer (TLS close_notify) and sends FIN once the queued writes are out;
  * reading goes on, so that a peer still sending gets no reset that would destroy the answer

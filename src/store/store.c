@@ -100,6 +100,9 @@ void store_job_release(struct store_job *job)
 		free(job->msgs[i].from);
 		free(job->msgs[i].to);
 		free(job->msgs[i].text);
+		free(job->msgs[i].kind);
+		free(job->msgs[i].media_name);
+		free(job->msgs[i].media_type);
 	}
 	free(job->msgs);
 	job->msgs = NULL;

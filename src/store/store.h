@@ -34,7 +34,8 @@ enum store_status {
 	STORE_NOT_FOUND,   /* no such user / token / room */
 	STORE_EXISTS,      /* create_user: the name (case-folded) is taken */
 	STORE_DUPLICATE,   /* append: (sender, cid) stored before; out fields hold the original */
-	STORE_FAILED       /* SQLite error or failed commit: nothing of this job is stored */
+	STORE_FAILED,      /* SQLite error or failed commit: nothing of this job is stored */
+	STORE_DENIED       /* media: it exists, but the user may not see it */
 };
 
 enum store_op {
@@ -49,10 +50,39 @@ enum store_op {
 	STORE_HISTORY,       /* in: user_id, room or peer_id, before, limit   out: msgs, more */
 	STORE_SYNC,          /* in: user_id, after, limit    out: msgs, more */
 	STORE_OFFLINE,       /* in: user_id, limit           out: msgs (private to user, id > seen_id), more */
-	STORE_SET_SEEN       /* in: user_id, seen_id         (only ever raises the stored value) */
+	STORE_SET_SEEN,      /* in: user_id, seen_id         (only ever raises the stored value) */
+	/* media (see docs/PROTOCOL.md, Media). Who may see a media item: its uploader, and whoever
+	 * may read a message that carries it (a member of its room, a party of its private chat). */
+	STORE_MEDIA_CREATE,  /* in: user_id, media (sha256, name, size, type, width, height, thumb),
+	                      * ts, upload_key (may be NULL: that tus upload is marked finished)
+	                      * out: media.id */
+	STORE_MEDIA_GET,     /* in: user_id, media_id   out: media; STORE_NOT_FOUND, STORE_DENIED */
+	STORE_MEDIA_USAGE,   /* in: user_id   out: usage (bytes of distinct stored files + the
+	                      * declared lengths of unfinished uploads) */
+	STORE_UPLOAD_CREATE, /* in: user_id, upload_key, upload_length, media.name, media.type, ts */
+	STORE_UPLOAD_GET,    /* in: upload_key   out: user_id (owner), upload_length, media.name,
+	                      * media.type, media_id (0 while unfinished); STORE_NOT_FOUND */
+	STORE_UPLOAD_DELETE  /* in: upload_key   (STORE_NOT_FOUND if there was none) */
 };
 
 #define STORE_TOKEN_HASH_LEN 32
+#define STORE_MEDIA_NAME_MAX 255   /* bytes of a media file name */
+#define STORE_MEDIA_TYPE_MAX 127   /* bytes of a MIME type */
+#define STORE_UPLOAD_KEY_MAX 64    /* bytes of a tus upload key */
+
+/* A stored file's description (a row of the media table). Fixed-size strings: it is both an
+ * input (MEDIA_CREATE, UPLOAD_CREATE) and an output (MEDIA_GET, APPEND) without owners. */
+struct store_media {
+	int64_t id;
+	int64_t uploader_id;
+	int64_t created;                       /* ms since the epoch */
+	int64_t size;                          /* bytes */
+	int width, height;                     /* images; 0 when unknown */
+	char sha256[65];                       /* lower-case hex: the file's name in the data dir */
+	char name[STORE_MEDIA_NAME_MAX + 1];   /* the uploader's file name */
+	char type[STORE_MEDIA_TYPE_MAX + 1];   /* detected MIME type ("image/png") */
+	char thumb[32];                        /* the thumbnail's MIME type, "" if there is none */
+};
 
 /* A stored message as the wire shows it. Strings are owned by the job's msgs array. */
 struct store_msg {
@@ -61,6 +91,12 @@ struct store_msg {
 	char *from;        /* sender's name, canonical case */
 	char *to;          /* "#room" (canonical case) or "@name" (recipient, canonical case) */
 	char *text;
+	char *kind;        /* "image", "video", "audio", "file"; NULL for a text message */
+	int64_t media_id;  /* 0: none; else media_name ... media_height describe it */
+	char *media_name;
+	char *media_type;
+	int64_t media_size;
+	int media_width, media_height;
 };
 
 struct store_job {
@@ -81,6 +117,16 @@ struct store_job {
 	int64_t after;                         /* SYNC: ids > after */
 	int limit;                             /* HISTORY, SYNC, OFFLINE: at most this many (>=1) */
 	int64_t seen_id;                       /* SET_SEEN in; GET_USER/TOKEN_USER out */
+	int64_t media_id;                      /* APPEND (0: a text message), MEDIA_GET in;
+	                                        * UPLOAD_GET out */
+	const char *kind;                      /* APPEND with media_id: "image", ... as asked
+	                                        * (NULL: from the type); out: the kind stored
+	                                        * ("file" when the asked one does not fit) */
+	const char *upload_key;                /* UPLOAD_*, MEDIA_CREATE */
+	int64_t upload_length;                 /* UPLOAD_CREATE in, UPLOAD_GET out */
+	struct store_media media;              /* MEDIA_CREATE, UPLOAD_CREATE in; MEDIA_GET,
+	                                        * UPLOAD_GET, APPEND (with media) out */
+	int64_t usage;                         /* MEDIA_USAGE out */
 
 	/* outputs (owned by the job until store_job_release) */
 	enum store_status status;

@@ -18,7 +18,7 @@
 #include "store.h"
 
 /* The schema version store_schema_migrate() brings a database to (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* The canonical name (and key) of the implicit room every user is in. */
 #define STORE_LOBBY "#lobby"
@@ -53,6 +53,13 @@ enum store_stmt {
 	STMT_MSG_OFFLINE,
 	STMT_CONTACT_INSERT,
 	STMT_CONTACT_NAMES,
+	STMT_MEDIA_INSERT,
+	STMT_MEDIA_GET,
+	STMT_MEDIA_USAGE,
+	STMT_UPLOAD_INSERT,
+	STMT_UPLOAD_GET,
+	STMT_UPLOAD_DELETE,
+	STMT_UPLOAD_FINISH,
 	STMT_COUNT
 };
 

@@ -71,6 +71,37 @@ static const char *const migrations[] = {
 	"INSERT OR IGNORE INTO contacts(user_id, peer_id)"
 	"  SELECT pair_lo, pair_hi FROM messages WHERE pair_lo IS NOT NULL"
 	"  UNION SELECT pair_hi, pair_lo FROM messages WHERE pair_lo IS NOT NULL;",
+
+	/* 3: media. A row per upload; the bytes live in DATA/media/ under their SHA-256, shared
+	 * by every row with the same content. A message may carry one media item (kind says how
+	 * to show it). Unfinished resumable (tus) uploads are rows of uploads, their bytes in
+	 * DATA/uploads/KEY.part; a finished one keeps its row with the media id it became. */
+	"CREATE TABLE media ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  sha256 TEXT NOT NULL,"
+	"  uploader_id INTEGER NOT NULL REFERENCES users(id),"
+	"  name TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  type TEXT NOT NULL,"
+	"  width INTEGER NOT NULL DEFAULT 0,"
+	"  height INTEGER NOT NULL DEFAULT 0,"
+	"  thumb TEXT NOT NULL DEFAULT '',"
+	"  created INTEGER NOT NULL"
+	");"
+	"CREATE INDEX media_uploader ON media(uploader_id, sha256);"
+	"ALTER TABLE messages ADD COLUMN kind TEXT NULL;"
+	"ALTER TABLE messages ADD COLUMN media_id INTEGER NULL REFERENCES media(id);"
+	"CREATE INDEX messages_media ON messages(media_id) WHERE media_id IS NOT NULL;"
+	"CREATE TABLE uploads ("
+	"  key TEXT PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  length INTEGER NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  type TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  media_id INTEGER NULL REFERENCES media(id)"
+	");"
+	"CREATE INDEX uploads_user ON uploads(user_id) WHERE media_id IS NULL;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,

@@ -17,12 +17,21 @@
 
 #define LIMIT_MAX 1000
 
-/* The columns of a store_msg (id, ts, from, to, text), for every message query. */
+/* The columns of a store_msg (id, ts, from, to, text, kind, then the media's id, name, size,
+ * type, width, height), for every message query. */
 #define MSG_SELECT \
 	"SELECT m.id, m.ts, (SELECT name FROM users WHERE id = m.sender_id), " \
 	"CASE WHEN m.room_id IS NOT NULL THEN (SELECT name FROM rooms WHERE id = m.room_id) " \
-	"ELSE '@' || (SELECT name FROM users WHERE id = m.recipient_id) END, m.text " \
-	"FROM messages m "
+	"ELSE '@' || (SELECT name FROM users WHERE id = m.recipient_id) END, m.text, " \
+	"m.kind, m.media_id, md.name, md.size, md.type, md.width, md.height " \
+	"FROM messages m LEFT JOIN media md ON md.id = m.media_id "
+
+/* The columns of a struct store_media, then whether user ?2 may see it (?3: #lobby's id). */
+#define MEDIA_SELECT \
+	"SELECT md.id, md.uploader_id, md.created, md.size, md.width, md.height, md.sha256, " \
+	"md.name, md.type, md.thumb, md.uploader_id = ?2 OR EXISTS (SELECT 1 FROM messages g " \
+	"WHERE g.media_id = md.id AND (g.room_id = ?3 OR g.pair_lo = ?2 OR g.pair_hi = ?2 OR " \
+	"g.room_id IN (SELECT room_id FROM members WHERE user_id = ?2))) FROM media md "
 
 static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -57,8 +66,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		"WHERE m.user_id = ?1 ORDER BY r.name_key",
 	[STMT_MSG_BY_CID] = "SELECT id, ts FROM messages WHERE sender_id = ?1 AND cid = ?2",
 	[STMT_MSG_INSERT] =
-		"INSERT INTO messages(ts, sender_id, room_id, recipient_id, pair_lo, pair_hi, text, cid) "
-		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+		"INSERT INTO messages(ts, sender_id, room_id, recipient_id, pair_lo, pair_hi, text, cid, "
+		"kind, media_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	/* Newest first (the caller reverses), one row past the limit to learn "more". */
 	[STMT_MSG_ROOM_HISTORY] =
 		MSG_SELECT "WHERE m.room_id = ?1 AND m.id < ?2 ORDER BY m.id DESC LIMIT ?3",
@@ -78,6 +87,23 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_MSG_OFFLINE] =
 		MSG_SELECT "WHERE m.recipient_id = ?1 "
 		"AND m.id > (SELECT seen_id FROM users WHERE id = ?1) ORDER BY m.id LIMIT ?2",
+	[STMT_MEDIA_INSERT] =
+		"INSERT INTO media(sha256, uploader_id, name, size, type, width, height, thumb, created) "
+		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[STMT_MEDIA_GET] = MEDIA_SELECT "WHERE md.id = ?1",
+	/* A file stored twice by one user counts once. */
+	[STMT_MEDIA_USAGE] =
+		"SELECT (SELECT coalesce(sum(size), 0) FROM "
+		"(SELECT DISTINCT sha256, size FROM media WHERE uploader_id = ?1)) + "
+		"(SELECT coalesce(sum(length), 0) FROM uploads WHERE user_id = ?1 AND media_id IS NULL)",
+	[STMT_UPLOAD_INSERT] =
+		"INSERT INTO uploads(key, user_id, length, name, type, created) "
+		"VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	[STMT_UPLOAD_GET] =
+		"SELECT user_id, length, name, type, coalesce(media_id, 0), created FROM uploads "
+		"WHERE key = ?1",
+	[STMT_UPLOAD_DELETE] = "DELETE FROM uploads WHERE key = ?1",
+	[STMT_UPLOAD_FINISH] = "UPDATE uploads SET media_id = ?2 WHERE key = ?1",
 };
 
 /* Resets s after use (bindings too: they may point into a finished job's strings). */
@@ -135,6 +161,21 @@ static char *column_dup(sqlite3_stmt *s, int col)
 		memcpy(p, t, n);
 	p[n] = '\0';
 	return p;
+}
+
+/* Copies a text column into a fixed buffer of n bytes (cut if longer; "" for NULL). */
+static void column_copy(sqlite3_stmt *s, int col, char *out, size_t n)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+	size_t len = (size_t)sqlite3_column_bytes(s, col);
+
+	if (t == NULL)
+		len = 0;
+	if (len >= n)
+		len = n - 1;
+	if (len > 0)
+		memcpy(out, t, len);
+	out[len] = '\0';
 }
 
 /* Looks a room up by key: 0 found, 1 no such room, -1 error. */
@@ -197,6 +238,17 @@ static enum store_status collect_msgs(sqlite3_stmt *s, int limit, bool newest_fi
 		m->text = column_dup(s, 4);
 		if (m->from == NULL || m->to == NULL || m->text == NULL)
 			goto out;
+		if (sqlite3_column_type(s, 6) != SQLITE_NULL) {
+			m->kind = column_dup(s, 5);
+			m->media_id = sqlite3_column_int64(s, 6);
+			m->media_name = column_dup(s, 7);
+			m->media_size = sqlite3_column_int64(s, 8);
+			m->media_type = column_dup(s, 9);
+			m->media_width = sqlite3_column_int(s, 10);
+			m->media_height = sqlite3_column_int(s, 11);
+			if (m->kind == NULL || m->media_name == NULL || m->media_type == NULL)
+				goto out;
+		}
 	}
 	if (rc != SQLITE_DONE)
 		goto out;
@@ -375,6 +427,171 @@ static enum store_status run_delete_token(struct store_db *db, struct store_job 
 	return sqlite3_changes(db->db) == 0 ? STORE_NOT_FOUND : STORE_OK;
 }
 
+/* How a message shows media of type: the kind asked for when it fits the type ("file" fits
+ * everything), else what the type says ("image/png" -> "image"), else "file". */
+static const char *media_kind(const char *asked, const char *type)
+{
+	static const char *const kinds[] = { "image", "video", "audio" };
+	const char *fits = "file";
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		size_t n = strlen(kinds[i]);
+
+		if (strncmp(type, kinds[i], n) == 0 && type[n] == '/')
+			fits = kinds[i];
+	}
+	if (asked == NULL)
+		return fits;
+	return strcmp(asked, fits) == 0 ? fits : "file";
+}
+
+/* Reads media id as user_id sees it into *out: STORE_OK, STORE_NOT_FOUND, STORE_DENIED (it
+ * exists, the user may not see it) or STORE_FAILED. */
+static enum store_status get_media(struct store_db *db, int64_t id, int64_t user_id,
+                                   struct store_media *out)
+{
+	sqlite3_stmt *s = db->stmt[STMT_MEDIA_GET];
+	enum store_status status = STORE_FAILED;
+	int rc;
+
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, user_id);
+	sqlite3_bind_int64(s, 3, db->lobby_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		status = STORE_NOT_FOUND;
+		goto out;
+	}
+	if (rc != SQLITE_ROW)
+		goto out;
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(s, 0);
+	out->uploader_id = sqlite3_column_int64(s, 1);
+	out->created = sqlite3_column_int64(s, 2);
+	out->size = sqlite3_column_int64(s, 3);
+	out->width = sqlite3_column_int(s, 4);
+	out->height = sqlite3_column_int(s, 5);
+	column_copy(s, 6, out->sha256, sizeof(out->sha256));
+	column_copy(s, 7, out->name, sizeof(out->name));
+	column_copy(s, 8, out->type, sizeof(out->type));
+	column_copy(s, 9, out->thumb, sizeof(out->thumb));
+	status = sqlite3_column_int(s, 10) ? STORE_OK : STORE_DENIED;
+out:
+	stmt_done(s);
+	return status;
+}
+
+static enum store_status run_media_get(struct store_db *db, struct store_job *job)
+{
+	return get_media(db, job->media_id, job->user_id, &job->media);
+}
+
+static enum store_status run_media_create(struct store_db *db, struct store_job *job)
+{
+	sqlite3_stmt *s = db->stmt[STMT_MEDIA_INSERT];
+	const struct store_media *m = &job->media;
+	int64_t ts = job->ts != 0 ? job->ts : pier_now_ms();
+	int rc;
+
+	sqlite3_bind_text(s, 1, m->sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, job->user_id);
+	sqlite3_bind_text(s, 3, m->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, m->size);
+	sqlite3_bind_text(s, 5, m->type, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 6, m->width);
+	sqlite3_bind_int(s, 7, m->height);
+	sqlite3_bind_text(s, 8, m->thumb, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 9, ts);
+	rc = exec_stmt(db, STMT_MEDIA_INSERT);
+	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+		return STORE_NOT_FOUND;
+	if (rc != SQLITE_DONE)
+		return STORE_FAILED;
+	job->media.id = sqlite3_last_insert_rowid(db->db);
+	job->media.uploader_id = job->user_id;
+	job->media.created = ts;
+	job->ts = ts;
+	if (job->upload_key != NULL) {
+		s = db->stmt[STMT_UPLOAD_FINISH];
+		sqlite3_bind_text(s, 1, job->upload_key, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, job->media.id);
+		if (exec_stmt(db, STMT_UPLOAD_FINISH) != SQLITE_DONE)
+			return STORE_FAILED;
+	}
+	return STORE_OK;
+}
+
+static enum store_status run_media_usage(struct store_db *db, struct store_job *job)
+{
+	sqlite3_stmt *s = db->stmt[STMT_MEDIA_USAGE];
+	int rc;
+
+	sqlite3_bind_int64(s, 1, job->user_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		job->usage = sqlite3_column_int64(s, 0);
+	stmt_done(s);
+	return rc == SQLITE_ROW ? STORE_OK : STORE_FAILED;
+}
+
+static enum store_status run_upload_create(struct store_db *db, struct store_job *job)
+{
+	sqlite3_stmt *s = db->stmt[STMT_UPLOAD_INSERT];
+	int rc;
+
+	if (job->upload_key == NULL)
+		return STORE_FAILED;
+	sqlite3_bind_text(s, 1, job->upload_key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, job->user_id);
+	sqlite3_bind_int64(s, 3, job->upload_length);
+	sqlite3_bind_text(s, 4, job->media.name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, job->media.type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, job->ts != 0 ? job->ts : pier_now_ms());
+	rc = exec_stmt(db, STMT_UPLOAD_INSERT);
+	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+		return STORE_NOT_FOUND;
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return STORE_EXISTS;
+	return rc == SQLITE_DONE ? STORE_OK : STORE_FAILED;
+}
+
+static enum store_status run_upload_get(struct store_db *db, struct store_job *job)
+{
+	sqlite3_stmt *s = db->stmt[STMT_UPLOAD_GET];
+	enum store_status status = STORE_FAILED;
+	int rc;
+
+	if (job->upload_key == NULL)
+		return STORE_NOT_FOUND;
+	sqlite3_bind_text(s, 1, job->upload_key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		status = STORE_NOT_FOUND;
+	if (rc != SQLITE_ROW)
+		goto out;
+	memset(&job->media, 0, sizeof(job->media));
+	job->user_id = sqlite3_column_int64(s, 0);
+	job->upload_length = sqlite3_column_int64(s, 1);
+	column_copy(s, 2, job->media.name, sizeof(job->media.name));
+	column_copy(s, 3, job->media.type, sizeof(job->media.type));
+	job->media_id = sqlite3_column_int64(s, 4);
+	job->media.created = sqlite3_column_int64(s, 5);
+	status = STORE_OK;
+out:
+	stmt_done(s);
+	return status;
+}
+
+static enum store_status run_upload_delete(struct store_db *db, struct store_job *job)
+{
+	if (job->upload_key == NULL)
+		return STORE_NOT_FOUND;
+	sqlite3_bind_text(db->stmt[STMT_UPLOAD_DELETE], 1, job->upload_key, -1, SQLITE_STATIC);
+	if (exec_stmt(db, STMT_UPLOAD_DELETE) != SQLITE_DONE)
+		return STORE_FAILED;
+	return sqlite3_changes(db->db) == 0 ? STORE_NOT_FOUND : STORE_OK;
+}
+
 /* Finds the original of a resent (sender, cid): 0 found (job->msg_id, ts set), 1 none, -1. */
 static int find_cid(struct store_db *db, struct store_job *job)
 {
@@ -418,6 +635,13 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 		if (rc <= 0)
 			return rc == 0 ? STORE_DUPLICATE : STORE_FAILED;
 	}
+	if (job->media_id != 0) {
+		enum store_status ms = get_media(db, job->media_id, job->user_id, &job->media);
+
+		if (ms != STORE_OK)
+			return ms == STORE_NOT_FOUND ? STORE_DENIED : ms;
+		job->kind = media_kind(job->kind, job->media.type);
+	}
 
 	sqlite3_bind_int64(s, 1, ts);
 	sqlite3_bind_int64(s, 2, job->user_id);
@@ -435,6 +659,10 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 	sqlite3_bind_text(s, 7, job->text, -1, SQLITE_STATIC);
 	if (job->cid != NULL)
 		sqlite3_bind_text(s, 8, job->cid, -1, SQLITE_STATIC);
+	if (job->media_id != 0) {
+		sqlite3_bind_text(s, 9, job->kind, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 10, job->media_id);
+	}
 	rc = exec_stmt(db, STMT_MSG_INSERT);
 	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
 		return STORE_NOT_FOUND;     /* no such sender or recipient */
@@ -602,6 +830,18 @@ static enum store_status run_op(struct store_db *db, struct store_job *job)
 		return run_offline(db, job);
 	case STORE_SET_SEEN:
 		return run_set_seen(db, job);
+	case STORE_MEDIA_CREATE:
+		return run_media_create(db, job);
+	case STORE_MEDIA_GET:
+		return run_media_get(db, job);
+	case STORE_MEDIA_USAGE:
+		return run_media_usage(db, job);
+	case STORE_UPLOAD_CREATE:
+		return run_upload_create(db, job);
+	case STORE_UPLOAD_GET:
+		return run_upload_get(db, job);
+	case STORE_UPLOAD_DELETE:
+		return run_upload_delete(db, job);
 	}
 	return STORE_FAILED;
 }
