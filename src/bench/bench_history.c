@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include "bench_run.h"
 #include "bench_setup.h"
@@ -56,15 +55,6 @@ static void herror(struct hist *h, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(h->first_error, sizeof(h->first_error), fmt, ap);
 	va_end(ap);
-}
-
-static int64_t bench_cpu_us(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 + ru.ru_utime.tv_usec +
-	       ru.ru_stime.tv_usec;
 }
 
 static double ms_of(int64_t ns)
@@ -241,14 +231,14 @@ static bool read_step(void *ctx)
 		return true;
 	if (h->reading && !h->in_window && h->t0 == 0 && now >= h->t0_plan) {
 		h->cpu0 = bserver_usage(&h->r->srv);
-		h->bench0_us = bench_cpu_us();
+		h->bench0_us = bserver_bench_cpu_us();
 		h->machine0_us = bserver_machine_busy_us();
 		h->t0 = bnet_clock();
 		h->in_window = true;
 	}
 	if (h->in_window && now >= h->t1_plan) {
 		h->cpu1 = bserver_usage(&h->r->srv);
-		h->bench1_us = bench_cpu_us();
+		h->bench1_us = bserver_bench_cpu_us();
 		h->machine1_us = bserver_machine_busy_us();
 		h->t1 = bnet_clock();
 		h->in_window = false;

@@ -122,6 +122,48 @@ static int setup_users(struct brun *r, struct buser *u, size_t n, const char *ro
 	return 0;
 }
 
+/* A count over a traffic window as a rate per second, with a target when goal > 0. */
+static void per_second_metric(struct bscenario *s, const char *name, uint64_t count,
+                              const struct btraffic_result *t, double goal, const char *target)
+{
+	double v = (double)count / ((double)t->window_ns / 1e9);
+
+	if (goal > 0)
+		bscen_metric_target(s, name, v, "1/s", ">=", goal, target);
+	else
+		bscen_metric(s, name, v, "1/s");
+}
+
+/* The first phase of a scenario: as fast as the window allows, a warm-up, cfg->measure_s
+ * measured. */
+static int saturation(struct brun *r, struct buser *u, size_t n, struct btraffic_opts *o,
+                      struct btraffic_result *t)
+{
+	o->warmup_ns = brun_ns(r->cfg->quick ? 0.2 : 1.0);
+	o->measure_ns = brun_ns(r->cfg->measure_s);
+	return traffic(r, u, n, o, t, "saturation");
+}
+
+/* The second phase of a scenario: rate msg/s in total, a short warm-up, cfg->latency_s
+ * measured; the window is wide enough never to hold the senders back. */
+static int fixed_rate(struct brun *r, struct buser *u, size_t n, struct btraffic_opts *o,
+                      struct btraffic_result *t, double rate)
+{
+	o->rate = rate;
+	o->window = 1024;
+	o->warmup_ns = brun_ns(r->cfg->quick ? 0.1 : 0.5);
+	o->measure_ns = brun_ns(r->cfg->latency_s);
+	return traffic(r, u, n, o, t, "fixed rate");
+}
+
+/* A fixed-rate phase fails when the senders could not keep the rate. */
+static void check_rate_kept(struct brun *r, const struct btraffic_result *t)
+{
+	if (t->rate_missed > 0)
+		bscen_fail(r->s, "the fixed rate was not kept: %llu sends skipped",
+		           (unsigned long long)t->rate_missed);
+}
+
 void bscen_not_runnable(struct breport *rep, const char *name, const char *label,
                         const char *why)
 {
@@ -247,36 +289,20 @@ void bscen_fanout(const struct bconfig *cfg, struct breport *rep, size_t members
 	o.nsenders = senders;
 	o.window = window;
 	o.lag_limit = lag;
-	o.warmup_ns = brun_ns(cfg->quick ? 0.2 : 1.0);
-	o.measure_ns = brun_ns(cfg->measure_s);
-	if (traffic(&r, u, members, &o, t, "saturation") != 0)
+	if (saturation(&r, u, members, &o, t) != 0)
 		goto out;
-	if (tg.deliveries > 0) {
-		snprintf(target, sizeof(target), ">= %g M/s", tg.deliveries / 1e6);
-		bscen_metric_target(r.s, "deliveries/s (saturation)",
-		                    (double)t->win_delivered / ((double)t->window_ns / 1e9), "1/s", ">=",
-		                    tg.deliveries, target);
-	} else {
-		bscen_metric(r.s, "deliveries/s (saturation)",
-		             (double)t->win_delivered / ((double)t->window_ns / 1e9), "1/s");
-	}
-	bscen_metric(r.s, "messages/s (saturation)",
-	             (double)t->win_acked / ((double)t->window_ns / 1e9), "1/s");
+	snprintf(target, sizeof(target), ">= %g M/s", tg.deliveries / 1e6);
+	per_second_metric(r.s, "deliveries/s (saturation)", t->win_delivered, t, tg.deliveries, target);
+	per_second_metric(r.s, "messages/s (saturation)", t->win_acked, t, NO_TARGET, NULL);
 	cpu_metrics(&r, t, "", "delivery", t->win_delivered, tg.cpu_us);
 	latency_metrics(r.s, "ack latency under load", &t->ack, 20.0);
 	latency_metrics(r.s, "delivery latency under load", &t->lat, NO_TARGET);
 
-	o.rate = rate;
-	o.window = 1024;
-	o.warmup_ns = brun_ns(cfg->quick ? 0.1 : 0.5);
-	o.measure_ns = brun_ns(cfg->latency_s);
-	if (traffic(&r, u, members, &o, t, "fixed rate") != 0)
+	if (fixed_rate(&r, u, members, &o, t, rate) != 0)
 		goto out;
 	latency_metrics(r.s, "latency at 100 msg/s", &t->lat, tg.p99_ms);
 	cpu_metrics(&r, t, " at 100 msg/s", "delivery", t->win_delivered, NO_TARGET);
-	if (t->rate_missed > 0)
-		bscen_fail(r.s, "the fixed rate was not kept: %llu sends skipped",
-		           (unsigned long long)t->rate_missed);
+	check_rate_kept(&r, t);
 	brun_peak_rss(&r);
 out:
 	brun_end(&r);
@@ -319,35 +345,20 @@ void bscen_private(const struct bconfig *cfg, struct breport *rep, size_t pairs)
 	o.mode = BTRAFFIC_PRIVATE;
 	o.window = window;
 	o.lag_limit = window * 4 + 64;
-	o.warmup_ns = brun_ns(cfg->quick ? 0.2 : 1.0);
-	o.measure_ns = brun_ns(cfg->measure_s);
-	if (traffic(&r, u, n, &o, t, "saturation") != 0)
+	if (saturation(&r, u, n, &o, t) != 0)
 		goto out;
-	if (goal > 0) {
-		snprintf(target, sizeof(target), ">= %gk/s", goal / 1e3);
-		bscen_metric_target(r.s, "messages/s (saturation)",
-		                    (double)t->win_delivered / ((double)t->window_ns / 1e9), "1/s", ">=",
-		                    goal, target);
-	} else {
-		bscen_metric(r.s, "messages/s (saturation)",
-		             (double)t->win_delivered / ((double)t->window_ns / 1e9), "1/s");
-	}
+	snprintf(target, sizeof(target), ">= %gk/s", goal / 1e3);
+	per_second_metric(r.s, "messages/s (saturation)", t->win_delivered, t, goal, target);
 	cpu_metrics(&r, t, "", "message", t->win_delivered, NO_TARGET);
 	latency_metrics(r.s, "ack latency under load", &t->ack, 20.0);
 	latency_metrics(r.s, "delivery latency under load", &t->lat, NO_TARGET);
 
-	o.rate = rate;
-	o.window = 1024;
 	o.lag_limit = 1 << 30;
-	o.warmup_ns = brun_ns(cfg->quick ? 0.1 : 0.5);
-	o.measure_ns = brun_ns(cfg->latency_s);
-	if (traffic(&r, u, n, &o, t, "fixed rate") != 0)
+	if (fixed_rate(&r, u, n, &o, t, rate) != 0)
 		goto out;
 	latency_metrics(r.s, "latency at 1000 msg/s", &t->lat, NO_TARGET);
 	cpu_metrics(&r, t, " at 1000 msg/s", "message", t->win_delivered, NO_TARGET);
-	if (t->rate_missed > 0)
-		bscen_fail(r.s, "the fixed rate was not kept: %llu sends skipped",
-		           (unsigned long long)t->rate_missed);
+	check_rate_kept(&r, t);
 	brun_peak_rss(&r);
 out:
 	brun_end(&r);
@@ -390,16 +401,13 @@ void bscen_durable(const struct bconfig *cfg, struct breport *rep, size_t sender
 	o.mode = BTRAFFIC_SELF;
 	o.window = window;
 	o.lag_limit = 1 << 30;
-	o.warmup_ns = brun_ns(cfg->quick ? 0.2 : 1.0);
-	o.measure_ns = brun_ns(cfg->measure_s);
 	perf = bserver_count_syncs_begin(&r.srv, perf_path, sizeof(perf_path));
-	if (traffic(&r, u, senders, &o, t, "saturation") != 0) {
+	if (saturation(&r, u, senders, &o, t) != 0) {
 		bserver_count_syncs_end(perf, perf_path);
 		goto out;
 	}
 	syncs = bserver_count_syncs_end(perf, perf_path);
-	bscen_metric(r.s, "acked messages/s (saturation)",
-	             (double)t->win_acked / ((double)t->window_ns / 1e9), "1/s");
+	per_second_metric(r.s, "acked messages/s (saturation)", t->win_acked, t, NO_TARGET, NULL);
 	if (syncs > 0)
 		bscen_metric(r.s, "messages per fdatasync (whole run)", (double)t->acked / (double)syncs,
 		             "");
@@ -410,17 +418,11 @@ void bscen_durable(const struct bconfig *cfg, struct breport *rep, size_t sender
 	cpu_metrics(&r, t, "", "acked message", t->win_acked, NO_TARGET);
 	latency_metrics(r.s, "ack latency under load", &t->ack, 20.0);
 
-	o.rate = rate;
-	o.window = 1024;
-	o.warmup_ns = brun_ns(cfg->quick ? 0.1 : 0.5);
-	o.measure_ns = brun_ns(cfg->latency_s);
-	if (traffic(&r, u, senders, &o, t, "fixed rate") != 0)
+	if (fixed_rate(&r, u, senders, &o, t, rate) != 0)
 		goto out;
 	latency_metrics(r.s, "ack latency at 1000 msg/s", &t->ack, 20.0);
 	cpu_metrics(&r, t, " at 1000 msg/s", "acked message", t->win_acked, NO_TARGET);
-	if (t->rate_missed > 0)
-		bscen_fail(r.s, "the fixed rate was not kept: %llu sends skipped",
-		           (unsigned long long)t->rate_missed);
+	check_rate_kept(&r, t);
 	brun_peak_rss(&r);
 out:
 	brun_end(&r);

@@ -1,21 +1,22 @@
 /* bench_server.c - starts and stops the pierd under test and reads its usage from /proc. */
-#define _XOPEN_SOURCE 700 /* nftw */
 
 #include "bench_server.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "rundir.h"
 
 #define START_MS      10000
 #define STOP_MS       15000
@@ -70,31 +71,6 @@ static char *read_tail(const char *path, size_t cap)
 out:
 	fclose(f);
 	return buf;
-}
-
-static pid_t spawn(struct bserver *s, char *const argv[])
-{
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		int fd = open(s->log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		int null = open("/dev/null", O_RDONLY);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);   /* never outlive the bench */
-		if (fd < 0 || null < 0)
-			_exit(126);
-		dup2(null, STDIN_FILENO);
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		close(fd);
-		close(null);
-		execv(argv[0], argv);
-		dprintf(STDERR_FILENO, "pier-bench: exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	return pid;
 }
 
 /* Whether `pierd --help` lists flag (e.g. "--http "): pierd grows listeners over time, and the
@@ -215,7 +191,7 @@ int bserver_start(struct bserver *s, const char *pierd_path, uint64_t max_output
 	}
 	argv[argc] = NULL;
 
-	s->pid = spawn(s, argv);
+	s->pid = rundir_spawn(argv, s->log_path, "pier-bench");
 	if (s->pid < 0) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
 		s->pid = 0;
@@ -287,15 +263,6 @@ bool bserver_alive(struct bserver *s)
 	return false;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 int bserver_stop(struct bserver *s, char *err, size_t errlen)
 {
 	int status = 0, rc = 0;
@@ -323,7 +290,7 @@ int bserver_stop(struct bserver *s, char *err, size_t errlen)
 		s->pid = 0;
 	}
 	if (s->dir[0] != '\0' && !s->keep_dir && rc == 0)
-		nftw(s->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		rundir_remove(s->dir);
 	return rc;
 }
 
@@ -441,6 +408,15 @@ int64_t bserver_machine_busy_us(void)
 		return -1;
 	return (int64_t)((v[0] + v[1] + v[2]) * 1000000ULL /
 	                 (unsigned long long)(ticks > 0 ? ticks : 100)) - kernel_threads_us();
+}
+
+int64_t bserver_bench_cpu_us(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 + ru.ru_utime.tv_usec +
+	       ru.ru_stime.tv_usec;
 }
 
 pid_t bserver_count_syncs_begin(const struct bserver *s, char *path, size_t pathlen)

@@ -56,6 +56,10 @@ struct bserver_usage bserver_usage(const struct bserver *s);
  * took meanwhile (short-lived ones such as compilers included). */
 int64_t bserver_machine_busy_us(void);
 
+/* CPU time of the bench's own process (every thread, user + system), in microseconds: over a
+ * window, the bench's share next to pierd's and the machine's. */
+int64_t bserver_bench_cpu_us(void);
+
 /* Counts pierd's fdatasync and fsync calls with `perf stat` (tracepoints) from now until
  * bserver_count_syncs_end. Returns a handle (a pid) or -1 when perf is missing or not allowed. */
 pid_t bserver_count_syncs_begin(const struct bserver *s, char *path, size_t pathlen);

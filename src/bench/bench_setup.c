@@ -92,6 +92,25 @@ static void reg_close(void *ctx, struct bconn *c, const char *why)
 	fail(ctx, "a registration connection closed: %s", why);
 }
 
+static void setup_init(struct setup *s, struct bnet *net, struct buser *u, size_t n)
+{
+	memset(s, 0, sizeof(*s));
+	s->u = u;
+	s->n = n;
+	s->net = net;
+}
+
+/* 0 when the step got through for all n users (done of them did), or -1 with its first error
+ * in err. */
+static int setup_result(const struct setup *s, size_t done, char *err, size_t errlen)
+{
+	if (s->failed || done != s->n) {
+		snprintf(err, errlen, "%s", s->err);
+		return -1;
+	}
+	return 0;
+}
+
 static bool reg_done(void *ctx)
 {
 	struct setup *s = ctx;
@@ -107,9 +126,7 @@ int bsetup_register(struct bnet *net, struct buser *u, size_t n, int nconns, int
 	size_t per;
 	int rc = -1;
 
-	memset(&s, 0, sizeof(s));
-	s.u = u;
-	s.n = n;
+	setup_init(&s, net, u, n);
 	if (n == 0)
 		return 0;
 	if (nconns < 1)
@@ -134,11 +151,7 @@ int bsetup_register(struct bnet *net, struct buser *u, size_t n, int nconns, int
 	if (bnet_run(net, &h, &s, reg_done, deadline_ns) != 0 && !s.failed)
 		snprintf(s.err, sizeof(s.err), "registration timed out (%zu of %zu registered)",
 		         s.answered, n);
-	if (s.failed || s.answered != n) {
-		snprintf(err, errlen, "%s", s.err);
-		goto out;
-	}
-	rc = 0;
+	rc = setup_result(&s, s.answered, err, errlen);
 out:
 	for (size_t i = 0; i < s.nregs; i++) {
 		if (s.regs[i].c != NULL)
@@ -263,6 +276,11 @@ static void login_close(void *ctx, struct bconn *c, const char *why)
 	fail(ctx, "the connection of %s closed during setup: %s", u->name, why);
 }
 
+/* Logins and the sync after them hear the same events. */
+static const struct bnet_handler session_handler = {
+	.on_fast = count_fast, .on_json = login_json, .on_close = login_close,
+};
+
 static bool login_done(void *ctx)
 {
 	struct setup *s = ctx;
@@ -274,29 +292,19 @@ int bsetup_login(struct bnet *net, struct buser *u, size_t n, bool do_register, 
                  int window, int64_t deadline_ns, struct bsetup_stats *st, char *err,
                  size_t errlen)
 {
-	static const struct bnet_handler h = {
-		.on_fast = count_fast, .on_json = login_json, .on_close = login_close,
-	};
 	struct setup s;
 
-	memset(&s, 0, sizeof(s));
-	s.u = u;
-	s.n = n;
-	s.net = net;
+	setup_init(&s, net, u, n);
 	s.do_register = do_register;
 	s.room = room;
 	s.window = window > 0 ? window : BSETUP_WINDOW;
 	start_more(&s);
-	if (bnet_run(net, &h, &s, login_done, deadline_ns) != 0 && !s.failed)
+	if (bnet_run(net, &session_handler, &s, login_done, deadline_ns) != 0 && !s.failed)
 		snprintf(s.err, sizeof(s.err), "logins timed out: %zu of %zu sessions ready", s.ready, n);
 	s.st.login_ns = s.last_login_ns - s.first_login_ns;
 	if (st != NULL)
 		*st = s.st;
-	if (s.failed || s.ready != n) {
-		snprintf(err, errlen, "%s", s.err);
-		return -1;
-	}
-	return 0;
+	return setup_result(&s, s.ready, err, errlen);
 }
 
 static bool sync_done(void *ctx)
@@ -309,15 +317,9 @@ static bool sync_done(void *ctx)
 int bsetup_sync(struct bnet *net, struct buser *u, size_t n, int64_t deadline_ns, char *err,
                 size_t errlen)
 {
-	static const struct bnet_handler h = {
-		.on_fast = count_fast, .on_json = login_json, .on_close = login_close,
-	};
 	struct setup s;
 
-	memset(&s, 0, sizeof(s));
-	s.u = u;
-	s.n = n;
-	s.net = net;
+	setup_init(&s, net, u, n);
 	for (size_t i = 0; i < n; i++) {
 		json_t *ping = pier_req_ping();
 
@@ -325,12 +327,10 @@ int bsetup_sync(struct bnet *net, struct buser *u, size_t n, int64_t deadline_ns
 		u[i].step = STEP_READY;
 		bnet_request(u[i].c, ping);
 	}
-	if (bnet_run(net, &h, &s, sync_done, deadline_ns) != 0 && !s.failed)
+	if (bnet_run(net, &session_handler, &s, sync_done, deadline_ns) != 0 && !s.failed)
 		snprintf(s.err, sizeof(s.err), "sync timed out: %zu of %zu pongs", s.answered, n);
-	if (s.failed || s.answered != n) {
-		snprintf(err, errlen, "%s", s.err);
+	if (setup_result(&s, s.answered, err, errlen) != 0)
 		return -1;
-	}
 	for (size_t i = 0; i < n; i++)
 		u[i].step = STEP_READY;
 	return 0;

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 enum phase { PH_WARMUP, PH_MEASURE, PH_DRAIN, PH_DONE };
 
@@ -61,15 +60,6 @@ static void tfail(struct traffic *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(t->r->first_error, sizeof(t->r->first_error), fmt, ap);
 	va_end(ap);
-}
-
-static int64_t bench_cpu_us(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 + ru.ru_utime.tv_usec +
-	       ru.ru_stime.tv_usec;
 }
 
 static char *put_u64(char *p, uint64_t v)
@@ -393,7 +383,7 @@ static bool step(void *ctx)
 		return true;
 	if (t->phase == PH_WARMUP && now >= t->t0_plan) {
 		t->cpu0 = bserver_usage(t->o->server);
-		t->bench0_us = bench_cpu_us();
+		t->bench0_us = bserver_bench_cpu_us();
 		t->machine0_us = bserver_machine_busy_us();
 		t->t0 = bnet_clock();
 		t->in_window = true;
@@ -407,7 +397,7 @@ static bool step(void *ctx)
 		t->r->window_ns = t->t1 - t->t0;
 		t->r->server_cpu_us = cpu1.ok && t->cpu0.ok ? cpu1.cpu_us - t->cpu0.cpu_us : -1;
 		t->r->server_loop_us = cpu1.ok && t->cpu0.ok ? cpu1.main_cpu_us - t->cpu0.main_cpu_us : -1;
-		t->r->bench_cpu_us = bench_cpu_us() - t->bench0_us;
+		t->r->bench_cpu_us = bserver_bench_cpu_us() - t->bench0_us;
 		t->r->machine_busy_us = t->machine0_us >= 0 ? bserver_machine_busy_us() - t->machine0_us
 		                                            : -1;
 		t->phase = PH_DRAIN;

@@ -117,6 +117,30 @@ const char *http_reason(int status)
 	return s != NULL && strcmp(s, "<unknown>") != 0 ? s : "Unknown";
 }
 
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+int http_pct_byte(const char *esc, size_t avail)
+{
+	int hi, lo;
+
+	if (avail < 3)
+		return -1;
+	hi = hexval(esc[1]);
+	lo = hi < 0 ? -1 : hexval(esc[2]);
+	if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+		return -1;
+	return hi * 16 + lo;
+}
+
 static void arena_put(struct http_exchange *x, const char *data, size_t len)
 {
 	if (x->arena_len + len + 1 > x->arena_cap) {
@@ -1154,6 +1178,12 @@ static void conn_stop(struct http_conn *hc)
 	hc->close_after_write = true;
 	if (hc->closing)
 		return;
+	/* A request still sending its body cannot finish once reading stops: drop it now (an
+	 * upload resumes later, tus) rather than hold the stop until the deadline. */
+	if (hc->x.active && hc->x.head_done && !hc->x.req_complete) {
+		close_now(hc);
+		return;
+	}
 	transport_read_stop(hc->tp);
 	hc->reading = false;
 	if (!hc->processing)

@@ -132,4 +132,9 @@ void http_upgrade(struct http_exchange *x,
 /* The reason phrase of a status ("Not Found"). */
 const char *http_reason(int status);
 
+/* The byte a %-escape stands for: esc points at the '%', avail bytes from esc may be read
+ * (strnlen(esc, 3) for a NUL-terminated string). -1 unless two hex digits follow, and for
+ * "%00" (no NUL may hide in a name or a path). */
+int http_pct_byte(const char *esc, size_t avail);
+
 #endif

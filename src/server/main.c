@@ -61,6 +61,8 @@ int main(int argc, char **argv)
 	uv_loop_init(&loop);
 	if (server_init(&srv, &loop, &cfg) != 0) {
 		log_error("startup failed");
+		server_release_failed(&srv);
+		uv_loop_close(&loop);
 		return 1;
 	}
 	rc = server_run(&srv);

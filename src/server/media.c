@@ -337,17 +337,6 @@ void media_authenticate(struct media_req *r, bool allow_cookie)
 
 /* ---- names ---- */
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 int media_url_decode(const char *src, size_t len, char *out, size_t n)
 {
 	size_t o = 0;
@@ -356,12 +345,11 @@ int media_url_decode(const char *src, size_t len, char *out, size_t n)
 		char ch = src[i];
 
 		if (ch == '%') {
-			int hi = i + 2 < len ? hexval(src[i + 1]) : -1;
-			int lo = i + 2 < len ? hexval(src[i + 2]) : -1;
+			int b = http_pct_byte(src + i, len - i);
 
-			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+			if (b < 0)
 				return -1;
-			ch = (char)(hi * 16 + lo);
+			ch = (char)b;
 			i += 2;
 		} else if (ch == '+') {
 			ch = ' ';
@@ -644,15 +632,8 @@ void upload_put(struct upload *up, const char *data, size_t len)
 	}
 	memcpy(up->pbuf + up->plen, data, len);
 	up->plen += len;
-	/* The two buffers trade places, so the writing one has the same capacity. */
-	if (up->wcap < up->pcap) {
-		up->wbuf = xrealloc(up->wbuf, up->pcap);
-		up->wcap = up->pcap;
-	}
-	if (up->pcap < up->wcap) {
-		up->pbuf = xrealloc(up->pbuf, up->wcap);
-		up->pcap = up->wcap;
-	}
+	/* Only pbuf grows here: wbuf may be under a uv_fs_write right now. The two trade places
+	 * with their capacities (step), so each keeps its own size. */
 	if (up->plen >= UPLOAD_BUF)
 		feeder_pause(up, true);
 	step(up);

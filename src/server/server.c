@@ -353,6 +353,30 @@ void server_stop(struct server *srv)
 	uv_timer_start(&srv->stop_timer, stop_step, 0, 10);
 }
 
+static void close_walk_cb(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+void server_release_failed(struct server *srv)
+{
+	if (srv->store != NULL) {
+		store_close(srv->store);
+		srv->store = NULL;
+	}
+	uv_walk(srv->loop, close_walk_cb, NULL);
+	uv_run(srv->loop, UV_RUN_DEFAULT);
+	tls_server_ctx_free(srv->tls_ctx);
+	srv->tls_ctx = NULL;
+	hub_release(&srv->hub);
+	media_release(srv);
+	limit_table_free(srv->addr_limits);
+	limit_table_free(srv->account_limits);
+	srv->addr_limits = srv->account_limits = NULL;
+}
+
 int server_run(struct server *srv)
 {
 	uv_run(srv->loop, UV_RUN_DEFAULT);

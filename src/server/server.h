@@ -86,6 +86,8 @@ struct server {
 
 /* Opens the store, loads users and rooms, binds the listeners. 0, or -1 (logged). */
 int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg);
+/* Undoes what a failed server_init opened (store, listeners) and runs the loop empty. */
+void server_release_failed(struct server *srv);
 /* Runs the loop until a clean stop (SIGINT/SIGTERM). Returns the exit status. */
 int server_run(struct server *srv);
 /* Begins a clean stop: no more accepting, finish stored work, flush, close. */

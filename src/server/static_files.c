@@ -61,17 +61,6 @@ const char *static_content_type(const char *path)
 	return "application/octet-stream";
 }
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 int static_clean_path(const char *raw, char *out, size_t n)
 {
 	size_t len = 0, seg = 0;   /* seg: where the current segment starts in out */
@@ -82,11 +71,11 @@ int static_clean_path(const char *raw, char *out, size_t n)
 		char ch = *p;
 
 		if (ch == '%') {
-			int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
+			int b = http_pct_byte(p, strnlen(p, 3));
 
-			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+			if (b < 0)
 				return -1;
-			ch = (char)(hi * 16 + lo);
+			ch = (char)b;
 			p += 2;
 		}
 		if (ch == '\\' || len + 1 >= n)

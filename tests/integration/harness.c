@@ -1,11 +1,9 @@
 /* harness.c - runs a real pierd on loopback for integration tests, drives clients (harness.h). */
-#define _XOPEN_SOURCE 700 /* nftw */
 
 #include "harness.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -19,6 +17,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "rundir.h"
 
 #define MAX_LIVE      8
 #define LOG_TAIL      80   /* lines printed by pierd_dump_log */
@@ -185,25 +184,7 @@ static pid_t spawn_pierd(struct pierd *p)
 	for (size_t i = 0; i < nextra; i++)
 		argv[nfixed + i] = p->extra[i];
 
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		int fd = open(p->log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		int null = open("/dev/null", O_RDONLY);
-
-		/* a pierd must not outlive a crashed test */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (fd < 0 || null < 0)
-			_exit(126);
-		dup2(null, STDIN_FILENO);
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		close(fd);
-		close(null);
-		execv(PIERD_PATH, argv);
-		dprintf(STDERR_FILENO, "harness: exec %s: %s\n", PIERD_PATH, strerror(errno));
-		_exit(127);
-	}
+	pid = rundir_spawn(argv, p->log_path, "harness");
 	free(argv);
 	return pid;
 }
@@ -449,15 +430,6 @@ bool pierd_log_contains(struct pierd *p, const char *needle)
 	return found;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 void pierd_free(struct pierd *p)
 {
 	if (p == NULL)
@@ -470,7 +442,7 @@ void pierd_free(struct pierd *p)
 	if (getenv("PIER_KEEP_TEST_DATA") != NULL)
 		fprintf(stderr, "harness: kept test data in %s\n", p->dir);
 	else
-		nftw(p->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		rundir_remove(p->dir);
 	for (size_t i = 0; p->extra != NULL && p->extra[i] != NULL; i++)
 		free(p->extra[i]);
 	free(p->extra);

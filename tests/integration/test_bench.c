@@ -1,11 +1,9 @@
 /* test_bench.c - integration: `pier-bench --quick --check-parser` against this build's pierd
  * exits 0, verifies every scenario, and writes valid results.json and results.md. Behaviour
  * only: no figure is checked against a threshold. */
-#define _XOPEN_SOURCE 700 /* nftw */
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
@@ -16,6 +14,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "rundir.h"
 
 #define RUN_SECONDS 90          /* the watchdog; the quick suite takes seconds */
 
@@ -132,15 +131,6 @@ static void check_results(const char *json_path)
 	json_decref(root);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -188,6 +178,6 @@ int main(void)
 	CHECK(log_has(path, "| scenario | metric |"), "results.md has the table");
 
 	if (getenv("PIER_KEEP_TEST_DATA") == NULL)
-		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		rundir_remove(dir);
 	return harness_done();
 }

@@ -2,9 +2,7 @@
  * commands (statuses, texts, output formats, exit codes), the chat fed through a pipe, and
  * the chat on a pseudo-terminal: log in, room and "text~user" messages, a message arriving
  * while a line is half typed, the register-then-login questions in Chinese. */
-#include <errno.h>
 #include <poll.h>
-#include <pty.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,11 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cliterm.h"
 #include "clock.h"
 #include "harness.h"
 
 #define RUN_TIMEOUT_MS  20000
-#define PTY_TIMEOUT_MS  10000
 
 static const char *const server_args[] = { "--no-rate-limits", NULL };
 
@@ -44,55 +42,13 @@ static void run_free(struct run *r)
 	free(r->err);
 }
 
-/* The environment every pier child gets: English, no colour decisions left to the caller's
- * terminal, the password (NULL: none). */
-static void child_env(const char *password)
-{
-	setenv("LC_ALL", "C.UTF-8", 1);
-	unsetenv("LANG");
-	unsetenv("LC_MESSAGES");
-	if (password != NULL)
-		setenv("PIER_PASSWORD", password, 1);
-	else
-		unsetenv("PIER_PASSWORD");
-}
-
-/* argv for pier: the binary, --port of the server, then args (NULL-terminated). */
-static char **cli_argv(const char *const *args)
-{
-	size_t n = 0;
-	char **argv;
-
-	while (args[n] != NULL)
-		n++;
-	argv = calloc(n + 4, sizeof *argv);
-	argv[0] = (char *)PIER_CLI_PATH;
-	argv[1] = (char *)"--port";
-	argv[2] = (char *)pierd_port_str(server);
-	for (size_t i = 0; i < n; i++)
-		argv[3 + i] = (char *)args[i];
-	return argv;
-}
-
-static void append(char **buf, size_t *len, const char *data, size_t n)
-{
-	char *p = realloc(*buf, *len + n + 1);
-
-	if (p == NULL)
-		return;
-	memcpy(p + *len, data, n);
-	*len += n;
-	p[*len] = '\0';
-	*buf = p;
-}
-
 /* Runs pier with args, feeding stdin_text (NULL: nothing) through a pipe; collects stdout and
  * stderr. */
 static void run_pier(struct run *r, const char *password, const char *stdin_text,
 		     const char *const *args)
 {
-	int in[2], out[2], err[2];
-	char **argv = cli_argv(args);
+	int fds[3];
+	char **argv = cliterm_argv(pierd_port_str(server), args);
 	size_t out_len = 0, err_len = 0, in_off = 0, in_len = stdin_text != NULL ? strlen(stdin_text) : 0;
 	int64_t deadline = pier_mono_ms() + RUN_TIMEOUT_MS;
 	int status;
@@ -102,33 +58,19 @@ static void run_pier(struct run *r, const char *password, const char *stdin_text
 	r->status = -1;
 	r->out = strdup("");
 	r->err = strdup("");
-	if (pipe(in) != 0 || pipe(out) != 0 || pipe(err) != 0) {
-		CHECK(false, "pipe: %s", strerror(errno));
-		free(argv);
+	pid = cliterm_spawn_piped(argv, password, fds);
+	free(argv);
+	if (pid < 0)
 		return;
-	}
-	pid = fork();
-	if (pid == 0) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		dup2(err[1], 2);
-		close(in[0]); close(in[1]); close(out[0]); close(out[1]); close(err[0]); close(err[1]);
-		child_env(password);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	close(err[1]);
 	if (in_len == 0) {
-		close(in[1]);
-		in[1] = -1;
+		close(fds[0]);
+		fds[0] = -1;
 	}
-	while ((out[0] >= 0 || err[0] >= 0) && pier_mono_ms() < deadline) {
+	while ((fds[1] >= 0 || fds[2] >= 0) && pier_mono_ms() < deadline) {
 		struct pollfd p[3] = {
-			{ .fd = out[0], .events = POLLIN },
-			{ .fd = err[0], .events = POLLIN },
-			{ .fd = in[1], .events = POLLOUT },
+			{ .fd = fds[1], .events = POLLIN },
+			{ .fd = fds[2], .events = POLLIN },
+			{ .fd = fds[0], .events = POLLOUT },
 		};
 		char buf[4096];
 
@@ -141,43 +83,36 @@ static void run_pier(struct run *r, const char *password, const char *stdin_text
 				continue;
 			n = read(p[i].fd, buf, sizeof buf);
 			if (n > 0) {
-				append(i == 0 ? &r->out : &r->err, i == 0 ? &out_len : &err_len, buf, (size_t)n);
+				cliterm_append(i == 0 ? &r->out : &r->err, i == 0 ? &out_len : &err_len, buf,
+					       (size_t)n);
 			} else {
 				close(p[i].fd);
-				if (i == 0)
-					out[0] = -1;
-				else
-					err[0] = -1;
+				fds[1 + i] = -1;
 			}
 		}
 		if (p[2].revents != 0) {
-			ssize_t n = write(in[1], stdin_text + in_off, in_len - in_off);
+			ssize_t n = write(fds[0], stdin_text + in_off, in_len - in_off);
 
 			if (n > 0)
 				in_off += (size_t)n;
 			if (n <= 0 || in_off == in_len) {
-				close(in[1]);
-				in[1] = -1;
+				close(fds[0]);
+				fds[0] = -1;
 			}
 		}
 	}
-	if (out[0] >= 0 || err[0] >= 0) {
+	if (fds[1] >= 0 || fds[2] >= 0) {
 		CHECK(false, "pier %s did not finish in time", args[0]);
 		kill(pid, SIGKILL);
 	}
 	waitpid(pid, &status, 0);
-	if (WIFEXITED(status) && (out[0] < 0 && err[0] < 0))
+	if (WIFEXITED(status) && (fds[1] < 0 && fds[2] < 0))
 		r->status = WEXITSTATUS(status);
-	if (out[0] >= 0)
-		close(out[0]);
-	if (err[0] >= 0)
-		close(err[0]);
-	if (in[1] >= 0)
-		close(in[1]);
-	free(argv);
+	for (int i = 0; i < 3; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+	}
 }
-
-#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
 static bool contains(const char *hay, const char *needle)
 {
@@ -469,93 +404,6 @@ static void test_chat_pipe(void)
 
 /* ---- the chat on a pseudo-terminal ---- */
 
-struct term {
-	pid_t pid;
-	int fd;
-	char *buf;      /* everything the client wrote */
-	size_t len;
-	size_t mark;    /* expect() searches from here */
-};
-
-static bool term_start(struct term *t, const char *password, const char *const *args)
-{
-	struct winsize ws = { .ws_row = 40, .ws_col = 200 };
-	char **argv = cli_argv(args);
-
-	memset(t, 0, sizeof t[0]);
-	t->buf = strdup("");
-	t->pid = forkpty(&t->fd, NULL, NULL, &ws);
-	if (t->pid == 0) {
-		child_env(password);
-		setenv("TERM", "xterm", 1);
-		unsetenv("NO_COLOR");
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	free(argv);
-	return CHECK(t->pid > 0, "forkpty: %s", strerror(errno));
-}
-
-/* Reads what the client wrote for up to ms. */
-static void term_read(struct term *t, int ms)
-{
-	int64_t end = pier_mono_ms() + ms;
-
-	for (;;) {
-		int64_t left = end - pier_mono_ms();
-		struct pollfd p = { .fd = t->fd, .events = POLLIN };
-		char buf[4096];
-		ssize_t n;
-
-		if (poll(&p, 1, left > 0 ? (int)left : 0) <= 0)
-			return;
-		n = read(t->fd, buf, sizeof buf);
-		if (n <= 0)
-			return;
-		append(&t->buf, &t->len, buf, (size_t)n);
-	}
-}
-
-/* Waits until needle appears after the mark; moves the mark past it. */
-static bool expect(struct term *t, const char *needle, const char *what)
-{
-	int64_t end = pier_mono_ms() + PTY_TIMEOUT_MS;
-	char *hit;
-
-	while ((hit = strstr(t->buf + t->mark, needle)) == NULL && pier_mono_ms() < end)
-		term_read(t, 50);
-	if (hit == NULL) {
-		CHECK(false, "%s: \"%s\" not seen; the terminal got: [%s]", what, needle, t->buf + t->mark);
-		return false;
-	}
-	t->mark = (size_t)(hit - t->buf) + strlen(needle);
-	return true;
-}
-
-static void type(struct term *t, const char *s)
-{
-	if (write(t->fd, s, strlen(s)) < 0)
-		CHECK(false, "write to the terminal: %s", strerror(errno));
-}
-
-/* Waits for the client to exit; its status, or -1. */
-static int term_finish(struct term *t)
-{
-	int64_t end = pier_mono_ms() + PTY_TIMEOUT_MS;
-	int status = 0;
-	pid_t r = 0;
-
-	while ((r = waitpid(t->pid, &status, WNOHANG)) == 0 && pier_mono_ms() < end)
-		term_read(t, 50);
-	if (r == 0) {
-		kill(t->pid, SIGKILL);
-		waitpid(t->pid, &status, 0);
-	}
-	close(t->fd);
-	free(t->buf);
-	return r > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static void test_chat_tty(void)
 {
 	char a[HARNESS_NAME_MAX], b[HARNESS_NAME_MAX], line[128];
@@ -565,7 +413,7 @@ static void test_chat_tty(void)
 
 	cli_register(a, "tty");
 	bc = client_new_user(server, "tobs", b);
-	if (bc == NULL || !term_start(&t, HARNESS_PASSWORD, ARGS("--user", a))) {
+	if (bc == NULL || !term_start(&t, pierd_port_str(server), HARNESS_PASSWORD, ARGS("--user", a))) {
 		pier_conn_close(bc);
 		return;
 	}
@@ -619,6 +467,7 @@ static void test_chat_tty(void)
 	type(&t, "/quit\r");
 out:
 	CHECK(term_finish(&t) == 0, "/quit exits with 0");
+	term_free(&t);
 	pier_conn_close(bc);
 }
 
@@ -629,7 +478,7 @@ static void test_tty_register(void)
 	struct term t;
 
 	harness_user(u, "newbie");
-	if (!term_start(&t, NULL, ARGS("--lang", "zh")))
+	if (!term_start(&t, pierd_port_str(server), NULL, ARGS("--lang", "zh")))
 		return;
 	if (!expect(&t, "登录还是注册", "the login-or-register question"))
 		goto out;
@@ -649,6 +498,7 @@ static void test_tty_register(void)
 	type(&t, "\004");     /* Ctrl-D on an empty line */
 out:
 	CHECK(term_finish(&t) == 0, "Ctrl-D exits with 0");
+	term_free(&t);
 }
 
 int main(void)

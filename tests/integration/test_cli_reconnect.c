@@ -9,13 +9,12 @@
  * its duplicate `sent` is not shown twice. Ctrl-C clears the line, then quits.
  *
  * Every wait is bounded; reconnect waits are generous (backoff and a loaded machine).
+ * Clients run with --no-color, so that what they show can be matched as plain text.
  */
 #include <errno.h>
 #include <dirent.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pty.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,10 +24,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cliterm.h"
 #include "clock.h"
 #include "harness.h"
 
-#define PTY_TIMEOUT_MS        10000
 #define RECONNECT_TIMEOUT_MS  45000   /* backoff tops at 30 s */
 
 static struct pierd *server;
@@ -38,18 +37,6 @@ static void sleep_ms(int ms)
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
-}
-
-static void append(char **buf, size_t *len, const char *data, size_t n)
-{
-	char *p = realloc(*buf, *len + n + 1);
-
-	if (p == NULL)
-		return;
-	memcpy(p + *len, data, n);
-	*len += n;
-	p[*len] = '\0';
-	*buf = p;
 }
 
 static bool streq(const char *a, const char *b)
@@ -65,204 +52,6 @@ static int count_of(const char *hay, const char *needle)
 	for (const char *p = hay; p != NULL && (p = strstr(p, needle)) != NULL; p += strlen(needle))
 		n++;
 	return n;
-}
-
-/* The environment of a pier child: English; the password, or none. */
-static void child_env(const char *password)
-{
-	setenv("LC_ALL", "C.UTF-8", 1);
-	unsetenv("LANG");
-	unsetenv("LC_MESSAGES");
-	if (password != NULL)
-		setenv("PIER_PASSWORD", password, 1);
-	else
-		unsetenv("PIER_PASSWORD");
-}
-
-/* argv for pier: the binary, --port port, --no-color, then args (NULL-terminated). */
-static char **cli_argv(const char *port, const char *const *args)
-{
-	size_t n = 0;
-	char **argv;
-
-	while (args[n] != NULL)
-		n++;
-	argv = calloc(n + 5, sizeof *argv);
-	argv[0] = (char *)PIER_CLI_PATH;
-	argv[1] = (char *)"--port";
-	argv[2] = (char *)port;
-	argv[3] = (char *)"--no-color";
-	for (size_t i = 0; i < n; i++)
-		argv[4 + i] = (char *)args[i];
-	return argv;
-}
-
-#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
-
-/* ---- a client on a pseudo-terminal, or on pipes ---- */
-
-struct term {
-	pid_t pid;
-	int fd;         /* the pty's master, or the child's stdout with pipes */
-	int in_fd;      /* pipes: the child's stdin (-1 once closed); pty: fd */
-	int err_fd;     /* pipes: the child's stderr */
-	bool piped;
-	char *buf;      /* everything the client wrote */
-	size_t len;
-	size_t mark;    /* expect() searches from here */
-	char *err;      /* pipes: its stderr */
-	size_t err_len;
-};
-
-static bool term_start(struct term *t, const char *port, const char *password,
-		       const char *const *args)
-{
-	struct winsize ws = { .ws_row = 40, .ws_col = 200 };
-	char **argv = cli_argv(port, args);
-
-	memset(t, 0, sizeof t[0]);
-	t->buf = strdup("");
-	t->err = strdup("");
-	t->err_fd = -1;
-	t->pid = forkpty(&t->fd, NULL, NULL, &ws);
-	if (t->pid == 0) {
-		child_env(password);
-		setenv("TERM", "xterm", 1);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	t->in_fd = t->fd;
-	fcntl(t->fd, F_SETFD, FD_CLOEXEC);
-	free(argv);
-	return CHECK(t->pid > 0, "forkpty: %s", strerror(errno));
-}
-
-static bool pipe_start(struct term *t, const char *port, const char *password,
-		       const char *const *args)
-{
-	int in[2], out[2], err[2];
-	char **argv = cli_argv(port, args);
-
-	memset(t, 0, sizeof t[0]);
-	t->buf = strdup("");
-	t->err = strdup("");
-	if (pipe(in) != 0 || pipe(out) != 0 || pipe(err) != 0) {
-		free(argv);
-		return CHECK(false, "pipe: %s", strerror(errno));
-	}
-	t->pid = fork();
-	if (t->pid == 0) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		dup2(err[1], 2);
-		close(in[0]); close(in[1]); close(out[0]); close(out[1]); close(err[0]); close(err[1]);
-		child_env(password);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	close(err[1]);
-	/* pierd, started again later, must not hold the client's stdin open */
-	fcntl(in[1], F_SETFD, FD_CLOEXEC);
-	fcntl(out[0], F_SETFD, FD_CLOEXEC);
-	fcntl(err[0], F_SETFD, FD_CLOEXEC);
-	t->piped = true;
-	t->in_fd = in[1];
-	t->fd = out[0];
-	t->err_fd = err[0];
-	free(argv);
-	return CHECK(t->pid > 0, "fork: %s", strerror(errno));
-}
-
-/* Reads what the client wrote for up to ms. */
-static void term_read(struct term *t, int ms)
-{
-	int64_t end = pier_mono_ms() + ms;
-
-	for (;;) {
-		int64_t left = end - pier_mono_ms();
-		struct pollfd p[2] = { { .fd = t->fd, .events = POLLIN }, { .fd = t->err_fd, .events = POLLIN } };
-		char buf[4096];
-		ssize_t n;
-
-		if (poll(p, 2, left > 0 ? (int)left : 0) <= 0)
-			return;
-		if (p[1].revents != 0) {
-			n = read(t->err_fd, buf, sizeof buf);
-			if (n > 0) {
-				append(&t->err, &t->err_len, buf, (size_t)n);
-			} else {
-				close(t->err_fd);
-				t->err_fd = -1;
-			}
-		}
-		if (p[0].revents != 0) {
-			n = read(t->fd, buf, sizeof buf);
-			if (n <= 0)
-				return;
-			append(&t->buf, &t->len, buf, (size_t)n);
-		}
-	}
-}
-
-/* Waits up to ms until needle appears after the mark; moves the mark past it. */
-static bool expect_within(struct term *t, const char *needle, const char *what, int ms)
-{
-	int64_t end = pier_mono_ms() + ms;
-	char *hit;
-
-	while ((hit = strstr(t->buf + t->mark, needle)) == NULL && pier_mono_ms() < end)
-		term_read(t, 50);
-	if (hit == NULL) {
-		CHECK(false, "%s: \"%s\" not seen; the client wrote: [%s] [stderr: %s]", what, needle,
-		      t->buf + t->mark, t->err);
-		return false;
-	}
-	t->mark = (size_t)(hit - t->buf) + strlen(needle);
-	return true;
-}
-
-static bool expect(struct term *t, const char *needle, const char *what)
-{
-	return expect_within(t, needle, what, PTY_TIMEOUT_MS);
-}
-
-static void type(struct term *t, const char *s)
-{
-	if (t->in_fd < 0 || write(t->in_fd, s, strlen(s)) < 0)
-		CHECK(false, "write to the client: %s", strerror(errno));
-}
-
-/* Ends a piped client's input, waits for the client to exit; its status, or -1. */
-static int term_finish(struct term *t)
-{
-	int64_t end = pier_mono_ms() + PTY_TIMEOUT_MS;
-	int status = 0;
-	pid_t r = 0;
-
-	if (t->piped && t->in_fd >= 0) {
-		close(t->in_fd);     /* end of input */
-		t->in_fd = -1;
-	}
-	while ((r = waitpid(t->pid, &status, WNOHANG)) == 0 && pier_mono_ms() < end)
-		term_read(t, 50);
-	if (r == 0) {
-		CHECK(false, "the client did not exit; it wrote: [%s]", t->buf + t->mark);
-		kill(t->pid, SIGKILL);
-		waitpid(t->pid, &status, 0);
-	}
-	term_read(t, 0);
-	close(t->fd);
-	if (t->err_fd >= 0)
-		close(t->err_fd);
-	return r > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static void term_free(struct term *t)
-{
-	free(t->buf);
-	free(t->err);
 }
 
 /* ---- helpers ---- */
@@ -290,8 +79,8 @@ static char *lobby_texts(struct pier_conn *c)
 		const char *text = jstr(msg, "text");
 
 		if (text != NULL) {
-			append(&all, &len, text, strlen(text));
-			append(&all, &len, "\n", 1);
+			cliterm_append(&all, &len, text, strlen(text));
+			cliterm_append(&all, &len, "\n", 1);
 		}
 	}
 	json_decref(reply);
@@ -316,7 +105,8 @@ static void test_restart_tty(void)
 	size_t from;
 
 	if (!new_user(x, "rx") || !new_user(y, "ry") ||
-	    !term_start(&t, pierd_port_str(server), HARNESS_PASSWORD, ARGS("--user", x)))
+	    !term_start(&t, pierd_port_str(server), HARNESS_PASSWORD,
+			ARGS("--no-color", "--user", x)))
 		return;
 	if (!expect(&t, "#lobby> ", "first prompt"))
 		goto out;
@@ -393,7 +183,7 @@ static void test_kill9_resend(void)
 	size_t from;
 
 	if (!new_user(x, "kx") || !term_start(&t, pierd_port_str(server), HARNESS_PASSWORD,
-					      ARGS("--user", x)))
+					      ARGS("--no-color", "--user", x)))
 		return;
 	if (!expect(&t, "#lobby> ", "first prompt"))
 		goto out;
@@ -435,8 +225,8 @@ static void test_restart_pipe(void)
 	struct term t;
 	char *texts = NULL;
 
-	if (!new_user(x, "px") || !pipe_start(&t, pierd_port_str(server), HARNESS_PASSWORD,
-					      ARGS("--user", x)))
+	if (!new_user(x, "px") || !term_pipe_start(&t, pierd_port_str(server), HARNESS_PASSWORD,
+						   ARGS("--no-color", "--user", x)))
 		return;
 	type(&t, "piped before\n");
 	snprintf(line, sizeof line, "#lobby %s: piped before", x);
@@ -508,7 +298,7 @@ static void test_bad_token(void)
 	bool piped;
 
 	if (!new_user(x, "tx") || !new_user(p, "tp") ||
-	    !term_start(&t, pierd_port_str(server), NULL, ARGS("--user", x)))
+	    !term_start(&t, pierd_port_str(server), NULL, ARGS("--no-color", "--user", x)))
 		return;
 	/* No PIER_PASSWORD: typed at the prompt, so the client cannot know it later. */
 	if (!expect(&t, "Password: ", "password question"))
@@ -517,7 +307,7 @@ static void test_bad_token(void)
 	if (!expect(&t, "#lobby> ", "first prompt"))
 		goto out;
 	/* The pipe's password is its first line, not something it can read again either. */
-	piped = pipe_start(&pt, pierd_port_str(server), NULL, ARGS("--user", p));
+	piped = term_pipe_start(&pt, pierd_port_str(server), NULL, ARGS("--no-color", "--user", p));
 	if (piped) {
 		type(&pt, HARNESS_PASSWORD "\n");
 		piped = expect(&pt, "Talking in #lobby", "the piped client logs in");
@@ -567,7 +357,7 @@ static void test_ctrl_c(void)
 	char *texts = NULL;
 
 	if (!new_user(x, "cx") || !term_start(&t, pierd_port_str(server), HARNESS_PASSWORD,
-					      ARGS("--user", x)))
+					      ARGS("--no-color", "--user", x)))
 		return;
 	if (!expect(&t, "#lobby> ", "first prompt"))
 		goto out;
@@ -718,7 +508,7 @@ static void test_fake_cid(void)
 	if (!CHECK(p > 0, "fake server: %s", strerror(errno)))
 		return;
 	snprintf(port, sizeof port, "%d", p);
-	if (!term_start(&t, port, HARNESS_PASSWORD, ARGS("--user", "fake_user")))
+	if (!term_start(&t, port, HARNESS_PASSWORD, ARGS("--no-color", "--user", "fake_user")))
 		goto out;
 	f.t = &t;
 	if (!fake_accept(&f))
