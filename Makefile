@@ -17,7 +17,7 @@ deps:
 
 node-deps:
 	@command -v node >/dev/null && command -v npm >/dev/null || \
-		{ echo "make test: node and npm are needed (tests/node runs tus-js-client)" >&2; exit 1; }
+		{ echo "make test: node and npm are needed (tests/node: tus-js-client, playwright-core for tests/e2e)" >&2; exit 1; }
 	@if [ ! -f tests/node/node_modules/.package-lock.json ] || \
 	    [ tests/node/package-lock.json -nt tests/node/node_modules/.package-lock.json ]; then \
 		npm ci --prefix tests/node --no-audit --no-fund; fi
@@ -26,7 +26,8 @@ run: deps build
 	./$(BUILD)/pierd $(ARGS)
 
 # Strict, sanitized build; every test (unit + integration against a real pierd). The tus test
-# runs the real tus-js-client: `npm ci` in tests/node when its lock file is newer than the install.
+# runs the real tus-js-client and tests/e2e drive Debian's chromium with playwright-core: `npm ci`
+# in tests/node when its lock file is newer than the install. Screenshots: $(TEST_BUILD)/screenshots.
 test: deps node-deps
 	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPIER_WERROR=ON -DPIER_SANITIZE=ON >/dev/null
 	cmake --build $(TEST_BUILD) -j $(JOBS)

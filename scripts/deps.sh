@@ -1,12 +1,13 @@
 #!/bin/sh
 # Installs the Debian packages pier needs to build and test (Debian 12), plus any named as
 # arguments (e.g. clang for make fuzz). Idempotent and quick
-# when everything is present already.
+# when everything is present already. chromium (with a CJK font for its screenshots) runs the
+# browser client's end-to-end tests (tests/e2e).
 set -eu
 
 PKGS="build-essential cmake pkg-config libuv1-dev libsodium-dev libsqlite3-dev libjansson-dev \
 libedit-dev uthash-dev libssl-dev libwslay-dev libhttp-parser-dev libmagic-dev \
-libgdk-pixbuf-2.0-dev webp-pixbuf-loader libcurl4-openssl-dev chromium $*"
+libgdk-pixbuf-2.0-dev webp-pixbuf-loader libcurl4-openssl-dev chromium fonts-wqy-microhei $*"
 
 missing=""
 for p in $PKGS; do

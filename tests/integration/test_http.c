@@ -97,8 +97,8 @@ static void test_files(void)
 	CHECK(get("GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"other\"\r\n\r\n", &r) == 200,
 	      "another ETag: 200 (got %d)", r.status);
 	http_reply_free(&r);
-	CHECK(get("GET /style.css HTTP/1.1\r\nHost: x\r\n\r\n", &r) == 200 &&
-	      header_is(&r, "Content-Type", "text/css; charset=utf-8"), "style.css is CSS (got %d)",
+	CHECK(get("GET /app.css HTTP/1.1\r\nHost: x\r\n\r\n", &r) == 200 &&
+	      header_is(&r, "Content-Type", "text/css; charset=utf-8"), "app.css is CSS (got %d)",
 	      r.status);
 	http_reply_free(&r);
 	CHECK(get("GET /nothing-here.js HTTP/1.1\r\nHost: x\r\n\r\n", &r) == 404, "404 (got %d)",
@@ -119,7 +119,7 @@ static void test_keepalive(void)
 {
 	struct net *n = net_connect(port, NULL, 5000);
 	struct http_reply r = {0};
-	const char *two = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /style.css HTTP/1.1\r\nHost: x\r\n\r\n";
+	const char *two = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /app.css HTTP/1.1\r\nHost: x\r\n\r\n";
 
 	if (!CHECK(n != NULL, "connect"))
 		return;

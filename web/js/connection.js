@@ -1,0 +1,575 @@
+// connection.js - the WebSocket session with pierd (docs/PROTOCOL.md): requests matched to
+// replies by ref, login with a password or a saved token, and staying connected: when the
+// socket drops (network, server restart) it reconnects with backoff, logs in again with the
+// token, resends the outbox (same cid: the server stores each message once), then fetches
+// what it missed with `sync` from the last id it had seen. Nothing is lost, nothing shown
+// twice: the store de-duplicates by id.
+
+import { lower, saveToken } from './store.js';
+
+const REQUEST_TIMEOUT = 20000;
+const CONNECT_TIMEOUT = 10000;
+const PING_EVERY = 25000;
+const PING_TIMEOUT = 12000;
+const BACKOFF_MIN = 500;
+const BACKOFF_MAX = 15000;
+const SYNC_PAGES = 25;          // past 25 * 200 missed messages, start afresh from the newest
+const DISCOVER_IDS = 5000;      // a first login looks this far back for private conversations
+const DISCOVER_PAGES = 10;
+
+export class PierError extends Error {
+	constructor(code, message, data) {
+		super(message || code);
+		this.code = code;
+		this.data = data || {};
+	}
+}
+
+function wsUrl() {
+	return (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws';
+}
+
+function newCid() {
+	const b = new Uint8Array(12);
+	crypto.getRandomValues(b);
+	return 'w-' + Array.from(b, x => x.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * Events: 'state' {state, retryAt, reason}: 'idle' (no session), 'connecting', 'syncing',
+ * 'online', 'offline'; 'loggedin' {reply}; 'loggedout' {reason}; 'notify' {msg} for a live
+ * message from someone else.
+ */
+export class Client extends EventTarget {
+	constructor(store) {
+		super();
+		this.store = store;
+		this.ws = null;
+		this.refSeq = 0;
+		this.pending = new Map();     // ref -> {resolve, reject, timer}
+		this.token = null;
+		this.state = 'idle';
+		this.retryAt = 0;
+		this.attempt = 0;
+		this.reconnectTimer = null;
+		this.pingTimer = null;
+		this.synced = false;          // caught up on this connection: live ids may raise lastId
+		this.seenMax = 0;             // the highest id seen on this connection
+		this.generation = 0;          // bumps at every new socket; stale work checks it
+		this.sessionCookie = null;    // promise of POST /api/session (the media cookie)
+
+		addEventListener('online', () => this.retryNow());
+		document.addEventListener('visibilitychange', () => {
+			if (!document.hidden && this.state === 'offline')
+				this.retryNow();
+		});
+	}
+
+	emit(type, detail) {
+		this.dispatchEvent(new CustomEvent(type, { detail }));
+	}
+
+	setState(state, extra = {}) {
+		this.state = state;
+		this.emit('state', { state, ...extra });
+	}
+
+	// ---- the socket ----
+
+	/** Opens a socket if there is none. Resolves when it is open. */
+	open() {
+		if (this.ws && this.ws.readyState === WebSocket.OPEN)
+			return Promise.resolve();
+		if (this.opening)
+			return this.opening;
+		if (this.ws)
+			this.detach();      // a socket still closing: let it go
+		const gen = ++this.generation;
+		this.opening = new Promise((resolve, reject) => {
+			let ws;
+			try {
+				ws = new WebSocket(wsUrl());
+			} catch (e) {
+				this.opening = null;
+				reject(new PierError('offline', String(e)));
+				return;
+			}
+			this.ws = ws;
+			this.synced = false;
+			this.seenMax = 0;
+			const timer = setTimeout(() => ws.close(), CONNECT_TIMEOUT);
+			ws.onopen = () => {
+				clearTimeout(timer);
+				this.opening = null;
+				this.startPing(gen);
+				resolve();
+			};
+			ws.onmessage = e => this.onFrame(e.data);
+			ws.onerror = () => { /* onclose follows */ };
+			ws.onclose = e => {
+				clearTimeout(timer);
+				if (this.opening) {
+					this.opening = null;
+					reject(new PierError('offline', 'closed ' + e.code));
+				}
+				if (this.ws === ws)
+					this.onClose(e);
+			};
+		});
+		return this.opening;
+	}
+
+	/** Gives up on the current socket now (a dead connection may take long to close). */
+	drop(reason) {
+		if (this.ws)
+			this.onClose({ reason });
+	}
+
+	onClose(e) {
+		this.detach();
+		if (this.token && this.state !== 'connecting')
+			this.scheduleReconnect(e && e.reason);    // while connecting, connect() does it
+		else if (this.state !== 'idle')
+			this.setState('idle');
+	}
+
+	/** Forgets the current socket: its requests fail, its unanswered sends wait again. */
+	detach() {
+		const ws = this.ws;
+		this.ws = null;
+		if (ws) {
+			ws.onclose = ws.onmessage = ws.onopen = null;
+			if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING)
+				ws.close();
+		}
+		clearInterval(this.pingTimer);
+		for (const [, p] of this.pending) {
+			clearTimeout(p.timer);
+			p.reject(new PierError('offline', 'connection closed'));
+		}
+		this.pending.clear();
+		for (const o of this.store.outbox)
+			if (o.state === 'sending')
+				this.store.setPendingState(o.cid, 'queued');
+	}
+
+	startPing(gen) {
+		clearInterval(this.pingTimer);
+		this.pingTimer = setInterval(() => {
+			if (gen !== this.generation || !this.ws)
+				return;
+			const ws = this.ws;
+			this.request({ op: 'ping' }, PING_TIMEOUT).catch(err => {
+				if (err.code === 'timeout' && this.ws === ws)
+					this.drop('ping_timeout');      // a dead connection: reconnect
+			});
+		}, PING_EVERY);
+	}
+
+	/** Sends a request; resolves with its reply, rejects with PierError (error replies too). */
+	request(obj, timeout = REQUEST_TIMEOUT) {
+		const ws = this.ws;
+		if (!ws || ws.readyState !== WebSocket.OPEN)
+			return Promise.reject(new PierError('offline', 'not connected'));
+		const ref = 'r' + (++this.refSeq);
+		return new Promise((resolve, reject) => {
+			const timer = setTimeout(() => {
+				this.pending.delete(ref);
+				reject(new PierError('timeout', 'no answer to ' + obj.op));
+			}, timeout);
+			this.pending.set(ref, { resolve, reject, timer });
+			ws.send(JSON.stringify({ ...obj, ref }));
+		});
+	}
+
+	onFrame(data) {
+		let m;
+		try {
+			m = JSON.parse(data);
+		} catch {
+			return;
+		}
+		if (!m || typeof m !== 'object')
+			return;
+		if (typeof m.ref === 'string' && this.pending.has(m.ref)) {
+			const p = this.pending.get(m.ref);
+			this.pending.delete(m.ref);
+			clearTimeout(p.timer);
+			if (m.op === 'error')
+				p.reject(new PierError(m.error, m.message, m));
+			else
+				p.resolve(m);
+			return;
+		}
+		this.onEvent(m);
+	}
+
+	onEvent(m) {
+		const store = this.store;
+		switch (m.op) {
+		case 'msg': {
+			if (!store.me)
+				return;
+			const added = store.addMessages([m], m.offline ? 'offline' : 'live');
+			if (!m.offline) {
+				this.seenMax = Math.max(this.seenMax, m.id);
+				if (this.synced)
+					store.seen(m.id);
+			}
+			if (added.length && !m.offline && lower(m.from) !== store.meKey)
+				this.emit('notify', { msg: m });
+			break;
+		}
+		case 'users':
+			store.setOnline(m.online || [], { replace: true, total: m.total });
+			break;
+		case 'presence':
+			store.presence(m.user, !!m.online);
+			break;
+		case 'member':
+			if (lower(m.user) === store.meKey) {
+				// another session of ours joined or left a room
+				if (m.joined) {
+					store.ensure(m.room, m.room).joined = true;
+					store.emit('convs');
+				} else {
+					store.removeRoom(m.room);
+				}
+			} else {
+				const c = store.convs.get(lower(m.room));
+				if (c && typeof c.members === 'number') {
+					c.members += m.joined ? 1 : -1;
+					store.emit('convs');
+				}
+			}
+			break;
+		case 'offline':
+			break;          // the sync after login fetches the rest
+		case 'error':
+			// an error without a ref: fatal ones are followed by a close
+			if (m.error === 'bad_token')
+				this.loggedOut('expired');
+			break;
+		default:
+			break;
+		}
+	}
+
+	// ---- logging in ----
+
+	async register(user, password) {
+		await this.open();
+		return this.request({ op: 'register', user, password });
+	}
+
+	/** Password login. Resolves with the reply (status 1, 0, -1). */
+	async login(user, password) {
+		await this.open();
+		const r = await this.request({ op: 'login', user, password });
+		if (r.status === 1)
+			await this.established(r);
+		return r;
+	}
+
+	/** Starts (or keeps) a session from a saved token; reconnects by itself. */
+	resume(token) {
+		this.token = token;
+		this.connect();
+	}
+
+	async connect() {
+		clearTimeout(this.reconnectTimer);
+		this.reconnectTimer = null;
+		if (!this.token || this.state === 'connecting')
+			return;
+		this.setState('connecting');
+		try {
+			await this.open();
+			const r = await this.request({ op: 'login', token: this.token });
+			if (r.status !== 1) {
+				this.loggedOut('expired');
+				return;
+			}
+			await this.established(r);
+		} catch (err) {
+			if (!this.token)
+				return;
+			if (err.code === 'bad_token') {
+				this.loggedOut('expired');
+				return;
+			}
+			this.detach();
+			this.scheduleReconnect(err.code, err.code === 'rate_limited' ? err.data.retry_after_ms : 0);
+		}
+	}
+
+	scheduleReconnect(reason, minWait = 0) {
+		if (!this.token)
+			return;
+		clearTimeout(this.reconnectTimer);
+		const base = Math.min(BACKOFF_MAX, BACKOFF_MIN * 2 ** this.attempt);
+		const delay = Math.max(minWait || 0, Math.round(base * (0.6 + Math.random() * 0.4)));
+		this.attempt = Math.min(this.attempt + 1, 10);
+		this.retryAt = Date.now() + delay;
+		this.setState('offline', { retryAt: this.retryAt, reason });
+		this.reconnectTimer = setTimeout(() => this.connect(), delay);
+	}
+
+	retryNow() {
+		if (this.token && this.state === 'offline')
+			this.connect();
+	}
+
+	/** After a login with status 1 (password or token). */
+	async established(r) {
+		const store = this.store;
+		const gen = this.generation;
+		this.token = r.token || this.token;
+		saveToken(this.token, r.user);
+		store.setMe(r.user);
+		store.setRooms(r.rooms || ['#lobby']);
+		this.emit('loggedin', { reply: r });
+		this.setState('syncing');
+		// the outbox goes first, so that what was typed offline keeps its order
+		const after = store.lastId;
+		this.flushOutbox();
+		const cookie = this.sessionCookie = this.makeSessionCookie();
+		try {
+			if (store.fresh && after === 0) {
+				await this.baseline();
+				store.fresh = false;
+			} else {
+				await this.catchUp(after, gen);
+			}
+			await cookie;
+			if (gen !== this.generation)
+				return;
+			this.synced = true;
+			store.seen(this.seenMax);
+			store.saveNow();
+			this.attempt = 0;
+			this.setState('online');
+		} catch (err) {
+			if (gen === this.generation && err.code !== 'offline')
+				this.drop(err.code);
+		}
+	}
+
+	/** Sets the cookie that lets <img> and <video> fetch /media/... (POST /api/session). */
+	makeSessionCookie() {
+		const token = this.token;
+		return fetch('/api/session', {
+			method: 'POST', headers: { Authorization: 'Bearer ' + token },
+			credentials: 'same-origin', cache: 'no-store',
+		}).then(res => res.ok).catch(() => false).then(ok => {
+			if (!ok && this.token === token)
+				this.sessionCookie = null;      // try again at the next login
+			return ok;
+		});
+	}
+
+	/**
+	 * A first login in this browser (or after a gap too large to fill): start from the newest
+	 * message of the user's rooms, and find the recent private conversations with a `sync` of
+	 * the last few thousand ids (their messages come with history when they are opened).
+	 */
+	async baseline() {
+		const store = this.store;
+		const rooms = [...store.convs.values()].filter(c => c.kind === 'room');
+		const replies = await Promise.all(rooms.map(c =>
+			this.request({ op: 'history', with: c.name, limit: 1 }).catch(() => null)));
+		let max = 0;
+		replies.forEach((h, i) => {
+			for (const m of (h && h.messages) || []) {
+				max = Math.max(max, m.id);
+				rooms[i].readUpTo = Math.max(rooms[i].readUpTo, m.id);
+			}
+		});
+		let after = Math.max(0, max - DISCOVER_IDS);
+		for (let page = 0; page < DISCOVER_PAGES; page++) {
+			const r = await this.request({ op: 'sync', after, limit: 200 });
+			const msgs = r.messages || [];
+			for (const m of msgs) {
+				const key = store.keyOf(m);
+				if (key[0] !== '@' && !store.convs.has(key))
+					continue;
+				const c = store.ensure(key, store.nameOf(m));
+				c.readUpTo = Math.max(c.readUpTo, m.id);
+				c.lastTs = Math.max(c.lastTs, m.ts);
+			}
+			if (msgs.length)
+				after = msgs[msgs.length - 1].id;
+			max = Math.max(max, after);
+			if (!r.more || !msgs.length)
+				break;
+		}
+		this.seenMax = Math.max(this.seenMax, max);
+		store.lastId = Math.max(store.lastId, max);
+		store.save();
+		store.emit('convs');
+	}
+
+	/** Everything after `after`, page by page (sync). */
+	async catchUp(after, gen) {
+		const store = this.store;
+		for (let page = 0; ; page++) {
+			if (page === SYNC_PAGES) {
+				// too much missed to show it all: start again from the newest messages
+				store.dropMessages();
+				await this.baseline();
+				return;
+			}
+			const r = await this.request({ op: 'sync', after, limit: 200 });
+			if (gen !== this.generation)
+				return;
+			const msgs = r.messages || [];
+			store.addMessages(msgs, 'sync');
+			if (msgs.length) {
+				after = msgs[msgs.length - 1].id;
+				this.seenMax = Math.max(this.seenMax, after);
+				store.seen(after);
+			}
+			if (!r.more || !msgs.length)
+				return;
+		}
+	}
+
+	// ---- sending ----
+
+	/** Queues a message (text, or media with an optional caption) and sends it when online. */
+	send(to, text, media) {
+		const item = this.store.addPending({
+			cid: newCid(), to, text, media: media ? media.media : null, kind: media ? media.kind : null,
+		});
+		if (this.state === 'online' || this.state === 'syncing')
+			this.sendItem(item);
+		return item;
+	}
+
+	flushOutbox() {
+		for (const o of this.store.outbox)
+			if (o.state === 'queued')
+				this.sendItem(o);
+	}
+
+	retry(cid) {
+		const o = this.store.outbox.find(x => x.cid === cid);
+		if (!o)
+			return;
+		this.store.setPendingState(cid, 'queued');
+		if (this.state === 'online' || this.state === 'syncing')
+			this.sendItem(o);
+	}
+
+	sendItem(o) {
+		const req = { op: 'send', to: o.to, text: o.text, cid: o.cid };
+		if (o.media) {
+			req.media = o.media.id;
+			if (o.kind)
+				req.kind = o.kind;      // else the server picks it from the file's type
+		}
+		this.store.setPendingState(o.cid, 'sending');
+		const ws = this.ws;
+		this.request(req).then(r => {
+			if (this.synced && !r.duplicate) {
+				this.seenMax = Math.max(this.seenMax, r.id);
+				this.store.seen(r.id);
+			}
+			this.store.confirm(o.cid, r);
+		}, err => {
+			if (err.code === 'offline')
+				return;                 // onClose re-queued it; it goes again after login
+			if (err.code === 'timeout') {
+				this.store.setPendingState(o.cid, 'queued');
+				if (this.ws === ws && ws)
+					this.drop('timeout');       // no answer: treat the connection as dead
+				return;
+			}
+			if (err.code === 'rate_limited') {
+				setTimeout(() => this.retry(o.cid), err.data.retry_after_ms || 1000);
+				return;
+			}
+			this.store.setPendingState(o.cid, 'failed', err.code);
+		});
+	}
+
+	// ---- rooms and history ----
+
+	async join(room) {
+		const r = await this.request({ op: 'join', room });
+		const c = this.store.ensure(r.room, r.room);
+		c.joined = true;
+		c.members = r.members;
+		this.store.setActive(c.key);
+		return r;
+	}
+
+	async part(room) {
+		const r = await this.request({ op: 'part', room });
+		this.store.removeRoom(room);
+		return r;
+	}
+
+	async rooms() {
+		return (await this.request({ op: 'rooms' })).rooms || [];
+	}
+
+	/** Loads older messages of a conversation (before its oldest one). */
+	async loadOlder(key) {
+		const c = this.store.convs.get(key);
+		if (!c || c.loading || c.more === false || this.state !== 'online')
+			return;
+		c.loading = true;
+		this.store.emit('messages', { key, how: 'loading' });
+		try {
+			const before = c.messages.length ? c.messages[0].id : 0;
+			const r = await this.request({ op: 'history', with: c.kind === 'room' ? c.name : '@' + c.name,
+				before, limit: 50 });
+			c.loading = false;
+			this.store.addHistory(key, r.messages || [], r.more);
+		} catch (err) {
+			c.loading = false;
+			if (err.code === 'not_member' || err.code === 'no_such_room') {
+				c.more = false;
+				if (c.kind === 'room')
+					this.store.removeRoom(c.key);
+			} else if (err.code === 'no_such_user') {
+				c.more = false;
+			}
+			this.store.emit('messages', { key, how: 'update' });
+		}
+	}
+
+	// ---- logging out ----
+
+	async logout() {
+		const ws = this.ws;
+		const token = this.token;
+		this.token = null;
+		clearTimeout(this.reconnectTimer);
+		if (ws && ws.readyState === WebSocket.OPEN) {
+			try {
+				await this.request({ op: 'logout' }, 5000);
+			} catch { /* closing anyway */ }
+		}
+		this.detach();
+		if (token)
+			fetch('/api/session', { method: 'DELETE', credentials: 'same-origin' }).catch(() => {});
+		this.loggedOut('logout');
+	}
+
+	loggedOut(reason) {
+		this.token = null;
+		this.sessionCookie = null;
+		clearTimeout(this.reconnectTimer);
+		saveToken(null);
+		if (reason === 'logout')
+			this.store.forgetUser();
+		else
+			this.store.saveNow();
+		this.detach();
+		this.attempt = 0;
+		this.setState('idle');
+		this.emit('loggedout', { reason });
+	}
+}

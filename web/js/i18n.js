@@ -1,0 +1,342 @@
+// i18n.js - the interface's words in English and Chinese, chosen by navigator.languages.
+// t('key', {name: 'x'}) fills {name}; a missing key falls back to English, then to the key.
+
+const en = {
+	'app.name': 'pier',
+	'boot.connecting': 'Connecting…',
+
+	'login.title': 'Welcome to pier',
+	'login.subtitle': 'Log in, or register a new account.',
+	'login.user': 'User name',
+	'login.password': 'Password',
+	'login.login': 'Log in',
+	'login.register': 'Register',
+	'login.rules': 'Names: 6–32 letters, digits, _ - . · Passwords: 6 characters or more.',
+	'login.working': 'One moment…',
+	'login.expired': 'Your session has ended. Please log in again.',
+	'login.loggedOut': 'You have logged out.',
+
+	// the report's status codes (login: -1, 0, 1; register: 2, 3, 4)
+	'status.-1': 'Wrong password.',
+	'status.0': 'No such user.',
+	'status.1': 'Logged in.',
+	'status.2': 'That user name is already taken.',
+	'status.3': 'Registered! You can log in now.',
+	'status.4': 'User name or password too short (6 characters at least).',
+
+	'err.bad_name': 'A user name may only use letters, digits, _ - . and at most 32 of them.',
+	'err.bad_password': 'That password is too long (1024 bytes at most).',
+	'err.bad_token': 'Your session has ended. Please log in again.',
+	'err.rate_limited': 'Too many attempts. Try again in {s} s.',
+	'err.busy': 'The server is busy. Please try again.',
+	'err.offline': 'Cannot reach the server.',
+	'err.timeout': 'The server did not answer in time.',
+	'err.not_member': 'You are not in that room.',
+	'err.no_such_user': 'There is no such user.',
+	'err.no_such_room': 'There is no such room.',
+	'err.bad_room': 'Room names are # and 1–32 letters, digits, _ - .',
+	'err.bad_target': 'That is not a room or a user.',
+	'err.cannot_part': 'Everyone stays in #lobby.',
+	'err.empty_message': 'The message is empty.',
+	'err.message_too_long': 'The message is too long (16 KiB at most).',
+	'err.store_failed': 'The server could not store that. Nothing was saved.',
+	'err.no_such_media': 'That file is not available.',
+	'err.shutting_down': 'The server is restarting.',
+	'err.internal': 'The server hit a bug. Please report it.',
+	'err.generic': 'Something went wrong ({code}).',
+	'err.required': 'Please enter a user name and a password.',
+
+	'conn.connecting': 'Connecting…',
+	'conn.syncing': 'Catching up…',
+	'conn.offline': 'Offline. Reconnecting in {s} s…',
+	'conn.offlineNow': 'Offline. Reconnecting…',
+	'conn.retry': 'Retry now',
+	'conn.online': 'Connected',
+	'conn.pillOffline': 'Offline',
+
+	'side.rooms': 'Rooms',
+	'side.private': 'Private chats',
+	'side.join': 'Join or create a room',
+	'side.joinPlaceholder': 'room-name',
+	'side.joinButton': 'Join',
+	'side.browse': 'All rooms',
+	'side.browseEmpty': 'No other rooms yet.',
+	'side.members': '{n} members',
+	'side.member1': '1 member',
+	'side.noPrivate': 'Click a name in the online list to start a private chat.',
+	'side.created': 'Created {room}.',
+	'side.joined': 'Joined {room}.',
+	'side.unread': '{n} unread',
+	'side.conversations': 'Conversations',
+	'side.me': 'Logged in as {name}',
+
+	'users.title': 'Online',
+	'users.you': 'you',
+	'users.chatWith': 'Private chat with {name}',
+	'users.more': '{n} more online',
+	'users.none': 'Nobody else is online.',
+
+	'conv.private': 'Private conversation',
+	'conv.room': 'Room',
+	'conv.leave': 'Leave',
+	'conv.leaveTitle': 'Leave {room}',
+	'conv.leaveConfirm': 'Leave {room}? You can join it again later.',
+	'conv.close': 'Close',
+	'conv.closeTitle': 'Hide this conversation from the list',
+	'conv.menu': 'Conversations',
+	'conv.people': 'Who is online',
+	'conv.choose': 'Choose a conversation on the left.',
+
+	'msg.today': 'Today',
+	'msg.yesterday': 'Yesterday',
+	'msg.loadingOlder': 'Loading older messages…',
+	'msg.beginning': 'This is the beginning of {conv}.',
+	'msg.beginningPrivate': 'This is the beginning of your private conversation with {name}.',
+	'msg.sending': 'Sending…',
+	'msg.queued': 'Waiting for the connection…',
+	'msg.failed': 'Not sent: {reason}',
+	'msg.retry': 'Retry',
+	'msg.discard': 'Discard',
+	'msg.privateTag': 'Private',
+	'msg.you': 'You',
+	'msg.new': 'New messages',
+	'msg.jump': 'Jump to the newest',
+
+	'composer.room': 'Message {conv}',
+	'composer.private': 'Private message to {name}',
+	'composer.hint': 'Enter to send · Shift+Enter for a new line',
+	'composer.attach': 'Attach files',
+	'composer.send': 'Send',
+	'composer.drop': 'Drop files to send them to {conv}',
+	'composer.tooLong': 'The message is too long (16 KiB at most).',
+
+	'upload.preparing': 'Preparing…',
+	'upload.uploading': '{done} of {total}',
+	'upload.resuming': 'Connection lost. Resuming…',
+	'upload.sending': 'Sending…',
+	'upload.failed': 'Upload failed: {reason}',
+	'upload.cancel': 'Cancel upload',
+	'upload.dismiss': 'Dismiss',
+	'upload.tooLarge': 'the file is too large',
+	'upload.quota': 'your storage quota is full',
+	'upload.empty': 'the file is empty',
+
+	'media.open': 'Open {name} full size',
+	'media.download': 'Download',
+	'media.close': 'Close',
+	'media.unavailable': 'This file is not available.',
+
+	'menu.logout': 'Log out',
+	'menu.notify': 'Enable notifications',
+	'menu.notifyOn': 'Notifications are on',
+	'menu.notifyDenied': 'Notifications are blocked in the browser settings',
+	'notify.private': '{name} (private)',
+	'notify.file': 'Sent a file: {name}',
+};
+
+const zh = {
+	'boot.connecting': '正在连接…',
+
+	'login.title': '欢迎来到 pier',
+	'login.subtitle': '登录，或注册一个新账号。',
+	'login.user': '用户名',
+	'login.password': '密码',
+	'login.login': '登录',
+	'login.register': '注册',
+	'login.rules': '用户名：6–32 个字母、数字或 _ - . · 密码：至少 6 个字符。',
+	'login.working': '请稍候…',
+	'login.expired': '会话已失效，请重新登录。',
+	'login.loggedOut': '已退出登录。',
+
+	// 报告中的状态码文字
+	'status.-1': '密码错误',
+	'status.0': '用户名不存在',
+	'status.1': '登录成功',
+	'status.2': '用户名已存在',
+	'status.3': '注册成功',
+	'status.4': '账号或密码过短',
+
+	'err.bad_name': '用户名只能包含字母、数字和 _ - .，最多 32 个字符。',
+	'err.bad_password': '密码过长（最多 1024 字节）。',
+	'err.bad_token': '会话已失效，请重新登录。',
+	'err.rate_limited': '尝试次数过多，请 {s} 秒后再试。',
+	'err.busy': '服务器繁忙，请重试。',
+	'err.offline': '无法连接服务器。',
+	'err.timeout': '服务器响应超时。',
+	'err.not_member': '你不在这个群聊中。',
+	'err.no_such_user': '没有这个用户。',
+	'err.no_such_room': '没有这个群聊。',
+	'err.bad_room': '群聊名称为 # 加 1–32 个字母、数字或 _ - .',
+	'err.bad_target': '这不是群聊或用户。',
+	'err.cannot_part': '所有人都留在 #lobby。',
+	'err.empty_message': '消息为空。',
+	'err.message_too_long': '消息过长（最多 16 KiB）。',
+	'err.store_failed': '服务器无法保存，未做任何更改。',
+	'err.no_such_media': '该文件不可用。',
+	'err.shutting_down': '服务器正在重启。',
+	'err.internal': '服务器出错，请报告此问题。',
+	'err.generic': '出错了（{code}）。',
+	'err.required': '请输入用户名和密码。',
+
+	'conn.connecting': '正在连接…',
+	'conn.syncing': '正在同步…',
+	'conn.offline': '离线，{s} 秒后重新连接…',
+	'conn.offlineNow': '离线，正在重新连接…',
+	'conn.retry': '立即重试',
+	'conn.online': '已连接',
+	'conn.pillOffline': '离线',
+
+	'side.rooms': '群聊',
+	'side.private': '私聊',
+	'side.join': '加入或创建群聊',
+	'side.joinPlaceholder': '群聊名称',
+	'side.joinButton': '加入',
+	'side.browse': '所有群聊',
+	'side.browseEmpty': '还没有其他群聊。',
+	'side.members': '{n} 位成员',
+	'side.member1': '1 位成员',
+	'side.noPrivate': '点击在线列表中的名字即可开始私聊。',
+	'side.created': '已创建 {room}。',
+	'side.joined': '已加入 {room}。',
+	'side.unread': '{n} 条未读',
+	'side.conversations': '会话',
+	'side.me': '当前用户：{name}',
+
+	'users.title': '在线',
+	'users.you': '你',
+	'users.chatWith': '与 {name} 私聊',
+	'users.more': '另有 {n} 人在线',
+	'users.none': '没有其他人在线。',
+
+	'conv.private': '私聊',
+	'conv.room': '群聊',
+	'conv.leave': '退出',
+	'conv.leaveTitle': '退出 {room}',
+	'conv.leaveConfirm': '确定退出 {room}？之后可以再加入。',
+	'conv.close': '关闭',
+	'conv.closeTitle': '从列表中隐藏此会话',
+	'conv.menu': '会话',
+	'conv.people': '在线用户',
+	'conv.choose': '请在左侧选择一个会话。',
+
+	'msg.today': '今天',
+	'msg.yesterday': '昨天',
+	'msg.loadingOlder': '正在加载更早的消息…',
+	'msg.beginning': '这是 {conv} 的开始。',
+	'msg.beginningPrivate': '这是你与 {name} 私聊的开始。',
+	'msg.sending': '发送中…',
+	'msg.queued': '等待连接…',
+	'msg.failed': '发送失败：{reason}',
+	'msg.retry': '重试',
+	'msg.discard': '丢弃',
+	'msg.privateTag': '私聊',
+	'msg.you': '你',
+	'msg.new': '新消息',
+	'msg.jump': '跳到最新',
+
+	'composer.room': '发送到 {conv}',
+	'composer.private': '私聊 {name}',
+	'composer.hint': 'Enter 发送 · Shift+Enter 换行',
+	'composer.attach': '添加文件',
+	'composer.send': '发送',
+	'composer.drop': '拖放文件以发送到 {conv}',
+	'composer.tooLong': '消息过长（最多 16 KiB）。',
+
+	'upload.preparing': '准备中…',
+	'upload.uploading': '{done} / {total}',
+	'upload.resuming': '连接中断，正在续传…',
+	'upload.sending': '发送中…',
+	'upload.failed': '上传失败：{reason}',
+	'upload.cancel': '取消上传',
+	'upload.dismiss': '关闭',
+	'upload.tooLarge': '文件过大',
+	'upload.quota': '存储空间已满',
+	'upload.empty': '文件为空',
+
+	'media.open': '查看原图：{name}',
+	'media.download': '下载',
+	'media.close': '关闭',
+	'media.unavailable': '该文件不可用。',
+
+	'menu.logout': '退出登录',
+	'menu.notify': '开启通知',
+	'menu.notifyOn': '通知已开启',
+	'menu.notifyDenied': '通知已在浏览器设置中被禁止',
+	'notify.private': '{name}（私聊）',
+	'notify.file': '发送了文件：{name}',
+};
+
+const dicts = { en, zh };
+
+function pick() {
+	const langs = navigator.languages && navigator.languages.length ? navigator.languages
+		: [navigator.language || 'en'];
+	for (const l of langs) {
+		const base = String(l).toLowerCase().split('-')[0];
+		if (dicts[base])
+			return { lang: base, tag: l };
+	}
+	return { lang: 'en', tag: 'en' };
+}
+
+const chosen = pick();
+/** 'en' or 'zh' */
+export const lang = chosen.lang;
+/** the BCP 47 tag used for dates and numbers (e.g. zh-CN, en-GB) */
+export const locale = chosen.tag;
+
+export function t(key, vars) {
+	let s = dicts[lang][key] ?? en[key] ?? key;
+	if (vars)
+		s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+	return s;
+}
+
+/** Text for an error code from the server (or 'offline', 'timeout'). */
+export function errorText(code, extra) {
+	if (code === 'rate_limited')
+		return t('err.rate_limited', { s: Math.max(1, Math.ceil((extra?.retry_after_ms ?? 1000) / 1000)) });
+	const key = 'err.' + code;
+	if ((dicts[lang][key] ?? en[key]) !== undefined)
+		return t(key);
+	return t('err.generic', { code: code || '?' });
+}
+
+const timeFmt = new Intl.DateTimeFormat(locale, { hour: 'numeric', minute: '2-digit' });
+const fullFmt = new Intl.DateTimeFormat(locale, { dateStyle: 'full', timeStyle: 'medium' });
+const dayFmt = new Intl.DateTimeFormat(locale, { weekday: 'long', month: 'long', day: 'numeric' });
+const dayYearFmt = new Intl.DateTimeFormat(locale,
+	{ weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
+
+export const formatTime = ts => timeFmt.format(new Date(ts));
+export const formatFull = ts => fullFmt.format(new Date(ts));
+
+/** A local calendar day as a number (for day separators). */
+export function dayKey(ts) {
+	const d = new Date(ts);
+	return d.getFullYear() * 10000 + (d.getMonth() + 1) * 100 + d.getDate();
+}
+
+export function formatDay(ts) {
+	const now = new Date();
+	const today = dayKey(now.getTime());
+	const y = new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1).getTime();
+	const k = dayKey(ts);
+	if (k === today)
+		return t('msg.today');
+	if (k === dayKey(y))
+		return t('msg.yesterday');
+	return (new Date(ts).getFullYear() === now.getFullYear() ? dayFmt : dayYearFmt).format(new Date(ts));
+}
+
+const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+export function formatSize(n) {
+	let i = 0;
+	let v = Number(n) || 0;
+	while (v >= 1024 && i < units.length - 1) {
+		v /= 1024;
+		i++;
+	}
+	const digits = i === 0 || v >= 100 ? 0 : v >= 10 ? 1 : 1;
+	return new Intl.NumberFormat(locale, { maximumFractionDigits: digits }).format(v) + ' ' + units[i];
+}

@@ -1,0 +1,336 @@
+// main.js - pier's browser client: the login screen, or the three-pane chat (conversations,
+// messages, who is online), wired to the store and the WebSocket client.
+
+import { Client } from './connection.js';
+import { errorText, lang, t } from './i18n.js';
+import { Uploads } from './media.js';
+import { loadToken, lower, Store } from './store.js';
+import { Composer } from './ui/composer.js';
+import { h, icon } from './ui/dom.js';
+import { renderLogin } from './ui/login.js';
+import { MessageView } from './ui/messages.js';
+import { Sidebar } from './ui/sidebar.js';
+import { UsersPanel } from './ui/users.js';
+
+document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+
+const app = document.getElementById('app');
+const store = new Store();
+const client = new Client(store);
+const uploads = new Uploads(client);
+let shell = null;
+
+// for the end-to-end tests and for debugging from the console
+window.pier = { store, client, uploads };
+
+function showLogin(notice) {
+	shell?.destroy();
+	shell = null;
+	document.title = 'pier';
+	document.body.classList.remove('in-app');
+	renderLogin(app, client, { notice, lastUser: loadToken()?.user });
+}
+
+function showApp() {
+	if (!shell)
+		shell = new Shell();
+}
+
+client.addEventListener('loggedin', () => {
+	showApp();
+	if (!store.activeKey || !store.convs.has(store.activeKey))
+		store.setActive('#lobby');
+	else
+		store.emit('active', { key: store.activeKey });
+});
+
+client.addEventListener('loggedout', e => {
+	showLogin(e.detail.reason === 'expired' ? t('login.expired') : t('login.loggedOut'));
+});
+
+document.addEventListener('visibilitychange', () => store.setVisible(!document.hidden));
+
+// ---- the chat screen ----
+
+class Shell {
+	constructor() {
+		// every listener on the store, client and document goes when the shell does
+		this.ac = new AbortController();
+		const signal = this.ac.signal;
+		this.sidebar = new Sidebar({
+			store, client, signal,
+			onPick: (key, opts) => this.pick(key, opts),
+			onNotify: () => this.askNotify(),
+			onLogout: () => client.logout(),
+		});
+		this.users = new UsersPanel({
+			store, signal,
+			onPick: name => {
+				if (lower(name) === store.meKey)
+					return;
+				store.ensure('@' + name, name);
+				this.pick('@' + lower(name));
+			},
+			onClose: () => this.drawer(null),
+		});
+		this.view = new MessageView({ store, client, signal, onOpenImage: md => this.lightbox(md) });
+		this.composer = new Composer({ store, client, uploads, signal });
+
+		this.titleIcon = h('span', { class: 'title-icon', 'aria-hidden': 'true' });
+		this.titleName = h('h1', { class: 'title-name', id: 'conv-title' });
+		this.titleSub = h('p', { class: 'title-sub', id: 'conv-sub' });
+		this.leaveBtn = h('button', { type: 'button', class: 'btn ghost small', id: 'leave-button', onclick: () => this.leave() },
+			icon('leave'), h('span', { class: 'label' }, t('conv.leave')));
+		this.closeBtn = h('button', {
+			type: 'button', class: 'btn ghost small', id: 'close-button', title: t('conv.closeTitle'),
+			onclick: () => store.hideConv(store.activeKey),
+		}, icon('x'), h('span', { class: 'label' }, t('conv.close')));
+		this.menuBtn = h('button', {
+			type: 'button', class: 'icon-btn only-narrow', id: 'menu-button', 'aria-label': t('conv.menu'),
+			title: t('conv.menu'), onclick: () => this.drawer('side'),
+		}, icon('menu'), h('span', { class: 'menu-dot', hidden: true }));
+		this.peopleBtn = h('button', {
+			type: 'button', class: 'icon-btn people-btn', id: 'people-button', 'aria-label': t('conv.people'),
+			title: t('conv.people'), onclick: () => this.drawer(this.open === 'users' ? null : 'users'),
+		}, icon('users'));
+		this.banner = h('div', { class: 'banner', id: 'banner', role: 'status', hidden: true });
+		this.toastEl = h('div', { class: 'toast', role: 'status', hidden: true });
+		this.dropZone = h('div', { class: 'drop-zone', hidden: true }, h('div', null, icon('clip'), h('p', { class: 'drop-text' })));
+
+		this.header = h('header', { class: 'chat-head' },
+			this.menuBtn,
+			h('div', { class: 'title' }, this.titleIcon, h('div', { class: 'title-text' }, this.titleName, this.titleSub)),
+			h('div', { class: 'head-actions' }, this.leaveBtn, this.closeBtn, this.peopleBtn));
+		this.main = h('main', { class: 'chat', id: 'chat' },
+			this.header, this.banner, this.view.el, this.composer.el, this.dropZone, this.toastEl);
+		this.scrim = h('div', { class: 'scrim', onclick: () => this.drawer(null) });
+		this.box = h('dialog', { class: 'lightbox', id: 'lightbox' });
+		this.box.addEventListener('click', e => {
+			if (e.target === this.box)
+				this.box.close();
+		});
+		this.el = h('div', { class: 'shell', id: 'shell' }, this.sidebar.el, this.main, this.users.el, this.scrim, this.box);
+		app.replaceChildren(this.el);
+		document.body.classList.add('in-app');
+
+		this.dragDepth = 0;
+		this.main.addEventListener('dragenter', e => this.onDrag(e, 1));
+		this.main.addEventListener('dragleave', e => this.onDrag(e, -1));
+		this.main.addEventListener('dragover', e => {
+			if (hasFiles(e)) {
+				e.preventDefault();
+				e.dataTransfer.dropEffect = 'copy';
+			}
+		});
+		this.main.addEventListener('drop', e => {
+			if (!hasFiles(e))
+				return;
+			e.preventDefault();
+			this.dragDepth = 0;
+			this.dropZone.hidden = true;
+			this.composer.addFiles([...e.dataTransfer.files]);
+		});
+		document.addEventListener('keydown', e => {
+			if (e.key === 'Escape' && this.open)
+				this.drawer(null);
+		}, { signal });
+		const head = () => this.renderHead();
+		store.addEventListener('convs', head, { signal });
+		store.addEventListener('users', head, { signal });
+		store.addEventListener('active', head, { signal });
+		store.addEventListener('active', () => {
+			// member counts change without events (registrations join #lobby): refresh them
+			if (client.state === 'online' && Date.now() - (this.roomsAt || 0) > 2000)
+				this.refreshRooms();
+		}, { signal });
+		client.addEventListener('state', e => this.renderState(e.detail), { signal });
+		client.addEventListener('notify', e => this.notify(e.detail.msg), { signal });
+		this.renderState({ state: client.state, retryAt: client.retryAt });
+		this.renderHead();
+		if (store.activeKey)
+			store.emit('active', { key: store.activeKey });
+	}
+
+	destroy() {
+		this.ac.abort();
+		clearInterval(this.tick);
+		clearTimeout(this.toastTimer);
+	}
+
+	pick(key, opts = {}) {
+		store.setActive(key);
+		this.drawer(null);
+		if (opts.toast)
+			this.toast(opts.toast);
+		if (matchMedia('(hover: hover)').matches)
+			this.composer.focus();
+	}
+
+	drawer(which) {
+		this.open = which;
+		this.el.classList.toggle('show-side', which === 'side');
+		this.el.classList.toggle('show-users', which === 'users');
+		this.peopleBtn.classList.toggle('active', which === 'users');
+		this.peopleBtn.setAttribute('aria-expanded', String(which === 'users'));
+	}
+
+	renderHead() {
+		const c = store.active();
+		const total = store.totalUnread();
+		document.title = total ? `(${total}) pier` : 'pier';
+		this.menuBtn.querySelector('.menu-dot').hidden = !total;
+		this.main.classList.toggle('private', !!c && c.kind === 'private');
+		this.main.classList.toggle('room', !!c && c.kind === 'room');
+		if (!c) {
+			this.titleName.textContent = '';
+			this.titleSub.textContent = t('conv.choose');
+			this.titleIcon.replaceChildren();
+			this.leaveBtn.hidden = this.closeBtn.hidden = true;
+			return;
+		}
+		this.titleIcon.className = 'title-icon ' + c.kind;
+		this.titleIcon.replaceChildren(icon(c.kind === 'room' ? 'hash' : 'lock'));
+		this.titleName.textContent = c.kind === 'room' ? c.name.slice(1) : c.name;
+		if (c.kind === 'room') {
+			this.titleSub.textContent = typeof c.members === 'number'
+				? (c.members === 1 ? t('side.member1') : t('side.members', { n: c.members })) : t('conv.room');
+		} else {
+			const on = store.online.has(c.key.slice(1));
+			this.titleSub.replaceChildren(h('span', { class: 'presence-dot' + (on ? ' on' : '') }), t('conv.private'));
+		}
+		this.leaveBtn.hidden = c.kind !== 'room' || c.key === '#lobby';
+		this.leaveBtn.title = t('conv.leaveTitle', { room: c.name });
+		this.closeBtn.hidden = c.kind !== 'private';
+		this.dropZone.querySelector('.drop-text').textContent = t('composer.drop', { conv: c.name });
+	}
+
+	renderState({ state, retryAt }) {
+		clearInterval(this.tick);
+		const b = this.banner;
+		b.dataset.state = state;
+		if (state === 'offline') {
+			const draw = () => {
+				const s = Math.max(0, Math.ceil(((retryAt || client.retryAt) - Date.now()) / 1000));
+				b.replaceChildren(icon('wifiOff'), h('span', null, s > 0 ? t('conn.offline', { s }) : t('conn.offlineNow')),
+					h('button', { type: 'button', class: 'link-btn', id: 'retry-button', onclick: () => client.retryNow() }, t('conn.retry')));
+			};
+			draw();
+			this.tick = setInterval(draw, 1000);
+			b.hidden = false;
+		} else if (state === 'connecting') {
+			b.replaceChildren(h('span', { class: 'spinner small', 'aria-hidden': 'true' }), h('span', null, t('conn.connecting')));
+			b.hidden = false;
+		} else {
+			b.hidden = true;
+		}
+		b.className = 'banner ' + state;
+		this.el.classList.toggle('offline', state !== 'online' && state !== 'syncing');
+		if (state === 'online')
+			this.refreshRooms();
+	}
+
+	async refreshRooms() {
+		this.roomsAt = Date.now();
+		try {
+			const rooms = await client.rooms();
+			for (const r of rooms) {
+				const c = store.convs.get(lower(r.room));
+				if (c && c.kind === 'room')
+					c.members = r.members;
+			}
+			store.emit('convs');
+		} catch { /* shown next time */ }
+	}
+
+	async leave() {
+		const c = store.active();
+		if (!c || c.kind !== 'room' || c.key === '#lobby')
+			return;
+		if (!confirm(t('conv.leaveConfirm', { room: c.name })))
+			return;
+		try {
+			await client.part(c.name);
+		} catch (err) {
+			if (err.code === 'not_member')
+				store.removeRoom(c.name);
+			else
+				this.toast(errorText(err.code, err.data), true);
+		}
+	}
+
+	toast(text, error) {
+		this.toastEl.textContent = text;
+		this.toastEl.className = 'toast' + (error ? ' error' : '');
+		this.toastEl.hidden = false;
+		clearTimeout(this.toastTimer);
+		this.toastTimer = setTimeout(() => { this.toastEl.hidden = true; }, 3500);
+	}
+
+	onDrag(e, d) {
+		if (!hasFiles(e) || !store.active())
+			return;
+		this.dragDepth = Math.max(0, this.dragDepth + d);
+		this.dropZone.hidden = this.dragDepth === 0;
+	}
+
+	lightbox(md) {
+		const url = '/media/' + encodeURIComponent(md.id);
+		const img = h('img', { src: url, alt: md.name, class: 'full', id: 'lightbox-image' });
+		const close = h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('media.close'), onclick: () => this.box.close() }, icon('x'));
+		this.box.replaceChildren(h('figure', null, img,
+			h('figcaption', null, h('span', { class: 'file-name' }, md.name),
+				h('a', { href: url, download: md.name, class: 'btn small' }, icon('download'), t('media.download')),
+				close)));
+		this.box.showModal();
+		close.focus();
+	}
+
+	async askNotify() {
+		if (!('Notification' in window))
+			return;
+		if (Notification.permission === 'default') {
+			try {
+				await Notification.requestPermission();
+			} catch { /* old browsers */ }
+		}
+		this.sidebar.renderNotify();
+	}
+
+	/** A browser notification for a private message while the tab is hidden. */
+	notify(m) {
+		if (m.to[0] !== '@' || !document.hidden || !('Notification' in window) ||
+		    Notification.permission !== 'granted')
+			return;
+		const key = '@' + lower(m.from);
+		const body = m.text || (m.media ? t('notify.file', { name: m.media.name }) : '');
+		try {
+			const n = new Notification(t('notify.private', { name: m.from }), {
+				body: body.length > 200 ? body.slice(0, 200) + '…' : body, tag: 'pier-' + key, lang: document.documentElement.lang,
+			});
+			n.onclick = () => {
+				window.focus();
+				store.setActive(key);
+				n.close();
+			};
+		} catch { /* some platforms allow notifications only from a service worker */ }
+	}
+}
+
+function hasFiles(e) {
+	return !!e.dataTransfer && [...e.dataTransfer.types].includes('Files');
+}
+
+// ---- start ----
+
+const saved = loadToken();
+if (saved) {
+	store.setMe(saved.user);
+	store.ensure('#lobby', '#lobby');
+	showApp();
+	if (!store.activeKey)
+		store.setActive('#lobby');
+	client.resume(saved.token);
+} else {
+	showLogin();
+}
+addEventListener('pagehide', () => store.saveNow());

@@ -1,0 +1,439 @@
+// store.js - what the client knows: conversations (rooms and private chats) with their
+// messages in id order, unread counts, who is online, and the outbox of messages not yet
+// confirmed by the server. Messages are de-duplicated by id; pending ones by cid.
+// A little of it (last id seen, the conversation list, read marks, the outbox) is kept in
+// localStorage per user so that a reload catches up with `sync` and keeps its unread counts.
+
+const PREFIX = 'pier.v1.';
+const MAX_KEEP = 1200;      // messages kept per conversation not on screen...
+const TRIM_TO = 600;        // ...trimmed down to this many (older ones come back with history)
+
+export const lower = s => String(s).toLowerCase();
+
+export function loadToken() {
+	try {
+		const v = JSON.parse(localStorage.getItem(PREFIX + 'session') || 'null');
+		return v && typeof v.token === 'string' ? v : null;
+	} catch {
+		return null;
+	}
+}
+
+export function saveToken(token, user) {
+	try {
+		if (token)
+			localStorage.setItem(PREFIX + 'session', JSON.stringify({ token, user }));
+		else
+			localStorage.removeItem(PREFIX + 'session');
+	} catch { /* private mode: the session lasts as long as the page */ }
+}
+
+export class Store extends EventTarget {
+	constructor() {
+		super();
+		this.reset();
+	}
+
+	reset() {
+		this.me = null;
+		this.meKey = null;
+		this.convs = new Map();
+		this.online = new Map();        // lower name -> display name
+		this.onlineTotal = 0;
+		this.lastId = 0;
+		this.fresh = true;              // no saved state for this user in this browser
+		this.activeKey = null;
+		this.outbox = [];               // pending sends, in the order they were made
+		this.visible = typeof document === 'undefined' || !document.hidden;
+		clearTimeout(this._saveTimer);
+	}
+
+	emit(type, detail) {
+		this.dispatchEvent(new CustomEvent(type, { detail }));
+	}
+
+	// ---- the user and saved state ----
+
+	setMe(name) {
+		if (this.meKey === lower(name)) {
+			this.me = name;
+			return;
+		}
+		this.reset();
+		this.me = name;
+		this.meKey = lower(name);
+		let saved = null;
+		try {
+			saved = JSON.parse(localStorage.getItem(PREFIX + 'u.' + this.meKey) || 'null');
+		} catch { /* ignore */ }
+		if (saved && typeof saved === 'object') {
+			this.fresh = false;
+			this.lastId = Number(saved.lastId) || 0;
+			for (const c of saved.convs || []) {
+				if (typeof c.key !== 'string' || !/^[#@]/.test(c.key))
+					continue;
+				const conv = this.ensure(c.key, c.name);
+				conv.readUpTo = Number(c.readUpTo) || 0;
+				conv.unread = Number(c.unread) || 0;
+				conv.hidden = !!c.hidden;
+				conv.lastTs = Number(c.lastTs) || 0;
+				conv.members = c.members;
+			}
+			for (const o of saved.outbox || []) {
+				if (o && o.cid && o.to && typeof o.text === 'string')
+					this.addPending({ cid: o.cid, to: o.to, text: o.text, ts: o.ts || Date.now(),
+						media: o.media || null, kind: o.kind || null }, true);
+			}
+			this.activeKey = this.convs.has(saved.active) ? saved.active : null;
+		}
+		this.emit('convs');
+	}
+
+	save() {
+		clearTimeout(this._saveTimer);
+		this._saveTimer = setTimeout(() => this.saveNow(), 250);
+	}
+
+	saveNow() {
+		clearTimeout(this._saveTimer);
+		if (!this.meKey)
+			return;
+		const data = {
+			lastId: this.lastId,
+			active: this.activeKey,
+			convs: [...this.convs.values()].map(c => ({
+				key: c.key, name: c.name, readUpTo: c.readUpTo, unread: c.unread,
+				hidden: c.hidden, lastTs: c.lastTs, members: c.members,
+			})),
+			outbox: this.outbox.filter(o => o.state !== 'failed').map(o => ({
+				cid: o.cid, to: o.to, text: o.text, ts: o.ts, media: o.media, kind: o.kind,
+			})),
+		};
+		try {
+			localStorage.setItem(PREFIX + 'u.' + this.meKey, JSON.stringify(data));
+		} catch { /* full or private mode */ }
+	}
+
+	forgetUser() {
+		if (this.meKey) {
+			try {
+				localStorage.removeItem(PREFIX + 'u.' + this.meKey);
+			} catch { /* ignore */ }
+		}
+		this.reset();
+	}
+
+	// ---- conversations ----
+
+	ensure(key, name) {
+		key = lower(key);
+		let c = this.convs.get(key);
+		if (!c) {
+			const room = key[0] === '#';
+			c = {
+				key, name: name || (room ? key : key.slice(1)), kind: room ? 'room' : 'private',
+				messages: [], ids: new Set(), unread: 0, readUpTo: 0, more: null, loading: false,
+				lastTs: 0, members: undefined, hidden: false, joined: room,
+			};
+			this.convs.set(key, c);
+		} else if (name && name !== c.name && lower(name) === lower(c.name)) {
+			c.name = name;      // the server's spelling
+		}
+		return c;
+	}
+
+	/** The conversation key of a message: the room, or '@' + the other user. */
+	keyOf(m) {
+		if (m.to[0] === '#')
+			return lower(m.to);
+		if (lower(m.from) === this.meKey)
+			return lower(m.to);
+		return '@' + lower(m.from);
+	}
+
+	nameOf(m) {
+		if (m.to[0] === '#')
+			return m.to;
+		return lower(m.from) === this.meKey ? m.to.slice(1) : m.from;
+	}
+
+	/** The rooms the user is in (login reply): adds them, drops rooms it is no longer in. */
+	setRooms(rooms) {
+		const keep = new Set(rooms.map(lower));
+		for (const r of rooms)
+			this.ensure(r, r).joined = true;
+		for (const [key, c] of this.convs) {
+			if (c.kind === 'room' && !keep.has(key)) {
+				this.convs.delete(key);
+				if (this.activeKey === key)
+					this.activeKey = null;
+			}
+		}
+		this.save();
+		this.emit('convs');
+	}
+
+	removeRoom(room) {
+		const key = lower(room);
+		this.convs.delete(key);
+		this.outbox = this.outbox.filter(o => lower(o.to) !== key);
+		if (this.activeKey === key)
+			this.setActive('#lobby');
+		this.save();
+		this.emit('convs');
+	}
+
+	hideConv(key) {
+		const c = this.convs.get(key);
+		if (!c)
+			return;
+		c.hidden = true;
+		if (this.activeKey === key)
+			this.setActive('#lobby');
+		this.save();
+		this.emit('convs');
+	}
+
+	/** Rooms first (#lobby, then by name), then private chats by last activity. */
+	list() {
+		const all = [...this.convs.values()].filter(c => !c.hidden);
+		const rooms = all.filter(c => c.kind === 'room').sort((a, b) =>
+			a.key === '#lobby' ? -1 : b.key === '#lobby' ? 1 : a.key.localeCompare(b.key));
+		const priv = all.filter(c => c.kind === 'private').sort((a, b) =>
+			(b.lastTs - a.lastTs) || a.key.localeCompare(b.key));
+		return { rooms, priv };
+	}
+
+	totalUnread() {
+		let n = 0;
+		for (const c of this.convs.values())
+			n += c.unread;
+		return n;
+	}
+
+	setActive(key) {
+		key = key ? lower(key) : null;
+		const c = key ? this.convs.get(key) : null;
+		if (c)
+			c.hidden = false;
+		this.activeKey = c ? key : null;
+		this.markRead();
+		this.save();
+		this.emit('active', { key: this.activeKey });
+		this.emit('convs');
+	}
+
+	active() {
+		return this.activeKey ? this.convs.get(this.activeKey) || null : null;
+	}
+
+	setVisible(v) {
+		this.visible = v;
+		if (v)
+			this.markRead();
+	}
+
+	/** The active conversation, when on screen, has nothing unread. */
+	markRead() {
+		const c = this.active();
+		if (!c || !this.visible)
+			return;
+		const last = c.messages.length ? c.messages[c.messages.length - 1].id : 0;
+		if (c.unread !== 0 || last > c.readUpTo) {
+			c.unread = 0;
+			c.readUpTo = Math.max(c.readUpTo, last);
+			this.save();
+			this.emit('convs');
+		}
+	}
+
+	// ---- messages ----
+
+	/**
+	 * Adds messages (msg events, sync pages, sent replies). Returns those that were new.
+	 * source: 'live' | 'sync' | 'offline' | 'sent'.
+	 */
+	addMessages(list, source) {
+		const added = [];
+		const touched = new Set();
+		for (const m of list) {
+			if (!m || typeof m.id !== 'number' || typeof m.to !== 'string' || typeof m.from !== 'string')
+				continue;
+			const key = this.keyOf(m);
+			const c = this.ensure(key, this.nameOf(m));
+			if (c.ids.has(m.id))
+				continue;
+			insertSorted(c.messages, m);
+			c.ids.add(m.id);
+			if (m.ts > c.lastTs)
+				c.lastTs = m.ts;
+			const mine = lower(m.from) === this.meKey;
+			const onScreen = key === this.activeKey && this.visible;
+			if (!mine && m.id > c.readUpTo && !onScreen && source !== 'history') {
+				c.unread++;
+				if (c.kind === 'private')
+					c.hidden = false;
+			}
+			if (c.kind === 'private' && source !== 'history')
+				c.hidden = false;
+			touched.add(key);
+			added.push(m);
+		}
+		for (const key of touched) {
+			const c = this.convs.get(key);
+			if (key !== this.activeKey && c.messages.length > MAX_KEEP) {
+				const drop = c.messages.splice(0, c.messages.length - TRIM_TO);
+				for (const m of drop)
+					c.ids.delete(m.id);
+				c.more = true;
+			}
+		}
+		if (touched.size) {
+			this.markRead();
+			this.save();
+			for (const key of touched)
+				this.emit('messages', { key, how: 'append' });
+			this.emit('convs');
+		}
+		return added;
+	}
+
+	/** Raises the id that a later `sync` starts after. */
+	seen(id) {
+		if (id > this.lastId) {
+			this.lastId = id;
+			this.save();
+		}
+	}
+
+	/** Older messages of one conversation (history reply), with whether there are more. */
+	addHistory(key, messages, more) {
+		const c = this.convs.get(lower(key));
+		if (!c)
+			return;
+		let n = 0;
+		for (const m of messages) {
+			if (typeof m.id !== 'number' || c.ids.has(m.id))
+				continue;
+			insertSorted(c.messages, m);
+			c.ids.add(m.id);
+			if (m.ts > c.lastTs)
+				c.lastTs = m.ts;
+			n++;
+		}
+		c.more = !!more;
+		if (c.key === this.activeKey)
+			this.markRead();
+		this.emit('messages', { key: c.key, how: 'prepend', n });
+	}
+
+	/** Forgets every conversation's messages (after a gap too large to fill with sync). */
+	dropMessages() {
+		for (const c of this.convs.values()) {
+			c.messages = [];
+			c.ids = new Set();
+			c.more = null;
+		}
+		this.emit('messages', { key: this.activeKey, how: 'reset' });
+	}
+
+	// ---- the outbox ----
+
+	addPending(item, quiet) {
+		const p = {
+			cid: item.cid, to: item.to, text: item.text ?? '', ts: item.ts ?? Date.now(),
+			media: item.media || null, kind: item.kind || null, state: 'queued', error: null,
+			from: this.me, pending: true,
+		};
+		this.outbox.push(p);
+		const c = this.ensure(p.to, p.to[0] === '#' ? p.to : p.to.slice(1));
+		c.hidden = false;
+		if (!quiet) {
+			this.save();
+			this.emit('messages', { key: c.key, how: 'append' });
+			this.emit('convs');
+		}
+		return p;
+	}
+
+	pendingFor(key) {
+		return this.outbox.filter(o => lower(o.to) === key);
+	}
+
+	setPendingState(cid, state, error) {
+		const p = this.outbox.find(o => o.cid === cid);
+		if (!p)
+			return;
+		p.state = state;
+		p.error = error || null;
+		this.save();
+		this.emit('messages', { key: lower(p.to), how: 'update' });
+	}
+
+	/** A `sent` reply: the pending message becomes a stored one (unless sync brought it). */
+	confirm(cid, reply) {
+		const i = this.outbox.findIndex(o => o.cid === cid);
+		if (i < 0)
+			return;
+		const p = this.outbox[i];
+		this.outbox.splice(i, 1);
+		const m = {
+			id: reply.id, ts: reply.ts, from: this.me, to: reply.to || p.to, text: p.text,
+		};
+		if (reply.media || p.media) {
+			m.media = reply.media || p.media;
+			m.kind = reply.kind || p.kind || 'file';
+		}
+		const c = this.ensure(lower(p.to));
+		if (!c.ids.has(m.id)) {
+			insertSorted(c.messages, m);
+			c.ids.add(m.id);
+		}
+		if (m.ts > c.lastTs)
+			c.lastTs = m.ts;
+		this.markRead();
+		this.save();
+		this.emit('messages', { key: c.key, how: 'confirm', cid });
+		this.emit('convs');
+	}
+
+	discard(cid) {
+		const i = this.outbox.findIndex(o => o.cid === cid);
+		if (i < 0)
+			return;
+		const [p] = this.outbox.splice(i, 1);
+		this.save();
+		this.emit('messages', { key: lower(p.to), how: 'update' });
+	}
+
+	// ---- presence ----
+
+	setOnline(names, { replace = true, total } = {}) {
+		if (replace)
+			this.online.clear();
+		for (const n of names)
+			this.online.set(lower(n), n);
+		this.onlineTotal = Math.max(total ?? 0, this.online.size);
+		this.emit('users');
+	}
+
+	presence(user, isOnline) {
+		const had = this.online.has(lower(user));
+		if (isOnline)
+			this.online.set(lower(user), user);
+		else
+			this.online.delete(lower(user));
+		if (had !== isOnline)
+			this.onlineTotal = Math.max(0, this.onlineTotal + (isOnline ? 1 : -1));
+		this.onlineTotal = Math.max(this.onlineTotal, this.online.size);
+		this.emit('users');
+	}
+}
+
+/** Inserts m into arr (sorted by id), searching from the end (new messages come last). */
+function insertSorted(arr, m) {
+	let i = arr.length;
+	while (i > 0 && arr[i - 1].id > m.id)
+		i--;
+	arr.splice(i, 0, m);
+}

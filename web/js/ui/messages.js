@@ -1,0 +1,279 @@
+// messages.js - the message view of one conversation: day separators, sender and local time,
+// text as text (links made clickable, nothing else), media inline, pending and failed sends.
+// Scrolling near the top loads older history; the view keeps its place while it arrives
+// (the height added above is added to scrollTop), and media boxes are sized before they load
+// so that nothing moves under the reader.
+
+import { dayKey, errorText, formatDay, formatFull, formatSize, formatTime, t } from '../i18n.js';
+import { kindOf } from '../media.js';
+import { lower } from '../store.js';
+import { avatar, h, icon, linkify } from './dom.js';
+
+const GROUP_MS = 5 * 60 * 1000;
+const THUMB_MAX_W = 320;
+const THUMB_MAX_H = 280;
+const NEAR_TOP = 400;
+const NEAR_BOTTOM = 80;
+
+export class MessageView {
+	constructor({ store, client, onOpenImage, signal }) {
+		this.store = store;
+		this.client = client;
+		this.onOpenImage = onOpenImage;
+		this.key = null;
+		this.cache = new Map();
+
+		this.top = h('div', { class: 'msg-top', id: 'msg-top' });
+		this.list = h('ol', { class: 'msg-list', id: 'msg-list' });
+		this.jump = h('button', {
+			type: 'button', class: 'jump', id: 'jump', hidden: true,
+			onclick: () => this.toBottom(true),
+		}, t('msg.jump'), icon('chevronDown'));
+		this.scroller = h('div', {
+			class: 'messages', id: 'messages', role: 'log', 'aria-live': 'polite', tabindex: '0',
+			onscroll: () => this.onScroll(),
+		}, this.top, this.list);
+		this.el = h('div', { class: 'messages-wrap' }, this.scroller, this.jump);
+
+		store.addEventListener('messages', e => {
+			const d = e.detail;
+			if (d.how === 'reset' || d.key === this.key)
+				this.render(d.how);
+		}, { signal });
+		store.addEventListener('active', e => this.open(e.detail.key), { signal });
+		client.addEventListener('state', e => {
+			if (e.detail.state === 'online')
+				this.maybeLoad();
+			this.renderTop();
+		}, { signal });
+	}
+
+	conv() {
+		return this.key ? this.store.convs.get(this.key) : null;
+	}
+
+	open(key) {
+		if (key === this.key && this.list.childElementCount)
+			return;
+		this.key = key;
+		this.cache = new Map();
+		this.list.replaceChildren();
+		this.render('open');
+		this.maybeLoad();
+	}
+
+	/** Loads older messages when the view is near the top, or does not fill the screen. */
+	maybeLoad() {
+		const c = this.conv();
+		if (!c || c.loading || c.more === false)
+			return;
+		const sc = this.scroller;
+		if (sc.scrollTop < NEAR_TOP || sc.scrollHeight <= sc.clientHeight + NEAR_TOP)
+			this.client.loadOlder(c.key);
+	}
+
+	onScroll() {
+		const sc = this.scroller;
+		if (sc.scrollHeight - sc.scrollTop - sc.clientHeight < NEAR_BOTTOM)
+			this.jump.hidden = true;
+		if (sc.scrollTop < NEAR_TOP)
+			this.maybeLoad();
+	}
+
+	toBottom(smooth) {
+		const sc = this.scroller;
+		sc.scrollTo({ top: sc.scrollHeight, behavior: smooth ? 'smooth' : 'instant' });
+		this.jump.hidden = true;
+	}
+
+	renderTop() {
+		const c = this.conv();
+		let content = null;
+		if (c && c.loading)
+			content = h('span', { class: 'loader' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), t('msg.loadingOlder'));
+		else if (c && c.more === false)
+			content = h('div', { class: 'beginning' },
+				h('span', { class: 'beginning-icon ' + c.kind, 'aria-hidden': 'true' }, icon(c.kind === 'room' ? 'hash' : 'lock')),
+				h('p', null, c.kind === 'room' ? t('msg.beginning', { conv: c.name })
+					: t('msg.beginningPrivate', { name: c.name })));
+		this.top.replaceChildren(...(content ? [content] : []));
+		this.top.className = 'msg-top' + (c && c.more === false ? ' start' : '');
+	}
+
+	render(how) {
+		const c = this.conv();
+		const sc = this.scroller;
+		const fromBottom = sc.scrollHeight - sc.scrollTop - sc.clientHeight;
+		const atBottom = fromBottom < NEAR_BOTTOM;
+		const prevHeight = sc.scrollHeight;
+		const prevTop = sc.scrollTop;
+		const prevTopHeight = this.top.offsetHeight;
+		const prevCount = this.list.querySelectorAll('.msg').length;
+		const prevLast = this.list.lastElementChild;
+
+		this.renderTop();
+		if (!c) {
+			this.list.replaceChildren();
+			return;
+		}
+		const items = [...c.messages, ...this.store.pendingFor(c.key)];
+		const nodes = [];
+		const keep = new Map();
+		let prev = null;
+		for (const m of items) {
+			const day = dayKey(m.ts);
+			if (!prev || dayKey(prev.ts) !== day)
+				nodes.push(h('li', { class: 'day-sep', role: 'separator' }, h('span', null, formatDay(m.ts))));
+			const start = !prev || dayKey(prev.ts) !== day || lower(prev.from) !== lower(m.from) ||
+				m.ts - prev.ts > GROUP_MS;
+			const key = m.pending ? 'c' + m.cid : 'i' + m.id;
+			const sig = (start ? 's' : 'c') + (m.pending ? m.state + (m.error || '') : '');
+			let entry = this.cache.get(key);
+			if (!entry || entry.sig !== sig)
+				entry = { el: this.message(c, m, start), sig };
+			keep.set(key, entry);
+			nodes.push(entry.el);
+			prev = m;
+		}
+		this.cache = keep;
+		this.list.replaceChildren(...nodes);
+		this.list.classList.toggle('private', c.kind === 'private');
+
+		if (how === 'open' || how === 'reset') {
+			this.toBottom(false);
+			if (how === 'reset')
+				requestAnimationFrame(() => this.maybeLoad());
+		} else if (how === 'prepend') {
+			// what was on screen stays where it was: add the height that came above it
+			sc.scrollTop = prevTop + (sc.scrollHeight - prevHeight);
+			requestAnimationFrame(() => this.maybeLoad());
+		} else if (how === 'loading' || how === 'update') {
+			if (atBottom)
+				this.toBottom(false);
+			else if (this.top.offsetHeight !== prevTopHeight)
+				sc.scrollTop = prevTop + (this.top.offsetHeight - prevTopHeight);
+		} else {
+			const grew = this.list.querySelectorAll('.msg').length > prevCount ||
+				this.list.lastElementChild !== prevLast;
+			const last = items[items.length - 1];
+			const mine = last && lower(last.from) === this.store.meKey;
+			if (atBottom || (mine && how !== 'confirm'))
+				this.toBottom(false);
+			else if (grew && how === 'append')
+				this.jump.hidden = false;
+		}
+	}
+
+	message(c, m, start) {
+		const mine = lower(m.from) === this.store.meKey;
+		const priv = c.kind === 'private';
+		const cls = ['msg', priv ? 'private' : 'group', start ? 'start' : 'cont'];
+		if (mine)
+			cls.push('mine');
+		if (m.pending)
+			cls.push('pending', m.state);
+		const time = h('time', {
+			datetime: new Date(m.ts).toISOString(), title: formatFull(m.ts), class: 'msg-time',
+		}, formatTime(m.ts));
+		const head = start ? h('div', { class: 'msg-head' },
+			h('span', { class: 'sender' }, m.from),
+			priv ? h('span', { class: 'private-tag' }, icon('lock'), t('msg.privateTag')) : null,
+			time) : null;
+		const body = h('div', { class: 'msg-body' }, head);
+		if (m.text)
+			body.appendChild(h('div', { class: 'msg-text', dir: 'auto' }, linkify(m.text)));
+		if (m.media)
+			body.appendChild(this.media(m));
+		if (m.pending) {
+			if (m.state === 'failed') {
+				body.appendChild(h('div', { class: 'msg-status failed' },
+					h('span', null, t('msg.failed', { reason: errorText(m.error) })),
+					h('button', { type: 'button', class: 'link-btn', onclick: () => this.client.retry(m.cid) }, t('msg.retry')),
+					h('button', { type: 'button', class: 'link-btn', onclick: () => this.store.discard(m.cid) }, t('msg.discard'))));
+			} else {
+				body.appendChild(h('div', { class: 'msg-status' },
+					h('span', { class: 'spinner small', 'aria-hidden': 'true' }),
+					m.state === 'queued' && this.client.state !== 'online' ? t('msg.queued') : t('msg.sending')));
+			}
+		}
+		return h('li', {
+			class: cls.join(' '),
+			dataset: { id: m.id ?? '', cid: m.cid ?? '', from: m.from },
+		},
+		h('div', { class: 'msg-gutter' }, start ? avatar(m.from) : h('time', {
+			class: 'msg-time gutter', datetime: new Date(m.ts).toISOString(), title: formatFull(m.ts),
+		}, formatTime(m.ts))),
+		body);
+	}
+
+	media(m) {
+		const md = m.media;
+		const kind = m.kind || kindOf(md.type);
+		const url = '/media/' + encodeURIComponent(md.id);
+		const retry = el => {
+			// a missing session cookie (first login, or it expired): set it, then try once more
+			el.addEventListener('error', async () => {
+				if (el.dataset.retried)
+					return el.classList.add('broken');
+				el.dataset.retried = '1';
+				await (this.client.sessionCookie || this.client.makeSessionCookie());
+				const src = el.getAttribute('src');
+				el.setAttribute('src', src + (src.includes('?') ? '&' : '?') + 'r=1');
+			});
+		};
+		const fileLink = (cls) => h('a', {
+			class: cls, href: url, download: md.name, dataset: { mediaId: md.id },
+			title: md.name + ' · ' + formatSize(md.size),
+		}, h('span', { class: 'file-icon', 'aria-hidden': 'true' }, icon('file')),
+		h('span', { class: 'file-meta' }, h('span', { class: 'file-name' }, md.name),
+			h('span', { class: 'file-size' }, formatSize(md.size))),
+		h('span', { class: 'file-dl', 'aria-hidden': 'true' }, icon('download')));
+
+		if (kind === 'image') {
+			const img = h('img', {
+				src: url + '/thumb', alt: md.name, loading: 'lazy', decoding: 'async', class: 'thumb',
+				dataset: { mediaId: md.id },
+			});
+			const box = fitBox(md.width, md.height, THUMB_MAX_W, THUMB_MAX_H);
+			img.style.width = box.w + 'px';
+			img.style.height = box.h + 'px';
+			let triedFull = false;
+			img.addEventListener('error', () => {
+				// no thumbnail for this image (small, or a type without one): the image itself
+				if (!triedFull) {
+					triedFull = true;
+					img.src = url;
+				}
+			});
+			return h('div', { class: 'msg-media image' }, h('button', {
+				type: 'button', class: 'thumb-btn', 'aria-label': t('media.open', { name: md.name }),
+				title: md.name, onclick: () => this.onOpenImage(md),
+			}, img));
+		}
+		if (kind === 'video') {
+			// a fixed 16:9 box (the video fits inside it): nothing moves when it loads
+			const v = h('video', {
+				src: url, controls: true, preload: 'metadata', playsinline: true, class: 'video-el',
+				dataset: { mediaId: md.id }, 'aria-label': md.name,
+			});
+			retry(v);
+			return h('div', { class: 'msg-media video' }, h('div', { class: 'video-box' }, v), fileLink('file-chip compact'));
+		}
+		if (kind === 'audio') {
+			const a = h('audio', { src: url, controls: true, preload: 'metadata', class: 'audio-el', dataset: { mediaId: md.id } });
+			retry(a);
+			return h('div', { class: 'msg-media audio' }, a, fileLink('file-chip compact'));
+		}
+		return h('div', { class: 'msg-media file' }, fileLink('file-chip'));
+	}
+}
+
+/** A box of at most maxW x maxH with the image's proportions (a square when unknown). */
+export function fitBox(w, hgt, maxW, maxH) {
+	w = Number(w) || 0;
+	hgt = Number(hgt) || 0;
+	if (!w || !hgt)
+		return { w: Math.min(maxW, maxH), h: Math.min(maxW, maxH) };
+	const s = Math.min(1, maxW / w, maxH / hgt);
+	return { w: Math.max(24, Math.round(w * s)), h: Math.max(24, Math.round(hgt * s)) };
+}

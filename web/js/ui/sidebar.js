@@ -1,0 +1,177 @@
+// sidebar.js - the conversations: rooms (with join/create and the list of all rooms) and
+// private chats, each with its unread count; the user, notifications and log-out below.
+
+import { errorText, t } from '../i18n.js';
+import { lower } from '../store.js';
+import { avatar, h, icon } from './dom.js';
+
+export class Sidebar {
+	constructor({ store, client, onPick, onNotify, onLogout, signal }) {
+		this.store = store;
+		this.client = client;
+		this.onPick = onPick;
+		this.joinOpen = false;
+
+		this.roomList = h('ul', { class: 'conv-list', id: 'room-list', 'aria-label': t('side.rooms') });
+		this.privList = h('ul', { class: 'conv-list', id: 'private-list', 'aria-label': t('side.private') });
+		this.privEmpty = h('p', { class: 'side-empty muted' }, t('side.noPrivate'));
+
+		this.joinInput = h('input', {
+			id: 'join-room', 'aria-label': t('side.join'), placeholder: t('side.joinPlaceholder'),
+			autocomplete: 'off', autocapitalize: 'off', spellcheck: 'false', maxlength: 33,
+		});
+		this.joinStatus = h('p', { class: 'join-status', role: 'status' });
+		this.allRooms = h('ul', { class: 'all-rooms', 'aria-label': t('side.browse') });
+		this.joinForm = h('form', {
+			class: 'join-form', hidden: true, id: 'join-form',
+			onsubmit: e => {
+				e.preventDefault();
+				this.join(this.joinInput.value);
+			},
+		},
+		h('div', { class: 'join-row' },
+			h('span', { class: 'join-prefix', 'aria-hidden': 'true' }, '#'), this.joinInput,
+			h('button', { class: 'btn small primary', type: 'submit', id: 'join-button' }, t('side.joinButton'))),
+		this.joinStatus,
+		h('p', { class: 'side-label' }, t('side.browse')),
+		this.allRooms);
+
+		this.joinToggle = h('button', {
+			class: 'icon-btn', type: 'button', id: 'join-toggle', title: t('side.join'),
+			'aria-label': t('side.join'), 'aria-expanded': 'false', 'aria-controls': 'join-form',
+			onclick: () => this.toggleJoin(),
+		}, icon('plus'));
+
+		this.status = h('span', { class: 'conn-pill', id: 'conn-pill', role: 'status' });
+		this.meBox = h('div', { class: 'me' });
+		this.notifyBtn = h('button', {
+			class: 'icon-btn', type: 'button', id: 'notify-button', onclick: () => onNotify(),
+		}, icon('bell'));
+		this.logoutBtn = h('button', {
+			class: 'icon-btn', type: 'button', id: 'logout-button', title: t('menu.logout'),
+			'aria-label': t('menu.logout'), onclick: () => onLogout(),
+		}, icon('logout'));
+
+		this.el = h('aside', { class: 'sidebar', id: 'sidebar', 'aria-label': t('side.conversations') },
+			h('header', { class: 'side-head' },
+				h('span', { class: 'brand' },
+					h('span', { class: 'brand-mark small', 'aria-hidden': 'true' }, icon('send')),
+					h('span', { class: 'brand-name' }, 'pier')),
+				this.status),
+			h('nav', { class: 'side-scroll' },
+				h('div', { class: 'side-section' },
+					h('div', { class: 'side-title' }, h('h2', null, t('side.rooms')), this.joinToggle),
+					this.joinForm,
+					this.roomList),
+				h('div', { class: 'side-section' },
+					h('div', { class: 'side-title' }, h('h2', null, t('side.private'))),
+					this.privList,
+					this.privEmpty)),
+			h('footer', { class: 'side-foot' }, this.meBox, this.notifyBtn, this.logoutBtn));
+
+		store.addEventListener('convs', () => this.render(), { signal });
+		store.addEventListener('users', () => this.render(), { signal });
+		client.addEventListener('state', e => this.renderState(e.detail), { signal });
+		this.renderState({ state: client.state });
+		this.render();
+		this.renderNotify();
+	}
+
+	renderState({ state }) {
+		const s = state === 'online' ? 'online' : state === 'offline' || state === 'idle' ? 'offline' : 'connecting';
+		this.status.className = 'conn-pill ' + s;
+		this.status.dataset.state = state;
+		this.status.replaceChildren(h('span', { class: 'dot', 'aria-hidden': 'true' }),
+			state === 'online' ? t('conn.online') : state === 'syncing' ? t('conn.syncing')
+				: state === 'connecting' ? t('conn.connecting') : t('conn.pillOffline'));
+	}
+
+	renderNotify() {
+		const supported = 'Notification' in window;
+		this.notifyBtn.hidden = !supported;
+		if (!supported)
+			return;
+		const p = Notification.permission;
+		const label = p === 'granted' ? t('menu.notifyOn') : p === 'denied' ? t('menu.notifyDenied') : t('menu.notify');
+		this.notifyBtn.title = label;
+		this.notifyBtn.setAttribute('aria-label', label);
+		this.notifyBtn.classList.toggle('on', p === 'granted');
+		this.notifyBtn.setAttribute('aria-pressed', p === 'granted' ? 'true' : 'false');
+	}
+
+	render() {
+		const { rooms, priv } = this.store.list();
+		const active = this.store.activeKey;
+		this.roomList.replaceChildren(...rooms.map(c => this.item(c, active)));
+		this.privList.replaceChildren(...priv.map(c => this.item(c, active)));
+		this.privEmpty.hidden = priv.length > 0;
+		const me = this.store.me || '';
+		this.meBox.replaceChildren(avatar(me, 'small'),
+			h('span', { class: 'me-name', title: t('side.me', { name: me }) }, me));
+	}
+
+	item(c, active) {
+		const online = c.kind === 'private' && this.store.online.has(lower(c.name));
+		const badge = c.unread > 0
+			? h('span', { class: 'badge', 'aria-label': t('side.unread', { n: c.unread }) }, c.unread > 99 ? '99+' : String(c.unread))
+			: null;
+		const lead = c.kind === 'room'
+			? h('span', { class: 'conv-icon room', 'aria-hidden': 'true' }, icon('hash'))
+			: h('span', { class: 'conv-icon person' + (online ? ' online' : '') }, avatar(c.name, 'tiny'));
+		return h('li', null, h('button', {
+			type: 'button',
+			class: 'conv ' + c.kind + (c.unread ? ' unread' : ''),
+			'aria-current': c.key === active ? 'page' : false,
+			dataset: { key: c.key },
+			onclick: () => this.onPick(c.key),
+		}, lead,
+		h('span', { class: 'conv-name' }, c.kind === 'room' ? c.name.slice(1) : c.name),
+		c.kind === 'private' ? h('span', { class: 'conv-lock', 'aria-hidden': 'true' }, icon('lock')) : null,
+		badge));
+	}
+
+	toggleJoin(force) {
+		this.joinOpen = force ?? !this.joinOpen;
+		this.joinForm.hidden = !this.joinOpen;
+		this.joinToggle.setAttribute('aria-expanded', String(this.joinOpen));
+		this.joinToggle.classList.toggle('active', this.joinOpen);
+		if (this.joinOpen) {
+			this.joinStatus.textContent = '';
+			this.joinInput.focus();
+			this.loadRooms();
+		}
+	}
+
+	async loadRooms() {
+		try {
+			const rooms = (await this.client.rooms()).filter(r => !r.joined);
+			const items = rooms.map(r => h('li', null, h('button', {
+				type: 'button', class: 'room-pick', onclick: () => this.join(r.room),
+			}, h('span', { class: 'room-pick-name' }, r.room),
+			h('span', { class: 'muted' }, r.members === 1 ? t('side.member1') : t('side.members', { n: r.members })))));
+			this.allRooms.replaceChildren(...(items.length ? items
+				: [h('li', { class: 'muted side-empty' }, t('side.browseEmpty'))]));
+		} catch (err) {
+			this.allRooms.replaceChildren(h('li', { class: 'muted side-empty' }, errorText(err.code)));
+		}
+	}
+
+	async join(raw) {
+		let room = String(raw || '').trim();
+		if (!room)
+			return;
+		if (room[0] !== '#')
+			room = '#' + room;
+		this.joinStatus.textContent = '';
+		this.joinStatus.className = 'join-status';
+		try {
+			const r = await this.client.join(room);
+			this.joinInput.value = '';
+			this.toggleJoin(false);
+			this.onPick(lower(r.room), { toast: t(r.created ? 'side.created' : 'side.joined', { room: r.room }) });
+		} catch (err) {
+			this.joinStatus.textContent = errorText(err.code, err.data);
+			this.joinStatus.className = 'join-status error';
+		}
+	}
+}
