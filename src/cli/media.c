@@ -350,10 +350,11 @@ static int tus_create(struct cli_media *m, const char *token, const char *path, 
 			set_err(err, errlen, "the server refused the upload (%ld)", st);
 		return -1;
 	}
-	if (h.location[0] == '/')
-		snprintf(url, n, "%s%s", m->base, h.location);
-	else
-		snprintf(url, n, "%s", h.location);
+	if (h.location[0] == '/' ? snprintf(url, n, "%s%s", m->base, h.location) >= (int)n
+	                         : snprintf(url, n, "%s", h.location) >= (int)n) {
+		set_err(err, errlen, "the server's upload address is too long");
+		return -1;
+	}
 	return 0;
 }
 

@@ -295,7 +295,7 @@ static void test_bad_token(void)
 	char x[HARNESS_NAME_MAX], p[HARNESS_NAME_MAX], line[256];
 	struct pier_conn *c = NULL;
 	struct term t, pt;
-	bool piped;
+	bool piped = false;
 
 	if (!new_user(x, "tx") || !new_user(p, "tp") ||
 	    !term_start(&t, pierd_port_str(server), NULL, ARGS("--no-color", "--user", x)))
