@@ -30,7 +30,7 @@ void conn_update_reading(struct conn *c)
 {
 	size_t pending = c->in_len - c->in_off;
 	bool want = !c->closing && !c->srv->stopping && c->out_bytes <= soft_output_limit(c) &&
-	            (!c->busy || pending <= c->srv->cfg.max_line);
+	            (!conn_is_paused(c) || pending <= c->srv->cfg.max_line);
 
 	if (c->tp == NULL)
 		return;
@@ -261,6 +261,7 @@ struct reply_slot *conn_slot_open(struct conn *c)
 {
 	struct reply_slot *s = xcalloc(1, sizeof(*s));
 
+	c->nslots++;
 	if (c->slots_tail != NULL)
 		c->slots_tail->next = s;
 	else
@@ -283,7 +284,18 @@ void conn_slot_fill(struct conn *c, struct reply_slot *slot, json_t *reply)
 			queue_out(c, s->buf);
 		sbuf_unref(s->buf);
 		free(s);
+		/* Below the limit again: read on at the next flush, not here (this may run inside
+		 * the dispatch of a request). */
+		if (c->nslots-- == CONN_MAX_PENDING && !c->closing) {
+			c->want_process = true;
+			server_mark_dirty(c->srv, c);
+		}
 	}
+}
+
+bool conn_is_paused(const struct conn *c)
+{
+	return c->busy || c->nslots >= CONN_MAX_PENDING;
 }
 
 void conn_pause(struct conn *c)
@@ -351,6 +363,13 @@ void conn_flush(struct conn *c)
 		c->srv->metrics.slow_consumers++;
 		conn_abort(c, "slow_consumer", "output limit passed: read faster, catch up with history");
 		return;
+	}
+	if (c->want_process) {
+		c->want_process = false;
+		c->framing->process(c);
+		n = c->outq_len;
+		if (tp_gone(c))
+			return;
 	}
 	if (c->writing || n == 0)
 		return;
@@ -461,7 +480,7 @@ static size_t lines_handle(struct conn *c, const char *data, size_t n)
 {
 	size_t max_line = c->srv->cfg.max_line, off = 0;
 
-	while (!c->busy && !c->closing && off < n) {
+	while (!conn_is_paused(c) && !c->closing && off < n) {
 		const char *start = data + off, *nl = memchr(start, '\n', n - off);
 		size_t len;
 
@@ -487,7 +506,7 @@ static void lines_process(struct conn *c)
 	size_t max_line = c->srv->cfg.max_line;
 
 	c->in_off += lines_handle(c, c->in + c->in_off, c->in_len - c->in_off);
-	if (!c->busy && !c->closing && c->in_len - c->in_off > max_line) {
+	if (!conn_is_paused(c) && !c->closing && c->in_len - c->in_off > max_line) {
 		reply_error_line(c, "line_too_long", "request line over the line limit");
 		c->in_off = c->in_len;
 		c->skipping = true;

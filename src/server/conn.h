@@ -75,6 +75,8 @@ struct conn {
 	unsigned refs;
 	bool closing;
 	bool busy;                      /* a request must finish before the next is read */
+	bool want_process;              /* slots fell below the limit: read on at the next flush */
+	unsigned nslots;                /* open reply slots (requests not yet answered) */
 	bool reading;
 	bool skipping;                  /* lines: dropping the rest of an over-long line */
 	bool dirty;
@@ -127,6 +129,14 @@ void conn_reply(struct conn *c, json_t *reply);
 struct reply_slot *conn_slot_open(struct conn *c);
 /* Fills the slot (takes reply) and sends every filled slot at the head. */
 void conn_slot_fill(struct conn *c, struct reply_slot *slot, json_t *reply);
+
+/* Requests one connection may have in flight (open reply slots). Past it the connection
+ * reads no more requests until answers go out: a pipelining client cannot queue without
+ * bound in the store's FIFO. */
+#define CONN_MAX_PENDING 1024
+
+/* True while the connection handles no more requests (conn_pause, or CONN_MAX_PENDING). */
+bool conn_is_paused(const struct conn *c);
 
 /* Stops reading requests until conn_resume (the current one needs an answer first). */
 void conn_pause(struct conn *c);

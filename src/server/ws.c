@@ -389,7 +389,7 @@ static void ws_process(struct conn *c)
 	struct ws *w = ws_of(c);
 	size_t moved;
 
-	while (!c->busy && !c->closing && c->in_off < w->committed) {
+	while (!conn_is_paused(c) && !c->closing && c->in_off < w->committed) {
 		size_t len;
 
 		memcpy(&len, c->in + c->in_off, sizeof(len));

@@ -398,6 +398,51 @@ static void test_slow_consumer(struct world *w)
 	healthy_chat(w, "after the slow consumer");
 }
 
+/* More requests pipelined than a connection may have in flight (CONN_MAX_PENDING, 1024):
+ * pierd stops reading past the limit and reads on as answers go out; every request is
+ * answered, in order, nothing lost. */
+static void test_pipelined_past_limit(struct pierd *p)
+{
+	enum { N = 3000 };
+	char user[HARNESS_NAME_MAX], line[160];
+	struct pier_conn *c = client_new_user(p, "pipe", user);
+	size_t cap = (size_t)N * sizeof(line), len = 0;
+	char *buf = malloc(cap);
+	int64_t last = 0;
+	int got = 0;
+	bool ordered = true;
+	json_t *ev;
+
+	REQUIRE(c != NULL && buf != NULL, , "pipelining client");
+	for (int i = 0; i < N; i++)
+		len += (size_t)snprintf(buf + len, cap - len,
+		                        "{\"op\":\"send\",\"to\":\"@%s\",\"text\":\"p%d\",\"ref\":\"s%d\"}\n",
+		                        user, i, i);
+	len += (size_t)snprintf(buf + len, cap - len, "{\"op\":\"ping\",\"ref\":\"end\"}\n");
+	CHECK(pier_conn_send_raw(c, buf, len) == 0, "%d requests written at once", N);
+	while ((ev = pier_conn_next(c, HARNESS_TIMEOUT_MS)) != NULL) {
+		bool done = is_op(ev, "pong");
+
+		if (is_op(ev, "sent")) {
+			char want[16];
+
+			snprintf(want, sizeof(want), "s%d", got);
+			if (jint(ev, "id", 0) <= last || jstr(ev, "ref") == NULL ||
+			    strcmp(jstr(ev, "ref"), want) != 0)
+				ordered = false;
+			last = jint(ev, "id", 0);
+			got++;
+		}
+		json_decref(ev);
+		if (done)
+			break;
+	}
+	CHECK(got == N, "every pipelined send answered: %d of %d", got, N);
+	CHECK(ordered, "answers in request order, ids growing");
+	free(buf);
+	pier_conn_close(c);
+}
+
 int main(void)
 {
 	struct world w;
@@ -433,6 +478,7 @@ int main(void)
 			expect_pong(c, "g1", "after garbage");
 		pier_conn_close(c);
 	}
+	test_pipelined_past_limit(w.p);
 	test_slow_consumer(&w);
 	CHECK(pierd_is_running(w.p), "pierd still runs");
 out:
