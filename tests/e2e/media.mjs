@@ -188,7 +188,9 @@ run('e2e/media', 300, async () => {
 		a.muted = true;
 		try {
 			await a.play();
-			await new Promise(r => setTimeout(r, 300));
+			/* Bounded wait: on a loaded machine the first frames take a while. */
+			for (let i = 0; i < 50 && !(a.currentTime > 0); i++)
+				await new Promise(r => setTimeout(r, 100));
 			return a.currentTime > 0;
 		} catch (e) {
 			return String(e);
