@@ -1,6 +1,7 @@
 /* pier_text.c - texts for people: login/register statuses (the report's table 4.1) and error
  * codes (docs/PROTOCOL.md), in English and Chinese. */
 #include "pier.h"
+#include "protocol.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -8,11 +9,6 @@
 struct text {
 	const char *en;
 	const char *zh;
-};
-
-struct code_text {
-	const char *code;
-	struct text text;
 };
 
 static const char *pick(const struct text *t, enum pier_lang lang)
@@ -64,43 +60,41 @@ const char *pier_register_status_text(int status, enum pier_lang lang)
 	return pick(&texts[status - PIER_REGISTER_NAME_TAKEN], lang);
 }
 
-static const struct code_text error_texts[] = {
-	{ "bad_json", { "The request is not a JSON object", "请求不是 JSON 对象" } },
-	{ "bad_utf8", { "The request is not valid UTF-8", "请求不是有效的 UTF-8" } },
-	{ "line_too_long", { "The request is too long", "请求过长" } },
-	{ "bad_request", { "Malformed request", "请求格式错误" } },
-	{ "unknown_op", { "Unknown request", "未知请求" } },
-	{ "not_logged_in", { "Not logged in", "尚未登录" } },
-	{ "already_logged_in", { "Already logged in", "已经登录" } },
-	{ "bad_target", { "Not a room (#room) or a user (@user)", "目标不是聊天室 (#room) 或用户 (@user)" } },
-	{ "bad_room", { "Invalid room name", "聊天室名称无效" } },
-	{ "no_such_user", { "No such user", "用户名不存在" } },
-	{ "no_such_room", { "No such room", "聊天室不存在" } },
-	{ "not_member", { "You are not in that room", "你不在该聊天室中" } },
-	{ "no_such_media", { "No such file, or not one you may send", "没有该文件，或你无权发送" } },
-	{ "cannot_part", { "You cannot leave #lobby", "不能退出 #lobby" } },
-	{ "empty_message", { "The message is empty", "消息为空" } },
-	{ "message_too_long", { "The message is too long", "消息过长" } },
-	{ "rate_limited", { "Too many requests; try again later", "请求过于频繁，请稍后再试" } },
-	{ "busy", { "The server is busy; try again", "服务器繁忙，请重试" } },
-	{ "too_many_connections", { "Too many connections from your address", "来自你的地址的连接过多" } },
-	{ "login_timeout", { "Login took too long", "登录超时" } },
-	{ "slow_consumer", { "Disconnected: the client fell behind", "客户端接收过慢，连接已断开" } },
-	{ "shutting_down", { "The server is shutting down", "服务器正在关闭" } },
-	{ "store_failed", { "The server could not store it; nothing was saved", "服务器存储失败，未保存任何内容" } },
-	{ "internal", { "Internal server error (a bug)", "服务器内部错误" } },
-	{ "bad_name", { "Invalid user name", "用户名无效" } },
-	{ "bad_password", { "Invalid password", "密码无效" } },
-	{ "bad_token", { "The saved session is no longer valid", "登录凭证已失效" } },
+static const struct text error_texts[PIER_ERR_COUNT] = {
+	[PIER_ERR_BAD_JSON] = { "The request is not a JSON object", "请求不是 JSON 对象" },
+	[PIER_ERR_BAD_UTF8] = { "The request is not valid UTF-8", "请求不是有效的 UTF-8" },
+	[PIER_ERR_LINE_TOO_LONG] = { "The request is too long", "请求过长" },
+	[PIER_ERR_BAD_REQUEST] = { "Malformed request", "请求格式错误" },
+	[PIER_ERR_UNKNOWN_OP] = { "Unknown request", "未知请求" },
+	[PIER_ERR_NOT_LOGGED_IN] = { "Not logged in", "尚未登录" },
+	[PIER_ERR_ALREADY_LOGGED_IN] = { "Already logged in", "已经登录" },
+	[PIER_ERR_BAD_TARGET] = { "Not a room (#room) or a user (@user)", "目标不是聊天室 (#room) 或用户 (@user)" },
+	[PIER_ERR_BAD_ROOM] = { "Invalid room name", "聊天室名称无效" },
+	[PIER_ERR_NO_SUCH_USER] = { "No such user", "用户名不存在" },
+	[PIER_ERR_NO_SUCH_ROOM] = { "No such room", "聊天室不存在" },
+	[PIER_ERR_NOT_MEMBER] = { "You are not in that room", "你不在该聊天室中" },
+	[PIER_ERR_NO_SUCH_MEDIA] = { "No such file, or not one you may send", "没有该文件，或你无权发送" },
+	[PIER_ERR_CANNOT_PART] = { "You cannot leave #lobby", "不能退出 #lobby" },
+	[PIER_ERR_EMPTY_MESSAGE] = { "The message is empty", "消息为空" },
+	[PIER_ERR_MESSAGE_TOO_LONG] = { "The message is too long", "消息过长" },
+	[PIER_ERR_RATE_LIMITED] = { "Too many requests; try again later", "请求过于频繁，请稍后再试" },
+	[PIER_ERR_BUSY] = { "The server is busy; try again", "服务器繁忙，请重试" },
+	[PIER_ERR_TOO_MANY_CONNECTIONS] = { "Too many connections from your address", "来自你的地址的连接过多" },
+	[PIER_ERR_LOGIN_TIMEOUT] = { "Login took too long", "登录超时" },
+	[PIER_ERR_SLOW_CONSUMER] = { "Disconnected: the client fell behind", "客户端接收过慢，连接已断开" },
+	[PIER_ERR_SHUTTING_DOWN] = { "The server is shutting down", "服务器正在关闭" },
+	[PIER_ERR_STORE_FAILED] = { "The server could not store it; nothing was saved", "服务器存储失败，未保存任何内容" },
+	[PIER_ERR_INTERNAL] = { "Internal server error (a bug)", "服务器内部错误" },
+	[PIER_ERR_BAD_NAME] = { "Invalid user name", "用户名无效" },
+	[PIER_ERR_BAD_PASSWORD] = { "Invalid password", "密码无效" },
+	[PIER_ERR_BAD_TOKEN] = { "The saved session is no longer valid", "登录凭证已失效" },
 };
 
 const char *pier_error_text(const char *code, enum pier_lang lang)
 {
-	if (code == NULL)
+	enum pier_error err = pier_error_from_name(code);
+
+	if (err == PIER_ERR_COUNT || error_texts[err].en == NULL)
 		return NULL;
-	for (size_t i = 0; i < sizeof error_texts / sizeof error_texts[0]; i++) {
-		if (strcmp(error_texts[i].code, code) == 0)
-			return pick(&error_texts[i].text, lang);
-	}
-	return NULL;
+	return pick(&error_texts[err], lang);
 }

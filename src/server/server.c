@@ -314,7 +314,7 @@ static void stop_step(uv_timer_t *t)
 		}
 		DL_FOREACH_SAFE(srv->conns, c, tmp)
 			if (!c->closing)
-				conn_close(c, "shutting_down", "the server is stopping");
+				conn_close(c, PIER_ERR_SHUTTING_DOWN, "the server is stopping");
 		srv->stop_phase = 2;
 		srv->stop_deadline_ms = now + STOP_CLOSE_MS;
 		return;
@@ -323,7 +323,7 @@ static void stop_step(uv_timer_t *t)
 		if (srv->nconns + srv->nhttp > 0 && now < srv->stop_deadline_ms)
 			return;
 		DL_FOREACH_SAFE(srv->conns, c, tmp)
-			conn_abort(c, NULL, NULL);
+			conn_abort(c, PIER_ERR_NONE, NULL);
 		http_conns_abort(srv);
 		if (srv->nconns + srv->nhttp > 0)
 			return;     /* their close callbacks run on the next turn */

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "protocol.h"
 #include "store.h"
 
 struct conn;
@@ -41,10 +42,10 @@ void dispatch_line(struct conn *c, const char *line, size_t len);
 /* {"op":op} with the request's ref (when not NULL). New reference. */
 json_t *reply_new(const char *op, json_t *ref);
 /* {"op":"error","error":code,"message":...} with ref. New reference. */
-json_t *error_new(json_t *ref, const char *code, const char *fmt, ...)
+json_t *error_new(json_t *ref, enum pier_error code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Answers with an error (in reply order). */
-void reply_error(struct conn *c, json_t *ref, const char *code, const char *fmt, ...)
+void reply_error(struct conn *c, json_t *ref, enum pier_error code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 /* The string member key of req, or NULL when missing or not a string. */

@@ -200,7 +200,7 @@ void media_req_done(struct http_exchange *x)
 
 /* ---- answers ---- */
 
-static void verror(struct http_exchange *x, int status, json_t *extra, const char *code,
+static void verror(struct http_exchange *x, int status, json_t *extra, enum pier_error code,
                    const char *fmt, va_list ap)
 {
 	struct media_req *r = http_data(x);
@@ -209,9 +209,9 @@ static void verror(struct http_exchange *x, int status, json_t *extra, const cha
 	char *body;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	json_object_set_new(j, "error", json_string(code));
+	json_object_set_new(j, "error", json_string(pier_error_name(code)));
 	text = json_string(msg);
-	json_object_set_new(j, "message", text != NULL ? text : json_string(code));
+	json_object_set_new(j, "message", text != NULL ? text : json_string(pier_error_name(code)));
 	body = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	http_response_start(x, status, (int64_t)strlen(body));
@@ -228,7 +228,7 @@ static void verror(struct http_exchange *x, int status, json_t *extra, const cha
 		r->answered = true;
 }
 
-void media_error(struct http_exchange *x, int status, const char *code, const char *fmt, ...)
+void media_error(struct http_exchange *x, int status, enum pier_error code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -237,7 +237,7 @@ void media_error(struct http_exchange *x, int status, const char *code, const ch
 	va_end(ap);
 }
 
-void media_error_extra(struct http_exchange *x, int status, json_t *extra, const char *code,
+void media_error_extra(struct http_exchange *x, int status, json_t *extra, enum pier_error code,
                        const char *fmt, ...)
 {
 	va_list ap;
@@ -299,7 +299,7 @@ static void token_checked(struct store_job *job)
 	if (r->x != NULL) {
 		r->user = job->status == STORE_OK ? hub_find_user(&r->srv->hub, job->user_name) : NULL;
 		if (r->user == NULL) {
-			media_error(r->x, 401, "bad_token", "unknown or revoked token");
+			media_error(r->x, 401, PIER_ERR_BAD_TOKEN, "unknown or revoked token");
 		} else {
 			r->user_id = r->user->id;
 			store_job_release(job);
@@ -317,13 +317,13 @@ void media_authenticate(struct media_req *r, bool allow_cookie)
 	if (token == NULL && allow_cookie && cookie_token(r->x, cookie, sizeof(cookie)))
 		token = cookie;
 	if (token == NULL) {
-		media_error(r->x, 401, "not_logged_in",
+		media_error(r->x, 401, PIER_ERR_NOT_LOGGED_IN,
 		            allow_cookie ? "send Authorization: Bearer TOKEN (or the session cookie)"
 		                         : "send Authorization: Bearer TOKEN");
 		return;
 	}
 	if (strlen(token) > AUTH_TOKEN_MAX) {
-		media_error(r->x, 401, "bad_token", "unknown or revoked token");
+		media_error(r->x, 401, PIER_ERR_BAD_TOKEN, "unknown or revoked token");
 		return;
 	}
 	store_job_release(&r->job);

@@ -106,14 +106,14 @@ static void auth_op_finish(struct auth_op *op, json_t *reply)
 	auth_op_free(op);
 }
 
-static json_t *status_reply(const char *op, json_t *ref, int status, const char *error,
+static json_t *status_reply(const char *op, json_t *ref, int status, enum pier_error error,
                             const char *message)
 {
 	json_t *r = reply_new(op, ref);
 
 	json_object_set_new(r, "status", json_integer(status));
-	if (error != NULL)
-		json_object_set_new(r, "error", json_string(error));
+	if (error != PIER_ERR_NONE)
+		json_object_set_new(r, "error", json_string(pier_error_name(error)));
 	if (message != NULL)
 		json_object_set_new(r, "message", json_string(message));
 	return r;
@@ -140,14 +140,14 @@ static void register_stored(struct store_job *job)
 	case STORE_OK:
 		hub_add_user(&srv->hub, job->user_id, op->name);
 		log_info("registered %s from %s", op->name, op->c->addr);
-		r = status_reply("register", op->ref, 3, NULL, NULL);
+		r = status_reply("register", op->ref, 3, PIER_ERR_NONE, NULL);
 		json_object_set_new(r, "user", json_string(op->name));
 		break;
 	case STORE_EXISTS:
-		r = status_reply("register", op->ref, 2, "name_taken", "that name is taken");
+		r = status_reply("register", op->ref, 2, PIER_ERR_NAME_TAKEN, "that name is taken");
 		break;
 	default:
-		r = error_new(op->ref, "store_failed", "could not store the account; try again");
+		r = error_new(op->ref, PIER_ERR_STORE_FAILED, "could not store the account; try again");
 		break;
 	}
 	auth_op_finish(op, r);
@@ -161,7 +161,7 @@ static void hash_done(uv_work_t *w, int status)
 	srv->hash_jobs--;
 	wipe_password(op);
 	if (status != 0 || !op->ok || op->c->closing) {
-		auth_op_finish(op, error_new(op->ref, "internal", "password hashing failed"));
+		auth_op_finish(op, error_new(op->ref, PIER_ERR_INTERNAL, "password hashing failed"));
 		return;
 	}
 	store_job_init(&op->job, STORE_CREATE_USER);
@@ -177,7 +177,7 @@ static int hash_slot_free(struct conn *c, json_t *ref)
 {
 	if (c->srv->hash_jobs < c->srv->cfg.max_hash_jobs)
 		return 1;
-	reply_error(c, ref, "busy", "the server is busy checking passwords; try again shortly");
+	reply_error(c, ref, PIER_ERR_BUSY, "the server is busy checking passwords; try again shortly");
 	return 0;
 }
 
@@ -191,23 +191,23 @@ void handle_register(struct conn *c, json_t *req, json_t *ref)
 	int64_t retry = 0;
 
 	if (user == NULL || pw == NULL) {
-		reply_error(c, ref, "bad_request", "register needs string fields user and password");
+		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "register needs string fields user and password");
 		return;
 	}
 	nc = pier_name_check(user);
 	pc = pier_password_check(pw);
 	if (nc == PIER_NAME_TOO_SHORT || pc == PIER_NAME_TOO_SHORT) {
-		conn_reply(c, status_reply("register", ref, 4, "too_short",
+		conn_reply(c, status_reply("register", ref, 4, PIER_ERR_TOO_SHORT,
 		                           "name and password need at least 6 characters"));
 		return;
 	}
 	if (nc != PIER_NAME_OK) {
-		conn_reply(c, status_reply("register", ref, 5, "bad_name",
+		conn_reply(c, status_reply("register", ref, 5, PIER_ERR_BAD_NAME,
 		                           "names are 6-32 of letters, digits, '_', '-' and '.'"));
 		return;
 	}
 	if (pc != PIER_NAME_OK) {
-		conn_reply(c, status_reply("register", ref, 5, "bad_password",
+		conn_reply(c, status_reply("register", ref, 5, PIER_ERR_BAD_PASSWORD,
 		                           "passwords are at most 1024 bytes"));
 		return;
 	}
@@ -216,7 +216,7 @@ void handle_register(struct conn *c, json_t *req, json_t *ref)
 	if (!srv->cfg.no_rate_limits &&
 	    !bucket_take(limit_bucket_b(e), srv->cfg.register_burst, 1.0 / srv->cfg.register_interval,
 	                 pier_mono_ms(), &retry)) {
-		json_t *err = error_new(ref, "rate_limited", "too many registrations from your address");
+		json_t *err = error_new(ref, PIER_ERR_RATE_LIMITED, "too many registrations from your address");
 
 		json_object_set_new(err, "retry_after_ms", json_integer(retry));
 		conn_reply(c, err);
@@ -362,7 +362,7 @@ static void session_start(struct auth_op *op, char *const *rooms, char *const *p
 	srv->metrics.logins++;
 	log_info("login %s from %s (%zu sessions)", u->name, c->addr, u->nsessions);
 
-	r = status_reply("login", op->ref, 1, NULL, NULL);
+	r = status_reply("login", op->ref, 1, PIER_ERR_NONE, NULL);
 	json_object_set_new(r, "user", json_string(u->name));
 	json_object_set_new(r, "token", json_string(op->token));
 	list = json_array();
@@ -384,7 +384,7 @@ static void login_stored(struct store_job *job)
 	struct conn *c = op->c;
 
 	if (job->status != STORE_OK) {
-		auth_op_finish(op, error_new(op->ref, "store_failed", "could not start the session"));
+		auth_op_finish(op, error_new(op->ref, PIER_ERR_STORE_FAILED, "could not start the session"));
 		return;
 	}
 	if (c->closing) {
@@ -439,7 +439,7 @@ static int check_login_limits(struct conn *c, const char *name, json_t *ref)
 	}
 	if (ok)
 		return 0;
-	json_t *err = error_new(ref, "rate_limited", "too many failed logins; wait and try again");
+	json_t *err = error_new(ref, PIER_ERR_RATE_LIMITED, "too many failed logins; wait and try again");
 	json_object_set_new(err, "retry_after_ms", json_integer(retry));
 	conn_reply(c, err);
 	return -1;
@@ -502,7 +502,7 @@ static void verify_done(uv_work_t *w, int status)
 	}
 	if (!op->ok) {
 		note_failure(srv, op->c, op->name);
-		auth_op_finish(op, status_reply("login", op->ref, -1, "wrong_password",
+		auth_op_finish(op, status_reply("login", op->ref, -1, PIER_ERR_WRONG_PASSWORD,
 		                                "wrong password"));
 		return;
 	}
@@ -517,12 +517,12 @@ static void user_loaded(struct store_job *job)
 
 	if (job->status == STORE_NOT_FOUND) {
 		note_failure(srv, op->c, op->name);
-		auth_op_finish(op, status_reply("login", op->ref, 0, "no_such_user", "no such user"));
+		auth_op_finish(op, status_reply("login", op->ref, 0, PIER_ERR_NO_SUCH_USER, "no such user"));
 		return;
 	}
 	if (job->status != STORE_OK || job->pw_hash_out == NULL ||
 	    strlen(job->pw_hash_out) >= sizeof(op->hash)) {
-		auth_op_finish(op, error_new(op->ref, "store_failed", "could not read the account"));
+		auth_op_finish(op, error_new(op->ref, PIER_ERR_STORE_FAILED, "could not read the account"));
 		return;
 	}
 	snprintf(op->hash, sizeof(op->hash), "%s", job->pw_hash_out);
@@ -538,7 +538,7 @@ static void token_loaded(struct store_job *job)
 	op->user = job->status == STORE_OK ? hub_find_user(&srv->hub, job->user_name) : NULL;
 	if (op->user == NULL) {
 		note_failure(srv, op->c, "");
-		auth_op_finish(op, status_reply("login", op->ref, -1, "bad_token",
+		auth_op_finish(op, status_reply("login", op->ref, -1, PIER_ERR_BAD_TOKEN,
 		                                "unknown or revoked token"));
 		return;
 	}
@@ -557,7 +557,7 @@ void handle_login(struct conn *c, json_t *req, json_t *ref)
 			return;
 		if (strlen(token) >= TOKEN_TEXT) {
 			note_failure(srv, c, "");
-			conn_reply(c, status_reply("login", ref, -1, "bad_token", "unknown or revoked token"));
+			conn_reply(c, status_reply("login", ref, -1, PIER_ERR_BAD_TOKEN, "unknown or revoked token"));
 			return;
 		}
 		op = auth_op_new(c, AUTH_TOKEN, ref);
@@ -570,14 +570,14 @@ void handle_login(struct conn *c, json_t *req, json_t *ref)
 		return;
 	}
 	if (user == NULL || pw == NULL) {
-		reply_error(c, ref, "bad_request", "login needs user and password, or token");
+		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "login needs user and password, or token");
 		return;
 	}
 	if (check_login_limits(c, pier_name_check(user) == PIER_NAME_OK ? user : NULL, ref) != 0)
 		return;
 	if (pier_name_check(user) != PIER_NAME_OK || hub_find_user(&srv->hub, user) == NULL) {
 		note_failure(srv, c, pier_name_check(user) == PIER_NAME_OK ? user : "");
-		conn_reply(c, status_reply("login", ref, 0, "no_such_user", "no such user"));
+		conn_reply(c, status_reply("login", ref, 0, PIER_ERR_NO_SUCH_USER, "no such user"));
 		return;
 	}
 	if (!hash_slot_free(c, ref))
@@ -601,7 +601,7 @@ static void token_deleted(struct store_job *job)
 	struct conn *c = op->c;
 
 	conn_slot_fill(c, op->slot, reply_new("logout", op->ref));
-	conn_close(c, NULL, NULL);
+	conn_close(c, PIER_ERR_NONE, NULL);
 	auth_op_free(op);
 }
 

@@ -27,6 +27,7 @@
 #include <jansson.h>
 #include <uv.h>
 
+#include "protocol.h"
 #include "ratelimit.h"
 #include "store.h"
 
@@ -56,9 +57,9 @@ struct conn_framing {
 	void (*process)(struct conn *c);
 	/* The output is flushed on a closing connection: goodbye at this layer (a WebSocket
 	 * close frame), then transport_close. code is the fatal error or NULL. */
-	void (*shutdown)(struct conn *c, const char *code);
+	void (*shutdown)(struct conn *c, enum pier_error code);
 	/* Best effort before an abort: err (a JSON error line) and a goodbye, without waiting. */
-	void (*last_words)(struct conn *c, const struct sbuf *err, const char *code);
+	void (*last_words)(struct conn *c, const struct sbuf *err, enum pier_error code);
 	/* Once a second (keepalive). May be NULL. */
 	void (*tick)(struct conn *c, int64_t now_ms);
 	/* Frees c->framing_state. May be NULL. */
@@ -83,7 +84,7 @@ struct conn {
 	bool overflow;                  /* passed max-output: dropped at the next flush */
 	bool tp_closed;                 /* the transport is gone */
 	char addr[64];
-	char close_code[32];            /* the fatal error this connection is closing with */
+	enum pier_error close_code;     /* the fatal error this connection is closing with */
 	int64_t accepted_ms;
 	int64_t close_deadline_ms;      /* graceful close: abort if not flushed by then */
 
@@ -142,11 +143,11 @@ bool conn_is_paused(const struct conn *c);
 void conn_pause(struct conn *c);
 void conn_resume(struct conn *c);
 
-/* Sends {"op":"error","error":code,"message":message,"fatal":true} (when code is not NULL),
+/* Sends {"op":"error","error":code,"message":message,"fatal":true} (unless PIER_ERR_NONE),
  * stops reading, closes once that is written (or after a short deadline). */
-void conn_close(struct conn *c, const char *code, const char *message);
-/* Closes at once, dropping queued output (best-effort error line first when code is set). */
-void conn_abort(struct conn *c, const char *code, const char *message);
+void conn_close(struct conn *c, enum pier_error code, const char *message);
+/* Closes at once, dropping queued output (best-effort error line first unless PIER_ERR_NONE). */
+void conn_abort(struct conn *c, enum pier_error code, const char *message);
 
 /* Output is written by the server once per loop turn. */
 void conn_flush(struct conn *c);

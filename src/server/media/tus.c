@@ -146,11 +146,11 @@ static void upload_loaded(struct store_job *job)
 	if (r->x == NULL)
 		goto out;
 	if (job->status == STORE_NOT_FOUND || (job->status == STORE_OK && job->user_id != r->user_id)) {
-		media_error(r->x, 404, "no_such_upload", "no such upload");
+		media_error(r->x, 404, PIER_ERR_NO_SUCH_UPLOAD, "no such upload");
 		goto out;
 	}
 	if (job->status != STORE_OK) {
-		media_error(r->x, 500, "store_failed", "could not read the upload");
+		media_error(r->x, 500, PIER_ERR_STORE_FAILED, "could not read the upload");
 		goto out;
 	}
 	if (job->media_id != 0) {
@@ -176,7 +176,7 @@ static void find_upload(struct media_req *r,
 	HASH_FIND_STR(r->m->uploads, r->key, up);
 	if (up != NULL) {
 		if (up->user_id != r->user_id)
-			media_error(r->x, 404, "no_such_upload", "no such upload");
+			media_error(r->x, 404, PIER_ERR_NO_SUCH_UPLOAD, "no such upload");
 		else
 			found(r, up, 0);
 		return;
@@ -204,7 +204,7 @@ static void created(struct store_job *job)
 	if (r->x == NULL && job->status != STORE_OK)
 		goto out;
 	if (job->status != STORE_OK) {
-		media_error(r->x, 500, "store_failed", "could not create the upload");
+		media_error(r->x, 500, PIER_ERR_STORE_FAILED, "could not create the upload");
 		goto out;
 	}
 	up = upload_new(r->m, r->key, true);
@@ -234,7 +234,7 @@ static void create_usage(struct store_job *job)
 	if (r->x == NULL)
 		goto out;
 	if (job->status != STORE_OK) {
-		media_error(r->x, 500, "store_failed", "could not read your storage use");
+		media_error(r->x, 500, PIER_ERR_STORE_FAILED, "could not read your storage use");
 		goto out;
 	}
 	if ((uint64_t)(job->usage + r->declared) > (uint64_t)r->srv->cfg.media_quota) {
@@ -242,7 +242,7 @@ static void create_usage(struct store_job *job)
 
 		json_object_set_new(extra, "quota", json_integer((json_int_t)r->srv->cfg.media_quota));
 		json_object_set_new(extra, "used", json_integer(job->usage));
-		media_error_extra(r->x, 413, extra, "over_quota",
+		media_error_extra(r->x, 413, extra, PIER_ERR_OVER_QUOTA,
 		                  "the file would pass your storage quota of %zu bytes (%lld used)",
 		                  r->srv->cfg.media_quota, (long long)job->usage);
 		goto out;
@@ -284,28 +284,28 @@ static void tus_create(struct http_exchange *x, struct media_req *r)
 	char raw[STORE_MEDIA_NAME_MAX * 3 + 1];
 
 	if (http_header(x, "Upload-Defer-Length") != NULL) {
-		media_error(x, 400, "bad_request", "Upload-Defer-Length is not supported: send Upload-Length");
+		media_error(x, 400, PIER_ERR_BAD_REQUEST, "Upload-Defer-Length is not supported: send Upload-Length");
 		return;
 	}
 	r->declared = header_int(x, "Upload-Length");
 	if (r->declared < 0) {
-		media_error(x, 400, "bad_request", "Upload-Length is missing or not a number");
+		media_error(x, 400, PIER_ERR_BAD_REQUEST, "Upload-Length is missing or not a number");
 		return;
 	}
 	if (r->declared == 0) {
-		media_error(x, 400, "empty_file", "an upload needs at least one byte");
+		media_error(x, 400, PIER_ERR_EMPTY_FILE, "an upload needs at least one byte");
 		return;
 	}
 	if ((uint64_t)r->declared > max) {
 		json_t *extra = json_object();
 
 		json_object_set_new(extra, "limit", json_integer((json_int_t)max));
-		media_error_extra(x, 413, extra, "too_large",
+		media_error_extra(x, 413, extra, PIER_ERR_TOO_LARGE,
 		                  "the file is over the size limit of %zu bytes", max);
 		return;
 	}
 	if (http_content_length(x) > 0) {
-		media_error(x, 400, "bad_request", "creation-with-upload is not supported: PATCH the bytes");
+		media_error(x, 400, PIER_ERR_BAD_REQUEST, "creation-with-upload is not supported: PATCH the bytes");
 		return;
 	}
 	if (!metadata_value(meta, "filename", raw, sizeof(raw)) &&
@@ -353,7 +353,7 @@ static void patch_finished(struct media_req *r, struct store_job *job)
 	if (r->x == NULL)
 		return;
 	if (job->status != STORE_OK) {
-		media_error(r->x, 500, "store_failed", "the file could not be stored");
+		media_error(r->x, 500, PIER_ERR_STORE_FAILED, "the file could not be stored");
 		return;
 	}
 	http_response_start(r->x, 204, -1);
@@ -371,7 +371,7 @@ static void patch_closed(struct upload *up)
 	up->feeder = NULL;
 	if (up->io_error != 0) {
 		if (r->x != NULL)
-			media_error(r->x, 500, "store_failed", "the bytes could not be written");
+			media_error(r->x, 500, PIER_ERR_STORE_FAILED, "the bytes could not be written");
 	} else if (up->offset == up->length && !up->gone) {
 		upload_finish(up, r, patch_finished);
 	} else if (r->x != NULL) {
@@ -391,7 +391,7 @@ static void patch_opened(struct media_req *r, int status)
 	if (status < 0) {
 		log_warn("media: cannot open %s: %s", r->up->path, uv_strerror(status));
 		r->up->feeder = NULL;
-		media_error(r->x, 500, "store_failed", "the upload's file cannot be opened");
+		media_error(r->x, 500, PIER_ERR_STORE_FAILED, "the upload's file cannot be opened");
 		return;
 	}
 	http_pause_body(r->x, false);
@@ -404,20 +404,20 @@ static void patch_found(struct media_req *r, struct upload *up, int64_t media_id
 
 	if (up == NULL || upload_busy(up)) {
 		if (up == NULL) {
-			media_error(x, 409, "upload_complete", "this upload is complete (media %lld)",
+			media_error(x, 409, PIER_ERR_UPLOAD_COMPLETE, "this upload is complete (media %lld)",
 			            (long long)media_id);
 			return;
 		}
-		media_error(x, 423, "upload_busy", "another request is writing this upload");
+		media_error(x, 423, PIER_ERR_UPLOAD_BUSY, "another request is writing this upload");
 		return;
 	}
 	if (offset != up->offset) {
-		media_error(x, 409, "offset_mismatch", "Upload-Offset is %lld, the upload is at %lld",
+		media_error(x, 409, PIER_ERR_OFFSET_MISMATCH, "Upload-Offset is %lld, the upload is at %lld",
 		            (long long)offset, (long long)up->offset);
 		return;
 	}
 	if (len > up->length - up->offset) {
-		media_error(x, 413, "too_large", "more bytes than Upload-Length");
+		media_error(x, 413, PIER_ERR_TOO_LARGE, "more bytes than Upload-Length");
 		return;
 	}
 	r->declared = up->length - up->offset;     /* most bytes this PATCH may bring */
@@ -443,13 +443,13 @@ void tus_body(struct http_exchange *x, const char *data, size_t len)
 	if (up->feeder != r)
 		return;
 	if (up->io_error != 0) {
-		media_error(x, 500, "store_failed", "the bytes could not be written");
+		media_error(x, 500, PIER_ERR_STORE_FAILED, "the bytes could not be written");
 		up->feeder = NULL;
 		upload_close(up, NULL);
 		return;
 	}
 	if (r->received + len > (uint64_t)r->declared) {
-		media_error(x, 413, "too_large", "more bytes than Upload-Length");
+		media_error(x, 413, PIER_ERR_TOO_LARGE, "more bytes than Upload-Length");
 		up->feeder = NULL;
 		upload_close(up, NULL);   /* what fits is kept */
 		return;
@@ -483,7 +483,7 @@ static void deleted(struct store_job *job)
 			tus_headers(r->x);
 			http_response_end(r->x);
 		} else {
-			media_error(r->x, 500, "store_failed", "could not delete the upload");
+			media_error(r->x, 500, PIER_ERR_STORE_FAILED, "could not delete the upload");
 		}
 	}
 	store_job_release(job);
@@ -495,7 +495,7 @@ static void delete_found(struct media_req *r, struct upload *up, int64_t media_i
 	(void)media_id;
 	if (up != NULL) {
 		if (upload_busy(up)) {
-			media_error(r->x, 423, "upload_busy", "another request is writing this upload");
+			media_error(r->x, 423, PIER_ERR_UPLOAD_BUSY, "another request is writing this upload");
 			return;
 		}
 		up->gone = true;
@@ -531,7 +531,7 @@ void tus_head(struct http_exchange *x)
 		key = path + 9;
 	else {
 		r = media_req_new(x, REQ_TUS_HEAD);
-		media_error(x, 404, "no_such_upload", "no such upload");
+		media_error(x, 404, PIER_ERR_NO_SUCH_UPLOAD, "no such upload");
 		return;
 	}
 	if (strcmp(method, "OPTIONS") == 0) {
@@ -580,11 +580,11 @@ void tus_head(struct http_exchange *x)
 		const char *ct = http_header(x, "Content-Type");
 
 		if (ct == NULL || strcmp(ct, "application/offset+octet-stream") != 0) {
-			media_error(x, 415, "bad_request", "PATCH needs Content-Type: application/offset+octet-stream");
+			media_error(x, 415, PIER_ERR_BAD_REQUEST, "PATCH needs Content-Type: application/offset+octet-stream");
 			return;
 		}
 		if (header_int(x, "Upload-Offset") < 0) {
-			media_error(x, 400, "bad_request", "Upload-Offset is missing or not a number");
+			media_error(x, 400, PIER_ERR_BAD_REQUEST, "Upload-Offset is missing or not a number");
 			return;
 		}
 		http_pause_body(x, true);   /* until the upload is found and its file open */

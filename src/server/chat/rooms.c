@@ -39,7 +39,7 @@ static void join_stored(struct store_job *job)
 	if (job->status != STORE_OK) {
 		if (!d->flag)
 			hub_part(&srv->hub, d->user, d->room);
-		deferred_finish(d, error_new(d->ref, "store_failed", "could not store the membership"));
+		deferred_finish(d, error_new(d->ref, PIER_ERR_STORE_FAILED, "could not store the membership"));
 		return;
 	}
 	r = reply_new("join", d->ref);
@@ -59,11 +59,11 @@ static const char *room_arg(struct conn *c, json_t *req, json_t *ref)
 	const char *name = req_string(req, "room");
 
 	if (name == NULL) {
-		reply_error(c, ref, "bad_request", "a string field room is needed");
+		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "a string field room is needed");
 		return NULL;
 	}
 	if (pier_room_check(name) != PIER_NAME_OK) {
-		reply_error(c, ref, "bad_room", "room names are '#' and 1-32 of letters, digits, '_', '-', '.'");
+		reply_error(c, ref, PIER_ERR_BAD_ROOM, "room names are '#' and 1-32 of letters, digits, '_', '-', '.'");
 		return NULL;
 	}
 	return name;
@@ -99,7 +99,7 @@ static void part_stored(struct store_job *job)
 
 	if (job->status != STORE_OK && job->status != STORE_NOT_FOUND) {
 		hub_join(&srv->hub, d->user, d->room);
-		deferred_finish(d, error_new(d->ref, "store_failed", "could not store the change"));
+		deferred_finish(d, error_new(d->ref, PIER_ERR_STORE_FAILED, "could not store the change"));
 		return;
 	}
 	r = reply_new("part", d->ref);
@@ -120,11 +120,11 @@ void handle_part(struct conn *c, json_t *req, json_t *ref)
 		return;
 	r = hub_find_room(h, name);
 	if (r == h->lobby) {
-		reply_error(c, ref, "cannot_part", "everyone stays in #lobby");
+		reply_error(c, ref, PIER_ERR_CANNOT_PART, "everyone stays in #lobby");
 		return;
 	}
 	if (r == NULL || !hub_is_member(c->user, r)) {
-		reply_error(c, ref, "not_member", "you are not in %s", r ? r->name : name);
+		reply_error(c, ref, PIER_ERR_NOT_MEMBER, "you are not in %s", r ? r->name : name);
 		return;
 	}
 	d = deferred_new(c, req, ref, STORE_PART, part_stored);
@@ -183,7 +183,7 @@ void handle_users(struct conn *c, json_t *req, json_t *ref)
 	size_t n = 0, first = 0, k;
 
 	if (jlimit != NULL && (!json_is_integer(jlimit) || json_integer_value(jlimit) < 1)) {
-		reply_error(c, ref, "bad_request", "limit must be a positive integer");
+		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "limit must be a positive integer");
 		return;
 	}
 	if (jlimit != NULL && json_integer_value(jlimit) < USERS_PAGE_MAX)

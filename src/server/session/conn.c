@@ -142,17 +142,17 @@ static void begin_closing(struct conn *c)
 		session_end(c);
 }
 
-static json_t *fatal_error(const char *code, const char *message)
+static json_t *fatal_error(enum pier_error code, const char *message)
 {
-	return json_pack("{s:s, s:s, s:s, s:b}", "op", "error", "error", code, "message",
-	                 message ? message : code, "fatal", 1);
+	return json_pack("{s:s, s:s, s:s, s:b}", "op", "error", "error", pier_error_name(code),
+	                 "message", message ? message : pier_error_name(code), "fatal", 1);
 }
 
-void conn_abort(struct conn *c, const char *code, const char *message)
+void conn_abort(struct conn *c, enum pier_error code, const char *message)
 {
 	if (tp_gone(c))
 		return;
-	if (code != NULL) {
+	if (code != PIER_ERR_NONE) {
 		json_t *e = fatal_error(code, message);
 		struct sbuf *b = sbuf_from_json(e);
 
@@ -160,7 +160,7 @@ void conn_abort(struct conn *c, const char *code, const char *message)
 		sbuf_unref(b);
 		json_decref(e);
 		log_info("conn %s%s%s: closed: %s", c->addr, c->user ? " user " : "",
-		         c->user ? c->user->name : "", code);
+		         c->user ? c->user->name : "", pier_error_name(code));
 	}
 	if (!c->closing)
 		begin_closing(c);
@@ -173,14 +173,14 @@ void conn_on_error(void *owner, int status)
 
 	if (status != UV_EOF)
 		log_debug("conn %s: %s", c->addr, uv_strerror(status));
-	conn_abort(c, NULL, NULL);
+	conn_abort(c, PIER_ERR_NONE, NULL);
 }
 
 /* Output flushed on a closing connection: the framing says goodbye and closes. */
 static void finish_closing(struct conn *c)
 {
 	if (!tp_gone(c))
-		c->framing->shutdown(c, c->close_code[0] != '\0' ? c->close_code : NULL);
+		c->framing->shutdown(c, c->close_code);
 }
 
 static void push_out(struct conn *c, struct sbuf *b)
@@ -193,19 +193,19 @@ static void push_out(struct conn *c, struct sbuf *b)
 	c->out_bytes += b->len;
 }
 
-void conn_close(struct conn *c, const char *code, const char *message)
+void conn_close(struct conn *c, enum pier_error code, const char *message)
 {
 	if (c->closing)
 		return;
-	if (code != NULL) {
+	if (code != PIER_ERR_NONE) {
 		json_t *e = fatal_error(code, message);
 
 		/* Past any limit: it is the last thing this connection gets. */
 		push_out(c, sbuf_from_json(e));
 		json_decref(e);
-		snprintf(c->close_code, sizeof(c->close_code), "%s", code);
+		c->close_code = code;
 		log_info("conn %s%s%s: closing: %s", c->addr, c->user ? " user " : "",
-		         c->user ? c->user->name : "", code);
+		         c->user ? c->user->name : "", pier_error_name(code));
 	}
 	begin_closing(c);
 	c->close_deadline_ms = pier_mono_ms() + CLOSE_GRACE_MS;
@@ -321,7 +321,7 @@ void conn_written(struct conn *c, int status)
 	if (status < 0) {
 		if (status != UV_ECANCELED) {
 			log_debug("conn %s: write error: %s", c->addr, uv_strerror(status));
-			conn_abort(c, NULL, NULL);
+			conn_abort(c, PIER_ERR_NONE, NULL);
 		}
 		goto out;
 	}
@@ -361,7 +361,7 @@ void conn_flush(struct conn *c)
 		return;
 	if (c->overflow) {
 		c->srv->metrics.slow_consumers++;
-		conn_abort(c, "slow_consumer", "output limit passed: read faster, catch up with history");
+		conn_abort(c, PIER_ERR_SLOW_CONSUMER, "output limit passed: read faster, catch up with history");
 		return;
 	}
 	if (c->want_process) {
@@ -377,7 +377,7 @@ void conn_flush(struct conn *c)
 		ssize_t w = c->framing->write_now(c, c->outq, n, c->out_off);
 
 		if (w < 0) {
-			conn_abort(c, NULL, NULL);
+			conn_abort(c, PIER_ERR_NONE, NULL);
 			return;
 		}
 		consume_written(c, (size_t)w);
@@ -412,7 +412,7 @@ void conn_flush(struct conn *c)
 			sbuf_unref(c->wbufs[i]);
 		}
 		c->wbufs_len = 0;
-		conn_abort(c, NULL, NULL);
+		conn_abort(c, PIER_ERR_NONE, NULL);
 		conn_unref(c);
 	}
 }
@@ -425,12 +425,12 @@ void conn_tick(struct conn *c, int64_t now_ms)
 		return;
 	if (c->closing) {
 		if (now_ms > c->close_deadline_ms)
-			conn_abort(c, NULL, NULL);
+			conn_abort(c, PIER_ERR_NONE, NULL);
 		return;
 	}
 	if (c->user == NULL && !c->busy &&
 	    now_ms - c->accepted_ms > (int64_t)(cfg->login_timeout * 1000)) {
-		conn_close(c, "login_timeout", "no login in time");
+		conn_close(c, PIER_ERR_LOGIN_TIMEOUT, "no login in time");
 		return;
 	}
 	if (c->framing->tick != NULL)
@@ -457,7 +457,7 @@ struct conn *conn_new(struct server *srv, struct transport *t, const struct conn
 	bucket_init(&c->msg_bucket, srv->cfg.msg_burst, now);
 	bucket_init(&c->req_bucket, srv->cfg.req_burst, now);
 	if (!t->counted && !transport_admit(t)) {
-		conn_close(c, "too_many_connections", "too many connections from your address");
+		conn_close(c, PIER_ERR_TOO_MANY_CONNECTIONS, "too many connections from your address");
 		return c;
 	}
 	log_debug("conn %s: accepted (%s, %s)", c->addr, t->ops->name, framing->name);
@@ -467,9 +467,10 @@ struct conn *conn_new(struct server *srv, struct transport *t, const struct conn
 
 /* ---- the JSON-lines framing: one object per line ---- */
 
-static void reply_error_line(struct conn *c, const char *code, const char *message)
+static void reply_error_line(struct conn *c, enum pier_error code, const char *message)
 {
-	json_t *e = json_pack("{s:s, s:s, s:s}", "op", "error", "error", code, "message", message);
+	json_t *e = json_pack("{s:s, s:s, s:s}", "op", "error", "error", pier_error_name(code),
+	                      "message", message);
 
 	conn_reply(c, e);
 }
@@ -489,7 +490,7 @@ static size_t lines_handle(struct conn *c, const char *data, size_t n)
 		len = (size_t)(nl - start);
 		off += len + 1;
 		if (len > max_line) {
-			reply_error_line(c, "line_too_long", "request line over the line limit");
+			reply_error_line(c, PIER_ERR_LINE_TOO_LONG, "request line over the line limit");
 			continue;
 		}
 		if (len > 0 && start[len - 1] == '\r')
@@ -507,7 +508,7 @@ static void lines_process(struct conn *c)
 
 	c->in_off += lines_handle(c, c->in + c->in_off, c->in_len - c->in_off);
 	if (!conn_is_paused(c) && !c->closing && c->in_len - c->in_off > max_line) {
-		reply_error_line(c, "line_too_long", "request line over the line limit");
+		reply_error_line(c, PIER_ERR_LINE_TOO_LONG, "request line over the line limit");
 		c->in_off = c->in_len;
 		c->skipping = true;
 	}
@@ -588,13 +589,13 @@ static ssize_t lines_write_now(struct conn *c, struct sbuf *const *bufs, size_t 
 	return rc;
 }
 
-static void lines_shutdown(struct conn *c, const char *code)
+static void lines_shutdown(struct conn *c, enum pier_error code)
 {
 	(void)code;
 	transport_close(c->tp);
 }
 
-static void lines_last_words(struct conn *c, const struct sbuf *err, const char *code)
+static void lines_last_words(struct conn *c, const struct sbuf *err, enum pier_error code)
 {
 	(void)code;
 	transport_try_write(c->tp, err->data, err->len);

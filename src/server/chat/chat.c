@@ -47,16 +47,16 @@ static int resolve_target(struct conn *c, json_t *ref, const char *to, struct ro
 	*peer = NULL;
 	if (to[0] == '#') {
 		if (pier_room_check(to) != PIER_NAME_OK) {
-			reply_error(c, ref, "bad_room", "room names are '#' and 1-32 of letters, digits, '_', '-', '.'");
+			reply_error(c, ref, PIER_ERR_BAD_ROOM, "room names are '#' and 1-32 of letters, digits, '_', '-', '.'");
 			return -1;
 		}
 		*room = hub_find_room(h, to);
 		if (*room == NULL) {
-			reply_error(c, ref, "no_such_room", "no such room");
+			reply_error(c, ref, PIER_ERR_NO_SUCH_ROOM, "no such room");
 			return -1;
 		}
 		if (*room != h->lobby && !hub_is_member(c->user, *room)) {
-			reply_error(c, ref, "not_member", "you are not in %s", (*room)->name);
+			reply_error(c, ref, PIER_ERR_NOT_MEMBER, "you are not in %s", (*room)->name);
 			return -1;
 		}
 		return 0;
@@ -64,12 +64,12 @@ static int resolve_target(struct conn *c, json_t *ref, const char *to, struct ro
 	if (to[0] == '@') {
 		*peer = hub_find_user(h, to + 1);
 		if (*peer == NULL) {
-			reply_error(c, ref, "no_such_user", "no such user");
+			reply_error(c, ref, PIER_ERR_NO_SUCH_USER, "no such user");
 			return -1;
 		}
 		return 0;
 	}
-	reply_error(c, ref, "bad_target", "a target is \"#room\" or \"@user\"");
+	reply_error(c, ref, PIER_ERR_BAD_TARGET, "a target is \"#room\" or \"@user\"");
 	return -1;
 }
 
@@ -118,12 +118,12 @@ static void send_stored(struct store_job *job)
 	json_t *r;
 
 	if (job->status == STORE_DENIED) {
-		deferred_finish(d, error_new(d->ref, "no_such_media",
+		deferred_finish(d, error_new(d->ref, PIER_ERR_NO_SUCH_MEDIA,
 		                             "no such media, or not one you may send"));
 		return;
 	}
 	if (job->status != STORE_OK && job->status != STORE_DUPLICATE) {
-		deferred_finish(d, error_new(d->ref, "store_failed", "the message was not stored"));
+		deferred_finish(d, error_new(d->ref, PIER_ERR_STORE_FAILED, "the message was not stored"));
 		return;
 	}
 	target_name(d, to, sizeof(to));
@@ -160,36 +160,36 @@ void handle_send(struct conn *c, json_t *req, json_t *ref)
 
 	if (media != NULL && !json_is_null(media)) {
 		if (!json_is_integer(media) || json_integer_value(media) <= 0) {
-			reply_error(c, ref, "bad_request", "media must be the id of an uploaded file");
+			reply_error(c, ref, PIER_ERR_BAD_REQUEST, "media must be the id of an uploaded file");
 			return;
 		}
 		media_id = json_integer_value(media);
 		if (kind != NULL && !media_kind_valid(kind)) {
-			reply_error(c, ref, "bad_request", "kind is image, video, audio or file");
+			reply_error(c, ref, PIER_ERR_BAD_REQUEST, "kind is image, video, audio or file");
 			return;
 		}
 		if (text == NULL && (json_object_get(req, "text") == NULL ||
 		                     json_is_null(json_object_get(req, "text"))))
 			text = "";             /* a caption is optional */
 	} else if (kind != NULL && strcmp(kind, "text") != 0) {
-		reply_error(c, ref, "bad_request", "a kind other than text needs media");
+		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "a kind other than text needs media");
 		return;
 	}
 	if (to == NULL || text == NULL) {
-		reply_error(c, ref, "bad_request", "send needs string fields to and text");
+		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "send needs string fields to and text");
 		return;
 	}
 	if (cid != NULL && (!json_is_string(cid) || json_string_length(cid) > CID_MAX ||
 	                    json_string_length(cid) == 0)) {
-		reply_error(c, ref, "bad_request", "cid must be a string of 1-%d bytes", CID_MAX);
+		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "cid must be a string of 1-%d bytes", CID_MAX);
 		return;
 	}
 	if (text[0] == '\0' && media_id == 0) {
-		reply_error(c, ref, "empty_message", "the message is empty");
+		reply_error(c, ref, PIER_ERR_EMPTY_MESSAGE, "the message is empty");
 		return;
 	}
 	if (strlen(text) > c->srv->cfg.max_text) {
-		reply_error(c, ref, "message_too_long", "the message is over %zu bytes",
+		reply_error(c, ref, PIER_ERR_MESSAGE_TOO_LONG, "the message is over %zu bytes",
 		            c->srv->cfg.max_text);
 		return;
 	}
@@ -230,7 +230,7 @@ static void page_read(struct store_job *job)
 	char with[PIER_KEY_MAX + 1];
 
 	if (job->status != STORE_OK) {
-		deferred_finish(d, error_new(d->ref, "store_failed", "could not read messages"));
+		deferred_finish(d, error_new(d->ref, PIER_ERR_STORE_FAILED, "could not read messages"));
 		return;
 	}
 	r = reply_new(job->op == STORE_HISTORY ? "history" : "sync", d->ref);
@@ -251,7 +251,7 @@ static int opt_int(struct conn *c, json_t *req, json_t *ref, const char *key, in
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_integer(v) || json_integer_value(v) < 0) {
-		reply_error(c, ref, "bad_request", "%s must be a non-negative integer", key);
+		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "%s must be a non-negative integer", key);
 		return -1;
 	}
 	*out = json_integer_value(v);
@@ -274,7 +274,7 @@ void handle_history(struct conn *c, json_t *req, json_t *ref)
 	struct deferred *d;
 
 	if (with == NULL) {
-		reply_error(c, ref, "bad_request", "history needs a string field with");
+		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "history needs a string field with");
 		return;
 	}
 	if (opt_int(c, req, ref, "before", &before) != 0 || opt_int(c, req, ref, "limit", &limit) != 0)

@@ -20,7 +20,6 @@ enum op_access { ANYTIME, LOGGED_OUT, LOGGED_IN };
 enum op_bucket { NO_BUCKET, MSG_BUCKET, REQ_BUCKET };
 
 struct op_entry {
-	const char *name;
 	void (*handle)(struct conn *c, json_t *req, json_t *ref);
 	enum op_access access;
 	enum op_bucket bucket;
@@ -32,18 +31,19 @@ static void handle_ping(struct conn *c, json_t *req, json_t *ref)
 	conn_reply(c, reply_new("pong", ref));
 }
 
-static const struct op_entry ops[] = {
-	{"send", handle_send, LOGGED_IN, MSG_BUCKET},
-	{"ping", handle_ping, ANYTIME, NO_BUCKET},
-	{"register", handle_register, LOGGED_OUT, NO_BUCKET},
-	{"login", handle_login, LOGGED_OUT, NO_BUCKET},
-	{"logout", handle_logout, LOGGED_IN, NO_BUCKET},
-	{"join", handle_join, LOGGED_IN, REQ_BUCKET},
-	{"part", handle_part, LOGGED_IN, REQ_BUCKET},
-	{"rooms", handle_rooms, LOGGED_IN, REQ_BUCKET},
-	{"users", handle_users, LOGGED_IN, REQ_BUCKET},
-	{"history", handle_history, LOGGED_IN, REQ_BUCKET},
-	{"sync", handle_sync, LOGGED_IN, REQ_BUCKET},
+/* Indexed by the op (protocol.h names them); every op has an entry. */
+static const struct op_entry ops[PIER_OP_COUNT] = {
+	[PIER_OP_SEND] = {handle_send, LOGGED_IN, MSG_BUCKET},
+	[PIER_OP_PING] = {handle_ping, ANYTIME, NO_BUCKET},
+	[PIER_OP_REGISTER] = {handle_register, LOGGED_OUT, NO_BUCKET},
+	[PIER_OP_LOGIN] = {handle_login, LOGGED_OUT, NO_BUCKET},
+	[PIER_OP_LOGOUT] = {handle_logout, LOGGED_IN, NO_BUCKET},
+	[PIER_OP_JOIN] = {handle_join, LOGGED_IN, REQ_BUCKET},
+	[PIER_OP_PART] = {handle_part, LOGGED_IN, REQ_BUCKET},
+	[PIER_OP_ROOMS] = {handle_rooms, LOGGED_IN, REQ_BUCKET},
+	[PIER_OP_USERS] = {handle_users, LOGGED_IN, REQ_BUCKET},
+	[PIER_OP_HISTORY] = {handle_history, LOGGED_IN, REQ_BUCKET},
+	[PIER_OP_SYNC] = {handle_sync, LOGGED_IN, REQ_BUCKET},
 };
 
 json_t *reply_new(const char *op, json_t *ref)
@@ -56,20 +56,20 @@ json_t *reply_new(const char *op, json_t *ref)
 	return r;
 }
 
-static json_t *verror_new(json_t *ref, const char *code, const char *fmt, va_list ap)
+static json_t *verror_new(json_t *ref, enum pier_error code, const char *fmt, va_list ap)
 {
 	char msg[256];
 	json_t *e = reply_new("error", ref), *text;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	json_object_set_new(e, "error", json_string(code));
+	json_object_set_new(e, "error", json_string(pier_error_name(code)));
 	/* A message cut inside a UTF-8 sequence is not a valid string: fall back to the code. */
 	text = json_string(msg);
-	json_object_set_new(e, "message", text != NULL ? text : json_string(code));
+	json_object_set_new(e, "message", text != NULL ? text : json_string(pier_error_name(code)));
 	return e;
 }
 
-json_t *error_new(json_t *ref, const char *code, const char *fmt, ...)
+json_t *error_new(json_t *ref, enum pier_error code, const char *fmt, ...)
 {
 	va_list ap;
 	json_t *e;
@@ -80,7 +80,7 @@ json_t *error_new(json_t *ref, const char *code, const char *fmt, ...)
 	return e;
 }
 
-void reply_error(struct conn *c, json_t *ref, const char *code, const char *fmt, ...)
+void reply_error(struct conn *c, json_t *ref, enum pier_error code, const char *fmt, ...)
 {
 	va_list ap;
 	json_t *e;
@@ -128,10 +128,9 @@ const char *req_string(const json_t *req, const char *key)
 
 static const struct op_entry *find_op(const char *name)
 {
-	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-		if (strcmp(ops[i].name, name) == 0)
-			return &ops[i];
-	return NULL;
+	enum pier_op op = pier_op_from_name(name);
+
+	return op == PIER_OP_UNKNOWN || ops[op].handle == NULL ? NULL : &ops[op];
 }
 
 /* Takes a token from the op's bucket; answers rate_limited when there is none. */
@@ -149,7 +148,7 @@ static int take_token(struct conn *c, const struct op_entry *e, json_t *ref)
 		ok = bucket_take(&c->req_bucket, cfg->req_burst, cfg->req_rate, pier_mono_ms(), &retry);
 	if (ok)
 		return 0;
-	json_t *err = error_new(ref, "rate_limited", "too many requests; slow down");
+	json_t *err = error_new(ref, PIER_ERR_RATE_LIMITED, "too many requests; slow down");
 	json_object_set_new(err, "retry_after_ms", json_integer(retry));
 	conn_reply(c, err);
 	return -1;
@@ -164,37 +163,37 @@ void dispatch_line(struct conn *c, const char *line, size_t len)
 
 	if (req == NULL) {
 		if (json_error_code(&jerr) == json_error_invalid_utf8)
-			reply_error(c, NULL, "bad_utf8", "the request is not valid UTF-8");
+			reply_error(c, NULL, PIER_ERR_BAD_UTF8, "the request is not valid UTF-8");
 		else
-			reply_error(c, NULL, "bad_json", "not JSON: %s at column %d", jerr.text,
+			reply_error(c, NULL, PIER_ERR_BAD_JSON, "not JSON: %s at column %d", jerr.text,
 			            jerr.column);
 		return;
 	}
 	if (!json_is_object(req)) {
-		reply_error(c, NULL, "bad_json", "a request must be a JSON object");
+		reply_error(c, NULL, PIER_ERR_BAD_JSON, "a request must be a JSON object");
 		goto out;
 	}
 	ref = json_object_get(req, "ref");
 	if (ref != NULL && (!json_is_string(ref) || json_string_length(ref) > REF_MAX)) {
-		reply_error(c, NULL, "bad_request", "ref must be a string of at most %d bytes", REF_MAX);
+		reply_error(c, NULL, PIER_ERR_BAD_REQUEST, "ref must be a string of at most %d bytes", REF_MAX);
 		goto out;
 	}
 	opname = req_string(req, "op");
 	if (opname == NULL) {
-		reply_error(c, ref, "bad_request", "op missing or not a string");
+		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "op missing or not a string");
 		goto out;
 	}
 	e = find_op(opname);
 	if (e == NULL) {
-		reply_error(c, ref, "unknown_op", "unknown op");
+		reply_error(c, ref, PIER_ERR_UNKNOWN_OP, "unknown op");
 		goto out;
 	}
 	if (e->access == LOGGED_IN && c->user == NULL) {
-		reply_error(c, ref, "not_logged_in", "log in first");
+		reply_error(c, ref, PIER_ERR_NOT_LOGGED_IN, "log in first");
 		goto out;
 	}
 	if (e->access == LOGGED_OUT && c->user != NULL) {
-		reply_error(c, ref, "already_logged_in", "this connection is logged in already");
+		reply_error(c, ref, PIER_ERR_ALREADY_LOGGED_IN, "this connection is logged in already");
 		goto out;
 	}
 	if (take_token(c, e, ref) == 0)

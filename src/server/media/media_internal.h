@@ -25,6 +25,7 @@
 #include <uv.h>
 
 #include "media.h"
+#include "protocol.h"
 #include "store.h"
 
 struct http_exchange;
@@ -127,10 +128,10 @@ void media_req_put(struct media_req *r);
 void media_authenticate(struct media_req *r, bool allow_cookie);
 
 /* A JSON error answer {"error":code,"message":...} (and for 401 a WWW-Authenticate). */
-void media_error(struct http_exchange *x, int status, const char *code, const char *fmt, ...)
+void media_error(struct http_exchange *x, int status, enum pier_error code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* The same with more members (extra, taken: e.g. "limit") in the JSON body. */
-void media_error_extra(struct http_exchange *x, int status, json_t *extra, const char *code,
+void media_error_extra(struct http_exchange *x, int status, json_t *extra, enum pier_error code,
                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Percent-decodes src into out (at most n bytes with the NUL); -1 if malformed or too long. */

@@ -120,7 +120,7 @@ static void answer_too_large(struct media_req *r)
 {
 	size_t max = r->srv->cfg.media_max_size;
 
-	media_error_extra(r->x, 413, limit_extra("limit", (int64_t)max), "too_large",
+	media_error_extra(r->x, 413, limit_extra("limit", (int64_t)max), PIER_ERR_TOO_LARGE,
 	                  "the file is over the size limit of %zu bytes", max);
 }
 
@@ -130,7 +130,7 @@ static void answer_over_quota(struct media_req *r)
 	json_t *extra = limit_extra("quota", (int64_t)quota);
 
 	json_object_set_new(extra, "used", json_integer(r->usage));
-	media_error_extra(r->x, 413, extra, "over_quota",
+	media_error_extra(r->x, 413, extra, PIER_ERR_OVER_QUOTA,
 	                  "the file would pass your storage quota of %zu bytes (%lld used)", quota,
 	                  (long long)r->usage);
 }
@@ -157,7 +157,7 @@ static void upload_answer(struct media_req *r, struct store_job *job)
 	if (r->x == NULL)
 		return;
 	if (job->status != STORE_OK) {
-		media_error(r->x, 500, "store_failed", "the file could not be stored");
+		media_error(r->x, 500, PIER_ERR_STORE_FAILED, "the file could not be stored");
 		return;
 	}
 	j = media_json(job->media.id, job->media.name, job->media.size, job->media.type,
@@ -182,7 +182,7 @@ static void upload_closed(struct upload *up)
 	up->feeder = NULL;
 	if (up->io_error != 0) {
 		if (r->x != NULL)
-			media_error(r->x, 500, "store_failed", "the file could not be written");
+			media_error(r->x, 500, PIER_ERR_STORE_FAILED, "the file could not be written");
 		upload_remove_file(up);
 	} else {
 		upload_finish(up, r, upload_answer);
@@ -197,7 +197,7 @@ static void upload_opened(struct media_req *r, int status)
 	if (status < 0) {
 		log_warn("media: cannot create %s: %s", r->up->path, uv_strerror(status));
 		r->up->feeder = NULL;
-		media_error(r->x, 500, "store_failed", "the file could not be created");
+		media_error(r->x, 500, PIER_ERR_STORE_FAILED, "the file could not be created");
 		return;
 	}
 	http_pause_body(r->x, false);
@@ -211,7 +211,7 @@ static void usage_checked(struct store_job *job)
 	if (r->x == NULL)
 		goto out;
 	if (job->status != STORE_OK) {
-		media_error(r->x, 500, "store_failed", "could not read your storage use");
+		media_error(r->x, 500, PIER_ERR_STORE_FAILED, "could not read your storage use");
 		goto out;
 	}
 	r->usage = job->usage;
@@ -260,7 +260,7 @@ void media_upload_head(struct http_exchange *x)
 		return;
 	}
 	if (len == 0) {
-		media_error(x, 400, "empty_file", "the request has no body (send the file as the body)");
+		media_error(x, 400, PIER_ERR_EMPTY_FILE, "the request has no body (send the file as the body)");
 		return;
 	}
 	r->declared = len;
@@ -281,7 +281,7 @@ void media_upload_body(struct http_exchange *x, const char *data, size_t len)
 	if (r == NULL || r->answered || r->up == NULL)
 		return;
 	if (r->up->io_error != 0) {
-		media_error(x, 500, "store_failed", "the file could not be written");
+		media_error(x, 500, PIER_ERR_STORE_FAILED, "the file could not be written");
 		abandon_upload(r);
 		return;
 	}
@@ -309,7 +309,7 @@ void media_upload_end(struct http_exchange *x)
 	if (r->answered || r->up == NULL || r->up->feeder != r)
 		return;
 	if (r->received == 0) {
-		media_error(x, 400, "empty_file", "the request has no body (send the file as the body)");
+		media_error(x, 400, PIER_ERR_EMPTY_FILE, "the request has no body (send the file as the body)");
 		abandon_upload(r);
 		return;
 	}
@@ -516,7 +516,7 @@ static void stat_cb(uv_fs_t *req)
 	uv_fs_req_cleanup(req);
 	if (r->x != NULL) {
 		if (size < 0)
-			media_error(r->x, 500, "internal", "the file cannot be read");
+			media_error(r->x, 500, PIER_ERR_INTERNAL, "the file cannot be read");
 		else
 			send_head(r, size);
 	}
@@ -534,7 +534,7 @@ static void open_cb(uv_fs_t *req)
 	if (r->x != NULL && fd < 0) {
 		log_warn("media: %s of media %lld is missing: %s", r->kind == REQ_THUMB ? "thumbnail" : "file",
 		         (long long)r->media.id, uv_strerror(fd));
-		media_error(r->x, r->kind == REQ_THUMB ? 404 : 500, "internal", "the file is missing");
+		media_error(r->x, r->kind == REQ_THUMB ? 404 : 500, PIER_ERR_INTERNAL, "the file is missing");
 	} else if (r->x != NULL) {
 		r->fs.data = r;
 		r->pending++;
@@ -552,20 +552,20 @@ static void media_found(struct store_job *job)
 	if (x == NULL)
 		goto out;
 	if (job->status == STORE_NOT_FOUND) {
-		media_error(x, 404, "no_such_media", "no such media");
+		media_error(x, 404, PIER_ERR_NO_SUCH_MEDIA, "no such media");
 		goto out;
 	}
 	if (job->status == STORE_DENIED) {
-		media_error(x, 403, "forbidden", "this media is not in a conversation of yours");
+		media_error(x, 403, PIER_ERR_FORBIDDEN, "this media is not in a conversation of yours");
 		goto out;
 	}
 	if (job->status != STORE_OK) {
-		media_error(x, 500, "store_failed", "could not read the media");
+		media_error(x, 500, PIER_ERR_STORE_FAILED, "could not read the media");
 		goto out;
 	}
 	r->media = job->media;
 	if (r->kind == REQ_THUMB && r->media.thumb[0] == '\0') {
-		media_error(x, 404, "no_thumbnail", "this media has no thumbnail");
+		media_error(x, 404, PIER_ERR_NO_THUMBNAIL, "this media has no thumbnail");
 		goto out;
 	}
 	snprintf(etag, sizeof(etag), "\"%s%s\"", r->media.sha256, r->kind == REQ_THUMB ? "-thumb" : "");
@@ -607,7 +607,7 @@ void media_get_head(struct http_exchange *x)
 	struct media_req *r;
 
 	if (*p < '1' || *p > '9') {
-		media_error(x, 404, "no_such_media", "no such media");
+		media_error(x, 404, PIER_ERR_NO_SUCH_MEDIA, "no such media");
 		return;
 	}
 	while (*p >= '0' && *p <= '9' && id < INT64_MAX / 10)
@@ -615,7 +615,7 @@ void media_get_head(struct http_exchange *x)
 	if (strcmp(p, "/thumb") == 0)
 		kind = REQ_THUMB;
 	else if (*p != '\0') {
-		media_error(x, 404, "no_such_media", "no such media");
+		media_error(x, 404, PIER_ERR_NO_SUCH_MEDIA, "no such media");
 		return;
 	}
 	r = media_req_new(x, kind);

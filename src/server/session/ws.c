@@ -421,7 +421,7 @@ static void ws_on_read(void *owner, const char *data, size_t len)
 	rc = wslay_event_recv(w->ctx);
 	w->feed_len = 0;
 	if (rc != 0) {
-		conn_abort(c, NULL, NULL);
+		conn_abort(c, PIER_ERR_NONE, NULL);
 		goto out;
 	}
 	ws_process(c);
@@ -429,10 +429,10 @@ static void ws_on_read(void *owner, const char *data, size_t len)
 		/* The peer closed, or wslay or we refused its frames: a close frame is queued. */
 		if (!w->failed && !wslay_event_get_close_received(w->ctx))
 			log_info("ws %s: bad frame (protocol or UTF-8 error), closing", c->addr);
-		conn_close(c, NULL, NULL);
+		conn_close(c, PIER_ERR_NONE, NULL);
 	}
 	if (proceed(c) != 0)
-		conn_abort(c, NULL, NULL);
+		conn_abort(c, PIER_ERR_NONE, NULL);
 out:
 	conn_unref(c);
 }
@@ -457,13 +457,13 @@ static void ws_on_written(void *owner, int status)
 		if (batch_done)
 			conn_written(c, status);
 		else
-			conn_abort(c, NULL, NULL);
+			conn_abort(c, PIER_ERR_NONE, NULL);
 		goto out;
 	}
 	if (batch_done)
 		conn_written(c, 0);
 	if (proceed(c) != 0)
-		conn_abort(c, NULL, NULL);
+		conn_abort(c, PIER_ERR_NONE, NULL);
 out:
 	conn_unref(c);
 }
@@ -506,21 +506,15 @@ static int ws_write(struct conn *c, struct sbuf *const *bufs, size_t n)
 	return rc;
 }
 
-static uint16_t close_code(const char *code, const char **reason)
+/* The close frame after fatal error code (PIER_ERR_NONE: a normal goodbye); the reason is
+ * the error's wire name. */
+static uint16_t close_code(enum pier_error code, const char **reason)
 {
-	if (code == NULL) {
-		*reason = "bye";
-		return WSLAY_CODE_NORMAL_CLOSURE;
-	}
-	*reason = code;
-	if (strcmp(code, "shutting_down") == 0 || strcmp(code, "ping_timeout") == 0)
-		return WSLAY_CODE_GOING_AWAY;
-	if (strcmp(code, "internal") == 0)
-		return WSLAY_CODE_INTERNAL_SERVER_ERROR;
-	return WSLAY_CODE_POLICY_VIOLATION;
+	*reason = code == PIER_ERR_NONE ? "bye" : pier_error_name(code);
+	return (uint16_t)pier_ws_close_code(code);
 }
 
-static void ws_shutdown(struct conn *c, const char *code)
+static void ws_shutdown(struct conn *c, enum pier_error code)
 {
 	struct ws *w = ws_of(c);
 	const char *reason;
@@ -533,7 +527,7 @@ static void ws_shutdown(struct conn *c, const char *code)
 		transport_close(c->tp);
 }
 
-static void ws_last_words(struct conn *c, const struct sbuf *err, const char *code)
+static void ws_last_words(struct conn *c, const struct sbuf *err, enum pier_error code)
 {
 	struct ws *w = ws_of(c);
 	struct wslay_event_msg m = {
@@ -561,7 +555,7 @@ static void ws_tick(struct conn *c, int64_t now_ms)
 
 	if (w->ping_outstanding) {
 		if (now_ms - w->ping_sent_ms > (int64_t)(cfg->ws_ping_timeout * 1000))
-			conn_close(c, "ping_timeout", "no pong in time");
+			conn_close(c, PIER_ERR_PING_TIMEOUT, "no pong in time");
 		return;
 	}
 	if (now_ms - w->last_ping_ms < (int64_t)(cfg->ws_ping_interval * 1000))
@@ -571,7 +565,7 @@ static void ws_tick(struct conn *c, int64_t now_ms)
 	w->ping_outstanding = true;
 	w->ping_sent_ms = w->last_ping_ms = now_ms;
 	if (proceed(c) != 0)
-		conn_abort(c, NULL, NULL);
+		conn_abort(c, PIER_ERR_NONE, NULL);
 }
 
 static void ws_release(struct conn *c)

@@ -1,0 +1,111 @@
+/* protocol.h - pier's wire vocabulary, shared by pierd, libpier and the clients: the request
+ * ops, the error codes (JSON "error" and the HTTP API's), their names on the wire, and the
+ * WebSocket close code each fatal error closes with. docs/PROTOCOL.md is the contract; a code
+ * is added here and there together.
+ *
+ * Each list is an X-macro so that the enum and its name table cannot drift apart. */
+#ifndef PIER_PROTOCOL_H
+#define PIER_PROTOCOL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Request ops (client to server). */
+#define PIER_OPS(X) \
+	X(SEND, "send") \
+	X(PING, "ping") \
+	X(REGISTER, "register") \
+	X(LOGIN, "login") \
+	X(LOGOUT, "logout") \
+	X(JOIN, "join") \
+	X(PART, "part") \
+	X(ROOMS, "rooms") \
+	X(USERS, "users") \
+	X(HISTORY, "history") \
+	X(SYNC, "sync")
+
+enum pier_op {
+#define PIER_OP_ENUM(sym, name) PIER_OP_##sym,
+	PIER_OPS(PIER_OP_ENUM)
+#undef PIER_OP_ENUM
+	PIER_OP_COUNT,
+	PIER_OP_UNKNOWN = PIER_OP_COUNT
+};
+
+/* Error codes. The first group is fatal to a session (the server closes after sending it). */
+#define PIER_ERRORS(X) \
+	X(NONE, "none") \
+	X(BAD_JSON, "bad_json") \
+	X(BAD_UTF8, "bad_utf8") \
+	X(LINE_TOO_LONG, "line_too_long") \
+	X(BAD_REQUEST, "bad_request") \
+	X(UNKNOWN_OP, "unknown_op") \
+	X(NOT_LOGGED_IN, "not_logged_in") \
+	X(ALREADY_LOGGED_IN, "already_logged_in") \
+	X(BAD_TARGET, "bad_target") \
+	X(BAD_ROOM, "bad_room") \
+	X(NO_SUCH_USER, "no_such_user") \
+	X(NO_SUCH_ROOM, "no_such_room") \
+	X(NOT_MEMBER, "not_member") \
+	X(NO_SUCH_MEDIA, "no_such_media") \
+	X(CANNOT_PART, "cannot_part") \
+	X(EMPTY_MESSAGE, "empty_message") \
+	X(MESSAGE_TOO_LONG, "message_too_long") \
+	X(RATE_LIMITED, "rate_limited") \
+	X(BUSY, "busy") \
+	X(TOO_MANY_CONNECTIONS, "too_many_connections") \
+	X(LOGIN_TIMEOUT, "login_timeout") \
+	X(PING_TIMEOUT, "ping_timeout") \
+	X(SLOW_CONSUMER, "slow_consumer") \
+	X(SHUTTING_DOWN, "shutting_down") \
+	X(STORE_FAILED, "store_failed") \
+	X(INTERNAL, "internal") \
+	X(BAD_NAME, "bad_name") \
+	X(BAD_PASSWORD, "bad_password") \
+	X(BAD_TOKEN, "bad_token") \
+	X(NAME_TAKEN, "name_taken") \
+	X(TOO_SHORT, "too_short") \
+	X(WRONG_PASSWORD, "wrong_password") \
+	X(EMPTY_FILE, "empty_file") \
+	X(FORBIDDEN, "forbidden") \
+	X(NO_SUCH_UPLOAD, "no_such_upload") \
+	X(NO_THUMBNAIL, "no_thumbnail") \
+	X(OFFSET_MISMATCH, "offset_mismatch") \
+	X(OVER_QUOTA, "over_quota") \
+	X(TOO_LARGE, "too_large") \
+	X(UPLOAD_BUSY, "upload_busy") \
+	X(UPLOAD_COMPLETE, "upload_complete")
+
+enum pier_error {
+#define PIER_ERROR_ENUM(sym, name) PIER_ERR_##sym,
+	PIER_ERRORS(PIER_ERROR_ENUM)
+#undef PIER_ERROR_ENUM
+	PIER_ERR_COUNT
+};
+
+/* The wire name of op ("send"...); "unknown" for PIER_OP_UNKNOWN. */
+const char *pier_op_name(enum pier_op op);
+/* The op named name (len bytes), or PIER_OP_UNKNOWN. */
+enum pier_op pier_op_from_name(const char *name);
+
+/* The wire name of an error code ("bad_json"...); NULL for PIER_ERR_NONE. */
+const char *pier_error_name(enum pier_error err);
+/* The code named name, or PIER_ERR_COUNT when it is not one of ours (a newer server's). */
+enum pier_error pier_error_from_name(const char *name);
+
+/* WebSocket close codes (RFC 6455 section 7.4.1). */
+enum pier_ws_close {
+	PIER_WS_NORMAL = 1000,
+	PIER_WS_GOING_AWAY = 1001,
+	PIER_WS_PROTOCOL_ERROR = 1002,
+	PIER_WS_INVALID_DATA = 1007,
+	PIER_WS_POLICY_VIOLATION = 1008,
+	PIER_WS_TOO_BIG = 1009,
+	PIER_WS_INTERNAL_ERROR = 1011
+};
+
+/* The close code a WebSocket session ends with after fatal error err (PIER_ERR_NONE: a
+ * normal goodbye). */
+enum pier_ws_close pier_ws_close_code(enum pier_error err);
+
+#endif
