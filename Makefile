@@ -42,17 +42,20 @@ test: deps node-deps
 bench: deps build
 	./$(BUILD)/pier-bench --pierd ./$(BUILD)/pierd --out $(BUILD)/bench
 
-# libFuzzer harnesses (clang), each run for FUZZ_SECONDS on its seed corpus in fuzz/corpus/.
+# libFuzzer harnesses (clang): every fuzz/fuzz_NAME.c, each run for FUZZ_SECONDS on its seed
+# corpus in fuzz/corpus/NAME (new finds go to $(FUZZ_BUILD)/corpus/NAME). FUZZERS="a b" picks.
+# `make test` replays every checked-in corpus (the fuzz/NAME ctest tests).
 FUZZ_BUILD   ?= build/fuzz
 FUZZ_SECONDS ?= 30
-FUZZERS      := client_feed names
+FUZZ_MAX_LEN ?= 8192
+FUZZERS      ?= $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 fuzz:
 	./scripts/deps.sh clang
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPIER_FUZZ=ON >/dev/null
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZERS))
 	for f in $(FUZZERS); do \
 		mkdir -p $(FUZZ_BUILD)/corpus/$$f && \
-		./$(FUZZ_BUILD)/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		./$(FUZZ_BUILD)/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
 			$(FUZZ_BUILD)/corpus/$$f fuzz/corpus/$$f || exit 1; \
 	done
 
