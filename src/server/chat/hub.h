@@ -43,6 +43,10 @@ struct user {
 	int64_t first_live_private;     /* first delivered live during the fetch, 0 if none */
 	int64_t delivered_max;          /* highest delivered while online */
 
+	/* media quota (media.c): bytes reserved by uploads being accepted and not yet counted
+	 * in the store's usage, so that concurrent uploads see each other */
+	int64_t media_reserved;
+
 	struct user *online_prev, *online_next;
 	UT_hash_handle hh;
 };
