@@ -32,6 +32,7 @@
 #define TARGET_MAX          SESSION_TARGET_MAX
 #define HISTORY_DEFAULT     20
 #define HISTORY_MAX         200
+#define ROOMS_PAGE          50      /* rooms a /rooms shows: a screenful, the rest a page away */
 #define DRAIN_TTY_MS        10000   /* at the end: how long what is awaited may still take */
 #define DRAIN_PIPE_MS       30000   /* ... reading a pipe (a script's lines are worth a reconnect) */
 #define LOGOUT_TIMEOUT_MS   2000
@@ -237,7 +238,7 @@ static void show_help(struct chat *ch)
 		"  /msg USER TEXT      send TEXT privately to USER\n"
 		"  /join #ROOM         join (or create) #ROOM and talk there\n"
 		"  /part [#ROOM]       leave #ROOM (default: the current one)\n"
-		"  /rooms              list the rooms\n"
+		"  /rooms [AFTER]      list the rooms (a page; AFTER: the page after that room)\n"
 		"  /who                list the users online\n"
 		"  /history [N]        the last N messages here (default 20)\n"
 		"  /switch #ROOM|@USER talk to another room or user\n"
@@ -254,7 +255,7 @@ static void show_help(struct chat *ch)
 		"  /msg 用户 文字       私聊\n"
 		"  /join #聊天室        加入（或创建）聊天室并切换过去\n"
 		"  /part [#聊天室]      退出聊天室（默认当前聊天室）\n"
-		"  /rooms              列出聊天室\n"
+		"  /rooms [之后]        列出聊天室（一页；之后：从该聊天室之后的一页）\n"
 		"  /who                列出在线用户\n"
 		"  /history [N]        当前会话最近 N 条消息（默认 20）\n"
 		"  /switch #聊天室|@用户 切换会话\n"
@@ -350,7 +351,11 @@ static void command(struct chat *ch, char *line)
 	} else if (strcmp(name, "part") == 0 || strcmp(name, "leave") == 0) {
 		cmd_part(ch, args);
 	} else if (strcmp(name, "rooms") == 0) {
-		request(ch, pier_req_rooms(), REQ_ROOMS, NULL, NULL);
+		/* One page; show_rooms says how to ask for the next. */
+		while (*args == ' ')
+			args++;
+		request(ch, pier_req_rooms_page(*args != '\0' ? args : NULL, ROOMS_PAGE), REQ_ROOMS,
+		        NULL, NULL);
 	} else if (strcmp(name, "who") == 0 || strcmp(name, "users") == 0) {
 		request(ch, pier_req_users(), REQ_USERS, NULL, NULL);
 	} else if (strcmp(name, "history") == 0) {
@@ -442,6 +447,7 @@ static void show_rooms(struct chat *ch, const json_t *reply)
 {
 	struct screen_out out;
 	FILE *f = screen_out_open(&out);
+	const char *last = NULL;
 	json_t *room;
 	size_t i;
 
@@ -455,6 +461,12 @@ static void show_rooms(struct chat *ch, const json_t *reply)
 		fprintf(f, TR(ch, "  (%" JSON_INTEGER_FORMAT ")%s\n", "  （%" JSON_INTEGER_FORMAT " 人）%s\n"),
 			json_integer_value(json_object_get(room, "members")),
 			joined ? TR(ch, " joined", " 已加入") : "");
+		last = name;
+	}
+	if (json_is_true(json_object_get(reply, "more")) && last != NULL) {
+		render_info(f, &ch->r, TR(ch, "%" JSON_INTEGER_FORMAT " rooms in all; the next page: /rooms %s",
+		                          "共 %" JSON_INTEGER_FORMAT " 个聊天室；下一页：/rooms %s"),
+		            json_integer_value(json_object_get(reply, "total")), last);
 	}
 	screen_out_say(&ch->sc, &out);
 }

@@ -77,7 +77,7 @@ static const char usage_chat[] =
 	"  /msg USER TEXT       send TEXT privately to USER\n"
 	"  /join #ROOM          join (or create) #ROOM and talk there\n"
 	"  /part [#ROOM]        leave #ROOM (default: the current room)\n"
-	"  /rooms  /who         list the rooms, the users online\n"
+	"  /rooms [AFTER] /who  list the rooms (a page), the users online\n"
 	"  /history [N]         the last N (default 20) messages of the current conversation\n"
 	"  /switch #ROOM|@USER  talk to another room or user\n"
 	"  /send PATH [TEXT]    upload a file and send it here (a progress bar; resumes if cut)\n"

@@ -123,14 +123,12 @@ static int cmd_history(struct pier_conn *conn, const struct cli_options *o)
 	return CLI_EXIT_OK;
 }
 
-static int cmd_rooms(struct pier_conn *conn, const struct cli_options *o)
+static void print_rooms(const json_t *rooms, const struct cli_options *o)
 {
-	json_t *reply = call_expect(conn, o, pier_req_rooms(), "rooms", NULL), *room;
+	json_t *room;
 	size_t i;
 
-	if (reply == NULL)
-		return CLI_EXIT_FAIL;
-	json_array_foreach(json_object_get(reply, "rooms"), i, room) {
+	json_array_foreach(rooms, i, room) {
 		if (o->json) {
 			char *line = json_dumps(room, JSON_COMPACT);
 
@@ -145,7 +143,33 @@ static int cmd_rooms(struct pier_conn *conn, const struct cli_options *o)
 		       json_integer_value(json_object_get(room, "members")),
 		       json_is_true(json_object_get(room, "joined")) ? "joined" : "-");
 	}
-	json_decref(reply);
+}
+
+/* Every room, a page at a time (the server sends at most 1000 an answer). */
+static int cmd_rooms(struct pier_conn *conn, const struct cli_options *o)
+{
+	char after[PIER_KEY_MAX + 8] = "";
+	bool more = true;
+
+	/* Bounded: a million rooms at most, and a server that says "more" without moving on is
+	 * not followed. */
+	for (int pages = 0; more && pages < 1000; pages++) {
+		json_t *reply = call_expect(conn, o, pier_req_rooms_page(after[0] ? after : NULL, 0),
+		                            "rooms", NULL), *rooms, *last;
+		const char *last_name;
+
+		if (reply == NULL)
+			return CLI_EXIT_FAIL;
+		rooms = json_object_get(reply, "rooms");
+		print_rooms(rooms, o);
+		last = json_array_get(rooms, json_array_size(rooms) - 1);
+		last_name = json_string_value(json_object_get(last, "room"));
+		more = json_is_true(json_object_get(reply, "more")) && last_name != NULL &&
+		       strcmp(last_name, after) != 0;
+		if (last_name != NULL)
+			snprintf(after, sizeof(after), "%s", last_name);
+		json_decref(reply);
+	}
 	return CLI_EXIT_OK;
 }
 

@@ -2,7 +2,9 @@
 #ifndef PIER_NAMES_H
 #define PIER_NAMES_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define PIER_NAME_MIN      6    /* the report: 5 characters or fewer is "too short" */
 #define PIER_NAME_MAX      32
@@ -30,5 +32,18 @@ enum pier_name_check pier_password_check(const char *password);
 /* Writes the case-folded key of a valid user or room name into out (ASCII lower case).
  * out must hold PIER_KEY_MAX bytes. Names are unique by key ("Alice" and "alice" collide). */
 void pier_name_key(const char *name, char out[PIER_KEY_MAX]);
+
+/* True if code point cp is a Unicode format character (general category Cf: the bidi
+ * embeddings, overrides and isolates U+202A-U+202E and U+2066-U+2069, the marks U+200E,
+ * U+200F, U+061C, zero-width U+200B-U+200D, U+2060-U+2064, U+FEFF, tags...). */
+bool pier_is_format_char(uint32_t cp);
+
+/* Copies the file name in to out (n bytes with the NUL, n >= 1) without its format and bidi
+ * control characters, so that no name can reorder the text around it ("U+202E gpj.exe" would
+ * show as "exe.jpg"). Well-formed UTF-8 sequences are decoded and dropped when they are
+ * pier_is_format_char; every other byte (ASCII, other characters, malformed bytes) is copied
+ * as it is: making the rest of the name safe is the caller's business. A name longer than n-1
+ * is cut at a character boundary. Returns the length written. Pure: no allocation. */
+size_t pier_filename_clean(const char *in, char *out, size_t n);
 
 #endif

@@ -44,7 +44,12 @@ json_t *pier_req_logout(void);
 json_t *pier_req_send(const char *to, const char *text, const char *cid);
 json_t *pier_req_join(const char *room);
 json_t *pier_req_part(const char *room);
+/* The first page of the rooms (#lobby first, then by name; the server's page size). */
 json_t *pier_req_rooms(void);
+/* A page of the rooms: those after room name after (NULL: from the start, #lobby first), at
+ * most limit (<= 0: the server's default, also its maximum, 1000). The reply's "more" says
+ * whether to ask again with after = the last room of this page; "total" counts them all. */
+json_t *pier_req_rooms_page(const char *after, int limit);
 json_t *pier_req_users(void);
 /* with: "#room" or "@user". before <= 0: the newest. limit <= 0: the server's default. */
 json_t *pier_req_history(const char *with, int64_t before, int limit);

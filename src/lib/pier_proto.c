@@ -51,6 +51,17 @@ json_t *pier_req_rooms(void)
 	return json_pack("{s:s}", "op", "rooms");
 }
 
+json_t *pier_req_rooms_page(const char *after, int limit)
+{
+	json_t *req = json_pack("{s:s}", "op", "rooms");
+
+	if (after != NULL)
+		json_object_set_new(req, "after", json_string(after));
+	if (limit > 0)
+		json_object_set_new(req, "limit", json_integer(limit));
+	return req;
+}
+
 json_t *pier_req_users(void)
 {
 	return json_pack("{s:s}", "op", "users");

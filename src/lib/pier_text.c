@@ -75,6 +75,8 @@ static const struct text error_texts[PIER_ERR_COUNT] = {
 	[PIER_ERR_NOT_MEMBER] = { "You are not in that room", "你不在该聊天室中" },
 	[PIER_ERR_NO_SUCH_MEDIA] = { "No such file, or not one you may send", "没有该文件，或你无权发送" },
 	[PIER_ERR_CANNOT_PART] = { "You cannot leave #lobby", "不能退出 #lobby" },
+	[PIER_ERR_TOO_MANY_ROOMS] = { "Too many rooms: leave one first, or try later",
+	                              "聊天室太多：请先退出一个，或稍后再试" },
 	[PIER_ERR_EMPTY_MESSAGE] = { "The message is empty", "消息为空" },
 	[PIER_ERR_MESSAGE_TOO_LONG] = { "The message is too long", "消息过长" },
 	[PIER_ERR_RATE_LIMITED] = { "Too many requests; try again later", "请求过于频繁，请稍后再试" },

@@ -87,6 +87,14 @@ static const struct opt opts[] = {
 	{"store-max-batch", OPT_INT, O(store_max_batch), "most writes in one commit (default 512)", NULL},
 	{"presence-limit", OPT_INT, O(presence_limit),
 	 "past this many users online, presence goes only to contacts (default 1000)", NULL},
+	{"max-rooms", OPT_INT, O(max_rooms),
+	 "rooms that may exist at once besides #lobby; joining a new one past it is refused "
+	 "(default 100000)", NULL},
+	{"max-rooms-per-user", OPT_INT, O(max_rooms_per_user),
+	 "rooms one user may be in besides #lobby (default 1000)", NULL},
+	{"room-forget-after", OPT_DOUBLE, O(room_forget_after),
+	 "seconds a room without members is kept before it is forgotten and stops counting; "
+	 "its history stays (default 604800, 7 days)", NULL},
 	{"no-rate-limits", OPT_BOOL, O(no_rate_limits),
 	 "TESTS AND BENCHMARKS ONLY: lift rate and per-address limits (size limits stay)", NULL},
 	{"weak-password-hash", OPT_BOOL, O(weak_password_hash),
@@ -131,6 +139,9 @@ void config_init(struct config *cfg)
 	cfg->register_interval = 60;
 	cfg->store_max_batch = 512;
 	cfg->presence_limit = 1000;
+	cfg->max_rooms = 100000;
+	cfg->max_rooms_per_user = 1000;
+	cfg->room_forget_after = 7 * 24 * 3600;
 }
 
 static void print_help(void)
@@ -378,6 +389,11 @@ int config_parse_args(struct config *cfg, int argc, char **argv)
 		fprintf(stderr, "pierd: --tls-cert and --tls-key go together\n");
 		return -1;
 	}
+	if (cfg->max_rooms < 0 || cfg->max_rooms_per_user < 0 || !(cfg->room_forget_after >= 0)) {
+		fprintf(stderr, "pierd: --max-rooms, --max-rooms-per-user and --room-forget-after "
+		        "cannot be negative\n");
+		return -1;
+	}
 	return 0;
 }
 
@@ -395,6 +411,8 @@ void config_log(const struct config *cfg)
 	         cfg->web_root[0] ? cfg->web_root : "built in");
 	log_info("settings: media-max-size %zu, media-quota %zu", cfg->media_max_size,
 	         cfg->media_quota);
+	log_info("settings: max-rooms %d, max-rooms-per-user %d, room-forget-after %.0fs",
+	         cfg->max_rooms, cfg->max_rooms_per_user, cfg->room_forget_after);
 	log_info("settings: max-line %zu, max-text %zu, max-output %zu, login-timeout %.0fs, "
 	         "msg %.0f+%.1f/s, conns/addr %d%s",
 	         cfg->max_line, cfg->max_text, cfg->max_output, cfg->login_timeout, cfg->msg_burst,

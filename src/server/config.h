@@ -53,6 +53,9 @@ struct config {
 	bool weak_password_hash;
 	int store_max_batch;
 	int presence_limit;        /* above this many online, presence goes to contacts only */
+	int max_rooms;             /* rooms besides #lobby in the directory; more are refused */
+	int max_rooms_per_user;    /* rooms one user may be in besides #lobby */
+	double room_forget_after;  /* seconds a room without members stays in the directory */
 };
 
 /* Fills cfg with the defaults. */

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "media.h"
 #include "metrics.h"
+#include "rooms.h"
 #include "store.h"
 #include "tls.h"
 #include "transport.h"
@@ -117,6 +118,7 @@ static void tick_cb(uv_timer_t *t)
 	}
 	http_conns_tick(srv, now);
 	metrics_tick(srv);
+	rooms_sweep(srv);
 	if (++srv->ticks % SWEEP_TICKS == 0) {
 		limit_sweep(srv->addr_limits, cfg->addr_fail_burst, 1.0 / cfg->addr_fail_interval,
 		            cfg->register_burst, 1.0 / cfg->register_interval, now);

@@ -62,7 +62,9 @@ enum store_op {
 	STORE_UPLOAD_CREATE, /* in: user_id, upload_key, upload_length, media.name, media.type, ts */
 	STORE_UPLOAD_GET,    /* in: upload_key   out: user_id (owner), upload_length, media.name,
 	                      * media.type, media_id (0 while unfinished); STORE_NOT_FOUND */
-	STORE_UPLOAD_DELETE  /* in: upload_key   (STORE_NOT_FOUND if there was none) */
+	STORE_UPLOAD_DELETE, /* in: upload_key   (STORE_NOT_FOUND if there was none) */
+	STORE_BARRIER        /* in: nothing. Changes nothing: done runs once every job submitted
+	                      * before it is done (the FIFO's order), e.g. to free what they use */
 };
 
 #define STORE_TOKEN_HASH_LEN 32

@@ -842,6 +842,8 @@ static enum store_status run_op(struct store_db *db, struct store_job *job)
 		return run_upload_get(db, job);
 	case STORE_UPLOAD_DELETE:
 		return run_upload_delete(db, job);
+	case STORE_BARRIER:
+		return STORE_OK;
 	}
 	return STORE_FAILED;
 }

@@ -109,5 +109,21 @@ int main(void)
 		const char *argv[] = {"pierd", "--config", "/nonexistent/pierd.conf"};
 		CHECK(parse(&cfg, 3, argv) == -1, "missing config file is refused");
 	}
+	{
+		const char *argv[] = {"pierd"};
+		CHECK(parse(&cfg, 1, argv) == 0 && cfg.max_rooms == 100000 &&
+		      cfg.max_rooms_per_user == 1000 && cfg.room_forget_after == 7 * 24 * 3600,
+		      "room limits: defaults");
+	}
+	{
+		const char *argv[] = {"pierd", "--max-rooms", "50", "--max-rooms-per-user", "20",
+		                      "--room-forget-after", "2.5"};
+		CHECK(parse(&cfg, 7, argv) == 0 && cfg.max_rooms == 50 && cfg.max_rooms_per_user == 20 &&
+		      cfg.room_forget_after == 2.5, "room limits: flags");
+	}
+	{
+		const char *argv[] = {"pierd", "--max-rooms", "-1"};
+		CHECK(parse(&cfg, 3, argv) == -1, "a negative room cap is refused");
+	}
 	return tap_done();
 }

@@ -510,8 +510,19 @@ export class Client extends EventTarget {
 		return r;
 	}
 
-	async rooms() {
-		return (await this.request({ op: 'rooms' })).rooms || [];
+	/**
+	 * One page of the rooms (#lobby first, then by name): those after the room `after`
+	 * (none: from the start), at most `limit` (the server's default and most: 1000).
+	 * Resolves to { rooms, more, total }; ask again with after = the last room while `more`.
+	 */
+	async rooms({ after, limit } = {}) {
+		const req = { op: 'rooms' };
+		if (after)
+			req.after = after;
+		if (limit)
+			req.limit = limit;
+		const r = await this.request(req);
+		return { rooms: r.rooms || [], more: !!r.more, total: r.total ?? (r.rooms || []).length };
 	}
 
 	/** Loads older messages of a conversation (before its oldest one). */

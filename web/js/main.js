@@ -12,6 +12,8 @@ import { MessageView } from './ui/messages.js';
 import { Sidebar } from './ui/sidebar.js';
 import { UsersPanel } from './ui/users.js';
 
+const ROOMS_REFRESH = 200;   // rooms whose member counts a reconnect refreshes (one page)
+
 document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
 
 const app = document.getElementById('app');
@@ -77,7 +79,7 @@ class Shell {
 		this.composer = new Composer({ store, client, uploads, signal });
 
 		this.titleIcon = h('span', { class: 'title-icon', 'aria-hidden': 'true' });
-		this.titleName = h('h1', { class: 'title-name', id: 'conv-title' });
+		this.titleName = h('h1', { class: 'title-name', id: 'conv-title', dir: 'auto' });
 		this.titleSub = h('p', { class: 'title-sub', id: 'conv-sub' });
 		this.leaveBtn = h('button', { type: 'button', class: 'btn ghost small', id: 'leave-button', onclick: () => this.leave() },
 			icon('leave'), h('span', { class: 'label' }, t('conv.leave')));
@@ -229,10 +231,12 @@ class Shell {
 			this.refreshRooms();
 	}
 
+	/** Member counts of the rooms on the first page only: a reconnect never asks for every
+	 * room (there may be 100 000). */
 	async refreshRooms() {
 		this.roomsAt = Date.now();
 		try {
-			const rooms = await client.rooms();
+			const { rooms } = await client.rooms({ limit: ROOMS_REFRESH });
 			for (const r of rooms) {
 				const c = store.convs.get(lower(r.room));
 				if (c && c.kind === 'room')
@@ -278,7 +282,7 @@ class Shell {
 		const img = h('img', { src: url, alt: md.name, class: 'full', id: 'lightbox-image' });
 		const close = h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('media.close'), onclick: () => this.box.close() }, icon('x'));
 		this.box.replaceChildren(h('figure', null, img,
-			h('figcaption', null, h('span', { class: 'file-name' }, md.name),
+			h('figcaption', null, h('bdi', { class: 'file-name' }, md.name),
 				h('a', { href: url, download: md.name, class: 'btn small' }, icon('download'), t('media.download')),
 				close)));
 		this.box.showModal();

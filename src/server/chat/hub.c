@@ -7,6 +7,7 @@
 
 #include <utlist.h>
 
+#include "clock.h"
 #include "conn.h"
 #include "sbuf.h"
 #include "xalloc.h"
@@ -56,6 +57,7 @@ void hub_release(struct hub *h)
 		free(r->online);
 		free(r);
 	}
+	hub_free_forgotten(h, UINT64_MAX);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -84,6 +86,24 @@ struct user *hub_find_user(struct hub *h, const char *name)
 	return u;
 }
 
+/* A room's member count went to 0 (or it came without members): the forgetting clock runs. */
+static void empty_list_add(struct hub *h, struct room *r)
+{
+	if (r == h->lobby || r->listed)
+		return;
+	r->listed = true;
+	r->empty_since_ms = pier_mono_ms();
+	DL_APPEND2(h->empty, r, list_prev, list_next);
+}
+
+static void empty_list_remove(struct hub *h, struct room *r)
+{
+	if (!r->listed)
+		return;
+	r->listed = false;
+	DL_DELETE2(h->empty, r, list_prev, list_next);
+}
+
 struct room *hub_add_room(struct hub *h, const char *name, int64_t members)
 {
 	struct room *r = xcalloc(1, sizeof(*r));
@@ -92,7 +112,45 @@ struct room *hub_add_room(struct hub *h, const char *name, int64_t members)
 	pier_name_key(name, r->key);
 	r->members = members;
 	HASH_ADD_STR(h->rooms, key, r);
+	if (h->lobby != NULL)
+		h->nrooms++;
+	if (members == 0 && h->lobby != NULL)
+		empty_list_add(h, r);
 	return r;
+}
+
+size_t hub_forget_rooms(struct hub *h, int64_t now_ms, int64_t after_ms, uint64_t *seq)
+{
+	size_t n = 0;
+
+	*seq = h->forget_seq + 1;
+	/* Oldest first: the walk stops at the first room not yet due. */
+	while (h->empty != NULL && now_ms - h->empty->empty_since_ms >= after_ms) {
+		struct room *r = h->empty;
+
+		empty_list_remove(h, r);
+		HASH_DEL(h->rooms, r);
+		h->nrooms--;
+		r->forget_seq = *seq;
+		DL_APPEND2(h->forgotten, r, list_prev, list_next);
+		n++;
+	}
+	if (n > 0)
+		h->forget_seq = *seq;
+	return n;
+}
+
+void hub_free_forgotten(struct hub *h, uint64_t seq)
+{
+	struct room *r, *tmp;
+
+	DL_FOREACH_SAFE2(h->forgotten, r, tmp, list_next) {
+		if (r->forget_seq > seq)
+			break;
+		DL_DELETE2(h->forgotten, r, list_prev, list_next);
+		free(r->online);
+		free(r);
+	}
 }
 
 struct room *hub_find_room(struct hub *h, const char *name)
@@ -181,6 +239,7 @@ void hub_join(struct hub *h, struct user *u, struct room *r)
 		return;
 	PUSH(u->rooms, u->nrooms, u->rooms_cap, r);
 	r->members++;
+	empty_list_remove(h, r);
 	if (u->nsessions > 0)
 		PUSH(r->online, r->nonline, r->online_cap, u);
 }
@@ -191,6 +250,8 @@ void hub_part(struct hub *h, struct user *u, struct room *r)
 		return;
 	r->members--;
 	remove_ptr((void **)r->online, &r->nonline, u);
+	if (r->members <= 0)
+		empty_list_add(h, r);
 }
 
 /* conn_send never closes a connection on the spot (see conn.h), so these loops may walk the

@@ -4,6 +4,9 @@
  * start, grown on register), so targets resolve without touching the disk. Rooms likewise.
  * A user's sessions are its logged-in connections; rooms list the online members only.
  * #lobby has no member list: every online user is in it.
+ * A room without members is forgotten after a while (hub_forget_rooms): it leaves the
+ * directory and stops counting against --max-rooms; its messages stay in the store, and
+ * joining it again adds it back (the store knows it by name, so its history goes on).
  * Sending never closes a connection on the spot, so fan-out loops see no session leave.
  */
 #ifndef PIER_HUB_H
@@ -43,6 +46,10 @@ struct user {
 	int64_t first_live_private;     /* first delivered live during the fetch, 0 if none */
 	int64_t delivered_max;          /* highest delivered while online */
 
+	/* media quota (media.c): bytes reserved by uploads being accepted and not yet counted
+	 * in the store's usage, so that concurrent uploads see each other */
+	int64_t media_reserved;
+
 	struct user *online_prev, *online_next;
 	UT_hash_handle hh;
 };
@@ -53,6 +60,12 @@ struct room {
 	int64_t members;                /* online or not */
 	struct user **online;           /* online members (not kept for #lobby) */
 	size_t nonline, online_cap;
+	/* without members: on the hub's empty list since empty_since_ms (monotonic); once
+	 * forgotten, on its forgotten list until forget_seq's barrier frees it */
+	bool listed;
+	int64_t empty_since_ms;
+	uint64_t forget_seq;
+	struct room *list_prev, *list_next;
 	UT_hash_handle hh;
 };
 
@@ -60,6 +73,10 @@ struct hub {
 	struct user *users;             /* by key */
 	struct room *rooms;             /* by key, #lobby included */
 	struct room *lobby;
+	size_t nrooms;                  /* in the directory besides #lobby */
+	struct room *empty;             /* rooms without members, longest empty first */
+	struct room *forgotten;         /* out of the directory, maybe still referred to */
+	uint64_t forget_seq;
 	struct user *online;            /* users with sessions (doubly linked) */
 	size_t nonline;
 	int64_t nusers;
@@ -77,6 +94,13 @@ struct user *hub_find_user(struct hub *h, const char *name);
 /* Adds a room (at start, or when joined into existence). */
 struct room *hub_add_room(struct hub *h, const char *name, int64_t members);
 struct room *hub_find_room(struct hub *h, const char *name);
+/* Takes out of the directory every room that has had no members for after_ms (as of the
+ * monotonic now_ms), so that it stops counting and is no longer found. They are not freed:
+ * requests in flight may still point at them. Returns how many went, and their batch number
+ * in *seq; hub_free_forgotten(h, seq) frees them once nothing refers to them any more. */
+size_t hub_forget_rooms(struct hub *h, int64_t now_ms, int64_t after_ms, uint64_t *seq);
+/* Frees the rooms forgotten in batches up to seq. */
+void hub_free_forgotten(struct hub *h, uint64_t seq);
 
 /* Attaches a logged-in connection. Returns true if it is the user's first session. */
 bool hub_session_open(struct hub *h, struct user *u, struct conn *c);

@@ -1,12 +1,21 @@
-/* rooms.c - room membership. Membership changes in memory at once, so the requests a client
- * pipelines after a join see it; the store gets the change through its FIFO before any later
- * message, and the reply and member events go out once it is committed. */
+/* rooms.c - room membership, the rooms directory's limits and its paged listing.
+ * Membership changes in memory at once, so the requests a client pipelines after a join see
+ * it; the store gets the change through its FIFO before any later message, and the reply and
+ * member events go out once it is committed.
+ *
+ * Limits (taken before the join, given back by part and by forgetting): a user is in at most
+ * --max-rooms-per-user rooms besides #lobby; at most --max-rooms rooms exist in the directory;
+ * a room without members for --room-forget-after seconds is forgotten (rooms_sweep), so rooms
+ * nobody uses stop counting. Its history stays in the store and a join brings it back. */
 #include "rooms.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "auth.h"
+#include "clock.h"
 #include "conn.h"
 #include "dispatch.h"
 #include "hub.h"
@@ -16,6 +25,7 @@
 #include "xalloc.h"
 
 #define USERS_PAGE_MAX 1000
+#define ROOMS_PAGE_MAX 1000   /* ~80 bytes an entry: a page stays under ~100 KB */
 
 static void member_event(struct server *srv, struct deferred *d, bool joined)
 {
@@ -53,6 +63,24 @@ static void join_stored(struct store_job *job)
 	deferred_finish(d, r);
 }
 
+/* Answers too_many_rooms with the limit that refused. */
+static void too_many_rooms(struct conn *c, json_t *ref, int limit, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void too_many_rooms(struct conn *c, json_t *ref, int limit, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	json_t *e;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	e = error_new(ref, PIER_ERR_TOO_MANY_ROOMS, "%s", msg);
+	json_object_set_new(e, "limit", json_integer(limit));
+	conn_reply(c, e);
+}
+
 /* The room named by req's "room", checked; NULL (answered) when the name is bad. */
 static const char *room_arg(struct conn *c, json_t *req, json_t *ref)
 {
@@ -79,6 +107,19 @@ void handle_join(struct conn *c, json_t *req, json_t *ref)
 	if (name == NULL)
 		return;
 	r = hub_find_room(h, name);
+	if (r != h->lobby && (r == NULL || !hub_is_member(c->user, r)) &&
+	    c->user->nrooms >= (size_t)c->srv->cfg.max_rooms_per_user) {
+		too_many_rooms(c, ref, c->srv->cfg.max_rooms_per_user,
+		               "you are in %zu rooms, the most one user may be in: part one first",
+		               c->user->nrooms);
+		return;
+	}
+	if (r == NULL && h->nrooms >= (size_t)c->srv->cfg.max_rooms) {
+		too_many_rooms(c, ref, c->srv->cfg.max_rooms,
+		               "the server holds %zu rooms, its most: join an existing room, or try "
+		               "later (rooms without members are forgotten)", h->nrooms);
+		return;
+	}
 	if (r == NULL) {
 		r = hub_add_room(h, name, 0);
 		log_info("room %s created by %s", r->name, c->user->name);
@@ -141,29 +182,92 @@ static int by_key(const void *a, const void *b)
 	return strcmp(ra->key, rb->key);
 }
 
+/* A page of the rooms: #lobby first, then the others by name (any case); those after
+ * "after", at most "limit" (default and most ROOMS_PAGE_MAX), so that an answer stays small
+ * however many rooms exist. "more" says whether a next page exists, "total" counts them all. */
 void handle_rooms(struct conn *c, json_t *req, json_t *ref)
 {
 	struct hub *h = &c->srv->hub;
-	unsigned n = HASH_COUNT(h->rooms), i = 0;
-	struct room **all = xcalloc(n, sizeof(*all)), *r, *tmp;
-	json_t *list = json_array(), *reply;
+	const char *after = req_string(req, "after");
+	json_t *jlimit = json_object_get(req, "limit"), *list, *reply;
+	json_int_t limit = ROOMS_PAGE_MAX;
+	char after_key[PIER_KEY_MAX] = "";
+	struct room **all = NULL, *r, *tmp;
+	size_t n = 0, k = 0, shown = 0;
 
-	(void)req;
+	if (jlimit != NULL && (!json_is_integer(jlimit) || json_integer_value(jlimit) < 1)) {
+		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "limit must be a positive integer");
+		return;
+	}
+	if (jlimit != NULL && json_integer_value(jlimit) < ROOMS_PAGE_MAX)
+		limit = json_integer_value(jlimit);
+	if (after != NULL && strlen(after) <= PIER_ROOM_MAX + 1)
+		pier_name_key(after, after_key);
+	list = json_array();
+	if (after == NULL) {
+		json_array_append_new(list, json_pack("{s:s, s:I, s:b}", "room", h->lobby->name,
+		                                      "members", (json_int_t)h->lobby->members,
+		                                      "joined", true));
+		shown = 1;
+	}
+	/* Only the rooms after the cursor are sorted. */
+	all = xcalloc(h->nrooms + 1, sizeof(*all));
 	HASH_ITER(hh, h->rooms, r, tmp)
-		if (r != h->lobby)
-			all[i++] = r;
-	qsort(all, i, sizeof(*all), by_key);
-	for (unsigned k = 0; k <= i; k++) {
-		struct room *x = k == 0 ? h->lobby : all[k - 1];
+		if (r != h->lobby && (after == NULL || strcmp(r->key, after_key) > 0))
+			all[n++] = r;
+	qsort(all, n, sizeof(*all), by_key);
+	for (; k < n && (json_int_t)shown < limit; k++, shown++) {
+		struct room *x = all[k];
 
 		json_array_append_new(list, json_pack("{s:s, s:I, s:b}", "room", x->name, "members",
 		                                      (json_int_t)x->members, "joined",
-		                                      x == h->lobby || hub_is_member(c->user, x)));
+		                                      hub_is_member(c->user, x)));
 	}
-	free(all);
 	reply = reply_new("rooms", ref);
 	json_object_set_new(reply, "rooms", list);
+	json_object_set_new(reply, "more", json_boolean(k < n));
+	json_object_set_new(reply, "total", json_integer((json_int_t)h->nrooms + 1));
 	conn_reply(c, reply);
+	free(all);
+}
+
+/* What a forgetting batch waits for: every store job submitted before it, which may still
+ * point at the rooms (joins, parts, messages in flight). */
+struct forget_barrier {
+	struct store_job job;
+	struct server *srv;
+	uint64_t seq;
+};
+
+static void forget_barrier_done(struct store_job *job)
+{
+	struct forget_barrier *b = job->data;
+
+	hub_free_forgotten(&b->srv->hub, b->seq);
+	store_job_release(job);
+	free(b);
+}
+
+void rooms_sweep(struct server *srv)
+{
+	struct forget_barrier *b;
+	uint64_t seq;
+	size_t n;
+
+	if (srv->store == NULL || srv->stopping)
+		return;
+	n = hub_forget_rooms(&srv->hub, pier_mono_ms(), (int64_t)(srv->cfg.room_forget_after * 1000),
+	                     &seq);
+	if (n == 0)
+		return;
+	log_info("forgot %zu rooms without members (%zu remain)", n, srv->hub.nrooms);
+	b = xcalloc(1, sizeof(*b));
+	b->srv = srv;
+	b->seq = seq;
+	store_job_init(&b->job, STORE_BARRIER);
+	b->job.data = b;
+	b->job.done = forget_barrier_done;
+	store_submit(srv->store, &b->job);
 }
 
 static int by_user_key(const void *a, const void *b)

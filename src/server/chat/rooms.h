@@ -1,14 +1,19 @@
-/* rooms.h - join, part, the room list and the online list. */
+/* rooms.h - join, part, the paged room list, forgetting empty rooms, and the online list. */
 #ifndef PIER_ROOMS_H
 #define PIER_ROOMS_H
 
 #include <jansson.h>
 
 struct conn;
+struct server;
 
 void handle_join(struct conn *c, json_t *req, json_t *ref);
 void handle_part(struct conn *c, json_t *req, json_t *ref);
 void handle_rooms(struct conn *c, json_t *req, json_t *ref);
 void handle_users(struct conn *c, json_t *req, json_t *ref);
+
+/* Forgets the rooms that have had no members for --room-forget-after (hub_forget_rooms) and
+ * frees them once the store jobs that may point at them are done. Called every second. */
+void rooms_sweep(struct server *srv);
 
 #endif

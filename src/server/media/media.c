@@ -20,6 +20,7 @@
 #include "hub.h"
 #include "http.h"
 #include "log.h"
+#include "names.h"
 #include "server.h"
 #include "xalloc.h"
 
@@ -148,8 +149,28 @@ static void close_file_cb(uv_fs_t *req)
 	free(req);
 }
 
+bool media_quota_reserve(struct media_req *r, int64_t usage, int64_t bytes)
+{
+	uint64_t total = (uint64_t)usage + (uint64_t)r->user->media_reserved + (uint64_t)bytes;
+
+	if (total > (uint64_t)r->srv->cfg.media_quota)
+		return false;
+	r->user->media_reserved += bytes;
+	r->reserved += bytes;
+	return true;
+}
+
+void media_quota_release(struct media_req *r)
+{
+	if (r->reserved == 0)
+		return;
+	r->user->media_reserved -= r->reserved;
+	r->reserved = 0;
+}
+
 static void req_free(struct media_req *r)
 {
+	media_quota_release(r);
 	if (r->fd >= 0) {
 		uv_fs_t *req = xmalloc(sizeof(*req));
 
@@ -226,6 +247,10 @@ static void verror(struct http_exchange *x, int status, json_t *extra, enum pier
 	free(body);
 	if (r != NULL)
 		r->answered = true;
+	/* An answer while the body waits paused (a refusal after the quota check): the body must
+	 * flow again so that the HTTP layer sees the early answer, stops reading and closes after
+	 * it; paused, the connection would stay open until the client went. */
+	http_pause_body(x, false);
 }
 
 void media_error(struct http_exchange *x, int status, enum pier_error code, const char *fmt, ...)
@@ -395,12 +420,16 @@ static size_t utf8_len(const unsigned char *p, size_t avail)
 	return len;
 }
 
-void media_clean_name(const char *in, char *out, size_t n)
+void media_clean_name(const char *raw, char *out, size_t n)
 {
+	char in[STORE_MEDIA_NAME_MAX * 3 + 1];
 	const char *base = in;
 	size_t o = 0, max = n - 1 < STORE_MEDIA_NAME_MAX ? n - 1 : STORE_MEDIA_NAME_MAX;
 	size_t avail;
 
+	/* Bidi and other format characters first: they could make "x\u202Egpj.exe" show as
+	 * "xexe.jpg" wherever the name is shown. */
+	pier_filename_clean(raw, in, sizeof(in));
 	for (const char *p = in; *p != '\0'; p++)
 		if (*p == '/' || *p == '\\')
 			base = p + 1;

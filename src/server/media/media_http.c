@@ -130,9 +130,11 @@ static void answer_over_quota(struct media_req *r)
 	json_t *extra = limit_extra("quota", (int64_t)quota);
 
 	json_object_set_new(extra, "used", json_integer(r->usage));
+	json_object_set_new(extra, "reserved", json_integer(r->user->media_reserved));
 	media_error_extra(r->x, 413, extra, PIER_ERR_OVER_QUOTA,
-	                  "the file would pass your storage quota of %zu bytes (%lld used)", quota,
-	                  (long long)r->usage);
+	                  "the file would pass your storage quota of %zu bytes (%lld used, %lld "
+	                  "reserved by uploads in progress)", quota, (long long)r->usage,
+	                  (long long)r->user->media_reserved);
 }
 
 /* The upload went wrong or was refused: the received bytes go. */
@@ -154,6 +156,7 @@ static void upload_answer(struct media_req *r, struct store_job *job)
 	json_t *j;
 	char *body;
 
+	media_quota_release(r);      /* stored: the usage counts it now; or it failed */
 	if (r->x == NULL)
 		return;
 	if (job->status != STORE_OK) {
@@ -215,8 +218,8 @@ static void usage_checked(struct store_job *job)
 		goto out;
 	}
 	r->usage = job->usage;
-	if (r->declared > 0 &&
-	    (uint64_t)(r->usage + r->declared) > (uint64_t)r->srv->cfg.media_quota) {
+	/* Taken before the body flows: a declared length whole, a chunked body as it arrives. */
+	if (!media_quota_reserve(r, r->usage, r->declared > 0 ? r->declared : 0)) {
 		answer_over_quota(r);
 		goto out;
 	}
@@ -291,9 +294,11 @@ void media_upload_body(struct http_exchange *x, const char *data, size_t len)
 		abandon_upload(r);
 		return;
 	}
-	if ((uint64_t)r->usage + r->received > (uint64_t)r->srv->cfg.media_quota) {
+	if (r->received > (uint64_t)r->reserved &&
+	    !media_quota_reserve(r, r->usage, (int64_t)r->received - r->reserved)) {
 		answer_over_quota(r);
 		abandon_upload(r);
+		media_quota_release(r);
 		return;
 	}
 	upload_put(r->up, data, len);

@@ -106,6 +106,7 @@ struct media_req {
 	char name[STORE_MEDIA_NAME_MAX + 1];      /* uploads: the file's name */
 	char type_hint[STORE_MEDIA_TYPE_MAX + 1]; /* uploads: the client's Content-Type */
 	int64_t usage;               /* uploads: the user's stored bytes before this one */
+	int64_t reserved;            /* uploads: bytes of r->user->media_reserved held by r */
 	/* downloads */
 	int64_t media_id;
 	struct store_media media;
@@ -134,11 +135,22 @@ void media_error(struct http_exchange *x, int status, enum pier_error code, cons
 void media_error_extra(struct http_exchange *x, int status, json_t *extra, enum pier_error code,
                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* Reserves bytes of r->user's quota for r, given usage (the store's count of the user's
+ * files and unfinished tus uploads): false, reserving nothing, if usage, every other
+ * reservation of the user and bytes together pass --media-quota. The reservation is taken
+ * before a body is accepted and held until the store counts the bytes (or they are refused). */
+bool media_quota_reserve(struct media_req *r, int64_t usage, int64_t bytes);
+/* Gives back what r reserved (nothing held is fine). Called when the store's usage has
+ * counted the bytes, when the upload fails, and when r is freed in any case. */
+void media_quota_release(struct media_req *r);
+
 /* Percent-decodes src into out (at most n bytes with the NUL); -1 if malformed or too long. */
 int media_url_decode(const char *src, size_t len, char *out, size_t n);
-/* Makes a file name safe to store and show: no directories, no control characters, valid
- * UTF-8, at most STORE_MEDIA_NAME_MAX bytes; "file" when nothing is left. */
-void media_clean_name(const char *in, char *out, size_t n);
+/* Makes a file name safe to store and show: no directories, no control characters, no
+ * format or bidi control characters (pier_filename_clean), valid UTF-8, at most
+ * STORE_MEDIA_NAME_MAX bytes; "file" when nothing is left. Every name that enters (POST
+ * ?name= or Content-Disposition, tus metadata) goes through here. */
+void media_clean_name(const char *raw, char *out, size_t n);
 
 /* ---- uploads (media.c) ---- */
 

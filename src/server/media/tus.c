@@ -201,6 +201,9 @@ static void created(struct store_job *job)
 	struct media_req *r = job->data;
 	struct upload *up;
 
+	/* Committed: the store's usage counts the upload's length from now until it is finished
+	 * or deleted. Failed: nothing is held. Either way the in-memory hold ends. */
+	media_quota_release(r);
 	if (r->x == NULL && job->status != STORE_OK)
 		goto out;
 	if (job->status != STORE_OK) {
@@ -237,14 +240,16 @@ static void create_usage(struct store_job *job)
 		media_error(r->x, 500, PIER_ERR_STORE_FAILED, "could not read your storage use");
 		goto out;
 	}
-	if ((uint64_t)(job->usage + r->declared) > (uint64_t)r->srv->cfg.media_quota) {
+	if (!media_quota_reserve(r, job->usage, r->declared)) {
 		json_t *extra = json_object();
 
 		json_object_set_new(extra, "quota", json_integer((json_int_t)r->srv->cfg.media_quota));
 		json_object_set_new(extra, "used", json_integer(job->usage));
+		json_object_set_new(extra, "reserved", json_integer(r->user->media_reserved));
 		media_error_extra(r->x, 413, extra, PIER_ERR_OVER_QUOTA,
-		                  "the file would pass your storage quota of %zu bytes (%lld used)",
-		                  r->srv->cfg.media_quota, (long long)job->usage);
+		                  "the file would pass your storage quota of %zu bytes (%lld used, %lld "
+		                  "reserved by uploads in progress)", r->srv->cfg.media_quota,
+		                  (long long)job->usage, (long long)r->user->media_reserved);
 		goto out;
 	}
 	randombytes_buf(rnd, sizeof(rnd));

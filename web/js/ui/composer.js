@@ -141,7 +141,7 @@ export class Composer {
 				h('span', { class: 'file-icon', 'aria-hidden': 'true' }, icon('file')),
 				h('div', { class: 'upload-main' },
 					h('div', { class: 'upload-line' },
-						h('span', { class: 'upload-name' }, u.name + where),
+						h('span', { class: 'upload-name' }, h('bdi', null, u.name), where),
 						h('span', { class: 'upload-pct' }, u.state === 'failed' ? '' : pct + '%')),
 					u.state === 'failed' ? null : bar,
 					h('span', { class: 'upload-state' }, line)),

@@ -176,7 +176,7 @@ export class MessageView {
 			datetime: new Date(m.ts).toISOString(), title: formatFull(m.ts), class: 'msg-time',
 		}, formatTime(m.ts));
 		const head = start ? h('div', { class: 'msg-head' },
-			h('span', { class: 'sender' }, m.from),
+			h('bdi', { class: 'sender' }, m.from),
 			priv ? h('span', { class: 'private-tag' }, icon('lock'), t('msg.privateTag')) : null,
 			time) : null;
 		const body = h('div', { class: 'msg-body' }, head);
@@ -225,7 +225,7 @@ export class MessageView {
 			class: cls, href: url, download: md.name, dataset: { mediaId: md.id },
 			title: md.name + ' · ' + formatSize(md.size),
 		}, h('span', { class: 'file-icon', 'aria-hidden': 'true' }, icon('file')),
-		h('span', { class: 'file-meta' }, h('span', { class: 'file-name' }, md.name),
+		h('span', { class: 'file-meta' }, h('bdi', { class: 'file-name' }, md.name),
 			h('span', { class: 'file-size' }, formatSize(md.size))),
 		h('span', { class: 'file-dl', 'aria-hidden': 'true' }, icon('download')));
 

@@ -5,6 +5,8 @@ import { errorText, t } from '../i18n.js';
 import { lower } from '../store.js';
 import { avatar, h, icon } from './dom.js';
 
+const ROOMS_PAGE = 100;   // rooms the "all rooms" list loads at a time
+
 export class Sidebar {
 	constructor({ store, client, onPick, onNotify, onLogout, signal }) {
 		this.store = store;
@@ -107,7 +109,7 @@ export class Sidebar {
 		this.privEmpty.hidden = priv.length > 0;
 		const me = this.store.me || '';
 		this.meBox.replaceChildren(avatar(me, 'small'),
-			h('span', { class: 'me-name', title: t('side.me', { name: me }) }, me));
+			h('bdi', { class: 'me-name', title: t('side.me', { name: me }) }, me));
 	}
 
 	item(c, active) {
@@ -125,7 +127,7 @@ export class Sidebar {
 			dataset: { key: c.key },
 			onclick: () => this.onPick(c.key),
 		}, lead,
-		h('span', { class: 'conv-name' }, c.kind === 'room' ? c.name.slice(1) : c.name),
+		h('bdi', { class: 'conv-name' }, c.kind === 'room' ? c.name.slice(1) : c.name),
 		c.kind === 'private' ? h('span', { class: 'conv-lock', 'aria-hidden': 'true' }, icon('lock')) : null,
 		badge));
 	}
@@ -142,15 +144,26 @@ export class Sidebar {
 		}
 	}
 
-	async loadRooms() {
+	/** The list of all rooms, a page at a time: the first page, then a "more" button that
+	 * appends the next one (after the last room shown). */
+	async loadRooms(after) {
 		try {
-			const rooms = (await this.client.rooms()).filter(r => !r.joined);
-			const items = rooms.map(r => h('li', null, h('button', {
+			const page = await this.client.rooms({ after, limit: ROOMS_PAGE });
+			const last = page.rooms.length ? page.rooms[page.rooms.length - 1].room : null;
+			const items = page.rooms.filter(r => !r.joined).map(r => h('li', null, h('button', {
 				type: 'button', class: 'room-pick', onclick: () => this.join(r.room),
-			}, h('span', { class: 'room-pick-name' }, r.room),
+			}, h('bdi', { class: 'room-pick-name' }, r.room),
 			h('span', { class: 'muted' }, r.members === 1 ? t('side.member1') : t('side.members', { n: r.members })))));
-			this.allRooms.replaceChildren(...(items.length ? items
-				: [h('li', { class: 'muted side-empty' }, t('side.browseEmpty'))]));
+			if (page.more && last)
+				items.push(h('li', { class: 'rooms-more' }, h('button', {
+					type: 'button', class: 'link-btn', id: 'rooms-more',
+					onclick: (e) => { e.currentTarget.closest('li').remove(); this.loadRooms(last); },
+				}, t('side.moreRooms', { n: page.total }))));
+			if (after)
+				this.allRooms.append(...items);
+			else
+				this.allRooms.replaceChildren(...(items.length ? items
+					: [h('li', { class: 'muted side-empty' }, t('side.browseEmpty'))]));
 		} catch (err) {
 			this.allRooms.replaceChildren(h('li', { class: 'muted side-empty' }, errorText(err.code)));
 		}

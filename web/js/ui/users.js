@@ -46,7 +46,7 @@ export class UsersPanel {
 				dataset: { user: n },
 				onclick: () => this.onPick(n),
 			}, h('span', { class: 'presence-wrap' }, avatar(n, 'small'), h('span', { class: 'presence', 'aria-hidden': 'true' })),
-			h('span', { class: 'user-name' }, n),
+			h('bdi', { class: 'user-name' }, n),
 			me ? h('span', { class: 'you muted' }, t('users.you')) : unread));
 		}));
 		const others = names.length - (s.me && s.online.has(s.meKey) ? 1 : 0);
