@@ -16,6 +16,7 @@
 #include <uthash.h>
 
 #include "names.h"
+#include "ratelimit.h"
 
 struct conn;
 struct sbuf;
@@ -42,6 +43,11 @@ struct user {
 	bool catching_up;               /* the offline fetch for this online period is running */
 	int64_t first_live_private;     /* first delivered live during the fetch, 0 if none */
 	int64_t delivered_max;          /* highest delivered while online */
+
+	/* Rate limits are the user's, shared by all of its sessions: more sessions do not buy a
+	 * higher rate (docs/PROTOCOL.md, Limits). Filled at the first request that takes one. */
+	bool buckets_ready;
+	struct bucket msg_bucket, req_bucket;
 
 	struct user *online_prev, *online_next;
 	UT_hash_handle hh;

@@ -454,8 +454,6 @@ struct conn *conn_new(struct server *srv, struct transport *t, const struct conn
 	transport_set_owner(t, framing->owner, c);
 	DL_APPEND(srv->conns, c);
 	srv->nconns++;
-	bucket_init(&c->msg_bucket, srv->cfg.msg_burst, now);
-	bucket_init(&c->req_bucket, srv->cfg.req_burst, now);
 	if (!t->counted && !transport_admit(t)) {
 		conn_close(c, PIER_ERR_TOO_MANY_CONNECTIONS, "too many connections from your address");
 		return c;

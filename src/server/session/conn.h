@@ -104,7 +104,6 @@ struct conn {
 
 	struct user *user;              /* NULL before login */
 	unsigned char token_hash[STORE_TOKEN_HASH_LEN];
-	struct bucket msg_bucket, req_bucket;
 
 	struct conn *prev, *next;       /* server's list */
 	struct conn *dirty_next;

@@ -133,19 +133,26 @@ static const struct op_entry *find_op(const char *name)
 	return op == PIER_OP_UNKNOWN || ops[op].handle == NULL ? NULL : &ops[op];
 }
 
-/* Takes a token from the op's bucket; answers rate_limited when there is none. */
+/* Takes a token from the op's bucket; answers rate_limited when there is none. The buckets
+ * are the user's (only ops after login have one): every session of a user draws on them. */
 static int take_token(struct conn *c, const struct op_entry *e, json_t *ref)
 {
 	const struct config *cfg = &c->srv->cfg;
-	int64_t retry = 0;
+	struct user *u = c->user;
+	int64_t retry = 0, now = pier_mono_ms();
 	bool ok = true;
 
-	if (cfg->no_rate_limits || e->bucket == NO_BUCKET)
+	if (cfg->no_rate_limits || e->bucket == NO_BUCKET || u == NULL)
 		return 0;
+	if (!u->buckets_ready) {
+		bucket_init(&u->msg_bucket, cfg->msg_burst, now);
+		bucket_init(&u->req_bucket, cfg->req_burst, now);
+		u->buckets_ready = true;
+	}
 	if (e->bucket == MSG_BUCKET)
-		ok = bucket_take(&c->msg_bucket, cfg->msg_burst, cfg->msg_rate, pier_mono_ms(), &retry);
+		ok = bucket_take(&u->msg_bucket, cfg->msg_burst, cfg->msg_rate, now, &retry);
 	else
-		ok = bucket_take(&c->req_bucket, cfg->req_burst, cfg->req_rate, pier_mono_ms(), &retry);
+		ok = bucket_take(&u->req_bucket, cfg->req_burst, cfg->req_rate, now, &retry);
 	if (ok)
 		return 0;
 	json_t *err = error_new(ref, PIER_ERR_RATE_LIMITED, "too many requests; slow down");
