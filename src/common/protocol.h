@@ -74,7 +74,8 @@ enum pier_op {
 	X(OVER_QUOTA, "over_quota") \
 	X(TOO_LARGE, "too_large") \
 	X(UPLOAD_BUSY, "upload_busy") \
-	X(UPLOAD_COMPLETE, "upload_complete")
+	X(UPLOAD_COMPLETE, "upload_complete") \
+	X(CID_CONFLICT, "cid_conflict")
 
 enum pier_error {
 #define PIER_ERROR_ENUM(sym, name) PIER_ERR_##sym,

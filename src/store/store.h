@@ -35,7 +35,8 @@ enum store_status {
 	STORE_EXISTS,      /* create_user: the name (case-folded) is taken */
 	STORE_DUPLICATE,   /* append: (sender, cid) stored before; out fields hold the original */
 	STORE_FAILED,      /* SQLite error or failed commit: nothing of this job is stored */
-	STORE_DENIED       /* media: it exists, but the user may not see it */
+	STORE_DENIED,      /* media: it exists, but the user may not see it */
+	STORE_CONFLICT     /* append: (sender, cid) was stored to another target; nothing stored */
 };
 
 enum store_op {

@@ -122,6 +122,12 @@ static void send_stored(struct store_job *job)
 		                             "no such media, or not one you may send"));
 		return;
 	}
+	if (job->status == STORE_CONFLICT) {
+		/* Echoing the original as "sent" would claim a message stored at this target. */
+		deferred_finish(d, error_new(d->ref, PIER_ERR_CID_CONFLICT,
+		                             "that cid was used for a message to another target"));
+		return;
+	}
 	if (job->status != STORE_OK && job->status != STORE_DUPLICATE) {
 		deferred_finish(d, error_new(d->ref, PIER_ERR_STORE_FAILED, "the message was not stored"));
 		return;
