@@ -88,7 +88,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		"WHERE c.user_id = ?1 AND c.peer_id <> ?1 ORDER BY u.name_key",
 	[STMT_MSG_OFFLINE] =
 		MSG_SELECT "WHERE m.recipient_id = ?1 "
-		"AND m.id > (SELECT seen_id FROM users WHERE id = ?1) ORDER BY m.id LIMIT ?2",
+		"AND m.id > max(?3, (SELECT seen_id FROM users WHERE id = ?1)) ORDER BY m.id LIMIT ?2",
 	[STMT_MEDIA_INSERT] =
 		"INSERT INTO media(sha256, uploader_id, name, size, type, width, height, thumb, created) "
 		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -799,6 +799,7 @@ static enum store_status run_offline(struct store_db *db, struct store_job *job)
 
 	sqlite3_bind_int64(s, 1, job->user_id);
 	sqlite3_bind_int64(s, 2, (int64_t)limit + 1);
+	sqlite3_bind_int64(s, 3, job->after);
 	return collect_msgs(s, limit, false, job);
 }
 

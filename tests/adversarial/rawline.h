@@ -34,14 +34,17 @@ static inline long long raw_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A connection to 127.0.0.1:port, or NULL. */
-static inline struct rawline *raw_connect(int port)
+/* A connection to 127.0.0.1:port with a receive buffer of rcvbuf bytes (0: the system's), or
+ * NULL. A small one makes a slow reader: pierd's output waits in pierd, not in the kernel. */
+static inline struct rawline *raw_connect_rcvbuf(int port, int rcvbuf)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	struct rawline *r = calloc(1, sizeof(*r));
 
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	r->fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (r->fd >= 0 && rcvbuf > 0)
+		setsockopt(r->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (r->fd < 0 || connect(r->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		if (r->fd >= 0)
 			close(r->fd);
@@ -49,6 +52,12 @@ static inline struct rawline *raw_connect(int port)
 		return NULL;
 	}
 	return r;
+}
+
+/* A connection to 127.0.0.1:port, or NULL. */
+static inline struct rawline *raw_connect(int port)
+{
+	return raw_connect_rcvbuf(port, 0);
 }
 
 static inline void raw_free(struct rawline *r)

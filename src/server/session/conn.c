@@ -9,9 +9,7 @@
 
 #include <utlist.h>
 
-#include "auth.h"
 #include "clock.h"
-#include "dispatch.h"
 #include "log.h"
 #include "sbuf.h"
 #include "server.h"
@@ -138,8 +136,22 @@ static void begin_closing(struct conn *c)
 {
 	c->closing = true;
 	conn_stop_reading(c);
-	if (c->user != NULL)
-		session_end(c);
+	if (c->handler->closing != NULL)
+		c->handler->closing(c);
+}
+
+/* "conn ADDR" or "conn ADDR user NAME" for log lines. */
+static void log_closed(const struct conn *c, const char *what, enum pier_error code)
+{
+	const char *who = c->handler->who != NULL ? c->handler->who(c) : NULL;
+
+	log_info("conn %s%s%s: %s: %s", c->addr, who ? " user " : "", who ? who : "", what,
+	         pier_error_name(code));
+}
+
+void conn_request(struct conn *c, const char *line, size_t len)
+{
+	c->handler->request(c, line, len);
 }
 
 static json_t *fatal_error(enum pier_error code, const char *message)
@@ -159,8 +171,7 @@ void conn_abort(struct conn *c, enum pier_error code, const char *message)
 		c->framing->last_words(c, b, code);
 		sbuf_unref(b);
 		json_decref(e);
-		log_info("conn %s%s%s: closed: %s", c->addr, c->user ? " user " : "",
-		         c->user ? c->user->name : "", pier_error_name(code));
+		log_closed(c, "closed", code);
 	}
 	if (!c->closing)
 		begin_closing(c);
@@ -191,6 +202,7 @@ static void push_out(struct conn *c, struct sbuf *b)
 	}
 	c->outq[c->outq_len++] = b;
 	c->out_bytes += b->len;
+	c->out_total += b->len;
 }
 
 void conn_close(struct conn *c, enum pier_error code, const char *message)
@@ -204,8 +216,7 @@ void conn_close(struct conn *c, enum pier_error code, const char *message)
 		push_out(c, sbuf_from_json(e));
 		json_decref(e);
 		c->close_code = code;
-		log_info("conn %s%s%s: closing: %s", c->addr, c->user ? " user " : "",
-		         c->user ? c->user->name : "", pier_error_name(code));
+		log_closed(c, "closing", code);
 	}
 	begin_closing(c);
 	c->close_deadline_ms = pier_mono_ms() + CLOSE_GRACE_MS;
@@ -215,26 +226,79 @@ void conn_close(struct conn *c, enum pier_error code, const char *message)
 		server_mark_dirty(c->srv, c);
 }
 
-static void queue_out(struct conn *c, struct sbuf *b)
+/* Queues b (a reference of its own); false when it was not (past the limit). */
+static bool queue_out(struct conn *c, struct sbuf *b)
 {
 	if (c->overflow)
-		return;
+		return false;
 	if (c->out_bytes + b->len > c->srv->cfg.max_output) {
 		/* Dropped in the flush phase, not here: fan-out loops must not see sessions leave. */
 		c->overflow = true;
 		server_mark_dirty(c->srv, c);
-		return;
+		return false;
 	}
 	push_out(c, sbuf_ref(b));
 	server_mark_dirty(c->srv, c);
 	if (c->reading && c->out_bytes > soft_output_limit(c))
 		conn_update_reading(c);
+	return true;
 }
 
 void conn_send(struct conn *c, struct sbuf *b)
 {
 	if (!c->closing)
 		queue_out(c, b);
+}
+
+bool conn_send_tagged(struct conn *c, struct sbuf *b, int64_t tag)
+{
+	struct conn_tag t = { .end = c->out_total + b->len, .tag = tag };
+
+	if (c->closing || !queue_out(c, b))
+		return false;
+	/* The newest tag replaces the second slot: the oldest keeps its place and is reached
+	 * first, so the written tag moves even while output never stops. */
+	if (c->ntags < 2)
+		c->tags[c->ntags++] = t;
+	else
+		c->tags[1] = t;
+	return true;
+}
+
+int64_t conn_written_tag(const struct conn *c)
+{
+	return c->written_tag;
+}
+
+size_t conn_output_room(const struct conn *c)
+{
+	size_t max = c->srv->cfg.max_output;
+
+	return c->overflow || c->out_bytes >= max ? 0 : max - c->out_bytes;
+}
+
+bool conn_output_below_soft(const struct conn *c)
+{
+	return !c->overflow && c->out_bytes < soft_output_limit(c);
+}
+
+/* n more bytes (whole buffers) are on the wire: move the written tag. */
+static void note_written(struct conn *c, size_t n)
+{
+	c->written_total += n;
+	while (c->ntags > 0 && c->written_total >= c->tags[0].end) {
+		if (c->tags[0].tag > c->written_tag)
+			c->written_tag = c->tags[0].tag;
+		c->tags[0] = c->tags[1];
+		c->ntags--;
+	}
+}
+
+/* After a write: tells the handler when there is room again. */
+static void tell_drained(struct conn *c)
+{
+	if (!c->closing && !tp_gone(c) && c->handler->drained != NULL && conn_output_below_soft(c))
+		c->handler->drained(c);
 }
 
 void conn_send_json(struct conn *c, json_t *ev)
@@ -312,12 +376,17 @@ void conn_resume(struct conn *c)
 
 void conn_written(struct conn *c, int status)
 {
+	size_t n = 0;
+
 	c->writing = false;
 	for (size_t i = 0; i < c->wbufs_len; i++) {
-		c->out_bytes -= c->wbufs[i]->len;
+		n += c->wbufs[i]->len;
 		sbuf_unref(c->wbufs[i]);
 	}
+	c->out_bytes -= n;
 	c->wbufs_len = 0;
+	if (status == 0)
+		note_written(c, n);
 	if (status < 0) {
 		if (status != UV_ECANCELED) {
 			log_debug("conn %s: write error: %s", c->addr, uv_strerror(status));
@@ -331,6 +400,7 @@ void conn_written(struct conn *c, int status)
 		finish_closing(c);
 	else
 		conn_update_reading(c);
+	tell_drained(c);
 out:
 	conn_unref(c);
 }
@@ -344,6 +414,7 @@ static void consume_written(struct conn *c, size_t written)
 	while (i < c->outq_len && written >= c->outq[i]->len) {
 		written -= c->outq[i]->len;
 		c->out_bytes -= c->outq[i]->len;
+		note_written(c, c->outq[i]->len);
 		sbuf_unref(c->outq[i]);
 		i++;
 	}
@@ -388,6 +459,7 @@ void conn_flush(struct conn *c)
 				finish_closing(c);
 			else
 				conn_update_reading(c);
+			tell_drained(c);
 			return;
 		}
 	}
@@ -448,6 +520,7 @@ struct conn *conn_new(struct server *srv, struct transport *t, const struct conn
 	c->tp = t;
 	c->framing = framing;
 	c->framing_state = framing_state;
+	c->handler = srv->conn_handler;
 	c->accepted_ms = now;
 	c->reading = t->reading;
 	snprintf(c->addr, sizeof(c->addr), "%s", t->addr);
@@ -494,7 +567,7 @@ static size_t lines_handle(struct conn *c, const char *data, size_t n)
 		if (len > 0 && start[len - 1] == '\r')
 			len--;
 		if (len > 0)
-			dispatch_line(c, start, len);
+			conn_request(c, start, len);
 	}
 	return off;
 }
