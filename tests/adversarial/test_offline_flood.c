@@ -14,7 +14,7 @@
 #define TEXT_LEN    15000
 #define MAX_LOGINS  40
 #define IDLE_MS     3000      /* the first login reads nothing this long */
-#define TAKE        60        /* later logins read this many messages, then leave */
+#define TAKE        20        /* later logins read this many messages, then leave */
 #define RSS_MAX_KIB (64 * 1024)
 #define RCVBUF      (32 * 1024)   /* the reader's socket: the backlog waits in pierd */
 

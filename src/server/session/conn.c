@@ -102,6 +102,7 @@ static void free_conn(struct conn *c)
 	free(c->in);
 	free(c->outq);
 	free(c->wbufs);
+	free(c->tags);
 	free(c);
 }
 
@@ -256,12 +257,11 @@ bool conn_send_tagged(struct conn *c, struct sbuf *b, int64_t tag)
 
 	if (c->closing || !queue_out(c, b))
 		return false;
-	/* The newest tag replaces the second slot: the oldest keeps its place and is reached
-	 * first, so the written tag moves even while output never stops. */
-	if (c->ntags < 2)
-		c->tags[c->ntags++] = t;
-	else
-		c->tags[1] = t;
+	if (c->ntags == c->tags_cap) {
+		c->tags_cap = c->tags_cap ? c->tags_cap * 2 : 16;
+		c->tags = xrealloc(c->tags, c->tags_cap * sizeof(*c->tags));
+	}
+	c->tags[c->ntags++] = t;
 	return true;
 }
 
@@ -285,12 +285,17 @@ bool conn_output_below_soft(const struct conn *c)
 /* n more bytes (whole buffers) are on the wire: move the written tag. */
 static void note_written(struct conn *c, size_t n)
 {
+	size_t k = 0;
+
 	c->written_total += n;
-	while (c->ntags > 0 && c->written_total >= c->tags[0].end) {
-		if (c->tags[0].tag > c->written_tag)
-			c->written_tag = c->tags[0].tag;
-		c->tags[0] = c->tags[1];
-		c->ntags--;
+	while (k < c->ntags && c->written_total >= c->tags[k].end) {
+		if (c->tags[k].tag > c->written_tag)
+			c->written_tag = c->tags[k].tag;
+		k++;
+	}
+	if (k > 0) {
+		memmove(c->tags, c->tags + k, (c->ntags - k) * sizeof(*c->tags));
+		c->ntags -= k;
 	}
 }
 

@@ -89,8 +89,8 @@ struct conn_handler {
 	const char *(*who)(const struct conn *c);
 };
 
-/* A tagged buffer at the end of the queue (conn_send_tagged). Two are kept: the oldest not
- * yet written and the newest, so the written tag moves on under steady output. */
+/* A tagged buffer not yet written (conn_send_tagged); there are never more of them than
+ * buffers queued, which the output limit bounds. */
 struct conn_tag {
 	uint64_t end;                   /* out_total once the buffer is queued */
 	int64_t tag;
@@ -130,8 +130,8 @@ struct conn {
 	bool writing;
 	uint64_t out_total;             /* bytes ever queued */
 	uint64_t written_total;         /* bytes ever written (whole buffers) */
-	struct conn_tag tags[2];        /* tagged buffers not yet written, oldest first */
-	unsigned ntags;
+	struct conn_tag *tags;          /* tagged buffers not yet written, oldest first */
+	size_t ntags, tags_cap;
 	int64_t written_tag;            /* the highest tag written, 0 if none */
 
 	struct reply_slot *slots, *slots_tail;
