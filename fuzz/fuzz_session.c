@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "conn.h"
+#include "log.h"
 #include "ratelimit.h"
 #include "reply.h"
 #include "sbuf.h"
@@ -248,6 +249,7 @@ static void check_order(void)
 static void setup(void)
 {
 	uv_loop_init(&loop);
+	log_set_level(LOG_ERROR);       /* every drop is logged: noise at fuzzing speed */
 	srv.loop = &loop;
 	config_init(&srv.cfg);
 	srv.addr_limits = limit_table_new();
@@ -306,10 +308,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n % 2 == 0)
 			complete_writes();
 	}
-	fill_slots(c);
-	if (paused_by_stub && !c->closing)
-		conn_resume(c);
-	flush();
+	/* The end: answer everything; a resumed session may read more requests (and open more
+	 * slots), so until nothing is left. Each round handles at least one request. */
+	while (nlater > 0 || paused_by_stub) {
+		fill_slots(c);
+		if (paused_by_stub) {
+			paused_by_stub = false;
+			if (!c->closing)
+				conn_resume(c);
+		}
+		flush();
+	}
 	complete_writes();
 	flush();
 	if (getenv("FUZZ_SESSION_DUMP") != NULL)     /* to see what a seed does */

@@ -3,7 +3,10 @@
  * reads a little and leaves (half-close: it still takes every byte pierd wrote), again and
  * again. Nothing acked may be lost to the output limit: over all the logins every message
  * arrives exactly once and in order, so the seen watermark never passed what was written.
- * pierd neither drops the reader as slow_consumer nor grows without bound while it waits. */
+ * pierd neither drops the reader as slow_consumer nor grows without bound while it waits.
+ * Then a second backlog, and a second session that logs in while the first one is catching
+ * up: when the first leaves, the second takes over where the written bytes ended, and the two
+ * together get every message once, in order. */
 #include <stdio.h>
 #include <string.h>
 
@@ -81,6 +84,44 @@ static int take_msgs(struct rawline *r, int *next, int limit, int timeout_ms, in
 		json_decref(j);
 	}
 	return got;
+}
+
+/* A second reader: session A catches up, session B logs in meanwhile; A leaves after a few
+ * messages and B gets the rest from where A's written bytes ended. */
+static void handover(struct pierd *p, const char *sender)
+{
+	char reader[HARNESS_NAME_MAX], to[HARNESS_NAME_MAX + 1];
+	struct pier_conn *c = client_connect(p);
+	struct rawline *a, *b;
+	json_t *rep;
+	int next = 0, slow = 0;
+	bool bad = false;
+
+	harness_user(reader, "offho");
+	CHECK(client_register(c, reader, HARNESS_PASSWORD) == 3, "second reader registers");
+	pier_conn_close(c);
+	snprintf(to, sizeof(to), "@%s", reader);
+	if (send_all(p, sender, to) != 0)
+		return;
+	a = raw_connect_rcvbuf(pierd_port(p), RCVBUF);
+	rep = a ? raw_login(a, reader, HARNESS_PASSWORD, NULL) : NULL;
+	REQUIRE(rep != NULL, , "session A logs in");
+	json_decref(rep);
+	b = raw_connect_rcvbuf(pierd_port(p), RCVBUF);
+	rep = b ? raw_login(b, reader, HARNESS_PASSWORD, NULL) : NULL;
+	REQUIRE(rep != NULL, , "session B logs in while A catches up");
+	json_decref(rep);
+	usleep(500 * 1000);
+	take_msgs(a, &next, TAKE, 10000, &slow, &bad);
+	shutdown(a->fd, SHUT_WR);
+	take_msgs(a, &next, NMSGS, 10000, &slow, &bad);
+	CHECK(next > 0 && next < NMSGS, "A got part of the backlog (%d)", next);
+	raw_free(a);
+	take_msgs(b, &next, NMSGS, 20000, &slow, &bad);
+	CHECK(next == NMSGS && !bad, "A and B together: every message once, in order (%d of %d)",
+	      next, NMSGS);
+	CHECK(slow == 0, "no slow_consumer (%d)", slow);
+	raw_free(b);
 }
 
 int main(void)
@@ -175,6 +216,7 @@ int main(void)
 		raw_free(r);
 	}
 	free(token);
+	handover(p, sender);
 	CHECK(pierd_stop(p), "pierd stops cleanly");
 	return harness_done();
 }

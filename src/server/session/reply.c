@@ -21,6 +21,9 @@ json_t *reply_new(const char *op, json_t *ref)
 }
 
 static json_t *verror_new(json_t *ref, enum pier_error code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static json_t *verror_new(json_t *ref, enum pier_error code, const char *fmt, va_list ap)
 {
 	char msg[256];
 	json_t *e = reply_new("error", ref), *text;
