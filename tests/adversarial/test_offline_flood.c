@@ -117,7 +117,7 @@ static void handover(struct pierd *p, const char *sender)
 	take_msgs(a, &next, NMSGS, 10000, &slow, &bad);
 	CHECK(next > 0 && next < NMSGS, "A got part of the backlog (%d)", next);
 	raw_free(a);
-	take_msgs(b, &next, NMSGS, 20000, &slow, &bad);
+	take_msgs(b, &next, NMSGS - next, 20000, &slow, &bad);
 	CHECK(next == NMSGS && !bad, "A and B together: every message once, in order (%d of %d)",
 	      next, NMSGS);
 	CHECK(slow == 0, "no slow_consumer (%d)", slow);
@@ -173,7 +173,7 @@ int main(void)
 				usleep(100 * 1000);
 			}
 		}
-		got = take_msgs(r, &next, TAKE, 10000, &slow, &bad);
+		got = take_msgs(r, &next, NMSGS - next < TAKE ? NMSGS - next : TAKE, 10000, &slow, &bad);
 		/* Leaves without losing what was written: half-close, then read to the end. */
 		shutdown(r->fd, SHUT_WR);
 		got += take_msgs(r, &next, NMSGS, 10000, &slow, &bad);
