@@ -51,8 +51,15 @@ static bool is_paging(const struct user *u)
 static void check_caught_up(struct user *u)
 {
 	struct conn *c = u->catchup;
+	int64_t written;
 
-	if (c == NULL || !u->offline_all_queued || conn_written_tag(c) < u->offline_after)
+	if (c == NULL || !u->offline_all_queued)
+		return;
+	/* written_max counts when nothing was queued: offline_after never passed it then. */
+	written = conn_written_tag(c);
+	if (written < u->written_max)
+		written = u->written_max;
+	if (written < u->offline_after)
 		return;
 	if (u->offline_after > u->written_max)
 		u->written_max = u->offline_after;

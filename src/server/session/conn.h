@@ -34,7 +34,6 @@
 #include <uv.h>
 
 #include "protocol.h"
-#include "ratelimit.h"
 #include "store.h"
 
 struct server;
