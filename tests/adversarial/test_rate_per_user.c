@@ -1,7 +1,7 @@
 /* test_rate_per_user.c - adversarial: one user, one token, many sessions, every session
- * pipelining sends as fast as it can. The message rate is the user's, not the session's: the
- * messages accepted over the run stay within one burst plus the rate times the run's length,
- * however many sessions share it. A second user sending meanwhile keeps its own full burst. */
+ * pipelining sends (then other requests) as fast as it can. The rates are the user's, not the
+ * session's: what is accepted over the run stays within one burst plus the rate times the
+ * run's length, however many sessions share it. A second user sending meanwhile keeps its own full burst. */
 #include <stdio.h>
 #include <string.h>
 
@@ -13,8 +13,44 @@
 #define BURST   5
 #define RATE    2
 
-static const char *const args[] = { "--msg-burst", "5", "--msg-rate", "2",
-	                             "--max-conns-per-addr", "64", NULL };
+static const char *const args[] = { "--msg-burst", "5", "--msg-rate", "2", "--req-burst", "5",
+	                             "--req-rate", "2", "--max-conns-per-addr", "64", NULL };
+
+/* Every session pipelines PER requests of op (a send when op is "send"); returns how many were
+ * accepted (answered with answer_op), checking the rest were rate_limited. */
+static int flood(struct rawline **s, const char *op, const char *answer_op, long long *ms)
+{
+	long long t0 = raw_now_ms();
+	int accepted = 0, limited = 0;
+
+	for (int k = 0; k < PER; k++)
+		for (int i = 0; i < NSESS; i++)
+			raw_send_json(s[i], strcmp(op, "send") == 0
+			              ? json_pack("{s:s, s:s, s:s, s:s}", "op", "send", "to", "#lobby",
+			                          "text", "rate", "ref", "r")
+			              : json_pack("{s:s, s:s}", "op", op, "ref", "r"));
+	for (int i = 0; i < NSESS; i++) {
+		int answers = 0;
+		json_t *j;
+
+		while (answers < PER && (j = raw_next(s[i], 10000)) != NULL) {
+			if (is_op(j, answer_op)) {
+				accepted++;
+				answers++;
+			} else if (is_op(j, "error")) {
+				limited += is_error(j, "rate_limited");
+				answers++;
+			}
+			json_decref(j);
+		}
+		CHECK(answers == PER, "%s, session %d: every request answered (%d of %d)", op, i,
+		      answers, PER);
+	}
+	*ms = raw_now_ms() - t0;
+	CHECK(accepted >= 1 && limited == NSESS * PER - accepted, "%s: the rest were rate_limited (%d)",
+	      op, limited);
+	return accepted;
+}
 
 int main(void)
 {
@@ -24,8 +60,8 @@ int main(void)
 	struct pierd *p;
 	json_t *rep;
 	char *token;
-	long long t0, t1;
-	int accepted = 0, limited = 0, b_ok = 0;
+	long long ms = 0;
+	int accepted, b_ok = 0;
 
 	harness_watchdog(55);
 	p = pierd_start(args);
@@ -56,37 +92,19 @@ int main(void)
 	REQUIRE(rep != NULL, harness_done(), "bystander logs in");
 	json_decref(rep);
 
-	/* Every session fires at once; the clock runs from the first send to the last answer. */
-	t0 = raw_now_ms();
-	for (int k = 0; k < PER; k++)
-		for (int i = 0; i < NSESS; i++)
-			raw_send_json(s[i], json_pack("{s:s, s:s, s:s, s:s}", "op", "send", "to", "#lobby",
-			                              "text", "rate", "ref", "r"));
-	for (int i = 0; i < NSESS; i++) {
-		int answers = 0;
-		json_t *j;
-
-		while (answers < PER && (j = raw_next(s[i], 10000)) != NULL) {
-			if (is_op(j, "sent")) {
-				accepted++;
-				answers++;
-			} else if (is_op(j, "error")) {
-				limited += is_error(j, "rate_limited");
-				answers++;
-			}
-			json_decref(j);
-		}
-		CHECK(answers == PER, "session %d: every send answered (%d of %d)", i, answers, PER);
-	}
-	t1 = raw_now_ms();
-	/* The bound holds whatever the machine's speed: the run's own length is in it. */
-	CHECK(accepted <= BURST + RATE * (t1 - t0) / 1000.0 + 1,
-	      "%d accepted from %d sessions in %lld ms: within one user's burst %d + %d/s", accepted,
-	      NSESS, t1 - t0, BURST, RATE);
-	CHECK(accepted >= 1 && limited == NSESS * PER - accepted,
-	      "the rest were rate_limited (%d)", limited);
+	/* Every session fires at once; the clock runs from the first send to the last answer.
+	 * The bound holds whatever the machine's speed: the run's own length is in it. */
+	accepted = flood(s, "send", "sent", &ms);
+	CHECK(accepted <= BURST + RATE * ms / 1000.0 + 1,
+	      "%d messages accepted from %d sessions in %lld ms: within one user's burst %d + %d/s",
+	      accepted, NSESS, ms, BURST, RATE);
 	fprintf(stderr, "# %d of %d sends accepted in %lld ms from %d sessions\n", accepted,
-	        NSESS * PER, t1 - t0, NSESS);
+	        NSESS * PER, ms, NSESS);
+	accepted = flood(s, "rooms", "rooms", &ms);
+	CHECK(accepted <= BURST + RATE * ms / 1000.0 + 1,
+	      "%d requests accepted from %d sessions in %lld ms: within one user's burst %d + %d/s",
+	      accepted, NSESS, ms, BURST, RATE);
+	fprintf(stderr, "# %d of %d rooms requests accepted in %lld ms\n", accepted, NSESS * PER, ms);
 
 	/* The other user's bucket is its own: a full burst goes through. */
 	for (int k = 0; k < BURST; k++)
