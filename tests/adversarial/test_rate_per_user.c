@@ -1,7 +1,8 @@
 /* test_rate_per_user.c - adversarial: one user, one token, many sessions, every session
  * pipelining sends (then other requests) as fast as it can. The rates are the user's, not the
  * session's: what is accepted over the run stays within one burst plus the rate times the
- * run's length, however many sessions share it. A second user sending meanwhile keeps its own full burst. */
+ * run's length, however many sessions share it. A second user sending meanwhile keeps its own
+ * full burst. */
 #include <stdio.h>
 #include <string.h>
 
