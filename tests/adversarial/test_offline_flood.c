@@ -6,11 +6,13 @@
  * pierd neither drops the reader as slow_consumer nor grows without bound while it waits.
  * Then a second backlog, and a second session that logs in while the first one is catching
  * up: when the first leaves, the second takes over where the written bytes ended, and the two
- * together get every message once, in order. */
+ * together get every message once, in order. Last, the same backlog to a WebSocket session
+ * that idles first: the WebSocket framing is paced the same way. */
 #include <stdio.h>
 #include <string.h>
 
 #include "harness.h"
+#include "netclient.h"
 #include "rawline.h"
 
 #define NMSGS       400
@@ -124,6 +126,49 @@ static void handover(struct pierd *p, const char *sender)
 	raw_free(b);
 }
 
+/* A third reader on WebSocket: idles, then reads everything; nothing lost, nothing dropped. */
+static void websocket(struct pierd *p, const char *sender)
+{
+	char reader[HARNESS_NAME_MAX], to[HARNESS_NAME_MAX + 1];
+	struct pier_conn *c = client_connect(p);
+	struct ws_client *w;
+	json_t *rep;
+	int next = 0, status = 0, slow = 0;
+	bool bad = false;
+	long long end;
+
+	harness_user(reader, "offws");
+	CHECK(client_register(c, reader, HARNESS_PASSWORD) == 3, "WebSocket reader registers");
+	pier_conn_close(c);
+	snprintf(to, sizeof(to), "@%s", reader);
+	if (send_all(p, sender, to) != 0)
+		return;
+	w = ws_open(pierd_http_port(p), NULL, NULL, &status);
+	REQUIRE(w != NULL, , "WebSocket handshake (%d)", status);
+	rep = ws_call(w, json_pack("{s:s, s:s, s:s}", "op", "login", "user", reader, "password",
+	                           HARNESS_PASSWORD), 10000);
+	CHECK(rep != NULL && jint(rep, "status", 0) == 1, "WebSocket login (%s)", jdump(rep));
+	json_decref(rep);
+	usleep(IDLE_MS * 1000);
+	end = raw_now_ms() + 20000;
+	while (next < NMSGS && !bad && raw_now_ms() < end) {
+		json_t *j = ws_next(w, 10000);
+
+		if (j == NULL)
+			break;
+		if (is_error(j, "slow_consumer"))
+			slow++;
+		if (is_op(j, "msg")) {
+			bad = jint(j, "id", -1) != acked[next];
+			next += !bad;
+		}
+		json_decref(j);
+	}
+	CHECK(next == NMSGS && !bad && slow == 0,
+	      "WebSocket: every message once, in order, no slow_consumer (%d of %d)", next, NMSGS);
+	ws_free(w);
+}
+
 int main(void)
 {
 	char sender[HARNESS_NAME_MAX], reader[HARNESS_NAME_MAX], to[HARNESS_NAME_MAX + 1];
@@ -217,6 +262,7 @@ int main(void)
 	}
 	free(token);
 	handover(p, sender);
+	websocket(p, sender);
 	CHECK(pierd_stop(p), "pierd stops cleanly");
 	return harness_done();
 }
