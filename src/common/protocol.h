@@ -75,7 +75,8 @@ enum pier_op {
 	X(TOO_LARGE, "too_large") \
 	X(UPLOAD_BUSY, "upload_busy") \
 	X(UPLOAD_COMPLETE, "upload_complete") \
-	X(TOO_MANY_ROOMS, "too_many_rooms")
+	X(TOO_MANY_ROOMS, "too_many_rooms") \
+	X(CID_CONFLICT, "cid_conflict")
 
 enum pier_error {
 #define PIER_ERROR_ENUM(sym, name) PIER_ERR_##sym,

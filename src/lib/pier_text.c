@@ -90,6 +90,8 @@ static const struct text error_texts[PIER_ERR_COUNT] = {
 	[PIER_ERR_BAD_NAME] = { "Invalid user name", "用户名无效" },
 	[PIER_ERR_BAD_PASSWORD] = { "Invalid password", "密码无效" },
 	[PIER_ERR_BAD_TOKEN] = { "The saved session is no longer valid", "登录凭证已失效" },
+	[PIER_ERR_CID_CONFLICT] = { "That message id was already used for another conversation; nothing was sent",
+	                            "该消息编号已用于另一个会话，消息未发送" },
 };
 
 const char *pier_error_text(const char *code, enum pier_lang lang)

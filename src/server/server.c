@@ -12,12 +12,15 @@
 
 #include <utlist.h>
 
+#include "auth.h"
 #include "clock.h"
 #include "conn.h"
+#include "dispatch.h"
 #include "http.h"
 #include "log.h"
 #include "media.h"
 #include "metrics.h"
+#include "offline.h"
 #include "rooms.h"
 #include "store.h"
 #include "tls.h"
@@ -26,6 +29,26 @@
 #define STOP_WORK_MS  10000   /* longest wait for stored work at stop */
 #define STOP_CLOSE_MS 3000    /* longest wait for clients to take their last bytes */
 #define SWEEP_TICKS   60
+
+/* ---- the chat behind every JSON session (conn.h's handler interface) ---- */
+
+static void chat_closing(struct conn *c)
+{
+	if (c->user != NULL)
+		session_end(c);
+}
+
+static const char *chat_who(const struct conn *c)
+{
+	return c->user != NULL ? c->user->name : NULL;
+}
+
+static const struct conn_handler chat_handler = {
+	.request = dispatch_line,
+	.closing = chat_closing,
+	.drained = offline_drained,
+	.who = chat_who,
+};
 
 void server_mark_dirty(struct server *srv, struct conn *c)
 {
@@ -234,6 +257,7 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
 	srv->loop = loop;
 	srv->cfg = *cfg;
 	srv->started_ms = pier_mono_ms();
+	srv->conn_handler = &chat_handler;
 	hub_init(&srv->hub);
 	srv->hub.presence_limit = (size_t)cfg->presence_limit;
 	srv->addr_limits = limit_table_new();

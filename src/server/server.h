@@ -54,6 +54,7 @@ struct server {
 	struct store *store;
 	struct hub hub;
 	struct media *media;        /* files: uploads, downloads (media.h) */
+	const struct conn_handler *conn_handler;   /* what JSON sessions' requests go to */
 
 	struct listener listeners[LISTEN_KINDS];
 	void *tls_ctx;              /* SSL_CTX for the TLS listeners; NULL without --tls-cert */

@@ -35,7 +35,8 @@ enum store_status {
 	STORE_EXISTS,      /* create_user: the name (case-folded) is taken */
 	STORE_DUPLICATE,   /* append: (sender, cid) stored before; out fields hold the original */
 	STORE_FAILED,      /* SQLite error or failed commit: nothing of this job is stored */
-	STORE_DENIED       /* media: it exists, but the user may not see it */
+	STORE_DENIED,      /* media: it exists, but the user may not see it */
+	STORE_CONFLICT     /* append: (sender, cid) was stored to another target; nothing stored */
 };
 
 enum store_op {
@@ -49,7 +50,7 @@ enum store_op {
 	STORE_PART,          /* in: user_id, room            (STORE_NOT_FOUND if not a member) */
 	STORE_HISTORY,       /* in: user_id, room or peer_id, before, limit   out: msgs, more */
 	STORE_SYNC,          /* in: user_id, after, limit    out: msgs, more */
-	STORE_OFFLINE,       /* in: user_id, limit           out: msgs (private to user, id > seen_id), more */
+	STORE_OFFLINE,       /* in: user_id, after, limit    out: msgs (private to user, id > max(after, seen_id)), more */
 	STORE_SET_SEEN,      /* in: user_id, seen_id         (only ever raises the stored value) */
 	/* media (see docs/PROTOCOL.md, Media). Who may see a media item: its uploader, and whoever
 	 * may read a message that carries it (a member of its room, a party of its private chat). */
@@ -116,7 +117,7 @@ struct store_job {
 	bool new_contact;                      /* APPEND private: also record user and peer as
 	                                        * contacts (the caller knows they were not) */
 	int64_t before;                        /* HISTORY: ids < before; 0 means no bound */
-	int64_t after;                         /* SYNC: ids > after */
+	int64_t after;                         /* SYNC: ids > after; OFFLINE: also > after */
 	int limit;                             /* HISTORY, SYNC, OFFLINE: at most this many (>=1) */
 	int64_t seen_id;                       /* SET_SEEN in; GET_USER/TOKEN_USER out */
 	int64_t media_id;                      /* APPEND (0: a text message), MEDIA_GET in;

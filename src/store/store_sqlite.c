@@ -64,7 +64,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_MEMBER_ROOMS] =
 		"SELECT r.name FROM members m JOIN rooms r ON r.id = m.room_id "
 		"WHERE m.user_id = ?1 ORDER BY r.name_key",
-	[STMT_MSG_BY_CID] = "SELECT id, ts FROM messages WHERE sender_id = ?1 AND cid = ?2",
+	[STMT_MSG_BY_CID] =
+		"SELECT id, ts, coalesce(room_id, 0), coalesce(recipient_id, 0) FROM messages "
+		"WHERE sender_id = ?1 AND cid = ?2",
 	[STMT_MSG_INSERT] =
 		"INSERT INTO messages(ts, sender_id, room_id, recipient_id, pair_lo, pair_hi, text, cid, "
 		"kind, media_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -86,7 +88,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		"WHERE c.user_id = ?1 AND c.peer_id <> ?1 ORDER BY u.name_key",
 	[STMT_MSG_OFFLINE] =
 		MSG_SELECT "WHERE m.recipient_id = ?1 "
-		"AND m.id > (SELECT seen_id FROM users WHERE id = ?1) ORDER BY m.id LIMIT ?2",
+		"AND m.id > max(?3, (SELECT seen_id FROM users WHERE id = ?1)) ORDER BY m.id LIMIT ?2",
 	[STMT_MEDIA_INSERT] =
 		"INSERT INTO media(sha256, uploader_id, name, size, type, width, height, thumb, created) "
 		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -592,22 +594,28 @@ static enum store_status run_upload_delete(struct store_db *db, struct store_job
 	return sqlite3_changes(db->db) == 0 ? STORE_NOT_FOUND : STORE_OK;
 }
 
-/* Finds the original of a resent (sender, cid): 0 found (job->msg_id, ts set), 1 none, -1. */
-static int find_cid(struct store_db *db, struct store_job *job)
+/* Finds the original of a resent (sender, cid) to room_id (0: to job->peer_id): 0 found
+ * (job->msg_id, ts set), 2 found with another target (nothing set), 1 none, -1 error. */
+static int find_cid(struct store_db *db, struct store_job *job, int64_t room_id)
 {
 	sqlite3_stmt *s = db->stmt[STMT_MSG_BY_CID];
+	bool same = false;
 	int rc;
 
 	sqlite3_bind_int64(s, 1, job->user_id);
 	sqlite3_bind_text(s, 2, job->cid, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		job->msg_id = sqlite3_column_int64(s, 0);
-		job->ts = sqlite3_column_int64(s, 1);
+		same = room_id != 0 ? sqlite3_column_int64(s, 2) == room_id
+		                    : sqlite3_column_int64(s, 3) == job->peer_id;
+		if (same) {
+			job->msg_id = sqlite3_column_int64(s, 0);
+			job->ts = sqlite3_column_int64(s, 1);
+		}
 	}
 	stmt_done(s);
 	if (rc == SQLITE_ROW)
-		return 0;
+		return same ? 0 : 2;
 	return rc == SQLITE_DONE ? 1 : -1;
 }
 
@@ -631,7 +639,9 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 		return STORE_NOT_FOUND;
 	}
 	if (job->cid != NULL) {
-		rc = find_cid(db, job);
+		rc = find_cid(db, job, room_id);
+		if (rc == 2)
+			return STORE_CONFLICT;
 		if (rc <= 0)
 			return rc == 0 ? STORE_DUPLICATE : STORE_FAILED;
 	}
@@ -789,6 +799,7 @@ static enum store_status run_offline(struct store_db *db, struct store_job *job)
 
 	sqlite3_bind_int64(s, 1, job->user_id);
 	sqlite3_bind_int64(s, 2, (int64_t)limit + 1);
+	sqlite3_bind_int64(s, 3, job->after);
 	return collect_msgs(s, limit, false, job);
 }
 

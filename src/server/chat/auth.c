@@ -4,13 +4,7 @@
  * writes go through the store thread. While a register or login is in progress the connection
  * is paused, so the requests after it see its outcome.
  *
- * Offline delivery: users.seen_id in the store is the highest private message id known to be
- * delivered to some session. When a user's first session opens, the store is asked for the
- * private messages above it (STORE_OFFLINE). Messages stored while that fetch runs may arrive
- * live too; the first such id is remembered (first_live_private), and the fetched ones from it
- * on are skipped, so nothing is delivered twice and nothing falls between. When the last
- * session closes, seen_id is raised to the highest id delivered. After a crash, messages since
- * the last raise are delivered again at the next login (clients drop duplicates by id).
+ * Offline delivery (the backlog at login, the seen watermark) is offline.c's.
  */
 #include "auth.h"
 
@@ -20,12 +14,13 @@
 
 #include <sodium.h>
 
-#include "chat.h"
 #include "clock.h"
 #include "conn.h"
-#include "dispatch.h"
+#include "events.h"
 #include "log.h"
 #include "names.h"
+#include "offline.h"
+#include "reply.h"
 #include "sbuf.h"
 #include "server.h"
 #include "store.h"
@@ -33,7 +28,6 @@
 
 #define TOKEN_BYTES 32
 #define TOKEN_TEXT  64           /* base64url of 32 bytes is 43 characters */
-#define OFFLINE_PUSH_MAX 1000
 
 enum auth_kind { AUTH_REGISTER, AUTH_LOGIN, AUTH_TOKEN };
 
@@ -51,13 +45,6 @@ struct auth_op {
 	bool ok;                     /* work result */
 	struct user *user;
 	char token[TOKEN_TEXT];
-	struct store_job job;
-};
-
-struct offline_fetch {
-	struct server *srv;
-	struct user *user;
-	unsigned gen;
 	struct store_job job;
 };
 
@@ -233,85 +220,12 @@ void handle_register(struct conn *c, json_t *req, json_t *ref)
 
 /* ---- sessions ---- */
 
-static json_t *msg_event_offline(const struct store_msg *m)
-{
-	json_t *ev = chat_msg_json(m);
-
-	json_object_set_new(ev, "offline", json_true());
-	return ev;
-}
-
-static void offline_fetched(struct store_job *job)
-{
-	struct offline_fetch *f = job->data;
-	struct user *u = f->user;
-	int64_t last = 0;
-
-	if (job->status != STORE_OK || u->online_gen != f->gen || u->nsessions == 0)
-		goto out;
-	u->catching_up = false;
-	for (size_t i = 0; i < job->nmsgs; i++) {
-		const struct store_msg *m = &job->msgs[i];
-		json_t *ev;
-		struct sbuf *b;
-
-		if (u->first_live_private != 0 && m->id >= u->first_live_private)
-			break;
-		ev = msg_event_offline(m);
-		b = sbuf_from_json(ev);
-		hub_send_user(u, b, NULL);
-		sbuf_unref(b);
-		json_decref(ev);
-		last = m->id;
-		if (m->id > u->delivered_max)
-			u->delivered_max = m->id;
-	}
-	if (job->more && u->first_live_private == 0) {
-		json_t *ev = json_pack("{s:s, s:b, s:I}", "op", "offline", "more", 1, "after",
-		                       (json_int_t)last);
-		struct sbuf *b = sbuf_from_json(ev);
-
-		hub_send_user(u, b, NULL);
-		sbuf_unref(b);
-		json_decref(ev);
-	}
-out:
-	store_job_release(job);
-	free(f);
-}
-
-static void start_offline_fetch(struct server *srv, struct user *u)
-{
-	struct offline_fetch *f = xcalloc(1, sizeof(*f));
-
-	u->online_gen++;
-	u->catching_up = true;
-	u->first_live_private = 0;
-	f->srv = srv;
-	f->user = u;
-	f->gen = u->online_gen;
-	store_job_init(&f->job, STORE_OFFLINE);
-	f->job.user_id = u->id;
-	f->job.limit = OFFLINE_PUSH_MAX;
-	f->job.data = f;
-	f->job.done = offline_fetched;
-	store_submit(srv->store, &f->job);
-}
-
-void session_note_private(struct user *u, int64_t id)
-{
-	if (u->catching_up && u->first_live_private == 0)
-		u->first_live_private = id;
-	if (id > u->delivered_max)
-		u->delivered_max = id;
-}
-
 /* Presence goes to everyone while few are online. Past hub.presence_limit, a login would
  * cost every online session a line (N squared for N logins), so it goes only to those who
  * share a room besides #lobby or a private conversation with the user (docs/PROTOCOL.md). */
 static void broadcast_presence(struct server *srv, struct user *u, bool online)
 {
-	json_t *ev = json_pack("{s:s, s:s, s:b}", "op", "presence", "user", u->name, "online", online);
+	json_t *ev = event_presence(u, online);
 	struct sbuf *b = sbuf_from_json(ev);
 
 	if (srv->hub.nonline <= srv->hub.presence_limit)
@@ -320,30 +234,6 @@ static void broadcast_presence(struct server *srv, struct user *u, bool online)
 		hub_send_contacts(&srv->hub, u, b);
 	sbuf_unref(b);
 	json_decref(ev);
-}
-
-static void append_name(void *ud, struct user *v)
-{
-	json_array_append_new(ud, json_string(v->name));
-}
-
-/* The users event after login: everyone online, or past the presence limit the user and its
- * online contacts only (with "partial", "total"; the users request pages through all). */
-static json_t *login_users_event(struct server *srv, struct user *u)
-{
-	struct hub *h = &srv->hub;
-	json_t *ev = reply_new("users", NULL), *list = json_array();
-
-	if (h->nonline <= h->presence_limit) {
-		for (struct user *v = h->online; v != NULL; v = v->online_next)
-			json_array_append_new(list, json_string(v->name));
-	} else {
-		hub_each_contact(h, u, append_name, list);
-		json_object_set_new(ev, "partial", json_true());
-		json_object_set_new(ev, "total", json_integer((json_int_t)h->nonline));
-	}
-	json_object_set_new(ev, "online", list);
-	return ev;
 }
 
 /* The login completed: attach the session, answer, and tell everyone who should know. */
@@ -371,10 +261,10 @@ static void session_start(struct auth_op *op, char *const *rooms, char *const *p
 		json_array_append_new(list, json_string(u->rooms[i]->name));
 	json_object_set_new(r, "rooms", list);
 	conn_slot_fill(c, op->slot, r);
-	conn_send_json(c, login_users_event(srv, u));
+	conn_send_json(c, event_users_login(&srv->hub, u));
 	if (first) {
 		broadcast_presence(srv, u, true);
-		start_offline_fetch(srv, u);
+		offline_start(srv, u, c);
 	}
 }
 
@@ -617,32 +507,16 @@ void handle_logout(struct conn *c, json_t *req, json_t *ref)
 	store_submit(c->srv->store, &op->job);
 }
 
-static void seen_stored(struct store_job *job)
-{
-	if (job->status != STORE_OK)
-		log_error("could not record delivered messages for user id %lld", (long long)job->user_id);
-	store_job_release(job);
-	free(job);
-}
-
 void session_end(struct conn *c)
 {
 	struct server *srv = c->srv;
 	struct user *u = c->user;
-	struct store_job *job;
 
+	offline_session_leave(srv, u, c);
 	c->user = NULL;
 	if (!hub_session_close(&srv->hub, u, c))
 		return;
 	log_info("offline %s", u->name);
-	u->catching_up = false;
 	broadcast_presence(srv, u, false);
-	if (u->delivered_max == 0)
-		return;
-	job = xcalloc(1, sizeof(*job));
-	store_job_init(job, STORE_SET_SEEN);
-	job->user_id = u->id;
-	job->seen_id = u->delivered_max;
-	job->done = seen_stored;
-	store_submit(srv->store, job);
+	offline_user_gone(srv, u);
 }

@@ -1,5 +1,5 @@
 /* auth.h - accounts and sessions: register, login (password or token), logout, the start and
- * end of a session (presence), and delivery of private messages that arrived while offline. */
+ * end of a session (presence; the offline backlog is offline.h's). */
 #ifndef PIER_AUTH_H
 #define PIER_AUTH_H
 
@@ -17,9 +17,6 @@ void handle_logout(struct conn *c, json_t *req, json_t *ref);
 
 /* Detaches a closing connection from its user (presence, offline bookkeeping). */
 void session_end(struct conn *c);
-
-/* Records that the private message id was delivered live to u (see auth.c). */
-void session_note_private(struct user *u, int64_t id);
 
 /* Session tokens are at most this many characters (longer ones are never valid). */
 #define AUTH_TOKEN_MAX 63

@@ -2,40 +2,28 @@
  *
  * A message is acknowledged (sent) and delivered (msg) only after the store committed it.
  * The store completes jobs in submission order, so deliveries leave in id order: every
- * session sees a conversation in the same order. The msg event is encoded once and the
- * same bytes are queued on every recipient's connection.
+ * session sees a conversation in the same order. The msg event (events.c) is encoded once and
+ * the same bytes are queued on every recipient's connection; a private message goes to its
+ * recipient through offline.c, which keeps the seen watermark.
  */
 #include "chat.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "auth.h"
 #include "clock.h"
 #include "conn.h"
-#include "dispatch.h"
+#include "events.h"
 #include "hub.h"
 #include "media.h"
+#include "offline.h"
+#include "reply.h"
 #include "sbuf.h"
 #include "server.h"
 
 #define CID_MAX       64
 #define PAGE_DEFAULT  50
 #define PAGE_MAX      200
-
-json_t *chat_msg_json(const struct store_msg *m)
-{
-	json_t *j = json_pack("{s:s, s:I, s:s, s:s, s:s, s:I}", "op", "msg", "id", (json_int_t)m->id,
-	                      "from", m->from, "to", m->to, "text", m->text, "ts", (json_int_t)m->ts);
-
-	if (m->media_id != 0) {
-		json_object_set_new(j, "kind", json_string(m->kind ? m->kind : "file"));
-		json_object_set_new(j, "media", media_json(m->media_id, m->media_name, m->media_size,
-		                                           m->media_type, m->media_width,
-		                                           m->media_height));
-	}
-	return j;
-}
 
 /* Resolves "#room" or "@user" for the requesting user. On failure answers and returns -1. */
 static int resolve_target(struct conn *c, json_t *ref, const char *to, struct room **room,
@@ -90,7 +78,7 @@ static void deliver(struct server *srv, struct deferred *d, const char *to)
 		.media_name = (char *)md->name, .media_type = (char *)md->type, .media_size = md->size,
 		.media_width = md->width, .media_height = md->height,
 	};
-	json_t *ev = chat_msg_json(&m);
+	json_t *ev = event_msg(&m);
 	struct sbuf *b = sbuf_from_json(ev);
 
 	srv->metrics.messages++;
@@ -99,9 +87,7 @@ static void deliver(struct server *srv, struct deferred *d, const char *to)
 		hub_send_room(&srv->hub, d->room, b, d->c);
 	} else {
 		hub_add_contact(d->user, d->peer);
-		if (d->peer->nsessions > 0)
-			session_note_private(d->peer, m.id);
-		hub_send_user(d->peer, b, d->c);
+		offline_deliver_private(d->peer, b, m.id, d->c);
 		if (d->peer != d->user)
 			hub_send_user(d->user, b, d->c);
 	}
@@ -120,6 +106,12 @@ static void send_stored(struct store_job *job)
 	if (job->status == STORE_DENIED) {
 		deferred_finish(d, error_new(d->ref, PIER_ERR_NO_SUCH_MEDIA,
 		                             "no such media, or not one you may send"));
+		return;
+	}
+	if (job->status == STORE_CONFLICT) {
+		/* Echoing the original as "sent" would claim a message stored at this target. */
+		deferred_finish(d, error_new(d->ref, PIER_ERR_CID_CONFLICT,
+		                             "that cid was used for a message to another target"));
 		return;
 	}
 	if (job->status != STORE_OK && job->status != STORE_DUPLICATE) {
@@ -215,7 +207,7 @@ static json_t *msgs_json(const struct store_job *job)
 	json_t *list = json_array();
 
 	for (size_t i = 0; i < job->nmsgs; i++) {
-		json_t *m = chat_msg_json(&job->msgs[i]);
+		json_t *m = event_msg(&job->msgs[i]);
 
 		json_object_del(m, "op");
 		json_array_append_new(list, m);

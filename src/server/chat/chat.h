@@ -12,7 +12,4 @@ void handle_send(struct conn *c, json_t *req, json_t *ref);
 void handle_history(struct conn *c, json_t *req, json_t *ref);
 void handle_sync(struct conn *c, json_t *req, json_t *ref);
 
-/* {"op":"msg","id","from","to","text","ts"} for a stored message. New reference. */
-json_t *chat_msg_json(const struct store_msg *m);
-
 #endif

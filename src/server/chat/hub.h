@@ -19,6 +19,7 @@
 #include <uthash.h>
 
 #include "names.h"
+#include "ratelimit.h"
 
 struct conn;
 struct sbuf;
@@ -40,11 +41,19 @@ struct user {
 	size_t ncontacts, contacts_cap;
 	unsigned mark;                  /* hub_send_contacts: reached in this round already */
 
-	/* offline delivery (see auth.c): ids of private messages to this user */
-	unsigned online_gen;            /* counts online periods: stale fetches are ignored */
-	bool catching_up;               /* the offline fetch for this online period is running */
-	int64_t first_live_private;     /* first delivered live during the fetch, 0 if none */
-	int64_t delivered_max;          /* highest delivered while online */
+	/* offline delivery (offline.c): ids of private messages to this user */
+	struct conn *catchup;           /* the session the backlog goes to; NULL when none */
+	unsigned online_gen;            /* counts catch-ups: stale page reads are ignored */
+	bool offline_reading;           /* a page of the backlog is being read */
+	bool offline_all_queued;        /* the backlog is queued; catch-up ends once it is written */
+	int64_t offline_after;          /* the highest backlog id queued to catchup */
+	unsigned offline_pushed;        /* backlog messages queued in this online period */
+	int64_t written_max;            /* highest private id written to a session: the watermark */
+
+	/* Rate limits are the user's, shared by all of its sessions: more sessions do not buy a
+	 * higher rate (docs/PROTOCOL.md, Limits). Filled at the first request that takes one. */
+	bool buckets_ready;
+	struct bucket msg_bucket, req_bucket;
 
 	/* media quota (media.c): bytes reserved by uploads being accepted and not yet counted
 	 * in the store's usage, so that concurrent uploads see each other */

@@ -17,9 +17,10 @@
 #include "auth.h"
 #include "clock.h"
 #include "conn.h"
-#include "dispatch.h"
+#include "events.h"
 #include "hub.h"
 #include "log.h"
+#include "reply.h"
 #include "sbuf.h"
 #include "server.h"
 #include "xalloc.h"
@@ -29,8 +30,7 @@
 
 static void member_event(struct server *srv, struct deferred *d, bool joined)
 {
-	json_t *ev = json_pack("{s:s, s:s, s:s, s:b}", "op", "member", "room", d->room->name,
-	                       "user", d->user->name, "joined", joined);
+	json_t *ev = event_member(d->room, d->user, joined);
 	struct sbuf *b = sbuf_from_json(ev);
 
 	hub_send_room(&srv->hub, d->room, b, d->c);

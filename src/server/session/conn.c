@@ -9,9 +9,7 @@
 
 #include <utlist.h>
 
-#include "auth.h"
 #include "clock.h"
-#include "dispatch.h"
 #include "log.h"
 #include "sbuf.h"
 #include "server.h"
@@ -104,6 +102,7 @@ static void free_conn(struct conn *c)
 	free(c->in);
 	free(c->outq);
 	free(c->wbufs);
+	free(c->tags);
 	free(c);
 }
 
@@ -138,8 +137,22 @@ static void begin_closing(struct conn *c)
 {
 	c->closing = true;
 	conn_stop_reading(c);
-	if (c->user != NULL)
-		session_end(c);
+	if (c->handler->closing != NULL)
+		c->handler->closing(c);
+}
+
+/* "conn ADDR" or "conn ADDR user NAME" for log lines. */
+static void log_closed(const struct conn *c, const char *what, enum pier_error code)
+{
+	const char *who = c->handler->who != NULL ? c->handler->who(c) : NULL;
+
+	log_info("conn %s%s%s: %s: %s", c->addr, who ? " user " : "", who ? who : "", what,
+	         pier_error_name(code));
+}
+
+void conn_request(struct conn *c, const char *line, size_t len)
+{
+	c->handler->request(c, line, len);
 }
 
 static json_t *fatal_error(enum pier_error code, const char *message)
@@ -159,8 +172,7 @@ void conn_abort(struct conn *c, enum pier_error code, const char *message)
 		c->framing->last_words(c, b, code);
 		sbuf_unref(b);
 		json_decref(e);
-		log_info("conn %s%s%s: closed: %s", c->addr, c->user ? " user " : "",
-		         c->user ? c->user->name : "", pier_error_name(code));
+		log_closed(c, "closed", code);
 	}
 	if (!c->closing)
 		begin_closing(c);
@@ -191,6 +203,7 @@ static void push_out(struct conn *c, struct sbuf *b)
 	}
 	c->outq[c->outq_len++] = b;
 	c->out_bytes += b->len;
+	c->out_total += b->len;
 }
 
 void conn_close(struct conn *c, enum pier_error code, const char *message)
@@ -204,8 +217,7 @@ void conn_close(struct conn *c, enum pier_error code, const char *message)
 		push_out(c, sbuf_from_json(e));
 		json_decref(e);
 		c->close_code = code;
-		log_info("conn %s%s%s: closing: %s", c->addr, c->user ? " user " : "",
-		         c->user ? c->user->name : "", pier_error_name(code));
+		log_closed(c, "closing", code);
 	}
 	begin_closing(c);
 	c->close_deadline_ms = pier_mono_ms() + CLOSE_GRACE_MS;
@@ -215,26 +227,83 @@ void conn_close(struct conn *c, enum pier_error code, const char *message)
 		server_mark_dirty(c->srv, c);
 }
 
-static void queue_out(struct conn *c, struct sbuf *b)
+/* Queues b (a reference of its own); false when it was not (past the limit). */
+static bool queue_out(struct conn *c, struct sbuf *b)
 {
 	if (c->overflow)
-		return;
+		return false;
 	if (c->out_bytes + b->len > c->srv->cfg.max_output) {
 		/* Dropped in the flush phase, not here: fan-out loops must not see sessions leave. */
 		c->overflow = true;
 		server_mark_dirty(c->srv, c);
-		return;
+		return false;
 	}
 	push_out(c, sbuf_ref(b));
 	server_mark_dirty(c->srv, c);
 	if (c->reading && c->out_bytes > soft_output_limit(c))
 		conn_update_reading(c);
+	return true;
 }
 
 void conn_send(struct conn *c, struct sbuf *b)
 {
 	if (!c->closing)
 		queue_out(c, b);
+}
+
+bool conn_send_tagged(struct conn *c, struct sbuf *b, int64_t tag)
+{
+	struct conn_tag t = { .end = c->out_total + b->len, .tag = tag };
+
+	if (c->closing || !queue_out(c, b))
+		return false;
+	if (c->ntags == c->tags_cap) {
+		c->tags_cap = c->tags_cap ? c->tags_cap * 2 : 16;
+		c->tags = xrealloc(c->tags, c->tags_cap * sizeof(*c->tags));
+	}
+	c->tags[c->ntags++] = t;
+	return true;
+}
+
+int64_t conn_written_tag(const struct conn *c)
+{
+	return c->written_tag;
+}
+
+size_t conn_output_room(const struct conn *c)
+{
+	size_t max = c->srv->cfg.max_output;
+
+	return c->overflow || c->out_bytes >= max ? 0 : max - c->out_bytes;
+}
+
+bool conn_output_below_soft(const struct conn *c)
+{
+	return !c->overflow && c->out_bytes < soft_output_limit(c);
+}
+
+/* n more bytes (whole buffers) are on the wire: move the written tag. */
+static void note_written(struct conn *c, size_t n)
+{
+	size_t k = 0;
+
+	c->written_total += n;
+	while (k < c->ntags && c->written_total >= c->tags[k].end) {
+		if (c->tags[k].tag > c->written_tag)
+			c->written_tag = c->tags[k].tag;
+		k++;
+	}
+	if (k > 0) {
+		memmove(c->tags, c->tags + k, (c->ntags - k) * sizeof(*c->tags));
+		c->ntags -= k;
+	}
+}
+
+/* After a write: tells the handler when there is room again. */
+static void tell_drained(struct conn *c)
+{
+	if (!c->closing && !tp_gone(c) && c->handler->drained != NULL && conn_output_below_soft(c))
+		c->handler->drained(c);
 }
 
 void conn_send_json(struct conn *c, json_t *ev)
@@ -312,12 +381,17 @@ void conn_resume(struct conn *c)
 
 void conn_written(struct conn *c, int status)
 {
+	size_t n = 0;
+
 	c->writing = false;
 	for (size_t i = 0; i < c->wbufs_len; i++) {
-		c->out_bytes -= c->wbufs[i]->len;
+		n += c->wbufs[i]->len;
 		sbuf_unref(c->wbufs[i]);
 	}
+	c->out_bytes -= n;
 	c->wbufs_len = 0;
+	if (status == 0)
+		note_written(c, n);
 	if (status < 0) {
 		if (status != UV_ECANCELED) {
 			log_debug("conn %s: write error: %s", c->addr, uv_strerror(status));
@@ -331,6 +405,7 @@ void conn_written(struct conn *c, int status)
 		finish_closing(c);
 	else
 		conn_update_reading(c);
+	tell_drained(c);
 out:
 	conn_unref(c);
 }
@@ -344,6 +419,7 @@ static void consume_written(struct conn *c, size_t written)
 	while (i < c->outq_len && written >= c->outq[i]->len) {
 		written -= c->outq[i]->len;
 		c->out_bytes -= c->outq[i]->len;
+		note_written(c, c->outq[i]->len);
 		sbuf_unref(c->outq[i]);
 		i++;
 	}
@@ -388,6 +464,7 @@ void conn_flush(struct conn *c)
 				finish_closing(c);
 			else
 				conn_update_reading(c);
+			tell_drained(c);
 			return;
 		}
 	}
@@ -448,14 +525,13 @@ struct conn *conn_new(struct server *srv, struct transport *t, const struct conn
 	c->tp = t;
 	c->framing = framing;
 	c->framing_state = framing_state;
+	c->handler = srv->conn_handler;
 	c->accepted_ms = now;
 	c->reading = t->reading;
 	snprintf(c->addr, sizeof(c->addr), "%s", t->addr);
 	transport_set_owner(t, framing->owner, c);
 	DL_APPEND(srv->conns, c);
 	srv->nconns++;
-	bucket_init(&c->msg_bucket, srv->cfg.msg_burst, now);
-	bucket_init(&c->req_bucket, srv->cfg.req_burst, now);
 	if (!t->counted && !transport_admit(t)) {
 		conn_close(c, PIER_ERR_TOO_MANY_CONNECTIONS, "too many connections from your address");
 		return c;
@@ -496,7 +572,7 @@ static size_t lines_handle(struct conn *c, const char *data, size_t n)
 		if (len > 0 && start[len - 1] == '\r')
 			len--;
 		if (len > 0)
-			dispatch_line(c, start, len);
+			conn_request(c, start, len);
 	}
 	return off;
 }

@@ -16,6 +16,12 @@
  * Output: queued struct sbuf buffers (shared by every recipient of a fan-out) are handed to
  * the framing once per loop turn (conn_flush), all of them in one write. The line framing
  * writes the very bytes of the sbufs; the WebSocket framing makes each line one text frame.
+ * A buffer may carry a tag (conn_send_tagged): conn_written_tag says the highest tag whose
+ * bytes were written to the socket, not merely queued (the offline watermark rests on it).
+ *
+ * The session does not know what requests mean: its owner gives it a struct conn_handler
+ * (server.c wires the chat's; a test or a fuzzer gives a stub), so the session can be driven
+ * alone by bytes.
  */
 #ifndef PIER_CONN_H
 #define PIER_CONN_H
@@ -28,7 +34,6 @@
 #include <uv.h>
 
 #include "protocol.h"
-#include "ratelimit.h"
 #include "store.h"
 
 struct server;
@@ -68,10 +73,33 @@ struct conn_framing {
 
 extern const struct conn_framing conn_lines_framing;
 
+/* What the session's owner does with it. Every callback may be NULL but request. */
+struct conn_handler {
+	/* One request: a line without its newline, or a WebSocket text message. It may answer at
+	 * once (conn_reply), later (conn_slot_open), pause the connection or close it. */
+	void (*request)(struct conn *c, const char *line, size_t len);
+	/* The connection begins closing (once): no more output will be queued to it after this.
+	 * The owner detaches it from whatever it joined. */
+	void (*closing)(struct conn *c);
+	/* Queued bytes were written and the output is at or below the soft mark: room for more.
+	 * conn_written_tag may have moved. Never called on a closing connection. */
+	void (*drained)(struct conn *c);
+	/* Who is on the connection, for log lines; NULL when nobody logged in. */
+	const char *(*who)(const struct conn *c);
+};
+
+/* A tagged buffer not yet written (conn_send_tagged); there are never more of them than
+ * buffers queued, which the output limit bounds. */
+struct conn_tag {
+	uint64_t end;                   /* out_total once the buffer is queued */
+	int64_t tag;
+};
+
 struct conn {
 	struct transport *tp;
 	const struct conn_framing *framing;
 	void *framing_state;            /* the framing's own (ws.c: struct ws) */
+	const struct conn_handler *handler;
 	struct server *srv;
 	unsigned refs;
 	bool closing;
@@ -99,20 +127,26 @@ struct conn {
 	size_t wbuf_off;                /* bytes of wbufs[0] written before the write began */
 	size_t out_bytes;               /* queued + being written */
 	bool writing;
+	uint64_t out_total;             /* bytes ever queued */
+	uint64_t written_total;         /* bytes ever written (whole buffers) */
+	struct conn_tag *tags;          /* tagged buffers not yet written, oldest first */
+	size_t ntags, tags_cap;
+	int64_t written_tag;            /* the highest tag written, 0 if none */
 
 	struct reply_slot *slots, *slots_tail;
 
-	struct user *user;              /* NULL before login */
+	struct user *user;              /* the handler's; NULL before login (the session only tests
+	                                 * it for the login timeout) */
 	unsigned char token_hash[STORE_TOKEN_HASH_LEN];
-	struct bucket msg_bucket, req_bucket;
 
 	struct conn *prev, *next;       /* server's list */
 	struct conn *dirty_next;
 };
 
 /* A session on transport t (which it owns from now on), speaking through framing with its
- * state (framing_state, freed by framing->release). Applies the per-address limit when t is
- * not counted yet. The session starts reading at once. */
+ * state (framing_state, freed by framing->release), its requests going to srv->conn_handler.
+ * Applies the per-address limit when t is not counted yet. The session starts reading at
+ * once. */
 struct conn *conn_new(struct server *srv, struct transport *t, const struct conn_framing *framing,
                       void *framing_state);
 
@@ -123,6 +157,17 @@ void conn_unref(struct conn *c);
  * and dropped (slow_consumer) at the next flush, never inside this call. */
 void conn_send(struct conn *c, struct sbuf *b);
 void conn_send_json(struct conn *c, json_t *ev);   /* takes ev */
+/* conn_send, and once b's bytes are written conn_written_tag reaches tag (tags grow on one
+ * connection). False when b was not queued (closing, or past the output limit). */
+bool conn_send_tagged(struct conn *c, struct sbuf *b, int64_t tag);
+/* The highest tag whose buffer was written to the socket; 0 if none. */
+int64_t conn_written_tag(const struct conn *c);
+
+/* Bytes that may still be queued before the output limit (0 once past it). */
+size_t conn_output_room(const struct conn *c);
+/* True while queued output is below the soft mark (where reading pauses): a producer that can
+ * wait (offline delivery) queues more only then, and goes on at handler->drained. */
+bool conn_output_below_soft(const struct conn *c);
 
 /* Sends a reply now, or behind the open slots. Takes reply. */
 void conn_reply(struct conn *c, json_t *reply);
@@ -157,6 +202,9 @@ void conn_stop_reading(struct conn *c);
 void conn_tick(struct conn *c, int64_t now_ms);
 
 /* ---- for framings ---- */
+
+/* Hands one request to the handler (framings call this for each line or message). */
+void conn_request(struct conn *c, const char *line, size_t len);
 
 /* The framing's write finished (status 0) or failed. */
 void conn_written(struct conn *c, int status);

@@ -1,18 +1,15 @@
 /* dispatch.c - the op table and the checks every request passes before its handler. */
 #include "dispatch.h"
 
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "auth.h"
 #include "chat.h"
 #include "clock.h"
 #include "conn.h"
+#include "reply.h"
 #include "rooms.h"
 #include "server.h"
-#include "xalloc.h"
 
 #define REF_MAX 64
 
@@ -46,86 +43,6 @@ static const struct op_entry ops[PIER_OP_COUNT] = {
 	[PIER_OP_SYNC] = {handle_sync, LOGGED_IN, REQ_BUCKET},
 };
 
-json_t *reply_new(const char *op, json_t *ref)
-{
-	json_t *r = json_object();
-
-	json_object_set_new(r, "op", json_string(op));
-	if (ref != NULL)
-		json_object_set(r, "ref", ref);
-	return r;
-}
-
-static json_t *verror_new(json_t *ref, enum pier_error code, const char *fmt, va_list ap)
-{
-	char msg[256];
-	json_t *e = reply_new("error", ref), *text;
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	json_object_set_new(e, "error", json_string(pier_error_name(code)));
-	/* A message cut inside a UTF-8 sequence is not a valid string: fall back to the code. */
-	text = json_string(msg);
-	json_object_set_new(e, "message", text != NULL ? text : json_string(pier_error_name(code)));
-	return e;
-}
-
-json_t *error_new(json_t *ref, enum pier_error code, const char *fmt, ...)
-{
-	va_list ap;
-	json_t *e;
-
-	va_start(ap, fmt);
-	e = verror_new(ref, code, fmt, ap);
-	va_end(ap);
-	return e;
-}
-
-void reply_error(struct conn *c, json_t *ref, enum pier_error code, const char *fmt, ...)
-{
-	va_list ap;
-	json_t *e;
-
-	va_start(ap, fmt);
-	e = verror_new(ref, code, fmt, ap);
-	va_end(ap);
-	conn_reply(c, e);
-}
-
-struct deferred *deferred_new(struct conn *c, json_t *req, json_t *ref, enum store_op op,
-                              void (*done)(struct store_job *))
-{
-	struct deferred *d = xcalloc(1, sizeof(*d));
-
-	d->c = c;
-	conn_ref(c);
-	d->slot = conn_slot_open(c);
-	d->req = json_incref(req);
-	d->ref = ref;                /* lives inside req */
-	d->user = c->user;
-	store_job_init(&d->job, op);
-	d->job.data = d;
-	d->job.done = done;
-	if (c->user != NULL)
-		d->job.user_id = c->user->id;
-	return d;
-}
-
-void deferred_finish(struct deferred *d, json_t *reply)
-{
-	struct conn *c = d->c;
-
-	conn_slot_fill(c, d->slot, reply);
-	store_job_release(&d->job);
-	json_decref(d->req);
-	free(d);
-	conn_unref(c);
-}
-
-const char *req_string(const json_t *req, const char *key)
-{
-	return json_string_value(json_object_get(req, key));
-}
-
 static const struct op_entry *find_op(const char *name)
 {
 	enum pier_op op = pier_op_from_name(name);
@@ -133,19 +50,26 @@ static const struct op_entry *find_op(const char *name)
 	return op == PIER_OP_UNKNOWN || ops[op].handle == NULL ? NULL : &ops[op];
 }
 
-/* Takes a token from the op's bucket; answers rate_limited when there is none. */
+/* Takes a token from the op's bucket; answers rate_limited when there is none. The buckets
+ * are the user's (only ops after login have one): every session of a user draws on them. */
 static int take_token(struct conn *c, const struct op_entry *e, json_t *ref)
 {
 	const struct config *cfg = &c->srv->cfg;
-	int64_t retry = 0;
+	struct user *u = c->user;
+	int64_t retry = 0, now = pier_mono_ms();
 	bool ok = true;
 
-	if (cfg->no_rate_limits || e->bucket == NO_BUCKET)
+	if (cfg->no_rate_limits || e->bucket == NO_BUCKET || u == NULL)
 		return 0;
+	if (!u->buckets_ready) {
+		bucket_init(&u->msg_bucket, cfg->msg_burst, now);
+		bucket_init(&u->req_bucket, cfg->req_burst, now);
+		u->buckets_ready = true;
+	}
 	if (e->bucket == MSG_BUCKET)
-		ok = bucket_take(&c->msg_bucket, cfg->msg_burst, cfg->msg_rate, pier_mono_ms(), &retry);
+		ok = bucket_take(&u->msg_bucket, cfg->msg_burst, cfg->msg_rate, now, &retry);
 	else
-		ok = bucket_take(&c->req_bucket, cfg->req_burst, cfg->req_rate, pier_mono_ms(), &retry);
+		ok = bucket_take(&u->req_bucket, cfg->req_burst, cfg->req_rate, now, &retry);
 	if (ok)
 		return 0;
 	json_t *err = error_new(ref, PIER_ERR_RATE_LIMITED, "too many requests; slow down");

@@ -20,7 +20,6 @@
 
 #include "conn.h"
 #include "clock.h"
-#include "dispatch.h"
 #include "http.h"
 #include "log.h"
 #include "sbuf.h"
@@ -383,7 +382,7 @@ static int proceed(struct conn *c)
 	return 0;
 }
 
-/* Hands every whole message to the dispatcher while the session is not paused. */
+/* Hands every whole message to the request handler while the session is not paused. */
 static void ws_process(struct conn *c)
 {
 	struct ws *w = ws_of(c);
@@ -395,7 +394,7 @@ static void ws_process(struct conn *c)
 		memcpy(&len, c->in + c->in_off, sizeof(len));
 		c->in_off += sizeof(len);
 		if (len > 0)
-			dispatch_line(c, c->in + c->in_off, len);
+			conn_request(c, c->in + c->in_off, len);
 		c->in_off += len;
 	}
 	if (c->in_off > w->committed)      /* a close dropped what was kept */
