@@ -17,6 +17,7 @@
 #include "hub.h"
 #include "media.h"
 #include "offline.h"
+#include "deferred.h"
 #include "reply.h"
 #include "sbuf.h"
 #include "server.h"

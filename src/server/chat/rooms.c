@@ -20,6 +20,7 @@
 #include "events.h"
 #include "hub.h"
 #include "log.h"
+#include "deferred.h"
 #include "reply.h"
 #include "sbuf.h"
 #include "server.h"

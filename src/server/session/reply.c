@@ -1,5 +1,5 @@
-/* reply.c - answers to requests: their JSON shape, their order (reply slots) and requests
- * answered after a store job. */
+/* reply.c - answers to requests: their JSON shape (the request's ref echoed, errors by code)
+ * and their order (through the connection's reply slots). */
 #include "reply.h"
 
 #include <stdarg.h>
@@ -7,7 +7,6 @@
 #include <stdlib.h>
 
 #include "conn.h"
-#include "hub.h"
 #include "xalloc.h"
 
 json_t *reply_new(const char *op, json_t *ref)
@@ -56,36 +55,6 @@ void reply_error(struct conn *c, json_t *ref, enum pier_error code, const char *
 	e = verror_new(ref, code, fmt, ap);
 	va_end(ap);
 	conn_reply(c, e);
-}
-
-struct deferred *deferred_new(struct conn *c, json_t *req, json_t *ref, enum store_op op,
-                              void (*done)(struct store_job *))
-{
-	struct deferred *d = xcalloc(1, sizeof(*d));
-
-	d->c = c;
-	conn_ref(c);
-	d->slot = conn_slot_open(c);
-	d->req = json_incref(req);
-	d->ref = ref;                /* lives inside req */
-	d->user = c->user;
-	store_job_init(&d->job, op);
-	d->job.data = d;
-	d->job.done = done;
-	if (c->user != NULL)
-		d->job.user_id = c->user->id;
-	return d;
-}
-
-void deferred_finish(struct deferred *d, json_t *reply)
-{
-	struct conn *c = d->c;
-
-	conn_slot_fill(c, d->slot, reply);
-	store_job_release(&d->job);
-	json_decref(d->req);
-	free(d);
-	conn_unref(c);
 }
 
 const char *req_string(const json_t *req, const char *key)

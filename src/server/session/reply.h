@@ -1,6 +1,6 @@
 /* reply.h - how a request handler answers: replies and errors built in one shape (the
- * request's ref echoed), answered in request order through the connection's reply slots, and
- * requests answered later, after a store job (struct deferred). Wire error codes are the
+ * request's ref echoed), answered in request order through the connection's reply slots
+ * (requests answered after a store job: chat/deferred.h). Wire error codes are the
  * enum of protocol.h; docs/PROTOCOL.md lists them. */
 #ifndef PIER_REPLY_H
 #define PIER_REPLY_H
@@ -11,30 +11,8 @@
 #include <jansson.h>
 
 #include "protocol.h"
-#include "store.h"
 
 struct conn;
-struct room;
-struct user;
-
-/* A request answered after a store job. Holds a reference on its connection and on the
- * request (the job's string inputs may point into it), and a reply slot keeping its place. */
-struct deferred {
-	struct conn *c;
-	struct reply_slot *slot;
-	json_t *req, *ref;
-	struct user *user;           /* the requesting user (lives as long as the server) */
-	struct room *room;           /* the target, when a room */
-	struct user *peer;           /* the target, when a user */
-	bool flag;                   /* handler's own */
-	struct store_job job;
-};
-
-/* Opens a deferred request with job op and done callback; fill job inputs, then store_submit. */
-struct deferred *deferred_new(struct conn *c, json_t *req, json_t *ref, enum store_op op,
-                              void (*done)(struct store_job *));
-/* Answers (takes reply) and frees d. */
-void deferred_finish(struct deferred *d, json_t *reply);
 
 /* {"op":op} with the request's ref (when not NULL). New reference. */
 json_t *reply_new(const char *op, json_t *ref);

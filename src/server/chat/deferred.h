@@ -1,0 +1,36 @@
+/* deferred.h - a chat request answered after a store job: it keeps its connection, its
+ * request and its place in the reply order (a reply slot) until the job is done. */
+#ifndef PIER_DEFERRED_H
+#define PIER_DEFERRED_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "store.h"
+
+struct conn;
+struct reply_slot;
+struct room;
+struct user;
+
+/* A request answered after a store job. Holds a reference on its connection and on the
+ * request (the job's string inputs may point into it), and a reply slot keeping its place. */
+struct deferred {
+	struct conn *c;
+	struct reply_slot *slot;
+	json_t *req, *ref;
+	struct user *user;           /* the requesting user (lives as long as the server) */
+	struct room *room;           /* the target, when a room */
+	struct user *peer;           /* the target, when a user */
+	bool flag;                   /* handler's own */
+	struct store_job job;
+};
+
+/* Opens a deferred request with job op and done callback; fill job inputs, then store_submit. */
+struct deferred *deferred_new(struct conn *c, json_t *req, json_t *ref, enum store_op op,
+                              void (*done)(struct store_job *));
+/* Answers (takes reply) and frees d. */
+void deferred_finish(struct deferred *d, json_t *reply);
+
+#endif
