@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include <openssl/crypto.h>
 #include <utlist.h>
 
 #include "clock.h"
@@ -121,10 +123,47 @@ char *metrics_render(struct server *srv, size_t *len)
 	return t.data;
 }
 
+static bool is_loopback(const char *addr)
+{
+	return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
+	       strncmp(addr, "::ffff:127.", 11) == 0;
+}
+
+/* The request carries "Authorization: Bearer TOKEN" with the --metrics-token (compared in
+ * constant time). */
+static bool has_token(const struct http_exchange *x, const char *token)
+{
+	const char *h = http_header(x, "Authorization");
+	size_t n = strlen(token);
+
+	if (n == 0 || h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return false;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	return strlen(h) == n && CRYPTO_memcmp(h, token, n) == 0;
+}
+
+/* --metrics-allow: everyone, loopback peers and token holders, or token holders only. */
+static bool metrics_allowed(const struct http_exchange *x)
+{
+	const struct config *cfg = &http_server(x)->cfg;
+
+	if (cfg->metrics_allow == METRICS_ALL || has_token(x, cfg->metrics_token))
+		return true;
+	return cfg->metrics_allow == METRICS_LOOPBACK && is_loopback(http_peer(x));
+}
+
 void metrics_handle(struct http_exchange *x)
 {
 	size_t len;
-	char *text = metrics_render(http_server(x), &len);
+	char *text;
+
+	if (!metrics_allowed(x)) {
+		http_error(x, 403, "/metrics is for loopback peers or the --metrics-token holder");
+		return;
+	}
+	text = metrics_render(http_server(x), &len);
 
 	http_response_start(x, 200, (int64_t)len);
 	http_response_header(x, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");

@@ -74,6 +74,8 @@ static struct transport *open_http(void)
 	t->ops = &mem_ops;
 	t->kind = LISTEN_HTTP;
 	t->counted = false;
+	t->out_soft = 1024 * 1024;
+	t->out_hard = 8 * 1024 * 1024;
 	snprintf(t->addr, sizeof(t->addr), "test");
 	uv_tcp_init(&loop, &t->tcp);    /* never connected: reads do not start */
 	t->tcp.data = t;

@@ -188,6 +188,7 @@ static void push_chunk(struct http_conn *hc, char *data, size_t len, struct sbuf
 	hc->q[hc->qlen].owned = owned;
 	hc->qlen++;
 	hc->out_bytes += len;
+	transport_out_add(hc->tp, len);
 }
 
 static void push_copy(struct http_conn *hc, const void *data, size_t len)
@@ -205,6 +206,7 @@ static void release_chunks(struct http_conn *hc, struct out_chunk *c, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		hc->out_bytes -= c[i].b.len;
+		transport_out_sub(hc->tp, c[i].b.len);
 		sbuf_unref(c[i].owned);
 	}
 }
@@ -233,6 +235,11 @@ static void maybe_close(struct http_conn *hc)
 	hc->lingering = true;
 	hc->deadline_ms = pier_mono_ms() + LINGER_MS;
 	transport_shutdown_write(hc->tp);
+	/* Reading may have stopped (a paused body, input over the limit): the peer's EOF must
+	 * be seen. */
+	hc->body_paused = false;
+	transport_read_start(hc->tp);
+	hc->reading = true;
 	transport_read_start(hc->tp);
 	hc->reading = hc->tp->reading;
 }
@@ -320,6 +327,16 @@ const char *http_path(const struct http_exchange *x)
 const char *http_query(const struct http_exchange *x)
 {
 	return x->query != SIZE_MAX && x->arena != NULL ? x->arena + x->query : NULL;
+}
+
+/* How many times header name (any case) was sent. */
+static unsigned header_count(const struct http_exchange *x, const char *name)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < x->nhdrs; i++)
+		n += strcasecmp(x->arena + x->hdrs[i].name, name) == 0;
+	return n;
 }
 
 const char *http_header(const struct http_exchange *x, const char *name)
@@ -415,7 +432,8 @@ void http_pause_body(struct http_exchange *x, bool pause)
 		/* Inside the parser's callbacks: stop after this one (process() sees the pause). */
 		if (hc->processing)
 			http_parser_pause(&hc->parser, 1);
-		hc->deadline_ms = 0;
+		/* No reading now, so a peer that leaves is not seen: the pause has a deadline. */
+		hc->deadline_ms = pier_mono_ms() + timeout_ms(hc);
 		if (!hc->processing)
 			update_reading(hc);
 		return;
@@ -811,6 +829,8 @@ static int on_headers_complete(http_parser *p)
 	hc->srv->metrics.http_requests++;
 	x->http10 = p->http_major == 1 && p->http_minor == 0;
 	x->keep_alive = http_should_keep_alive(p) && !hc->stopping;
+	if ((p->flags & F_CONTENTLENGTH) && p->content_length > INT64_MAX)
+		return stop_with(hc, 413, "request body over the size limit");
 	if (p->flags & F_CONTENTLENGTH)
 		x->content_length = (int64_t)p->content_length;
 	x->has_body = (p->flags & F_CHUNKED) || x->content_length > 0;
@@ -821,6 +841,8 @@ static int on_headers_complete(http_parser *p)
 		return stop_with(hc, 400, "bad request target");
 	if (!x->http10 && http_header(x, "Host") == NULL)
 		return stop_with(hc, 400, "no Host header");
+	if (header_count(x, "Host") > 1)
+		return stop_with(hc, 400, "more than one Host header");
 	r = route_request(x);
 	if (r == NULL) {
 		/* Answered 404/405; a body that may follow is not read. */
@@ -996,6 +1018,13 @@ static void process(struct http_conn *hc)
 	if (hc->processing || hc->closing)
 		return;
 	hc->processing = true;
+	if (hc->x.active && hc->x.head_done && !hc->x.req_complete && hc->x.resp_ended &&
+	    !hc->stop_parsing) {
+		/* Answered before the body came (an error while the body was paused, say): the
+		 * rest of the body is not read, the connection closes after the answer. */
+		hc->stop_parsing = true;
+		hc->close_after_write = true;
+	}
 	while (!hc->closing && !hc->stop_parsing && !hc->handover && !hc->body_paused) {
 		struct http_exchange *x = &hc->x;
 		size_t avail, n;
@@ -1007,6 +1036,10 @@ static void process(struct http_conn *hc)
 			finish_exchange(hc);
 			continue;
 		}
+		/* No new request while the answers so far are not written (a pipelining peer that
+		 * does not read): on_written goes on. */
+		if (!x->active && hc->tp->out_queued > hc->tp->out_soft)
+			break;
 		avail = hc->in_len - hc->in_off;
 		if (avail == 0)
 			break;
@@ -1036,6 +1069,11 @@ static void process(struct http_conn *hc)
 	hc->processing = false;
 	if (hc->closing)
 		return;
+	if (transport_out_over_hard(hc->tp)) {
+		log_info("http %s: output over the limit, closing", hc->tp->addr);
+		close_now(hc);
+		return;
+	}
 	flush(hc);
 	if (maybe_hand_over(hc) || hc->handover)
 		return;
@@ -1155,7 +1193,15 @@ static void conn_tick(struct http_conn *hc, int64_t now_ms)
 {
 	struct http_exchange *x = &hc->x;
 
-	if (hc->closing || hc->deadline_ms == 0 || now_ms <= hc->deadline_ms)
+	if (hc->closing)
+		return;
+	if (transport_write_stalled_ms(hc->tp, now_ms) > (int64_t)(hc->srv->cfg.http_write_timeout * 1000)) {
+		log_info("http %s: the peer took no output for %.0f s, closing", hc->tp->addr,
+		         hc->srv->cfg.http_write_timeout);
+		close_now(hc);
+		return;
+	}
+	if (hc->deadline_ms == 0 || now_ms <= hc->deadline_ms)
 		return;
 	hc->deadline_ms = 0;
 	if (!hc->got_bytes || x->resp_started || hc->handover || hc->lingering) {

@@ -58,7 +58,16 @@ struct tls {
 	bool owner_in_out;              /* the owner's write ends in the uv_write in flight */
 	uv_buf_t *held;                 /* the owner's write waiting for the handshake */
 	unsigned nheld;
+	size_t counted;                 /* ciphertext counted in the output budget */
 };
+
+/* Counts the ciphertext held (pend and the write in flight) in the output budget. */
+static void account(struct transport *t)
+{
+	struct tls *s = t->tls;
+
+	transport_out_set(t, &s->counted, s->pend.len + s->out.len);
+}
 
 static void log_ssl_error(const struct transport *t, const char *what)
 {
@@ -110,6 +119,7 @@ static void try_send_wbio(struct transport *t)
 			t->srv->metrics.bytes_out += s->pend.len;
 		s->pend.len = 0;
 	}
+	account(t);
 }
 
 static void tls_written(struct transport *t, int status);
@@ -132,8 +142,10 @@ static int start_write(struct transport *t)
 	rc = transport_uv_write(t, &b, 1, tls_written);
 	if (rc != 0) {
 		s->out.len = 0;
+		account(t);
 		return rc;
 	}
+	account(t);
 	s->uv_writing = true;
 	if (s->owner_in_pend) {
 		s->owner_in_pend = false;
@@ -151,6 +163,7 @@ static void flush_out(struct transport *t)
 	int rc;
 
 	drain_wbio(s);
+	account(t);
 	rc = start_write(t);
 	if (rc == 0)
 		return;
@@ -171,6 +184,7 @@ static void tls_written(struct transport *t, int status)
 	s->uv_writing = false;
 	s->owner_in_out = false;
 	s->out.len = 0;
+	account(t);
 	if (status < 0) {
 		s->failed = true;
 		if (owner_done)
@@ -202,6 +216,7 @@ static int encrypt(struct transport *t, const uv_buf_t *bufs, unsigned nbufs)
 		}
 	}
 	drain_wbio(s);
+	account(t);
 	return 0;
 }
 

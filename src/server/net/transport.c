@@ -42,6 +42,7 @@ static void write_cb(uv_write_t *req, int status)
 	void (*done)(struct transport *, int) = t->wdone;
 
 	t->wdone = NULL;
+	t->write_since_ms = 0;
 	done(t, status);
 }
 
@@ -59,6 +60,7 @@ int transport_uv_write(struct transport *t, const uv_buf_t *bufs, unsigned nbufs
 		t->wdone = NULL;
 		return rc;
 	}
+	t->write_since_ms = pier_mono_ms();
 	for (unsigned i = 0; i < nbufs; i++)
 		t->srv->metrics.bytes_out += bufs[i].len;
 	return 0;
@@ -138,6 +140,8 @@ struct transport *transport_accept(struct server *srv, uv_stream_t *listener,
 
 	t->srv = srv;
 	t->kind = kind;
+	t->out_soft = srv->cfg.max_output / 4;
+	t->out_hard = srv->cfg.max_output * 2;
 	t->ops = &tcp_transport_ops;
 	uv_tcp_init(srv->loop, &t->tcp);
 	t->tcp.data = t;
@@ -180,20 +184,62 @@ void transport_set_owner(struct transport *t, const struct transport_owner_ops *
 	t->owner = owner;
 }
 
+/* Reads while the owner wants it and the output budget is under the soft mark. */
+static void apply_reading(struct transport *t)
+{
+	bool want = t->reading && !t->closing && t->out_queued <= t->out_soft;
+
+	if (want && !t->polling) {
+		if (uv_read_start((uv_stream_t *)&t->tcp, alloc_cb, read_cb) == 0)
+			t->polling = true;
+	} else if (!want && t->polling) {
+		uv_read_stop((uv_stream_t *)&t->tcp);
+		t->polling = false;
+	}
+}
+
 void transport_read_start(struct transport *t)
 {
 	if (t->reading || t->closing)
 		return;
-	if (uv_read_start((uv_stream_t *)&t->tcp, alloc_cb, read_cb) == 0)
-		t->reading = true;
+	t->reading = true;
+	apply_reading(t);
 }
 
 void transport_read_stop(struct transport *t)
 {
 	if (!t->reading)
 		return;
-	uv_read_stop((uv_stream_t *)&t->tcp);
 	t->reading = false;
+	apply_reading(t);
+}
+
+void transport_out_add(struct transport *t, size_t n)
+{
+	t->out_queued += n;
+	if (t->polling && t->out_queued > t->out_soft)
+		apply_reading(t);
+}
+
+void transport_out_sub(struct transport *t, size_t n)
+{
+	t->out_queued = n > t->out_queued ? 0 : t->out_queued - n;
+	if (!t->polling && t->reading && t->out_queued <= t->out_soft)
+		apply_reading(t);
+}
+
+void transport_out_set(struct transport *t, size_t *share, size_t now)
+{
+	if (now > *share)
+		transport_out_add(t, now - *share);
+	else if (now < *share)
+		transport_out_sub(t, *share - now);
+	*share = now;
+}
+
+int64_t transport_write_stalled_ms(const struct transport *t, int64_t now_ms)
+{
+	return t->write_since_ms == 0 ? 0 : now_ms - t->write_since_ms;
 }
 
 int transport_write(struct transport *t, const uv_buf_t *bufs, unsigned nbufs)
