@@ -78,11 +78,11 @@ char *metrics_render(struct server *srv, size_t *len)
 	head(&t, "pier_connections", "gauge", "Open connections, by listener.");
 	for (int k = 0; k < LISTEN_KINDS; k++)
 		put(&t, "pier_connections{listener=\"%s\"} %llu\n", listener_names[k],
-		    (unsigned long long)m->open[k]);
+		    (unsigned long long)m->net.open[k]);
 	head(&t, "pier_connections_accepted_total", "counter", "Connections accepted, by listener.");
 	for (int k = 0; k < LISTEN_KINDS; k++)
 		put(&t, "pier_connections_accepted_total{listener=\"%s\"} %llu\n", listener_names[k],
-		    (unsigned long long)m->accepted[k]);
+		    (unsigned long long)m->net.accepted[k]);
 	one(&t, "pier_sessions", "gauge", "Logged-in sessions.", sessions);
 	one(&t, "pier_websocket_sessions", "gauge", "Logged-in sessions over WebSocket.", ws_sessions);
 	one(&t, "pier_users_online", "gauge", "Users with at least one session.",
@@ -94,17 +94,17 @@ char *metrics_render(struct server *srv, size_t *len)
 	put(&t, "pier_messages_per_second %.2f\n", m->msg_rate);
 	one(&t, "pier_deliveries_total", "counter", "Message events queued to recipients.",
 	    m->deliveries);
-	one(&t, "pier_bytes_received_total", "counter", "Bytes read from sockets.", m->bytes_in);
-	one(&t, "pier_bytes_sent_total", "counter", "Bytes written to sockets.", m->bytes_out);
+	one(&t, "pier_bytes_received_total", "counter", "Bytes read from sockets.", m->net.bytes_in);
+	one(&t, "pier_bytes_sent_total", "counter", "Bytes written to sockets.", m->net.bytes_out);
 	one(&t, "pier_slow_consumers_total", "counter", "Sessions dropped for unread output.",
 	    m->slow_consumers);
 	one(&t, "pier_tls_handshake_failures_total", "counter", "TLS handshakes that failed.",
-	    m->tls_handshake_failures);
-	one(&t, "pier_http_requests_total", "counter", "HTTP requests.", m->http_requests);
+	    m->net.tls_handshake_failures);
+	one(&t, "pier_http_requests_total", "counter", "HTTP requests.", m->net.http_requests);
 	head(&t, "pier_http_responses_total", "counter", "HTTP responses, by status class.");
 	for (int k = 1; k <= 5; k++)
 		put(&t, "pier_http_responses_total{code=\"%dxx\"} %llu\n", k,
-		    (unsigned long long)m->http_responses[k]);
+		    (unsigned long long)m->net.http_responses[k]);
 	if (srv->store != NULL) {
 		uint64_t commits = store_commits(srv->store);
 

@@ -15,8 +15,8 @@
 
 #include "clock.h"
 #include "log.h"
+#include "net_context.h"
 #include "sbuf.h"
-#include "server.h"
 #include "transport.h"
 #include "xalloc.h"
 
@@ -71,7 +71,7 @@ struct http_exchange {
 };
 
 struct http_conn {
-	struct server *srv;
+	struct net_context *ctx;
 	struct transport *tp;
 	http_parser parser;
 	struct http_exchange x;
@@ -107,7 +107,7 @@ static void update_reading(struct http_conn *hc);
 
 static int64_t timeout_ms(const struct http_conn *hc)
 {
-	return (int64_t)(hc->srv->cfg.http_header_timeout * 1000);
+	return (int64_t)(hc->ctx->cfg->http_header_timeout * 1000);
 }
 
 const char *http_reason(int status)
@@ -287,16 +287,16 @@ static void kick(struct http_conn *hc)
 	if (hc->processing || hc->kicked || hc->closing)
 		return;
 	hc->kicked = true;
-	hc->kick_next = hc->srv->http_kicked;
-	hc->srv->http_kicked = hc;
+	hc->kick_next = hc->ctx->http_kicked;
+	hc->ctx->http_kicked = hc;
 }
 
-void http_conns_flush(struct server *srv)
+void http_conns_flush(struct net_context *ctx)
 {
-	while (srv->http_kicked != NULL) {
-		struct http_conn *hc = srv->http_kicked;
+	while (ctx->http_kicked != NULL) {
+		struct http_conn *hc = ctx->http_kicked;
 
-		srv->http_kicked = hc->kick_next;
+		ctx->http_kicked = hc->kick_next;
 		hc->kicked = false;
 		process(hc);
 	}
@@ -306,7 +306,7 @@ void http_conns_flush(struct server *srv)
 
 struct server *http_server(const struct http_exchange *x)
 {
-	return x->hc->srv;
+	return x->hc->ctx->srv;
 }
 
 const char *http_method(const struct http_exchange *x)
@@ -493,7 +493,7 @@ static bool status_has_body(int status)
 
 void http_response_start(struct http_exchange *x, int status, int64_t content_length)
 {
-	struct metrics *m = &x->hc->srv->metrics;
+	struct net_metrics *m = x->hc->ctx->metrics;
 
 	if (x->resp_started)
 		return;
@@ -682,8 +682,8 @@ static const struct http_route *route_request(struct http_exchange *x)
 	char allow[128] = "";
 	bool path_found = false;
 
-	for (size_t i = 0; i < http_nroutes; i++) {
-		const struct http_route *r = &http_routes[i];
+	for (size_t i = 0; i < x->hc->ctx->nroutes; i++) {
+		const struct http_route *r = &x->hc->ctx->routes[i];
 
 		if (!path_matches(r, path))
 			continue;
@@ -724,7 +724,7 @@ static int count_head(struct http_conn *hc, size_t len)
 	struct http_exchange *x = &hc->x;
 
 	x->head_bytes += len;
-	if (x->head_bytes > hc->srv->cfg.http_max_header)
+	if (x->head_bytes > hc->ctx->cfg->http_max_header)
 		return stop_with(hc, 431, "request head over the size limit");
 	return 0;
 }
@@ -747,7 +747,7 @@ static int on_url(http_parser *p, const char *at, size_t len)
 		x->part = PART_URL;
 		x->url = x->arena_len;
 	}
-	if (x->arena_len - x->url + len > hc->srv->cfg.http_max_header / 2)
+	if (x->arena_len - x->url + len > hc->ctx->cfg->http_max_header / 2)
 		return stop_with(hc, 414, "URL too long");
 	if (count_head(hc, len) != 0)
 		return -1;
@@ -826,7 +826,7 @@ static int on_headers_complete(http_parser *p)
 	arena_end_part(x);
 	x->part = PART_NONE;
 	x->head_done = true;
-	hc->srv->metrics.http_requests++;
+	hc->ctx->metrics->http_requests++;
 	x->http10 = p->http_major == 1 && p->http_minor == 0;
 	x->keep_alive = http_should_keep_alive(p) && !hc->stopping;
 	if ((p->flags & F_CONTENTLENGTH) && p->content_length > INT64_MAX)
@@ -852,7 +852,7 @@ static int on_headers_complete(http_parser *p)
 		}
 		return 0;
 	}
-	limit = r->max_body ? r->max_body : hc->srv->cfg.http_max_body;
+	limit = r->max_body ? r->max_body : hc->ctx->cfg->http_max_body;
 	x->max_body = limit;
 	if (x->content_length > 0 && (uint64_t)x->content_length > limit)
 		return stop_with(hc, 413, "request body over the size limit");
@@ -958,7 +958,7 @@ static void update_reading(struct http_conn *hc)
 	if (hc->lingering)
 		return;
 	bool want = !hc->closing && !hc->stop_parsing && !hc->handover && !hc->stopping &&
-	            !hc->body_paused && hc->in_len - hc->in_off <= hc->srv->cfg.http_max_header;
+	            !hc->body_paused && hc->in_len - hc->in_off <= hc->ctx->cfg->http_max_header;
 
 	if (want && !hc->reading) {
 		transport_read_start(hc->tp);
@@ -971,14 +971,14 @@ static void update_reading(struct http_conn *hc)
 
 static void free_http_conn(struct http_conn *hc)
 {
-	struct server *srv = hc->srv;
+	struct net_context *ctx = hc->ctx;
 	struct http_exchange *x = &hc->x;
 
 	if (x->active && x->route != NULL && x->route->on_done != NULL)
 		x->route->on_done(x);
 	exchange_reset(x);
 	if (hc->kicked) {
-		struct http_conn **pp = &srv->http_kicked;
+		struct http_conn **pp = &ctx->http_kicked;
 
 		while (*pp != hc)
 			pp = &(*pp)->kick_next;
@@ -989,8 +989,8 @@ static void free_http_conn(struct http_conn *hc)
 	free(hc->q);
 	free(hc->w);
 	free(hc->in);
-	DL_DELETE(srv->http_conns, hc);
-	srv->nhttp--;
+	DL_DELETE(ctx->http_conns, hc);
+	ctx->nhttp--;
 	free(hc);
 }
 
@@ -1007,7 +1007,7 @@ static bool maybe_hand_over(struct http_conn *hc)
 	x->upgrade = NULL;
 	transport_read_stop(t);
 	transport_set_owner(t, NULL, NULL);
-	start(hc->srv, t, hc->in + hc->in_off, hc->in_len - hc->in_off);
+	start(hc->ctx->srv, t, hc->in + hc->in_off, hc->in_len - hc->in_off);
 	free_http_conn(hc);
 	return true;
 }
@@ -1165,18 +1165,19 @@ static const struct transport_owner_ops http_owner_ops = {
 	.on_closed = on_closed,
 };
 
-struct http_conn *http_conn_new(struct server *srv, struct transport *t)
+struct http_conn *http_conn_new(struct transport *t)
 {
 	struct http_conn *hc = xcalloc(1, sizeof(*hc));
+	struct net_context *ctx = t->ctx;
 
-	hc->srv = srv;
+	hc->ctx = ctx;
 	hc->tp = t;
 	http_parser_init(&hc->parser, HTTP_REQUEST);
 	hc->parser.data = hc;
 	hc->x.hc = hc;
 	exchange_reset(&hc->x);
-	DL_APPEND(srv->http_conns, hc);
-	srv->nhttp++;
+	DL_APPEND(ctx->http_conns, hc);
+	ctx->nhttp++;
 	transport_set_owner(t, &http_owner_ops, hc);
 	if (!t->counted && !transport_admit(t)) {
 		log_info("http %s: too many connections from this address", t->addr);
@@ -1195,9 +1196,9 @@ static void conn_tick(struct http_conn *hc, int64_t now_ms)
 
 	if (hc->closing)
 		return;
-	if (transport_write_stalled_ms(hc->tp, now_ms) > (int64_t)(hc->srv->cfg.http_write_timeout * 1000)) {
+	if (transport_write_stalled_ms(hc->tp, now_ms) > (int64_t)(hc->ctx->cfg->http_write_timeout * 1000)) {
 		log_info("http %s: the peer took no output for %.0f s, closing", hc->tp->addr,
-		         hc->srv->cfg.http_write_timeout);
+		         hc->ctx->cfg->http_write_timeout);
 		close_now(hc);
 		return;
 	}
@@ -1236,26 +1237,26 @@ static void conn_stop(struct http_conn *hc)
 		maybe_close(hc);
 }
 
-void http_conns_tick(struct server *srv, int64_t now_ms)
+void http_conns_tick(struct net_context *ctx, int64_t now_ms)
 {
 	struct http_conn *hc, *tmp;
 
-	DL_FOREACH_SAFE(srv->http_conns, hc, tmp)
+	DL_FOREACH_SAFE(ctx->http_conns, hc, tmp)
 		conn_tick(hc, now_ms);
 }
 
-void http_conns_stop(struct server *srv)
+void http_conns_stop(struct net_context *ctx)
 {
 	struct http_conn *hc, *tmp;
 
-	DL_FOREACH_SAFE(srv->http_conns, hc, tmp)
+	DL_FOREACH_SAFE(ctx->http_conns, hc, tmp)
 		conn_stop(hc);
 }
 
-void http_conns_abort(struct server *srv)
+void http_conns_abort(struct net_context *ctx)
 {
 	struct http_conn *hc, *tmp;
 
-	DL_FOREACH_SAFE(srv->http_conns, hc, tmp)
+	DL_FOREACH_SAFE(ctx->http_conns, hc, tmp)
 		close_now(hc);
 }

@@ -39,7 +39,7 @@
 
 #include <uv.h>
 
-struct server;
+struct net_context;
 struct tls;
 struct transport;
 
@@ -78,7 +78,7 @@ struct transport_ops {
 
 struct transport {
 	uv_tcp_t tcp;
-	struct server *srv;
+	struct net_context *ctx;        /* the server as the byte layers see it */
 	const struct transport_ops *ops;
 	const struct transport_owner_ops *owner_ops;
 	void *owner;
@@ -103,7 +103,7 @@ extern const struct transport_ops tcp_transport_ops;
 /* Accepts a pending connection on listener as a plain TCP transport (tls_transport_init makes
  * it TLS). NULL if the accept failed. The transport has no owner yet: set one with
  * transport_set_owner before returning to the loop. */
-struct transport *transport_accept(struct server *srv, uv_stream_t *listener,
+struct transport *transport_accept(struct net_context *ctx, uv_stream_t *listener,
                                    enum listener_kind kind);
 
 /* Counts t against its address's connection limit (--max-conns-per-addr). false when the
@@ -113,7 +113,7 @@ bool transport_admit(struct transport *t);
 void transport_set_owner(struct transport *t, const struct transport_owner_ops *ops, void *owner);
 
 /* Reading on or off (idempotent): the owner's wish; the socket is read while it holds and
- * the output budget is under its soft mark. Reads land in the server's one read buffer. */
+ * the output budget is under its soft mark. Reads land in the context's one read buffer. */
 void transport_read_start(struct transport *t);
 void transport_read_stop(struct transport *t);
 
