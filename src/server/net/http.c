@@ -178,6 +178,13 @@ static void exchange_reset(struct http_exchange *x)
 
 /* ---- output ---- */
 
+/* What a queued chunk costs in the output budget: its bytes when they are a copy (static
+ * bytes live for the whole run anyway), and its place in the queue. */
+static size_t chunk_cost(const struct out_chunk *c)
+{
+	return sizeof(*c) + (c->owned != NULL ? c->b.len : 0);
+}
+
 static void push_chunk(struct http_conn *hc, char *data, size_t len, struct sbuf *owned)
 {
 	if (hc->qlen == hc->qcap) {
@@ -188,7 +195,7 @@ static void push_chunk(struct http_conn *hc, char *data, size_t len, struct sbuf
 	hc->q[hc->qlen].owned = owned;
 	hc->qlen++;
 	hc->out_bytes += len;
-	transport_out_add(hc->tp, len);
+	transport_out_add(hc->tp, chunk_cost(&hc->q[hc->qlen - 1]));
 }
 
 static void push_copy(struct http_conn *hc, const void *data, size_t len)
@@ -206,7 +213,7 @@ static void release_chunks(struct http_conn *hc, struct out_chunk *c, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		hc->out_bytes -= c[i].b.len;
-		transport_out_sub(hc->tp, c[i].b.len);
+		transport_out_sub(hc->tp, chunk_cost(&c[i]));
 		sbuf_unref(c[i].owned);
 	}
 }
