@@ -156,6 +156,23 @@ static void arena_put(struct http_exchange *x, const char *data, size_t len)
 	x->arena[x->arena_len] = '\0';
 }
 
+/* Appends len bytes that are in the arena already, at off (a part of the URL): by offset, as
+ * arena_put may move the arena. */
+static void arena_put_own(struct http_exchange *x, size_t off, size_t len)
+{
+	if (x->arena_len + len + 1 > x->arena_cap) {
+		size_t cap = x->arena_cap ? x->arena_cap : 1024;
+
+		while (cap < x->arena_len + len + 1)
+			cap *= 2;
+		x->arena = xrealloc(x->arena, cap);
+		x->arena_cap = cap;
+	}
+	memcpy(x->arena + x->arena_len, x->arena + off, len);
+	x->arena_len += len;
+	x->arena[x->arena_len] = '\0';
+}
+
 /* Ends the string being collected (URL, header name or value). */
 static void arena_end_part(struct http_exchange *x)
 {
@@ -810,12 +827,13 @@ static int split_url(struct http_exchange *x, bool is_connect)
 		return -1;
 	if (!(u.field_set & (1 << UF_PATH)) || url[u.field_data[UF_PATH].off] != '/')
 		return -1;
+	/* The arena may move while it grows: the parts are copied by offset. */
 	x->path = x->arena_len;
-	arena_put(x, url + u.field_data[UF_PATH].off, u.field_data[UF_PATH].len);
+	arena_put_own(x, x->url + u.field_data[UF_PATH].off, u.field_data[UF_PATH].len);
 	arena_put(x, "", 1);
 	if (u.field_set & (1 << UF_QUERY)) {
 		x->query = x->arena_len;
-		arena_put(x, url + u.field_data[UF_QUERY].off, u.field_data[UF_QUERY].len);
+		arena_put_own(x, x->url + u.field_data[UF_QUERY].off, u.field_data[UF_QUERY].len);
 		arena_put(x, "", 1);
 	}
 	return 0;
