@@ -456,8 +456,9 @@ void http_pause_body(struct http_exchange *x, bool pause)
 		/* Inside the parser's callbacks: stop after this one (process() sees the pause). */
 		if (hc->processing)
 			http_parser_pause(&hc->parser, 1);
-		/* No reading now, so a peer that leaves is not seen: the pause has a deadline. */
-		hc->deadline_ms = pier_mono_ms() + timeout_ms(hc);
+		/* No reading now, so a peer that leaves is not seen: a paused body has a deadline
+		 * (a complete request being answered has none: its handler is at work). */
+		hc->deadline_ms = x->head_done && !x->req_complete ? pier_mono_ms() + timeout_ms(hc) : 0;
 		if (!hc->processing)
 			update_reading(hc);
 		return;
