@@ -405,12 +405,18 @@ static int proceed(struct conn *c)
 		w->batch = BATCH_IN_WRITE;
 out:
 	ws_account(c);
-	if (rc == 0 && c->tp != NULL && !transport_is_closing(c->tp) &&
-	    transport_out_over_hard(c->tp)) {
-		log_info("ws %s: output over the limit, closing", c->addr);
-		rc = UV_ENOBUFS;
-	}
 	return rc;
+}
+
+/* Past the hard mark of the output budget (what the peer's own frames made us queue): the
+ * connection is dropped. True if it was. */
+static bool over_budget(struct conn *c)
+{
+	if (c->tp == NULL || transport_is_closing(c->tp) || !transport_out_over_hard(c->tp))
+		return false;
+	log_info("ws %s: output over the limit, closing", c->addr);
+	conn_abort(c, PIER_ERR_NONE, NULL);
+	return true;
 }
 
 /* Hands every whole message to the dispatcher while the session is not paused. */
@@ -463,6 +469,8 @@ static void ws_on_read(void *owner, const char *data, size_t len)
 	}
 	if (proceed(c) != 0)
 		conn_abort(c, PIER_ERR_NONE, NULL);
+	else
+		over_budget(c);
 out:
 	conn_unref(c);
 }
