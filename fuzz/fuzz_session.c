@@ -253,6 +253,11 @@ static void setup(void)
 	srv.loop = &loop;
 	config_init(&srv.cfg);
 	srv.addr_limits = limit_table_new();
+	srv.net.loop = &loop;
+	srv.net.cfg = &srv.cfg;
+	srv.net.metrics = &srv.metrics.net;
+	srv.net.addr_limits = srv.addr_limits;
+	srv.net.srv = &srv;
 	srv.conn_handler = &stub_handler;
 	out = malloc(OUT_KEEP);
 	ready = true;
@@ -279,13 +284,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	paused_by_stub = false;
 
 	t = calloc(1, sizeof(*t));
-	t->srv = &srv;
+	t->ctx = &srv.net;
 	t->ops = &mem_ops;
 	t->kind = LISTEN_TCP;
 	snprintf(t->addr, sizeof(t->addr), "fuzz");
 	uv_tcp_init(&loop, &t->tcp);     /* never connected: nothing is read from it */
 	t->tcp.data = t;
-	srv.metrics.open[LISTEN_TCP]++;
+	srv.metrics.net.open[LISTEN_TCP]++;
 	cur = t;
 	c = conn_new(&srv, t, &conn_lines_framing, NULL);
 	conn_ref(c);

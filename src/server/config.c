@@ -11,7 +11,8 @@
 #include <string.h>
 
 enum opt_kind {
-	OPT_SIZE, OPT_INT, OPT_DOUBLE, OPT_BOOL, OPT_LISTEN, OPT_PATH, OPT_STRING, OPT_LEVEL
+	OPT_SIZE, OPT_INT, OPT_DOUBLE, OPT_BOOL, OPT_LISTEN, OPT_PATH, OPT_STRING, OPT_LEVEL,
+	OPT_METRICS_ALLOW
 };
 
 struct opt {
@@ -76,6 +77,14 @@ static const struct opt opts[] = {
 	{"http-header-timeout", OPT_DOUBLE, O(http_header_timeout),
 	 "seconds for an HTTP request head to arrive; also the keep-alive idle time (default 10)",
 	 NULL},
+	{"http-write-timeout", OPT_DOUBLE, O(http_write_timeout),
+	 "seconds an HTTP answer (a download) or WebSocket output may make no progress before the "
+	 "connection closes (default 30)", NULL},
+	{"metrics-allow", OPT_METRICS_ALLOW, O(metrics_allow),
+	 "who may read /metrics: loopback (peers on 127.0.0.1/::1, or with --metrics-token), "
+	 "token (only with --metrics-token) or all (default loopback)", "WHO"},
+	{"metrics-token", OPT_STRING, O(metrics_token),
+	 "a secret that lets \"Authorization: Bearer TOKEN\" read /metrics from anywhere", "TOKEN"},
 	{"ws-ping-interval", OPT_DOUBLE, O(ws_ping_interval),
 	 "seconds between WebSocket pings (default 30)", NULL},
 	{"ws-ping-timeout", OPT_DOUBLE, O(ws_ping_timeout),
@@ -121,6 +130,8 @@ void config_init(struct config *cfg)
 	cfg->http_max_header = 16 * 1024;
 	cfg->http_max_body = 64 * 1024;
 	cfg->http_header_timeout = 10;
+	cfg->http_write_timeout = 30;
+	cfg->metrics_allow = METRICS_LOOPBACK;
 	cfg->ws_ping_interval = 30;
 	cfg->ws_ping_timeout = 15;
 	cfg->media_max_size = 100 * 1024 * 1024;
@@ -270,6 +281,16 @@ static int set_opt(struct config *cfg, const struct opt *o, const char *v)
 		if (log_parse_level(v, &cfg->log_level) != 0)
 			goto bad;
 		return 0;
+	case OPT_METRICS_ALLOW:
+		if (strcmp(v, "loopback") == 0)
+			cfg->metrics_allow = METRICS_LOOPBACK;
+		else if (strcmp(v, "token") == 0)
+			cfg->metrics_allow = METRICS_TOKEN;
+		else if (strcmp(v, "all") == 0)
+			cfg->metrics_allow = METRICS_ALL;
+		else
+			goto bad;
+		return 0;
 	}
 bad:
 	fprintf(stderr, "pierd: bad value for %s: '%s'\n", o->name, v);
@@ -405,8 +426,9 @@ bool config_has_tls(const struct config *cfg)
 void config_log(const struct config *cfg)
 {
 	log_info("settings: http-max-header %zu, http-max-body %zu, http-header-timeout %.0fs, "
-	         "ws-ping %.0fs/%.0fs, origins %s, files %s", cfg->http_max_header,
-	         cfg->http_max_body, cfg->http_header_timeout, cfg->ws_ping_interval,
+	         "http-write-timeout %.0fs, ws-ping %.0fs/%.0fs, origins %s, files %s",
+	         cfg->http_max_header, cfg->http_max_body, cfg->http_header_timeout,
+	         cfg->http_write_timeout, cfg->ws_ping_interval,
 	         cfg->ws_ping_timeout, cfg->allowed_origins[0] ? cfg->allowed_origins : "same host",
 	         cfg->web_root[0] ? cfg->web_root : "built in");
 	log_info("settings: media-max-size %zu, media-quota %zu", cfg->media_max_size,

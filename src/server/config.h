@@ -37,6 +37,7 @@ struct config {
 	double http_header_timeout; /* seconds for a request head; also the keep-alive idle time */
 	double ws_ping_interval;  /* seconds between WebSocket pings */
 	double ws_ping_timeout;   /* seconds a pong may take */
+	double http_write_timeout; /* seconds an HTTP answer may make no progress on the wire */
 	size_t media_max_size;    /* bytes of one uploaded file */
 	size_t media_quota;       /* bytes of files one user may store */
 
@@ -48,6 +49,10 @@ struct config {
 	double login_fail_burst, login_fail_interval;  /* per account: failures, seconds per refill */
 	double addr_fail_burst, addr_fail_interval;    /* per address */
 	double register_burst, register_interval;      /* registrations per address */
+
+	/* who may read /metrics: loopback peers or a token holder, a token holder only, all */
+	enum metrics_allow { METRICS_LOOPBACK, METRICS_TOKEN, METRICS_ALL } metrics_allow;
+	char metrics_token[1024];  /* --metrics-token: "Authorization: Bearer TOKEN" lets in */
 
 	bool no_rate_limits;
 	bool weak_password_hash;

@@ -9,7 +9,7 @@
 #include "config.h"
 #include "log.h"
 #include "server.h"
-#include "tls.h"
+#include "tls_cert.h"
 
 /* Every client is a file descriptor: take all the kernel allows this process. */
 static void raise_fd_limit(void)

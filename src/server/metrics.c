@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include <openssl/crypto.h>
 #include <utlist.h>
 
 #include "clock.h"
@@ -76,11 +78,11 @@ char *metrics_render(struct server *srv, size_t *len)
 	head(&t, "pier_connections", "gauge", "Open connections, by listener.");
 	for (int k = 0; k < LISTEN_KINDS; k++)
 		put(&t, "pier_connections{listener=\"%s\"} %llu\n", listener_names[k],
-		    (unsigned long long)m->open[k]);
+		    (unsigned long long)m->net.open[k]);
 	head(&t, "pier_connections_accepted_total", "counter", "Connections accepted, by listener.");
 	for (int k = 0; k < LISTEN_KINDS; k++)
 		put(&t, "pier_connections_accepted_total{listener=\"%s\"} %llu\n", listener_names[k],
-		    (unsigned long long)m->accepted[k]);
+		    (unsigned long long)m->net.accepted[k]);
 	one(&t, "pier_sessions", "gauge", "Logged-in sessions.", sessions);
 	one(&t, "pier_websocket_sessions", "gauge", "Logged-in sessions over WebSocket.", ws_sessions);
 	one(&t, "pier_users_online", "gauge", "Users with at least one session.",
@@ -92,17 +94,17 @@ char *metrics_render(struct server *srv, size_t *len)
 	put(&t, "pier_messages_per_second %.2f\n", m->msg_rate);
 	one(&t, "pier_deliveries_total", "counter", "Message events queued to recipients.",
 	    m->deliveries);
-	one(&t, "pier_bytes_received_total", "counter", "Bytes read from sockets.", m->bytes_in);
-	one(&t, "pier_bytes_sent_total", "counter", "Bytes written to sockets.", m->bytes_out);
+	one(&t, "pier_bytes_received_total", "counter", "Bytes read from sockets.", m->net.bytes_in);
+	one(&t, "pier_bytes_sent_total", "counter", "Bytes written to sockets.", m->net.bytes_out);
 	one(&t, "pier_slow_consumers_total", "counter", "Sessions dropped for unread output.",
 	    m->slow_consumers);
 	one(&t, "pier_tls_handshake_failures_total", "counter", "TLS handshakes that failed.",
-	    m->tls_handshake_failures);
-	one(&t, "pier_http_requests_total", "counter", "HTTP requests.", m->http_requests);
+	    m->net.tls_handshake_failures);
+	one(&t, "pier_http_requests_total", "counter", "HTTP requests.", m->net.http_requests);
 	head(&t, "pier_http_responses_total", "counter", "HTTP responses, by status class.");
 	for (int k = 1; k <= 5; k++)
 		put(&t, "pier_http_responses_total{code=\"%dxx\"} %llu\n", k,
-		    (unsigned long long)m->http_responses[k]);
+		    (unsigned long long)m->net.http_responses[k]);
 	if (srv->store != NULL) {
 		uint64_t commits = store_commits(srv->store);
 
@@ -121,10 +123,47 @@ char *metrics_render(struct server *srv, size_t *len)
 	return t.data;
 }
 
+static bool is_loopback(const char *addr)
+{
+	return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
+	       strncmp(addr, "::ffff:127.", 11) == 0;
+}
+
+/* The request carries "Authorization: Bearer TOKEN" with the --metrics-token (compared in
+ * constant time). */
+static bool has_token(const struct http_exchange *x, const char *token)
+{
+	const char *h = http_header(x, "Authorization");
+	size_t n = strlen(token);
+
+	if (n == 0 || h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return false;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	return strlen(h) == n && CRYPTO_memcmp(h, token, n) == 0;
+}
+
+/* --metrics-allow: everyone, loopback peers and token holders, or token holders only. */
+static bool metrics_allowed(const struct http_exchange *x)
+{
+	const struct config *cfg = &http_server(x)->cfg;
+
+	if (cfg->metrics_allow == METRICS_ALL || has_token(x, cfg->metrics_token))
+		return true;
+	return cfg->metrics_allow == METRICS_LOOPBACK && is_loopback(http_peer(x));
+}
+
 void metrics_handle(struct http_exchange *x)
 {
 	size_t len;
-	char *text = metrics_render(http_server(x), &len);
+	char *text;
+
+	if (!metrics_allowed(x)) {
+		http_error(x, 403, "/metrics is for loopback peers or the --metrics-token holder");
+		return;
+	}
+	text = metrics_render(http_server(x), &len);
 
 	http_response_start(x, 200, (int64_t)len);
 	http_response_header(x, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");

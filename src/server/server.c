@@ -24,6 +24,7 @@
 #include "rooms.h"
 #include "store.h"
 #include "tls.h"
+#include "tls_cert.h"
 #include "transport.h"
 
 #define STOP_WORK_MS  10000   /* longest wait for stored work at stop */
@@ -70,7 +71,7 @@ static void flush_all(struct server *srv)
 		conn_flush(c);
 		conn_unref(c);
 	}
-	http_conns_flush(srv);
+	http_conns_flush(&srv->net);
 }
 
 static void flush_check_cb(uv_check_t *h)
@@ -105,7 +106,7 @@ static void on_connection(uv_stream_t *handle, int status)
 	}
 	if (srv->stopping)
 		return;
-	t = transport_accept(srv, handle, l->kind);
+	t = transport_accept(&srv->net, handle, l->kind);
 	if (t == NULL)
 		return;
 	switch (l->kind) {
@@ -118,11 +119,11 @@ static void on_connection(uv_stream_t *handle, int status)
 		break;
 	case LISTEN_HTTPS:
 		tls_transport_init(t, srv->tls_ctx, tls_refusal_http);
-		http_conn_new(srv, t);
+		http_conn_new(t);
 		break;
 	case LISTEN_HTTP:
 	case LISTEN_KINDS:
-		http_conn_new(srv, t);
+		http_conn_new(t);
 		break;
 	}
 }
@@ -139,7 +140,7 @@ static void tick_cb(uv_timer_t *t)
 		conn_tick(c, now);
 		conn_unref(c);
 	}
-	http_conns_tick(srv, now);
+	http_conns_tick(&srv->net, now);
 	metrics_tick(srv);
 	rooms_sweep(srv);
 	if (++srv->ticks % SWEEP_TICKS == 0) {
@@ -262,6 +263,13 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
 	srv->hub.presence_limit = (size_t)cfg->presence_limit;
 	srv->addr_limits = limit_table_new();
 	srv->account_limits = limit_table_new();
+	srv->net.loop = loop;
+	srv->net.cfg = &srv->cfg;
+	srv->net.metrics = &srv->metrics.net;
+	srv->net.addr_limits = srv->addr_limits;
+	srv->net.routes = http_routes;
+	srv->net.nroutes = http_nroutes;
+	srv->net.srv = srv;
 
 	if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {
 		log_error("cannot create data directory %s: %s", cfg->data_dir, strerror(errno));
@@ -346,12 +354,12 @@ static void stop_step(uv_timer_t *t)
 		return;
 	}
 	if (srv->stop_phase == 2) {
-		if (srv->nconns + srv->nhttp > 0 && now < srv->stop_deadline_ms)
+		if (srv->nconns + srv->net.nhttp > 0 && now < srv->stop_deadline_ms)
 			return;
 		DL_FOREACH_SAFE(srv->conns, c, tmp)
 			conn_abort(c, PIER_ERR_NONE, NULL);
-		http_conns_abort(srv);
-		if (srv->nconns + srv->nhttp > 0)
+		http_conns_abort(&srv->net);
+		if (srv->nconns + srv->net.nhttp > 0)
 			return;     /* their close callbacks run on the next turn */
 		if (media_is_busy(srv) && now < srv->stop_deadline_ms + STOP_WORK_MS)
 			return;     /* uploads being finished still record them in the store */
@@ -373,7 +381,7 @@ void server_stop(struct server *srv)
 	/* No new requests; what was asked already is finished and answered. */
 	DL_FOREACH(srv->conns, c)
 		conn_stop_reading(c);
-	http_conns_stop(srv);
+	http_conns_stop(&srv->net);
 	srv->stop_phase = 1;
 	srv->stop_deadline_ms = pier_mono_ms() + STOP_WORK_MS;
 	uv_timer_start(&srv->stop_timer, stop_step, 0, 10);

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "hub.h"
+#include "net_context.h"
 #include "ratelimit.h"
 #include "transport.h"
 
@@ -23,16 +24,11 @@ struct store;
 /* Counters for /metrics (metrics.c renders them). Each is incremented where its event
  * happens; gauges that can be counted at scrape time (sessions, store queue) are not kept. */
 struct metrics {
-	uint64_t accepted[LISTEN_KINDS];   /* connections accepted, by listener */
-	uint64_t open[LISTEN_KINDS];       /* connections open now, by listener */
+	struct net_metrics net;            /* the byte layers' (net_context.h) */
 	uint64_t logins;                   /* sessions opened */
 	uint64_t ws_upgrades;              /* WebSocket sessions opened by an upgrade */
 	uint64_t messages;                 /* messages stored (send, not duplicates) */
 	uint64_t deliveries;               /* msg events queued to recipients' sessions */
-	uint64_t bytes_in, bytes_out;      /* on the sockets (for TLS: the encrypted bytes) */
-	uint64_t http_requests;            /* HTTP requests whose head was complete */
-	uint64_t http_responses[6];        /* by class: [2] 2xx ... [5] 5xx */
-	uint64_t tls_handshake_failures;
 	uint64_t slow_consumers;           /* sessions dropped past --max-output */
 	uint64_t uploads, upload_bytes;    /* media stored; bytes of uploads written */
 	uint64_t msg_ring[METRICS_RATE_WINDOW + 1]; /* messages at each of the last ticks */
@@ -68,9 +64,6 @@ struct server {
 	struct conn *conns;         /* every open connection (doubly linked) */
 	unsigned nconns;
 	struct conn *dirty;         /* connections with output to write this turn (singly linked) */
-	struct http_conn *http_conns; /* HTTP connections not (or not yet) upgraded (doubly linked) */
-	struct http_conn *http_kicked; /* with answers from outside their callbacks (singly linked) */
-	unsigned nhttp;
 	int hash_jobs;              /* password hashes running on the thread pool */
 
 	struct limit_table *addr_limits;    /* per address: failed logins (a), registrations (b) */
@@ -82,7 +75,7 @@ struct server {
 	int exit_status;
 	int64_t started_ms;
 	struct metrics metrics;
-	char readbuf[64 * 1024];    /* the one read buffer: reads are consumed before the next */
+	struct net_context net;     /* what the byte layers see: loop, limits, counters, HTTP */
 };
 
 /* Opens the store, loads users and rooms, binds the listeners. 0, or -1 (logged). */

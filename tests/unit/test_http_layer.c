@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "http.h"
+#include "net_context.h"
 #include "ratelimit.h"
 #include "server.h"
 #include "static_files.h"
@@ -70,15 +71,17 @@ static struct transport *open_http(void)
 {
 	struct transport *t = calloc(1, sizeof(*t));
 
-	t->srv = &srv;
+	t->ctx = &srv.net;
 	t->ops = &mem_ops;
 	t->kind = LISTEN_HTTP;
 	t->counted = false;
+	t->out_soft = 1024 * 1024;
+	t->out_hard = 8 * 1024 * 1024;
 	snprintf(t->addr, sizeof(t->addr), "test");
 	uv_tcp_init(&loop, &t->tcp);    /* never connected: reads do not start */
 	t->tcp.data = t;
-	srv.metrics.open[LISTEN_HTTP]++;
-	http_conn_new(&srv, t);
+	srv.metrics.net.open[LISTEN_HTTP]++;
+	http_conn_new(t);
 	wrote_len = 0;
 	writes_pending = 0;
 	return t;
@@ -262,11 +265,18 @@ int main(void)
 	config_init(&srv.cfg);
 	srv.cfg.no_rate_limits = true;
 	srv.addr_limits = limit_table_new();
+	srv.net.loop = &loop;
+	srv.net.cfg = &srv.cfg;
+	srv.net.metrics = &srv.metrics.net;
+	srv.net.addr_limits = srv.addr_limits;
+	srv.net.routes = http_routes;
+	srv.net.nroutes = http_nroutes;
+	srv.net.srv = &srv;
 	test_layer();
 	test_ws_helpers();
 	test_static_helpers();
 	uv_run(&loop, UV_RUN_NOWAIT);
-	CHECK(srv.nhttp == 0, "every HTTP connection was freed (%u left)", srv.nhttp);
+	CHECK(srv.net.nhttp == 0, "every HTTP connection was freed (%u left)", srv.net.nhttp);
 	CHECK(uv_loop_close(&loop) == 0, "the loop closes: nothing leaked");
 	limit_table_free(srv.addr_limits);
 	return tap_done();

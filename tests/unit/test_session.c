@@ -96,13 +96,13 @@ static struct conn *open_session(struct transport **tp)
 	struct transport *t = calloc(1, sizeof(*t));
 	struct conn *c;
 
-	t->srv = &srv;
+	t->ctx = &srv.net;
 	t->ops = &mem_ops;
 	t->kind = LISTEN_TCP;
 	snprintf(t->addr, sizeof(t->addr), "test");
 	uv_tcp_init(&loop, &t->tcp);
 	t->tcp.data = t;
-	srv.metrics.open[LISTEN_TCP]++;
+	srv.metrics.net.open[LISTEN_TCP]++;
 	c = conn_new(&srv, t, &conn_lines_framing, NULL);
 	wrote_len = 0;
 	wrote[0] = '\0';
@@ -253,6 +253,11 @@ int main(void)
 	config_init(&srv.cfg);
 	srv.cfg.max_output = 64 * 1024;
 	srv.addr_limits = limit_table_new();
+	srv.net.loop = &loop;
+	srv.net.cfg = &srv.cfg;
+	srv.net.metrics = &srv.metrics.net;
+	srv.net.addr_limits = srv.addr_limits;
+	srv.net.srv = &srv;
 	srv.conn_handler = &stub;
 
 	test_reply_order();

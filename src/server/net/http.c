@@ -15,8 +15,8 @@
 
 #include "clock.h"
 #include "log.h"
+#include "net_context.h"
 #include "sbuf.h"
-#include "server.h"
 #include "transport.h"
 #include "xalloc.h"
 
@@ -71,7 +71,7 @@ struct http_exchange {
 };
 
 struct http_conn {
-	struct server *srv;
+	struct net_context *ctx;
 	struct transport *tp;
 	http_parser parser;
 	struct http_exchange x;
@@ -107,7 +107,7 @@ static void update_reading(struct http_conn *hc);
 
 static int64_t timeout_ms(const struct http_conn *hc)
 {
-	return (int64_t)(hc->srv->cfg.http_header_timeout * 1000);
+	return (int64_t)(hc->ctx->cfg->http_header_timeout * 1000);
 }
 
 const char *http_reason(int status)
@@ -156,6 +156,23 @@ static void arena_put(struct http_exchange *x, const char *data, size_t len)
 	x->arena[x->arena_len] = '\0';
 }
 
+/* Appends len bytes that are in the arena already, at off (a part of the URL): by offset, as
+ * arena_put may move the arena. */
+static void arena_put_own(struct http_exchange *x, size_t off, size_t len)
+{
+	if (x->arena_len + len + 1 > x->arena_cap) {
+		size_t cap = x->arena_cap ? x->arena_cap : 1024;
+
+		while (cap < x->arena_len + len + 1)
+			cap *= 2;
+		x->arena = xrealloc(x->arena, cap);
+		x->arena_cap = cap;
+	}
+	memcpy(x->arena + x->arena_len, x->arena + off, len);
+	x->arena_len += len;
+	x->arena[x->arena_len] = '\0';
+}
+
 /* Ends the string being collected (URL, header name or value). */
 static void arena_end_part(struct http_exchange *x)
 {
@@ -178,6 +195,13 @@ static void exchange_reset(struct http_exchange *x)
 
 /* ---- output ---- */
 
+/* What a queued chunk costs in the output budget: its bytes when they are a copy (static
+ * bytes live for the whole run anyway), and its place in the queue. */
+static size_t chunk_cost(const struct out_chunk *c)
+{
+	return sizeof(*c) + (c->owned != NULL ? c->b.len : 0);
+}
+
 static void push_chunk(struct http_conn *hc, char *data, size_t len, struct sbuf *owned)
 {
 	if (hc->qlen == hc->qcap) {
@@ -188,6 +212,7 @@ static void push_chunk(struct http_conn *hc, char *data, size_t len, struct sbuf
 	hc->q[hc->qlen].owned = owned;
 	hc->qlen++;
 	hc->out_bytes += len;
+	transport_out_add(hc->tp, chunk_cost(&hc->q[hc->qlen - 1]));
 }
 
 static void push_copy(struct http_conn *hc, const void *data, size_t len)
@@ -205,6 +230,7 @@ static void release_chunks(struct http_conn *hc, struct out_chunk *c, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		hc->out_bytes -= c[i].b.len;
+		transport_out_sub(hc->tp, chunk_cost(&c[i]));
 		sbuf_unref(c[i].owned);
 	}
 }
@@ -233,6 +259,11 @@ static void maybe_close(struct http_conn *hc)
 	hc->lingering = true;
 	hc->deadline_ms = pier_mono_ms() + LINGER_MS;
 	transport_shutdown_write(hc->tp);
+	/* Reading may have stopped (a paused body, input over the limit): the peer's EOF must
+	 * be seen. */
+	hc->body_paused = false;
+	transport_read_start(hc->tp);
+	hc->reading = true;
 	transport_read_start(hc->tp);
 	hc->reading = hc->tp->reading;
 }
@@ -280,16 +311,16 @@ static void kick(struct http_conn *hc)
 	if (hc->processing || hc->kicked || hc->closing)
 		return;
 	hc->kicked = true;
-	hc->kick_next = hc->srv->http_kicked;
-	hc->srv->http_kicked = hc;
+	hc->kick_next = hc->ctx->http_kicked;
+	hc->ctx->http_kicked = hc;
 }
 
-void http_conns_flush(struct server *srv)
+void http_conns_flush(struct net_context *ctx)
 {
-	while (srv->http_kicked != NULL) {
-		struct http_conn *hc = srv->http_kicked;
+	while (ctx->http_kicked != NULL) {
+		struct http_conn *hc = ctx->http_kicked;
 
-		srv->http_kicked = hc->kick_next;
+		ctx->http_kicked = hc->kick_next;
 		hc->kicked = false;
 		process(hc);
 	}
@@ -299,7 +330,7 @@ void http_conns_flush(struct server *srv)
 
 struct server *http_server(const struct http_exchange *x)
 {
-	return x->hc->srv;
+	return x->hc->ctx->srv;
 }
 
 const char *http_method(const struct http_exchange *x)
@@ -320,6 +351,16 @@ const char *http_path(const struct http_exchange *x)
 const char *http_query(const struct http_exchange *x)
 {
 	return x->query != SIZE_MAX && x->arena != NULL ? x->arena + x->query : NULL;
+}
+
+/* How many times header name (any case) was sent. */
+static unsigned header_count(const struct http_exchange *x, const char *name)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < x->nhdrs; i++)
+		n += strcasecmp(x->arena + x->hdrs[i].name, name) == 0;
+	return n;
 }
 
 const char *http_header(const struct http_exchange *x, const char *name)
@@ -415,7 +456,9 @@ void http_pause_body(struct http_exchange *x, bool pause)
 		/* Inside the parser's callbacks: stop after this one (process() sees the pause). */
 		if (hc->processing)
 			http_parser_pause(&hc->parser, 1);
-		hc->deadline_ms = 0;
+		/* No reading now, so a peer that leaves is not seen: a paused body has a deadline
+		 * (a complete request being answered has none: its handler is at work). */
+		hc->deadline_ms = x->head_done && !x->req_complete ? pier_mono_ms() + timeout_ms(hc) : 0;
 		if (!hc->processing)
 			update_reading(hc);
 		return;
@@ -475,7 +518,7 @@ static bool status_has_body(int status)
 
 void http_response_start(struct http_exchange *x, int status, int64_t content_length)
 {
-	struct metrics *m = &x->hc->srv->metrics;
+	struct net_metrics *m = x->hc->ctx->metrics;
 
 	if (x->resp_started)
 		return;
@@ -664,8 +707,8 @@ static const struct http_route *route_request(struct http_exchange *x)
 	char allow[128] = "";
 	bool path_found = false;
 
-	for (size_t i = 0; i < http_nroutes; i++) {
-		const struct http_route *r = &http_routes[i];
+	for (size_t i = 0; i < x->hc->ctx->nroutes; i++) {
+		const struct http_route *r = &x->hc->ctx->routes[i];
 
 		if (!path_matches(r, path))
 			continue;
@@ -706,7 +749,7 @@ static int count_head(struct http_conn *hc, size_t len)
 	struct http_exchange *x = &hc->x;
 
 	x->head_bytes += len;
-	if (x->head_bytes > hc->srv->cfg.http_max_header)
+	if (x->head_bytes > hc->ctx->cfg->http_max_header)
 		return stop_with(hc, 431, "request head over the size limit");
 	return 0;
 }
@@ -729,7 +772,7 @@ static int on_url(http_parser *p, const char *at, size_t len)
 		x->part = PART_URL;
 		x->url = x->arena_len;
 	}
-	if (x->arena_len - x->url + len > hc->srv->cfg.http_max_header / 2)
+	if (x->arena_len - x->url + len > hc->ctx->cfg->http_max_header / 2)
 		return stop_with(hc, 414, "URL too long");
 	if (count_head(hc, len) != 0)
 		return -1;
@@ -785,12 +828,13 @@ static int split_url(struct http_exchange *x, bool is_connect)
 		return -1;
 	if (!(u.field_set & (1 << UF_PATH)) || url[u.field_data[UF_PATH].off] != '/')
 		return -1;
+	/* The arena may move while it grows: the parts are copied by offset. */
 	x->path = x->arena_len;
-	arena_put(x, url + u.field_data[UF_PATH].off, u.field_data[UF_PATH].len);
+	arena_put_own(x, x->url + u.field_data[UF_PATH].off, u.field_data[UF_PATH].len);
 	arena_put(x, "", 1);
 	if (u.field_set & (1 << UF_QUERY)) {
 		x->query = x->arena_len;
-		arena_put(x, url + u.field_data[UF_QUERY].off, u.field_data[UF_QUERY].len);
+		arena_put_own(x, x->url + u.field_data[UF_QUERY].off, u.field_data[UF_QUERY].len);
 		arena_put(x, "", 1);
 	}
 	return 0;
@@ -808,9 +852,11 @@ static int on_headers_complete(http_parser *p)
 	arena_end_part(x);
 	x->part = PART_NONE;
 	x->head_done = true;
-	hc->srv->metrics.http_requests++;
+	hc->ctx->metrics->http_requests++;
 	x->http10 = p->http_major == 1 && p->http_minor == 0;
 	x->keep_alive = http_should_keep_alive(p) && !hc->stopping;
+	if ((p->flags & F_CONTENTLENGTH) && p->content_length > INT64_MAX)
+		return stop_with(hc, 413, "request body over the size limit");
 	if (p->flags & F_CONTENTLENGTH)
 		x->content_length = (int64_t)p->content_length;
 	x->has_body = (p->flags & F_CHUNKED) || x->content_length > 0;
@@ -821,6 +867,8 @@ static int on_headers_complete(http_parser *p)
 		return stop_with(hc, 400, "bad request target");
 	if (!x->http10 && http_header(x, "Host") == NULL)
 		return stop_with(hc, 400, "no Host header");
+	if (header_count(x, "Host") > 1)
+		return stop_with(hc, 400, "more than one Host header");
 	r = route_request(x);
 	if (r == NULL) {
 		/* Answered 404/405; a body that may follow is not read. */
@@ -830,7 +878,7 @@ static int on_headers_complete(http_parser *p)
 		}
 		return 0;
 	}
-	limit = r->max_body ? r->max_body : hc->srv->cfg.http_max_body;
+	limit = r->max_body ? r->max_body : hc->ctx->cfg->http_max_body;
 	x->max_body = limit;
 	if (x->content_length > 0 && (uint64_t)x->content_length > limit)
 		return stop_with(hc, 413, "request body over the size limit");
@@ -936,7 +984,7 @@ static void update_reading(struct http_conn *hc)
 	if (hc->lingering)
 		return;
 	bool want = !hc->closing && !hc->stop_parsing && !hc->handover && !hc->stopping &&
-	            !hc->body_paused && hc->in_len - hc->in_off <= hc->srv->cfg.http_max_header;
+	            !hc->body_paused && hc->in_len - hc->in_off <= hc->ctx->cfg->http_max_header;
 
 	if (want && !hc->reading) {
 		transport_read_start(hc->tp);
@@ -949,14 +997,14 @@ static void update_reading(struct http_conn *hc)
 
 static void free_http_conn(struct http_conn *hc)
 {
-	struct server *srv = hc->srv;
+	struct net_context *ctx = hc->ctx;
 	struct http_exchange *x = &hc->x;
 
 	if (x->active && x->route != NULL && x->route->on_done != NULL)
 		x->route->on_done(x);
 	exchange_reset(x);
 	if (hc->kicked) {
-		struct http_conn **pp = &srv->http_kicked;
+		struct http_conn **pp = &ctx->http_kicked;
 
 		while (*pp != hc)
 			pp = &(*pp)->kick_next;
@@ -967,8 +1015,8 @@ static void free_http_conn(struct http_conn *hc)
 	free(hc->q);
 	free(hc->w);
 	free(hc->in);
-	DL_DELETE(srv->http_conns, hc);
-	srv->nhttp--;
+	DL_DELETE(ctx->http_conns, hc);
+	ctx->nhttp--;
 	free(hc);
 }
 
@@ -985,7 +1033,7 @@ static bool maybe_hand_over(struct http_conn *hc)
 	x->upgrade = NULL;
 	transport_read_stop(t);
 	transport_set_owner(t, NULL, NULL);
-	start(hc->srv, t, hc->in + hc->in_off, hc->in_len - hc->in_off);
+	start(hc->ctx->srv, t, hc->in + hc->in_off, hc->in_len - hc->in_off);
 	free_http_conn(hc);
 	return true;
 }
@@ -996,6 +1044,13 @@ static void process(struct http_conn *hc)
 	if (hc->processing || hc->closing)
 		return;
 	hc->processing = true;
+	if (hc->x.active && hc->x.head_done && !hc->x.req_complete && hc->x.resp_ended &&
+	    !hc->stop_parsing) {
+		/* Answered before the body came (an error while the body was paused, say): the
+		 * rest of the body is not read, the connection closes after the answer. */
+		hc->stop_parsing = true;
+		hc->close_after_write = true;
+	}
 	while (!hc->closing && !hc->stop_parsing && !hc->handover && !hc->body_paused) {
 		struct http_exchange *x = &hc->x;
 		size_t avail, n;
@@ -1007,6 +1062,10 @@ static void process(struct http_conn *hc)
 			finish_exchange(hc);
 			continue;
 		}
+		/* No new request while the answers so far are not written (a pipelining peer that
+		 * does not read): on_written goes on. */
+		if (!x->active && hc->tp->out_queued > hc->tp->out_soft)
+			break;
 		avail = hc->in_len - hc->in_off;
 		if (avail == 0)
 			break;
@@ -1036,6 +1095,11 @@ static void process(struct http_conn *hc)
 	hc->processing = false;
 	if (hc->closing)
 		return;
+	if (transport_out_over_hard(hc->tp)) {
+		log_info("http %s: output over the limit, closing", hc->tp->addr);
+		close_now(hc);
+		return;
+	}
 	flush(hc);
 	if (maybe_hand_over(hc) || hc->handover)
 		return;
@@ -1127,18 +1191,19 @@ static const struct transport_owner_ops http_owner_ops = {
 	.on_closed = on_closed,
 };
 
-struct http_conn *http_conn_new(struct server *srv, struct transport *t)
+struct http_conn *http_conn_new(struct transport *t)
 {
 	struct http_conn *hc = xcalloc(1, sizeof(*hc));
+	struct net_context *ctx = t->ctx;
 
-	hc->srv = srv;
+	hc->ctx = ctx;
 	hc->tp = t;
 	http_parser_init(&hc->parser, HTTP_REQUEST);
 	hc->parser.data = hc;
 	hc->x.hc = hc;
 	exchange_reset(&hc->x);
-	DL_APPEND(srv->http_conns, hc);
-	srv->nhttp++;
+	DL_APPEND(ctx->http_conns, hc);
+	ctx->nhttp++;
 	transport_set_owner(t, &http_owner_ops, hc);
 	if (!t->counted && !transport_admit(t)) {
 		log_info("http %s: too many connections from this address", t->addr);
@@ -1155,7 +1220,15 @@ static void conn_tick(struct http_conn *hc, int64_t now_ms)
 {
 	struct http_exchange *x = &hc->x;
 
-	if (hc->closing || hc->deadline_ms == 0 || now_ms <= hc->deadline_ms)
+	if (hc->closing)
+		return;
+	if (transport_write_stalled_ms(hc->tp, now_ms) > (int64_t)(hc->ctx->cfg->http_write_timeout * 1000)) {
+		log_info("http %s: the peer took no output for %.0f s, closing", hc->tp->addr,
+		         hc->ctx->cfg->http_write_timeout);
+		close_now(hc);
+		return;
+	}
+	if (hc->deadline_ms == 0 || now_ms <= hc->deadline_ms)
 		return;
 	hc->deadline_ms = 0;
 	if (!hc->got_bytes || x->resp_started || hc->handover || hc->lingering) {
@@ -1190,26 +1263,26 @@ static void conn_stop(struct http_conn *hc)
 		maybe_close(hc);
 }
 
-void http_conns_tick(struct server *srv, int64_t now_ms)
+void http_conns_tick(struct net_context *ctx, int64_t now_ms)
 {
 	struct http_conn *hc, *tmp;
 
-	DL_FOREACH_SAFE(srv->http_conns, hc, tmp)
+	DL_FOREACH_SAFE(ctx->http_conns, hc, tmp)
 		conn_tick(hc, now_ms);
 }
 
-void http_conns_stop(struct server *srv)
+void http_conns_stop(struct net_context *ctx)
 {
 	struct http_conn *hc, *tmp;
 
-	DL_FOREACH_SAFE(srv->http_conns, hc, tmp)
+	DL_FOREACH_SAFE(ctx->http_conns, hc, tmp)
 		conn_stop(hc);
 }
 
-void http_conns_abort(struct server *srv)
+void http_conns_abort(struct net_context *ctx)
 {
 	struct http_conn *hc, *tmp;
 
-	DL_FOREACH_SAFE(srv->http_conns, hc, tmp)
+	DL_FOREACH_SAFE(ctx->http_conns, hc, tmp)
 		close_now(hc);
 }

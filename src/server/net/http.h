@@ -35,6 +35,7 @@
 
 struct http_conn;
 struct http_exchange;
+struct net_context;
 struct server;
 struct transport;
 
@@ -50,27 +51,30 @@ struct http_route {
 	void (*on_done)(struct http_exchange *x);                                 /* may be NULL */
 };
 
-/* routes.c */
+/* routes.c: pierd's table, which the server puts in its net_context (ctx->routes). */
 extern const struct http_route http_routes[];
 extern const size_t http_nroutes;
 
-/* ---- connections (server.c, tests) ---- */
+/* ---- connections (server.c, tests) ----
+ * The connections of one net_context (t->ctx): its routes, limits and counters. */
 
-/* An HTTP connection on transport t (which it owns from now on), with the server's routes.
+/* An HTTP connection on transport t (which it owns from now on), with t->ctx's routes.
  * Refuses the client (429, then close) when its address has too many connections. */
-struct http_conn *http_conn_new(struct server *srv, struct transport *t);
-/* Once a second, every HTTP connection of srv: the head/body timeouts. */
-void http_conns_tick(struct server *srv, int64_t now_ms);
+struct http_conn *http_conn_new(struct transport *t);
+/* Once a second, every HTTP connection of ctx: the deadlines (head, body, paused body,
+ * lingering close, an answer that makes no progress). */
+void http_conns_tick(struct net_context *ctx, int64_t now_ms);
 /* The server is stopping: no more requests; idle connections close now, busy ones after
  * their response. */
-void http_conns_stop(struct server *srv);
+void http_conns_stop(struct net_context *ctx);
 /* Closes every HTTP connection at once. */
-void http_conns_abort(struct server *srv);
+void http_conns_abort(struct net_context *ctx);
 /* Once per loop turn (server.c): writes what asynchronous handlers answered since. */
-void http_conns_flush(struct server *srv);
+void http_conns_flush(struct net_context *ctx);
 
 /* ---- the request ---- */
 
+/* The server the context carries, for the handlers (the HTTP layer never looks into it). */
 struct server *http_server(const struct http_exchange *x);
 const char *http_method(const struct http_exchange *x);   /* "GET", "HEAD", ... */
 bool http_is_head(const struct http_exchange *x);

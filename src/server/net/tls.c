@@ -12,32 +12,18 @@
 #include "tls.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rand.h>
-#include <openssl/x509v3.h>
 
 #include "log.h"
-#include "server.h"
+#include "net_context.h"
 #include "transport.h"
 #include "xalloc.h"
 
 #define TLS_RECORD_HANDSHAKE 0x16
-
-/* Mozilla's "intermediate" list for TLS 1.2: forward secrecy and AEAD only. */
-#define TLS12_CIPHERS \
-	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
-	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
-	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
-#define TLS13_SUITES "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 
 struct bytes {
 	char *data;
@@ -58,7 +44,16 @@ struct tls {
 	bool owner_in_out;              /* the owner's write ends in the uv_write in flight */
 	uv_buf_t *held;                 /* the owner's write waiting for the handshake */
 	unsigned nheld;
+	size_t counted;                 /* ciphertext counted in the output budget */
 };
+
+/* Counts the ciphertext held (pend and the write in flight) in the output budget. */
+static void account(struct transport *t)
+{
+	struct tls *s = t->tls;
+
+	transport_out_set(t, &s->counted, s->pend.len + s->out.len);
+}
 
 static void log_ssl_error(const struct transport *t, const char *what)
 {
@@ -107,9 +102,10 @@ static void try_send_wbio(struct transport *t)
 		uv_buf_t b = uv_buf_init(s->pend.data, (unsigned)s->pend.len);
 
 		if (uv_try_write((uv_stream_t *)&t->tcp, &b, 1) > 0)
-			t->srv->metrics.bytes_out += s->pend.len;
+			t->ctx->metrics->bytes_out += s->pend.len;
 		s->pend.len = 0;
 	}
+	account(t);
 }
 
 static void tls_written(struct transport *t, int status);
@@ -132,8 +128,10 @@ static int start_write(struct transport *t)
 	rc = transport_uv_write(t, &b, 1, tls_written);
 	if (rc != 0) {
 		s->out.len = 0;
+		account(t);
 		return rc;
 	}
+	account(t);
 	s->uv_writing = true;
 	if (s->owner_in_pend) {
 		s->owner_in_pend = false;
@@ -151,6 +149,7 @@ static void flush_out(struct transport *t)
 	int rc;
 
 	drain_wbio(s);
+	account(t);
 	rc = start_write(t);
 	if (rc == 0)
 		return;
@@ -171,6 +170,7 @@ static void tls_written(struct transport *t, int status)
 	s->uv_writing = false;
 	s->owner_in_out = false;
 	s->out.len = 0;
+	account(t);
 	if (status < 0) {
 		s->failed = true;
 		if (owner_done)
@@ -202,6 +202,7 @@ static int encrypt(struct transport *t, const uv_buf_t *bufs, unsigned nbufs)
 		}
 	}
 	drain_wbio(s);
+	account(t);
 	return 0;
 }
 
@@ -212,10 +213,10 @@ static void refuse(struct transport *t)
 	uv_buf_t b = uv_buf_init((char *)s->refusal, (unsigned)strlen(s->refusal));
 
 	s->failed = true;
-	t->srv->metrics.tls_handshake_failures++;
+	t->ctx->metrics->tls_handshake_failures++;
 	log_info("tls %s: not a TLS client, refused", t->addr);
 	if (uv_try_write((uv_stream_t *)&t->tcp, &b, 1) > 0)
-		t->srv->metrics.bytes_out += b.len;
+		t->ctx->metrics->bytes_out += b.len;
 	t->owner_ops->on_error(t->owner, UV_EPROTO);
 }
 
@@ -224,7 +225,7 @@ static void handshake_failed(struct transport *t)
 	struct tls *s = t->tls;
 
 	log_ssl_error(t, "handshake failed");
-	t->srv->metrics.tls_handshake_failures++;
+	t->ctx->metrics->tls_handshake_failures++;
 	try_send_wbio(t);         /* the alert, if OpenSSL wrote one */
 	s->failed = true;
 	t->owner_ops->on_error(t->owner, UV_EPROTO);
@@ -233,7 +234,7 @@ static void handshake_failed(struct transport *t)
 static void tls_input(struct transport *t, const char *data, size_t len)
 {
 	struct tls *s = t->tls;
-	char *buf = t->srv->readbuf;   /* data is in the BIO once written: the buffer is free */
+	char *buf = t->ctx->readbuf;   /* data is in the BIO once written: the buffer is free */
 	int r, err;
 
 	if (s->failed)
@@ -277,7 +278,7 @@ static void tls_input(struct transport *t, const char *data, size_t len)
 	}
 	while (!t->closing && !s->failed) {
 		ERR_clear_error();
-		r = SSL_read(s->ssl, buf, (int)sizeof(t->srv->readbuf));
+		r = SSL_read(s->ssl, buf, (int)sizeof(t->ctx->readbuf));
 		if (r > 0) {
 			t->owner_ops->on_read(t->owner, buf, (size_t)r);
 			continue;
@@ -396,162 +397,4 @@ void tls_transport_init(struct transport *t, SSL_CTX *ctx, const char *refusal)
 const char *tls_version(const struct transport *t)
 {
 	return t->tls != NULL && t->tls->handshake_done ? SSL_get_version(t->tls->ssl) : "";
-}
-
-SSL_CTX *tls_server_ctx_new(const char *cert_file, const char *key_file)
-{
-	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-	char err[256];
-
-	ERR_clear_error();
-	if (ctx == NULL)
-		goto fail;
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-	                         SSL_OP_CIPHER_SERVER_PREFERENCE);
-	/* Idle connections give their record buffers back. */
-	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-	if (SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) != 1 ||
-	    SSL_CTX_set_ciphersuites(ctx, TLS13_SUITES) != 1)
-		goto fail;
-	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
-		ERR_error_string_n(ERR_peek_last_error(), err, sizeof(err));
-		log_error("tls: cannot use the certificate %s: %s", cert_file, err);
-		goto out;
-	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1) {
-		ERR_error_string_n(ERR_peek_last_error(), err, sizeof(err));
-		log_error("tls: cannot use the key %s: %s", key_file, err);
-		goto out;
-	}
-	if (SSL_CTX_check_private_key(ctx) != 1) {
-		log_error("tls: the key %s does not belong to the certificate %s", key_file, cert_file);
-		goto out;
-	}
-	ERR_clear_error();
-	return ctx;
-fail:
-	ERR_error_string_n(ERR_peek_last_error(), err, sizeof(err));
-	log_error("tls: cannot set up: %s", err);
-out:
-	SSL_CTX_free(ctx);
-	ERR_clear_error();
-	return NULL;
-}
-
-void tls_server_ctx_free(SSL_CTX *ctx)
-{
-	SSL_CTX_free(ctx);
-}
-
-/* ---- self-signed certificates ---- */
-
-static int add_ext(X509 *x, int nid, const char *value)
-{
-	X509V3_CTX ctx;
-	X509_EXTENSION *ext;
-	int ok;
-
-	X509V3_set_ctx_nodb(&ctx);
-	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-	ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-	if (ext == NULL)
-		return -1;
-	ok = X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-	return ok == 1 ? 0 : -1;
-}
-
-static int write_pem(const char *path, mode_t mode, EVP_PKEY *key, X509 *cert)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-	FILE *f;
-	int ok;
-
-	if (fd < 0) {
-		fprintf(stderr, "pierd: cannot create %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	f = fdopen(fd, "w");
-	if (f == NULL) {
-		close(fd);
-		return -1;
-	}
-	ok = key != NULL ? PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL)
-	                 : PEM_write_X509(f, cert);
-	if (fclose(f) != 0)
-		ok = 0;
-	if (ok != 1) {
-		fprintf(stderr, "pierd: cannot write %s\n", path);
-		return -1;
-	}
-	return 0;
-}
-
-int tls_gen_cert(const char *dir)
-{
-	char cert_path[4200], key_path[4200];
-	EVP_PKEY *key = NULL;
-	X509 *x = NULL;
-	X509_NAME *name;
-	BIGNUM *serial = NULL;
-	unsigned char rnd[16];
-	int rc = -1;
-
-	snprintf(cert_path, sizeof(cert_path), "%s/cert.pem", dir);
-	snprintf(key_path, sizeof(key_path), "%s/key.pem", dir);
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		fprintf(stderr, "pierd: cannot create %s: %s\n", dir, strerror(errno));
-		return -1;
-	}
-	if (access(cert_path, F_OK) == 0 || access(key_path, F_OK) == 0) {
-		fprintf(stderr, "pierd: %s or %s exists already; not overwritten\n", cert_path,
-		        key_path);
-		return -1;
-	}
-	key = EVP_EC_gen("P-256");
-	x = X509_new();
-	serial = BN_new();
-	if (key == NULL || x == NULL || serial == NULL || RAND_bytes(rnd, sizeof(rnd)) != 1)
-		goto out;
-	rnd[0] &= 0x7f;             /* a positive serial number */
-	if (BN_bin2bn(rnd, sizeof(rnd), serial) == NULL ||
-	    BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(x)) == NULL)
-		goto out;
-	X509_set_version(x, 2);     /* v3 */
-	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-	X509_gmtime_adj(X509_getm_notAfter(x), 397L * 24 * 3600);
-	X509_set_pubkey(x, key);
-	name = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"pier self-signed",
-	                           -1, -1, 0);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"localhost", -1,
-	                           -1, 0);
-	X509_set_issuer_name(x, name);
-	if (add_ext(x, NID_basic_constraints, "critical,CA:FALSE") != 0 ||
-	    add_ext(x, NID_ext_key_usage, "serverAuth") != 0 ||
-	    add_ext(x, NID_subject_key_identifier, "hash") != 0 ||
-	    add_ext(x, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1") != 0)
-		goto out;
-	if (X509_sign(x, key, EVP_sha256()) == 0)
-		goto out;
-	if (write_pem(key_path, 0600, key, NULL) != 0)
-		goto out;
-	if (write_pem(cert_path, 0644, NULL, x) != 0) {
-		unlink(key_path);
-		goto out;
-	}
-	rc = 0;
-out:
-	if (rc != 0 && ERR_peek_last_error() != 0) {
-		char err[256];
-
-		ERR_error_string_n(ERR_peek_last_error(), err, sizeof(err));
-		fprintf(stderr, "pierd: cannot make a certificate: %s\n", err);
-	}
-	BN_free(serial);
-	X509_free(x);
-	EVP_PKEY_free(key);
-	ERR_clear_error();
-	return rc;
 }

@@ -7,8 +7,8 @@
 
 #include "clock.h"
 #include "log.h"
+#include "net_context.h"
 #include "ratelimit.h"
-#include "server.h"
 #include "xalloc.h"
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -16,7 +16,7 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	struct transport *t = h->data;
 
 	(void)suggested;
-	*buf = uv_buf_init(t->srv->readbuf, sizeof(t->srv->readbuf));
+	*buf = uv_buf_init(t->ctx->readbuf, sizeof(t->ctx->readbuf));
 }
 
 static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
@@ -32,8 +32,8 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		t->owner_ops->on_error(t->owner, (int)n);
 		return;
 	}
-	t->srv->metrics.bytes_in += (uint64_t)n;
-	t->ops->input(t, t->srv->readbuf, (size_t)n);
+	t->ctx->metrics->bytes_in += (uint64_t)n;
+	t->ops->input(t, t->ctx->readbuf, (size_t)n);
 }
 
 static void write_cb(uv_write_t *req, int status)
@@ -42,6 +42,7 @@ static void write_cb(uv_write_t *req, int status)
 	void (*done)(struct transport *, int) = t->wdone;
 
 	t->wdone = NULL;
+	t->write_since_ms = 0;
 	done(t, status);
 }
 
@@ -59,8 +60,9 @@ int transport_uv_write(struct transport *t, const uv_buf_t *bufs, unsigned nbufs
 		t->wdone = NULL;
 		return rc;
 	}
+	t->write_since_ms = pier_mono_ms();
 	for (unsigned i = 0; i < nbufs; i++)
-		t->srv->metrics.bytes_out += bufs[i].len;
+		t->ctx->metrics->bytes_out += bufs[i].len;
 	return 0;
 }
 
@@ -87,7 +89,7 @@ static void tcp_try_write(struct transport *t, const char *data, size_t len)
 
 	/* Fails harmlessly (EAGAIN) when a write is queued already. */
 	if (uv_try_write((uv_stream_t *)&t->tcp, &b, 1) > 0)
-		t->srv->metrics.bytes_out += len;
+		t->ctx->metrics->bytes_out += len;
 }
 
 static void tcp_shutdown(struct transport *t)
@@ -114,40 +116,42 @@ const struct transport_ops tcp_transport_ops = {
 static void close_cb(uv_handle_t *h)
 {
 	struct transport *t = h->data;
-	struct server *srv = t->srv;
+	struct net_context *ctx = t->ctx;
 
 	/* The layer first: it may still owe the owner an on_written (UV_ECANCELED). */
 	t->ops->release(t);
 	if (t->owner_ops != NULL)
 		t->owner_ops->on_closed(t->owner);
 	if (t->counted) {
-		struct limit_entry *e = limit_get(srv->addr_limits, t->addr, 0, 0, pier_mono_ms());
+		struct limit_entry *e = limit_get(ctx->addr_limits, t->addr, 0, 0, pier_mono_ms());
 
 		(*limit_conns(e))--;
 	}
-	srv->metrics.open[t->kind]--;
+	ctx->metrics->open[t->kind]--;
 	free(t);
 }
 
-struct transport *transport_accept(struct server *srv, uv_stream_t *listener,
+struct transport *transport_accept(struct net_context *ctx, uv_stream_t *listener,
                                    enum listener_kind kind)
 {
 	struct transport *t = xcalloc(1, sizeof(*t));
 	struct sockaddr_storage ss;
 	int len = sizeof(ss);
 
-	t->srv = srv;
+	t->ctx = ctx;
 	t->kind = kind;
+	t->out_soft = ctx->cfg->max_output / 4;
+	t->out_hard = ctx->cfg->max_output * 2;
 	t->ops = &tcp_transport_ops;
-	uv_tcp_init(srv->loop, &t->tcp);
+	uv_tcp_init(ctx->loop, &t->tcp);
 	t->tcp.data = t;
-	srv->metrics.open[kind]++;
+	ctx->metrics->open[kind]++;
 	if (uv_accept(listener, (uv_stream_t *)&t->tcp) != 0) {
 		t->closing = true;
 		uv_close((uv_handle_t *)&t->tcp, close_cb);
 		return NULL;
 	}
-	srv->metrics.accepted[kind]++;
+	ctx->metrics->accepted[kind]++;
 	uv_tcp_nodelay(&t->tcp, 1);
 	snprintf(t->addr, sizeof(t->addr), "?");
 	if (uv_tcp_getpeername(&t->tcp, (struct sockaddr *)&ss, &len) == 0) {
@@ -161,9 +165,9 @@ struct transport *transport_accept(struct server *srv, uv_stream_t *listener,
 
 bool transport_admit(struct transport *t)
 {
-	struct server *srv = t->srv;
-	const struct config *cfg = &srv->cfg;
-	struct limit_entry *e = limit_get(srv->addr_limits, t->addr, cfg->addr_fail_burst,
+	struct net_context *ctx = t->ctx;
+	const struct config *cfg = ctx->cfg;
+	struct limit_entry *e = limit_get(ctx->addr_limits, t->addr, cfg->addr_fail_burst,
 	                                  cfg->register_burst, pier_mono_ms());
 
 	if (!cfg->no_rate_limits && cfg->max_conns_per_addr > 0 &&
@@ -180,20 +184,62 @@ void transport_set_owner(struct transport *t, const struct transport_owner_ops *
 	t->owner = owner;
 }
 
+/* Reads while the owner wants it and the output budget is under the soft mark. */
+static void apply_reading(struct transport *t)
+{
+	bool want = t->reading && !t->closing && t->out_queued <= t->out_soft;
+
+	if (want && !t->polling) {
+		if (uv_read_start((uv_stream_t *)&t->tcp, alloc_cb, read_cb) == 0)
+			t->polling = true;
+	} else if (!want && t->polling) {
+		uv_read_stop((uv_stream_t *)&t->tcp);
+		t->polling = false;
+	}
+}
+
 void transport_read_start(struct transport *t)
 {
 	if (t->reading || t->closing)
 		return;
-	if (uv_read_start((uv_stream_t *)&t->tcp, alloc_cb, read_cb) == 0)
-		t->reading = true;
+	t->reading = true;
+	apply_reading(t);
 }
 
 void transport_read_stop(struct transport *t)
 {
 	if (!t->reading)
 		return;
-	uv_read_stop((uv_stream_t *)&t->tcp);
 	t->reading = false;
+	apply_reading(t);
+}
+
+void transport_out_add(struct transport *t, size_t n)
+{
+	t->out_queued += n;
+	if (t->polling && t->out_queued > t->out_soft)
+		apply_reading(t);
+}
+
+void transport_out_sub(struct transport *t, size_t n)
+{
+	t->out_queued = n > t->out_queued ? 0 : t->out_queued - n;
+	if (!t->polling && t->reading && t->out_queued <= t->out_soft)
+		apply_reading(t);
+}
+
+void transport_out_set(struct transport *t, size_t *share, size_t now)
+{
+	if (now > *share)
+		transport_out_add(t, now - *share);
+	else if (now < *share)
+		transport_out_sub(t, *share - now);
+	*share = now;
+}
+
+int64_t transport_write_stalled_ms(const struct transport *t, int64_t now_ms)
+{
+	return t->write_since_ms == 0 ? 0 : now_ms - t->write_since_ms;
 }
 
 int transport_write(struct transport *t, const uv_buf_t *bufs, unsigned nbufs)
@@ -215,7 +261,7 @@ ssize_t transport_write_now(struct transport *t, const uv_buf_t *bufs, unsigned 
 	if (rc == UV_EAGAIN)
 		return 0;
 	if (rc > 0)
-		t->srv->metrics.bytes_out += (uint64_t)rc;
+		t->ctx->metrics->bytes_out += (uint64_t)rc;
 	return rc;
 }
 

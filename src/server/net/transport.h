@@ -19,16 +19,27 @@
  *     (status UV_ECANCELED) and then on_closed, its last call; the transport frees itself
  *     after on_closed.
  * The owner can change once, from HTTP to the WebSocket session (transport_set_owner).
+ *
+ * The output budget: every layer of one connection counts here what it holds for the peer
+ * and has not written yet (the session's JSON lines, HTTP answers, WebSocket frames
+ * including control frames queued in wslay, TLS records), adding what it queues and taking
+ * off what is written (transport_out_add / transport_out_sub / transport_out_set). Past the
+ * soft mark the transport stops reading, whatever its owner wants, so that a peer that does
+ * not read makes no new work (no answers to pipelined requests, no PONGs); reading resumes
+ * below it. Past the hard mark the layer that queues closes the connection
+ * (transport_out_over_hard). The marks come from --max-output: soft a quarter of it, hard
+ * twice it (a session's bytes can sit in two layers at once: its queue and wslay's).
  */
 #ifndef PIER_TRANSPORT_H
 #define PIER_TRANSPORT_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <uv.h>
 
-struct server;
+struct net_context;
 struct tls;
 struct transport;
 
@@ -67,13 +78,14 @@ struct transport_ops {
 
 struct transport {
 	uv_tcp_t tcp;
-	struct server *srv;
+	struct net_context *ctx;        /* the server as the byte layers see it */
 	const struct transport_ops *ops;
 	const struct transport_owner_ops *owner_ops;
 	void *owner;
 	struct tls *tls;                /* tls.c's state; NULL for plain TCP */
 	enum listener_kind kind;
-	bool reading;
+	bool reading;                   /* the owner wants input (transport_read_start) */
+	bool polling;                   /* the socket is being read: reading and under the budget */
 	bool closing;
 	bool counted;                   /* counted in its address's connection count */
 	char addr[64];                  /* the peer's address, for logs and limits */
@@ -81,6 +93,9 @@ struct transport {
 	uv_shutdown_t sreq;             /* transport_shutdown_write's */
 	uv_write_t wreq;                /* the one uv_write in flight (see transport_uv_write) */
 	void (*wdone)(struct transport *t, int status);
+	int64_t write_since_ms;         /* when the uv_write in flight began; 0: none */
+	size_t out_queued;              /* the output budget: bytes held for the peer, all layers */
+	size_t out_soft, out_hard;      /* its marks */
 };
 
 extern const struct transport_ops tcp_transport_ops;
@@ -88,7 +103,7 @@ extern const struct transport_ops tcp_transport_ops;
 /* Accepts a pending connection on listener as a plain TCP transport (tls_transport_init makes
  * it TLS). NULL if the accept failed. The transport has no owner yet: set one with
  * transport_set_owner before returning to the loop. */
-struct transport *transport_accept(struct server *srv, uv_stream_t *listener,
+struct transport *transport_accept(struct net_context *ctx, uv_stream_t *listener,
                                    enum listener_kind kind);
 
 /* Counts t against its address's connection limit (--max-conns-per-addr). false when the
@@ -97,7 +112,8 @@ bool transport_admit(struct transport *t);
 
 void transport_set_owner(struct transport *t, const struct transport_owner_ops *ops, void *owner);
 
-/* Reading on or off (idempotent). Reads land in the server's one read buffer. */
+/* Reading on or off (idempotent): the owner's wish; the socket is read while it holds and
+ * the output budget is under its soft mark. Reads land in the context's one read buffer. */
 void transport_read_start(struct transport *t);
 void transport_read_stop(struct transport *t);
 
@@ -121,6 +137,23 @@ static inline bool transport_is_closing(const struct transport *t)
 {
 	return t->closing;
 }
+
+/* The output budget (see the top): n bytes more, or fewer, held for the peer by a layer.
+ * Crossing the soft mark stops or resumes reading. */
+void transport_out_add(struct transport *t, size_t n);
+void transport_out_sub(struct transport *t, size_t n);
+/* A layer that knows its total rather than the changes: *share is what it counted so far
+ * (start at 0), now what it holds now. */
+void transport_out_set(struct transport *t, size_t *share, size_t now);
+/* True when the connection's output is past the hard mark: the caller closes it. */
+static inline bool transport_out_over_hard(const struct transport *t)
+{
+	return t->out_queued > t->out_hard;
+}
+
+/* How long the uv_write in flight has made no progress (ms), 0 when none is in flight: a
+ * peer that reads nothing leaves it there. */
+int64_t transport_write_stalled_ms(const struct transport *t, int64_t now_ms);
 
 /* For the layers: the one uv_write on t's socket (a layer has at most one in flight); counts
  * the bytes and calls done(t, status) from the loop. 0 or a negative libuv code (no done). */

@@ -195,6 +195,16 @@ static void finish_closing(struct conn *c)
 		c->framing->shutdown(c, c->close_code);
 }
 
+/* out_bytes changes by +add -sub: the transport's output budget counts it too. */
+static void count_out(struct conn *c, size_t add, size_t sub)
+{
+	c->out_bytes = c->out_bytes + add - sub;
+	if (c->tp != NULL) {
+		transport_out_add(c->tp, add);
+		transport_out_sub(c->tp, sub);
+	}
+}
+
 static void push_out(struct conn *c, struct sbuf *b)
 {
 	if (c->outq_len == c->outq_cap) {
@@ -202,7 +212,7 @@ static void push_out(struct conn *c, struct sbuf *b)
 		c->outq = xrealloc(c->outq, c->outq_cap * sizeof(*c->outq));
 	}
 	c->outq[c->outq_len++] = b;
-	c->out_bytes += b->len;
+	count_out(c, b->len, 0);
 	c->out_total += b->len;
 }
 
@@ -388,7 +398,7 @@ void conn_written(struct conn *c, int status)
 		n += c->wbufs[i]->len;
 		sbuf_unref(c->wbufs[i]);
 	}
-	c->out_bytes -= n;
+	count_out(c, 0, n);
 	c->wbufs_len = 0;
 	if (status == 0)
 		note_written(c, n);
@@ -418,7 +428,7 @@ static void consume_written(struct conn *c, size_t written)
 	written += c->out_off;
 	while (i < c->outq_len && written >= c->outq[i]->len) {
 		written -= c->outq[i]->len;
-		c->out_bytes -= c->outq[i]->len;
+		count_out(c, 0, c->outq[i]->len);
 		note_written(c, c->outq[i]->len);
 		sbuf_unref(c->outq[i]);
 		i++;
@@ -485,7 +495,7 @@ void conn_flush(struct conn *c)
 		/* Nothing was written and conn_written will not run. */
 		c->writing = false;
 		for (size_t i = 0; i < c->wbufs_len; i++) {
-			c->out_bytes -= c->wbufs[i]->len;
+			count_out(c, 0, c->wbufs[i]->len);
 			sbuf_unref(c->wbufs[i]);
 		}
 		c->wbufs_len = 0;

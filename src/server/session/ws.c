@@ -29,6 +29,7 @@
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define WS_OUT_KEEP (16 * 1024)   /* output buffer kept between writes; larger ones are freed */
+#define WS_MSG_COST 96            /* what wslay spends on one queued message besides its bytes */
 
 enum batch_state { BATCH_NONE, BATCH_QUEUED, BATCH_IN_WRITE };
 
@@ -51,6 +52,7 @@ struct ws {
 	int64_t last_ping_ms;
 	int64_t ping_sent_ms;
 	bool ping_outstanding;
+	size_t counted;                 /* what is counted in the transport's output budget */
 };
 
 static struct ws *ws_of(const struct conn *c)
@@ -281,6 +283,11 @@ static void frame_start_cb(wslay_event_context_ptr ctx,
 		fail(c, WSLAY_CODE_UNSUPPORTED_DATA, "text frames only");
 		return;
 	}
+	if (arg->opcode == WSLAY_CONNECTION_CLOSE && arg->payload_length == 1) {
+		/* RFC 6455 5.5.1: a close payload is empty or starts with a 2-byte code. */
+		fail(c, WSLAY_CODE_PROTOCOL_ERROR, "a close frame with a 1-byte payload");
+		return;
+	}
 	if (arg->opcode != WSLAY_TEXT_FRAME && arg->opcode != WSLAY_CONTINUATION_FRAME)
 		return;
 	if (arg->opcode == WSLAY_TEXT_FRAME) {
@@ -355,6 +362,19 @@ static const struct wslay_event_callbacks wslay_callbacks = {
 
 /* ---- proceeding ---- */
 
+/* Counts what the framing holds for the peer in the output budget: the frames being written
+ * and every message wslay queued, data and control (the PONG it makes for each PING too).
+ * Past the soft mark the transport stops reading, so no more PINGs make PONGs. */
+static void ws_account(struct conn *c)
+{
+	struct ws *w = ws_of(c);
+	size_t held = w->out_len + wslay_event_get_queued_msg_length(w->ctx) +
+	              wslay_event_get_queued_msg_count(w->ctx) * WS_MSG_COST;
+
+	if (c->tp != NULL)
+		transport_out_set(c->tp, &w->counted, held);
+}
+
 /* Sends what wslay has queued when no write is in flight; closes the transport once a close
  * frame went out on a connection that is shutting down. 0 or a negative code. */
 static int proceed(struct conn *c)
@@ -363,23 +383,39 @@ static int proceed(struct conn *c)
 	uv_buf_t b;
 	int rc;
 
+	rc = 0;
 	if (w->writing || c->tp == NULL || transport_is_closing(c->tp))
-		return 0;
-	if (wslay_event_want_write(w->ctx) && wslay_event_send(w->ctx) != 0)
-		return UV_EPROTO;
+		goto out;
+	if (wslay_event_want_write(w->ctx) && wslay_event_send(w->ctx) != 0) {
+		rc = UV_EPROTO;
+		goto out;
+	}
 	if (w->out_len == 0) {
 		if (w->shutting_down && !wslay_event_want_write(w->ctx))
 			transport_close(c->tp);
-		return 0;
+		goto out;
 	}
 	b = uv_buf_init(w->out, (unsigned)w->out_len);
 	rc = transport_write(c->tp, &b, 1);
 	if (rc != 0)
-		return rc;
+		goto out;
 	w->writing = true;
 	if (w->batch == BATCH_QUEUED)
 		w->batch = BATCH_IN_WRITE;
-	return 0;
+out:
+	ws_account(c);
+	return rc;
+}
+
+/* Past the hard mark of the output budget (what the peer's own frames made us queue): the
+ * connection is dropped. True if it was. */
+static bool over_budget(struct conn *c)
+{
+	if (c->tp == NULL || transport_is_closing(c->tp) || !transport_out_over_hard(c->tp))
+		return false;
+	log_info("ws %s: output over the limit, closing", c->addr);
+	conn_abort(c, PIER_ERR_NONE, NULL);
+	return true;
 }
 
 /* Hands every whole message to the request handler while the session is not paused. */
@@ -432,6 +468,8 @@ static void ws_on_read(void *owner, const char *data, size_t len)
 	}
 	if (proceed(c) != 0)
 		conn_abort(c, PIER_ERR_NONE, NULL);
+	else
+		over_budget(c);
 out:
 	conn_unref(c);
 }
@@ -552,6 +590,14 @@ static void ws_tick(struct conn *c, int64_t now_ms)
 	const struct config *cfg = &c->srv->cfg;
 	struct wslay_event_msg ping = { .opcode = WSLAY_PING, .msg = (const uint8_t *)"pier", .msg_length = 4 };
 
+	if (c->tp != NULL &&
+	    transport_write_stalled_ms(c->tp, now_ms) > (int64_t)(cfg->http_write_timeout * 1000)) {
+		/* The peer takes none of our frames (it may still send pongs without reading). */
+		log_info("ws %s: the peer took no output for %.0f s, closing", c->addr,
+		         cfg->http_write_timeout);
+		conn_abort(c, PIER_ERR_NONE, NULL);
+		return;
+	}
 	if (w->ping_outstanding) {
 		if (now_ms - w->ping_sent_ms > (int64_t)(cfg->ws_ping_timeout * 1000))
 			conn_close(c, PIER_ERR_PING_TIMEOUT, "no pong in time");
