@@ -109,9 +109,9 @@ static const struct transport_owner_ops sink_ops = {
 };
 
 /* The upgraded protocol: takes the transport and closes it. */
-static void upgrade_start(struct server *srv, struct transport *t, const char *data, size_t len)
+static void upgrade_start(void *arg, struct transport *t, const char *data, size_t len)
 {
-	(void)srv;
+	(void)arg;
 	(void)data;
 	(void)len;
 	transport_set_owner(t, &sink_ops, NULL);
@@ -127,7 +127,7 @@ static void upgrade_head(struct http_exchange *x)
 	http_response_start(x, 101, -1);
 	http_response_header(x, "Upgrade", "test");
 	http_response_header(x, "Connection", "Upgrade");
-	http_upgrade(x, upgrade_start);
+	http_upgrade(x, upgrade_start, NULL);
 }
 
 static void echo_head(struct http_exchange *x)

@@ -199,14 +199,7 @@ static void fill_slots(struct conn *c)
 
 static void flush(void)
 {
-	while (srv.dirty != NULL) {
-		struct conn *c = srv.dirty;
-
-		srv.dirty = c->dirty_next;
-		c->dirty = false;
-		conn_flush(c);
-		conn_unref(c);
-	}
+	conns_flush_dirty(&srv.sessions);
 }
 
 static void complete_writes(void)
@@ -258,7 +251,11 @@ static void setup(void)
 	srv.net.metrics = &srv.metrics.net;
 	srv.net.addr_limits = srv.addr_limits;
 	srv.net.srv = &srv;
-	srv.conn_handler = &stub_handler;
+	srv.sessions.handler = &stub_handler;
+	srv.sessions.cfg = &srv.cfg;
+	srv.sessions.net = &srv.net;
+	srv.sessions.srv = &srv;
+	srv.net.sessions = &srv.sessions;
 	out = malloc(OUT_KEEP);
 	ready = true;
 }
@@ -292,7 +289,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	t->tcp.data = t;
 	srv.metrics.net.open[LISTEN_TCP]++;
 	cur = t;
-	c = conn_new(&srv, t, &conn_lines_framing, NULL);
+	c = conn_new(&srv.sessions, t, &conn_lines_framing, NULL);
 	conn_ref(c);
 	while (off < size && !t->closing) {
 		/* A chunk: its length is the next byte (0 means 1), its bytes follow. */
@@ -335,7 +332,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!t->closing)
 		transport_close(t);
 	uv_run(&loop, UV_RUN_NOWAIT);       /* the close callback frees the connection */
-	if (srv.nconns != 0 || srv.conns != NULL)
+	if (srv.sessions.nconns != 0 || srv.sessions.conns != NULL)
 		abort();
 	return 0;
 }

@@ -63,20 +63,17 @@ static void setup(void)
 	srv.net.routes = http_routes;
 	srv.net.nroutes = http_nroutes;
 	srv.net.srv = &srv;
-	srv.conn_handler = &stub_handler;
+	srv.sessions.handler = &stub_handler;
+	srv.sessions.cfg = &srv.cfg;
+	srv.sessions.net = &srv.net;
+	srv.sessions.srv = &srv;
+	srv.net.sessions = &srv.sessions;
 }
 
 /* What server.c's flush does once per loop turn: write every connection with output. */
 static void flush_dirty(void)
 {
-	while (srv.dirty != NULL) {
-		struct conn *c = srv.dirty;
-
-		srv.dirty = c->dirty_next;
-		c->dirty = false;
-		conn_flush(c);
-		conn_unref(c);
-	}
+	conns_flush_dirty(&srv.sessions);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -92,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	chunk = data[0] & 0x40 ? size : (size_t)(data[0] & 0x3f) + 1;
 	complete_each = (data[0] & 0x80) != 0;
 	t = mem_open(&srv.net);
-	ws_session_start(&srv, t, NULL, 0);
+	ws_session_start(&srv.sessions, t, NULL, 0);
 	c = t->owner;
 	conn_ref(c);
 	conn_pause(c);                         /* framed and kept, not dispatched */
@@ -113,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	flush_dirty();
 	conn_unref(c);
 	uv_run(&loop, UV_RUN_NOWAIT);
-	if (srv.nconns != 0)
+	if (srv.sessions.nconns != 0)
 		abort();                          /* the session was not freed */
 	return 0;
 }

@@ -68,7 +68,7 @@ char *metrics_render(struct server *srv, size_t *len)
 	unsigned long long sessions = 0, ws_sessions = 0;
 	struct conn *c;
 
-	DL_FOREACH(srv->conns, c) {
+	DL_FOREACH(srv->sessions.conns, c) {
 		if (c->user != NULL && !c->closing) {
 			sessions++;
 			if (strcmp(c->framing->name, "websocket") == 0)
@@ -88,7 +88,7 @@ char *metrics_render(struct server *srv, size_t *len)
 	one(&t, "pier_users_online", "gauge", "Users with at least one session.",
 	    (unsigned long long)srv->hub.nonline);
 	one(&t, "pier_logins_total", "counter", "Sessions opened (successful logins).", m->logins);
-	one(&t, "pier_websocket_upgrades_total", "counter", "WebSocket upgrades.", m->ws_upgrades);
+	one(&t, "pier_websocket_upgrades_total", "counter", "WebSocket upgrades.", srv->sessions.metrics.ws_upgrades);
 	one(&t, "pier_messages_total", "counter", "Messages stored.", m->messages);
 	head(&t, "pier_messages_per_second", "gauge", "Messages stored per second, last 10 s.");
 	put(&t, "pier_messages_per_second %.2f\n", m->msg_rate);
@@ -97,7 +97,7 @@ char *metrics_render(struct server *srv, size_t *len)
 	one(&t, "pier_bytes_received_total", "counter", "Bytes read from sockets.", m->net.bytes_in);
 	one(&t, "pier_bytes_sent_total", "counter", "Bytes written to sockets.", m->net.bytes_out);
 	one(&t, "pier_slow_consumers_total", "counter", "Sessions dropped for unread output.",
-	    m->slow_consumers);
+	    srv->sessions.metrics.slow_consumers);
 	one(&t, "pier_tls_handshake_failures_total", "counter", "TLS handshakes that failed.",
 	    m->net.tls_handshake_failures);
 	one(&t, "pier_http_requests_total", "counter", "HTTP requests.", m->net.http_requests);

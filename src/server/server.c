@@ -51,26 +51,9 @@ static const struct conn_handler chat_handler = {
 	.who = chat_who,
 };
 
-void server_mark_dirty(struct server *srv, struct conn *c)
-{
-	if (c->dirty)
-		return;
-	c->dirty = true;
-	conn_ref(c);
-	c->dirty_next = srv->dirty;
-	srv->dirty = c;
-}
-
 static void flush_all(struct server *srv)
 {
-	while (srv->dirty != NULL) {
-		struct conn *c = srv->dirty;
-
-		srv->dirty = c->dirty_next;
-		c->dirty = false;
-		conn_flush(c);
-		conn_unref(c);
-	}
+	conns_flush_dirty(&srv->sessions);
 	http_conns_flush(&srv->net);
 }
 
@@ -112,10 +95,10 @@ static void on_connection(uv_stream_t *handle, int status)
 	switch (l->kind) {
 	case LISTEN_TLS:
 		tls_transport_init(t, srv->tls_ctx, tls_refusal_json);
-		conn_new(srv, t, &conn_lines_framing, NULL);
+		conn_new(&srv->sessions, t, &conn_lines_framing, NULL);
 		break;
 	case LISTEN_TCP:
-		conn_new(srv, t, &conn_lines_framing, NULL);
+		conn_new(&srv->sessions, t, &conn_lines_framing, NULL);
 		break;
 	case LISTEN_HTTPS:
 		tls_transport_init(t, srv->tls_ctx, tls_refusal_http);
@@ -135,7 +118,7 @@ static void tick_cb(uv_timer_t *t)
 	int64_t now = pier_mono_ms();
 	struct conn *c, *tmp;
 
-	DL_FOREACH_SAFE(srv->conns, c, tmp) {
+	DL_FOREACH_SAFE(srv->sessions.conns, c, tmp) {
 		conn_ref(c);
 		conn_tick(c, now);
 		conn_unref(c);
@@ -258,7 +241,6 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
 	srv->loop = loop;
 	srv->cfg = *cfg;
 	srv->started_ms = pier_mono_ms();
-	srv->conn_handler = &chat_handler;
 	hub_init(&srv->hub);
 	srv->hub.presence_limit = (size_t)cfg->presence_limit;
 	srv->addr_limits = limit_table_new();
@@ -270,6 +252,11 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
 	srv->net.routes = http_routes;
 	srv->net.nroutes = http_nroutes;
 	srv->net.srv = srv;
+	srv->net.sessions = &srv->sessions;
+	srv->sessions.cfg = &srv->cfg;
+	srv->sessions.net = &srv->net;
+	srv->sessions.handler = &chat_handler;
+	srv->sessions.srv = srv;
 
 	if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {
 		log_error("cannot create data directory %s: %s", cfg->data_dir, strerror(errno));
@@ -346,7 +333,7 @@ static void stop_step(uv_timer_t *t)
 			log_error("stop: stored work did not finish in time");
 			srv->exit_status = 1;
 		}
-		DL_FOREACH_SAFE(srv->conns, c, tmp)
+		DL_FOREACH_SAFE(srv->sessions.conns, c, tmp)
 			if (!c->closing)
 				conn_close(c, PIER_ERR_SHUTTING_DOWN, "the server is stopping");
 		srv->stop_phase = 2;
@@ -354,12 +341,12 @@ static void stop_step(uv_timer_t *t)
 		return;
 	}
 	if (srv->stop_phase == 2) {
-		if (srv->nconns + srv->net.nhttp > 0 && now < srv->stop_deadline_ms)
+		if (srv->sessions.nconns + srv->net.nhttp > 0 && now < srv->stop_deadline_ms)
 			return;
-		DL_FOREACH_SAFE(srv->conns, c, tmp)
+		DL_FOREACH_SAFE(srv->sessions.conns, c, tmp)
 			conn_abort(c, PIER_ERR_NONE, NULL);
 		http_conns_abort(&srv->net);
-		if (srv->nconns + srv->net.nhttp > 0)
+		if (srv->sessions.nconns + srv->net.nhttp > 0)
 			return;     /* their close callbacks run on the next turn */
 		if (media_is_busy(srv) && now < srv->stop_deadline_ms + STOP_WORK_MS)
 			return;     /* uploads being finished still record them in the store */
@@ -377,9 +364,10 @@ void server_stop(struct server *srv)
 	if (srv->stopping)
 		return;
 	srv->stopping = true;
+	srv->sessions.stopping = true;
 	close_listeners(srv);
 	/* No new requests; what was asked already is finished and answered. */
-	DL_FOREACH(srv->conns, c)
+	DL_FOREACH(srv->sessions.conns, c)
 		conn_stop_reading(c);
 	http_conns_stop(&srv->net);
 	srv->stop_phase = 1;

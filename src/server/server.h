@@ -12,6 +12,7 @@
 #include "hub.h"
 #include "net_context.h"
 #include "ratelimit.h"
+#include "session_context.h"
 #include "transport.h"
 
 struct conn;
@@ -26,10 +27,8 @@ struct store;
 struct metrics {
 	struct net_metrics net;            /* the byte layers' (net_context.h) */
 	uint64_t logins;                   /* sessions opened */
-	uint64_t ws_upgrades;              /* WebSocket sessions opened by an upgrade */
 	uint64_t messages;                 /* messages stored (send, not duplicates) */
 	uint64_t deliveries;               /* msg events queued to recipients' sessions */
-	uint64_t slow_consumers;           /* sessions dropped past --max-output */
 	uint64_t uploads, upload_bytes;    /* media stored; bytes of uploads written */
 	uint64_t msg_ring[METRICS_RATE_WINDOW + 1]; /* messages at each of the last ticks */
 	unsigned msg_ring_pos;
@@ -50,7 +49,6 @@ struct server {
 	struct store *store;
 	struct hub hub;
 	struct media *media;        /* files: uploads, downloads (media.h) */
-	const struct conn_handler *conn_handler;   /* what JSON sessions' requests go to */
 
 	struct listener listeners[LISTEN_KINDS];
 	void *tls_ctx;              /* SSL_CTX for the TLS listeners; NULL without --tls-cert */
@@ -61,9 +59,6 @@ struct server {
 	uv_prepare_t flush_prepare; /* and before polling, for output queued by timers */
 	uv_timer_t stop_timer;      /* drives a clean stop */
 
-	struct conn *conns;         /* every open connection (doubly linked) */
-	unsigned nconns;
-	struct conn *dirty;         /* connections with output to write this turn (singly linked) */
 	int hash_jobs;              /* password hashes running on the thread pool */
 
 	struct limit_table *addr_limits;    /* per address: failed logins (a), registrations (b) */
@@ -76,6 +71,7 @@ struct server {
 	int64_t started_ms;
 	struct metrics metrics;
 	struct net_context net;     /* what the byte layers see: loop, limits, counters, HTTP */
+	struct session_context sessions; /* what the session layer sees: handler, open sessions */
 };
 
 /* Opens the store, loads users and rooms, binds the listeners. 0, or -1 (logged). */
@@ -87,7 +83,5 @@ int server_run(struct server *srv);
 /* Begins a clean stop: no more accepting, finish stored work, flush, close. */
 void server_stop(struct server *srv);
 
-/* Marks c as having output for this loop turn. */
-void server_mark_dirty(struct server *srv, struct conn *c);
 
 #endif

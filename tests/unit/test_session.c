@@ -103,7 +103,7 @@ static struct conn *open_session(struct transport **tp)
 	uv_tcp_init(&loop, &t->tcp);
 	t->tcp.data = t;
 	srv.metrics.net.open[LISTEN_TCP]++;
-	c = conn_new(&srv, t, &conn_lines_framing, NULL);
+	c = conn_new(&srv.sessions, t, &conn_lines_framing, NULL);
 	wrote_len = 0;
 	wrote[0] = '\0';
 	writes_pending = 0;
@@ -120,14 +120,7 @@ static void feed(struct transport *t, const char *s)
 
 static void flush(void)
 {
-	while (srv.dirty != NULL) {
-		struct conn *c = srv.dirty;
-
-		srv.dirty = c->dirty_next;
-		c->dirty = false;
-		conn_flush(c);
-		conn_unref(c);
-	}
+	conns_flush_dirty(&srv.sessions);
 }
 
 static void complete(struct transport *t)
@@ -258,14 +251,18 @@ int main(void)
 	srv.net.metrics = &srv.metrics.net;
 	srv.net.addr_limits = srv.addr_limits;
 	srv.net.srv = &srv;
-	srv.conn_handler = &stub;
+	srv.sessions.handler = &stub;
+	srv.sessions.cfg = &srv.cfg;
+	srv.sessions.net = &srv.net;
+	srv.sessions.srv = &srv;
+	srv.net.sessions = &srv.sessions;
 
 	test_reply_order();
 	test_pending_limit();
 	test_tags_and_drained();
 	test_output_limit();
 
-	CHECK(srv.nconns == 0, "every session was freed (%u left)", (unsigned)srv.nconns);
+	CHECK(srv.sessions.nconns == 0, "every session was freed (%u left)", (unsigned)srv.sessions.nconns);
 	CHECK(uv_loop_close(&loop) == 0, "the loop closes: nothing leaked");
 	limit_table_free(srv.addr_limits);
 	return tap_done();

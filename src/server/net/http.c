@@ -67,7 +67,8 @@ struct http_exchange {
 	int64_t resp_length;
 	char *rhead;
 	size_t rhead_len, rhead_cap;
-	void (*upgrade)(struct server *, struct transport *, const char *, size_t);
+	void (*upgrade)(void *, struct transport *, const char *, size_t);
+	void *upgrade_arg;
 };
 
 struct http_conn {
@@ -331,6 +332,11 @@ void http_conns_flush(struct net_context *ctx)
 struct server *http_server(const struct http_exchange *x)
 {
 	return x->hc->ctx->srv;
+}
+
+struct net_context *http_context(const struct http_exchange *x)
+{
+	return x->hc->ctx;
 }
 
 const char *http_method(const struct http_exchange *x)
@@ -674,10 +680,11 @@ void http_error(struct http_exchange *x, int status, const char *message)
 }
 
 void http_upgrade(struct http_exchange *x,
-                  void (*start)(struct server *srv, struct transport *t, const char *data,
-                                size_t len))
+                  void (*start)(void *arg, struct transport *t, const char *data, size_t len),
+                  void *arg)
 {
 	x->upgrade = start;
+	x->upgrade_arg = arg;
 	x->keep_alive = true;        /* no Connection: close on a 101 */
 	http_response_end(x);
 }
@@ -1026,14 +1033,15 @@ static bool maybe_hand_over(struct http_conn *hc)
 {
 	struct http_exchange *x = &hc->x;
 	struct transport *t = hc->tp;
-	void (*start)(struct server *, struct transport *, const char *, size_t) = x->upgrade;
+	void (*start)(void *, struct transport *, const char *, size_t) = x->upgrade;
+	void *arg = x->upgrade_arg;
 
 	if (!hc->handover || hc->writing || hc->qlen > 0 || hc->closing)
 		return false;
 	x->upgrade = NULL;
 	transport_read_stop(t);
 	transport_set_owner(t, NULL, NULL);
-	start(hc->ctx->srv, t, hc->in + hc->in_off, hc->in_len - hc->in_off);
+	start(arg, t, hc->in + hc->in_off, hc->in_len - hc->in_off);
 	free_http_conn(hc);
 	return true;
 }

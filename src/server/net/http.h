@@ -76,6 +76,8 @@ void http_conns_flush(struct net_context *ctx);
 
 /* The server the context carries, for the handlers (the HTTP layer never looks into it). */
 struct server *http_server(const struct http_exchange *x);
+/* The byte layers' context the exchange runs in. */
+struct net_context *http_context(const struct http_exchange *x);
 const char *http_method(const struct http_exchange *x);   /* "GET", "HEAD", ... */
 bool http_is_head(const struct http_exchange *x);
 const char *http_path(const struct http_exchange *x);     /* as sent, not %-decoded */
@@ -130,8 +132,8 @@ void http_error(struct http_exchange *x, int status, const char *message);
  * http_response_start(x, 101, -1)) and, once that is written, gives the transport to start()
  * with the bytes that came after the request. The HTTP connection ends there. */
 void http_upgrade(struct http_exchange *x,
-                  void (*start)(struct server *srv, struct transport *t, const char *data,
-                                size_t len));
+                  void (*start)(void *arg, struct transport *t, const char *data, size_t len),
+                  void *arg);
 
 /* The reason phrase of a status ("Not Found"). */
 const char *http_reason(int status);

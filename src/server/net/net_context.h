@@ -23,6 +23,7 @@ struct http_conn;
 struct http_route;
 struct limit_table;
 struct server;
+struct session_context;
 
 #define NET_READ_BUF (64 * 1024)
 
@@ -44,6 +45,7 @@ struct net_context {
 	const struct http_route *routes;   /* the HTTP endpoints, in match order */
 	size_t nroutes;
 	struct server *srv;                /* opaque here: for the handlers above */
+	struct session_context *sessions;  /* opaque here: where WebSocket upgrades go */
 	struct http_conn *http_conns;      /* HTTP connections not (or not yet) upgraded */
 	struct http_conn *http_kicked;     /* with answers from outside their callbacks */
 	unsigned nhttp;

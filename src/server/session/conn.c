@@ -12,7 +12,8 @@
 #include "clock.h"
 #include "log.h"
 #include "sbuf.h"
-#include "server.h"
+#include "config.h"
+#include "session_context.h"
 #include "transport.h"
 #include "xalloc.h"
 
@@ -21,14 +22,14 @@
 /* Reading pauses while a client has much output unread (it is not reading its replies). */
 static size_t soft_output_limit(const struct conn *c)
 {
-	return c->srv->cfg.max_output / 4;
+	return c->ctx->cfg->max_output / 4;
 }
 
 void conn_update_reading(struct conn *c)
 {
 	size_t pending = c->in_len - c->in_off;
-	bool want = !c->closing && !c->srv->stopping && c->out_bytes <= soft_output_limit(c) &&
-	            (!conn_is_paused(c) || pending <= c->srv->cfg.max_line);
+	bool want = !c->closing && !c->ctx->stopping && c->out_bytes <= soft_output_limit(c) &&
+	            (!conn_is_paused(c) || pending <= c->ctx->cfg->max_line);
 
 	if (c->tp == NULL)
 		return;
@@ -82,7 +83,7 @@ size_t conn_in_compact(struct conn *c)
 
 static void free_conn(struct conn *c)
 {
-	struct server *srv = c->srv;
+	struct session_context *ctx = c->ctx;
 
 	for (size_t i = 0; i < c->outq_len; i++)
 		sbuf_unref(c->outq[i]);
@@ -97,8 +98,8 @@ static void free_conn(struct conn *c)
 	}
 	if (c->framing->release != NULL)
 		c->framing->release(c);
-	DL_DELETE(srv->conns, c);
-	srv->nconns--;
+	DL_DELETE(ctx->conns, c);
+	ctx->nconns--;
 	free(c->in);
 	free(c->outq);
 	free(c->wbufs);
@@ -234,7 +235,7 @@ void conn_close(struct conn *c, enum pier_error code, const char *message)
 	if (c->outq_len == 0 && !c->writing)
 		finish_closing(c);
 	else
-		server_mark_dirty(c->srv, c);
+		conn_mark_dirty(c);
 }
 
 /* Queues b (a reference of its own); false when it was not (past the limit). */
@@ -242,14 +243,14 @@ static bool queue_out(struct conn *c, struct sbuf *b)
 {
 	if (c->overflow)
 		return false;
-	if (c->out_bytes + b->len > c->srv->cfg.max_output) {
+	if (c->out_bytes + b->len > c->ctx->cfg->max_output) {
 		/* Dropped in the flush phase, not here: fan-out loops must not see sessions leave. */
 		c->overflow = true;
-		server_mark_dirty(c->srv, c);
+		conn_mark_dirty(c);
 		return false;
 	}
 	push_out(c, sbuf_ref(b));
-	server_mark_dirty(c->srv, c);
+	conn_mark_dirty(c);
 	if (c->reading && c->out_bytes > soft_output_limit(c))
 		conn_update_reading(c);
 	return true;
@@ -282,7 +283,7 @@ int64_t conn_written_tag(const struct conn *c)
 
 size_t conn_output_room(const struct conn *c)
 {
-	size_t max = c->srv->cfg.max_output;
+	size_t max = c->ctx->cfg->max_output;
 
 	return c->overflow || c->out_bytes >= max ? 0 : max - c->out_bytes;
 }
@@ -367,7 +368,7 @@ void conn_slot_fill(struct conn *c, struct reply_slot *slot, json_t *reply)
 		 * the dispatch of a request). */
 		if (c->nslots-- == CONN_MAX_PENDING && !c->closing) {
 			c->want_process = true;
-			server_mark_dirty(c->srv, c);
+			conn_mark_dirty(c);
 		}
 	}
 }
@@ -446,7 +447,7 @@ void conn_flush(struct conn *c)
 	if (tp_gone(c))
 		return;
 	if (c->overflow) {
-		c->srv->metrics.slow_consumers++;
+		c->ctx->metrics.slow_consumers++;
 		conn_abort(c, PIER_ERR_SLOW_CONSUMER, "output limit passed: read faster, catch up with history");
 		return;
 	}
@@ -504,9 +505,31 @@ void conn_flush(struct conn *c)
 	}
 }
 
+void conn_mark_dirty(struct conn *c)
+{
+	if (c->dirty)
+		return;
+	c->dirty = true;
+	conn_ref(c);
+	c->dirty_next = c->ctx->dirty;
+	c->ctx->dirty = c;
+}
+
+void conns_flush_dirty(struct session_context *ctx)
+{
+	while (ctx->dirty != NULL) {
+		struct conn *c = ctx->dirty;
+
+		ctx->dirty = c->dirty_next;
+		c->dirty = false;
+		conn_flush(c);
+		conn_unref(c);
+	}
+}
+
 void conn_tick(struct conn *c, int64_t now_ms)
 {
-	const struct config *cfg = &c->srv->cfg;
+	const struct config *cfg = c->ctx->cfg;
 
 	if (tp_gone(c))
 		return;
@@ -524,24 +547,25 @@ void conn_tick(struct conn *c, int64_t now_ms)
 		c->framing->tick(c, now_ms);
 }
 
-struct conn *conn_new(struct server *srv, struct transport *t, const struct conn_framing *framing,
-                      void *framing_state)
+struct conn *conn_new(struct session_context *ctx, struct transport *t,
+                      const struct conn_framing *framing, void *framing_state)
 {
 	struct conn *c = xcalloc(1, sizeof(*c));
 	int64_t now = pier_mono_ms();
 
-	c->srv = srv;
+	c->ctx = ctx;
+	c->srv = ctx->srv;
 	c->refs = 1;                /* the transport's */
 	c->tp = t;
 	c->framing = framing;
 	c->framing_state = framing_state;
-	c->handler = srv->conn_handler;
+	c->handler = ctx->handler;
 	c->accepted_ms = now;
 	c->reading = t->reading;
 	snprintf(c->addr, sizeof(c->addr), "%s", t->addr);
 	transport_set_owner(t, framing->owner, c);
-	DL_APPEND(srv->conns, c);
-	srv->nconns++;
+	DL_APPEND(ctx->conns, c);
+	ctx->nconns++;
 	if (!t->counted && !transport_admit(t)) {
 		conn_close(c, PIER_ERR_TOO_MANY_CONNECTIONS, "too many connections from your address");
 		return c;
@@ -565,7 +589,7 @@ static void reply_error_line(struct conn *c, enum pier_error code, const char *m
  * Returns how many bytes it used. */
 static size_t lines_handle(struct conn *c, const char *data, size_t n)
 {
-	size_t max_line = c->srv->cfg.max_line, off = 0;
+	size_t max_line = c->ctx->cfg->max_line, off = 0;
 
 	while (!conn_is_paused(c) && !c->closing && off < n) {
 		const char *start = data + off, *nl = memchr(start, '\n', n - off);
@@ -590,7 +614,7 @@ static size_t lines_handle(struct conn *c, const char *data, size_t n)
 /* Handles every complete line kept in c->in while the connection is not paused. */
 static void lines_process(struct conn *c)
 {
-	size_t max_line = c->srv->cfg.max_line;
+	size_t max_line = c->ctx->cfg->max_line;
 
 	c->in_off += lines_handle(c, c->in + c->in_off, c->in_len - c->in_off);
 	if (!conn_is_paused(c) && !c->closing && c->in_len - c->in_off > max_line) {

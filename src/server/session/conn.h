@@ -38,6 +38,7 @@
 
 struct server;
 struct sbuf;
+struct session_context;
 struct transport;
 struct user;
 struct conn;
@@ -100,7 +101,8 @@ struct conn {
 	const struct conn_framing *framing;
 	void *framing_state;            /* the framing's own (ws.c: struct ws) */
 	const struct conn_handler *handler;
-	struct server *srv;
+	struct session_context *ctx;    /* what the session layer sees of the server */
+	struct server *srv;             /* opaque here: for the handler (ctx->srv) */
 	unsigned refs;
 	bool closing;
 	bool busy;                      /* a request must finish before the next is read */
@@ -147,8 +149,8 @@ struct conn {
  * state (framing_state, freed by framing->release), its requests going to srv->conn_handler.
  * Applies the per-address limit when t is not counted yet. The session starts reading at
  * once. */
-struct conn *conn_new(struct server *srv, struct transport *t, const struct conn_framing *framing,
-                      void *framing_state);
+struct conn *conn_new(struct session_context *ctx, struct transport *t,
+                      const struct conn_framing *framing, void *framing_state);
 
 void conn_ref(struct conn *c);
 void conn_unref(struct conn *c);
@@ -194,7 +196,11 @@ void conn_close(struct conn *c, enum pier_error code, const char *message);
 /* Closes at once, dropping queued output (best-effort error line first unless PIER_ERR_NONE). */
 void conn_abort(struct conn *c, enum pier_error code, const char *message);
 
-/* Output is written by the server once per loop turn. */
+/* Output is written once per loop turn: conn_mark_dirty puts c on its context's list (once,
+ * holding a reference), conns_flush_dirty (the server's check and prepare handles) writes
+ * every session on it. */
+void conn_mark_dirty(struct conn *c);
+void conns_flush_dirty(struct session_context *ctx);
 void conn_flush(struct conn *c);
 /* Stops reading for good (the server is stopping). */
 void conn_stop_reading(struct conn *c);

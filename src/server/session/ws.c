@@ -23,7 +23,9 @@
 #include "http.h"
 #include "log.h"
 #include "sbuf.h"
-#include "server.h"
+#include "config.h"
+#include "net_context.h"
+#include "session_context.h"
 #include "transport.h"
 #include "xalloc.h"
 
@@ -159,9 +161,15 @@ bool ws_origin_allowed(const char *allowed, const char *origin, const char *host
 	return host != NULL && origin_authority(origin, auth, sizeof(auth)) && same_host(auth, host);
 }
 
+/* http_upgrade's start: arg is the session context the net context named. */
+static void upgraded(void *arg, struct transport *t, const char *data, size_t len)
+{
+	ws_session_start(arg, t, data, len);
+}
+
 void ws_handle_upgrade(struct http_exchange *x)
 {
-	struct server *srv = http_server(x);
+	struct net_context *net = http_context(x);
 	const char *key = http_header(x, "Sec-WebSocket-Key");
 	const char *version = http_header(x, "Sec-WebSocket-Version");
 	const char *origin = http_header(x, "Origin");
@@ -196,7 +204,7 @@ void ws_handle_upgrade(struct http_exchange *x)
 		http_error(x, 400, "a WebSocket upgrade has no body");
 		return;
 	}
-	if (!ws_origin_allowed(srv->cfg.allowed_origins, origin, http_header(x, "Host"))) {
+	if (!ws_origin_allowed(net->cfg->allowed_origins, origin, http_header(x, "Host"))) {
 		log_info("ws %s: origin %s refused", http_peer(x), origin);
 		http_error(x, 403, "this origin may not open WebSocket sessions here (--allowed-origins)");
 		return;
@@ -206,7 +214,7 @@ void ws_handle_upgrade(struct http_exchange *x)
 	http_response_header(x, "Upgrade", "websocket");
 	http_response_header(x, "Connection", "Upgrade");
 	http_response_header(x, "Sec-WebSocket-Accept", "%s", accept);
-	http_upgrade(x, ws_session_start);
+	http_upgrade(x, upgraded, net->sessions);
 }
 
 /* ---- wslay callbacks ---- */
@@ -273,7 +281,7 @@ static void frame_start_cb(wslay_event_context_ptr ctx,
 {
 	struct ws *w = user;
 	struct conn *c = w->c;
-	size_t max = c->srv->cfg.max_line;
+	size_t max = c->ctx->cfg->max_line;
 
 	(void)ctx;
 	w->frame_is_data = false;
@@ -587,7 +595,7 @@ static void ws_last_words(struct conn *c, const struct sbuf *err, enum pier_erro
 static void ws_tick(struct conn *c, int64_t now_ms)
 {
 	struct ws *w = ws_of(c);
-	const struct config *cfg = &c->srv->cfg;
+	const struct config *cfg = c->ctx->cfg;
 	struct wslay_event_msg ping = { .opcode = WSLAY_PING, .msg = (const uint8_t *)"pier", .msg_length = 4 };
 
 	if (c->tp != NULL &&
@@ -641,7 +649,8 @@ static const struct conn_framing ws_framing = {
 	.release = ws_release,
 };
 
-void ws_session_start(struct server *srv, struct transport *t, const char *data, size_t len)
+void ws_session_start(struct session_context *sc, struct transport *t, const char *data,
+                      size_t len)
 {
 	struct ws *w = xcalloc(1, sizeof(*w));
 	struct conn *c;
@@ -656,9 +665,9 @@ void ws_session_start(struct server *srv, struct transport *t, const char *data,
 	/* Without buffering wslay would check single frames only, and close without a reason:
 	 * frame_start_cb checks whole messages against --max-line instead. */
 	wslay_event_config_set_max_recv_msg_length(w->ctx, UINT64_MAX);
-	c = conn_new(srv, t, &ws_framing, w);
+	c = conn_new(sc, t, &ws_framing, w);
 	w->c = c;
-	srv->metrics.ws_upgrades++;
+	sc->metrics.ws_upgrades++;
 	log_debug("ws %s: session (%s)", c->addr, t->ops->name);
 	if (len > 0)
 		ws_on_read(c, data, len);

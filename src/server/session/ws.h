@@ -17,16 +17,16 @@
 #include <stddef.h>
 
 struct http_exchange;
-struct server;
+struct session_context;
 struct transport;
 
 /* The route handler of GET /ws: checks the handshake and the Origin, answers 101 and starts a
  * session, or answers 400 / 403 / 426. */
 void ws_handle_upgrade(struct http_exchange *x);
 
-/* Starts a WebSocket session on t (after the 101 was written); data/len are bytes that came
- * after the handshake. */
-void ws_session_start(struct server *srv, struct transport *t, const char *data, size_t len);
+/* Starts a WebSocket session on t (after the 101 was written) in sessions; data/len are bytes that came after the handshake. */
+void ws_session_start(struct session_context *sessions, struct transport *t, const char *data,
+                      size_t len);
 
 /* Sec-WebSocket-Accept for a Sec-WebSocket-Key: base64(SHA-1(key + GUID)), 28 characters. */
 void ws_accept_key(const char *key, char out[29]);
