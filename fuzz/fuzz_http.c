@@ -167,7 +167,7 @@ static void setup(void)
 	ctx.loop = &loop;
 	ctx.cfg = &cfg;
 	ctx.metrics = &metrics;
-	ctx.addr_limits = limit_table_new();
+	ctx.addr_limits = limit_table_new(NULL, 0);
 	ctx.routes = routes;
 	ctx.nroutes = sizeof(routes) / sizeof(routes[0]);
 }

@@ -245,7 +245,7 @@ static void setup(void)
 	log_set_level(LOG_ERROR);       /* every drop is logged: noise at fuzzing speed */
 	srv.loop = &loop;
 	config_init(&srv.cfg);
-	srv.addr_limits = limit_table_new();
+	srv.addr_limits = limit_table_new(NULL, 0);
 	srv.net.loop = &loop;
 	srv.net.cfg = &srv.cfg;
 	srv.net.metrics = &srv.metrics.net;

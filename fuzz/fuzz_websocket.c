@@ -55,7 +55,7 @@ static void setup(void)
 	srv.cfg.no_rate_limits = true;
 	srv.cfg.max_line = 4096;              /* small limits, so that they are reached */
 	srv.cfg.max_output = 64 * 1024;
-	srv.addr_limits = limit_table_new();
+	srv.addr_limits = limit_table_new(NULL, 0);
 	srv.net.loop = &loop;
 	srv.net.cfg = &srv.cfg;
 	srv.net.metrics = &srv.metrics.net;

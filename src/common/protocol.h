@@ -17,6 +17,8 @@
 	X(REGISTER, "register") \
 	X(LOGIN, "login") \
 	X(LOGOUT, "logout") \
+	X(LOGOUT_ALL, "logout_all") \
+	X(PASSWORD, "password") \
 	X(JOIN, "join") \
 	X(PART, "part") \
 	X(ROOMS, "rooms") \
@@ -58,6 +60,7 @@ enum pier_op {
 	X(PING_TIMEOUT, "ping_timeout") \
 	X(SLOW_CONSUMER, "slow_consumer") \
 	X(SHUTTING_DOWN, "shutting_down") \
+	X(LOGGED_OUT, "logged_out") \
 	X(STORE_FAILED, "store_failed") \
 	X(INTERNAL, "internal") \
 	X(BAD_NAME, "bad_name") \

@@ -90,6 +90,10 @@ static const struct text error_texts[PIER_ERR_COUNT] = {
 	[PIER_ERR_BAD_NAME] = { "Invalid user name", "用户名无效" },
 	[PIER_ERR_BAD_PASSWORD] = { "Invalid password", "密码无效" },
 	[PIER_ERR_BAD_TOKEN] = { "The saved session is no longer valid", "登录凭证已失效" },
+	[PIER_ERR_LOGGED_OUT] = { "Logged out: this session was ended from another device or by a password change",
+	                          "已登出：此会话已在其他设备上结束，或密码已更改" },
+	[PIER_ERR_WRONG_PASSWORD] = { "Wrong password", "密码错误" },
+	[PIER_ERR_TOO_SHORT] = { "The password is too short (at least 6 characters)", "密码过短（至少 6 个字符）" },
 	[PIER_ERR_CID_CONFLICT] = { "That message id was already used for another conversation; nothing was sent",
 	                            "该消息编号已用于另一个会话，消息未发送" },
 };

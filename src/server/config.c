@@ -12,7 +12,8 @@
 
 enum opt_kind {
 	OPT_SIZE, OPT_INT, OPT_DOUBLE, OPT_BOOL, OPT_LISTEN, OPT_PATH, OPT_STRING, OPT_LEVEL,
-	OPT_METRICS_ALLOW
+	OPT_METRICS_ALLOW,
+	OPT_DOUBLE0                 /* like OPT_DOUBLE, and 0 is allowed (it means "never") */
 };
 
 struct opt {
@@ -54,6 +55,9 @@ static const struct opt opts[] = {
 	{"max-output", OPT_SIZE, O(max_output),
 	 "bytes queued for one client before it is dropped as slow (default 4194304)", NULL},
 	{"max-hash-jobs", OPT_INT, O(max_hash_jobs), "password checks in flight before 'busy' (default 64)", NULL},
+	{"hash-threads", OPT_INT, O(hash_threads),
+	 "threads of pierd's own that hash and check passwords (argon2id, 64 MiB each while it "
+	 "runs); file I/O and the store never wait for them (default 2)", NULL},
 	{"max-conns-per-addr", OPT_INT, O(max_conns_per_addr),
 	 "connections from one address, 0 = unlimited (default 64)", NULL},
 	{"login-timeout", OPT_DOUBLE, O(login_timeout), "seconds a connection may stay logged out (default 30)", NULL},
@@ -67,6 +71,13 @@ static const struct opt opts[] = {
 	{"addr-fail-burst", OPT_DOUBLE, O(addr_fail_burst), "failed logins per address (default 30)", NULL},
 	{"addr-fail-interval", OPT_DOUBLE, O(addr_fail_interval),
 	 "seconds per further failed login per address (default 10)", NULL},
+	{"login-burst", OPT_DOUBLE, O(login_burst),
+	 "password logins, successful or not, per address and per account (default 30)", NULL},
+	{"login-interval", OPT_DOUBLE, O(login_interval),
+	 "seconds per further password login per address and per account (default 2)", NULL},
+	{"token-idle", OPT_DOUBLE0, O(token_idle),
+	 "seconds a session token may go unused (no session open with it) before it expires; "
+	 "0 = never (default 2592000, 30 days)", NULL},
 	{"register-burst", OPT_DOUBLE, O(register_burst), "registrations per address (default 10)", NULL},
 	{"register-interval", OPT_DOUBLE, O(register_interval),
 	 "seconds per further registration per address (default 60)", NULL},
@@ -127,6 +138,7 @@ void config_init(struct config *cfg)
 	cfg->max_text = 16 * 1024;
 	cfg->max_output = 4 * 1024 * 1024;
 	cfg->max_hash_jobs = 64;
+	cfg->hash_threads = 2;
 	cfg->http_max_header = 16 * 1024;
 	cfg->http_max_body = 64 * 1024;
 	cfg->http_header_timeout = 10;
@@ -146,6 +158,9 @@ void config_init(struct config *cfg)
 	cfg->login_fail_interval = 30;
 	cfg->addr_fail_burst = 30;
 	cfg->addr_fail_interval = 10;
+	cfg->login_burst = 30;
+	cfg->login_interval = 2;
+	cfg->token_idle = 30 * 24 * 3600;
 	cfg->register_burst = 10;
 	cfg->register_interval = 60;
 	cfg->store_max_batch = 512;
@@ -247,10 +262,12 @@ static int set_opt(struct config *cfg, const struct opt *o, const char *v)
 		*(int *)(void *)base = (int)n;
 		return 0;
 	}
-	case OPT_DOUBLE: {
+	case OPT_DOUBLE:
+	case OPT_DOUBLE0: {
 		double d = strtod(v, &end);
 
-		if (errno != 0 || *end != '\0' || end == v || !(d > 0) || d > 1e9)
+		if (errno != 0 || *end != '\0' || end == v || d > 1e9 ||
+		    !(d > 0 || (d == 0 && o->kind == OPT_DOUBLE0)))
 			goto bad;
 		*(double *)(void *)base = d;
 		return 0;
@@ -415,6 +432,10 @@ int config_parse_args(struct config *cfg, int argc, char **argv)
 		        "cannot be negative\n");
 		return -1;
 	}
+	if (cfg->hash_threads < 1 || cfg->hash_threads > 64 || cfg->max_hash_jobs < 1) {
+		fprintf(stderr, "pierd: --hash-threads is 1 to 64 and --max-hash-jobs at least 1\n");
+		return -1;
+	}
 	return 0;
 }
 
@@ -435,6 +456,9 @@ void config_log(const struct config *cfg)
 	         cfg->media_quota);
 	log_info("settings: max-rooms %d, max-rooms-per-user %d, room-forget-after %.0fs",
 	         cfg->max_rooms, cfg->max_rooms_per_user, cfg->room_forget_after);
+	log_info("settings: hash-threads %d, max-hash-jobs %d, login %.0f+1/%.0fs, token-idle %.0fs",
+	         cfg->hash_threads, cfg->max_hash_jobs, cfg->login_burst, cfg->login_interval,
+	         cfg->token_idle);
 	log_info("settings: max-line %zu, max-text %zu, max-output %zu, login-timeout %.0fs, "
 	         "msg %.0f+%.1f/s, conns/addr %d%s",
 	         cfg->max_line, cfg->max_text, cfg->max_output, cfg->login_timeout, cfg->msg_burst,

@@ -31,7 +31,8 @@ struct config {
 	size_t max_line;          /* bytes per request line */
 	size_t max_text;          /* bytes of message text */
 	size_t max_output;        /* bytes queued for one connection before it is dropped */
-	int max_hash_jobs;        /* password hashes in flight */
+	int max_hash_jobs;        /* password hashes in flight (running or waiting for a thread) */
+	int hash_threads;         /* threads that run them */
 	size_t http_max_header;   /* bytes of an HTTP request head */
 	size_t http_max_body;     /* bytes of a request body (routes without their own limit) */
 	double http_header_timeout; /* seconds for a request head; also the keep-alive idle time */
@@ -49,6 +50,8 @@ struct config {
 	double login_fail_burst, login_fail_interval;  /* per account: failures, seconds per refill */
 	double addr_fail_burst, addr_fail_interval;    /* per address */
 	double register_burst, register_interval;      /* registrations per address */
+	double login_burst, login_interval;  /* password logins per address and per account */
+	double token_idle;        /* seconds a token may go unused; 0: never expires */
 
 	/* who may read /metrics: loopback peers or a token holder, a token holder only, all */
 	enum metrics_allow { METRICS_LOOPBACK, METRICS_TOKEN, METRICS_ALL } metrics_allow;

@@ -12,6 +12,7 @@
 
 #include <utlist.h>
 
+#include "account.h"
 #include "auth.h"
 #include "clock.h"
 #include "conn.h"
@@ -21,6 +22,7 @@
 #include "media.h"
 #include "metrics.h"
 #include "offline.h"
+#include "pwhash.h"
 #include "rooms.h"
 #include "store.h"
 #include "tls.h"
@@ -114,7 +116,6 @@ static void on_connection(uv_stream_t *handle, int status)
 static void tick_cb(uv_timer_t *t)
 {
 	struct server *srv = t->data;
-	const struct config *cfg = &srv->cfg;
 	int64_t now = pier_mono_ms();
 	struct conn *c, *tmp;
 
@@ -126,11 +127,10 @@ static void tick_cb(uv_timer_t *t)
 	http_conns_tick(&srv->net, now);
 	metrics_tick(srv);
 	rooms_sweep(srv);
+	account_tick(srv, now);
 	if (++srv->ticks % SWEEP_TICKS == 0) {
-		limit_sweep(srv->addr_limits, cfg->addr_fail_burst, 1.0 / cfg->addr_fail_interval,
-		            cfg->register_burst, 1.0 / cfg->register_interval, now);
-		limit_sweep(srv->account_limits, cfg->login_fail_burst, 1.0 / cfg->login_fail_interval,
-		            1, 1, now);
+		limit_sweep(srv->addr_limits, now);
+		limit_sweep(srv->account_limits, now);
 	}
 }
 
@@ -243,8 +243,20 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
 	srv->started_ms = pier_mono_ms();
 	hub_init(&srv->hub);
 	srv->hub.presence_limit = (size_t)cfg->presence_limit;
-	srv->addr_limits = limit_table_new();
-	srv->account_limits = limit_table_new();
+	{
+		const struct limit_rule addr[ADDR_LIMITS] = {
+			[ADDR_FAILS] = {cfg->addr_fail_burst, 1.0 / cfg->addr_fail_interval},
+			[ADDR_REGISTERS] = {cfg->register_burst, 1.0 / cfg->register_interval},
+			[ADDR_LOGINS] = {cfg->login_burst, 1.0 / cfg->login_interval},
+		};
+		const struct limit_rule account[ACCOUNT_LIMITS] = {
+			[ACCOUNT_FAILS] = {cfg->login_fail_burst, 1.0 / cfg->login_fail_interval},
+			[ACCOUNT_LOGINS] = {cfg->login_burst, 1.0 / cfg->login_interval},
+		};
+
+		srv->addr_limits = limit_table_new(addr, ADDR_LIMITS);
+		srv->account_limits = limit_table_new(account, ACCOUNT_LIMITS);
+	}
 	srv->net.loop = loop;
 	srv->net.cfg = &srv->cfg;
 	srv->net.metrics = &srv->metrics.net;
@@ -258,11 +270,23 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
 	srv->sessions.handler = &chat_handler;
 	srv->sessions.srv = srv;
 
+	/* The owner's alone, even when it existed before (the store and media are inside). */
 	if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {
 		log_error("cannot create data directory %s: %s", cfg->data_dir, strerror(errno));
 		return -1;
 	}
+	if (chmod(cfg->data_dir, 0700) != 0) {
+		log_error("cannot make data directory %s private (chmod 0700): %s", cfg->data_dir,
+		          strerror(errno));
+		return -1;
+	}
+	srv->pwhash = pwhash_pool_new(loop, cfg->hash_threads, cfg->max_hash_jobs);
+	if (srv->pwhash == NULL) {
+		log_error("cannot start the password hashing threads");
+		return -1;
+	}
 	sopt.max_batch = cfg->store_max_batch;
+	sopt.token_idle_ms = (int64_t)(cfg->token_idle * 1000);
 	srv->store = store_open(loop, cfg->data_dir, &sopt, &err);
 	if (srv->store == NULL) {
 		log_error("cannot open the store in %s: %s", cfg->data_dir, err ? err : "?");
@@ -324,7 +348,7 @@ static void stop_step(uv_timer_t *t)
 	struct conn *c, *tmp;
 
 	if (srv->stop_phase == 1) {
-		bool idle = store_pending(srv->store) == 0 && srv->hash_jobs == 0 &&
+		bool idle = store_pending(srv->store) == 0 && pwhash_reserved(srv->pwhash) == 0 &&
 		            !media_is_busy(srv);
 
 		if (!idle && now < srv->stop_deadline_ms)
@@ -352,6 +376,8 @@ static void stop_step(uv_timer_t *t)
 			return;     /* uploads being finished still record them in the store */
 		store_close(srv->store);
 		srv->store = NULL;
+		pwhash_pool_free(srv->pwhash);
+		srv->pwhash = NULL;
 		srv->stop_phase = 3;
 		close_handles(srv);
 	}
@@ -388,6 +414,8 @@ void server_release_failed(struct server *srv)
 		store_close(srv->store);
 		srv->store = NULL;
 	}
+	pwhash_pool_free(srv->pwhash);
+	srv->pwhash = NULL;
 	uv_walk(srv->loop, close_walk_cb, NULL);
 	uv_run(srv->loop, UV_RUN_DEFAULT);
 	tls_server_ctx_free(srv->tls_ctx);

@@ -43,6 +43,21 @@ struct listener {
 	bool active;
 };
 
+/* The buckets of srv->addr_limits' entries (config.h has their sizes). */
+enum addr_limit {
+	ADDR_FAILS,        /* failed logins (wrong password, unknown user or token) */
+	ADDR_REGISTERS,    /* registrations */
+	ADDR_LOGINS,       /* password logins, successful or not */
+	ADDR_LIMITS
+};
+
+/* The buckets of srv->account_limits' entries. */
+enum account_limit {
+	ACCOUNT_FAILS,     /* failed logins */
+	ACCOUNT_LOGINS,    /* password logins and password changes, successful or not */
+	ACCOUNT_LIMITS
+};
+
 struct server {
 	uv_loop_t *loop;
 	struct config cfg;
@@ -59,10 +74,11 @@ struct server {
 	uv_prepare_t flush_prepare; /* and before polling, for output queued by timers */
 	uv_timer_t stop_timer;      /* drives a clean stop */
 
-	int hash_jobs;              /* password hashes running on the thread pool */
+	struct pwhash_pool *pwhash; /* password hashing on threads of its own */
+	int64_t token_sweep_ms;     /* when account_tick next marks and forgets tokens */
 
-	struct limit_table *addr_limits;    /* per address: failed logins (a), registrations (b) */
-	struct limit_table *account_limits; /* per user key: failed logins (a) */
+	struct limit_table *addr_limits;    /* per address: enum addr_limit */
+	struct limit_table *account_limits; /* per user-name key: enum account_limit */
 
 	bool stopping;
 	int64_t stop_deadline_ms;

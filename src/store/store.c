@@ -17,6 +17,8 @@
  */
 #include "store.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -25,6 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <sys/stat.h>
 
 #include "store_internal.h"
 
@@ -261,6 +266,36 @@ static void on_async_closed(uv_handle_t *handle)
 	free(handle);
 }
 
+/* The database holds password and token hashes and every message: it and its -wal and -shm
+ * files are the owner's alone (0600), whatever the umask and however an older pierd left them.
+ * SQLite gives the -wal and -shm files it creates the database file's mode. */
+static int private_files(const char *path, char **err)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		*err = store_errorf("creating %s: %s", path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+		char *p = store_errorf("%s%s", path, suffixes[i]);
+
+		if (p == NULL) {
+			*err = store_errorf("out of memory");
+			return -1;
+		}
+		if (chmod(p, 0600) != 0 && errno != ENOENT) {
+			*err = store_errorf("making %s private (chmod 0600): %s", p, strerror(errno));
+			free(p);
+			return -1;
+		}
+		free(p);
+	}
+	return 0;
+}
+
 struct store *store_open(uv_loop_t *loop, const char *dir, const struct store_options *opt,
                          char **err)
 {
@@ -286,9 +321,12 @@ struct store *store_open(uv_loop_t *loop, const char *dir, const struct store_op
 		msg = store_errorf("initializing the store's locks");
 		goto fail;
 	}
+	if (private_files(path, &msg) != 0)
+		goto fail;
 	if (store_db_open(&st->db, path, opt != NULL && opt->no_sync, &msg) != 0)
 		goto fail;
 	db_open = true;
+	st->db.token_idle_ms = opt != NULL ? opt->token_idle_ms : 0;
 
 	st->async = malloc(sizeof *st->async);
 	if (st->async == NULL) {

@@ -42,9 +42,19 @@ enum store_status {
 enum store_op {
 	STORE_CREATE_USER,   /* in: name, pw_hash            out: user_id */
 	STORE_GET_USER,      /* in: name (any case)          out: user_id, user_name, pw_hash, seen_id */
-	STORE_LOGIN,         /* in: user_id, token_hash (kept if stored: token logins)  out: rooms (#lobby first), peers */
-	STORE_TOKEN_USER,    /* in: token_hash               out: user_id, user_name, pw_hash=NULL, seen_id */
+	STORE_LOGIN,         /* in: user_id, token_hash (stored, or marked used now if it was:
+	                      * token logins)  out: rooms (#lobby first), peers */
+	STORE_TOKEN_USER,    /* in: token_hash               out: user_id, user_name, pw_hash=NULL,
+	                      * seen_id; STORE_NOT_FOUND also for a token unused for longer than
+	                      * store_options.token_idle_ms (which it deletes) */
 	STORE_DELETE_TOKEN,  /* in: token_hash */
+	STORE_TOKEN_TOUCH,   /* in: token_hash   (marks it used now: a session with it was open) */
+	STORE_DELETE_TOKENS, /* in: user_id, token_hash, keep_token   every token of the user's, but
+	                      * token_hash when keep_token   out: count */
+	STORE_SET_PASSWORD,  /* in: user_id, pw_hash, token_hash   sets the hash and deletes every
+	                      * other token of the user's, in one step   out: count (deleted) */
+	STORE_PRUNE_TOKENS,  /* in: nothing   deletes the tokens unused past token_idle_ms
+	                      * out: count */
 	STORE_APPEND,        /* in: user_id, ts, text, cid?, room or peer_id   out: msg_id, ts */
 	STORE_JOIN,          /* in: user_id, room            out: created (room was new), already */
 	STORE_PART,          /* in: user_id, room            (STORE_NOT_FOUND if not a member) */
@@ -108,7 +118,7 @@ struct store_job {
 	/* inputs (borrowed: must stay valid until done has run) */
 	int64_t user_id;
 	const char *name;                      /* CREATE_USER, GET_USER */
-	const char *pw_hash;                   /* CREATE_USER: argon2id string */
+	const char *pw_hash;                   /* CREATE_USER, SET_PASSWORD: argon2id string */
 	unsigned char token_hash[STORE_TOKEN_HASH_LEN]; /* LOGIN, TOKEN_USER, DELETE_TOKEN */
 	const char *room;                      /* "#name" for APPEND, JOIN, PART, HISTORY */
 	int64_t peer_id;                       /* APPEND, HISTORY of a private conversation (room NULL) */
@@ -130,6 +140,8 @@ struct store_job {
 	struct store_media media;              /* MEDIA_CREATE, UPLOAD_CREATE in; MEDIA_GET,
 	                                        * UPLOAD_GET, APPEND (with media) out */
 	int64_t usage;                         /* MEDIA_USAGE out */
+	bool keep_token;                       /* DELETE_TOKENS: spare token_hash */
+	int64_t count;                         /* DELETE_TOKENS, SET_PASSWORD, PRUNE_TOKENS out */
 
 	/* outputs (owned by the job until store_job_release) */
 	enum store_status status;
@@ -156,9 +168,11 @@ struct store_job {
 struct store_options {
 	int max_batch;         /* most jobs in one transaction (default 512) */
 	bool no_sync;          /* synchronous=NORMAL instead of FULL: tests and benchmarks only */
+	int64_t token_idle_ms; /* a token unused this long is no longer valid; 0: never expires */
 };
 
-/* Opens (creating if needed) DIR/pier.db, runs schema migrations, starts the store thread and
+/* Opens (creating if needed, mode 0600 whatever the umask; an existing one and its -wal and
+ * -shm files are set to 0600) DIR/pier.db, runs schema migrations, starts the store thread and
  * registers its completion handle on loop. On failure returns NULL and sets *err to a
  * malloc'd message. */
 struct store *store_open(uv_loop_t *loop, const char *dir, const struct store_options *opt,

@@ -18,7 +18,7 @@
 #include "store.h"
 
 /* The schema version store_schema_migrate() brings a database to (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /* The canonical name (and key) of the implicit room every user is in. */
 #define STORE_LOBBY "#lobby"
@@ -39,6 +39,10 @@ enum store_stmt {
 	STMT_TOKEN_INSERT,
 	STMT_TOKEN_USER,
 	STMT_TOKEN_DELETE,
+	STMT_TOKEN_TOUCH,
+	STMT_TOKEN_DELETE_USER,
+	STMT_TOKEN_PRUNE,
+	STMT_USER_SET_PASSWORD,
 	STMT_ROOM_BY_KEY,
 	STMT_ROOM_INSERT,
 	STMT_ROOM_EACH,
@@ -67,6 +71,7 @@ struct store_db {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[STMT_COUNT];
 	int64_t lobby_id;      /* rooms.id of #lobby */
+	int64_t token_idle_ms; /* store_options.token_idle_ms */
 };
 
 /* store.c: a malloc'd printf-formatted string (NULL if out of memory). */

@@ -102,6 +102,14 @@ static const char *const migrations[] = {
 	"  media_id INTEGER NULL REFERENCES media(id)"
 	");"
 	"CREATE INDEX uploads_user ON uploads(user_id) WHERE media_id IS NULL;",
+
+	/* 4: tokens expire when unused for a while: when each was last used (a login with it, or
+	 * a session with it still open), and the user's tokens as one index range (log out
+	 * everywhere, password change). */
+	"ALTER TABLE tokens ADD COLUMN used INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE tokens SET used = created;"
+	"CREATE INDEX tokens_user ON tokens(user_id);"
+	"CREATE INDEX tokens_used ON tokens(used);",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,

@@ -47,11 +47,17 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_USER_SET_SEEN] = "UPDATE users SET seen_id = max(seen_id, ?2) WHERE id = ?1",
 	[STMT_USER_COUNT] = "SELECT count(*) FROM users",
 	[STMT_USER_EACH] = "SELECT id, name FROM users ORDER BY id",
-	[STMT_TOKEN_INSERT] = "INSERT OR IGNORE INTO tokens(hash, user_id, created) VALUES(?1, ?2, ?3)",
+	[STMT_TOKEN_INSERT] =
+		"INSERT INTO tokens(hash, user_id, created, used) VALUES(?1, ?2, ?3, ?3) "
+		"ON CONFLICT(hash) DO UPDATE SET used = excluded.used",
 	[STMT_TOKEN_USER] =
-		"SELECT u.id, u.name, u.seen_id FROM tokens t JOIN users u ON u.id = t.user_id "
+		"SELECT u.id, u.name, u.seen_id, t.used FROM tokens t JOIN users u ON u.id = t.user_id "
 		"WHERE t.hash = ?1",
 	[STMT_TOKEN_DELETE] = "DELETE FROM tokens WHERE hash = ?1",
+	[STMT_TOKEN_TOUCH] = "UPDATE tokens SET used = max(used, ?2) WHERE hash = ?1",
+	[STMT_TOKEN_DELETE_USER] = "DELETE FROM tokens WHERE user_id = ?1 AND hash IS NOT ?2",
+	[STMT_TOKEN_PRUNE] = "DELETE FROM tokens WHERE used < ?1",
+	[STMT_USER_SET_PASSWORD] = "UPDATE users SET pw_hash = ?2 WHERE id = ?1",
 	[STMT_ROOM_BY_KEY] = "SELECT id FROM rooms WHERE name_key = ?1",
 	[STMT_ROOM_INSERT] = "INSERT INTO rooms(name, name_key, created) VALUES(?1, ?2, ?3)",
 	[STMT_ROOM_EACH] =
@@ -395,6 +401,8 @@ static enum store_status run_login(struct store_db *db, struct store_job *job)
 	return collect_names(s, &job->peers);
 }
 
+static enum store_status run_delete_token(struct store_db *db, struct store_job *job);
+
 static enum store_status run_token_user(struct store_db *db, struct store_job *job)
 {
 	sqlite3_stmt *s = db->stmt[STMT_TOKEN_USER];
@@ -409,6 +417,11 @@ static enum store_status run_token_user(struct store_db *db, struct store_job *j
 	}
 	if (rc != SQLITE_ROW)
 		goto out;
+	if (db->token_idle_ms > 0 && sqlite3_column_int64(s, 3) < pier_now_ms() - db->token_idle_ms) {
+		stmt_done(s);
+		/* Expired: gone for good (the caller's answer does not depend on this delete). */
+		return run_delete_token(db, job) == STORE_FAILED ? STORE_FAILED : STORE_NOT_FOUND;
+	}
 	job->user_id = sqlite3_column_int64(s, 0);
 	job->user_name = column_dup(s, 1);
 	job->pw_hash_out = NULL;
@@ -418,6 +431,60 @@ static enum store_status run_token_user(struct store_db *db, struct store_job *j
 out:
 	stmt_done(s);
 	return status;
+}
+
+static enum store_status run_token_touch(struct store_db *db, struct store_job *job)
+{
+	sqlite3_stmt *s = db->stmt[STMT_TOKEN_TOUCH];
+
+	sqlite3_bind_blob(s, 1, job->token_hash, STORE_TOKEN_HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, pier_now_ms());
+	if (exec_stmt(db, STMT_TOKEN_TOUCH) != SQLITE_DONE)
+		return STORE_FAILED;
+	return sqlite3_changes(db->db) == 0 ? STORE_NOT_FOUND : STORE_OK;
+}
+
+/* Deletes the user's tokens, but token_hash when keep_token. */
+static enum store_status delete_user_tokens(struct store_db *db, struct store_job *job)
+{
+	sqlite3_stmt *s = db->stmt[STMT_TOKEN_DELETE_USER];
+
+	sqlite3_bind_int64(s, 1, job->user_id);
+	if (job->keep_token)
+		sqlite3_bind_blob(s, 2, job->token_hash, STORE_TOKEN_HASH_LEN, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 2);
+	if (exec_stmt(db, STMT_TOKEN_DELETE_USER) != SQLITE_DONE)
+		return STORE_FAILED;
+	job->count = sqlite3_changes(db->db);
+	return STORE_OK;
+}
+
+static enum store_status run_set_password(struct store_db *db, struct store_job *job)
+{
+	sqlite3_stmt *s = db->stmt[STMT_USER_SET_PASSWORD];
+
+	sqlite3_bind_int64(s, 1, job->user_id);
+	sqlite3_bind_text(s, 2, job->pw_hash, -1, SQLITE_STATIC);
+	if (exec_stmt(db, STMT_USER_SET_PASSWORD) != SQLITE_DONE)
+		return STORE_FAILED;
+	if (sqlite3_changes(db->db) == 0)
+		return STORE_NOT_FOUND;
+	job->keep_token = true;
+	return delete_user_tokens(db, job);
+}
+
+static enum store_status run_prune_tokens(struct store_db *db, struct store_job *job)
+{
+	sqlite3_stmt *s = db->stmt[STMT_TOKEN_PRUNE];
+
+	if (db->token_idle_ms <= 0)
+		return STORE_OK;
+	sqlite3_bind_int64(s, 1, pier_now_ms() - db->token_idle_ms);
+	if (exec_stmt(db, STMT_TOKEN_PRUNE) != SQLITE_DONE)
+		return STORE_FAILED;
+	job->count = sqlite3_changes(db->db);
+	return STORE_OK;
 }
 
 static enum store_status run_delete_token(struct store_db *db, struct store_job *job)
@@ -827,6 +894,14 @@ static enum store_status run_op(struct store_db *db, struct store_job *job)
 		return run_token_user(db, job);
 	case STORE_DELETE_TOKEN:
 		return run_delete_token(db, job);
+	case STORE_TOKEN_TOUCH:
+		return run_token_touch(db, job);
+	case STORE_DELETE_TOKENS:
+		return delete_user_tokens(db, job);
+	case STORE_SET_PASSWORD:
+		return run_set_password(db, job);
+	case STORE_PRUNE_TOKENS:
+		return run_prune_tokens(db, job);
 	case STORE_APPEND:
 		return run_append(db, job);
 	case STORE_JOIN:

@@ -29,21 +29,31 @@ int main(void)
 		taken += bucket_take(&b, 3, 2, 10000, NULL);
 	CHECK(taken == 3, "refill stops at the burst: %d", taken);
 
-	t = limit_table_new();
-	e = limit_get(t, "127.0.0.1", 5, 2, 0);
-	e2 = limit_get(t, "127.0.0.1", 5, 2, 0);
+	{
+		const struct limit_rule rules[] = {{5, 1}, {2, 1}};
+
+		t = limit_table_new(rules, 2);
+	}
+	e = limit_get(t, "127.0.0.1", 0);
+	e2 = limit_get(t, "127.0.0.1", 0);
 	CHECK(e == e2, "same key, same entry");
 	CHECK(limit_count(t) == 1, "one entry");
-	CHECK(bucket_take(limit_bucket_b(e), 2, 1, 0, NULL) && bucket_take(limit_bucket_b(e), 2, 1, 0, NULL),
-	      "registration burst of 2");
-	CHECK(!bucket_take(limit_bucket_b(e), 2, 1, 0, NULL), "third registration refused");
+	CHECK(limit_take(t, e, 1, 0, NULL) && limit_take(t, e, 1, 0, NULL), "rule 1: a burst of 2");
+	CHECK(!limit_take(t, e, 1, 0, &retry), "the third is refused");
+	CHECK(retry > 0 && retry <= 1001, "retry after about a second: %lld", (long long)retry);
+	limit_give(t, e, 1);
+	CHECK(limit_has(t, e, 1, 0, NULL) && limit_take(t, e, 1, 0, NULL), "a token given back is there");
+	limit_give(t, e, 0);
+	for (taken = 0; limit_take(t, e, 0, 0, NULL) && taken < 100; taken++)
+		;
+	CHECK(taken == 5, "giving to a full bucket does not raise it past its burst: %d", taken);
 	(*limit_conns(e))++;
-	limit_get(t, "::1", 5, 2, 0);
-	limit_sweep(t, 5, 1, 2, 1, 100000);
+	limit_get(t, "::1", 0);
+	limit_sweep(t, 100000);
 	CHECK(limit_count(t) == 1, "sweep keeps the entry with a connection, drops the idle one: %u",
 	      limit_count(t));
 	(*limit_conns(e))--;
-	limit_sweep(t, 5, 1, 2, 1, 100000);
+	limit_sweep(t, 100000);
 	CHECK(limit_count(t) == 0, "then drops it too");
 	limit_table_free(t);
 	return tap_done();

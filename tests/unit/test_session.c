@@ -245,7 +245,7 @@ int main(void)
 	srv.loop = &loop;
 	config_init(&srv.cfg);
 	srv.cfg.max_output = 64 * 1024;
-	srv.addr_limits = limit_table_new();
+	srv.addr_limits = limit_table_new(NULL, 0);
 	srv.net.loop = &loop;
 	srv.net.cfg = &srv.cfg;
 	srv.net.metrics = &srv.metrics.net;

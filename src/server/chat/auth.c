@@ -1,8 +1,14 @@
-/* auth.c - accounts and sessions.
+/* auth.c - accounts and sessions: register, login (password or token), the start and end of
+ * a session; and what account.c shares with it (the op in progress, the login limits).
  *
- * Password hashing and checking (argon2id, libsodium) run on libuv's thread pool; reads and
- * writes go through the store thread. While a register or login is in progress the connection
- * is paused, so the requests after it see its outcome.
+ * Password hashing and checking (argon2id) run on pwhash.c's threads; a request holds one of
+ * their slots from before any work (loading the user) until its answer. Reads and writes go
+ * through the store thread. While a register or login is in progress the connection is
+ * paused, so the requests after it see its outcome.
+ *
+ * Limits are taken before the work: a login takes a failed-login token (per address and per
+ * account) and a password-login token before the user is even loaded, and gets the failed-login
+ * one back only when it succeeds, so parallel guesses see each other (docs/SECURITY.md).
  *
  * Offline delivery (the backlog at login, the seen watermark) is offline.c's.
  */
@@ -14,71 +20,56 @@
 
 #include <sodium.h>
 
+#include "account.h"
+#include "auth_internal.h"
 #include "clock.h"
 #include "conn.h"
 #include "events.h"
 #include "log.h"
 #include "names.h"
 #include "offline.h"
+#include "ratelimit.h"
 #include "reply.h"
 #include "sbuf.h"
 #include "server.h"
 #include "store.h"
 #include "xalloc.h"
 
-#define TOKEN_BYTES 32
-#define TOKEN_TEXT  64           /* base64url of 32 bytes is 43 characters */
+/* ---- the op in progress ---- */
 
-enum auth_kind { AUTH_REGISTER, AUTH_LOGIN, AUTH_TOKEN };
-
-/* One register or login in progress. Holds a reference on its connection. */
-struct auth_op {
-	enum auth_kind kind;
-	struct conn *c;
-	struct reply_slot *slot;
-	json_t *ref;
-	uv_work_t work;
-	char name[PIER_NAME_MAX + 1];
-	char *password;              /* wiped and freed as soon as hashed or checked */
-	char hash[crypto_pwhash_STRBYTES];
-	bool weak;
-	bool ok;                     /* work result */
-	struct user *user;
-	char token[TOKEN_TEXT];
-	struct store_job job;
-};
-
-static struct auth_op *auth_op_new(struct conn *c, enum auth_kind kind, json_t *ref)
+struct auth_op *auth_op_new(struct conn *c, enum pier_op kind, json_t *ref)
 {
 	struct auth_op *op = xcalloc(1, sizeof(*op));
 
-	op->kind = kind;
+	op->op = kind;
 	op->c = c;
 	op->ref = ref ? json_incref(ref) : NULL;
-	op->weak = c->srv->cfg.weak_password_hash;
-	op->work.data = op;
 	op->job.data = op;
+	op->hash.data = op;
 	conn_ref(c);
 	conn_pause(c);
 	op->slot = conn_slot_open(c);
 	return op;
 }
 
-static void wipe_password(struct auth_op *op)
+void auth_wipe(char **password)
 {
-	if (op->password != NULL) {
-		sodium_memzero(op->password, strlen(op->password));
-		free(op->password);
-		op->password = NULL;
+	if (*password != NULL) {
+		sodium_memzero(*password, strlen(*password));
+		free(*password);
+		*password = NULL;
 	}
 }
 
-/* Frees op (its reply slot filled already) and lets the connection read on. */
-static void auth_op_free(struct auth_op *op)
+void auth_op_free(struct auth_op *op)
 {
 	struct conn *c = op->c;
 
-	wipe_password(op);
+	auth_wipe(&op->password);
+	auth_wipe(&op->new_password);
+	sodium_memzero(op->hash.hash, sizeof(op->hash.hash));
+	if (op->hash_slot)
+		pwhash_release(c->srv->pwhash);
 	store_job_release(&op->job);
 	json_decref(op->ref);
 	free(op);
@@ -86,15 +77,34 @@ static void auth_op_free(struct auth_op *op)
 	conn_unref(c);
 }
 
-/* Answers (takes reply) and frees op. */
-static void auth_op_finish(struct auth_op *op, json_t *reply)
+void auth_op_finish(struct auth_op *op, json_t *reply)
 {
 	conn_slot_fill(op->c, op->slot, reply);
 	auth_op_free(op);
 }
 
-static json_t *status_reply(const char *op, json_t *ref, int status, enum pier_error error,
-                            const char *message)
+static void hash_finished(struct pwhash_job *job)
+{
+	struct auth_op *op = job->data;
+
+	auth_wipe(&op->password);
+	op->hash_done(op, job->ok);
+}
+
+void auth_op_hash(struct auth_op *op, enum pwhash_kind kind, char *password,
+                  void (*done)(struct auth_op *op, bool ok))
+{
+	op->password = password;
+	op->hash_done = done;
+	op->hash.kind = kind;
+	op->hash.weak = op->c->srv->cfg.weak_password_hash;
+	op->hash.password = password;
+	op->hash.done = hash_finished;
+	pwhash_submit(op->c->srv->pwhash, &op->hash);
+}
+
+json_t *auth_status_reply(const char *op, json_t *ref, int status, enum pier_error error,
+                          const char *message)
 {
 	json_t *r = reply_new(op, ref);
 
@@ -106,16 +116,97 @@ static json_t *status_reply(const char *op, json_t *ref, int status, enum pier_e
 	return r;
 }
 
-/* ---- register ---- */
+/* ---- login limits ---- */
 
-static void hash_work(uv_work_t *w)
+bool login_limits_take(struct conn *c, const char *account_name, bool password,
+                       struct login_charge *charge, json_t *ref)
 {
-	struct auth_op *op = w->data;
-	unsigned long long ops = op->weak ? crypto_pwhash_OPSLIMIT_MIN : crypto_pwhash_OPSLIMIT_INTERACTIVE;
-	size_t mem = op->weak ? crypto_pwhash_MEMLIMIT_MIN : crypto_pwhash_MEMLIMIT_INTERACTIVE;
+	struct server *srv = c->srv;
+	int64_t now = pier_mono_ms(), retry = 0, r = 0;
+	struct limit_entry *addr, *acct = NULL;
+	bool ok;
 
-	op->ok = crypto_pwhash_str(op->hash, op->password, strlen(op->password), ops, mem) == 0;
+	memset(charge, 0, sizeof(*charge));
+	if (srv->cfg.no_rate_limits)
+		return true;
+	addr = limit_get(srv->addr_limits, c->addr, now);
+	if (account_name != NULL) {
+		pier_name_key(account_name, charge->key);
+		acct = limit_get(srv->account_limits, charge->key, now);
+	}
+	/* Look at every bucket first (all or none), keeping the longest wait. */
+	ok = limit_has(srv->addr_limits, addr, ADDR_FAILS, now, &r);
+	retry = ok ? 0 : r;
+	if (acct != NULL && !limit_has(srv->account_limits, acct, ACCOUNT_FAILS, now, &r)) {
+		ok = false;
+		retry = r > retry ? r : retry;
+	}
+	if (password && !limit_has(srv->addr_limits, addr, ADDR_LOGINS, now, &r)) {
+		ok = false;
+		retry = r > retry ? r : retry;
+	}
+	if (password && acct != NULL &&
+	    !limit_has(srv->account_limits, acct, ACCOUNT_LOGINS, now, &r)) {
+		ok = false;
+		retry = r > retry ? r : retry;
+	}
+	if (!ok) {
+		json_t *err = error_new(ref, PIER_ERR_RATE_LIMITED,
+		                        "too many logins; wait and try again");
+
+		json_object_set_new(err, "retry_after_ms", json_integer(retry));
+		conn_reply(c, err);
+		return false;
+	}
+	limit_take(srv->addr_limits, addr, ADDR_FAILS, now, NULL);
+	if (acct != NULL)
+		limit_take(srv->account_limits, acct, ACCOUNT_FAILS, now, NULL);
+	if (password) {
+		limit_take(srv->addr_limits, addr, ADDR_LOGINS, now, NULL);
+		if (acct != NULL)
+			limit_take(srv->account_limits, acct, ACCOUNT_LOGINS, now, NULL);
+	}
+	charge->taken = true;
+	charge->logins = password;
+	charge->account = acct != NULL;
+	return true;
 }
+
+/* Gives back the failed-login tokens, and the password-login ones too when all. The entries
+ * are looked up again: the table may have forgotten them meanwhile (a new one is full). */
+static void give_back(struct conn *c, struct login_charge *charge, bool all)
+{
+	struct server *srv = c->srv;
+	int64_t now = pier_mono_ms();
+	struct limit_entry *addr, *acct = NULL;
+
+	if (!charge->taken)
+		return;
+	addr = limit_get(srv->addr_limits, c->addr, now);
+	if (charge->account)
+		acct = limit_get(srv->account_limits, charge->key, now);
+	limit_give(srv->addr_limits, addr, ADDR_FAILS);
+	if (acct != NULL)
+		limit_give(srv->account_limits, acct, ACCOUNT_FAILS);
+	if (all && charge->logins) {
+		limit_give(srv->addr_limits, addr, ADDR_LOGINS);
+		if (acct != NULL)
+			limit_give(srv->account_limits, acct, ACCOUNT_LOGINS);
+	}
+	charge->taken = false;
+}
+
+void login_limits_succeeded(struct conn *c, struct login_charge *charge)
+{
+	give_back(c, charge, false);
+}
+
+void login_limits_cancel(struct conn *c, struct login_charge *charge)
+{
+	give_back(c, charge, true);
+}
+
+/* ---- register ---- */
 
 static void register_stored(struct store_job *job)
 {
@@ -127,11 +218,11 @@ static void register_stored(struct store_job *job)
 	case STORE_OK:
 		hub_add_user(&srv->hub, job->user_id, op->name);
 		log_info("registered %s from %s", op->name, op->c->addr);
-		r = status_reply("register", op->ref, 3, PIER_ERR_NONE, NULL);
+		r = auth_status_reply("register", op->ref, 3, PIER_ERR_NONE, NULL);
 		json_object_set_new(r, "user", json_string(op->name));
 		break;
 	case STORE_EXISTS:
-		r = status_reply("register", op->ref, 2, PIER_ERR_NAME_TAKEN, "that name is taken");
+		r = auth_status_reply("register", op->ref, 2, PIER_ERR_NAME_TAKEN, "that name is taken");
 		break;
 	default:
 		r = error_new(op->ref, PIER_ERR_STORE_FAILED, "could not store the account; try again");
@@ -140,32 +231,23 @@ static void register_stored(struct store_job *job)
 	auth_op_finish(op, r);
 }
 
-static void hash_done(uv_work_t *w, int status)
+static void register_hashed(struct auth_op *op, bool ok)
 {
-	struct auth_op *op = w->data;
-	struct server *srv = op->c->srv;
-
-	srv->hash_jobs--;
-	wipe_password(op);
-	if (status != 0 || !op->ok || op->c->closing) {
+	if (!ok || op->c->closing) {
 		auth_op_finish(op, error_new(op->ref, PIER_ERR_INTERNAL, "password hashing failed"));
 		return;
 	}
 	store_job_init(&op->job, STORE_CREATE_USER);
 	op->job.data = op;
 	op->job.name = op->name;
-	op->job.pw_hash = op->hash;
+	op->job.pw_hash = op->hash.hash;
 	op->job.done = register_stored;
-	store_submit(srv->store, &op->job);
+	store_submit(op->c->srv->store, &op->job);
 }
 
-/* Refuses when the thread pool already has its fill of password work. */
-static int hash_slot_free(struct conn *c, json_t *ref)
+void auth_reply_busy(struct conn *c, json_t *ref)
 {
-	if (c->srv->hash_jobs < c->srv->cfg.max_hash_jobs)
-		return 1;
 	reply_error(c, ref, PIER_ERR_BUSY, "the server is busy checking passwords; try again shortly");
-	return 0;
 }
 
 void handle_register(struct conn *c, json_t *req, json_t *ref)
@@ -184,38 +266,39 @@ void handle_register(struct conn *c, json_t *req, json_t *ref)
 	nc = pier_name_check(user);
 	pc = pier_password_check(pw);
 	if (nc == PIER_NAME_TOO_SHORT || pc == PIER_NAME_TOO_SHORT) {
-		conn_reply(c, status_reply("register", ref, 4, PIER_ERR_TOO_SHORT,
-		                           "name and password need at least 6 characters"));
+		conn_reply(c, auth_status_reply("register", ref, 4, PIER_ERR_TOO_SHORT,
+		                                "name and password need at least 6 characters"));
 		return;
 	}
 	if (nc != PIER_NAME_OK) {
-		conn_reply(c, status_reply("register", ref, 5, PIER_ERR_BAD_NAME,
-		                           "names are 6-32 of letters, digits, '_', '-' and '.'"));
+		conn_reply(c, auth_status_reply("register", ref, 5, PIER_ERR_BAD_NAME,
+		                                "names are 6-32 of letters, digits, '_', '-' and '.'"));
 		return;
 	}
 	if (pc != PIER_NAME_OK) {
-		conn_reply(c, status_reply("register", ref, 5, PIER_ERR_BAD_PASSWORD,
-		                           "passwords are at most 1024 bytes"));
+		conn_reply(c, auth_status_reply("register", ref, 5, PIER_ERR_BAD_PASSWORD,
+		                                "passwords are at most 1024 bytes"));
 		return;
 	}
-	e = limit_get(srv->addr_limits, c->addr, srv->cfg.addr_fail_burst, srv->cfg.register_burst,
-	              pier_mono_ms());
+	e = limit_get(srv->addr_limits, c->addr, pier_mono_ms());
 	if (!srv->cfg.no_rate_limits &&
-	    !bucket_take(limit_bucket_b(e), srv->cfg.register_burst, 1.0 / srv->cfg.register_interval,
-	                 pier_mono_ms(), &retry)) {
+	    !limit_take(srv->addr_limits, e, ADDR_REGISTERS, pier_mono_ms(), &retry)) {
 		json_t *err = error_new(ref, PIER_ERR_RATE_LIMITED, "too many registrations from your address");
 
 		json_object_set_new(err, "retry_after_ms", json_integer(retry));
 		conn_reply(c, err);
 		return;
 	}
-	if (!hash_slot_free(c, ref))
+	if (!pwhash_reserve(srv->pwhash)) {
+		if (!srv->cfg.no_rate_limits)
+			limit_give(srv->addr_limits, e, ADDR_REGISTERS);
+		auth_reply_busy(c, ref);
 		return;
-	op = auth_op_new(c, AUTH_REGISTER, ref);
+	}
+	op = auth_op_new(c, PIER_OP_REGISTER, ref);
+	op->hash_slot = true;
 	snprintf(op->name, sizeof(op->name), "%s", user);
-	op->password = xstrdup(pw);
-	srv->hash_jobs++;
-	uv_queue_work(srv->loop, &op->work, hash_work, hash_done);
+	auth_op_hash(op, PWHASH_CREATE, xstrdup(pw), register_hashed);
 }
 
 /* ---- sessions ---- */
@@ -252,7 +335,7 @@ static void session_start(struct auth_op *op, char *const *rooms, char *const *p
 	srv->metrics.logins++;
 	log_info("login %s from %s (%zu sessions)", u->name, c->addr, u->nsessions);
 
-	r = status_reply("login", op->ref, 1, PIER_ERR_NONE, NULL);
+	r = auth_status_reply("login", op->ref, 1, PIER_ERR_NONE, NULL);
 	json_object_set_new(r, "user", json_string(u->name));
 	json_object_set_new(r, "token", json_string(op->token));
 	list = json_array();
@@ -286,55 +369,6 @@ static void login_stored(struct store_job *job)
 	auth_op_free(op);
 }
 
-/* Counts a failed login against the address and, when known, the account. */
-static void note_failure(struct server *srv, struct conn *c, const char *name)
-{
-	int64_t now = pier_mono_ms();
-	struct limit_entry *e;
-
-	log_warn("login failed for '%s' from %s", name, c->addr);
-	e = limit_get(srv->addr_limits, c->addr, srv->cfg.addr_fail_burst, srv->cfg.register_burst, now);
-	bucket_take(limit_bucket_a(e), srv->cfg.addr_fail_burst, 1.0 / srv->cfg.addr_fail_interval,
-	            now, NULL);
-	if (name[0] != '\0') {
-		char key[PIER_KEY_MAX];
-
-		pier_name_key(name, key);
-		e = limit_get(srv->account_limits, key, srv->cfg.login_fail_burst, 1, now);
-		bucket_take(limit_bucket_a(e), srv->cfg.login_fail_burst,
-		            1.0 / srv->cfg.login_fail_interval, now, NULL);
-	}
-}
-
-/* 0 when a login attempt may go on; otherwise answers rate_limited and returns -1. */
-static int check_login_limits(struct conn *c, const char *name, json_t *ref)
-{
-	struct server *srv = c->srv;
-	int64_t now = pier_mono_ms(), retry = 0;
-	struct limit_entry *e;
-	bool ok;
-
-	if (srv->cfg.no_rate_limits)
-		return 0;
-	e = limit_get(srv->addr_limits, c->addr, srv->cfg.addr_fail_burst, srv->cfg.register_burst, now);
-	ok = bucket_has(limit_bucket_a(e), srv->cfg.addr_fail_burst,
-	                1.0 / srv->cfg.addr_fail_interval, now, &retry);
-	if (ok && name != NULL) {
-		char key[PIER_KEY_MAX];
-
-		pier_name_key(name, key);
-		e = limit_get(srv->account_limits, key, srv->cfg.login_fail_burst, 1, now);
-		ok = bucket_has(limit_bucket_a(e), srv->cfg.login_fail_burst,
-		                1.0 / srv->cfg.login_fail_interval, now, &retry);
-	}
-	if (ok)
-		return 0;
-	json_t *err = error_new(ref, PIER_ERR_RATE_LIMITED, "too many failed logins; wait and try again");
-	json_object_set_new(err, "retry_after_ms", json_integer(retry));
-	conn_reply(c, err);
-	return -1;
-}
-
 static void make_token(struct auth_op *op)
 {
 	unsigned char raw[TOKEN_BYTES];
@@ -345,7 +379,7 @@ static void make_token(struct auth_op *op)
 	sodium_memzero(raw, sizeof(raw));
 }
 
-static void hash_token(const char *token, unsigned char out[STORE_TOKEN_HASH_LEN])
+void auth_hash_token(const char *token, unsigned char out[STORE_TOKEN_HASH_LEN])
 {
 	crypto_generichash(out, STORE_TOKEN_HASH_LEN, (const unsigned char *)token, strlen(token),
 	                   NULL, 0);
@@ -355,45 +389,35 @@ void auth_token_hash(const char *token, unsigned char out[32])
 {
 	_Static_assert(STORE_TOKEN_HASH_LEN == 32, "auth_token_hash's size");
 	_Static_assert(AUTH_TOKEN_MAX + 1 == TOKEN_TEXT, "AUTH_TOKEN_MAX");
-	hash_token(token, out);
+	auth_hash_token(token, out);
 }
 
+/* The attempt succeeded: the failed-login tokens go back; the session is stored. */
 static void submit_login(struct auth_op *op)
 {
 	struct server *srv = op->c->srv;
 
+	login_limits_succeeded(op->c, &op->charge);
 	store_job_release(&op->job);
 	store_job_init(&op->job, STORE_LOGIN);
 	op->job.data = op;
 	op->job.user_id = op->user->id;
-	hash_token(op->token, op->job.token_hash);
+	auth_hash_token(op->token, op->job.token_hash);
 	op->job.done = login_stored;
 	store_submit(srv->store, &op->job);
 }
 
-static void verify_work(uv_work_t *w)
+static void password_checked(struct auth_op *op, bool ok)
 {
-	struct auth_op *op = w->data;
-
-	op->ok = crypto_pwhash_str_verify(op->hash, op->password, strlen(op->password)) == 0;
-}
-
-static void verify_done(uv_work_t *w, int status)
-{
-	struct auth_op *op = w->data;
-	struct server *srv = op->c->srv;
-
-	srv->hash_jobs--;
-	wipe_password(op);
-	sodium_memzero(op->hash, sizeof(op->hash));
-	if (status != 0 || op->c->closing) {
+	sodium_memzero(op->hash.hash, sizeof(op->hash.hash));
+	if (op->c->closing) {
 		auth_op_finish(op, reply_new("login", op->ref));
 		return;
 	}
-	if (!op->ok) {
-		note_failure(srv, op->c, op->name);
-		auth_op_finish(op, status_reply("login", op->ref, -1, PIER_ERR_WRONG_PASSWORD,
-		                                "wrong password"));
+	if (!ok) {
+		log_warn("login failed for '%s' from %s: wrong password", op->name, op->c->addr);
+		auth_op_finish(op, auth_status_reply("login", op->ref, -1, PIER_ERR_WRONG_PASSWORD,
+		                                     "wrong password"));
 		return;
 	}
 	make_token(op);
@@ -403,21 +427,22 @@ static void verify_done(uv_work_t *w, int status)
 static void user_loaded(struct store_job *job)
 {
 	struct auth_op *op = job->data;
-	struct server *srv = op->c->srv;
 
 	if (job->status == STORE_NOT_FOUND) {
-		note_failure(srv, op->c, op->name);
-		auth_op_finish(op, status_reply("login", op->ref, 0, PIER_ERR_NO_SUCH_USER, "no such user"));
+		log_warn("login failed for '%s' from %s: no such user", op->name, op->c->addr);
+		auth_op_finish(op, auth_status_reply("login", op->ref, 0, PIER_ERR_NO_SUCH_USER,
+		                                     "no such user"));
 		return;
 	}
 	if (job->status != STORE_OK || job->pw_hash_out == NULL ||
-	    strlen(job->pw_hash_out) >= sizeof(op->hash)) {
+	    strlen(job->pw_hash_out) >= sizeof(op->hash.hash)) {
+		login_limits_cancel(op->c, &op->charge);
 		auth_op_finish(op, error_new(op->ref, PIER_ERR_STORE_FAILED, "could not read the account"));
 		return;
 	}
-	snprintf(op->hash, sizeof(op->hash), "%s", job->pw_hash_out);
-	srv->hash_jobs++;
-	uv_queue_work(srv->loop, &op->work, verify_work, verify_done);
+	snprintf(op->hash.hash, sizeof(op->hash.hash), "%s", job->pw_hash_out);
+	store_job_release(&op->job);
+	auth_op_hash(op, PWHASH_VERIFY, op->password, password_checked);
 }
 
 static void token_loaded(struct store_job *job)
@@ -427,12 +452,35 @@ static void token_loaded(struct store_job *job)
 
 	op->user = job->status == STORE_OK ? hub_find_user(&srv->hub, job->user_name) : NULL;
 	if (op->user == NULL) {
-		note_failure(srv, op->c, "");
-		auth_op_finish(op, status_reply("login", op->ref, -1, PIER_ERR_BAD_TOKEN,
-		                                "unknown or revoked token"));
+		log_warn("login failed from %s: unknown, revoked or expired token", op->c->addr);
+		auth_op_finish(op, auth_status_reply("login", op->ref, -1, PIER_ERR_BAD_TOKEN,
+		                                     "unknown, revoked or expired token"));
 		return;
 	}
 	submit_login(op);
+}
+
+static void login_with_token(struct conn *c, const char *token, json_t *ref)
+{
+	struct login_charge charge;
+	struct auth_op *op;
+
+	if (!login_limits_take(c, NULL, false, &charge, ref))
+		return;
+	if (strlen(token) >= TOKEN_TEXT) {
+		log_warn("login failed from %s: token too long", c->addr);
+		conn_reply(c, auth_status_reply("login", ref, -1, PIER_ERR_BAD_TOKEN,
+		                                "unknown, revoked or expired token"));
+		return;
+	}
+	op = auth_op_new(c, PIER_OP_LOGIN, ref);
+	op->charge = charge;
+	snprintf(op->token, sizeof(op->token), "%s", token);
+	store_job_init(&op->job, STORE_TOKEN_USER);
+	op->job.data = op;
+	auth_hash_token(token, op->job.token_hash);
+	op->job.done = token_loaded;
+	store_submit(c->srv->store, &op->job);
 }
 
 void handle_login(struct conn *c, json_t *req, json_t *ref)
@@ -440,39 +488,35 @@ void handle_login(struct conn *c, json_t *req, json_t *ref)
 	struct server *srv = c->srv;
 	const char *user = req_string(req, "user"), *pw = req_string(req, "password");
 	const char *token = req_string(req, "token");
+	bool valid_name;
+	struct login_charge charge;
 	struct auth_op *op;
 
 	if (token != NULL) {
-		if (check_login_limits(c, NULL, ref) != 0)
-			return;
-		if (strlen(token) >= TOKEN_TEXT) {
-			note_failure(srv, c, "");
-			conn_reply(c, status_reply("login", ref, -1, PIER_ERR_BAD_TOKEN, "unknown or revoked token"));
-			return;
-		}
-		op = auth_op_new(c, AUTH_TOKEN, ref);
-		snprintf(op->token, sizeof(op->token), "%s", token);
-		store_job_init(&op->job, STORE_TOKEN_USER);
-		op->job.data = op;
-		hash_token(token, op->job.token_hash);
-		op->job.done = token_loaded;
-		store_submit(srv->store, &op->job);
+		login_with_token(c, token, ref);
 		return;
 	}
 	if (user == NULL || pw == NULL) {
 		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "login needs user and password, or token");
 		return;
 	}
-	if (check_login_limits(c, pier_name_check(user) == PIER_NAME_OK ? user : NULL, ref) != 0)
+	valid_name = pier_name_check(user) == PIER_NAME_OK;
+	if (!login_limits_take(c, valid_name ? user : NULL, true, &charge, ref))
 		return;
-	if (pier_name_check(user) != PIER_NAME_OK || hub_find_user(&srv->hub, user) == NULL) {
-		note_failure(srv, c, pier_name_check(user) == PIER_NAME_OK ? user : "");
-		conn_reply(c, status_reply("login", ref, 0, PIER_ERR_NO_SUCH_USER, "no such user"));
+	if (!valid_name || hub_find_user(&srv->hub, user) == NULL) {
+		log_warn("login failed for %s%s%s from %s: no such user", valid_name ? "'" : "",
+		         valid_name ? user : "an invalid name", valid_name ? "'" : "", c->addr);
+		conn_reply(c, auth_status_reply("login", ref, 0, PIER_ERR_NO_SUCH_USER, "no such user"));
 		return;
 	}
-	if (!hash_slot_free(c, ref))
+	if (!pwhash_reserve(srv->pwhash)) {
+		login_limits_cancel(c, &charge);
+		auth_reply_busy(c, ref);
 		return;
-	op = auth_op_new(c, AUTH_LOGIN, ref);
+	}
+	op = auth_op_new(c, PIER_OP_LOGIN, ref);
+	op->hash_slot = true;
+	op->charge = charge;
 	op->user = hub_find_user(&srv->hub, user);
 	snprintf(op->name, sizeof(op->name), "%s", op->user->name);
 	op->password = xstrdup(pw);
@@ -483,29 +527,7 @@ void handle_login(struct conn *c, json_t *req, json_t *ref)
 	store_submit(srv->store, &op->job);
 }
 
-/* ---- logout and session end ---- */
-
-static void token_deleted(struct store_job *job)
-{
-	struct auth_op *op = job->data;
-	struct conn *c = op->c;
-
-	conn_slot_fill(c, op->slot, reply_new("logout", op->ref));
-	conn_close(c, PIER_ERR_NONE, NULL);
-	auth_op_free(op);
-}
-
-void handle_logout(struct conn *c, json_t *req, json_t *ref)
-{
-	struct auth_op *op = auth_op_new(c, AUTH_LOGIN, ref);
-
-	(void)req;
-	store_job_init(&op->job, STORE_DELETE_TOKEN);
-	op->job.data = op;
-	memcpy(op->job.token_hash, c->token_hash, STORE_TOKEN_HASH_LEN);
-	op->job.done = token_deleted;
-	store_submit(c->srv->store, &op->job);
-}
+/* ---- session end ---- */
 
 void session_end(struct conn *c)
 {
@@ -513,6 +535,7 @@ void session_end(struct conn *c)
 	struct user *u = c->user;
 
 	offline_session_leave(srv, u, c);
+	account_session_closed(c);
 	c->user = NULL;
 	if (!hub_session_close(&srv->hub, u, c))
 		return;

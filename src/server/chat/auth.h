@@ -1,5 +1,6 @@
-/* auth.h - accounts and sessions: register, login (password or token), logout, the start and
- * end of a session (presence; the offline backlog is offline.h's). */
+/* auth.h - accounts and sessions: register, login (password or token), the start and end of a
+ * session (presence; the offline backlog is offline.h's; logout and the rest of a logged-in
+ * user's account are account.h's). */
 #ifndef PIER_AUTH_H
 #define PIER_AUTH_H
 
@@ -13,7 +14,6 @@ struct user;
 
 void handle_register(struct conn *c, json_t *req, json_t *ref);
 void handle_login(struct conn *c, json_t *req, json_t *ref);
-void handle_logout(struct conn *c, json_t *req, json_t *ref);
 
 /* Detaches a closing connection from its user (presence, offline bookkeeping). */
 void session_end(struct conn *c);

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "account.h"
 #include "auth.h"
 #include "chat.h"
 #include "clock.h"
@@ -35,6 +36,8 @@ static const struct op_entry ops[PIER_OP_COUNT] = {
 	[PIER_OP_REGISTER] = {handle_register, LOGGED_OUT, NO_BUCKET},
 	[PIER_OP_LOGIN] = {handle_login, LOGGED_OUT, NO_BUCKET},
 	[PIER_OP_LOGOUT] = {handle_logout, LOGGED_IN, NO_BUCKET},
+	[PIER_OP_LOGOUT_ALL] = {handle_logout_all, LOGGED_IN, NO_BUCKET},
+	[PIER_OP_PASSWORD] = {handle_password, LOGGED_IN, NO_BUCKET},   /* login limits */
 	[PIER_OP_JOIN] = {handle_join, LOGGED_IN, REQ_BUCKET},
 	[PIER_OP_PART] = {handle_part, LOGGED_IN, REQ_BUCKET},
 	[PIER_OP_ROOMS] = {handle_rooms, LOGGED_IN, REQ_BUCKET},

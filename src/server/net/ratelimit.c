@@ -12,11 +12,13 @@
 struct limit_entry {
 	char key[64];
 	int conns;
-	struct bucket a, b;
+	struct bucket buckets[LIMIT_MAX_RULES];
 	UT_hash_handle hh;
 };
 
 struct limit_table {
+	struct limit_rule rules[LIMIT_MAX_RULES];
+	int nrules;
 	struct limit_entry *entries;
 };
 
@@ -54,15 +56,29 @@ bool bucket_take(struct bucket *b, double burst, double rate, int64_t now_ms, in
 	return true;
 }
 
+void bucket_give(struct bucket *b, double burst)
+{
+	b->tokens += 1.0;
+	if (b->tokens > burst)
+		b->tokens = burst;
+}
+
 bool bucket_is_full(struct bucket *b, double burst, double rate, int64_t now_ms)
 {
 	refill(b, burst, rate, now_ms);
 	return b->tokens >= burst;
 }
 
-struct limit_table *limit_table_new(void)
+struct limit_table *limit_table_new(const struct limit_rule *rules, int nrules)
 {
-	return xcalloc(1, sizeof(struct limit_table));
+	struct limit_table *t = xcalloc(1, sizeof(struct limit_table));
+
+	if (nrules > LIMIT_MAX_RULES)
+		nrules = LIMIT_MAX_RULES;
+	for (int i = 0; i < nrules; i++)
+		t->rules[i] = rules[i];
+	t->nrules = nrules < 0 ? 0 : nrules;
+	return t;
 }
 
 void limit_table_free(struct limit_table *t)
@@ -78,8 +94,7 @@ void limit_table_free(struct limit_table *t)
 	free(t);
 }
 
-struct limit_entry *limit_get(struct limit_table *t, const char *key, double burst_a,
-                              double burst_b, int64_t now_ms)
+struct limit_entry *limit_get(struct limit_table *t, const char *key, int64_t now_ms)
 {
 	struct limit_entry *e;
 
@@ -88,20 +103,31 @@ struct limit_entry *limit_get(struct limit_table *t, const char *key, double bur
 		return e;
 	e = xcalloc(1, sizeof(*e));
 	snprintf(e->key, sizeof(e->key), "%s", key);
-	bucket_init(&e->a, burst_a, now_ms);
-	bucket_init(&e->b, burst_b, now_ms);
+	for (int i = 0; i < t->nrules; i++)
+		bucket_init(&e->buckets[i], t->rules[i].burst, now_ms);
 	HASH_ADD_STR(t->entries, key, e);
 	return e;
 }
 
-struct bucket *limit_bucket_a(struct limit_entry *e)
+bool limit_has(struct limit_table *t, struct limit_entry *e, int rule, int64_t now_ms,
+               int64_t *retry_ms)
 {
-	return &e->a;
+	const struct limit_rule *r = &t->rules[rule];
+
+	return bucket_has(&e->buckets[rule], r->burst, r->rate, now_ms, retry_ms);
 }
 
-struct bucket *limit_bucket_b(struct limit_entry *e)
+bool limit_take(struct limit_table *t, struct limit_entry *e, int rule, int64_t now_ms,
+                int64_t *retry_ms)
 {
-	return &e->b;
+	const struct limit_rule *r = &t->rules[rule];
+
+	return bucket_take(&e->buckets[rule], r->burst, r->rate, now_ms, retry_ms);
+}
+
+void limit_give(struct limit_table *t, struct limit_entry *e, int rule)
+{
+	bucket_give(&e->buckets[rule], t->rules[rule].burst);
 }
 
 int *limit_conns(struct limit_entry *e)
@@ -109,14 +135,16 @@ int *limit_conns(struct limit_entry *e)
 	return &e->conns;
 }
 
-void limit_sweep(struct limit_table *t, double burst_a, double rate_a, double burst_b,
-                 double rate_b, int64_t now_ms)
+void limit_sweep(struct limit_table *t, int64_t now_ms)
 {
 	struct limit_entry *e, *tmp;
 
 	HASH_ITER(hh, t->entries, e, tmp) {
-		if (e->conns == 0 && bucket_is_full(&e->a, burst_a, rate_a, now_ms) &&
-		    bucket_is_full(&e->b, burst_b, rate_b, now_ms)) {
+		bool full = e->conns == 0;
+
+		for (int i = 0; full && i < t->nrules; i++)
+			full = bucket_is_full(&e->buckets[i], t->rules[i].burst, t->rules[i].rate, now_ms);
+		if (full) {
 			HASH_DEL(t->entries, e);
 			free(e);
 		}

@@ -123,7 +123,7 @@ static void close_cb(uv_handle_t *h)
 	if (t->owner_ops != NULL)
 		t->owner_ops->on_closed(t->owner);
 	if (t->counted) {
-		struct limit_entry *e = limit_get(ctx->addr_limits, t->addr, 0, 0, pier_mono_ms());
+		struct limit_entry *e = limit_get(ctx->addr_limits, t->addr, pier_mono_ms());
 
 		(*limit_conns(e))--;
 	}
@@ -167,8 +167,7 @@ bool transport_admit(struct transport *t)
 {
 	struct net_context *ctx = t->ctx;
 	const struct config *cfg = ctx->cfg;
-	struct limit_entry *e = limit_get(ctx->addr_limits, t->addr, cfg->addr_fail_burst,
-	                                  cfg->register_burst, pier_mono_ms());
+	struct limit_entry *e = limit_get(ctx->addr_limits, t->addr, pier_mono_ms());
 
 	if (!cfg->no_rate_limits && cfg->max_conns_per_addr > 0 &&
 	    *limit_conns(e) >= cfg->max_conns_per_addr)
