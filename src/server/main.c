@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <sodium.h>
 #include <uv.h>
@@ -51,6 +52,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* Everything pierd writes (database, media, thumbnails, uploads) is the owner's alone,
+	 * whatever umask it was started with; server_init also fixes an existing data dir. */
+	umask(077);
 	raise_fd_limit();
 	log_info("pierd 0.1.0 starting (pid %d)", (int)uv_os_getpid());
 	if (cfg.weak_password_hash)

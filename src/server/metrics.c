@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "conn.h"
 #include "http.h"
+#include "pwhash.h"
 #include "server.h"
 #include "store.h"
 #include "xalloc.h"
@@ -114,6 +115,16 @@ char *metrics_render(struct server *srv, size_t *len)
 		put(&t, "pier_store_commit_seconds_sum %.6f\n",
 		    (double)store_commit_usec(srv->store) / 1e6);
 		put(&t, "pier_store_commit_seconds_count %llu\n", (unsigned long long)commits);
+	}
+	if (srv->pwhash != NULL) {
+		one(&t, "pier_password_slots_in_use", "gauge",
+		    "Password requests holding a hashing slot (--max-hash-jobs).",
+		    (unsigned long long)pwhash_reserved(srv->pwhash));
+		one(&t, "pier_password_slots_peak", "gauge",
+		    "The most password hashing slots ever held at once.",
+		    (unsigned long long)pwhash_peak(srv->pwhash));
+		one(&t, "pier_password_hashes_total", "counter", "Passwords hashed or checked.",
+		    pwhash_count(srv->pwhash));
 	}
 	one(&t, "pier_uploads_total", "counter", "Media uploads.", m->uploads);
 	one(&t, "pier_upload_bytes_total", "counter", "Bytes of media uploaded.", m->upload_bytes);

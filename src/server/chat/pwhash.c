@@ -15,7 +15,8 @@ struct pwhash_pool {
 	struct pwhash_job *queue, *queue_tail;   /* under lock */
 	struct pwhash_job *finished;             /* under lock; newest first */
 	bool stop;                               /* under lock */
-	int reserved, max_jobs;                  /* loop thread only */
+	int reserved, max_jobs, peak;            /* loop thread only */
+	unsigned long long hashed;               /* loop thread only: done callbacks run */
 	int nthreads;
 	uv_thread_t *threads;
 };
@@ -77,6 +78,7 @@ static void on_async(uv_async_t *a)
 	for (list = prev; list != NULL; list = next) {
 		next = list->next;
 		list->next = NULL;
+		p->hashed++;
 		list->done(list);
 	}
 }
@@ -142,7 +144,8 @@ bool pwhash_reserve(struct pwhash_pool *p)
 {
 	if (p->reserved >= p->max_jobs)
 		return false;
-	p->reserved++;
+	if (++p->reserved > p->peak)
+		p->peak = p->reserved;
 	return true;
 }
 
@@ -154,6 +157,16 @@ void pwhash_release(struct pwhash_pool *p)
 int pwhash_reserved(const struct pwhash_pool *p)
 {
 	return p->reserved;
+}
+
+int pwhash_peak(const struct pwhash_pool *p)
+{
+	return p->peak;
+}
+
+unsigned long long pwhash_count(const struct pwhash_pool *p)
+{
+	return p->hashed;
 }
 
 void pwhash_submit(struct pwhash_pool *p, struct pwhash_job *job)

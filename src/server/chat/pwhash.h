@@ -44,8 +44,10 @@ void pwhash_pool_free(struct pwhash_pool *p);
 bool pwhash_reserve(struct pwhash_pool *p);
 /* Gives a slot back (the request is over, its jobs done). */
 void pwhash_release(struct pwhash_pool *p);
-/* Slots taken now. */
+/* Slots taken now; the most ever taken at once; hashes run (on the loop thread's count). */
 int pwhash_reserved(const struct pwhash_pool *p);
+int pwhash_peak(const struct pwhash_pool *p);
+unsigned long long pwhash_count(const struct pwhash_pool *p);
 
 /* Queues job on a slot the caller holds; job->done runs on the loop thread once it ran. */
 void pwhash_submit(struct pwhash_pool *p, struct pwhash_job *job);
