@@ -37,7 +37,8 @@
 #define DRAIN_PIPE_MS       30000   /* ... reading a pipe (a script's lines are worth a reconnect) */
 #define LOGOUT_TIMEOUT_MS   2000
 
-enum req_kind { REQ_JOIN, REQ_PART, REQ_ROOMS, REQ_USERS, REQ_HISTORY };
+enum req_kind { REQ_JOIN, REQ_PART, REQ_ROOMS, REQ_USERS, REQ_HISTORY, REQ_PASSWORD,
+	        REQ_LOGOUT_ALL };
 
 /* A request waiting for its reply. */
 struct pending {
@@ -58,6 +59,7 @@ struct chat {
 	bool started;              /* logged in: the prompt may say "offline" */
 	bool closing;              /* no more input: finish what is awaited, then quit */
 	bool quit;
+	bool logged_out;           /* /logout-all: every token is gone already */
 	int rc;
 	char target[TARGET_MAX];   /* where typed text goes */
 	struct pending *pending, *pending_tail;
@@ -244,6 +246,8 @@ static void show_help(struct chat *ch)
 		"  /switch #ROOM|@USER talk to another room or user\n"
 		"  /send PATH [TEXT]   upload a file (resumes if cut) and send it here\n"
 		"  /open N             download file number N and open it\n"
+		"  /passwd             change your password (other devices are logged out)\n"
+		"  /logout-all         log out everywhere (every device) and leave\n"
 		"  /help               this help\n"
 		"  /quit               leave (also Ctrl-D, or Ctrl-C twice)\n"
 		"  //text              send text that starts with '/'\n"
@@ -261,6 +265,8 @@ static void show_help(struct chat *ch)
 		"  /switch #聊天室|@用户 切换会话\n"
 		"  /send 路径 [文字]    上传文件（中断后续传）并发送到当前会话\n"
 		"  /open N             下载并打开第 N 个文件\n"
+		"  /passwd             修改密码（其他设备将被登出）\n"
+		"  /logout-all         在所有设备上登出并退出\n"
 		"  /help               显示帮助\n"
 		"  /quit               退出（或 Ctrl-D，或按两次 Ctrl-C）\n"
 		"  //文字               发送以 '/' 开头的文字\n"
@@ -327,6 +333,43 @@ static void cmd_switch(struct chat *ch, char *args)
 	error_text(ch, TR(ch, "Usage: /switch #ROOM or /switch @USER", "用法：/switch #聊天室 或 /switch @用户"));
 }
 
+static void wipe(char *s)
+{
+	if (s != NULL) {
+		memset(s, 0, strlen(s));
+		free(s);
+	}
+}
+
+/* Asks (without echo) for the current password and the new one twice, then sends them. */
+static void cmd_passwd(struct chat *ch)
+{
+	char *old, *pw = NULL, *again = NULL;
+
+	if (!ch->tty) {
+		error_text(ch, TR(ch, "/passwd needs a terminal to ask for the passwords",
+				  "/passwd 需要终端来输入密码"));
+		return;
+	}
+	old = screen_password(&ch->sc, TR(ch, "Changing your password. First the current one:",
+					  "修改密码。先输入当前密码："));
+	if (old != NULL)
+		pw = screen_password(&ch->sc, TR(ch, "The new password (at least 6 characters):",
+						"新密码（至少 6 个字符）："));
+	if (pw != NULL)
+		again = screen_password(&ch->sc, TR(ch, "The new password again:", "再次输入新密码："));
+	if (old == NULL || pw == NULL || again == NULL || old[0] == '\0')
+		error_text(ch, TR(ch, "Password not changed", "密码未修改"));
+	else if (strcmp(pw, again) != 0)
+		error_text(ch, TR(ch, "The two new passwords differ; password not changed",
+				  "两次输入的新密码不一致；密码未修改"));
+	else
+		request(ch, pier_req_password(old, pw), REQ_PASSWORD, NULL, NULL);
+	wipe(old);
+	wipe(pw);
+	wipe(again);
+}
+
 static void command(struct chat *ch, char *line)
 {
 	char *name = line + 1, *args = name;
@@ -366,6 +409,10 @@ static void command(struct chat *ch, char *line)
 		cli_media_command_send(&ch->media, ch->target, args);
 	} else if (strcmp(name, "open") == 0) {
 		cli_media_command_open(&ch->media, args);
+	} else if (strcmp(name, "passwd") == 0 || strcmp(name, "password") == 0) {
+		cmd_passwd(ch);
+	} else if (strcmp(name, "logout-all") == 0) {
+		request(ch, pier_req_logout_all(), REQ_LOGOUT_ALL, NULL, NULL);
 	} else if (strcmp(name, "help") == 0 || strcmp(name, "?") == 0) {
 		show_help(ch);
 	} else if (strcmp(name, "quit") == 0 || strcmp(name, "exit") == 0 || strcmp(name, "q") == 0) {
@@ -533,6 +580,18 @@ static void handle_reply(struct chat *ch, struct pending *p, const json_t *reply
 		session_saw(&ch->s, json_object_get(reply, "messages"));
 		info(ch, TR(ch, "History of %s:", "%s 的历史消息："), p->target);
 		show_messages(ch, json_object_get(reply, "messages"));
+		break;
+	case REQ_PASSWORD:
+		info(ch, TR(ch, "Password changed; %" JSON_INTEGER_FORMAT " other login(s) were logged out",
+			    "密码已修改；%" JSON_INTEGER_FORMAT " 个其他登录已被登出"),
+		     json_integer_value(json_object_get(reply, "revoked")));
+		break;
+	case REQ_LOGOUT_ALL:
+		info(ch, TR(ch, "Logged out everywhere (%" JSON_INTEGER_FORMAT " login(s) ended); bye",
+			    "已在所有设备上登出（结束了 %" JSON_INTEGER_FORMAT " 个登录）；再见"),
+		     json_integer_value(json_object_get(reply, "revoked")));
+		ch->logged_out = true;
+		ch->quit = true;
 		break;
 	}
 }
@@ -896,7 +955,8 @@ int interactive_run(const struct cli_options *o)
 	update_prompt(&ch, false);
 	chat_loop(&ch);
 	report_unsent(&ch);
-	session_logout(&ch.s, LOGOUT_TIMEOUT_MS);
+	if (!ch.logged_out)
+		session_logout(&ch.s, LOGOUT_TIMEOUT_MS);
 out:
 	screen_release(&ch.sc);
 	json_decref(reply);

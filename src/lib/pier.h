@@ -40,6 +40,10 @@ json_t *pier_req_register(const char *user, const char *password);
 json_t *pier_req_login(const char *user, const char *password);
 json_t *pier_req_login_token(const char *token);
 json_t *pier_req_logout(void);
+/* Revokes every token of the user's: every session everywhere ends. */
+json_t *pier_req_logout_all(void);
+/* Changes the password (old_password required); every other token is revoked. */
+json_t *pier_req_password(const char *old_password, const char *new_password);
 /* to: "#room" or "@user". cid may be NULL. */
 json_t *pier_req_send(const char *to, const char *text, const char *cid);
 json_t *pier_req_join(const char *room);

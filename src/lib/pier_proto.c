@@ -25,6 +25,17 @@ json_t *pier_req_logout(void)
 	return json_pack("{s:s}", "op", "logout");
 }
 
+json_t *pier_req_logout_all(void)
+{
+	return json_pack("{s:s}", "op", "logout_all");
+}
+
+json_t *pier_req_password(const char *old_password, const char *new_password)
+{
+	return json_pack("{s:s, s:s, s:s}", "op", "password", "old", old_password, "new",
+	                 new_password);
+}
+
 json_t *pier_req_send(const char *to, const char *text, const char *cid)
 {
 	json_t *req = json_pack("{s:s, s:s, s:s}", "op", "send", "to", to, "text", text);

@@ -471,6 +471,58 @@ out:
 	pier_conn_close(bc);
 }
 
+/* /passwd asks for the passwords without echo and changes it; another device's session ends;
+ * /logout-all ends every session and leaves. */
+static void test_tty_account(void)
+{
+	char a[HARNESS_NAME_MAX];
+	struct pier_conn *other, *again;
+	struct term t;
+	json_t *ev;
+	bool closed = false;
+
+	cli_register(a, "acct");
+	other = client_login(server, a, HARNESS_PASSWORD);
+	if (other == NULL || !term_start(&t, pierd_port_str(server), HARNESS_PASSWORD, ARGS("--user", a))) {
+		CHECK(false, "a session elsewhere, and pier logged in");
+		pier_conn_close(other);
+		return;
+	}
+	if (!expect(&t, "#lobby> ", "prompt"))
+		goto out;
+	type(&t, "/passwd\r");
+	expect(&t, "current one", "asks for the current password");
+	type(&t, HARNESS_PASSWORD "\r");
+	expect(&t, "new password", "asks for the new one");
+	type(&t, "brand-new-pw-1\r");
+	expect(&t, "again", "asks for it again");
+	type(&t, "brand-new-pw-1\r");
+	expect(&t, "Password changed", "says it changed");
+	CHECK(!contains(t.buf, "brand-new-pw-1"), "the passwords were not echoed");
+	ev = client_read_until_closed(other, 10000, &closed);
+	CHECK(closed && ev != NULL && strstr(jdump(ev), "logged_out") != NULL,
+	      "the other device's session ends with logged_out");
+	json_decref(ev);
+	again = client_login(server, a, "brand-new-pw-1");
+	CHECK(again != NULL, "the new password logs in");
+	type(&t, "/logout-all\r");
+	expect(&t, "Logged out everywhere", "says so");
+	CHECK(term_finish(&t) == 0, "and pier exits with 0");
+	if (again != NULL) {
+		ev = client_read_until_closed(again, 10000, &closed);
+		CHECK(closed, "every other session ends too");
+		json_decref(ev);
+		pier_conn_close(again);
+	}
+	pier_conn_close(other);
+	term_free(&t);
+	return;
+out:
+	term_finish(&t);
+	term_free(&t);
+	pier_conn_close(other);
+}
+
 /* Without --user: the questions, in Chinese, register then log in; the password is not echoed. */
 static void test_tty_register(void)
 {
@@ -514,6 +566,7 @@ int main(void)
 	test_chat_pipe();
 	test_chat_tty();
 	test_tty_register();
+	test_tty_account();
 	sleep_ms(10);
 	CHECK(pierd_stop(server), "pierd stops cleanly");
 	return harness_done();
