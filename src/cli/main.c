@@ -2,6 +2,7 @@
  * chat or a one-shot command. */
 #include <errno.h>
 #include <getopt.h>
+#include <langinfo.h>
 #include <limits.h>
 #include <locale.h>
 #include <stdarg.h>
@@ -19,6 +20,40 @@ enum {
 	OPT_HOST = 256, OPT_PORT, OPT_USER, OPT_LANG, OPT_NO_COLOR, OPT_TO, OPT_LIMIT, OPT_BEFORE,
 	OPT_JSON, OPT_HELP, OPT_TLS, OPT_INSECURE, OPT_CA_FILE, OPT_FILE, OPT_HTTP_URL
 };
+
+static bool codeset_is_utf8(void)
+{
+	const char *cs = nl_langinfo(CODESET);
+
+	return cs != NULL && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+}
+
+/* Multibyte input and character widths in the line editor need a UTF-8 LC_CTYPE (numbers
+ * stay "C"). The environment's when it is one; else C.UTF-8, saying so on a terminal: a
+ * LANG naming a locale that is not installed (zh_CN.UTF-8 over ssh) or a non-UTF-8 one
+ * would make the line editor drop or garble every non-ASCII character typed. False when
+ * no UTF-8 locale exists at all. */
+static bool utf8_locale(void)
+{
+	static const char *const fallbacks[] = { "C.UTF-8", "C.utf8", "en_US.UTF-8" };
+	const char *asked = getenv("LC_ALL") != NULL && getenv("LC_ALL")[0] != '\0' ? "LC_ALL"
+	                  : getenv("LC_CTYPE") != NULL && getenv("LC_CTYPE")[0] != '\0' ? "LC_CTYPE"
+	                  : "LANG";
+	const char *value = getenv(asked);
+
+	if (setlocale(LC_CTYPE, "") != NULL && codeset_is_utf8())
+		return true;
+	for (size_t i = 0; i < sizeof(fallbacks) / sizeof(fallbacks[0]); i++) {
+		if (setlocale(LC_CTYPE, fallbacks[i]) != NULL && codeset_is_utf8()) {
+			if (isatty(STDERR_FILENO))
+				fprintf(stderr, "pier: %s=%s is not an installed UTF-8 locale; using %s\n",
+				        asked, value != NULL ? value : "", fallbacks[i]);
+			return true;
+		}
+	}
+	setlocale(LC_CTYPE, "C");
+	return false;
+}
 
 static const char usage_text[] =
 	"Usage: pier [OPTIONS]                  chat in the terminal\n"
@@ -169,12 +204,11 @@ int main(int argc, char **argv)
 		.lang = pier_lang_from_env(),
 	};
 	bool no_color = false, seen_to = false, seen_limit = false, seen_before = false;
-	bool seen_port = false;
+	bool seen_port = false, utf8;
 	long long num;
 	int c, rc;
 
-	/* Multibyte input and character widths in the line editor; numbers stay "C". */
-	setlocale(LC_CTYPE, "");
+	utf8 = utf8_locale();
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -263,5 +297,13 @@ int main(int argc, char **argv)
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	o.color = render_color_wanted(STDOUT_FILENO, no_color);
+	if (o.command == NULL && !utf8) {
+		fprintf(stderr, "pier: %s\n", o.lang == PIER_LANG_ZH
+		        ? "没有可用的 UTF-8 区域设置（locale），无法正确读取和显示中文；"
+		          "请安装 locales，或设置 LANG=C.UTF-8"
+		        : "no UTF-8 locale is available, so typed Chinese (any non-ASCII text) could "
+		          "not be read or shown; install one, or set LANG=C.UTF-8");
+		return CLI_EXIT_USAGE;
+	}
 	return o.command == NULL ? interactive_run(&o) : oneshot_run(&o);
 }

@@ -28,10 +28,23 @@ void cliterm_append(char **buf, size_t *len, const char *data, size_t n)
 	*buf = p;
 }
 
+static const char *child_lang;
+
+void cliterm_set_lang(const char *lang)
+{
+	child_lang = lang;
+}
+
 void cliterm_child_env(const char *password)
 {
-	setenv("LC_ALL", "C.UTF-8", 1);
-	unsetenv("LANG");
+	if (child_lang != NULL) {
+		unsetenv("LC_ALL");
+		unsetenv("LC_CTYPE");
+		setenv("LANG", child_lang, 1);
+	} else {
+		setenv("LC_ALL", "C.UTF-8", 1);
+		unsetenv("LANG");
+	}
 	unsetenv("LC_MESSAGES");
 	if (password != NULL)
 		setenv("PIER_PASSWORD", password, 1);

@@ -25,6 +25,9 @@ void cliterm_append(char **buf, size_t *len, const char *data, size_t n);
 
 /* Sets up the environment of a pier child (call in the child): English; PIER_PASSWORD is
  * password, or unset when password is NULL. */
+/* The children's locale: NULL (the default) is LC_ALL=C.UTF-8; else LANG=lang with LC_ALL and
+ * LC_CTYPE unset (a locale that may not be installed, as a user's ssh session brings it). */
+void cliterm_set_lang(const char *lang);
 void cliterm_child_env(const char *password);
 
 /* argv for pier (allocated; free the array, not its strings): PIER_CLI_PATH, --port port, then

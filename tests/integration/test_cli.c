@@ -471,6 +471,39 @@ out:
 	pier_conn_close(bc);
 }
 
+/* LANG naming a locale that is not installed (zh_CN.UTF-8 over ssh from a Chinese desktop),
+ * or a non-UTF-8 one: pier falls back to C.UTF-8 and typed Chinese arrives whole. */
+static void test_locale_fallback(const char *lang)
+{
+	char a[HARNESS_NAME_MAX], b[HARNESS_NAME_MAX];
+	struct pier_conn *bc;
+	struct term t;
+	json_t *msg;
+	bool started;
+
+	cli_register(a, "loc");
+	bc = client_new_user(server, "lobs", b);
+	cliterm_set_lang(lang);
+	started = bc != NULL && term_start(&t, pierd_port_str(server), HARNESS_PASSWORD,
+	                                   ARGS("--user", a));
+	cliterm_set_lang(NULL);
+	if (!CHECK(started, "LANG=%s: pier starts", lang)) {
+		pier_conn_close(bc);
+		return;
+	}
+	client_drain(bc);
+	if (expect(&t, "> ", "prompt")) {
+		type(&t, "中文测试 POSIX\r");
+		msg = client_wait_msg(bc, "中文测试 POSIX");
+		CHECK(msg != NULL, "LANG=%s: typed Chinese arrives whole: %s", lang, jdump(msg));
+		json_decref(msg);
+		type(&t, "/quit\r");
+	}
+	CHECK(term_finish(&t) == 0, "LANG=%s: pier exits cleanly (no crash)", lang);
+	term_free(&t);
+	pier_conn_close(bc);
+}
+
 /* /passwd asks for the passwords without echo and changes it; another device's session ends;
  * /logout-all ends every session and leaves. */
 static void test_tty_account(void)
@@ -567,6 +600,8 @@ int main(void)
 	test_chat_tty();
 	test_tty_register();
 	test_tty_account();
+	test_locale_fallback("zh_CN.UTF-8");
+	test_locale_fallback("POSIX");
 	sleep_ms(10);
 	CHECK(pierd_stop(server), "pierd stops cleanly");
 	return harness_done();
