@@ -53,19 +53,60 @@ static json_t *call_expect(struct pier_conn *conn, const struct cli_options *o, 
 	return NULL;
 }
 
-/* "#room" and "@user" as they are; a bare valid user name means "@name". */
+/* "#room" and "@user" as they are; a bare name means "@name" when it can be a user's name,
+ * else "#name" ("lobby": #lobby). call_target tries the room too when no such user exists. */
 static void normalize_target(const char *in, char *out, size_t size)
 {
-	if (in[0] != '#' && in[0] != '@' && pier_name_check(in) == PIER_NAME_OK)
+	if (in[0] == '#' || in[0] == '@')
+		snprintf(out, size, "%s", in);
+	else if (pier_name_check(in) == PIER_NAME_OK)
 		snprintf(out, size, "@%s", in);
 	else
-		snprintf(out, size, "%s", in);
+		snprintf(out, size, "#%s", in);
+}
+
+/* Calls make(o, target, text) on o's bare or marked name target; a bare name that is no user is
+ * tried as a room. The reply with op, or NULL (the failure printed). */
+static json_t *call_target(struct pier_conn *conn, const struct cli_options *o, const char *in,
+                           json_t *(*make)(const struct cli_options *o, const char *target,
+                                           const char *text),
+                           const char *text, const char *op, char *target, size_t size)
+{
+	json_t *reply;
+
+	normalize_target(in, target, size);
+	reply = pier_conn_call(conn, make(o, target, text), CLI_REPLY_TIMEOUT_MS);
+	if (reply != NULL && target[0] == '@' && in[0] != '@' &&
+	    strcmp(pier_event_op(reply), "error") == 0 &&
+	    json_is_string(json_object_get(reply, "error")) &&
+	    strcmp(json_string_value(json_object_get(reply, "error")), "no_such_user") == 0) {
+		json_decref(reply);
+		snprintf(target, size, "#%s", in);
+		reply = pier_conn_call(conn, make(o, target, text), CLI_REPLY_TIMEOUT_MS);
+	}
+	if (reply != NULL && strcmp(pier_event_op(reply), op) == 0)
+		return reply;
+	print_failure(o, reply, target);
+	json_decref(reply);
+	return NULL;
 }
 
 /* A room with its '#' (added when missing). */
 static void normalize_room(const char *in, char *out, size_t size)
 {
 	snprintf(out, size, "%s%s", in[0] == '#' ? "" : "#", in);
+}
+
+static json_t *make_send(const struct cli_options *o, const char *target, const char *text)
+{
+	(void)o;
+	return pier_req_send(target, text, NULL);
+}
+
+static json_t *make_history(const struct cli_options *o, const char *target, const char *text)
+{
+	(void)text;
+	return pier_req_history(target, o->before, o->limit);
 }
 
 static int cmd_send(struct pier_conn *conn, const struct cli_options *o)
@@ -76,7 +117,6 @@ static int cmd_send(struct pier_conn *conn, const struct cli_options *o)
 	json_t *reply;
 	int rc = CLI_EXIT_FAIL;
 
-	normalize_target(o->to, to, sizeof to);
 	for (int i = 0; i < o->nargs; i++)
 		len += strlen(o->args[i]) + 1;
 	text = malloc(len + 1);
@@ -88,7 +128,7 @@ static int cmd_send(struct pier_conn *conn, const struct cli_options *o)
 			strcat(text, " ");
 		strcat(text, o->args[i]);
 	}
-	reply = call_expect(conn, o, pier_req_send(to, text, NULL), "sent", to);
+	reply = call_target(conn, o, o->to, make_send, text, "sent", to, sizeof to);
 	if (reply != NULL) {
 		printf("%" JSON_INTEGER_FORMAT "\n", json_integer_value(json_object_get(reply, "id")));
 		rc = CLI_EXIT_OK;
@@ -104,8 +144,7 @@ static int cmd_history(struct pier_conn *conn, const struct cli_options *o)
 	json_t *reply, *msg;
 	size_t i;
 
-	normalize_target(o->args[0], with, sizeof with);
-	reply = call_expect(conn, o, pier_req_history(with, o->before, o->limit), "history", with);
+	reply = call_target(conn, o, o->args[0], make_history, NULL, "history", with, sizeof with);
 	if (reply == NULL)
 		return CLI_EXIT_FAIL;
 	json_array_foreach(json_object_get(reply, "messages"), i, msg) {

@@ -187,5 +187,16 @@ void render_plain_msg(FILE *f, const json_t *msg)
 	plain_escaped(f, jstr_or(msg, "to", "?"));
 	fputc('\t', f);
 	plain_escaped(f, jstr_or(msg, "text", ""));
+	if (json_is_object(json_object_get(msg, "media"))) {
+		const json_t *m = json_object_get(msg, "media");
+
+		/* The caption (maybe empty), then what the file is: the column is never blank. */
+		fprintf(f, "%s[%s ", jstr_or(msg, "text", "")[0] != '\0' ? " " : "",
+		        jstr_or(msg, "kind", "file"));
+		plain_escaped(f, jstr_or(m, "name", "?"));
+		fprintf(f, ", %" JSON_INTEGER_FORMAT " bytes, ", json_integer_value(json_object_get(m, "size")));
+		plain_escaped(f, jstr_or(m, "type", "?"));
+		fprintf(f, ", /media/%" JSON_INTEGER_FORMAT "]", json_integer_value(json_object_get(m, "id")));
+	}
 	fputc('\n', f);
 }

@@ -135,6 +135,16 @@ int main(void)
 		json_decref(h);
 	}
 
+	/* One-shot history: the text column names the file (it was blank), and a bare room name
+	 * ("lobby", no '#') is taken as the room. */
+	snprintf(cmd, sizeof(cmd), "env %s history lobby --limit 1 2>&1", env);
+	out = run(cmd, &status);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0 && out != NULL &&
+	      strstr(out, "\t#lobby\tthe clip [file clip.bin, 3145805 bytes, application/octet-stream, "
+	             "/media/") != NULL,
+	      "pier history lobby shows the caption and the file: %s", out ? out : "");
+	free(out);
+
 	/* The chat: /history numbers the file, /open 1 downloads it; /send posts another. */
 	snprintf(cmd, sizeof(cmd), "(printf '/history 3\\n'; sleep 1; printf '/open 1\\n'; sleep 2; "
 	         "printf '/send \"%s\" again\\n'; sleep 2) | env %s 2>&1", file, env);
