@@ -78,9 +78,9 @@ static const struct opt opts[] = {
 	{"token-idle", OPT_DOUBLE0, O(token_idle),
 	 "seconds a session token may go unused (no session open with it) before it expires; "
 	 "0 = never (default 2592000, 30 days)", NULL},
-	{"register-burst", OPT_DOUBLE, O(register_burst), "registrations per address (default 10)", NULL},
+	{"register-burst", OPT_DOUBLE, O(register_burst), "registrations per address at once: a class of 60 behind one NAT (default 60)", NULL},
 	{"register-interval", OPT_DOUBLE, O(register_interval),
-	 "seconds per further registration per address (default 60)", NULL},
+	 "seconds per further registration per address (default 30)", NULL},
 	{"http-max-header", OPT_SIZE, O(http_max_header),
 	 "bytes of an HTTP request line and headers (default 16384)", NULL},
 	{"http-max-body", OPT_SIZE, O(http_max_body),
@@ -161,8 +161,8 @@ void config_init(struct config *cfg)
 	cfg->login_burst = 30;
 	cfg->login_interval = 2;
 	cfg->token_idle = 30 * 24 * 3600;
-	cfg->register_burst = 10;
-	cfg->register_interval = 60;
+	cfg->register_burst = 60;       /* a class behind one NAT registers at once */
+	cfg->register_interval = 30;
 	cfg->store_max_batch = 512;
 	cfg->presence_limit = 1000;
 	cfg->max_rooms = 100000;
