@@ -15,6 +15,8 @@ const en = {
 	'login.working': 'One moment…',
 	'login.expired': 'Your session has ended. Please log in again.',
 	'login.loggedOut': 'You have logged out.',
+	'login.loggedOutAll': 'You have logged out on every device.',
+	'login.revoked': 'You were logged out from another device or by a password change.',
 
 	// the report's status codes (login: -1, 0, 1; register: 2, 3, 4)
 	'status.-1': 'Wrong password.',
@@ -27,6 +29,9 @@ const en = {
 	'err.bad_name': 'A user name may only use letters, digits, _ - . and at most 32 of them.',
 	'err.bad_password': 'That password is too long (1024 bytes at most).',
 	'err.bad_token': 'Your session has ended. Please log in again.',
+	'err.logged_out': 'You were logged out from another device or by a password change.',
+	'err.wrong_password': 'The current password is wrong.',
+	'err.too_short': 'The new password is too short (6 characters at least).',
 	'err.rate_limited': 'Too many attempts. Try again in {s} s.',
 	'err.busy': 'The server is busy. Please try again.',
 	'err.offline': 'Cannot reach the server.',
@@ -150,6 +155,8 @@ const zh = {
 	'login.working': '请稍候…',
 	'login.expired': '会话已失效，请重新登录。',
 	'login.loggedOut': '已退出登录。',
+	'login.loggedOutAll': '已在所有设备上退出登录。',
+	'login.revoked': '由于在其他设备上的操作或密码修改，你已退出登录。',
 
 	// 报告中的状态码文字
 	'status.-1': '密码错误',
@@ -162,6 +169,9 @@ const zh = {
 	'err.bad_name': '用户名只能包含字母、数字和 _ - .，最多 32 个字符。',
 	'err.bad_password': '密码过长（最多 1024 字节）。',
 	'err.bad_token': '会话已失效，请重新登录。',
+	'err.logged_out': '由于在其他设备上的操作或密码修改，你已退出登录。',
+	'err.wrong_password': '当前密码错误。',
+	'err.too_short': '新密码过短（至少 6 个字符）。',
 	'err.rate_limited': '尝试次数过多，请 {s} 秒后再试。',
 	'err.busy': '服务器繁忙，请重试。',
 	'err.offline': '无法连接服务器。',

@@ -46,8 +46,10 @@ client.addEventListener('loggedin', () => {
 		store.emit('active', { key: store.activeKey });
 });
 
+const LOGGED_OUT = { expired: 'login.expired', revoked: 'login.revoked', logout_all: 'login.loggedOutAll' };
+
 client.addEventListener('loggedout', e => {
-	showLogin(e.detail.reason === 'expired' ? t('login.expired') : t('login.loggedOut'));
+	showLogin(t(LOGGED_OUT[e.detail.reason] || 'login.loggedOut'));
 });
 
 document.addEventListener('visibilitychange', () => store.setVisible(!document.hidden));
