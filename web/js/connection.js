@@ -37,8 +37,9 @@ function newCid() {
 
 /**
  * Events: 'state' {state, retryAt, reason}: 'idle' (no session), 'connecting', 'syncing',
- * 'online', 'offline'; 'loggedin' {reply}; 'loggedout' {reason}; 'notify' {msg} for a live
- * message from someone else.
+ * 'online', 'offline'; 'loggedin' {reply}; 'loggedout' {reason}: 'logout' or 'logout_all'
+ * (asked here), 'expired' (the token was refused), 'revoked' (ended from elsewhere: a logout
+ * everywhere, a password change); 'notify' {msg} for a live message from someone else.
  */
 export class Client extends EventTarget {
 	constructor(store) {
@@ -57,6 +58,7 @@ export class Client extends EventTarget {
 		this.seenMax = 0;             // the highest id seen on this connection
 		this.generation = 0;          // bumps at every new socket; stale work checks it
 		this.sessionCookie = null;    // promise of POST /api/session (the media cookie)
+		this.ends = 0;                // sessions ended (loggedOut calls)
 
 		addEventListener('online', () => this.retryNow());
 		document.addEventListener('visibilitychange', () => {
@@ -249,6 +251,8 @@ export class Client extends EventTarget {
 			// an error without a ref: fatal ones are followed by a close
 			if (m.error === 'bad_token')
 				this.loggedOut('expired');
+			else if (m.error === 'logged_out')
+				this.loggedOut('revoked');      // logout_all, a password change, a logout elsewhere
 			break;
 		default:
 			break;
@@ -569,12 +573,54 @@ export class Client extends EventTarget {
 		this.loggedOut('logout');
 	}
 
+	/**
+	 * Revokes every token of the user (every device, this one included); the server closes
+	 * this socket after its reply. Resolves with the reply ({revoked}); on an error the
+	 * session goes on as before.
+	 */
+	async logoutAll() {
+		const token = this.token;
+		const ends = this.ends;
+		if (!token || this.state !== 'online')
+			throw new PierError('offline', 'not connected');
+		this.token = null;      // the close that follows the reply must not reconnect
+		clearTimeout(this.reconnectTimer);
+		let r;
+		try {
+			r = await this.request({ op: 'logout_all' });
+		} catch (err) {
+			if (this.ends === ends) {
+				// the session is still ours: it goes on (a token revoked after all, its reply
+				// lost, is refused at the reconnect and the login screen says so)
+				this.token = token;
+				if (!this.ws)
+					this.connect();
+				else if (err.code === 'timeout')
+					this.drop('timeout');
+			}
+			throw err;
+		}
+		this.detach();
+		fetch('/api/session', { method: 'DELETE', credentials: 'same-origin' }).catch(() => {});
+		this.loggedOut('logout_all');
+		return r;
+	}
+
+	/**
+	 * Changes the password (the current one is checked like a login). Resolves with the reply:
+	 * `revoked` is the number of other logins (tokens) ended; this one stays.
+	 */
+	changePassword(oldPassword, newPassword) {
+		return this.request({ op: 'password', old: oldPassword, new: newPassword });
+	}
+
 	loggedOut(reason) {
+		this.ends++;
 		this.token = null;
 		this.sessionCookie = null;
 		clearTimeout(this.reconnectTimer);
 		saveToken(null);
-		if (reason === 'logout')
+		if (reason === 'logout' || reason === 'logout_all')
 			this.store.forgetUser();
 		else
 			this.store.saveNow();

@@ -1,11 +1,12 @@
 // main.js - pier's browser client: the login screen, or the three-pane chat (conversations,
-// messages, who is online), wired to the store and the WebSocket client.
+// messages, who is online, the account dialog), wired to the store and the WebSocket client.
 
 import { Client } from './connection.js';
 import { errorText, lang, t } from './i18n.js';
 import { Uploads } from './media.js';
 import { loadToken, lower, Store } from './store.js';
 import { Composer } from './ui/composer.js';
+import { AccountPanel } from './ui/account.js';
 import { h, icon } from './ui/dom.js';
 import { renderLogin } from './ui/login.js';
 import { MessageView } from './ui/messages.js';
@@ -46,8 +47,10 @@ client.addEventListener('loggedin', () => {
 		store.emit('active', { key: store.activeKey });
 });
 
+const LOGGED_OUT = { expired: 'login.expired', revoked: 'login.revoked', logout_all: 'login.loggedOutAll' };
+
 client.addEventListener('loggedout', e => {
-	showLogin(e.detail.reason === 'expired' ? t('login.expired') : t('login.loggedOut'));
+	showLogin(t(LOGGED_OUT[e.detail.reason] || 'login.loggedOut'));
 });
 
 document.addEventListener('visibilitychange', () => store.setVisible(!document.hidden));
@@ -63,6 +66,7 @@ class Shell {
 			store, client, signal,
 			onPick: (key, opts) => this.pick(key, opts),
 			onNotify: () => this.askNotify(),
+			onAccount: opener => this.account.open(opener),
 			onLogout: () => client.logout(),
 		});
 		this.users = new UsersPanel({
@@ -77,6 +81,7 @@ class Shell {
 		});
 		this.view = new MessageView({ store, client, signal, onOpenImage: md => this.lightbox(md) });
 		this.composer = new Composer({ store, client, uploads, signal });
+		this.account = new AccountPanel({ store, client });
 
 		this.titleIcon = h('span', { class: 'title-icon', 'aria-hidden': 'true' });
 		this.titleName = h('h1', { class: 'title-name', id: 'conv-title', dir: 'auto' });
@@ -111,7 +116,8 @@ class Shell {
 			if (e.target === this.box)
 				this.box.close();
 		});
-		this.el = h('div', { class: 'shell', id: 'shell' }, this.sidebar.el, this.main, this.users.el, this.scrim, this.box);
+		this.el = h('div', { class: 'shell', id: 'shell' }, this.sidebar.el, this.main, this.users.el, this.scrim, this.box,
+			this.account.el);
 		app.replaceChildren(this.el);
 		document.body.classList.add('in-app');
 
@@ -133,7 +139,8 @@ class Shell {
 			this.composer.addFiles([...e.dataTransfer.files]);
 		});
 		document.addEventListener('keydown', e => {
-			if (e.key === 'Escape' && this.open)
+			// Escape in a dialog closes the dialog only
+			if (e.key === 'Escape' && this.open && !this.account.isOpen)
 				this.drawer(null);
 		}, { signal });
 		const head = () => this.renderHead();
@@ -155,6 +162,7 @@ class Shell {
 
 	destroy() {
 		this.ac.abort();
+		this.account.destroy();
 		clearInterval(this.tick);
 		clearTimeout(this.toastTimer);
 	}

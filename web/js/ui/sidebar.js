@@ -1,5 +1,6 @@
 // sidebar.js - the conversations: rooms (with join/create and the list of all rooms) and
-// private chats, each with its unread count; the user, notifications and log-out below.
+// private chats, each with its unread count; the user, notifications, the account dialog
+// (ui/account.js) and log-out below.
 
 import { errorText, t } from '../i18n.js';
 import { lower } from '../store.js';
@@ -8,7 +9,7 @@ import { avatar, h, icon } from './dom.js';
 const ROOMS_PAGE = 100;   // rooms the "all rooms" list loads at a time
 
 export class Sidebar {
-	constructor({ store, client, onPick, onNotify, onLogout, signal }) {
+	constructor({ store, client, onPick, onNotify, onAccount, onLogout, signal }) {
 		this.store = store;
 		this.client = client;
 		this.onPick = onPick;
@@ -49,6 +50,11 @@ export class Sidebar {
 		this.notifyBtn = h('button', {
 			class: 'icon-btn', type: 'button', id: 'notify-button', onclick: () => onNotify(),
 		}, icon('bell'));
+		this.accountBtn = h('button', {
+			class: 'icon-btn', type: 'button', id: 'account-button', title: t('menu.account'),
+			'aria-label': t('menu.account'), 'aria-haspopup': 'dialog', 'aria-controls': 'account-dialog',
+			onclick: e => onAccount(e.currentTarget),
+		}, icon('key'));
 		this.logoutBtn = h('button', {
 			class: 'icon-btn', type: 'button', id: 'logout-button', title: t('menu.logout'),
 			'aria-label': t('menu.logout'), onclick: () => onLogout(),
@@ -69,7 +75,7 @@ export class Sidebar {
 					h('div', { class: 'side-title' }, h('h2', null, t('side.private'))),
 					this.privList,
 					this.privEmpty)),
-			h('footer', { class: 'side-foot' }, this.meBox, this.notifyBtn, this.logoutBtn));
+			h('footer', { class: 'side-foot' }, this.meBox, this.notifyBtn, this.accountBtn, this.logoutBtn));
 
 		store.addEventListener('convs', () => this.render(), { signal });
 		store.addEventListener('users', () => this.render(), { signal });
