@@ -145,7 +145,10 @@ static void old_password_checked(struct auth_op *op, bool ok)
 {
 	char *pw;
 
-	sodium_memzero(op->hash.hash, sizeof(op->hash.hash));
+	if (op->no_account) {      /* cannot be: the user is logged in */
+		auth_op_finish(op, error_new(op->ref, PIER_ERR_STORE_FAILED, "could not read the account"));
+		return;
+	}
 	if (op->c->closing) {
 		auth_op_finish(op, reply_new("password", op->ref));
 		return;
@@ -161,21 +164,6 @@ static void old_password_checked(struct auth_op *op, bool ok)
 	pw = op->new_password;
 	op->new_password = NULL;
 	auth_op_hash(op, PWHASH_CREATE, pw, new_password_hashed);
-}
-
-static void account_loaded(struct store_job *job)
-{
-	struct auth_op *op = job->data;
-
-	if (job->status != STORE_OK || job->pw_hash_out == NULL ||
-	    strlen(job->pw_hash_out) >= sizeof(op->hash.hash)) {
-		login_limits_cancel(op->c, &op->charge);
-		auth_op_finish(op, error_new(op->ref, PIER_ERR_STORE_FAILED, "could not read the account"));
-		return;
-	}
-	snprintf(op->hash.hash, sizeof(op->hash.hash), "%s", job->pw_hash_out);
-	store_job_release(&op->job);
-	auth_op_hash(op, PWHASH_VERIFY, op->password, old_password_checked);
 }
 
 void handle_password(struct conn *c, json_t *req, json_t *ref)
@@ -211,13 +199,8 @@ void handle_password(struct conn *c, json_t *req, json_t *ref)
 	op->hash_slot = true;
 	op->charge = charge;
 	snprintf(op->name, sizeof(op->name), "%s", c->user->name);
-	op->password = xstrdup(old);
 	op->new_password = xstrdup(new);
-	store_job_init(&op->job, STORE_GET_USER);
-	op->job.data = op;
-	op->job.name = op->name;
-	op->job.done = account_loaded;
-	store_submit(srv->store, &op->job);
+	auth_op_check_password(op, old, old_password_checked);
 }
 
 /* ---- token upkeep ---- */

@@ -88,6 +88,8 @@ static void hash_finished(struct pwhash_job *job)
 	struct auth_op *op = job->data;
 
 	auth_wipe(&op->password);
+	if (job->kind == PWHASH_VERIFY)
+		sodium_memzero(op->hash.hash, sizeof(op->hash.hash));
 	op->hash_done(op, job->ok);
 }
 
@@ -409,9 +411,14 @@ static void submit_login(struct auth_op *op)
 
 static void password_checked(struct auth_op *op, bool ok)
 {
-	sodium_memzero(op->hash.hash, sizeof(op->hash.hash));
 	if (op->c->closing) {
 		auth_op_finish(op, reply_new("login", op->ref));
+		return;
+	}
+	if (op->no_account) {
+		log_warn("login failed for '%s' from %s: no such user", op->name, op->c->addr);
+		auth_op_finish(op, auth_status_reply("login", op->ref, 0, PIER_ERR_NO_SUCH_USER,
+		                                     "no such user"));
 		return;
 	}
 	if (!ok) {
@@ -424,14 +431,14 @@ static void password_checked(struct auth_op *op, bool ok)
 	submit_login(op);
 }
 
-static void user_loaded(struct store_job *job)
+/* The account of op->name was read: check op->password against its hash. */
+static void account_read(struct store_job *job)
 {
 	struct auth_op *op = job->data;
 
 	if (job->status == STORE_NOT_FOUND) {
-		log_warn("login failed for '%s' from %s: no such user", op->name, op->c->addr);
-		auth_op_finish(op, auth_status_reply("login", op->ref, 0, PIER_ERR_NO_SUCH_USER,
-		                                     "no such user"));
+		op->no_account = true;
+		op->hash_done(op, false);
 		return;
 	}
 	if (job->status != STORE_OK || job->pw_hash_out == NULL ||
@@ -442,7 +449,19 @@ static void user_loaded(struct store_job *job)
 	}
 	snprintf(op->hash.hash, sizeof(op->hash.hash), "%s", job->pw_hash_out);
 	store_job_release(&op->job);
-	auth_op_hash(op, PWHASH_VERIFY, op->password, password_checked);
+	auth_op_hash(op, PWHASH_VERIFY, op->password, op->hash_done);
+}
+
+void auth_op_check_password(struct auth_op *op, const char *password,
+                            void (*done)(struct auth_op *op, bool ok))
+{
+	op->password = xstrdup(password);
+	op->hash_done = done;
+	store_job_init(&op->job, STORE_GET_USER);
+	op->job.data = op;
+	op->job.name = op->name;
+	op->job.done = account_read;
+	store_submit(op->c->srv->store, &op->job);
 }
 
 static void token_loaded(struct store_job *job)
@@ -519,12 +538,7 @@ void handle_login(struct conn *c, json_t *req, json_t *ref)
 	op->charge = charge;
 	op->user = hub_find_user(&srv->hub, user);
 	snprintf(op->name, sizeof(op->name), "%s", op->user->name);
-	op->password = xstrdup(pw);
-	store_job_init(&op->job, STORE_GET_USER);
-	op->job.data = op;
-	op->job.name = op->name;
-	op->job.done = user_loaded;
-	store_submit(srv->store, &op->job);
+	auth_op_check_password(op, pw, password_checked);
 }
 
 /* ---- session end ---- */

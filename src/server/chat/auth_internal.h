@@ -42,6 +42,7 @@ struct auth_op {
 	                              * pwhash_reserve; auth_op_free gives it back) */
 	struct pwhash_job hash;
 	void (*hash_done)(struct auth_op *op, bool ok);
+	bool no_account;             /* auth_op_check_password: op->name has no account */
 	struct login_charge charge;
 	struct user *user;
 	char token[TOKEN_TEXT];
@@ -56,6 +57,11 @@ void auth_reply_busy(struct conn *c, json_t *ref);
  * called on the loop with op->hash.ok set. op->password is wiped and freed then. */
 void auth_op_hash(struct auth_op *op, enum pwhash_kind kind, char *password,
                   void (*done)(struct auth_op *op, bool ok));
+/* Reads op->name's account and checks password (copied) against its hash on the hashing
+ * threads, then done(op, matched); no account: done(op, false) with op->no_account set. A
+ * store failure is answered here (store_failed; the login limits given back). */
+void auth_op_check_password(struct auth_op *op, const char *password,
+                            void (*done)(struct auth_op *op, bool ok));
 /* Answers (takes reply) and frees op: the slots go back, the connection reads on. */
 void auth_op_finish(struct auth_op *op, json_t *reply);
 /* Frees op whose reply slot was filled already. */
