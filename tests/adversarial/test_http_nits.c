@@ -3,7 +3,9 @@
  * deadline and the size limit); a WebSocket close frame with a 1-byte payload gets close 1002;
  * a Range whose numbers overflow 64 bits is read for what it means (an end past the file is
  * the file's end: 206; so is a suffix longer than the file; a start past it is 416), never
- * ignored as if there were no Range;
+ * ignored as if there were no Range; a file name that hides U+202E between two malformed
+ * bytes ("\xE2" U+202E "\x80\xAE": the control removed, the bytes around it join into a
+ * new U+202E) is stored without it (found by fuzz/fuzz_disposition.c);
  * /metrics is answered to loopback peers by default and, with --metrics-allow token, only to
  * the holder of --metrics-token (so that refusal is exercised from 127.0.0.1 too).
  */
@@ -48,15 +50,40 @@ static void get_range(int port, const char *token, long long id, const char *ran
 	http_exchange(port, NULL, req, r);
 }
 
-static void test_range_overflow(struct pierd *pd)
+/* POSTs a file of RANGE_FILE_LEN bytes as ?name=query_name; its id (and its stored name in
+ * name, n bytes), or -1. */
+static long long upload_file(int port, const char *token, const char *query_name, char *name,
+                             size_t n)
+{
+	struct http_reply r = {0};
+	char req[1024], body[RANGE_FILE_LEN + 1];
+	long long id = -1;
+	json_t *j;
+
+	memset(body, 'r', RANGE_FILE_LEN);
+	body[RANGE_FILE_LEN] = '\0';
+	snprintf(req, sizeof(req), "POST /api/media?name=%s HTTP/1.1\r\nHost: a\r\n"
+	         "Authorization: Bearer %s\r\nContent-Type: application/octet-stream\r\n"
+	         "Content-Length: %d\r\n\r\n%s", query_name, token, RANGE_FILE_LEN, body);
+	http_exchange(port, NULL, req, &r);
+	j = r.status == 201 && r.body != NULL ? json_loads(r.body, 0, NULL) : NULL;
+	if (j != NULL) {
+		id = jint(j, "id", -1);
+		snprintf(name, n, "%s", jstr(j, "name") ? jstr(j, "name") : "");
+		json_decref(j);
+	}
+	http_reply_free(&r);
+	return id;
+}
+
+static void test_media_nits(struct pierd *pd)
 {
 	int port = pierd_http_port(pd);
 	struct pier_conn *c = client_connect(pd);
 	struct http_reply r = {0};
-	char user[HARNESS_NAME_MAX], req[1024], cr[64];
-	char body[RANGE_FILE_LEN + 1];
-	const char *token, *p;
-	long long id = -1;
+	char user[HARNESS_NAME_MAX], req[1024], cr[64], name[256];
+	const char *token;
+	long long id;
 	json_t *login;
 
 	if (!CHECK(c != NULL, "connect"))
@@ -67,15 +94,10 @@ static void test_range_overflow(struct pierd *pd)
 	token = jstr(login, "token");
 	if (!CHECK(token != NULL, "login gives a token"))
 		goto out;
-	memset(body, 'r', RANGE_FILE_LEN);
-	body[RANGE_FILE_LEN] = '\0';
-	snprintf(req, sizeof(req), "POST /api/media?name=r.bin HTTP/1.1\r\nHost: a\r\n"
-	         "Authorization: Bearer %s\r\nContent-Type: application/octet-stream\r\n"
-	         "Content-Length: %d\r\n\r\n%s", token, RANGE_FILE_LEN, body);
-	http_exchange(port, NULL, req, &r);
-	if (r.status == 201 && r.body != NULL && (p = strstr(r.body, "\"id\":")) != NULL)
-		id = strtoll(p + 5, NULL, 10);
-	http_reply_free(&r);
+	id = upload_file(port, token, "x%E2%E2%80%AE%80%AEgpj.exe", name, sizeof(name));
+	CHECK(id > 0 && strcmp(name, "x___gpj.exe") == 0 && strstr(name, "\xE2\x80\xAE") == NULL,
+	      "U+202E between malformed bytes: stored as x___gpj.exe, no U+202E (got %s)", name);
+	id = upload_file(port, token, "r.bin", name, sizeof(name));
 	if (!CHECK(id > 0, "a file of %d bytes is stored", RANGE_FILE_LEN))
 		goto out;
 
@@ -155,7 +177,7 @@ int main(void)
 	pd = pierd_start(NULL);
 	REQUIRE(pd != NULL, harness_done(), "pierd starts");
 	test_headers(pd);
-	test_range_overflow(pd);
+	test_media_nits(pd);
 	test_ws_close(pd);
 	st = status_of(pierd_http_port(pd), "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n");
 	CHECK(st == 200, "default: /metrics answers a loopback peer (got %d)", st);

@@ -355,14 +355,32 @@ static size_t utf8_len(const unsigned char *p, size_t avail)
 
 void media_clean_name(const char *raw, char *out, size_t n)
 {
-	char in[STORE_MEDIA_NAME_MAX * 3 + 1];
+	char valid[STORE_MEDIA_NAME_MAX * 3 + 1], in[sizeof(valid)];
 	const char *base = in;
 	size_t o = 0, max = n - 1 < STORE_MEDIA_NAME_MAX ? n - 1 : STORE_MEDIA_NAME_MAX;
-	size_t avail;
+	size_t avail = strlen(raw), v = 0;
 
-	/* Bidi and other format characters first: they could make "x\u202Egpj.exe" show as
+	/* Valid UTF-8 first (a malformed byte becomes '_'): dropping a character between two
+	 * malformed bytes must not join them into a new one ("\xE2" U+202E "\x80\xAE" would
+	 * leave U+202E itself). */
+	for (size_t i = 0; i < avail;) {
+		size_t len = utf8_len((const unsigned char *)raw + i, avail - i);
+
+		if (v + (len == 0 ? 1 : len) >= sizeof(valid))
+			break;
+		if (len == 0) {
+			valid[v++] = '_';
+			i++;
+			continue;
+		}
+		memcpy(valid + v, raw + i, len);
+		v += len;
+		i += len;
+	}
+	valid[v] = '\0';
+	/* Bidi and other format characters: they could make "x\u202Egpj.exe" show as
 	 * "xexe.jpg" wherever the name is shown. */
-	pier_filename_clean(raw, in, sizeof(in));
+	pier_filename_clean(valid, in, sizeof(in));
 	for (const char *p = in; *p != '\0'; p++)
 		if (*p == '/' || *p == '\\')
 			base = p + 1;
