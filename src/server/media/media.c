@@ -222,6 +222,9 @@ void media_req_done(struct http_exchange *x)
 /* ---- answers ---- */
 
 static void verror(struct http_exchange *x, int status, json_t *extra, enum pier_error code,
+                   const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
+static void verror(struct http_exchange *x, int status, json_t *extra, enum pier_error code,
                    const char *fmt, va_list ap)
 {
 	struct media_req *r = http_data(x);
