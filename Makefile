@@ -4,7 +4,7 @@ TEST_BUILD ?= build/asan
 JOBS       ?= $(shell nproc)
 ARGS       ?=
 
-.PHONY: all build run test deps node-deps clean bench fuzz
+.PHONY: all build run test deps node-deps clean bench fuzz tsan
 
 all: build
 
@@ -25,9 +25,10 @@ node-deps:
 run: deps build
 	./$(BUILD)/pierd $(ARGS)
 
-# Strict, sanitized build; every test (unit + integration against a real pierd). The tus test
-# runs the real tus-js-client and tests/e2e drive Debian's chromium with playwright-core: `npm ci`
-# in tests/node when its lock file is newer than the install. Screenshots: $(TEST_BUILD)/screenshots.
+# Strict, sanitized build; every test (unit + integration against a real pierd), then the
+# same under ThreadSanitizer (make tsan). The tus test runs the real tus-js-client and
+# tests/e2e drive Debian's chromium with playwright-core: `npm ci` in tests/node when its
+# lock file is newer than the install. Screenshots: $(TEST_BUILD)/screenshots.
 # The optimised build is compiled with -Werror too: -O2 finds warnings (uninitialised use,
 # truncation) that the Debug build does not.
 STRICT_BUILD ?= build/strict
@@ -37,6 +38,22 @@ test: deps node-deps
 	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPIER_WERROR=ON -DPIER_SANITIZE=ON >/dev/null
 	cmake --build $(TEST_BUILD) -j $(JOBS)
 	cd $(TEST_BUILD) && ctest --output-on-failure --timeout 300 -j 2
+	$(MAKE) --no-print-directory tsan
+
+# ThreadSanitizer: a build of its own ($(TSAN_BUILD), gcc's -fsanitize=thread, which cannot
+# share a process with the AddressSanitizer of the test build) and every unit, integration
+# and adversarial test against its pierd: the loop, the store thread and libuv's pool (media
+# files, password hashing) under load. Not the browser tests (the same server paths, slower)
+# nor the corpus replays (pure parsers, one thread). A race fails the test that met it: a
+# test program exits 66, a pierd's log has "WARNING: ThreadSanitizer" (tests/integration/
+# harness.c). Part of `make test`: about 70 s on 2 cores, build included.
+TSAN_BUILD ?= build/tsan
+tsan: deps node-deps
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPIER_WERROR=ON -DPIER_SANITIZE=OFF \
+		-DPIER_FUZZ=OFF -DPIER_TSAN=ON >/dev/null
+	cmake --build $(TSAN_BUILD) -j $(JOBS)
+	cd $(TSAN_BUILD) && TSAN_OPTIONS="second_deadlock_stack=1 $$TSAN_OPTIONS" \
+		ctest --output-on-failure --timeout 300 -j 2 -E '^(e2e|fuzz)/'
 
 # The benchmark suite (pier-bench --help): the normal build; results in $(BUILD)/bench.
 bench: deps build

@@ -150,6 +150,7 @@ static uv_loop_t loop;
 static struct config cfg;
 static struct net_metrics metrics;
 static struct net_context ctx;
+static struct mem_wire wire;          /* counted, not kept */
 
 static void setup(void)
 {
@@ -170,6 +171,7 @@ static void setup(void)
 	ctx.addr_limits = limit_table_new(NULL, 0);
 	ctx.routes = routes;
 	ctx.nroutes = sizeof(routes) / sizeof(routes[0]);
+	mem_wire_init(&wire, 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -183,7 +185,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	chunk = data[0] & 0x40 ? size : (size_t)(data[0] & 0x3f) + 1;
 	complete_each = (data[0] & 0x80) != 0;
-	t = mem_open(&ctx);
+	t = mem_open(&ctx, LISTEN_HTTP, &wire);
 	http_conn_new(t);
 	mem_feed(t, (const char *)data + 1, size - 1, chunk, complete_each);
 	/* What handlers answered from outside their callbacks, then everything written. */
@@ -191,7 +193,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		http_conns_flush(&ctx);
 		mem_complete(t);
 	}
-	if (!t->closing && t->out_queued != 0 && mem_writes_pending == 0)
+	if (!t->closing && t->out_queued != 0 && wire.pending == 0)
 		abort();                          /* all written, yet counted in the budget */
 	/* Every deadline passes. */
 	http_conns_tick(&ctx, pier_mono_ms() + 3600 * 1000);

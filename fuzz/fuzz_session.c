@@ -1,6 +1,7 @@
 /* fuzz_session.c - libFuzzer harness: the JSON session alone (session/conn.c and its line
- * framing, session/reply.c) fed bytes through a memory transport, with a stub request handler
- * in place of the chat. No socket, no store.
+ * framing, session/reply.c) fed bytes through a memory transport (tests/support/
+ * memtransport.h: a second write in flight, or one after the close, aborts), with a stub
+ * request handler in place of the chat. No socket, no store.
  *
  * Input: the first byte picks the session's limits; then the bytes are fed in chunks whose sizes
  * come from the input, and after each chunk the loop's work is done by hand: flush, and now and
@@ -22,11 +23,12 @@
 
 #include "config.h"
 #include "conn.h"
+#include "memtransport.h"
 #include "log.h"
-#include "ratelimit.h"
 #include "reply.h"
 #include "sbuf.h"
 #include "server.h"
+#include "stubserver.h"
 #include "transport.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -38,70 +40,13 @@ static uv_loop_t loop;
 static struct server srv;
 static bool ready;
 
-static char *out;             /* what the session wrote */
-static size_t out_len;
-static bool out_cut;          /* past OUT_KEEP: the order check stops */
-static int writes_pending;
-static struct transport *cur;
+static struct mem_wire wire;  /* what the session wrote (past OUT_KEEP: no order check) */
 
 static struct reply_slot *later[MAX_LATER];
 static int64_t later_seq[MAX_LATER];
 static int nlater;
 static int64_t seq;
 static bool paused_by_stub;
-
-/* ---- the memory transport ---- */
-
-static void mem_input(struct transport *t, const char *d, size_t n)
-{
-	t->owner_ops->on_read(t->owner, d, n);
-}
-
-static int mem_write(struct transport *t, const uv_buf_t *bufs, unsigned n)
-{
-	if (t->closing)
-		abort();             /* transport_write refuses this before us */
-	for (unsigned i = 0; i < n; i++) {
-		if (out_len + bufs[i].len > OUT_KEEP) {
-			out_cut = true;
-			continue;
-		}
-		memcpy(out + out_len, bufs[i].base, bufs[i].len);
-		out_len += bufs[i].len;
-	}
-	writes_pending++;
-	return 0;
-}
-
-static void mem_try_write(struct transport *t, const char *d, size_t n)
-{
-	(void)t;
-	(void)d;
-	(void)n;
-}
-
-static void mem_shutdown(struct transport *t)
-{
-	(void)t;
-}
-
-/* A closing transport owes its owner the completion of a write in flight. */
-static void mem_release(struct transport *t)
-{
-	while (writes_pending > 0) {
-		writes_pending--;
-		t->owner_ops->on_written(t->owner, UV_ECANCELED);
-	}
-}
-
-static const struct transport_ops mem_ops = {
-	.name = "memory",
-	.input = mem_input,
-	.write = mem_write,
-	.try_write = mem_try_write,
-	.shutdown = mem_shutdown,
-	.release = mem_release,
-};
 
 /* ---- the stub handler ---- */
 
@@ -202,29 +147,21 @@ static void flush(void)
 	conns_flush_dirty(&srv.sessions);
 }
 
-static void complete_writes(void)
-{
-	while (writes_pending > 0 && cur != NULL && !cur->closing) {
-		writes_pending--;
-		cur->owner_ops->on_written(cur->owner, 0);
-	}
-}
-
 /* Answers in request order: the "seq" of the lines written grows. */
 static void check_order(void)
 {
 	int64_t last = 0;
 	size_t off = 0;
 
-	if (out_cut)
+	if (wire.cut)
 		return;
-	while (off < out_len) {
-		const char *nl = memchr(out + off, '\n', out_len - off);
+	while (off < wire.len) {
+		const char *nl = memchr(wire.out + off, '\n', wire.len - off);
 		json_t *j;
 
 		if (nl == NULL)
 			abort();             /* the session writes whole lines only */
-		j = json_loadb(out + off, (size_t)(nl - (out + off)), 0, NULL);
+		j = json_loadb(wire.out + off, (size_t)(nl - (wire.out + off)), 0, NULL);
 		if (j == NULL)
 			abort();             /* and every one is JSON */
 		if (json_object_get(j, "seq") != NULL) {
@@ -235,7 +172,7 @@ static void check_order(void)
 			last = s;
 		}
 		json_decref(j);
-		off = (size_t)(nl - out) + 1;
+		off = (size_t)(nl - wire.out) + 1;
 	}
 }
 
@@ -243,20 +180,8 @@ static void setup(void)
 {
 	uv_loop_init(&loop);
 	log_set_level(LOG_ERROR);       /* every drop is logged: noise at fuzzing speed */
-	srv.loop = &loop;
-	config_init(&srv.cfg);
-	srv.addr_limits = limit_table_new(NULL, 0);
-	srv.net.loop = &loop;
-	srv.net.cfg = &srv.cfg;
-	srv.net.metrics = &srv.metrics.net;
-	srv.net.addr_limits = srv.addr_limits;
-	srv.net.srv = &srv;
-	srv.sessions.handler = &stub_handler;
-	srv.sessions.cfg = &srv.cfg;
-	srv.sessions.net = &srv.net;
-	srv.sessions.srv = &srv;
-	srv.net.sessions = &srv.sessions;
-	out = malloc(OUT_KEEP);
+	stub_server_init(&srv, &loop, &stub_handler);
+	mem_wire_init(&wire, OUT_KEEP);
 	ready = true;
 }
 
@@ -273,22 +198,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Small limits, so that inputs reach them. */
 	srv.cfg.max_line = 64 + (size_t)(data[0] & 0x0f) * 64;
 	srv.cfg.max_output = 1024 + (size_t)(data[0] >> 4) * 1024;
-	out_len = 0;
-	out_cut = false;
-	writes_pending = 0;
 	nlater = 0;
 	seq = 0;
 	paused_by_stub = false;
 
-	t = calloc(1, sizeof(*t));
-	t->ctx = &srv.net;
-	t->ops = &mem_ops;
-	t->kind = LISTEN_TCP;
-	snprintf(t->addr, sizeof(t->addr), "fuzz");
-	uv_tcp_init(&loop, &t->tcp);     /* never connected: nothing is read from it */
-	t->tcp.data = t;
-	srv.metrics.net.open[LISTEN_TCP]++;
-	cur = t;
+	t = mem_open(&srv.net, LISTEN_TCP, &wire);
 	c = conn_new(&srv.sessions, t, &conn_lines_framing, NULL);
 	conn_ref(c);
 	while (off < size && !t->closing) {
@@ -308,7 +222,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		flush();
 		if (n % 2 == 0)
-			complete_writes();
+			mem_complete(t);
 	}
 	/* The end: answer everything; a resumed session may read more requests (and open more
 	 * slots), so until nothing is left. Each round handles at least one request. */
@@ -321,14 +235,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		flush();
 	}
-	complete_writes();
+	mem_complete(t);
 	flush();
 	if (getenv("FUZZ_SESSION_DUMP") != NULL)     /* to see what a seed does */
-		fprintf(stderr, "---- %zu bytes written%s\n%.*s", out_len, out_cut ? " (cut)" : "",
-		        (int)out_len, out);
+		fprintf(stderr, "---- %zu bytes written%s\n%.*s", wire.total, wire.cut ? " (cut)" : "",
+		        (int)wire.len, wire.out);
 	check_order();
 	conn_unref(c);
-	cur = NULL;
 	if (!t->closing)
 		transport_close(t);
 	uv_run(&loop, UV_RUN_NOWAIT);       /* the close callback frees the connection */

@@ -21,15 +21,16 @@
 #include "log.h"
 #include "memtransport.h"
 #include "net_context.h"
-#include "ratelimit.h"
 #include "reply.h"
 #include "server.h"
+#include "stubserver.h"
 #include "ws.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uv_loop_t loop;
 static struct server srv;
+static struct mem_wire wire;          /* counted, not kept */
 
 /* The session's requests (none while it is held paused, but a stub must be there). */
 static void stub_request(struct conn *c, const char *line, size_t len)
@@ -50,24 +51,11 @@ static void setup(void)
 	done = true;
 	log_set_level(LOG_ERROR);
 	uv_loop_init(&loop);
-	srv.loop = &loop;
-	config_init(&srv.cfg);
+	stub_server_init(&srv, &loop, &stub_handler);
 	srv.cfg.no_rate_limits = true;
 	srv.cfg.max_line = 4096;              /* small limits, so that they are reached */
 	srv.cfg.max_output = 64 * 1024;
-	srv.addr_limits = limit_table_new(NULL, 0);
-	srv.net.loop = &loop;
-	srv.net.cfg = &srv.cfg;
-	srv.net.metrics = &srv.metrics.net;
-	srv.net.addr_limits = srv.addr_limits;
-	srv.net.routes = http_routes;
-	srv.net.nroutes = http_nroutes;
-	srv.net.srv = &srv;
-	srv.sessions.handler = &stub_handler;
-	srv.sessions.cfg = &srv.cfg;
-	srv.sessions.net = &srv.net;
-	srv.sessions.srv = &srv;
-	srv.net.sessions = &srv.sessions;
+	mem_wire_init(&wire, 0);
 }
 
 /* What server.c's flush does once per loop turn: write every connection with output. */
@@ -88,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	chunk = data[0] & 0x40 ? size : (size_t)(data[0] & 0x3f) + 1;
 	complete_each = (data[0] & 0x80) != 0;
-	t = mem_open(&srv.net);
+	t = mem_open(&srv.net, LISTEN_HTTP, &wire);
 	ws_session_start(&srv.sessions, t, NULL, 0);
 	c = t->owner;
 	conn_ref(c);

@@ -42,8 +42,10 @@ bool pier_is_format_char(uint32_t cp);
  * control characters, so that no name can reorder the text around it ("U+202E gpj.exe" would
  * show as "exe.jpg"). Well-formed UTF-8 sequences are decoded and dropped when they are
  * pier_is_format_char; every other byte (ASCII, other characters, malformed bytes) is copied
- * as it is: making the rest of the name safe is the caller's business. A name longer than n-1
- * is cut at a character boundary. Returns the length written. Pure: no allocation. */
+ * as it is: making the rest of the name safe is the caller's business. Give it valid UTF-8:
+ * malformed bytes on both sides of a dropped character join into a new sequence, which can
+ * be a format character again ("\xE2" U+202E "\x80\xAE" leaves U+202E). A name longer than
+ * n-1 is cut at a character boundary. Returns the length written. Pure: no allocation. */
 size_t pier_filename_clean(const char *in, char *out, size_t n);
 
 #endif

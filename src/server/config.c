@@ -229,8 +229,9 @@ static int parse_listen(struct listen_addr *la, const char *v)
 	return 0;
 }
 
-/* Sets one option from its text value. Returns 0 or -1 (message printed). */
-static int set_opt(struct config *cfg, const struct opt *o, const char *v)
+/* Sets one option from its text value. Returns 0, or -1 with a message in err. */
+static int set_opt(struct config *cfg, const struct opt *o, const char *v, char *err,
+                   size_t errlen)
 {
 	char *base = (char *)cfg + o->offset, *end;
 
@@ -310,7 +311,7 @@ static int set_opt(struct config *cfg, const struct opt *o, const char *v)
 		return 0;
 	}
 bad:
-	fprintf(stderr, "pierd: bad value for %s: '%s'\n", o->name, v);
+	snprintf(err, errlen, "bad value for %s: '%s'", o->name, v);
 	return -1;
 }
 
@@ -334,42 +335,99 @@ static char *trim(char *s)
 	return s;
 }
 
-static int load_file(struct config *cfg, const char *path)
+/* One "name = value" line (or "name value", or a bare boolean "name"), trimmed. */
+static int load_line(struct config *cfg, char *s, char *err, size_t errlen)
 {
-	char line[4352];
-	int lineno = 0, rc = 0;
+	char *key = s, *val = (char *)"true", *sep = strpbrk(s, "= \t");
+	const struct opt *o;
+
+	if (sep != NULL) {
+		*sep = '\0';
+		val = trim(sep + 1);
+		if (*val == '=')
+			val = trim(val + 1);
+	}
+	key = trim(key);
+	o = find_opt(key);
+	if (o == NULL) {
+		snprintf(err, errlen, "unknown setting '%s'", key);
+		return -1;
+	}
+	return set_opt(cfg, o, val, err, errlen);
+}
+
+int config_load_buffer(struct config *cfg, const char *text, size_t len, char *err,
+                       size_t errlen)
+{
+	char line[CONFIG_LINE_MAX + 1], msg[CONFIG_LINE_MAX + 64];
+	size_t off = 0;
+	int lineno = 0;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	while (off < len) {
+		const char *nl = memchr(text + off, '\n', len - off);
+		size_t n = (nl != NULL ? (size_t)(nl - text) : len) - off;
+		char *s;
+
+		lineno++;
+		if (n > CONFIG_LINE_MAX) {
+			snprintf(err, errlen, "%d: the line is longer than %d bytes", lineno,
+			         CONFIG_LINE_MAX);
+			return -1;
+		}
+		if (memchr(text + off, '\0', n) != NULL) {
+			snprintf(err, errlen, "%d: a NUL byte in the line", lineno);
+			return -1;
+		}
+		memcpy(line, text + off, n);
+		line[n] = '\0';
+		off += n + 1;
+		s = trim(line);
+		if (*s == '\0' || *s == '#')
+			continue;
+		if (load_line(cfg, s, msg, sizeof(msg)) != 0) {
+			snprintf(err, errlen, "%d: %s", lineno, msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int config_load_file(struct config *cfg, const char *path)
+{
+	char *text = NULL, err[CONFIG_LINE_MAX + 96];
+	size_t len = 0, cap = 0, n;
+	int rc = -1;
 	FILE *f = fopen(path, "r");
 
 	if (f == NULL) {
 		fprintf(stderr, "pierd: cannot open config file %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
-		char *s = trim(line), *key, *val, *sep;
-		const struct opt *o;
+	do {                             /* the whole file: a config file is small */
+		if (len == cap) {
+			char *t = cap < CONFIG_FILE_MAX ? realloc(text, cap ? cap * 2 : 4096) : NULL;
 
-		lineno++;
-		if (*s == '\0' || *s == '#')
-			continue;
-		sep = strpbrk(s, "= \t");
-		key = s;
-		val = (char *)"true";
-		if (sep != NULL) {
-			*sep = '\0';
-			val = trim(sep + 1);
-			if (*val == '=')
-				val = trim(val + 1);
+			if (t == NULL) {
+				fprintf(stderr, "pierd: config file %s: too large\n", path);
+				goto out;
+			}
+			text = t;
+			cap = cap ? cap * 2 : 4096;
 		}
-		key = trim(key);
-		o = find_opt(key);
-		if (o == NULL) {
-			fprintf(stderr, "pierd: %s:%d: unknown setting '%s'\n", path, lineno, key);
-			rc = -1;
-		} else if (set_opt(cfg, o, val) != 0) {
-			fprintf(stderr, "pierd: %s:%d: in this line\n", path, lineno);
-			rc = -1;
-		}
+		n = fread(text + len, 1, cap - len, f);
+		len += n;
+	} while (n > 0);
+	if (ferror(f)) {
+		fprintf(stderr, "pierd: cannot read config file %s: %s\n", path, strerror(errno));
+		goto out;
 	}
+	rc = config_load_buffer(cfg, text, len, err, sizeof(err));
+	if (rc != 0)
+		fprintf(stderr, "pierd: %s:%s\n", path, err);
+out:
+	free(text);
 	fclose(f);
 	return rc;
 }
@@ -387,11 +445,11 @@ int config_parse_args(struct config *cfg, int argc, char **argv)
 		}
 	}
 	for (int i = 1; i + 1 < argc; i++)
-		if (strcmp(argv[i], "--config") == 0 && load_file(cfg, argv[i + 1]) != 0)
+		if (strcmp(argv[i], "--config") == 0 && config_load_file(cfg, argv[i + 1]) != 0)
 			return -1;
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i], *val = NULL, *eq;
-		char name[64];
+		char name[64], err[CONFIG_PATH_MAX + 128];
 		const struct opt *o;
 
 		if (strncmp(arg, "--", 2) != 0) {
@@ -420,8 +478,10 @@ int config_parse_args(struct config *cfg, int argc, char **argv)
 			fprintf(stderr, "pierd: option '--%s' needs a value\n", name);
 			return -1;
 		}
-		if (set_opt(cfg, o, val) != 0)
+		if (set_opt(cfg, o, val, err, sizeof(err)) != 0) {
+			fprintf(stderr, "pierd: %s\n", err);
 			return -1;
+		}
 	}
 	if ((cfg->tls_cert[0] == '\0') != (cfg->tls_key[0] == '\0')) {
 		fprintf(stderr, "pierd: --tls-cert and --tls-key go together\n");

@@ -8,6 +8,8 @@
 #include "log.h"
 
 #define CONFIG_PATH_MAX 4096
+#define CONFIG_LINE_MAX 4351         /* bytes of one config file line */
+#define CONFIG_FILE_MAX (1u << 20)   /* bytes of a config file */
 
 /* An address to listen on; off: this listener is not opened. */
 struct listen_addr {
@@ -72,6 +74,18 @@ void config_init(struct config *cfg);
 /* Applies the config file named by --config (if any), then the flags. Returns 0 to run,
  * 1 when --help/--version was printed (exit 0), -1 on a bad flag or file (message printed). */
 int config_parse_args(struct config *cfg, int argc, char **argv);
+
+/* Applies a config file's text (len bytes, not NUL-terminated; "name = value" lines, names
+ * as the flags without "--", a bare name sets a boolean, '#' comments) to cfg. 0, or -1 at
+ * the first bad line with "LINE: what is wrong" in err (errlen bytes, always terminated);
+ * the lines before it are applied. Lines longer than CONFIG_LINE_MAX or holding a NUL byte
+ * are refused. */
+int config_load_buffer(struct config *cfg, const char *text, size_t len, char *err,
+                       size_t errlen);
+
+/* config_load_buffer on the file at path (less than CONFIG_FILE_MAX bytes). 0, or -1 with a
+ * message on stderr. */
+int config_load_file(struct config *cfg, const char *path);
 
 /* Logs the settings in force. */
 void config_log(const struct config *cfg);

@@ -232,6 +232,23 @@ fail:
 	return -1;
 }
 
+void server_wire_contexts(struct server *srv, uv_loop_t *loop,
+                          const struct conn_handler *handler)
+{
+	srv->net.loop = loop;
+	srv->net.cfg = &srv->cfg;
+	srv->net.metrics = &srv->metrics.net;
+	srv->net.addr_limits = srv->addr_limits;
+	srv->net.routes = http_routes;
+	srv->net.nroutes = http_nroutes;
+	srv->net.srv = srv;
+	srv->net.sessions = &srv->sessions;
+	srv->sessions.cfg = &srv->cfg;
+	srv->sessions.net = &srv->net;
+	srv->sessions.handler = handler;
+	srv->sessions.srv = srv;
+}
+
 int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
 {
 	struct store_options sopt = {0};
@@ -257,18 +274,7 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
 		srv->addr_limits = limit_table_new(addr, ADDR_LIMITS);
 		srv->account_limits = limit_table_new(account, ACCOUNT_LIMITS);
 	}
-	srv->net.loop = loop;
-	srv->net.cfg = &srv->cfg;
-	srv->net.metrics = &srv->metrics.net;
-	srv->net.addr_limits = srv->addr_limits;
-	srv->net.routes = http_routes;
-	srv->net.nroutes = http_nroutes;
-	srv->net.srv = srv;
-	srv->net.sessions = &srv->sessions;
-	srv->sessions.cfg = &srv->cfg;
-	srv->sessions.net = &srv->net;
-	srv->sessions.handler = &chat_handler;
-	srv->sessions.srv = srv;
+	server_wire_contexts(srv, loop, &chat_handler);
 
 	/* The owner's alone, even when it existed before (the store and media are inside). */
 	if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {

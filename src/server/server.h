@@ -90,6 +90,12 @@ struct server {
 	struct session_context sessions; /* what the session layer sees: handler, open sessions */
 };
 
+/* Points srv's net and session contexts at its loop, settings, counters, per-address table
+ * (srv->addr_limits, made before), the HTTP routes and handler, as server_init does; tests
+ * and fuzz harnesses that run the byte layers and the session alone use it too. */
+void server_wire_contexts(struct server *srv, uv_loop_t *loop,
+                          const struct conn_handler *handler);
+
 /* Opens the store, loads users and rooms, binds the listeners. 0, or -1 (logged). */
 int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg);
 /* Undoes what a failed server_init opened (store, listeners) and runs the loop empty. */

@@ -328,7 +328,7 @@ int pierd_restart_same_port(struct pierd *p)
 bool pierd_exit_clean(struct pierd *p)
 {
 	static const char *const reports[] = { "ERROR: AddressSanitizer", "runtime error:",
-	                                       "LeakSanitizer" };
+	                                       "LeakSanitizer", "WARNING: ThreadSanitizer" };
 	char *log = read_file_from(p->log_path, 0, NULL);
 	bool clean = true;
 

@@ -62,7 +62,7 @@ bool pierd_stop(struct pierd *p);
 void pierd_kill9(struct pierd *p);
 
 /* Checks that the log holds no sanitizer report ("ERROR: AddressSanitizer", "runtime error:",
- * "LeakSanitizer"). Returns true if clean. */
+ * "LeakSanitizer", "WARNING: ThreadSanitizer"). Returns true if clean. */
 bool pierd_exit_clean(struct pierd *p);
 
 /* True while the pierd process is alive (reaps it if it died; an unexpected death is a failed

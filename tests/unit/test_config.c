@@ -125,5 +125,53 @@ int main(void)
 		const char *argv[] = {"pierd", "--max-rooms", "-1"};
 		CHECK(parse(&cfg, 3, argv) == -1, "a negative room cap is refused");
 	}
+	{
+		static const char text[] = "# a comment\n  max-line = 2048  \r\n\tmax-text\t700\n"
+		                           "weak-password-hash\nhttp =[::1]:81";
+		char err[128] = "x";
+
+		config_init(&cfg);
+		CHECK(config_load_buffer(&cfg, text, sizeof(text) - 1, err, sizeof(err)) == 0 &&
+		      err[0] == '\0', "buffer: loads (%s)", err);
+		CHECK(cfg.max_line == 2048 && cfg.max_text == 700 && cfg.weak_password_hash &&
+		      strcmp(cfg.http.host, "::1") == 0 && cfg.http.port == 81,
+		      "buffer: every form of line, the last without a newline");
+	}
+	{
+		static const char text[] = "max-line = 2048\nmax-text = lots\nmax-output = 1\n";
+		char err[128];
+
+		config_init(&cfg);
+		CHECK(config_load_buffer(&cfg, text, sizeof(text) - 1, err, sizeof(err)) == -1 &&
+		      strcmp(err, "2: bad value for max-text: 'lots'") == 0, "buffer: a bad value (%s)",
+		      err);
+		CHECK(cfg.max_line == 2048 && cfg.max_output == 4 * 1024 * 1024,
+		      "buffer: applied up to the bad line, not after");
+	}
+	{
+		static const char text[] = "max-line = 2048\nbogus = 1\n";
+		char err[128];
+
+		config_init(&cfg);
+		CHECK(config_load_buffer(&cfg, text, sizeof(text) - 1, err, sizeof(err)) == -1 &&
+		      strcmp(err, "2: unknown setting 'bogus'") == 0, "buffer: unknown (%s)", err);
+	}
+	{
+		static const char text[] = "max-line = 20\0\n";
+		char err[128], small[8];
+		char *big = malloc(CONFIG_LINE_MAX + 2);
+
+		config_init(&cfg);
+		CHECK(config_load_buffer(&cfg, text, sizeof(text) - 1, err, sizeof(err)) == -1 &&
+		      strstr(err, "NUL") != NULL, "buffer: a NUL byte is refused (%s)", err);
+		memset(big, '#', CONFIG_LINE_MAX + 1);
+		CHECK(config_load_buffer(&cfg, big, CONFIG_LINE_MAX, err, sizeof(err)) == 0,
+		      "buffer: a comment of the longest line");
+		CHECK(config_load_buffer(&cfg, big, CONFIG_LINE_MAX + 1, small, sizeof(small)) == -1 &&
+		      strlen(small) == sizeof(small) - 1, "buffer: a longer line is refused, the message "
+		      "cut to its buffer (%s)", small);
+		free(big);
+		CHECK(config_load_buffer(&cfg, "", 0, err, sizeof(err)) == 0, "buffer: empty");
+	}
 	return tap_done();
 }

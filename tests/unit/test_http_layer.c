@@ -1,5 +1,5 @@
-/* test_http_layer.c - the HTTP layer fed bytes through a memory transport (no socket): the
- * owner callbacks are driven by hand, writes are collected and completed when the test says.
+/* test_http_layer.c - the HTTP layer fed bytes through a memory transport (no socket,
+ * tests/support/memtransport.h): writes are collected and completed when the test says.
  * Also the pure helpers of the WebSocket handshake and the static files. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,97 +8,30 @@
 #include <uv.h>
 
 #include "http.h"
-#include "net_context.h"
-#include "ratelimit.h"
+#include "memtransport.h"
 #include "server.h"
 #include "static_files.h"
+#include "stubserver.h"
 #include "tap.h"
 #include "transport.h"
 #include "ws.h"
 
-/* ---- a memory transport ---- */
-
-static char wrote[65536];
-static size_t wrote_len;
-static int writes_pending;
-
-static void mem_input(struct transport *t, const char *data, size_t len)
-{
-	t->owner_ops->on_read(t->owner, data, len);
-}
-
-static int mem_write(struct transport *t, const uv_buf_t *bufs, unsigned n)
-{
-	(void)t;
-	for (unsigned i = 0; i < n; i++) {
-		size_t room = sizeof(wrote) - 1 - wrote_len;
-		size_t len = bufs[i].len < room ? bufs[i].len : room;
-
-		memcpy(wrote + wrote_len, bufs[i].base, len);
-		wrote_len += len;
-	}
-	wrote[wrote_len] = '\0';
-	writes_pending++;
-	return 0;
-}
-
-static void mem_try_write(struct transport *t, const char *data, size_t len)
-{
-	(void)t;
-	(void)data;
-	(void)len;
-}
-
-static void mem_nothing(struct transport *t)
-{
-	(void)t;
-}
-
-static const struct transport_ops mem_ops = {
-	.name = "memory",
-	.input = mem_input,
-	.write = mem_write,
-	.try_write = mem_try_write,
-	.shutdown = mem_nothing,
-	.release = mem_nothing,
-};
-
 static struct server srv;
 static uv_loop_t loop;
+static struct mem_wire wire;     /* what the transport under test wrote */
 
 /* A transport with an HTTP connection on it. */
 static struct transport *open_http(void)
 {
-	struct transport *t = calloc(1, sizeof(*t));
+	struct transport *t = mem_open(&srv.net, LISTEN_HTTP, &wire);
 
-	t->ctx = &srv.net;
-	t->ops = &mem_ops;
-	t->kind = LISTEN_HTTP;
-	t->counted = false;
-	t->out_soft = 1024 * 1024;
-	t->out_hard = 8 * 1024 * 1024;
-	snprintf(t->addr, sizeof(t->addr), "test");
-	uv_tcp_init(&loop, &t->tcp);    /* never connected: reads do not start */
-	t->tcp.data = t;
-	srv.metrics.net.open[LISTEN_HTTP]++;
 	http_conn_new(t);
-	wrote_len = 0;
-	writes_pending = 0;
 	return t;
 }
 
 static void feed(struct transport *t, const char *data)
 {
-	t->ops->input(t, data, strlen(data));
-}
-
-/* The writes made so far are on the wire. */
-static void complete(struct transport *t)
-{
-	while (writes_pending > 0 && !t->closing) {
-		writes_pending--;
-		t->owner_ops->on_written(t->owner, 0);
-	}
+	mem_input(t, data, strlen(data));
 }
 
 static int count(const char *hay, const char *needle)
@@ -124,10 +57,11 @@ static void test_layer(void)
 	/* two pipelined requests in one read: both answers, in order, in one write */
 	t = open_http();
 	feed(t, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\nGET /nope HTTP/1.1\r\nHost: a\r\n\r\n");
-	CHECK(writes_pending == 1 && count(wrote, "HTTP/1.1 200 OK") == 1 &&
-	      count(wrote, "HTTP/1.1 404") == 1 && strstr(wrote, "200 OK") < strstr(wrote, "404"),
-	      "pipelined: two answers in order in one write: %s", wrote);
-	complete(t);
+	CHECK(wire.pending == 1 && count(wire.out, "HTTP/1.1 200 OK") == 1 &&
+	      count(wire.out, "HTTP/1.1 404") == 1 &&
+	      strstr(wire.out, "200 OK") < strstr(wire.out, "404"),
+	      "pipelined: two answers in order in one write: %s", wire.out);
+	mem_complete(t);
 	CHECK(!t->closing, "keep-alive: still open");
 	close_all(t);
 
@@ -138,17 +72,18 @@ static void test_layer(void)
 
 		feed(t, b);
 	}
-	CHECK(count(wrote, "HTTP/1.1 200 OK") == 1 && strstr(wrote, "\r\n\r\nok\n") != NULL,
-	      "byte by byte: %s", wrote);
-	complete(t);
+	CHECK(count(wire.out, "HTTP/1.1 200 OK") == 1 && strstr(wire.out, "\r\n\r\nok\n") != NULL,
+	      "byte by byte: %s", wire.out);
+	mem_complete(t);
 	close_all(t);
 
 	/* a malformed request line: 400, Connection: close, and the connection ends */
 	t = open_http();
 	feed(t, "BLAH BLAH\r\n\r\n");
-	CHECK(strstr(wrote, "HTTP/1.1 400 Bad Request") == wrote && strstr(wrote, "Connection: close"),
-	      "garbage: 400 and close: %s", wrote);
-	complete(t);
+	CHECK(strstr(wire.out, "HTTP/1.1 400 Bad Request") == wire.out &&
+	      strstr(wire.out, "Connection: close"),
+	      "garbage: 400 and close: %s", wire.out);
+	mem_complete(t);
 	CHECK(t->shut, "garbage: the connection is shut down after the answer");
 	close_all(t);
 
@@ -163,31 +98,33 @@ static void test_layer(void)
 		feed(t, big);
 		free(big);
 	}
-	CHECK(strstr(wrote, "HTTP/1.1 431") == wrote, "a huge header: 431: %.60s", wrote);
-	complete(t);
+	CHECK(strstr(wire.out, "HTTP/1.1 431") == wire.out, "a huge header: 431: %.60s", wire.out);
+	mem_complete(t);
 	close_all(t);
 
 	/* HEAD: the headers of GET, no body */
 	t = open_http();
 	feed(t, "HEAD /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
-	CHECK(strstr(wrote, "Content-Length: 3\r\n") != NULL && strstr(wrote, "\r\n\r\nok") == NULL,
-	      "HEAD: length without body: %s", wrote);
-	complete(t);
+	CHECK(strstr(wire.out, "Content-Length: 3\r\n") != NULL &&
+	      strstr(wire.out, "\r\n\r\nok") == NULL,
+	      "HEAD: length without body: %s", wire.out);
+	mem_complete(t);
 	close_all(t);
 
 	/* a 405 names what the path allows */
 	t = open_http();
 	feed(t, "DELETE /metrics HTTP/1.1\r\nHost: a\r\n\r\n");
-	CHECK(strstr(wrote, "HTTP/1.1 405") == wrote && strstr(wrote, "Allow: GET, HEAD\r\n") != NULL,
-	      "405 with Allow: %s", wrote);
-	complete(t);
+	CHECK(strstr(wire.out, "HTTP/1.1 405") == wire.out &&
+	      strstr(wire.out, "Allow: GET, HEAD\r\n") != NULL,
+	      "405 with Allow: %s", wire.out);
+	mem_complete(t);
 	close_all(t);
 
 	/* HTTP/1.0 without keep-alive: answered, then shut */
 	t = open_http();
 	feed(t, "GET /healthz HTTP/1.0\r\n\r\n");
-	CHECK(strstr(wrote, "Connection: close") != NULL, "HTTP/1.0: Connection: close");
-	complete(t);
+	CHECK(strstr(wire.out, "Connection: close") != NULL, "HTTP/1.0: Connection: close");
+	mem_complete(t);
 	CHECK(t->shut, "HTTP/1.0: shut after the answer");
 	close_all(t);
 }
@@ -260,24 +197,16 @@ static void test_static_helpers(void)
 int main(void)
 {
 	uv_loop_init(&loop);
-	memset(&srv, 0, sizeof(srv));
-	srv.loop = &loop;
-	config_init(&srv.cfg);
+	stub_server_init(&srv, &loop, NULL);
 	srv.cfg.no_rate_limits = true;
-	srv.addr_limits = limit_table_new(NULL, 0);
-	srv.net.loop = &loop;
-	srv.net.cfg = &srv.cfg;
-	srv.net.metrics = &srv.metrics.net;
-	srv.net.addr_limits = srv.addr_limits;
-	srv.net.routes = http_routes;
-	srv.net.nroutes = http_nroutes;
-	srv.net.srv = &srv;
+	mem_wire_init(&wire, 1 << 16);
 	test_layer();
 	test_ws_helpers();
 	test_static_helpers();
 	uv_run(&loop, UV_RUN_NOWAIT);
 	CHECK(srv.net.nhttp == 0, "every HTTP connection was freed (%u left)", srv.net.nhttp);
 	CHECK(uv_loop_close(&loop) == 0, "the loop closes: nothing leaked");
-	limit_table_free(srv.addr_limits);
+	stub_server_release(&srv);
+	mem_wire_release(&wire);
 	return tap_done();
 }

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 #include <magic.h>
@@ -19,6 +18,7 @@
 #include "clock.h"
 #include "hub.h"
 #include "http.h"
+#include "http_fields.h"
 #include "log.h"
 #include "names.h"
 #include "server.h"
@@ -222,6 +222,9 @@ void media_req_done(struct http_exchange *x)
 /* ---- answers ---- */
 
 static void verror(struct http_exchange *x, int status, json_t *extra, enum pier_error code,
+                   const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
+static void verror(struct http_exchange *x, int status, json_t *extra, enum pier_error code,
                    const char *fmt, va_list ap)
 {
 	struct media_req *r = http_data(x);
@@ -274,49 +277,6 @@ void media_error_extra(struct http_exchange *x, int status, json_t *extra, enum 
 
 /* ---- authentication ---- */
 
-/* The token of "Authorization: Bearer TOKEN", or NULL. */
-static const char *bearer_token(struct http_exchange *x)
-{
-	const char *h = http_header(x, "Authorization");
-
-	if (h == NULL || strncasecmp(h, "Bearer", 6) != 0 || (h[6] != ' ' && h[6] != '\t'))
-		return NULL;
-	h += 6;
-	while (*h == ' ' || *h == '\t')
-		h++;
-	return *h != '\0' ? h : NULL;
-}
-
-/* The pier_session cookie's value into out; false if there is none. */
-static bool cookie_token(struct http_exchange *x, char *out, size_t n)
-{
-	const char *p = http_header(x, "Cookie");
-	size_t nlen = strlen(COOKIE_NAME);
-
-	while (p != NULL && *p != '\0') {
-		const char *end;
-
-		while (*p == ' ' || *p == '\t' || *p == ';')
-			p++;
-		end = p;
-		while (*end != '\0' && *end != ';')
-			end++;
-		if ((size_t)(end - p) > nlen && strncmp(p, COOKIE_NAME, nlen) == 0 && p[nlen] == '=') {
-			size_t len = (size_t)(end - p) - nlen - 1;
-
-			while (len > 0 && (p[nlen + 1 + len - 1] == ' ' || p[nlen + 1 + len - 1] == '\t'))
-				len--;
-			if (len == 0 || len >= n)
-				return false;
-			memcpy(out, p + nlen + 1, len);
-			out[len] = '\0';
-			return true;
-		}
-		p = end;
-	}
-	return false;
-}
-
 static void token_checked(struct store_job *job)
 {
 	struct media_req *r = job->data;
@@ -336,18 +296,19 @@ static void token_checked(struct store_job *job)
 
 void media_authenticate(struct media_req *r, bool allow_cookie)
 {
-	const char *token = bearer_token(r->x);
-	char cookie[AUTH_TOKEN_MAX + 2];
+	char token[AUTH_TOKEN_MAX + 1];
+	int found = http_field_bearer(http_header(r->x, "Authorization"), token, sizeof(token));
 
-	if (token == NULL && allow_cookie && cookie_token(r->x, cookie, sizeof(cookie)))
-		token = cookie;
-	if (token == NULL) {
+	if (found == 0 && allow_cookie)
+		found = http_field_cookie(http_header(r->x, "Cookie"), COOKIE_NAME, token,
+		                          sizeof(token));
+	if (found == 0) {
 		media_error(r->x, 401, PIER_ERR_NOT_LOGGED_IN,
 		            allow_cookie ? "send Authorization: Bearer TOKEN (or the session cookie)"
 		                         : "send Authorization: Bearer TOKEN");
 		return;
 	}
-	if (strlen(token) > AUTH_TOKEN_MAX) {
+	if (found < 0) {                 /* longer than any token */
 		media_error(r->x, 401, PIER_ERR_BAD_TOKEN, "unknown or revoked token");
 		return;
 	}
@@ -361,31 +322,6 @@ void media_authenticate(struct media_req *r, bool allow_cookie)
 }
 
 /* ---- names ---- */
-
-int media_url_decode(const char *src, size_t len, char *out, size_t n)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		char ch = src[i];
-
-		if (ch == '%') {
-			int b = http_pct_byte(src + i, len - i);
-
-			if (b < 0)
-				return -1;
-			ch = (char)b;
-			i += 2;
-		} else if (ch == '+') {
-			ch = ' ';
-		}
-		if (o + 1 >= n)
-			return -1;
-		out[o++] = ch;
-	}
-	out[o] = '\0';
-	return 0;
-}
 
 /* Length of the valid UTF-8 sequence at p (at most avail bytes), 0 if it is not one. */
 static size_t utf8_len(const unsigned char *p, size_t avail)
@@ -422,14 +358,32 @@ static size_t utf8_len(const unsigned char *p, size_t avail)
 
 void media_clean_name(const char *raw, char *out, size_t n)
 {
-	char in[STORE_MEDIA_NAME_MAX * 3 + 1];
+	char valid[STORE_MEDIA_NAME_MAX * 3 + 1], in[sizeof(valid)];
 	const char *base = in;
 	size_t o = 0, max = n - 1 < STORE_MEDIA_NAME_MAX ? n - 1 : STORE_MEDIA_NAME_MAX;
-	size_t avail;
+	size_t avail = strlen(raw), v = 0;
 
-	/* Bidi and other format characters first: they could make "x\u202Egpj.exe" show as
+	/* Valid UTF-8 first (a malformed byte becomes '_'): dropping a character between two
+	 * malformed bytes must not join them into a new one ("\xE2" U+202E "\x80\xAE" would
+	 * leave U+202E itself). */
+	for (size_t i = 0; i < avail;) {
+		size_t len = utf8_len((const unsigned char *)raw + i, avail - i);
+
+		if (v + (len == 0 ? 1 : len) >= sizeof(valid))
+			break;
+		if (len == 0) {
+			valid[v++] = '_';
+			i++;
+			continue;
+		}
+		memcpy(valid + v, raw + i, len);
+		v += len;
+		i += len;
+	}
+	valid[v] = '\0';
+	/* Bidi and other format characters: they could make "x\u202Egpj.exe" show as
 	 * "xexe.jpg" wherever the name is shown. */
-	pier_filename_clean(raw, in, sizeof(in));
+	pier_filename_clean(valid, in, sizeof(in));
 	for (const char *p = in; *p != '\0'; p++)
 		if (*p == '/' || *p == '\\')
 			base = p + 1;

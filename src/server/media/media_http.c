@@ -4,16 +4,16 @@
  * cookie). docs/PROTOCOL.md, Media, is the contract. */
 #include "media_internal.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <sodium.h>
 
+#include "auth.h"
 #include "http.h"
+#include "http_fields.h"
 #include "hub.h"
 #include "log.h"
 #include "server.h"
@@ -25,88 +25,6 @@
                    "style-src 'unsafe-inline'; sandbox"
 
 /* ---- small helpers ---- */
-
-/* The value of query parameter key (percent-decoded) into out; false if absent or bad. */
-static bool query_param(const char *query, const char *key, char *out, size_t n)
-{
-	size_t klen = strlen(key);
-
-	while (query != NULL && *query != '\0') {
-		const char *end = strchr(query, '&');
-		size_t len = end ? (size_t)(end - query) : strlen(query);
-
-		if (len > klen && strncmp(query, key, klen) == 0 && query[klen] == '=')
-			return media_url_decode(query + klen + 1, len - klen - 1, out, n) == 0;
-		query = end ? end + 1 : NULL;
-	}
-	return false;
-}
-
-/* The file name of a Content-Disposition header (filename*=UTF-8''... first, then
- * filename="..."), into out. False if there is none. */
-static bool disposition_name(const char *h, char *out, size_t n)
-{
-	char plain[STORE_MEDIA_NAME_MAX * 3 + 1] = "";
-	bool have_ext = false;
-
-	while (h != NULL && *h != '\0') {
-		const char *semi, *eq, *v;
-		size_t klen, vlen;
-
-		while (*h == ' ' || *h == '\t' || *h == ';')
-			h++;
-		semi = h;
-		while (*semi != '\0' && *semi != ';') {
-			if (*semi == '"') {      /* a quoted value may hold ';' */
-				semi++;
-				while (*semi != '\0' && *semi != '"')
-					semi += semi[0] == '\\' && semi[1] != '\0' ? 2 : 1;
-				if (*semi == '\0')
-					break;
-			}
-			semi++;
-		}
-		eq = memchr(h, '=', (size_t)(semi - h));
-		if (eq == NULL) {
-			h = semi;
-			continue;
-		}
-		klen = (size_t)(eq - h);
-		while (klen > 0 && (h[klen - 1] == ' ' || h[klen - 1] == '\t'))
-			klen--;
-		v = eq + 1;
-		while (*v == ' ' || *v == '\t')
-			v++;
-		vlen = (size_t)(semi - v);
-		while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
-			vlen--;
-		if (klen == 9 && strncasecmp(h, "filename*", 9) == 0 && vlen > 7 &&
-		    strncasecmp(v, "UTF-8''", 7) == 0) {
-			if (media_url_decode(v + 7, vlen - 7, out, n) == 0)
-				have_ext = true;
-		} else if (klen == 8 && strncasecmp(h, "filename", 8) == 0) {
-			size_t o = 0;
-
-			if (vlen >= 2 && v[0] == '"') {
-				v++;
-				vlen -= 2;
-			}
-			for (size_t i = 0; i < vlen && o + 1 < sizeof(plain); i++) {
-				if (v[i] == '\\' && i + 1 < vlen)
-					i++;
-				plain[o++] = v[i];
-			}
-			plain[o] = '\0';
-		}
-		h = semi;
-	}
-	if (have_ext)
-		return true;
-	if (plain[0] == '\0')
-		return false;
-	snprintf(out, n, "%s", plain);
-	return true;
-}
 
 static json_t *limit_extra(const char *key, int64_t value)
 {
@@ -267,8 +185,8 @@ void media_upload_head(struct http_exchange *x)
 		return;
 	}
 	r->declared = len;
-	if (!query_param(http_query(x), "name", raw, sizeof(raw)) &&
-	    !disposition_name(http_header(x, "Content-Disposition"), raw, sizeof(raw)))
+	if (!http_field_query_param(http_query(x), "name", raw, sizeof(raw)) &&
+	    !http_field_disposition_name(http_header(x, "Content-Disposition"), raw, sizeof(raw)))
 		snprintf(raw, sizeof(raw), "file");
 	media_clean_name(raw, r->name, sizeof(r->name));
 	if (ct != NULL)
@@ -419,54 +337,6 @@ static void disposition(struct media_req *r, bool attachment)
 	                     attachment ? "attachment" : "inline", ascii, ext);
 }
 
-/* Parses a Range header against size: 0 (a range in *a..*b), 1 (ignore it: the whole file),
- * -1 (not satisfiable: 416). Only single byte ranges; others are ignored as RFC 9110 allows. */
-static int parse_range(const char *h, int64_t size, int64_t *a, int64_t *b)
-{
-	char *end;
-	long long x, y;
-
-	if (h == NULL || strncasecmp(h, "bytes=", 6) != 0 || strchr(h, ',') != NULL)
-		return 1;
-	h += 6;
-	while (*h == ' ')
-		h++;
-	if (*h == '-') {
-		if (h[1] < '0' || h[1] > '9')
-			return 1;
-		errno = 0;
-		y = strtoll(h + 1, &end, 10);
-		if (errno != 0 || (*end != '\0' && *end != ' '))
-			return 1;
-		if (y == 0 || size == 0)
-			return -1;
-		*a = y >= size ? 0 : size - y;
-		*b = size - 1;
-		return 0;
-	}
-	if (*h < '0' || *h > '9')
-		return 1;
-	errno = 0;
-	x = strtoll(h, &end, 10);
-	if (errno != 0 || *end != '-')
-		return 1;
-	h = end + 1;
-	if (*h == '\0' || *h == ' ') {
-		y = size - 1;
-	} else {
-		if (*h < '0' || *h > '9')
-			return 1;
-		y = strtoll(h, &end, 10);
-		if (errno != 0 || (*end != '\0' && *end != ' ') || y < x)
-			return 1;
-	}
-	if (x >= size)
-		return -1;
-	*a = x;
-	*b = y >= size ? size - 1 : y;
-	return 0;
-}
-
 static void send_head(struct media_req *r, int64_t size)
 {
 	struct http_exchange *x = r->x;
@@ -475,28 +345,28 @@ static void send_head(struct media_req *r, int64_t size)
 	const char *if_range = http_header(x, "If-Range");
 	char etag[80];
 	int64_t a = 0, b = size - 1;
-	int rc;
+	enum http_range rc;
 
 	snprintf(etag, sizeof(etag), "\"%s%s\"", r->media.sha256, thumb ? "-thumb" : "");
-	rc = parse_range(http_header(x, "Range"), size, &a, &b);
+	rc = http_field_range(http_header(x, "Range"), size, &a, &b);
 	if (if_range != NULL && strcmp(if_range, etag) != 0)
-		rc = 1;                   /* the client's copy is another: the whole file */
-	if (rc < 0) {
+		rc = HTTP_RANGE_NONE;     /* the client's copy is another: the whole file */
+	if (rc == HTTP_RANGE_UNSATISFIABLE) {
 		http_response_start(x, 416, 0);
 		http_response_header(x, "Content-Range", "bytes */%lld", (long long)size);
 		http_response_header(x, "Accept-Ranges", "bytes");
 		http_response_end(x);
 		return;
 	}
-	if (rc > 0) {
+	if (rc == HTTP_RANGE_NONE) {
 		a = 0;
 		b = size - 1;
 	}
 	r->pos = a;
 	r->end = b + 1;
-	http_response_start(x, rc == 0 ? 206 : 200, r->end - r->pos);
+	http_response_start(x, rc == HTTP_RANGE_PART ? 206 : 200, r->end - r->pos);
 	http_response_header(x, "Content-Type", "%s", type);
-	if (rc == 0)
+	if (rc == HTTP_RANGE_PART)
 		http_response_header(x, "Content-Range", "bytes %lld-%lld/%lld", (long long)a,
 		                     (long long)b, (long long)size);
 	http_response_header(x, "Accept-Ranges", "bytes");
@@ -634,14 +504,13 @@ void media_get_head(struct http_exchange *x)
 static void session_authed(struct media_req *r)
 {
 	struct http_exchange *x = r->x;
-	const char *auth = http_header(x, "Authorization");
-	const char *token = auth + 6;
+	char token[AUTH_TOKEN_MAX + 1] = "";
 	char body[128];
 	json_t *j;
 	char *s;
 
-	while (*token == ' ' || *token == '\t')
-		token++;
+	/* media_authenticate found the user by this very token: it is there and it fits. */
+	http_field_bearer(http_header(x, "Authorization"), token, sizeof(token));
 	j = json_pack("{s:s}", "user", r->user->name);
 	s = json_dumps(j, JSON_COMPACT);
 	snprintf(body, sizeof(body), "%s", s);

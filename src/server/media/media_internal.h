@@ -144,8 +144,6 @@ bool media_quota_reserve(struct media_req *r, int64_t usage, int64_t bytes);
  * counted the bytes, when the upload fails, and when r is freed in any case. */
 void media_quota_release(struct media_req *r);
 
-/* Percent-decodes src into out (at most n bytes with the NUL); -1 if malformed or too long. */
-int media_url_decode(const char *src, size_t len, char *out, size_t n);
 /* Makes a file name safe to store and show: no directories, no control characters, no
  * format or bidi control characters (pier_filename_clean), valid UTF-8, at most
  * STORE_MEDIA_NAME_MAX bytes; "file" when nothing is left. Every name that enters (POST

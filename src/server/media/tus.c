@@ -20,75 +20,17 @@
 #include <sodium.h>
 
 #include "http.h"
+#include "http_fields.h"
 #include "log.h"
 #include "server.h"
 #include "xalloc.h"
 
-#define TUS_VERSION "1.0.0"
-#define KEY_BYTES   16
+#define KEY_BYTES (HTTP_TUS_KEY_LEN / 2)
 
 static void tus_headers(struct http_exchange *x)
 {
-	http_response_header(x, "Tus-Resumable", TUS_VERSION);
+	http_response_header(x, "Tus-Resumable", HTTP_TUS_VERSION);
 	http_response_header(x, "Cache-Control", "no-store");
-}
-
-/* A decimal header value; -1 when missing or malformed. */
-static int64_t header_int(struct http_exchange *x, const char *name)
-{
-	const char *v = http_header(x, name);
-	int64_t n = 0;
-
-	if (v == NULL || *v == '\0')
-		return -1;
-	for (; *v >= '0' && *v <= '9'; v++) {
-		if (n > (INT64_MAX - 9) / 10)
-			return -1;
-		n = n * 10 + (*v - '0');
-	}
-	while (*v == ' ' || *v == '\t')
-		v++;
-	return *v == '\0' ? n : -1;
-}
-
-static bool valid_key(const char *key)
-{
-	size_t n = strlen(key);
-
-	if (n != 2 * KEY_BYTES)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((key[i] >= '0' && key[i] <= '9') || (key[i] >= 'a' && key[i] <= 'f')))
-			return false;
-	return true;
-}
-
-/* A value of Upload-Metadata ("key base64,key base64") into out; false if absent. */
-static bool metadata_value(const char *h, const char *key, char *out, size_t n)
-{
-	size_t klen = strlen(key);
-
-	while (h != NULL && *h != '\0') {
-		const char *end = strchr(h, ','), *v;
-		size_t len, binlen = 0;
-
-		while (*h == ' ')
-			h++;
-		len = end ? (size_t)(end - h) : strlen(h);
-		if (len > klen && strncmp(h, key, klen) == 0 && h[klen] == ' ') {
-			v = h + klen + 1;
-			len -= klen + 1;
-			if (sodium_base642bin((unsigned char *)out, n - 1, v, len, " ", &binlen, NULL,
-			                      sodium_base64_VARIANT_ORIGINAL) != 0 &&
-			    sodium_base642bin((unsigned char *)out, n - 1, v, len, " ", &binlen, NULL,
-			                      sodium_base64_VARIANT_ORIGINAL_NO_PADDING) != 0)
-				return false;
-			out[binlen] = '\0';
-			return true;
-		}
-		h = end ? end + 1 : NULL;
-	}
-	return false;
 }
 
 /* ---- finding an upload ---- */
@@ -292,7 +234,7 @@ static void tus_create(struct http_exchange *x, struct media_req *r)
 		media_error(x, 400, PIER_ERR_BAD_REQUEST, "Upload-Defer-Length is not supported: send Upload-Length");
 		return;
 	}
-	r->declared = header_int(x, "Upload-Length");
+	r->declared = http_field_uint(http_header(x, "Upload-Length"));
 	if (r->declared < 0) {
 		media_error(x, 400, PIER_ERR_BAD_REQUEST, "Upload-Length is missing or not a number");
 		return;
@@ -313,12 +255,12 @@ static void tus_create(struct http_exchange *x, struct media_req *r)
 		media_error(x, 400, PIER_ERR_BAD_REQUEST, "creation-with-upload is not supported: PATCH the bytes");
 		return;
 	}
-	if (!metadata_value(meta, "filename", raw, sizeof(raw)) &&
-	    !metadata_value(meta, "name", raw, sizeof(raw)))
+	if (!http_field_tus_metadata(meta, "filename", raw, sizeof(raw)) &&
+	    !http_field_tus_metadata(meta, "name", raw, sizeof(raw)))
 		snprintf(raw, sizeof(raw), "file");
 	media_clean_name(raw, r->name, sizeof(r->name));
-	if (metadata_value(meta, "filetype", raw, sizeof(raw)) ||
-	    metadata_value(meta, "type", raw, sizeof(raw)))
+	if (http_field_tus_metadata(meta, "filetype", raw, sizeof(raw)) ||
+	    http_field_tus_metadata(meta, "type", raw, sizeof(raw)))
 		snprintf(r->type_hint, sizeof(r->type_hint), "%.*s", (int)strcspn(raw, "; \r\n"), raw);
 	r->next = create_authed;
 	media_authenticate(r, false);
@@ -405,7 +347,8 @@ static void patch_opened(struct media_req *r, int status)
 static void patch_found(struct media_req *r, struct upload *up, int64_t media_id)
 {
 	struct http_exchange *x = r->x;
-	int64_t offset = header_int(x, "Upload-Offset"), len = http_content_length(x);
+	int64_t offset = http_field_uint(http_header(x, "Upload-Offset"));
+	int64_t len = http_content_length(x);
 
 	if (up == NULL || upload_busy(up)) {
 		if (up == NULL) {
@@ -527,14 +470,9 @@ void tus_head(struct http_exchange *x)
 {
 	const char *path = http_path(x), *method = http_method(x);
 	const char *key = NULL;
-	const char *v = http_header(x, "Tus-Resumable");
 	struct media_req *r;
 
-	if (strcmp(path, "/api/tus/") == 0 || strcmp(path, "/api/tus") == 0)
-		key = NULL;
-	else if (strncmp(path, "/api/tus/", 9) == 0 && valid_key(path + 9))
-		key = path + 9;
-	else {
+	if (http_field_tus_path(path, &key) < 0) {
 		r = media_req_new(x, REQ_TUS_HEAD);
 		media_error(x, 404, PIER_ERR_NO_SUCH_UPLOAD, "no such upload");
 		return;
@@ -543,7 +481,7 @@ void tus_head(struct http_exchange *x)
 		r = media_req_new(x, REQ_TUS_OPTIONS);
 		http_response_start(x, 204, -1);
 		tus_headers(x);
-		http_response_header(x, "Tus-Version", TUS_VERSION);
+		http_response_header(x, "Tus-Version", HTTP_TUS_VERSION);
 		http_response_header(x, "Tus-Extension", "creation,termination");
 		http_response_header(x, "Tus-Max-Size", "%zu", r->srv->cfg.media_max_size);
 		http_response_end(x);
@@ -567,9 +505,9 @@ void tus_head(struct http_exchange *x)
 	}
 	if (key != NULL)
 		snprintf(r->key, sizeof(r->key), "%s", key);
-	if (v == NULL || strcmp(v, TUS_VERSION) != 0) {
+	if (!http_field_tus_resumable(http_header(x, "Tus-Resumable"))) {
 		http_response_start(x, 412, 0);
-		http_response_header(x, "Tus-Version", TUS_VERSION);
+		http_response_header(x, "Tus-Version", HTTP_TUS_VERSION);
 		http_response_end(x);
 		return;
 	}
@@ -588,7 +526,7 @@ void tus_head(struct http_exchange *x)
 			media_error(x, 415, PIER_ERR_BAD_REQUEST, "PATCH needs Content-Type: application/offset+octet-stream");
 			return;
 		}
-		if (header_int(x, "Upload-Offset") < 0) {
+		if (http_field_uint(http_header(x, "Upload-Offset")) < 0) {
 			media_error(x, 400, PIER_ERR_BAD_REQUEST, "Upload-Offset is missing or not a number");
 			return;
 		}

@@ -616,7 +616,8 @@ static void lines_process(struct conn *c)
 {
 	size_t max_line = c->ctx->cfg->max_line;
 
-	c->in_off += lines_handle(c, c->in + c->in_off, c->in_len - c->in_off);
+	if (c->in != NULL)               /* an idle session holds no buffer (NULL + 0 is UB) */
+		c->in_off += lines_handle(c, c->in + c->in_off, c->in_len - c->in_off);
 	if (!conn_is_paused(c) && !c->closing && c->in_len - c->in_off > max_line) {
 		reply_error_line(c, PIER_ERR_LINE_TOO_LONG, "request line over the line limit");
 		c->in_off = c->in_len;
