@@ -89,8 +89,8 @@ static const struct opt opts[] = {
 	 "seconds for an HTTP request head to arrive; also the keep-alive idle time (default 10)",
 	 NULL},
 	{"http-write-timeout", OPT_DOUBLE, O(http_write_timeout),
-	 "seconds an HTTP answer (a download) or WebSocket output may make no progress before the "
-	 "connection closes (default 30)", NULL},
+	 "seconds any connection's output (a download, WebSocket or JSON-lines session) may make "
+	 "no progress before the connection closes (default 30)", NULL},
 	{"metrics-allow", OPT_METRICS_ALLOW, O(metrics_allow),
 	 "who may read /metrics: loopback (peers on 127.0.0.1/::1, or with --metrics-token), "
 	 "token (only with --metrics-token) or all (default loopback)", "WHO"},

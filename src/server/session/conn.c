@@ -543,6 +543,14 @@ void conn_tick(struct conn *c, int64_t now_ms)
 		conn_close(c, PIER_ERR_LOGIN_TIMEOUT, "no login in time");
 		return;
 	}
+	if (transport_write_stalled_ms(c->tp, now_ms) > (int64_t)(cfg->http_write_timeout * 1000)) {
+		/* The peer takes none of its output (it may still send without reading): below the
+		 * output limit it would hold its queue forever. */
+		log_info("session %s: the peer took no output for %.0f s, closing", c->addr,
+		         cfg->http_write_timeout);
+		conn_abort(c, PIER_ERR_NONE, NULL);
+		return;
+	}
 	if (c->framing->tick != NULL)
 		c->framing->tick(c, now_ms);
 }

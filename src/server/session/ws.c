@@ -598,14 +598,7 @@ static void ws_tick(struct conn *c, int64_t now_ms)
 	const struct config *cfg = c->ctx->cfg;
 	struct wslay_event_msg ping = { .opcode = WSLAY_PING, .msg = (const uint8_t *)"pier", .msg_length = 4 };
 
-	if (c->tp != NULL &&
-	    transport_write_stalled_ms(c->tp, now_ms) > (int64_t)(cfg->http_write_timeout * 1000)) {
-		/* The peer takes none of our frames (it may still send pongs without reading). */
-		log_info("ws %s: the peer took no output for %.0f s, closing", c->addr,
-		         cfg->http_write_timeout);
-		conn_abort(c, PIER_ERR_NONE, NULL);
-		return;
-	}
+	/* A peer that takes no frames at all is closed by conn_tick (--http-write-timeout). */
 	if (w->ping_outstanding) {
 		if (now_ms - w->ping_sent_ms > (int64_t)(cfg->ws_ping_timeout * 1000))
 			conn_close(c, PIER_ERR_PING_TIMEOUT, "no pong in time");
