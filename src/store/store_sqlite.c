@@ -1473,7 +1473,9 @@ int store_db_each_room(struct store_db *db,
 }
 
 /* Sets the connection's pragmas. WAL lets readers (the sqlite3 shell, backups) run beside
- * the writer; synchronous=FULL makes each commit durable in the WAL before it is acked. */
+ * the writer; synchronous=FULL makes each commit durable in the WAL before it is acked. Old
+ * page images stay in the WAL until a checkpoint (and in the file until it is reused): a clean
+ * stop checkpoints and removes it. */
 static int set_pragmas(struct store_db *db, bool no_sync, char **err)
 {
 	sqlite3_stmt *s = NULL;
@@ -1489,8 +1491,11 @@ static int set_pragmas(struct store_db *db, bool no_sync, char **err)
 		*err = store_errorf("the database refused WAL mode");
 		goto out;
 	}
+	/* secure_delete: what a recall or an edit replaces (and every deleted row) is overwritten
+	 * with zeros in the file, not merely unlinked from the b-tree. */
 	if (sqlite3_exec(db->db, sync, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(db->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK) {
+	    sqlite3_exec(db->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db->db, "PRAGMA secure_delete = ON", NULL, NULL, NULL) != SQLITE_OK) {
 		*err = store_errorf("setting pragmas: %s", sqlite3_errmsg(db->db));
 		goto out;
 	}
