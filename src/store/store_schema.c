@@ -117,8 +117,11 @@ static const char *const migrations[] = {
 	 * change sequence number of its last edit, recall or reaction, so that a client that was
 	 * away asks for what changed since the last number it saw (sync's changes_after); the
 	 * next number is max(changed) + 1, found on the index. mentions: the users a room
-	 * message names with @ (in order of pos). reactions: one row per user, message and emoji. */
+	 * message names with @ (in order of pos), and the same names as a JSON array in the
+	 * message's mentions column (what readers get, without a lookup per message). reactions:
+	 * one row per user, message and emoji. */
 	"ALTER TABLE messages ADD COLUMN reply_to INTEGER NULL REFERENCES messages(id);"
+	"ALTER TABLE messages ADD COLUMN mentions TEXT NULL;"
 	"ALTER TABLE messages ADD COLUMN edited INTEGER NULL;"
 	"ALTER TABLE messages ADD COLUMN recalled INTEGER NULL;"
 	"ALTER TABLE messages ADD COLUMN changed INTEGER NULL;"

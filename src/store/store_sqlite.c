@@ -43,22 +43,23 @@
 /* The columns of a store_msg (id, ts, from, to, text, kind, then the media's id, name, size,
  * type, width, height; edited, recalled, changed; the quoted message's id, sender, excerpt,
  * whether it is cut, recalled and its kind; the mentions, whether the reader is mentioned,
- * the reactions), for every message query. ME is the user who reads. */
+ * the reactions), for every message query. ME is the user who reads. A plain message costs
+ * no lookup beyond the old columns': the mentions are a column (kept with the mentions rows),
+ * and reactions exist only on a message with a change number. */
 #define MSG_SELECT \
 	"SELECT m.id, m.ts, (SELECT name FROM users WHERE id = m.sender_id), " \
 	"CASE WHEN m.room_id IS NOT NULL THEN (SELECT name FROM rooms WHERE id = m.room_id) " \
 	"ELSE '@' || (SELECT name FROM users WHERE id = m.recipient_id) END, m.text, " \
 	"m.kind, m.media_id, md.name, md.size, md.type, md.width, md.height, " \
 	"coalesce(m.edited, 0), coalesce(m.recalled, 0), coalesce(m.changed, 0), " \
-	"coalesce(m.reply_to, 0), (SELECT name FROM users WHERE id = q.sender_id), " \
+	"coalesce(m.reply_to, 0), " \
+	"CASE WHEN m.reply_to IS NOT NULL THEN (SELECT name FROM users WHERE id = q.sender_id) END, " \
 	"substr(q.text, 1, " STR(STORE_QUOTE_CHARS) "), " \
 	"coalesce(length(q.text) > " STR(STORE_QUOTE_CHARS) ", 0), coalesce(q.recalled IS NOT NULL, 0), " \
-	"q.kind, CASE WHEN EXISTS (SELECT 1 FROM mentions WHERE message_id = m.id) THEN " \
-	"(SELECT json_group_array(name) FROM (SELECT u.name AS name FROM mentions mn " \
-	"JOIN users u ON u.id = mn.user_id WHERE mn.message_id = m.id ORDER BY mn.pos)) END, " \
-	"EXISTS (SELECT 1 FROM mentions WHERE message_id = m.id AND user_id = " ME "), " \
-	"CASE WHEN EXISTS (SELECT 1 FROM reactions WHERE message_id = m.id) THEN (" \
-	REACTIONS_JSON ") END " \
+	"q.kind, m.mentions, CASE WHEN m.mentions IS NULL THEN 0 ELSE " \
+	"EXISTS (SELECT 1 FROM mentions WHERE message_id = m.id AND user_id = " ME ") END, " \
+	"CASE WHEN m.changed IS NULL THEN NULL " \
+	"WHEN EXISTS (SELECT 1 FROM reactions WHERE message_id = m.id) THEN (" REACTIONS_JSON ") END " \
 	"FROM messages m LEFT JOIN media md ON md.id = m.media_id " \
 	"LEFT JOIN messages q ON q.id = m.reply_to "
 
@@ -170,7 +171,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_MSG_EDIT] = "UPDATE messages SET text = ?2, edited = ?3, changed = ?4 WHERE id = ?1",
 	[STMT_MSG_RECALL] =
 		"UPDATE messages SET text = '', kind = NULL, media_id = NULL, reply_to = NULL, "
-		"edited = NULL, recalled = ?2, changed = ?3 WHERE id = ?1",
+		"mentions = NULL, edited = NULL, recalled = ?2, changed = ?3 WHERE id = ?1",
 	[STMT_MSG_TOUCH] = "UPDATE messages SET changed = ?2 WHERE id = ?1",
 	/* A user ?1 (name key) who may see room ?2 (?3: #lobby's id). */
 	[STMT_MENTION_USER] =
@@ -179,6 +180,12 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_MENTION_INSERT] =
 		"INSERT OR IGNORE INTO mentions(message_id, user_id, pos) VALUES(?1, ?2, ?3)",
 	[STMT_MENTIONS_DELETE] = "DELETE FROM mentions WHERE message_id = ?1",
+	/* The message's mentions column, from its mentions rows (NULL when there are none). */
+	[STMT_MENTIONS_LIST] =
+		"UPDATE messages SET mentions = (SELECT CASE WHEN count(*) > 0 THEN "
+		"json_group_array(name) END FROM (SELECT u.name AS name FROM mentions mn "
+		"JOIN users u ON u.id = mn.user_id WHERE mn.message_id = ?1 ORDER BY mn.pos)) "
+		"WHERE id = ?1",
 	[STMT_REACTION_INSERT] =
 		"INSERT INTO reactions(message_id, emoji, user_id, ts) VALUES(?1, ?2, ?3, ?4) "
 		"ON CONFLICT DO NOTHING",
@@ -933,7 +940,12 @@ static enum store_status store_mentions(struct store_db *db, int64_t msg_id, int
 	}
 	pier_mentions_scan(text, PIER_MENTIONS_MAX, mention_found, &mc);
 	*stored = mc.stored;
-	return mc.failed ? STORE_FAILED : STORE_OK;
+	if (mc.failed)
+		return STORE_FAILED;
+	if (mc.stored == 0 && !replace)
+		return STORE_OK;
+	sqlite3_bind_int64(db->stmt[STMT_MENTIONS_LIST], 1, msg_id);
+	return exec_stmt(db, STMT_MENTIONS_LIST) == SQLITE_DONE ? STORE_OK : STORE_FAILED;
 }
 
 /* Finds the original of a resent (sender, cid) to room_id (0: to job->peer_id): 0 found
