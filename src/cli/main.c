@@ -101,9 +101,10 @@ static const char usage_text[] =
 	"  send --to TARGET --reply-to ID TEXT...\n"
 	"                             answer message ID (of the same conversation), quoting it\n"
 	"  recall ID                  recall (撤回) your message ID, within the server's window\n"
-	"                             (2 minutes by default)\n"
-	"  edit ID TEXT...            replace the text of your message ID\n"
-	"  react ID EMOJI [--off]     react to message ID with EMOJI (--off: take it back)\n"
+	"                             (2 minutes by default); prints \"recalled ID\"\n"
+	"  edit ID TEXT...            replace the text of your message ID; prints \"edited ID\"\n"
+	"  react ID EMOJI [--off]     react to message ID with EMOJI (--off: take it back);\n"
+	"                             prints ID, EMOJI and how many of it the message has\n"
 	"                             Message ids are those send prints and history shows.\n";
 
 /* The rest of --help (one string would pass what C compilers must support). */
