@@ -31,6 +31,8 @@ struct cli_options {
 	bool json;                 /* history/rooms/who --json */
 	int limit;                 /* history --limit (0: default) */
 	int64_t before;            /* history --before (0: newest) */
+	int64_t reply_to;          /* send --reply-to (0: none) */
+	bool off;                  /* react --off: take the reaction back */
 	const char *command;       /* NULL: interactive */
 	char **args;               /* the command's other arguments */
 	int nargs;

@@ -23,6 +23,8 @@
 #include "clock.h"
 #include "input.h"
 #include "media.h"
+#include "msgref.h"
+#include "msgrules.h"
 #include "names.h"
 #include "render.h"
 #include "screen.h"
@@ -36,9 +38,10 @@
 #define DRAIN_TTY_MS        10000   /* at the end: how long what is awaited may still take */
 #define DRAIN_PIPE_MS       30000   /* ... reading a pipe (a script's lines are worth a reconnect) */
 #define LOGOUT_TIMEOUT_MS   2000
+#define NAMES_MAX           2000    /* user names remembered for completing @names */
 
 enum req_kind { REQ_JOIN, REQ_PART, REQ_ROOMS, REQ_USERS, REQ_HISTORY, REQ_PASSWORD,
-	        REQ_LOGOUT_ALL };
+	        REQ_LOGOUT_ALL, REQ_RECALL, REQ_EDIT, REQ_REACT };
 
 /* A request waiting for its reply. */
 struct pending {
@@ -46,6 +49,8 @@ struct pending {
 	enum req_kind kind;
 	char target[TARGET_MAX];   /* join, part: the room; history: with */
 	char before[TARGET_MAX];   /* join: where we talked before */
+	unsigned num;              /* recall, edit, react: the message's number on screen */
+	char *text;                /* edit: the new text (malloc'd) */
 	struct pending *next;
 };
 
@@ -64,6 +69,9 @@ struct chat {
 	char target[TARGET_MAX];   /* where typed text goes */
 	struct pending *pending, *pending_tail;
 	struct cli_media media;    /* /send PATH, /open N (media.h) */
+	struct msgref refs;        /* the numbers shown next to messages (msgref.h) */
+	char **names;              /* user names seen (online, senders), for completing @names */
+	size_t nnames;
 };
 
 /* The text in the session's language. A macro, so that printf formats stay literals the
@@ -148,6 +156,14 @@ static int request(struct chat *ch, json_t *req, enum req_kind kind, const char 
 	snprintf(p->before, sizeof p->before, "%s", before != NULL ? before : "");
 	add_pending(ch, p);
 	return 0;
+}
+
+static void pending_free(struct pending *p)
+{
+	if (p == NULL)
+		return;
+	free(p->text);
+	free(p);
 }
 
 /* Removes and returns the pending request with this ref, or NULL. */
@@ -243,6 +259,10 @@ static void show_help(struct chat *ch)
 		"  /rooms [AFTER]      list the rooms (a page; AFTER: the page after that room)\n"
 		"  /who                list the users online\n"
 		"  /history [N]        the last N messages here (default 20)\n"
+		"  /reply N TEXT       answer message N (the number before each message), quoting it\n"
+		"  /edit N TEXT        change the text of your message N\n"
+		"  /recall [N]         recall your message N (default: your last), within 2 minutes\n"
+		"  /react N EMOJI      react to message N (/unreact N EMOJI takes it back)\n"
 		"  /switch #ROOM|@USER talk to another room or user\n"
 		"  /send PATH [TEXT]   upload a file (resumes if cut) and send it here\n"
 		"  /open N             download file number N and open it\n"
@@ -251,6 +271,7 @@ static void show_help(struct chat *ch)
 		"  /help               this help\n"
 		"  /quit               leave (also Ctrl-D, or Ctrl-C twice)\n"
 		"  //text              send text that starts with '/'\n"
+		"Tab completes @names. A message that mentions you rings the bell and is highlighted.\n"
 		"When the connection drops, pier reconnects by itself and shows what was missed;\n"
 		"lines typed meanwhile are sent once it is back.";
 	static const char zh[] =
@@ -262,6 +283,10 @@ static void show_help(struct chat *ch)
 		"  /rooms [之后]        列出聊天室（一页；之后：从该聊天室之后的一页）\n"
 		"  /who                列出在线用户\n"
 		"  /history [N]        当前会话最近 N 条消息（默认 20）\n"
+		"  /reply N 文字        回复第 N 条消息（消息前的编号）并引用它\n"
+		"  /edit N 文字         修改你的第 N 条消息\n"
+		"  /recall [N]         撤回你的第 N 条消息（默认最后一条），限发送后 2 分钟内\n"
+		"  /react N 表情        对第 N 条消息做出表情回应（/unreact N 表情 取消）\n"
 		"  /switch #聊天室|@用户 切换会话\n"
 		"  /send 路径 [文字]    上传文件（中断后续传）并发送到当前会话\n"
 		"  /open N             下载并打开第 N 个文件\n"
@@ -270,8 +295,13 @@ static void show_help(struct chat *ch)
 		"  /help               显示帮助\n"
 		"  /quit               退出（或 Ctrl-D，或按两次 Ctrl-C）\n"
 		"  //文字               发送以 '/' 开头的文字\n"
+		"按 Tab 补全 @用户名。提到你的消息会响铃并高亮显示。\n"
 		"连接断开时 pier 会自动重连并显示错过的消息；其间输入的消息在恢复后发送。";
-	info(ch, "%s", ch->r.lang == PIER_LANG_ZH ? zh : en);
+	struct screen_out out;
+
+	/* longer than info()'s line */
+	render_info_text(screen_out_open(&out), &ch->r, ch->r.lang == PIER_LANG_ZH ? zh : en);
+	screen_out_say(&ch->sc, &out);
 }
 
 static void cmd_msg(struct chat *ch, char *args)
@@ -331,6 +361,108 @@ static void cmd_switch(struct chat *ch, char *args)
 		return;
 	}
 	error_text(ch, TR(ch, "Usage: /switch #ROOM or /switch @USER", "用法：/switch #聊天室 或 /switch @用户"));
+}
+
+/* The message numbered at the start of *args (the number shown before it); *args moves past
+ * it. NULL (after saying why) when there is none. */
+static const struct msgref_entry *numbered(struct chat *ch, char **args, const char *usage)
+{
+	const char *rest;
+	const struct msgref_entry *e = msgref_parse(&ch->refs, *args, &rest);
+
+	if (e == NULL) {
+		error_text(ch, rest != *args ? TR(ch, "No message with that number on the screen "
+		                                      "(the number shown before a message)",
+		                                  "屏幕上没有该编号的消息（编号显示在消息前）")
+		                             : usage);
+		return NULL;
+	}
+	*args = (char *)rest;
+	return e;
+}
+
+static void cmd_recall(struct chat *ch, char *args)
+{
+	const struct msgref_entry *e;
+	struct pending *p;
+
+	if (*args == '\0') {
+		e = msgref_last_own(&ch->refs);
+		if (e == NULL) {
+			error_text(ch, TR(ch, "You have sent no message here yet; /recall N recalls message N",
+			                  "你还没有发送消息；/recall N 撤回第 N 条消息"));
+			return;
+		}
+	} else {
+		e = numbered(ch, &args, TR(ch, "Usage: /recall [N]", "用法：/recall [N]"));
+		if (e == NULL)
+			return;
+	}
+	if (request(ch, pier_req_recall(e->id), REQ_RECALL, NULL, NULL) == 0) {
+		p = ch->pending_tail;
+		p->num = e->n;
+	}
+}
+
+static void cmd_edit(struct chat *ch, char *args)
+{
+	const char *usage = TR(ch, "Usage: /edit N TEXT", "用法：/edit N 文字");
+	const struct msgref_entry *e = numbered(ch, &args, usage);
+
+	if (e == NULL)
+		return;
+	if (*args == '\0') {
+		error_text(ch, usage);
+		return;
+	}
+	if (request(ch, pier_req_edit(e->id, args), REQ_EDIT, e->conv, NULL) == 0) {
+		ch->pending_tail->num = e->n;
+		ch->pending_tail->text = xstrdup(args);
+	}
+}
+
+static void cmd_reply(struct chat *ch, char *args)
+{
+	const char *usage = TR(ch, "Usage: /reply N TEXT", "用法：/reply N 文字");
+	const struct msgref_entry *e = numbered(ch, &args, usage);
+
+	if (e == NULL)
+		return;
+	if (*args == '\0' || e->conv[0] == '\0') {
+		error_text(ch, usage);
+		return;
+	}
+	switch (session_send_reply(&ch->s, e->conv, args, e->id)) {
+	case SESSION_SEND_OK:
+		break;
+	case SESSION_SEND_QUEUED:
+		info(ch, TR(ch, "(pending) %s: %s", "（待发送）%s：%s"), e->conv, args);
+		break;
+	case SESSION_SEND_FULL:
+		error_text(ch, TR(ch, "Not sent: too many messages are waiting for the server already",
+				  "未发送：等待服务器确认的消息过多"));
+		break;
+	case SESSION_SEND_BAD:
+		error_text(ch, TR(ch, "Could not make the request (invalid UTF-8?)",
+				  "无法生成请求（文本不是有效的 UTF-8？）"));
+		break;
+	}
+}
+
+static void cmd_react(struct chat *ch, char *args, bool on)
+{
+	const char *usage = on ? TR(ch, "Usage: /react N EMOJI", "用法：/react N 表情")
+	                       : TR(ch, "Usage: /unreact N EMOJI", "用法：/unreact N 表情");
+	const struct msgref_entry *e = numbered(ch, &args, usage);
+
+	if (e == NULL)
+		return;
+	if (!pier_reaction_check(args)) {
+		error_text(ch, *args == '\0' ? usage : pier_error_text("bad_emoji", ch->r.lang));
+		return;
+	}
+	if (request(ch, pier_req_react(e->id, args, on), REQ_REACT, NULL, NULL) == 0)
+		ch->pending_tail->num = e->n;
 }
 
 static void wipe(char *s)
@@ -409,6 +541,16 @@ static void command(struct chat *ch, char *line)
 		cli_media_command_send(&ch->media, ch->target, args);
 	} else if (strcmp(name, "open") == 0) {
 		cli_media_command_open(&ch->media, args);
+	} else if (strcmp(name, "recall") == 0) {
+		cmd_recall(ch, args);
+	} else if (strcmp(name, "edit") == 0) {
+		cmd_edit(ch, args);
+	} else if (strcmp(name, "reply") == 0 || strcmp(name, "re") == 0) {
+		cmd_reply(ch, args);
+	} else if (strcmp(name, "react") == 0) {
+		cmd_react(ch, args, true);
+	} else if (strcmp(name, "unreact") == 0) {
+		cmd_react(ch, args, false);
 	} else if (strcmp(name, "passwd") == 0 || strcmp(name, "password") == 0) {
 		cmd_passwd(ch);
 	} else if (strcmp(name, "logout-all") == 0) {
@@ -536,6 +678,20 @@ static void show_users(struct chat *ch, const json_t *ev)
 	info(ch, TR(ch, "Online (%zu): %s", "在线用户（%zu）：%s"), json_array_size(online), buf);
 }
 
+/* Our edit was stored: the message again, as the others now see it. */
+static void show_own_edit(struct chat *ch, const struct pending *p, const json_t *reply)
+{
+	json_t *msg = json_pack("{s:O?, s:s, s:O?, s:s, s:O?, s:O?}", "id",
+	                        json_object_get(reply, "id"), "from", session_self(&ch->s),
+	                        "to", json_object_get(reply, "to"), "text", p->text ? p->text : "",
+	                        "ts", json_object_get(reply, "edited"),
+	                        "edited", json_object_get(reply, "edited"));
+
+	if (msg != NULL)
+		screen_msg(&ch->sc, msg);
+	json_decref(msg);
+}
+
 static void handle_reply(struct chat *ch, struct pending *p, const json_t *reply)
 {
 	const char *op = pier_event_op(reply);
@@ -593,6 +749,110 @@ static void handle_reply(struct chat *ch, struct pending *p, const json_t *reply
 		ch->logged_out = true;
 		ch->quit = true;
 		break;
+	case REQ_RECALL:
+		info(ch, TR(ch, "You recalled message %u", "你撤回了第 %u 条消息"), p->num);
+		break;
+	case REQ_EDIT:
+		show_own_edit(ch, p, reply);
+		break;
+	case REQ_REACT: {
+		const char *emoji = json_string_value(json_object_get(reply, "emoji"));
+		json_int_t count = json_integer_value(json_object_get(reply, "count"));
+
+		if (json_is_true(json_object_get(reply, "on")))
+			info(ch, TR(ch, "You reacted to message %u with %s (%" JSON_INTEGER_FORMAT " in all)",
+			            "你对第 %u 条消息回应了 %s（共 %" JSON_INTEGER_FORMAT " 个）"),
+			     p->num, emoji != NULL ? emoji : "?", count);
+		else
+			info(ch, TR(ch, "You took back your reaction to message %u (%s)",
+			            "你取消了对第 %u 条消息的回应（%s）"), p->num, emoji != NULL ? emoji : "?");
+		break;
+	}
+	}
+}
+
+/* ---- names for completing @names ---- */
+
+static void remember_name(struct chat *ch, const char *name)
+{
+	if (name == NULL || pier_name_check(name) != PIER_NAME_OK)
+		return;
+	for (size_t i = 0; i < ch->nnames; i++) {
+		if (strcmp(ch->names[i], name) == 0)
+			return;
+	}
+	if (ch->nnames == NAMES_MAX) {
+		/* the oldest goes */
+		free(ch->names[0]);
+		memmove(ch->names, ch->names + 1, (NAMES_MAX - 1) * sizeof *ch->names);
+		ch->nnames--;
+	}
+	if (ch->names == NULL)
+		ch->names = xcalloc(NAMES_MAX, sizeof *ch->names);
+	ch->names[ch->nnames++] = xstrdup(name);
+}
+
+static void remember_names(struct chat *ch, const json_t *list)
+{
+	const json_t *name;
+	size_t i;
+
+	json_array_foreach(list, i, name)
+		remember_name(ch, json_string_value(name));
+}
+
+/* screen_complete_fn: the state-th name starting with prefix ("@" and part of a name). */
+static char *complete_name(void *ctx, const char *prefix, int state)
+{
+	struct chat *ch = ctx;
+	size_t len = strlen(prefix);
+	int found = 0;
+
+	if (len == 0 || (prefix[0] != '@' && strncmp(prefix, "\xEF\xBC\xA0", 3) != 0))
+		return NULL;
+	prefix += prefix[0] == '@' ? 1 : 3;
+	len = strlen(prefix);
+	for (size_t i = 0; i < ch->nnames; i++) {
+		char *match;
+
+		if (strncasecmp(ch->names[i], prefix, len) != 0 || found++ < state)
+			continue;
+		match = xmalloc(strlen(ch->names[i]) + 2);
+		match[0] = '@';
+		strcpy(match + 1, ch->names[i]);
+		return match;
+	}
+	return NULL;
+}
+
+/* ---- changes to messages ---- */
+
+/* A live change: an edit shows the message again, a recall and a reaction a line about it. */
+static void show_change(struct chat *ch, const json_t *ev)
+{
+	const char *op = pier_event_op(ev);
+	const char *from = json_string_value(json_object_get(ev, "from"));
+	const char *user = json_string_value(json_object_get(ev, "user"));
+	const char *emoji = json_string_value(json_object_get(ev, "emoji"));
+	unsigned n = msgref_number(&ch->refs, ev, session_self(&ch->s));
+
+	if (strcmp(op, "edited") == 0) {
+		json_t *msg = json_deep_copy(ev);
+
+		json_object_del(msg, "op");
+		json_object_set(msg, "ts", json_object_get(ev, "edited"));
+		screen_msg(&ch->sc, msg);
+		json_decref(msg);
+	} else if (strcmp(op, "recalled") == 0) {
+		info(ch, TR(ch, "%s recalled message %u", "%s 撤回了第 %u 条消息"), from ? from : "?", n);
+	} else if (json_is_true(json_object_get(ev, "on"))) {
+		info(ch, TR(ch, "%s reacted to message %u with %s (%" JSON_INTEGER_FORMAT " in all)",
+		            "%s 对第 %u 条消息回应了 %s（共 %" JSON_INTEGER_FORMAT " 个）"),
+		     user ? user : "?", n, emoji ? emoji : "?",
+		     json_integer_value(json_object_get(ev, "count")));
+	} else {
+		info(ch, TR(ch, "%s took back a reaction to message %u (%s)",
+		            "%s 取消了对第 %u 条消息的回应（%s）"), user ? user : "?", n, emoji ? emoji : "?");
 	}
 }
 
@@ -603,6 +863,15 @@ static void on_message(void *ctx, const json_t *msg, enum session_origin origin)
 	struct chat *ch = ctx;
 
 	(void)origin;       /* missed ones come in order, looking like the rest, then a note */
+	remember_name(ch, json_string_value(json_object_get(msg, "from")));
+	screen_msg(&ch->sc, msg);
+}
+
+/* A message changed while we were away: as it is now (a recall says so in its line). */
+static void on_changed(void *ctx, const json_t *msg)
+{
+	struct chat *ch = ctx;
+
 	screen_msg(&ch->sc, msg);
 }
 
@@ -618,11 +887,15 @@ static void on_event(void *ctx, const json_t *ev)
 		return;                    /* the reply to a /send */
 	if (p != NULL) {
 		handle_reply(ch, p, ev);
-		free(p);
+		pending_free(p);
 		return;
 	}
 	user = user != NULL ? user : "?";
-	if (strcmp(op, "presence") == 0) {
+	if (strcmp(op, "edited") == 0 || strcmp(op, "recalled") == 0 || strcmp(op, "reaction") == 0) {
+		show_change(ch, ev);
+	} else if (strcmp(op, "presence") == 0) {
+		if (json_is_true(json_object_get(ev, "online")))
+			remember_name(ch, user);
 		if (json_is_true(json_object_get(ev, "online")))
 			info(ch, TR(ch, "%s is online", "%s 上线了"), user);
 		else
@@ -635,6 +908,7 @@ static void on_event(void *ctx, const json_t *ev)
 		else
 			info(ch, TR(ch, "%s left %s", "%s 退出了 %s"), user, room != NULL ? room : "?");
 	} else if (strcmp(op, "users") == 0) {
+		remember_names(ch, json_object_get(ev, "online"));
 		show_users(ch, ev);
 	} else if (strcmp(op, "error") == 0) {
 		error_reply(ch, ev, NULL);
@@ -667,7 +941,7 @@ static void on_offline(void *ctx, enum session_drop why, size_t unsent)
 			p->ref[0] = '\0';
 			add_pending(ch, p);
 		} else {
-			free(p);
+			pending_free(p);
 			lost++;
 		}
 	}
@@ -699,13 +973,17 @@ static void on_reconnected(void *ctx, bool relogin)
 	}
 }
 
-static void on_caught_up(void *ctx, size_t missed, bool truncated, bool unknown)
+static void on_caught_up(void *ctx, size_t missed, size_t changes, bool truncated, bool unknown)
 {
 	struct chat *ch = ctx;
 
 	if (missed > 0)
 		info(ch, TR(ch, "%zu message(s) you missed are shown above", "以上是你错过的 %zu 条消息"),
 		     missed);
+	if (changes > 0)
+		info(ch, TR(ch, "%zu message(s) changed while you were away (edited, recalled or "
+		                "reacted to): shown above as they are now",
+		            "你离开期间有 %zu 条消息被修改、撤回或收到回应：以上为其当前内容"), changes);
 	if (truncated)
 		info(ch, TR(ch, "More messages were missed than shown; /history shows a conversation's",
 			    "错过的消息多于显示的；/history 可查看会话历史"));
@@ -763,6 +1041,7 @@ static void on_failed(void *ctx, enum session_fail why)
 static const struct session_ops chat_session_ops = {
 	.message = on_message,
 	.event = on_event,
+	.changed = on_changed,
 	.send_failed = on_send_failed,
 	.offline = on_offline,
 	.reconnected = on_reconnected,
@@ -934,11 +1213,15 @@ int interactive_run(const struct cli_options *o)
 	json_t *reply = NULL;
 
 	ch.r.color = o->color;
+	ch.r.bell = isatty(STDOUT_FILENO) == 1;
 	ch.r.lang = o->lang;
+	msgref_init(&ch.refs);
+	ch.r.refs = &ch.refs;
 	cli_media_init(&ch.media, o, &chat_media_host);
 	ch.media.host.ctx = &ch;
 	ch.r.media = &ch.media;
 	screen_init(&ch.sc, &ch.r, ch.tty, handle_line, &ch);
+	screen_set_completion(&ch.sc, complete_name, &ch);
 	session_init(&ch.s, o, &chat_session_ops, &ch);
 	set_target(&ch, "#lobby");
 	ch.in = input_new(STDIN_FILENO);
@@ -964,8 +1247,11 @@ out:
 		struct pending *p = ch.pending;
 
 		ch.pending = p->next;
-		free(p);
+		pending_free(p);
 	}
+	for (size_t i = 0; i < ch.nnames; i++)
+		free(ch.names[i]);
+	free(ch.names);
 	session_release(&ch.s);
 	cli_media_release(&ch.media);
 	input_free(ch.in);

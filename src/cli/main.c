@@ -18,7 +18,8 @@
 
 enum {
 	OPT_HOST = 256, OPT_PORT, OPT_USER, OPT_LANG, OPT_NO_COLOR, OPT_TO, OPT_LIMIT, OPT_BEFORE,
-	OPT_JSON, OPT_HELP, OPT_TLS, OPT_INSECURE, OPT_CA_FILE, OPT_FILE, OPT_HTTP_URL
+	OPT_JSON, OPT_HELP, OPT_TLS, OPT_INSECURE, OPT_CA_FILE, OPT_FILE, OPT_HTTP_URL, OPT_REPLY_TO,
+	OPT_OFF
 };
 
 static bool codeset_is_utf8(void)
@@ -96,7 +97,15 @@ static const char usage_text[] =
 	"                             --json: one JSON object per room\n"
 	"  who [--json]               the users online, one per line (--json: JSON strings)\n"
 	"  join ROOM                  join ROOM (the '#' may be left out); created if new\n"
-	"  part ROOM                  leave ROOM\n";
+	"  part ROOM                  leave ROOM\n"
+	"  send --to TARGET --reply-to ID TEXT...\n"
+	"                             answer message ID (of the same conversation), quoting it\n"
+	"  recall ID                  recall (撤回) your message ID, within the server's window\n"
+	"                             (2 minutes by default); prints \"recalled ID\"\n"
+	"  edit ID TEXT...            replace the text of your message ID; prints \"edited ID\"\n"
+	"  react ID EMOJI [--off]     react to message ID with EMOJI (--off: take it back);\n"
+	"                             prints ID, EMOJI and how many of it the message has\n"
+	"                             Message ids are those send prints and history shows.\n";
 
 /* The rest of --help (one string would pass what C compilers must support). */
 static const char usage_chat[] =
@@ -114,12 +123,20 @@ static const char usage_chat[] =
 	"  /part [#ROOM]        leave #ROOM (default: the current room)\n"
 	"  /rooms [AFTER] /who  list the rooms (a page), the users online\n"
 	"  /history [N]         the last N (default 20) messages of the current conversation\n"
+	"  /reply N TEXT        answer message N, quoting it (N: the number shown before each\n"
+	"                       message on the screen)\n"
+	"  /edit N TEXT         change your message N; /recall [N] recalls it (default: your\n"
+	"                       last message), within the server's window\n"
+	"  /react N EMOJI       react to message N; /unreact N EMOJI takes it back\n"
 	"  /switch #ROOM|@USER  talk to another room or user\n"
 	"  /send PATH [TEXT]    upload a file and send it here (a progress bar; resumes if cut)\n"
 	"  /open N              download file number N (shown after it) and open it\n"
 	"  /help  /quit         (Ctrl-D quits too, as does Ctrl-C twice on an empty line; Ctrl-C\n"
 	"                       first clears the line being typed; //text sends text starting\n"
 	"                       with '/')\n"
+	"Tab completes @names; a message that mentions you rings the bell and is highlighted.\n"
+	"Edits, recalls and reactions show as they happen, and those made while pier was\n"
+	"offline after it reconnects.\n"
 	"When the connection drops, the prompt says \"(offline)\" and pier reconnects by itself\n"
 	"(waiting 0.5 s, doubling up to 30 s), logs in again with its session token (asking for\n"
 	"the password if the server refuses it) and shows the messages it missed. Lines typed\n"
@@ -172,6 +189,10 @@ static int check_command_options(const struct cli_options *o, bool seen_to, bool
 		return usage_error("--file belongs to send");
 	if ((seen_limit || seen_before) && strcmp(cmd, "history") != 0)
 		return usage_error("--limit and --before belong to history");
+	if (o->reply_to != 0 && (strcmp(cmd, "send") != 0 || o->file != NULL))
+		return usage_error("--reply-to belongs to send (without --file)");
+	if (o->off && strcmp(cmd, "react") != 0)
+		return usage_error("--off belongs to react");
 	if (o->json && strcmp(cmd, "history") != 0 && strcmp(cmd, "rooms") != 0 &&
 	    strcmp(cmd, "who") != 0)
 		return usage_error("--json belongs to history, rooms and who");
@@ -196,6 +217,8 @@ int main(int argc, char **argv)
 		{ "ca-file", required_argument, NULL, OPT_CA_FILE },
 		{ "file", required_argument, NULL, OPT_FILE },
 		{ "http-url", required_argument, NULL, OPT_HTTP_URL },
+		{ "reply-to", required_argument, NULL, OPT_REPLY_TO },
+		{ "off", no_argument, NULL, OPT_OFF },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_options o = {
@@ -270,6 +293,14 @@ int main(int argc, char **argv)
 			break;
 		case OPT_JSON:
 			o.json = true;
+			break;
+		case OPT_REPLY_TO:
+			if (!parse_num(optarg, 1, LLONG_MAX, &num))
+				return usage_error("--reply-to is a message id, not '%s'", optarg);
+			o.reply_to = (int64_t)num;
+			break;
+		case OPT_OFF:
+			o.off = true;
 			break;
 		case 'h':
 		case OPT_HELP:

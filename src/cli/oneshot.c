@@ -10,6 +10,7 @@
 #include "account.h"
 #include "input.h"
 #include "media.h"
+#include "msgrules.h"
 #include "names.h"
 #include "render.h"
 
@@ -99,8 +100,7 @@ static void normalize_room(const char *in, char *out, size_t size)
 
 static json_t *make_send(const struct cli_options *o, const char *target, const char *text)
 {
-	(void)o;
-	return pier_req_send(target, text, NULL);
+	return pier_req_send_reply(target, text, NULL, o->reply_to);
 }
 
 static json_t *make_history(const struct cli_options *o, const char *target, const char *text)
@@ -277,6 +277,96 @@ static int cmd_part(struct pier_conn *conn, const struct cli_options *o)
 	return CLI_EXIT_OK;
 }
 
+/* The arguments from the first'th on, joined by spaces (malloc'd). */
+static char *join_args(const struct cli_options *o, int first)
+{
+	size_t len = 1;
+	char *text;
+
+	for (int i = first; i < o->nargs; i++)
+		len += strlen(o->args[i]) + 1;
+	text = malloc(len);
+	if (text == NULL)
+		return NULL;
+	text[0] = '\0';
+	for (int i = first; i < o->nargs; i++) {
+		if (i > first)
+			strcat(text, " ");
+		strcat(text, o->args[i]);
+	}
+	return text;
+}
+
+/* args[0] as a message id; 0 (said so) when it is not one. */
+static int64_t message_id_arg(const struct cli_options *o)
+{
+	char *end;
+	long long id = strtoll(o->args[0], &end, 10);
+
+	if (*end != '\0' || end == o->args[0] || id <= 0) {
+		fprintf(stderr, "pier: %s needs a message id (a number, as send prints it and history "
+		        "shows it), not '%s'\n", o->command, o->args[0]);
+		return 0;
+	}
+	return id;
+}
+
+static int cmd_recall(struct pier_conn *conn, const struct cli_options *o)
+{
+	int64_t id = message_id_arg(o);
+	json_t *reply;
+
+	if (id == 0)
+		return CLI_EXIT_USAGE;
+	reply = call_expect(conn, o, pier_req_recall(id), "recall", o->args[0]);
+	if (reply == NULL)
+		return CLI_EXIT_FAIL;
+	printf(o->lang == PIER_LANG_ZH ? "已撤回 %lld\n" : "recalled %lld\n", (long long)id);
+	json_decref(reply);
+	return CLI_EXIT_OK;
+}
+
+static int cmd_edit(struct pier_conn *conn, const struct cli_options *o)
+{
+	int64_t id = message_id_arg(o);
+	char *text;
+	json_t *reply;
+
+	if (id == 0)
+		return CLI_EXIT_USAGE;
+	text = join_args(o, 1);
+	if (text == NULL)
+		return CLI_EXIT_FAIL;
+	reply = call_expect(conn, o, pier_req_edit(id, text), "edit", o->args[0]);
+	free(text);
+	if (reply == NULL)
+		return CLI_EXIT_FAIL;
+	printf(o->lang == PIER_LANG_ZH ? "已编辑 %lld\n" : "edited %lld\n", (long long)id);
+	json_decref(reply);
+	return CLI_EXIT_OK;
+}
+
+static int cmd_react(struct pier_conn *conn, const struct cli_options *o)
+{
+	int64_t id = message_id_arg(o);
+	json_t *reply;
+
+	if (id == 0)
+		return CLI_EXIT_USAGE;
+	if (!pier_reaction_check(o->args[1])) {
+		fprintf(stderr, "pier: %s\n", pier_error_text("bad_emoji", o->lang));
+		return CLI_EXIT_USAGE;
+	}
+	reply = call_expect(conn, o, pier_req_react(id, o->args[1], !o->off), "react", o->args[0]);
+	if (reply == NULL)
+		return CLI_EXIT_FAIL;
+	/* the count of that emoji on the message now */
+	printf("%lld %s %" JSON_INTEGER_FORMAT "\n", (long long)id, o->args[1],
+	       json_integer_value(json_object_get(reply, "count")));
+	json_decref(reply);
+	return CLI_EXIT_OK;
+}
+
 /* send --file PATH: upload (media.h), then send it with the arguments as its caption. */
 static int oneshot_send_file(struct pier_conn *conn, const struct cli_options *o, const char *token)
 {
@@ -302,6 +392,9 @@ static const struct command commands[] = {
 	{ "who", 0, 0, cmd_who },
 	{ "join", 1, 1, cmd_join },
 	{ "part", 1, 1, cmd_part },
+	{ "recall", 1, 1, cmd_recall },
+	{ "edit", 2, -1, cmd_edit },
+	{ "react", 2, 2, cmd_react },
 };
 
 static const struct command *find_command(const char *name)

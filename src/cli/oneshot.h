@@ -1,5 +1,5 @@
 /* oneshot.h - `pier COMMAND ...`: one request for scripts (register, send, history, rooms,
- * who, join, part). */
+ * who, join, part, recall, edit, react). */
 #ifndef PIER_CLI_ONESHOT_H
 #define PIER_CLI_ONESHOT_H
 

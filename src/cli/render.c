@@ -4,16 +4,20 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "media.h"
+#include "msgref.h"
 
 #define SGR_RESET    "\033[0m"
 #define SGR_GROUP    "\033[31m"     /* red: the report's colour of group messages */
 #define SGR_PRIVATE  "\033[1;35m"   /* bold magenta: private messages */
 #define SGR_INFO     "\033[2m"      /* dim */
 #define SGR_ERROR    "\033[33m"     /* yellow */
+#define SGR_MENTION  "\033[7m"      /* reverse video, over the message's colour */
+#define QUOTE_CHARS  40             /* characters of a quoted message shown */
 
 bool render_color_wanted(int fd, bool no_color_flag)
 {
@@ -77,17 +81,90 @@ static const char *jstr_or(const json_t *o, const char *key, const char *dflt)
 	return s != NULL ? s : dflt;
 }
 
+static bool same_user(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcasecmp(a, b) == 0;
+}
+
+/* Writes at most max characters of UTF-8 text (made safe, on one line), "…" when cut. */
+static void safe_excerpt(FILE *f, const char *text, size_t max, bool cut)
+{
+	size_t bytes = 0, chars = 0;
+	char *part;
+
+	while (text[bytes] != '\0' && chars < max) {
+		bytes++;
+		while (((unsigned char)text[bytes] & 0xC0) == 0x80)
+			bytes++;
+		chars++;
+	}
+	cut = cut || text[bytes] != '\0';
+	part = strndup(text, bytes);
+	render_safe(f, part != NULL ? part : "", false);
+	free(part);
+	if (cut)
+		fputs("…", f);
+}
+
+/* "[re 5 bob_22: the first words…] " for a reply ("(recalled)" when the quoted one was). */
+static void render_quote(FILE *f, const struct render *r, const json_t *msg)
+{
+	const json_t *q = json_object_get(msg, "quote");
+	int64_t id = json_integer_value(json_object_get(msg, "reply_to"));
+	unsigned n = r->refs != NULL ? msgref_of(r->refs, id) : 0;
+
+	fputs(render_tr(r, "[re ", "[回复 "), f);
+	if (n != 0)
+		fprintf(f, "%u ", n);
+	render_safe(f, jstr_or(q, "from", "?"), false);
+	fputs(render_tr(r, ": ", "："), f);
+	if (json_is_true(json_object_get(q, "recalled")))
+		fputs(render_tr(r, "(recalled)", "（已撤回）"), f);
+	else if (jstr_or(q, "text", "")[0] == '\0' && json_is_string(json_object_get(q, "kind")))
+		fprintf(f, "[%s]", jstr_or(q, "kind", "file"));
+	else
+		safe_excerpt(f, jstr_or(q, "text", ""), QUOTE_CHARS,
+		             json_is_true(json_object_get(q, "cut")));
+	fputs("] ", f);
+}
+
+/* " [👍 2, ❤️ 1]" for a message's reactions (nothing without). */
+static void render_reactions(FILE *f, const json_t *msg)
+{
+	const json_t *list = json_object_get(msg, "reactions"), *e;
+	size_t i;
+
+	if (json_array_size(list) == 0)
+		return;
+	fputs(" [", f);
+	json_array_foreach(list, i, e) {
+		if (i > 0)
+			fputs(", ", f);
+		render_safe(f, jstr_or(e, "emoji", "?"), false);
+		fprintf(f, " %" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(e, "count")));
+	}
+	fputc(']', f);
+}
+
 void render_msg(FILE *f, const struct render *r, const json_t *msg)
 {
 	const char *from = jstr_or(msg, "from", "?");
 	const char *to = jstr_or(msg, "to", "?");
 	const char *text = jstr_or(msg, "text", "");
 	bool private = to[0] == '@';
+	bool mention = json_is_true(json_object_get(msg, "mentioned")) && !same_user(from, r->self);
+	unsigned n = r->refs != NULL ? msgref_number(r->refs, msg, r->self) : 0;
 	char when[32];
 
 	render_time(when, sizeof when, json_integer_value(json_object_get(msg, "ts")), false);
+	if (mention && r->bell)
+		fputc('\a', f);
+	if (n != 0)
+		fprintf(f, "%s%u%s ", r->color ? SGR_INFO : "", n, r->color ? SGR_RESET : "");
 	if (r->color)
 		fputs(private ? SGR_PRIVATE : SGR_GROUP, f);
+	if (mention)
+		fputs(r->color ? SGR_MENTION : ">> ", f);
 	fprintf(f, "[%s] ", when);
 	if (json_is_true(json_object_get(msg, "offline")))
 		fprintf(f, "%s ", render_tr(r, "(offline)", "(离线)"));
@@ -102,9 +179,30 @@ void render_msg(FILE *f, const struct render *r, const json_t *msg)
 		render_safe(f, from, false);
 	}
 	fputs(": ", f);
+	if (json_is_true(json_object_get(msg, "recalled"))) {
+		fputs(render_tr(r, "(message recalled)", "（消息已撤回）"), f);
+	} else {
+		if (json_is_integer(json_object_get(msg, "reply_to")))
+			render_quote(f, r, msg);
+		render_safe(f, text, true);
+		if (json_is_object(json_object_get(msg, "media")))
+			cli_media_describe(f, msg, cli_media_remember(r->media,
+			                                              json_object_get(msg, "media")));
+		if (json_is_integer(json_object_get(msg, "edited")))
+			fputs(render_tr(r, " (edited)", "（已编辑）"), f);
+		render_reactions(f, msg);
+	}
+	if (r->color)
+		fputs(SGR_RESET, f);
+	fputc('\n', f);
+}
+
+void render_info_text(FILE *f, const struct render *r, const char *text)
+{
+	if (r->color)
+		fputs(SGR_INFO, f);
+	fputs("* ", f);
 	render_safe(f, text, true);
-	if (json_is_object(json_object_get(msg, "media")))
-		cli_media_describe(f, msg, cli_media_remember(r->media, json_object_get(msg, "media")));
 	if (r->color)
 		fputs(SGR_RESET, f);
 	fputc('\n', f);
@@ -118,13 +216,7 @@ void render_info(FILE *f, const struct render *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	if (r->color)
-		fputs(SGR_INFO, f);
-	fputs("* ", f);
-	render_safe(f, buf, true);
-	if (r->color)
-		fputs(SGR_RESET, f);
-	fputc('\n', f);
+	render_info_text(f, r, buf);
 }
 
 void render_error(FILE *f, const struct render *r, const json_t *err, const char *context)
@@ -186,6 +278,13 @@ void render_plain_msg(FILE *f, const json_t *msg)
 	fputc('\t', f);
 	plain_escaped(f, jstr_or(msg, "to", "?"));
 	fputc('\t', f);
+	if (json_is_true(json_object_get(msg, "recalled"))) {
+		fputs("[recalled]\n", f);
+		return;
+	}
+	if (json_is_integer(json_object_get(msg, "reply_to")))
+		fprintf(f, "[re %" JSON_INTEGER_FORMAT "] ",
+		        json_integer_value(json_object_get(msg, "reply_to")));
 	plain_escaped(f, jstr_or(msg, "text", ""));
 	if (json_is_object(json_object_get(msg, "media"))) {
 		const json_t *m = json_object_get(msg, "media");
@@ -197,6 +296,20 @@ void render_plain_msg(FILE *f, const json_t *msg)
 		fprintf(f, ", %" JSON_INTEGER_FORMAT " bytes, ", json_integer_value(json_object_get(m, "size")));
 		plain_escaped(f, jstr_or(m, "type", "?"));
 		fprintf(f, ", /media/%" JSON_INTEGER_FORMAT "]", json_integer_value(json_object_get(m, "id")));
+	}
+	if (json_is_integer(json_object_get(msg, "edited")))
+		fputs(" [edited]", f);
+	if (json_array_size(json_object_get(msg, "reactions")) > 0) {
+		const json_t *e;
+		size_t i;
+
+		fputs(" [", f);
+		json_array_foreach(json_object_get(msg, "reactions"), i, e) {
+			fputs(i > 0 ? ", " : "", f);
+			plain_escaped(f, jstr_or(e, "emoji", "?"));
+			fprintf(f, " %" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(e, "count")));
+		}
+		fputc(']', f);
 	}
 	fputc('\n', f);
 }

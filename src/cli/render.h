@@ -16,12 +16,15 @@
 #include "pier.h"
 
 struct cli_media;
+struct msgref;
 
 struct render {
 	bool color;
+	bool bell;                 /* ring the terminal's bell for a message that mentions us */
 	enum pier_lang lang;
 	const char *self;          /* the logged-in user's name (may be NULL) */
 	struct cli_media *media;   /* numbers files for /open (media.h); may be NULL */
+	struct msgref *refs;       /* numbers messages for /reply, /edit... (msgref.h); may be NULL */
 };
 
 /* Colour only on a terminal fd, without --no-color, without NO_COLOR (non-empty) and with a
@@ -40,13 +43,21 @@ void render_time(char *buf, size_t size, int64_t ts_ms, bool with_date);
 void render_safe(FILE *f, const char *text, bool keep_newlines);
 
 /* One chat message {"id","from","to","text","ts"[,"offline"]} as a terminal line:
- *   [14:03] #lobby Alice_1: hello              (room: red)
- *   [14:03] [PM] Alice_1 -> bob_22: hello      (private: bold magenta)
- * ending with a newline. A message with media ends with its description and, when r->media
- * is set, the number to /open it: " [image: a.png, 1.2 MB, image/png, 640x480] /open 3". */
+ *   7 [14:03] #lobby Alice_1: hello              (room: red)
+ *   8 [14:03] [PM] Alice_1 -> bob_22: hello      (private: bold magenta)
+ * ending with a newline; the number first (dim) when r->refs is set. A message with media
+ * ends with its description and, when r->media is set, the number to /open it:
+ * " [image: a.png, 1.2 MB, image/png, 640x480] /open 3". A reply starts with what it quotes
+ * ("[re 5 bob_22: the first words…] "), an edited message ends with "(edited)", reactions
+ * follow ("[👍 2, ❤️ 1]"); a recalled one says so instead of its text. A message flagged
+ * "mentioned" (and not r->self's) rings the bell (r->bell) and is shown in reverse video, or
+ * marked ">>" without colour. */
 void render_msg(FILE *f, const struct render *r, const json_t *msg);
 
-/* A dim informational line ("* bob_22 is online"), newline added. */
+/* render_info of a text of any length, as it is (no format). */
+void render_info_text(FILE *f, const struct render *r, const char *text);
+
+/* A dim informational line ("* bob_22 is online"), newline added; at most 1 KiB. */
 void render_info(FILE *f, const struct render *r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -56,7 +67,9 @@ void render_info(FILE *f, const struct render *r, const char *fmt, ...)
 void render_error(FILE *f, const struct render *r, const json_t *err, const char *context);
 
 /* For scripts: "ID<TAB>YYYY-MM-DD HH:MM:SS<TAB>FROM<TAB>TO<TAB>TEXT" with backslash escapes
- * (\\ \n \r \t \xNN) in TEXT, so one message is one line. */
+ * (\\ \n \r \t \xNN) in TEXT, so one message is one line. TEXT is "[recalled]" for a recalled
+ * message; a reply's starts with "[re ID] ", an edited one's ends with " [edited]", and the
+ * reactions follow as " [👍 2, ❤️ 1]". */
 void render_plain_msg(FILE *f, const json_t *msg);
 
 #endif

@@ -138,11 +138,38 @@ void screen_init(struct screen *sc, const struct render *r, bool tty, screen_lin
 	sc->sigpipe[0] = sc->sigpipe[1] = -1;
 }
 
+void screen_set_completion(struct screen *sc, screen_complete_fn *fn, void *ctx)
+{
+	sc->complete = fn;
+	sc->complete_ctx = ctx;
+}
+
+static char *complete_next(const char *word, int state)
+{
+	struct screen *sc = rl_screen;
+
+	return sc != NULL && sc->complete != NULL ? sc->complete(sc->complete_ctx, word, state) : NULL;
+}
+
+/* libedit's completion hook: @names only; never libedit's default, file names. */
+static char **complete_word(const char *word, int start, int end)
+{
+	(void)start;
+	(void)end;
+	rl_attempted_completion_over = 1;
+	if (word[0] != '@' && strncmp(word, "\xEF\xBC\xA0", 3) != 0)
+		return NULL;
+	return rl_completion_matches(word, complete_next);
+}
+
 void screen_start(struct screen *sc)
 {
 	if (!sc->tty || sc->rl_on)
 		return;
 	rl_screen = sc;
+	/* '@' is part of the word to complete (libedit breaks words at it by default). */
+	rl_basic_word_break_characters = " \t\n\"\\'`$><=;|&{(";
+	rl_attempted_completion_function = complete_word;
 	sc->line_done = false;
 	fresh_line(sc);
 	sc->rl_on = true;

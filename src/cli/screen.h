@@ -24,6 +24,10 @@
  * Ctrl-D on an empty line. Returns false when no more input is wanted. */
 typedef bool screen_line_fn(void *ctx, char *line);
 
+/* Tab completion: the state-th (from 0) completion of word (malloc'd), or NULL when there are
+ * no more. word is what precedes the cursor back to a space ("@bo"). */
+typedef char *screen_complete_fn(void *ctx, const char *word, int state);
+
 struct screen {
 	const struct render *r;
 	bool tty;                  /* stdin is a terminal: libedit */
@@ -37,11 +41,17 @@ struct screen {
 	int sigpipe[2];            /* SIGINT writes a byte to sigpipe[1] */
 	screen_line_fn *on_line;
 	void *ctx;
+	screen_complete_fn *complete;   /* NULL: Tab completes nothing */
+	void *complete_ctx;
 };
 
 /* Fills sc (the caller's); r must outlive it. tty: stdin is a terminal. */
 void screen_init(struct screen *sc, const struct render *r, bool tty, screen_line_fn *on_line,
 		 void *ctx);
+
+/* Completes words starting with '@' (or the full-width U+FF20) with fn; nothing else (no file
+ * names). Call before screen_start. */
+void screen_set_completion(struct screen *sc, screen_complete_fn *fn, void *ctx);
 
 /* Starts and stops the line editor (nothing without a terminal). Stopping leaves a clean line. */
 void screen_start(struct screen *sc);

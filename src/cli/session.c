@@ -59,6 +59,7 @@ struct session_out {
 	char cid[48];
 	char to[SESSION_TARGET_MAX];
 	char *text;
+	int64_t reply_to;            /* the quoted message, 0: none */
 	char ref[PIER_REF_MAX];      /* of the send in flight on the current connection */
 	bool in_flight;
 	struct session_out *next;
@@ -226,8 +227,9 @@ static void outbox_pump(struct session *s)
 		if (m->in_flight)
 			continue;
 		/* The text was checked by session_send; only memory could fail here. */
-		if (pier_client_request(pier_conn_client(s->conn), pier_req_send(m->to, m->text, m->cid),
-					m->ref) != 0)
+		if (pier_client_request(pier_conn_client(s->conn),
+		                        pier_req_send_reply(m->to, m->text, m->cid, m->reply_to),
+		                        m->ref) != 0)
 			break;
 		m->in_flight = true;
 		s->inflight++;
@@ -244,7 +246,13 @@ static void send_reply(struct session *s, struct session_out *m, const json_t *e
 		json_t *msg = json_pack("{s:O?, s:s, s:s, s:s, s:O?}", "id", json_object_get(ev, "id"),
 					"from", s->self, "to", to != NULL ? to : m->to, "text", m->text,
 					"ts", json_object_get(ev, "ts"));
+		static const char *const extra[] = { "reply_to", "quote", "mentions" };
 
+		/* what the server adds: the quote of a reply, whom it mentions */
+		for (size_t i = 0; msg != NULL && i < sizeof extra / sizeof extra[0]; i++) {
+			if (json_object_get(ev, extra[i]) != NULL)
+				json_object_set(msg, extra[i], json_object_get(ev, extra[i]));
+		}
 		out_unlink(s, m);
 		s->high_known = true;
 		/* a duplicate was stored by an earlier try: maybe shown by the catch-up already */
@@ -272,13 +280,41 @@ static void send_reply(struct session *s, struct session_out *m, const json_t *e
 
 /* ---- catching up ---- */
 
+static bool is_change_event(const char *op)
+{
+	return strcmp(op, "edited") == 0 || strcmp(op, "recalled") == 0 ||
+	       strcmp(op, "reaction") == 0;
+}
+
+/* The next page of a sync chain; a catch-up asks for the changes too. */
+static void request_sync(struct session *s)
+{
+	own_request(s, s->catchup ? pier_req_sync_changes(s->sync_after, s->sync_changes_after, SYNC_PAGE)
+	                          : pier_req_sync(s->sync_after, SYNC_PAGE), SREQ_SYNC);
+}
+
 static void start_sync(struct session *s, int64_t after, bool catchup)
 {
 	s->syncing = true;
 	s->catchup = catchup;
 	s->sync_pages = 0;
 	s->sync_shown = 0;
-	own_request(s, pier_req_sync(after, SYNC_PAGE), SREQ_SYNC);
+	s->changes_shown = 0;
+	s->sync_after = after;
+	s->sync_changes_after = s->change_seq;
+	request_sync(s);
+}
+
+/* A live change to a message: shown unless a catch-up showed that state already. */
+static void show_change_event(struct session *s, const json_t *ev)
+{
+	int64_t changed = json_integer_value(json_object_get(ev, "changed"));
+
+	if (changed != 0 && changed <= s->change_seq)
+		return;
+	if (changed > s->change_seq)
+		s->change_seq = changed;
+	s->ops->event(s->ctx, ev);
 }
 
 static void end_sync(struct session *s, bool truncated)
@@ -289,20 +325,43 @@ static void end_sync(struct session *s, bool truncated)
 
 	s->syncing = false;
 	s->catchup = false;
-	json_array_foreach(s->held, i, msg)
-		show(s, msg, json_is_true(json_object_get(msg, "offline")) ? SESSION_MSG_OFFLINE
-									    : SESSION_MSG_LIVE, true);
+	json_array_foreach(s->held, i, msg) {
+		if (is_change_event(pier_event_op(msg)))
+			show_change_event(s, msg);
+		else
+			show(s, msg, json_is_true(json_object_get(msg, "offline")) ? SESSION_MSG_OFFLINE
+										    : SESSION_MSG_LIVE, true);
+	}
 	json_array_clear(s->held);
 	if (!catchup)
 		return;
-	s->ops->caught_up(s->ctx, s->sync_shown, truncated, false);
+	s->ops->caught_up(s->ctx, s->sync_shown, s->changes_shown, truncated, false);
 	outbox_pump(s);
+}
+
+/* The changes of a catch-up's page: each message as it is now, in change order. */
+static void sync_changes(struct session *s, const json_t *ev)
+{
+	json_t *msg;
+	size_t i;
+
+	json_array_foreach(json_object_get(ev, "changes"), i, msg) {
+		int64_t changed = json_integer_value(json_object_get(msg, "changed"));
+
+		if (changed > s->sync_changes_after)
+			s->sync_changes_after = changed;
+		if (changed <= s->change_seq)
+			continue;
+		s->change_seq = changed;
+		s->ops->changed(s->ctx, msg);
+		s->changes_shown++;
+	}
 }
 
 static void sync_reply(struct session *s, const json_t *ev)
 {
 	json_t *messages = json_object_get(ev, "messages"), *msg;
-	int64_t last = 0;
+	bool more, changes_more;
 	size_t i;
 
 	if (strcmp(pier_event_op(ev), "sync") != 0) {
@@ -312,14 +371,23 @@ static void sync_reply(struct session *s, const json_t *ev)
 	json_array_foreach(messages, i, msg) {
 		if (show(s, msg, s->catchup ? SESSION_MSG_MISSED : SESSION_MSG_OFFLINE, true))
 			s->sync_shown++;
-		last = msg_id(msg);
+		if (msg_id(msg) > s->sync_after)
+			s->sync_after = msg_id(msg);
 	}
+	more = json_is_true(json_object_get(ev, "more"));
+	changes_more = s->catchup && json_is_true(json_object_get(ev, "changes_more"));
+	if (s->catchup)
+		sync_changes(s, ev);
 	s->sync_pages++;
-	if (json_is_true(json_object_get(ev, "more")) && last > 0 && s->sync_pages < SYNC_PAGES_MAX) {
-		own_request(s, pier_req_sync(last, SYNC_PAGE), SREQ_SYNC);
+	if ((more || changes_more) && s->sync_pages < SYNC_PAGES_MAX) {
+		request_sync(s);
 		return;
 	}
-	end_sync(s, json_is_true(json_object_get(ev, "more")));
+	/* Every change up to the server's newest was in the pages: start from there next time. */
+	if (s->catchup && !changes_more &&
+	    json_integer_value(json_object_get(ev, "change_seq")) > s->change_seq)
+		s->change_seq = json_integer_value(json_object_get(ev, "change_seq"));
+	end_sync(s, more || changes_more);
 }
 
 /* After the first login nothing was seen yet: the newest message of each room (up to
@@ -418,8 +486,9 @@ static void logged_in(struct session *s, const json_t *ev)
 		return;
 	}
 	/* Dropped before anything said where the catch-up would start: none, this time. */
+	s->change_seq = json_integer_value(json_object_get(ev, "change_seq"));
 	start_baseline(s, json_object_get(ev, "rooms"));
-	s->ops->caught_up(s->ctx, 0, false, true);
+	s->ops->caught_up(s->ctx, 0, 0, false, true);
 	outbox_pump(s);
 }
 
@@ -479,6 +548,15 @@ static void own_reply(struct session *s, enum req_kind kind, const json_t *ev)
 	}
 }
 
+static void on_change(struct session *s, const json_t *ev)
+{
+	if (s->catchup && json_array_size(s->held) < HELD_MAX) {
+		json_array_append(s->held, (json_t *)ev);
+		return;
+	}
+	show_change_event(s, ev);
+}
+
 static void on_msg(struct session *s, const json_t *ev)
 {
 	bool offline = json_is_true(json_object_get(ev, "offline"));
@@ -512,6 +590,8 @@ static void on_event(struct session *s, const json_t *ev)
 		send_reply(s, m, ev);
 	} else if (strcmp(op, "msg") == 0) {
 		on_msg(s, ev);
+	} else if (is_change_event(op)) {
+		on_change(s, ev);
 	} else if (strcmp(op, "offline") == 0) {
 		/* More private messages arrived while logged out than the server pushes. After a
 		 * reconnect the catch-up fetches them anyway. */
@@ -725,6 +805,7 @@ void session_start(struct session *s, struct pier_conn *conn, const json_t *repl
 	s->token = token != NULL ? xstrdup(token) : NULL;
 	s->state = SESSION_ONLINE;
 	s->last_heard = pier_mono_ms();
+	s->change_seq = json_integer_value(json_object_get(reply, "change_seq"));
 	start_baseline(s, json_object_get(reply, "rooms"));
 }
 
@@ -855,6 +936,12 @@ size_t session_unsent(const struct session *s)
 
 enum session_send_result session_send(struct session *s, const char *to, const char *text)
 {
+	return session_send_reply(s, to, text, 0);
+}
+
+enum session_send_result session_send_reply(struct session *s, const char *to, const char *text,
+                                            int64_t reply_to)
+{
 	json_t *probe;
 	struct session_out *m;
 
@@ -868,6 +955,7 @@ enum session_send_result session_send(struct session *s, const char *to, const c
 	snprintf(m->cid, sizeof m->cid, "%s-%llu", s->cid_base, (unsigned long long)++s->cid_seq);
 	snprintf(m->to, sizeof m->to, "%s", to);
 	m->text = xstrdup(text);
+	m->reply_to = reply_to;
 	if (s->out_tail != NULL)
 		s->out_tail->next = m;
 	else

@@ -6,7 +6,8 @@
  * caller's poll(2) loop keeps serving the keyboard; then it logs in again with the token of
  * the first login (asking for the password through the ops when the token is refused) and
  * catches up with `sync` from the highest message id it has seen, showing each missed
- * message once, oldest first.
+ * message once, oldest first, and then each message changed meanwhile (edited, recalled,
+ * reacted to: sync's changes_after, from the last change sequence number it saw).
  *
  * Every chat message goes out through the session's outbox with a `cid`, so that a send cut
  * by a drop can be sent again after reconnecting without being stored twice (the server
@@ -74,8 +75,12 @@ enum session_send_result {
 struct session_ops {
 	/* A chat message to show ({"id","from","to","text","ts"[,"offline"]}), each id once. */
 	void (*message)(void *ctx, const json_t *msg, enum session_origin origin);
-	/* Any other event or reply: replies to session_request, presence, member, users, errors. */
+	/* Any other event or reply: replies to session_request, presence, member, users, errors,
+	 * and the live changes to messages (edited, recalled, reaction). */
 	void (*event)(void *ctx, const json_t *ev);
+	/* A message that changed while the connection was down, as it is now (from sync's
+	 * changes: {"id","from","to","ts",...} with "edited", "recalled" or "reactions"). */
+	void (*changed)(void *ctx, const json_t *msg);
 	/* A message of the outbox was refused by the server (err is the error reply). */
 	void (*send_failed)(void *ctx, const char *to, const char *text, const json_t *err);
 	/* The connection was lost; unsent messages wait in the outbox. Replies to requests made
@@ -83,9 +88,10 @@ struct session_ops {
 	void (*offline)(void *ctx, enum session_drop why, size_t unsent);
 	/* Logged in again; missed messages follow. relogin: with a password, not the token. */
 	void (*reconnected)(void *ctx, bool relogin);
-	/* The catch-up after a reconnect is over: `missed` messages were shown; `truncated`: more
-	 * were missed than the catch-up shows; `unknown`: the catch-up had no starting point. */
-	void (*caught_up)(void *ctx, size_t missed, bool truncated, bool unknown);
+	/* The catch-up after a reconnect is over: `missed` messages were shown, and `changes`
+	 * changed ones; `truncated`: more were missed than the catch-up shows; `unknown`: the
+	 * catch-up had no starting point. */
+	void (*caught_up)(void *ctx, size_t missed, size_t changes, bool truncated, bool unknown);
 	/* The token was refused: the password for the session's user, malloc'd (the session wipes
 	 * and frees it), or NULL to give up. again: the previous password was refused. May block. */
 	char *(*password)(void *ctx, bool again);
@@ -135,8 +141,12 @@ struct session {
 	bool syncing;               /* a sync chain runs */
 	bool catchup;               /* ... after a reconnect: live messages wait in held */
 	int sync_pages;
-	size_t sync_shown;
-	json_t *held;               /* live messages that arrived during a catch-up */
+	size_t sync_shown, changes_shown;
+	json_t *held;               /* live messages and changes that arrived during a catch-up */
+	int64_t change_seq;         /* changes to messages up to this one were shown (or older
+	                             * than the first login) */
+	int64_t sync_after;         /* the catch-up's next page: messages after this id */
+	int64_t sync_changes_after; /* ... and changes after this sequence number */
 	int baseline_left;          /* history replies awaited that set `high` after login */
 	bool swallow_users;         /* the `users` event after a reconnect is not news */
 
@@ -176,6 +186,9 @@ size_t session_unsent(const struct session *s);
 
 /* Queues a chat message (to: "#room" or "@user"); shown through ops->message once stored. */
 enum session_send_result session_send(struct session *s, const char *to, const char *text);
+/* The same, quoting message reply_to (0: none) of the same conversation. */
+enum session_send_result session_send_reply(struct session *s, const char *to, const char *text,
+                                            int64_t reply_to);
 
 /* Takes req and queues it with a fresh ref (copied to ref_out); its reply comes through
  * ops->event. -1 when offline or req could not be encoded (req is freed either way). */

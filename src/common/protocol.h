@@ -24,7 +24,10 @@
 	X(ROOMS, "rooms") \
 	X(USERS, "users") \
 	X(HISTORY, "history") \
-	X(SYNC, "sync")
+	X(SYNC, "sync") \
+	X(RECALL, "recall") \
+	X(EDIT, "edit") \
+	X(REACT, "react")
 
 enum pier_op {
 #define PIER_OP_ENUM(sym, name) PIER_OP_##sym,
@@ -79,7 +82,13 @@ enum pier_op {
 	X(UPLOAD_BUSY, "upload_busy") \
 	X(UPLOAD_COMPLETE, "upload_complete") \
 	X(TOO_MANY_ROOMS, "too_many_rooms") \
-	X(CID_CONFLICT, "cid_conflict")
+	X(CID_CONFLICT, "cid_conflict") \
+	X(NO_SUCH_MESSAGE, "no_such_message") \
+	X(NOT_OWN_MESSAGE, "not_own_message") \
+	X(RECALL_EXPIRED, "recall_expired") \
+	X(MESSAGE_RECALLED, "message_recalled") \
+	X(BAD_EMOJI, "bad_emoji") \
+	X(TOO_MANY_REACTIONS, "too_many_reactions")
 
 enum pier_error {
 #define PIER_ERROR_ENUM(sym, name) PIER_ERR_##sym,

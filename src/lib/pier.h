@@ -58,6 +58,18 @@ json_t *pier_req_users(void);
 /* with: "#room" or "@user". before <= 0: the newest. limit <= 0: the server's default. */
 json_t *pier_req_history(const char *with, int64_t before, int limit);
 json_t *pier_req_sync(int64_t after, int limit);
+/* sync that also asks for the messages changed (edited, recalled, reacted to) after change
+ * sequence number changes_after (>= 0; the login reply's "change_seq", or the last "changed"
+ * seen): the reply has "changes", "changes_more" and "change_seq". */
+json_t *pier_req_sync_changes(int64_t after, int64_t changes_after, int limit);
+/* send quoting message reply_to (> 0; a message of the same conversation). cid may be NULL. */
+json_t *pier_req_send_reply(const char *to, const char *text, const char *cid, int64_t reply_to);
+/* Recalls (撤回) one's own message id, within the server's recall window. */
+json_t *pier_req_recall(int64_t id);
+/* Replaces the text of one's own message id (a media message's caption may be ""). */
+json_t *pier_req_edit(int64_t id, const char *text);
+/* Adds (on) or removes (!on) one's reaction emoji to message id. */
+json_t *pier_req_react(int64_t id, const char *emoji, bool on);
 json_t *pier_req_ping(void);
 
 /* The "op" of an event or reply, or "" when it has none. Never NULL. */

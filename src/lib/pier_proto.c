@@ -105,6 +105,46 @@ json_t *pier_req_sync(int64_t after, int limit)
 	return req;
 }
 
+json_t *pier_req_sync_changes(int64_t after, int64_t changes_after, int limit)
+{
+	json_t *req = pier_req_sync(after, limit);
+
+	if (req != NULL && json_object_set_new(req, "changes_after",
+	                                       json_integer(changes_after > 0 ? changes_after : 0)) != 0) {
+		json_decref(req);
+		return NULL;
+	}
+	return req;
+}
+
+json_t *pier_req_send_reply(const char *to, const char *text, const char *cid, int64_t reply_to)
+{
+	json_t *req = pier_req_send(to, text, cid);
+
+	if (req != NULL && reply_to > 0 &&
+	    json_object_set_new(req, "reply_to", json_integer(reply_to)) != 0) {
+		json_decref(req);
+		return NULL;
+	}
+	return req;
+}
+
+json_t *pier_req_recall(int64_t id)
+{
+	return json_pack("{s:s, s:I}", "op", "recall", "id", (json_int_t)id);
+}
+
+json_t *pier_req_edit(int64_t id, const char *text)
+{
+	return json_pack("{s:s, s:I, s:s}", "op", "edit", "id", (json_int_t)id, "text", text);
+}
+
+json_t *pier_req_react(int64_t id, const char *emoji, bool on)
+{
+	return json_pack("{s:s, s:I, s:s, s:b}", "op", "react", "id", (json_int_t)id, "emoji", emoji,
+	                 "on", on);
+}
+
 json_t *pier_req_ping(void)
 {
 	return json_pack("{s:s}", "op", "ping");

@@ -96,6 +96,14 @@ static const struct text error_texts[PIER_ERR_COUNT] = {
 	[PIER_ERR_TOO_SHORT] = { "The password is too short (at least 6 characters)", "密码过短（至少 6 个字符）" },
 	[PIER_ERR_CID_CONFLICT] = { "That message id was already used for another conversation; nothing was sent",
 	                            "该消息编号已用于另一个会话，消息未发送" },
+	[PIER_ERR_NO_SUCH_MESSAGE] = { "No such message, or not one you can see", "消息不存在，或你无权查看" },
+	[PIER_ERR_NOT_OWN_MESSAGE] = { "That is not your message", "这不是你发送的消息" },
+	[PIER_ERR_RECALL_EXPIRED] = { "Too late to recall that message", "已超过可撤回的时间" },
+	[PIER_ERR_MESSAGE_RECALLED] = { "That message was recalled", "该消息已被撤回" },
+	[PIER_ERR_BAD_EMOJI] = { "Not a reaction (one short emoji, no spaces or control characters)",
+	                         "无效的表情回应（应为一个简短的表情，不含空格或控制字符）" },
+	[PIER_ERR_TOO_MANY_REACTIONS] = { "That message has as many different reactions as it may have",
+	                                  "该消息的表情回应种类已达上限" },
 };
 
 const char *pier_error_text(const char *code, enum pier_lang lang)

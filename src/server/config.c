@@ -52,6 +52,9 @@ static const struct opt opts[] = {
 	{"max-line", OPT_SIZE, O(max_line),
 	 "bytes per request line or WebSocket message (default 65536)", NULL},
 	{"max-text", OPT_SIZE, O(max_text), "bytes of text per message (default 16384)", NULL},
+	{"recall-window", OPT_DOUBLE0, O(recall_window),
+	 "seconds after sending during which a user may recall (撤回) a message; 0 = never "
+	 "(default 120)", NULL},
 	{"max-output", OPT_SIZE, O(max_output),
 	 "bytes queued for one client before it is dropped as slow (default 4194304)", NULL},
 	{"max-hash-jobs", OPT_INT, O(max_hash_jobs), "password checks in flight before 'busy' (default 64)", NULL},
@@ -136,6 +139,7 @@ void config_init(struct config *cfg)
 	cfg->log_level = LOG_INFO;
 	cfg->max_line = 64 * 1024;
 	cfg->max_text = 16 * 1024;
+	cfg->recall_window = 120;
 	cfg->max_output = 4 * 1024 * 1024;
 	cfg->max_hash_jobs = 64;
 	cfg->hash_threads = 2;
@@ -514,8 +518,9 @@ void config_log(const struct config *cfg)
 	         cfg->web_root[0] ? cfg->web_root : "built in");
 	log_info("settings: media-max-size %zu, media-quota %zu", cfg->media_max_size,
 	         cfg->media_quota);
-	log_info("settings: max-rooms %d, max-rooms-per-user %d, room-forget-after %.0fs",
-	         cfg->max_rooms, cfg->max_rooms_per_user, cfg->room_forget_after);
+	log_info("settings: max-rooms %d, max-rooms-per-user %d, room-forget-after %.0fs, "
+	         "recall-window %.0fs", cfg->max_rooms, cfg->max_rooms_per_user,
+	         cfg->room_forget_after, cfg->recall_window);
 	log_info("settings: hash-threads %d, max-hash-jobs %d, login %.0f+1/%.0fs, token-idle %.0fs",
 	         cfg->hash_threads, cfg->max_hash_jobs, cfg->login_burst, cfg->login_interval,
 	         cfg->token_idle);

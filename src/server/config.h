@@ -32,6 +32,7 @@ struct config {
 	/* size limits (kept by --no-rate-limits) */
 	size_t max_line;          /* bytes per request line */
 	size_t max_text;          /* bytes of message text */
+	double recall_window;     /* seconds a message may be recalled after it was sent; 0: never */
 	size_t max_output;        /* bytes queued for one connection before it is dropped */
 	int max_hash_jobs;        /* password hashes in flight (running or waiting for a thread) */
 	int hash_threads;         /* threads that run them */

@@ -93,6 +93,29 @@ static void free_names(char ***names)
 	*names = NULL;
 }
 
+/* Frees an array of n messages and clears it. */
+static void free_msgs(struct store_msg **msgs, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++) {
+		struct store_msg *m = &(*msgs)[i];
+
+		free(m->from);
+		free(m->to);
+		free(m->text);
+		free(m->kind);
+		free(m->media_name);
+		free(m->media_type);
+		free(m->quote_from);
+		free(m->quote_text);
+		free(m->quote_kind);
+		free(m->mentions);
+		free(m->reactions);
+	}
+	free(*msgs);
+	*msgs = NULL;
+	*n = 0;
+}
+
 void store_job_release(struct store_job *job)
 {
 	free(job->user_name);
@@ -101,18 +124,10 @@ void store_job_release(struct store_job *job)
 	job->pw_hash_out = NULL;
 	free_names(&job->rooms);
 	free_names(&job->peers);
-	for (size_t i = 0; i < job->nmsgs; i++) {
-		free(job->msgs[i].from);
-		free(job->msgs[i].to);
-		free(job->msgs[i].text);
-		free(job->msgs[i].kind);
-		free(job->msgs[i].media_name);
-		free(job->msgs[i].media_type);
-	}
-	free(job->msgs);
-	job->msgs = NULL;
-	job->nmsgs = 0;
+	free_msgs(&job->msgs, &job->nmsgs);
 	job->more = false;
+	free_msgs(&job->changes, &job->nchanges);
+	job->changes_more = false;
 }
 
 /* Takes up to max_batch jobs off the FIFO as a NULL-terminated list. wait: block until there

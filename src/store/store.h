@@ -36,14 +36,21 @@ enum store_status {
 	STORE_DUPLICATE,   /* append: (sender, cid) stored before; out fields hold the original */
 	STORE_FAILED,      /* SQLite error or failed commit: nothing of this job is stored */
 	STORE_DENIED,      /* media: it exists, but the user may not see it */
-	STORE_CONFLICT     /* append: (sender, cid) was stored to another target; nothing stored */
+	STORE_CONFLICT,    /* append: (sender, cid) was stored to another target; nothing stored */
+	/* the message ops (EDIT, RECALL, REACT, and APPEND's reply_to) */
+	STORE_NOT_OWN,     /* edit, recall: the message is someone else's */
+	STORE_TOO_LATE,    /* recall: past the window */
+	STORE_RECALLED,    /* edit, react, reply_to: the message was recalled */
+	STORE_EMPTY,       /* edit: an empty text for a message without media */
+	STORE_LIMIT,       /* react: the message has max_reactions different ones already */
+	STORE_BAD_REPLY    /* append: reply_to is no message of the conversation */
 };
 
 enum store_op {
 	STORE_CREATE_USER,   /* in: name, pw_hash            out: user_id */
 	STORE_GET_USER,      /* in: name (any case)          out: user_id, user_name, pw_hash, seen_id */
 	STORE_LOGIN,         /* in: user_id, token_hash (stored, or marked used now if it was:
-	                      * token logins)  out: rooms (#lobby first), peers */
+	                      * token logins)  out: rooms (#lobby first), peers, change_seq */
 	STORE_TOKEN_USER,    /* in: token_hash               out: user_id, user_name, pw_hash=NULL,
 	                      * seen_id; STORE_NOT_FOUND also for a token unused for longer than
 	                      * store_options.token_idle_ms (which it deletes) */
@@ -55,13 +62,34 @@ enum store_op {
 	                      * other token of the user's, in one step   out: count (deleted) */
 	STORE_PRUNE_TOKENS,  /* in: nothing   deletes the tokens unused past token_idle_ms
 	                      * out: count */
-	STORE_APPEND,        /* in: user_id, ts, text, cid?, room or peer_id   out: msg_id, ts */
+	STORE_APPEND,        /* in: user_id, ts, text, cid?, room or peer_id, reply_to (0: none;
+	                      * else a message of the same conversation, not recalled, else
+	                      * STORE_BAD_REPLY / STORE_RECALLED)   out: msg_id, ts; with a reply_to,
+	                      * or @mentions in a room message (stored, at most PIER_MENTIONS_MAX
+	                      * members of the room), the stored message in msgs[0] */
 	STORE_JOIN,          /* in: user_id, room            out: created (room was new), already */
 	STORE_PART,          /* in: user_id, room            (STORE_NOT_FOUND if not a member) */
 	STORE_HISTORY,       /* in: user_id, room or peer_id, before, limit   out: msgs, more */
-	STORE_SYNC,          /* in: user_id, after, limit    out: msgs, more */
+	STORE_SYNC,          /* in: user_id, after, limit, changes_after (< 0: not asked)
+	                      * out: msgs, more; changes (the messages of the user's conversations
+	                      * changed after changes_after, by changed, at most limit),
+	                      * changes_more; change_seq */
 	STORE_OFFLINE,       /* in: user_id, after, limit    out: msgs (private to user, id > max(after, seen_id)), more */
 	STORE_SET_SEEN,      /* in: user_id, seen_id         (only ever raises the stored value) */
+	/* Changes to a message user_id may see (a member of its room, a party of its private
+	 * conversation; else STORE_NOT_FOUND). Each gives the message the next change sequence
+	 * number (changed) and leaves its new state in msgs[0]. */
+	STORE_EDIT,          /* in: user_id, msg_id, text, ts (the edit's time): the user's own
+	                      * message (STORE_NOT_OWN), not recalled (STORE_RECALLED), text not
+	                      * empty unless it has media (STORE_EMPTY); @mentions found again */
+	STORE_RECALL,        /* in: user_id, msg_id, ts (now), window_ms: the user's own message,
+	                      * at most window_ms old (STORE_TOO_LATE); its text, media, reply,
+	                      * mentions and reactions are deleted, recalled set. Recalled already:
+	                      * STORE_OK with already */
+	STORE_REACT,         /* in: user_id, msg_id, emoji, on, ts, max_reactions: adds or removes
+	                      * the user's reaction (STORE_RECALLED, STORE_LIMIT)
+	                      * out: count (the emoji's reactions now), already (nothing changed:
+	                      * msgs stay empty) */
 	/* media (see docs/PROTOCOL.md, Media). Who may see a media item: its uploader, and whoever
 	 * may read a message that carries it (a member of its room, a party of its private chat). */
 	STORE_MEDIA_CREATE,  /* in: user_id, media (sha256, name, size, type, width, height, thumb),
@@ -97,6 +125,9 @@ struct store_media {
 	char thumb[32];                        /* the thumbnail's MIME type, "" if there is none */
 };
 
+#define STORE_QUOTE_CHARS     100   /* characters of a quoted message's excerpt */
+#define STORE_REACTION_USERS  10    /* names listed per reaction (the count is exact) */
+
 /* A stored message as the wire shows it. Strings are owned by the job's msgs array. */
 struct store_msg {
 	int64_t id;
@@ -110,6 +141,18 @@ struct store_msg {
 	char *media_type;
 	int64_t media_size;
 	int media_width, media_height;
+	int64_t edited;    /* ms of the last edit; 0: never edited */
+	int64_t recalled;  /* ms of the recall; 0: not recalled (a recalled one has text "") */
+	int64_t changed;   /* change sequence of its last edit, recall or reaction; 0: none */
+	int64_t reply_to;  /* the quoted message; 0: none. Then quote_* describe it: */
+	char *quote_from;  /* its sender (NULL if it is gone) */
+	char *quote_text;  /* its first STORE_QUOTE_CHARS characters ("" when recalled) */
+	char *quote_kind;  /* its media kind, NULL for a text message */
+	bool quote_cut;    /* quote_text is not the whole text */
+	bool quote_recalled;
+	char *mentions;    /* a JSON array of the mentioned users' names; NULL when none */
+	bool mentioned;    /* the job's user is one of them */
+	char *reactions;   /* a JSON array [{"emoji","count","users":[...],"mine"}]; NULL: none */
 };
 
 struct store_job {
@@ -122,7 +165,7 @@ struct store_job {
 	unsigned char token_hash[STORE_TOKEN_HASH_LEN]; /* LOGIN, TOKEN_USER, DELETE_TOKEN */
 	const char *room;                      /* "#name" for APPEND, JOIN, PART, HISTORY */
 	int64_t peer_id;                       /* APPEND, HISTORY of a private conversation (room NULL) */
-	const char *text;                      /* APPEND */
+	const char *text;                      /* APPEND, EDIT */
 	const char *cid;                       /* APPEND: client's id, may be NULL */
 	bool new_contact;                      /* APPEND private: also record user and peer as
 	                                        * contacts (the caller knows they were not) */
@@ -140,23 +183,37 @@ struct store_job {
 	struct store_media media;              /* MEDIA_CREATE, UPLOAD_CREATE in; MEDIA_GET,
 	                                        * UPLOAD_GET, APPEND (with media) out */
 	int64_t usage;                         /* MEDIA_USAGE out */
+	int64_t reply_to;                      /* APPEND: the quoted message, 0: none */
+	const char *emoji;                     /* REACT */
+	bool on;                               /* REACT: add (true) or remove */
+	int64_t window_ms;                     /* RECALL */
+	int max_reactions;                     /* REACT: different reactions one message may have */
+	int64_t changes_after;                 /* SYNC: also the changes after this; < 0: not asked */
 	bool keep_token;                       /* DELETE_TOKENS: spare token_hash */
-	int64_t count;                         /* DELETE_TOKENS, SET_PASSWORD, PRUNE_TOKENS out */
+	int64_t count;                         /* DELETE_TOKENS, SET_PASSWORD, PRUNE_TOKENS, REACT out */
 
 	/* outputs (owned by the job until store_job_release) */
 	enum store_status status;
-	int64_t msg_id;                        /* APPEND; for STORE_DUPLICATE the original's */
-	int64_t ts;                            /* APPEND in: time to store (0: now); out: stored */
+	int64_t msg_id;                        /* APPEND; for STORE_DUPLICATE the original's.
+	                                        * EDIT, RECALL, REACT in: the message */
+	int64_t ts;                            /* APPEND in: time to store (0: now); out: stored.
+	                                        * EDIT, RECALL, REACT in: now */
 	char *user_name;                       /* GET_USER, TOKEN_USER: canonical case */
 	char *pw_hash_out;                     /* GET_USER */
 	bool created;                          /* JOIN */
-	bool already;                          /* JOIN: the user was a member already */
+	bool already;                          /* JOIN: the user was a member already; RECALL,
+	                                        * REACT: there was nothing to change */
 	char **rooms;                          /* LOGIN: NULL-terminated array of "#Room" names */
 	char **peers;                          /* LOGIN: NULL-terminated names of the users with
 	                                        * whom the user has private messages (contacts) */
-	struct store_msg *msgs;                /* HISTORY, SYNC, OFFLINE: oldest first */
+	struct store_msg *msgs;                /* HISTORY, SYNC, OFFLINE: oldest first; APPEND,
+	                                        * EDIT, RECALL, REACT: the message */
 	size_t nmsgs;
 	bool more;                             /* HISTORY/SYNC/OFFLINE: more messages exist beyond limit */
+	struct store_msg *changes;             /* SYNC with changes_after: by change sequence */
+	size_t nchanges;
+	bool changes_more;
+	int64_t change_seq;                    /* SYNC, LOGIN: the newest change sequence number */
 
 	/* completion, called on the loop thread in submission order */
 	void (*done)(struct store_job *job);

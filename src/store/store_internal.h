@@ -18,7 +18,7 @@
 #include "store.h"
 
 /* The schema version store_schema_migrate() brings a database to (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /* The canonical name (and key) of the implicit room every user is in. */
 #define STORE_LOBBY "#lobby"
@@ -64,6 +64,22 @@ enum store_stmt {
 	STMT_UPLOAD_GET,
 	STMT_UPLOAD_DELETE,
 	STMT_UPLOAD_FINISH,
+	STMT_MSG_ONE,
+	STMT_MSG_CHECK,
+	STMT_MSG_CHANGES,
+	STMT_CHANGE_MAX,
+	STMT_MSG_EDIT,
+	STMT_MSG_RECALL,
+	STMT_MSG_TOUCH,
+	STMT_MENTION_USER,
+	STMT_MENTION_INSERT,
+	STMT_MENTIONS_DELETE,
+	STMT_MENTIONS_LIST,
+	STMT_REACTION_INSERT,
+	STMT_REACTION_DELETE,
+	STMT_REACTIONS_DELETE,
+	STMT_REACTION_KINDS,
+	STMT_REACTION_COUNT,
 	STMT_COUNT
 };
 

@@ -110,6 +110,36 @@ static const char *const migrations[] = {
 	"UPDATE tokens SET used = created;"
 	"CREATE INDEX tokens_user ON tokens(user_id);"
 	"CREATE INDEX tokens_used ON tokens(used);",
+
+	/* 5: what happens to a message after it was sent. reply_to: the message it quotes (of the
+	 * same conversation). edited, recalled: when (ms); a recalled message keeps its row (its
+	 * id, sender, time and cid) but loses its text, media, reply and mentions. changed: the
+	 * change sequence number of its last edit, recall or reaction, so that a client that was
+	 * away asks for what changed since the last number it saw (sync's changes_after); the
+	 * next number is max(changed) + 1, found on the index. mentions: the users a room
+	 * message names with @ (in order of pos), and the same names as a JSON array in the
+	 * message's mentions column (what readers get, without a lookup per message). reactions:
+	 * one row per user, message and emoji. */
+	"ALTER TABLE messages ADD COLUMN reply_to INTEGER NULL REFERENCES messages(id);"
+	"ALTER TABLE messages ADD COLUMN mentions TEXT NULL;"
+	"ALTER TABLE messages ADD COLUMN edited INTEGER NULL;"
+	"ALTER TABLE messages ADD COLUMN recalled INTEGER NULL;"
+	"ALTER TABLE messages ADD COLUMN changed INTEGER NULL;"
+	"CREATE INDEX messages_changed ON messages(changed) WHERE changed IS NOT NULL;"
+	"CREATE TABLE mentions ("
+	"  message_id INTEGER NOT NULL REFERENCES messages(id),"
+	"  user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  pos INTEGER NOT NULL,"
+	"  PRIMARY KEY (message_id, user_id)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX mentions_user ON mentions(user_id, message_id);"
+	"CREATE TABLE reactions ("
+	"  message_id INTEGER NOT NULL REFERENCES messages(id),"
+	"  emoji TEXT NOT NULL,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  ts INTEGER NOT NULL,"
+	"  PRIMARY KEY (message_id, emoji, user_id)"
+	") WITHOUT ROWID;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,

@@ -14,17 +14,60 @@
 #include <string.h>
 
 #include "clock.h"
+#include "msgrules.h"
 
 #define LIMIT_MAX 1000
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* The parameter of every message query that names the reading user (MSG_SELECT's "me"). A
+ * number of its own: a named parameter would take the number after the highest one seen
+ * before it in the text, and so alias ?1. */
+#define ME_PARAM 9
+#define ME "?" STR(ME_PARAM)
+
+/* The reactions of message m as a JSON array, one entry per emoji in the order they first
+ * came: its count, the first STORE_REACTION_USERS names, and whether the reader (ME) is
+ * among them all. */
+#define REACTIONS_JSON \
+	"SELECT json_group_array(json_object('emoji', g.emoji, 'count', g.n, 'users', " \
+	"json((SELECT json_group_array(name) FROM (SELECT u.name AS name FROM reactions r2 " \
+	"JOIN users u ON u.id = r2.user_id WHERE r2.message_id = m.id AND r2.emoji = g.emoji " \
+	"ORDER BY r2.ts, r2.user_id LIMIT " STR(STORE_REACTION_USERS) "))), 'mine', " \
+	"json(CASE WHEN EXISTS (SELECT 1 FROM reactions r3 WHERE r3.message_id = m.id AND " \
+	"r3.emoji = g.emoji AND r3.user_id = " ME ") THEN 'true' ELSE 'false' END))) " \
+	"FROM (SELECT emoji, count(*) AS n, min(ts) AS first FROM reactions " \
+	"WHERE message_id = m.id GROUP BY emoji ORDER BY first, emoji) g"
+
 /* The columns of a store_msg (id, ts, from, to, text, kind, then the media's id, name, size,
- * type, width, height), for every message query. */
+ * type, width, height; edited, recalled, changed; the quoted message's id, sender, excerpt,
+ * whether it is cut, recalled and its kind; the mentions, whether the reader is mentioned,
+ * the reactions), for every message query. ME is the user who reads. A plain message costs
+ * no lookup beyond the old columns': the mentions are a column (kept with the mentions rows),
+ * and reactions exist only on a message with a change number. */
 #define MSG_SELECT \
 	"SELECT m.id, m.ts, (SELECT name FROM users WHERE id = m.sender_id), " \
 	"CASE WHEN m.room_id IS NOT NULL THEN (SELECT name FROM rooms WHERE id = m.room_id) " \
 	"ELSE '@' || (SELECT name FROM users WHERE id = m.recipient_id) END, m.text, " \
-	"m.kind, m.media_id, md.name, md.size, md.type, md.width, md.height " \
-	"FROM messages m LEFT JOIN media md ON md.id = m.media_id "
+	"m.kind, m.media_id, md.name, md.size, md.type, md.width, md.height, " \
+	"coalesce(m.edited, 0), coalesce(m.recalled, 0), coalesce(m.changed, 0), " \
+	"coalesce(m.reply_to, 0), " \
+	"CASE WHEN m.reply_to IS NOT NULL THEN (SELECT name FROM users WHERE id = q.sender_id) END, " \
+	"substr(q.text, 1, " STR(STORE_QUOTE_CHARS) "), " \
+	"coalesce(length(q.text) > " STR(STORE_QUOTE_CHARS) ", 0), coalesce(q.recalled IS NOT NULL, 0), " \
+	"q.kind, m.mentions, CASE WHEN m.mentions IS NULL THEN 0 ELSE " \
+	"EXISTS (SELECT 1 FROM mentions WHERE message_id = m.id AND user_id = " ME ") END, " \
+	"CASE WHEN m.changed IS NULL THEN NULL " \
+	"WHEN EXISTS (SELECT 1 FROM reactions WHERE message_id = m.id) THEN (" REACTIONS_JSON ") END " \
+	"FROM messages m LEFT JOIN media md ON md.id = m.media_id " \
+	"LEFT JOIN messages q ON q.id = m.reply_to "
+
+/* Whether user ?2 may see message m (?3: #lobby's id): a member of its room, a party of its
+ * private conversation. */
+#define MSG_VISIBLE \
+	"coalesce(m.room_id = ?3 OR m.pair_lo = ?2 OR m.pair_hi = ?2 OR " \
+	"m.room_id IN (SELECT room_id FROM members WHERE user_id = ?2), 0)"
 
 /* The columns of a struct store_media, then whether user ?2 may see it (?3: #lobby's id). */
 #define MEDIA_SELECT \
@@ -75,7 +118,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		"WHERE sender_id = ?1 AND cid = ?2",
 	[STMT_MSG_INSERT] =
 		"INSERT INTO messages(ts, sender_id, room_id, recipient_id, pair_lo, pair_hi, text, cid, "
-		"kind, media_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+		"kind, media_id, reply_to) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	/* Newest first (the caller reverses), one row past the limit to learn "more". */
 	[STMT_MSG_ROOM_HISTORY] =
 		MSG_SELECT "WHERE m.room_id = ?1 AND m.id < ?2 ORDER BY m.id DESC LIMIT ?3",
@@ -112,6 +155,48 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		"WHERE key = ?1",
 	[STMT_UPLOAD_DELETE] = "DELETE FROM uploads WHERE key = ?1",
 	[STMT_UPLOAD_FINISH] = "UPDATE uploads SET media_id = ?2 WHERE key = ?1",
+	[STMT_MSG_ONE] = MSG_SELECT "WHERE m.id = ?1",
+	/* What the message ops check: sender, ts, recalled, has media, room (0: private), the
+	 * private pair, and whether user ?2 may see it. */
+	[STMT_MSG_CHECK] =
+		"SELECT m.sender_id, m.ts, m.recalled IS NOT NULL, m.media_id IS NOT NULL, "
+		"coalesce(m.room_id, 0), coalesce(m.pair_lo, 0), coalesce(m.pair_hi, 0), "
+		MSG_VISIBLE " FROM messages m WHERE m.id = ?1",
+	/* Like STMT_MSG_SYNC, on the change sequence's index. */
+	[STMT_MSG_CHANGES] =
+		MSG_SELECT "WHERE m.changed > ?1 AND (+m.room_id = ?2 OR +m.pair_lo = ?3 OR "
+		"+m.pair_hi = ?3 OR +m.room_id IN (SELECT room_id FROM members WHERE user_id = ?3)) "
+		"ORDER BY m.changed LIMIT ?4",
+	[STMT_CHANGE_MAX] = "SELECT coalesce(max(changed), 0) FROM messages WHERE changed IS NOT NULL",
+	[STMT_MSG_EDIT] = "UPDATE messages SET text = ?2, edited = ?3, changed = ?4 WHERE id = ?1",
+	[STMT_MSG_RECALL] =
+		"UPDATE messages SET text = '', kind = NULL, media_id = NULL, reply_to = NULL, "
+		"mentions = NULL, edited = NULL, recalled = ?2, changed = ?3 WHERE id = ?1",
+	[STMT_MSG_TOUCH] = "UPDATE messages SET changed = ?2 WHERE id = ?1",
+	/* A user ?1 (name key) who may see room ?2 (?3: #lobby's id). */
+	[STMT_MENTION_USER] =
+		"SELECT u.id FROM users u WHERE u.name_key = ?1 AND (?2 = ?3 OR EXISTS "
+		"(SELECT 1 FROM members WHERE room_id = ?2 AND user_id = u.id))",
+	[STMT_MENTION_INSERT] =
+		"INSERT OR IGNORE INTO mentions(message_id, user_id, pos) VALUES(?1, ?2, ?3)",
+	[STMT_MENTIONS_DELETE] = "DELETE FROM mentions WHERE message_id = ?1",
+	/* The message's mentions column, from its mentions rows (NULL when there are none). */
+	[STMT_MENTIONS_LIST] =
+		"UPDATE messages SET mentions = (SELECT CASE WHEN count(*) > 0 THEN "
+		"json_group_array(name) END FROM (SELECT u.name AS name FROM mentions mn "
+		"JOIN users u ON u.id = mn.user_id WHERE mn.message_id = ?1 ORDER BY mn.pos)) "
+		"WHERE id = ?1",
+	[STMT_REACTION_INSERT] =
+		"INSERT INTO reactions(message_id, emoji, user_id, ts) VALUES(?1, ?2, ?3, ?4) "
+		"ON CONFLICT DO NOTHING",
+	[STMT_REACTION_DELETE] =
+		"DELETE FROM reactions WHERE message_id = ?1 AND emoji = ?2 AND user_id = ?3",
+	[STMT_REACTIONS_DELETE] = "DELETE FROM reactions WHERE message_id = ?1",
+	/* How many different reactions message ?1 has, and whether emoji ?2 is one. */
+	[STMT_REACTION_KINDS] =
+		"SELECT count(DISTINCT emoji), coalesce(sum(emoji = ?2), 0) > 0 FROM reactions "
+		"WHERE message_id = ?1",
+	[STMT_REACTION_COUNT] = "SELECT count(*) FROM reactions WHERE message_id = ?1 AND emoji = ?2",
 };
 
 /* Resets s after use (bindings too: they may point into a finished job's strings). */
@@ -202,76 +287,137 @@ static int find_room(struct store_db *db, const char *key, int64_t *id)
 	return rc == SQLITE_DONE ? 1 : -1;
 }
 
-/* Steps a message query into job->msgs: at most limit messages, job->more if the query gave
- * one more row. newest_first: the rows come newest first and are reversed. Resets s. */
-static enum store_status collect_msgs(sqlite3_stmt *s, int limit, bool newest_first,
-                                      struct store_job *job)
+/* The newest change sequence number (0 before the first change). */
+static enum store_status change_max(struct store_db *db, int64_t *seq)
+{
+	sqlite3_stmt *s = db->stmt[STMT_CHANGE_MAX];
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		*seq = sqlite3_column_int64(s, 0);
+	stmt_done(s);
+	return rc == SQLITE_ROW ? STORE_OK : STORE_FAILED;
+}
+
+/* A malloc'd copy of a text column, or NULL when it is NULL (*failed set when memory ran
+ * out). */
+static char *column_dup_or_null(sqlite3_stmt *s, int col, bool *failed)
+{
+	char *p;
+
+	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+		return NULL;
+	p = column_dup(s, col);
+	if (p == NULL)
+		*failed = true;
+	return p;
+}
+
+/* Reads the MSG_SELECT columns of the current row into m (zeroed first). false when memory
+ * ran out (what was read stays in m for the caller to free). */
+static bool read_msg(sqlite3_stmt *s, struct store_msg *m)
+{
+	bool failed = false;
+
+	memset(m, 0, sizeof *m);
+	m->id = sqlite3_column_int64(s, 0);
+	m->ts = sqlite3_column_int64(s, 1);
+	m->from = column_dup(s, 2);
+	m->to = column_dup(s, 3);
+	m->text = column_dup(s, 4);
+	if (m->from == NULL || m->to == NULL || m->text == NULL)
+		return false;
+	if (sqlite3_column_type(s, 6) != SQLITE_NULL) {
+		m->kind = column_dup(s, 5);
+		m->media_id = sqlite3_column_int64(s, 6);
+		m->media_name = column_dup(s, 7);
+		m->media_size = sqlite3_column_int64(s, 8);
+		m->media_type = column_dup(s, 9);
+		m->media_width = sqlite3_column_int(s, 10);
+		m->media_height = sqlite3_column_int(s, 11);
+		if (m->kind == NULL || m->media_name == NULL || m->media_type == NULL)
+			return false;
+	}
+	m->edited = sqlite3_column_int64(s, 12);
+	m->recalled = sqlite3_column_int64(s, 13);
+	m->changed = sqlite3_column_int64(s, 14);
+	m->reply_to = sqlite3_column_int64(s, 15);
+	if (m->reply_to != 0) {
+		m->quote_from = column_dup_or_null(s, 16, &failed);
+		m->quote_text = column_dup_or_null(s, 17, &failed);
+		m->quote_cut = sqlite3_column_int(s, 18) != 0;
+		m->quote_recalled = sqlite3_column_int(s, 19) != 0;
+		m->quote_kind = column_dup_or_null(s, 20, &failed);
+	}
+	m->mentions = column_dup_or_null(s, 21, &failed);
+	m->mentioned = sqlite3_column_int(s, 22) != 0;
+	m->reactions = column_dup_or_null(s, 23, &failed);
+	return !failed;
+}
+
+/* Binds the reading user to a message query's ME. */
+static void bind_me(sqlite3_stmt *s, int64_t user_id)
+{
+	sqlite3_bind_int64(s, ME_PARAM, user_id);
+}
+
+/* Steps a message query into *out (*n messages): at most limit messages, *more if the query
+ * gave one more row. newest_first: the rows come newest first and are reversed. Resets s. */
+static enum store_status collect_into(sqlite3_stmt *s, int limit, bool newest_first,
+                                      struct store_msg **out, size_t *n, bool *more)
 {
 	enum store_status status = STORE_FAILED;
 	size_t cap = 0;
 	int rc;
 
-	job->msgs = NULL;
-	job->nmsgs = 0;
-	job->more = false;
+	*out = NULL;
+	*n = 0;
+	*more = false;
 	for (;;) {
-		struct store_msg *m;
-
 		rc = sqlite3_step(s);
 		if (rc != SQLITE_ROW)
 			break;
-		if (job->nmsgs == (size_t)limit) {
-			job->more = true;
+		if (*n == (size_t)limit) {
+			*more = true;
 			rc = SQLITE_DONE;
 			break;
 		}
-		if (job->nmsgs == cap) {
+		if (*n == cap) {
 			size_t ncap = cap == 0 ? 16 : cap * 2;
 			struct store_msg *v;
 
 			if (ncap > (size_t)limit)
 				ncap = (size_t)limit;
-			v = realloc(job->msgs, ncap * sizeof *v);
+			v = realloc(*out, ncap * sizeof *v);
 			if (v == NULL)
 				goto out;
-			job->msgs = v;
+			*out = v;
 			cap = ncap;
 		}
-		m = &job->msgs[job->nmsgs++];
-		memset(m, 0, sizeof *m);
-		m->id = sqlite3_column_int64(s, 0);
-		m->ts = sqlite3_column_int64(s, 1);
-		m->from = column_dup(s, 2);
-		m->to = column_dup(s, 3);
-		m->text = column_dup(s, 4);
-		if (m->from == NULL || m->to == NULL || m->text == NULL)
+		if (!read_msg(s, &(*out)[(*n)++]))
 			goto out;
-		if (sqlite3_column_type(s, 6) != SQLITE_NULL) {
-			m->kind = column_dup(s, 5);
-			m->media_id = sqlite3_column_int64(s, 6);
-			m->media_name = column_dup(s, 7);
-			m->media_size = sqlite3_column_int64(s, 8);
-			m->media_type = column_dup(s, 9);
-			m->media_width = sqlite3_column_int(s, 10);
-			m->media_height = sqlite3_column_int(s, 11);
-			if (m->kind == NULL || m->media_name == NULL || m->media_type == NULL)
-				goto out;
-		}
 	}
 	if (rc != SQLITE_DONE)
 		goto out;
 	if (newest_first) {
-		for (size_t i = 0, j = job->nmsgs; i + 1 < j; i++, j--) {
-			struct store_msg t = job->msgs[i];
+		for (size_t i = 0, j = *n; i + 1 < j; i++, j--) {
+			struct store_msg t = (*out)[i];
 
-			job->msgs[i] = job->msgs[j - 1];
-			job->msgs[j - 1] = t;
+			(*out)[i] = (*out)[j - 1];
+			(*out)[j - 1] = t;
 		}
 	}
 	status = STORE_OK;
 out:
 	stmt_done(s);
 	return status;
+}
+
+/* collect_into job->msgs. */
+static enum store_status collect_msgs(sqlite3_stmt *s, int limit, bool newest_first,
+                                      struct store_job *job)
+{
+	return collect_into(s, limit, newest_first, &job->msgs, &job->nmsgs, &job->more);
 }
 
 static enum store_status run_create_user(struct store_db *db, struct store_job *job)
@@ -398,7 +544,9 @@ static enum store_status run_login(struct store_db *db, struct store_job *job)
 		return STORE_FAILED;
 	s = db->stmt[STMT_CONTACT_NAMES];
 	sqlite3_bind_int64(s, 1, job->user_id);
-	return collect_names(s, &job->peers);
+	if (collect_names(s, &job->peers) != STORE_OK)
+		return STORE_FAILED;
+	return change_max(db, &job->change_seq);
 }
 
 static enum store_status run_delete_token(struct store_db *db, struct store_job *job);
@@ -661,6 +809,145 @@ static enum store_status run_upload_delete(struct store_db *db, struct store_job
 	return sqlite3_changes(db->db) == 0 ? STORE_NOT_FOUND : STORE_OK;
 }
 
+/* What the message ops check about a message (STMT_MSG_CHECK). */
+struct msg_check {
+	int64_t sender_id, ts, room_id, pair_lo, pair_hi;
+	bool recalled, has_media, visible;
+};
+
+/* Reads message id as user_id sees it: STORE_OK, STORE_NOT_FOUND (no such message, or one the
+ * user may not see) or STORE_FAILED. */
+static enum store_status check_msg(struct store_db *db, int64_t id, int64_t user_id,
+                                   struct msg_check *out)
+{
+	sqlite3_stmt *s = db->stmt[STMT_MSG_CHECK];
+	enum store_status status = STORE_FAILED;
+	int rc;
+
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, user_id);
+	sqlite3_bind_int64(s, 3, db->lobby_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->sender_id = sqlite3_column_int64(s, 0);
+		out->ts = sqlite3_column_int64(s, 1);
+		out->recalled = sqlite3_column_int(s, 2) != 0;
+		out->has_media = sqlite3_column_int(s, 3) != 0;
+		out->room_id = sqlite3_column_int64(s, 4);
+		out->pair_lo = sqlite3_column_int64(s, 5);
+		out->pair_hi = sqlite3_column_int64(s, 6);
+		out->visible = sqlite3_column_int(s, 7) != 0;
+		status = out->visible ? STORE_OK : STORE_NOT_FOUND;
+	} else if (rc == SQLITE_DONE) {
+		status = STORE_NOT_FOUND;
+	}
+	stmt_done(s);
+	return status;
+}
+
+/* Reads message id, as user_id sees it, into job->msgs[0]. */
+static enum store_status read_back(struct store_db *db, int64_t id, int64_t user_id,
+                                   struct store_job *job)
+{
+	sqlite3_stmt *s = db->stmt[STMT_MSG_ONE];
+	enum store_status st;
+	bool more;
+
+	free(job->msgs);   /* nothing was read into it yet */
+	job->msgs = NULL;
+	job->nmsgs = 0;
+	sqlite3_bind_int64(s, 1, id);
+	bind_me(s, user_id);
+	st = collect_into(s, 1, false, &job->msgs, &job->nmsgs, &more);
+	if (st == STORE_OK && job->nmsgs != 1)
+		return STORE_FAILED;
+	return st;
+}
+
+/* Takes the next change sequence number for message id. */
+static enum store_status next_change(struct store_db *db, int64_t *seq)
+{
+	enum store_status st = change_max(db, seq);
+
+	*seq += 1;
+	return st;
+}
+
+/* Looks up one @name of a room message: stores the mention when a user of that name (or,
+ * failing that, of alt_len's) may see the room. */
+struct mention_ctx {
+	struct store_db *db;
+	int64_t msg_id, room_id;
+	int pos;
+	size_t stored;
+	bool failed;
+};
+
+static int mention_user(struct mention_ctx *mc, const char *name, size_t len, int64_t *user_id)
+{
+	sqlite3_stmt *s = mc->db->stmt[STMT_MENTION_USER];
+	char buf[PIER_NAME_MAX + 1], key[PIER_KEY_MAX];
+	int rc;
+
+	memcpy(buf, name, len);
+	buf[len] = '\0';
+	pier_name_key(buf, key);
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, mc->room_id);
+	sqlite3_bind_int64(s, 3, mc->db->lobby_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*user_id = sqlite3_column_int64(s, 0);
+	stmt_done(s);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+static bool mention_found(void *ud, const char *name, size_t len, size_t alt_len)
+{
+	struct mention_ctx *mc = ud;
+	sqlite3_stmt *s = mc->db->stmt[STMT_MENTION_INSERT];
+	int64_t user_id = 0;
+	int rc = mention_user(mc, name, len, &user_id);
+
+	if (rc == 0 && alt_len > 0)
+		rc = mention_user(mc, name, alt_len, &user_id);
+	if (rc <= 0) {
+		mc->failed = rc < 0;
+		return rc == 0;
+	}
+	sqlite3_bind_int64(s, 1, mc->msg_id);
+	sqlite3_bind_int64(s, 2, user_id);
+	sqlite3_bind_int(s, 3, mc->pos++);
+	if (exec_stmt(mc->db, STMT_MENTION_INSERT) != SQLITE_DONE) {
+		mc->failed = true;
+		return false;
+	}
+	mc->stored += (size_t)sqlite3_changes(mc->db->db);
+	return true;
+}
+
+/* Stores the @mentions of room message msg_id (in room_id) with text, replacing those it had
+ * when replace; *stored says how many there are. */
+static enum store_status store_mentions(struct store_db *db, int64_t msg_id, int64_t room_id,
+                                        const char *text, bool replace, size_t *stored)
+{
+	struct mention_ctx mc = { .db = db, .msg_id = msg_id, .room_id = room_id };
+
+	if (replace) {
+		sqlite3_bind_int64(db->stmt[STMT_MENTIONS_DELETE], 1, msg_id);
+		if (exec_stmt(db, STMT_MENTIONS_DELETE) != SQLITE_DONE)
+			return STORE_FAILED;
+	}
+	pier_mentions_scan(text, PIER_MENTIONS_MAX, mention_found, &mc);
+	*stored = mc.stored;
+	if (mc.failed)
+		return STORE_FAILED;
+	if (mc.stored == 0 && !replace)
+		return STORE_OK;
+	sqlite3_bind_int64(db->stmt[STMT_MENTIONS_LIST], 1, msg_id);
+	return exec_stmt(db, STMT_MENTIONS_LIST) == SQLITE_DONE ? STORE_OK : STORE_FAILED;
+}
+
 /* Finds the original of a resent (sender, cid) to room_id (0: to job->peer_id): 0 found
  * (job->msg_id, ts set), 2 found with another target (nothing set), 1 none, -1 error. */
 static int find_cid(struct store_db *db, struct store_job *job, int64_t room_id)
@@ -690,6 +977,7 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 {
 	sqlite3_stmt *s = db->stmt[STMT_MSG_INSERT];
 	char key[PIER_KEY_MAX];
+	size_t mentions = 0;
 	int64_t room_id = 0;
 	int64_t ts = job->ts != 0 ? job->ts : pier_now_ms();
 	int rc;
@@ -711,6 +999,21 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 			return STORE_CONFLICT;
 		if (rc <= 0)
 			return rc == 0 ? STORE_DUPLICATE : STORE_FAILED;
+	}
+	if (job->reply_to != 0) {
+		/* The quoted message must be of this conversation (so the sender may see it). */
+		struct msg_check q;
+		enum store_status qs = check_msg(db, job->reply_to, job->user_id, &q);
+		int64_t lo = job->user_id < job->peer_id ? job->user_id : job->peer_id;
+		int64_t hi = job->user_id < job->peer_id ? job->peer_id : job->user_id;
+
+		if (qs == STORE_FAILED)
+			return STORE_FAILED;
+		if (qs != STORE_OK || (job->room != NULL ? q.room_id != room_id
+		                                         : q.room_id != 0 || q.pair_lo != lo || q.pair_hi != hi))
+			return STORE_BAD_REPLY;
+		if (q.recalled)
+			return STORE_RECALLED;
 	}
 	if (job->media_id != 0) {
 		enum store_status ms = get_media(db, job->media_id, job->user_id, &job->media);
@@ -740,6 +1043,8 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 		sqlite3_bind_text(s, 9, job->kind, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 10, job->media_id);
 	}
+	if (job->reply_to != 0)
+		sqlite3_bind_int64(s, 11, job->reply_to);
 	rc = exec_stmt(db, STMT_MSG_INSERT);
 	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
 		return STORE_NOT_FOUND;     /* no such sender or recipient */
@@ -754,7 +1059,150 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 		if (exec_stmt(db, STMT_CONTACT_INSERT) != SQLITE_DONE)
 			return STORE_FAILED;
 	}
+	if (job->room != NULL && store_mentions(db, job->msg_id, room_id, job->text, false, &mentions) != STORE_OK)
+		return STORE_FAILED;
+	/* What the recipients see beyond the request: the quote, the mentions. */
+	if (job->reply_to != 0 || mentions > 0)
+		return read_back(db, job->msg_id, job->user_id, job);
 	return STORE_OK;
+}
+
+static enum store_status run_edit(struct store_db *db, struct store_job *job)
+{
+	sqlite3_stmt *s = db->stmt[STMT_MSG_EDIT];
+	struct msg_check m;
+	enum store_status st;
+	int64_t seq = 0;
+	size_t mentions = 0;
+
+	if (job->text == NULL)
+		return STORE_FAILED;
+	st = check_msg(db, job->msg_id, job->user_id, &m);
+	if (st != STORE_OK)
+		return st;
+	if (m.sender_id != job->user_id)
+		return STORE_NOT_OWN;
+	if (m.recalled)
+		return STORE_RECALLED;
+	if (job->text[0] == '\0' && !m.has_media)
+		return STORE_EMPTY;
+	if (next_change(db, &seq) != STORE_OK)
+		return STORE_FAILED;
+	sqlite3_bind_int64(s, 1, job->msg_id);
+	sqlite3_bind_text(s, 2, job->text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, job->ts != 0 ? job->ts : pier_now_ms());
+	sqlite3_bind_int64(s, 4, seq);
+	if (exec_stmt(db, STMT_MSG_EDIT) != SQLITE_DONE)
+		return STORE_FAILED;
+	if (m.room_id != 0 && store_mentions(db, job->msg_id, m.room_id, job->text, true, &mentions) != STORE_OK)
+		return STORE_FAILED;
+	return read_back(db, job->msg_id, job->user_id, job);
+}
+
+static enum store_status run_recall(struct store_db *db, struct store_job *job)
+{
+	sqlite3_stmt *s = db->stmt[STMT_MSG_RECALL];
+	int64_t now = job->ts != 0 ? job->ts : pier_now_ms(), seq = 0;
+	struct msg_check m;
+	enum store_status st = check_msg(db, job->msg_id, job->user_id, &m);
+
+	job->already = false;
+	if (st != STORE_OK)
+		return st;
+	if (m.sender_id != job->user_id)
+		return STORE_NOT_OWN;
+	if (m.recalled) {
+		job->already = true;
+		return STORE_OK;
+	}
+	if (now - m.ts > job->window_ms)
+		return STORE_TOO_LATE;
+	if (next_change(db, &seq) != STORE_OK)
+		return STORE_FAILED;
+	sqlite3_bind_int64(s, 1, job->msg_id);
+	sqlite3_bind_int64(s, 2, now);
+	sqlite3_bind_int64(s, 3, seq);
+	if (exec_stmt(db, STMT_MSG_RECALL) != SQLITE_DONE)
+		return STORE_FAILED;
+	/* Gone from the row: what it said, whom it named, what others answered with. */
+	sqlite3_bind_int64(db->stmt[STMT_MENTIONS_DELETE], 1, job->msg_id);
+	sqlite3_bind_int64(db->stmt[STMT_REACTIONS_DELETE], 1, job->msg_id);
+	if (exec_stmt(db, STMT_MENTIONS_DELETE) != SQLITE_DONE ||
+	    exec_stmt(db, STMT_REACTIONS_DELETE) != SQLITE_DONE)
+		return STORE_FAILED;
+	return read_back(db, job->msg_id, job->user_id, job);
+}
+
+/* Whether message id has max different reactions already without emoji among them: 1 yes,
+ * 0 no, -1 error. */
+static int reactions_full(struct store_db *db, int64_t id, const char *emoji, int max)
+{
+	sqlite3_stmt *s = db->stmt[STMT_REACTION_KINDS];
+	int rc, full = -1;
+
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, emoji, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		full = sqlite3_column_int(s, 1) == 0 && sqlite3_column_int64(s, 0) >= max;
+	stmt_done(s);
+	return full;
+}
+
+static enum store_status run_react(struct store_db *db, struct store_job *job)
+{
+	int64_t now = job->ts != 0 ? job->ts : pier_now_ms(), seq = 0;
+	struct msg_check m;
+	enum store_status st = check_msg(db, job->msg_id, job->user_id, &m);
+	sqlite3_stmt *s;
+	int rc;
+
+	job->already = false;
+	if (st != STORE_OK)
+		return st;
+	if (job->emoji == NULL)
+		return STORE_FAILED;
+	if (m.recalled)
+		return STORE_RECALLED;
+	if (job->on) {
+		rc = reactions_full(db, job->msg_id, job->emoji, job->max_reactions);
+		if (rc != 0)
+			return rc > 0 ? STORE_LIMIT : STORE_FAILED;
+		s = db->stmt[STMT_REACTION_INSERT];
+		sqlite3_bind_int64(s, 1, job->msg_id);
+		sqlite3_bind_text(s, 2, job->emoji, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, job->user_id);
+		sqlite3_bind_int64(s, 4, now);
+		rc = exec_stmt(db, STMT_REACTION_INSERT);
+	} else {
+		s = db->stmt[STMT_REACTION_DELETE];
+		sqlite3_bind_int64(s, 1, job->msg_id);
+		sqlite3_bind_text(s, 2, job->emoji, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, job->user_id);
+		rc = exec_stmt(db, STMT_REACTION_DELETE);
+	}
+	if (rc != SQLITE_DONE)
+		return STORE_FAILED;
+	job->already = sqlite3_changes(db->db) == 0;
+	s = db->stmt[STMT_REACTION_COUNT];
+	sqlite3_bind_int64(s, 1, job->msg_id);
+	sqlite3_bind_text(s, 2, job->emoji, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		job->count = sqlite3_column_int64(s, 0);
+	stmt_done(s);
+	if (rc != SQLITE_ROW)
+		return STORE_FAILED;
+	if (job->already)
+		return STORE_OK;
+	if (next_change(db, &seq) != STORE_OK)
+		return STORE_FAILED;
+	s = db->stmt[STMT_MSG_TOUCH];
+	sqlite3_bind_int64(s, 1, job->msg_id);
+	sqlite3_bind_int64(s, 2, seq);
+	if (exec_stmt(db, STMT_MSG_TOUCH) != SQLITE_DONE)
+		return STORE_FAILED;
+	return read_back(db, job->msg_id, job->user_id, job);
 }
 
 static enum store_status run_join(struct store_db *db, struct store_job *job)
@@ -844,6 +1292,7 @@ static enum store_status run_history(struct store_db *db, struct store_job *job)
 		sqlite3_bind_int64(s, 3, before);
 		sqlite3_bind_int64(s, 4, (int64_t)limit + 1);
 	}
+	bind_me(s, job->user_id);
 	return collect_msgs(s, limit, true, job);
 }
 
@@ -851,12 +1300,24 @@ static enum store_status run_sync(struct store_db *db, struct store_job *job)
 {
 	sqlite3_stmt *s = db->stmt[STMT_MSG_SYNC];
 	int limit = clamp_limit(job->limit);
+	enum store_status st;
 
 	sqlite3_bind_int64(s, 1, job->after);
 	sqlite3_bind_int64(s, 2, db->lobby_id);
 	sqlite3_bind_int64(s, 3, job->user_id);
 	sqlite3_bind_int64(s, 4, (int64_t)limit + 1);
-	return collect_msgs(s, limit, false, job);
+	bind_me(s, job->user_id);
+	st = collect_msgs(s, limit, false, job);
+	if (st != STORE_OK || job->changes_after < 0)
+		return st != STORE_OK ? st : change_max(db, &job->change_seq);
+	s = db->stmt[STMT_MSG_CHANGES];
+	sqlite3_bind_int64(s, 1, job->changes_after);
+	sqlite3_bind_int64(s, 2, db->lobby_id);
+	sqlite3_bind_int64(s, 3, job->user_id);
+	sqlite3_bind_int64(s, 4, (int64_t)limit + 1);
+	bind_me(s, job->user_id);
+	st = collect_into(s, limit, false, &job->changes, &job->nchanges, &job->changes_more);
+	return st != STORE_OK ? st : change_max(db, &job->change_seq);
 }
 
 static enum store_status run_offline(struct store_db *db, struct store_job *job)
@@ -867,6 +1328,7 @@ static enum store_status run_offline(struct store_db *db, struct store_job *job)
 	sqlite3_bind_int64(s, 1, job->user_id);
 	sqlite3_bind_int64(s, 2, (int64_t)limit + 1);
 	sqlite3_bind_int64(s, 3, job->after);
+	bind_me(s, job->user_id);
 	return collect_msgs(s, limit, false, job);
 }
 
@@ -916,6 +1378,12 @@ static enum store_status run_op(struct store_db *db, struct store_job *job)
 		return run_offline(db, job);
 	case STORE_SET_SEEN:
 		return run_set_seen(db, job);
+	case STORE_EDIT:
+		return run_edit(db, job);
+	case STORE_RECALL:
+		return run_recall(db, job);
+	case STORE_REACT:
+		return run_react(db, job);
 	case STORE_MEDIA_CREATE:
 		return run_media_create(db, job);
 	case STORE_MEDIA_GET:
@@ -1017,7 +1485,9 @@ int store_db_each_room(struct store_db *db,
 }
 
 /* Sets the connection's pragmas. WAL lets readers (the sqlite3 shell, backups) run beside
- * the writer; synchronous=FULL makes each commit durable in the WAL before it is acked. */
+ * the writer; synchronous=FULL makes each commit durable in the WAL before it is acked. Old
+ * page images stay in the WAL until a checkpoint (and in the file until it is reused): a clean
+ * stop checkpoints and removes it. */
 static int set_pragmas(struct store_db *db, bool no_sync, char **err)
 {
 	sqlite3_stmt *s = NULL;
@@ -1033,8 +1503,11 @@ static int set_pragmas(struct store_db *db, bool no_sync, char **err)
 		*err = store_errorf("the database refused WAL mode");
 		goto out;
 	}
+	/* secure_delete: what a recall or an edit replaces (and every deleted row) is overwritten
+	 * with zeros in the file, not merely unlinked from the b-tree. */
 	if (sqlite3_exec(db->db, sync, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(db->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK) {
+	    sqlite3_exec(db->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db->db, "PRAGMA secure_delete = ON", NULL, NULL, NULL) != SQLITE_OK) {
 		*err = store_errorf("setting pragmas: %s", sqlite3_errmsg(db->db));
 		goto out;
 	}

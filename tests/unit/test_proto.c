@@ -83,6 +83,32 @@ static void test_builders(void)
 	      json_integer_value(json_object_get(r, "after")) == 0 &&
 	      json_object_get(r, "limit") == NULL, "sync from the start");
 	json_decref(r);
+	r = pier_req_sync_changes(118, 7, 0);
+	CHECK(has_str(r, "op", "sync") && json_integer_value(json_object_get(r, "after")) == 118 &&
+	      json_integer_value(json_object_get(r, "changes_after")) == 7 &&
+	      json_object_get(r, "limit") == NULL, "sync with changes_after");
+	json_decref(r);
+
+	r = pier_req_send_reply("#lobby", "me too", "c-9", 118);
+	CHECK(has_str(r, "op", "send") && has_str(r, "text", "me too") && has_str(r, "cid", "c-9") &&
+	      json_integer_value(json_object_get(r, "reply_to")) == 118, "send with reply_to");
+	json_decref(r);
+	r = pier_req_send_reply("#lobby", "plain", NULL, 0);
+	CHECK(json_object_get(r, "reply_to") == NULL && json_object_get(r, "cid") == NULL,
+	      "send_reply without a quoted message is a plain send");
+	json_decref(r);
+	r = pier_req_recall(118);
+	CHECK(has_str(r, "op", "recall") && json_integer_value(json_object_get(r, "id")) == 118 &&
+	      json_object_size(r) == 2, "recall");
+	json_decref(r);
+	r = pier_req_edit(118, "fixed typo");
+	CHECK(has_str(r, "op", "edit") && json_integer_value(json_object_get(r, "id")) == 118 &&
+	      has_str(r, "text", "fixed typo"), "edit");
+	json_decref(r);
+	r = pier_req_react(118, "👍", false);
+	CHECK(has_str(r, "op", "react") && has_str(r, "emoji", "👍") &&
+	      json_is_false(json_object_get(r, "on")), "react off");
+	json_decref(r);
 }
 
 static void test_event_op(void)
@@ -138,6 +164,8 @@ static void test_error_texts(void)
 		"no_such_room", "not_member", "cannot_part", "empty_message", "message_too_long",
 		"rate_limited", "busy", "too_many_connections", "login_timeout", "slow_consumer",
 		"shutting_down", "store_failed", "internal", "bad_name", "bad_password", "bad_token",
+		"no_such_message", "not_own_message", "recall_expired", "message_recalled", "bad_emoji",
+		"too_many_reactions",
 	};
 
 	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {

@@ -481,6 +481,163 @@ static void submit_bulk(struct env *e, struct bulk *b, size_t n)
 	}
 }
 
+/* A change job (EDIT, RECALL, REACT) on message id by user. */
+static struct store_job change(struct env *e, enum store_op op, int64_t user, int64_t id,
+                               const char *arg, int64_t ts)
+{
+	struct store_job j;
+
+	store_job_init(&j, op);
+	j.user_id = user;
+	j.msg_id = id;
+	j.ts = ts;
+	j.text = op == STORE_EDIT ? arg : NULL;
+	j.emoji = op == STORE_REACT ? arg : NULL;
+	j.on = true;
+	j.window_ms = 120000;
+	j.max_reactions = 3;
+	run(e, &j);
+	return j;
+}
+
+/* Edits, recalls, reactions, replies and mentions; the change sequence and sync's changes. */
+static void test_changes(struct env *e)
+{
+	struct store_job m, j, r;
+	int64_t id, pm, seq0, seq1, seq2, seq3;
+
+	m = append(e, e->alice, "#Dev", 0, "hi @bob_22 and @Carol.3.", NULL, T0);
+	id = m.msg_id;
+	CHECK(m.status == STORE_OK && m.nmsgs == 1 && m.msgs[0].mentions != NULL &&
+	      strcmp(m.msgs[0].mentions, "[\"bob_22\"]") == 0,
+	      "a room message mentions members only (carol is not in #Dev): %s",
+	      m.nmsgs == 1 && m.msgs[0].mentions ? m.msgs[0].mentions : "none");
+	store_job_release(&m);
+	m = append(e, e->bob, NULL, e->alice, "private", NULL, T0);
+	pm = m.msg_id;
+	store_job_release(&m);
+
+	j = change(e, STORE_EDIT, e->alice, id, "edited", T0 + 5);
+	seq0 = j.nmsgs == 1 ? j.msgs[0].changed : -1;
+	CHECK(j.status == STORE_OK && j.nmsgs == 1 && strcmp(j.msgs[0].text, "edited") == 0 &&
+	      j.msgs[0].edited == T0 + 5 && seq0 > 0 && j.msgs[0].mentions == NULL,
+	      "edit: the new text, when, a change number, the mentions found again");
+	store_job_release(&j);
+	j = change(e, STORE_EDIT, e->bob, id, "mine", T0);
+	CHECK(j.status == STORE_NOT_OWN, "edit someone else's");
+	store_job_release(&j);
+	j = change(e, STORE_EDIT, e->carol, id, "peek", T0);
+	CHECK(j.status == STORE_NOT_FOUND, "edit a message one may not see");
+	store_job_release(&j);
+	j = change(e, STORE_EDIT, e->alice, id, "", T0);
+	CHECK(j.status == STORE_EMPTY, "empty text without media");
+	store_job_release(&j);
+
+	j = change(e, STORE_REACT, e->bob, id, "a", T0 + 6);
+	seq1 = j.nmsgs == 1 ? j.msgs[0].changed : -1;
+	CHECK(j.status == STORE_OK && j.count == 1 && !j.already && seq1 > seq0, "react: %d",
+	      j.status);
+	store_job_release(&j);
+	j = change(e, STORE_REACT, e->bob, id, "a", T0 + 7);
+	CHECK(j.status == STORE_OK && j.already && j.count == 1 && j.nmsgs == 0, "react again");
+	store_job_release(&j);
+	j = change(e, STORE_REACT, e->alice, id, "b", T0 + 8);
+	store_job_release(&j);
+	j = change(e, STORE_REACT, e->alice, id, "c", T0 + 9);
+	CHECK(j.status == STORE_OK && j.nmsgs == 1 && j.msgs[0].reactions != NULL &&
+	      strstr(j.msgs[0].reactions, "\"emoji\":\"a\",\"count\":1,\"users\":[\"bob_22\"],\"mine\":false") != NULL,
+	      "the reactions as JSON, for the reader: %s",
+	      j.nmsgs == 1 && j.msgs[0].reactions ? j.msgs[0].reactions : "none");
+	store_job_release(&j);
+	j = change(e, STORE_REACT, e->bob, id, "d", T0 + 10);
+	CHECK(j.status == STORE_LIMIT, "a fourth kind past max_reactions 3");
+	store_job_release(&j);
+	j = change(e, STORE_REACT, e->carol, pm, "a", T0);
+	CHECK(j.status == STORE_NOT_FOUND, "react to others' private message");
+	store_job_release(&j);
+
+	m = append(e, e->bob, "#Dev", 0, "replying", NULL, T0 + 11);
+	store_job_release(&m);
+	store_job_init(&m, STORE_APPEND);
+	m.user_id = e->bob;
+	m.room = "#Dev";
+	m.text = "a reply";
+	m.reply_to = id;
+	CHECK(run(e, &m) == STORE_OK && m.nmsgs == 1 && m.msgs[0].reply_to == id &&
+	      strcmp(m.msgs[0].quote_from, "Alice_1") == 0 && strcmp(m.msgs[0].quote_text, "edited") == 0,
+	      "a reply and its quote");
+	e->last_id = m.msg_id;
+	e->acked++;
+	store_job_release(&m);
+	store_job_init(&m, STORE_APPEND);
+	m.user_id = e->bob;
+	m.room = "#lobby";
+	m.text = "elsewhere";
+	m.reply_to = id;
+	CHECK(run(e, &m) == STORE_BAD_REPLY, "a reply to a message of another conversation");
+	store_job_release(&m);
+
+	j = change(e, STORE_RECALL, e->alice, id, NULL, T0 + 120001);
+	CHECK(j.status == STORE_TOO_LATE, "recall past the window");
+	store_job_release(&j);
+	j = change(e, STORE_RECALL, e->bob, id, NULL, T0 + 1);
+	CHECK(j.status == STORE_NOT_OWN, "recall someone else's");
+	store_job_release(&j);
+	j = change(e, STORE_RECALL, e->alice, id, NULL, T0 + 120000);
+	seq2 = j.nmsgs == 1 ? j.msgs[0].changed : -1;
+	CHECK(j.status == STORE_OK && j.nmsgs == 1 && j.msgs[0].recalled == T0 + 120000 &&
+	      j.msgs[0].text[0] == '\0' && j.msgs[0].reactions == NULL && j.msgs[0].mentions == NULL &&
+	      seq2 > seq1, "recall at the window's edge: text, reactions, mentions gone");
+	store_job_release(&j);
+	j = change(e, STORE_RECALL, e->alice, id, NULL, T0 + 120000);
+	CHECK(j.status == STORE_OK && j.already, "recall twice");
+	store_job_release(&j);
+	j = change(e, STORE_REACT, e->bob, id, "a", T0);
+	CHECK(j.status == STORE_RECALLED, "react to a recalled message");
+	store_job_release(&j);
+	j = change(e, STORE_EDIT, e->bob, pm, "pm edited", T0 + 12);
+	seq3 = j.nmsgs == 1 ? j.msgs[0].changed : -1;
+	CHECK(j.status == STORE_OK && seq3 > seq2, "edit a private message");
+	store_job_release(&j);
+
+	/* sync's changes: bob sees both messages' last state, once each, in change order */
+	store_job_init(&r, STORE_SYNC);
+	r.user_id = e->bob;
+	r.after = e->last_id;
+	r.changes_after = seq0 - 1;
+	r.limit = 1;
+	run(e, &r);
+	CHECK(r.status == STORE_OK && r.nmsgs == 0 && r.nchanges == 1 && r.changes_more &&
+	      r.changes[0].id == id && r.changes[0].changed == seq2 && r.changes[0].recalled != 0 &&
+	      r.change_seq == seq3, "bob's changes, page 1: the room message, recalled (its last "
+	      "state, once)");
+	store_job_release(&r);
+	store_job_init(&r, STORE_SYNC);
+	r.user_id = e->bob;
+	r.after = e->last_id;
+	r.changes_after = seq2;
+	r.limit = 1;
+	run(e, &r);
+	CHECK(r.status == STORE_OK && r.nchanges == 1 && !r.changes_more && r.changes[0].id == pm &&
+	      strcmp(r.changes[0].text, "pm edited") == 0, "page 2: the private edit");
+	store_job_release(&r);
+	store_job_init(&r, STORE_SYNC);
+	r.user_id = e->carol;
+	r.after = e->last_id;
+	r.changes_after = 0;
+	r.limit = 50;
+	CHECK(run(e, &r) == STORE_OK && r.nchanges == 0 && !r.changes_more && r.change_seq == seq3,
+	      "carol's changes: none of #Dev or of others' private chat");
+	store_job_release(&r);
+	store_job_init(&r, STORE_SYNC);
+	r.user_id = e->bob;
+	r.after = e->last_id;
+	r.changes_after = -1;
+	r.limit = 50;
+	CHECK(run(e, &r) == STORE_OK && r.nchanges == 0 && r.changes == NULL, "changes not asked");
+	store_job_release(&r);
+}
+
 static void test_group_commit(struct env *e)
 {
 	struct bulk b;
@@ -725,6 +882,7 @@ int main(void)
 		test_tokens(&e);
 		test_messages(&e);
 		test_sync_offline(&e);
+		test_changes(&e);
 		test_group_commit(&e);
 		test_failed_batch(&e);
 		test_close_queued(&e);

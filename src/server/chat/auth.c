@@ -322,7 +322,8 @@ static void broadcast_presence(struct server *srv, struct user *u, bool online)
 }
 
 /* The login completed: attach the session, answer, and tell everyone who should know. */
-static void session_start(struct auth_op *op, char *const *rooms, char *const *peers)
+static void session_start(struct auth_op *op, char *const *rooms, char *const *peers,
+                          int64_t change_seq)
 {
 	struct conn *c = op->c;
 	struct server *srv = c->srv;
@@ -345,6 +346,7 @@ static void session_start(struct auth_op *op, char *const *rooms, char *const *p
 	for (size_t i = 0; i < u->nrooms; i++)
 		json_array_append_new(list, json_string(u->rooms[i]->name));
 	json_object_set_new(r, "rooms", list);
+	json_object_set_new(r, "change_seq", json_integer(change_seq));
 	conn_slot_fill(c, op->slot, r);
 	conn_send_json(c, event_users_login(&srv->hub, u));
 	if (first) {
@@ -367,7 +369,7 @@ static void login_stored(struct store_job *job)
 		return;
 	}
 	memcpy(c->token_hash, job->token_hash, STORE_TOKEN_HASH_LEN);
-	session_start(op, job->rooms, job->peers);
+	session_start(op, job->rooms, job->peers, job->change_seq);
 	auth_op_free(op);
 }
 

@@ -70,31 +70,73 @@ static void target_name(const struct deferred *d, char *out, size_t n)
 		snprintf(out, n, "@%s", d->peer->name);
 }
 
+/* Marks the online users m mentions (hub_mark_round); how many were marked. */
+static size_t mark_mentioned(struct hub *h, const struct store_msg *m, unsigned round)
+{
+	json_t *list = event_mentions(m), *name;
+	size_t i, n = 0;
+
+	json_array_foreach(list, i, name) {
+		struct user *u = hub_find_user(h, json_string_value(name));
+
+		if (u != NULL && u->nsessions > 0) {
+			u->mark = round;
+			n++;
+		}
+	}
+	json_decref(list);
+	return n;
+}
+
+/* A room message to its room: mentioned users get a copy flagged "mentioned":true so that
+ * their clients notify them (encoded once for all of them). */
+static void deliver_room(struct server *srv, struct deferred *d, struct store_msg *m,
+                         struct sbuf *b, json_t *ev)
+{
+	unsigned round = hub_mark_round(&srv->hub);
+	struct sbuf *flagged;
+
+	if (m->mentions == NULL || mark_mentioned(&srv->hub, m, round) == 0) {
+		hub_send_room(&srv->hub, d->room, b, d->c);
+		return;
+	}
+	json_object_set_new(ev, "mentioned", json_true());
+	flagged = sbuf_from_json(ev);
+	hub_send_room_split(&srv->hub, d->room, b, flagged, round, d->c);
+	srv->metrics.deliveries += flagged->refs - 1;
+	sbuf_unref(flagged);
+}
+
 static void deliver(struct server *srv, struct deferred *d, const char *to)
 {
 	const struct store_media *md = &d->job.media;
-	struct store_msg m = {
+	struct store_msg plain = {
 		.id = d->job.msg_id, .ts = d->job.ts, .from = d->user->name, .to = (char *)to,
 		.text = (char *)d->job.text, .kind = (char *)d->job.kind, .media_id = d->job.media_id,
 		.media_name = (char *)md->name, .media_type = (char *)md->type, .media_size = md->size,
 		.media_width = md->width, .media_height = md->height,
 	};
-	json_t *ev = event_msg(&m);
-	struct sbuf *b = sbuf_from_json(ev);
+	/* With a quote or mentions the store read the message back: it says all. */
+	struct store_msg *m = d->job.nmsgs == 1 ? &d->job.msgs[0] : &plain;
+	json_t *ev;
+	struct sbuf *b;
 
+	m->mentioned = false;        /* the reader's flag: not in the bytes everyone shares */
+	ev = event_msg(m);
+	b = sbuf_from_json(ev);
 	srv->metrics.messages++;
-	json_decref(ev);
 	if (d->room != NULL) {
-		hub_send_room(&srv->hub, d->room, b, d->c);
+		deliver_room(srv, d, m, b, ev);
 	} else {
 		hub_add_contact(d->user, d->peer);
-		offline_deliver_private(d->peer, b, m.id, d->c);
+		offline_deliver_private(d->peer, b, m->id, d->c);
 		if (d->peer != d->user)
 			hub_send_user(d->user, b, d->c);
 	}
 	/* Every recipient's queue holds a reference until the next flush: they are counted. */
 	srv->metrics.deliveries += b->refs - 1;
 	sbuf_unref(b);
+	json_decref(ev);
 }
 
 static void send_stored(struct store_job *job)
@@ -107,6 +149,16 @@ static void send_stored(struct store_job *job)
 	if (job->status == STORE_DENIED) {
 		deferred_finish(d, error_new(d->ref, PIER_ERR_NO_SUCH_MEDIA,
 		                             "no such media, or not one you may send"));
+		return;
+	}
+	if (job->status == STORE_BAD_REPLY) {
+		deferred_finish(d, error_new(d->ref, PIER_ERR_NO_SUCH_MESSAGE,
+		                             "reply_to is no message of this conversation"));
+		return;
+	}
+	if (job->status == STORE_RECALLED) {
+		deferred_finish(d, error_new(d->ref, PIER_ERR_MESSAGE_RECALLED,
+		                             "the message to reply to was recalled"));
 		return;
 	}
 	if (job->status == STORE_CONFLICT) {
@@ -136,6 +188,17 @@ static void send_stored(struct store_job *job)
 			json_object_set_new(r, "media", media_json(md->id, md->name, md->size, md->type,
 			                                           md->width, md->height));
 		}
+		if (job->nmsgs == 1) {
+			const struct store_msg *m = &job->msgs[0];
+			json_t *mentions = event_mentions(m);
+
+			if (m->reply_to != 0) {
+				json_object_set_new(r, "reply_to", json_integer(m->reply_to));
+				json_object_set_new(r, "quote", event_quote(m));
+			}
+			if (mentions != NULL)
+				json_object_set_new(r, "mentions", mentions);
+		}
 		deliver(srv, d, to);
 	}
 	deferred_finish(d, r);
@@ -146,6 +209,7 @@ void handle_send(struct conn *c, json_t *req, json_t *ref)
 	const char *to = req_string(req, "to"), *text = req_string(req, "text");
 	const char *kind = req_string(req, "kind");
 	json_t *cid = json_object_get(req, "cid"), *media = json_object_get(req, "media");
+	json_t *reply_to = json_object_get(req, "reply_to");
 	int64_t media_id = 0;
 	struct room *room;
 	struct user *peer;
@@ -177,6 +241,11 @@ void handle_send(struct conn *c, json_t *req, json_t *ref)
 		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "cid must be a string of 1-%d bytes", CID_MAX);
 		return;
 	}
+	if (reply_to != NULL && !json_is_null(reply_to) &&
+	    (!json_is_integer(reply_to) || json_integer_value(reply_to) <= 0)) {
+		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "reply_to must be the id of a message");
+		return;
+	}
 	if (text[0] == '\0' && media_id == 0) {
 		reply_error(c, ref, PIER_ERR_EMPTY_MESSAGE, "the message is empty");
 		return;
@@ -199,16 +268,17 @@ void handle_send(struct conn *c, json_t *req, json_t *ref)
 	d->job.media_id = media_id;
 	d->job.kind = kind;
 	d->job.cid = json_string_value(cid);
+	d->job.reply_to = json_is_integer(reply_to) ? json_integer_value(reply_to) : 0;
 	d->job.ts = pier_now_ms();
 	store_submit(c->srv->store, &d->job);
 }
 
-static json_t *msgs_json(const struct store_job *job)
+static json_t *msgs_json(const struct store_msg *msgs, size_t n)
 {
 	json_t *list = json_array();
 
-	for (size_t i = 0; i < job->nmsgs; i++) {
-		json_t *m = event_msg(&job->msgs[i]);
+	for (size_t i = 0; i < n; i++) {
+		json_t *m = event_msg(&msgs[i]);
 
 		json_object_del(m, "op");
 		json_array_append_new(list, m);
@@ -231,8 +301,15 @@ static void page_read(struct store_job *job)
 		target_name(d, with, sizeof(with));
 		json_object_set_new(r, "with", json_string(with));
 	}
-	json_object_set_new(r, "messages", msgs_json(job));
+	json_object_set_new(r, "messages", msgs_json(job->msgs, job->nmsgs));
 	json_object_set_new(r, "more", json_boolean(job->more));
+	if (job->op == STORE_SYNC) {
+		if (job->changes_after >= 0) {
+			json_object_set_new(r, "changes", msgs_json(job->changes, job->nchanges));
+			json_object_set_new(r, "changes_more", json_boolean(job->changes_more));
+		}
+		json_object_set_new(r, "change_seq", json_integer(job->change_seq));
+	}
 	deferred_finish(d, r);
 }
 
@@ -286,13 +363,15 @@ void handle_history(struct conn *c, json_t *req, json_t *ref)
 
 void handle_sync(struct conn *c, json_t *req, json_t *ref)
 {
-	int64_t after = 0, limit = 0;
+	int64_t after = 0, limit = 0, changes_after = -1;
 	struct deferred *d;
 
-	if (opt_int(c, req, ref, "after", &after) != 0 || opt_int(c, req, ref, "limit", &limit) != 0)
+	if (opt_int(c, req, ref, "after", &after) != 0 || opt_int(c, req, ref, "limit", &limit) != 0 ||
+	    opt_int(c, req, ref, "changes_after", &changes_after) != 0)
 		return;
 	d = deferred_new(c, req, ref, STORE_SYNC, page_read);
 	d->job.after = after;
+	d->job.changes_after = changes_after;
 	d->job.limit = page_limit(limit, PAGE_MAX);
 	store_submit(c->srv->store, &d->job);
 }

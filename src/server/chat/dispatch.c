@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "account.h"
+#include "actions.h"
 #include "auth.h"
 #include "chat.h"
 #include "clock.h"
@@ -44,6 +45,10 @@ static const struct op_entry ops[PIER_OP_COUNT] = {
 	[PIER_OP_USERS] = {handle_users, LOGGED_IN, REQ_BUCKET},
 	[PIER_OP_HISTORY] = {handle_history, LOGGED_IN, REQ_BUCKET},
 	[PIER_OP_SYNC] = {handle_sync, LOGGED_IN, REQ_BUCKET},
+	/* They change what others see, like a message: the message bucket. */
+	[PIER_OP_RECALL] = {handle_recall, LOGGED_IN, MSG_BUCKET},
+	[PIER_OP_EDIT] = {handle_edit, LOGGED_IN, MSG_BUCKET},
+	[PIER_OP_REACT] = {handle_react, LOGGED_IN, MSG_BUCKET},
 };
 
 static const struct op_entry *find_op(const char *name)

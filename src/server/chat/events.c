@@ -5,18 +5,103 @@
 #include "media.h"
 #include "store.h"
 
+/* A JSON array the store built (SQLite's json_group_array), or NULL. */
+static json_t *stored_array(const char *text)
+{
+	json_t *a = text != NULL ? json_loads(text, 0, NULL) : NULL;
+
+	if (a != NULL && (!json_is_array(a) || json_array_size(a) == 0)) {
+		json_decref(a);
+		a = NULL;
+	}
+	return a;
+}
+
+json_t *event_quote(const struct store_msg *m)
+{
+	json_t *q = json_pack("{s:I, s:s}", "id", (json_int_t)m->reply_to, "from",
+	                      m->quote_from != NULL ? m->quote_from : "");
+
+	if (m->quote_recalled) {
+		json_object_set_new(q, "recalled", json_true());
+		return q;
+	}
+	json_object_set_new(q, "text", json_string(m->quote_text != NULL ? m->quote_text : ""));
+	if (m->quote_cut)
+		json_object_set_new(q, "cut", json_true());
+	if (m->quote_kind != NULL)
+		json_object_set_new(q, "kind", json_string(m->quote_kind));
+	return q;
+}
+
+json_t *event_mentions(const struct store_msg *m)
+{
+	return stored_array(m->mentions);
+}
+
 json_t *event_msg(const struct store_msg *m)
 {
-	json_t *j = json_pack("{s:s, s:I, s:s, s:s, s:s, s:I}", "op", "msg", "id", (json_int_t)m->id,
-	                      "from", m->from, "to", m->to, "text", m->text, "ts", (json_int_t)m->ts);
+	json_t *j = json_pack("{s:s, s:I, s:s, s:s, s:I}", "op", "msg", "id", (json_int_t)m->id,
+	                      "from", m->from, "to", m->to, "ts", (json_int_t)m->ts), *list;
 
+	if (m->recalled != 0) {
+		/* Nothing of what it said is left: no text, media, quote, mentions or reactions. */
+		json_object_set_new(j, "recalled", json_true());
+		json_object_set_new(j, "changed", json_integer(m->changed));
+		return j;
+	}
+	json_object_set_new(j, "text", json_string(m->text));
 	if (m->media_id != 0) {
 		json_object_set_new(j, "kind", json_string(m->kind ? m->kind : "file"));
 		json_object_set_new(j, "media", media_json(m->media_id, m->media_name, m->media_size,
 		                                           m->media_type, m->media_width,
 		                                           m->media_height));
 	}
+	if (m->reply_to != 0) {
+		json_object_set_new(j, "reply_to", json_integer(m->reply_to));
+		json_object_set_new(j, "quote", event_quote(m));
+	}
+	list = stored_array(m->mentions);
+	if (list != NULL)
+		json_object_set_new(j, "mentions", list);
+	if (m->mentioned)
+		json_object_set_new(j, "mentioned", json_true());
+	if (m->edited != 0)
+		json_object_set_new(j, "edited", json_integer(m->edited));
+	list = stored_array(m->reactions);
+	if (list != NULL)
+		json_object_set_new(j, "reactions", list);
+	if (m->changed != 0)
+		json_object_set_new(j, "changed", json_integer(m->changed));
 	return j;
+}
+
+json_t *event_edited(const struct store_msg *m)
+{
+	json_t *j = json_pack("{s:s, s:I, s:s, s:s, s:s, s:I, s:I}", "op", "edited",
+	                      "id", (json_int_t)m->id, "from", m->from, "to", m->to,
+	                      "text", m->text, "edited", (json_int_t)m->edited,
+	                      "changed", (json_int_t)m->changed);
+	json_t *mentions = stored_array(m->mentions);
+
+	if (mentions != NULL)
+		json_object_set_new(j, "mentions", mentions);
+	return j;
+}
+
+json_t *event_recalled(const struct store_msg *m)
+{
+	return json_pack("{s:s, s:I, s:s, s:s, s:I}", "op", "recalled", "id", (json_int_t)m->id,
+	                 "from", m->from, "to", m->to, "changed", (json_int_t)m->changed);
+}
+
+json_t *event_reaction(const struct store_msg *m, const char *user, const char *emoji, bool on,
+                       int64_t count)
+{
+	return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:b, s:I, s:I}", "op", "reaction",
+	                 "id", (json_int_t)m->id, "from", m->from, "to", m->to, "user", user,
+	                 "emoji", emoji, "on", on, "count", (json_int_t)count,
+	                 "changed", (json_int_t)m->changed);
 }
 
 json_t *event_msg_offline(const struct store_msg *m)

@@ -15,8 +15,24 @@ struct room;
 struct store_msg;
 struct user;
 
-/* {"op":"msg","id","from","to","text","ts"} (with "kind", "media" for a file). */
+/* {"op":"msg","id","from","to","text","ts"} (with "kind", "media" for a file; "reply_to"
+ * and "quote" for a reply; "mentions", "mentioned" (m->mentioned: the reader is among them),
+ * "edited", "reactions", "changed" when it has them). A recalled message is
+ * {"op":"msg","id","from","to","ts","recalled":true,"changed"}, nothing else. */
 json_t *event_msg(const struct store_msg *m);
+/* The "quote" object of a reply: {"id","from","text"[,"cut"][,"kind"]} or
+ * {"id","from","recalled":true}. */
+json_t *event_quote(const struct store_msg *m);
+/* The "mentions" array of m (new reference), or NULL when it names nobody. */
+json_t *event_mentions(const struct store_msg *m);
+/* {"op":"edited","id","from","to","text","edited","changed"[,"mentions"]}. */
+json_t *event_edited(const struct store_msg *m);
+/* {"op":"recalled","id","from","to","changed"}. */
+json_t *event_recalled(const struct store_msg *m);
+/* {"op":"reaction","id","from","to","user","emoji","on","count","changed"}: user added (on)
+ * or removed emoji on m, which now has count of them. */
+json_t *event_reaction(const struct store_msg *m, const char *user, const char *emoji, bool on,
+                       int64_t count);
 /* The same, with "offline":true: a message that waited for its recipient. */
 json_t *event_msg_offline(const struct store_msg *m);
 /* {"op":"offline","more":true,"after":after}: the backlog goes on past after (use sync). */

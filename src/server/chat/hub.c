@@ -273,6 +273,27 @@ void hub_send_room(struct hub *h, struct room *r, struct sbuf *b, const struct c
 		hub_send_user(r->online[i], b, except);
 }
 
+unsigned hub_mark_round(struct hub *h)
+{
+	return ++h->mark_round;
+}
+
+void hub_send_room_split(struct hub *h, struct room *r, struct sbuf *b, struct sbuf *marked_b,
+                         unsigned round, const struct conn *except)
+{
+	struct user *u;
+
+	if (r == h->lobby) {
+		DL_FOREACH2(h->online, u, online_next)
+			hub_send_user(u, u->mark == round ? marked_b : b, except);
+		return;
+	}
+	for (size_t i = 0; i < r->nonline; i++) {
+		u = r->online[i];
+		hub_send_user(u, u->mark == round ? marked_b : b, except);
+	}
+}
+
 /* Visits each online user sharing a room (not #lobby) or a private conversation with u, once. */
 static void visit_contacts(struct hub *h, struct user *u, void (*fn)(void *ud, struct user *v),
                            void *ud)

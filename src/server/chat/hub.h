@@ -39,7 +39,8 @@ struct user {
 
 	struct user **contacts;         /* users with a private conversation with this one */
 	size_t ncontacts, contacts_cap;
-	unsigned mark;                  /* hub_send_contacts: reached in this round already */
+	unsigned mark;                  /* hub_send_contacts: reached in this round already;
+	                                 * hub_send_room_split: gets the marked copy */
 
 	/* offline delivery (offline.c): ids of private messages to this user */
 	struct conn *catchup;           /* the session the backlog goes to; NULL when none */
@@ -132,6 +133,13 @@ void hub_part(struct hub *h, struct user *u, struct room *r);
 void hub_send_user(struct user *u, struct sbuf *b, const struct conn *except);
 /* Queues b on every session of every online member of r except `except`. */
 void hub_send_room(struct hub *h, struct room *r, struct sbuf *b, const struct conn *except);
+/* A new round of marks (struct user's mark) for hub_send_room_split; mark users by setting
+ * u->mark to it. */
+unsigned hub_mark_round(struct hub *h);
+/* Like hub_send_room, but users whose mark is round get marked_b instead of b (a mention's
+ * flagged copy of a message). */
+void hub_send_room_split(struct hub *h, struct room *r, struct sbuf *b, struct sbuf *marked_b,
+                         unsigned round, const struct conn *except);
 /* Queues b, once each, on the sessions of u's online contacts and of the online members of
  * u's rooms besides #lobby (u's own sessions excluded). Returns how many users it reached. */
 size_t hub_send_contacts(struct hub *h, struct user *u, struct sbuf *b);
