@@ -1,9 +1,10 @@
 // connection.js - the WebSocket session with pierd (docs/PROTOCOL.md): requests matched to
 // replies by ref, login with a password or a saved token, and staying connected: when the
-// socket drops (network, server restart) it reconnects with backoff, logs in again with the
-// token, resends the outbox (same cid: the server stores each message once), then fetches
-// what it missed with `sync` from the last id it had seen. Nothing is lost, nothing shown
-// twice: the store de-duplicates by id.
+// socket drops (network, server restart) it tries again at once, then about once a second
+// for a while, and backs off only after that (the network coming back, or the page being
+// shown again, retries at once); it logs in again with the token, resends the outbox (same
+// cid: the server stores each message once), then fetches what it missed with `sync` from
+// the last id it had seen. Nothing is lost, nothing shown twice: the store de-duplicates by id.
 
 import { lower, saveToken } from './store.js';
 
@@ -11,8 +12,16 @@ const REQUEST_TIMEOUT = 20000;
 const CONNECT_TIMEOUT = 10000;
 const PING_EVERY = 25000;
 const PING_TIMEOUT = 12000;
-const BACKOFF_MIN = 500;
+// Reconnecting: a restart of pierd takes a few seconds, and a client waiting in a long backoff
+// then stays away for as long again. So the first retry goes at once (spread over 250 ms so
+// that every client of a restarted server does not come in the same millisecond), the next
+// ones about a second apart (a refused connection costs the server nothing), and only after
+// FAST_TRIES failures does the wait double, up to BACKOFF_MAX.
+const FIRST_RETRY = 250;
+const FAST_RETRY = 1000;
+const FAST_TRIES = 10;
 const BACKOFF_MAX = 15000;
+const PROBE_TIMEOUT = 5000;     // a ping after the network or the page comes back
 const SYNC_PAGES = 25;          // past 25 * 200 missed messages, start afresh from the newest
 const DISCOVER_IDS = 5000;      // a first login looks this far back for private conversations
 const DISCOVER_PAGES = 10;
@@ -27,6 +36,16 @@ export class PierError extends Error {
 
 function wsUrl() {
 	return (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws';
+}
+
+/** The wait before retry number `attempt` (0: the first after a drop), in ms. */
+function retryDelay(attempt) {
+	if (attempt === 0)
+		return Math.round(Math.random() * FIRST_RETRY);
+	if (attempt < FAST_TRIES)
+		return Math.round(FAST_RETRY * (0.75 + Math.random() * 0.5));
+	const base = Math.min(BACKOFF_MAX, FAST_RETRY * 2 ** (attempt - FAST_TRIES + 1));
+	return Math.round(base * (0.6 + Math.random() * 0.4));
 }
 
 function newCid() {
@@ -59,12 +78,18 @@ export class Client extends EventTarget {
 		this.generation = 0;          // bumps at every new socket; stale work checks it
 		this.sessionCookie = null;    // promise of POST /api/session (the media cookie)
 		this.ends = 0;                // sessions ended (loggedOut calls)
+		this.tries = 0;               // sockets opened (the tests count retries)
 
-		addEventListener('online', () => this.retryNow());
+		addEventListener('online', () => this.wake('online'));
 		document.addEventListener('visibilitychange', () => {
-			if (!document.hidden && this.state === 'offline')
-				this.retryNow();
+			if (!document.hidden)
+				this.wake('visible');
 		});
+	}
+
+	/** Reconnecting after failures (the screen shows "offline" rather than a flicker). */
+	get retrying() {
+		return this.state === 'offline' || (this.state === 'connecting' && this.attempt > 0);
 	}
 
 	emit(type, detail) {
@@ -97,6 +122,7 @@ export class Client extends EventTarget {
 				return;
 			}
 			this.ws = ws;
+			this.tries++;
 			this.synced = false;
 			this.seenMax = 0;
 			const timer = setTimeout(() => ws.close(), CONNECT_TIMEOUT);
@@ -311,17 +337,44 @@ export class Client extends EventTarget {
 		if (!this.token)
 			return;
 		clearTimeout(this.reconnectTimer);
-		const base = Math.min(BACKOFF_MAX, BACKOFF_MIN * 2 ** this.attempt);
-		const delay = Math.max(minWait || 0, Math.round(base * (0.6 + Math.random() * 0.4)));
-		this.attempt = Math.min(this.attempt + 1, 10);
+		const delay = Math.max(minWait || 0, retryDelay(this.attempt));
+		this.attempt = Math.min(this.attempt + 1, FAST_TRIES + 8);
 		this.retryAt = Date.now() + delay;
 		this.setState('offline', { retryAt: this.retryAt, reason });
 		this.reconnectTimer = setTimeout(() => this.connect(), delay);
 	}
 
+	/** The retry button: at once, and the next failures retry fast again. */
 	retryNow() {
-		if (this.token && this.state === 'offline')
+		if (this.token && this.state === 'offline') {
+			this.attempt = 0;
 			this.connect();
+		}
+	}
+
+	/**
+	 * The network came back ('online') or the page is shown again ('visible'): while offline,
+	 * retry at once; while a connection attempt hangs (opened while the network was down),
+	 * give it up for a new one; while connected, check with a ping that the socket is alive
+	 * (a laptop waking up holds a dead one).
+	 */
+	wake(why) {
+		if (!this.token)
+			return;
+		if (this.state === 'offline') {
+			this.retryNow();
+		} else if (this.state === 'connecting') {
+			if (why === 'online' && this.opening && this.ws) {
+				this.attempt = 0;
+				this.ws.close();        // open() rejects, connect() retries at once
+			}
+		} else if (this.ws && (this.state === 'online' || this.state === 'syncing')) {
+			const ws = this.ws;
+			this.request({ op: 'ping' }, PROBE_TIMEOUT).catch(err => {
+				if (err.code === 'timeout' && this.ws === ws)
+					this.drop('ping_timeout');
+			});
+		}
 	}
 
 	/** After a login with status 1 (password or token). */

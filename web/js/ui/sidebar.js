@@ -86,6 +86,8 @@ export class Sidebar {
 	}
 
 	renderState({ state }) {
+		if (state === 'connecting' && this.client.retrying)
+			state = 'offline';          // fast retries: no flicker (see main.js)
 		const s = state === 'online' ? 'online' : state === 'offline' || state === 'idle' ? 'offline' : 'connecting';
 		this.status.className = 'conn-pill ' + s;
 		this.status.dataset.state = state;
