@@ -6,7 +6,8 @@
 // cid: the server stores each message once), then fetches what it missed with `sync` from
 // the last id it had seen. Nothing is lost, nothing shown twice: the store de-duplicates by id.
 
-import { lower, saveToken } from './store.js';
+import { loadToken, lower, saveToken } from './store.js';
+import { tellLogout } from './tabs.js';
 
 const REQUEST_TIMEOUT = 20000;
 const CONNECT_TIMEOUT = 10000;
@@ -57,8 +58,9 @@ function newCid() {
 /**
  * Events: 'state' {state, retryAt, reason}: 'idle' (no session), 'connecting', 'syncing',
  * 'online', 'offline'; 'loggedin' {reply}; 'loggedout' {reason}: 'logout' or 'logout_all'
- * (asked here), 'expired' (the token was refused), 'revoked' (ended from elsewhere: a logout
- * everywhere, a password change); 'notify' {msg} for a live message from someone else.
+ * (asked here), 'tab' (another tab of this browser logged out), 'expired' (the token was
+ * refused), 'revoked' (ended from elsewhere: a logout everywhere, a password change);
+ * 'notify' {msg} for a live message from someone else.
  */
 export class Client extends EventTarget {
 	constructor(store) {
@@ -613,8 +615,11 @@ export class Client extends EventTarget {
 	async logout() {
 		const ws = this.ws;
 		const token = this.token;
+		const user = this.store.me;
 		this.token = null;
 		clearTimeout(this.reconnectTimer);
+		// the other tabs of this browser share the token: they log out now, not later
+		tellLogout(user);
 		if (ws && ws.readyState === WebSocket.OPEN) {
 			try {
 				await this.request({ op: 'logout' }, 5000);
@@ -623,7 +628,16 @@ export class Client extends EventTarget {
 		this.detach();
 		if (token)
 			fetch('/api/session', { method: 'DELETE', credentials: 'same-origin' }).catch(() => {});
-		this.loggedOut('logout');
+		this.loggedOut('logout', token);
+	}
+
+	/**
+	 * Another tab of this browser logged out (tabs.js): this one ends too, without a request
+	 * (that tab revoked the token), and lands on the login screen.
+	 */
+	loggedOutElsewhere() {
+		if (this.token || this.state !== 'idle')
+			this.loggedOut('tab');
 	}
 
 	/**
@@ -655,7 +669,8 @@ export class Client extends EventTarget {
 		}
 		this.detach();
 		fetch('/api/session', { method: 'DELETE', credentials: 'same-origin' }).catch(() => {});
-		this.loggedOut('logout_all');
+		tellLogout(this.store.me);
+		this.loggedOut('logout_all', token);
 		return r;
 	}
 
@@ -667,16 +682,28 @@ export class Client extends EventTarget {
 		return this.request({ op: 'password', old: oldPassword, new: newPassword });
 	}
 
-	loggedOut(reason) {
+	/**
+	 * The session ended: `reason` 'logout', 'logout_all' (asked here), 'tab' (another tab
+	 * logged out), 'expired', 'revoked'. What this browser keeps of the user goes with a
+	 * logout; after an expiry it stays for the next login. The saved token is removed only if
+	 * it is still this session's: another tab may have logged out (and forgotten the user's
+	 * state, which must not be written back) or in again.
+	 */
+	loggedOut(reason, token = this.token) {
 		this.ends++;
 		this.token = null;
 		this.sessionCookie = null;
 		clearTimeout(this.reconnectTimer);
-		saveToken(null);
-		if (reason === 'logout' || reason === 'logout_all')
+		const saved = loadToken();
+		const ours = !!saved && saved.token === token;
+		if (ours)
+			saveToken(null);
+		if (reason === 'logout' || reason === 'logout_all' || reason === 'tab')
 			this.store.forgetUser();
-		else
+		else if (ours)
 			this.store.saveNow();
+		else
+			this.store.reset();
 		this.detach();
 		this.attempt = 0;
 		this.setState('idle');

@@ -16,6 +16,7 @@ const en = {
 	'login.expired': 'Your session has ended. Please log in again.',
 	'login.loggedOut': 'You have logged out.',
 	'login.loggedOutAll': 'You have logged out on every device.',
+	'login.loggedOutTab': 'You logged out in another tab of this browser.',
 	'login.revoked': 'You were logged out from another device or by a password change.',
 
 	// the report's status codes (login: -1, 0, 1; register: 2, 3, 4)
@@ -177,6 +178,7 @@ const zh = {
 	'login.expired': '会话已失效，请重新登录。',
 	'login.loggedOut': '已退出登录。',
 	'login.loggedOutAll': '已在所有设备上退出登录。',
+	'login.loggedOutTab': '你已在此浏览器的另一个标签页中退出登录。',
 	'login.revoked': '由于在其他设备上的操作或密码修改，你已退出登录。',
 
 	// 报告中的状态码文字

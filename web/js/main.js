@@ -5,6 +5,7 @@ import { Client } from './connection.js';
 import { errorText, lang, t } from './i18n.js';
 import { Uploads } from './media.js';
 import { loadToken, lower, Store } from './store.js';
+import { onLogoutElsewhere } from './tabs.js';
 import { Composer } from './ui/composer.js';
 import { AccountPanel } from './ui/account.js';
 import { h, icon } from './ui/dom.js';
@@ -47,11 +48,16 @@ client.addEventListener('loggedin', () => {
 		store.emit('active', { key: store.activeKey });
 });
 
-const LOGGED_OUT = { expired: 'login.expired', revoked: 'login.revoked', logout_all: 'login.loggedOutAll' };
+const LOGGED_OUT = {
+	expired: 'login.expired', revoked: 'login.revoked', logout_all: 'login.loggedOutAll', tab: 'login.loggedOutTab',
+};
 
 client.addEventListener('loggedout', e => {
 	showLogin(t(LOGGED_OUT[e.detail.reason] || 'login.loggedOut'));
 });
+
+// a logout in another tab of this browser ends this tab's session too
+onLogoutElsewhere(() => store.meKey, () => client.loggedOutElsewhere());
 
 document.addEventListener('visibilitychange', () => store.setVisible(!document.hidden));
 
