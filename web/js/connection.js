@@ -584,6 +584,20 @@ export class Client extends EventTarget {
 		return { rooms: r.rooms || [], more: !!r.more, total: r.total ?? (r.rooms || []).length };
 	}
 
+	/**
+	 * Whether the user `name` exists: 'yes', 'no', or 'unknown' (offline, or no answer). The
+	 * protocol has no lookup of its own: a `history` of the private conversation (one message)
+	 * answers `no_such_user` for a name that is nobody's.
+	 */
+	async checkUser(name) {
+		try {
+			await this.request({ op: 'history', with: '@' + name, limit: 1 });
+			return 'yes';
+		} catch (err) {
+			return err.code === 'no_such_user' ? 'no' : 'unknown';
+		}
+	}
+
 	/** Loads older messages of a conversation (before its oldest one). */
 	async loadOlder(key) {
 		const c = this.store.convs.get(key);
