@@ -384,7 +384,8 @@ export class Store extends EventTarget {
 			m.media = reply.media || p.media;
 			m.kind = reply.kind || p.kind || 'file';
 		}
-		const c = this.ensure(lower(p.to));
+		const to = typeof reply.to === 'string' && lower(reply.to) === lower(p.to) ? reply.to : p.to;
+		const c = this.ensure(lower(p.to), to[0] === '#' ? to : to.slice(1));     // the server's spelling
 		if (!c.ids.has(m.id)) {
 			insertSorted(c.messages, m);
 			c.ids.add(m.id);
