@@ -112,6 +112,10 @@ const en = {
 	'msg.privateTag': 'Private',
 	'msg.you': 'You',
 	'msg.new': 'New messages',
+	'msg.new1': '1 new message',
+	'msg.newN': '{n} new messages',
+	'msg.region': 'Messages',
+	'msg.announce': '{name}: {text}',
 	'msg.jump': 'Jump to the newest',
 
 	'composer.room': 'Message {conv}',
@@ -307,6 +311,10 @@ const zh = {
 	'msg.privateTag': '私聊',
 	'msg.you': '你',
 	'msg.new': '新消息',
+	'msg.new1': '1 条新消息',
+	'msg.newN': '{n} 条新消息',
+	'msg.region': '消息',
+	'msg.announce': '{name}：{text}',
 	'msg.jump': '跳到最新',
 
 	'composer.room': '发送到 {conv}',

@@ -255,7 +255,7 @@ export class Store extends EventTarget {
 	 */
 	addMessages(list, source) {
 		const added = [];
-		const touched = new Set();
+		const touched = new Map();      // key -> the messages added there
 		for (const m of list) {
 			if (!m || typeof m.id !== 'number' || typeof m.to !== 'string' || typeof m.from !== 'string')
 				continue;
@@ -276,10 +276,12 @@ export class Store extends EventTarget {
 			}
 			if (c.kind === 'private' && source !== 'history')
 				c.hidden = false;
-			touched.add(key);
+			if (!touched.has(key))
+				touched.set(key, []);
+			touched.get(key).push(m);
 			added.push(m);
 		}
-		for (const key of touched) {
+		for (const key of touched.keys()) {
 			const c = this.convs.get(key);
 			if (key !== this.activeKey && c.messages.length > MAX_KEEP) {
 				const drop = c.messages.splice(0, c.messages.length - TRIM_TO);
@@ -291,8 +293,8 @@ export class Store extends EventTarget {
 		if (touched.size) {
 			this.markRead();
 			this.save();
-			for (const key of touched)
-				this.emit('messages', { key, how: 'append' });
+			for (const [key, msgs] of touched)
+				this.emit('messages', { key, how: 'append', added: msgs, source });
 			this.emit('convs');
 		}
 		return added;

@@ -3,6 +3,10 @@
 // Scrolling near the top loads older history; the view keeps its place while it arrives
 // (the height added above is added to scrollTop), and media boxes are sized before they load
 // so that nothing moves under the reader.
+//
+// The list is updated in place (only new rows are inserted), and new messages are announced
+// to screen readers, politely, by one small live region of their own: history loaded above
+// is not announced, nor is a list redrawn.
 
 import { dayKey, errorText, formatDay, formatFull, formatSize, formatTime, t } from '../i18n.js';
 import { kindOf } from '../media.js';
@@ -14,6 +18,8 @@ const THUMB_MAX_W = 320;
 const THUMB_MAX_H = 280;
 const NEAR_TOP = 400;
 const NEAR_BOTTOM = 80;
+const ANNOUNCE_EACH = 3;        // more new messages at once are announced as a count
+const ANNOUNCE_KEEP = 5;        // lines kept in the live region
 
 export class MessageView {
 	constructor({ store, client, onOpenImage, signal }) {
@@ -29,16 +35,23 @@ export class MessageView {
 			type: 'button', class: 'jump', id: 'jump', hidden: true,
 			onclick: () => this.toBottom(true),
 		}, t('msg.jump'), icon('chevronDown'));
+		// the one live region of the chat: a line for each new message (not the list itself,
+		// which also grows by history loaded above)
+		this.announcer = h('div', {
+			class: 'sr-only', id: 'msg-announce', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions',
+		});
 		this.scroller = h('div', {
-			class: 'messages', id: 'messages', role: 'log', 'aria-live': 'polite', tabindex: '0',
+			class: 'messages', id: 'messages', role: 'region', 'aria-label': t('msg.region'), tabindex: '0',
 			onscroll: () => this.onScroll(),
-		}, this.top, this.list);
+		}, this.top, this.list, this.announcer);
 		this.el = h('div', { class: 'messages-wrap' }, this.scroller, this.jump);
 
 		store.addEventListener('messages', e => {
 			const d = e.detail;
 			if (d.how === 'reset' || d.key === this.key)
 				this.render(d.how);
+			if (d.key === this.key && d.added)
+				this.announce(d.added, d.source);
 		}, { signal });
 		store.addEventListener('active', e => this.open(e.detail.key), { signal });
 		client.addEventListener('state', e => {
@@ -74,10 +87,31 @@ export class MessageView {
 
 	onScroll() {
 		const sc = this.scroller;
-		if (sc.scrollHeight - sc.scrollTop - sc.clientHeight < NEAR_BOTTOM)
+		if (this.isAtBottom())
 			this.jump.hidden = true;
 		if (sc.scrollTop < NEAR_TOP)
 			this.maybeLoad();
+	}
+
+	isAtBottom() {
+		const sc = this.scroller;
+		return sc.scrollHeight - sc.scrollTop - sc.clientHeight < NEAR_BOTTOM;
+	}
+
+	/** Tells screen readers about new messages from others in this conversation. */
+	announce(added, source) {
+		const me = this.store.meKey;
+		const theirs = added.filter(m => lower(m.from) !== me);
+		if (!theirs.length)
+			return;
+		const lines = source === 'live' && theirs.length <= ANNOUNCE_EACH
+			? theirs.map(m => t('msg.announce', {
+				name: m.from, text: m.text ? m.text.slice(0, 300) : m.media ? m.media.name : '' }))
+			: [theirs.length === 1 ? t('msg.new1') : t('msg.newN', { n: theirs.length })];
+		for (const line of lines)
+			this.announcer.appendChild(h('p', null, line));
+		while (this.announcer.childElementCount > ANNOUNCE_KEEP)
+			this.announcer.firstElementChild.remove();
 	}
 
 	toBottom(smooth) {
@@ -122,8 +156,12 @@ export class MessageView {
 		let prev = null;
 		for (const m of items) {
 			const day = dayKey(m.ts);
-			if (!prev || dayKey(prev.ts) !== day)
-				nodes.push(h('li', { class: 'day-sep', role: 'separator' }, h('span', null, formatDay(m.ts))));
+			if (!prev || dayKey(prev.ts) !== day) {
+				const dk = 'd' + day;
+				const entry = this.cache.get(dk) || { el: h('li', { class: 'day-sep', role: 'separator' }, h('span', null, formatDay(m.ts))) };
+				keep.set(dk, entry);
+				nodes.push(entry.el);
+			}
 			const start = !prev || dayKey(prev.ts) !== day || lower(prev.from) !== lower(m.from) ||
 				m.ts - prev.ts > GROUP_MS;
 			const key = m.pending ? 'c' + m.cid : 'i' + m.id;
@@ -136,7 +174,7 @@ export class MessageView {
 			prev = m;
 		}
 		this.cache = keep;
-		this.list.replaceChildren(...nodes);
+		reconcile(this.list, nodes);
 		this.list.classList.toggle('private', c.kind === 'private');
 
 		if (how === 'open' || how === 'reset') {
@@ -265,6 +303,25 @@ export class MessageView {
 			return h('div', { class: 'msg-media audio' }, a, fileLink('file-chip compact'));
 		}
 		return h('div', { class: 'msg-media file' }, fileLink('file-chip'));
+	}
+}
+
+/**
+ * Makes parent's children `nodes`, in that order, moving as little as it can: rows that stay
+ * are not touched (a screen reader, a selection or a playing video keeps them), new ones are
+ * inserted where they go.
+ */
+function reconcile(parent, nodes) {
+	const want = new Set(nodes);
+	for (const el of [...parent.children])
+		if (!want.has(el))
+			el.remove();
+	let cur = parent.firstChild;
+	for (const n of nodes) {
+		if (n === cur)
+			cur = cur.nextSibling;
+		else
+			parent.insertBefore(n, cur);
 	}
 }
 
