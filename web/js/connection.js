@@ -441,7 +441,7 @@ export class Client extends EventTarget {
 		replies.forEach((h, i) => {
 			for (const m of (h && h.messages) || []) {
 				max = Math.max(max, m.id);
-				rooms[i].readUpTo = Math.max(rooms[i].readUpTo, m.id);
+				store.markReadUpTo(rooms[i], m.id);     // a first look starts at the newest
 			}
 		});
 		let after = Math.max(0, max - DISCOVER_IDS);
@@ -453,7 +453,9 @@ export class Client extends EventTarget {
 				if (key[0] !== '@' && !store.convs.has(key))
 					continue;
 				const c = store.ensure(key, store.nameOf(m));
-				c.readUpTo = Math.max(c.readUpTo, m.id);
+				// delivered before (to another device): not new here. Messages that waited for
+				// this user come as `offline` msgs and stay unread whatever this says.
+				store.markReadUpTo(c, m.id);
 				c.lastTs = Math.max(c.lastTs, m.ts);
 			}
 			if (msgs.length)

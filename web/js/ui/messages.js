@@ -4,9 +4,12 @@
 // (the height added above is added to scrollTop), and media boxes are sized before they load
 // so that nothing moves under the reader.
 //
-// The list is updated in place (only new rows are inserted), and new messages are announced
-// to screen readers, politely, by one small live region of their own: history loaded above
-// is not announced, nor is a list redrawn.
+// Unread: a "N new messages" divider goes before the first message that was not read when it
+// came (store.js: newAfter); a catch-up that brings more than a screenful scrolls to it, and
+// the conversation counts as read only once the view has been scrolled to its end
+// (store.setAtBottom). The list is updated in place (only new rows are inserted), and new
+// messages are announced to screen readers, politely, by one small live region of their own:
+// history loaded above is not announced, nor is a list redrawn.
 
 import { dayKey, errorText, formatDay, formatFull, formatSize, formatTime, t } from '../i18n.js';
 import { kindOf } from '../media.js';
@@ -35,6 +38,7 @@ export class MessageView {
 			type: 'button', class: 'jump', id: 'jump', hidden: true,
 			onclick: () => this.toBottom(true),
 		}, t('msg.jump'), icon('chevronDown'));
+		this.newSep = h('li', { class: 'new-sep', id: 'new-sep', role: 'separator' }, h('span'));
 		// the one live region of the chat: a line for each new message (not the list itself,
 		// which also grows by history loaded above)
 		this.announcer = h('div', {
@@ -66,8 +70,10 @@ export class MessageView {
 	}
 
 	open(key) {
-		if (key === this.key && this.list.childElementCount)
+		if (key === this.key && this.list.childElementCount) {
+			this.store.setAtBottom(this.isAtBottom());
 			return;
+		}
 		this.key = key;
 		this.cache = new Map();
 		this.list.replaceChildren();
@@ -87,8 +93,11 @@ export class MessageView {
 
 	onScroll() {
 		const sc = this.scroller;
-		if (this.isAtBottom())
+		const atBottom = this.isAtBottom();
+		if (atBottom)
 			this.jump.hidden = true;
+		if (this.key && this.key === this.store.activeKey)
+			this.store.setAtBottom(atBottom);
 		if (sc.scrollTop < NEAR_TOP)
 			this.maybeLoad();
 	}
@@ -96,6 +105,21 @@ export class MessageView {
 	isAtBottom() {
 		const sc = this.scroller;
 		return sc.scrollHeight - sc.scrollTop - sc.clientHeight < NEAR_BOTTOM;
+	}
+
+	/**
+	 * Scrolls so that the "new messages" divider is at the top, when what follows it does not
+	 * fit on the screen. False when there is no divider or all of it fits (then the end shows).
+	 */
+	scrollToNew() {
+		const sc = this.scroller;
+		if (!this.newSep.isConnected)
+			return false;
+		const y = sc.scrollTop + this.newSep.getBoundingClientRect().top - sc.getBoundingClientRect().top - 8;
+		if (sc.scrollHeight - y <= sc.clientHeight)
+			return false;
+		sc.scrollTop = y;
+		return true;
 	}
 
 	/** Tells screen readers about new messages from others in this conversation. */
@@ -144,6 +168,7 @@ export class MessageView {
 		const prevTopHeight = this.top.offsetHeight;
 		const prevCount = this.list.querySelectorAll('.msg').length;
 		const prevLast = this.list.lastElementChild;
+		const hadSep = this.newSep.isConnected;
 
 		this.renderTop();
 		if (!c) {
@@ -153,6 +178,9 @@ export class MessageView {
 		const items = [...c.messages, ...this.store.pendingFor(c.key)];
 		const nodes = [];
 		const keep = new Map();
+		const me = this.store.meKey;
+		let sepAt = c.newAfter === null ? null
+			: items.find(m => !m.pending && m.id > c.newAfter && lower(m.from) !== me) || null;
 		let prev = null;
 		for (const m of items) {
 			const day = dayKey(m.ts);
@@ -161,6 +189,11 @@ export class MessageView {
 				const entry = this.cache.get(dk) || { el: h('li', { class: 'day-sep', role: 'separator' }, h('span', null, formatDay(m.ts))) };
 				keep.set(dk, entry);
 				nodes.push(entry.el);
+			}
+			if (m === sepAt) {
+				this.newSep.firstChild.textContent = c.newCount === 1 ? t('msg.new1') : t('msg.newN', { n: c.newCount });
+				nodes.push(this.newSep);
+				sepAt = null;
 			}
 			const start = !prev || dayKey(prev.ts) !== day || lower(prev.from) !== lower(m.from) ||
 				m.ts - prev.ts > GROUP_MS;
@@ -177,9 +210,10 @@ export class MessageView {
 		reconcile(this.list, nodes);
 		this.list.classList.toggle('private', c.kind === 'private');
 
-		if (how === 'open' || how === 'reset') {
-			this.toBottom(false);
-			if (how === 'reset')
+		if (how === 'open' || how === 'reset' || (how === 'prepend' && prevCount === 0)) {
+			if (!this.scrollToNew())
+				this.toBottom(false);
+			if (how !== 'open')
 				requestAnimationFrame(() => this.maybeLoad());
 		} else if (how === 'prepend') {
 			// what was on screen stays where it was: add the height that came above it
@@ -195,11 +229,16 @@ export class MessageView {
 				this.list.lastElementChild !== prevLast;
 			const last = items[items.length - 1];
 			const mine = last && lower(last.from) === this.store.meKey;
-			if (atBottom || (mine && how !== 'confirm'))
+			const sepCame = !hadSep && this.newSep.isConnected;
+			if (atBottom && sepCame && this.scrollToNew())
+				this.jump.hidden = false;       // a catch-up: from where reading stopped
+			else if (atBottom || (mine && how !== 'confirm'))
 				this.toBottom(false);
 			else if (grew && how === 'append')
 				this.jump.hidden = false;
 		}
+		if (c.key === this.store.activeKey)
+			this.store.setAtBottom(this.isAtBottom());
 	}
 
 	message(c, m, start) {
