@@ -89,7 +89,8 @@ run('e2e/composer', 300, async () => {
 	await shot(alice, 'composer-unknown-command');
 	await alice.fill('#composer-input', '/msg nobody_here are you there');
 	await alice.press('#composer-input', 'Enter');
-	await alice.waitForFunction(() => /nobody_here/.test(document.querySelector('#composer-note').textContent));
+	await alice.waitForFunction(() => document.querySelector('#composer-note').dataset.kind === 'error' &&
+		/nobody_here/.test(document.querySelector('#composer-note').textContent));     // not "Looking for...
 	n = await note(alice);
 	check(n.kind === 'error' && /no user/i.test(n.text), `/msg to a name that is nobody's: refused (${n.text})`);
 	check(await alice.$('#private-list button[data-key="@nobody_here"]') === null, 'and no conversation with nobody');
