@@ -4,9 +4,9 @@
 // A little of it (last id seen, the conversation list, read marks, the outbox) is kept in
 // localStorage per user so that a reload catches up with `sync` and keeps its unread counts.
 //
-// Read state: each conversation's read mark (`readUpTo`, the last id read) changes only in
-// markReadUpTo(), which emits 'read' {key, id} (where a read position kept on the server
-// will be sent and received). A message from someone else is unread when its id is above the
+// Read state: each conversation's read mark (`readUpTo`, the last id read) is loaded with the
+// saved state and changes only in markReadUpTo(), which emits 'read' {key, id} (where a read
+// position kept on the server will be sent and received). A message from someone else is unread when its id is above the
 // mark, unless it came live while its conversation was on screen, scrolled to the end, with
 // nothing unread before it: what a catch-up brings (sync after a reconnect or a reload,
 // messages that waited offline) stays unread until the view has been scrolled to it, and the
