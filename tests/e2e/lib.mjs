@@ -266,7 +266,15 @@ export async function launch() {
  */
 export async function openPage(browser, pierd, { locale = 'en-US', viewport = { width: 1280, height: 800 }, ...opts } = {}) {
 	const ctx = await browser.newContext({ locale, viewport, acceptDownloads: true, ...opts });
-	const page = await ctx.newPage();
+	return watchPage(await ctx.newPage(), pierd);
+}
+
+/** Another tab of the same browser as `page` (same storage, same cookies), on pierd's page. */
+export async function openTab(page, pierd) {
+	return watchPage(await page.context().newPage(), pierd);
+}
+
+async function watchPage(page, pierd) {
 	page.setDefaultTimeout(WAIT);
 	page.problems = [];
 	page.dialogs = [];

@@ -1,18 +1,28 @@
 // connection.js - the WebSocket session with pierd (docs/PROTOCOL.md): requests matched to
 // replies by ref, login with a password or a saved token, and staying connected: when the
-// socket drops (network, server restart) it reconnects with backoff, logs in again with the
-// token, resends the outbox (same cid: the server stores each message once), then fetches
-// what it missed with `sync` from the last id it had seen. Nothing is lost, nothing shown
-// twice: the store de-duplicates by id.
+// socket drops (network, server restart) it tries again at once, then about once a second
+// for a while, and backs off only after that (the network coming back, or the page being
+// shown again, retries at once); it logs in again with the token, resends the outbox (same
+// cid: the server stores each message once), then fetches what it missed with `sync` from
+// the last id it had seen. Nothing is lost, nothing shown twice: the store de-duplicates by id.
 
-import { lower, saveToken } from './store.js';
+import { loadToken, lower, saveToken } from './store.js';
+import { tellLogout } from './tabs.js';
 
 const REQUEST_TIMEOUT = 20000;
 const CONNECT_TIMEOUT = 10000;
 const PING_EVERY = 25000;
 const PING_TIMEOUT = 12000;
-const BACKOFF_MIN = 500;
+// Reconnecting: a restart of pierd takes a few seconds, and a client waiting in a long backoff
+// then stays away for as long again. So the first retry goes at once (spread over 250 ms so
+// that every client of a restarted server does not come in the same millisecond), the next
+// ones about a second apart (a refused connection costs the server nothing), and only after
+// FAST_TRIES failures does the wait double, up to BACKOFF_MAX.
+const FIRST_RETRY = 250;
+const FAST_RETRY = 1000;
+const FAST_TRIES = 10;
 const BACKOFF_MAX = 15000;
+const PROBE_TIMEOUT = 5000;     // a ping after the network or the page comes back
 const SYNC_PAGES = 25;          // past 25 * 200 missed messages, start afresh from the newest
 const DISCOVER_IDS = 5000;      // a first login looks this far back for private conversations
 const DISCOVER_PAGES = 10;
@@ -29,6 +39,16 @@ function wsUrl() {
 	return (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws';
 }
 
+/** The wait before retry number `attempt` (0: the first after a drop), in ms. */
+function retryDelay(attempt) {
+	if (attempt === 0)
+		return Math.round(Math.random() * FIRST_RETRY);
+	if (attempt < FAST_TRIES)
+		return Math.round(FAST_RETRY * (0.75 + Math.random() * 0.5));
+	const base = Math.min(BACKOFF_MAX, FAST_RETRY * 2 ** (attempt - FAST_TRIES + 1));
+	return Math.round(base * (0.6 + Math.random() * 0.4));
+}
+
 function newCid() {
 	const b = new Uint8Array(12);
 	crypto.getRandomValues(b);
@@ -38,8 +58,9 @@ function newCid() {
 /**
  * Events: 'state' {state, retryAt, reason}: 'idle' (no session), 'connecting', 'syncing',
  * 'online', 'offline'; 'loggedin' {reply}; 'loggedout' {reason}: 'logout' or 'logout_all'
- * (asked here), 'expired' (the token was refused), 'revoked' (ended from elsewhere: a logout
- * everywhere, a password change); 'notify' {msg} for a live message from someone else.
+ * (asked here), 'tab' (another tab of this browser logged out), 'expired' (the token was
+ * refused), 'revoked' (ended from elsewhere: a logout everywhere, a password change);
+ * 'notify' {msg} for a live message from someone else.
  */
 export class Client extends EventTarget {
 	constructor(store) {
@@ -59,12 +80,18 @@ export class Client extends EventTarget {
 		this.generation = 0;          // bumps at every new socket; stale work checks it
 		this.sessionCookie = null;    // promise of POST /api/session (the media cookie)
 		this.ends = 0;                // sessions ended (loggedOut calls)
+		this.tries = 0;               // sockets opened (the tests count retries)
 
-		addEventListener('online', () => this.retryNow());
+		addEventListener('online', () => this.wake('online'));
 		document.addEventListener('visibilitychange', () => {
-			if (!document.hidden && this.state === 'offline')
-				this.retryNow();
+			if (!document.hidden)
+				this.wake('visible');
 		});
+	}
+
+	/** Reconnecting after failures (the screen shows "offline" rather than a flicker). */
+	get retrying() {
+		return this.state === 'offline' || (this.state === 'connecting' && this.attempt > 0);
 	}
 
 	emit(type, detail) {
@@ -97,6 +124,7 @@ export class Client extends EventTarget {
 				return;
 			}
 			this.ws = ws;
+			this.tries++;
 			this.synced = false;
 			this.seenMax = 0;
 			const timer = setTimeout(() => ws.close(), CONNECT_TIMEOUT);
@@ -311,17 +339,44 @@ export class Client extends EventTarget {
 		if (!this.token)
 			return;
 		clearTimeout(this.reconnectTimer);
-		const base = Math.min(BACKOFF_MAX, BACKOFF_MIN * 2 ** this.attempt);
-		const delay = Math.max(minWait || 0, Math.round(base * (0.6 + Math.random() * 0.4)));
-		this.attempt = Math.min(this.attempt + 1, 10);
+		const delay = Math.max(minWait || 0, retryDelay(this.attempt));
+		this.attempt = Math.min(this.attempt + 1, FAST_TRIES + 8);
 		this.retryAt = Date.now() + delay;
 		this.setState('offline', { retryAt: this.retryAt, reason });
 		this.reconnectTimer = setTimeout(() => this.connect(), delay);
 	}
 
+	/** The retry button: at once, and the next failures retry fast again. */
 	retryNow() {
-		if (this.token && this.state === 'offline')
+		if (this.token && this.state === 'offline') {
+			this.attempt = 0;
 			this.connect();
+		}
+	}
+
+	/**
+	 * The network came back ('online') or the page is shown again ('visible'): while offline,
+	 * retry at once; while a connection attempt hangs (opened while the network was down),
+	 * give it up for a new one; while connected, check with a ping that the socket is alive
+	 * (a laptop waking up holds a dead one).
+	 */
+	wake(why) {
+		if (!this.token)
+			return;
+		if (this.state === 'offline') {
+			this.retryNow();
+		} else if (this.state === 'connecting') {
+			if (why === 'online' && this.opening && this.ws) {
+				this.attempt = 0;
+				this.ws.close();        // open() rejects, connect() retries at once
+			}
+		} else if (this.ws && (this.state === 'online' || this.state === 'syncing')) {
+			const ws = this.ws;
+			this.request({ op: 'ping' }, PROBE_TIMEOUT).catch(err => {
+				if (err.code === 'timeout' && this.ws === ws)
+					this.drop('ping_timeout');
+			});
+		}
 	}
 
 	/** After a login with status 1 (password or token). */
@@ -386,7 +441,7 @@ export class Client extends EventTarget {
 		replies.forEach((h, i) => {
 			for (const m of (h && h.messages) || []) {
 				max = Math.max(max, m.id);
-				rooms[i].readUpTo = Math.max(rooms[i].readUpTo, m.id);
+				store.markReadUpTo(rooms[i], m.id);     // a first look starts at the newest
 			}
 		});
 		let after = Math.max(0, max - DISCOVER_IDS);
@@ -398,7 +453,9 @@ export class Client extends EventTarget {
 				if (key[0] !== '@' && !store.convs.has(key))
 					continue;
 				const c = store.ensure(key, store.nameOf(m));
-				c.readUpTo = Math.max(c.readUpTo, m.id);
+				// delivered before (to another device): not new here. Messages that waited for
+				// this user come as `offline` msgs and stay unread whatever this says.
+				store.markReadUpTo(c, m.id);
 				c.lastTs = Math.max(c.lastTs, m.ts);
 			}
 			if (msgs.length)
@@ -529,6 +586,20 @@ export class Client extends EventTarget {
 		return { rooms: r.rooms || [], more: !!r.more, total: r.total ?? (r.rooms || []).length };
 	}
 
+	/**
+	 * Whether the user `name` exists: 'yes', 'no', or 'unknown' (offline, or no answer). The
+	 * protocol has no lookup of its own: a `history` of the private conversation (one message)
+	 * answers `no_such_user` for a name that is nobody's.
+	 */
+	async checkUser(name) {
+		try {
+			await this.request({ op: 'history', with: '@' + name, limit: 1 });
+			return 'yes';
+		} catch (err) {
+			return err.code === 'no_such_user' ? 'no' : 'unknown';
+		}
+	}
+
 	/** Loads older messages of a conversation (before its oldest one). */
 	async loadOlder(key) {
 		const c = this.store.convs.get(key);
@@ -560,8 +631,11 @@ export class Client extends EventTarget {
 	async logout() {
 		const ws = this.ws;
 		const token = this.token;
+		const user = this.store.me;
 		this.token = null;
 		clearTimeout(this.reconnectTimer);
+		// the other tabs of this browser share the token: they log out now, not later
+		tellLogout(user);
 		if (ws && ws.readyState === WebSocket.OPEN) {
 			try {
 				await this.request({ op: 'logout' }, 5000);
@@ -570,7 +644,16 @@ export class Client extends EventTarget {
 		this.detach();
 		if (token)
 			fetch('/api/session', { method: 'DELETE', credentials: 'same-origin' }).catch(() => {});
-		this.loggedOut('logout');
+		this.loggedOut('logout', token);
+	}
+
+	/**
+	 * Another tab of this browser logged out (tabs.js): this one ends too, without a request
+	 * (that tab revoked the token), and lands on the login screen.
+	 */
+	loggedOutElsewhere() {
+		if (this.token || this.state !== 'idle')
+			this.loggedOut('tab');
 	}
 
 	/**
@@ -602,7 +685,8 @@ export class Client extends EventTarget {
 		}
 		this.detach();
 		fetch('/api/session', { method: 'DELETE', credentials: 'same-origin' }).catch(() => {});
-		this.loggedOut('logout_all');
+		tellLogout(this.store.me);
+		this.loggedOut('logout_all', token);
 		return r;
 	}
 
@@ -614,16 +698,28 @@ export class Client extends EventTarget {
 		return this.request({ op: 'password', old: oldPassword, new: newPassword });
 	}
 
-	loggedOut(reason) {
+	/**
+	 * The session ended: `reason` 'logout', 'logout_all' (asked here), 'tab' (another tab
+	 * logged out), 'expired', 'revoked'. What this browser keeps of the user goes with a
+	 * logout; after an expiry it stays for the next login. The saved token is removed only if
+	 * it is still this session's: another tab may have logged out (and forgotten the user's
+	 * state, which must not be written back) or in again.
+	 */
+	loggedOut(reason, token = this.token) {
 		this.ends++;
 		this.token = null;
 		this.sessionCookie = null;
 		clearTimeout(this.reconnectTimer);
-		saveToken(null);
-		if (reason === 'logout' || reason === 'logout_all')
+		const saved = loadToken();
+		const ours = !!saved && saved.token === token;
+		if (ours)
+			saveToken(null);
+		if (reason === 'logout' || reason === 'logout_all' || reason === 'tab')
 			this.store.forgetUser();
-		else
+		else if (ours)
 			this.store.saveNow();
+		else
+			this.store.reset();
 		this.detach();
 		this.attempt = 0;
 		this.setState('idle');

@@ -5,6 +5,7 @@ import { Client } from './connection.js';
 import { errorText, lang, t } from './i18n.js';
 import { Uploads } from './media.js';
 import { loadToken, lower, Store } from './store.js';
+import { onLogoutElsewhere } from './tabs.js';
 import { Composer } from './ui/composer.js';
 import { AccountPanel } from './ui/account.js';
 import { h, icon } from './ui/dom.js';
@@ -47,11 +48,16 @@ client.addEventListener('loggedin', () => {
 		store.emit('active', { key: store.activeKey });
 });
 
-const LOGGED_OUT = { expired: 'login.expired', revoked: 'login.revoked', logout_all: 'login.loggedOutAll' };
+const LOGGED_OUT = {
+	expired: 'login.expired', revoked: 'login.revoked', logout_all: 'login.loggedOutAll', tab: 'login.loggedOutTab',
+};
 
 client.addEventListener('loggedout', e => {
 	showLogin(t(LOGGED_OUT[e.detail.reason] || 'login.loggedOut'));
 });
+
+// a logout in another tab of this browser ends this tab's session too
+onLogoutElsewhere(() => store.meKey, () => client.loggedOutElsewhere());
 
 document.addEventListener('visibilitychange', () => store.setVisible(!document.hidden));
 
@@ -217,12 +223,25 @@ class Shell {
 	renderState({ state, retryAt }) {
 		clearInterval(this.tick);
 		const b = this.banner;
+		// the fast retries go connecting, offline, connecting...: it reads as one "offline"
+		if (state === 'connecting' && client.retrying)
+			state = 'offline';
 		b.dataset.state = state;
 		if (state === 'offline') {
+			// built once and its text changed only when it changes (a status region: a screen
+			// reader reads every change; a focused retry button keeps the focus). A retry due
+			// within 2 s is "reconnecting", not a countdown.
+			let text = b.querySelector('.banner-text');
+			if (!text || !b.querySelector('#retry-button')) {
+				text = h('span', { class: 'banner-text' });
+				b.replaceChildren(icon('wifiOff'), text,
+					h('button', { type: 'button', class: 'link-btn', id: 'retry-button', onclick: () => client.retryNow() }, t('conn.retry')));
+			}
 			const draw = () => {
 				const s = Math.max(0, Math.ceil(((retryAt || client.retryAt) - Date.now()) / 1000));
-				b.replaceChildren(icon('wifiOff'), h('span', null, s > 0 ? t('conn.offline', { s }) : t('conn.offlineNow')),
-					h('button', { type: 'button', class: 'link-btn', id: 'retry-button', onclick: () => client.retryNow() }, t('conn.retry')));
+				const now = client.state !== 'offline' || s <= 2 ? t('conn.offlineNow') : t('conn.offline', { s });
+				if (text.textContent !== now)
+					text.textContent = now;
 			};
 			draw();
 			this.tick = setInterval(draw, 1000);

@@ -3,6 +3,14 @@
 // confirmed by the server. Messages are de-duplicated by id; pending ones by cid.
 // A little of it (last id seen, the conversation list, read marks, the outbox) is kept in
 // localStorage per user so that a reload catches up with `sync` and keeps its unread counts.
+//
+// Read state: each conversation's read mark (`readUpTo`, the last id read) is loaded with the
+// saved state and changes only in markReadUpTo(), which emits 'read' {key, id} (where a read
+// position kept on the server will be sent and received). A message from someone else is unread when its id is above the
+// mark, unless it came live while its conversation was on screen, scrolled to the end, with
+// nothing unread before it: what a catch-up brings (sync after a reconnect or a reload,
+// messages that waited offline) stays unread until the view has been scrolled to it, and the
+// view shows a "N new messages" divider before the first of them (`newAfter`, `newCount`).
 
 const PREFIX = 'pier.v1.';
 const MAX_KEEP = 1200;      // messages kept per conversation not on screen...
@@ -45,6 +53,7 @@ export class Store extends EventTarget {
 		this.activeKey = null;
 		this.outbox = [];               // pending sends, in the order they were made
 		this.visible = typeof document === 'undefined' || !document.hidden;
+		this.atBottom = false;          // the view shows the end of the active conversation
 		clearTimeout(this._saveTimer);
 	}
 
@@ -75,6 +84,10 @@ export class Store extends EventTarget {
 				const conv = this.ensure(c.key, c.name);
 				conv.readUpTo = Number(c.readUpTo) || 0;
 				conv.unread = Number(c.unread) || 0;
+				if (conv.unread > 0) {
+					conv.newAfter = conv.readUpTo;
+					conv.newCount = conv.unread;
+				}
 				conv.hidden = !!c.hidden;
 				conv.lastTs = Number(c.lastTs) || 0;
 				conv.members = c.members;
@@ -132,7 +145,8 @@ export class Store extends EventTarget {
 			const room = key[0] === '#';
 			c = {
 				key, name: name || (room ? key : key.slice(1)), kind: room ? 'room' : 'private',
-				messages: [], ids: new Set(), unread: 0, readUpTo: 0, more: null, loading: false,
+				messages: [], ids: new Set(), unread: 0, readUpTo: 0, newAfter: null, newCount: 0,
+				more: null, loading: false,
 				lastTs: 0, members: undefined, hidden: false, joined: room,
 			};
 			this.convs.set(key, c);
@@ -214,10 +228,18 @@ export class Store extends EventTarget {
 	setActive(key) {
 		key = key ? lower(key) : null;
 		const c = key ? this.convs.get(key) : null;
-		if (c)
+		const left = this.active();
+		if (left && left !== c && left.unread === 0)
+			left.newAfter = null;       // read, and left: its divider goes
+		if (c) {
 			c.hidden = false;
+			if (c.unread > 0 && c.newAfter === null) {
+				c.newAfter = c.readUpTo;
+				c.newCount = c.unread;
+			}
+		}
 		this.activeKey = c ? key : null;
-		this.markRead();
+		this.atBottom = false;          // until the view has shown it
 		this.save();
 		this.emit('active', { key: this.activeKey });
 		this.emit('convs');
@@ -233,18 +255,50 @@ export class Store extends EventTarget {
 			this.markRead();
 	}
 
-	/** The active conversation, when on screen, has nothing unread. */
+	/** The message view says whether it shows the end of the active conversation. */
+	setAtBottom(v) {
+		this.atBottom = !!v;
+		if (v)
+			this.markRead();
+	}
+
+	/**
+	 * Raises conversation c's read mark to `id` (never lowers it). The one place where a
+	 * read mark changes: 'read' {key, id} tells who keeps it elsewhere.
+	 */
+	markReadUpTo(c, id) {
+		if (!c || !(id > c.readUpTo))
+			return false;
+		c.readUpTo = id;
+		this.save();
+		this.emit('read', { key: c.key, id });
+		return true;
+	}
+
+	/** The active conversation, on screen and shown to its end, has nothing unread. */
 	markRead() {
 		const c = this.active();
-		if (!c || !this.visible)
+		if (!c || !this.visible || !this.atBottom)
 			return;
 		const last = c.messages.length ? c.messages[c.messages.length - 1].id : 0;
 		if (c.unread !== 0 || last > c.readUpTo) {
 			c.unread = 0;
-			c.readUpTo = Math.max(c.readUpTo, last);
+			this.markReadUpTo(c, last);
 			this.save();
 			this.emit('convs');
 		}
+	}
+
+	/** Counts m (from someone else, not read) as unread in c, and places c's divider. */
+	countUnread(c, m) {
+		if (c.unread === 0 || c.newAfter === null) {
+			c.newAfter = Math.min(c.readUpTo, m.id - 1);
+			c.newCount = 0;
+		} else if (m.id - 1 < c.newAfter) {
+			c.newAfter = m.id - 1;      // an offline message older than the mark (see addMessages)
+		}
+		c.unread++;
+		c.newCount++;
 	}
 
 	// ---- messages ----
@@ -255,7 +309,7 @@ export class Store extends EventTarget {
 	 */
 	addMessages(list, source) {
 		const added = [];
-		const touched = new Set();
+		const touched = new Map();      // key -> the messages added there
 		for (const m of list) {
 			if (!m || typeof m.id !== 'number' || typeof m.to !== 'string' || typeof m.from !== 'string')
 				continue;
@@ -268,18 +322,25 @@ export class Store extends EventTarget {
 			if (m.ts > c.lastTs)
 				c.lastTs = m.ts;
 			const mine = lower(m.from) === this.meKey;
-			const onScreen = key === this.activeKey && this.visible;
-			if (!mine && m.id > c.readUpTo && !onScreen && source !== 'history') {
-				c.unread++;
-				if (c.kind === 'private')
-					c.hidden = false;
+			// a message that waited offline was never shown anywhere, whatever the read mark
+			// says (a first login's look back may have passed it)
+			const isNew = !mine && (m.id > c.readUpTo || source === 'offline');
+			if (isNew && source !== 'history') {
+				const seen = source === 'live' && key === this.activeKey && this.visible &&
+					this.atBottom && c.unread === 0;
+				if (seen)
+					this.markReadUpTo(c, m.id);
+				else
+					this.countUnread(c, m);
 			}
 			if (c.kind === 'private' && source !== 'history')
 				c.hidden = false;
-			touched.add(key);
+			if (!touched.has(key))
+				touched.set(key, []);
+			touched.get(key).push(m);
 			added.push(m);
 		}
-		for (const key of touched) {
+		for (const key of touched.keys()) {
 			const c = this.convs.get(key);
 			if (key !== this.activeKey && c.messages.length > MAX_KEEP) {
 				const drop = c.messages.splice(0, c.messages.length - TRIM_TO);
@@ -289,10 +350,9 @@ export class Store extends EventTarget {
 			}
 		}
 		if (touched.size) {
-			this.markRead();
 			this.save();
-			for (const key of touched)
-				this.emit('messages', { key, how: 'append' });
+			for (const [key, msgs] of touched)
+				this.emit('messages', { key, how: 'append', added: msgs, source });
 			this.emit('convs');
 		}
 		return added;
@@ -384,7 +444,8 @@ export class Store extends EventTarget {
 			m.media = reply.media || p.media;
 			m.kind = reply.kind || p.kind || 'file';
 		}
-		const c = this.ensure(lower(p.to));
+		const to = typeof reply.to === 'string' && lower(reply.to) === lower(p.to) ? reply.to : p.to;
+		const c = this.ensure(lower(p.to), to[0] === '#' ? to : to.slice(1));     // the server's spelling
 		if (!c.ids.has(m.id)) {
 			insertSorted(c.messages, m);
 			c.ids.add(m.id);

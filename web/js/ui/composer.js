@@ -1,8 +1,13 @@
 // composer.js - writing: Enter sends, Shift+Enter starts a new line (and Enter while an input
 // method is composing is left to it); files come from the attach button, drag and drop, or
-// pasting; each shows its upload progress above the text box until it is sent.
+// pasting; each shows its upload progress above the text box until it is sent. A line is
+// read as the terminal client reads it (command.js): `text~user` and `/msg` send privately,
+// `/join`, `/part`, `/help`; what looks meant for someone else is never sent to the
+// conversation without asking (an unknown command is refused, a `~word` that is no user asks).
 
+import { parseLine } from '../command.js';
 import { errorText, formatSize, t } from '../i18n.js';
+import { lower } from '../store.js';
 import { h, icon } from './dom.js';
 
 const MAX_TEXT = 16 * 1024;
@@ -29,6 +34,14 @@ export class Composer {
 		}, icon('send'));
 		this.note = h('p', { class: 'composer-note', id: 'composer-note', role: 'status' }, t('composer.hint'));
 		this.tray = h('ul', { class: 'upload-tray', id: 'upload-tray', hidden: true, 'aria-label': t('composer.attach') });
+		this.help = this.helpPanel();
+		this.askText = h('p', { class: 'composer-ask-text', id: 'composer-ask-text', role: 'status' });
+		this.askSend = h('button', { type: 'button', class: 'btn small', id: 'ask-send', onclick: () => this.sendAsWritten() });
+		this.askEdit = h('button', { type: 'button', class: 'btn small primary', id: 'ask-edit', onclick: () => this.hideAsk(true) },
+			t('composer.edit'));
+		this.ask = h('div', { class: 'composer-ask', id: 'composer-ask', role: 'group', 'aria-labelledby': 'composer-ask-text', hidden: true },
+			this.askText, h('div', { class: 'composer-ask-actions' }, this.askSend, this.askEdit));
+		this.busy = false;
 
 		this.form = h('form', {
 			class: 'composer', id: 'composer',
@@ -37,17 +50,22 @@ export class Composer {
 				this.submit();
 			},
 		}, this.file, this.attach, this.input, this.sendBtn);
-		this.el = h('div', { class: 'composer-wrap' }, this.tray, this.form, this.note);
+		this.el = h('div', { class: 'composer-wrap' }, this.help, this.tray, this.ask, this.form, this.note);
 
 		this.input.addEventListener('keydown', e => {
 			if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
 				e.preventDefault();
 				this.submit();
+			} else if (e.key === 'Escape' && (!this.help.hidden || !this.ask.hidden)) {
+				e.stopPropagation();
+				this.help.hidden = true;
+				this.hideAsk();
 			}
 		});
 		this.input.addEventListener('input', () => {
 			this.autosize();
 			this.drafts.set(this.key, this.input.value);
+			this.hideAsk();
 			this.setNote();
 		});
 		this.input.addEventListener('paste', e => {
@@ -75,9 +93,25 @@ export class Composer {
 			? t('composer.room', { conv: c.name }) : t('composer.private', { name: c.name });
 		this.form.classList.toggle('private', !!c && c.kind === 'private');
 		this.input.disabled = this.attach.disabled = this.sendBtn.disabled = !c;
+		this.hideAsk();
 		this.autosize();
 		this.setNote();
 		this.renderTray();
+	}
+
+	helpPanel() {
+		const rows = [
+			['help.tilde', 'help.tildeWhat'], ['help.msg', 'help.msgWhat'], ['help.join', 'help.joinWhat'],
+			['help.part', 'help.partWhat'], ['help.help', 'help.helpWhat'], ['help.slash', 'help.slashWhat'],
+			['help.at', 'help.atWhat'],
+		];
+		const close = h('button', {
+			type: 'button', class: 'icon-btn small', id: 'composer-help-close', 'aria-label': t('help.close'),
+			title: t('help.close'), onclick: () => { this.help.hidden = true; this.focus(); },
+		}, icon('x'));
+		return h('section', { class: 'composer-help', id: 'composer-help', 'aria-labelledby': 'composer-help-title', hidden: true },
+			h('header', null, h('h2', { id: 'composer-help-title' }, t('help.title')), close),
+			h('dl', null, rows.map(([k, v]) => [h('dt', null, h('code', null, t(k))), h('dd', null, t(v))])));
 	}
 
 	focus() {
@@ -90,25 +124,165 @@ export class Composer {
 		this.input.style.height = Math.min(this.input.scrollHeight, 200) + 'px';
 	}
 
-	setNote(err) {
+	/**
+	 * The line under the text box: `text` of `kind` ('error', 'ok'), or the hint (or that the
+	 * text is too long). Changed only when it changes: it is a status region, and a screen
+	 * reader would read the same hint again at every key. Returns false when too long.
+	 */
+	setNote(text, kind) {
 		const tooLong = new TextEncoder().encode(this.input.value).length > MAX_TEXT;
-		this.note.textContent = err || (tooLong ? t('composer.tooLong') : t('composer.hint'));
-		this.note.classList.toggle('error', !!err || tooLong);
+		if (!text && tooLong) {
+			text = t('composer.tooLong');
+			kind = 'error';
+		}
+		text = text || t('composer.hint');
+		if (this.note.textContent !== text)
+			this.note.textContent = text;
+		this.note.className = 'composer-note' + (kind ? ' ' + kind : '');
+		this.note.dataset.kind = kind || '';
 		return !tooLong;
 	}
 
-	submit() {
+	target(c) {
+		return c.kind === 'room' ? c.name : '@' + c.name;
+	}
+
+	/** Empties the text box (after the line was acted on), unless it changed meanwhile. */
+	done(key, line) {
+		if (this.key !== key || this.input.value !== line)
+			return;
+		this.input.value = '';
+		this.drafts.delete(key);
+		this.autosize();
+		this.input.focus();
+	}
+
+	async submit() {
 		const c = this.key ? this.store.convs.get(this.key) : null;
-		const text = this.input.value;
-		if (!c || !text.trim())
+		const line = this.input.value;
+		if (!c || !line.trim() || this.busy)
 			return;
 		if (!this.setNote())
 			return;
-		this.client.send(c.kind === 'room' ? c.name : '@' + c.name, text);
-		this.input.value = '';
-		this.drafts.delete(this.key);
-		this.autosize();
-		this.input.focus();
+		this.hideAsk();
+		const key = this.key;
+		const cmd = parseLine(line);
+		switch (cmd.op) {
+		case 'text':
+			this.client.send(this.target(c), cmd.text);
+			this.done(key, line);
+			break;
+		case 'private':
+			await this.sendPrivate(key, line, cmd);
+			break;
+		case 'join':
+			await this.run(key, line, async () => {
+				const r = await this.client.join(cmd.room);
+				return t(r.created ? 'side.created' : 'side.joined', { room: r.room });
+			});
+			break;
+		case 'part': {
+			const room = cmd.room || (c.kind === 'room' ? c.name : null);
+			if (!room) {
+				this.setNote(t('composer.usage.part'), 'error');
+				break;
+			}
+			await this.run(key, line, async () => {
+				await this.client.part(room);
+				return t('composer.left', { room });
+			});
+			break;
+		}
+		case 'help':
+			this.help.hidden = false;
+			this.done(key, line);
+			break;
+		case 'usage':
+			this.setNote(t('composer.usage.' + cmd.cmd), 'error');
+			break;
+		case 'unknown':
+			this.setNote(t('composer.unknown', { name: cmd.name }), 'error');
+			break;
+		case 'ask':
+			this.showAsk(t('composer.askWord', { word: cmd.word }), line);
+			break;
+		}
+	}
+
+	/** A request for a command: the text box empties when it succeeds, the note says how it went. */
+	async run(key, line, fn) {
+		this.busy = true;
+		try {
+			const ok = await fn();
+			this.done(key, line);
+			this.setNote(ok, 'ok');
+		} catch (err) {
+			this.setNote(errorText(err.code, err.data), 'error');
+		} finally {
+			this.busy = false;
+		}
+	}
+
+	/**
+	 * `text~user` or `/msg user text`. A user not seen yet (not online, no conversation) is
+	 * looked up first: a name that is nobody's is refused (`~word`: asked whether the line
+	 * was meant as it is). Offline, it is queued as it is (the server refuses a user that does
+	 * not exist, and the message shows why).
+	 */
+	async sendPrivate(key, line, { user, text, how }) {
+		const conv = this.store.convs.get('@' + lower(user));
+		const known = this.store.online.has(lower(user)) || (conv && conv.messages.length > 0);
+		if (!known && (this.client.state === 'online' || this.client.state === 'syncing')) {
+			this.busy = true;
+			this.setNote(t('composer.checking', { name: user }));
+			let exists;
+			try {
+				exists = await this.client.checkUser(user);
+			} finally {
+				this.busy = false;
+			}
+			if (this.key !== key || this.input.value !== line)
+				return;
+			if (exists === 'no') {
+				if (how === 'tilde')
+					this.showAsk(t('composer.askNoUser', { name: user }), line);
+				else
+					this.setNote(t('composer.noUser', { name: user }), 'error');
+				return;
+			}
+		}
+		this.client.send('@' + (this.store.online.get(lower(user)) || conv?.name || user), text);
+		this.done(key, line);
+		this.setNote(t('composer.sentPrivate', { name: user }), 'ok');
+	}
+
+	/** Asks whether `line` goes to the conversation as it is (it looks like `text~user`). */
+	showAsk(question, line) {
+		const c = this.key ? this.store.convs.get(this.key) : null;
+		if (!c)
+			return;
+		this.askLine = line;
+		this.askText.textContent = question;
+		this.askSend.textContent = t('composer.sendAsWritten', { conv: c.name });
+		this.ask.hidden = false;
+		this.setNote('');
+	}
+
+	hideAsk(focus) {
+		this.ask.hidden = true;
+		this.askLine = null;
+		if (focus)
+			this.focus();
+	}
+
+	sendAsWritten() {
+		const c = this.key ? this.store.convs.get(this.key) : null;
+		const line = this.askLine;
+		this.hideAsk();
+		if (!c || line === null || line === undefined || this.input.value !== line)
+			return;
+		this.client.send(this.target(c), line);
+		this.done(this.key, line);
 	}
 
 	addFiles(files) {

@@ -3,6 +3,13 @@
 // Scrolling near the top loads older history; the view keeps its place while it arrives
 // (the height added above is added to scrollTop), and media boxes are sized before they load
 // so that nothing moves under the reader.
+//
+// Unread: a "N new messages" divider goes before the first message that was not read when it
+// came (store.js: newAfter); a catch-up that brings more than a screenful scrolls to it, and
+// the conversation counts as read only once the view has been scrolled to its end
+// (store.setAtBottom). The list is updated in place (only new rows are inserted), and new
+// messages are announced to screen readers, politely, by one small live region of their own:
+// history loaded above is not announced, nor is a list redrawn.
 
 import { dayKey, errorText, formatDay, formatFull, formatSize, formatTime, t } from '../i18n.js';
 import { kindOf } from '../media.js';
@@ -14,6 +21,8 @@ const THUMB_MAX_W = 320;
 const THUMB_MAX_H = 280;
 const NEAR_TOP = 400;
 const NEAR_BOTTOM = 80;
+const ANNOUNCE_EACH = 3;        // more new messages at once are announced as a count
+const ANNOUNCE_KEEP = 5;        // lines kept in the live region
 
 export class MessageView {
 	constructor({ store, client, onOpenImage, signal }) {
@@ -29,16 +38,24 @@ export class MessageView {
 			type: 'button', class: 'jump', id: 'jump', hidden: true,
 			onclick: () => this.toBottom(true),
 		}, t('msg.jump'), icon('chevronDown'));
+		this.newSep = h('li', { class: 'new-sep', id: 'new-sep', role: 'separator' }, h('span'));
+		// the one live region of the chat: a line for each new message (not the list itself,
+		// which also grows by history loaded above)
+		this.announcer = h('div', {
+			class: 'sr-only', id: 'msg-announce', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions',
+		});
 		this.scroller = h('div', {
-			class: 'messages', id: 'messages', role: 'log', 'aria-live': 'polite', tabindex: '0',
+			class: 'messages', id: 'messages', role: 'region', 'aria-label': t('msg.region'), tabindex: '0',
 			onscroll: () => this.onScroll(),
-		}, this.top, this.list);
+		}, this.top, this.list, this.announcer);
 		this.el = h('div', { class: 'messages-wrap' }, this.scroller, this.jump);
 
 		store.addEventListener('messages', e => {
 			const d = e.detail;
 			if (d.how === 'reset' || d.key === this.key)
 				this.render(d.how);
+			if (d.key === this.key && d.added)
+				this.announce(d.added, d.source);
 		}, { signal });
 		store.addEventListener('active', e => this.open(e.detail.key), { signal });
 		client.addEventListener('state', e => {
@@ -53,8 +70,10 @@ export class MessageView {
 	}
 
 	open(key) {
-		if (key === this.key && this.list.childElementCount)
+		if (key === this.key && this.list.childElementCount) {
+			this.store.setAtBottom(this.isAtBottom());
 			return;
+		}
 		this.key = key;
 		this.cache = new Map();
 		this.list.replaceChildren();
@@ -74,10 +93,49 @@ export class MessageView {
 
 	onScroll() {
 		const sc = this.scroller;
-		if (sc.scrollHeight - sc.scrollTop - sc.clientHeight < NEAR_BOTTOM)
+		const atBottom = this.isAtBottom();
+		if (atBottom)
 			this.jump.hidden = true;
+		if (this.key && this.key === this.store.activeKey)
+			this.store.setAtBottom(atBottom);
 		if (sc.scrollTop < NEAR_TOP)
 			this.maybeLoad();
+	}
+
+	isAtBottom() {
+		const sc = this.scroller;
+		return sc.scrollHeight - sc.scrollTop - sc.clientHeight < NEAR_BOTTOM;
+	}
+
+	/**
+	 * Scrolls so that the "new messages" divider is at the top, when what follows it does not
+	 * fit on the screen. False when there is no divider or all of it fits (then the end shows).
+	 */
+	scrollToNew() {
+		const sc = this.scroller;
+		if (!this.newSep.isConnected)
+			return false;
+		const y = sc.scrollTop + this.newSep.getBoundingClientRect().top - sc.getBoundingClientRect().top - 8;
+		if (sc.scrollHeight - y <= sc.clientHeight)
+			return false;
+		sc.scrollTop = y;
+		return true;
+	}
+
+	/** Tells screen readers about new messages from others in this conversation. */
+	announce(added, source) {
+		const me = this.store.meKey;
+		const theirs = added.filter(m => lower(m.from) !== me);
+		if (!theirs.length)
+			return;
+		const lines = source === 'live' && theirs.length <= ANNOUNCE_EACH
+			? theirs.map(m => t('msg.announce', {
+				name: m.from, text: m.text ? m.text.slice(0, 300) : m.media ? m.media.name : '' }))
+			: [theirs.length === 1 ? t('msg.new1') : t('msg.newN', { n: theirs.length })];
+		for (const line of lines)
+			this.announcer.appendChild(h('p', null, line));
+		while (this.announcer.childElementCount > ANNOUNCE_KEEP)
+			this.announcer.firstElementChild.remove();
 	}
 
 	toBottom(smooth) {
@@ -110,6 +168,7 @@ export class MessageView {
 		const prevTopHeight = this.top.offsetHeight;
 		const prevCount = this.list.querySelectorAll('.msg').length;
 		const prevLast = this.list.lastElementChild;
+		const hadSep = this.newSep.isConnected;
 
 		this.renderTop();
 		if (!c) {
@@ -119,11 +178,23 @@ export class MessageView {
 		const items = [...c.messages, ...this.store.pendingFor(c.key)];
 		const nodes = [];
 		const keep = new Map();
+		const me = this.store.meKey;
+		let sepAt = c.newAfter === null ? null
+			: items.find(m => !m.pending && m.id > c.newAfter && lower(m.from) !== me) || null;
 		let prev = null;
 		for (const m of items) {
 			const day = dayKey(m.ts);
-			if (!prev || dayKey(prev.ts) !== day)
-				nodes.push(h('li', { class: 'day-sep', role: 'separator' }, h('span', null, formatDay(m.ts))));
+			if (!prev || dayKey(prev.ts) !== day) {
+				const dk = 'd' + day;
+				const entry = this.cache.get(dk) || { el: h('li', { class: 'day-sep', role: 'separator' }, h('span', null, formatDay(m.ts))) };
+				keep.set(dk, entry);
+				nodes.push(entry.el);
+			}
+			if (m === sepAt) {
+				this.newSep.firstChild.textContent = c.newCount === 1 ? t('msg.new1') : t('msg.newN', { n: c.newCount });
+				nodes.push(this.newSep);
+				sepAt = null;
+			}
 			const start = !prev || dayKey(prev.ts) !== day || lower(prev.from) !== lower(m.from) ||
 				m.ts - prev.ts > GROUP_MS;
 			const key = m.pending ? 'c' + m.cid : 'i' + m.id;
@@ -136,12 +207,13 @@ export class MessageView {
 			prev = m;
 		}
 		this.cache = keep;
-		this.list.replaceChildren(...nodes);
+		reconcile(this.list, nodes);
 		this.list.classList.toggle('private', c.kind === 'private');
 
-		if (how === 'open' || how === 'reset') {
-			this.toBottom(false);
-			if (how === 'reset')
+		if (how === 'open' || how === 'reset' || (how === 'prepend' && prevCount === 0)) {
+			if (!this.scrollToNew())
+				this.toBottom(false);
+			if (how !== 'open')
 				requestAnimationFrame(() => this.maybeLoad());
 		} else if (how === 'prepend') {
 			// what was on screen stays where it was: add the height that came above it
@@ -157,11 +229,16 @@ export class MessageView {
 				this.list.lastElementChild !== prevLast;
 			const last = items[items.length - 1];
 			const mine = last && lower(last.from) === this.store.meKey;
-			if (atBottom || (mine && how !== 'confirm'))
+			const sepCame = !hadSep && this.newSep.isConnected;
+			if (atBottom && sepCame && this.scrollToNew())
+				this.jump.hidden = false;       // a catch-up: from where reading stopped
+			else if (atBottom || (mine && how !== 'confirm'))
 				this.toBottom(false);
 			else if (grew && how === 'append')
 				this.jump.hidden = false;
 		}
+		if (c.key === this.store.activeKey)
+			this.store.setAtBottom(this.isAtBottom());
 	}
 
 	message(c, m, start) {
@@ -265,6 +342,25 @@ export class MessageView {
 			return h('div', { class: 'msg-media audio' }, a, fileLink('file-chip compact'));
 		}
 		return h('div', { class: 'msg-media file' }, fileLink('file-chip'));
+	}
+}
+
+/**
+ * Makes parent's children `nodes`, in that order, moving as little as it can: rows that stay
+ * are not touched (a screen reader, a selection or a playing video keeps them), new ones are
+ * inserted where they go.
+ */
+function reconcile(parent, nodes) {
+	const want = new Set(nodes);
+	for (const el of [...parent.children])
+		if (!want.has(el))
+			el.remove();
+	let cur = parent.firstChild;
+	for (const n of nodes) {
+		if (n === cur)
+			cur = cur.nextSibling;
+		else
+			parent.insertBefore(n, cur);
 	}
 }
 

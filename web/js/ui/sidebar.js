@@ -1,7 +1,9 @@
 // sidebar.js - the conversations: rooms (with join/create and the list of all rooms) and
 // private chats, each with its unread count; the user, notifications, the account dialog
-// (ui/account.js) and log-out below.
+// (ui/account.js) and log-out below. The join box takes `#room` (or `room`) and `@user`: a
+// private chat with anyone, online or not (a name that is nobody's is refused).
 
+import { isUserName } from '../command.js';
 import { errorText, t } from '../i18n.js';
 import { lower } from '../store.js';
 import { avatar, h, icon } from './dom.js';
@@ -22,8 +24,9 @@ export class Sidebar {
 		this.joinInput = h('input', {
 			id: 'join-room', 'aria-label': t('side.join'), placeholder: t('side.joinPlaceholder'),
 			autocomplete: 'off', autocapitalize: 'off', spellcheck: 'false', maxlength: 33,
+			'aria-describedby': 'join-status',
 		});
-		this.joinStatus = h('p', { class: 'join-status', role: 'status' });
+		this.joinStatus = h('p', { class: 'join-status', id: 'join-status', role: 'status' });
 		this.allRooms = h('ul', { class: 'all-rooms', 'aria-label': t('side.browse') });
 		this.joinForm = h('form', {
 			class: 'join-form', hidden: true, id: 'join-form',
@@ -33,7 +36,7 @@ export class Sidebar {
 			},
 		},
 		h('div', { class: 'join-row' },
-			h('span', { class: 'join-prefix', 'aria-hidden': 'true' }, '#'), this.joinInput,
+			this.joinInput,
 			h('button', { class: 'btn small primary', type: 'submit', id: 'join-button' }, t('side.joinButton'))),
 		this.joinStatus,
 		h('p', { class: 'side-label' }, t('side.browse')),
@@ -86,6 +89,8 @@ export class Sidebar {
 	}
 
 	renderState({ state }) {
+		if (state === 'connecting' && this.client.retrying)
+			state = 'offline';          // fast retries: no flicker (see main.js)
 		const s = state === 'online' ? 'online' : state === 'offline' || state === 'idle' ? 'offline' : 'connecting';
 		this.status.className = 'conn-pill ' + s;
 		this.status.dataset.state = state;
@@ -179,6 +184,8 @@ export class Sidebar {
 		let room = String(raw || '').trim();
 		if (!room)
 			return;
+		if (room[0] === '@')
+			return this.openPrivate(room.slice(1));
 		if (room[0] !== '#')
 			room = '#' + room;
 		this.joinStatus.textContent = '';
@@ -192,5 +199,35 @@ export class Sidebar {
 			this.joinStatus.textContent = errorText(err.code, err.data);
 			this.joinStatus.className = 'join-status error';
 		}
+	}
+
+	joinError(text) {
+		this.joinStatus.textContent = text;
+		this.joinStatus.className = 'join-status error';
+		this.joinInput.focus();
+	}
+
+	/** `@name` in the join box: the private chat with that user, who may be offline. */
+	async openPrivate(name) {
+		const store = this.store;
+		this.joinStatus.textContent = '';
+		this.joinStatus.className = 'join-status';
+		if (!isUserName(name))
+			return this.joinError(t('side.badUser'));
+		if (lower(name) === store.meKey)
+			return this.joinError(t('side.self'));
+		const key = '@' + lower(name);
+		const conv = store.convs.get(key);
+		if (!store.online.has(lower(name)) && !(conv && conv.messages.length)) {
+			const exists = await this.client.checkUser(name);
+			if (exists === 'no')
+				return this.joinError(t('side.noUser', { name }));
+			if (exists !== 'yes')
+				return this.joinError(errorText(this.client.state === 'online' ? 'timeout' : 'offline'));
+		}
+		store.ensure(key, store.online.get(lower(name)) || conv?.name || name);
+		this.joinInput.value = '';
+		this.toggleJoin(false);
+		this.onPick(key);
 	}
 }
