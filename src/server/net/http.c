@@ -1041,7 +1041,12 @@ static bool maybe_hand_over(struct http_conn *hc)
 	x->upgrade = NULL;
 	transport_read_stop(t);
 	transport_set_owner(t, NULL, NULL);
-	start(arg, t, hc->in + hc->in_off, hc->in_len - hc->in_off);
+	/* No input kept (hc->in is NULL): nothing to hand over, and no pointer arithmetic on
+	 * NULL (undefined, found by fuzz_http). */
+	if (hc->in != NULL)
+		start(arg, t, hc->in + hc->in_off, hc->in_len - hc->in_off);
+	else
+		start(arg, t, NULL, 0);
 	free_http_conn(hc);
 	return true;
 }
