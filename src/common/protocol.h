@@ -24,7 +24,13 @@
 	X(ROOMS, "rooms") \
 	X(USERS, "users") \
 	X(HISTORY, "history") \
-	X(SYNC, "sync")
+	X(SYNC, "sync") \
+	X(READ, "read") \
+	X(UNREAD, "unread") \
+	X(TYPING, "typing") \
+	X(MEMBERS, "members") \
+	X(TOPIC, "topic") \
+	X(PROFILE, "profile")
 
 enum pier_op {
 #define PIER_OP_ENUM(sym, name) PIER_OP_##sym,
@@ -79,7 +85,9 @@ enum pier_op {
 	X(UPLOAD_BUSY, "upload_busy") \
 	X(UPLOAD_COMPLETE, "upload_complete") \
 	X(TOO_MANY_ROOMS, "too_many_rooms") \
-	X(CID_CONFLICT, "cid_conflict")
+	X(CID_CONFLICT, "cid_conflict") \
+	X(BAD_DISPLAY, "bad_display") \
+	X(BAD_TOPIC, "bad_topic")
 
 enum pier_error {
 #define PIER_ERROR_ENUM(sym, name) PIER_ERR_##sym,

@@ -101,6 +101,11 @@ void store_job_release(struct store_job *job)
 	job->pw_hash_out = NULL;
 	free_names(&job->rooms);
 	free_names(&job->peers);
+	free_names(&job->names);
+	free(job->topic_out);
+	job->topic_out = NULL;
+	free(job->topic_by);
+	job->topic_by = NULL;
 	for (size_t i = 0; i < job->nmsgs; i++) {
 		free(job->msgs[i].from);
 		free(job->msgs[i].to);
@@ -464,6 +469,29 @@ int store_each_user(struct store *st, void (*cb)(void *ud, int64_t id, const cha
 
 	pthread_mutex_lock(&st->db_lock);
 	rc = store_db_each_user(&st->db, cb, ud);
+	pthread_mutex_unlock(&st->db_lock);
+	return rc;
+}
+
+int store_each_display(struct store *st,
+                       void (*cb)(void *ud, const char *name, const char *display), void *ud)
+{
+	int rc;
+
+	pthread_mutex_lock(&st->db_lock);
+	rc = store_db_each_display(&st->db, cb, ud);
+	pthread_mutex_unlock(&st->db_lock);
+	return rc;
+}
+
+int store_each_topic(struct store *st,
+                     void (*cb)(void *ud, const char *room, const char *topic, const char *by,
+                                int64_t ts), void *ud)
+{
+	int rc;
+
+	pthread_mutex_lock(&st->db_lock);
+	rc = store_db_each_topic(&st->db, cb, ud);
 	pthread_mutex_unlock(&st->db_lock);
 	return rc;
 }

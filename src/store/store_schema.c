@@ -110,6 +110,22 @@ static const char *const migrations[] = {
 	"UPDATE tokens SET used = created;"
 	"CREATE INDEX tokens_user ON tokens(user_id);"
 	"CREATE INDEX tokens_used ON tokens(used);",
+
+	/* 5: display names (any Unicode the server's rules allow; the name stays the handle),
+	 * room topics with who set them and when, and each user's read position per
+	 * conversation (room_id for a room, peer_id for a private one, the other 0), synced
+	 * across the user's devices. */
+	"ALTER TABLE users ADD COLUMN display TEXT NULL;"
+	"ALTER TABLE rooms ADD COLUMN topic TEXT NULL;"
+	"ALTER TABLE rooms ADD COLUMN topic_by INTEGER NULL REFERENCES users(id);"
+	"ALTER TABLE rooms ADD COLUMN topic_ts INTEGER NULL;"
+	"CREATE TABLE reads ("
+	"  user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  room_id INTEGER NOT NULL DEFAULT 0,"
+	"  peer_id INTEGER NOT NULL DEFAULT 0,"
+	"  read_id INTEGER NOT NULL,"
+	"  PRIMARY KEY (user_id, room_id, peer_id)"
+	") WITHOUT ROWID;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,

@@ -62,6 +62,12 @@ static int resolve_target(struct conn *c, json_t *ref, const char *to, struct ro
 	return -1;
 }
 
+int chat_target(struct conn *c, json_t *ref, const char *to, struct room **room,
+                struct user **peer)
+{
+	return resolve_target(c, ref, to, room, peer);
+}
+
 static void target_name(const struct deferred *d, char *out, size_t n)
 {
 	if (d->room != NULL)
@@ -79,7 +85,7 @@ static void deliver(struct server *srv, struct deferred *d, const char *to)
 		.media_name = (char *)md->name, .media_type = (char *)md->type, .media_size = md->size,
 		.media_width = md->width, .media_height = md->height,
 	};
-	json_t *ev = event_msg(&m);
+	json_t *ev = event_msg(&m, d->user->display);
 	struct sbuf *b = sbuf_from_json(ev);
 
 	srv->metrics.messages++;
@@ -203,12 +209,12 @@ void handle_send(struct conn *c, json_t *req, json_t *ref)
 	store_submit(c->srv->store, &d->job);
 }
 
-static json_t *msgs_json(const struct store_job *job)
+static json_t *msgs_json(struct hub *h, const struct store_job *job)
 {
 	json_t *list = json_array();
 
 	for (size_t i = 0; i < job->nmsgs; i++) {
-		json_t *m = event_msg(&job->msgs[i]);
+		json_t *m = event_msg(&job->msgs[i], event_sender_display(h, &job->msgs[i]));
 
 		json_object_del(m, "op");
 		json_array_append_new(list, m);
@@ -231,7 +237,7 @@ static void page_read(struct store_job *job)
 		target_name(d, with, sizeof(with));
 		json_object_set_new(r, "with", json_string(with));
 	}
-	json_object_set_new(r, "messages", msgs_json(job));
+	json_object_set_new(r, "messages", msgs_json(&d->c->srv->hub, job));
 	json_object_set_new(r, "more", json_boolean(job->more));
 	deferred_finish(d, r);
 }

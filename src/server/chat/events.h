@@ -15,18 +15,34 @@ struct room;
 struct store_msg;
 struct user;
 
-/* {"op":"msg","id","from","to","text","ts"} (with "kind", "media" for a file). */
-json_t *event_msg(const struct store_msg *m);
+/* {"op":"msg","id","from","to","text","ts"} (with "kind", "media" for a file; "display",
+ * the sender's display name now, when it has one: display may be NULL). */
+json_t *event_msg(const struct store_msg *m, const char *display);
 /* The same, with "offline":true: a message that waited for its recipient. */
-json_t *event_msg_offline(const struct store_msg *m);
+json_t *event_msg_offline(const struct store_msg *m, const char *display);
+/* The display name of the sender of m as the hub knows it now (NULL: none). */
+const char *event_sender_display(struct hub *h, const struct store_msg *m);
 /* {"op":"offline","more":true,"after":after}: the backlog goes on past after (use sync). */
 json_t *event_offline_more(int64_t after);
-/* {"op":"presence","user","online"}. */
+/* {"op":"presence","user","online"} (with "display" when u has one). */
 json_t *event_presence(const struct user *u, bool online);
-/* {"op":"member","room","user","joined"}. */
+/* {"op":"member","room","user","joined"} (with "display"). */
 json_t *event_member(const struct room *r, const struct user *u, bool joined);
 /* The users event after u logged in: everyone online, or past the presence limit u and its
  * online contacts only (with "partial", "total"; the users request pages through all). */
 json_t *event_users_login(struct hub *h, struct user *u);
+/* Adds "display":{name: display name} to a users event or reply for those of the names in
+ * its "online" array that have one (nothing when none has). */
+void event_add_displays(struct hub *h, json_t *ev);
+/* Sets "display" on o when u has a display name. */
+void event_set_display(json_t *o, const struct user *u);
+/* {"op":"typing","from","to"} (with "display"); to is "#room" or "@recipient". */
+json_t *event_typing(const struct user *from, const char *to);
+/* {"op":"topic","room","topic","by","ts"}; no "topic" when it was cleared. */
+json_t *event_topic(const struct room *r);
+/* {"op":"read","with","id"}: the user read "with" up to id (on another device). */
+json_t *event_read(const char *with, int64_t id);
+/* {"op":"profile","user","display"}: u's display name changed (no "display": removed). */
+json_t *event_profile(const struct user *u);
 
 #endif
