@@ -170,8 +170,10 @@ void handle_unread(struct conn *c, json_t *req, json_t *ref)
 	after_lobby = after != NULL && strcmp(key, h->lobby->key) == 0;
 	rooms = xcalloc(nr + 1, sizeof(*rooms));
 	peers = xcalloc(np + 1, sizeof(*peers));
-	memcpy(rooms, u->rooms, nr * sizeof(*rooms));
-	memcpy(peers, u->contacts, np * sizeof(*peers));
+	if (nr > 0)
+		memcpy(rooms, u->rooms, nr * sizeof(*rooms));
+	if (np > 0)
+		memcpy(peers, u->contacts, np * sizeof(*peers));
 	qsort(rooms, nr, sizeof(*rooms), by_room_key);
 	qsort(peers, np, sizeof(*peers), by_user_key);
 	total = (size_t)limit;
