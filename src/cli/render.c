@@ -77,9 +77,23 @@ static const char *jstr_or(const json_t *o, const char *key, const char *dflt)
 	return s != NULL ? s : dflt;
 }
 
+/* The sender: "王小明 (wang_xm)" when it has a display name, else its name. */
+static void render_from(FILE *f, const json_t *msg)
+{
+	const char *from = jstr_or(msg, "from", "?"), *display = jstr_or(msg, "display", "");
+
+	if (display[0] != '\0') {
+		render_safe(f, display, false);
+		fputs(" (", f);
+		render_safe(f, from, false);
+		fputc(')', f);
+	} else {
+		render_safe(f, from, false);
+	}
+}
+
 void render_msg(FILE *f, const struct render *r, const json_t *msg)
 {
-	const char *from = jstr_or(msg, "from", "?");
 	const char *to = jstr_or(msg, "to", "?");
 	const char *text = jstr_or(msg, "text", "");
 	bool private = to[0] == '@';
@@ -93,13 +107,13 @@ void render_msg(FILE *f, const struct render *r, const json_t *msg)
 		fprintf(f, "%s ", render_tr(r, "(offline)", "(离线)"));
 	if (private) {
 		fprintf(f, "%s ", render_tr(r, "[PM]", "[私聊]"));
-		render_safe(f, from, false);
+		render_from(f, msg);
 		fputs(" -> ", f);
 		render_safe(f, to + 1, false);
 	} else {
 		render_safe(f, to, false);
 		fputc(' ', f);
-		render_safe(f, from, false);
+		render_from(f, msg);
 	}
 	fputs(": ", f);
 	render_safe(f, text, true);

@@ -42,6 +42,7 @@ void render_safe(FILE *f, const char *text, bool keep_newlines);
 /* One chat message {"id","from","to","text","ts"[,"offline"]} as a terminal line:
  *   [14:03] #lobby Alice_1: hello              (room: red)
  *   [14:03] [PM] Alice_1 -> bob_22: hello      (private: bold magenta)
+ * A sender with a display name shows as "王小明 (wang_xm)".
  * ending with a newline. A message with media ends with its description and, when r->media
  * is set, the number to /open it: " [image: a.png, 1.2 MB, image/png, 640x480] /open 3". */
 void render_msg(FILE *f, const struct render *r, const json_t *msg);

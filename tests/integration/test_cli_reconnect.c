@@ -455,7 +455,11 @@ static json_t *fake_read(struct fake *f)
 	}
 }
 
-/* The next request whose op is op, answering pings meanwhile; NULL with a failed check. */
+static void fake_send(struct fake *f, json_t *j, const json_t *ref);
+
+/* The next request whose op is op, answering pings meanwhile; NULL with a failed check. The
+ * client's read state and typing requests are let by: unread gets an empty count, read and
+ * typing nothing (this fake server tests the session's cids, not them). */
 static json_t *fake_expect(struct fake *f, const char *op)
 {
 	json_t *req;
@@ -463,7 +467,12 @@ static json_t *fake_expect(struct fake *f, const char *op)
 	while ((req = fake_read(f)) != NULL) {
 		if (is_op(req, op))
 			return req;
-		CHECK(is_op(req, "ping"), "the fake server wanted %s, got %s", op, jdump(req));
+		if (is_op(req, "unread"))
+			fake_send(f, json_pack("{s:s, s:[], s:b}", "op", "unread", "conversations", "more",
+					       0), req);
+		else
+			CHECK(is_op(req, "ping") || is_op(req, "read") || is_op(req, "typing"),
+			      "the fake server wanted %s, got %s", op, jdump(req));
 		json_decref(req);
 	}
 	CHECK(false, "the fake server got no %s", op);
