@@ -82,6 +82,8 @@ int main(void)
 	CHECK(name(dr, "BOB_22", NULL, out) == DISPLAY_LOOKS_LIKE_USER, "in another case");
 	CHECK(name(dr, "b\xd0\xbe\xd0\xac_22", NULL, out) != DISPLAY_OK, "with Cyrillic letters");
 	CHECK(name(dr, "lan_Smith", NULL, out) == DISPLAY_LOOKS_LIKE_USER, "l for I (confusable)");
+	CHECK(name(dr, "b0b_22", NULL, out) == DISPLAY_LOOKS_LIKE_USER, "0 for o (confusable)");
+	CHECK(name(dr, "wang_xrn", NULL, out) == DISPLAY_LOOKS_LIKE_USER, "rn for m (confusable)");
 	CHECK(name(dr, "wang_xm", "wang_xm", out) == DISPLAY_OK, "one's own login name is fine");
 	CHECK(name(dr, "bob_23", NULL, out) == DISPLAY_OK, "a name nobody has");
 	CHECK(strcmp(display_reason(DISPLAY_FORMAT), "bidi") == 0, "reasons have names");

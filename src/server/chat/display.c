@@ -22,6 +22,7 @@
 
 #define U16_MAX  (DISPLAY_TOPIC_INPUT + 16)   /* UTF-16 units of any input we read */
 #define SKEL_MAX 256                          /* bytes of a login name's skeleton */
+#define SKEL_KEYS 3                           /* as it is, lower case, upper case */
 
 /* A skeleton some login name has, with how many names have it. */
 struct skel {
@@ -166,26 +167,38 @@ static bool skeleton(struct display_rules *dr, const UChar *s, int32_t n, char *
 	return U_SUCCESS(st) && len < U16_MAX && to_utf8(sk, len, out, SKEL_MAX);
 }
 
-/* The skeletons of s (n units) as it is and in lower case (login names are case-blind):
- * how many were made into keys[0..1]. */
+/* The skeletons of s (n units) as it is, in lower and in upper case (login names are
+ * case-blind, and some look-alikes are only confusable in one case: 0 and O, l and I): how
+ * many distinct ones were made into keys. */
 static int skeletons(struct display_rules *dr, const UChar *s, int32_t n,
-                     char keys[2][SKEL_MAX])
+                     char keys[SKEL_KEYS][SKEL_MAX])
 {
-	UChar low[U16_MAX];
-	UErrorCode st = U_ZERO_ERROR;
-	int32_t m = u_strToLower(low, U16_MAX, s, n, "", &st);
+	UChar cased[U16_MAX];
 	int k = 0;
 
-	if (skeleton(dr, s, n, keys[k]))
-		k++;
-	if (U_SUCCESS(st) && m < U16_MAX && skeleton(dr, low, m, keys[k]) &&
-	    (k == 0 || strcmp(keys[0], keys[1]) != 0))
-		k++;
+	for (int v = 0; v < SKEL_KEYS; v++) {
+		UErrorCode st = U_ZERO_ERROR;
+		int32_t m = n;
+		bool dup = false;
+
+		if (v == 0)
+			memcpy(cased, s, (size_t)n * sizeof(UChar));
+		else if (v == 1)
+			m = u_strToLower(cased, U16_MAX, s, n, "", &st);
+		else
+			m = u_strToUpper(cased, U16_MAX, s, n, "", &st);
+		if (U_FAILURE(st) || m >= U16_MAX || !skeleton(dr, cased, m, keys[k]))
+			continue;
+		for (int j = 0; j < k; j++)
+			dup |= strcmp(keys[j], keys[k]) == 0;
+		if (!dup)
+			k++;
+	}
 	return k;
 }
 
 /* The keys of login name (ASCII): into keys, how many. */
-static int name_keys(struct display_rules *dr, const char *name, char keys[2][SKEL_MAX])
+static int name_keys(struct display_rules *dr, const char *name, char keys[SKEL_KEYS][SKEL_MAX])
 {
 	UChar u[U16_MAX];
 	UErrorCode st = U_ZERO_ERROR;
@@ -199,7 +212,7 @@ static int name_keys(struct display_rules *dr, const char *name, char keys[2][SK
 
 void display_rules_add_user(struct display_rules *dr, const char *name)
 {
-	char keys[2][SKEL_MAX];
+	char keys[SKEL_KEYS][SKEL_MAX];
 	int n = name_keys(dr, name, keys);
 
 	for (int i = 0; i < n; i++) {
@@ -221,7 +234,7 @@ void display_rules_add_user(struct display_rules *dr, const char *name)
 static bool looks_like_other(struct display_rules *dr, const UChar *s, int32_t n,
                              const char *self)
 {
-	char keys[2][SKEL_MAX], own[2][SKEL_MAX];
+	char keys[SKEL_KEYS][SKEL_MAX], own[SKEL_KEYS][SKEL_MAX];
 	int nk = skeletons(dr, s, n, keys), no = self != NULL ? name_keys(dr, self, own) : 0;
 
 	for (int i = 0; i < nk; i++) {
