@@ -137,6 +137,9 @@ cont:
 	if (yc == NULL)
 		goto out;
 	expect_within(&t, "Reconnected as", "reconnects by itself", RECONNECT_TIMEOUT_MS);
+	/* What was shown before the drop counts as read on the server: the divider counts the
+	 * three missed messages and comes before the first of them. */
+	expect(&t, "-- 3 new messages --", "the new-messages divider where reading stopped");
 	for (int i = 1; i <= 3; i++) {
 		snprintf(line, sizeof line, "#lobby %s: y missed %d", y, i);
 		expect(&t, line, "a missed message, in order");
