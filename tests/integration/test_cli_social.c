@@ -132,6 +132,25 @@ int main(void)
 	term_free(&t);
 	pier_conn_close(a2);
 	pier_conn_close(cb);
+
+	/* pier register --display. */
+	{
+		char c[HARNESS_NAME_MAX];
+		struct pier_conn *cc;
+
+		harness_user(c, "tcc");
+		if (term_pipe_start(&t, pierd_port_str(p), HARNESS_PASSWORD,
+				    ARGS("--user", c, "--display", "王五", "register"))) {
+			CHECK(term_finish(&t) == 0, "pier register --display exits 0");
+			term_free(&t);
+		}
+		cc = client_connect(p);
+		r = cc ? client_call(cc, pier_req_login(c, HARNESS_PASSWORD)) : NULL;
+		CHECK(r && jstr(r, "display") && strcmp(jstr(r, "display"), "王五") == 0,
+		      "registered with its display name: %s", jdump(r));
+		json_decref(r);
+		pier_conn_close(cc);
+	}
 	CHECK(pierd_stop(p), "pierd stops cleanly");
 	return harness_done();
 }
