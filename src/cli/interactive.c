@@ -730,6 +730,11 @@ static void on_event(void *ctx, const json_t *ev)
 
 	if (p == NULL && cli_media_event(&ch->media, ev))
 		return;                    /* the reply to a /send */
+	if (p == NULL && social_owns_reply(&ch->social, ev)) {
+		if (strcmp(op, "read") == 0)
+			social_read_event(&ch->social, ev);
+		return;                    /* marking read, typing: nothing to show */
+	}
 	if (p != NULL) {
 		handle_reply(ch, p, ev);
 		free(p);
@@ -1061,15 +1066,13 @@ static void media_show(void *ctx, const json_t *msg)
 	screen_msg(&((struct chat *)ctx)->sc, msg);
 }
 
-static int social_request(void *ctx, json_t *req)
+static int social_request(void *ctx, json_t *req, char ref_out[PIER_REF_MAX])
 {
-	char ref[PIER_REF_MAX];
-
 	if (!session_is_online(&((struct chat *)ctx)->s)) {
 		json_decref(req);
 		return -1;
 	}
-	return session_request(&((struct chat *)ctx)->s, req, ref);
+	return session_request(&((struct chat *)ctx)->s, req, ref_out);
 }
 
 static void social_prompt(void *ctx)

@@ -73,6 +73,27 @@ static void msg_with(const struct cli_social *s, const json_t *msg, char out[SOC
 		snprintf(out, SOCIAL_TARGET_MAX, "@%s", from);
 }
 
+/* Sends req (taken), remembering its ref. */
+static int send_own(struct cli_social *s, json_t *req)
+{
+	char ref[PIER_REF_MAX];
+
+	if (s->host.request(s->host.ctx, req, ref) != 0)
+		return -1;
+	snprintf(s->refs[s->nrefs++ % SOCIAL_REFS_MAX], PIER_REF_MAX, "%s", ref);
+	return 0;
+}
+
+bool social_owns_reply(const struct cli_social *s, const json_t *ev)
+{
+	const char *ref = jstr(ev, "ref");
+
+	for (size_t i = 0; ref != NULL && i < SOCIAL_REFS_MAX; i++)
+		if (strcmp(s->refs[i], ref) == 0)
+			return true;
+	return false;
+}
+
 void social_unread(struct cli_social *s, const json_t *reply, enum social_arm arm, FILE *f)
 {
 	json_t *v;
@@ -199,7 +220,7 @@ void social_keys(struct cli_social *s, const char *target)
 
 	if (strcmp(s->typing_to, target) == 0 && now - s->typing_at < SOCIAL_TYPING_MS)
 		return;
-	if (s->host.request(s->host.ctx, pier_req_typing(target)) != 0)
+	if (send_own(s, pier_req_typing(target)) != 0)
 		return;
 	snprintf(s->typing_to, sizeof(s->typing_to), "%s", target);
 	s->typing_at = now;
@@ -254,7 +275,7 @@ void social_flush(struct cli_social *s, bool now)
 
 		if (c->shown <= c->read)
 			continue;
-		if (s->host.request(s->host.ctx, pier_req_read(c->with, c->shown)) == 0)
+		if (send_own(s, pier_req_read(c->with, c->shown)) == 0)
 			c->read = c->shown;
 	}
 }

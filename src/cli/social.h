@@ -25,11 +25,13 @@
 #define SOCIAL_TYPING_MS      3000    /* the server's limit: one indicator per 3 s */
 #define SOCIAL_TYPING_SHOW_MS 5000    /* how long "x is typing" stays */
 #define SOCIAL_TYPISTS_MAX    3
+#define SOCIAL_REFS_MAX       16      /* refs of its own requests remembered */
 
 struct cli_social_host {
 	void *ctx;
-	/* Queues req (taken); -1 when it cannot go (offline). Replies are not awaited. */
-	int (*request)(void *ctx, json_t *req);
+	/* Queues req (taken) with a fresh ref (copied to ref_out); -1 when it cannot go
+	 * (offline). Replies are not awaited. */
+	int (*request)(void *ctx, json_t *req, char ref_out[PIER_REF_MAX]);
 	const char *(*self)(void *ctx);
 	/* The typing notice changed: draw the prompt again. */
 	void (*prompt_changed)(void *ctx);
@@ -59,6 +61,8 @@ struct cli_social {
 	struct social_typist typists[SOCIAL_TYPISTS_MAX];
 	char typing_to[SOCIAL_TARGET_MAX];
 	int64_t typing_at;
+	char refs[SOCIAL_REFS_MAX][PIER_REF_MAX];   /* its requests' refs, a ring */
+	unsigned nrefs;
 };
 
 void social_init(struct cli_social *s, const struct cli_social_host *host, const struct render *r);
@@ -89,6 +93,9 @@ void social_keys(struct cli_social *s, const char *target);
 void social_typing_notice(const struct cli_social *s, char *out, size_t n);
 /* Sends the read positions due now (or all, with now true, e.g. before a reconnect's count). */
 void social_flush(struct cli_social *s, bool now);
+/* True for a reply (or error) to one of its own read or typing requests: nothing to show (a
+ * typing request in a room one is not in is refused every few seconds otherwise). */
+bool social_owns_reply(const struct cli_social *s, const json_t *ev);
 /* Milliseconds until social_tick has something to do (-1: nothing). */
 int social_timeout_ms(const struct cli_social *s);
 void social_tick(struct cli_social *s);
