@@ -125,7 +125,14 @@ static const char *const migrations[] = {
 	"  peer_id INTEGER NOT NULL DEFAULT 0,"
 	"  read_id INTEGER NOT NULL,"
 	"  PRIMARY KEY (user_id, room_id, peer_id)"
-	") WITHOUT ROWID;",
+	") WITHOUT ROWID;"
+	/* Unread counts skip one's own messages: with the sender in the conversation indexes a
+	 * count reads only the index (history's order is unchanged: same leading columns). */
+	"DROP INDEX messages_room;"
+	"CREATE INDEX messages_room ON messages(room_id, id, sender_id) WHERE room_id IS NOT NULL;"
+	"DROP INDEX messages_pair;"
+	"CREATE INDEX messages_pair ON messages(pair_lo, pair_hi, id, sender_id) "
+	"WHERE pair_lo IS NOT NULL;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,

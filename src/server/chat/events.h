@@ -1,5 +1,6 @@
 /* events.h - the server's events (msgs and notices that are not replies), each encoded in one
- * place: msg, the offline notice, presence, member, and the users event after login. Every
+ * place: msg, the offline notice, presence, member, the users event after login, typing, topic,
+ * read and profile (with the display names they carry). Every
  * function returns a new JSON reference; callers encode it once (sbuf_from_json) and share the
  * bytes among all recipients. docs/PROTOCOL.md describes each event. */
 #ifndef PIER_EVENTS_H
