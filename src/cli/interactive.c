@@ -109,7 +109,9 @@ static void error_text(struct chat *ch, const char *text)
 static void update_prompt(struct chat *ch, bool redraw)
 {
 	bool offline = ch->started && !session_is_online(&ch->s);
-	char prompt[SCREEN_PROMPT_MAX], typing[SCREEN_PROMPT_MAX / 2];
+	/* The typing notice gets what the longest "(离线) [...] TARGET> " leaves of the prompt:
+	 * cut at a character by social.c rather than anywhere by snprintf. */
+	char prompt[SCREEN_PROMPT_MAX], typing[SCREEN_PROMPT_MAX - TARGET_MAX - 16];
 
 	social_typing_notice(&ch->social, typing, sizeof typing);
 	snprintf(prompt, sizeof prompt, "%s%s%s%s%s> ", offline ? TR(ch, "(offline) ", "(离线) ") : "",
