@@ -13,24 +13,12 @@ static const char *const no_limits[] = {"--no-rate-limits", NULL};
 
 static json_t *find_conv(const json_t *reply, const char *with)
 {
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(json_object_get(reply, "conversations"), i, v)
-		if (jstr(v, "with") != NULL && strcmp(jstr(v, "with"), with) == 0)
-			return v;
-	return NULL;
+	return jfind(reply, "conversations", "with", with);
 }
 
 static json_t *find_member(const json_t *reply, const char *user)
 {
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(json_object_get(reply, "members"), i, v)
-		if (jstr(v, "user") != NULL && strcmp(jstr(v, "user"), user) == 0)
-			return v;
-	return NULL;
+	return jfind(reply, "members", "user", user);
 }
 
 static bool error_reason(struct pier_conn *c, json_t *req, const char *code, const char *reason)
@@ -44,31 +32,13 @@ static bool error_reason(struct pier_conn *c, json_t *req, const char *code, con
 	return ok;
 }
 
-/* Registers user with display (checks status 3) and logs in. */
-static struct pier_conn *new_user_display(struct pierd *p, const char *prefix, const char *display,
-                                          char user[HARNESS_NAME_MAX])
-{
-	struct pier_conn *c = client_connect(p);
-	json_t *r;
-
-	if (c == NULL)
-		return NULL;
-	harness_user(user, prefix);
-	r = client_call(c, pier_req_register_display(user, HARNESS_PASSWORD, display));
-	CHECK(r != NULL && jint(r, "status", 0) == 3 && jstr(r, "display") != NULL &&
-	      strcmp(jstr(r, "display"), display) == 0, "register with a display name: %s", jdump(r));
-	json_decref(r);
-	pier_conn_close(c);
-	return client_login(p, user, HARNESS_PASSWORD);
-}
-
 static void test_display(struct pierd *p)
 {
 	char a[HARNESS_NAME_MAX], b[HARNESS_NAME_MAX], to_a[HARNESS_NAME_MAX + 1], name33[200];
 	struct pier_conn *ca, *cb, *ca2;
 	json_t *r, *ev;
 
-	ca = new_user_display(p, "wang", "王小明", a);
+	ca = client_new_user_display(p, "wang", "王小明", a);
 	cb = client_new_user(p, "dsp", b);
 	REQUIRE(ca && cb, , "two users");
 	client_drain(cb);
@@ -302,7 +272,7 @@ static void test_members_topic(struct pierd *p)
 	struct pier_conn *ca, *cb, *cc;
 	json_t *r, *m;
 
-	ca = new_user_display(p, "mema", "成员甲", a);
+	ca = client_new_user_display(p, "mema", "成员甲", a);
 	cb = client_new_user(p, "memb", b);
 	cc = client_new_user(p, "memc", c);
 	REQUIRE(ca && cb && cc, , "three users");
@@ -396,7 +366,7 @@ static void test_restart(struct pierd *p)
 	json_t *r, *cv;
 	int64_t id;
 
-	ca = new_user_display(p, "rst", "李四", a);
+	ca = client_new_user_display(p, "rst", "李四", a);
 	REQUIRE(ca != NULL, , "a user");
 	snprintf(room, sizeof room, "#rs%d", (int)(getpid() % 100000));
 	json_decref(client_call(ca, pier_req_join(room)));
@@ -433,7 +403,7 @@ static void test_limits(void)
 	int i;
 
 	REQUIRE(p != NULL, , "pierd with limits");
-	ca = new_user_display(p, "tya", "打字员", a);
+	ca = client_new_user_display(p, "tya", "打字员", a);
 	cb = client_new_user(p, "tyb", b);
 	cc = client_new_user(p, "tyc", c);
 	REQUIRE(ca && cb && cc, , "three users");

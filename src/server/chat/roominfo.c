@@ -21,6 +21,7 @@
 #include "events.h"
 #include "hub.h"
 #include "reply.h"
+#include "rooms.h"
 #include "sbuf.h"
 #include "server.h"
 
@@ -40,17 +41,11 @@ void roominfo_add_topic(json_t *o, const struct room *r)
  * (answered) otherwise. */
 static struct room *member_room(struct conn *c, json_t *req, json_t *ref)
 {
-	const char *name = req_string(req, "room");
+	const char *name = rooms_name_arg(c, req, ref);
 	struct room *r;
 
-	if (name == NULL) {
-		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "a string field room is needed");
+	if (name == NULL)
 		return NULL;
-	}
-	if (pier_room_check(name) != PIER_NAME_OK) {
-		reply_error(c, ref, PIER_ERR_BAD_ROOM, "room names are '#' and 1-32 of letters, digits, '_', '-', '.'");
-		return NULL;
-	}
 	r = hub_find_room(&c->srv->hub, name);
 	if (r == NULL) {
 		reply_error(c, ref, PIER_ERR_NO_SUCH_ROOM, "no such room");

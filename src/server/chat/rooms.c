@@ -87,8 +87,7 @@ static void too_many_rooms(struct conn *c, json_t *ref, int limit, const char *f
 	conn_reply(c, e);
 }
 
-/* The room named by req's "room", checked; NULL (answered) when the name is bad. */
-static const char *room_arg(struct conn *c, json_t *req, json_t *ref)
+const char *rooms_name_arg(struct conn *c, json_t *req, json_t *ref)
 {
 	const char *name = req_string(req, "room");
 
@@ -106,7 +105,7 @@ static const char *room_arg(struct conn *c, json_t *req, json_t *ref)
 void handle_join(struct conn *c, json_t *req, json_t *ref)
 {
 	struct hub *h = &c->srv->hub;
-	const char *name = room_arg(c, req, ref);
+	const char *name = rooms_name_arg(c, req, ref);
 	struct room *r;
 	struct deferred *d;
 
@@ -159,7 +158,7 @@ static void part_stored(struct store_job *job)
 void handle_part(struct conn *c, json_t *req, json_t *ref)
 {
 	struct hub *h = &c->srv->hub;
-	const char *name = room_arg(c, req, ref);
+	const char *name = rooms_name_arg(c, req, ref);
 	struct room *r;
 	struct deferred *d;
 
