@@ -51,9 +51,10 @@ char *account_password(const struct cli_options *o, struct input *in)
 }
 
 int account_call(struct pier_conn *conn, bool do_register, const char *user, const char *password,
-		 json_t **reply)
+		 const char *display, json_t **reply)
 {
-	json_t *req = do_register ? pier_req_register(user, password) : pier_req_login(user, password);
+	json_t *req = do_register ? pier_req_register_display(user, password, display)
+				  : pier_req_login(user, password);
 	json_t *r, *status;
 
 	*reply = NULL;
@@ -146,7 +147,7 @@ static int account_step(struct dialogue *d, bool do_register, const char *user,
 	*reply = NULL;
 	if (ensure_connected(d) != 0)
 		return INT32_MIN;
-	status = account_call(d->conn, do_register, user, password, reply);
+	status = account_call(d->conn, do_register, user, password, d->o->display, reply);
 	account_print_result(stdout, d->o, do_register, status, *reply);
 	fflush(stdout);
 	return status;

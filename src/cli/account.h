@@ -22,11 +22,12 @@ char *account_password(const struct cli_options *o, struct input *in);
 /* True when the password comes from $PIER_PASSWORD (asking again would not change it). */
 bool account_password_from_env(void);
 
-/* Sends register or login (with user and password) and waits for the reply. Returns the
+/* Sends register (with display, a display name or NULL) or login (with user and password)
+ * and waits for the reply. Returns the
  * status (PIER_LOGIN_* / PIER_REGISTER_*) and *reply (new reference, may be NULL), or
  * INT32_MIN when no usable reply came (an error reply stays in *reply). */
 int account_call(struct pier_conn *conn, bool do_register, const char *user, const char *password,
-		 json_t **reply);
+		 const char *display, json_t **reply);
 
 /* Prints the text for a register or login result on f ("注册成功" ...), in o->lang; for an
  * error reply its readable text; for no reply at all "no reply from the server". */

@@ -26,6 +26,7 @@ struct cli_options {
 	const char *to;            /* send --to */
 	const char *file;          /* send --file: a file to upload and send (media.h) */
 	const char *http_url;      /* --http-url: the server's HTTP side for files (NULL: guess) */
+	const char *display;       /* --display: a display name to register with (NULL: none) */
 	enum pier_lang lang;
 	bool color;                /* decided once: --no-color, NO_COLOR, stdout a terminal */
 	bool json;                 /* history/rooms/who --json */

@@ -29,6 +29,7 @@
 #include "render.h"
 #include "screen.h"
 #include "session.h"
+#include "social.h"
 #include "xalloc.h"
 
 #define TARGET_MAX          SESSION_TARGET_MAX
@@ -41,7 +42,8 @@
 #define NAMES_MAX           2000    /* user names remembered for completing @names */
 
 enum req_kind { REQ_JOIN, REQ_PART, REQ_ROOMS, REQ_USERS, REQ_HISTORY, REQ_PASSWORD,
-	        REQ_LOGOUT_ALL, REQ_RECALL, REQ_EDIT, REQ_REACT };
+	        REQ_LOGOUT_ALL, REQ_RECALL, REQ_EDIT, REQ_REACT, REQ_MEMBERS, REQ_TOPIC, REQ_NICK,
+	        REQ_UNREAD, REQ_UNREAD_ARM };
 
 /* A request waiting for its reply. */
 struct pending {
@@ -72,6 +74,7 @@ struct chat {
 	struct msgref refs;        /* the numbers shown next to messages (msgref.h) */
 	char **names;              /* user names seen (online, senders), for completing @names */
 	size_t nnames;
+	struct cli_social social;  /* read state, typing, names (social.h) */
 };
 
 /* The text in the session's language. A macro, so that printf formats stay literals the
@@ -106,10 +109,13 @@ static void error_text(struct chat *ch, const char *text)
 static void update_prompt(struct chat *ch, bool redraw)
 {
 	bool offline = ch->started && !session_is_online(&ch->s);
-	char prompt[SCREEN_PROMPT_MAX];
+	/* The typing notice gets what the longest "(离线) [...] TARGET> " leaves of the prompt:
+	 * cut at a character by social.c rather than anywhere by snprintf. */
+	char prompt[SCREEN_PROMPT_MAX], typing[SCREEN_PROMPT_MAX - TARGET_MAX - 16];
 
-	snprintf(prompt, sizeof prompt, "%s%s> ", offline ? TR(ch, "(offline) ", "(离线) ") : "",
-		 ch->target);
+	social_typing_notice(&ch->social, typing, sizeof typing);
+	snprintf(prompt, sizeof prompt, "%s%s%s%s%s> ", offline ? TR(ch, "(offline) ", "(离线) ") : "",
+		 typing[0] != '\0' ? "[" : "", typing, typing[0] != '\0' ? "] " : "", ch->target);
 	screen_set_prompt(&ch->sc, prompt, redraw);
 }
 
@@ -263,6 +269,10 @@ static void show_help(struct chat *ch)
 		"  /edit N TEXT        change the text of your message N\n"
 		"  /recall [N]         recall your message N (default: your last), within 2 minutes\n"
 		"  /react N EMOJI      react to message N (/unreact N EMOJI takes it back)\n"
+		"  /unread             unread messages per conversation\n"
+		"  /members [#ROOM]    who is in the room (default: the current one)\n"
+		"  /topic [TEXT|-]     show or set (- removes) the current room's topic\n"
+		"  /nick TEXT|-        your display name, shown as \"TEXT (name)\" (- removes it)\n"
 		"  /switch #ROOM|@USER talk to another room or user\n"
 		"  /send PATH [TEXT]   upload a file (resumes if cut) and send it here\n"
 		"  /open N             download file number N and open it\n"
@@ -287,6 +297,10 @@ static void show_help(struct chat *ch)
 		"  /edit N 文字         修改你的第 N 条消息\n"
 		"  /recall [N]         撤回你的第 N 条消息（默认最后一条），限发送后 2 分钟内\n"
 		"  /react N 表情        对第 N 条消息做出表情回应（/unreact N 表情 取消）\n"
+		"  /unread             各会话的未读消息数\n"
+		"  /members [#聊天室]   聊天室成员（默认当前聊天室）\n"
+		"  /topic [文字|-]      查看或设置当前聊天室的话题（- 删除）\n"
+		"  /nick 文字|-         设置显示名称，显示为“文字 (用户名)”（- 删除）\n"
 		"  /switch #聊天室|@用户 切换会话\n"
 		"  /send 路径 [文字]    上传文件（中断后续传）并发送到当前会话\n"
 		"  /open N             下载并打开第 N 个文件\n"
@@ -502,6 +516,56 @@ static void cmd_passwd(struct chat *ch)
 	wipe(again);
 }
 
+/* The room args names, or the current one: false (said why) when there is none. */
+static bool room_or_current(struct chat *ch, const char *args, char room[TARGET_MAX],
+			    const char *usage)
+{
+	if (args[0] == '\0' && ch->target[0] == '#') {
+		snprintf(room, TARGET_MAX, "%s", ch->target);
+		return true;
+	}
+	if (args[0] != '\0' && room_target(args, room))
+		return true;
+	error_text(ch, usage);
+	return false;
+}
+
+static void cmd_members(struct chat *ch, char *args)
+{
+	char room[TARGET_MAX], *after = args;
+
+	while (*after != '\0' && *after != ' ')
+		after++;
+	if (*after != '\0')
+		*after++ = '\0';
+	after = skip_space(after);
+	if (room_or_current(ch, args, room, TR(ch, "Usage: /members [#ROOM [AFTER]]",
+					       "用法：/members [#聊天室 [之后]]")))
+		request(ch, pier_req_members(room, after[0] != '\0' ? after : NULL, 50), REQ_MEMBERS,
+			room, NULL);
+}
+
+static void cmd_topic(struct chat *ch, char *args)
+{
+	char room[TARGET_MAX];
+
+	if (!room_or_current(ch, "", room, TR(ch, "/topic works in a room: /switch #ROOM first",
+					      "/topic 只能在聊天室中使用：先 /switch #聊天室")))
+		return;
+	request(ch, pier_req_topic(room, args[0] == '\0' ? NULL : strcmp(args, "-") == 0 ? "" : args),
+		REQ_TOPIC, room, NULL);
+}
+
+static void cmd_nick(struct chat *ch, char *args)
+{
+	if (args[0] == '\0') {
+		error_text(ch, TR(ch, "Usage: /nick TEXT (or /nick - to remove it)",
+				  "用法：/nick 文字（或 /nick - 删除）"));
+		return;
+	}
+	request(ch, pier_req_profile(strcmp(args, "-") == 0 ? NULL : args), REQ_NICK, NULL, NULL);
+}
+
 static void command(struct chat *ch, char *line)
 {
 	char *name = line + 1, *args = name;
@@ -535,6 +599,14 @@ static void command(struct chat *ch, char *line)
 		request(ch, pier_req_users(), REQ_USERS, NULL, NULL);
 	} else if (strcmp(name, "history") == 0) {
 		cmd_history(ch, args);
+	} else if (strcmp(name, "members") == 0 || strcmp(name, "names") == 0) {
+		cmd_members(ch, args);
+	} else if (strcmp(name, "topic") == 0) {
+		cmd_topic(ch, args);
+	} else if (strcmp(name, "nick") == 0) {
+		cmd_nick(ch, args);
+	} else if (strcmp(name, "unread") == 0) {
+		request(ch, pier_req_unread(NULL, 0), REQ_UNREAD, NULL, NULL);
 	} else if (strcmp(name, "switch") == 0 || strcmp(name, "s") == 0) {
 		cmd_switch(ch, args);
 	} else if (strcmp(name, "send") == 0) {
@@ -618,6 +690,38 @@ static bool handle_line(void *ctx, char *line)
 	return true;
 }
 
+/* ---- names for completing @names ---- */
+
+static void remember_name(struct chat *ch, const char *name)
+{
+	if (name == NULL || pier_name_check(name) != PIER_NAME_OK)
+		return;
+	for (size_t i = 0; i < ch->nnames; i++) {
+		if (strcmp(ch->names[i], name) == 0)
+			return;
+	}
+	if (ch->nnames == NAMES_MAX) {
+		/* the oldest goes */
+		free(ch->names[0]);
+		memmove(ch->names, ch->names + 1, (NAMES_MAX - 1) * sizeof *ch->names);
+		ch->nnames--;
+	}
+	if (ch->names == NULL)
+		ch->names = xcalloc(NAMES_MAX, sizeof *ch->names);
+	ch->names[ch->nnames++] = xstrdup(name);
+}
+
+/* The names of list: strings, or objects with "user" (a members page). */
+static void remember_names(struct chat *ch, const json_t *list)
+{
+	const json_t *name;
+	size_t i;
+
+	json_array_foreach(list, i, name)
+		remember_name(ch, json_string_value(json_is_object(name) ? json_object_get(name, "user")
+		                                                         : name));
+}
+
 /* ---- what the server sends ---- */
 
 static void show_messages(struct chat *ch, const json_t *messages)
@@ -627,8 +731,10 @@ static void show_messages(struct chat *ch, const json_t *messages)
 	json_t *msg;
 	size_t i;
 
-	json_array_foreach(messages, i, msg)
+	json_array_foreach(messages, i, msg) {
+		social_message(&ch->social, msg, NULL);
 		render_msg(f, &ch->r, msg);
+	}
 	screen_out_say(&ch->sc, &out);
 }
 
@@ -650,6 +756,11 @@ static void show_rooms(struct chat *ch, const json_t *reply)
 		fprintf(f, TR(ch, "  (%" JSON_INTEGER_FORMAT ")%s\n", "  （%" JSON_INTEGER_FORMAT " 人）%s\n"),
 			json_integer_value(json_object_get(room, "members")),
 			joined ? TR(ch, " joined", " 已加入") : "");
+		if (json_string_value(json_object_get(room, "topic")) != NULL) {
+			fputs("      ", f);
+			render_safe(f, json_string_value(json_object_get(room, "topic")), false);
+			fputc('\n', f);
+		}
 		last = name;
 	}
 	if (json_is_true(json_object_get(reply, "more")) && last != NULL) {
@@ -668,11 +779,14 @@ static void show_users(struct chat *ch, const json_t *ev)
 
 	json_array_foreach(online, i, u) {
 		const char *name = json_string_value(u);
+		char who[96];
 		int n;
 
 		if (name == NULL || len >= sizeof buf)
 			continue;
-		n = snprintf(buf + len, sizeof buf - len, "%s%s", len > 0 ? ", " : "", name);
+		social_name(who, sizeof who, name,
+			    json_string_value(json_object_get(json_object_get(ev, "display"), name)));
+		n = snprintf(buf + len, sizeof buf - len, "%s%s", len > 0 ? ", " : "", who);
 		len += n > 0 ? (size_t)n : 0;
 	}
 	info(ch, TR(ch, "Online (%zu): %s", "在线用户（%zu）：%s"), json_array_size(online), buf);
@@ -692,6 +806,26 @@ static void show_own_edit(struct chat *ch, const struct pending *p, const json_t
 	json_decref(msg);
 }
 
+/* The replies social.c shows. */
+static void social_reply(struct chat *ch, enum req_kind kind, const json_t *reply)
+{
+	struct screen_out out;
+	FILE *f = screen_out_open(&out);
+
+	if (kind == REQ_MEMBERS) {
+		remember_names(ch, json_object_get(reply, "members"));
+		social_show_members(&ch->social, reply, f);
+	} else if (kind == REQ_TOPIC) {
+		social_show_topic(&ch->social, reply, false, f);
+	} else if (kind == REQ_NICK) {
+		social_show_profile(&ch->social, reply, true, f);
+	} else {
+		social_unread(&ch->social, reply, kind == REQ_UNREAD_ARM ? SOCIAL_ARM_ALL : SOCIAL_ARM_NONE,
+			      kind == REQ_UNREAD ? f : NULL);
+	}
+	screen_out_say(&ch->sc, &out);
+}
+
 static void handle_reply(struct chat *ch, struct pending *p, const json_t *reply)
 {
 	const char *op = pier_event_op(reply);
@@ -707,6 +841,13 @@ static void handle_reply(struct chat *ch, struct pending *p, const json_t *reply
 	}
 	room = room != NULL ? room : p->target;
 	switch (p->kind) {
+	case REQ_MEMBERS:
+	case REQ_TOPIC:
+	case REQ_NICK:
+	case REQ_UNREAD:
+	case REQ_UNREAD_ARM:
+		social_reply(ch, p->kind, reply);
+		break;
 	case REQ_JOIN:
 		if (json_is_true(json_object_get(reply, "already")))
 			info(ch, TR(ch, "Already in %s", "已在 %s 中"), room);
@@ -716,6 +857,9 @@ static void handle_reply(struct chat *ch, struct pending *p, const json_t *reply
 			info(ch, TR(ch, "Joined %s (members: %" JSON_INTEGER_FORMAT ")",
 				    "已加入 %s（%" JSON_INTEGER_FORMAT " 名成员）"),
 			     room, json_integer_value(json_object_get(reply, "members")));
+		if (json_string_value(json_object_get(reply, "topic")) != NULL)
+			info(ch, TR(ch, "Topic: %s", "话题：%s"),
+			     json_string_value(json_object_get(reply, "topic")));
 		break;
 	case REQ_PART:
 		info(ch, TR(ch, "Left %s", "已退出 %s"), room);
@@ -771,36 +915,6 @@ static void handle_reply(struct chat *ch, struct pending *p, const json_t *reply
 	}
 }
 
-/* ---- names for completing @names ---- */
-
-static void remember_name(struct chat *ch, const char *name)
-{
-	if (name == NULL || pier_name_check(name) != PIER_NAME_OK)
-		return;
-	for (size_t i = 0; i < ch->nnames; i++) {
-		if (strcmp(ch->names[i], name) == 0)
-			return;
-	}
-	if (ch->nnames == NAMES_MAX) {
-		/* the oldest goes */
-		free(ch->names[0]);
-		memmove(ch->names, ch->names + 1, (NAMES_MAX - 1) * sizeof *ch->names);
-		ch->nnames--;
-	}
-	if (ch->names == NULL)
-		ch->names = xcalloc(NAMES_MAX, sizeof *ch->names);
-	ch->names[ch->nnames++] = xstrdup(name);
-}
-
-static void remember_names(struct chat *ch, const json_t *list)
-{
-	const json_t *name;
-	size_t i;
-
-	json_array_foreach(list, i, name)
-		remember_name(ch, json_string_value(name));
-}
-
 /* screen_complete_fn: the state-th name starting with prefix ("@" and part of a name). */
 static char *complete_name(void *ctx, const char *prefix, int state)
 {
@@ -834,8 +948,13 @@ static void show_change(struct chat *ch, const json_t *ev)
 	const char *from = json_string_value(json_object_get(ev, "from"));
 	const char *user = json_string_value(json_object_get(ev, "user"));
 	const char *emoji = json_string_value(json_object_get(ev, "emoji"));
+	const char *actor = strcmp(op, "reaction") == 0 ? user : from;
 	unsigned n = msgref_number(&ch->refs, ev, session_self(&ch->s));
+	char who[96];
 
+	/* "display" is the display name of whoever did it: the sender, or who reacted. */
+	social_name(who, sizeof who, actor != NULL ? actor : "?",
+	            json_string_value(json_object_get(ev, "display")));
 	if (strcmp(op, "edited") == 0) {
 		json_t *msg = json_deep_copy(ev);
 
@@ -844,15 +963,14 @@ static void show_change(struct chat *ch, const json_t *ev)
 		screen_msg(&ch->sc, msg);
 		json_decref(msg);
 	} else if (strcmp(op, "recalled") == 0) {
-		info(ch, TR(ch, "%s recalled message %u", "%s 撤回了第 %u 条消息"), from ? from : "?", n);
+		info(ch, TR(ch, "%s recalled message %u", "%s 撤回了第 %u 条消息"), who, n);
 	} else if (json_is_true(json_object_get(ev, "on"))) {
 		info(ch, TR(ch, "%s reacted to message %u with %s (%" JSON_INTEGER_FORMAT " in all)",
 		            "%s 对第 %u 条消息回应了 %s（共 %" JSON_INTEGER_FORMAT " 个）"),
-		     user ? user : "?", n, emoji ? emoji : "?",
-		     json_integer_value(json_object_get(ev, "count")));
+		     who, n, emoji ? emoji : "?", json_integer_value(json_object_get(ev, "count")));
 	} else {
 		info(ch, TR(ch, "%s took back a reaction to message %u (%s)",
-		            "%s 取消了对第 %u 条消息的回应（%s）"), user ? user : "?", n, emoji ? emoji : "?");
+		            "%s 取消了对第 %u 条消息的回应（%s）"), who, n, emoji ? emoji : "?");
 	}
 }
 
@@ -861,10 +979,16 @@ static void show_change(struct chat *ch, const json_t *ev)
 static void on_message(void *ctx, const json_t *msg, enum session_origin origin)
 {
 	struct chat *ch = ctx;
+	struct screen_out out;
+	FILE *f = screen_out_open(&out);
 
-	(void)origin;       /* missed ones come in order, looking like the rest, then a note */
 	remember_name(ch, json_string_value(json_object_get(msg, "from")));
-	screen_msg(&ch->sc, msg);
+	/* Missed ones come in order, looking like the rest, then a note; the divider goes before
+	 * the first one past where reading stopped. */
+	social_message(&ch->social, msg, origin == SESSION_MSG_OFFLINE || origin == SESSION_MSG_MISSED
+					 ? f : NULL);
+	render_msg(f, &ch->r, msg);
+	screen_out_say(&ch->sc, &out);
 }
 
 /* A message changed while we were away: as it is now (a recall says so in its line). */
@@ -885,6 +1009,11 @@ static void on_event(void *ctx, const json_t *ev)
 
 	if (p == NULL && cli_media_event(&ch->media, ev))
 		return;                    /* the reply to a /send */
+	if (p == NULL && social_owns_reply(&ch->social, ev)) {
+		if (strcmp(op, "read") == 0)
+			social_read_event(&ch->social, ev);
+		return;                    /* marking read, typing: nothing to show */
+	}
 	if (p != NULL) {
 		handle_reply(ch, p, ev);
 		pending_free(p);
@@ -894,19 +1023,37 @@ static void on_event(void *ctx, const json_t *ev)
 	if (strcmp(op, "edited") == 0 || strcmp(op, "recalled") == 0 || strcmp(op, "reaction") == 0) {
 		show_change(ch, ev);
 	} else if (strcmp(op, "presence") == 0) {
-		if (json_is_true(json_object_get(ev, "online")))
+		char who[96];
+
+		social_name(who, sizeof who, user, json_string_value(json_object_get(ev, "display")));
+		if (json_is_true(json_object_get(ev, "online"))) {
 			remember_name(ch, user);
-		if (json_is_true(json_object_get(ev, "online")))
-			info(ch, TR(ch, "%s is online", "%s 上线了"), user);
-		else
-			info(ch, TR(ch, "%s went offline", "%s 下线了"), user);
+			info(ch, TR(ch, "%s is online", "%s 上线了"), who);
+		} else {
+			info(ch, TR(ch, "%s went offline", "%s 下线了"), who);
+		}
 	} else if (strcmp(op, "member") == 0) {
 		const char *room = json_string_value(json_object_get(ev, "room"));
+		char who[96];
 
+		social_name(who, sizeof who, user, json_string_value(json_object_get(ev, "display")));
 		if (json_is_true(json_object_get(ev, "joined")))
-			info(ch, TR(ch, "%s joined %s", "%s 加入了 %s"), user, room != NULL ? room : "?");
+			info(ch, TR(ch, "%s joined %s", "%s 加入了 %s"), who, room != NULL ? room : "?");
 		else
-			info(ch, TR(ch, "%s left %s", "%s 退出了 %s"), user, room != NULL ? room : "?");
+			info(ch, TR(ch, "%s left %s", "%s 退出了 %s"), who, room != NULL ? room : "?");
+	} else if (strcmp(op, "read") == 0) {
+		social_read_event(&ch->social, ev);
+	} else if (strcmp(op, "typing") == 0) {
+		social_typing_event(&ch->social, ev);
+	} else if (strcmp(op, "topic") == 0 || strcmp(op, "profile") == 0) {
+		struct screen_out out;
+		FILE *f = screen_out_open(&out);
+
+		if (op[0] == 't')
+			social_show_topic(&ch->social, ev, true, f);
+		else
+			social_show_profile(&ch->social, ev, false, f);
+		screen_out_say(&ch->sc, &out);
 	} else if (strcmp(op, "users") == 0) {
 		remember_names(ch, json_object_get(ev, "online"));
 		show_users(ch, ev);
@@ -967,6 +1114,10 @@ static void on_reconnected(void *ctx, bool relogin)
 	update_prompt(ch, true);
 	info(ch, relogin ? TR(ch, "Logged in again as %s", "已重新登录为 %s")
 			 : TR(ch, "Reconnected as %s", "已重新连接（%s）"), session_self(&ch->s));
+	/* What was shown before the drop is read; then where reading stopped, for the divider
+	 * before the first missed message (the count comes before the catch-up's messages). */
+	social_flush(&ch->social, true);
+	request(ch, pier_req_unread(NULL, 0), REQ_UNREAD_ARM, NULL, NULL);
 	for (struct pending *p = ch->pending; p != NULL; p = p->next) {
 		if (p->ref[0] == '\0')
 			session_request(&ch->s, pier_req_join(p->target), p->ref);
@@ -1135,6 +1286,9 @@ static void chat_loop(struct chat *ch)
 		t = session_timeout_ms(&ch->s);
 		if (t >= 0 && (timeout < 0 || t < timeout))
 			timeout = t;
+		t = social_timeout_ms(&ch->social);
+		if (t >= 0 && (timeout < 0 || t < timeout))
+			timeout = t;
 		if (poll(fds, 3, timeout) < 0 && errno != EINTR) {
 			ch->rc = CLI_EXIT_FAIL;
 			break;
@@ -1143,8 +1297,12 @@ static void chat_loop(struct chat *ch)
 			ch->quit = ch->closing;    /* a second Ctrl-C stops waiting for replies */
 			ch->closing = true;
 		}
-		if (fds[0].revents != 0 && !ch->quit && !ch->closing)
+		if (fds[0].revents != 0 && !ch->quit && !ch->closing) {
 			read_stdin(ch, fds[0].revents);
+			if (screen_typing(&ch->sc) && session_is_online(&ch->s))
+				social_keys(&ch->social, ch->target);
+		}
+		social_tick(&ch->social);
 	}
 	screen_stop(&ch->sc);
 }
@@ -1197,6 +1355,42 @@ static void media_show(void *ctx, const json_t *msg)
 	screen_msg(&((struct chat *)ctx)->sc, msg);
 }
 
+static int social_request(void *ctx, json_t *req, char ref_out[PIER_REF_MAX])
+{
+	if (!session_is_online(&((struct chat *)ctx)->s)) {
+		json_decref(req);
+		return -1;
+	}
+	return session_request(&((struct chat *)ctx)->s, req, ref_out);
+}
+
+static void social_prompt(void *ctx)
+{
+	update_prompt(ctx, true);
+}
+
+static const struct cli_social_host chat_social_host = {
+	.request = social_request, .self = media_self, .prompt_changed = social_prompt,
+};
+
+/* Unread counts right after the login, before the messages that came with it are shown:
+ * they say where reading stopped (the divider). */
+static void first_unread(struct chat *ch, struct pier_conn *conn)
+{
+	json_t *reply = pier_conn_call(conn, pier_req_unread(NULL, 0), CLI_REPLY_TIMEOUT_MS);
+	struct screen_out out;
+	FILE *f;
+
+	if (reply == NULL || strcmp(pier_event_op(reply), "unread") != 0) {
+		json_decref(reply);
+		return;
+	}
+	f = screen_out_open(&out);
+	social_unread(&ch->social, reply, SOCIAL_ARM_PRIVATE, f);
+	screen_out_say(&ch->sc, &out);
+	json_decref(reply);
+}
+
 static const struct cli_media_host chat_media_host = {
 	.token = media_token, .self = media_self, .request = media_request, .info = media_info,
 	.error = media_error, .show = media_show,
@@ -1222,6 +1416,8 @@ int interactive_run(const struct cli_options *o)
 	ch.r.media = &ch.media;
 	screen_init(&ch.sc, &ch.r, ch.tty, handle_line, &ch);
 	screen_set_completion(&ch.sc, complete_name, &ch);
+	social_init(&ch.social, &chat_social_host, &ch.r);
+	ch.social.host.ctx = &ch;
 	session_init(&ch.s, o, &chat_session_ops, &ch);
 	set_target(&ch, "#lobby");
 	ch.in = input_new(STDIN_FILENO);
@@ -1232,6 +1428,7 @@ int interactive_run(const struct cli_options *o)
 		goto out;
 	}
 	show_my_rooms(&ch, json_object_get(reply, "rooms"));
+	first_unread(&ch, conn);
 	session_start(&ch.s, conn, reply);
 	ch.started = true;
 	ch.r.self = session_self(&ch.s);

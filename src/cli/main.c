@@ -19,7 +19,7 @@
 enum {
 	OPT_HOST = 256, OPT_PORT, OPT_USER, OPT_LANG, OPT_NO_COLOR, OPT_TO, OPT_LIMIT, OPT_BEFORE,
 	OPT_JSON, OPT_HELP, OPT_TLS, OPT_INSECURE, OPT_CA_FILE, OPT_FILE, OPT_HTTP_URL, OPT_REPLY_TO,
-	OPT_OFF
+	OPT_OFF, OPT_DISPLAY
 };
 
 static bool codeset_is_utf8(void)
@@ -70,6 +70,8 @@ static const char usage_text[] =
 	"                  self-signed cert.pem (implies --tls)\n"
 	"  --insecure      TLS without checking the certificate: for tests only (implies --tls)\n"
 	"  --user NAME     user name; the chat then logs in as NAME without asking\n"
+	"  --display NAME  with register (or registering in the chat): a display name, any\n"
+	"                  script, shown as \"NAME (user)\"; /nick changes it later\n"
 	"  --lang en|zh    language of the texts (default: from LC_ALL, LC_MESSAGES, LANG;\n"
 	"                  zh* means Chinese)\n"
 	"  --no-color      no colours; there are none either when NO_COLOR is set, TERM is\n"
@@ -187,6 +189,8 @@ static int check_command_options(const struct cli_options *o, bool seen_to, bool
 		return usage_error("--to belongs to send");
 	if (o->file != NULL && strcmp(cmd, "send") != 0)
 		return usage_error("--file belongs to send");
+	if (o->display != NULL && o->command != NULL && strcmp(cmd, "register") != 0)
+		return usage_error("--display belongs to register (and the chat's registration)");
 	if ((seen_limit || seen_before) && strcmp(cmd, "history") != 0)
 		return usage_error("--limit and --before belong to history");
 	if (o->reply_to != 0 && (strcmp(cmd, "send") != 0 || o->file != NULL))
@@ -219,6 +223,7 @@ int main(int argc, char **argv)
 		{ "http-url", required_argument, NULL, OPT_HTTP_URL },
 		{ "reply-to", required_argument, NULL, OPT_REPLY_TO },
 		{ "off", no_argument, NULL, OPT_OFF },
+		{ "display", required_argument, NULL, OPT_DISPLAY },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_options o = {
@@ -274,6 +279,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_HTTP_URL:
 			o.http_url = optarg;
+			break;
+		case OPT_DISPLAY:
+			o.display = optarg;
 			break;
 		case OPT_TO:
 			o.to = optarg;

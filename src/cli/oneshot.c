@@ -454,7 +454,7 @@ int oneshot_run(const struct cli_options *o)
 	conn = account_connect(o);
 	if (conn == NULL)
 		goto out;
-	status = account_call(conn, do_register, o->user, password, &reply);
+	status = account_call(conn, do_register, o->user, password, o->display, &reply);
 	if (do_register && status == PIER_REGISTER_OK) {
 		account_print_result(stdout, o, true, status, reply);
 		rc = CLI_EXIT_OK;

@@ -86,6 +86,22 @@ static bool same_user(const char *a, const char *b)
 	return a != NULL && b != NULL && strcasecmp(a, b) == 0;
 }
 
+/* The sender of a message or a quote: "王小明 (wang_xm)" when it has a display name, else
+ * its name. */
+static void render_from(FILE *f, const json_t *msg)
+{
+	const char *from = jstr_or(msg, "from", "?"), *display = jstr_or(msg, "display", "");
+
+	if (display[0] != '\0') {
+		render_safe(f, display, false);
+		fputs(" (", f);
+		render_safe(f, from, false);
+		fputc(')', f);
+	} else {
+		render_safe(f, from, false);
+	}
+}
+
 /* Writes at most max characters of UTF-8 text (made safe, on one line), "…" when cut. */
 static void safe_excerpt(FILE *f, const char *text, size_t max, bool cut)
 {
@@ -116,7 +132,7 @@ static void render_quote(FILE *f, const struct render *r, const json_t *msg)
 	fputs(render_tr(r, "[re ", "[回复 "), f);
 	if (n != 0)
 		fprintf(f, "%u ", n);
-	render_safe(f, jstr_or(q, "from", "?"), false);
+	render_from(f, q);
 	fputs(render_tr(r, ": ", "："), f);
 	if (json_is_true(json_object_get(q, "recalled")))
 		fputs(render_tr(r, "(recalled)", "（已撤回）"), f);
@@ -148,8 +164,7 @@ static void render_reactions(FILE *f, const json_t *msg)
 
 void render_msg(FILE *f, const struct render *r, const json_t *msg)
 {
-	const char *from = jstr_or(msg, "from", "?");
-	const char *to = jstr_or(msg, "to", "?");
+	const char *from = jstr_or(msg, "from", "?"), *to = jstr_or(msg, "to", "?");
 	const char *text = jstr_or(msg, "text", "");
 	bool private = to[0] == '@';
 	bool mention = json_is_true(json_object_get(msg, "mentioned")) && !same_user(from, r->self);
@@ -170,13 +185,13 @@ void render_msg(FILE *f, const struct render *r, const json_t *msg)
 		fprintf(f, "%s ", render_tr(r, "(offline)", "(离线)"));
 	if (private) {
 		fprintf(f, "%s ", render_tr(r, "[PM]", "[私聊]"));
-		render_safe(f, from, false);
+		render_from(f, msg);
 		fputs(" -> ", f);
 		render_safe(f, to + 1, false);
 	} else {
 		render_safe(f, to, false);
 		fputc(' ', f);
-		render_safe(f, from, false);
+		render_from(f, msg);
 	}
 	fputs(": ", f);
 	if (json_is_true(json_object_get(msg, "recalled"))) {

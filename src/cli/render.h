@@ -45,7 +45,8 @@ void render_safe(FILE *f, const char *text, bool keep_newlines);
 /* One chat message {"id","from","to","text","ts"[,"offline"]} as a terminal line:
  *   7 [14:03] #lobby Alice_1: hello              (room: red)
  *   8 [14:03] [PM] Alice_1 -> bob_22: hello      (private: bold magenta)
- * ending with a newline; the number first (dim) when r->refs is set. A message with media
+ * ending with a newline; the number first (dim) when r->refs is set. A sender with a display
+ * name shows as "王小明 (wang_xm)" (in a quote too). A message with media
  * ends with its description and, when r->media is set, the number to /open it:
  * " [image: a.png, 1.2 MB, image/png, 640x480] /open 3". A reply starts with what it quotes
  * ("[re 5 bob_22: the first words…] "), an edited message ends with "(edited)", reactions

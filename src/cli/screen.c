@@ -224,6 +224,17 @@ bool screen_read(struct screen *sc, short revents)
 	return sc->want_more;
 }
 
+bool screen_typing(const struct screen *sc)
+{
+	size_t len, point;
+	const char *line;
+
+	if (!sc->tty || !sc->rl_on)
+		return false;
+	line = input_line(sc, &len, &point);
+	return len > 0 && line[0] != '/';
+}
+
 void screen_erase_echo(struct screen *sc, const char *line)
 {
 	int columns, cols;

@@ -64,6 +64,9 @@ void screen_set_prompt(struct screen *sc, const char *prompt, bool redraw);
  * hung up or the line callback wants no more input. */
 bool screen_read(struct screen *sc, short revents);
 
+/* True when a chat line (not a /command) is being typed: something is in the input line. */
+bool screen_typing(const struct screen *sc);
+
 /* Called from the line callback: erases libedit's echo of line (on a terminal), for lines
  * that are shown again otherwise (a chat message once stored). */
 void screen_erase_echo(struct screen *sc, const char *line);

@@ -27,7 +27,13 @@
 	X(SYNC, "sync") \
 	X(RECALL, "recall") \
 	X(EDIT, "edit") \
-	X(REACT, "react")
+	X(REACT, "react") \
+	X(READ, "read") \
+	X(UNREAD, "unread") \
+	X(TYPING, "typing") \
+	X(MEMBERS, "members") \
+	X(TOPIC, "topic") \
+	X(PROFILE, "profile")
 
 enum pier_op {
 #define PIER_OP_ENUM(sym, name) PIER_OP_##sym,
@@ -88,7 +94,9 @@ enum pier_op {
 	X(RECALL_EXPIRED, "recall_expired") \
 	X(MESSAGE_RECALLED, "message_recalled") \
 	X(BAD_EMOJI, "bad_emoji") \
-	X(TOO_MANY_REACTIONS, "too_many_reactions")
+	X(TOO_MANY_REACTIONS, "too_many_reactions") \
+	X(BAD_DISPLAY, "bad_display") \
+	X(BAD_TOPIC, "bad_topic")
 
 enum pier_error {
 #define PIER_ERROR_ENUM(sym, name) PIER_ERR_##sym,

@@ -71,6 +71,22 @@ json_t *pier_req_edit(int64_t id, const char *text);
 /* Adds (on) or removes (!on) one's reaction emoji to message id. */
 json_t *pier_req_react(int64_t id, const char *emoji, bool on);
 json_t *pier_req_ping(void);
+/* Registers with a display name (NULL: none; see pier_req_profile). */
+json_t *pier_req_register_display(const char *user, const char *password, const char *display);
+/* Marks conversation with ("#room" or "@user") read up to message id (only ever moves up). */
+json_t *pier_req_read(const char *with, int64_t id);
+/* A page of unread counts: conversations after after (NULL: from the start, #lobby first), at
+ * most limit (<= 0: the server's default and maximum, 100). */
+json_t *pier_req_unread(const char *after, int limit);
+/* Tells the others in to ("#room" or "@user") that the user is typing (no reply). */
+json_t *pier_req_typing(const char *to);
+/* A page of room's members (after: the last name of the previous page, NULL: from the start;
+ * limit <= 0: the server's default, 100). */
+json_t *pier_req_members(const char *room, const char *after, int limit);
+/* Sets room's topic (NULL: asks for it; "": removes it). */
+json_t *pier_req_topic(const char *room, const char *topic);
+/* Sets the display name (NULL or "": removes it). */
+json_t *pier_req_profile(const char *display);
 
 /* The "op" of an event or reply, or "" when it has none. Never NULL. */
 const char *pier_event_op(const json_t *ev);

@@ -62,6 +62,21 @@ json_t *pier_req_rooms(void)
 	return json_pack("{s:s}", "op", "rooms");
 }
 
+/* Adds "after" (when not NULL) and "limit" (when > 0) to a page request; NULL on failure. */
+static json_t *page(json_t *req, const char *after, int limit)
+{
+	if (req == NULL)
+		return NULL;
+	if (after != NULL && json_object_set_new(req, "after", json_string(after)) != 0)
+		goto fail;
+	if (limit > 0 && json_object_set_new(req, "limit", json_integer(limit)) != 0)
+		goto fail;
+	return req;
+fail:
+	json_decref(req);
+	return NULL;
+}
+
 json_t *pier_req_rooms_page(const char *after, int limit)
 {
 	json_t *req = json_pack("{s:s}", "op", "rooms");
@@ -82,16 +97,11 @@ json_t *pier_req_history(const char *with, int64_t before, int limit)
 {
 	json_t *req = json_pack("{s:s, s:s}", "op", "history", "with", with);
 
-	if (req == NULL)
+	if (req != NULL && before > 0 && json_object_set_new(req, "before", json_integer(before)) != 0) {
+		json_decref(req);
 		return NULL;
-	if (before > 0 && json_object_set_new(req, "before", json_integer(before)) != 0)
-		goto fail;
-	if (limit > 0 && json_object_set_new(req, "limit", json_integer(limit)) != 0)
-		goto fail;
-	return req;
-fail:
-	json_decref(req);
-	return NULL;
+	}
+	return page(req, NULL, limit);
 }
 
 json_t *pier_req_sync(int64_t after, int limit)
@@ -148,6 +158,53 @@ json_t *pier_req_react(int64_t id, const char *emoji, bool on)
 json_t *pier_req_ping(void)
 {
 	return json_pack("{s:s}", "op", "ping");
+}
+
+json_t *pier_req_register_display(const char *user, const char *password, const char *display)
+{
+	json_t *req = pier_req_register(user, password);
+
+	if (req != NULL && display != NULL &&
+	    json_object_set_new(req, "display", json_string(display)) != 0) {
+		json_decref(req);
+		return NULL;
+	}
+	return req;
+}
+
+json_t *pier_req_read(const char *with, int64_t id)
+{
+	return json_pack("{s:s, s:s, s:I}", "op", "read", "with", with, "id",
+	                 (json_int_t)(id > 0 ? id : 0));
+}
+
+json_t *pier_req_unread(const char *after, int limit)
+{
+	return page(json_pack("{s:s}", "op", "unread"), after, limit);
+}
+
+json_t *pier_req_typing(const char *to)
+{
+	return json_pack("{s:s, s:s}", "op", "typing", "to", to);
+}
+
+json_t *pier_req_members(const char *room, const char *after, int limit)
+{
+	return page(json_pack("{s:s, s:s}", "op", "members", "room", room), after, limit);
+}
+
+json_t *pier_req_topic(const char *room, const char *topic)
+{
+	if (topic == NULL)
+		return json_pack("{s:s, s:s}", "op", "topic", "room", room);
+	return json_pack("{s:s, s:s, s:s}", "op", "topic", "room", room, "topic", topic);
+}
+
+json_t *pier_req_profile(const char *display)
+{
+	if (display == NULL || display[0] == '\0')
+		return json_pack("{s:s, s:n}", "op", "profile", "display");
+	return json_pack("{s:s, s:s}", "op", "profile", "display", display);
 }
 
 const char *pier_event_op(const json_t *ev)

@@ -94,6 +94,13 @@ static const struct text error_texts[PIER_ERR_COUNT] = {
 	                          "已登出：此会话已在其他设备上结束，或密码已更改" },
 	[PIER_ERR_WRONG_PASSWORD] = { "Wrong password", "密码错误" },
 	[PIER_ERR_TOO_SHORT] = { "The password is too short (at least 6 characters)", "密码过短（至少 6 个字符）" },
+	[PIER_ERR_BAD_DISPLAY] = { "Display names are 1-32 letters, marks, digits and single spaces, in one script, "
+	                           "without control or bidi characters, and not like another user's name",
+	                           "显示名称须为 1 到 32 个字母、附加符号、数字或单个空格，使用同一种文字，"
+	                           "不含控制或双向控制字符，且不能与其他用户名相似" },
+	[PIER_ERR_BAD_TOPIC] = { "Topics are at most 256 bytes, without control or bidi characters",
+	                         "话题最多 256 字节，且不能包含控制或双向控制字符" },
+	[PIER_ERR_FORBIDDEN] = { "Not allowed", "不允许该操作" },
 	[PIER_ERR_CID_CONFLICT] = { "That message id was already used for another conversation; nothing was sent",
 	                            "该消息编号已用于另一个会话，消息未发送" },
 	[PIER_ERR_NO_SUCH_MESSAGE] = { "No such message, or not one you can see", "消息不存在，或你无权查看" },

@@ -22,6 +22,7 @@
 #include "media.h"
 #include "metrics.h"
 #include "offline.h"
+#include "profile.h"
 #include "pwhash.h"
 #include "rooms.h"
 #include "store.h"
@@ -306,6 +307,8 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
 	}
 	log_info("store %s/pier.db: %lld users, %u rooms", cfg->data_dir,
 	         (long long)srv->hub.nusers, HASH_COUNT(srv->hub.rooms));
+	if (profile_load(srv) != 0)
+		return -1;
 	if (media_init(srv) != 0)
 		return -1;
 	if (config_has_tls(cfg)) {
@@ -427,6 +430,7 @@ void server_release_failed(struct server *srv)
 	tls_server_ctx_free(srv->tls_ctx);
 	srv->tls_ctx = NULL;
 	hub_release(&srv->hub);
+	profile_release(srv);
 	media_release(srv);
 	limit_table_free(srv->addr_limits);
 	limit_table_free(srv->account_limits);
@@ -439,6 +443,7 @@ int server_run(struct server *srv)
 	tls_server_ctx_free(srv->tls_ctx);
 	srv->tls_ctx = NULL;
 	hub_release(&srv->hub);
+	profile_release(srv);
 	media_release(srv);
 	limit_table_free(srv->addr_limits);
 	limit_table_free(srv->account_limits);

@@ -16,6 +16,7 @@
 #include "transport.h"
 
 struct conn;
+struct display_rules;
 struct http_conn;
 struct media;
 struct store;
@@ -64,6 +65,7 @@ struct server {
 	struct store *store;
 	struct hub hub;
 	struct media *media;        /* files: uploads, downloads (media.h) */
+	struct display_rules *display; /* display names' and topics' rules (display.h) */
 
 	struct listener listeners[LISTEN_KINDS];
 	void *tls_ctx;              /* SSL_CTX for the TLS listeners; NULL without --tls-cert */

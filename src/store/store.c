@@ -124,6 +124,11 @@ void store_job_release(struct store_job *job)
 	job->pw_hash_out = NULL;
 	free_names(&job->rooms);
 	free_names(&job->peers);
+	free_names(&job->names);
+	free(job->topic_out);
+	job->topic_out = NULL;
+	free(job->topic_by);
+	job->topic_by = NULL;
 	free_msgs(&job->msgs, &job->nmsgs);
 	job->more = false;
 	free_msgs(&job->changes, &job->nchanges);
@@ -479,6 +484,29 @@ int store_each_user(struct store *st, void (*cb)(void *ud, int64_t id, const cha
 
 	pthread_mutex_lock(&st->db_lock);
 	rc = store_db_each_user(&st->db, cb, ud);
+	pthread_mutex_unlock(&st->db_lock);
+	return rc;
+}
+
+int store_each_display(struct store *st,
+                       void (*cb)(void *ud, const char *name, const char *display), void *ud)
+{
+	int rc;
+
+	pthread_mutex_lock(&st->db_lock);
+	rc = store_db_each_display(&st->db, cb, ud);
+	pthread_mutex_unlock(&st->db_lock);
+	return rc;
+}
+
+int store_each_topic(struct store *st,
+                     void (*cb)(void *ud, const char *room, const char *topic, const char *by,
+                                int64_t ts), void *ud)
+{
+	int rc;
+
+	pthread_mutex_lock(&st->db_lock);
+	rc = store_db_each_topic(&st->db, cb, ud);
 	pthread_mutex_unlock(&st->db_lock);
 	return rc;
 }

@@ -102,6 +102,19 @@ enum store_op {
 	STORE_UPLOAD_GET,    /* in: upload_key   out: user_id (owner), upload_length, media.name,
 	                      * media.type, media_id (0 while unfinished); STORE_NOT_FOUND */
 	STORE_UPLOAD_DELETE, /* in: upload_key   (STORE_NOT_FOUND if there was none) */
+	/* display names, topics, read positions, members (store_social.c) */
+	STORE_SET_DISPLAY,   /* in: user_id, display (NULL: none) */
+	STORE_SET_TOPIC,     /* in: user_id (who sets it), room, topic (NULL: none), ts
+	                      * (STORE_NOT_FOUND: no such room) */
+	STORE_READ,          /* in: user_id, room or peer_id, read_id: the user's read position in
+	                      * that conversation moves up to read_id, never past the conversation's
+	                      * newest message, never down   out: read_id (the position now),
+	                      * moved (it went up) */
+	STORE_UNREAD,        /* in: user_id, convs[nconvs] (room or peer_id each), limit (the count
+	                      * cap)   out: each conv's read_id, unread (messages after it from
+	                      * others, at most limit) and last_id */
+	STORE_MEMBERS,       /* in: room (#lobby: every user), name (the page starts after this name key;
+	                      * NULL: from the start), limit   out: names (by key), more */
 	STORE_BARRIER        /* in: nothing. Changes nothing: done runs once every job submitted
 	                      * before it is done (the FIFO's order), e.g. to free what they use */
 };
@@ -127,6 +140,15 @@ struct store_media {
 
 #define STORE_QUOTE_CHARS     100   /* characters of a quoted message's excerpt */
 #define STORE_REACTION_USERS  10    /* names listed per reaction (the count is exact) */
+
+/* One conversation of an unread count (STORE_UNREAD). The caller owns the array. */
+struct store_conv {
+	const char *room;      /* "#name", or NULL for the private conversation with peer_id */
+	int64_t peer_id;
+	int64_t read_id;       /* out: the user's read position (0: none) */
+	int64_t unread;        /* out: messages after it not sent by the user, at most the cap */
+	int64_t last_id;       /* out: the newest message's id (0: none) */
+};
 
 /* A stored message as the wire shows it. Strings are owned by the job's msgs array. */
 struct store_msg {
@@ -191,6 +213,11 @@ struct store_job {
 	int64_t changes_after;                 /* SYNC: also the changes after this; < 0: not asked */
 	bool keep_token;                       /* DELETE_TOKENS: spare token_hash */
 	int64_t count;                         /* DELETE_TOKENS, SET_PASSWORD, PRUNE_TOKENS, REACT out */
+	const char *display;                   /* CREATE_USER (may be NULL), SET_DISPLAY */
+	const char *topic;                     /* SET_TOPIC (NULL: none) */
+	int64_t read_id;                       /* READ in and out */
+	struct store_conv *convs;              /* UNREAD: the caller's array, outputs filled */
+	size_t nconvs;
 
 	/* outputs (owned by the job until store_job_release) */
 	enum store_status status;
@@ -203,6 +230,11 @@ struct store_job {
 	bool created;                          /* JOIN */
 	bool already;                          /* JOIN: the user was a member already; RECALL,
 	                                        * REACT: there was nothing to change */
+	bool moved;                            /* READ: the position went up */
+	char *topic_out, *topic_by;            /* JOIN of an existing room: its topic and who set
+	                                        * it (NULL: none) */
+	int64_t topic_ts;                      /* JOIN: when the topic was set */
+	char **names;                          /* MEMBERS: NULL-terminated user names */
 	char **rooms;                          /* LOGIN: NULL-terminated array of "#Room" names */
 	char **peers;                          /* LOGIN: NULL-terminated names of the users with
 	                                        * whom the user has private messages (contacts) */
@@ -265,6 +297,15 @@ int store_each_user(struct store *st, void (*cb)(void *ud, int64_t id, const cha
 /* Calls cb for every room but #lobby, with its canonical name and member count. */
 int store_each_room(struct store *st, void (*cb)(void *ud, const char *room, int64_t members),
                     void *ud);
+
+/* Calls cb for every user with a display name (its login name and the display name). */
+int store_each_display(struct store *st,
+                       void (*cb)(void *ud, const char *name, const char *display), void *ud);
+/* Calls cb for every room with a topic: its name, the topic, who set it (NULL if that user is
+ * unknown) and when. */
+int store_each_topic(struct store *st,
+                     void (*cb)(void *ud, const char *room, const char *topic, const char *by,
+                                int64_t ts), void *ud);
 
 /* Zeroes a job and sets its op. */
 void store_job_init(struct store_job *job, enum store_op op);

@@ -18,7 +18,7 @@
 #include "store.h"
 
 /* The schema version store_schema_migrate() brings a database to (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /* The canonical name (and key) of the implicit room every user is in. */
 #define STORE_LOBBY "#lobby"
@@ -83,9 +83,28 @@ enum store_stmt {
 	STMT_COUNT
 };
 
+/* The statements of store_social.c (display names, topics, read positions, members). */
+enum social_stmt {
+	SOC_SET_DISPLAY,
+	SOC_EACH_DISPLAY,
+	SOC_SET_TOPIC,
+	SOC_GET_TOPIC,
+	SOC_EACH_TOPIC,
+	SOC_READ_GET,
+	SOC_READ_SET,
+	SOC_LAST_ROOM,
+	SOC_LAST_PAIR,
+	SOC_COUNT_ROOM,
+	SOC_COUNT_PAIR,
+	SOC_MEMBERS,
+	SOC_USERS_PAGE,
+	SOC_COUNT
+};
+
 struct store_db {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[STMT_COUNT];
+	sqlite3_stmt *social[SOC_COUNT];
 	int64_t lobby_id;      /* rooms.id of #lobby */
 	int64_t token_idle_ms; /* store_options.token_idle_ms */
 };
@@ -117,7 +136,27 @@ bool store_db_in_txn(struct store_db *db);
  * statuses leave the transaction as the job made it. */
 void store_db_run(struct store_db *db, struct store_job *job);
 
+/* store_sqlite.c, for store_social.c: resets a statement and its bindings; a malloc'd copy
+ * of a text column ("" for NULL; NULL when out of memory); the id of room ("#name", any
+ * case): 0 found, 1 no such room, -1 error; the first column of every row of s appended to
+ * the NULL-terminated *out (resets s). */
+void store_stmt_reset(sqlite3_stmt *s);
+char *store_column_dup(sqlite3_stmt *s, int col);
+int store_room_id(struct store_db *db, const char *room, int64_t *id);
+enum store_status store_collect_names(sqlite3_stmt *s, char ***out);
+
+/* store_social.c: the SQL of enum social_stmt; runs its ops (SET_DISPLAY, SET_TOPIC, READ,
+ * UNREAD, MEMBERS); reads a room's topic into job (topic_out, topic_by, topic_ts; for JOIN). */
+extern const char *const store_social_sql[SOC_COUNT];
+enum store_status store_social_run(struct store_db *db, struct store_job *job);
+enum store_status store_social_topic(struct store_db *db, int64_t room_id, struct store_job *job);
+
 /* The synchronous startup reads (no transaction needed). Return 0 or -1. */
+int store_db_each_display(struct store_db *db,
+                          void (*cb)(void *ud, const char *name, const char *display), void *ud);
+int store_db_each_topic(struct store_db *db,
+                        void (*cb)(void *ud, const char *room, const char *topic, const char *by,
+                                   int64_t ts), void *ud);
 int store_db_count_users(struct store_db *db, int64_t *count);
 int store_db_each_user(struct store_db *db,
                        void (*cb)(void *ud, int64_t id, const char *name), void *ud);

@@ -140,6 +140,28 @@ static const char *const migrations[] = {
 	"  ts INTEGER NOT NULL,"
 	"  PRIMARY KEY (message_id, emoji, user_id)"
 	") WITHOUT ROWID;",
+	/* 6: display names (any Unicode the server's rules allow; the name stays the handle),
+	 * room topics with who set them and when, and each user's read position per
+	 * conversation (room_id for a room, peer_id for a private one, the other 0), synced
+	 * across the user's devices. */
+	"ALTER TABLE users ADD COLUMN display TEXT NULL;"
+	"ALTER TABLE rooms ADD COLUMN topic TEXT NULL;"
+	"ALTER TABLE rooms ADD COLUMN topic_by INTEGER NULL REFERENCES users(id);"
+	"ALTER TABLE rooms ADD COLUMN topic_ts INTEGER NULL;"
+	"CREATE TABLE reads ("
+	"  user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  room_id INTEGER NOT NULL DEFAULT 0,"
+	"  peer_id INTEGER NOT NULL DEFAULT 0,"
+	"  read_id INTEGER NOT NULL,"
+	"  PRIMARY KEY (user_id, room_id, peer_id)"
+	") WITHOUT ROWID;"
+	/* Unread counts skip one's own messages: with the sender in the conversation indexes a
+	 * count reads only the index (history's order is unchanged: same leading columns). */
+	"DROP INDEX messages_room;"
+	"CREATE INDEX messages_room ON messages(room_id, id, sender_id) WHERE room_id IS NOT NULL;"
+	"DROP INDEX messages_pair;"
+	"CREATE INDEX messages_pair ON messages(pair_lo, pair_hi, id, sender_id) "
+	"WHERE pair_lo IS NOT NULL;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,

@@ -84,7 +84,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_RELEASE] = "RELEASE job",
 	[STMT_ROLLBACK_TO] = "ROLLBACK TO job",
 	[STMT_USER_INSERT] =
-		"INSERT INTO users(name, name_key, pw_hash, created) VALUES(?1, ?2, ?3, ?4) "
+		"INSERT INTO users(name, name_key, pw_hash, created, display) VALUES(?1, ?2, ?3, ?4, ?5) "
 		"ON CONFLICT(name_key) DO NOTHING",
 	[STMT_USER_BY_KEY] = "SELECT id, name, pw_hash, seen_id FROM users WHERE name_key = ?1",
 	[STMT_USER_SET_SEEN] = "UPDATE users SET seen_id = max(seen_id, ?2) WHERE id = ?1",
@@ -432,6 +432,8 @@ static enum store_status run_create_user(struct store_db *db, struct store_job *
 	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, job->pw_hash, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 4, pier_now_ms());
+	if (job->display != NULL)
+		sqlite3_bind_text(s, 5, job->display, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		goto out;
 	if (sqlite3_changes(db->db) == 0) {
@@ -1233,6 +1235,8 @@ static enum store_status run_join(struct store_db *db, struct store_job *job)
 			return STORE_FAILED;
 		room_id = sqlite3_last_insert_rowid(db->db);
 		job->created = true;
+	} else if (store_social_topic(db, room_id, job) != STORE_OK) {
+		return STORE_FAILED;
 	}
 	sqlite3_bind_int64(s, 1, room_id);
 	sqlite3_bind_int64(s, 2, job->user_id);
@@ -1396,6 +1400,12 @@ static enum store_status run_op(struct store_db *db, struct store_job *job)
 		return run_upload_get(db, job);
 	case STORE_UPLOAD_DELETE:
 		return run_upload_delete(db, job);
+	case STORE_SET_DISPLAY:
+	case STORE_SET_TOPIC:
+	case STORE_READ:
+	case STORE_UNREAD:
+	case STORE_MEMBERS:
+		return store_social_run(db, job);
 	case STORE_BARRIER:
 		return STORE_OK;
 	}
@@ -1543,6 +1553,13 @@ int store_db_open(struct store_db *db, const char *path, bool no_sync, char **er
 			goto fail;
 		}
 	}
+	for (int i = 0; i < SOC_COUNT; i++) {
+		if (sqlite3_prepare_v3(db->db, store_social_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+		                       &db->social[i], NULL) != SQLITE_OK) {
+			*err = store_errorf("preparing social statement %d: %s", i, sqlite3_errmsg(db->db));
+			goto fail;
+		}
+	}
 	rc = find_room(db, STORE_LOBBY, &db->lobby_id);
 	if (rc != 0) {
 		*err = store_errorf("the database has no %s room", STORE_LOBBY);
@@ -1560,6 +1577,36 @@ void store_db_close(struct store_db *db)
 		sqlite3_finalize(db->stmt[i]);
 		db->stmt[i] = NULL;
 	}
+	for (int i = 0; i < SOC_COUNT; i++) {
+		sqlite3_finalize(db->social[i]);
+		db->social[i] = NULL;
+	}
 	sqlite3_close(db->db);
 	db->db = NULL;
+}
+
+/* ---- for store_social.c ---- */
+
+void store_stmt_reset(sqlite3_stmt *s)
+{
+	stmt_done(s);
+}
+
+char *store_column_dup(sqlite3_stmt *s, int col)
+{
+	return column_dup(s, col);
+}
+
+int store_room_id(struct store_db *db, const char *room, int64_t *id)
+{
+	char key[PIER_KEY_MAX];
+
+	if (!room_key(room, key))
+		return 1;
+	return find_room(db, key, id);
+}
+
+enum store_status store_collect_names(sqlite3_stmt *s, char ***out)
+{
+	return collect_names(s, out);
 }

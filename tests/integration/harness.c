@@ -654,6 +654,25 @@ struct pier_conn *client_new_user(struct pierd *p, const char *prefix,
 	return client_login(p, user_out, HARNESS_PASSWORD);
 }
 
+struct pier_conn *client_new_user_display(struct pierd *p, const char *prefix, const char *display,
+                                          char user_out[HARNESS_NAME_MAX])
+{
+	struct pier_conn *c = client_connect(p);
+	json_t *r;
+	bool ok;
+
+	if (c == NULL)
+		return NULL;
+	harness_user(user_out, prefix);
+	r = client_call(c, pier_req_register_display(user_out, HARNESS_PASSWORD, display));
+	ok = CHECK(r != NULL && jint(r, "status", 0) == PIER_REGISTER_OK && jstr(r, "display") != NULL &&
+	           strcmp(jstr(r, "display"), display) == 0, "register with a display name: %s",
+	           jdump(r));
+	json_decref(r);
+	pier_conn_close(c);
+	return ok ? client_login(p, user_out, HARNESS_PASSWORD) : NULL;
+}
+
 int64_t client_send(struct pier_conn *c, const char *to, const char *text, const char *cid,
                     int64_t *ts_out)
 {
@@ -787,6 +806,18 @@ bool is_error(const json_t *ev, const char *code)
 	const char *have = jstr(ev, "error");
 
 	return is_op(ev, "error") && have != NULL && strcmp(have, code) == 0;
+}
+
+json_t *jfind(const json_t *o, const char *list, const char *key, const char *value)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(o, list), i, v) {
+		if (jstr(v, key) != NULL && strcmp(jstr(v, key), value) == 0)
+			return v;
+	}
+	return NULL;
 }
 
 size_t count_op(const json_t *events, const char *op, const char *field, const char *value)

@@ -120,6 +120,9 @@ struct pier_conn *client_login(struct pierd *p, const char *user, const char *pa
 /* harness_user(prefix) + register (checks status 3) + client_login with HARNESS_PASSWORD. */
 struct pier_conn *client_new_user(struct pierd *p, const char *prefix,
                                   char user_out[HARNESS_NAME_MAX]);
+/* The same, registering with a display name (checks that the reply carries it). */
+struct pier_conn *client_new_user_display(struct pierd *p, const char *prefix, const char *display,
+                                          char user_out[HARNESS_NAME_MAX]);
 
 /* pier_conn_call with HARNESS_TIMEOUT_MS; a missing reply is a failed check. Takes req. */
 json_t *client_call(struct pier_conn *c, json_t *req);
@@ -163,6 +166,8 @@ bool jtrue(const json_t *o, const char *key);
 bool is_error(const json_t *ev, const char *code);
 /* True if ev has op op. */
 bool is_op(const json_t *ev, const char *op);
+/* The first object in the array o[list] whose key is the string value (borrowed), or NULL. */
+json_t *jfind(const json_t *o, const char *list, const char *key, const char *value);
 /* How many events in the array have op op (and, when field is not NULL, field == value). */
 size_t count_op(const json_t *events, const char *op, const char *field, const char *value);
 /* A compact dump of j for messages (a thread-local rotating buffer, cut at ~900 bytes). */

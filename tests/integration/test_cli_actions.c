@@ -2,8 +2,9 @@
  * after they were sent. The number shown before each message; /reply N, /react N, /edit N,
  * /recall [N] and their refusals; others' edits, recalls and reactions shown live; a
  * mention ringing the bell, highlighted; Tab completing an @name; /help in English and
- * Chinese; the one-shot commands recall, edit, react and send --reply-to; and the changes made
- * while pier was offline shown after it reconnects. */
+ * Chinese; the one-shot commands recall, edit, react and send --reply-to; all of it with
+ * display names ("王小明 (name)"); and the changes made while pier was offline shown after it
+ * reconnects. */
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -364,6 +365,64 @@ out:
 	pier_conn_close(yc);
 }
 
+/* Display names with the numbers, quotes, edits, reactions and recalls: senders, quoted
+ * senders and whoever reacted show as "王小明 (name)". */
+static void test_display_names(void)
+{
+	char a[HARNESS_NAME_MAX], b[HARNESS_NAME_MAX], c[HARNESS_NAME_MAX], line[256], text[128];
+	struct pier_conn *ac = client_new_user(server, "cld", a);
+	struct pier_conn *bc = client_new_user_display(server, "cle", "王小明", b);
+	struct pier_conn *cc = client_new_user_display(server, "clf", "爱丽丝", c);
+	int64_t q, r;
+	long n, m;
+	struct term t;
+	json_t *reply;
+
+	pier_conn_close(ac);
+	if (ac == NULL || bc == NULL || cc == NULL ||
+	    !term_start(&t, pierd_port_str(server), HARNESS_PASSWORD, ARGS("--no-color", "--user", a))) {
+		pier_conn_close(bc);
+		pier_conn_close(cc);
+		return;
+	}
+	if (!expect(&t, "#lobby> ", "prompt"))
+		goto out;
+	q = client_send(cc, "#lobby", "shall we ship?", NULL, NULL);
+	snprintf(line, sizeof line, "#lobby 爱丽丝 (%s): shall we ship?", c);
+	expect(&t, line, "a sender with a display name");
+	n = number_of(&t, "shall we ship?");
+	snprintf(text, sizeof text, "@%s yes, on Friday", a);
+	reply = client_call(bc, pier_req_send_reply("#lobby", text, NULL, q));
+	r = jint(reply, "id", -1);
+	json_decref(reply);
+	snprintf(line, sizeof line, "#lobby 王小明 (%s): [re %ld 爱丽丝 (%s): shall we ship?] @%s yes, on Friday",
+	         b, n, c, a);
+	expect(&t, line, "a reply: both display names, the quote's number");
+	CHECK(strstr(t.buf, ">> ") != NULL && strchr(t.buf, '\a') != NULL, "it mentions us: the bell");
+	m = number_of(&t, "yes, on Friday");
+	CHECK(m > n, "the reply has its own number: %ld after %ld", m, n);
+
+	json_decref(client_call(bc, pier_req_edit(r, "yes, on Friday at 3")));
+	snprintf(line, sizeof line, "#lobby 王小明 (%s): yes, on Friday at 3 (edited)", b);
+	expect(&t, line, "the edit, by display name");
+	CHECK(number_of(&t, "yes, on Friday at 3 (edited)") == m, "with the reply's number");
+	json_decref(client_call(cc, pier_req_react(r, "👍", true)));
+	snprintf(line, sizeof line, "爱丽丝 (%s) reacted to message %ld with 👍 (1 in all)", c, m);
+	expect(&t, line, "who reacted, by display name, and the number");
+	json_decref(client_call(bc, pier_req_recall(r)));
+	snprintf(line, sizeof line, "王小明 (%s) recalled message %ld", b, m);
+	expect(&t, line, "who recalled, by display name");
+	type(&t, "/history 5\r");
+	snprintf(line, sizeof line, "#lobby 王小明 (%s): (message recalled)", b);
+	expect(&t, line, "history: the recalled message, its sender by display name");
+	type(&t, "/quit\r");
+out:
+	CHECK(term_finish(&t) == 0, "/quit exits with 0");
+	term_free(&t);
+	pier_conn_close(bc);
+	pier_conn_close(cc);
+}
+
 int main(void)
 {
 	harness_watchdog(300);
@@ -374,6 +433,7 @@ int main(void)
 	test_chat_commands();
 	test_help_zh();
 	test_oneshot();
+	test_display_names();
 	test_changes_while_offline();
 	CHECK(pierd_stop(server), "pierd stops cleanly");
 	return harness_done();

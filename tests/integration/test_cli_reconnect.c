@@ -137,6 +137,9 @@ cont:
 	if (yc == NULL)
 		goto out;
 	expect_within(&t, "Reconnected as", "reconnects by itself", RECONNECT_TIMEOUT_MS);
+	/* What was shown before the drop counts as read on the server: the divider counts the
+	 * three missed messages and comes before the first of them. */
+	expect(&t, "-- 3 new messages --", "the new-messages divider where reading stopped");
 	for (int i = 1; i <= 3; i++) {
 		snprintf(line, sizeof line, "#lobby %s: y missed %d", y, i);
 		expect(&t, line, "a missed message, in order");
@@ -455,7 +458,11 @@ static json_t *fake_read(struct fake *f)
 	}
 }
 
-/* The next request whose op is op, answering pings meanwhile; NULL with a failed check. */
+static void fake_send(struct fake *f, json_t *j, const json_t *ref);
+
+/* The next request whose op is op, answering pings meanwhile; NULL with a failed check. The
+ * client's read state and typing requests are let by: unread gets an empty count, read and
+ * typing nothing (this fake server tests the session's cids, not them). */
 static json_t *fake_expect(struct fake *f, const char *op)
 {
 	json_t *req;
@@ -463,7 +470,12 @@ static json_t *fake_expect(struct fake *f, const char *op)
 	while ((req = fake_read(f)) != NULL) {
 		if (is_op(req, op))
 			return req;
-		CHECK(is_op(req, "ping"), "the fake server wanted %s, got %s", op, jdump(req));
+		if (is_op(req, "unread"))
+			fake_send(f, json_pack("{s:s, s:[], s:b}", "op", "unread", "conversations", "more",
+					       0), req);
+		else
+			CHECK(is_op(req, "ping") || is_op(req, "read") || is_op(req, "typing"),
+			      "the fake server wanted %s, got %s", op, jdump(req));
 		json_decref(req);
 	}
 	CHECK(false, "the fake server got no %s", op);

@@ -109,6 +109,46 @@ static void test_builders(void)
 	CHECK(has_str(r, "op", "react") && has_str(r, "emoji", "👍") &&
 	      json_is_false(json_object_get(r, "on")), "react off");
 	json_decref(r);
+
+	r = pier_req_register_display("wang_xm", "secret-pw", "王小明");
+	CHECK(has_str(r, "op", "register") && has_str(r, "display", "王小明"), "register with a display name");
+	json_decref(r);
+	r = pier_req_register_display("wang_xm", "secret-pw", NULL);
+	CHECK(r != NULL && json_object_get(r, "display") == NULL, "register without one");
+	json_decref(r);
+	r = pier_req_read("#dev", 131);
+	CHECK(has_str(r, "op", "read") && has_str(r, "with", "#dev") &&
+	      json_integer_value(json_object_get(r, "id")) == 131, "read");
+	json_decref(r);
+	r = pier_req_unread(NULL, 0);
+	CHECK(has_str(r, "op", "unread") && json_object_get(r, "after") == NULL &&
+	      json_object_get(r, "limit") == NULL, "unread, the first page");
+	json_decref(r);
+	r = pier_req_unread("#dev", 10);
+	CHECK(has_str(r, "after", "#dev") && json_integer_value(json_object_get(r, "limit")) == 10,
+	      "unread, a later page");
+	json_decref(r);
+	r = pier_req_typing("@bob_22");
+	CHECK(has_str(r, "op", "typing") && has_str(r, "to", "@bob_22"), "typing");
+	json_decref(r);
+	r = pier_req_members("#dev", "alice_1", 50);
+	CHECK(has_str(r, "op", "members") && has_str(r, "room", "#dev") && has_str(r, "after", "alice_1") &&
+	      json_integer_value(json_object_get(r, "limit")) == 50, "members");
+	json_decref(r);
+	r = pier_req_topic("#dev", NULL);
+	CHECK(has_str(r, "op", "topic") && json_object_get(r, "topic") == NULL, "topic: ask");
+	json_decref(r);
+	r = pier_req_topic("#dev", "周五发布");
+	CHECK(has_str(r, "topic", "周五发布"), "topic: set");
+	json_decref(r);
+	r = pier_req_profile("王小明");
+	CHECK(has_str(r, "op", "profile") && has_str(r, "display", "王小明"), "profile");
+	json_decref(r);
+	r = pier_req_profile(NULL);
+	CHECK(json_is_null(json_object_get(r, "display")), "profile: remove (null)");
+	json_decref(r);
+	CHECK(pier_error_text("bad_display", PIER_LANG_ZH) != NULL &&
+	      pier_error_text("bad_topic", PIER_LANG_EN) != NULL, "texts for the new errors");
 }
 
 static void test_event_op(void)

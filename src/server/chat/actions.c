@@ -122,7 +122,7 @@ static void recalled(struct store_job *job)
 		deferred_finish(d, r);
 		return;
 	}
-	announce(d, &job->msgs[0], event_recalled(&job->msgs[0]));
+	announce(d, &job->msgs[0], event_recalled(&d->c->srv->hub, &job->msgs[0]));
 	deferred_finish(d, change_reply(d, "recall", &job->msgs[0]));
 }
 
@@ -164,7 +164,7 @@ static void edited(struct store_job *job)
 		return;
 	}
 	m = &job->msgs[0];
-	announce(d, m, event_edited(m));
+	announce(d, m, event_edited(&d->c->srv->hub, m));
 	r = change_reply(d, "edit", m);
 	json_object_set_new(r, "edited", json_integer(m->edited));
 	mentions = event_mentions(m);
@@ -222,7 +222,7 @@ static void reacted(struct store_job *job)
 		json_object_set_new(r, "id", json_integer(job->msg_id));
 		json_object_set_new(r, "already", json_true());
 	} else {
-		announce(d, &job->msgs[0], event_reaction(&job->msgs[0], d->user->name, job->emoji,
+		announce(d, &job->msgs[0], event_reaction(&job->msgs[0], d->user, job->emoji,
 		                                          job->on, job->count));
 		r = change_reply(d, "react", &job->msgs[0]);
 	}

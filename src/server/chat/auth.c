@@ -28,6 +28,7 @@
 #include "log.h"
 #include "names.h"
 #include "offline.h"
+#include "profile.h"
 #include "ratelimit.h"
 #include "reply.h"
 #include "sbuf.h"
@@ -217,12 +218,17 @@ static void register_stored(struct store_job *job)
 	json_t *r;
 
 	switch (job->status) {
-	case STORE_OK:
-		hub_add_user(&srv->hub, job->user_id, op->name);
+	case STORE_OK: {
+		struct user *u = hub_add_user(&srv->hub, job->user_id, op->name);
+
+		hub_set_display(u, op->display);
+		profile_user_added(srv, op->name);
 		log_info("registered %s from %s", op->name, op->c->addr);
 		r = auth_status_reply("register", op->ref, 3, PIER_ERR_NONE, NULL);
 		json_object_set_new(r, "user", json_string(op->name));
+		event_set_display(r, u);
 		break;
+	}
 	case STORE_EXISTS:
 		r = auth_status_reply("register", op->ref, 2, PIER_ERR_NAME_TAKEN, "that name is taken");
 		break;
@@ -243,6 +249,7 @@ static void register_hashed(struct auth_op *op, bool ok)
 	op->job.data = op;
 	op->job.name = op->name;
 	op->job.pw_hash = op->hash.hash;
+	op->job.display = op->display[0] != '\0' ? op->display : NULL;
 	op->job.done = register_stored;
 	store_submit(op->c->srv->store, &op->job);
 }
@@ -260,6 +267,7 @@ void handle_register(struct conn *c, json_t *req, json_t *ref)
 	struct limit_entry *e;
 	struct auth_op *op;
 	int64_t retry = 0;
+	char display[DISPLAY_BYTES_MAX + 1];
 
 	if (user == NULL || pw == NULL) {
 		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "register needs string fields user and password");
@@ -282,6 +290,8 @@ void handle_register(struct conn *c, json_t *req, json_t *ref)
 		                                "passwords are at most 1024 bytes"));
 		return;
 	}
+	if (!profile_check_register(c, req, ref, user, display))
+		return;
 	e = limit_get(srv->addr_limits, c->addr, pier_mono_ms());
 	if (!srv->cfg.no_rate_limits &&
 	    !limit_take(srv->addr_limits, e, ADDR_REGISTERS, pier_mono_ms(), &retry)) {
@@ -300,6 +310,7 @@ void handle_register(struct conn *c, json_t *req, json_t *ref)
 	op = auth_op_new(c, PIER_OP_REGISTER, ref);
 	op->hash_slot = true;
 	snprintf(op->name, sizeof(op->name), "%s", user);
+	snprintf(op->display, sizeof(op->display), "%s", display);
 	auth_op_hash(op, PWHASH_CREATE, xstrdup(pw), register_hashed);
 }
 
@@ -340,6 +351,7 @@ static void session_start(struct auth_op *op, char *const *rooms, char *const *p
 
 	r = auth_status_reply("login", op->ref, 1, PIER_ERR_NONE, NULL);
 	json_object_set_new(r, "user", json_string(u->name));
+	event_set_display(r, u);
 	json_object_set_new(r, "token", json_string(op->token));
 	list = json_array();
 	json_array_append_new(list, json_string(srv->hub.lobby->name));

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "display.h"
 #include "names.h"
 #include "protocol.h"
 #include "pwhash.h"
@@ -36,6 +37,7 @@ struct auth_op {
 	struct reply_slot *slot;
 	json_t *ref;
 	char name[PIER_NAME_MAX + 1];
+	char display[DISPLAY_BYTES_MAX + 1]; /* register: the display name asked for ("": none) */
 	char *password;              /* wiped and freed as soon as it is hashed or checked */
 	char *new_password;          /* password change: the new one (wiped and freed too) */
 	bool hash_slot;              /* holds a slot of srv->pwhash (taken before the op, with

@@ -62,6 +62,12 @@ static int resolve_target(struct conn *c, json_t *ref, const char *to, struct ro
 	return -1;
 }
 
+int chat_target(struct conn *c, json_t *ref, const char *to, struct room **room,
+                struct user **peer)
+{
+	return resolve_target(c, ref, to, room, peer);
+}
+
 static void target_name(const struct deferred *d, char *out, size_t n)
 {
 	if (d->room != NULL)
@@ -122,7 +128,7 @@ static void deliver(struct server *srv, struct deferred *d, const char *to)
 	struct sbuf *b;
 
 	m->mentioned = false;        /* the reader's flag: not in the bytes everyone shares */
-	ev = event_msg(m);
+	ev = event_msg(&srv->hub, m);
 	b = sbuf_from_json(ev);
 	srv->metrics.messages++;
 	if (d->room != NULL) {
@@ -194,7 +200,7 @@ static void send_stored(struct store_job *job)
 
 			if (m->reply_to != 0) {
 				json_object_set_new(r, "reply_to", json_integer(m->reply_to));
-				json_object_set_new(r, "quote", event_quote(m));
+				json_object_set_new(r, "quote", event_quote(&srv->hub, m));
 			}
 			if (mentions != NULL)
 				json_object_set_new(r, "mentions", mentions);
@@ -273,12 +279,12 @@ void handle_send(struct conn *c, json_t *req, json_t *ref)
 	store_submit(c->srv->store, &d->job);
 }
 
-static json_t *msgs_json(const struct store_msg *msgs, size_t n)
+static json_t *msgs_json(struct hub *h, const struct store_msg *msgs, size_t n)
 {
 	json_t *list = json_array();
 
 	for (size_t i = 0; i < n; i++) {
-		json_t *m = event_msg(&msgs[i]);
+		json_t *m = event_msg(h, &msgs[i]);
 
 		json_object_del(m, "op");
 		json_array_append_new(list, m);
@@ -289,6 +295,7 @@ static json_t *msgs_json(const struct store_msg *msgs, size_t n)
 static void page_read(struct store_job *job)
 {
 	struct deferred *d = job->data;
+	struct hub *h = &d->c->srv->hub;
 	json_t *r;
 	char with[PIER_KEY_MAX + 1];
 
@@ -301,11 +308,11 @@ static void page_read(struct store_job *job)
 		target_name(d, with, sizeof(with));
 		json_object_set_new(r, "with", json_string(with));
 	}
-	json_object_set_new(r, "messages", msgs_json(job->msgs, job->nmsgs));
+	json_object_set_new(r, "messages", msgs_json(h, job->msgs, job->nmsgs));
 	json_object_set_new(r, "more", json_boolean(job->more));
 	if (job->op == STORE_SYNC) {
 		if (job->changes_after >= 0) {
-			json_object_set_new(r, "changes", msgs_json(job->changes, job->nchanges));
+			json_object_set_new(r, "changes", msgs_json(h, job->changes, job->nchanges));
 			json_object_set_new(r, "changes_more", json_boolean(job->changes_more));
 		}
 		json_object_set_new(r, "change_seq", json_integer(job->change_seq));

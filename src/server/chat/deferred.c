@@ -33,6 +33,7 @@ void deferred_finish(struct deferred *d, json_t *reply)
 	conn_slot_fill(c, d->slot, reply);
 	store_job_release(&d->job);
 	json_decref(d->req);
+	json_decref(d->keep);
 	free(d);
 	conn_unref(c);
 }

@@ -24,6 +24,8 @@ struct deferred {
 	struct room *room;           /* the target, when a room */
 	struct user *peer;           /* the target, when a user */
 	bool flag;                   /* handler's own */
+	json_t *keep;                /* a value the job's inputs point into (may be NULL),
+	                              * released with d */
 	struct store_job job;
 };
 

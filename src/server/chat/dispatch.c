@@ -9,9 +9,13 @@
 #include "chat.h"
 #include "clock.h"
 #include "conn.h"
+#include "profile.h"
+#include "readstate.h"
 #include "reply.h"
+#include "roominfo.h"
 #include "rooms.h"
 #include "server.h"
+#include "typing.h"
 
 #define REF_MAX 64
 
@@ -49,6 +53,12 @@ static const struct op_entry ops[PIER_OP_COUNT] = {
 	[PIER_OP_RECALL] = {handle_recall, LOGGED_IN, MSG_BUCKET},
 	[PIER_OP_EDIT] = {handle_edit, LOGGED_IN, MSG_BUCKET},
 	[PIER_OP_REACT] = {handle_react, LOGGED_IN, MSG_BUCKET},
+	[PIER_OP_READ] = {handle_read, LOGGED_IN, REQ_BUCKET},
+	[PIER_OP_UNREAD] = {handle_unread, LOGGED_IN, REQ_BUCKET},
+	[PIER_OP_TYPING] = {handle_typing, LOGGED_IN, REQ_BUCKET},    /* and 1 per 3 s per conversation */
+	[PIER_OP_MEMBERS] = {handle_members, LOGGED_IN, REQ_BUCKET},
+	[PIER_OP_TOPIC] = {handle_topic, LOGGED_IN, MSG_BUCKET},      /* a write and a fan-out */
+	[PIER_OP_PROFILE] = {handle_profile, LOGGED_IN, MSG_BUCKET},  /* and 1 per 10 s */
 };
 
 static const struct op_entry *find_op(const char *name)

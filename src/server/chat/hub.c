@@ -50,11 +50,13 @@ void hub_release(struct hub *h)
 		free(u->sessions);
 		free(u->rooms);
 		free(u->contacts);
+		free(u->display);
 		free(u);
 	}
 	HASH_ITER(hh, h->rooms, r, rt) {
 		HASH_DEL(h->rooms, r);
 		free(r->online);
+		free(r->topic);
 		free(r);
 	}
 	hub_free_forgotten(h, UINT64_MAX);
@@ -72,6 +74,20 @@ struct user *hub_add_user(struct hub *h, int64_t id, const char *name)
 	h->nusers++;
 	h->lobby->members = h->nusers;
 	return u;
+}
+
+void hub_set_display(struct user *u, const char *display)
+{
+	free(u->display);
+	u->display = display != NULL && display[0] != '\0' ? xstrdup(display) : NULL;
+}
+
+void hub_set_topic(struct room *r, const char *topic, const char *by, int64_t ts)
+{
+	free(r->topic);
+	r->topic = topic != NULL && topic[0] != '\0' ? xstrdup(topic) : NULL;
+	snprintf(r->topic_by, sizeof(r->topic_by), "%s", r->topic != NULL && by != NULL ? by : "");
+	r->topic_ts = r->topic != NULL ? ts : 0;
 }
 
 struct user *hub_find_user(struct hub *h, const char *name)
@@ -149,6 +165,7 @@ void hub_free_forgotten(struct hub *h, uint64_t seq)
 			break;
 		DL_DELETE2(h->forgotten, r, list_prev, list_next);
 		free(r->online);
+		free(r->topic);
 		free(r);
 	}
 }

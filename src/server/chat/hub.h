@@ -25,10 +25,21 @@ struct conn;
 struct sbuf;
 struct room;
 
+#define HUB_TYPING_SLOTS 8          /* conversations a user's typing is remembered for */
+
+/* When a user last told a conversation it was typing (typing.c). */
+struct typing_slot {
+	const void *conv;               /* the struct room or the peer's struct user; NULL: free */
+	int64_t at_ms;                  /* monotonic */
+};
+
 struct user {
 	int64_t id;
 	char name[PIER_NAME_MAX + 1];   /* canonical spelling */
 	char key[PIER_KEY_MAX];         /* case-folded, the hash key */
+	char *display;                  /* display name (NFC, checked; malloc'd), NULL: none */
+	struct typing_slot typing[HUB_TYPING_SLOTS];
+	int64_t profile_at_ms;          /* the last display name change (monotonic), 0: none */
 
 	struct conn **sessions;         /* logged-in connections */
 	size_t nsessions, sessions_cap;
@@ -68,6 +79,9 @@ struct room {
 	char name[PIER_KEY_MAX];        /* "#Canonical" */
 	char key[PIER_KEY_MAX];         /* "#canonical" */
 	int64_t members;                /* online or not */
+	char *topic;                    /* malloc'd, NULL: none */
+	char topic_by[PIER_NAME_MAX + 1]; /* who set it ("" if unknown) */
+	int64_t topic_ts;               /* when (ms since the epoch) */
 	struct user **online;           /* online members (not kept for #lobby) */
 	size_t nonline, online_cap;
 	/* without members: on the hub's empty list since empty_since_ms (monotonic); once
@@ -99,6 +113,10 @@ void hub_release(struct hub *h);
 
 /* Adds a registered user to the directory (at start or after register). */
 struct user *hub_add_user(struct hub *h, int64_t id, const char *name);
+/* Sets u's display name (copied; NULL or "" clears it). */
+void hub_set_display(struct user *u, const char *display);
+/* Sets r's topic (copied; NULL or "" clears it), who set it and when. */
+void hub_set_topic(struct room *r, const char *topic, const char *by, int64_t ts);
 /* Finds a user by name in any case; NULL if there is none. */
 struct user *hub_find_user(struct hub *h, const char *name);
 /* Adds a room (at start, or when joined into existence). */

@@ -101,7 +101,7 @@ static void page_read(struct store_job *job)
 
 		if (!conn_output_below_soft(c))
 			break;       /* the rest is read again once the output drained */
-		ev = event_msg_offline(m);
+		ev = event_msg_offline(&srv->hub, m);
 		b = sbuf_from_json(ev);
 		json_decref(ev);
 		queued = b->len <= conn_output_room(c) && conn_send_tagged(c, b, m->id);

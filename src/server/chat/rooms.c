@@ -22,6 +22,7 @@
 #include "log.h"
 #include "deferred.h"
 #include "reply.h"
+#include "roominfo.h"
 #include "sbuf.h"
 #include "server.h"
 #include "xalloc.h"
@@ -53,10 +54,14 @@ static void join_stored(struct store_job *job)
 		deferred_finish(d, error_new(d->ref, PIER_ERR_STORE_FAILED, "could not store the membership"));
 		return;
 	}
+	/* A room forgotten and joined again gets its stored topic back. */
+	if (d->room->topic == NULL && job->topic_out != NULL)
+		hub_set_topic(d->room, job->topic_out, job->topic_by, job->topic_ts);
 	r = reply_new("join", d->ref);
 	json_object_set_new(r, "room", json_string(d->room->name));
 	json_object_set_new(r, "members", json_integer(d->room->members));
 	json_object_set_new(r, "created", json_boolean(job->created));
+	roominfo_add_topic(r, d->room);
 	if (d->flag)
 		json_object_set_new(r, "already", json_true());
 	else
@@ -82,8 +87,7 @@ static void too_many_rooms(struct conn *c, json_t *ref, int limit, const char *f
 	conn_reply(c, e);
 }
 
-/* The room named by req's "room", checked; NULL (answered) when the name is bad. */
-static const char *room_arg(struct conn *c, json_t *req, json_t *ref)
+const char *rooms_name_arg(struct conn *c, json_t *req, json_t *ref)
 {
 	const char *name = req_string(req, "room");
 
@@ -101,7 +105,7 @@ static const char *room_arg(struct conn *c, json_t *req, json_t *ref)
 void handle_join(struct conn *c, json_t *req, json_t *ref)
 {
 	struct hub *h = &c->srv->hub;
-	const char *name = room_arg(c, req, ref);
+	const char *name = rooms_name_arg(c, req, ref);
 	struct room *r;
 	struct deferred *d;
 
@@ -154,7 +158,7 @@ static void part_stored(struct store_job *job)
 void handle_part(struct conn *c, json_t *req, json_t *ref)
 {
 	struct hub *h = &c->srv->hub;
-	const char *name = room_arg(c, req, ref);
+	const char *name = rooms_name_arg(c, req, ref);
 	struct room *r;
 	struct deferred *d;
 
@@ -219,10 +223,11 @@ void handle_rooms(struct conn *c, json_t *req, json_t *ref)
 	qsort(all, n, sizeof(*all), by_key);
 	for (; k < n && (json_int_t)shown < limit; k++, shown++) {
 		struct room *x = all[k];
+		json_t *o = json_pack("{s:s, s:I, s:b}", "room", x->name, "members",
+		                      (json_int_t)x->members, "joined", hub_is_member(c->user, x));
 
-		json_array_append_new(list, json_pack("{s:s, s:I, s:b}", "room", x->name, "members",
-		                                      (json_int_t)x->members, "joined",
-		                                      hub_is_member(c->user, x)));
+		roominfo_add_topic(o, x);
+		json_array_append_new(list, o);
 	}
 	reply = reply_new("rooms", ref);
 	json_object_set_new(reply, "rooms", list);
@@ -306,6 +311,7 @@ void handle_users(struct conn *c, json_t *req, json_t *ref)
 		json_array_append_new(list, json_string(all[k]->name));
 	reply = reply_new("users", ref);
 	json_object_set_new(reply, "online", list);
+	event_add_displays(h, reply);
 	json_object_set_new(reply, "more", json_boolean(k < n));
 	json_object_set_new(reply, "total", json_integer((json_int_t)n));
 	conn_reply(c, reply);
