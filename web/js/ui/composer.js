@@ -149,7 +149,13 @@ export class Composer {
 
 	/** Empties the text box (after the line was acted on), unless it changed meanwhile. */
 	done(key, line) {
-		if (this.key !== key || this.input.value !== line)
+		if (this.key !== key) {
+			// the command went elsewhere (/join): the line is not left as that conversation's draft
+			if (this.drafts.get(key) === line)
+				this.drafts.delete(key);
+			return;
+		}
+		if (this.input.value !== line)
 			return;
 		this.input.value = '';
 		this.drafts.delete(key);
