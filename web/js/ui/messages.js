@@ -155,7 +155,7 @@ export class MessageView {
 	 */
 	async jumpTo(id) {
 		const c = this.conv();
-		if (!c)
+		if (!c || !Number.isSafeInteger(id))
 			return;
 		const key = c.key;
 		for (let page = 0; page < JUMP_PAGES && !c.ids.has(id); page++) {
@@ -464,7 +464,7 @@ export class MessageView {
 		return h('button', {
 			type: 'button', class: 'msg-quote' + (q.recalled ? ' recalled' : ''), dataset: { replyTo: q.id },
 			'aria-label': t('msg.quoteOpen', { name: q.from, text }),
-			onclick: () => this.jumpTo(q.id),
+			onclick: () => this.jumpTo(Number(q.id)),
 		}, h('bdi', { class: 'quote-from' }, q.from),
 		h('span', { class: 'quote-text', dir: 'auto' }, kind, text));
 	}
