@@ -5,6 +5,9 @@
 // shown again, retries at once); it logs in again with the token, resends the outbox (same
 // cid: the server stores each message once), then fetches what it missed with `sync` from
 // the last id it had seen. Nothing is lost, nothing shown twice: the store de-duplicates by id.
+// The same `sync` brings the changes made meanwhile to older messages (recalls, edits,
+// reactions: changes_after the last change number seen), and live `recalled`, `edited` and
+// `reaction` events change the stored messages as they come.
 
 import { loadToken, lower, saveToken } from './store.js';
 import { tellLogout } from './tabs.js';
@@ -77,6 +80,7 @@ export class Client extends EventTarget {
 		this.pingTimer = null;
 		this.synced = false;          // caught up on this connection: live ids may raise lastId
 		this.seenMax = 0;             // the highest id seen on this connection
+		this.changeMax = 0;           // the highest change number seen on this connection
 		this.generation = 0;          // bumps at every new socket; stale work checks it
 		this.sessionCookie = null;    // promise of POST /api/session (the media cookie)
 		this.ends = 0;                // sessions ended (loggedOut calls)
@@ -127,6 +131,7 @@ export class Client extends EventTarget {
 			this.tries++;
 			this.synced = false;
 			this.seenMax = 0;
+			this.changeMax = 0;
 			const timer = setTimeout(() => ws.close(), CONNECT_TIMEOUT);
 			ws.onopen = () => {
 				clearTimeout(timer);
@@ -250,6 +255,18 @@ export class Client extends EventTarget {
 				this.emit('notify', { msg: m });
 			break;
 		}
+		case 'recalled':
+			store.applyRecalled(store.keyOf(m), m.id, m.changed);
+			this.seenChange(m.changed);
+			break;
+		case 'edited':
+			store.applyEdited(store.keyOf(m), m.id, m);
+			this.seenChange(m.changed);
+			break;
+		case 'reaction':
+			store.applyReaction(store.keyOf(m), m.id, m);
+			this.seenChange(m.changed);
+			break;
 		case 'users':
 			store.setOnline(m.online || [], { replace: true, total: m.total });
 			break;
@@ -396,15 +413,17 @@ export class Client extends EventTarget {
 		try {
 			if (store.fresh && after === 0) {
 				await this.baseline();
+				this.changeMax = Math.max(this.changeMax, r.change_seq || 0);
 				store.fresh = false;
 			} else {
-				await this.catchUp(after, gen);
+				await this.catchUp(after, gen, r);
 			}
 			await cookie;
 			if (gen !== this.generation)
 				return;
 			this.synced = true;
 			store.seen(this.seenMax);
+			store.seenChange(this.changeMax);
 			store.saveNow();
 			this.attempt = 0;
 			this.setState('online');
@@ -470,17 +489,25 @@ export class Client extends EventTarget {
 		store.emit('convs');
 	}
 
-	/** Everything after `after`, page by page (sync). */
-	async catchUp(after, gen) {
+	/**
+	 * Everything after `after`, page by page (sync), and the changes to the messages the store
+	 * holds since the last change number it caught up with (changes_after): each comes as the
+	 * message is now, and replaces what is shown. `login` is the login reply (its change_seq).
+	 */
+	async catchUp(after, gen, login) {
 		const store = this.store;
+		// after a reload the store holds no messages (sync and history bring them as they are
+		// now): no change can be missed, and none is asked for
+		let changesAfter = store.hasMessages() ? store.changeSeq : Math.max(store.changeSeq, login.change_seq || 0);
 		for (let page = 0; ; page++) {
 			if (page === SYNC_PAGES) {
 				// too much missed to show it all: start again from the newest messages
 				store.dropMessages();
 				await this.baseline();
+				this.changeMax = Math.max(this.changeMax, login.change_seq || 0);
 				return;
 			}
-			const r = await this.request({ op: 'sync', after, limit: 200 });
+			const r = await this.request({ op: 'sync', after, changes_after: changesAfter, limit: 200 });
 			if (gen !== this.generation)
 				return;
 			const msgs = r.messages || [];
@@ -490,17 +517,75 @@ export class Client extends EventTarget {
 				this.seenMax = Math.max(this.seenMax, after);
 				store.seen(after);
 			}
-			if (!r.more || !msgs.length)
+			const changes = r.changes || [];
+			store.applyMessages(changes);
+			for (const m of changes)
+				changesAfter = Math.max(changesAfter, m.changed || 0);
+			const more = !!r.more && msgs.length > 0;
+			const changesMore = !!r.changes_more && changes.length > 0;
+			if (!more && !changesMore) {
+				// both complete: the server's change_seq is where the next catch-up starts
+				this.changeMax = Math.max(this.changeMax, changesAfter, r.change_seq || 0);
 				return;
+			}
 		}
+	}
+
+	/** A change number seen live: raised in the store once this connection has caught up. */
+	seenChange(changed) {
+		if (typeof changed !== 'number')
+			return;
+		this.changeMax = Math.max(this.changeMax, changed);
+		if (this.synced)
+			this.store.seenChange(changed);
+	}
+
+	// ---- changes to messages ----
+
+	/** Recalls (撤回) one's own message m. Rejects with PierError (recall_expired: the
+	 * server's window is remembered, so that the menu stops offering it). */
+	async recall(m) {
+		const key = this.store.keyOf(m);
+		try {
+			const r = await this.request({ op: 'recall', id: m.id });
+			this.store.applyRecalled(key, m.id, r.already ? undefined : r.changed);
+			this.seenChange(r.changed);
+			return r;
+		} catch (err) {
+			if (err.code === 'recall_expired')
+				this.store.setRecallWindow(typeof err.data.window_s === 'number' ? err.data.window_s : 0);
+			throw err;
+		}
+	}
+
+	/** Replaces the text of one's own message m. */
+	async edit(m, text) {
+		const r = await this.request({ op: 'edit', id: m.id, text });
+		this.store.applyEdited(this.store.keyOf(m), m.id, { text, edited: r.edited, mentions: r.mentions, changed: r.changed });
+		this.seenChange(r.changed);
+		return r;
+	}
+
+	/** Adds (on) or removes this user's reaction `emoji` to message m. */
+	async react(m, emoji, on) {
+		const r = await this.request({ op: 'react', id: m.id, emoji, on });
+		this.store.applyReaction(this.store.keyOf(m), m.id, {
+			user: this.store.me, emoji, on, count: r.count, changed: r.already ? undefined : r.changed,
+		});
+		this.seenChange(r.changed);
+		return r;
 	}
 
 	// ---- sending ----
 
-	/** Queues a message (text, or media with an optional caption) and sends it when online. */
-	send(to, text, media) {
+	/**
+	 * Queues a message (text, or media with an optional caption) and sends it when online.
+	 * reply: the message it quotes ({id, quote}: what the quote shows until the server's comes).
+	 */
+	send(to, text, media, reply) {
 		const item = this.store.addPending({
 			cid: newCid(), to, text, media: media ? media.media : null, kind: media ? media.kind : null,
+			reply_to: reply ? reply.id : null, quote: reply ? reply.quote : null,
 		});
 		if (this.state === 'online' || this.state === 'syncing')
 			this.sendItem(item);
@@ -529,6 +614,8 @@ export class Client extends EventTarget {
 			if (o.kind)
 				req.kind = o.kind;      // else the server picks it from the file's type
 		}
+		if (o.reply_to)
+			req.reply_to = o.reply_to;
 		this.store.setPendingState(o.cid, 'sending');
 		const ws = this.ws;
 		this.request(req).then(r => {

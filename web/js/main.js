@@ -85,7 +85,10 @@ class Shell {
 			},
 			onClose: () => this.drawer(null),
 		});
-		this.view = new MessageView({ store, client, signal, onOpenImage: md => this.lightbox(md) });
+		this.view = new MessageView({
+			store, client, signal, onOpenImage: md => this.lightbox(md), onToast: (text, error) => this.toast(text, error),
+			onReply: m => this.composer.startReply(m), onEdit: m => this.composer.startEdit(m),
+		});
 		this.composer = new Composer({ store, client, uploads, signal });
 		this.account = new AccountPanel({ store, client });
 
@@ -327,15 +330,17 @@ class Shell {
 		this.sidebar.renderNotify();
 	}
 
-	/** A browser notification for a private message while the tab is hidden. */
+	/** A browser notification, while the tab is hidden, for a private message or a message
+	 * that mentions the user (in a room too). */
 	notify(m) {
-		if (m.to[0] !== '@' || !document.hidden || !('Notification' in window) ||
+		if ((m.to[0] !== '@' && !m.mentioned) || !document.hidden || !('Notification' in window) ||
 		    Notification.permission !== 'granted')
 			return;
-		const key = '@' + lower(m.from);
+		const key = store.keyOf(m);
 		const body = m.text || (m.media ? t('notify.file', { name: m.media.name }) : '');
+		const title = m.to[0] === '@' ? t('notify.private', { name: m.from }) : t('notify.mention', { name: m.from, conv: m.to });
 		try {
-			const n = new Notification(t('notify.private', { name: m.from }), {
+			const n = new Notification(title, {
 				body: body.length > 200 ? body.slice(0, 200) + '…' : body, tag: 'pier-' + key, lang: document.documentElement.lang,
 			});
 			n.onclick = () => {

@@ -11,6 +11,17 @@
 // nothing unread before it: what a catch-up brings (sync after a reconnect or a reload,
 // messages that waited offline) stays unread until the view has been scrolled to it, and the
 // view shows a "N new messages" divider before the first of them (`newAfter`, `newCount`).
+// Unread messages that mention the user are counted apart as well (`mentions`).
+//
+// Changes to messages (docs/PROTOCOL.md, "Changes to messages"): recalls, edits and reactions
+// change the stored message objects in place, from live events or from a catch-up's
+// `changes` (the message as it is now). Each message remembers the change number it shows
+// (`changed`), so a change older than what is shown is ignored and applying one twice is
+// harmless; `changeSeq` is the newest change the client has fully caught up with (kept with
+// the saved state, for `sync`'s changes_after). Replies that quote a changed message follow
+// it. Every change bumps the message's `_rev`, which tells the view to draw it again.
+
+import { quoteOf, RECALL_WINDOW_S } from './msgrules.js';
 
 const PREFIX = 'pier.v1.';
 const MAX_KEEP = 1200;      // messages kept per conversation not on screen...
@@ -49,6 +60,8 @@ export class Store extends EventTarget {
 		this.online = new Map();        // lower name -> display name
 		this.onlineTotal = 0;
 		this.lastId = 0;
+		this.changeSeq = 0;             // changes to messages caught up with (sync changes_after)
+		this.recallWindow = RECALL_WINDOW_S;
 		this.fresh = true;              // no saved state for this user in this browser
 		this.activeKey = null;
 		this.outbox = [];               // pending sends, in the order they were made
@@ -78,12 +91,14 @@ export class Store extends EventTarget {
 		if (saved && typeof saved === 'object') {
 			this.fresh = false;
 			this.lastId = Number(saved.lastId) || 0;
+			this.changeSeq = Number(saved.changeSeq) || 0;
 			for (const c of saved.convs || []) {
 				if (typeof c.key !== 'string' || !/^[#@]/.test(c.key))
 					continue;
 				const conv = this.ensure(c.key, c.name);
 				conv.readUpTo = Number(c.readUpTo) || 0;
 				conv.unread = Number(c.unread) || 0;
+				conv.mentions = Math.min(conv.unread, Number(c.mentions) || 0);
 				if (conv.unread > 0) {
 					conv.newAfter = conv.readUpTo;
 					conv.newCount = conv.unread;
@@ -95,7 +110,8 @@ export class Store extends EventTarget {
 			for (const o of saved.outbox || []) {
 				if (o && o.cid && o.to && typeof o.text === 'string')
 					this.addPending({ cid: o.cid, to: o.to, text: o.text, ts: o.ts || Date.now(),
-						media: o.media || null, kind: o.kind || null }, true);
+						media: o.media || null, kind: o.kind || null,
+						reply_to: o.reply_to || null, quote: o.quote || null }, true);
 			}
 			this.activeKey = this.convs.has(saved.active) ? saved.active : null;
 		}
@@ -113,13 +129,15 @@ export class Store extends EventTarget {
 			return;
 		const data = {
 			lastId: this.lastId,
+			changeSeq: this.changeSeq,
 			active: this.activeKey,
 			convs: [...this.convs.values()].map(c => ({
-				key: c.key, name: c.name, readUpTo: c.readUpTo, unread: c.unread,
+				key: c.key, name: c.name, readUpTo: c.readUpTo, unread: c.unread, mentions: c.mentions,
 				hidden: c.hidden, lastTs: c.lastTs, members: c.members,
 			})),
 			outbox: this.outbox.filter(o => o.state !== 'failed').map(o => ({
 				cid: o.cid, to: o.to, text: o.text, ts: o.ts, media: o.media, kind: o.kind,
+				reply_to: o.reply_to, quote: o.quote,
 			})),
 		};
 		try {
@@ -145,7 +163,7 @@ export class Store extends EventTarget {
 			const room = key[0] === '#';
 			c = {
 				key, name: name || (room ? key : key.slice(1)), kind: room ? 'room' : 'private',
-				messages: [], ids: new Set(), unread: 0, readUpTo: 0, newAfter: null, newCount: 0,
+				messages: [], ids: new Set(), unread: 0, mentions: 0, readUpTo: 0, newAfter: null, newCount: 0,
 				more: null, loading: false,
 				lastTs: 0, members: undefined, hidden: false, joined: room,
 			};
@@ -283,6 +301,7 @@ export class Store extends EventTarget {
 		const last = c.messages.length ? c.messages[c.messages.length - 1].id : 0;
 		if (c.unread !== 0 || last > c.readUpTo) {
 			c.unread = 0;
+			c.mentions = 0;
 			this.markReadUpTo(c, last);
 			this.save();
 			this.emit('convs');
@@ -299,6 +318,8 @@ export class Store extends EventTarget {
 		}
 		c.unread++;
 		c.newCount++;
+		if (m.mentioned)
+			c.mentions++;
 	}
 
 	// ---- messages ----
@@ -315,8 +336,10 @@ export class Store extends EventTarget {
 				continue;
 			const key = this.keyOf(m);
 			const c = this.ensure(key, this.nameOf(m));
-			if (c.ids.has(m.id))
+			if (c.ids.has(m.id)) {
+				this.applyMessage(m);      // a sync page may know a newer state
 				continue;
+			}
 			insertSorted(c.messages, m);
 			c.ids.add(m.id);
 			if (m.ts > c.lastTs)
@@ -373,8 +396,12 @@ export class Store extends EventTarget {
 			return;
 		let n = 0;
 		for (const m of messages) {
-			if (typeof m.id !== 'number' || c.ids.has(m.id))
+			if (typeof m.id !== 'number')
 				continue;
+			if (c.ids.has(m.id)) {
+				this.applyMessage(m);
+				continue;
+			}
 			insertSorted(c.messages, m);
 			c.ids.add(m.id);
 			if (m.ts > c.lastTs)
@@ -387,6 +414,14 @@ export class Store extends EventTarget {
 		this.emit('messages', { key: c.key, how: 'prepend', n });
 	}
 
+	/** Whether any conversation holds messages (a reload starts with none). */
+	hasMessages() {
+		for (const c of this.convs.values())
+			if (c.messages.length)
+				return true;
+		return false;
+	}
+
 	/** Forgets every conversation's messages (after a gap too large to fill with sync). */
 	dropMessages() {
 		for (const c of this.convs.values()) {
@@ -397,13 +432,164 @@ export class Store extends EventTarget {
 		this.emit('messages', { key: this.activeKey, how: 'reset' });
 	}
 
+	// ---- changes to messages: recall, edit, reactions ----
+
+	/** {c, m}: the stored message `id` of conversation `key`, or null when it is not here. */
+	locate(key, id) {
+		const c = this.convs.get(key);
+		if (!c || !c.ids.has(id))
+			return null;
+		const i = indexOfId(c.messages, id);
+		return i < 0 ? null : { c, m: c.messages[i] };
+	}
+
+	/** The same for a message or an event about one (its `from` and `to` are the message's). */
+	locateOf(ev) {
+		if (!ev || typeof ev.id !== 'number' || typeof ev.to !== 'string' || typeof ev.from !== 'string')
+			return null;
+		return this.locate(this.keyOf(ev), ev.id);
+	}
+
+	/**
+	 * Changes from a catch-up (`sync` changes: each message as it is now), or messages that a
+	 * history or sync page brought again: those newer than what is shown replace it.
+	 */
+	applyMessages(list) {
+		const touched = new Map();
+		for (const n of list || []) {
+			const at = this.locateOf(n);
+			if (!at || !newer(at.m, n.changed))
+				continue;
+			const m = at.m;
+			for (const f of STATE_FIELDS)
+				delete m[f];
+			for (const f of STATE_FIELDS)
+				if (n[f] !== undefined)
+					m[f] = n[f];
+			m.changed = n.changed;
+			this.touch(at.c, m, touched);
+		}
+		this.emitChanged(touched);
+		return touched.size > 0;
+	}
+
+	applyMessage(m) {
+		return this.applyMessages([m]);
+	}
+
+	/** A `recalled` event, or the reply to one's own recall ({id, changed} with the key). */
+	applyRecalled(key, id, changed) {
+		const at = this.locate(key, id);
+		if (!at || (changed !== undefined && !newer(at.m, changed)))
+			return;
+		const m = at.m;
+		for (const f of STATE_FIELDS)
+			delete m[f];
+		m.recalled = true;
+		if (changed !== undefined)
+			m.changed = changed;
+		this.emitChanged(this.touch(at.c, m));
+	}
+
+	/** An `edited` event, or the reply to one's own edit (with the text sent). */
+	applyEdited(key, id, { text, edited, mentions, changed }) {
+		const at = this.locate(key, id);
+		if (!at || at.m.recalled || !newer(at.m, changed))
+			return;
+		const m = at.m;
+		m.text = text;
+		m.edited = edited;
+		m.changed = changed;
+		if (Array.isArray(mentions) && mentions.length)
+			m.mentions = mentions;
+		else
+			delete m.mentions;
+		// an edit finds the mentions again; it does not notify, but the highlight follows it
+		m.mentioned = m.to[0] === '#' && !!m.mentions && m.mentions.some(n => lower(n) === this.meKey);
+		this.emitChanged(this.touch(at.c, m));
+	}
+
+	/**
+	 * A `reaction` event ({user, emoji, on, count, changed}), or the reply to one's own
+	 * (user: this user; changed absent when it changed nothing: `already`).
+	 */
+	applyReaction(key, id, { user, emoji, on, count, changed }) {
+		const at = this.locate(key, id);
+		if (!at || at.m.recalled || (changed !== undefined && !newer(at.m, changed)))
+			return;
+		const m = at.m;
+		const list = m.reactions ? m.reactions.slice() : [];
+		const i = list.findIndex(r => r.emoji === emoji);
+		const r = i >= 0 ? { ...list[i], users: [...(list[i].users || [])] } : { emoji, count: 0, users: [], mine: false };
+		const has = r.users.some(u => lower(u) === lower(user));
+		if (on && !has && r.users.length < REACTION_NAMES)
+			r.users.push(user);
+		else if (!on && has)
+			r.users = r.users.filter(u => lower(u) !== lower(user));
+		if (lower(user) === this.meKey)
+			r.mine = !!on;
+		r.count = typeof count === 'number' ? count : Math.max(0, r.count + (on ? 1 : -1));
+		if (r.count <= 0) {
+			if (i >= 0)
+				list.splice(i, 1);
+		} else if (i >= 0) {
+			list[i] = r;
+		} else {
+			list.push(r);
+		}
+		if (list.length)
+			m.reactions = list;
+		else
+			delete m.reactions;
+		if (changed !== undefined)
+			m.changed = changed;
+		this.emitChanged(this.touch(at.c, m));
+	}
+
+	/** Raises the change number that the next catch-up starts after. */
+	seenChange(changed) {
+		if (changed > this.changeSeq) {
+			this.changeSeq = changed;
+			this.save();
+		}
+	}
+
+	/** The server said how long its messages may be recalled (recall_expired's window_s). */
+	setRecallWindow(s) {
+		if (typeof s === 'number' && s >= 0)
+			this.recallWindow = s;
+	}
+
+	/**
+	 * Message m of c changed: it is drawn again, and so are the replies that quote it (their
+	 * quote says what m says now, or that it was recalled), sent or still in the outbox.
+	 */
+	touch(c, m, touched = new Map()) {
+		m._rev = (m._rev || 0) + 1;
+		const quote = m.recalled ? { id: m.id, from: m.from, recalled: true } : quoteOf(m);
+		const quoters = [...c.messages, ...this.pendingFor(c.key)].filter(x => x.reply_to === m.id && x.quote);
+		for (const x of quoters) {
+			x.quote = quote;
+			x._rev = (x._rev || 0) + 1;
+		}
+		if (!touched.has(c.key))
+			touched.set(c.key, []);
+		touched.get(c.key).push(m.id);
+		return touched;
+	}
+
+	emitChanged(touched) {
+		for (const [key, ids] of touched)
+			this.emit('messages', { key, how: 'update', changed: ids });
+	}
+
 	// ---- the outbox ----
 
 	addPending(item, quiet) {
 		const p = {
 			cid: item.cid, to: item.to, text: item.text ?? '', ts: item.ts ?? Date.now(),
 			media: item.media || null, kind: item.kind || null, state: 'queued', error: null,
-			from: this.me, pending: true,
+			from: this.me, pending: true, reply_to: item.reply_to || null, quote: item.quote || null,
 		};
 		this.outbox.push(p);
 		const c = this.ensure(p.to, p.to[0] === '#' ? p.to : p.to.slice(1));
@@ -444,6 +630,12 @@ export class Store extends EventTarget {
 			m.media = reply.media || p.media;
 			m.kind = reply.kind || p.kind || 'file';
 		}
+		if (reply.reply_to || p.reply_to) {
+			m.reply_to = reply.reply_to || p.reply_to;
+			m.quote = reply.quote || p.quote;
+		}
+		if (Array.isArray(reply.mentions))
+			m.mentions = reply.mentions;
 		const to = typeof reply.to === 'string' && lower(reply.to) === lower(p.to) ? reply.to : p.to;
 		const c = this.ensure(lower(p.to), to[0] === '#' ? to : to.slice(1));     // the server's spelling
 		if (!c.ids.has(m.id)) {
@@ -489,6 +681,32 @@ export class Store extends EventTarget {
 		this.onlineTotal = Math.max(this.onlineTotal, this.online.size);
 		this.emit('users');
 	}
+}
+
+/** What a message says, all of which a recall takes away and a newer state replaces. */
+const STATE_FIELDS = ['text', 'media', 'kind', 'reply_to', 'quote', 'mentions', 'mentioned', 'edited',
+	'reactions', 'recalled'];
+const REACTION_NAMES = 10;      // names the server lists per reaction
+
+/** Whether a change numbered `changed` is newer than what message m shows. */
+function newer(m, changed) {
+	return typeof changed === 'number' && changed > (m.changed || 0);
+}
+
+/** The index of the message `id` in arr (sorted by id), or -1. */
+function indexOfId(arr, id) {
+	let lo = 0;
+	let hi = arr.length - 1;
+	while (lo <= hi) {
+		const mid = (lo + hi) >> 1;
+		if (arr[mid].id === id)
+			return mid;
+		if (arr[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
 }
 
 /** Inserts m into arr (sorted by id), searching from the end (new messages come last). */

@@ -4,11 +4,16 @@
 // read as the terminal client reads it (command.js): `text~user` and `/msg` send privately,
 // `/join`, `/part`, `/help`; what looks meant for someone else is never sent to the
 // conversation without asking (an unknown command is refused, a `~word` that is no user asks).
+// A reply shows the message it quotes above the text box (with a cancel button); an edit
+// puts the message's text in the box (Enter saves, Escape cancels; ↑ in an empty box edits
+// one's last message); '@' in a room completes names (ui/mentions.js).
 
 import { parseLine } from '../command.js';
 import { errorText, formatSize, t } from '../i18n.js';
+import { quoteOf } from '../msgrules.js';
 import { lower } from '../store.js';
 import { h, icon } from './dom.js';
+import { MentionCompleter } from './mentions.js';
 
 const MAX_TEXT = 16 * 1024;
 
@@ -42,6 +47,17 @@ export class Composer {
 		this.ask = h('div', { class: 'composer-ask', id: 'composer-ask', role: 'group', 'aria-labelledby': 'composer-ask-text', hidden: true },
 			this.askText, h('div', { class: 'composer-ask-actions' }, this.askSend, this.askEdit));
 		this.busy = false;
+		this.reply = null;      // {key, id, quote}: the message the next one answers
+		this.editing = null;    // {key, m, draft}: the message being edited, the draft put aside
+		this.contextText = h('p', { class: 'composer-context-text', id: 'composer-context-text' });
+		this.contextQuote = h('p', { class: 'composer-context-quote', dir: 'auto' });
+		this.contextCancel = h('button', {
+			type: 'button', class: 'icon-btn small', id: 'composer-context-cancel', onclick: () => this.cancelContext(true),
+		}, icon('x'));
+		this.contextIcon = h('span', { class: 'composer-context-icon', 'aria-hidden': 'true' });
+		this.context = h('div', { class: 'composer-context', id: 'composer-context', hidden: true },
+			this.contextIcon, h('div', { class: 'composer-context-main' }, this.contextText, this.contextQuote), this.contextCancel);
+		this.mention = new MentionCompleter({ store, input: this.input, convKey: () => this.key });
 
 		this.form = h('form', {
 			class: 'composer', id: 'composer',
@@ -50,9 +66,11 @@ export class Composer {
 				this.submit();
 			},
 		}, this.file, this.attach, this.input, this.sendBtn);
-		this.el = h('div', { class: 'composer-wrap' }, this.help, this.tray, this.ask, this.form, this.note);
+		this.el = h('div', { class: 'composer-wrap' }, this.help, this.tray, this.ask, this.mention.el, this.context, this.form, this.note);
 
 		this.input.addEventListener('keydown', e => {
+			if (this.mention.onKey(e))
+				return;
 			if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
 				e.preventDefault();
 				this.submit();
@@ -60,11 +78,22 @@ export class Composer {
 				e.stopPropagation();
 				this.help.hidden = true;
 				this.hideAsk();
+			} else if (e.key === 'Escape' && (this.reply || this.editing)) {
+				e.stopPropagation();
+				this.cancelContext(true);
+			} else if (e.key === 'ArrowUp' && !this.input.value && !this.editing && !e.shiftKey && !e.altKey &&
+			           !e.ctrlKey && !e.metaKey) {
+				const m = this.lastOwn();
+				if (m) {
+					e.preventDefault();
+					this.startEdit(m);
+				}
 			}
 		});
 		this.input.addEventListener('input', () => {
 			this.autosize();
-			this.drafts.set(this.key, this.input.value);
+			if (!this.editing)
+				this.drafts.set(this.key, this.input.value);
 			this.hideAsk();
 			this.setNote();
 		});
@@ -81,9 +110,25 @@ export class Composer {
 		});
 		uploads.addEventListener('change', () => this.renderTray(), { signal });
 		store.addEventListener('active', e => this.open(e.detail.key), { signal });
+		store.addEventListener('messages', e => {
+			// the message replied to or being edited was recalled (elsewhere) meanwhile
+			const d = e.detail;
+			const gone = x => x && d.key === x.key && d.changed && d.changed.includes(x.id) &&
+				this.store.locate(x.key, x.id)?.m.recalled;
+			if (gone(this.reply)) {
+				this.cancelContext(false);
+				this.setNote(t('composer.replyGone'), 'error');
+			} else if (this.editing && gone({ key: this.editing.key, id: this.editing.m.id })) {
+				this.cancelContext(false);
+				this.setNote(t('composer.editGone'), 'error');
+			}
+		}, { signal });
 	}
 
 	open(key) {
+		if (this.key !== key)
+			this.cancelContext(false);
+		this.mention.close();
 		if (this.key !== null)
 			this.drafts.set(this.key, this.input.value);
 		this.key = key;
@@ -103,7 +148,7 @@ export class Composer {
 		const rows = [
 			['help.tilde', 'help.tildeWhat'], ['help.msg', 'help.msgWhat'], ['help.join', 'help.joinWhat'],
 			['help.part', 'help.partWhat'], ['help.help', 'help.helpWhat'], ['help.slash', 'help.slashWhat'],
-			['help.at', 'help.atWhat'],
+			['help.at', 'help.atWhat'], ['help.mention', 'help.mentionWhat'], ['help.up', 'help.upWhat'],
 		];
 		const close = h('button', {
 			type: 'button', class: 'icon-btn small', id: 'composer-help-close', 'aria-label': t('help.close'),
@@ -135,7 +180,7 @@ export class Composer {
 			text = t('composer.tooLong');
 			kind = 'error';
 		}
-		text = text || t('composer.hint');
+		text = text || t(this.editing ? 'composer.editHint' : 'composer.hint');
 		if (this.note.textContent !== text)
 			this.note.textContent = text;
 		this.note.className = 'composer-note' + (kind ? ' ' + kind : '');
@@ -149,7 +194,13 @@ export class Composer {
 
 	/** Empties the text box (after the line was acted on), unless it changed meanwhile. */
 	done(key, line) {
-		if (this.key !== key || this.input.value !== line)
+		if (this.key !== key) {
+			// the command went elsewhere (/join): the line is not left as that conversation's draft
+			if (this.drafts.get(key) === line)
+				this.drafts.delete(key);
+			return;
+		}
+		if (this.input.value !== line)
 			return;
 		this.input.value = '';
 		this.drafts.delete(key);
@@ -160,7 +211,13 @@ export class Composer {
 	async submit() {
 		const c = this.key ? this.store.convs.get(this.key) : null;
 		const line = this.input.value;
-		if (!c || !line.trim() || this.busy)
+		if (!c || this.busy)
+			return;
+		if (this.editing) {
+			await this.saveEdit(line);
+			return;
+		}
+		if (!line.trim())
 			return;
 		if (!this.setNote())
 			return;
@@ -169,7 +226,7 @@ export class Composer {
 		const cmd = parseLine(line);
 		switch (cmd.op) {
 		case 'text':
-			this.client.send(this.target(c), cmd.text);
+			this.client.send(this.target(c), cmd.text, null, this.takeReply());
 			this.done(key, line);
 			break;
 		case 'private':
@@ -281,8 +338,116 @@ export class Composer {
 		this.hideAsk();
 		if (!c || line === null || line === undefined || this.input.value !== line)
 			return;
-		this.client.send(this.target(c), line);
+		this.client.send(this.target(c), line, null, this.takeReply());
 		this.done(this.key, line);
+	}
+
+	// ---- replying and editing ----
+
+	/** Answers message m: its quote shows above the text box until sent or cancelled. */
+	startReply(m) {
+		if (this.editing)
+			this.cancelContext(false);
+		this.reply = { key: this.store.keyOf(m), id: m.id, quote: quoteOf(m) };
+		this.renderContext();
+		this.focus();
+	}
+
+	/** The reply for the message being sent (and the reply is done), or null. */
+	takeReply() {
+		const r = this.reply && this.reply.key === this.key ? this.reply : null;
+		if (r)
+			this.cancelContext(false);
+		return r ? { id: r.id, quote: r.quote } : null;
+	}
+
+	/** Edits one's own message m in the text box; what was typed comes back afterwards. */
+	startEdit(m) {
+		if (this.editing)
+			this.cancelContext(false);
+		this.reply = null;
+		this.editing = { key: this.store.keyOf(m), m, draft: this.input.value };
+		this.input.value = m.text || '';
+		this.renderContext();
+		this.autosize();
+		this.setNote();
+		this.focus();
+		this.input.setSelectionRange(this.input.value.length, this.input.value.length);
+	}
+
+	/** The user's last message in this conversation that can be edited, or null. */
+	lastOwn() {
+		const c = this.key ? this.store.convs.get(this.key) : null;
+		if (!c)
+			return null;
+		for (let i = c.messages.length - 1; i >= 0; i--) {
+			const m = c.messages[i];
+			if (lower(m.from) === this.store.meKey && !m.recalled)
+				return m;
+		}
+		return null;
+	}
+
+	async saveEdit(text) {
+		const { m } = this.editing;
+		if (text === (m.text || '')) {
+			this.cancelContext(true);
+			return;
+		}
+		if (!text.trim() && !m.media) {
+			this.setNote(errorText('empty_message'), 'error');
+			return;
+		}
+		if (!this.setNote())
+			return;
+		this.busy = true;
+		try {
+			await this.client.edit(m, text);
+			if (this.editing && this.editing.m === m && this.input.value === text) {
+				this.cancelContext(true);
+				this.setNote(t('composer.saved'), 'ok');
+			}
+		} catch (err) {
+			this.setNote(errorText(err.code, err.data), 'error');
+		} finally {
+			this.busy = false;
+		}
+	}
+
+	/** Ends a reply or an edit (an edit gives the text box its draft back). */
+	cancelContext(focus) {
+		if (this.editing) {
+			this.input.value = this.editing.draft;
+			this.editing = null;
+			this.autosize();
+		}
+		this.reply = null;
+		this.renderContext();
+		this.setNote();
+		if (focus)
+			this.focus();
+	}
+
+	renderContext() {
+		const r = this.reply;
+		const e = this.editing;
+		this.context.hidden = !r && !e;
+		this.context.classList.toggle('editing', !!e);
+		this.sendBtn.setAttribute('aria-label', t(e ? 'composer.save' : 'composer.send'));
+		this.sendBtn.title = t(e ? 'composer.save' : 'composer.send');
+		this.attach.disabled = !!e || !this.key;
+		if (!r && !e) {
+			this.input.removeAttribute('aria-describedby');
+			return;
+		}
+		const q = r ? r.quote : quoteOf(e.m);
+		this.contextIcon.replaceChildren(icon(r ? 'reply' : 'edit'));
+		this.contextText.textContent = r ? t('composer.replyTo', { name: q.from }) : t('composer.editing');
+		this.contextQuote.textContent = (q.text || (q.kind ? t('msg.kind.' + q.kind) : '')) + (q.cut ? '…' : '');
+		const label = t(r ? 'composer.cancelReply' : 'composer.cancelEdit');
+		this.contextCancel.setAttribute('aria-label', label);
+		this.contextCancel.title = label;
+		this.input.setAttribute('aria-describedby', 'composer-context-text');
 	}
 
 	addFiles(files) {

@@ -10,11 +10,18 @@
 // (store.setAtBottom). The list is updated in place (only new rows are inserted), and new
 // messages are announced to screen readers, politely, by one small live region of their own:
 // history loaded above is not announced, nor is a list redrawn.
+//
+// What happened to a message after it was sent shows in place: a recalled one becomes a line
+// saying who recalled it, an edited one says "(edited)", reactions are chips under it (click
+// to toggle one's own), a reply shows the message it quotes (a click goes there, loading older
+// history until it is on screen), and a message that mentions the user stands out. The
+// actions on a message are its menu (ui/msgmenu.js).
 
 import { dayKey, errorText, formatDay, formatFull, formatSize, formatTime, t } from '../i18n.js';
 import { kindOf } from '../media.js';
 import { lower } from '../store.js';
 import { avatar, h, icon, linkify } from './dom.js';
+import { MessageMenu } from './msgmenu.js';
 
 const GROUP_MS = 5 * 60 * 1000;
 const THUMB_MAX_W = 320;
@@ -23,12 +30,16 @@ const NEAR_TOP = 400;
 const NEAR_BOTTOM = 80;
 const ANNOUNCE_EACH = 3;        // more new messages at once are announced as a count
 const ANNOUNCE_KEEP = 5;        // lines kept in the live region
+const JUMP_PAGES = 20;          // history pages (50 each) a click on a quote may load to find it
+const LONG_PRESS = 500;         // ms a touch must rest on a message to open its menu
+const FLASH_MS = 2400;          // how long the message a quote leads to stays highlighted
 
 export class MessageView {
-	constructor({ store, client, onOpenImage, signal }) {
+	constructor({ store, client, onOpenImage, onReply, onEdit, onToast, signal }) {
 		this.store = store;
 		this.client = client;
 		this.onOpenImage = onOpenImage;
+		this.onToast = onToast;
 		this.key = null;
 		this.cache = new Map();
 
@@ -48,7 +59,9 @@ export class MessageView {
 			class: 'messages', id: 'messages', role: 'region', 'aria-label': t('msg.region'), tabindex: '0',
 			onscroll: () => this.onScroll(),
 		}, this.top, this.list, this.announcer);
-		this.el = h('div', { class: 'messages-wrap' }, this.scroller, this.jump);
+		this.menu = new MessageMenu({ store, client, onReply, onEdit, onToast, signal });
+		this.el = h('div', { class: 'messages-wrap' }, this.scroller, this.jump, this.menu.el);
+		this.watchGestures();
 
 		store.addEventListener('messages', e => {
 			const d = e.detail;
@@ -67,6 +80,124 @@ export class MessageView {
 
 	conv() {
 		return this.key ? this.store.convs.get(this.key) : null;
+	}
+
+	/** The stored message an element of the list belongs to, or null (pending, gone). */
+	messageOf(el) {
+		const li = el && el.closest && el.closest('#msg-list li.msg');
+		if (!li || !li.dataset.id || li.classList.contains('recalled'))
+			return null;
+		const at = this.store.locate(this.key, Number(li.dataset.id));
+		return at ? at.m : null;
+	}
+
+	/**
+	 * The other ways to a message's menu than its button: a right click (not on a link or a
+	 * picture, whose own menu stays), a long press on a touch screen, and Shift+F10 or the
+	 * context-menu key when the focus is in a message.
+	 */
+	watchGestures() {
+		const list = this.list;
+		list.addEventListener('contextmenu', e => {
+			if (e.target.closest('a, img, video, audio'))
+				return;
+			const m = this.messageOf(e.target);
+			if (!m)
+				return;
+			e.preventDefault();
+			const li = e.target.closest('li.msg');
+			this.menu.open(m, { at: { x: e.clientX, y: e.clientY }, opener: li.querySelector('.msg-more') });
+		});
+		let press = null;
+		const cancel = () => {
+			if (press)
+				clearTimeout(press.timer);
+			press = null;
+		};
+		list.addEventListener('pointerdown', e => {
+			cancel();
+			if (e.pointerType !== 'touch')
+				return;
+			const m = this.messageOf(e.target);
+			if (!m)
+				return;
+			const li = e.target.closest('li.msg');
+			press = {
+				x: e.clientX, y: e.clientY,
+				timer: setTimeout(() => {
+					press = null;
+					this.menu.open(m, { at: li.querySelector('.msg-body'), opener: li.querySelector('.msg-more') });
+				}, LONG_PRESS),
+			};
+		});
+		list.addEventListener('pointermove', e => {
+			if (press && Math.hypot(e.clientX - press.x, e.clientY - press.y) > 10)
+				cancel();
+		});
+		for (const type of ['pointerup', 'pointercancel'])
+			list.addEventListener(type, cancel);
+		list.addEventListener('keydown', e => {
+			if (e.key !== 'ContextMenu' && !(e.shiftKey && e.key === 'F10'))
+				return;
+			const m = this.messageOf(e.target);
+			if (!m)
+				return;
+			e.preventDefault();
+			const btn = e.target.closest('li.msg').querySelector('.msg-more');
+			this.menu.open(m, { at: btn, opener: btn });
+		});
+	}
+
+	/**
+	 * Shows the message `id` of this conversation (a quote was clicked): loads older history
+	 * until it is there (at most JUMP_PAGES pages), scrolls to it, highlights it and gives it
+	 * the focus.
+	 */
+	async jumpTo(id) {
+		const c = this.conv();
+		if (!c || !Number.isSafeInteger(id))
+			return;
+		const key = c.key;
+		for (let page = 0; page < JUMP_PAGES && !c.ids.has(id); page++) {
+			if (c.more === false || this.client.state !== 'online' || (c.messages.length && c.messages[0].id < id))
+				break;
+			if (c.loading)
+				await this.loaded(key);
+			else
+				await this.client.loadOlder(key);
+			if (this.key !== key)
+				return;
+		}
+		const li = this.list.querySelector(`li.msg[data-id="${id}"]`);
+		if (!li) {
+			this.onToast(t('msg.notFound'), true);
+			return;
+		}
+		li.scrollIntoView({ block: 'center' });
+		li.classList.remove('flash');
+		void li.offsetWidth;        // restart the animation
+		li.classList.add('flash');
+		clearTimeout(li.flashTimer);
+		li.flashTimer = setTimeout(() => li.classList.remove('flash'), FLASH_MS);
+		li.focus({ preventScroll: true });
+		this.store.setAtBottom(this.isAtBottom());
+	}
+
+	/** Resolves when a history page that is loading for `key` has come (or after 10 s). */
+	loaded(key) {
+		return new Promise(resolve => {
+			const done = () => {
+				clearTimeout(timer);
+				this.store.removeEventListener('messages', on);
+				resolve();
+			};
+			const on = e => {
+				if (e.detail.key === key && (e.detail.how === 'prepend' || e.detail.how === 'update'))
+					done();
+			};
+			const timer = setTimeout(done, 10000);
+			this.store.addEventListener('messages', on);
+		});
 	}
 
 	open(key) {
@@ -196,9 +327,9 @@ export class MessageView {
 				sepAt = null;
 			}
 			const start = !prev || dayKey(prev.ts) !== day || lower(prev.from) !== lower(m.from) ||
-				m.ts - prev.ts > GROUP_MS;
+				m.ts - prev.ts > GROUP_MS || !!prev.recalled;
 			const key = m.pending ? 'c' + m.cid : 'i' + m.id;
-			const sig = (start ? 's' : 'c') + (m.pending ? m.state + (m.error || '') : '');
+			const sig = (start ? 's' : 'c') + (m.pending ? m.state + (m.error || '') : '') + '.' + (m._rev || 0);
 			let entry = this.cache.get(key);
 			if (!entry || entry.sig !== sig)
 				entry = { el: this.message(c, m, start), sig };
@@ -244,11 +375,15 @@ export class MessageView {
 	message(c, m, start) {
 		const mine = lower(m.from) === this.store.meKey;
 		const priv = c.kind === 'private';
+		if (m.recalled)
+			return this.recalledRow(c, m, mine);
 		const cls = ['msg', priv ? 'private' : 'group', start ? 'start' : 'cont'];
 		if (mine)
 			cls.push('mine');
 		if (m.pending)
 			cls.push('pending', m.state);
+		if (m.mentioned && !mine && !priv)
+			cls.push('mentioned');
 		const time = h('time', {
 			datetime: new Date(m.ts).toISOString(), title: formatFull(m.ts), class: 'msg-time',
 		}, formatTime(m.ts));
@@ -257,10 +392,25 @@ export class MessageView {
 			priv ? h('span', { class: 'private-tag' }, icon('lock'), t('msg.privateTag')) : null,
 			time) : null;
 		const body = h('div', { class: 'msg-body' }, head);
-		if (m.text)
-			body.appendChild(h('div', { class: 'msg-text', dir: 'auto' }, linkify(m.text)));
+		if (m.quote)
+			body.appendChild(this.quote(m.quote));
+		if (m.text) {
+			const text = h('div', { class: 'msg-text', dir: 'auto' }, withMentions(linkify(m.text), m.mentions, this.store.meKey));
+			if (m.edited) {
+				// "(edited)" is drawn after the text (CSS ::after, which screen readers read), so
+				// that the text stays exactly what was written
+				text.dataset.edited = t('msg.edited');
+				text.title = formatFull(m.edited);
+			}
+			body.appendChild(text);
+		}
 		if (m.media)
 			body.appendChild(this.media(m));
+		if (m.edited && !m.text) {
+			body.appendChild(h('div', { class: 'msg-edited', title: formatFull(m.edited) }, t('msg.edited')));
+		}
+		if (m.reactions && m.reactions.length)
+			body.appendChild(this.reactions(m));
 		if (m.pending) {
 			if (m.state === 'failed') {
 				body.appendChild(h('div', { class: 'msg-status failed' },
@@ -273,14 +423,75 @@ export class MessageView {
 					m.state === 'queued' && this.client.state !== 'online' ? t('msg.queued') : t('msg.sending')));
 			}
 		}
+		const more = m.pending ? null : h('button', {
+			type: 'button', class: 'msg-more', 'aria-label': t('msg.actionsOf', { name: m.from }), title: t('msg.actions'),
+			'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-controls': 'msg-menu',
+			onclick: e => {
+				const btn = e.currentTarget;
+				if (this.menu.isOpen() && this.menu.opener === btn)
+					this.menu.close(true);
+				else
+					this.menu.open(m, { at: btn, opener: btn });
+			},
+		}, icon('more'));
 		return h('li', {
 			class: cls.join(' '),
 			dataset: { id: m.id ?? '', cid: m.cid ?? '', from: m.from },
+			tabindex: m.pending ? null : '-1',
 		},
 		h('div', { class: 'msg-gutter' }, start ? avatar(m.from) : h('time', {
 			class: 'msg-time gutter', datetime: new Date(m.ts).toISOString(), title: formatFull(m.ts),
 		}, formatTime(m.ts))),
-		body);
+		body, more);
+	}
+
+	/** A recalled message: one line saying who recalled it (撤回), where it was. */
+	recalledRow(c, m, mine) {
+		return h('li', {
+			class: 'msg recalled ' + (c.kind === 'private' ? 'private' : 'group') + (mine ? ' mine' : ''),
+			dataset: { id: m.id, from: m.from }, tabindex: '-1',
+		}, h('p', { class: 'recalled-text' },
+			h('span', null, mine ? t('msg.recalledMe') : t('msg.recalledBy', { name: m.from })),
+			' ', h('time', { class: 'msg-time', datetime: new Date(m.ts).toISOString(), title: formatFull(m.ts) }, formatTime(m.ts))));
+	}
+
+	/** The quoted message of a reply: its sender and first words (or that it was recalled);
+	 * a click goes to it. */
+	quote(q) {
+		const text = q.recalled ? t('msg.quoteRecalled')
+			: (q.text || '') + (q.cut ? '…' : '') || (q.kind ? t('msg.kind.' + q.kind) : '');
+		const kind = !q.recalled && q.kind && q.text ? t('msg.kind.' + q.kind) + ' · ' : '';
+		return h('button', {
+			type: 'button', class: 'msg-quote' + (q.recalled ? ' recalled' : ''), dataset: { replyTo: q.id },
+			'aria-label': t('msg.quoteOpen', { name: q.from, text }),
+			onclick: () => this.jumpTo(Number(q.id)),
+		}, h('bdi', { class: 'quote-from' }, q.from),
+		h('span', { class: 'quote-text', dir: 'auto' }, kind, text));
+	}
+
+	/** Reaction chips: emoji and count, the user's own pressed; a click toggles it. Who
+	 * reacted is the tooltip and the label (the names the server lists, and how many more). */
+	reactions(m) {
+		const sep = t('msg.namesSep');
+		return h('div', { class: 'reactions', role: 'group', 'aria-label': t('msg.reactions') },
+			m.reactions.map(r => {
+				const users = r.users || [];
+				const names = users.length < r.count
+					? t('msg.namesMore', { names: users.join(sep), more: r.count - users.length, n: r.count })
+					: users.join(sep);
+				const label = t('msg.reactedBy', { emoji: r.emoji, n: r.count, names });
+				return h('button', {
+					type: 'button', class: 'reaction' + (r.mine ? ' mine' : ''), 'aria-pressed': String(!!r.mine),
+					'aria-label': label, title: label, dataset: { emoji: r.emoji },
+					onclick: async () => {
+						try {
+							await this.client.react(m, r.emoji, !r.mine);
+						} catch (err) {
+							this.onToast(errorText(err.code, err.data), true);
+						}
+					},
+				}, h('span', { class: 'reaction-emoji' }, r.emoji), h('span', { class: 'reaction-count' }, String(r.count)));
+			}));
 	}
 
 	media(m) {
@@ -343,6 +554,43 @@ export class MessageView {
 		}
 		return h('div', { class: 'msg-media file' }, fileLink('file-chip'));
 	}
+}
+
+const MENTION_RE = /(^|[^A-Za-z0-9_.-])([@＠])([A-Za-z0-9_.-]{6,33})/g;
+
+/**
+ * The text nodes of `nodes` (links left alone) with each @name the server found a mention in
+ * `mentions` wrapped in a <span class="mention"> (also "to-me" for the user's own name). The text
+ * itself stays the same.
+ */
+function withMentions(nodes, mentions, meKey) {
+	if (!mentions || !mentions.length)
+		return nodes;
+	const names = new Set(mentions.map(lower));
+	const out = [];
+	for (const n of nodes) {
+		if (n.nodeType !== Node.TEXT_NODE) {
+			out.push(n);
+			continue;
+		}
+		const text = n.data;
+		let last = 0;
+		for (const m of text.matchAll(MENTION_RE)) {
+			let name = m[3];
+			if (!names.has(lower(name)))
+				name = name.replace(/\.+$/, '');       // "@bob_22." at the end of a sentence
+			if (!names.has(lower(name)))
+				continue;
+			const at = m.index + m[1].length;
+			if (at > last)
+				out.push(document.createTextNode(text.slice(last, at)));
+			out.push(h('span', { class: 'mention' + (lower(name) === meKey ? ' to-me' : '') }, m[2] + name));
+			last = at + 1 + name.length;
+		}
+		if (last < text.length)
+			out.push(document.createTextNode(text.slice(last)));
+	}
+	return out;
 }
 
 /**

@@ -128,6 +128,11 @@ export class Sidebar {
 		const badge = c.unread > 0
 			? h('span', { class: 'badge', 'aria-label': t('side.unread', { n: c.unread }) }, c.unread > 99 ? '99+' : String(c.unread))
 			: null;
+		// unread messages that mention the user count apart: an @ badge before the count
+		const mentions = c.mentions > 0
+			? h('span', { class: 'badge mention', 'aria-label': t('side.mentions', { n: c.mentions }), title: t('msg.mentionsYou') },
+				'@' + (c.mentions > 1 ? (c.mentions > 99 ? '99+' : String(c.mentions)) : ''))
+			: null;
 		const lead = c.kind === 'room'
 			? h('span', { class: 'conv-icon room', 'aria-hidden': 'true' }, icon('hash'))
 			: h('span', { class: 'conv-icon person' + (online ? ' online' : '') }, avatar(c.name, 'tiny'));
@@ -140,7 +145,7 @@ export class Sidebar {
 		}, lead,
 		h('bdi', { class: 'conv-name' }, c.kind === 'room' ? c.name.slice(1) : c.name),
 		c.kind === 'private' ? h('span', { class: 'conv-lock', 'aria-hidden': 'true' }, icon('lock')) : null,
-		badge));
+		mentions, badge));
 	}
 
 	toggleJoin(force) {
