@@ -11,10 +11,10 @@
 // - members: a page of 50, then the next one, online dots kept current by presence;
 // - topic: set by one member (a bad one refused, translated), seen live by another; #lobby's
 //   cannot be set.
-// English and Chinese, with screenshots.
+// English and Chinese, light and dark (the new secondary texts reach 4.5:1), with screenshots.
 
 import {
-	check, launch, openConv, openPage, PASSWORD, Pierd, registerAndLogin, run, say, shot,
+	check, checkRatio, launch, openConv, openPage, PASSWORD, Pierd, registerAndLogin, run, say, shot,
 	TcpClient, waitOnline, waitText,
 } from './lib.mjs';
 
@@ -126,7 +126,7 @@ run('e2e/social', 360, async () => {
 	check(await alice.$eval('.me-name', e => e.textContent) === 'Alice 张', 'and shown in the sidebar');
 
 	// ---- wang's second device, a room, and carol (TCP) ----
-	const b = await openPage(browser, pierd, { locale: 'zh-CN' });
+	const b = await openPage(browser, pierd, { locale: 'zh-CN', colorScheme: 'dark' });
 	const framesB = recordFrames(b);
 	await passwordLogin(b, 'wang_xm');
 	await alice.evaluate(() => window.pier.client.join('#dev'));
@@ -157,6 +157,8 @@ run('e2e/social', 360, async () => {
 	await openConv(b, '#dev');
 	await waitText(b, '你好 3');
 	check(await b.$('#new-sep') === null, 'B opens #dev without a "new messages" divider: it was read elsewhere');
+	await checkRatio(b, '#msg-list .msg-head .uname-login', 'dark: the login name beside a display name');
+	await checkRatio(b, '#members-button', 'dark: the member count in the header');
 	await shot(b, 'social-unread-after-zh');
 	await openConv(b, '#lobby');
 
@@ -207,6 +209,7 @@ run('e2e/social', 360, async () => {
 	const ind = await a.$eval('#typing', e => ({ text: e.textContent, title: e.title }));
 	check(ind.text === 'Alice 张 正在输入…' && ind.title === 'alice_1', `A shows who is typing (${JSON.stringify(ind)})`);
 	await shot(a, 'social-typing-zh');
+	await checkRatio(a, '#typing', 'light: the typing line');
 	const typings = framesAlice.filter(f => f.op === 'typing').length - typingBefore;
 	check(typings >= 1 && typings * 3 <= typed.length, `${typed.length} keys typed sent ${typings} typing notices`);
 	check(framesAlice.filter(f => f.op === 'typing').every(f => f.to === '#dev' && !('ref' in f)), 'each to #dev, without a ref (no reply comes)');
@@ -223,10 +226,12 @@ run('e2e/social', 360, async () => {
 	check(await alice.$eval('#typing', e => e.dataset.count) === '0', 'the message came: the indicator is gone with it');
 	const s2 = await senderOf(alice, '我来了');
 	check(s2 && s2.label === '王小明' && s2.login === 'wang_xm', `alice sees wang's display name on the message (${JSON.stringify(s2)})`);
+	await checkRatio(alice, '#msg-list .msg-head .uname-login', 'light: the login name beside a display name');
 
 	// ---- topic: set by one member, seen live by another ----
 	await a.waitForSelector('#head-topic.empty');
 	check(await a.$eval('#head-topic', e => e.textContent) === '添加话题', 'a room without a topic offers to add one');
+	await checkRatio(a, '#head-topic', 'light: "add a topic"');
 	await a.click('#head-topic');
 	await a.waitForSelector('#room-dialog[open] #topic-form:not([hidden])');
 	check(await a.evaluate(() => document.activeElement?.id) === 'topic-input', 'the topic field has the focus');
@@ -264,6 +269,7 @@ run('e2e/social', 360, async () => {
 		{ user: 'wang_xm', name: '王小明', login: 'wang_xm', online: '1' },
 	]), `#dev's members, by name, with display names and online state (${JSON.stringify(devMembers)})`);
 	await shot(alice, 'social-room-en');
+	await checkRatio(alice, '#members-list .uname-login', 'light: a member\'s login name');
 	await alice.keyboard.press('Escape');
 	check(await alice.evaluate(() => document.activeElement?.id) === 'head-topic', 'Escape closes the dialog, the focus back on the topic');
 
