@@ -304,9 +304,10 @@ export class Store extends EventTarget {
 	/** The active conversation, on screen and shown to its end, has nothing unread. */
 	markRead() {
 		const c = this.active();
-		if (!c || !this.visible || !this.atBottom)
+		// an empty view (its history still coming) has shown nothing: the server's count stays
+		if (!c || !this.visible || !this.atBottom || !c.messages.length)
 			return;
-		const last = c.messages.length ? c.messages[c.messages.length - 1].id : 0;
+		const last = c.messages[c.messages.length - 1].id;
 		if (c.unread !== 0 || last > c.readUpTo) {
 			c.unread = 0;
 			this.markReadUpTo(c, last, 'seen');
@@ -408,8 +409,8 @@ export class Store extends EventTarget {
 			n++;
 		}
 		c.more = !!more;
-		if (c.key === this.activeKey)
-			this.markRead();
+		// read or not is the view's to say once it has shown them (setAtBottom): the end shown
+		// before they came says nothing of them
 		this.emit('messages', { key: c.key, how: 'prepend', n });
 	}
 
