@@ -188,6 +188,8 @@ run('e2e/social', 360, async () => {
 	await shot(c, 'social-unread-capped-zh');
 	await openConv(a, '@carol_33');
 	await waitText(a, `私信 ${CAP}`);
+	const head = await a.evaluate(() => ({ title: document.querySelector('#conv-title').textContent, sub: document.querySelector('#conv-sub').textContent }));
+	check(head.title === 'carol_33' && head.sub === '私聊', `a private chat's header, without a display name (${JSON.stringify(head)})`);
 	await a.evaluate(() => {
 		// opened at the divider (more than a screenful is new): read to the end
 		const m = document.querySelector('#messages');
@@ -328,6 +330,30 @@ run('e2e/social', 360, async () => {
 	const s3 = await senderOf(alice, '我来了');
 	check(s3 && s3.label === '小明' && s3.login === 'wang_xm', `alice's view follows at once (${JSON.stringify(s3)})`);
 	check(await b.$eval('.me-name', e => e.textContent) === '小明', 'and wang\'s other device');
+	await alice.click('#user-list button[data-user="wang_xm"]');
+	await alice.waitForSelector('#private-list button[data-key="@wang_xm"][aria-current="page"]');
+	const phead = await alice.evaluate(() => ({
+		title: document.querySelector('#conv-title').textContent, sub: document.querySelector('#conv-sub').textContent,
+		side: document.querySelector('#private-list button[data-key="@wang_xm"] .conv-name').textContent,
+		online: [...document.querySelectorAll('#user-list .user-name')].map(e => e.textContent),
+	}));
+	check(phead.title === '小明' && phead.sub === 'wang_xm · Private conversation' && phead.side === '小明',
+		`a private chat with wang: its header and the sidebar show the display name, the login under it (${JSON.stringify(phead)})`);
+	check(phead.online.includes('小明') && phead.online.includes('Alice 张'), `the online list too (${JSON.stringify(phead.online)})`);
+	await shot(alice, 'social-private-en');
+	await openConv(alice, '#dev');
+	await alice.setViewportSize({ width: 390, height: 844 });
+	const fits = await alice.evaluate(() => {
+		const box = s => document.querySelector(s).getBoundingClientRect();
+		const topic = box('#head-topic');
+		return {
+			inside: topic.right <= box('.head-actions').left + 1, apart: box('#members-button').right <= topic.left,
+			cut: document.querySelector('#head-topic').scrollWidth > topic.width,
+			whole: document.querySelector('#members-button').scrollWidth <= document.querySelector('#members-button').clientWidth,
+		};
+	});
+	check(fits.inside && fits.apart && fits.cut && fits.whole, `on a phone the header line keeps the count whole and cuts the topic (${JSON.stringify(fits)})`);
+	await shot(alice, 'social-phone-room-en');
 
 	for (const p of [a, b, alice])
 		check(p.problems.length === 0, `no errors in the page: ${JSON.stringify(p.problems)}`);

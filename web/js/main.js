@@ -232,8 +232,10 @@ class Shell {
 			const on = store.online.has(c.key.slice(1));
 			const shown = names.display(c.name);
 			delete this.titleSub.dataset.sig;
-			this.titleSub.replaceChildren(h('span', { class: 'presence-dot' + (on ? ' on' : '') }),
-				shown ? [h('bdi', { class: 'title-login' }, c.name), ' · '] : null, t('conv.private'));
+			const sub = [h('span', { class: 'presence-dot' + (on ? ' on' : '') })];
+			if (shown)
+				sub.push(h('bdi', { class: 'title-login' }, c.name), ' · ');
+			this.titleSub.replaceChildren(...sub, t('conv.private'));
 		}
 		this.leaveBtn.hidden = c.kind !== 'room' || c.key === '#lobby';
 		this.leaveBtn.title = t('conv.leaveTitle', { room: c.name });
