@@ -1,69 +1,16 @@
 // a11y.mjs - contrast and live regions (issue 9, defect 6). Timestamps (in room messages, in
 // private bubbles, the one shown on hover) and the composer's hint reach WCAG AA's 4.5:1 in
-// the light and the dark theme: the ratio is computed here from the computed styles (the
-// text colour over the backgrounds behind it, blended). The whole app is not a live region:
-// one polite region, in the message list, announces new messages, one line each, and stays
-// silent when older history loads above; a new message inserts its row only (the list is not
-// redrawn, which a screen reader would read again). English in light, Chinese in dark.
+// the light and the dark theme: the ratio is computed from the computed styles (the text
+// colour over the backgrounds behind it, blended: lib.mjs, checkRatio). The whole app is not
+// a live region: one polite region, in the message list, announces new messages, one line
+// each, and stays silent when older history loads above; a new message inserts its row only
+// (the list is not redrawn, which a screen reader would read again). English in light,
+// Chinese in dark.
 
 import {
-	check, launch, openConv, openPage, PASSWORD, Pierd, registerAndLogin, run, say, shot,
+	check, checkRatio, launch, openConv, openPage, PASSWORD, Pierd, registerAndLogin, run, say, shot,
 	TcpClient, waitText,
 } from './lib.mjs';
-
-const AA = 4.5;
-
-/** The contrast ratio of the text of the element `el` (in the page) against what is behind it. */
-function contrastIn(el) {
-	const parse = s => {
-		let m = s.match(/^rgba?\(([^)]+)\)/);
-		if (m) {
-			const p = m[1].split(/[\s,/]+/).filter(Boolean).map(Number);
-			return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
-		}
-		m = s.match(/^color\(srgb ([^)]+)\)/);
-		if (m) {
-			const p = m[1].split(/[\s/]+/).filter(Boolean).map(Number);
-			return [p[0] * 255, p[1] * 255, p[2] * 255, p.length > 3 ? p[3] : 1];
-		}
-		throw new Error('cannot read the colour ' + s);
-	};
-	const layers = [];
-	for (let e = el; e; e = e.parentElement) {
-		const c = parse(getComputedStyle(e).backgroundColor);
-		if (c[3] > 0) {
-			layers.push(c);
-			if (c[3] >= 1)
-				break;
-		}
-	}
-	let bg = [255, 255, 255];
-	for (const l of layers.reverse())
-		bg = bg.map((v, i) => l[i] * l[3] + v * (1 - l[3]));
-	const f = parse(getComputedStyle(el).color);
-	const fg = f.slice(0, 3).map((v, i) => v * f[3] + bg[i] * (1 - f[3]));
-	const lum = c => {
-		const [r, g, b] = c.map(v => {
-			v /= 255;
-			return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
-		});
-		return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-	};
-	const [a, b] = [lum(fg), lum(bg)];
-	return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-}
-
-async function ratio(page, selector) {
-	const el = await page.$(selector);
-	if (!el)
-		throw new Error('nothing matches ' + selector);
-	return el.evaluate(contrastIn);
-}
-
-async function checkRatio(page, selector, what) {
-	const r = await ratio(page, selector);
-	check(r >= AA, `${what}: contrast ${r.toFixed(2)}:1 (at least ${AA})`);
-}
 
 /** Every live region of the page: its id or class, politeness, and what it contains. */
 function liveRegions(page) {

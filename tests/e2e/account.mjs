@@ -86,11 +86,12 @@ run('e2e/account', 300, async () => {
 		modal: d.matches(':modal'),
 		title: document.getElementById(d.getAttribute('aria-labelledby'))?.textContent,
 		user: d.querySelector('#account-user')?.textContent,
-		labels: [...d.querySelectorAll('input[type=password]')].every(i => i.labels.length === 1 && i.labels[0].textContent),
+		labels: [...d.querySelectorAll('input')].filter(i => !i.hidden)
+			.every(i => i.labels.length === 1 && i.labels[0].textContent),
 	}));
 	check(dlg.modal && dlg.title === 'Account' && /dana_42/.test(dlg.user) && dlg.labels,
 		`Enter opens a modal dialog titled by its heading, every field labelled (${JSON.stringify(dlg)})`);
-	check(await focused(a) === 'account-current', 'the focus starts on the current password');
+	check(await focused(a) === 'profile-display', 'the focus starts on the first field (the display name)');
 	let inside = true;
 	for (let i = 0; i < 14; i++) {
 		await a.keyboard.press(i < 7 ? 'Tab' : 'Shift+Tab');

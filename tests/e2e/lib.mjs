@@ -402,3 +402,62 @@ export function makeBytes(n, seed = 7) {
 	}
 	return b;
 }
+
+// ---- contrast (WCAG), computed from the computed styles ----
+
+/** WCAG AA for normal text. */
+export const AA = 4.5;
+
+/** The contrast ratio of the text of the element `el` (in the page) against what is behind it. */
+function contrastIn(el) {
+	const parse = s => {
+		let m = s.match(/^rgba?\(([^)]+)\)/);
+		if (m) {
+			const p = m[1].split(/[\s,/]+/).filter(Boolean).map(Number);
+			return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+		}
+		m = s.match(/^color\(srgb ([^)]+)\)/);
+		if (m) {
+			const p = m[1].split(/[\s/]+/).filter(Boolean).map(Number);
+			return [p[0] * 255, p[1] * 255, p[2] * 255, p.length > 3 ? p[3] : 1];
+		}
+		throw new Error('cannot read the colour ' + s);
+	};
+	const layers = [];
+	for (let e = el; e; e = e.parentElement) {
+		const c = parse(getComputedStyle(e).backgroundColor);
+		if (c[3] > 0) {
+			layers.push(c);
+			if (c[3] >= 1)
+				break;
+		}
+	}
+	let bg = [255, 255, 255];
+	for (const l of layers.reverse())
+		bg = bg.map((v, i) => l[i] * l[3] + v * (1 - l[3]));
+	const f = parse(getComputedStyle(el).color);
+	const fg = f.slice(0, 3).map((v, i) => v * f[3] + bg[i] * (1 - f[3]));
+	const lum = c => {
+		const [r, g, b] = c.map(v => {
+			v /= 255;
+			return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+		});
+		return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+	};
+	const [a, b] = [lum(fg), lum(bg)];
+	return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}
+
+/** The contrast ratio of the first element matching `selector` on `page`. */
+export async function ratio(page, selector) {
+	const el = await page.$(selector);
+	if (!el)
+		throw new Error('nothing matches ' + selector);
+	return el.evaluate(contrastIn);
+}
+
+/** A check that the text of `selector` reaches AA against what is behind it. */
+export async function checkRatio(page, selector, what) {
+	const r = await ratio(page, selector);
+	check(r >= AA, `${what}: contrast ${r.toFixed(2)}:1 (at least ${AA})`);
+}

@@ -63,7 +63,8 @@ function newCid() {
  * 'online', 'offline'; 'loggedin' {reply}; 'loggedout' {reason}: 'logout' or 'logout_all'
  * (asked here), 'tab' (another tab of this browser logged out), 'expired' (the token was
  * refused), 'revoked' (ended from elsewhere: a logout everywhere, a password change);
- * 'notify' {msg} for a live message from someone else.
+ * 'notify' {msg} for a live message from someone else; 'event' (detail: the object) for every
+ * event the server sends (read state, typing, topics, names: readstate.js, typing.js...).
  */
 export class Client extends EventTarget {
 	constructor(store) {
@@ -241,6 +242,7 @@ export class Client extends EventTarget {
 
 	onEvent(m) {
 		const store = this.store;
+		this.emit('event', m);      // every event, for the modules that read their own ops
 		switch (m.op) {
 		case 'msg': {
 			if (!store.me)
@@ -306,9 +308,10 @@ export class Client extends EventTarget {
 
 	// ---- logging in ----
 
-	async register(user, password) {
+	/** `display` (optional): the new user's display name (docs/PROTOCOL.md, register). */
+	async register(user, password, display) {
 		await this.open();
-		return this.request({ op: 'register', user, password });
+		return this.request({ op: 'register', user, password, ...(display ? { display } : {}) });
 	}
 
 	/** Password login. Resolves with the reply (status 1, 0, -1). */

@@ -1,6 +1,8 @@
 // i18n.js - the interface's words in English and Chinese, chosen by navigator.languages.
 // t('key', {name: 'x'}) fills {name}; a missing key falls back to English, then to the key.
 
+import * as social from './i18n-social.js';
+
 const en = {
 	'app.name': 'pier',
 	'boot.connecting': 'Connecting…',
@@ -214,7 +216,7 @@ const en = {
 	'media.unavailable': 'This file is not available.',
 
 	'menu.logout': 'Log out',
-	'menu.account': 'Account: password, log out everywhere',
+	'menu.account': 'Account: display name, password, log out everywhere',
 
 	'account.title': 'Account',
 	'account.close': 'Close',
@@ -468,7 +470,7 @@ const zh = {
 	'media.unavailable': '该文件不可用。',
 
 	'menu.logout': '退出登录',
-	'menu.account': '账号：修改密码、在所有设备上退出',
+	'menu.account': '账号：显示名称、修改密码、在所有设备上退出',
 
 	'account.title': '账号',
 	'account.close': '关闭',
@@ -510,6 +512,8 @@ const zh = {
 	'err.too_many_reactions': '这条消息的表情回应种类已达上限（{limit} 种）。',
 };
 
+Object.assign(en, social.en);
+Object.assign(zh, social.zh);
 const dicts = { en, zh };
 
 function pick() {
@@ -545,6 +549,10 @@ export function errorText(code, extra) {
 	if (code === 'too_many_reactions')
 		return t('err.too_many_reactions', { limit: extra?.limit ?? 20 });
 	const key = 'err.' + code;
+	// a refusal with a reason (bad_display, bad_topic) has a text per reason
+	const why = key + '.' + extra?.reason;
+	if (typeof extra?.reason === 'string' && (dicts[lang][why] ?? en[why]) !== undefined)
+		return t(why);
 	if ((dicts[lang][key] ?? en[key]) !== undefined)
 		return t(key);
 	return t('err.generic', { code: code || '?' });

@@ -1,16 +1,24 @@
 // main.js - pier's browser client: the login screen, or the three-pane chat (conversations,
 // messages, who is online, the account dialog), wired to the store and the WebSocket client.
+// Read state, typing, room topics and members, display names: readstate.js, typing.js,
+// ui/room.js, names.js (hooked in here).
 
 import { Client } from './connection.js';
 import { errorText, lang, t } from './i18n.js';
 import { Uploads } from './media.js';
+import { names } from './names.js';
+import { ReadSync, watchAttention } from './readstate.js';
 import { loadToken, lower, Store } from './store.js';
 import { onLogoutElsewhere } from './tabs.js';
+import { Typing } from './typing.js';
 import { Composer } from './ui/composer.js';
 import { AccountPanel } from './ui/account.js';
 import { h, icon } from './ui/dom.js';
 import { renderLogin } from './ui/login.js';
 import { MessageView } from './ui/messages.js';
+import { nameLabel } from './ui/name.js';
+import { ProfileSection } from './ui/profile.js';
+import { RoomPanel } from './ui/room.js';
 import { Sidebar } from './ui/sidebar.js';
 import { UsersPanel } from './ui/users.js';
 
@@ -22,10 +30,12 @@ const app = document.getElementById('app');
 const store = new Store();
 const client = new Client(store);
 const uploads = new Uploads(client);
+names.watch(client, store);
+const readSync = new ReadSync({ store, client });
 let shell = null;
 
 // for the end-to-end tests and for debugging from the console
-window.pier = { store, client, uploads };
+window.pier = { store, client, uploads, readSync, names };
 
 function showLogin(notice) {
 	shell?.destroy();
@@ -59,7 +69,8 @@ client.addEventListener('loggedout', e => {
 // a logout in another tab of this browser ends this tab's session too
 onLogoutElsewhere(() => store.meKey, () => client.loggedOutElsewhere());
 
-document.addEventListener('visibilitychange', () => store.setVisible(!document.hidden));
+// messages on screen are read only while the page is shown and focused
+watchAttention(store);
 
 // ---- the chat screen ----
 
@@ -77,12 +88,7 @@ class Shell {
 		});
 		this.users = new UsersPanel({
 			store, signal,
-			onPick: name => {
-				if (lower(name) === store.meKey)
-					return;
-				store.ensure('@' + name, name);
-				this.pick('@' + lower(name));
-			},
+			onPick: name => this.openPrivate(name),
 			onClose: () => this.drawer(null),
 		});
 		this.view = new MessageView({
@@ -90,7 +96,9 @@ class Shell {
 			onReply: m => this.composer.startReply(m), onEdit: m => this.composer.startEdit(m),
 		});
 		this.composer = new Composer({ store, client, uploads, signal });
-		this.account = new AccountPanel({ store, client });
+		this.account = new AccountPanel({ store, client, sections: [new ProfileSection({ store, client })] });
+		this.room = new RoomPanel({ store, client, signal, onPick: name => this.openPrivate(name) });
+		this.typing = new Typing({ store, client, signal, input: this.composer.input });
 
 		this.titleIcon = h('span', { class: 'title-icon', 'aria-hidden': 'true' });
 		this.titleName = h('h1', { class: 'title-name', id: 'conv-title', dir: 'auto' });
@@ -118,7 +126,7 @@ class Shell {
 			h('div', { class: 'title' }, this.titleIcon, h('div', { class: 'title-text' }, this.titleName, this.titleSub)),
 			h('div', { class: 'head-actions' }, this.leaveBtn, this.closeBtn, this.peopleBtn));
 		this.main = h('main', { class: 'chat', id: 'chat' },
-			this.header, this.banner, this.view.el, this.composer.el, this.dropZone, this.toastEl);
+			this.header, this.banner, this.view.el, this.typing.el, this.composer.el, this.dropZone, this.toastEl);
 		this.scrim = h('div', { class: 'scrim', onclick: () => this.drawer(null) });
 		this.box = h('dialog', { class: 'lightbox', id: 'lightbox' });
 		this.box.addEventListener('click', e => {
@@ -126,7 +134,7 @@ class Shell {
 				this.box.close();
 		});
 		this.el = h('div', { class: 'shell', id: 'shell' }, this.sidebar.el, this.main, this.users.el, this.scrim, this.box,
-			this.account.el);
+			this.account.el, this.room.el);
 		app.replaceChildren(this.el);
 		document.body.classList.add('in-app');
 
@@ -156,6 +164,7 @@ class Shell {
 		store.addEventListener('convs', head, { signal });
 		store.addEventListener('users', head, { signal });
 		store.addEventListener('active', head, { signal });
+		names.addEventListener('change', head, { signal });
 		store.addEventListener('active', () => {
 			// member counts change without events (registrations join #lobby): refresh them
 			if (client.state === 'online' && Date.now() - (this.roomsAt || 0) > 2000)
@@ -174,6 +183,14 @@ class Shell {
 		this.account.destroy();
 		clearInterval(this.tick);
 		clearTimeout(this.toastTimer);
+	}
+
+	/** The private chat with `name` (a click on a name). */
+	openPrivate(name) {
+		if (lower(name) === store.meKey)
+			return;
+		store.ensure('@' + name, name);
+		this.pick('@' + lower(name));
 	}
 
 	pick(key, opts = {}) {
@@ -209,13 +226,19 @@ class Shell {
 		}
 		this.titleIcon.className = 'title-icon ' + c.kind;
 		this.titleIcon.replaceChildren(icon(c.kind === 'room' ? 'hash' : 'lock'));
-		this.titleName.textContent = c.kind === 'room' ? c.name.slice(1) : c.name;
 		if (c.kind === 'room') {
-			this.titleSub.textContent = typeof c.members === 'number'
-				? (c.members === 1 ? t('side.member1') : t('side.members', { n: c.members })) : t('conv.room');
+			this.titleName.textContent = c.name.slice(1);
+			this.room.renderSub(this.titleSub, c);
 		} else {
+			// the display name in the title, the login name on the line under it
+			this.titleName.replaceChildren(nameLabel(c.name));
 			const on = store.online.has(c.key.slice(1));
-			this.titleSub.replaceChildren(h('span', { class: 'presence-dot' + (on ? ' on' : '') }), t('conv.private'));
+			const shown = names.display(c.name);
+			delete this.titleSub.dataset.sig;
+			const sub = [h('span', { class: 'presence-dot' + (on ? ' on' : '') })];
+			if (shown)
+				sub.push(h('bdi', { class: 'title-login' }, c.name), ' · ');
+			this.titleSub.replaceChildren(...sub, t('conv.private'));
 		}
 		this.leaveBtn.hidden = c.kind !== 'room' || c.key === '#lobby';
 		this.leaveBtn.title = t('conv.leaveTitle', { room: c.name });
@@ -338,7 +361,8 @@ class Shell {
 			return;
 		const key = store.keyOf(m);
 		const body = m.text || (m.media ? t('notify.file', { name: m.media.name }) : '');
-		const title = m.to[0] === '@' ? t('notify.private', { name: m.from }) : t('notify.mention', { name: m.from, conv: m.to });
+		const who = names.label(m.from, m.display);
+		const title = m.to[0] === '@' ? t('notify.private', { name: who }) : t('notify.mention', { name: who, conv: m.to });
 		try {
 			const n = new Notification(title, {
 				body: body.length > 200 ? body.slice(0, 200) + '…' : body, tag: 'pier-' + key, lang: document.documentElement.lang,

@@ -5,8 +5,11 @@
 // localStorage per user so that a reload catches up with `sync` and keeps its unread counts.
 //
 // Read state: each conversation's read mark (`readUpTo`, the last id read) is loaded with the
-// saved state and changes only in markReadUpTo(), which emits 'read' {key, id} (where a read
-// position kept on the server will be sent and received). A message from someone else is unread when its id is above the
+// saved state and raised only in markReadUpTo(), which emits 'read' {key, id, how}: 'seen'
+// when the view showed it (readstate.js sends those to the server as `read`), 'server' when
+// the server said so, 'local' for this browser's own guesses (a first look starts at the
+// newest). setReadState() puts the server's mark and count in place (readstate.js: `unread`,
+// a read on another device). A message from someone else is unread when its id is above the
 // mark, unless it came live while its conversation was on screen, scrolled to the end, with
 // nothing unread before it: what a catch-up brings (sync after a reconnect or a reload,
 // messages that waited offline) stays unread until the view has been scrolled to it, and the
@@ -282,27 +285,51 @@ export class Store extends EventTarget {
 
 	/**
 	 * Raises conversation c's read mark to `id` (never lowers it). The one place where a
-	 * read mark changes: 'read' {key, id} tells who keeps it elsewhere.
+	 * read mark rises: 'read' {key, id, how} tells who keeps it elsewhere. `how`: 'seen' (shown
+	 * to the user), 'server' (read on the server already), 'local' (a guess of this browser).
 	 */
-	markReadUpTo(c, id) {
+	markReadUpTo(c, id, how = 'local') {
 		if (!c || !(id > c.readUpTo))
 			return false;
 		c.readUpTo = id;
 		this.save();
-		this.emit('read', { key: c.key, id });
+		this.emit('read', { key: c.key, id, how });
 		return true;
+	}
+
+	/**
+	 * The server's read state of c: its mark `read` (it wins over this browser's guesses, so it
+	 * may be lower) and `unread` messages after it. The divider goes where reading stopped; in
+	 * the conversation on screen, one already shown stays until it is left.
+	 */
+	setReadState(c, read, unread) {
+		c.readUpTo = read;
+		c.unread = unread;
+		if (unread > 0) {
+			c.newAfter = read;
+			c.newCount = unread;
+			if (c.kind === 'private')
+				c.hidden = false;
+		} else if (c.key !== this.activeKey) {
+			c.newAfter = null;
+		}
+		this.save();
+		this.emit('convs');
+		if (c.key === this.activeKey)
+			this.emit('messages', { key: c.key, how: 'update' });
 	}
 
 	/** The active conversation, on screen and shown to its end, has nothing unread. */
 	markRead() {
 		const c = this.active();
-		if (!c || !this.visible || !this.atBottom)
+		// an empty view (its history still coming) has shown nothing: the server's count stays
+		if (!c || !this.visible || !this.atBottom || !c.messages.length)
 			return;
-		const last = c.messages.length ? c.messages[c.messages.length - 1].id : 0;
+		const last = c.messages[c.messages.length - 1].id;
 		if (c.unread !== 0 || last > c.readUpTo) {
 			c.unread = 0;
 			c.mentions = 0;
-			this.markReadUpTo(c, last);
+			this.markReadUpTo(c, last, 'seen');
 			this.save();
 			this.emit('convs');
 		}
@@ -352,7 +379,7 @@ export class Store extends EventTarget {
 				const seen = source === 'live' && key === this.activeKey && this.visible &&
 					this.atBottom && c.unread === 0;
 				if (seen)
-					this.markReadUpTo(c, m.id);
+					this.markReadUpTo(c, m.id, 'seen');
 				else
 					this.countUnread(c, m);
 			}
@@ -409,8 +436,8 @@ export class Store extends EventTarget {
 			n++;
 		}
 		c.more = !!more;
-		if (c.key === this.activeKey)
-			this.markRead();
+		// read or not is the view's to say once it has shown them (setAtBottom): the end shown
+		// before they came says nothing of them
 		this.emit('messages', { key: c.key, how: 'prepend', n });
 	}
 

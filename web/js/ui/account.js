@@ -1,4 +1,5 @@
-// account.js - the account dialog, opened from the sidebar's footer: change the password (the
+// account.js - the account dialog, opened from the sidebar's footer: the display name
+// (ui/profile.js, given as a section), change the password (the
 // current one, the new one twice; a mismatch or a too short one is caught here before it is
 // sent) and log out everywhere (after a confirmation). A modal <dialog>: the rest of the page
 // is inert, Tab and Shift+Tab go round inside it, Escape closes it, and the focus goes back to
@@ -15,9 +16,11 @@ const FOCUSABLE = 'button, input, select, textarea, a[href], [tabindex]:not([tab
 const bytes = s => new TextEncoder().encode(s).length;
 
 export class AccountPanel {
-	constructor({ store, client }) {
+	/** `sections`: more parts of the dialog ({el, reset()}: ui/profile.js), shown first. */
+	constructor({ store, client, sections = [] }) {
 		this.store = store;
 		this.client = client;
+		this.sections = sections;
 		this.opener = null;
 		this.busy = false;
 
@@ -73,6 +76,7 @@ export class AccountPanel {
 				this.face,
 				h('div', { class: 'account-titles' }, h('h2', { id: 'account-title' }, t('account.title')), this.who),
 				this.closeBtn),
+			sections.map(x => x.el),
 			h('section', { class: 'account-section', 'aria-labelledby': 'account-pw-title' },
 				h('h3', { id: 'account-pw-title' }, t('account.password')),
 				h('p', { class: 'muted' }, t('account.passwordHint')),
@@ -109,8 +113,10 @@ export class AccountPanel {
 		this.userField.value = me;
 		if (!this.busy)
 			this.reset();
+		for (const x of this.sections)
+			x.reset();
 		this.el.showModal();
-		this.cur.focus();
+		(this.sections.length ? this.sections[0].input : this.cur).focus();
 	}
 
 	close() {

@@ -1,6 +1,7 @@
 // login.js - the login and register screen. Each status code of the report has its text
 // (login: -1 wrong password, 0 no such user, 1 logged in; register: 2 name taken,
-// 3 registered, 4 too short); other answers get a clear sentence of their own.
+// 3 registered, 4 too short); other answers get a clear sentence of their own. Registering
+// may give a display name (optional; a refused one, bad_display, is said with its reason).
 
 import { errorText, t } from '../i18n.js';
 import { h, icon } from './dom.js';
@@ -13,6 +14,11 @@ export function renderLogin(root, client, { notice, lastUser } = {}) {
 	const password = h('input', {
 		id: 'login-password', name: 'password', type: 'password', autocomplete: 'current-password',
 		required: true,
+	});
+	// optional, read only when registering: how others see the new user (王小明)
+	const display = h('input', {
+		id: 'login-display', name: 'nickname', autocomplete: 'nickname', dir: 'auto', maxlength: 512,
+		'aria-describedby': 'login-display-hint',
 	});
 	const status = h('p', { class: 'login-status', id: 'login-status', role: 'status', 'aria-live': 'polite' });
 	const loginBtn = h('button', { type: 'submit', class: 'btn primary', id: 'login-button' }, t('login.login'));
@@ -46,7 +52,8 @@ export function renderLogin(root, client, { notice, lastUser } = {}) {
 		show(t('login.working'), 'info');
 		try {
 			if (what === 'register') {
-				const r = await client.register(name, pw);
+				display.removeAttribute('aria-invalid');
+				const r = await client.register(name, pw, display.value.trim());
 				if (r.status === 3) {
 					show(t('status.3'), 'ok');
 					loginBtn.focus();
@@ -68,7 +75,12 @@ export function renderLogin(root, client, { notice, lastUser } = {}) {
 			}
 		} catch (err) {
 			status.dataset.status = '';
+			status.dataset.error = err.code || '';
 			show(errorText(err.code, err.data), 'error');
+			if (err.code === 'bad_display') {
+				display.setAttribute('aria-invalid', 'true');
+				display.focus();
+			}
 		} finally {
 			busy = false;
 			form.classList.remove('busy');
@@ -90,6 +102,8 @@ export function renderLogin(root, client, { notice, lastUser } = {}) {
 	h('p', { class: 'muted' }, t('login.subtitle')),
 	h('label', { for: 'login-user' }, t('login.user')), user,
 	h('label', { for: 'login-password' }, t('login.password')), password,
+	h('label', { for: 'login-display' }, t('login.display')), display,
+	h('p', { class: 'login-hint muted', id: 'login-display-hint' }, t('login.displayHint')),
 	status,
 	h('div', { class: 'login-actions' }, loginBtn, registerBtn),
 	h('p', { class: 'login-rules muted' }, t('login.rules')));

@@ -19,9 +19,12 @@
 
 import { dayKey, errorText, formatDay, formatFull, formatSize, formatTime, t } from '../i18n.js';
 import { kindOf } from '../media.js';
+import { names } from '../names.js';
+import { unreadLabel } from '../readstate.js';
 import { lower } from '../store.js';
 import { avatar, h, icon, linkify } from './dom.js';
 import { MessageMenu } from './msgmenu.js';
+import { nameNodes } from './name.js';
 
 const GROUP_MS = 5 * 60 * 1000;
 const THUMB_MAX_W = 320;
@@ -261,7 +264,7 @@ export class MessageView {
 			return;
 		const lines = source === 'live' && theirs.length <= ANNOUNCE_EACH
 			? theirs.map(m => t('msg.announce', {
-				name: m.from, text: m.text ? m.text.slice(0, 300) : m.media ? m.media.name : '' }))
+				name: names.label(m.from, m.display), text: m.text ? m.text.slice(0, 300) : m.media ? m.media.name : '' }))
 			: [theirs.length === 1 ? t('msg.new1') : t('msg.newN', { n: theirs.length })];
 		for (const line of lines)
 			this.announcer.appendChild(h('p', null, line));
@@ -322,7 +325,7 @@ export class MessageView {
 				nodes.push(entry.el);
 			}
 			if (m === sepAt) {
-				this.newSep.firstChild.textContent = c.newCount === 1 ? t('msg.new1') : t('msg.newN', { n: c.newCount });
+				this.newSep.firstChild.textContent = c.newCount === 1 ? t('msg.new1') : t('msg.newN', { n: unreadLabel(c.newCount) });
 				nodes.push(this.newSep);
 				sepAt = null;
 			}
@@ -388,7 +391,7 @@ export class MessageView {
 			datetime: new Date(m.ts).toISOString(), title: formatFull(m.ts), class: 'msg-time',
 		}, formatTime(m.ts));
 		const head = start ? h('div', { class: 'msg-head' },
-			h('bdi', { class: 'sender' }, m.from),
+			nameNodes(m.from, { cls: 'sender', fallback: m.display }),
 			priv ? h('span', { class: 'private-tag' }, icon('lock'), t('msg.privateTag')) : null,
 			time) : null;
 		const body = h('div', { class: 'msg-body' }, head);

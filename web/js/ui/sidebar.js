@@ -5,8 +5,10 @@
 
 import { isUserName } from '../command.js';
 import { errorText, t } from '../i18n.js';
+import { unreadLabel } from '../readstate.js';
 import { lower } from '../store.js';
 import { avatar, h, icon } from './dom.js';
+import { nameLabel } from './name.js';
 
 const ROOMS_PAGE = 100;   // rooms the "all rooms" list loads at a time
 
@@ -119,14 +121,16 @@ export class Sidebar {
 		this.privList.replaceChildren(...priv.map(c => this.item(c, active)));
 		this.privEmpty.hidden = priv.length > 0;
 		const me = this.store.me || '';
-		this.meBox.replaceChildren(avatar(me, 'small'),
-			h('bdi', { class: 'me-name', title: t('side.me', { name: me }) }, me));
+		const meName = nameLabel(me, { cls: 'me-name' });
+		meName.title = t('side.me', { name: me });
+		this.meBox.replaceChildren(avatar(me, 'small'), meName);
 	}
 
 	item(c, active) {
 		const online = c.kind === 'private' && this.store.online.has(lower(c.name));
 		const badge = c.unread > 0
-			? h('span', { class: 'badge', 'aria-label': t('side.unread', { n: c.unread }) }, c.unread > 99 ? '99+' : String(c.unread))
+			? h('span', { class: 'badge', 'aria-label': c.unread >= 1000 ? t('side.unreadMany') : t('side.unread', { n: c.unread }) },
+				unreadLabel(c.unread))
 			: null;
 		// unread messages that mention the user count apart: an @ badge before the count
 		const mentions = c.mentions > 0
@@ -143,7 +147,7 @@ export class Sidebar {
 			dataset: { key: c.key },
 			onclick: () => this.onPick(c.key),
 		}, lead,
-		h('bdi', { class: 'conv-name' }, c.kind === 'room' ? c.name.slice(1) : c.name),
+		c.kind === 'room' ? h('bdi', { class: 'conv-name' }, c.name.slice(1)) : nameLabel(c.name, { cls: 'conv-name' }),
 		c.kind === 'private' ? h('span', { class: 'conv-lock', 'aria-hidden': 'true' }, icon('lock')) : null,
 		mentions, badge));
 	}

@@ -1,8 +1,12 @@
-// users.js - who is online; clicking a name opens the private chat with that user.
+// users.js - who is online (display names with the login name under them); clicking a name
+// opens the private chat with that user.
 
 import { t } from '../i18n.js';
+import { names as directory } from '../names.js';
+import { unreadLabel } from '../readstate.js';
 import { lower } from '../store.js';
 import { avatar, h, icon } from './dom.js';
+import { nameNodes } from './name.js';
 
 export class UsersPanel {
 	constructor({ store, onPick, onClose, signal }) {
@@ -31,14 +35,14 @@ export class UsersPanel {
 				return -1;
 			if (lower(b) === s.meKey)
 				return 1;
-			return a.localeCompare(b, undefined, { sensitivity: 'base' });
+			return directory.label(a).localeCompare(directory.label(b), undefined, { sensitivity: 'base' });
 		});
 		this.count.textContent = String(Math.max(s.onlineTotal, names.length));
 		const activeKey = s.activeKey;
 		this.list.replaceChildren(...names.map(n => {
 			const me = lower(n) === s.meKey;
 			const conv = s.convs.get('@' + lower(n));
-			const unread = conv && conv.unread ? h('span', { class: 'badge' }, String(conv.unread)) : null;
+			const unread = conv && conv.unread ? h('span', { class: 'badge' }, unreadLabel(conv.unread)) : null;
 			return h('li', null, h('button', {
 				type: 'button', class: 'user' + (me ? ' me' : ''), disabled: me,
 				title: me ? n : t('users.chatWith', { name: n }),
@@ -46,7 +50,7 @@ export class UsersPanel {
 				dataset: { user: n },
 				onclick: () => this.onPick(n),
 			}, h('span', { class: 'presence-wrap' }, avatar(n, 'small'), h('span', { class: 'presence', 'aria-hidden': 'true' })),
-			h('bdi', { class: 'user-name' }, n),
+			h('span', { class: 'user-names' }, nameNodes(n, { cls: 'user-name' })),
 			me ? h('span', { class: 'you muted' }, t('users.you')) : unread));
 		}));
 		const others = names.length - (s.me && s.online.has(s.meKey) ? 1 : 0);
