@@ -92,6 +92,7 @@ enum social_stmt {
 	SOC_EACH_TOPIC,
 	SOC_READ_GET,
 	SOC_READ_SET,
+	SOC_READ_BASELINE,
 	SOC_LAST_ROOM,
 	SOC_LAST_PAIR,
 	SOC_COUNT_ROOM,
@@ -150,6 +151,9 @@ enum store_status store_collect_names(sqlite3_stmt *s, char ***out);
 extern const char *const store_social_sql[SOC_COUNT];
 enum store_status store_social_run(struct store_db *db, struct store_job *job);
 enum store_status store_social_topic(struct store_db *db, int64_t room_id, struct store_job *job);
+/* A user new to a room (registration: #lobby; a first join) starts with the room read up to
+ * its newest message: what was said before one came is history, not unread. 0 or -1. */
+int store_social_read_baseline(struct store_db *db, int64_t user_id, int64_t room_id);
 
 /* The synchronous startup reads (no transaction needed). Return 0 or -1. */
 int store_db_each_display(struct store_db *db,

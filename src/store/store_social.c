@@ -34,6 +34,10 @@ const char *const store_social_sql[SOC_COUNT] = {
 	[SOC_READ_SET] =
 		"INSERT INTO reads(user_id, room_id, peer_id, read_id) VALUES(?1, ?2, ?3, ?4) "
 		"ON CONFLICT DO UPDATE SET read_id = max(read_id, excluded.read_id)",
+	[SOC_READ_BASELINE] =
+		"INSERT INTO reads(user_id, room_id, peer_id, read_id) "
+		"SELECT ?1, ?2, 0, coalesce(max(id), 0) FROM messages WHERE room_id = ?2 "
+		"ON CONFLICT DO NOTHING",
 	[SOC_LAST_ROOM] = "SELECT coalesce(max(id), 0) FROM messages WHERE room_id = ?1",
 	[SOC_LAST_PAIR] =
 		"SELECT coalesce(max(id), 0) FROM messages WHERE pair_lo = ?1 AND pair_hi = ?2",
@@ -187,6 +191,18 @@ static enum store_status run_read(struct store_db *db, struct store_job *job)
 	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
 		return STORE_NOT_FOUND;
 	return rc == SQLITE_DONE ? STORE_OK : STORE_FAILED;
+}
+
+int store_social_read_baseline(struct store_db *db, int64_t user_id, int64_t room_id)
+{
+	sqlite3_stmt *s = db->social[SOC_READ_BASELINE];
+	int rc;
+
+	sqlite3_bind_int64(s, 1, user_id);
+	sqlite3_bind_int64(s, 2, room_id);
+	rc = sqlite3_step(s);
+	store_stmt_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* Fills one conversation's counts. A room that is not stored (yet) has none. */

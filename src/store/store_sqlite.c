@@ -441,7 +441,8 @@ static enum store_status run_create_user(struct store_db *db, struct store_job *
 		goto out;
 	}
 	job->user_id = sqlite3_last_insert_rowid(db->db);
-	status = STORE_OK;
+	status = store_social_read_baseline(db, job->user_id, db->lobby_id) == 0 ? STORE_OK
+	                                                                         : STORE_FAILED;
 out:
 	stmt_done(s);
 	return status;
@@ -1247,6 +1248,8 @@ static enum store_status run_join(struct store_db *db, struct store_job *job)
 	if (rc != SQLITE_DONE)
 		return STORE_FAILED;
 	job->already = sqlite3_changes(db->db) == 0;
+	if (!job->already && store_social_read_baseline(db, job->user_id, room_id) != 0)
+		return STORE_FAILED;
 	return STORE_OK;
 }
 

@@ -462,6 +462,43 @@ static void test_limits(void)
 	CHECK(pierd_stop(p), "pierd with limits stops cleanly");
 }
 
+/* What was said before one registered (in #lobby) or joined (a room) is history, not unread:
+ * a newcomer's counts start at 0 and grow with what comes after. */
+static void test_newcomer(struct pierd *p)
+{
+	char old[HARNESS_NAME_MAX], newbie[HARNESS_NAME_MAX], room[40];
+	struct pier_conn *co, *cn;
+	int64_t last = 0;
+	json_t *r, *cv;
+
+	co = client_new_user(p, "oldt", old);
+	REQUIRE(co != NULL, , "an old-timer");
+	snprintf(room, sizeof room, "#nc%d", (int)(getpid() % 100000));
+	json_decref(client_call(co, pier_req_join(room)));
+	for (int i = 0; i < 3; i++) {
+		client_send(co, "#lobby", "before you came", NULL, NULL);
+		last = client_send(co, room, "room history", NULL, NULL);
+	}
+	cn = client_new_user(p, "newb", newbie);
+	REQUIRE(cn != NULL, , "a newcomer registers");
+	r = client_call(cn, pier_req_unread(NULL, 0));
+	cv = find_conv(r, "#lobby");
+	CHECK(cv && jint(cv, "unread", -1) == 0, "#lobby before one registered is not unread: %s",
+	      jdump(cv));
+	json_decref(r);
+	client_send(co, "#lobby", "after you came", NULL, NULL);
+	json_decref(client_call(cn, pier_req_join(room)));
+	r = client_call(cn, pier_req_unread(NULL, 0));
+	cv = find_conv(r, "#lobby");
+	CHECK(cv && jint(cv, "unread", -1) == 1, "what came after counts: %s", jdump(cv));
+	cv = find_conv(r, room);
+	CHECK(cv && jint(cv, "unread", -1) == 0 && jint(cv, "read", 0) == last,
+	      "a room's history before one joined is read: %s", jdump(cv));
+	json_decref(r);
+	pier_conn_close(co);
+	pier_conn_close(cn);
+}
+
 int main(void)
 {
 	struct pierd *p;
@@ -472,6 +509,7 @@ int main(void)
 	test_display(p);
 	test_read(p);
 	test_unread_cap(p);
+	test_newcomer(p);
 	test_members_topic(p);
 	test_restart(p);
 	CHECK(pierd_stop(p), "pierd stops cleanly");
