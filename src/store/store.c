@@ -108,11 +108,14 @@ void store_job_release(struct store_job *job)
 		free(job->msgs[i].kind);
 		free(job->msgs[i].media_name);
 		free(job->msgs[i].media_type);
+		free(job->msgs[i].spans);
+		free(job->msgs[i].name_spans);
 	}
 	free(job->msgs);
 	job->msgs = NULL;
 	job->nmsgs = 0;
 	job->more = false;
+	job->next_before = 0;
 }
 
 /* Takes up to max_batch jobs off the FIFO as a NULL-terminated list. wait: block until there

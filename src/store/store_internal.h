@@ -18,7 +18,10 @@
 #include "store.h"
 
 /* The schema version store_schema_migrate() brings a database to (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
+/* The version whose step made the message index (message_fts): tests build a database of the
+ * version before it, with messages, to see the migration index them. */
+#define STORE_SCHEMA_SEARCH_VERSION 5
 
 /* The canonical name (and key) of the implicit room every user is in. */
 #define STORE_LOBBY "#lobby"
@@ -64,6 +67,10 @@ enum store_stmt {
 	STMT_UPLOAD_GET,
 	STMT_UPLOAD_DELETE,
 	STMT_UPLOAD_FINISH,
+	STMT_FTS_MATCH,
+	STMT_SEARCH_MSG_ALL,
+	STMT_SEARCH_MSG_ROOM,
+	STMT_SEARCH_MSG_PAIR,
 	STMT_COUNT
 };
 
@@ -80,6 +87,9 @@ char *store_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* store_schema.c: creates the schema or migrates it to STORE_SCHEMA_VERSION, one transaction
  * per step. Returns 0, or -1 with *err set to a malloc'd message. Safe to run on every open. */
 int store_schema_migrate(sqlite3 *db, char **err);
+/* The same, up to version target only (at most STORE_SCHEMA_VERSION): for tests that need a
+ * database as an older pierd left it. */
+int store_schema_migrate_to(sqlite3 *db, int target, char **err);
 
 /* store_sqlite.c: opens path (creating it), sets the pragmas (WAL, synchronous FULL or
  * NORMAL if no_sync, foreign keys, busy timeout), migrates and prepares every statement.
@@ -100,6 +110,18 @@ bool store_db_in_txn(struct store_db *db);
  * fails (STORE_FAILED) is rolled back to its own savepoint and leaves no outputs; the other
  * statuses leave the transaction as the job made it. */
 void store_db_run(struct store_db *db, struct store_job *job);
+
+/* store_sqlite.c, for the other job runners: resets a statement after use (its bindings too:
+ * they may point into a finished job's strings). */
+void store_stmt_done(sqlite3_stmt *s);
+/* Reads the row of a message query (the columns of MSG_SELECT) into m, whose strings it
+ * allocates (freed by store_job_release once m is in a job's msgs). 0, or -1 out of memory. */
+int store_read_msg(sqlite3_stmt *s, struct store_msg *m);
+/* The id of room "#name": 0 found, 1 no such room (or not a room name), -1 error. */
+int store_db_room_id(struct store_db *db, const char *room, int64_t *id);
+
+/* store_search.c: runs STORE_SEARCH (see store.h). */
+enum store_status store_db_search(struct store_db *db, struct store_job *job);
 
 /* The synchronous startup reads (no transaction needed). Return 0 or -1. */
 int store_db_count_users(struct store_db *db, int64_t *count);

@@ -110,6 +110,40 @@ static const char *const migrations[] = {
 	"UPDATE tokens SET used = created;"
 	"CREATE INDEX tokens_user ON tokens(user_id);"
 	"CREATE INDEX tokens_used ON tokens(used);",
+
+	/* 5: search. A full-text index (FTS5) of every message's text (a media message's caption)
+	 * and its file's name, with pier's tokenizer (store_tokenizer.h: CJK as pairs and single
+	 * characters, other text as words; store_fts.c registers it before this runs).
+	 * Contentless (content=''), its rowid the message's id: the text is stored once, in
+	 * messages; a search reads the index for ids and the rows of messages for the rest, and
+	 * the highlight is computed by pier (store_query.c) rather than by FTS5's highlight(), which
+	 * needs the content. External content would work as well but needs a content table with
+	 * both columns (a view joining media). columnsize=0: no per-row token counts, which only
+	 * ranking (bm25) would use; results come newest first. detail stays full: phrases (电影院
+	 * as consecutive pairs) need positions.
+	 * Triggers keep the index in step with messages in the same statement, so in the same
+	 * transaction as the message (STORE_APPEND), and for whatever changes or deletes a row
+	 * later: a contentless index forgets a row by the 'delete' command with the values it was
+	 * indexed with, which the triggers pass (old.text, the media's name; media rows never
+	 * change). Every message stored before this step is indexed here. */
+	"CREATE VIRTUAL TABLE message_fts USING fts5(text, name, content='', columnsize=0,"
+	"  tokenize='pier');"
+	"INSERT INTO message_fts(rowid, text, name)"
+	"  SELECT m.id, m.text, md.name FROM messages m LEFT JOIN media md ON md.id = m.media_id;"
+	"CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN"
+	"  INSERT INTO message_fts(rowid, text, name)"
+	"    VALUES(new.id, new.text, (SELECT name FROM media WHERE id = new.media_id));"
+	"END;"
+	"CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN"
+	"  INSERT INTO message_fts(message_fts, rowid, text, name)"
+	"    VALUES('delete', old.id, old.text, (SELECT name FROM media WHERE id = old.media_id));"
+	"END;"
+	"CREATE TRIGGER messages_fts_update AFTER UPDATE OF text, media_id ON messages BEGIN"
+	"  INSERT INTO message_fts(message_fts, rowid, text, name)"
+	"    VALUES('delete', old.id, old.text, (SELECT name FROM media WHERE id = old.media_id));"
+	"  INSERT INTO message_fts(rowid, text, name)"
+	"    VALUES(new.id, new.text, (SELECT name FROM media WHERE id = new.media_id));"
+	"END;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -165,7 +199,7 @@ out:
 	return rc;
 }
 
-int store_schema_migrate(sqlite3 *db, char **err)
+int store_schema_migrate_to(sqlite3 *db, int target, char **err)
 {
 	int version = 0;
 
@@ -178,9 +212,16 @@ int store_schema_migrate(sqlite3 *db, char **err)
 		                    version, STORE_SCHEMA_VERSION);
 		return -1;
 	}
-	for (int i = version; i < STORE_SCHEMA_VERSION; i++) {
+	if (target > STORE_SCHEMA_VERSION)
+		target = STORE_SCHEMA_VERSION;
+	for (int i = version; i < target; i++) {
 		if (apply_step(db, i, err) != 0)
 			return -1;
 	}
 	return 0;
+}
+
+int store_schema_migrate(sqlite3 *db, char **err)
+{
+	return store_schema_migrate_to(db, STORE_SCHEMA_VERSION, err);
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "store_fts.h"
 
 #define LIMIT_MAX 1000
 
@@ -112,14 +113,25 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		"WHERE key = ?1",
 	[STMT_UPLOAD_DELETE] = "DELETE FROM uploads WHERE key = ?1",
 	[STMT_UPLOAD_FINISH] = "UPDATE uploads SET media_id = ?2 WHERE key = ?1",
+	/* Search (store_search.c): the index's matches, newest first, then each one read if the
+	 * user may read it: in one of the user's conversations (#lobby ?2, its rooms, its private
+	 * chats), in room ?2, or in the private conversation (?2, ?3). */
+	[STMT_FTS_MATCH] =
+		"SELECT rowid FROM message_fts WHERE message_fts MATCH ?1 AND rowid < ?2 "
+		"ORDER BY rowid DESC",
+	[STMT_SEARCH_MSG_ALL] =
+		MSG_SELECT "WHERE m.id = ?1 AND (m.room_id = ?2 OR m.pair_lo = ?3 OR m.pair_hi = ?3 "
+		"OR EXISTS (SELECT 1 FROM members WHERE room_id = m.room_id AND user_id = ?3))",
+	[STMT_SEARCH_MSG_ROOM] = MSG_SELECT "WHERE m.id = ?1 AND m.room_id = ?2",
+	[STMT_SEARCH_MSG_PAIR] = MSG_SELECT "WHERE m.id = ?1 AND m.pair_lo = ?2 AND m.pair_hi = ?3",
 };
 
-/* Resets s after use (bindings too: they may point into a finished job's strings). */
-static void stmt_done(sqlite3_stmt *s)
+void store_stmt_done(sqlite3_stmt *s)
 {
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 }
+
 
 /* Runs a statement that returns no rows. Returns SQLite's code (SQLITE_DONE on success). */
 static int exec_stmt(struct store_db *db, enum store_stmt which)
@@ -127,7 +139,7 @@ static int exec_stmt(struct store_db *db, enum store_stmt which)
 	sqlite3_stmt *s = db->stmt[which];
 	int rc = sqlite3_step(s);
 
-	stmt_done(s);
+	store_stmt_done(s);
 	return rc;
 }
 
@@ -196,10 +208,43 @@ static int find_room(struct store_db *db, const char *key, int64_t *id)
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		*id = sqlite3_column_int64(s, 0);
-	stmt_done(s);
+	store_stmt_done(s);
 	if (rc == SQLITE_ROW)
 		return 0;
 	return rc == SQLITE_DONE ? 1 : -1;
+}
+
+int store_read_msg(sqlite3_stmt *s, struct store_msg *m)
+{
+	memset(m, 0, sizeof *m);
+	m->id = sqlite3_column_int64(s, 0);
+	m->ts = sqlite3_column_int64(s, 1);
+	m->from = column_dup(s, 2);
+	m->to = column_dup(s, 3);
+	m->text = column_dup(s, 4);
+	if (m->from == NULL || m->to == NULL || m->text == NULL)
+		return -1;
+	if (sqlite3_column_type(s, 6) != SQLITE_NULL) {
+		m->kind = column_dup(s, 5);
+		m->media_id = sqlite3_column_int64(s, 6);
+		m->media_name = column_dup(s, 7);
+		m->media_size = sqlite3_column_int64(s, 8);
+		m->media_type = column_dup(s, 9);
+		m->media_width = sqlite3_column_int(s, 10);
+		m->media_height = sqlite3_column_int(s, 11);
+		if (m->kind == NULL || m->media_name == NULL || m->media_type == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+int store_db_room_id(struct store_db *db, const char *room, int64_t *id)
+{
+	char key[PIER_KEY_MAX];
+
+	if (!room_key(room, key))
+		return 1;
+	return find_room(db, key, id);
 }
 
 /* Steps a message query into job->msgs: at most limit messages, job->more if the query gave
@@ -238,25 +283,8 @@ static enum store_status collect_msgs(sqlite3_stmt *s, int limit, bool newest_fi
 			cap = ncap;
 		}
 		m = &job->msgs[job->nmsgs++];
-		memset(m, 0, sizeof *m);
-		m->id = sqlite3_column_int64(s, 0);
-		m->ts = sqlite3_column_int64(s, 1);
-		m->from = column_dup(s, 2);
-		m->to = column_dup(s, 3);
-		m->text = column_dup(s, 4);
-		if (m->from == NULL || m->to == NULL || m->text == NULL)
+		if (store_read_msg(s, m) != 0)
 			goto out;
-		if (sqlite3_column_type(s, 6) != SQLITE_NULL) {
-			m->kind = column_dup(s, 5);
-			m->media_id = sqlite3_column_int64(s, 6);
-			m->media_name = column_dup(s, 7);
-			m->media_size = sqlite3_column_int64(s, 8);
-			m->media_type = column_dup(s, 9);
-			m->media_width = sqlite3_column_int(s, 10);
-			m->media_height = sqlite3_column_int(s, 11);
-			if (m->kind == NULL || m->media_name == NULL || m->media_type == NULL)
-				goto out;
-		}
 	}
 	if (rc != SQLITE_DONE)
 		goto out;
@@ -270,7 +298,7 @@ static enum store_status collect_msgs(sqlite3_stmt *s, int limit, bool newest_fi
 	}
 	status = STORE_OK;
 out:
-	stmt_done(s);
+	store_stmt_done(s);
 	return status;
 }
 
@@ -295,7 +323,7 @@ static enum store_status run_create_user(struct store_db *db, struct store_job *
 	job->user_id = sqlite3_last_insert_rowid(db->db);
 	status = STORE_OK;
 out:
-	stmt_done(s);
+	store_stmt_done(s);
 	return status;
 }
 
@@ -323,7 +351,7 @@ static enum store_status run_get_user(struct store_db *db, struct store_job *job
 	if (job->user_name != NULL && job->pw_hash_out != NULL)
 		status = STORE_OK;
 out:
-	stmt_done(s);
+	store_stmt_done(s);
 	return status;
 }
 
@@ -367,7 +395,7 @@ static enum store_status collect_names(sqlite3_stmt *s, char ***out)
 	if (rc == SQLITE_DONE)
 		status = STORE_OK;
 out:
-	stmt_done(s);
+	store_stmt_done(s);
 	return status;
 }
 
@@ -418,7 +446,7 @@ static enum store_status run_token_user(struct store_db *db, struct store_job *j
 	if (rc != SQLITE_ROW)
 		goto out;
 	if (db->token_idle_ms > 0 && sqlite3_column_int64(s, 3) < pier_now_ms() - db->token_idle_ms) {
-		stmt_done(s);
+		store_stmt_done(s);
 		/* Expired: gone for good (the caller's answer does not depend on this delete). */
 		return run_delete_token(db, job) == STORE_FAILED ? STORE_FAILED : STORE_NOT_FOUND;
 	}
@@ -429,7 +457,7 @@ static enum store_status run_token_user(struct store_db *db, struct store_job *j
 	if (job->user_name != NULL)
 		status = STORE_OK;
 out:
-	stmt_done(s);
+	store_stmt_done(s);
 	return status;
 }
 
@@ -546,7 +574,7 @@ static enum store_status get_media(struct store_db *db, int64_t id, int64_t user
 	column_copy(s, 9, out->thumb, sizeof(out->thumb));
 	status = sqlite3_column_int(s, 10) ? STORE_OK : STORE_DENIED;
 out:
-	stmt_done(s);
+	store_stmt_done(s);
 	return status;
 }
 
@@ -599,7 +627,7 @@ static enum store_status run_media_usage(struct store_db *db, struct store_job *
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		job->usage = sqlite3_column_int64(s, 0);
-	stmt_done(s);
+	store_stmt_done(s);
 	return rc == SQLITE_ROW ? STORE_OK : STORE_FAILED;
 }
 
@@ -647,7 +675,7 @@ static enum store_status run_upload_get(struct store_db *db, struct store_job *j
 	job->media.created = sqlite3_column_int64(s, 5);
 	status = STORE_OK;
 out:
-	stmt_done(s);
+	store_stmt_done(s);
 	return status;
 }
 
@@ -680,7 +708,7 @@ static int find_cid(struct store_db *db, struct store_job *job, int64_t room_id)
 			job->ts = sqlite3_column_int64(s, 1);
 		}
 	}
-	stmt_done(s);
+	store_stmt_done(s);
 	if (rc == SQLITE_ROW)
 		return same ? 0 : 2;
 	return rc == SQLITE_DONE ? 1 : -1;
@@ -928,6 +956,8 @@ static enum store_status run_op(struct store_db *db, struct store_job *job)
 		return run_upload_get(db, job);
 	case STORE_UPLOAD_DELETE:
 		return run_upload_delete(db, job);
+	case STORE_SEARCH:
+		return store_db_search(db, job);
 	case STORE_BARRIER:
 		return STORE_OK;
 	}
@@ -979,7 +1009,7 @@ int store_db_count_users(struct store_db *db, int64_t *count)
 
 	if (rc == SQLITE_ROW)
 		*count = sqlite3_column_int64(s, 0);
-	stmt_done(s);
+	store_stmt_done(s);
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
@@ -995,7 +1025,7 @@ int store_db_each_user(struct store_db *db,
 			break;
 		cb(ud, sqlite3_column_int64(s, 0), (const char *)sqlite3_column_text(s, 1));
 	}
-	stmt_done(s);
+	store_stmt_done(s);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -1012,7 +1042,7 @@ int store_db_each_room(struct store_db *db,
 			break;
 		cb(ud, (const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1));
 	}
-	stmt_done(s);
+	store_stmt_done(s);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -1060,6 +1090,9 @@ int store_db_open(struct store_db *db, const char *path, bool no_sync, char **er
 	sqlite3_extended_result_codes(db->db, 1);
 	sqlite3_busy_timeout(db->db, 5000);
 	if (set_pragmas(db, no_sync, err) != 0)
+		goto fail;
+	/* Before the migrations: the message index is declared with pier's tokenizer. */
+	if (store_fts_register(db->db, err) != 0)
 		goto fail;
 	if (store_schema_migrate(db->db, err) != 0)
 		goto fail;
