@@ -24,7 +24,8 @@
 	X(ROOMS, "rooms") \
 	X(USERS, "users") \
 	X(HISTORY, "history") \
-	X(SYNC, "sync")
+	X(SYNC, "sync") \
+	X(SEARCH, "search")
 
 enum pier_op {
 #define PIER_OP_ENUM(sym, name) PIER_OP_##sym,
@@ -79,7 +80,9 @@ enum pier_op {
 	X(UPLOAD_BUSY, "upload_busy") \
 	X(UPLOAD_COMPLETE, "upload_complete") \
 	X(TOO_MANY_ROOMS, "too_many_rooms") \
-	X(CID_CONFLICT, "cid_conflict")
+	X(CID_CONFLICT, "cid_conflict") \
+	X(QUERY_TOO_SHORT, "query_too_short") \
+	X(QUERY_TOO_LONG, "query_too_long")
 
 enum pier_error {
 #define PIER_ERROR_ENUM(sym, name) PIER_ERR_##sym,

@@ -58,6 +58,13 @@ json_t *pier_req_users(void);
 /* with: "#room" or "@user". before <= 0: the newest. limit <= 0: the server's default. */
 json_t *pier_req_history(const char *with, int64_t before, int limit);
 json_t *pier_req_sync(int64_t after, int limit);
+/* Full-text search of the messages the user may read (its rooms, #lobby, its private
+ * conversations), newest first. q: what to look for (at most 256 bytes). with: "#room" or
+ * "@user" to search one conversation, NULL for all. before <= 0: from the newest; else only
+ * ids below before (the reply's "next_before" when "more" is true). limit <= 0: the server's
+ * default (50; at most 100). Each message of the reply has "highlight": [[start,end],...] in
+ * code points of its text (and "name_highlight" for its file's name). */
+json_t *pier_req_search(const char *q, const char *with, int64_t before, int limit);
 json_t *pier_req_ping(void);
 
 /* The "op" of an event or reply, or "" when it has none. Never NULL. */

@@ -96,6 +96,10 @@ static const struct text error_texts[PIER_ERR_COUNT] = {
 	[PIER_ERR_TOO_SHORT] = { "The password is too short (at least 6 characters)", "密码过短（至少 6 个字符）" },
 	[PIER_ERR_CID_CONFLICT] = { "That message id was already used for another conversation; nothing was sent",
 	                            "该消息编号已用于另一个会话，消息未发送" },
+	[PIER_ERR_QUERY_TOO_SHORT] = { "Nothing to search for: type a word of two or more letters, or a Chinese, Japanese or Korean character",
+	                               "没有可搜索的内容：请输入至少两个字母的词，或一个中文、日文或韩文字符" },
+	[PIER_ERR_QUERY_TOO_LONG] = { "The search is too long (at most 256 bytes and 16 words)",
+	                              "搜索内容过长（最多 256 字节、16 个词）" },
 };
 
 const char *pier_error_text(const char *code, enum pier_lang lang)

@@ -83,6 +83,17 @@ static void test_builders(void)
 	      json_integer_value(json_object_get(r, "after")) == 0 &&
 	      json_object_get(r, "limit") == NULL, "sync from the start");
 	json_decref(r);
+
+	r = pier_req_search("电影", NULL, 0, 0);
+	CHECK(has_str(r, "op", "search") && has_str(r, "q", "电影") && json_object_size(r) == 2,
+	      "search everywhere, from the newest, the server's page");
+	json_decref(r);
+	r = pier_req_search("\"new york\" OR", "#dev", 99, 20);
+	CHECK(has_str(r, "q", "\"new york\" OR") && has_str(r, "with", "#dev") &&
+	      json_integer_value(json_object_get(r, "before")) == 99 &&
+	      json_integer_value(json_object_get(r, "limit")) == 20, "search in a room, paged");
+	json_decref(r);
+	CHECK(pier_req_search("bad \xff", NULL, 0, 0) == NULL, "search: invalid UTF-8 refused");
 }
 
 static void test_event_op(void)

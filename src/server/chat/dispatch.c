@@ -10,6 +10,7 @@
 #include "conn.h"
 #include "reply.h"
 #include "rooms.h"
+#include "search.h"
 #include "server.h"
 
 #define REF_MAX 64
@@ -44,6 +45,7 @@ static const struct op_entry ops[PIER_OP_COUNT] = {
 	[PIER_OP_USERS] = {handle_users, LOGGED_IN, REQ_BUCKET},
 	[PIER_OP_HISTORY] = {handle_history, LOGGED_IN, REQ_BUCKET},
 	[PIER_OP_SYNC] = {handle_sync, LOGGED_IN, REQ_BUCKET},
+	[PIER_OP_SEARCH] = {handle_search, LOGGED_IN, REQ_BUCKET},
 };
 
 static const struct op_entry *find_op(const char *name)
