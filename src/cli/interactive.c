@@ -33,12 +33,14 @@
 #define HISTORY_DEFAULT     20
 #define HISTORY_MAX         200
 #define ROOMS_PAGE          50      /* rooms a /rooms shows: a screenful, the rest a page away */
+#define SEARCH_PAGE         20      /* matches a /search shows; /search alone shows older ones */
+#define SEARCH_QUERY_MAX    256     /* bytes of a search (docs/PROTOCOL.md) */
 #define DRAIN_TTY_MS        10000   /* at the end: how long what is awaited may still take */
 #define DRAIN_PIPE_MS       30000   /* ... reading a pipe (a script's lines are worth a reconnect) */
 #define LOGOUT_TIMEOUT_MS   2000
 
 enum req_kind { REQ_JOIN, REQ_PART, REQ_ROOMS, REQ_USERS, REQ_HISTORY, REQ_PASSWORD,
-	        REQ_LOGOUT_ALL };
+	        REQ_LOGOUT_ALL, REQ_SEARCH };
 
 /* A request waiting for its reply. */
 struct pending {
@@ -64,6 +66,8 @@ struct chat {
 	char target[TARGET_MAX];   /* where typed text goes */
 	struct pending *pending, *pending_tail;
 	struct cli_media media;    /* /send PATH, /open N (media.h) */
+	char search_q[SEARCH_QUERY_MAX + 1];  /* the last /search, for /search alone (older) */
+	int64_t search_next;       /* where its next page starts; 0: no more */
 };
 
 /* The text in the session's language. A macro, so that printf formats stay literals the
@@ -243,6 +247,8 @@ static void show_help(struct chat *ch)
 		"  /rooms [AFTER]      list the rooms (a page; AFTER: the page after that room)\n"
 		"  /who                list the users online\n"
 		"  /history [N]        the last N messages here (default 20)\n"
+		"  /search TEXT        find TEXT in your rooms and private chats (newest first,\n"
+		"                      the match highlighted); /search alone: older matches\n"
 		"  /switch #ROOM|@USER talk to another room or user\n"
 		"  /send PATH [TEXT]   upload a file (resumes if cut) and send it here\n"
 		"  /open N             download file number N and open it\n"
@@ -262,6 +268,8 @@ static void show_help(struct chat *ch)
 		"  /rooms [之后]        列出聊天室（一页；之后：从该聊天室之后的一页）\n"
 		"  /who                列出在线用户\n"
 		"  /history [N]        当前会话最近 N 条消息（默认 20）\n"
+		"  /search 文字         在你的聊天室和私聊中搜索（最新的在前，匹配处高亮）；\n"
+		"                      只输入 /search：更早的结果\n"
 		"  /switch #聊天室|@用户 切换会话\n"
 		"  /send 路径 [文字]    上传文件（中断后续传）并发送到当前会话\n"
 		"  /open N             下载并打开第 N 个文件\n"
@@ -318,6 +326,31 @@ static void cmd_history(struct chat *ch, char *args)
 		}
 	}
 	request(ch, pier_req_history(ch->target, 0, (int)n), REQ_HISTORY, ch->target, NULL);
+}
+
+/* /search TEXT: a new search everywhere the user may read; /search alone: the next (older)
+ * page of the last one. */
+static void cmd_search(struct chat *ch, char *args)
+{
+	if (*args == '\0') {
+		if (ch->search_q[0] == '\0' || ch->search_next <= 0) {
+			error_text(ch, TR(ch, ch->search_q[0] == '\0'
+			                      ? "Usage: /search TEXT (then /search alone for older matches)"
+			                      : "No older matches",
+			                  ch->search_q[0] == '\0'
+			                      ? "用法：/search 文字（之后只输入 /search 查看更早的结果）"
+			                      : "没有更早的结果"));
+			return;
+		}
+		request(ch, pier_req_search(ch->search_q, NULL, ch->search_next, SEARCH_PAGE),
+		        REQ_SEARCH, NULL, "more");
+		return;
+	}
+	/* a longer one is refused by the server (query_too_long) and not kept */
+	snprintf(ch->search_q, sizeof(ch->search_q), "%s",
+	         strlen(args) <= SEARCH_QUERY_MAX ? args : "");
+	ch->search_next = 0;
+	request(ch, pier_req_search(args, NULL, 0, SEARCH_PAGE), REQ_SEARCH, NULL, NULL);
 }
 
 static void cmd_switch(struct chat *ch, char *args)
@@ -403,6 +436,8 @@ static void command(struct chat *ch, char *line)
 		request(ch, pier_req_users(), REQ_USERS, NULL, NULL);
 	} else if (strcmp(name, "history") == 0) {
 		cmd_history(ch, args);
+	} else if (strcmp(name, "search") == 0 || strcmp(name, "find") == 0) {
+		cmd_search(ch, args);
 	} else if (strcmp(name, "switch") == 0 || strcmp(name, "s") == 0) {
 		cmd_switch(ch, args);
 	} else if (strcmp(name, "send") == 0) {
@@ -536,6 +571,31 @@ static void show_users(struct chat *ch, const json_t *ev)
 	info(ch, TR(ch, "Online (%zu): %s", "在线用户（%zu）：%s"), json_array_size(online), buf);
 }
 
+/* The matches of a search, newest first, each marked where it matched. */
+static void show_search(struct chat *ch, const struct pending *p, const json_t *reply)
+{
+	const json_t *msgs = json_object_get(reply, "messages");
+	const char *q = json_string_value(json_object_get(reply, "q"));
+	bool older = p->before[0] != '\0';
+
+	q = q != NULL ? q : "";
+	ch->search_next = json_is_true(json_object_get(reply, "more"))
+	                  ? json_integer_value(json_object_get(reply, "next_before")) : 0;
+	if (json_array_size(msgs) == 0 && ch->search_next <= 0) {
+		info(ch, older ? TR(ch, "No older messages match \"%s\"", "没有更早的消息匹配“%s”")
+		               : TR(ch, "No messages match \"%s\"", "没有消息匹配“%s”"), q);
+		return;
+	}
+	if (json_array_size(msgs) > 0) {
+		info(ch, older ? TR(ch, "Older messages matching \"%s\":", "更早的匹配“%s”的消息：")
+		               : TR(ch, "Messages matching \"%s\" (newest first):",
+		                    "匹配“%s”的消息（最新的在前）："), q);
+		show_messages(ch, msgs);
+	}
+	if (ch->search_next > 0)
+		info(ch, "%s", TR(ch, "Older matches: /search", "更早的结果：/search"));
+}
+
 static void handle_reply(struct chat *ch, struct pending *p, const json_t *reply)
 {
 	const char *op = pier_event_op(reply);
@@ -580,6 +640,9 @@ static void handle_reply(struct chat *ch, struct pending *p, const json_t *reply
 		session_saw(&ch->s, json_object_get(reply, "messages"));
 		info(ch, TR(ch, "History of %s:", "%s 的历史消息："), p->target);
 		show_messages(ch, json_object_get(reply, "messages"));
+		break;
+	case REQ_SEARCH:
+		show_search(ch, p, reply);
 		break;
 	case REQ_PASSWORD:
 		info(ch, TR(ch, "Password changed; %" JSON_INTEGER_FORMAT " other login(s) were logged out",

@@ -39,7 +39,8 @@ void render_time(char *buf, size_t size, int64_t ts_ms, bool with_date);
  * when keep_newlines (else " "), tabs stay, other C0/C1 controls and DEL become '?'. */
 void render_safe(FILE *f, const char *text, bool keep_newlines);
 
-/* One chat message {"id","from","to","text","ts"[,"offline"]} as a terminal line:
+/* One chat message {"id","from","to","text","ts"[,"offline"]} as a terminal line (a search's
+ * result, with "highlight", has its matches in reverse video, or between '*' without colour):
  *   [14:03] #lobby Alice_1: hello              (room: red)
  *   [14:03] [PM] Alice_1 -> bob_22: hello      (private: bold magenta)
  * ending with a newline. A message with media ends with its description and, when r->media
@@ -58,5 +59,8 @@ void render_error(FILE *f, const struct render *r, const json_t *err, const char
 /* For scripts: "ID<TAB>YYYY-MM-DD HH:MM:SS<TAB>FROM<TAB>TO<TAB>TEXT" with backslash escapes
  * (\\ \n \r \t \xNN) in TEXT, so one message is one line. */
 void render_plain_msg(FILE *f, const json_t *msg);
+/* The same for a search result: with color (a terminal), its "highlight" ranges of TEXT in
+ * reverse video; without, exactly render_plain_msg's line. */
+void render_plain_search(FILE *f, const json_t *msg, bool color);
 
 #endif
