@@ -35,6 +35,9 @@
 #define ROOMS_PAGE          50      /* rooms a /rooms shows: a screenful, the rest a page away */
 #define SEARCH_PAGE         20      /* matches a /search shows; /search alone shows older ones */
 #define SEARCH_QUERY_MAX    256     /* bytes of a search (docs/PROTOCOL.md) */
+#define SEARCH_ASKS         5       /* requests one /search makes by itself: a page may come
+                                     * back short (the server looks at a bounded number of
+                                     * matches per request) with more to come */
 #define DRAIN_TTY_MS        10000   /* at the end: how long what is awaited may still take */
 #define DRAIN_PIPE_MS       30000   /* ... reading a pipe (a script's lines are worth a reconnect) */
 #define LOGOUT_TIMEOUT_MS   2000
@@ -68,6 +71,9 @@ struct chat {
 	struct cli_media media;    /* /send PATH, /open N (media.h) */
 	char search_q[SEARCH_QUERY_MAX + 1];  /* the last /search, for /search alone (older) */
 	int64_t search_next;       /* where its next page starts; 0: no more */
+	int search_shown;          /* messages this /search showed so far */
+	int search_asked;          /* requests it made */
+	bool search_headed;        /* its heading was shown */
 };
 
 /* The text in the session's language. A macro, so that printf formats stay literals the
@@ -342,6 +348,9 @@ static void cmd_search(struct chat *ch, char *args)
 			                      : "没有更早的结果"));
 			return;
 		}
+		ch->search_shown = 0;
+		ch->search_asked = 1;
+		ch->search_headed = false;
 		request(ch, pier_req_search(ch->search_q, NULL, ch->search_next, SEARCH_PAGE),
 		        REQ_SEARCH, NULL, "more");
 		return;
@@ -350,6 +359,9 @@ static void cmd_search(struct chat *ch, char *args)
 	snprintf(ch->search_q, sizeof(ch->search_q), "%s",
 	         strlen(args) <= SEARCH_QUERY_MAX ? args : "");
 	ch->search_next = 0;
+	ch->search_shown = 0;
+	ch->search_asked = 1;
+	ch->search_headed = false;
 	request(ch, pier_req_search(args, NULL, 0, SEARCH_PAGE), REQ_SEARCH, NULL, NULL);
 }
 
@@ -571,28 +583,39 @@ static void show_users(struct chat *ch, const json_t *ev)
 	info(ch, TR(ch, "Online (%zu): %s", "在线用户（%zu）：%s"), json_array_size(online), buf);
 }
 
-/* The matches of a search, newest first, each marked where it matched. */
+/* The matches of a search, newest first, each marked where it matched. A page that came back
+ * short with more to come is followed by the next one at once (at most SEARCH_ASKS requests
+ * for one /search). */
 static void show_search(struct chat *ch, const struct pending *p, const json_t *reply)
 {
 	const json_t *msgs = json_object_get(reply, "messages");
 	const char *q = json_string_value(json_object_get(reply, "q"));
 	bool older = p->before[0] != '\0';
+	int n = (int)json_array_size(msgs);
 
 	q = q != NULL ? q : "";
 	ch->search_next = json_is_true(json_object_get(reply, "more"))
 	                  ? json_integer_value(json_object_get(reply, "next_before")) : 0;
-	if (json_array_size(msgs) == 0 && ch->search_next <= 0) {
-		info(ch, older ? TR(ch, "No older messages match \"%s\"", "没有更早的消息匹配“%s”")
-		               : TR(ch, "No messages match \"%s\"", "没有消息匹配“%s”"), q);
+	if (n > 0) {
+		if (!ch->search_headed)
+			info(ch, older ? TR(ch, "Older messages matching \"%s\":", "更早的匹配“%s”的消息：")
+			               : TR(ch, "Messages matching \"%s\" (newest first):",
+			                    "匹配“%s”的消息（最新的在前）："), q);
+		ch->search_headed = true;
+		show_messages(ch, msgs);
+		ch->search_shown += n;
+	}
+	if (ch->search_next > 0 && ch->search_shown < SEARCH_PAGE && ch->search_asked < SEARCH_ASKS &&
+	    ch->search_q[0] != '\0') {
+		ch->search_asked++;
+		request(ch, pier_req_search(ch->search_q, NULL, ch->search_next,
+		                            SEARCH_PAGE - ch->search_shown), REQ_SEARCH, NULL, p->before);
 		return;
 	}
-	if (json_array_size(msgs) > 0) {
-		info(ch, older ? TR(ch, "Older messages matching \"%s\":", "更早的匹配“%s”的消息：")
-		               : TR(ch, "Messages matching \"%s\" (newest first):",
-		                    "匹配“%s”的消息（最新的在前）："), q);
-		show_messages(ch, msgs);
-	}
-	if (ch->search_next > 0)
+	if (ch->search_shown == 0 && ch->search_next <= 0)
+		info(ch, older ? TR(ch, "No older messages match \"%s\"", "没有更早的消息匹配“%s”")
+		               : TR(ch, "No messages match \"%s\"", "没有消息匹配“%s”"), q);
+	else if (ch->search_next > 0)
 		info(ch, "%s", TR(ch, "Older matches: /search", "更早的结果：/search"));
 }
 

@@ -177,43 +177,64 @@ static int cmd_history(struct pier_conn *conn, const struct cli_options *o)
 	return CLI_EXIT_OK;
 }
 
-/* search TEXT... [--with TARGET]: the matches, newest first, as history prints messages (the
+#define SEARCH_DEFAULT  50     /* messages a search prints without --limit */
+#define SEARCH_REQUESTS 10     /* requests one search makes at most: the server looks at a
+                                * bounded number of matches per request, so a page may come
+                                * back short, or empty, with more to come */
+
+/* search TEXT... [--with TARGET]: the matches, newest first, as history prints them (the
  * matched parts in reverse video on a terminal); a note on stderr when older ones exist. */
 static int cmd_search(struct pier_conn *conn, const struct cli_options *o)
 {
+	struct cli_options page = *o;
 	char with[256];
 	char *q = joined_args(o);
-	json_t *reply, *msg;
-	size_t i;
+	int want = o->limit > 0 ? o->limit : SEARCH_DEFAULT, got = 0;
+	json_int_t next = 0;
 	bool zh = o->lang == PIER_LANG_ZH;
 
 	if (q == NULL)
 		return CLI_EXIT_FAIL;
-	if (o->with != NULL)
-		reply = call_target(conn, o, o->with, make_search, q, "search", with, sizeof with);
-	else
-		reply = call_expect(conn, o, make_search(o, NULL, q), "search", NULL);
-	free(q);
-	if (reply == NULL)
-		return CLI_EXIT_FAIL;
-	json_array_foreach(json_object_get(reply, "messages"), i, msg) {
-		if (o->json) {
-			char *line = json_dumps(msg, JSON_COMPACT);
+	for (int asked = 0; asked < SEARCH_REQUESTS && got < want; asked++) {
+		json_t *reply, *msg;
+		size_t i;
 
-			if (line != NULL)
-				puts(line);
-			free(line);
-		} else {
-			render_plain_search(stdout, msg, o->color);
+		page.limit = want - got;
+		page.before = asked == 0 ? o->before : (int64_t)next;
+		if (o->with != NULL)
+			reply = call_target(conn, &page, o->with, make_search, q, "search", with,
+			                    sizeof with);
+		else
+			reply = call_expect(conn, &page, make_search(&page, NULL, q), "search", NULL);
+		if (reply == NULL) {
+			free(q);
+			return CLI_EXIT_FAIL;
 		}
+		json_array_foreach(json_object_get(reply, "messages"), i, msg) {
+			if (o->json) {
+				char *line = json_dumps(msg, JSON_COMPACT);
+
+				if (line != NULL)
+					puts(line);
+				free(line);
+			} else {
+				render_plain_search(stdout, msg, o->color);
+			}
+			got++;
+		}
+		next = json_is_true(json_object_get(reply, "more"))
+		       ? json_integer_value(json_object_get(reply, "next_before")) : 0;
+		json_decref(reply);
+		if (next <= 0)
+			break;
 	}
-	if (json_is_true(json_object_get(reply, "more")))
+	free(q);
+	if (next > 0)
 		fprintf(stderr, zh ? "pier: 还有更早的结果：加上 --before %" JSON_INTEGER_FORMAT "\n"
 		                   : "pier: older matches exist: add --before %" JSON_INTEGER_FORMAT "\n",
-		        json_integer_value(json_object_get(reply, "next_before")));
-	else if (json_array_size(json_object_get(reply, "messages")) == 0)
+		        next);
+	else if (got == 0)
 		fputs(zh ? "pier: 没有匹配的消息\n" : "pier: no messages match\n", stderr);
-	json_decref(reply);
 	return CLI_EXIT_OK;
 }
 

@@ -91,9 +91,11 @@ enum store_op {
 #define STORE_UPLOAD_KEY_MAX 64    /* bytes of a tus upload key */
 /* STORE_SEARCH looks at most this many of the index's matches (newest first) per job, whether
  * the user may read them or not: a search of something common in conversations the user is
- * not in costs a bounded amount. When it stops there, more is true and next_before says where to go
- * on, even if fewer than limit messages (or none) were found. */
-#define STORE_SEARCH_SCAN_MAX 10000
+ * not in costs a bounded amount (reading the index is cheap; reading each match's row to see
+ * whether the user may read it costs a few microseconds: some 5-10 ms for 2000 on the bench's
+ * machine, docs/PERFORMANCE.md). When it stops there, more is true and next_before says where
+ * to go on, even if fewer than limit messages (or none) were found. */
+#define STORE_SEARCH_SCAN_MAX 2000
 
 /* A stored file's description (a row of the media table). Fixed-size strings: it is both an
  * input (MEDIA_CREATE, UPLOAD_CREATE) and an output (MEDIA_GET, APPEND) without owners. */

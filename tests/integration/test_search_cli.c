@@ -1,13 +1,17 @@
 /* test_search_cli.c - integration: search in the terminal client. `pier search` one-shot
  * (plain lines as history prints them, --json with the highlight, --with, --limit with the
  * note about older matches, refusals), and /search in the chat on a pseudo-terminal with the
- * match in reverse video, then /search alone for older matches. */
+ * match in reverse video, then /search alone for older matches. Newer than a's matches are
+ * FLOOD matches in a room a is not in: more than the server looks at in one request, so both
+ * clients must go on by themselves past an empty page to find a's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cliterm.h"
 #include "harness.h"
+
+#define FLOOD 2100     /* > STORE_SEARCH_SCAN_MAX (2000) */
 
 static struct pierd *server;
 
@@ -144,6 +148,17 @@ int main(void)
 		w.lobby = client_send(a, "#lobby", "我们今天晚上去看电影吧", NULL, NULL);
 		snprintf(to, sizeof(to), "@%s", w.b);
 		w.pm = client_send(a, to, "私聊电影 secret", NULL, NULL);
+		for (int i = 0; i < FLOOD; i++) {
+			char text[64];
+
+			snprintf(text, sizeof(text), "别的房间的电影 %d", i);
+			if (client_send(b, "#elsewhere", text, NULL, NULL) < 0)
+				break;
+		}
+		r = client_call(a, pier_req_search("电影", NULL, 0, 0));
+		CHECK(json_array_size(json_object_get(r, "messages")) == 0 && jtrue(r, "more"),
+		      "the server's first page for a is empty, with more: %s", jdump(r));
+		json_decref(r);
 		test_oneshot(&w);
 		test_chat(&w);
 	}

@@ -12,6 +12,9 @@ import { avatar, h, icon } from './dom.js';
 
 const QUERY_MAX = 256;        // bytes, as the server counts
 const PAGE = 30;              // results a page
+const AUTO_PAGES = 6;         // requests one search may make by itself: the server looks at a
+                              // bounded number of matches per request, so a page can come back
+                              // short (or empty) with more to come
 const EXCERPT = 140;          // code points of text shown around the first match
 const BEFORE_MATCH = 36;      // ... of which before it
 const JUMP_STEPS = 80;        // history pages (or 100 ms waits) looked through to find a result
@@ -227,18 +230,26 @@ export class SearchPanel {
 		this.more.hidden = true;
 		this.el.setAttribute('aria-busy', 'true');
 		this.say(t('search.searching'), 'info');
-		const req = { op: 'search', q, limit: PAGE };
-		if (scope)
-			req.with = scope;
-		if (before)
-			req.before = before;
 		try {
-			const r = await this.client.request(req);
-			if (seq !== this.seq)
-				return;
-			const msgs = Array.isArray(r.messages) ? r.messages : [];
-			this.last = { q, with: scope, next: r.more ? r.next_before : 0 };
-			this.list.append(...msgs.map(m => this.item(m)));
+			let r;
+			let got = 0;
+			for (let asked = 1; ; asked++) {
+				const req = { op: 'search', q, limit: PAGE - got };
+				if (scope)
+					req.with = scope;
+				if (before)
+					req.before = before;
+				r = await this.client.request(req);
+				if (seq !== this.seq)
+					return;
+				const msgs = Array.isArray(r.messages) ? r.messages : [];
+				this.list.append(...msgs.map(m => this.item(m)));
+				got += msgs.length;
+				this.last = { q, with: scope, next: r.more ? r.next_before : 0 };
+				if (!r.more || got >= PAGE || asked >= AUTO_PAGES)
+					break;
+				before = r.next_before;
+			}
 			const n = this.list.childElementCount;
 			this.list.dataset.count = String(n);
 			this.say(n === 0 && !r.more ? t('search.none', { q })
