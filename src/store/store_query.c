@@ -218,25 +218,21 @@ static int cmp_span(const void *a, const void *b)
 	return (x->end > y->end) - (x->end < y->end);
 }
 
-/* Byte offsets to code point offsets, in place (spans sorted by start). */
-static void to_code_points(const char *text, size_t len, struct store_span *v, int n)
+/* The code point index of every byte offset of text (len + 1 entries; malloc'd, NULL when out
+ * of memory). A byte that continues a character counts with it; stray continuation bytes
+ * (invalid UTF-8, never in a stored message) count as nothing. */
+static int32_t *code_point_index(const char *text, size_t len)
 {
-	/* Every offset is a character boundary: count the characters before each one. */
-	int32_t chars = 0;
-	size_t at = 0;
+	int32_t *cp = malloc((len + 1) * sizeof(*cp)), chars = 0;
 
-	for (int k = 0; k < 2 * n; k++) {
-		int32_t *off = k % 2 == 0 ? &v[k / 2].start : &v[k / 2].end;
-		size_t target = (size_t)*off;
-
-		if (target < at) {      /* an end before the next start: count again from 0 */
-			at = 0;
-			chars = 0;
-		}
-		for (; at < target && at < len; at++)
-			chars += ((unsigned char)text[at] & 0xC0) != 0x80;
-		*off = chars;
+	if (cp == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		cp[i] = chars;
+		chars += ((unsigned char)text[i] & 0xC0) != 0x80;
 	}
+	cp[len] = chars;
+	return cp;
 }
 
 int store_query_spans(const struct store_query *q, const char *text, size_t len,
@@ -284,9 +280,23 @@ int store_query_spans(const struct store_query *q, const char *text, size_t len,
 			all[nall++] = (struct store_span){ from, to };
 		}
 	}
-	if (nall > 0)
+	if (nall > 0) {
+		/* to code points first, then merged there: ranges that only touch in code points
+		 * (across bytes that are no character) are one range too */
+		int32_t *cp = code_point_index(text, len);
+
+		if (cp == NULL)
+			goto fail;
+		for (size_t i = 0; i < nall; i++) {
+			all[i].start = cp[all[i].start];
+			all[i].end = cp[all[i].end];
+		}
+		free(cp);
 		qsort(all, nall, sizeof(*all), cmp_span);
+	}
 	for (size_t i = 0; i < nall; i++) {
+		if (all[i].start >= all[i].end)
+			continue;
 		if (n > 0 && all[i].start <= out[n - 1].end) {
 			if (all[i].end > out[n - 1].end)
 				out[n - 1].end = all[i].end;
@@ -296,7 +306,6 @@ int store_query_spans(const struct store_query *q, const char *text, size_t len,
 			break;
 		}
 	}
-	to_code_points(text, len, out, n);
 	free(all);
 	free(s.hits);
 	return n;
