@@ -168,6 +168,9 @@ static void run_batch(struct store *st, struct store_job *batch)
 		if (!store_db_in_txn(&st->db))
 			goto out;
 	}
+	/* the batch's new messages into the search index, in the same transaction */
+	if (st->db.fts_pending && store_db_index_new(&st->db) != 0)
+		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (store_db_commit(&st->db) != 0)
 		goto out;

@@ -67,6 +67,8 @@ enum store_stmt {
 	STMT_UPLOAD_GET,
 	STMT_UPLOAD_DELETE,
 	STMT_UPLOAD_FINISH,
+	STMT_FTS_INDEX_NEW,
+	STMT_FTS_STATE_SET,
 	STMT_FTS_MATCH,
 	STMT_SEARCH_MSG_ALL,
 	STMT_SEARCH_MSG_ROOM,
@@ -79,6 +81,7 @@ struct store_db {
 	sqlite3_stmt *stmt[STMT_COUNT];
 	int64_t lobby_id;      /* rooms.id of #lobby */
 	int64_t token_idle_ms; /* store_options.token_idle_ms */
+	bool fts_pending;      /* messages were appended that the index has not seen yet */
 };
 
 /* store.c: a malloc'd printf-formatted string (NULL if out of memory). */
@@ -114,14 +117,23 @@ void store_db_run(struct store_db *db, struct store_job *job);
 /* store_sqlite.c, for the other job runners: resets a statement after use (its bindings too:
  * they may point into a finished job's strings). */
 void store_stmt_done(sqlite3_stmt *s);
+/* Runs a prepared statement that returns no rows (and resets it): SQLite's code, SQLITE_DONE on
+ * success. */
+int store_stmt_exec(struct store_db *db, enum store_stmt which);
 /* Reads the row of a message query (the columns of MSG_SELECT) into m, whose strings it
  * allocates (freed by store_job_release once m is in a job's msgs). 0, or -1 out of memory. */
 int store_read_msg(sqlite3_stmt *s, struct store_msg *m);
 /* The id of room "#name": 0 found, 1 no such room (or not a room name), -1 error. */
 int store_db_room_id(struct store_db *db, const char *room, int64_t *id);
 
-/* store_search.c: runs STORE_SEARCH (see store.h). */
+/* store_search.c: runs STORE_SEARCH (see store.h), after store_db_index_new. */
 enum store_status store_db_search(struct store_db *db, struct store_job *job);
+/* store_search.c: adds the messages stored since the last call (past message_fts_state.upto)
+ * to the message index, in one statement, inside the open transaction; clears fts_pending.
+ * The store runs it at the end of every batch that appended, before the commit, so a message
+ * is indexed in the transaction that stores it; and before every search. 0, or -1 (the
+ * transaction's work must then be rolled back). */
+int store_db_index_new(struct store_db *db);
 
 /* The synchronous startup reads (no transaction needed). Return 0 or -1. */
 int store_db_count_users(struct store_db *db, int64_t *count);

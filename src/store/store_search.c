@@ -1,6 +1,10 @@
 /* store_search.c - STORE_SEARCH: the full-text index's matches, newest first, kept when the
  * user may read them, each with the ranges the query matched (store.h).
  *
+ * New messages enter the index a batch at a time (store_db_index_new), at the end of the
+ * batch that stored them and before any search, so a search sees every message stored before
+ * it in the FIFO.
+ *
  * The index (message_fts, schema step 5) knows nothing of conversations; each match is read
  * from messages with the user's scope in the WHERE clause (STMT_SEARCH_MSG_*), so a message
  * the user may not read is never read into a job. Reading stops at limit + 1 messages found or
@@ -76,6 +80,15 @@ static int take_msg(sqlite3_stmt *s, const struct store_query *q, struct store_j
 	return 0;
 }
 
+int store_db_index_new(struct store_db *db)
+{
+	if (store_stmt_exec(db, STMT_FTS_INDEX_NEW) != SQLITE_DONE ||
+	    store_stmt_exec(db, STMT_FTS_STATE_SET) != SQLITE_DONE)
+		return -1;
+	db->fts_pending = false;
+	return 0;
+}
+
 enum store_status store_db_search(struct store_db *db, struct store_job *job)
 {
 	struct store_query *q = malloc(sizeof(*q));
@@ -89,6 +102,9 @@ enum store_status store_db_search(struct store_db *db, struct store_job *job)
 	job->nmsgs = 0;
 	job->more = false;
 	job->next_before = 0;
+	/* what was stored before this search, in this batch too, is found (the FIFO's order) */
+	if (store_db_index_new(db) != 0)
+		goto out;
 	if (q == NULL || job->text == NULL ||
 	    store_query_parse(q, job->text, strlen(job->text)) != STORE_QUERY_OK)
 		goto out;

@@ -116,6 +116,13 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	/* Search (store_search.c): the index's matches, newest first, then each one read if the
 	 * user may read it: in one of the user's conversations (#lobby ?2, its rooms, its private
 	 * chats), in room ?2, or in the private conversation (?2, ?3). */
+	/* Indexing what was stored since the last time (store_search.c; schema step 5). */
+	[STMT_FTS_INDEX_NEW] =
+		"INSERT INTO message_fts(rowid, text, name) "
+		"SELECT m.id, m.text, md.name FROM messages m LEFT JOIN media md ON md.id = m.media_id "
+		"WHERE m.id > (SELECT upto FROM message_fts_state)",
+	[STMT_FTS_STATE_SET] =
+		"UPDATE message_fts_state SET upto = max(upto, coalesce((SELECT max(id) FROM messages), 0))",
 	[STMT_FTS_MATCH] =
 		"SELECT rowid FROM message_fts WHERE message_fts MATCH ?1 AND rowid < ?2 "
 		"ORDER BY rowid DESC",
@@ -133,8 +140,7 @@ void store_stmt_done(sqlite3_stmt *s)
 }
 
 
-/* Runs a statement that returns no rows. Returns SQLite's code (SQLITE_DONE on success). */
-static int exec_stmt(struct store_db *db, enum store_stmt which)
+int store_stmt_exec(struct store_db *db, enum store_stmt which)
 {
 	sqlite3_stmt *s = db->stmt[which];
 	int rc = sqlite3_step(s);
@@ -407,7 +413,7 @@ static enum store_status run_login(struct store_db *db, struct store_job *job)
 	sqlite3_bind_blob(s, 1, job->token_hash, STORE_TOKEN_HASH_LEN, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, job->user_id);
 	sqlite3_bind_int64(s, 3, pier_now_ms());
-	rc = exec_stmt(db, STMT_TOKEN_INSERT);
+	rc = store_stmt_exec(db, STMT_TOKEN_INSERT);
 	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
 		return STORE_NOT_FOUND;
 	if (rc != SQLITE_DONE)
@@ -467,7 +473,7 @@ static enum store_status run_token_touch(struct store_db *db, struct store_job *
 
 	sqlite3_bind_blob(s, 1, job->token_hash, STORE_TOKEN_HASH_LEN, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, pier_now_ms());
-	if (exec_stmt(db, STMT_TOKEN_TOUCH) != SQLITE_DONE)
+	if (store_stmt_exec(db, STMT_TOKEN_TOUCH) != SQLITE_DONE)
 		return STORE_FAILED;
 	return sqlite3_changes(db->db) == 0 ? STORE_NOT_FOUND : STORE_OK;
 }
@@ -482,7 +488,7 @@ static enum store_status delete_user_tokens(struct store_db *db, struct store_jo
 		sqlite3_bind_blob(s, 2, job->token_hash, STORE_TOKEN_HASH_LEN, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, 2);
-	if (exec_stmt(db, STMT_TOKEN_DELETE_USER) != SQLITE_DONE)
+	if (store_stmt_exec(db, STMT_TOKEN_DELETE_USER) != SQLITE_DONE)
 		return STORE_FAILED;
 	job->count = sqlite3_changes(db->db);
 	return STORE_OK;
@@ -494,7 +500,7 @@ static enum store_status run_set_password(struct store_db *db, struct store_job 
 
 	sqlite3_bind_int64(s, 1, job->user_id);
 	sqlite3_bind_text(s, 2, job->pw_hash, -1, SQLITE_STATIC);
-	if (exec_stmt(db, STMT_USER_SET_PASSWORD) != SQLITE_DONE)
+	if (store_stmt_exec(db, STMT_USER_SET_PASSWORD) != SQLITE_DONE)
 		return STORE_FAILED;
 	if (sqlite3_changes(db->db) == 0)
 		return STORE_NOT_FOUND;
@@ -509,7 +515,7 @@ static enum store_status run_prune_tokens(struct store_db *db, struct store_job 
 	if (db->token_idle_ms <= 0)
 		return STORE_OK;
 	sqlite3_bind_int64(s, 1, pier_now_ms() - db->token_idle_ms);
-	if (exec_stmt(db, STMT_TOKEN_PRUNE) != SQLITE_DONE)
+	if (store_stmt_exec(db, STMT_TOKEN_PRUNE) != SQLITE_DONE)
 		return STORE_FAILED;
 	job->count = sqlite3_changes(db->db);
 	return STORE_OK;
@@ -519,7 +525,7 @@ static enum store_status run_delete_token(struct store_db *db, struct store_job 
 {
 	sqlite3_bind_blob(db->stmt[STMT_TOKEN_DELETE], 1, job->token_hash, STORE_TOKEN_HASH_LEN,
 	                  SQLITE_STATIC);
-	if (exec_stmt(db, STMT_TOKEN_DELETE) != SQLITE_DONE)
+	if (store_stmt_exec(db, STMT_TOKEN_DELETE) != SQLITE_DONE)
 		return STORE_FAILED;
 	return sqlite3_changes(db->db) == 0 ? STORE_NOT_FOUND : STORE_OK;
 }
@@ -599,7 +605,7 @@ static enum store_status run_media_create(struct store_db *db, struct store_job 
 	sqlite3_bind_int(s, 7, m->height);
 	sqlite3_bind_text(s, 8, m->thumb, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 9, ts);
-	rc = exec_stmt(db, STMT_MEDIA_INSERT);
+	rc = store_stmt_exec(db, STMT_MEDIA_INSERT);
 	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
 		return STORE_NOT_FOUND;
 	if (rc != SQLITE_DONE)
@@ -612,7 +618,7 @@ static enum store_status run_media_create(struct store_db *db, struct store_job 
 		s = db->stmt[STMT_UPLOAD_FINISH];
 		sqlite3_bind_text(s, 1, job->upload_key, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 2, job->media.id);
-		if (exec_stmt(db, STMT_UPLOAD_FINISH) != SQLITE_DONE)
+		if (store_stmt_exec(db, STMT_UPLOAD_FINISH) != SQLITE_DONE)
 			return STORE_FAILED;
 	}
 	return STORE_OK;
@@ -644,7 +650,7 @@ static enum store_status run_upload_create(struct store_db *db, struct store_job
 	sqlite3_bind_text(s, 4, job->media.name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 5, job->media.type, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 6, job->ts != 0 ? job->ts : pier_now_ms());
-	rc = exec_stmt(db, STMT_UPLOAD_INSERT);
+	rc = store_stmt_exec(db, STMT_UPLOAD_INSERT);
 	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
 		return STORE_NOT_FOUND;
 	if ((rc & 0xff) == SQLITE_CONSTRAINT)
@@ -684,7 +690,7 @@ static enum store_status run_upload_delete(struct store_db *db, struct store_job
 	if (job->upload_key == NULL)
 		return STORE_NOT_FOUND;
 	sqlite3_bind_text(db->stmt[STMT_UPLOAD_DELETE], 1, job->upload_key, -1, SQLITE_STATIC);
-	if (exec_stmt(db, STMT_UPLOAD_DELETE) != SQLITE_DONE)
+	if (store_stmt_exec(db, STMT_UPLOAD_DELETE) != SQLITE_DONE)
 		return STORE_FAILED;
 	return sqlite3_changes(db->db) == 0 ? STORE_NOT_FOUND : STORE_OK;
 }
@@ -768,18 +774,19 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 		sqlite3_bind_text(s, 9, job->kind, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 10, job->media_id);
 	}
-	rc = exec_stmt(db, STMT_MSG_INSERT);
+	rc = store_stmt_exec(db, STMT_MSG_INSERT);
 	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
 		return STORE_NOT_FOUND;     /* no such sender or recipient */
 	if (rc != SQLITE_DONE)
 		return STORE_FAILED;
 	job->msg_id = sqlite3_last_insert_rowid(db->db);
 	job->ts = ts;
+	db->fts_pending = true;          /* indexed at the end of the batch (store_db_index_new) */
 	if (job->room == NULL && job->new_contact) {
 		s = db->stmt[STMT_CONTACT_INSERT];
 		sqlite3_bind_int64(s, 1, job->user_id);
 		sqlite3_bind_int64(s, 2, job->peer_id);
-		if (exec_stmt(db, STMT_CONTACT_INSERT) != SQLITE_DONE)
+		if (store_stmt_exec(db, STMT_CONTACT_INSERT) != SQLITE_DONE)
 			return STORE_FAILED;
 	}
 	return STORE_OK;
@@ -809,7 +816,7 @@ static enum store_status run_join(struct store_db *db, struct store_job *job)
 		sqlite3_bind_text(ins, 1, job->room, -1, SQLITE_STATIC);
 		sqlite3_bind_text(ins, 2, key, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(ins, 3, pier_now_ms());
-		if (exec_stmt(db, STMT_ROOM_INSERT) != SQLITE_DONE)
+		if (store_stmt_exec(db, STMT_ROOM_INSERT) != SQLITE_DONE)
 			return STORE_FAILED;
 		room_id = sqlite3_last_insert_rowid(db->db);
 		job->created = true;
@@ -817,7 +824,7 @@ static enum store_status run_join(struct store_db *db, struct store_job *job)
 	sqlite3_bind_int64(s, 1, room_id);
 	sqlite3_bind_int64(s, 2, job->user_id);
 	sqlite3_bind_int64(s, 3, pier_now_ms());
-	rc = exec_stmt(db, STMT_MEMBER_INSERT);
+	rc = store_stmt_exec(db, STMT_MEMBER_INSERT);
 	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
 		return STORE_NOT_FOUND;     /* no such user (the savepoint drops a new room) */
 	if (rc != SQLITE_DONE)
@@ -840,7 +847,7 @@ static enum store_status run_part(struct store_db *db, struct store_job *job)
 		return rc > 0 ? STORE_NOT_FOUND : STORE_FAILED;
 	sqlite3_bind_int64(s, 1, room_id);
 	sqlite3_bind_int64(s, 2, job->user_id);
-	if (exec_stmt(db, STMT_MEMBER_DELETE) != SQLITE_DONE)
+	if (store_stmt_exec(db, STMT_MEMBER_DELETE) != SQLITE_DONE)
 		return STORE_FAILED;
 	return sqlite3_changes(db->db) == 0 ? STORE_NOT_FOUND : STORE_OK;
 }
@@ -904,7 +911,7 @@ static enum store_status run_set_seen(struct store_db *db, struct store_job *job
 
 	sqlite3_bind_int64(s, 1, job->user_id);
 	sqlite3_bind_int64(s, 2, job->seen_id);
-	if (exec_stmt(db, STMT_USER_SET_SEEN) != SQLITE_DONE)
+	if (store_stmt_exec(db, STMT_USER_SET_SEEN) != SQLITE_DONE)
 		return STORE_FAILED;
 	return sqlite3_changes(db->db) == 0 ? STORE_NOT_FOUND : STORE_OK;
 }
@@ -968,14 +975,14 @@ void store_db_run(struct store_db *db, struct store_job *job)
 {
 	enum store_status status;
 
-	if (exec_stmt(db, STMT_SAVEPOINT) != SQLITE_DONE) {
+	if (store_stmt_exec(db, STMT_SAVEPOINT) != SQLITE_DONE) {
 		job->status = STORE_FAILED;
 		return;
 	}
 	status = run_op(db, job);
 	if (status != STORE_OK)
-		exec_stmt(db, STMT_ROLLBACK_TO);
-	exec_stmt(db, STMT_RELEASE);
+		store_stmt_exec(db, STMT_ROLLBACK_TO);
+	store_stmt_exec(db, STMT_RELEASE);
 	if (status == STORE_FAILED)
 		store_job_release(job);
 	job->status = status;
@@ -983,18 +990,18 @@ void store_db_run(struct store_db *db, struct store_job *job)
 
 int store_db_begin(struct store_db *db)
 {
-	return exec_stmt(db, STMT_BEGIN) == SQLITE_DONE ? 0 : -1;
+	return store_stmt_exec(db, STMT_BEGIN) == SQLITE_DONE ? 0 : -1;
 }
 
 int store_db_commit(struct store_db *db)
 {
-	return exec_stmt(db, STMT_COMMIT) == SQLITE_DONE ? 0 : -1;
+	return store_stmt_exec(db, STMT_COMMIT) == SQLITE_DONE ? 0 : -1;
 }
 
 void store_db_rollback(struct store_db *db)
 {
 	if (store_db_in_txn(db))
-		exec_stmt(db, STMT_ROLLBACK);
+		store_stmt_exec(db, STMT_ROLLBACK);
 }
 
 bool store_db_in_txn(struct store_db *db)

@@ -235,6 +235,51 @@ static void test_triggers(struct env *e)
 	exec(e->raw, "INSERT INTO message_fts(message_fts) VALUES('integrity-check')");
 }
 
+struct pair_done {
+	int n;
+};
+
+static void on_done_count(struct store_job *job)
+{
+	((struct pair_done *)job->data)->n++;
+}
+
+/* A search queued right behind a send (one batch) finds it; a message stored outside the
+ * store (not indexed yet) and changed before anything indexed it is found as it is now. */
+static void test_same_batch(struct env *e)
+{
+	struct store_job a, s;
+	struct pair_done d = { 0 };
+	char want[32];
+
+	store_job_init(&a, STORE_APPEND);
+	a.user_id = BOB;
+	a.room = "#lobby";
+	a.text = "同一批次的搜索";
+	a.ts = T0;
+	store_job_init(&s, STORE_SEARCH);
+	s.user_id = CAROL;
+	s.text = "批次";
+	s.limit = 10;
+	a.done = s.done = on_done_count;
+	a.data = s.data = &d;
+	store_submit(e->st, &a);
+	store_submit(e->st, &s);
+	while (d.n < 2)
+		uv_run(&e->loop, UV_RUN_ONCE);
+	CHECK(a.status == STORE_OK && s.status == STORE_OK && s.nmsgs == 1 &&
+	      s.msgs[0].id == a.msg_id, "the search behind the send finds it (%zu)", s.nmsgs);
+	store_job_release(&a);
+	store_job_release(&s);
+
+	exec(e->raw, "INSERT INTO messages(ts, sender_id, room_id, text) VALUES(1, 2, 1, 'unindexed draft')");
+	exec(e->raw, "UPDATE messages SET text = 'unindexed final' WHERE text = 'unindexed draft'");
+	snprintf(want, sizeof(want), "%lld", (long long)sqlite3_last_insert_rowid(e->raw));
+	FOUND(e, CAROL, "draft", "");
+	FOUND(e, CAROL, "final", want);
+	exec(e->raw, "INSERT INTO message_fts(message_fts) VALUES('integrity-check')");
+}
+
 /* Pages newest first; every match once; more false at the end. */
 static void test_paging(struct env *e)
 {
@@ -317,6 +362,7 @@ int main(void)
 		test_migration(&e);
 		test_new_and_scope(&e);
 		test_triggers(&e);
+		test_same_batch(&e);
 		test_paging(&e);
 		test_scan_bound(&e);
 		sqlite3_close(e.raw);
