@@ -156,5 +156,9 @@ out:
 	if (scope != NULL)
 		store_stmt_done(scope);
 	free(q);
+	/* a job that does not end in STORE_OK is rolled back to its savepoint, the indexing
+	 * above with it: the end of the batch does it again */
+	if (status != STORE_OK)
+		db->fts_pending = true;
 	return status;
 }

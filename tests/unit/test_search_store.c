@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -244,12 +245,33 @@ static void on_done_count(struct store_job *job)
 	((struct pair_done *)job->data)->n++;
 }
 
+/* Runs a and then b in one batch: the write lock is held elsewhere while a barrier waits for
+ * it, so that the two queue up behind the barrier and are taken together. */
+static void run_in_one_batch(struct env *e, struct store_job *a, struct store_job *b)
+{
+	struct timespec pause = { 0, 150 * 1000 * 1000 };
+	struct store_job barrier;
+	struct pair_done d = { 0 };
+
+	store_job_init(&barrier, STORE_BARRIER);
+	barrier.done = a->done = b->done = on_done_count;
+	barrier.data = a->data = b->data = &d;
+	exec(e->raw, "BEGIN IMMEDIATE");
+	store_submit(e->st, &barrier);
+	nanosleep(&pause, NULL);
+	store_submit(e->st, a);
+	store_submit(e->st, b);
+	nanosleep(&pause, NULL);
+	exec(e->raw, "ROLLBACK");
+	while (d.n < 3)
+		uv_run(&e->loop, UV_RUN_ONCE);
+}
+
 /* A search queued right behind a send (one batch) finds it; a message stored outside the
  * store (not indexed yet) and changed before anything indexed it is found as it is now. */
 static void test_same_batch(struct env *e)
 {
 	struct store_job a, s;
-	struct pair_done d = { 0 };
 	char want[32];
 
 	store_job_init(&a, STORE_APPEND);
@@ -261,16 +283,39 @@ static void test_same_batch(struct env *e)
 	s.user_id = CAROL;
 	s.text = "批次";
 	s.limit = 10;
-	a.done = s.done = on_done_count;
-	a.data = s.data = &d;
-	store_submit(e->st, &a);
-	store_submit(e->st, &s);
-	while (d.n < 2)
-		uv_run(&e->loop, UV_RUN_ONCE);
+	run_in_one_batch(e, &a, &s);
 	CHECK(a.status == STORE_OK && s.status == STORE_OK && s.nmsgs == 1 &&
 	      s.msgs[0].id == a.msg_id, "the search behind the send finds it (%zu)", s.nmsgs);
 	store_job_release(&a);
 	store_job_release(&s);
+
+	/* a search that fails (rolled back to its savepoint, its indexing with it) behind a send
+	 * in one batch: the batch still indexes the send before it commits */
+	{
+		sqlite3_stmt *st = NULL;
+		int64_t upto = -1;
+
+		store_job_init(&a, STORE_APPEND);
+		a.user_id = BOB;
+		a.room = "#lobby";
+		a.text = "后面的搜索失败了";
+		a.ts = T0;
+		store_job_init(&s, STORE_SEARCH);
+		s.user_id = CAROL;
+		s.text = "失败";
+		s.room = "#nosuchroom";
+		s.limit = 10;
+		run_in_one_batch(e, &a, &s);
+		if (sqlite3_prepare_v2(e->raw, "SELECT upto FROM message_fts_state", -1, &st, NULL) ==
+		    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+			upto = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		CHECK(a.status == STORE_OK && s.status == STORE_NOT_FOUND && upto >= a.msg_id,
+		      "indexed with its batch although the search behind it failed (upto %lld, id %lld)",
+		      (long long)upto, (long long)a.msg_id);
+		store_job_release(&a);
+		store_job_release(&s);
+	}
 
 	exec(e->raw, "INSERT INTO messages(ts, sender_id, room_id, text) VALUES(1, 2, 1, 'unindexed draft')");
 	exec(e->raw, "UPDATE messages SET text = 'unindexed final' WHERE text = 'unindexed draft'");
