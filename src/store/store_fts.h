@@ -3,10 +3,11 @@
  * (fts5_api.xCreateTokenizer; https://www.sqlite.org/fts5.html, "Custom Tokenizers").
  *
  * The message index (store_schema.c, step 5) is declared with tokenize='pier', so every
- * connection that writes messages (its triggers index them) or searches them must register it
- * first, before the schema migration runs. A connection without it (the sqlite3 shell) can read
- * every other table but gets "no such tokenizer: pier" from the index and from inserting a
- * message.
+ * connection that writes to it (the store; the triggers that follow an indexed message's
+ * change or deletion) or searches it must register it first, before the schema migration
+ * runs. A connection without it (the sqlite3 shell) can read and write every other table and
+ * insert messages (indexed by the store later), but gets "no such tokenizer: pier" from the
+ * index and from changing or deleting an indexed message.
  */
 #ifndef PIER_STORE_FTS_H
 #define PIER_STORE_FTS_H
