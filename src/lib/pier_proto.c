@@ -155,6 +155,24 @@ json_t *pier_req_react(int64_t id, const char *emoji, bool on)
 	                 "on", on);
 }
 
+json_t *pier_req_search(const char *q, const char *with, int64_t before, int limit)
+{
+	json_t *req = json_pack("{s:s, s:s}", "op", "search", "q", q);
+
+	if (req == NULL)
+		return NULL;
+	if (with != NULL && json_object_set_new(req, "with", json_string(with)) != 0)
+		goto fail;
+	if (before > 0 && json_object_set_new(req, "before", json_integer(before)) != 0)
+		goto fail;
+	if (limit > 0 && json_object_set_new(req, "limit", json_integer(limit)) != 0)
+		goto fail;
+	return req;
+fail:
+	json_decref(req);
+	return NULL;
+}
+
 json_t *pier_req_ping(void)
 {
 	return json_pack("{s:s}", "op", "ping");

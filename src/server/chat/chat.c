@@ -26,9 +26,8 @@
 #define PAGE_DEFAULT  50
 #define PAGE_MAX      200
 
-/* Resolves "#room" or "@user" for the requesting user. On failure answers and returns -1. */
-static int resolve_target(struct conn *c, json_t *ref, const char *to, struct room **room,
-                          struct user **peer)
+int chat_target(struct conn *c, json_t *ref, const char *to, struct room **room,
+                struct user **peer)
 {
 	struct hub *h = &c->srv->hub;
 
@@ -60,12 +59,6 @@ static int resolve_target(struct conn *c, json_t *ref, const char *to, struct ro
 	}
 	reply_error(c, ref, PIER_ERR_BAD_TARGET, "a target is \"#room\" or \"@user\"");
 	return -1;
-}
-
-int chat_target(struct conn *c, json_t *ref, const char *to, struct room **room,
-                struct user **peer)
-{
-	return resolve_target(c, ref, to, room, peer);
 }
 
 static void target_name(const struct deferred *d, char *out, size_t n)
@@ -261,7 +254,7 @@ void handle_send(struct conn *c, json_t *req, json_t *ref)
 		            c->srv->cfg.max_text);
 		return;
 	}
-	if (resolve_target(c, ref, to, &room, &peer) != 0)
+	if (chat_target(c, ref, to, &room, &peer) != 0)
 		return;
 	d = deferred_new(c, req, ref, STORE_APPEND, send_stored);
 	d->room = room;
@@ -320,8 +313,7 @@ static void page_read(struct store_job *job)
 	deferred_finish(d, r);
 }
 
-/* Reads an optional non-negative integer member; -1 (and an answer) when it is malformed. */
-static int opt_int(struct conn *c, json_t *req, json_t *ref, const char *key, int64_t *out)
+int chat_opt_int(struct conn *c, json_t *req, json_t *ref, const char *key, int64_t *out)
 {
 	json_t *v = json_object_get(req, key);
 
@@ -354,9 +346,10 @@ void handle_history(struct conn *c, json_t *req, json_t *ref)
 		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "history needs a string field with");
 		return;
 	}
-	if (opt_int(c, req, ref, "before", &before) != 0 || opt_int(c, req, ref, "limit", &limit) != 0)
+	if (chat_opt_int(c, req, ref, "before", &before) != 0 ||
+	    chat_opt_int(c, req, ref, "limit", &limit) != 0)
 		return;
-	if (resolve_target(c, ref, with, &room, &peer) != 0)
+	if (chat_target(c, ref, with, &room, &peer) != 0)
 		return;
 	d = deferred_new(c, req, ref, STORE_HISTORY, page_read);
 	d->room = room;
@@ -373,8 +366,9 @@ void handle_sync(struct conn *c, json_t *req, json_t *ref)
 	int64_t after = 0, limit = 0, changes_after = -1;
 	struct deferred *d;
 
-	if (opt_int(c, req, ref, "after", &after) != 0 || opt_int(c, req, ref, "limit", &limit) != 0 ||
-	    opt_int(c, req, ref, "changes_after", &changes_after) != 0)
+	if (chat_opt_int(c, req, ref, "after", &after) != 0 ||
+	    chat_opt_int(c, req, ref, "limit", &limit) != 0 ||
+	    chat_opt_int(c, req, ref, "changes_after", &changes_after) != 0)
 		return;
 	d = deferred_new(c, req, ref, STORE_SYNC, page_read);
 	d->job.after = after;
