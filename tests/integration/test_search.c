@@ -4,7 +4,9 @@
  * messages in #lobby, a room, a room one user left, and two private conversations) is stored
  * through the protocol; every query must find exactly its hits, newest first, with the
  * expected parts marked. Then the refusals (malformed, too short, too long, conversations one
- * may not read), FTS5 syntax that must stay text, paging, the rate limit, and the migration:
+ * may not read), FTS5 syntax that must stay text, paging, what happens to a message after it
+ * was sent (a reply, a mention, reactions, a display name: as history has them; an edit; a
+ * recall, after which nobody finds it), the rate limit, and the migration:
  * the database is rebuilt as the pierd before search left it (no index), and after a restart
  * the same queries find the same messages.
  */
@@ -341,6 +343,132 @@ static void test_paging(struct world *w)
 	}
 }
 
+/* The one message a search by c for q found (new reference), or NULL after a failed check. */
+static json_t *found_one(struct pier_conn *c, const char *q, const char *what)
+{
+	json_t *r = client_call(c, search_req(q)), *m = NULL;
+
+	if (CHECK(is_op(r, "search") && json_array_size(json_object_get(r, "messages")) == 1,
+	          "%s: one match for %s: %s", what, q, jdump(r)))
+		m = json_incref(json_array_get(json_object_get(r, "messages"), 0));
+	json_decref(r);
+	return m;
+}
+
+static void found_none(struct pier_conn *c, const char *q, const char *with, const char *what)
+{
+	json_t *r = client_call(c, pier_req_search(q, with, 0, 0));
+
+	CHECK(is_op(r, "search") && json_array_size(json_object_get(r, "messages")) == 0,
+	      "%s: nothing for %s%s%s: %s", what, q, with != NULL ? " in " : "",
+	      with != NULL ? with : "", jdump(r));
+	json_decref(r);
+}
+
+/* A match is the message as history gives it to the same reader, plus its highlight. */
+static void check_as_history(struct pier_conn *c, json_t *m, const char *what)
+{
+	json_t *copy, *h;
+
+	if (m == NULL)
+		return;
+	copy = json_deep_copy(m);
+	json_object_del(copy, "highlight");
+	json_object_del(copy, "name_highlight");
+	h = client_history_msg(c, jstr(m, "to"), jint(m, "id", -1));
+	CHECK(h != NULL && json_equal(copy, h), "%s: as history has it\n  search  %s\n  history %s",
+	      what, jdump(copy), jdump(h));
+	json_decref(copy);
+	json_decref(h);
+}
+
+/* What happened to a message after it was sent, seen through search: a reply with its quote,
+ * a mention, reactions and the sender's display name come as history has them; an edit
+ * changes what finds it (the old words no more, the new ones); a recalled message is found
+ * by nobody, its sender included, and its words no longer find it after a restart either. */
+static void test_changes(struct world *w)
+{
+	struct pier_conn *a = w->conn[0], *b = w->conn[1];
+	char text[256];
+	int64_t first, reply;
+	json_t *r, *m;
+
+	first = client_send(a, "#lobby", "看完电影一起吃火锅 hotpotplan", NULL, NULL);
+	r = client_call(b, pier_req_profile("搜索测试员"));
+	CHECK(is_op(r, "profile"), "b takes a display name: %s", jdump(r));
+	json_decref(r);
+	snprintf(text, sizeof(text), "@%s 火锅店我来订 hotpotreply", w->name[0]);
+	r = client_call(b, pier_req_send_reply("#lobby", text, NULL, first));
+	reply = jint(r, "id", -1);
+	CHECK(is_op(r, "sent") && reply > 0, "b replies: %s", jdump(r));
+	json_decref(r);
+	r = client_call(a, pier_req_react(reply, "👍", true));
+	CHECK(is_op(r, "react"), "a reacts: %s", jdump(r));
+	json_decref(r);
+	client_drain(a);
+	client_drain(b);
+
+	m = found_one(a, "hotpotreply", "a, the reply");
+	CHECK(m != NULL && jint(m, "reply_to", -1) == first && jtrue(m, "mentioned") &&
+	      json_is_object(json_object_get(m, "quote")) &&
+	      json_array_size(json_object_get(m, "reactions")) == 1 &&
+	      strcmp(jstr(m, "display") ? jstr(m, "display") : "", "搜索测试员") == 0,
+	      "the reply with its quote, mention, reaction and display name: %s", jdump(m));
+	check_as_history(a, m, "a, the reply");
+	json_decref(m);
+	m = found_one(b, "hotpotreply", "b, its own reply");
+	CHECK(m != NULL && !jtrue(m, "mentioned"), "not mentioned for b: %s", jdump(m));
+	check_as_history(b, m, "b, its own reply");
+	json_decref(m);
+
+	/* an edit: the old words find it no more, the new ones do */
+	r = client_call(a, pier_req_edit(first, "改成去看话剧 theatreplan"));
+	CHECK(is_op(r, "edit"), "a edits: %s", jdump(r));
+	json_decref(r);
+	found_none(b, "hotpotplan", NULL, "b after the edit");
+	found_none(b, "吃火锅", NULL, "b after the edit");
+	m = found_one(b, "看话剧", "b after the edit");
+	CHECK(m != NULL && jint(m, "id", -1) == first && json_is_integer(json_object_get(m, "edited")) &&
+	      strcmp(jstr(m, "text") ? jstr(m, "text") : "", "改成去看话剧 theatreplan") == 0,
+	      "the edited text, marked edited: %s", jdump(m));
+	check_as_history(b, m, "b, the edited message");
+	json_decref(m);
+	/* the reply quotes the message as it is now */
+	m = found_one(b, "hotpotreply", "b, the reply after the edit");
+	check_as_history(b, m, "b, the reply after the edit");
+	json_decref(m);
+
+	/* a recall: nobody finds it, the sender included, everywhere or in its conversation */
+	r = client_call(a, pier_req_recall(first));
+	CHECK(is_op(r, "recall"), "a recalls: %s", jdump(r));
+	json_decref(r);
+	for (int k = 0; k < 3; k++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "%c after the recall", 'a' + k);
+		found_none(w->conn[k], "看话剧", NULL, what);
+		found_none(w->conn[k], "theatreplan", NULL, what);
+		found_none(w->conn[k], "theatreplan", "#lobby", what);
+	}
+	/* the reply is still found, its quote saying the message was recalled */
+	m = found_one(a, "hotpotreply", "a, the reply after the recall");
+	CHECK(m != NULL && jtrue(json_object_get(m, "quote"), "recalled"),
+	      "the quote says recalled: %s", jdump(m));
+	check_as_history(a, m, "a, the reply after the recall");
+	json_decref(m);
+	client_drain(a);
+	client_drain(b);
+}
+
+/* After the migration (test_migration): the edited message by its new words only, the
+ * recalled one not at all. */
+static void check_changes_kept(struct world *w)
+{
+	found_none(w->conn[1], "hotpotplan", NULL, "after the migration, the edited-away words");
+	found_none(w->conn[0], "theatreplan", NULL, "after the migration, the recalled message");
+	json_decref(found_one(w->conn[0], "hotpotreply", "after the migration, the reply"));
+}
+
 static void log_in_all(struct world *w)
 {
 	for (int k = 0; k < 3; k++)
@@ -376,15 +504,18 @@ static bool make_old_database(struct world *w)
 	snprintf(attach, sizeof(attach), "ATTACH '%s' AS cur", cur);
 	ok = ok && exec(db, attach) && exec(db,
 		"BEGIN;"
-		"INSERT INTO users(id, name, name_key, pw_hash, created, seen_id)"
-		"  SELECT id, name, name_key, pw_hash, created, seen_id FROM cur.users;"
+		"INSERT INTO users(id, name, name_key, pw_hash, created, seen_id, display)"
+		"  SELECT id, name, name_key, pw_hash, created, seen_id, display FROM cur.users;"
 		"INSERT OR REPLACE INTO rooms(id, name, name_key, created)"
 		"  SELECT id, name, name_key, created FROM cur.rooms;"
 		"INSERT INTO members(room_id, user_id, joined) SELECT room_id, user_id, joined FROM cur.members;"
 		"INSERT INTO contacts(user_id, peer_id) SELECT user_id, peer_id FROM cur.contacts;"
-		"INSERT INTO messages(id, ts, sender_id, room_id, recipient_id, pair_lo, pair_hi, text, cid)"
-		"  SELECT id, ts, sender_id, room_id, recipient_id, pair_lo, pair_hi, text, cid"
-		"  FROM cur.messages;"
+		"INSERT INTO messages(id, ts, sender_id, room_id, recipient_id, pair_lo, pair_hi, text, cid,"
+		"  reply_to, mentions, edited, recalled, changed)"
+		"  SELECT id, ts, sender_id, room_id, recipient_id, pair_lo, pair_hi, text, cid,"
+		"  reply_to, mentions, edited, recalled, changed FROM cur.messages;"
+		"INSERT INTO mentions SELECT * FROM cur.mentions;"
+		"INSERT INTO reactions SELECT * FROM cur.reactions;"
 		"COMMIT;") && exec(db, "DETACH cur");
 	{
 		sqlite3_stmt *s = NULL;
@@ -418,6 +549,7 @@ static void test_migration(struct world *w)
 	if (w->conn[0] == NULL || w->conn[1] == NULL || w->conn[2] == NULL)
 		return;
 	run_queries(w, "after the migration");
+	check_changes_kept(w);
 	/* and what is stored now is found with them */
 	{
 		int64_t id = client_send(w->conn[2], "#lobby", "迁移以后的新电影", NULL, NULL);
@@ -486,6 +618,7 @@ int main(void)
 		test_no_injection(&w);
 		test_with(&w);
 		test_paging(&w);
+		test_changes(&w);
 		test_migration(&w);
 	}
 	for (int k = 0; k < 3; k++)
