@@ -153,15 +153,13 @@ static int cmd_send(struct pier_conn *conn, const struct cli_options *o)
 	return rc;
 }
 
-static int cmd_history(struct pier_conn *conn, const struct cli_options *o)
+/* The messages of a history or search reply, one a line: JSON with --json, else the plain
+ * format (a search's matches marked on a terminal). How many there were. */
+static size_t print_msgs(const json_t *reply, const struct cli_options *o, bool search)
 {
-	char with[256];
-	json_t *reply, *msg;
+	json_t *msg;
 	size_t i;
 
-	reply = call_target(conn, o, o->args[0], make_history, NULL, "history", with, sizeof with);
-	if (reply == NULL)
-		return CLI_EXIT_FAIL;
 	json_array_foreach(json_object_get(reply, "messages"), i, msg) {
 		if (o->json) {
 			char *line = json_dumps(msg, JSON_COMPACT);
@@ -169,10 +167,24 @@ static int cmd_history(struct pier_conn *conn, const struct cli_options *o)
 			if (line != NULL)
 				puts(line);
 			free(line);
+		} else if (search) {
+			render_plain_search(stdout, msg, o->color);
 		} else {
 			render_plain_msg(stdout, msg);
 		}
 	}
+	return json_array_size(json_object_get(reply, "messages"));
+}
+
+static int cmd_history(struct pier_conn *conn, const struct cli_options *o)
+{
+	char with[256];
+	json_t *reply;
+
+	reply = call_target(conn, o, o->args[0], make_history, NULL, "history", with, sizeof with);
+	if (reply == NULL)
+		return CLI_EXIT_FAIL;
+	print_msgs(reply, o, false);
 	json_decref(reply);
 	return CLI_EXIT_OK;
 }
@@ -196,8 +208,7 @@ static int cmd_search(struct pier_conn *conn, const struct cli_options *o)
 	if (q == NULL)
 		return CLI_EXIT_FAIL;
 	for (int asked = 0; asked < SEARCH_REQUESTS && got < want; asked++) {
-		json_t *reply, *msg;
-		size_t i;
+		json_t *reply;
 
 		page.limit = want - got;
 		page.before = asked == 0 ? o->before : (int64_t)next;
@@ -210,18 +221,7 @@ static int cmd_search(struct pier_conn *conn, const struct cli_options *o)
 			free(q);
 			return CLI_EXIT_FAIL;
 		}
-		json_array_foreach(json_object_get(reply, "messages"), i, msg) {
-			if (o->json) {
-				char *line = json_dumps(msg, JSON_COMPACT);
-
-				if (line != NULL)
-					puts(line);
-				free(line);
-			} else {
-				render_plain_search(stdout, msg, o->color);
-			}
-			got++;
-		}
+		got += (int)print_msgs(reply, o, true);
 		next = json_is_true(json_object_get(reply, "more"))
 		       ? json_integer_value(json_object_get(reply, "next_before")) : 0;
 		json_decref(reply);

@@ -159,18 +159,12 @@ json_t *pier_req_search(const char *q, const char *with, int64_t before, int lim
 {
 	json_t *req = json_pack("{s:s, s:s}", "op", "search", "q", q);
 
-	if (req == NULL)
+	if (req != NULL && ((with != NULL && json_object_set_new(req, "with", json_string(with)) != 0) ||
+	                    (before > 0 && json_object_set_new(req, "before", json_integer(before)) != 0))) {
+		json_decref(req);
 		return NULL;
-	if (with != NULL && json_object_set_new(req, "with", json_string(with)) != 0)
-		goto fail;
-	if (before > 0 && json_object_set_new(req, "before", json_integer(before)) != 0)
-		goto fail;
-	if (limit > 0 && json_object_set_new(req, "limit", json_integer(limit)) != 0)
-		goto fail;
-	return req;
-fail:
-	json_decref(req);
-	return NULL;
+	}
+	return page(req, NULL, limit);
 }
 
 json_t *pier_req_ping(void)

@@ -257,10 +257,7 @@ void handle_send(struct conn *c, json_t *req, json_t *ref)
 	if (chat_target(c, ref, to, &room, &peer) != 0)
 		return;
 	d = deferred_new(c, req, ref, STORE_APPEND, send_stored);
-	d->room = room;
-	d->peer = peer;
-	d->job.room = room ? room->name : NULL;
-	d->job.peer_id = peer ? peer->id : 0;
+	deferred_set_target(d, room, peer);
 	/* The sender is online, so its contacts are loaded: this is exact. */
 	d->job.new_contact = peer != NULL && peer != c->user && !hub_has_contact(c->user, peer);
 	d->job.text = text;
@@ -352,10 +349,7 @@ void handle_history(struct conn *c, json_t *req, json_t *ref)
 	if (chat_target(c, ref, with, &room, &peer) != 0)
 		return;
 	d = deferred_new(c, req, ref, STORE_HISTORY, page_read);
-	d->room = room;
-	d->peer = peer;
-	d->job.room = room ? room->name : NULL;
-	d->job.peer_id = peer ? peer->id : 0;
+	deferred_set_target(d, room, peer);
 	d->job.before = before;
 	d->job.limit = page_limit(limit, PAGE_DEFAULT);
 	store_submit(c->srv->store, &d->job);

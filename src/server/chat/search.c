@@ -111,10 +111,7 @@ void handle_search(struct conn *c, json_t *req, json_t *ref)
 		return;
 	}
 	d = deferred_new(c, req, ref, STORE_SEARCH, search_read);
-	d->room = room;
-	d->peer = peer;
-	d->job.room = room != NULL ? room->name : NULL;
-	d->job.peer_id = peer != NULL ? peer->id : 0;
+	deferred_set_target(d, room, peer);
 	d->job.text = q;
 	d->job.before = before;
 	d->job.limit = limit <= 0 ? SEARCH_PAGE_DEFAULT : limit > SEARCH_PAGE_MAX ? SEARCH_PAGE_MAX
