@@ -182,7 +182,8 @@ static const char *const migrations[] = {
 	 * the message out and puts nothing back. A contentless index forgets a row by the
 	 * 'delete' command with the values it was indexed with, which they pass (old.text, the
 	 * media's name; media rows never change). What a 'delete' leaves in the index's pages
-	 * until a merge reaches it: store_search.c (store_db_purge) and docs/SECURITY.md.
+	 * until FTS5's merging reaches it (SQLite 3.40 has no FTS5 secure delete):
+	 * docs/SECURITY.md.
 	 * Every message stored before this step is indexed here, but recalled ones (nothing is
 	 * left of them to index). */
 	"CREATE VIRTUAL TABLE message_fts USING fts5(text, name, content='', columnsize=0,"
