@@ -1,6 +1,7 @@
-// search.mjs - search in the browser, in English (A) and Chinese (B). A TCP user (bob) fills
-// #lobby with Chinese, Japanese, Korean and English messages, an old one far back (150
-// messages later), markup that must stay text, and a private message to A. A opens the search
+// search.mjs - search in the browser, in English (A) and Chinese (B). A TCP user (bob, with a
+// display name that every result shows with his name) fills #lobby with Chinese, Japanese,
+// Korean and English messages, an old one far back (150 messages later), markup that must stay
+// text, and a private message to A. A opens the search
 // from the header button: 电影 finds what A may read, newest first, each match in <mark>; the
 // scope "only #lobby" leaves the private one out; a one-letter query is refused with a
 // readable text; Ctrl+K opens, Escape closes and the focus goes back. A click on the old result
@@ -31,6 +32,7 @@ async function search(page, q) {
 		keys: [...document.querySelectorAll('#search-results .sr-item')].map(e => e.dataset.key),
 		marks: [...document.querySelectorAll('#search-results mark')].map(e => e.textContent),
 		texts: [...document.querySelectorAll('#search-results .sr-text')].map(e => e.textContent),
+		from: [...document.querySelectorAll('#search-results .sr-from')].map(e => e.textContent),
 		injected: document.querySelectorAll('#search-results img, #search-results script, #search-results b').length,
 		more: !document.querySelector('#search-more').hidden,
 	}));
@@ -43,6 +45,7 @@ run('e2e/search', 300, async () => {
 	const bob = await TcpClient.connect(pierd.tcp);
 	await bob.request({ op: 'register', user: BOB, password: PASSWORD });
 	check((await bob.request({ op: 'login', user: BOB, password: PASSWORD })).status === 1, 'bob logs in over TCP');
+	check((await bob.request({ op: 'profile', display: '鲍勃' })).display === '鲍勃', 'bob takes a display name');
 
 	const browser = await launch();
 	const a = await openPage(browser, pierd, { locale: 'en-US' });
@@ -78,6 +81,8 @@ run('e2e/search', 300, async () => {
 	check(r.injected === 0 && r.texts.some(t => t.includes('<img src=x onerror=alert(1)>')),
 		'markup in a message is shown as text, never made into elements');
 	check(r.status === '4 messages', `the count is said: ${r.status}`);
+	check(r.from.length === 4 && r.from.every(f => f === '鲍勃 (bob_search)'),
+		`the sender with its display name: ${JSON.stringify(r.from)}`);
 	check(r.keys[0] === '@' + BOB && r.keys[1] === '#lobby', `results know their conversation: ${r.keys}`);
 	await shot(a, 'search-en-results');
 

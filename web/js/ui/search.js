@@ -36,6 +36,11 @@ function searchIcon() {
 	return svg;
 }
 
+/** Who sent m: "王小明 (wang_xm)" when the server gave a display name, else the name. */
+function sender(m) {
+	return typeof m.display === 'string' && m.display ? `${m.display} (${m.from})` : m.from;
+}
+
 /** The stylesheet, once. */
 function linkStyles() {
 	if (!document.querySelector('link[data-pier="search"]'))
@@ -288,7 +293,7 @@ export class SearchPanel {
 		},
 		avatar(m.from, 'small'),
 		h('span', { class: 'sr-main' },
-			h('span', { class: 'sr-head' }, h('bdi', { class: 'sr-from' }, m.from), where, when),
+			h('span', { class: 'sr-head' }, h('bdi', { class: 'sr-from', title: m.from }, sender(m)), where, when),
 			body)));
 	}
 
