@@ -1,7 +1,8 @@
 /* test_search_cli.c - integration: search in the terminal client. `pier search` one-shot
  * (plain lines as history prints them, --json with the highlight, --with, --limit with the
  * note about older matches, refusals), and /search in the chat on a pseudo-terminal with the
- * match in reverse video, then /search alone for older matches. Newer than a's matches are
+ * match in reverse video and the number every message has (/react N on a match), then
+ * /search alone for older matches. Newer than a's matches are
  * FLOOD matches in a room a is not in: more than the server looks at in one request, so both
  * clients must go on by themselves past an empty page to find a's. */
 #include <stdio.h>
@@ -106,6 +107,7 @@ static void test_oneshot(struct world *w)
 static void test_chat(struct world *w)
 {
 	struct term t;
+	long n;
 
 	if (!term_start(&t, pierd_port_str(server), HARNESS_PASSWORD, ARGS("--user", w->a)))
 		return;
@@ -116,6 +118,15 @@ static void test_chat(struct world *w)
 	/* the private message first, the match in reverse video inside its colour */
 	expect(&t, "私聊\033[7m电影\033[27m secret", "the private match marked");
 	expect(&t, "去看\033[7m电影\033[27m吧", "the room match marked");
+	/* numbered like every message on the screen: /react N acts on a match */
+	n = term_number_of(&t, "去看\033[7m电影\033[27m吧");
+	if (CHECK(n > 0, "a number before the match: [%s]", t.buf)) {
+		char line[128];
+
+		term_typef(&t, "/react %ld 👍\r", n);
+		snprintf(line, sizeof(line), "You reacted to message %ld with 👍 (1 in all)", n);
+		expect(&t, line, "a reaction to the numbered match");
+	}
 	type(&t, "/search\r");
 	expect(&t, "No older matches", "/search alone without older ones");
 	type(&t, "/search 房间\r");
