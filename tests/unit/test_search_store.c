@@ -16,6 +16,7 @@
 #include "store.h"
 #include "store_fts.h"
 #include "store_internal.h"
+#include "storetest.h"
 #include "tap.h"
 
 #define T0 1795000000000LL
@@ -31,21 +32,9 @@ struct env {
 /* Users and rooms made before the migration (ids as inserted). */
 enum { ALICE = 1, BOB = 2, CAROL = 3 };
 
-static void on_done_flag(struct store_job *job)
-{
-	*(bool *)job->data = true;
-}
-
 static enum store_status run(struct env *e, struct store_job *job)
 {
-	bool done = false;
-
-	job->data = &done;
-	job->done = on_done_flag;
-	store_submit(e->st, job);
-	while (!done)
-		uv_run(&e->loop, UV_RUN_ONCE);
-	return job->status;
+	return storetest_run(&e->loop, e->st, job);
 }
 
 static bool exec(sqlite3 *db, const char *sql)
@@ -528,15 +517,6 @@ int main(void)
 		uv_run(&e.loop, UV_RUN_NOWAIT);
 	}
 	CHECK(uv_loop_close(&e.loop) == 0, "no handle left on the loop");
-	{
-		static const char *const files[] = { "pier.db", "pier.db-wal", "pier.db-shm" };
-		char path[128];
-
-		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-			snprintf(path, sizeof(path), "%s/%s", e.dir, files[i]);
-			unlink(path);
-		}
-		rmdir(e.dir);
-	}
+	storetest_remove_dir(e.dir);
 	return tap_done();
 }
