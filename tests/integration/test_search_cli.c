@@ -2,7 +2,7 @@
  * (plain lines as history prints them, --json with the highlight, --with, --limit with the
  * note about older matches, refusals), and /search in the chat on a pseudo-terminal with the
  * match in reverse video and the number every message has (/react N on a match), then
- * /search alone for older matches. Newer than a's matches are
+ * /search alone for older matches; a match that mentions the user does not ring. Newer than a's matches are
  * FLOOD matches in a room a is not in: more than the server looks at in one request, so both
  * clients must go on by themselves past an empty page to find a's. */
 #include <stdio.h>
@@ -18,6 +18,7 @@ static struct pierd *server;
 
 struct world {
 	char a[HARNESS_NAME_MAX], b[HARNESS_NAME_MAX];
+	struct pier_conn *bconn;
 	int64_t lobby, pm, room;
 };
 
@@ -129,6 +130,27 @@ static void test_chat(struct world *w)
 	}
 	type(&t, "/search\r");
 	expect(&t, "No older matches", "/search alone without older ones");
+	/* a match that mentions a: its words stand out, the line neither rings nor stands out as
+	 * the live mention did */
+	{
+		char text[128];
+
+		snprintf(text, sizeof(text), "@%s 记得带伞 umbrellanote", w->a);
+		client_send(w->bconn, "#lobby", text, NULL, NULL);
+		expect(&t, "umbrellanote", "the mention, live");
+		type(&t, "/search umbrellanote\r");
+		if (expect(&t, "Messages matching \"umbrellanote\"", "the heading")) {
+			size_t from = t.mark;
+
+			if (expect(&t, "\033[7mumbrellanote\033[27m", "the match marked")) {
+				char *seg = strndup(t.buf + from, t.mark - from);
+
+				CHECK(seg != NULL && strchr(seg, '\a') == NULL && strstr(seg, "\033[7m[") == NULL,
+				      "no bell, no reverse line for a match that mentions a: %s", seg);
+				free(seg);
+			}
+		}
+	}
 	type(&t, "/search 房间\r");
 	expect(&t, "No messages match \"房间\"", "another room's message is not found");
 	type(&t, "/quit\r");
@@ -170,6 +192,7 @@ int main(void)
 		CHECK(json_array_size(json_object_get(r, "messages")) == 0 && jtrue(r, "more"),
 		      "the server's first page for a is empty, with more: %s", jdump(r));
 		json_decref(r);
+		w.bconn = b;
 		test_oneshot(&w);
 		test_chat(&w);
 	}
