@@ -12,6 +12,7 @@
 #include "bench_history.h"
 #include "bench_report.h"
 #include "bench_scenarios.h"
+#include "bench_search.h"
 #include "bench_server.h"
 
 #define FD_RESERVE 512     /* descriptors kept free beside the clients, in bench and pierd */
@@ -47,6 +48,9 @@ static void usage(FILE *f)
 	"  private   K pairs (500, 2000) sending to each other: msg/s, latency\n"
 	"  history   64 readers paging through a room of 10000 messages: pages/s, latency\n"
 	"  durable   64 senders, acks only: acked msg/s, ack latency, messages per fsync\n"
+	"  search    1000000 messages written into a store and indexed by the migration (--size:\n"
+	"            how many; quick 20000): index size per 1M messages, indexing time, search\n"
+	"            latency p50/p99 over a set of queries (its own limit: %d s)\n"
 	"\n"
 	"Options:\n"
 	"  --pierd PATH        the pierd to start (default: pierd beside pier-bench)\n"
@@ -54,9 +58,9 @@ static void usage(FILE *f)
 	"                      not measured; it should run with --no-rate-limits)\n"
 	"  --out DIR           where results.json and results.md go (default build/bench)\n"
 	"  --scenario NAMES    run only these (comma-separated: connect,fanout,private,history,\n"
-	"                      durable)\n"
+	"                      durable,search)\n"
 	"  --size N            run each chosen scenario at this one size (members, pairs,\n"
-	"                      clients, readers or senders)\n"
+	"                      clients, readers, senders or messages)\n"
 	"  --senders N         fanout senders (default 8)\n"
 	"  --window N          sends each sender keeps unacked at saturation (default: fanout\n"
 	"                      64, or 32 from 5000 members; private 8192 / users, 1..64;\n"
@@ -74,7 +78,7 @@ static void usage(FILE *f)
 	"Exit status: 0 when every scenario ran and verified its messages; 1 when one failed\n"
 	"(loss, reordering, misrouting, an error from the server, a time limit); 2 on bad usage.\n"
 	"Missed performance targets are shown in the table but do not change the exit status.\n",
-	BSCEN_TIME_LIMIT_S);
+	BSCEN_TIME_LIMIT_S, BSEARCH_TIME_LIMIT_S);
 }
 
 static int parse_double(const char *s, double *out)
@@ -202,7 +206,7 @@ bad:
 	}
 	if (cli->only != NULL) {
 		static const char *const names[] = { "connect", "fanout", "private", "history",
-		                                     "durable" };
+		                                     "durable", "search" };
 		char buf[256], *save = NULL;
 
 		snprintf(buf, sizeof(buf), "%s", cli->only);
@@ -368,6 +372,8 @@ int main(int argc, char **argv)
 		bscen_history(&cli.cfg, &rep, cli.size ? cli.size : cli.cfg.quick ? 8 : 64);
 	if (wanted(&cli, "durable"))
 		bscen_durable(&cli.cfg, &rep, cli.size ? cli.size : cli.cfg.quick ? 8 : 64);
+	if (wanted(&cli, "search"))
+		bscen_search(&cli.cfg, &rep, cli.size);
 
 	breport_print(&rep);
 	if (breport_write(&rep, cli.out) != 0)

@@ -148,20 +148,29 @@ int bserver_start(struct bserver *s, const char *pierd_path, uint64_t max_output
                   size_t errlen)
 {
 	const char *tmp = getenv("TMPDIR");
+	char dir[sizeof(s->dir)];
+
+	if (tmp == NULL || tmp[0] == '\0')
+		tmp = "/tmp";
+	snprintf(dir, sizeof(dir), "%s/pier-bench-XXXXXX", tmp);
+	if (mkdtemp(dir) == NULL) {
+		memset(s, 0, sizeof(*s));
+		snprintf(err, errlen, "mkdtemp %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return bserver_start_dir(s, pierd_path, dir, max_output, err, errlen);
+}
+
+int bserver_start_dir(struct bserver *s, const char *pierd_path, const char *dir,
+                      uint64_t max_output, char *err, size_t errlen)
+{
 	char max_out[32];
 	char *argv[BSERVER_ARGS_MAX];
 	int argc = 0;
 	int64_t deadline;
 
 	memset(s, 0, sizeof(*s));
-	if (tmp == NULL || tmp[0] == '\0')
-		tmp = "/tmp";
-	snprintf(s->dir, sizeof(s->dir), "%s/pier-bench-XXXXXX", tmp);
-	if (mkdtemp(s->dir) == NULL) {
-		snprintf(err, errlen, "mkdtemp %s: %s", s->dir, strerror(errno));
-		s->dir[0] = '\0';
-		return -1;
-	}
+	snprintf(s->dir, sizeof(s->dir), "%s", dir);
 	snprintf(s->log_path, sizeof(s->log_path), "%s/pierd.log", s->dir);
 	snprintf(s->host, sizeof(s->host), "127.0.0.1");
 	argv[argc++] = (char *)pierd_path;
@@ -174,7 +183,7 @@ int bserver_start(struct bserver *s, const char *pierd_path, uint64_t max_output
 	argv[argc++] = "--log-level";
 	argv[argc++] = "info";
 	snprintf(s->flags, sizeof(s->flags),
-	         "--listen 127.0.0.1:0 --data-dir <fresh temporary dir> --weak-password-hash "
+	         "--listen 127.0.0.1:0 --data-dir <temporary dir> --weak-password-hash "
 	         "--no-rate-limits --log-level info");
 	if (pierd_has_flag(pierd_path, "--http ")) {
 		/* the bench measures the TCP protocol; no HTTP listener on a shared port */

@@ -37,6 +37,11 @@ struct bserver_usage {
 int bserver_start(struct bserver *s, const char *pierd_path, uint64_t max_output, char *err,
                   size_t errlen);
 
+/* The same in dir, an existing directory the bench made (a database prepared in it); it is
+ * removed by bserver_stop like a fresh one. */
+int bserver_start_dir(struct bserver *s, const char *pierd_path, const char *dir,
+                      uint64_t max_output, char *err, size_t errlen);
+
 /* An existing server at "HOST:PORT" (no process of ours; usage is not available). */
 int bserver_target(struct bserver *s, const char *hostport, char *err, size_t errlen);
 

@@ -24,14 +24,15 @@ struct cli_options {
 	struct pier_tls_options tls_opt;
 	const char *user;          /* NULL: ask (interactive) */
 	const char *to;            /* send --to */
+	const char *with;          /* search --with: one conversation (NULL: all) */
 	const char *file;          /* send --file: a file to upload and send (media.h) */
 	const char *http_url;      /* --http-url: the server's HTTP side for files (NULL: guess) */
 	const char *display;       /* --display: a display name to register with (NULL: none) */
 	enum pier_lang lang;
 	bool color;                /* decided once: --no-color, NO_COLOR, stdout a terminal */
-	bool json;                 /* history/rooms/who --json */
-	int limit;                 /* history --limit (0: default) */
-	int64_t before;            /* history --before (0: newest) */
+	bool json;                 /* history/rooms/who/search --json */
+	int limit;                 /* history, search --limit (0: default) */
+	int64_t before;            /* history, search --before (0: newest) */
 	int64_t reply_to;          /* send --reply-to (0: none) */
 	bool off;                  /* react --off: take the reaction back */
 	const char *command;       /* NULL: interactive */

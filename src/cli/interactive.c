@@ -36,6 +36,11 @@
 #define HISTORY_DEFAULT     20
 #define HISTORY_MAX         200
 #define ROOMS_PAGE          50      /* rooms a /rooms shows: a screenful, the rest a page away */
+#define SEARCH_PAGE         20      /* matches a /search shows; /search alone shows older ones */
+#define SEARCH_QUERY_MAX    256     /* bytes of a search (docs/PROTOCOL.md) */
+#define SEARCH_ASKS         5       /* requests one /search makes by itself: a page may come
+                                     * back short (the server looks at a bounded number of
+                                     * matches per request) with more to come */
 #define DRAIN_TTY_MS        10000   /* at the end: how long what is awaited may still take */
 #define DRAIN_PIPE_MS       30000   /* ... reading a pipe (a script's lines are worth a reconnect) */
 #define LOGOUT_TIMEOUT_MS   2000
@@ -43,7 +48,7 @@
 
 enum req_kind { REQ_JOIN, REQ_PART, REQ_ROOMS, REQ_USERS, REQ_HISTORY, REQ_PASSWORD,
 	        REQ_LOGOUT_ALL, REQ_RECALL, REQ_EDIT, REQ_REACT, REQ_MEMBERS, REQ_TOPIC, REQ_NICK,
-	        REQ_UNREAD, REQ_UNREAD_ARM };
+	        REQ_UNREAD, REQ_UNREAD_ARM, REQ_SEARCH };
 
 /* A request waiting for its reply. */
 struct pending {
@@ -75,6 +80,11 @@ struct chat {
 	char **names;              /* user names seen (online, senders), for completing @names */
 	size_t nnames;
 	struct cli_social social;  /* read state, typing, names (social.h) */
+	char search_q[SEARCH_QUERY_MAX + 1];  /* the last /search, for /search alone (older) */
+	int64_t search_next;       /* where its next page starts; 0: no more */
+	int search_shown;          /* messages this /search showed so far */
+	int search_asked;          /* requests it made */
+	bool search_headed;        /* its heading was shown */
 };
 
 /* The text in the session's language. A macro, so that printf formats stay literals the
@@ -273,6 +283,9 @@ static void show_help(struct chat *ch)
 		"  /members [#ROOM]    who is in the room (default: the current one)\n"
 		"  /topic [TEXT|-]     show or set (- removes) the current room's topic\n"
 		"  /nick TEXT|-        your display name, shown as \"TEXT (name)\" (- removes it)\n"
+		"  /search TEXT        find TEXT in your rooms and private chats (newest first,\n"
+		"                      the match highlighted, numbered for /reply, /react...);\n"
+		"                      /search alone: older matches\n"
 		"  /switch #ROOM|@USER talk to another room or user\n"
 		"  /send PATH [TEXT]   upload a file (resumes if cut) and send it here\n"
 		"  /open N             download file number N and open it\n"
@@ -301,6 +314,8 @@ static void show_help(struct chat *ch)
 		"  /members [#聊天室]   聊天室成员（默认当前聊天室）\n"
 		"  /topic [文字|-]      查看或设置当前聊天室的话题（- 删除）\n"
 		"  /nick 文字|-         设置显示名称，显示为“文字 (用户名)”（- 删除）\n"
+		"  /search 文字         在你的聊天室和私聊中搜索（最新的在前，匹配处高亮，\n"
+		"                      带编号，可用于 /reply、/react 等）；只输入 /search：更早的结果\n"
 		"  /switch #聊天室|@用户 切换会话\n"
 		"  /send 路径 [文字]    上传文件（中断后续传）并发送到当前会话\n"
 		"  /open N             下载并打开第 N 个文件\n"
@@ -362,6 +377,37 @@ static void cmd_history(struct chat *ch, char *args)
 		}
 	}
 	request(ch, pier_req_history(ch->target, 0, (int)n), REQ_HISTORY, ch->target, NULL);
+}
+
+/* /search TEXT: a new search everywhere the user may read; /search alone: the next (older)
+ * page of the last one. */
+static void cmd_search(struct chat *ch, char *args)
+{
+	if (*args == '\0') {
+		if (ch->search_q[0] == '\0' || ch->search_next <= 0) {
+			error_text(ch, TR(ch, ch->search_q[0] == '\0'
+			                      ? "Usage: /search TEXT (then /search alone for older matches)"
+			                      : "No older matches",
+			                  ch->search_q[0] == '\0'
+			                      ? "用法：/search 文字（之后只输入 /search 查看更早的结果）"
+			                      : "没有更早的结果"));
+			return;
+		}
+		ch->search_shown = 0;
+		ch->search_asked = 1;
+		ch->search_headed = false;
+		request(ch, pier_req_search(ch->search_q, NULL, ch->search_next, SEARCH_PAGE),
+		        REQ_SEARCH, NULL, "more");
+		return;
+	}
+	/* a longer one is refused by the server (query_too_long) and not kept */
+	snprintf(ch->search_q, sizeof(ch->search_q), "%s",
+	         strlen(args) <= SEARCH_QUERY_MAX ? args : "");
+	ch->search_next = 0;
+	ch->search_shown = 0;
+	ch->search_asked = 1;
+	ch->search_headed = false;
+	request(ch, pier_req_search(args, NULL, 0, SEARCH_PAGE), REQ_SEARCH, NULL, NULL);
 }
 
 static void cmd_switch(struct chat *ch, char *args)
@@ -607,6 +653,8 @@ static void command(struct chat *ch, char *line)
 		cmd_nick(ch, args);
 	} else if (strcmp(name, "unread") == 0) {
 		request(ch, pier_req_unread(NULL, 0), REQ_UNREAD, NULL, NULL);
+	} else if (strcmp(name, "search") == 0 || strcmp(name, "find") == 0) {
+		cmd_search(ch, args);
 	} else if (strcmp(name, "switch") == 0 || strcmp(name, "s") == 0) {
 		cmd_switch(ch, args);
 	} else if (strcmp(name, "send") == 0) {
@@ -724,7 +772,9 @@ static void remember_names(struct chat *ch, const json_t *list)
 
 /* ---- what the server sends ---- */
 
-static void show_messages(struct chat *ch, const json_t *messages)
+/* read: shown in their conversation (history), so they count as read there; a search's
+ * matches are shown out of theirs and do not. */
+static void show_messages(struct chat *ch, const json_t *messages, bool read)
 {
 	struct screen_out out;
 	FILE *f = screen_out_open(&out);
@@ -732,7 +782,8 @@ static void show_messages(struct chat *ch, const json_t *messages)
 	size_t i;
 
 	json_array_foreach(messages, i, msg) {
-		social_message(&ch->social, msg, NULL);
+		if (read)
+			social_message(&ch->social, msg, NULL);
 		render_msg(f, &ch->r, msg);
 	}
 	screen_out_say(&ch->sc, &out);
@@ -826,6 +877,42 @@ static void social_reply(struct chat *ch, enum req_kind kind, const json_t *repl
 	screen_out_say(&ch->sc, &out);
 }
 
+/* The matches of a search, newest first, each marked where it matched. A page that came back
+ * short with more to come is followed by the next one at once (at most SEARCH_ASKS requests
+ * for one /search). */
+static void show_search(struct chat *ch, const struct pending *p, const json_t *reply)
+{
+	const json_t *msgs = json_object_get(reply, "messages");
+	const char *q = json_string_value(json_object_get(reply, "q"));
+	bool older = p->before[0] != '\0';
+	int n = (int)json_array_size(msgs);
+
+	q = q != NULL ? q : "";
+	ch->search_next = json_is_true(json_object_get(reply, "more"))
+	                  ? json_integer_value(json_object_get(reply, "next_before")) : 0;
+	if (n > 0) {
+		if (!ch->search_headed)
+			info(ch, older ? TR(ch, "Older messages matching \"%s\":", "更早的匹配“%s”的消息：")
+			               : TR(ch, "Messages matching \"%s\" (newest first):",
+			                    "匹配“%s”的消息（最新的在前）："), q);
+		ch->search_headed = true;
+		show_messages(ch, msgs, false);
+		ch->search_shown += n;
+	}
+	if (ch->search_next > 0 && ch->search_shown < SEARCH_PAGE && ch->search_asked < SEARCH_ASKS &&
+	    ch->search_q[0] != '\0') {
+		ch->search_asked++;
+		request(ch, pier_req_search(ch->search_q, NULL, ch->search_next,
+		                            SEARCH_PAGE - ch->search_shown), REQ_SEARCH, NULL, p->before);
+		return;
+	}
+	if (ch->search_shown == 0 && ch->search_next <= 0)
+		info(ch, older ? TR(ch, "No older messages match \"%s\"", "没有更早的消息匹配“%s”")
+		               : TR(ch, "No messages match \"%s\"", "没有消息匹配“%s”"), q);
+	else if (ch->search_next > 0)
+		info(ch, "%s", TR(ch, "Older matches: /search", "更早的结果：/search"));
+}
+
 static void handle_reply(struct chat *ch, struct pending *p, const json_t *reply)
 {
 	const char *op = pier_event_op(reply);
@@ -879,7 +966,10 @@ static void handle_reply(struct chat *ch, struct pending *p, const json_t *reply
 		}
 		session_saw(&ch->s, json_object_get(reply, "messages"));
 		info(ch, TR(ch, "History of %s:", "%s 的历史消息："), p->target);
-		show_messages(ch, json_object_get(reply, "messages"));
+		show_messages(ch, json_object_get(reply, "messages"), true);
+		break;
+	case REQ_SEARCH:
+		show_search(ch, p, reply);
 		break;
 	case REQ_PASSWORD:
 		info(ch, TR(ch, "Password changed; %" JSON_INTEGER_FORMAT " other login(s) were logged out",

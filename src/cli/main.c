@@ -19,7 +19,7 @@
 enum {
 	OPT_HOST = 256, OPT_PORT, OPT_USER, OPT_LANG, OPT_NO_COLOR, OPT_TO, OPT_LIMIT, OPT_BEFORE,
 	OPT_JSON, OPT_HELP, OPT_TLS, OPT_INSECURE, OPT_CA_FILE, OPT_FILE, OPT_HTTP_URL, OPT_REPLY_TO,
-	OPT_OFF, OPT_DISPLAY
+	OPT_OFF, OPT_DISPLAY, OPT_WITH
 };
 
 static bool codeset_is_utf8(void)
@@ -95,6 +95,15 @@ static const char usage_text[] =
 	"                             --json: one JSON object per message instead.\n"
 	"                             --limit: at most N (1-200; the server's default is 50),\n"
 	"                             the newest; --before: only messages older than ID\n"
+	"  search [--with TARGET] [--limit N] [--before ID] [--json] TEXT...\n"
+	"                             the messages of your rooms, #lobby and your private\n"
+	"                             chats that contain TEXT (the arguments joined by spaces:\n"
+	"                             every word must be there; \"a b\" in quotes for a phrase;\n"
+	"                             Chinese, Japanese and Korean are found inside sentences),\n"
+	"                             newest first, as history prints them (on a terminal the\n"
+	"                             match in reverse video); --with: only #room or @user;\n"
+	"                             --limit: at most N (the server's default 50, at most\n"
+	"                             100); --before ID: older ones (stderr says which ID)\n"
 	"  rooms [--json]             every room: ROOM, MEMBERS, \"joined\" or \"-\" (tabs);\n"
 	"                             --json: one JSON object per room\n"
 	"  who [--json]               the users online, one per line (--json: JSON strings)\n"
@@ -130,6 +139,9 @@ static const char usage_chat[] =
 	"  /edit N TEXT         change your message N; /recall [N] recalls it (default: your\n"
 	"                       last message), within the server's window\n"
 	"  /react N EMOJI       react to message N; /unreact N EMOJI takes it back\n"
+	"  /search TEXT         find TEXT in your rooms and private chats, the match\n"
+	"                       highlighted, numbered like every message (/search alone:\n"
+	"                       older matches)\n"
 	"  /switch #ROOM|@USER  talk to another room or user\n"
 	"  /send PATH [TEXT]    upload a file and send it here (a progress bar; resumes if cut)\n"
 	"  /open N              download file number N (shown after it) and open it\n"
@@ -184,22 +196,25 @@ static int check_command_options(const struct cli_options *o, bool seen_to, bool
 				 bool seen_before)
 {
 	const char *cmd = o->command != NULL ? o->command : "";
+	bool search = strcmp(cmd, "search") == 0;
 
 	if (seen_to && strcmp(cmd, "send") != 0)
 		return usage_error("--to belongs to send");
+	if (o->with != NULL && !search)
+		return usage_error("--with belongs to search");
 	if (o->file != NULL && strcmp(cmd, "send") != 0)
 		return usage_error("--file belongs to send");
 	if (o->display != NULL && o->command != NULL && strcmp(cmd, "register") != 0)
 		return usage_error("--display belongs to register (and the chat's registration)");
-	if ((seen_limit || seen_before) && strcmp(cmd, "history") != 0)
-		return usage_error("--limit and --before belong to history");
+	if ((seen_limit || seen_before) && strcmp(cmd, "history") != 0 && !search)
+		return usage_error("--limit and --before belong to history and search");
 	if (o->reply_to != 0 && (strcmp(cmd, "send") != 0 || o->file != NULL))
 		return usage_error("--reply-to belongs to send (without --file)");
 	if (o->off && strcmp(cmd, "react") != 0)
 		return usage_error("--off belongs to react");
 	if (o->json && strcmp(cmd, "history") != 0 && strcmp(cmd, "rooms") != 0 &&
-	    strcmp(cmd, "who") != 0)
-		return usage_error("--json belongs to history, rooms and who");
+	    strcmp(cmd, "who") != 0 && !search)
+		return usage_error("--json belongs to history, search, rooms and who");
 	return CLI_EXIT_OK;
 }
 
@@ -224,6 +239,7 @@ int main(int argc, char **argv)
 		{ "reply-to", required_argument, NULL, OPT_REPLY_TO },
 		{ "off", no_argument, NULL, OPT_OFF },
 		{ "display", required_argument, NULL, OPT_DISPLAY },
+		{ "with", required_argument, NULL, OPT_WITH },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_options o = {
@@ -286,6 +302,9 @@ int main(int argc, char **argv)
 		case OPT_TO:
 			o.to = optarg;
 			seen_to = true;
+			break;
+		case OPT_WITH:
+			o.with = optarg;
 			break;
 		case OPT_LIMIT:
 			if (!parse_num(optarg, 1, 200, &num))

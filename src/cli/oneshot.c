@@ -109,25 +109,40 @@ static json_t *make_history(const struct cli_options *o, const char *target, con
 	return pier_req_history(target, o->before, o->limit);
 }
 
-static int cmd_send(struct pier_conn *conn, const struct cli_options *o)
+static json_t *make_search(const struct cli_options *o, const char *target, const char *text)
 {
-	char to[256];
+	return pier_req_search(text, target, o->before, o->limit);
+}
+
+/* The command's arguments joined by spaces (malloc'd; NULL out of memory). */
+static char *joined_args(const struct cli_options *o)
+{
 	size_t len = 0;
 	char *text;
-	json_t *reply;
-	int rc = CLI_EXIT_FAIL;
 
 	for (int i = 0; i < o->nargs; i++)
 		len += strlen(o->args[i]) + 1;
 	text = malloc(len + 1);
 	if (text == NULL)
-		return CLI_EXIT_FAIL;
+		return NULL;
 	text[0] = '\0';
 	for (int i = 0; i < o->nargs; i++) {
 		if (i > 0)
 			strcat(text, " ");
 		strcat(text, o->args[i]);
 	}
+	return text;
+}
+
+static int cmd_send(struct pier_conn *conn, const struct cli_options *o)
+{
+	char to[256];
+	char *text = joined_args(o);
+	json_t *reply;
+	int rc = CLI_EXIT_FAIL;
+
+	if (text == NULL)
+		return CLI_EXIT_FAIL;
 	reply = call_target(conn, o, o->to, make_send, text, "sent", to, sizeof to);
 	if (reply != NULL) {
 		printf("%" JSON_INTEGER_FORMAT "\n", json_integer_value(json_object_get(reply, "id")));
@@ -138,15 +153,13 @@ static int cmd_send(struct pier_conn *conn, const struct cli_options *o)
 	return rc;
 }
 
-static int cmd_history(struct pier_conn *conn, const struct cli_options *o)
+/* The messages of a history or search reply, one a line: JSON with --json, else the plain
+ * format (a search's matches marked on a terminal). How many there were. */
+static size_t print_msgs(const json_t *reply, const struct cli_options *o, bool search)
 {
-	char with[256];
-	json_t *reply, *msg;
+	json_t *msg;
 	size_t i;
 
-	reply = call_target(conn, o, o->args[0], make_history, NULL, "history", with, sizeof with);
-	if (reply == NULL)
-		return CLI_EXIT_FAIL;
 	json_array_foreach(json_object_get(reply, "messages"), i, msg) {
 		if (o->json) {
 			char *line = json_dumps(msg, JSON_COMPACT);
@@ -154,11 +167,74 @@ static int cmd_history(struct pier_conn *conn, const struct cli_options *o)
 			if (line != NULL)
 				puts(line);
 			free(line);
+		} else if (search) {
+			render_plain_search(stdout, msg, o->color);
 		} else {
 			render_plain_msg(stdout, msg);
 		}
 	}
+	return json_array_size(json_object_get(reply, "messages"));
+}
+
+static int cmd_history(struct pier_conn *conn, const struct cli_options *o)
+{
+	char with[256];
+	json_t *reply;
+
+	reply = call_target(conn, o, o->args[0], make_history, NULL, "history", with, sizeof with);
+	if (reply == NULL)
+		return CLI_EXIT_FAIL;
+	print_msgs(reply, o, false);
 	json_decref(reply);
+	return CLI_EXIT_OK;
+}
+
+#define SEARCH_DEFAULT  50     /* messages a search prints without --limit */
+#define SEARCH_REQUESTS 10     /* requests one search makes at most: the server looks at a
+                                * bounded number of matches per request, so a page may come
+                                * back short, or empty, with more to come */
+
+/* search TEXT... [--with TARGET]: the matches, newest first, as history prints them (the
+ * matched parts in reverse video on a terminal); a note on stderr when older ones exist. */
+static int cmd_search(struct pier_conn *conn, const struct cli_options *o)
+{
+	struct cli_options page = *o;
+	char with[256];
+	char *q = joined_args(o);
+	int want = o->limit > 0 ? o->limit : SEARCH_DEFAULT, got = 0;
+	json_int_t next = 0;
+	bool zh = o->lang == PIER_LANG_ZH;
+
+	if (q == NULL)
+		return CLI_EXIT_FAIL;
+	for (int asked = 0; asked < SEARCH_REQUESTS && got < want; asked++) {
+		json_t *reply;
+
+		page.limit = want - got;
+		page.before = asked == 0 ? o->before : (int64_t)next;
+		if (o->with != NULL)
+			reply = call_target(conn, &page, o->with, make_search, q, "search", with,
+			                    sizeof with);
+		else
+			reply = call_expect(conn, &page, make_search(&page, NULL, q), "search", NULL);
+		if (reply == NULL) {
+			free(q);
+			return CLI_EXIT_FAIL;
+		}
+		got += (int)print_msgs(reply, o, true);
+		next = json_is_true(json_object_get(reply, "more"))
+		       ? json_integer_value(json_object_get(reply, "next_before")) : 0;
+		json_decref(reply);
+		if (next <= 0)
+			break;
+	}
+	free(q);
+	if (next > 0)
+		fprintf(stderr, zh ? "pier: 还有更早的结果：加上 --before %" JSON_INTEGER_FORMAT "\n"
+		                   : "pier: older matches exist: add --before %" JSON_INTEGER_FORMAT "\n",
+		        next);
+	else if (got == 0)
+		fputs(zh ? "pier: 没有匹配的消息\n" : "pier: no messages match\n", stderr);
 	return CLI_EXIT_OK;
 }
 
@@ -388,6 +464,7 @@ static const struct command commands[] = {
 	{ "register", 0, 0, NULL },
 	{ "send", 1, -1, cmd_send },
 	{ "history", 1, 1, cmd_history },
+	{ "search", 1, -1, cmd_search },
 	{ "rooms", 0, 0, cmd_rooms },
 	{ "who", 0, 0, cmd_who },
 	{ "join", 1, 1, cmd_join },
@@ -419,7 +496,9 @@ static bool check_usage(const struct command *cmd, const struct cli_options *o)
 	if (o->user == NULL)
 		problem = "needs --user NAME";
 	else if (o->nargs < cmd->min_args && !(strcmp(cmd->name, "send") == 0 && o->file != NULL))
-		problem = strcmp(cmd->name, "send") == 0 ? "needs the text to send" : "needs an argument";
+		problem = strcmp(cmd->name, "send") == 0 ? "needs the text to send"
+		        : strcmp(cmd->name, "search") == 0 ? "needs the text to search for"
+		        : "needs an argument";
 	else if (cmd->max_args >= 0 && o->nargs > cmd->max_args)
 		problem = "has too many arguments";
 	else if (strcmp(cmd->name, "send") == 0 && o->to == NULL)

@@ -18,6 +18,9 @@
 #define SGR_ERROR    "\033[33m"     /* yellow */
 #define SGR_MENTION  "\033[7m"      /* reverse video, over the message's colour */
 #define QUOTE_CHARS  40             /* characters of a quoted message shown */
+#define SGR_MARK     "\033[7m"      /* reverse video: a search's match */
+#define SGR_UNMARK   "\033[27m"
+#define PLAIN_MARK   "*"            /* a match without colour: *电影* */
 
 bool render_color_wanted(int fd, bool no_color_flag)
 {
@@ -56,22 +59,72 @@ static size_t c1_control(const unsigned char *p)
 	return (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) ? 2 : 0;
 }
 
+/* Writes the character (n bytes) at p as render_safe does. */
+static void put_safe(FILE *f, const unsigned char *p, size_t n, bool keep_newlines)
+{
+	if (*p == '\n')
+		fputs(keep_newlines ? "\n        " : " ", f);
+	else if (*p == '\t')
+		fputc('\t', f);
+	else if (*p < 0x20 || *p == 0x7f || c1_control(p) != 0)
+		fputc('?', f);
+	else
+		fwrite(p, 1, n, f);
+}
+
+/* Length of the UTF-8 character at p (1 for a stray byte, or at the end). */
+static size_t char_len(const unsigned char *p)
+{
+	size_t n = *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : *p >= 0xC0 ? 2 : 1;
+
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 1;
+	}
+	return n;
+}
+
+/* Whether code point index i of a text is inside one of ranges ([[start,end],...]). */
+static bool in_ranges(const json_t *ranges, json_int_t i)
+{
+	const json_t *r;
+	size_t k;
+
+	json_array_foreach(ranges, k, r) {
+		if (i >= json_integer_value(json_array_get(r, 0)) &&
+		    i < json_integer_value(json_array_get(r, 1)))
+			return true;
+	}
+	return false;
+}
+
+/* Writes text a character at a time through put (render_safe's rules, or the plain escapes),
+ * with on before and off after every stretch inside ranges (a search's highlight). */
+static void put_marked(FILE *f, const char *text, const json_t *ranges, const char *on,
+                       const char *off, void (*put)(FILE *f, const unsigned char *p, size_t n,
+                                                    bool keep_newlines),
+                       bool keep_newlines)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	bool marked = false;
+
+	for (json_int_t i = 0; *p != '\0'; i++) {
+		size_t n = char_len(p);
+		bool in = json_is_array(ranges) && in_ranges(ranges, i);
+
+		if (in != marked)
+			fputs(in ? on : off, f);
+		marked = in;
+		put(f, p, n, keep_newlines);
+		p += n;
+	}
+	if (marked)
+		fputs(off, f);
+}
+
 void render_safe(FILE *f, const char *text, bool keep_newlines)
 {
-	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
-		if (*p == '\n') {
-			fputs(keep_newlines ? "\n        " : " ", f);
-		} else if (*p == '\t') {
-			fputc('\t', f);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			fputc('?', f);
-		} else if (c1_control(p) != 0) {
-			fputc('?', f);
-			p++;
-		} else {
-			fputc(*p, f);
-		}
-	}
+	put_marked(f, text, NULL, "", "", put_safe, keep_newlines);
 }
 
 static const char *jstr_or(const json_t *o, const char *key, const char *dflt)
@@ -167,7 +220,10 @@ void render_msg(FILE *f, const struct render *r, const json_t *msg)
 	const char *from = jstr_or(msg, "from", "?"), *to = jstr_or(msg, "to", "?");
 	const char *text = jstr_or(msg, "text", "");
 	bool private = to[0] == '@';
-	bool mention = json_is_true(json_object_get(msg, "mentioned")) && !same_user(from, r->self);
+	/* a search's result (it has "highlight") shows its matches, not a mention: no bell, no
+	 * reverse video over the line */
+	bool mention = json_is_true(json_object_get(msg, "mentioned")) && !same_user(from, r->self) &&
+	               json_object_get(msg, "highlight") == NULL;
 	unsigned n = r->refs != NULL ? msgref_number(r->refs, msg, r->self) : 0;
 	char when[32];
 
@@ -199,7 +255,10 @@ void render_msg(FILE *f, const struct render *r, const json_t *msg)
 	} else {
 		if (json_is_integer(json_object_get(msg, "reply_to")))
 			render_quote(f, r, msg);
-		render_safe(f, text, true);
+		/* a search's match: reverse video in colour (the line's colour comes back after
+		 * it), between '*' without */
+		put_marked(f, text, json_object_get(msg, "highlight"), r->color ? SGR_MARK : PLAIN_MARK,
+		           r->color ? SGR_UNMARK : PLAIN_MARK, put_safe, true);
 		if (json_is_object(json_object_get(msg, "media")))
 			cli_media_describe(f, msg, cli_media_remember(r->media,
 			                                              json_object_get(msg, "media")));
@@ -263,24 +322,29 @@ void render_error(FILE *f, const struct render *r, const json_t *err, const char
 	fputc('\n', f);
 }
 
-static void plain_escaped(FILE *f, const char *s)
+/* Writes the character (n bytes) at p with the plain format's escapes. */
+static void put_escaped(FILE *f, const unsigned char *p, size_t n, bool unused)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-		switch (*p) {
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				fprintf(f, "\\x%02x", *p);
-			else
-				fputc(*p, f);
-		}
+	(void)unused;
+	switch (*p) {
+	case '\\': fputs("\\\\", f); break;
+	case '\n': fputs("\\n", f); break;
+	case '\r': fputs("\\r", f); break;
+	case '\t': fputs("\\t", f); break;
+	default:
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else
+			fwrite(p, 1, n, f);
 	}
 }
 
-void render_plain_msg(FILE *f, const json_t *msg)
+static void plain_escaped(FILE *f, const char *s)
+{
+	put_marked(f, s, NULL, "", "", put_escaped, false);
+}
+
+static void plain_msg(FILE *f, const json_t *msg, bool color)
 {
 	time_t t = (time_t)(json_integer_value(json_object_get(msg, "ts")) / 1000);
 	struct tm tm;
@@ -300,7 +364,8 @@ void render_plain_msg(FILE *f, const json_t *msg)
 	if (json_is_integer(json_object_get(msg, "reply_to")))
 		fprintf(f, "[re %" JSON_INTEGER_FORMAT "] ",
 		        json_integer_value(json_object_get(msg, "reply_to")));
-	plain_escaped(f, jstr_or(msg, "text", ""));
+	put_marked(f, jstr_or(msg, "text", ""), color ? json_object_get(msg, "highlight") : NULL,
+	           SGR_MARK, SGR_UNMARK, put_escaped, false);
 	if (json_is_object(json_object_get(msg, "media"))) {
 		const json_t *m = json_object_get(msg, "media");
 
@@ -327,4 +392,14 @@ void render_plain_msg(FILE *f, const json_t *msg)
 		fputc(']', f);
 	}
 	fputc('\n', f);
+}
+
+void render_plain_msg(FILE *f, const json_t *msg)
+{
+	plain_msg(f, msg, false);
+}
+
+void render_plain_search(FILE *f, const json_t *msg, bool color)
+{
+	plain_msg(f, msg, color);
 }

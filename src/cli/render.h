@@ -52,7 +52,9 @@ void render_safe(FILE *f, const char *text, bool keep_newlines);
  * ("[re 5 bob_22: the first words…] "), an edited message ends with "(edited)", reactions
  * follow ("[👍 2, ❤️ 1]"); a recalled one says so instead of its text. A message flagged
  * "mentioned" (and not r->self's) rings the bell (r->bell) and is shown in reverse video, or
- * marked ">>" without colour. */
+ * marked ">>" without colour. A search's result (with "highlight") has its matches in reverse
+ * video instead, or between '*' without colour, and neither rings nor stands out as a
+ * mention. */
 void render_msg(FILE *f, const struct render *r, const json_t *msg);
 
 /* render_info of a text of any length, as it is (no format). */
@@ -72,5 +74,8 @@ void render_error(FILE *f, const struct render *r, const json_t *err, const char
  * message; a reply's starts with "[re ID] ", an edited one's ends with " [edited]", and the
  * reactions follow as " [👍 2, ❤️ 1]". */
 void render_plain_msg(FILE *f, const json_t *msg);
+/* The same for a search result: with color (a terminal), its "highlight" ranges of TEXT in
+ * reverse video; without, exactly render_plain_msg's line. */
+void render_plain_search(FILE *f, const json_t *msg, bool color);
 
 #endif

@@ -33,7 +33,8 @@
 	X(TYPING, "typing") \
 	X(MEMBERS, "members") \
 	X(TOPIC, "topic") \
-	X(PROFILE, "profile")
+	X(PROFILE, "profile") \
+	X(SEARCH, "search")
 
 enum pier_op {
 #define PIER_OP_ENUM(sym, name) PIER_OP_##sym,
@@ -96,7 +97,9 @@ enum pier_op {
 	X(BAD_EMOJI, "bad_emoji") \
 	X(TOO_MANY_REACTIONS, "too_many_reactions") \
 	X(BAD_DISPLAY, "bad_display") \
-	X(BAD_TOPIC, "bad_topic")
+	X(BAD_TOPIC, "bad_topic") \
+	X(QUERY_TOO_SHORT, "query_too_short") \
+	X(QUERY_TOO_LONG, "query_too_long")
 
 enum pier_error {
 #define PIER_ERROR_ENUM(sym, name) PIER_ERR_##sym,

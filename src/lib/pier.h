@@ -70,6 +70,13 @@ json_t *pier_req_recall(int64_t id);
 json_t *pier_req_edit(int64_t id, const char *text);
 /* Adds (on) or removes (!on) one's reaction emoji to message id. */
 json_t *pier_req_react(int64_t id, const char *emoji, bool on);
+/* Full-text search of the messages the user may read (its rooms, #lobby, its private
+ * conversations), newest first. q: what to look for (at most 256 bytes). with: "#room" or
+ * "@user" to search one conversation, NULL for all. before <= 0: from the newest; else only
+ * ids below before (the reply's "next_before" when "more" is true). limit <= 0: the server's
+ * default (50; at most 100). Each message of the reply has "highlight": [[start,end],...] in
+ * code points of its text (and "name_highlight" for its file's name). */
+json_t *pier_req_search(const char *q, const char *with, int64_t before, int limit);
 json_t *pier_req_ping(void);
 /* Registers with a display name (NULL: none; see pier_req_profile). */
 json_t *pier_req_register_display(const char *user, const char *password, const char *display);

@@ -155,6 +155,18 @@ json_t *pier_req_react(int64_t id, const char *emoji, bool on)
 	                 "on", on);
 }
 
+json_t *pier_req_search(const char *q, const char *with, int64_t before, int limit)
+{
+	json_t *req = json_pack("{s:s, s:s}", "op", "search", "q", q);
+
+	if (req != NULL && ((with != NULL && json_object_set_new(req, "with", json_string(with)) != 0) ||
+	                    (before > 0 && json_object_set_new(req, "before", json_integer(before)) != 0))) {
+		json_decref(req);
+		return NULL;
+	}
+	return page(req, NULL, limit);
+}
+
 json_t *pier_req_ping(void)
 {
 	return json_pack("{s:s}", "op", "ping");

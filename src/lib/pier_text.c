@@ -111,6 +111,10 @@ static const struct text error_texts[PIER_ERR_COUNT] = {
 	                         "无效的表情回应（应为一个简短的表情，不含空格或控制字符）" },
 	[PIER_ERR_TOO_MANY_REACTIONS] = { "That message has as many different reactions as it may have",
 	                                  "该消息的表情回应种类已达上限" },
+	[PIER_ERR_QUERY_TOO_SHORT] = { "Nothing to search for: type a word of two or more letters, or a Chinese, Japanese or Korean character",
+	                               "没有可搜索的内容：请输入至少两个字母的词，或一个中文、日文或韩文字符" },
+	[PIER_ERR_QUERY_TOO_LONG] = { "The search is too long (at most 256 bytes and 16 words)",
+	                              "搜索内容过长（最多 256 字节、16 个词）" },
 };
 
 const char *pier_error_text(const char *code, enum pier_lang lang)

@@ -110,6 +110,8 @@ static void free_msgs(struct store_msg **msgs, size_t *n)
 		free(m->quote_kind);
 		free(m->mentions);
 		free(m->reactions);
+		free(m->spans);
+		free(m->name_spans);
 	}
 	free(*msgs);
 	*msgs = NULL;
@@ -133,6 +135,7 @@ void store_job_release(struct store_job *job)
 	job->more = false;
 	free_msgs(&job->changes, &job->nchanges);
 	job->changes_more = false;
+	job->next_before = 0;
 }
 
 /* Takes up to max_batch jobs off the FIFO as a NULL-terminated list. wait: block until there
@@ -185,6 +188,9 @@ static void run_batch(struct store *st, struct store_job *batch)
 		if (!store_db_in_txn(&st->db))
 			goto out;
 	}
+	/* the batch's new messages into the search index, in the same transaction */
+	if (st->db.fts_pending && store_db_index_new(&st->db) != 0)
+		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (store_db_commit(&st->db) != 0)
 		goto out;

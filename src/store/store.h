@@ -25,6 +25,7 @@
 #include <uv.h>
 
 #include "names.h"
+#include "store_query.h"
 
 struct store;
 
@@ -90,6 +91,12 @@ enum store_op {
 	                      * the user's reaction (STORE_RECALLED, STORE_LIMIT)
 	                      * out: count (the emoji's reactions now), already (nothing changed:
 	                      * msgs stay empty) */
+	STORE_SEARCH,        /* in: user_id, text (the query, store_query.h), room or peer_id (one
+	                      * conversation) or neither (every conversation the user may read:
+	                      * #lobby, its rooms, its private ones), before, limit
+	                      * out: msgs, newest first, each with its spans; more, next_before (see
+	                      * STORE_SEARCH_SCAN_MAX). STORE_FAILED also for a query that does
+	                      * not parse */
 	/* media (see docs/PROTOCOL.md, Media). Who may see a media item: its uploader, and whoever
 	 * may read a message that carries it (a member of its room, a party of its private chat). */
 	STORE_MEDIA_CREATE,  /* in: user_id, media (sha256, name, size, type, width, height, thumb),
@@ -123,6 +130,13 @@ enum store_op {
 #define STORE_MEDIA_NAME_MAX 255   /* bytes of a media file name */
 #define STORE_MEDIA_TYPE_MAX 127   /* bytes of a MIME type */
 #define STORE_UPLOAD_KEY_MAX 64    /* bytes of a tus upload key */
+/* STORE_SEARCH looks at most this many of the index's matches (newest first) per job, whether
+ * the user may read them or not: a search of something common in conversations the user is
+ * not in costs a bounded amount (reading the index is cheap; reading each match's row to see
+ * whether the user may read it costs a few microseconds: some 5-10 ms for 2000 on the bench's
+ * machine, docs/PERFORMANCE.md). When it stops there, more is true and next_before says where
+ * to go on, even if fewer than limit messages (or none) were found. */
+#define STORE_SEARCH_SCAN_MAX 2000
 
 /* A stored file's description (a row of the media table). Fixed-size strings: it is both an
  * input (MEDIA_CREATE, UPLOAD_CREATE) and an output (MEDIA_GET, APPEND) without owners. */
@@ -175,6 +189,9 @@ struct store_msg {
 	char *mentions;    /* a JSON array of the mentioned users' names; NULL when none */
 	bool mentioned;    /* the job's user is one of them */
 	char *reactions;   /* a JSON array [{"emoji","count","users":[...],"mine"}]; NULL: none */
+	/* SEARCH: where the query matched text and media_name (code points); owned like the rest */
+	struct store_span *spans, *name_spans;
+	int nspans, nname_spans;
 };
 
 struct store_job {
@@ -185,13 +202,14 @@ struct store_job {
 	const char *name;                      /* CREATE_USER, GET_USER */
 	const char *pw_hash;                   /* CREATE_USER, SET_PASSWORD: argon2id string */
 	unsigned char token_hash[STORE_TOKEN_HASH_LEN]; /* LOGIN, TOKEN_USER, DELETE_TOKEN */
-	const char *room;                      /* "#name" for APPEND, JOIN, PART, HISTORY */
-	int64_t peer_id;                       /* APPEND, HISTORY of a private conversation (room NULL) */
-	const char *text;                      /* APPEND, EDIT */
+	const char *room;                      /* "#name" for APPEND, JOIN, PART, HISTORY, SEARCH */
+	int64_t peer_id;                       /* APPEND, HISTORY, SEARCH of a private conversation
+	                                        * (room NULL) */
+	const char *text;                      /* APPEND, EDIT; SEARCH: the query */
 	const char *cid;                       /* APPEND: client's id, may be NULL */
 	bool new_contact;                      /* APPEND private: also record user and peer as
 	                                        * contacts (the caller knows they were not) */
-	int64_t before;                        /* HISTORY: ids < before; 0 means no bound */
+	int64_t before;                        /* HISTORY, SEARCH: ids < before; 0 means no bound */
 	int64_t after;                         /* SYNC: ids > after; OFFLINE: also > after */
 	int limit;                             /* HISTORY, SYNC, OFFLINE: at most this many (>=1) */
 	int64_t seen_id;                       /* SET_SEEN in; GET_USER/TOKEN_USER out */
@@ -239,9 +257,13 @@ struct store_job {
 	char **peers;                          /* LOGIN: NULL-terminated names of the users with
 	                                        * whom the user has private messages (contacts) */
 	struct store_msg *msgs;                /* HISTORY, SYNC, OFFLINE: oldest first; APPEND,
-	                                        * EDIT, RECALL, REACT: the message */
+	                                        * EDIT, RECALL, REACT: the message; SEARCH: newest
+	                                        * first */
 	size_t nmsgs;
-	bool more;                             /* HISTORY/SYNC/OFFLINE: more messages exist beyond limit */
+	bool more;                             /* HISTORY/SYNC/OFFLINE: more messages exist beyond
+	                                        * limit; SEARCH: more may exist (ask again with
+	                                        * before = next_before) */
+	int64_t next_before;                   /* SEARCH: where the next page starts (its before) */
 	struct store_msg *changes;             /* SYNC with changes_after: by change sequence */
 	size_t nchanges;
 	bool changes_more;

@@ -18,7 +18,10 @@
 #include "store.h"
 
 /* The schema version store_schema_migrate() brings a database to (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
+/* The version whose step made the message index (message_fts): tests build a database of the
+ * version before it, with messages, to see the migration index them. */
+#define STORE_SCHEMA_SEARCH_VERSION 7
 
 /* The canonical name (and key) of the implicit room every user is in. */
 #define STORE_LOBBY "#lobby"
@@ -80,6 +83,12 @@ enum store_stmt {
 	STMT_REACTIONS_DELETE,
 	STMT_REACTION_KINDS,
 	STMT_REACTION_COUNT,
+	STMT_FTS_INDEX_NEW,
+	STMT_FTS_STATE_SET,
+	STMT_FTS_MATCH,
+	STMT_SEARCH_MSG_ALL,
+	STMT_SEARCH_MSG_ROOM,
+	STMT_SEARCH_MSG_PAIR,
 	STMT_COUNT
 };
 
@@ -108,6 +117,7 @@ struct store_db {
 	sqlite3_stmt *social[SOC_COUNT];
 	int64_t lobby_id;      /* rooms.id of #lobby */
 	int64_t token_idle_ms; /* store_options.token_idle_ms */
+	bool fts_pending;      /* messages were appended that the index has not seen yet */
 };
 
 /* store.c: a malloc'd printf-formatted string (NULL if out of memory). */
@@ -116,6 +126,9 @@ char *store_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* store_schema.c: creates the schema or migrates it to STORE_SCHEMA_VERSION, one transaction
  * per step. Returns 0, or -1 with *err set to a malloc'd message. Safe to run on every open. */
 int store_schema_migrate(sqlite3 *db, char **err);
+/* The same, up to version target only (at most STORE_SCHEMA_VERSION): for tests that need a
+ * database as an older pierd left it. */
+int store_schema_migrate_to(sqlite3 *db, int target, char **err);
 
 /* store_sqlite.c: opens path (creating it), sets the pragmas (WAL, synchronous FULL or
  * NORMAL if no_sync, foreign keys, busy timeout), migrates and prepares every statement.
@@ -137,14 +150,22 @@ bool store_db_in_txn(struct store_db *db);
  * statuses leave the transaction as the job made it. */
 void store_db_run(struct store_db *db, struct store_job *job);
 
-/* store_sqlite.c, for store_social.c: resets a statement and its bindings; a malloc'd copy
- * of a text column ("" for NULL; NULL when out of memory); the id of room ("#name", any
- * case): 0 found, 1 no such room, -1 error; the first column of every row of s appended to
- * the NULL-terminated *out (resets s). */
+/* store_sqlite.c, for store_social.c and store_search.c: resets a statement and its bindings;
+ * runs a prepared statement that returns no rows and resets it (SQLite's code, SQLITE_DONE on
+ * success); a malloc'd copy of a text column ("" for NULL; NULL when out of memory); the id
+ * of room ("#name", any case): 0 found, 1 no such room, -1 error; the first column of every
+ * row of s appended to the NULL-terminated *out (resets s). */
 void store_stmt_reset(sqlite3_stmt *s);
+int store_stmt_exec(struct store_db *db, enum store_stmt which);
 char *store_column_dup(sqlite3_stmt *s, int col);
 int store_room_id(struct store_db *db, const char *room, int64_t *id);
 enum store_status store_collect_names(sqlite3_stmt *s, char ***out);
+/* store_sqlite.c, for store_search.c: binds the reading user of a message query (the columns
+ * of MSG_SELECT: what history gives, as that user sees it); reads the current row of one into
+ * m (zeroed first), whose strings it allocates (freed by store_job_release once m is in a
+ * job's msgs; what was read stays in m when memory runs out). 0, or -1 out of memory. */
+void store_bind_reader(sqlite3_stmt *s, int64_t user_id);
+int store_read_msg(sqlite3_stmt *s, struct store_msg *m);
 
 /* store_social.c: the SQL of enum social_stmt; runs its ops (SET_DISPLAY, SET_TOPIC, READ,
  * UNREAD, MEMBERS); reads a room's topic into job (topic_out, topic_by, topic_ts; for JOIN). */
@@ -154,6 +175,15 @@ enum store_status store_social_topic(struct store_db *db, int64_t room_id, struc
 /* A user new to a room (registration: #lobby; a first join) starts with the room read up to
  * its newest message: what was said before one came is history, not unread. 0 or -1. */
 int store_social_read_baseline(struct store_db *db, int64_t user_id, int64_t room_id);
+
+/* store_search.c: runs STORE_SEARCH (see store.h), after store_db_index_new. */
+enum store_status store_db_search(struct store_db *db, struct store_job *job);
+/* store_search.c: adds the messages stored since the last call (past message_fts_state.upto)
+ * to the message index, in one statement, inside the open transaction; clears fts_pending.
+ * The store runs it at the end of every batch that appended, before the commit, so a message
+ * is indexed in the transaction that stores it; and before every search. 0, or -1 (the
+ * transaction's work must then be rolled back). */
+int store_db_index_new(struct store_db *db);
 
 /* The synchronous startup reads (no transaction needed). Return 0 or -1. */
 int store_db_each_display(struct store_db *db,

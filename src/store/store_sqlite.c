@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "msgrules.h"
+#include "store_fts.h"
 
 #define LIMIT_MAX 1000
 
@@ -197,6 +198,28 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		"SELECT count(DISTINCT emoji), coalesce(sum(emoji = ?2), 0) > 0 FROM reactions "
 		"WHERE message_id = ?1",
 	[STMT_REACTION_COUNT] = "SELECT count(*) FROM reactions WHERE message_id = ?1 AND emoji = ?2",
+	/* Indexing what was stored since the last time (store_search.c; schema step 7). */
+	[STMT_FTS_INDEX_NEW] =
+		"INSERT INTO message_fts(rowid, text, name) "
+		"SELECT m.id, m.text, md.name FROM messages m LEFT JOIN media md ON md.id = m.media_id "
+		"WHERE m.id > (SELECT upto FROM message_fts_state) AND m.recalled IS NULL",
+	[STMT_FTS_STATE_SET] =
+		"UPDATE message_fts_state SET upto = max(upto, coalesce((SELECT max(id) FROM messages), 0))",
+	/* Search (store_search.c): the index's matches, newest first, then each one read if the
+	 * user may read it: in one of the user's conversations (#lobby ?2, its rooms, its private
+	 * chats), in room ?2, or in the private conversation (?2, ?3). A recalled message is
+	 * never one (the index forgets it at the recall; the row says so too). */
+	[STMT_FTS_MATCH] =
+		"SELECT rowid FROM message_fts WHERE message_fts MATCH ?1 AND rowid < ?2 "
+		"ORDER BY rowid DESC",
+	[STMT_SEARCH_MSG_ALL] =
+		MSG_SELECT "WHERE m.id = ?1 AND m.recalled IS NULL AND (m.room_id = ?2 OR "
+		"m.pair_lo = ?3 OR m.pair_hi = ?3 "
+		"OR EXISTS (SELECT 1 FROM members WHERE room_id = m.room_id AND user_id = ?3))",
+	[STMT_SEARCH_MSG_ROOM] =
+		MSG_SELECT "WHERE m.id = ?1 AND m.recalled IS NULL AND m.room_id = ?2",
+	[STMT_SEARCH_MSG_PAIR] =
+		MSG_SELECT "WHERE m.id = ?1 AND m.recalled IS NULL AND m.pair_lo = ?2 AND m.pair_hi = ?3",
 };
 
 /* Resets s after use (bindings too: they may point into a finished job's strings). */
@@ -1055,6 +1078,7 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 		return STORE_FAILED;
 	job->msg_id = sqlite3_last_insert_rowid(db->db);
 	job->ts = ts;
+	db->fts_pending = true;          /* indexed at the end of the batch (store_db_index_new) */
 	if (job->room == NULL && job->new_contact) {
 		s = db->stmt[STMT_CONTACT_INSERT];
 		sqlite3_bind_int64(s, 1, job->user_id);
@@ -1409,6 +1433,8 @@ static enum store_status run_op(struct store_db *db, struct store_job *job)
 	case STORE_UNREAD:
 	case STORE_MEMBERS:
 		return store_social_run(db, job);
+	case STORE_SEARCH:
+		return store_db_search(db, job);
 	case STORE_BARRIER:
 		return STORE_OK;
 	}
@@ -1547,6 +1573,9 @@ int store_db_open(struct store_db *db, const char *path, bool no_sync, char **er
 	sqlite3_busy_timeout(db->db, 5000);
 	if (set_pragmas(db, no_sync, err) != 0)
 		goto fail;
+	/* Before the migrations: the message index is declared with pier's tokenizer. */
+	if (store_fts_register(db->db, err) != 0)
+		goto fail;
 	if (store_schema_migrate(db->db, err) != 0)
 		goto fail;
 	for (int i = 0; i < STMT_COUNT; i++) {
@@ -1588,11 +1617,16 @@ void store_db_close(struct store_db *db)
 	db->db = NULL;
 }
 
-/* ---- for store_social.c ---- */
+/* ---- for store_social.c and store_search.c ---- */
 
 void store_stmt_reset(sqlite3_stmt *s)
 {
 	stmt_done(s);
+}
+
+int store_stmt_exec(struct store_db *db, enum store_stmt which)
+{
+	return exec_stmt(db, which);
 }
 
 char *store_column_dup(sqlite3_stmt *s, int col)
@@ -1612,4 +1646,14 @@ int store_room_id(struct store_db *db, const char *room, int64_t *id)
 enum store_status store_collect_names(sqlite3_stmt *s, char ***out)
 {
 	return collect_names(s, out);
+}
+
+void store_bind_reader(sqlite3_stmt *s, int64_t user_id)
+{
+	bind_me(s, user_id);
+}
+
+int store_read_msg(sqlite3_stmt *s, struct store_msg *m)
+{
+	return read_msg(s, m) ? 0 : -1;
 }

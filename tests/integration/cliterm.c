@@ -7,6 +7,8 @@
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +207,49 @@ void type(struct term *t, const char *s)
 {
 	if (t->in_fd < 0 || write(t->in_fd, s, strlen(s)) < 0)
 		CHECK(false, "write to the client: %s", strerror(errno));
+}
+
+long term_number_of(const struct term *t, const char *needle)
+{
+	const char *at = NULL, *p, *line;
+	long n = 0;
+
+	for (p = t->buf; p != NULL && (p = strstr(p, needle)) != NULL; p++)
+		at = p;
+	if (at == NULL)
+		return -1;
+	line = at;
+	while (line > t->buf && line[-1] != '\n' && line[-1] != '\r')
+		line--;
+	for (;;) {
+		if (*line == '\a') {
+			line++;
+		} else if (line[0] == '\033' && line[1] == '[') {
+			line += 2;
+			while (*line != '\0' && !(*line >= '@' && *line <= '~'))
+				line++;
+			if (*line != '\0')
+				line++;
+		} else {
+			break;
+		}
+	}
+	if (*line < '0' || *line > '9')
+		return -1;
+	while (*line >= '0' && *line <= '9')
+		n = n * 10 + (*line++ - '0');
+	return n;
+}
+
+void term_typef(struct term *t, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	type(t, line);
 }
 
 int term_finish(struct term *t)

@@ -77,6 +77,13 @@ bool expect(struct term *t, const char *needle, const char *what);
 /* Writes s to the client's input. */
 void type(struct term *t, const char *s);
 
+/* Types a line built with fmt (printf), as type does. */
+void term_typef(struct term *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The number pier shows at the start of the last line holding needle (colour codes and the
+ * bell skipped), or -1. */
+long term_number_of(const struct term *t, const char *needle);
+
 /* Ends a piped client's input, waits up to CLITERM_TIMEOUT_MS for the client to exit (then
  * SIGKILL and a failed check), closes the descriptors. The exit status, or -1. */
 int term_finish(struct term *t);

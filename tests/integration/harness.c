@@ -721,6 +721,20 @@ json_t *client_wait_msg(struct pier_conn *c, const char *text)
 	return found;
 }
 
+json_t *client_history_msg(struct pier_conn *c, const char *with, int64_t id)
+{
+	json_t *reply = client_call(c, pier_req_history(with, 0, 200)), *m, *found = NULL;
+	size_t i;
+
+	json_array_foreach(json_object_get(reply, "messages"), i, m) {
+		if (jint(m, "id", -1) == id)
+			found = json_incref(m);
+	}
+	json_decref(reply);
+	CHECK(found != NULL, "message %lld is in the history of %s", (long long)id, with);
+	return found;
+}
+
 json_t *client_events(struct pier_conn *c)
 {
 	json_t *reply, *events, *ev;

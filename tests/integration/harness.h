@@ -143,6 +143,10 @@ json_t *client_wait_op(struct pier_conn *c, const char *op);
  * stay kept; "msg" events with another text before it are dropped. */
 json_t *client_wait_msg(struct pier_conn *c, const char *text);
 
+/* The message id as c's history of with ("#room" or "@user"; its newest 200) gives it (new
+ * reference), or NULL after a failed check. */
+json_t *client_history_msg(struct pier_conn *c, const char *with, int64_t id);
+
 /* A ping round trip: returns a new JSON array of every event that arrived before the pong
  * (kept ones first), so that "nothing else arrived" can be checked. NULL if no pong. */
 json_t *client_events(struct pier_conn *c);

@@ -82,21 +82,6 @@ static json_t *req_id(const char *op, int64_t id)
 	return json_pack("{s:s, s:I}", "op", op, "id", (json_int_t)id);
 }
 
-/* The message with id in c's history of with (new reference), or NULL. */
-static json_t *history_msg(struct pier_conn *c, const char *with, int64_t id)
-{
-	json_t *reply = client_call(c, pier_req_history(with, 0, 200)), *m, *found = NULL;
-	size_t i;
-
-	json_array_foreach(json_object_get(reply, "messages"), i, m) {
-		if (jint(m, "id", -1) == id)
-			found = json_incref(m);
-	}
-	json_decref(reply);
-	CHECK(found != NULL, "message %lld is in the history of %s", (long long)id, with);
-	return found;
-}
-
 /* Logs in user on a new connection; the login reply in *reply_out (new reference). */
 static struct pier_conn *login_reply(struct pierd *p, const char *user, json_t **reply_out)
 {
@@ -176,7 +161,7 @@ static void test_edit(struct world *w)
 	json_decref(expect_event(w->a2, "A's other session", "edited", id));
 	expect_none(w->a1, "the editing session (it has the reply)", "edited");
 	expect_none(w->c1, "C (not in the room)", "edited");
-	m = history_msg(w->b1, ROOM, id);
+	m = client_history_msg(w->b1, ROOM, id);
 	CHECK(streq(jstr(m, "text"), "second version") && jint(m, "edited", -1) == jint(r, "edited", -2) &&
 	      jint(m, "changed", -1) == jint(r, "changed", -2), "history shows the edit: %s", jdump(m));
 	json_decref(m);
@@ -199,7 +184,7 @@ static void test_edit(struct world *w)
 	                                           "text", "x"), "bad_request"), "a string id");
 	CHECK(client_expect_error(w->a1, req_id("edit", id), "bad_request"), "no text");
 	CHECK(client_expect_error(w->a1, req_id("edit", 0), "bad_request"), "id 0");
-	m = history_msg(w->a1, ROOM, id);
+	m = client_history_msg(w->a1, ROOM, id);
 	CHECK(streq(jstr(m, "text"), "second version"), "refused edits changed nothing: %s", jdump(m));
 	json_decref(m);
 
@@ -248,7 +233,7 @@ static void test_reply(struct world *w)
 	CHECK(ev != NULL && jint(ev, "reply_to", -1) == q && streq(jstr(quote, "text"), want) &&
 	      streq(jstr(quote, "from"), w->a), "the msg event carries the quote: %s", jdump(ev));
 	json_decref(ev);
-	ev = history_msg(w->a1, ROOM, id);
+	ev = client_history_msg(w->a1, ROOM, id);
 	CHECK(jint(ev, "reply_to", -1) == q && streq(jstr(json_object_get(ev, "quote"), "text"), want),
 	      "history carries the quote: %s", jdump(ev));
 	json_decref(ev);
@@ -306,10 +291,10 @@ static void test_mentions(struct world *w)
 	CHECK(ev != NULL && !jtrue(ev, "mentioned") && json_array_size(json_object_get(ev, "mentions")) == 1,
 	      "A's other session has the list but no flag: %s", jdump(ev));
 	json_decref(ev);
-	ev = history_msg(w->b1, ROOM, id);
+	ev = client_history_msg(w->b1, ROOM, id);
 	CHECK(jtrue(ev, "mentioned"), "B's history flags it too: %s", jdump(ev));
 	json_decref(ev);
-	ev = history_msg(w->a1, ROOM, id);
+	ev = client_history_msg(w->a1, ROOM, id);
 	CHECK(!jtrue(ev, "mentioned") && json_array_size(json_object_get(ev, "mentions")) == 1,
 	      "A's history does not: %s", jdump(ev));
 	json_decref(ev);
@@ -390,7 +375,7 @@ static void test_reactions(struct world *w)
 	r = react(w->a1, id, "👍", true);
 	CHECK(jint(r, "count", -1) == 2, "A reacts too: %s", jdump(r));
 	json_decref(r);
-	m = history_msg(w->b1, ROOM, id);
+	m = client_history_msg(w->b1, ROOM, id);
 	list = json_object_get(m, "reactions");
 	ev = json_array_get(list, 0);
 	CHECK(json_array_size(list) == 1 && streq(jstr(ev, "emoji"), "👍") && jint(ev, "count", -1) == 2 &&
@@ -408,7 +393,7 @@ static void test_reactions(struct world *w)
 	r = react(w->b1, id, "👍", false);
 	CHECK(jtrue(r, "already"), "taking back what is not there: %s", jdump(r));
 	json_decref(r);
-	m = history_msg(w->b1, ROOM, id);
+	m = client_history_msg(w->b1, ROOM, id);
 	CHECK(!jtrue(json_array_get(json_object_get(m, "reactions"), 0), "mine"), "no longer B's: %s",
 	      jdump(m));
 	json_decref(m);
@@ -440,7 +425,7 @@ static void test_reactions(struct world *w)
 	r = react(w->a1, id, "r7", true);
 	CHECK(is_op(r, "react") && jint(r, "count", -1) == 2, "an existing kind still: %s", jdump(r));
 	json_decref(r);
-	m = history_msg(w->a1, ROOM, id);
+	m = client_history_msg(w->a1, ROOM, id);
 	CHECK(json_array_size(json_object_get(m, "reactions")) == 20, "20 kinds listed: %zu",
 	      json_array_size(json_object_get(m, "reactions")));
 	json_decref(m);
@@ -472,7 +457,7 @@ static void test_reaction_users(struct world *w)
 		if (many[i] != NULL)
 			json_decref(react(many[i], id, "🎉", true));
 	}
-	m = history_msg(w->a1, "#lobby", id);
+	m = client_history_msg(w->a1, "#lobby", id);
 	first = json_array_get(json_object_get(m, "reactions"), 0);
 	CHECK(jint(first, "count", -1) == 12 && json_array_size(json_object_get(first, "users")) == 10 &&
 	      !jtrue(first, "mine"), "12 reactions, 10 names: %s", jdump(m));
@@ -567,13 +552,13 @@ static void test_recall(struct world *w)
 	json_decref(expect_event(w->a2, "A's other session", "recalled", id));
 	expect_none(w->c1, "C (not in the room)", "recalled");
 
-	m = history_msg(w->b1, ROOM, id);
+	m = client_history_msg(w->b1, ROOM, id);
 	CHECK(jtrue(m, "recalled") && json_object_get(m, "text") == NULL &&
 	      json_object_get(m, "reactions") == NULL && streq(jstr(m, "from"), w->a),
 	      "history: recalled, no text, no reactions: %s", jdump(m));
 	CHECK(strstr(jdump(m), "secret") == NULL, "nothing of the text is left: %s", jdump(m));
 	json_decref(m);
-	m = history_msg(w->b1, ROOM, reply_id);
+	m = client_history_msg(w->b1, ROOM, reply_id);
 	CHECK(jtrue(json_object_get(m, "quote"), "recalled") &&
 	      jstr(json_object_get(m, "quote"), "text") == NULL,
 	      "a reply to it quotes it as recalled: %s", jdump(m));
@@ -604,7 +589,7 @@ static void test_recall(struct world *w)
 	      jdump(r));
 	json_decref(r);
 	json_decref(expect_event(w->b1, "B (the recipient)", "recalled", pm));
-	m = history_msg(w->b1, w->to_a, pm);
+	m = client_history_msg(w->b1, w->to_a, pm);
 	CHECK(jtrue(m, "recalled") && json_object_get(m, "media") == NULL, "no media left: %s",
 	      jdump(m));
 	json_decref(m);

@@ -6,7 +6,6 @@
  * display names ("王小明 (name)"); and the changes made while pier was offline shown after it
  * reconnects. */
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,54 +24,6 @@ static struct pierd *server;
 static bool streq(const char *a, const char *b)
 {
 	return a != NULL && b != NULL && strcmp(a, b) == 0;
-}
-
-/* The number pier shows at the start of the last line holding needle (colour codes and the
- * bell skipped), or -1. */
-static long number_of(const struct term *t, const char *needle)
-{
-	const char *at = NULL, *p, *line;
-	long n = 0;
-
-	for (p = t->buf; p != NULL && (p = strstr(p, needle)) != NULL; p++)
-		at = p;
-	if (at == NULL)
-		return -1;
-	line = at;
-	while (line > t->buf && line[-1] != '\n' && line[-1] != '\r')
-		line--;
-	for (;;) {
-		if (*line == '\a') {
-			line++;
-		} else if (line[0] == '\033' && line[1] == '[') {
-			line += 2;
-			while (*line != '\0' && !(*line >= '@' && *line <= '~'))
-				line++;
-			if (*line != '\0')
-				line++;
-		} else {
-			break;
-		}
-	}
-	if (*line < '0' || *line > '9')
-		return -1;
-	while (*line >= '0' && *line <= '9')
-		n = n * 10 + (*line++ - '0');
-	return n;
-}
-
-/* Types a line built with fmt, then Enter. */
-static void typef(struct term *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void typef(struct term *t, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	type(t, line);
 }
 
 /* The event op about message id on c (others skipped), or NULL with a failed check. */
@@ -114,12 +65,12 @@ static void test_chat_commands(void)
 	expect(&t, line, "the message that mentions us");
 	CHECK(strchr(t.buf, '\a') != NULL, "the mention rang the bell");
 	CHECK(strstr(t.buf, "\033[7m[") != NULL, "the mention is in reverse video");
-	n = number_of(&t, line);
+	n = term_number_of(&t, line);
 	if (!CHECK(n > 0, "a number before the message: [%s]", t.buf))
 		goto out;
 
 	/* /reply N: quoting B's message */
-	typef(&t, "/reply %ld answer from A\r", n);
+	term_typef(&t, "/reply %ld answer from A\r", n);
 	ev = client_wait_msg(bc, "answer from A");
 	CHECK(ev != NULL && jint(ev, "reply_to", -1) == q &&
 	      streq(jstr(json_object_get(ev, "quote"), "text"), line), "B gets the reply with its quote: %s",
@@ -129,7 +80,7 @@ static void test_chat_commands(void)
 	expect(&t, line, "our reply shown with its quote");
 
 	/* /react N */
-	typef(&t, "/react %ld 👍\r", n);
+	term_typef(&t, "/react %ld 👍\r", n);
 	ev = wait_about(bc, "reaction", q);
 	CHECK(ev != NULL && streq(jstr(ev, "user"), a) && streq(jstr(ev, "emoji"), "👍"),
 	      "B hears of the reaction: %s", jdump(ev));
@@ -140,7 +91,7 @@ static void test_chat_commands(void)
 	/* others' changes, live */
 	json_decref(client_call(bc, pier_req_edit(q, "question, edited")));
 	expect(&t, "question, edited (edited)", "B's edit shown");
-	CHECK(number_of(&t, "question, edited (edited)") == n, "an edited message keeps its number");
+	CHECK(term_number_of(&t, "question, edited (edited)") == n, "an edited message keeps its number");
 	json_decref(client_call(bc, pier_req_react(q, "🎉", true)));
 	snprintf(line, sizeof line, "%s reacted to message %ld with 🎉 (1 in all)", b, n);
 	expect(&t, line, "B's reaction shown");
@@ -155,9 +106,9 @@ static void test_chat_commands(void)
 	json_decref(ev);
 	snprintf(line, sizeof line, "#lobby %s: mine to edit", a);
 	expect(&t, line, "our message shown");
-	m = number_of(&t, "mine to edit");
+	m = term_number_of(&t, "mine to edit");
 	CHECK(m > n, "a new number: %ld after %ld", m, n);
-	typef(&t, "/edit %ld mine, edited\r", m);
+	term_typef(&t, "/edit %ld mine, edited\r", m);
 	ev = wait_about(bc, "edited", mine);
 	CHECK(ev != NULL && streq(jstr(ev, "text"), "mine, edited"), "B gets our edit: %s", jdump(ev));
 	json_decref(ev);
@@ -170,15 +121,15 @@ static void test_chat_commands(void)
 	expect(&t, line, "our recall confirmed");
 
 	/* refusals */
-	typef(&t, "/recall %ld\r", n);
+	term_typef(&t, "/recall %ld\r", n);
 	expect(&t, "That is not your message", "recalling B's message");
 	type(&t, "/react 99999 x\r");
 	expect(&t, "No message with that number on the screen", "an unknown number");
-	typef(&t, "/react %ld a b\r", m);
+	term_typef(&t, "/react %ld a b\r", m);
 	expect(&t, "Not a reaction", "a reaction with a space");
-	typef(&t, "/edit %ld\r", m);
+	term_typef(&t, "/edit %ld\r", m);
 	expect(&t, "Usage: /edit N TEXT", "/edit without text");
-	typef(&t, "/edit %ld again\r", m);
+	term_typef(&t, "/edit %ld again\r", m);
 	expect(&t, "That message was recalled", "editing a recalled message");
 
 	/* Tab completes an @name B's messages taught pier */
@@ -330,7 +281,7 @@ static void test_changes_while_offline(void)
 		snprintf(line, sizeof line, "before the drop %d", i);
 		ids[i] = client_send(yc, "#lobby", line, NULL, NULL);
 		expect(&t, line, "shown");
-		nums[i] = number_of(&t, line);
+		nums[i] = term_number_of(&t, line);
 	}
 	pier_conn_close(yc);
 	yc = NULL;
@@ -351,11 +302,11 @@ static void test_changes_while_offline(void)
 	expect_within(&t, "Reconnected as", "reconnects", RECONNECT_TIMEOUT_MS);
 	snprintf(line, sizeof line, "#lobby %s: changed while you were away (edited)", y);
 	expect(&t, line, "the edit made meanwhile");
-	CHECK(number_of(&t, "changed while you were away (edited)") == nums[0],
+	CHECK(term_number_of(&t, "changed while you were away (edited)") == nums[0],
 	      "with the number it had");
 	snprintf(line, sizeof line, "#lobby %s: (message recalled)", y);
 	expect(&t, line, "the recall made meanwhile");
-	CHECK(number_of(&t, "(message recalled)") == nums[1], "with the number it had");
+	CHECK(term_number_of(&t, "(message recalled)") == nums[1], "with the number it had");
 	expect(&t, "before the drop 2 [🎉 1]", "the reaction made meanwhile");
 	expect(&t, "3 message(s) changed while you were away", "counted");
 	type(&t, "/quit\r");
@@ -390,7 +341,7 @@ static void test_display_names(void)
 	q = client_send(cc, "#lobby", "shall we ship?", NULL, NULL);
 	snprintf(line, sizeof line, "#lobby 爱丽丝 (%s): shall we ship?", c);
 	expect(&t, line, "a sender with a display name");
-	n = number_of(&t, "shall we ship?");
+	n = term_number_of(&t, "shall we ship?");
 	snprintf(text, sizeof text, "@%s yes, on Friday", a);
 	reply = client_call(bc, pier_req_send_reply("#lobby", text, NULL, q));
 	r = jint(reply, "id", -1);
@@ -399,13 +350,13 @@ static void test_display_names(void)
 	         b, n, c, a);
 	expect(&t, line, "a reply: both display names, the quote's number");
 	CHECK(strstr(t.buf, ">> ") != NULL && strchr(t.buf, '\a') != NULL, "it mentions us: the bell");
-	m = number_of(&t, "yes, on Friday");
+	m = term_number_of(&t, "yes, on Friday");
 	CHECK(m > n, "the reply has its own number: %ld after %ld", m, n);
 
 	json_decref(client_call(bc, pier_req_edit(r, "yes, on Friday at 3")));
 	snprintf(line, sizeof line, "#lobby 王小明 (%s): yes, on Friday at 3 (edited)", b);
 	expect(&t, line, "the edit, by display name");
-	CHECK(number_of(&t, "yes, on Friday at 3 (edited)") == m, "with the reply's number");
+	CHECK(term_number_of(&t, "yes, on Friday at 3 (edited)") == m, "with the reply's number");
 	json_decref(client_call(cc, pier_req_react(r, "👍", true)));
 	snprintf(line, sizeof line, "爱丽丝 (%s) reacted to message %ld with 👍 (1 in all)", c, m);
 	expect(&t, line, "who reacted, by display name, and the number");

@@ -149,6 +149,17 @@ static void test_builders(void)
 	json_decref(r);
 	CHECK(pier_error_text("bad_display", PIER_LANG_ZH) != NULL &&
 	      pier_error_text("bad_topic", PIER_LANG_EN) != NULL, "texts for the new errors");
+
+	r = pier_req_search("电影", NULL, 0, 0);
+	CHECK(has_str(r, "op", "search") && has_str(r, "q", "电影") && json_object_size(r) == 2,
+	      "search everywhere, from the newest, the server's page");
+	json_decref(r);
+	r = pier_req_search("\"new york\" OR", "#dev", 99, 20);
+	CHECK(has_str(r, "q", "\"new york\" OR") && has_str(r, "with", "#dev") &&
+	      json_integer_value(json_object_get(r, "before")) == 99 &&
+	      json_integer_value(json_object_get(r, "limit")) == 20, "search in a room, paged");
+	json_decref(r);
+	CHECK(pier_req_search("bad \xff", NULL, 0, 0) == NULL, "search: invalid UTF-8 refused");
 }
 
 static void test_event_op(void)
@@ -205,7 +216,7 @@ static void test_error_texts(void)
 		"rate_limited", "busy", "too_many_connections", "login_timeout", "slow_consumer",
 		"shutting_down", "store_failed", "internal", "bad_name", "bad_password", "bad_token",
 		"no_such_message", "not_own_message", "recall_expired", "message_recalled", "bad_emoji",
-		"too_many_reactions",
+		"too_many_reactions", "query_too_short", "query_too_long",
 	};
 
 	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {

@@ -11,6 +11,7 @@
 
 #include "store.h"
 #include "store_internal.h"
+#include "storetest.h"
 #include "tap.h"
 
 #define BULK 2000
@@ -25,22 +26,9 @@ struct env {
 	int64_t acked;        /* messages acked STORE_OK so far */
 };
 
-static void on_done_flag(struct store_job *job)
-{
-	*(bool *)job->data = true;
-}
-
-/* Submits job and turns the loop until it is done. */
 static enum store_status run(struct env *e, struct store_job *job)
 {
-	bool done = false;
-
-	job->data = &done;
-	job->done = on_done_flag;
-	store_submit(e->st, job);
-	while (!done)
-		uv_run(&e->loop, UV_RUN_ONCE);
-	return job->status;
+	return storetest_run(&e->loop, e->st, job);
 }
 
 static bool reopen(struct env *e, const struct store_options *opt)
@@ -785,7 +773,7 @@ static void test_close_from_callback(struct env *e)
 		j[i].done = close_in_callback;
 		j[i].data = e;
 	}
-	j[1].done = on_done_flag;
+	j[1].done = storetest_done_flag;
 	j[1].data = &(bool){ false };
 	store_submit(e->st, &j[0]);
 	store_submit(e->st, &j[1]);
@@ -847,18 +835,6 @@ static void test_persistence(struct env *e)
 	check_db(e);
 }
 
-static void remove_dir(const char *dir)
-{
-	static const char *const files[] = { "pier.db", "pier.db-wal", "pier.db-shm" };
-	char path[128];
-
-	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-		snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-		unlink(path);
-	}
-	CHECK(rmdir(dir) == 0, "temporary directory empty");
-}
-
 int main(void)
 {
 	struct env e;
@@ -894,6 +870,6 @@ int main(void)
 		}
 	}
 	CHECK(uv_loop_close(&e.loop) == 0, "no handle left on the loop");
-	remove_dir(e.dir);
+	storetest_remove_dir(e.dir);
 	return tap_done();
 }

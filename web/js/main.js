@@ -19,6 +19,7 @@ import { MessageView } from './ui/messages.js';
 import { nameLabel } from './ui/name.js';
 import { ProfileSection } from './ui/profile.js';
 import { RoomPanel } from './ui/room.js';
+import { SearchPanel } from './ui/search.js';
 import { Sidebar } from './ui/sidebar.js';
 import { UsersPanel } from './ui/users.js';
 
@@ -99,6 +100,9 @@ class Shell {
 		this.account = new AccountPanel({ store, client, sections: [new ProfileSection({ store, client })] });
 		this.room = new RoomPanel({ store, client, signal, onPick: name => this.openPrivate(name) });
 		this.typing = new Typing({ store, client, signal, input: this.composer.input });
+		this.search = new SearchPanel({
+			store, client, signal, onPick: key => this.pick(key), onToast: text => this.toast(text),
+		});
 
 		this.titleIcon = h('span', { class: 'title-icon', 'aria-hidden': 'true' });
 		this.titleName = h('h1', { class: 'title-name', id: 'conv-title', dir: 'auto' });
@@ -124,7 +128,7 @@ class Shell {
 		this.header = h('header', { class: 'chat-head' },
 			this.menuBtn,
 			h('div', { class: 'title' }, this.titleIcon, h('div', { class: 'title-text' }, this.titleName, this.titleSub)),
-			h('div', { class: 'head-actions' }, this.leaveBtn, this.closeBtn, this.peopleBtn));
+			h('div', { class: 'head-actions' }, this.search.button, this.leaveBtn, this.closeBtn, this.peopleBtn));
 		this.main = h('main', { class: 'chat', id: 'chat' },
 			this.header, this.banner, this.view.el, this.typing.el, this.composer.el, this.dropZone, this.toastEl);
 		this.scrim = h('div', { class: 'scrim', onclick: () => this.drawer(null) });
@@ -134,7 +138,7 @@ class Shell {
 				this.box.close();
 		});
 		this.el = h('div', { class: 'shell', id: 'shell' }, this.sidebar.el, this.main, this.users.el, this.scrim, this.box,
-			this.account.el, this.room.el);
+			this.account.el, this.room.el, this.search.el);
 		app.replaceChildren(this.el);
 		document.body.classList.add('in-app');
 
@@ -157,7 +161,7 @@ class Shell {
 		});
 		document.addEventListener('keydown', e => {
 			// Escape in a dialog closes the dialog only
-			if (e.key === 'Escape' && this.open && !this.account.isOpen)
+			if (e.key === 'Escape' && this.open && !this.account.isOpen && !this.search.isOpen)
 				this.drawer(null);
 		}, { signal });
 		const head = () => this.renderHead();
@@ -181,6 +185,7 @@ class Shell {
 	destroy() {
 		this.ac.abort();
 		this.account.destroy();
+		this.search.destroy();
 		clearInterval(this.tick);
 		clearTimeout(this.toastTimer);
 	}

@@ -26,9 +26,8 @@
 #define PAGE_DEFAULT  50
 #define PAGE_MAX      200
 
-/* Resolves "#room" or "@user" for the requesting user. On failure answers and returns -1. */
-static int resolve_target(struct conn *c, json_t *ref, const char *to, struct room **room,
-                          struct user **peer)
+int chat_target(struct conn *c, json_t *ref, const char *to, struct room **room,
+                struct user **peer)
 {
 	struct hub *h = &c->srv->hub;
 
@@ -60,12 +59,6 @@ static int resolve_target(struct conn *c, json_t *ref, const char *to, struct ro
 	}
 	reply_error(c, ref, PIER_ERR_BAD_TARGET, "a target is \"#room\" or \"@user\"");
 	return -1;
-}
-
-int chat_target(struct conn *c, json_t *ref, const char *to, struct room **room,
-                struct user **peer)
-{
-	return resolve_target(c, ref, to, room, peer);
 }
 
 static void target_name(const struct deferred *d, char *out, size_t n)
@@ -261,13 +254,10 @@ void handle_send(struct conn *c, json_t *req, json_t *ref)
 		            c->srv->cfg.max_text);
 		return;
 	}
-	if (resolve_target(c, ref, to, &room, &peer) != 0)
+	if (chat_target(c, ref, to, &room, &peer) != 0)
 		return;
 	d = deferred_new(c, req, ref, STORE_APPEND, send_stored);
-	d->room = room;
-	d->peer = peer;
-	d->job.room = room ? room->name : NULL;
-	d->job.peer_id = peer ? peer->id : 0;
+	deferred_set_target(d, room, peer);
 	/* The sender is online, so its contacts are loaded: this is exact. */
 	d->job.new_contact = peer != NULL && peer != c->user && !hub_has_contact(c->user, peer);
 	d->job.text = text;
@@ -320,8 +310,7 @@ static void page_read(struct store_job *job)
 	deferred_finish(d, r);
 }
 
-/* Reads an optional non-negative integer member; -1 (and an answer) when it is malformed. */
-static int opt_int(struct conn *c, json_t *req, json_t *ref, const char *key, int64_t *out)
+int chat_opt_int(struct conn *c, json_t *req, json_t *ref, const char *key, int64_t *out)
 {
 	json_t *v = json_object_get(req, key);
 
@@ -354,15 +343,13 @@ void handle_history(struct conn *c, json_t *req, json_t *ref)
 		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "history needs a string field with");
 		return;
 	}
-	if (opt_int(c, req, ref, "before", &before) != 0 || opt_int(c, req, ref, "limit", &limit) != 0)
+	if (chat_opt_int(c, req, ref, "before", &before) != 0 ||
+	    chat_opt_int(c, req, ref, "limit", &limit) != 0)
 		return;
-	if (resolve_target(c, ref, with, &room, &peer) != 0)
+	if (chat_target(c, ref, with, &room, &peer) != 0)
 		return;
 	d = deferred_new(c, req, ref, STORE_HISTORY, page_read);
-	d->room = room;
-	d->peer = peer;
-	d->job.room = room ? room->name : NULL;
-	d->job.peer_id = peer ? peer->id : 0;
+	deferred_set_target(d, room, peer);
 	d->job.before = before;
 	d->job.limit = page_limit(limit, PAGE_DEFAULT);
 	store_submit(c->srv->store, &d->job);
@@ -373,8 +360,9 @@ void handle_sync(struct conn *c, json_t *req, json_t *ref)
 	int64_t after = 0, limit = 0, changes_after = -1;
 	struct deferred *d;
 
-	if (opt_int(c, req, ref, "after", &after) != 0 || opt_int(c, req, ref, "limit", &limit) != 0 ||
-	    opt_int(c, req, ref, "changes_after", &changes_after) != 0)
+	if (chat_opt_int(c, req, ref, "after", &after) != 0 ||
+	    chat_opt_int(c, req, ref, "limit", &limit) != 0 ||
+	    chat_opt_int(c, req, ref, "changes_after", &changes_after) != 0)
 		return;
 	d = deferred_new(c, req, ref, STORE_SYNC, page_read);
 	d->job.after = after;

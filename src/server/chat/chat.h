@@ -2,22 +2,27 @@
 #ifndef PIER_CHAT_H
 #define PIER_CHAT_H
 
+#include <stdint.h>
+
 #include <jansson.h>
 
 #include "store.h"
 
 struct conn;
+struct room;
+struct user;
 
 void handle_send(struct conn *c, json_t *req, json_t *ref);
 void handle_history(struct conn *c, json_t *req, json_t *ref);
 void handle_sync(struct conn *c, json_t *req, json_t *ref);
 
-struct room;
-struct user;
 /* Resolves to ("#room" or "@user") for c's user: a room it is in (or #lobby), or a user that
  * exists. On failure answers (bad_target, bad_room, no_such_room, not_member, no_such_user)
  * and returns -1. */
 int chat_target(struct conn *c, json_t *ref, const char *to, struct room **room,
                 struct user **peer);
+/* Reads the optional non-negative integer member key of req into *out (left alone when
+ * absent or null). 0, or -1 after answering bad_request when it is malformed. */
+int chat_opt_int(struct conn *c, json_t *req, json_t *ref, const char *key, int64_t *out);
 
 #endif

@@ -26,6 +26,14 @@ struct deferred *deferred_new(struct conn *c, json_t *req, json_t *ref, enum sto
 	return d;
 }
 
+void deferred_set_target(struct deferred *d, struct room *room, struct user *peer)
+{
+	d->room = room;
+	d->peer = peer;
+	d->job.room = room != NULL ? room->name : NULL;
+	d->job.peer_id = peer != NULL ? peer->id : 0;
+}
+
 void deferred_finish(struct deferred *d, json_t *reply)
 {
 	struct conn *c = d->c;

@@ -32,6 +32,9 @@ struct deferred {
 /* Opens a deferred request with job op and done callback; fill job inputs, then store_submit. */
 struct deferred *deferred_new(struct conn *c, json_t *req, json_t *ref, enum store_op op,
                               void (*done)(struct store_job *));
+/* Sets the request's conversation, as chat_target resolved it: room (the job's room is its
+ * name) or peer (the job's peer_id), the other NULL. */
+void deferred_set_target(struct deferred *d, struct room *room, struct user *peer);
 /* Answers (takes reply) and frees d. */
 void deferred_finish(struct deferred *d, json_t *reply);
 

@@ -14,6 +14,7 @@
 #include "reply.h"
 #include "roominfo.h"
 #include "rooms.h"
+#include "search.h"
 #include "server.h"
 #include "typing.h"
 
@@ -59,6 +60,7 @@ static const struct op_entry ops[PIER_OP_COUNT] = {
 	[PIER_OP_MEMBERS] = {handle_members, LOGGED_IN, REQ_BUCKET},
 	[PIER_OP_TOPIC] = {handle_topic, LOGGED_IN, MSG_BUCKET},      /* a write and a fan-out */
 	[PIER_OP_PROFILE] = {handle_profile, LOGGED_IN, MSG_BUCKET},  /* and 1 per 10 s */
+	[PIER_OP_SEARCH] = {handle_search, LOGGED_IN, REQ_BUCKET},
 };
 
 static const struct op_entry *find_op(const char *name)

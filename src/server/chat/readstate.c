@@ -80,10 +80,7 @@ void handle_read(struct conn *c, json_t *req, json_t *ref)
 	if (chat_target(c, ref, with, &room, &peer) != 0)
 		return;
 	d = deferred_new(c, req, ref, STORE_READ, read_stored);
-	d->room = room;
-	d->peer = peer;
-	d->job.room = room != NULL ? room->name : NULL;
-	d->job.peer_id = peer != NULL ? peer->id : 0;
+	deferred_set_target(d, room, peer);
 	d->job.read_id = json_integer_value(id);
 	store_submit(c->srv->store, &d->job);
 }
