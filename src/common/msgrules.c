@@ -61,41 +61,6 @@ size_t pier_mentions_scan(const char *text, size_t max, pier_mention_fn *fn, voi
 	return found;
 }
 
-/* Decodes one well-formed UTF-8 sequence at p: its length, or 0 if malformed (overlong forms,
- * surrogates and code points past U+10FFFF included). p is NUL-terminated. */
-static size_t utf8_next(const unsigned char *p, uint32_t *cp)
-{
-	size_t len;
-	uint32_t c;
-
-	if (p[0] < 0x80) {
-		*cp = p[0];
-		return 1;
-	}
-	if (p[0] >= 0xC2 && p[0] <= 0xDF) {
-		len = 2;
-		c = p[0] & 0x1F;
-	} else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
-		len = 3;
-		c = p[0] & 0x0F;
-	} else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
-		len = 4;
-		c = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xC0) != 0x80)     /* the NUL ends it too */
-			return 0;
-		c = c << 6 | (p[i] & 0x3F);
-	}
-	if ((len == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) ||
-	    (len == 4 && (c < 0x10000 || c > 0x10FFFF)))
-		return 0;
-	*cp = c;
-	return len;
-}
-
 static bool is_space(uint32_t cp)
 {
 	return cp == 0x20 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
@@ -116,7 +81,7 @@ bool pier_reaction_check(const char *s)
 		return false;
 	while (p[bytes] != '\0') {
 		uint32_t cp;
-		size_t len = utf8_next(p + bytes, &cp);
+		size_t len = pier_utf8_decode(p + bytes, SIZE_MAX, &cp);
 
 		if (len == 0 || ++chars > PIER_REACTION_MAX_CHARS || is_control(cp) || is_space(cp))
 			return false;

@@ -74,8 +74,7 @@ bool pier_is_format_char(uint32_t cp)
 	return false;
 }
 
-/* Decodes one well-formed UTF-8 sequence at p (avail bytes): its length, or 0 if malformed. */
-static size_t utf8_decode(const unsigned char *p, size_t avail, uint32_t *cp)
+size_t pier_utf8_decode(const unsigned char *p, size_t avail, uint32_t *cp)
 {
 	size_t len;
 	uint32_t c;
@@ -117,7 +116,7 @@ size_t pier_filename_clean(const char *in, char *out, size_t n)
 
 	for (size_t i = 0; i < avail;) {
 		uint32_t cp = 0;
-		size_t len = utf8_decode(p + i, avail - i, &cp);
+		size_t len = pier_utf8_decode(p + i, avail - i, &cp);
 
 		if (len == 0) {
 			len = 1;            /* a malformed byte: copied, the caller decides */

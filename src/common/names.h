@@ -48,4 +48,8 @@ bool pier_is_format_char(uint32_t cp);
  * n-1 is cut at a character boundary. Returns the length written. Pure: no allocation. */
 size_t pier_filename_clean(const char *in, char *out, size_t n);
 
+/* Decodes one well-formed UTF-8 sequence at p (at most avail bytes; a NUL ends a sequence
+ * too): its length, or 0 if malformed (overlong forms, surrogates, past U+10FFFF). */
+size_t pier_utf8_decode(const unsigned char *p, size_t avail, uint32_t *cp);
+
 #endif
