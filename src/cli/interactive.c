@@ -201,9 +201,11 @@ static struct pending *take_pending(struct chat *ch, const char *ref)
 	return NULL;
 }
 
-static void send_text(struct chat *ch, const char *to, const char *text)
+/* Says what became of a message handed to the session (session_send, session_send_reply). */
+static void sent_outcome(struct chat *ch, enum session_send_result r, const char *to,
+                         const char *text)
 {
-	switch (session_send(&ch->s, to, text)) {
+	switch (r) {
 	case SESSION_SEND_OK:
 		break;      /* shown once the server has stored it */
 	case SESSION_SEND_QUEUED:
@@ -218,6 +220,11 @@ static void send_text(struct chat *ch, const char *to, const char *text)
 				  "无法生成请求（文本不是有效的 UTF-8？）"));
 		break;
 	}
+}
+
+static void send_text(struct chat *ch, const char *to, const char *text)
+{
+	sent_outcome(ch, session_send(&ch->s, to, text), to, text);
 }
 
 /* ---- what the user types ---- */
@@ -492,21 +499,7 @@ static void cmd_reply(struct chat *ch, char *args)
 		error_text(ch, usage);
 		return;
 	}
-	switch (session_send_reply(&ch->s, e->conv, args, e->id)) {
-	case SESSION_SEND_OK:
-		break;
-	case SESSION_SEND_QUEUED:
-		info(ch, TR(ch, "(pending) %s: %s", "（待发送）%s：%s"), e->conv, args);
-		break;
-	case SESSION_SEND_FULL:
-		error_text(ch, TR(ch, "Not sent: too many messages are waiting for the server already",
-				  "未发送：等待服务器确认的消息过多"));
-		break;
-	case SESSION_SEND_BAD:
-		error_text(ch, TR(ch, "Could not make the request (invalid UTF-8?)",
-				  "无法生成请求（文本不是有效的 UTF-8？）"));
-		break;
-	}
+	sent_outcome(ch, session_send_reply(&ch->s, e->conv, args, e->id), e->conv, args);
 }
 
 static void cmd_react(struct chat *ch, char *args, bool on)
