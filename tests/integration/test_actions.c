@@ -372,6 +372,9 @@ static void test_reactions(struct world *w)
 	CHECK(jtrue(r, "already") && jint(r, "count", -1) == 1, "one per user and emoji: %s", jdump(r));
 	json_decref(r);
 	expect_none(w->a1, "A, for a reaction that changed nothing", "reaction");
+	/* Reactions are listed by their time (ms), then by user id: a later millisecond makes
+	 * B's the first whatever the ids (the same millisecond would put A first). */
+	sleep_ms(5);
 	r = react(w->a1, id, "👍", true);
 	CHECK(jint(r, "count", -1) == 2, "A reacts too: %s", jdump(r));
 	json_decref(r);
@@ -765,6 +768,14 @@ static void test_window_and_rate(void)
 		return;
 	c = client_new_user(p, "win", d);
 	if (c != NULL) {
+		json_t *lr = NULL;
+		struct pier_conn *c2 = login_reply(p, d, &lr);
+
+		CHECK(jint(lr, "recall_window", -1) == 1, "the login tells the recall window: %s",
+		      jdump(lr));
+		json_decref(lr);
+		if (c2 != NULL)
+			pier_conn_close(c2);
 		id = client_send(c, "#lobby", "too late to take back", NULL, NULL);   /* token 1 */
 		sleep_ms(1300);                                    /* past the 1 s window */
 		r = client_call(c, pier_req_recall(id));           /* token 2 */
@@ -791,6 +802,13 @@ static void test_window_and_rate(void)
 		return;
 	c = client_new_user(q, "off", d);
 	if (c != NULL) {
+		json_t *lr = NULL;
+		struct pier_conn *c2 = login_reply(q, d, &lr);
+
+		CHECK(jint(lr, "recall_window", -1) == 0, "recall off: the login says 0: %s", jdump(lr));
+		json_decref(lr);
+		if (c2 != NULL)
+			pier_conn_close(c2);
 		id = client_send(c, "#lobby", "cannot take back", NULL, NULL);
 		CHECK(client_expect_error(c, pier_req_recall(id), "recall_expired"),
 		      "--recall-window 0 turns recall off");

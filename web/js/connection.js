@@ -407,6 +407,7 @@ export class Client extends EventTarget {
 		saveToken(this.token, r.user);
 		store.setMe(r.user);
 		store.setRooms(r.rooms || ['#lobby']);
+		store.setRecallWindow(r.recall_window);
 		this.emit('loggedin', { reply: r });
 		this.setState('syncing');
 		// the outbox goes first, so that what was typed offline keeps its order

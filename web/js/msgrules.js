@@ -2,8 +2,8 @@
 // reaction rule, the recall window, where an @name being typed starts (for completion), and
 // the quote excerpt. Pure: no DOM, no network.
 
-/** The recall window pierd documents (--recall-window, docs/PROTOCOL.md); a server that
- * refuses with recall_expired says its own (window_s), and the client keeps that one. */
+/** The recall window pierd documents (--recall-window, docs/PROTOCOL.md), until the login
+ * reply's recall_window (or a recall_expired's window_s) says the server's own. */
 export const RECALL_WINDOW_S = 120;
 
 const REACTION_MAX_BYTES = 32;

@@ -581,7 +581,8 @@ export class Store extends EventTarget {
 		}
 	}
 
-	/** The server said how long its messages may be recalled (recall_expired's window_s). */
+	/** The server said how long its messages may be recalled (the login reply's recall_window,
+	 * or recall_expired's window_s). */
 	setRecallWindow(s) {
 		if (typeof s === 'number' && s >= 0)
 			this.recallWindow = s;

@@ -359,6 +359,8 @@ static void session_start(struct auth_op *op, char *const *rooms, char *const *p
 		json_array_append_new(list, json_string(u->rooms[i]->name));
 	json_object_set_new(r, "rooms", list);
 	json_object_set_new(r, "change_seq", json_integer(change_seq));
+	/* How long this server lets a message be recalled (clients offer it only that long). */
+	json_object_set_new(r, "recall_window", json_integer((json_int_t)srv->cfg.recall_window));
 	conn_slot_fill(c, op->slot, r);
 	conn_send_json(c, event_users_login(&srv->hub, u));
 	if (first) {
