@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "devlist.h"
-#include "e2ee.h"
+#include "e2ee/e2ee.h"   /* by its folder: pierd has a chat/e2ee.h */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

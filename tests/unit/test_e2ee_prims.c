@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "devlist.h"
-#include "e2ee.h"
+#include "e2ee/e2ee.h"   /* by its folder: pierd has a chat/e2ee.h */
 #include "tap.h"
 
 static size_t unhex(const char *hex, uint8_t *out)
