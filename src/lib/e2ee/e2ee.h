@@ -76,6 +76,9 @@ enum pier_e2ee_status {
 
 /* A short English text for a status (logs and tests). */
 const char *pier_e2ee_strerror(int status);
+/* A status's name as the vector files spell it: "ok", "format", "auth", "replay",
+ * "no_session", "too_far", "key", "signature", "limit", "mismatch". */
+const char *pier_e2ee_status_name(int status);
 
 /* ---- rng.c: randomness ------------------------------------------------------------------ */
 
