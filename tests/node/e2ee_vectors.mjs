@@ -458,6 +458,10 @@ test('files: streamed in 64 KiB chunks, tampering, truncation, reordering and ex
 		}
 		const pt2 = new Uint8Array(await (await toBlob(decryptFile(odd(), key, header))).arrayBuffer());
 		assert.deepEqual(pt2, data);
+		// And from a ReadableStream, as a fetch body gives it.
+		const body = new Response(new Blob([ct])).body;
+		const pt3 = new Uint8Array(await (await toBlob(decryptFile(body, key, header))).arrayBuffer());
+		assert.deepEqual(pt3, data, `a ReadableStream of ${n}`);
 		const fails = async (bytes, codes, what) => {
 			await assert.rejects(async () => {
 				for await (const _ of decryptFile(bytes, key, header))
