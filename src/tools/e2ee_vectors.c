@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "e2ee.h"
+#include "e2ee/e2ee.h"   /* by its folder: pierd has a chat/e2ee.h */
 
 #define COMMON_ABOUT \
 	"Binary values are base64url without padding. A 'seed' is the UTF-8 bytes of its " \

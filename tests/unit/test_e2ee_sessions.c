@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "e2ee.h"
+#include "e2ee/e2ee.h"   /* by its folder: pierd has a chat/e2ee.h */
 #include "tap.h"
 
 struct dev {
