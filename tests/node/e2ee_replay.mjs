@@ -10,10 +10,10 @@ import { toB64, fromB64 } from '../../web/js/e2ee/b64.js';
 import { hkdf } from '../../web/js/e2ee/hkdf.js';
 import { deterministicRng } from '../../web/js/e2ee/rng.js';
 import { E2eeError } from '../../web/js/e2ee/errors.js';
-import { createDevice, addOpks, deviceToJSON } from '../../web/js/e2ee/devkeys.js';
+import { createDevice, addOpks, deviceToJSON, findOpk } from '../../web/js/e2ee/devkeys.js';
 import { dh, publicOf } from '../../web/js/e2ee/x25519.js';
 import { x3dhAd, x3dhInitiator, x3dhResponder } from '../../web/js/e2ee/x3dh.js';
-import { Sessions, sessionsToJSON } from '../../web/js/e2ee/sessions.js';
+import { Sessions, sessionsToJSON, MAX_SESSIONS, MAX_SEEN_EK } from '../../web/js/e2ee/sessions.js';
 import { envelopePrefix, parseEnvelope } from '../../web/js/e2ee/envelope.js';
 import { sealPayload, openPayload } from '../../web/js/e2ee/payload.js';
 import { encodeDeviceList, decodeDeviceList } from '../../web/js/e2ee/devlist.js';
@@ -75,6 +75,89 @@ function deviceFrom(c, d, what) {
 	return { dev, rng };
 }
 
+/**
+ * Runs the step script of ratchet.json or sessions.json (their `about`): devices A and B from
+ * their seeds, then every step in order, each value compared. opkOf(peer, step) is the
+ * one-time prekey an 'encrypt' with a bundle takes from the other device (null: none).
+ */
+function script(c, doc, opkOf) {
+	const side = {};
+	for (const name of ['A', 'B'])
+		side[name] = { ...deviceFrom(c, doc.devices[name], name), s: new Sessions() };
+	const other = { A: 'B', B: 'A' };
+	const innerRng = rngOf(doc.inner_seed);
+	const sent = [], inners = [];
+	doc.steps.forEach((st, i) => {
+		const me = side[st.by], peer = side[other[st.by]];
+		c.ok(me && peer, `step ${i}: 'by' is A or B`);
+		const what = `step ${i} (${st.op} by ${st.by}${st.msg !== undefined ? ` msg ${st.msg}` : ''})`;
+		if (st.op === 'encrypt') {
+			c.ok(Number.isInteger(st.msg) && sent[st.msg] === undefined, `${what}: a new message number`);
+			// The inners are the draws of inner_seed, 64 bytes each, in the order sent.
+			const inner = innerRng.fill(64);
+			c.eq(inner, st.inner, `${what}: inner (draw ${innerRng.draws - 1} of inner_seed)`);
+			let bundle = null;
+			if (st.bundle) {
+				const opk = opkOf(peer, st);
+				bundle = {
+					keys: peer.dev.pub, spkId: peer.dev.spk.id, spkPub: peer.dev.spk.pub,
+					spkSig: peer.dev.spk.sig, hasOpk: opk !== null, opkId: opk?.id,
+					opkPub: opk?.pub, listed: true,
+				};
+			} else {
+				c.ok(st.opk_id === undefined, `${what}: no opk_id without a bundle`);
+			}
+			const env = me.s.encrypt(me.dev, peer.dev.pub, bundle, fromB64(st.inner, 64), me.rng);
+			c.eq(env, st.envelope, `${what}: the envelope`);
+			const e = parseEnvelope(env);
+			c.eq(e.type, st.type, `${what}: type`);
+			c.eq({ dh: toB64(e.header.dh), pn: e.header.pn, n: e.header.n }, st.header, `${what}: header`);
+			if (bundle !== null) {
+				// A new session: a pre-key envelope naming the bundle's SPK and OPK.
+				c.eq(e.type, 1, `${what}: a new session sends a pre-key envelope`);
+				c.eq({ spk: e.spkId, has: e.hasOpk, opk: e.hasOpk ? e.opkId : null },
+					{ spk: peer.dev.spk.id, has: bundle.hasOpk, opk: bundle.hasOpk ? bundle.opkId : null },
+					`${what}: the prekeys named`);
+			}
+			sent[st.msg] = env;
+			inners[st.msg] = st.inner;
+		} else if (st.op === 'decrypt') {
+			const env = sent[st.msg];
+			c.ok(env, `${what}: a message sent before`);
+			if (st.result === 'ok') {
+				c.eq(st.inner, inners[st.msg], `${what}: the file's inner is the one sent`);
+				c.eq(me.s.decrypt(me.dev, peer.dev.pub, env, me.rng), st.inner, `${what}: inner`);
+			} else {
+				c.ok(st.inner === undefined, `${what}: no inner for a refusal`);
+				const state = () => JSON.stringify([deviceToJSON(me.dev), sessionsToJSON(me.s),
+					me.rng.draws]);
+				const before = state();
+				c.refuses(() => me.s.decrypt(me.dev, peer.dev.pub, env, me.rng), st.result, what);
+				c.eq(state(), before, `${what}: nothing changed, nothing drawn`);
+			}
+		} else if (st.op === 'advance') {
+			const draws = me.rng.draws;
+			for (let k = 0; k < st.count; k++)
+				me.s.encrypt(me.dev, peer.dev.pub, null, new Uint8Array(64), me.rng);
+			c.eq(me.rng.draws, draws, `${what}: advancing draws nothing`);
+		} else if (st.op === 'forget') {
+			const draws = me.rng.draws;
+			me.s.forget(peer.dev.pub.id);
+			c.ok(!me.s.has(peer.dev.pub.id), `${what}: no session left`);
+			c.ok(!sessionsToJSON(me.s).peers.some((p) => p.id === toB64(peer.dev.pub.id)),
+				`${what}: nor the EKs seen from it`);
+			c.eq(me.rng.draws, draws, `${what}: forgetting draws nothing`);
+		} else {
+			assert.fail(`${c.file}: ${what}: unknown op`);
+		}
+		// E2EE.md: at most MAX_SESSIONS sessions per remote device, MAX_SEEN_EK EKs.
+		for (const x of Object.values(side))
+			for (const p of x.s.peers.values())
+				c.ok(p.sess.length <= MAX_SESSIONS && p.seenEk.length <= MAX_SEEN_EK,
+					`${what}: the bounds on sessions and EKs`);
+	});
+}
+
 const replayers = {
 	rng(c, doc) {
 		for (const k of doc.cases) {
@@ -115,46 +198,18 @@ const replayers = {
 	},
 
 	ratchet(c, doc) {
-		const side = {};
-		for (const name of ['A', 'B'])
-			side[name] = { ...deviceFrom(c, doc.devices[name], name), s: new Sessions() };
-		const other = { A: 'B', B: 'A' };
-		const sent = [];
-		doc.steps.forEach((st, i) => {
-			const me = side[st.by], peer = side[other[st.by]];
-			const what = `step ${i} (${st.op} by ${st.by}${st.msg !== undefined ? ` msg ${st.msg}` : ''})`;
-			if (st.op === 'encrypt') {
-				const bundle = st.bundle ? {
-					keys: peer.dev.pub, spkId: peer.dev.spk.id, spkPub: peer.dev.spk.pub,
-					spkSig: peer.dev.spk.sig, hasOpk: peer.dev.opks.length > 0,
-					opkId: peer.dev.opks[0]?.id, opkPub: peer.dev.opks[0]?.pub, listed: true,
-				} : null;
-				const env = me.s.encrypt(me.dev, peer.dev.pub, bundle, fromB64(st.inner, 64), me.rng);
-				c.eq(env, st.envelope, `${what}: the envelope`);
-				const e = parseEnvelope(env);
-				c.eq(e.type, st.type, `${what}: type`);
-				c.eq({ dh: toB64(e.header.dh), pn: e.header.pn, n: e.header.n }, st.header, `${what}: header`);
-				sent[st.msg] = env;
-			} else if (st.op === 'decrypt') {
-				const env = sent[st.msg];
-				c.ok(env, `${what}: a message sent before`);
-				if (st.result === 'ok') {
-					c.eq(me.s.decrypt(me.dev, peer.dev.pub, env, me.rng), st.inner, `${what}: inner`);
-				} else {
-					const state = () => JSON.stringify([deviceToJSON(me.dev), sessionsToJSON(me.s),
-						me.rng.draws]);
-					const before = state();
-					c.refuses(() => me.s.decrypt(me.dev, peer.dev.pub, env, me.rng), st.result, what);
-					c.eq(state(), before, `${what}: nothing changed, nothing drawn`);
-				}
-			} else if (st.op === 'advance') {
-				const draws = me.rng.draws;
-				for (let k = 0; k < st.count; k++)
-					me.s.encrypt(me.dev, peer.dev.pub, null, new Uint8Array(64), me.rng);
-				c.eq(me.rng.draws, draws, `${what}: advancing draws nothing`);
-			} else {
-				assert.fail(`${what}: unknown op`);
-			}
+		// A bundle here is always the other's SPK and first one-time prekey.
+		script(c, doc, (peer) => peer.dev.opks[0] ?? null);
+	},
+
+	sessions(c, doc) {
+		// A bundle names its one-time prekey ('opk_id'; none when absent).
+		script(c, doc, (peer, st) => {
+			if (st.opk_id === undefined)
+				return null;
+			const opk = findOpk(peer.dev, st.opk_id);
+			c.ok(opk, `opk ${st.opk_id} is still in the bundle's device`);
+			return opk;
 		});
 	},
 
