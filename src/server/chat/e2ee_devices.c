@@ -7,7 +7,7 @@
  * (devlist.c) and user; the store checks what depends on stored state (the version, the
  * registered keys, the account key) in the transaction that changes it.
  */
-#include "e2ee.h"
+#include "e2ee_chat.h"
 
 #include <stdlib.h>
 #include <string.h>

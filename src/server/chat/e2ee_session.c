@@ -1,7 +1,7 @@
 /* e2ee_session.c - what one session holds for end-to-end encryption: the random challenge of
  * its login (a device proves it holds its signing key by signing it, so a proof made for one
  * session is worth nothing in another) and the device it speaks for. */
-#include "e2ee.h"
+#include "e2ee_chat.h"
 
 #include <stdlib.h>
 #include <string.h>
