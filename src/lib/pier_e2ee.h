@@ -11,7 +11,8 @@
  *   pier_e2ee_file.c     keys at rest: 0600 files in 0700 directories, atomic writes,
  *                        passphrase sealing (argon2id), refusing files others may read
  *   pier_e2ee_b64.c      base64url without padding (libsodium's codec)
- *   pier_e2ee_state.c    the device's keys and account state; its file format
+ *   pier_e2ee_device.c   the device's own keys (DSK, DIK, SPK, OPKs), the requests that
+ *                        publish them and prove them (device_register, device_hello, prekeys)
  *   pier_e2ee_trust.c    contacts: their account keys, list versions, verified marks, the
  *                        "safety number changed" notices (trust on first use, resets)
  *   pier_e2ee_history.c  the local store of decrypted messages of encrypted chats (bounded)
@@ -67,6 +68,68 @@ int pier_e2ee_file_read(const char *path, const char *passphrase, size_t max, ch
 int pier_e2ee_save_json(const char *path, const json_t *j, const char *passphrase, char **err);
 int pier_e2ee_load_json(const char *path, const char *passphrase, size_t max, json_t **out,
                         char **err);
+
+/* ---- the device's own keys (pier_e2ee_device.c) ---- */
+
+#define PIER_E2EE_OPK_BATCH   100    /* one-time prekeys published at a time (the server's
+                                      * per-request maximum) */
+#define PIER_E2EE_OPK_MAX     300    /* secrets of one-time prekeys kept (published ones the
+                                      * server may still give out); the oldest go first */
+
+struct pier_e2ee_dh {               /* an X25519 key pair */
+	unsigned char secret[32];
+	unsigned char pub[32];
+};
+
+struct pier_e2ee_opk {
+	uint32_t id;
+	struct pier_e2ee_dh key;
+};
+
+struct pier_e2ee_device {
+	unsigned char id[PIER_E2EE_ID_LEN];
+	unsigned char sign_seed[32];        /* DSK as its Ed25519 seed */
+	unsigned char sign_pk[32], sign_sk[64];
+	struct pier_e2ee_dh dik;
+	uint32_t spk_id;
+	struct pier_e2ee_dh spk;
+	unsigned char spk_sig[64];
+	bool has_prev_spk;                  /* the signed prekey before the last rotation, kept
+	                                     * for pre-key envelopes made from it meanwhile */
+	uint32_t prev_spk_id;
+	struct pier_e2ee_dh prev_spk;
+	struct pier_e2ee_opk *opks;         /* oldest first */
+	size_t nopks;
+	uint32_t next_opk;
+	int64_t created_ms;
+	char name[PIER_E2EE_NAME_MAX + 1];
+};
+
+/* New keys for a new device called name (cut to 64 bytes at a character). */
+void pier_e2ee_device_create(struct pier_e2ee_device *d, const char *name, int64_t now_ms);
+/* Wipes d's keys and frees its prekeys. */
+void pier_e2ee_device_release(struct pier_e2ee_device *d);
+void pier_e2ee_device_set_name(struct pier_e2ee_device *d, const char *name);
+void pier_e2ee_device_id_b64(const struct pier_e2ee_device *d, char out[PIER_E2EE_ID_B64]);
+/* The one-time prekey id's secret, or NULL. forget: deletes it once a session used it. */
+const struct pier_e2ee_opk *pier_e2ee_device_opk(const struct pier_e2ee_device *d, uint32_t id);
+void pier_e2ee_device_forget_opk(struct pier_e2ee_device *d, uint32_t id);
+
+/* device_register with the keys and PIER_E2EE_OPK_BATCH one-time prekeys (made now when d
+ * has none), proving the session with challenge (the login reply's, base64url). New
+ * reference, or NULL when challenge is not 32 bytes of base64url. */
+json_t *pier_e2ee_req_device_register(struct pier_e2ee_device *d, const char *challenge);
+/* device_hello proving the session with challenge; NULL as above. */
+json_t *pier_e2ee_req_device_hello(const struct pier_e2ee_device *d, const char *challenge);
+/* prekeys refilling the server's one-time prekeys up to PIER_E2EE_OPK_BATCH (server_count:
+ * how many it has, from opk_count or prekeys_low) and, with new_spk, a new signed prekey.
+ * NULL when there is nothing to send. Save d before sending it. */
+json_t *pier_e2ee_req_prekeys(struct pier_e2ee_device *d, int server_count, bool new_spk);
+
+/* device.json's "device" object: the secrets, base64url (new reference). from_json replaces
+ * d (0) or refuses a malformed object (-1, d unchanged). */
+json_t *pier_e2ee_device_to_json(const struct pier_e2ee_device *d);
+int pier_e2ee_device_from_json(struct pier_e2ee_device *d, const json_t *o);
 
 /* ---- contacts and trust (pier_e2ee_trust.c) ---- */
 
