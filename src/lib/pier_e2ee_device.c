@@ -1,8 +1,12 @@
-/* pier_e2ee_device.c - one device's own keys (docs/E2EE.md "Identities"): its id, signing key
- * DSK, identity DH key DIK, signed prekey SPK and one-time prekeys OPK; the requests that
- * publish them (device_register, prekeys) and prove the session holds them (device_hello);
- * and their JSON form inside device.json. Keys are libsodium's: Ed25519 from a 32-byte seed,
- * X25519 from 32 random bytes. */
+/* pier_e2ee_device.c - the device manager's state (struct pier_e2ee_mgr): this device's keys
+ * (the crypto core's struct pier_e2ee_device), its name and state, the account key once it
+ * has one, contacts, sessions and the message store; device.json; and the requests that
+ * publish and prove the device's keys (device_register, device_hello, prekeys).
+ *
+ * device.json: {"v":1,"user","name","state":"new|pending|active|revoked","device":{core},
+ *               "ak":SEED (once granted or created),"contacts":[...],"sessions":{core},
+ *               "history_complete":B}
+ */
 #include "pier_e2ee.h"
 
 #include <stdio.h>
@@ -13,227 +17,285 @@
 
 #include "xalloc.h"
 
-#define SPK_CONTEXT   "pier-spk-v1"
-#define HELLO_CONTEXT "pier-hello-v1"
+#define STATE_VERSION 1
 
-static void be32(unsigned char out[4], uint32_t v)
+static const char *const state_names[] = { "new", "pending", "active", "revoked" };
+
+void pier_e2ee_mgr_init(struct pier_e2ee_mgr *m, const char *dir, const char *user,
+                        const char *passphrase)
 {
-	out[0] = (unsigned char)(v >> 24);
-	out[1] = (unsigned char)(v >> 16);
-	out[2] = (unsigned char)(v >> 8);
-	out[3] = (unsigned char)v;
+	memset(m, 0, sizeof *m);
+	snprintf(m->dir, sizeof m->dir, "%s", dir);
+	for (size_t i = 0; user[i] != '\0' && i < PIER_NAME_MAX; i++)
+		m->user[i] = user[i] >= 'A' && user[i] <= 'Z' ? (char)(user[i] - 'A' + 'a') : user[i];
+	pier_e2ee_contacts_init(&m->contacts);
+	pier_e2ee_sessions_init(&m->sess);
+	pier_e2ee_history_init(&m->hist);
+	pier_e2ee_seal_init(&m->seal, passphrase);
+	m->notices = json_array();
 }
 
-static void x25519_new(struct pier_e2ee_dh *k)
+void pier_e2ee_mgr_forget_device(struct pier_e2ee_mgr *m)
 {
-	randombytes_buf(k->secret, sizeof k->secret);
-	crypto_scalarmult_base(k->pub, k->secret);
+	if (m->has_device)
+		pier_e2ee_device_release(&m->dev);
+	m->has_device = false;
+	pier_e2ee_sessions_release(&m->sess);
+	pier_e2ee_sessions_init(&m->sess);
+	sodium_memzero(m->ak_seed, sizeof m->ak_seed);
+	m->has_ak = false;
+	m->state = PIER_E2EE_NEW;
+	sodium_memzero(m->kept, sizeof m->kept);
+	m->nkept = 0;
+	m->dirty = true;
 }
 
-/* Signs the signed prekey with DSK: "pier-spk-v1" || device_id || u32(id) || SPK_pub. */
-static void spk_sign(struct pier_e2ee_device *d)
+void pier_e2ee_mgr_release(struct pier_e2ee_mgr *m)
 {
-	unsigned char m[sizeof SPK_CONTEXT - 1 + PIER_E2EE_ID_LEN + 4 + 32], *p = m;
-
-	memcpy(p, SPK_CONTEXT, sizeof SPK_CONTEXT - 1);
-	p += sizeof SPK_CONTEXT - 1;
-	memcpy(p, d->id, PIER_E2EE_ID_LEN);
-	p += PIER_E2EE_ID_LEN;
-	be32(p, d->spk_id);
-	p += 4;
-	memcpy(p, d->spk.pub, 32);
-	crypto_sign_detached(d->spk_sig, NULL, m, sizeof m, d->sign_sk);
+	pier_e2ee_mgr_forget_device(m);
+	pier_e2ee_sessions_release(&m->sess);
+	pier_e2ee_contacts_release(&m->contacts);
+	pier_e2ee_history_release(&m->hist);
+	pier_e2ee_seal_release(&m->seal);
+	json_decref(m->notices);
+	json_decref(m->plain_users);
+	m->notices = m->plain_users = NULL;
 }
 
-static void sign_from_seed(struct pier_e2ee_device *d)
+static void path_of(const struct pier_e2ee_mgr *m, const char *file, char *out, size_t size)
 {
-	crypto_sign_seed_keypair(d->sign_pk, d->sign_sk, d->sign_seed);
+	snprintf(out, size, "%s/%s", m->dir, file);
 }
 
-void pier_e2ee_device_create(struct pier_e2ee_device *d, const char *name, int64_t now_ms)
+int pier_e2ee_mgr_load(struct pier_e2ee_mgr *m, char **err)
 {
-	memset(d, 0, sizeof *d);
-	randombytes_buf(d->id, sizeof d->id);
-	randombytes_buf(d->sign_seed, sizeof d->sign_seed);
-	sign_from_seed(d);
-	x25519_new(&d->dik);
-	d->spk_id = 1;
-	x25519_new(&d->spk);
-	spk_sign(d);
-	d->next_opk = 1;
-	d->created_ms = now_ms;
-	pier_e2ee_device_set_name(d, name);
+	char path[PIER_E2EE_PATH_MAX + 32];
+	json_t *j = NULL;
+	const char *state, *name;
+	int rc;
+
+	path_of(m, "device.json", path, sizeof path);
+	rc = pier_e2ee_load_json(path, &m->seal, PIER_E2EE_STATE_FILE_MAX, &j, err);
+	if (rc != 0)
+		return rc;
+	rc = -1;
+	state = json_string_value(json_object_get(j, "state"));
+	name = json_string_value(json_object_get(j, "name"));
+	if (json_integer_value(json_object_get(j, "v")) != STATE_VERSION || state == NULL ||
+	    name == NULL || strcmp(json_string_value(json_object_get(j, "user")) != NULL
+	                           ? json_string_value(json_object_get(j, "user")) : "",
+	                           m->user) != 0)
+		goto bad;
+	m->state = PIER_E2EE_REVOKED + 1;
+	for (int i = 0; i <= PIER_E2EE_REVOKED; i++)
+		if (strcmp(state, state_names[i]) == 0)
+			m->state = (enum pier_e2ee_dstate)i;
+	if (m->state > PIER_E2EE_REVOKED)
+		goto bad;
+	if (json_object_get(j, "device") != NULL) {
+		if (pier_e2ee_device_from_json(json_object_get(j, "device"), &m->dev) != PIER_E2EE_OK)
+			goto bad;
+		m->has_device = true;
+	}
+	if (json_object_get(j, "ak") != NULL) {
+		if (pier_b64_decode_fixed(json_string_value(json_object_get(j, "ak")), m->ak_seed,
+		                          32) != 0)
+			goto bad;
+		pier_e2ee_sign_pub(m->ak_seed, m->ak_pub);
+		m->has_ak = true;
+	}
+	if (pier_e2ee_contacts_from_json(&m->contacts, json_object_get(j, "contacts")) != 0)
+		goto bad;
+	if (json_object_get(j, "sessions") != NULL &&
+	    pier_e2ee_sessions_from_json(json_object_get(j, "sessions"), &m->sess) != PIER_E2EE_OK)
+		goto bad;
+	snprintf(m->name, sizeof m->name, "%s", name);
+	m->history_complete = json_is_true(json_object_get(j, "history_complete"));
+	json_decref(j);
+	path_of(m, "messages.json", path, sizeof path);
+	rc = pier_e2ee_history_load(&m->hist, path, &m->seal, err);
+	return rc < 0 ? -1 : 0;
+bad:
+	json_decref(j);
+	if (err != NULL) {
+		free(*err);
+		*err = xstrdup("the device file is damaged (device.json)");
+	}
+	return -1;
 }
 
-void pier_e2ee_device_release(struct pier_e2ee_device *d)
-{
-	if (d->opks != NULL)
-		sodium_memzero(d->opks, d->nopks * sizeof *d->opks);
-	free(d->opks);
-	sodium_memzero(d, sizeof *d);
-}
-
-void pier_e2ee_device_set_name(struct pier_e2ee_device *d, const char *name)
+void pier_e2ee_mgr_create(struct pier_e2ee_mgr *m, const char *name, uint64_t now_ms)
 {
 	size_t n = name != NULL ? strlen(name) : 0;
 
+	if (m->has_device)
+		pier_e2ee_mgr_forget_device(m);
+	pier_e2ee_device_create(&m->dev, now_ms, NULL);
+	m->has_device = true;
+	m->state = PIER_E2EE_NEW;
+	/* Cut at a character, never inside one (a list refuses bad UTF-8). */
 	if (n > PIER_E2EE_NAME_MAX)
 		n = PIER_E2EE_NAME_MAX;
-	/* Cut at a character, never inside one (the list refuses bad UTF-8). */
 	while (n > 0 && ((unsigned char)name[n] & 0xC0) == 0x80)
 		n--;
-	memcpy(d->name, name != NULL ? name : "", n);
-	d->name[n] = '\0';
+	memcpy(m->name, name != NULL ? name : "", n);
+	m->name[n] = '\0';
+	m->dirty = true;
 }
 
-void pier_e2ee_device_id_b64(const struct pier_e2ee_device *d, char out[PIER_E2EE_ID_B64])
+int pier_e2ee_mgr_save(struct pier_e2ee_mgr *m, char **err)
 {
-	sodium_bin2base64(out, PIER_E2EE_ID_B64, d->id, PIER_E2EE_ID_LEN,
+	char path[PIER_E2EE_PATH_MAX + 32];
+	json_t *j = json_pack("{s:i, s:s, s:s, s:s, s:o, s:o, s:b}", "v", STATE_VERSION,
+	                      "user", m->user, "name", m->name, "state", state_names[m->state],
+	                      "contacts", pier_e2ee_contacts_to_json(&m->contacts),
+	                      "sessions", pier_e2ee_sessions_to_json(&m->sess),
+	                      "history_complete", m->history_complete);
+	int rc;
+
+	if (j == NULL) {
+		if (err != NULL) {
+			free(*err);
+			*err = xstrdup("cannot encode the device state");
+		}
+		return -1;
+	}
+	if (m->has_device)
+		json_object_set_new(j, "device", pier_e2ee_device_to_json(&m->dev));
+	if (m->has_ak)
+		pier_e2ee_json_set_bytes(j, "ak", m->ak_seed, 32);
+	path_of(m, "device.json", path, sizeof path);
+	rc = pier_e2ee_save_json(path, j, &m->seal, err);
+	json_decref(j);
+	if (rc != 0)
+		return -1;
+	m->dirty = false;
+	if (m->hist.dirty) {
+		path_of(m, "messages.json", path, sizeof path);
+		rc = pier_e2ee_history_save(&m->hist, path, &m->seal, err);
+	}
+	return rc;
+}
+
+void pier_e2ee_mgr_device_id(const struct pier_e2ee_mgr *m, char out[PIER_E2EE_ID_B64])
+{
+	sodium_bin2base64(out, PIER_E2EE_ID_B64, m->dev.pub.id, PIER_E2EE_ID_LEN,
 	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
-/* Adds n new one-time prekeys (bounded by PIER_E2EE_OPK_MAX) to d; returns how many. */
-static size_t add_opks(struct pier_e2ee_device *d, size_t n)
+json_t *pier_e2ee_take_notices(struct pier_e2ee_mgr *m)
 {
-	size_t room = PIER_E2EE_OPK_MAX - d->nopks;
+	json_t *n = m->notices;
 
-	if (n > room)
-		n = room;
-	d->opks = xrealloc(d->opks, (d->nopks + n) * sizeof *d->opks);
-	for (size_t i = 0; i < n; i++) {
-		struct pier_e2ee_opk *k = &d->opks[d->nopks + i];
-
-		k->id = d->next_opk++;
-		x25519_new(&k->key);
-	}
-	d->nopks += n;
+	m->notices = json_array();
 	return n;
 }
 
-const struct pier_e2ee_opk *pier_e2ee_device_opk(const struct pier_e2ee_device *d, uint32_t id)
-{
-	for (size_t i = 0; i < d->nopks; i++)
-		if (d->opks[i].id == id)
-			return &d->opks[i];
-	return NULL;
-}
-
-void pier_e2ee_device_forget_opk(struct pier_e2ee_device *d, uint32_t id)
-{
-	for (size_t i = 0; i < d->nopks; i++) {
-		if (d->opks[i].id != id)
-			continue;
-		sodium_memzero(&d->opks[i], sizeof d->opks[i]);
-		memmove(&d->opks[i], &d->opks[i + 1], (d->nopks - i - 1) * sizeof *d->opks);
-		d->nopks--;
-		return;
-	}
-}
+/* ---- requests ---- */
 
 /* {"id","key"} of a public X25519 key with its id. */
-static json_t *pub_json(uint32_t id, const unsigned char pub[32])
+static json_t *pub_json(uint32_t id, const uint8_t pub[32])
 {
-	char *k = pier_b64_encode(pub, 32);
-	json_t *o = json_pack("{s:I, s:s}", "id", (json_int_t)id, "key", k);
+	json_t *o = json_pack("{s:I}", "id", (json_int_t)id);
 
-	free(k);
+	pier_e2ee_json_set_bytes(o, "key", pub, 32);
 	return o;
 }
 
-static json_t *spk_json(const struct pier_e2ee_device *d)
+static json_t *spk_json(const struct pier_e2ee_spk *spk)
 {
-	json_t *o = pub_json(d->spk_id, d->spk.pub);
-	char *sig = pier_b64_encode(d->spk_sig, sizeof d->spk_sig);
+	json_t *o = pub_json(spk->id, spk->pub);
 
-	json_object_set_new(o, "sig", json_string(sig));
-	free(sig);
+	pier_e2ee_json_set_bytes(o, "sig", spk->sig, sizeof spk->sig);
 	return o;
 }
 
-/* The newest n one-time prekeys as [{"id","key"}] (those published last). */
-static json_t *opks_json(const struct pier_e2ee_device *d, size_t n)
+/* opks[first ..] as [{"id","key"}]. */
+static json_t *opks_json(const struct pier_e2ee_device *d, size_t first)
 {
 	json_t *a = json_array();
 
-	for (size_t i = d->nopks - n; i < d->nopks; i++)
-		json_array_append_new(a, pub_json(d->opks[i].id, d->opks[i].key.pub));
+	for (size_t i = first; i < d->opk_count; i++)
+		json_array_append_new(a, pub_json(d->opks[i].id, d->opks[i].pub));
 	return a;
 }
 
-/* The session proof: Ed25519(DSK, "pier-hello-v1" || challenge), base64url; NULL when the
- * challenge is not 32 bytes of base64url. */
-static char *proof(const struct pier_e2ee_device *d, const char *challenge)
+/* The session proof over challenge (base64url of 32 bytes) into o["proof"]; -1 if bad. */
+static int set_proof(const struct pier_e2ee_mgr *m, json_t *o, const char *challenge)
 {
-	unsigned char m[sizeof HELLO_CONTEXT - 1 + 32], sig[64];
+	uint8_t ch[PIER_E2EE_CHALLENGE_LEN], sig[PIER_E2EE_SIG_LEN];
 
-	memcpy(m, HELLO_CONTEXT, sizeof HELLO_CONTEXT - 1);
-	if (pier_b64_decode_fixed(challenge, m + sizeof HELLO_CONTEXT - 1, 32) != 0)
-		return NULL;
-	crypto_sign_detached(sig, NULL, m, sizeof m, d->sign_sk);
-	return pier_b64_encode(sig, sizeof sig);
+	if (challenge == NULL ||
+	    pier_e2ee_b64_decode_exact(challenge, ch, sizeof ch) != PIER_E2EE_OK)
+		return -1;
+	pier_e2ee_hello_proof(m->dev.sign_seed, ch, sizeof ch, sig);
+	return pier_e2ee_json_set_bytes(o, "proof", sig, sizeof sig) == 0 ? 0 : -1;
 }
 
-json_t *pier_e2ee_req_device_register(struct pier_e2ee_device *d, const char *challenge)
+json_t *pier_e2ee_req_device_register(struct pier_e2ee_mgr *m, const char *challenge)
 {
 	char id[PIER_E2EE_ID_B64];
-	char *p = proof(d, challenge), *sk = pier_b64_encode(d->sign_pk, 32);
-	char *dk = pier_b64_encode(d->dik.pub, 32);
-	json_t *req = NULL;
-
-	if (p == NULL)
-		goto out;
-	if (d->nopks == 0)
-		add_opks(d, PIER_E2EE_OPK_BATCH);
-	pier_e2ee_device_id_b64(d, id);
-	req = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s}", "op", "device_register",
-	                "id", id, "sign_key", sk, "dh_key", dk, "name", d->name,
-	                "spk", spk_json(d), "opks", opks_json(d, d->nopks), "proof", p);
-out:
-	free(p);
-	free(sk);
-	free(dk);
-	return req;
-}
-
-json_t *pier_e2ee_req_device_hello(const struct pier_e2ee_device *d, const char *challenge)
-{
-	char id[PIER_E2EE_ID_B64];
-	char *p = proof(d, challenge);
+	size_t first = 0;
 	json_t *req;
 
-	if (p == NULL)
+	if (!m->has_device)
 		return NULL;
-	pier_e2ee_device_id_b64(d, id);
-	req = json_pack("{s:s, s:s, s:s}", "op", "device_hello", "id", id, "proof", p);
-	free(p);
+	if (m->dev.opk_count == 0 &&
+	    pier_e2ee_device_add_opks(&m->dev, PIER_E2EE_OPK_BATCH, NULL, &first) == PIER_E2EE_OK)
+		m->dirty = true;
+	pier_e2ee_mgr_device_id(m, id);
+	req = json_pack("{s:s, s:s, s:s, s:o, s:o}", "op", "device_register", "id", id,
+	                "name", m->name, "spk", spk_json(&m->dev.spk),
+	                "opks", opks_json(&m->dev, 0));
+	if (req == NULL)
+		return NULL;
+	pier_e2ee_json_set_bytes(req, "sign_key", m->dev.pub.sign_pub, 32);
+	pier_e2ee_json_set_bytes(req, "dh_key", m->dev.pub.dh_pub, 32);
+	if (set_proof(m, req, challenge) != 0) {
+		json_decref(req);
+		return NULL;
+	}
 	return req;
 }
 
-json_t *pier_e2ee_req_prekeys(struct pier_e2ee_device *d, int server_count, bool new_spk)
+json_t *pier_e2ee_req_device_hello(const struct pier_e2ee_mgr *m, const char *challenge)
+{
+	char id[PIER_E2EE_ID_B64];
+	json_t *req;
+
+	if (!m->has_device)
+		return NULL;
+	pier_e2ee_mgr_device_id(m, id);
+	req = json_pack("{s:s, s:s}", "op", "device_hello", "id", id);
+	if (req != NULL && set_proof(m, req, challenge) != 0) {
+		json_decref(req);
+		return NULL;
+	}
+	return req;
+}
+
+json_t *pier_e2ee_req_prekeys(struct pier_e2ee_mgr *m, int server_count, bool new_spk)
 {
 	size_t want = server_count >= 0 && server_count < PIER_E2EE_OPK_BATCH
 	            ? (size_t)(PIER_E2EE_OPK_BATCH - server_count) : 0;
-	size_t added;
-	json_t *req = json_pack("{s:s}", "op", "prekeys");
+	size_t first = 0;
+	json_t *req;
 
-	/* The secrets of prekeys the server gave away stay until a pre-key envelope uses them;
-	 * the oldest go first when there are too many (add_opks bounds the array). */
-	while (want > 0 && d->nopks + want > PIER_E2EE_OPK_MAX) {
-		sodium_memzero(&d->opks[0], sizeof d->opks[0]);
-		memmove(&d->opks[0], &d->opks[1], (d->nopks - 1) * sizeof *d->opks);
-		d->nopks--;
+	if (!m->has_device)
+		return NULL;
+	req = json_pack("{s:s}", "op", "prekeys");
+	/* The secrets of prekeys the server gave out stay until a pre-key envelope uses them;
+	 * past the core's bound the oldest go (their envelopes, if any ever come, fail). */
+	while (want > 0 && m->dev.opk_count + want > PIER_E2EE_MAX_OPKS && m->dev.opk_count > 0)
+		pier_e2ee_device_remove_opk(&m->dev, m->dev.opks[0].id);
+	if (want > 0 && pier_e2ee_device_add_opks(&m->dev, want, NULL, &first) == PIER_E2EE_OK) {
+		json_object_set_new(req, "opks", opks_json(&m->dev, first));
+		m->dirty = true;
 	}
-	added = add_opks(d, want);
-	if (added > 0)
-		json_object_set_new(req, "opks", opks_json(d, added));
 	if (new_spk) {
-		d->prev_spk_id = d->spk_id;
-		d->prev_spk = d->spk;
-		d->has_prev_spk = true;
-		d->spk_id++;
-		x25519_new(&d->spk);
-		spk_sign(d);
-		json_object_set_new(req, "spk", spk_json(d));
+		pier_e2ee_device_rotate_spk(&m->dev, NULL);
+		json_object_set_new(req, "spk", spk_json(&m->dev.spk));
+		m->dirty = true;
 	}
 	if (json_object_size(req) == 1) {
 		json_decref(req);
@@ -242,101 +304,15 @@ json_t *pier_e2ee_req_prekeys(struct pier_e2ee_device *d, int server_count, bool
 	return req;
 }
 
-/* ---- device.json's "device" ---- */
-
-static void put_b64(json_t *o, const char *key, const void *bin, size_t len)
+void pier_e2ee_mgr_registered(struct pier_e2ee_mgr *m, const json_t *reply)
 {
-	char *s = pier_b64_encode(bin, len);
+	const char *state = json_string_value(json_object_get(reply, "state"));
 
-	json_object_set_new(o, key, json_string(s));
-	sodium_memzero(s, strlen(s));
-	free(s);
-}
-
-static json_t *opk_secret_json(const struct pier_e2ee_opk *k)
-{
-	json_t *o = json_pack("{s:I}", "id", (json_int_t)k->id);
-
-	put_b64(o, "secret", k->key.secret, 32);
-	return o;
-}
-
-json_t *pier_e2ee_device_to_json(const struct pier_e2ee_device *d)
-{
-	json_t *o = json_object(), *opks = json_array();
-
-	put_b64(o, "id", d->id, PIER_E2EE_ID_LEN);
-	put_b64(o, "sign_seed", d->sign_seed, 32);
-	put_b64(o, "dh_secret", d->dik.secret, 32);
-	json_object_set_new(o, "name", json_string(d->name));
-	json_object_set_new(o, "created", json_integer(d->created_ms));
-	json_object_set_new(o, "spk_id", json_integer(d->spk_id));
-	put_b64(o, "spk_secret", d->spk.secret, 32);
-	if (d->has_prev_spk) {
-		json_object_set_new(o, "prev_spk_id", json_integer(d->prev_spk_id));
-		put_b64(o, "prev_spk_secret", d->prev_spk.secret, 32);
-	}
-	json_object_set_new(o, "next_opk", json_integer(d->next_opk));
-	for (size_t i = 0; i < d->nopks; i++)
-		json_array_append_new(opks, opk_secret_json(&d->opks[i]));
-	json_object_set_new(o, "opks", opks);
-	return o;
-}
-
-static bool get_u32(const json_t *o, const char *key, uint32_t *v)
-{
-	const json_t *j = json_object_get(o, key);
-
-	if (!json_is_integer(j) || json_integer_value(j) < 0 || json_integer_value(j) > UINT32_MAX)
-		return false;
-	*v = (uint32_t)json_integer_value(j);
-	return true;
-}
-
-static bool get_x25519(const json_t *o, const char *key, struct pier_e2ee_dh *k)
-{
-	if (pier_b64_decode_fixed(json_string_value(json_object_get(o, key)), k->secret, 32) != 0)
-		return false;
-	crypto_scalarmult_base(k->pub, k->secret);
-	return true;
-}
-
-int pier_e2ee_device_from_json(struct pier_e2ee_device *d, const json_t *o)
-{
-	struct pier_e2ee_device n;
-	const json_t *opks = json_object_get(o, "opks"), *k;
-	const char *name = json_string_value(json_object_get(o, "name"));
-	size_t i;
-
-	memset(&n, 0, sizeof n);
-	if (pier_b64_decode_fixed(json_string_value(json_object_get(o, "id")), n.id,
-	                          PIER_E2EE_ID_LEN) != 0 ||
-	    pier_b64_decode_fixed(json_string_value(json_object_get(o, "sign_seed")), n.sign_seed,
-	                          32) != 0 ||
-	    !get_x25519(o, "dh_secret", &n.dik) || !get_u32(o, "spk_id", &n.spk_id) ||
-	    !get_x25519(o, "spk_secret", &n.spk) || !get_u32(o, "next_opk", &n.next_opk) ||
-	    !json_is_array(opks) || json_array_size(opks) > PIER_E2EE_OPK_MAX || name == NULL)
-		goto bad;
-	if (json_object_get(o, "prev_spk_id") != NULL) {
-		if (!get_u32(o, "prev_spk_id", &n.prev_spk_id) ||
-		    !get_x25519(o, "prev_spk_secret", &n.prev_spk))
-			goto bad;
-		n.has_prev_spk = true;
-	}
-	sign_from_seed(&n);
-	spk_sign(&n);
-	n.created_ms = json_integer_value(json_object_get(o, "created"));
-	pier_e2ee_device_set_name(&n, name);
-	n.opks = xcalloc(json_array_size(opks) + 1, sizeof *n.opks);
-	json_array_foreach(opks, i, k) {
-		if (!get_u32(k, "id", &n.opks[i].id) || !get_x25519(k, "secret", &n.opks[i].key))
-			goto bad;
-		n.nopks++;
-	}
-	pier_e2ee_device_release(d);
-	*d = n;
-	return 0;
-bad:
-	pier_e2ee_device_release(&n);
-	return -1;
+	if (state == NULL)
+		return;
+	if (strcmp(state, "active") == 0 && m->has_ak)
+		m->state = PIER_E2EE_ACTIVE;
+	else if (strcmp(state, "pending") == 0 || strcmp(state, "active") == 0)
+		m->state = PIER_E2EE_PENDING;   /* active without the account key: wait for it */
+	m->dirty = true;
 }

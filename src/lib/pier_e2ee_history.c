@@ -240,11 +240,11 @@ int pier_e2ee_history_import(struct pier_e2ee_history *h, const json_t *export_,
 	return 0;
 }
 
-int pier_e2ee_history_save(struct pier_e2ee_history *h, const char *path, const char *passphrase,
-                           char **err)
+int pier_e2ee_history_save(struct pier_e2ee_history *h, const char *path,
+                           struct pier_e2ee_seal *seal, char **err)
 {
 	json_t *j = json_pack("{s:i, s:O}", "v", HISTORY_VERSION, "conversations", h->msgs);
-	int rc = pier_e2ee_save_json(path, j, passphrase, err);
+	int rc = pier_e2ee_save_json(path, j, seal, err);
 
 	json_decref(j);
 	if (rc == 0)
@@ -252,12 +252,12 @@ int pier_e2ee_history_save(struct pier_e2ee_history *h, const char *path, const 
 	return rc;
 }
 
-int pier_e2ee_history_load(struct pier_e2ee_history *h, const char *path, const char *passphrase,
-                           char **err)
+int pier_e2ee_history_load(struct pier_e2ee_history *h, const char *path,
+                           struct pier_e2ee_seal *seal, char **err)
 {
 	json_t *j = NULL;
 	struct pier_e2ee_history n;
-	int rc = pier_e2ee_load_json(path, passphrase, PIER_E2EE_HISTORY_FILE_MAX, &j, err);
+	int rc = pier_e2ee_load_json(path, seal, PIER_E2EE_HISTORY_FILE_MAX, &j, err);
 
 	if (rc != 0)
 		return rc;

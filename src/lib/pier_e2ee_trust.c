@@ -17,8 +17,19 @@ void pier_e2ee_contacts_init(struct pier_e2ee_contacts *c)
 	memset(c, 0, sizeof *c);
 }
 
+static void contact_release(struct pier_e2ee_contact *k)
+{
+	free(k->list);
+	free(k->list_b64);
+	free(k->sig_b64);
+	k->list = NULL;
+	k->list_b64 = k->sig_b64 = NULL;
+}
+
 void pier_e2ee_contacts_release(struct pier_e2ee_contacts *c)
 {
+	for (size_t i = 0; i < c->n; i++)
+		contact_release(&c->v[i]);
 	free(c->v);
 	memset(c, 0, sizeof *c);
 }
@@ -109,6 +120,22 @@ int pier_e2ee_trust_list(struct pier_e2ee_contacts *c, const char *user, uint32_
 	return 0;
 }
 
+int pier_e2ee_contact_set_list(struct pier_e2ee_contacts *c, const char *user,
+                               const struct pier_devlist *list, const char *list_b64,
+                               const char *sig_b64)
+{
+	struct pier_e2ee_contact *k = pier_e2ee_contact_find(c, user);
+
+	if (k == NULL || list_b64 == NULL || sig_b64 == NULL)
+		return -1;
+	contact_release(k);
+	k->list = xmalloc(sizeof *k->list);
+	*k->list = *list;
+	k->list_b64 = xstrdup(list_b64);
+	k->sig_b64 = xstrdup(sig_b64);
+	return 0;
+}
+
 int pier_e2ee_contact_verify(struct pier_e2ee_contacts *c, const char *user, bool verified)
 {
 	struct pier_e2ee_contact *k = pier_e2ee_contact_find(c, user);
@@ -135,9 +162,40 @@ json_t *pier_e2ee_contacts_to_json(const struct pier_e2ee_contacts *c)
 		                      "changed", k->changed, "was_verified", k->was_verified);
 
 		free(ak);
+		if (k->list != NULL) {
+			json_object_set_new(o, "list", json_string(k->list_b64));
+			json_object_set_new(o, "sig", json_string(k->sig_b64));
+		}
 		json_array_append_new(a, o);
 	}
 	return a;
+}
+
+/* Opens the list kept in o again (its signature, its user, its AK the contact's). */
+static int keep_list(struct pier_e2ee_contact *k, const json_t *o)
+{
+	const char *l64 = json_string_value(json_object_get(o, "list"));
+	const char *s64 = json_string_value(json_object_get(o, "sig"));
+	unsigned char sig[64];
+	unsigned char *bytes = NULL;
+	size_t len = 0;
+	struct pier_devlist *list = xmalloc(sizeof *list);
+	int rc = -1;
+
+	bytes = pier_b64_decode(l64, &len);
+	if (bytes == NULL || pier_b64_decode_fixed(s64, sig, sizeof sig) != 0 ||
+	    pier_e2ee_devlist_open(bytes, len, sig, k->user, list, NULL) != PIER_E2EE_OK ||
+	    memcmp(list->ak, k->ak, 32) != 0)
+		goto out;
+	k->list = list;
+	list = NULL;
+	k->list_b64 = xstrdup(l64);
+	k->sig_b64 = xstrdup(s64);
+	rc = 0;
+out:
+	free(bytes);
+	free(list);
+	return rc;
 }
 
 int pier_e2ee_contacts_from_json(struct pier_e2ee_contacts *c, const json_t *j)
@@ -165,6 +223,8 @@ int pier_e2ee_contacts_from_json(struct pier_e2ee_contacts *c, const json_t *j)
 		k->verified = json_is_true(json_object_get(o, "verified"));
 		k->changed = json_is_true(json_object_get(o, "changed"));
 		k->was_verified = json_is_true(json_object_get(o, "was_verified"));
+		if (json_object_get(o, "list") != NULL && keep_list(k, o) != 0)
+			goto bad;
 	}
 	pier_e2ee_contacts_release(c);
 	*c = n;

@@ -1,4 +1,4 @@
-/* pier_e2ee_file.c - keys at rest: the device state and the local message store as files of
+/* pier_e2ee_keyfile.c - keys at rest: the device state and the local message store as files of
  * mode 0600 in a 0700 directory, written atomically (a temporary file, fsync, rename, fsync of
  * the directory), optionally sealed with a passphrase (argon2id + XChaCha20-Poly1305). A file
  * that others may read is refused when loading: keys that leaked are not used as if safe.
@@ -86,36 +86,65 @@ static void dir_of(const char *path, char *dir, size_t size)
 		snprintf(dir, size, "%.*s", (int)(slash - path), path);
 }
 
-/* Seals plain with passphrase: a new string (the sealed file's JSON), or NULL. */
-static char *seal(const char *plain, size_t len, const char *passphrase)
+void pier_e2ee_seal_init(struct pier_e2ee_seal *seal, const char *passphrase)
 {
-	unsigned char salt[crypto_pwhash_SALTBYTES], key[32];
-	unsigned char nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
-	unsigned long long ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
-	size_t mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
-	unsigned char *box = xmalloc(len + crypto_aead_xchacha20poly1305_ietf_ABYTES);
-	unsigned long long boxlen = 0;
-	char *out = NULL, *s_salt = NULL, *s_nonce = NULL, *s_box = NULL;
-	json_t *j = NULL;
+	memset(seal, 0, sizeof *seal);
+	seal->passphrase = passphrase != NULL ? xstrdup(passphrase) : NULL;
+}
 
-	randombytes_buf(salt, sizeof salt);
+void pier_e2ee_seal_release(struct pier_e2ee_seal *seal)
+{
+	if (seal->passphrase != NULL) {
+		sodium_memzero(seal->passphrase, strlen(seal->passphrase));
+		free(seal->passphrase);
+	}
+	sodium_memzero(seal, sizeof *seal);
+}
+
+/* Derives seal's key from its passphrase with salt, ops, mem: 0 or -1 (out of memory). */
+static int derive(struct pier_e2ee_seal *seal, const unsigned char salt[16],
+                  unsigned long long ops, size_t mem)
+{
+	if (crypto_pwhash(seal->key, sizeof seal->key, seal->passphrase, strlen(seal->passphrase),
+	                  salt, ops, mem, crypto_pwhash_ALG_ARGON2ID13) != 0)
+		return -1;
+	memcpy(seal->salt, salt, sizeof seal->salt);
+	seal->ops = ops;
+	seal->mem = mem;
+	seal->derived = true;
+	return 0;
+}
+
+/* Seals plain: a new string (the sealed file's JSON), or NULL. */
+static char *seal_bytes(struct pier_e2ee_seal *seal, const char *plain, size_t len)
+{
+	unsigned char nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
+	unsigned char *box;
+	unsigned long long boxlen = 0;
+	char *out = NULL, *s_salt, *s_nonce, *s_box;
+	json_t *j;
+
+	if (!seal->derived) {
+		unsigned char salt[crypto_pwhash_SALTBYTES];
+
+		randombytes_buf(salt, sizeof salt);
+		if (derive(seal, salt, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+		           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+			return NULL;
+	}
 	randombytes_buf(nonce, sizeof nonce);
-	if (crypto_pwhash(key, sizeof key, passphrase, strlen(passphrase), salt, ops, mem,
-	                  crypto_pwhash_ALG_ARGON2ID13) != 0)
-		goto out;
+	box = xmalloc(len + crypto_aead_xchacha20poly1305_ietf_ABYTES);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(box, &boxlen, (const unsigned char *)plain, len,
 	                                           (const unsigned char *)SEAL_AD,
-	                                           strlen(SEAL_AD), NULL, nonce, key);
-	s_salt = pier_b64_encode(salt, sizeof salt);
+	                                           strlen(SEAL_AD), NULL, nonce, seal->key);
+	s_salt = pier_b64_encode(seal->salt, sizeof seal->salt);
 	s_nonce = pier_b64_encode(nonce, sizeof nonce);
 	s_box = pier_b64_encode(box, (size_t)boxlen);
 	j = json_pack("{s:i, s:s, s:I, s:I, s:s, s:s, s:s}", "pier_sealed", 1, "kdf", "argon2id13",
-	              "ops", (json_int_t)ops, "mem", (json_int_t)mem, "salt", s_salt,
+	              "ops", (json_int_t)seal->ops, "mem", (json_int_t)seal->mem, "salt", s_salt,
 	              "nonce", s_nonce, "box", s_box);
 	if (j != NULL)
 		out = json_dumps(j, JSON_COMPACT);
-out:
-	sodium_memzero(key, sizeof key);
 	free(box);
 	free(s_salt);
 	free(s_nonce);
@@ -125,9 +154,9 @@ out:
 }
 
 /* Opens a sealed file's JSON j: the plain bytes (malloc'd, NUL-terminated) or NULL. */
-static char *unseal(const json_t *j, const char *passphrase, size_t *len, char **err)
+static char *unseal(const json_t *j, struct pier_e2ee_seal *seal, size_t *len, char **err)
 {
-	unsigned char salt[crypto_pwhash_SALTBYTES], key[32];
+	unsigned char salt[crypto_pwhash_SALTBYTES];
 	unsigned char nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
 	json_int_t ops = json_integer_value(json_object_get(j, "ops"));
 	json_int_t mem = json_integer_value(json_object_get(j, "mem"));
@@ -136,7 +165,7 @@ static char *unseal(const json_t *j, const char *passphrase, size_t *len, char *
 	size_t boxlen = 0;
 	unsigned long long plen = 0;
 
-	if (passphrase == NULL) {
+	if (seal == NULL || seal->passphrase == NULL) {
 		set_err(err, "the key file is protected by a passphrase (--passphrase or "
 		        "PIER_PASSPHRASE)");
 		return NULL;
@@ -153,16 +182,19 @@ static char *unseal(const json_t *j, const char *passphrase, size_t *len, char *
 		set_err(err, "the key file is damaged");
 		goto out;
 	}
-	if (crypto_pwhash(key, sizeof key, passphrase, strlen(passphrase), salt,
-	                  (unsigned long long)ops, (size_t)mem, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+	if ((!seal->derived || memcmp(seal->salt, salt, sizeof salt) != 0 ||
+	     seal->ops != (unsigned long long)ops || seal->mem != (size_t)mem) &&
+	    derive(seal, salt, (unsigned long long)ops, (size_t)mem) != 0) {
 		set_err(err, "out of memory deriving the key");
 		goto out;
 	}
 	plain = xmalloc(boxlen + 1);
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt((unsigned char *)plain, &plen, NULL, box,
 	                                               boxlen, (const unsigned char *)SEAL_AD,
-	                                               strlen(SEAL_AD), nonce, key) != 0) {
+	                                               strlen(SEAL_AD), nonce, seal->key) != 0) {
 		set_err(err, "wrong passphrase (or a damaged key file)");
+		seal->derived = false;
+		sodium_memzero(seal->key, sizeof seal->key);
 		free(plain);
 		plain = NULL;
 		goto out;
@@ -170,13 +202,12 @@ static char *unseal(const json_t *j, const char *passphrase, size_t *len, char *
 	plain[plen] = '\0';
 	*len = (size_t)plen;
 out:
-	sodium_memzero(key, sizeof key);
 	free(box);
 	return plain;
 }
 
-int pier_e2ee_file_write(const char *path, const char *data, size_t len, const char *passphrase,
-                         char **err)
+int pier_e2ee_keyfile_write(const char *path, const char *data, size_t len,
+                            struct pier_e2ee_seal *seal, char **err)
 {
 	char dir[PIER_E2EE_PATH_MAX], tmp[PIER_E2EE_PATH_MAX + 16];
 	char *sealed = NULL;
@@ -191,8 +222,8 @@ int pier_e2ee_file_write(const char *path, const char *data, size_t len, const c
 	dir_of(path, dir, sizeof dir);
 	if (pier_e2ee_mkdirs(dir, err) != 0)
 		return -1;
-	if (passphrase != NULL) {
-		sealed = seal(data, len, passphrase);
+	if (seal != NULL && seal->passphrase != NULL) {
+		sealed = seal_bytes(seal, data, len);
 		if (sealed == NULL) {
 			set_err(err, "cannot seal %s", path);
 			return -1;
@@ -244,8 +275,8 @@ out:
 	return rc;
 }
 
-int pier_e2ee_file_read(const char *path, const char *passphrase, size_t max, char **data,
-                        size_t *len, char **err)
+int pier_e2ee_keyfile_read(const char *path, struct pier_e2ee_seal *seal, size_t max,
+                           char **data, size_t *len, char **err)
 {
 	struct stat st;
 	char *buf = NULL, *plain = NULL;
@@ -288,7 +319,7 @@ int pier_e2ee_file_read(const char *path, const char *passphrase, size_t max, ch
 	buf[n] = '\0';
 	j = json_loadb(buf, n, 0, NULL);
 	if (j != NULL && json_integer_value(json_object_get(j, "pier_sealed")) == 1) {
-		plain = unseal(j, passphrase, len, err);
+		plain = unseal(j, seal, len, err);
 		if (plain == NULL)
 			goto out;
 		*data = plain;
@@ -308,7 +339,8 @@ out:
 	return rc;
 }
 
-int pier_e2ee_save_json(const char *path, const json_t *j, const char *passphrase, char **err)
+int pier_e2ee_save_json(const char *path, const json_t *j, struct pier_e2ee_seal *seal,
+                        char **err)
 {
 	char *s = json_dumps(j, JSON_COMPACT);
 	int rc;
@@ -317,19 +349,19 @@ int pier_e2ee_save_json(const char *path, const json_t *j, const char *passphras
 		set_err(err, "cannot encode %s", path);
 		return -1;
 	}
-	rc = pier_e2ee_file_write(path, s, strlen(s), passphrase, err);
+	rc = pier_e2ee_keyfile_write(path, s, strlen(s), seal, err);
 	sodium_memzero(s, strlen(s));
 	free(s);
 	return rc;
 }
 
-int pier_e2ee_load_json(const char *path, const char *passphrase, size_t max, json_t **out,
+int pier_e2ee_load_json(const char *path, struct pier_e2ee_seal *seal, size_t max, json_t **out,
                         char **err)
 {
 	char *data = NULL;
 	size_t len = 0;
 	json_error_t jerr;
-	int rc = pier_e2ee_file_read(path, passphrase, max, &data, &len, err);
+	int rc = pier_e2ee_keyfile_read(path, seal, max, &data, &len, err);
 
 	*out = NULL;
 	if (rc != 0)
