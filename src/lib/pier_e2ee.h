@@ -52,6 +52,12 @@ unsigned char *pier_b64_decode(const char *s, size_t *len);
 /* Decodes s into exactly len bytes of out: 0, or -1 (not base64url, or another length). */
 int pier_b64_decode_fixed(const char *s, void *out, size_t len);
 
+/* s, or a string no base64 decoder takes when s is NULL (a missing JSON field). */
+static inline const char *pier_e2ee_str(const char *s)
+{
+	return s != NULL ? s : "!";
+}
+
 /* ---- keys at rest (pier_e2ee_keyfile.c) ---- */
 
 /* A passphrase and the key argon2id derived from it with a salt: derived once (on the first

@@ -73,7 +73,7 @@ static int open_reply_list(const json_t *reply, const char *user, struct pier_de
 	size_t len = 0;
 	int rc = -1;
 
-	if (pier_e2ee_b64_decode(json_string_value(json_object_get(reply, "list")), bytes,
+	if (pier_e2ee_b64_decode(pier_e2ee_str(json_string_value(json_object_get(reply, "list"))), bytes,
 	                         PIER_DEVLIST_MAX_BYTES, &len) == PIER_E2EE_OK &&
 	    pier_e2ee_json_bytes(reply, "sig", sig, sizeof sig) == PIER_E2EE_OK &&
 	    pier_e2ee_devlist_open(bytes, len, sig, user, l, NULL) == PIER_E2EE_OK)
@@ -186,7 +186,7 @@ int pier_e2ee_own_devices(struct pier_e2ee_mgr *m, const json_t *reply, struct p
 		if (state == NULL || strcmp(state, "pending") != 0 || id == NULL ||
 		    out->npending >= sizeof out->pending / sizeof out->pending[0])
 			continue;
-		if (pier_e2ee_b64_decode_exact(id, k.id, sizeof k.id) != PIER_E2EE_OK ||
+		if (pier_e2ee_b64_decode_exact(pier_e2ee_str(id), k.id, sizeof k.id) != PIER_E2EE_OK ||
 		    pier_e2ee_json_bytes(d, "sign_key", k.sign_pub, 32) != PIER_E2EE_OK ||
 		    pier_e2ee_json_bytes(d, "dh_key", k.dh_pub, 32) != PIER_E2EE_OK)
 			continue;
@@ -275,7 +275,7 @@ json_t *pier_e2ee_req_approve(struct pier_e2ee_mgr *m, const json_t *devices_rep
 		    strcmp(state, "pending") != 0)
 			continue;
 		memset(e, 0, sizeof *e);
-		if (pier_e2ee_b64_decode_exact(did, e->id, sizeof e->id) != PIER_E2EE_OK ||
+		if (pier_e2ee_b64_decode_exact(pier_e2ee_str(did), e->id, sizeof e->id) != PIER_E2EE_OK ||
 		    pier_e2ee_json_bytes(d, "sign_key", e->sign_key, 32) != PIER_E2EE_OK ||
 		    pier_e2ee_json_bytes(d, "dh_key", e->dh_key, 32) != PIER_E2EE_OK ||
 		    pier_devlist_find(l, e->id) >= 0)
@@ -298,7 +298,7 @@ json_t *pier_e2ee_req_remove(struct pier_e2ee_mgr *m, const char *id)
 	json_t *req = NULL;
 	int at;
 
-	if (l == NULL || pier_e2ee_b64_decode_exact(id, bin, sizeof bin) != PIER_E2EE_OK ||
+	if (l == NULL || pier_e2ee_b64_decode_exact(pier_e2ee_str(id), bin, sizeof bin) != PIER_E2EE_OK ||
 	    memcmp(bin, m->dev.pub.id, sizeof bin) == 0 || (at = pier_devlist_find(l, bin)) < 0)
 		goto out;
 	memmove(&l->dev[at], &l->dev[at + 1], (l->count - (unsigned)at - 1) * sizeof l->dev[0]);
@@ -317,7 +317,7 @@ json_t *pier_e2ee_req_rename(struct pier_e2ee_mgr *m, const char *id, const char
 	int at;
 
 	if (l == NULL || name == NULL || strlen(name) > PIER_DEVLIST_NAME_MAX ||
-	    pier_e2ee_b64_decode_exact(id, bin, sizeof bin) != PIER_E2EE_OK ||
+	    pier_e2ee_b64_decode_exact(pier_e2ee_str(id), bin, sizeof bin) != PIER_E2EE_OK ||
 	    (at = pier_devlist_find(l, bin)) < 0)
 		goto out;
 	snprintf(l->dev[at].name, sizeof l->dev[at].name, "%s", name);

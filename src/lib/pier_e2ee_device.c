@@ -226,7 +226,7 @@ static int set_proof(const struct pier_e2ee_mgr *m, json_t *o, const char *chall
 	uint8_t ch[PIER_E2EE_CHALLENGE_LEN], sig[PIER_E2EE_SIG_LEN];
 
 	if (challenge == NULL ||
-	    pier_e2ee_b64_decode_exact(challenge, ch, sizeof ch) != PIER_E2EE_OK)
+	    pier_e2ee_b64_decode_exact(pier_e2ee_str(challenge), ch, sizeof ch) != PIER_E2EE_OK)
 		return -1;
 	pier_e2ee_hello_proof(m->dev.sign_seed, ch, sizeof ch, sig);
 	return pier_e2ee_json_set_bytes(o, "proof", sig, sizeof sig) == 0 ? 0 : -1;

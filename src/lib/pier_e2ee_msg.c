@@ -313,7 +313,7 @@ enum pier_e2ee_result pier_e2ee_encrypt_to_own(struct pier_e2ee_mgr *m, const ch
 
 	*req = NULL;
 	if (!m->has_device || !m->has_ak || ls == NULL ||
-	    pier_e2ee_b64_decode_exact(id, bin, sizeof bin) != PIER_E2EE_OK ||
+	    pier_e2ee_b64_decode_exact(pier_e2ee_str(id), bin, sizeof bin) != PIER_E2EE_OK ||
 	    (at = pier_devlist_find(ls, bin)) < 0)
 		return PIER_E2EE_R_ERROR;
 	if (!pier_e2ee_sessions_has(&m->sess, bin) && kept_find(m, bin) == NULL)
@@ -442,7 +442,7 @@ enum pier_e2ee_opened pier_e2ee_open(struct pier_e2ee_mgr *m, const json_t *ev, 
 		return PIER_E2EE_GOT_NOTHING;
 	}
 	peer_keys(&l->dev[at], &fk);
-	if (pier_e2ee_b64_decode(json_string_value(json_object_get(ev, "body")), env, sizeof env,
+	if (pier_e2ee_b64_decode(pier_e2ee_str(json_string_value(json_object_get(ev, "body"))), env, sizeof env,
 	                         &env_len) != PIER_E2EE_OK) {
 		notice_dev(m, "refused_message", from, dev_id, "malformed envelope");
 		return PIER_E2EE_GOT_NOTHING;
@@ -454,7 +454,7 @@ enum pier_e2ee_opened pier_e2ee_open(struct pier_e2ee_mgr *m, const json_t *ev, 
 	}
 	m->dirty = true;                  /* the ratchet moved: save before the ack */
 	payload = xmalloc(PAYLOAD_B64_MAX);
-	if (pier_e2ee_b64_decode(json_string_value(json_object_get(ev, "payload")), payload,
+	if (pier_e2ee_b64_decode(pier_e2ee_str(json_string_value(json_object_get(ev, "payload"))), payload,
 	                         PAYLOAD_B64_MAX, &plen) != PIER_E2EE_OK ||
 	    plen < PIER_E2EE_PAYLOAD_OVERHEAD) {
 		notice_dev(m, "refused_message", from, dev_id, "malformed payload");
