@@ -31,7 +31,7 @@
 
 #include <jansson.h>
 
-#include "e2ee.h"
+#include "e2ee/e2ee.h"     /* the core's (pierd has a src/server/chat/e2ee.h too) */
 
 #define PIER_E2EE_PATH_MAX        4096
 #define PIER_E2EE_ID_B64          23      /* ... as base64url, with its NUL */
