@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "cli_e2ee.h"
 #include "clock.h"
 #include "input.h"
 #include "media.h"
@@ -80,6 +81,7 @@ struct chat {
 	char **names;              /* user names seen (online, senders), for completing @names */
 	size_t nnames;
 	struct cli_social social;  /* read state, typing, names (social.h) */
+	struct cli_e2ee e2ee;      /* end-to-end encrypted private chats (cli_e2ee.h) */
 	char search_q[SEARCH_QUERY_MAX + 1];  /* the last /search, for /search alone (older) */
 	int64_t search_next;       /* where its next page starts; 0: no more */
 	int search_shown;          /* messages this /search showed so far */
@@ -224,6 +226,10 @@ static void sent_outcome(struct chat *ch, enum session_send_result r, const char
 
 static void send_text(struct chat *ch, const char *to, const char *text)
 {
+	if (cli_e2ee_private(&ch->e2ee, to)) {
+		cli_e2ee_send(&ch->e2ee, to, text, 0, NULL, 0);
+		return;
+	}
 	sent_outcome(ch, session_send(&ch->s, to, text), to, text);
 }
 
@@ -383,6 +389,10 @@ static void cmd_history(struct chat *ch, char *args)
 			return;
 		}
 	}
+	/* Encrypted conversations: the server has ciphertext only; the device kept the text. */
+	if (cli_e2ee_private(&ch->e2ee, ch->target) &&
+	    cli_e2ee_history(&ch->e2ee, ch->target, (int)n))
+		return;
 	request(ch, pier_req_history(ch->target, 0, (int)n), REQ_HISTORY, ch->target, NULL);
 }
 
@@ -482,6 +492,11 @@ static void cmd_edit(struct chat *ch, char *args)
 		error_text(ch, usage);
 		return;
 	}
+	/* An encrypted message is edited by an encrypted edit (the server cannot read it). */
+	if (cli_e2ee_private(&ch->e2ee, e->conv) && cli_e2ee_find(&ch->e2ee, e->id) != NULL) {
+		cli_e2ee_edit(&ch->e2ee, e->conv, e->id, args);
+		return;
+	}
 	if (request(ch, pier_req_edit(e->id, args), REQ_EDIT, e->conv, NULL) == 0) {
 		ch->pending_tail->num = e->n;
 		ch->pending_tail->text = xstrdup(args);
@@ -497,6 +512,10 @@ static void cmd_reply(struct chat *ch, char *args)
 		return;
 	if (*args == '\0' || e->conv[0] == '\0') {
 		error_text(ch, usage);
+		return;
+	}
+	if (cli_e2ee_private(&ch->e2ee, e->conv)) {
+		cli_e2ee_send(&ch->e2ee, e->conv, args, e->id, NULL, 0);
 		return;
 	}
 	sent_outcome(ch, session_send_reply(&ch->s, e->conv, args, e->id), e->conv, args);
@@ -668,6 +687,8 @@ static void command(struct chat *ch, char *line)
 		cmd_passwd(ch);
 	} else if (strcmp(name, "logout-all") == 0) {
 		request(ch, pier_req_logout_all(), REQ_LOGOUT_ALL, NULL, NULL);
+	} else if (cli_e2ee_command(&ch->e2ee, name, args)) {
+		;                          /* devices, approve, safety, verify... (cli_e2ee.c) */
 	} else if (strcmp(name, "help") == 0 || strcmp(name, "?") == 0) {
 		show_help(ch);
 	} else if (strcmp(name, "quit") == 0 || strcmp(name, "exit") == 0 || strcmp(name, "q") == 0) {
@@ -1063,7 +1084,19 @@ static void on_message(void *ctx, const json_t *msg, enum session_origin origin)
 {
 	struct chat *ch = ctx;
 	struct screen_out out;
-	FILE *f = screen_out_open(&out);
+	FILE *f;
+
+	/* An encrypted message as the server has it (no text): this device gets its own copy as
+	 * an envelope, or, not approved yet, cannot read it. */
+	if (json_is_true(json_object_get(msg, "e2ee")) && json_object_get(msg, "text") == NULL) {
+		if (!ch->e2ee.usable || ch->e2ee.m.state != PIER_E2EE_ACTIVE)
+			info(ch, TR(ch, "An encrypted message from %s: it can be read on your approved "
+			                "devices", "来自 %s 的加密消息：可在您已批准的设备上阅读"),
+			     json_string_value(json_object_get(msg, "from")) != NULL
+			     ? json_string_value(json_object_get(msg, "from")) : "?");
+		return;
+	}
+	f = screen_out_open(&out);
 
 	remember_name(ch, json_string_value(json_object_get(msg, "from")));
 	/* Missed ones come in order, looking like the rest, then a note; the divider goes before
@@ -1088,8 +1121,11 @@ static void on_event(void *ctx, const json_t *ev)
 	const char *op = pier_event_op(ev);
 	const char *ref = json_string_value(json_object_get(ev, "ref"));
 	const char *user = json_string_value(json_object_get(ev, "user"));
-	struct pending *p = ref != NULL ? take_pending(ch, ref) : NULL;
+	struct pending *p;
 
+	if (cli_e2ee_event(&ch->e2ee, ev))
+		return;                    /* devices, envelopes and their replies */
+	p = ref != NULL ? take_pending(ch, ref) : NULL;
 	if (p == NULL && cli_media_event(&ch->media, ev))
 		return;                    /* the reply to a /send */
 	if (p == NULL && social_owns_reply(&ch->social, ev)) {
@@ -1158,6 +1194,7 @@ static void on_send_failed(void *ctx, const char *to, const char *text, const js
 
 static void on_offline(void *ctx, enum session_drop why, size_t unsent)
 {
+	cli_e2ee_offline(&((struct chat *)ctx)->e2ee);
 	struct chat *ch = ctx;
 	struct pending *p = ch->pending, *next;
 	size_t lost = 0;
@@ -1200,6 +1237,7 @@ static void on_reconnected(void *ctx, bool relogin)
 	/* What was shown before the drop is read; then where reading stopped, for the divider
 	 * before the first missed message (the count comes before the catch-up's messages). */
 	social_flush(&ch->social, true);
+	cli_e2ee_login(&ch->e2ee, session_self(&ch->s), session_challenge(&ch->s));
 	request(ch, pier_req_unread(NULL, 0), REQ_UNREAD_ARM, NULL, NULL);
 	for (struct pending *p = ch->pending; p != NULL; p = p->next) {
 		if (p->ref[0] == '\0')
@@ -1328,7 +1366,7 @@ static void read_stdin(struct chat *ch, short revents)
  * else *timeout says how long to wait at most. */
 static bool closing_done(struct chat *ch, int64_t *deadline, int *timeout)
 {
-	if (ch->pending == NULL && session_unsent(&ch->s) == 0)
+	if (ch->pending == NULL && session_unsent(&ch->s) == 0 && !cli_e2ee_busy(&ch->e2ee))
 		return true;
 	/* Someone at a terminal who quits while offline means it; a script's lines are worth
 	 * waiting for the reconnect. */
@@ -1355,6 +1393,7 @@ static void chat_loop(struct chat *ch)
 		int timeout = -1, t;
 
 		session_run(&ch->s);
+		cli_e2ee_flush(&ch->e2ee);     /* save, then acknowledge what was opened */
 		if (ch->quit)
 			break;
 		if (ch->closing) {
@@ -1393,7 +1432,7 @@ static void chat_loop(struct chat *ch)
 /* Messages that could not be sent before the end: an error, and exit status 1. */
 static void report_unsent(struct chat *ch)
 {
-	size_t unsent = session_unsent(&ch->s);
+	size_t unsent = session_unsent(&ch->s) + cli_e2ee_unsent(&ch->e2ee);
 	char text[160];
 
 	if (unsent == 0)
@@ -1452,6 +1491,18 @@ static void social_prompt(void *ctx)
 	update_prompt(ctx, true);
 }
 
+static void e2ee_send_plain(void *ctx, const char *to, const char *text, int64_t reply_to)
+{
+	struct chat *ch = ctx;
+
+	sent_outcome(ch, session_send_reply(&ch->s, to, text, reply_to), to, text);
+}
+
+static const struct cli_e2ee_host chat_e2ee_host = {
+	.request = social_request, .info = media_info, .error = media_error, .show = media_show,
+	.send_plain = e2ee_send_plain,
+};
+
 static const struct cli_social_host chat_social_host = {
 	.request = social_request, .self = media_self, .prompt_changed = social_prompt,
 };
@@ -1502,6 +1553,8 @@ int interactive_run(const struct cli_options *o)
 	social_init(&ch.social, &chat_social_host, &ch.r);
 	ch.social.host.ctx = &ch;
 	session_init(&ch.s, o, &chat_session_ops, &ch);
+	cli_e2ee_init(&ch.e2ee, o, &chat_e2ee_host);
+	ch.e2ee.host.ctx = &ch;
 	set_target(&ch, "#lobby");
 	ch.in = input_new(STDIN_FILENO);
 	conn = ch.in != NULL ? account_dialogue(o, ch.in, ch.tty, &reply) : NULL;
@@ -1515,6 +1568,7 @@ int interactive_run(const struct cli_options *o)
 	session_start(&ch.s, conn, reply);
 	ch.started = true;
 	ch.r.self = session_self(&ch.s);
+	cli_e2ee_login(&ch.e2ee, session_self(&ch.s), session_challenge(&ch.s));
 	update_prompt(&ch, false);
 	chat_loop(&ch);
 	report_unsent(&ch);
@@ -1532,7 +1586,9 @@ out:
 	for (size_t i = 0; i < ch.nnames; i++)
 		free(ch.names[i]);
 	free(ch.names);
+	cli_e2ee_flush(&ch.e2ee);
 	session_release(&ch.s);
+	cli_e2ee_release(&ch.e2ee);
 	cli_media_release(&ch.media);
 	input_free(ch.in);
 	return ch.rc;

@@ -146,7 +146,7 @@ int pier_e2ee_history_edit(struct pier_e2ee_history *h, int64_t id, const char *
 		return -1;
 	m = json_array_get(a, i);
 	json_object_set_new(m, "text", json_string(text));
-	json_object_set_new(m, "edited", json_true());
+	json_object_set_new(m, "edited", json_integer(1));
 	h->dirty = true;
 	return 0;
 }

@@ -503,7 +503,7 @@ enum pier_e2ee_opened pier_e2ee_open(struct pier_e2ee_mgr *m, const json_t *ev, 
 		goto out;
 	}
 	{
-		json_t *msg = json_pack("{s:I, s:s, s:O, s:O, s:b}", "id", (json_int_t)id,
+		json_t *msg = json_pack("{s:I, s:O, s:O, s:O, s:b}", "id", (json_int_t)id,
 		                        "from", json_object_get(ev, "from"),
 		                        "to", json_object_get(ev, "to"),
 		                        "ts", json_object_get(ev, "ts"), "e2ee", 1);

@@ -256,7 +256,11 @@ int main(void)
 	ev = srv_envelope("alice_1", &a1, "@bob_22", e, b1id, next_id++);
 	got = open_ev(&b1, ev, &msg);
 	CHECK(got == PIER_E2EE_GOT_MESSAGE && strcmp(text_of(msg), "hello bob") == 0 &&
-	      json_is_true(json_object_get(msg, "e2ee")), "bob reads it");
+	      json_is_true(json_object_get(msg, "e2ee")) &&
+	      json_string_value(json_object_get(msg, "from")) != NULL &&
+	      strcmp(json_string_value(json_object_get(msg, "from")), "alice_1") == 0 &&
+	      strcmp(json_string_value(json_object_get(msg, "to")), "@bob_22") == 0,
+	      "bob reads it, from alice to him");
 	json_decref(msg);
 	got = pier_e2ee_open(&b1, ev, &msg);
 	CHECK(got == PIER_E2EE_GOT_NOTHING && has_notice(&b1, "refused_message"),
