@@ -270,6 +270,8 @@ void cli_e2ee_login(struct cli_e2ee *e, const char *user, const char *ch)
 {	char dir[PIER_E2EE_PATH_MAX], *err = NULL;
 	const char *pass = getenv("PIER_PASSPHRASE");
 
+	if (e->o->no_e2ee)
+		return;
 	if (ch == NULL || ch[0] == '\0') {
 		if (!e->loaded)
 			info(e, "%s", TR(e, "This server has no end-to-end encryption: private messages "

@@ -19,7 +19,7 @@
 enum {
 	OPT_HOST = 256, OPT_PORT, OPT_USER, OPT_LANG, OPT_NO_COLOR, OPT_TO, OPT_LIMIT, OPT_BEFORE,
 	OPT_JSON, OPT_HELP, OPT_TLS, OPT_INSECURE, OPT_CA_FILE, OPT_FILE, OPT_HTTP_URL, OPT_REPLY_TO,
-	OPT_OFF, OPT_DISPLAY, OPT_WITH
+	OPT_OFF, OPT_DISPLAY, OPT_WITH, OPT_NO_E2EE
 };
 
 static bool codeset_is_utf8(void)
@@ -76,14 +76,22 @@ static const char usage_text[] =
 	"                  zh* means Chinese)\n"
 	"  --no-color      no colours; there are none either when NO_COLOR is set, TERM is\n"
 	"                  \"dumb\" or stdout is not a terminal\n"
+	"  --no-e2ee       do not act as one of your devices: private messages are not\n"
+	"                  end-to-end encrypted, so users who have devices cannot be written\n"
+	"                  to and their messages to you are not shown here\n"
 	"  --http-url URL  the server's HTTP side, for files (default http://HOST:8080, with\n"
 	"                  --tls https://HOST:8443)\n"
-	"  -h, --help      show this help\n"
+	"  -h, --help      show this help\n";
+
+/* The one-shot commands (one string would pass what C compilers must support). */
+static const char usage_commands[] =
 	"\n"
 	"Commands (all need --user; all but register log in first):\n"
 	"  register                   register the user (does not log in)\n"
 	"  send --to TARGET TEXT...   send TEXT (the arguments joined by spaces) to #room or\n"
-	"                             @user (a bare NAME means @NAME); prints the message id\n"
+	"                             @user (a bare NAME means @NAME); prints the message id.\n"
+	"                             To @user it is end-to-end encrypted, as in the chat\n"
+	"                             (this installation's device; a first run sets it up)\n"
 	"  send --to TARGET --file PATH [TEXT...]\n"
 	"                             upload PATH (a progress bar on a terminal; run again\n"
 	"                             after an interruption, it resumes) and send it, TEXT\n"
@@ -145,12 +153,38 @@ static const char usage_chat[] =
 	"  /switch #ROOM|@USER  talk to another room or user\n"
 	"  /send PATH [TEXT]    upload a file and send it here (a progress bar; resumes if cut)\n"
 	"  /open N              download file number N (shown after it) and open it\n"
+	"  /devices             your devices (this one marked; waiting ones with their code)\n"
+	"  /approve CODE        approve your new device that shows CODE (8 digits) there too\n"
+	"  /rename-device ID|this NAME, /remove-device ID\n"
+	"                       change your device list (signed on this device)\n"
+	"  /reset yes           a new identity from a new device when all others are lost\n"
+	"                       (your contacts see that your safety number changed)\n"
+	"  /safety USER         the safety number with USER (60 digits, the same on both\n"
+	"                       sides: compare them in person); /verify USER marks USER\n"
+	"                       verified (/unverify takes it back)\n"
 	"  /help  /quit         (Ctrl-D quits too, as does Ctrl-C twice on an empty line; Ctrl-C\n"
 	"                       first clears the line being typed; //text sends text starting\n"
 	"                       with '/')\n"
 	"Tab completes @names; a message that mentions you rings the bell and is highlighted.\n"
 	"Edits, recalls and reactions show as they happen, and those made while pier was\n"
 	"offline after it reconnects.\n"
+	"\n";
+
+/* End-to-end encryption and the rest (one string would pass what C compilers must support). */
+static const char usage_e2ee[] =
+	"End-to-end encryption: private chats are encrypted on this device for every device of\n"
+	"both people; the server stores ciphertext only (rooms are not end-to-end encrypted).\n"
+	"The first login makes this installation a device (named after the host). Your first\n"
+	"device is approved at once; a further one shows an 8-digit code and waits until you\n"
+	"type /approve CODE on a device you already have (that device then sends it your\n"
+	"account key). Encrypted messages are marked [e2ee], older plaintext ones [not\n"
+	"encrypted]. The keys and the decrypted messages are kept in\n"
+	"$XDG_DATA_HOME/pier/HOST_PORT/USER (default ~/.local/share/...), mode 0600, saved\n"
+	"before each message is acknowledged; set $PIER_PASSPHRASE to keep them encrypted\n"
+	"with a passphrase (argon2id). A file that others may read is refused. pier warns when\n"
+	"a contact's safety number changes and when the server offers a device the contact did\n"
+	"not approve (it is never used). Files sent privately are encrypted before upload.\n"
+	"\n"
 	"When the connection drops, the prompt says \"(offline)\" and pier reconnects by itself\n"
 	"(waiting 0.5 s, doubling up to 30 s), logs in again with its session token (asking for\n"
 	"the password if the server refuses it) and shows the messages it missed. Lines typed\n"
@@ -240,6 +274,7 @@ int main(int argc, char **argv)
 		{ "off", no_argument, NULL, OPT_OFF },
 		{ "display", required_argument, NULL, OPT_DISPLAY },
 		{ "with", required_argument, NULL, OPT_WITH },
+		{ "no-e2ee", no_argument, NULL, OPT_NO_E2EE },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_options o = {
@@ -306,6 +341,9 @@ int main(int argc, char **argv)
 		case OPT_WITH:
 			o.with = optarg;
 			break;
+		case OPT_NO_E2EE:
+			o.no_e2ee = true;
+			break;
 		case OPT_LIMIT:
 			if (!parse_num(optarg, 1, 200, &num))
 				return usage_error("--limit is a number from 1 to 200, not '%s'", optarg);
@@ -332,7 +370,9 @@ int main(int argc, char **argv)
 		case 'h':
 		case OPT_HELP:
 			fputs(usage_text, stdout);
+			fputs(usage_commands, stdout);
 			fputs(usage_chat, stdout);
+			fputs(usage_e2ee, stdout);
 			return CLI_EXIT_OK;
 		case ':':
 			return usage_error("%s needs a value", argv[optind - 1]);
