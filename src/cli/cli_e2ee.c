@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "clock.h"
+#include "e2ee_oneshot.h"
 #include "xalloc.h"
 
 #define TR(e, en, zh)   ((e)->o->lang == PIER_LANG_ZH ? (zh) : (en))
@@ -78,6 +79,7 @@ void cli_e2ee_init(struct cli_e2ee *e, const struct cli_options *o,
 	memset(e, 0, sizeof *e);
 	e->o = o;
 	e->host = *host;
+	e->lock = -1;
 	e->held = json_array();
 	randombytes_buf(r, sizeof r);
 	snprintf(e->cid_base, sizeof e->cid_base, "e%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3],
@@ -110,7 +112,10 @@ void cli_e2ee_release(struct cli_e2ee *e)
 		pier_e2ee_mgr_release(&e->m);
 	json_decref(e->held);
 	json_decref(e->own_reply);
+	if (e->lock >= 0)
+		close(e->lock);
 	memset(e, 0, sizeof *e);
+	e->lock = -1;
 }
 
 bool cli_e2ee_dir(const struct cli_options *o, const char *user, char *out, size_t size)
@@ -285,6 +290,15 @@ void cli_e2ee_login(struct cli_e2ee *e, const char *user, const char *ch)
 			fail(e, "%s", TR(e, "No home directory: no place for the device keys; private "
 			                    "messages cannot be encrypted.",
 			                 "没有主目录，无法保存设备密钥；私聊消息无法加密。"));
+			return;
+		}
+		e->lock = e2ee_lock(dir);
+		if (e->lock < 0) {
+			fail(e, "%s", e->lock == -2
+			     ? TR(e, "Another pier uses this device's keys right now: end-to-end "
+			             "encryption is off in this one", "另一个 pier 正在使用此设备的密钥：本窗口的端到端加密已关闭")
+			     : TR(e, "Cannot lock the device keys: end-to-end encryption is off",
+			          "无法锁定设备密钥：端到端加密已关闭"));
 			return;
 		}
 		pier_e2ee_mgr_init(&e->m, dir, user, pass != NULL && pass[0] != '\0' ? pass : NULL);

@@ -43,6 +43,7 @@ struct cli_e2ee {
 	struct cli_e2ee_host host;
 	bool usable;                    /* the device state could be read (or was made) */
 	bool loaded;                    /* ... and is held in m */
+	int lock;                       /* the device directory's lock (e2ee_oneshot.h), or -1 */
 	struct pier_e2ee_mgr m;
 	char challenge[64];             /* the last login's */
 	struct cli_e2ee_req *reqs;      /* requests awaiting replies */

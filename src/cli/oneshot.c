@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "e2ee_oneshot.h"
 #include "input.h"
 #include "media.h"
 #include "msgrules.h"
@@ -134,6 +135,9 @@ static char *joined_args(const struct cli_options *o)
 	return text;
 }
 
+/* The login reply of this run (its challenge proves the device of an encrypted send). */
+static const json_t *login_reply;
+
 static int cmd_send(struct pier_conn *conn, const struct cli_options *o)
 {
 	char to[256];
@@ -143,6 +147,26 @@ static int cmd_send(struct pier_conn *conn, const struct cli_options *o)
 
 	if (text == NULL)
 		return CLI_EXIT_FAIL;
+	normalize_target(o->to, to, sizeof to);
+	if (to[0] == '@') {
+		/* Private: end-to-end encrypted, unless the user has no device (or there is no
+		 * encryption here): then as before. */
+		json_t *plain = json_pack("{s:s, s:s}", "text", text, "kind", "text");
+		bool plaintext = false;
+		int64_t id = 0;
+
+		if (o->reply_to > 0)
+			json_object_set_new(plain, "reply_to", json_integer(o->reply_to));
+		rc = e2ee_oneshot_send(conn, o, login_reply, to, plain, o->reply_to, 0, &id,
+		                       &plaintext);
+		json_decref(plain);
+		if (rc != 0 || !plaintext) {
+			if (rc == 0)
+				printf("%lld\n", (long long)id);
+			free(text);
+			return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+		}
+	}
 	reply = call_target(conn, o, o->to, make_send, text, "sent", to, sizeof to);
 	if (reply != NULL) {
 		printf("%" JSON_INTEGER_FORMAT "\n", json_integer_value(json_object_get(reply, "id")));
@@ -544,6 +568,7 @@ int oneshot_run(const struct cli_options *o)
 		account_print_result(stderr, o, do_register, status, reply);
 		goto out;
 	}
+	login_reply = reply;
 	if (strcmp(cmd->name, "send") == 0 && o->file != NULL)
 		rc = oneshot_send_file(conn, o, json_string_value(json_object_get(reply, "token")));
 	else
