@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "e2ee_oneshot.h"
+#include "media_e2ee.h"
 #include "xalloc.h"
 
 #define TR(e, en, zh)   ((e)->o->lang == PIER_LANG_ZH ? (zh) : (en))
@@ -413,7 +414,10 @@ static void show_msg(struct cli_e2ee *e, const json_t *msg)
 	int64_t reply_to = json_integer_value(json_object_get(msg, "reply_to"));
 	const json_t *q = reply_to > 0 ? pier_e2ee_history_find(&e->m.hist, reply_to) : NULL;
 	json_t *copy = json_deep_copy(msg);
+	json_t *media = media_e2ee_object(json_object_get(msg, "file"));
 
+	if (media != NULL)
+		json_object_set_new(copy, "media", media);
 	if (q != NULL)
 		json_object_set_new(copy, "quote", json_pack("{s:O, s:O?, s:O?}", "from",
 		                    json_object_get(q, "from"), "text", json_object_get(q, "text"),

@@ -1525,9 +1525,21 @@ static void first_unread(struct chat *ch, struct pier_conn *conn)
 	json_decref(reply);
 }
 
+static bool media_encrypts(void *ctx, const char *target)
+{
+	return cli_e2ee_private(&((struct chat *)ctx)->e2ee, target);
+}
+
+static void media_send_encrypted(void *ctx, const char *target, const char *caption,
+                                 const json_t *file, int64_t media)
+{
+	cli_e2ee_send(&((struct chat *)ctx)->e2ee, target, caption, 0, file, media);
+}
+
 static const struct cli_media_host chat_media_host = {
 	.token = media_token, .self = media_self, .request = media_request, .info = media_info,
-	.error = media_error, .show = media_show,
+	.error = media_error, .show = media_show, .encrypts = media_encrypts,
+	.send_encrypted = media_send_encrypted,
 };
 
 int interactive_run(const struct cli_options *o)

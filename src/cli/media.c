@@ -1,6 +1,7 @@
 /* media.c - files in `pier` (see media.h): tus uploads and downloads with libcurl, progress
  * bars, the numbers of /open, the desktop's opener. */
 #include "media.h"
+#include "media_e2ee.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -334,7 +335,7 @@ static int tus_create(struct cli_media *m, const char *token, const char *path, 
 	snprintf(meta, sizeof(meta), "Upload-Metadata: filename %s", b64);
 	hdrs = curl_slist_append(hdrs, len_h);
 	hdrs = curl_slist_append(hdrs, meta);
-	snprintf(endpoint, sizeof(endpoint), "%s/api/tus/", m->base);
+	snprintf(endpoint, sizeof(endpoint), "%s/api/tus/%s", m->base, m->e2ee_upload ? "?e2ee=1" : "");
 	c = easy(m, endpoint, token, &hdrs, &h);
 	curl_easy_setopt(c, CURLOPT_POST, 1L);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
@@ -742,7 +743,16 @@ void cli_media_command_send(struct cli_media *m, const char *target, const char 
 		                           "Usage: /send PATH [CAPTION]", "用法：/send 文件路径 [说明]"));
 		return;
 	}
-	id = cli_media_upload(m, h->token(h->ctx), path, err, sizeof(err));
+	if (h->encrypts != NULL && h->encrypts(h->ctx, target)) {
+		json_t *file = NULL;
+
+		id = media_e2ee_upload(m, h->token(h->ctx), path, &file, err, sizeof(err));
+		if (id > 0)
+			h->send_encrypted(h->ctx, target, caption, file, id);
+		json_decref(file);
+	} else {
+		id = cli_media_upload(m, h->token(h->ctx), path, err, sizeof(err));
+	}
 	if (id <= 0) {
 		char msg[700];
 
@@ -750,6 +760,8 @@ void cli_media_command_send(struct cli_media *m, const char *target, const char 
 		h->error(h->ctx, msg);
 		return;
 	}
+	if (h->encrypts != NULL && h->encrypts(h->ctx, target))
+		return;                    /* posted by send_encrypted */
 	if (h->request(h->ctx, send_req(target, id, caption), ref) != 0) {
 		h->error(h->ctx, render_tr(&(struct render){ .lang = m->o->lang },
 		                           "Offline: the file is uploaded; /send it again to post it",
@@ -816,7 +828,8 @@ void cli_media_command_open(struct cli_media *m, const char *args)
 		return;
 	}
 	if (cli_media_download(m, h->token(h->ctx), m->seen[(n - 1) % CLI_MEDIA_SEEN_MAX], path,
-	                       sizeof(path), err, sizeof(err)) != 0) {
+	                       sizeof(path), err, sizeof(err)) != 0 ||
+	    media_e2ee_decrypt(m->seen[(n - 1) % CLI_MEDIA_SEEN_MAX], path, err, sizeof(err)) != 0) {
 		h->error(h->ctx, err);
 		return;
 	}

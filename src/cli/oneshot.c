@@ -11,6 +11,7 @@
 #include "e2ee_oneshot.h"
 #include "input.h"
 #include "media.h"
+#include "media_e2ee.h"
 #include "msgrules.h"
 #include "names.h"
 #include "render.h"
@@ -480,6 +481,37 @@ static int oneshot_send_file(struct pier_conn *conn, const struct cli_options *o
 		if (n < 0 || (size_t)n >= sizeof caption - len)
 			break;
 		len += (size_t)n;
+	}
+	if (to[0] == '@' && !o->no_e2ee &&
+	    json_string_value(json_object_get(login_reply, "challenge")) != NULL) {
+		/* Private: the file is encrypted here first (media_e2ee.h), then sent encrypted; a
+		 * user without devices gets it as before. */
+		struct cli_media m;
+		char err[512] = "";
+		json_t *file = NULL, *plain;
+		int64_t media, id = 0;
+		bool plaintext = false;
+		int rc;
+
+		cli_media_init(&m, o, NULL);
+		media = media_e2ee_upload(&m, token, o->file, &file, err, sizeof err);
+		cli_media_release(&m);
+		if (media <= 0) {
+			fprintf(stderr, "pier: %s: %s\n", o->file, err);
+			return CLI_EXIT_FAIL;
+		}
+		plain = json_pack("{s:s, s:O, s:O}", "text", caption, "kind",
+		                  json_object_get(file, "kind"), "file", file);
+		json_object_del(json_object_get(plain, "file"), "kind");
+		rc = e2ee_oneshot_send(conn, o, login_reply, to, plain, 0, media, &id, &plaintext);
+		json_decref(plain);
+		json_decref(file);
+		if (rc == 0 && !plaintext) {
+			printf("%lld\n", (long long)id);
+			return CLI_EXIT_OK;
+		}
+		if (rc != 0)
+			return CLI_EXIT_FAIL;
 	}
 	return cli_media_oneshot_send(conn, o, token, to, caption);
 }

@@ -1,0 +1,28 @@
+/* media_e2ee.h - files in end-to-end encrypted chats: encrypted on this device before the
+ * upload (secretstream, a fresh key per file; uploaded as "encrypted" with ?e2ee=1, so the
+ * server stores and serves ciphertext only), decrypted after the download. The key, the real
+ * name, type and size travel inside the encrypted message (the payload's "file"). The
+ * terminal makes no thumbnails. */
+#ifndef PIER_CLI_MEDIA_E2EE_H
+#define PIER_CLI_MEDIA_E2EE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "media.h"
+
+/* Encrypts path into a temporary file and uploads that: the media id (> 0) and *file, the
+ * payload's {"media","key","header","name","type","size","kind"} (a new reference); -1 with
+ * err. */
+int64_t media_e2ee_upload(struct cli_media *m, const char *token, const char *path,
+                          json_t **file, char *err, size_t errlen);
+
+/* A message's "media" object for an encrypted file (its payload's "file"), as /open takes it:
+ * {"id","name","type","size","key","header"} (a new reference), or NULL. */
+json_t *media_e2ee_object(const json_t *file);
+
+/* After /open downloaded media to path: when media is an encrypted file (it has "key"),
+ * decrypts path in place. 0, or -1 with err (a tampered or cut file is removed). */
+int media_e2ee_decrypt(const json_t *media, const char *path, char *err, size_t errlen);
+
+#endif
