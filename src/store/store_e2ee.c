@@ -573,6 +573,12 @@ static enum store_status run_device_send(struct store_db *db, struct store_job *
 	if (e->device_id == NULL || e->payload == NULL || e->body == NULL ||
 	    expire_pending(db, job->user_id, e->pending_cutoff) != 0)
 		return STORE_FAILED;
+	/* From a device of the user's that is still there (not revoked nor expired meanwhile). */
+	rc = device_by_rid(db, e->device_rid, &d, &owner);
+	if (rc < 0)
+		return STORE_FAILED;
+	if (rc > 0 || owner != job->user_id || d.state == STORE_DEVICE_REVOKED)
+		return STORE_NO_DEVICE;
 	rc = device_by_id(db, e->device_id, &d, &owner);
 	if (rc < 0)
 		return STORE_FAILED;
