@@ -332,10 +332,12 @@ static int tus_create(struct cli_media *m, const char *token, const char *path, 
 	                       (int)(strlen(name) > 500 ? 500 : strlen(name)));
 	b64[blen > 0 ? blen : 0] = '\0';
 	snprintf(len_h, sizeof(len_h), "Upload-Length: %lld", (long long)size);
-	snprintf(meta, sizeof(meta), "Upload-Metadata: filename %s", b64);
+	/* ciphertext of an encrypted chat: the tus metadata "e2ee" says so (docs/PROTOCOL.md) */
+	snprintf(meta, sizeof(meta), "Upload-Metadata: filename %s%s", b64,
+	         m->e2ee_upload ? ",e2ee MQ==" : "");
 	hdrs = curl_slist_append(hdrs, len_h);
 	hdrs = curl_slist_append(hdrs, meta);
-	snprintf(endpoint, sizeof(endpoint), "%s/api/tus/%s", m->base, m->e2ee_upload ? "?e2ee=1" : "");
+	snprintf(endpoint, sizeof(endpoint), "%s/api/tus/", m->base);
 	c = easy(m, endpoint, token, &hdrs, &h);
 	curl_easy_setopt(c, CURLOPT_POST, 1L);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);

@@ -47,7 +47,7 @@ struct cli_media {
 	json_t *seen[CLI_MEDIA_SEEN_MAX];   /* media objects by number - 1 (a ring past the max) */
 	int nseen;                      /* numbers given so far */
 	struct cli_media_send *sends;   /* media messages awaiting their `sent` */
-	bool e2ee_upload;               /* the next upload is ciphertext: "?e2ee=1" */
+	bool e2ee_upload;               /* the next upload is ciphertext (tus metadata "e2ee") */
 };
 
 /* Fills m (the caller's); host may be NULL (one-shot commands). */

@@ -1,5 +1,5 @@
 /* media_e2ee.h - files in end-to-end encrypted chats: encrypted on this device before the
- * upload (secretstream, a fresh key per file; uploaded as "encrypted" with ?e2ee=1, so the
+ * upload (secretstream, a fresh key per file; uploaded with the tus metadata "e2ee", so the
  * server stores and serves ciphertext only), decrypted after the download. The key, the real
  * name, type and size travel inside the encrypted message (the payload's "file"). The
  * terminal makes no thumbnails. */
