@@ -1344,22 +1344,36 @@ static void show_my_rooms(struct chat *ch, const json_t *rooms)
 
 /* ---- the loop ---- */
 
-static void read_stdin(struct chat *ch, short revents)
+/* A script's lines wait while this many messages wait for the server (they are read again
+ * once there is room: the lines already read stay in ch->in). */
+static bool pipe_full(const struct chat *ch)
+{
+	return session_unsent(&ch->s) >= SESSION_OUTBOX_MAX ||
+	       cli_e2ee_unsent(&ch->e2ee) >= CLI_E2EE_JOBS_MAX / 2;
+}
+
+/* The lines read so far, while there is room for what they send. */
+static void take_lines(struct chat *ch)
 {
 	char *line;
 
+	while (!ch->closing && !pipe_full(ch) && (line = input_take_line(ch->in)) != NULL) {
+		handle_line(ch, line);
+		free(line);
+	}
+	if (input_at_eof(ch->in) && !input_has_line(ch->in))
+		ch->closing = true;
+}
+
+static void read_stdin(struct chat *ch, short revents)
+{
 	if (ch->tty) {
 		if (!screen_read(&ch->sc, revents))
 			ch->closing = true;
 		return;
 	}
 	input_fill(ch->in);
-	while ((line = input_take_line(ch->in)) != NULL) {
-		handle_line(ch, line);
-		free(line);
-	}
-	if (input_at_eof(ch->in))
-		ch->closing = true;
+	take_lines(ch);
 }
 
 /* While closing: true once nothing awaited is left, or waiting makes no sense any more;
@@ -1401,8 +1415,11 @@ static void chat_loop(struct chat *ch)
 				break;
 			screen_stop(&ch->sc);   /* no more input; Ctrl-C now quits at once */
 			fds[0].fd = -1;
-		} else if (!ch->tty && session_unsent(&ch->s) >= SESSION_OUTBOX_MAX) {
+		} else if (!ch->tty && pipe_full(ch)) {
 			fds[0].fd = -1;      /* a script waits until the outbox has room */
+		} else if (!ch->tty && input_has_line(ch->in)) {
+			take_lines(ch);      /* lines read before, held while it was full */
+			continue;
 		}
 		session_pollfd(&ch->s, &fds[2]);
 		t = session_timeout_ms(&ch->s);
