@@ -739,6 +739,18 @@ static void process_held(struct cli_e2ee *e)
 		case PIER_E2EE_GOT_GRANT:
 			info(e, "%s", TR(e, "This device was approved and received your account key.",
 			                 "此设备已获批准，并收到了您的账户密钥。"));
+			if (out != NULL && e->host.fetch_history != NULL) {
+				long n = e->host.fetch_history(e->host.ctx, out, &e->m.hist);
+
+				if (n >= 0) {
+					e->m.history_complete = true;
+					info(e, TR(e, "%ld earlier private messages were copied from your other "
+					              "device.", "已从您的其他设备复制 %ld 条以前的私聊消息。"), n);
+				} else {
+					fail(e, "%s", TR(e, "The earlier messages could not be copied: they stay "
+					                    "on your other devices", "无法复制以前的消息：它们仍在您的其他设备上"));
+				}
+			}
 			request(e, req_devices(NULL), R_OWN, NULL);
 			break;
 		default:
@@ -826,9 +838,18 @@ static void publish_reply(struct cli_e2ee *e, const struct cli_e2ee_req *r, cons
 /* keys(self) after an approval: the grant to the device r->arg. */
 static void send_grant(struct cli_e2ee *e, const char *id)
 {
-	json_t *grant = pier_e2ee_grant_payload(&e->m, NULL), *req = NULL;
-	enum pier_e2ee_result res = pier_e2ee_encrypt_to_own(&e->m, id, grant, &req);
+	json_t *history = NULL, *grant, *req = NULL;
+	enum pier_e2ee_result res;
 
+	/* The private history this device holds goes along, encrypted (the server keeps only
+	 * ciphertext; the new device would otherwise start empty). */
+	if (e->m.hist.count > 0 && e->host.upload_history != NULL &&
+	    e->host.upload_history(e->host.ctx, &e->m.hist, &history) <= 0)
+		fail(e, "%s", TR(e, "The history could not be sent: the new device starts without it",
+		                 "无法发送历史消息：新设备将没有以前的消息"));
+	grant = pier_e2ee_grant_payload(&e->m, history);
+	json_decref(history);
+	res = pier_e2ee_encrypt_to_own(&e->m, id, grant, &req);
 	json_decref(grant);
 	say_notices(e);
 	if (res != PIER_E2EE_R_OK || save(e) != 0) {

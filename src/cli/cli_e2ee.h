@@ -31,6 +31,11 @@ struct cli_e2ee_host {
 	void (*info)(void *ctx, const char *text);
 	void (*error)(void *ctx, const char *text);
 	void (*show)(void *ctx, const json_t *msg);   /* a chat message, as others are shown */
+	/* History transfer (media_e2ee.h): uploads hist for a grant (the grant's "history" file
+	 * in *file; -1 on failure), and takes a grant's history file into hist (the number of
+	 * messages, or -1). Blocking. */
+	int64_t (*upload_history)(void *ctx, const struct pier_e2ee_history *hist, json_t **file);
+	long (*fetch_history)(void *ctx, const json_t *file, struct pier_e2ee_history *hist);
 	/* A plaintext send through the chat's outbox (a peer without devices). */
 	void (*send_plain)(void *ctx, const char *to, const char *text, int64_t reply_to);
 };

@@ -14,6 +14,8 @@
 
 #include "cli_e2ee.h"
 #include "clock.h"
+#include "media.h"
+#include "media_e2ee.h"
 #include "xalloc.h"
 
 #define TRIES 5
@@ -78,7 +80,7 @@ static void say_notices(struct pier_e2ee_mgr *m)
 /* Opens the envelopes queued for the device (hello's "queued": how many), keeping what they
  * carry (a grant, messages for the chat's /history), then saves and acknowledges them. */
 static void drain_queue(struct pier_conn *conn, const struct cli_options *o,
-                        struct pier_e2ee_mgr *m, json_int_t queued)
+                        struct pier_e2ee_mgr *m, json_int_t queued, const char *token)
 {
 	int64_t upto = 0;
 
@@ -99,7 +101,19 @@ static void drain_queue(struct pier_conn *conn, const struct cli_options *o,
 			json_decref(out);
 			out = NULL;
 			json_object_set_new(ev, "_relisted", json_true());
-			pier_e2ee_open(m, ev, &out);
+			r = pier_e2ee_open(m, ev, &out);
+		}
+		if (r == PIER_E2EE_GOT_GRANT && out != NULL) {
+			/* the earlier private messages, from the approving device */
+			struct cli_media md;
+			char err[512] = "";
+
+			cli_media_init(&md, o, NULL);
+			if (media_e2ee_take_history(&md, token, out, &m->hist, err, sizeof err) >= 0)
+				m->history_complete = true;
+			else
+				fprintf(stderr, "pier: %s\n", err);
+			cli_media_release(&md);
 		}
 		say_notices(m);
 		json_decref(out);
@@ -114,7 +128,7 @@ static void drain_queue(struct pier_conn *conn, const struct cli_options *o,
 
 /* Makes m's device usable on conn: 0, or -1 after saying why. */
 static int set_up(struct pier_conn *conn, const struct cli_options *o, struct pier_e2ee_mgr *m,
-                  const char *challenge)
+                  const char *challenge, const char *token)
 {
 	json_t *r, *req;
 	struct pier_e2ee_own own;
@@ -140,7 +154,7 @@ static int set_up(struct pier_conn *conn, const struct cli_options *o, struct pi
 	if (r == NULL)
 		return -1;
 	pier_e2ee_mgr_registered(m, r);
-	drain_queue(conn, o, m, json_integer_value(json_object_get(r, "queued")));
+	drain_queue(conn, o, m, json_integer_value(json_object_get(r, "queued")), token);
 	json_decref(r);
 	r = call(conn, o, json_pack("{s:s}", "op", "devices"), "devices");
 	if (r == NULL || pier_e2ee_own_devices(m, r, &own) != 0) {
@@ -221,7 +235,7 @@ int e2ee_oneshot_send(struct pier_conn *conn, const struct cli_options *o, const
 		                   "pier：端到端加密已关闭：%s\n"), err != NULL ? err : "?");
 		goto out;
 	}
-	if (set_up(conn, o, &m, challenge) != 0)
+	if (set_up(conn, o, &m, challenge, json_string_value(json_object_get(login, "token"))) != 0)
 		goto out;
 	for (int tries = 0; tries < TRIES * 3; tries++) {
 		enum pier_e2ee_result res = pier_e2ee_encrypt_msg(&m, to, plain,

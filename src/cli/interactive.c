@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "input.h"
 #include "media.h"
+#include "media_e2ee.h"
 #include "msgref.h"
 #include "msgrules.h"
 #include "names.h"
@@ -1515,9 +1516,33 @@ static void e2ee_send_plain(void *ctx, const char *to, const char *text, int64_t
 	sent_outcome(ch, session_send_reply(&ch->s, to, text, reply_to), to, text);
 }
 
+static int64_t e2ee_upload_history(void *ctx, const struct pier_e2ee_history *hist,
+                                   json_t **file)
+{
+	struct chat *ch = ctx;
+	char err[512] = "";
+	int64_t id = media_e2ee_send_history(&ch->media, ch->s.token, hist, file, err, sizeof err);
+
+	if (id <= 0)
+		error_text(ch, err);
+	return id;
+}
+
+static long e2ee_fetch_history(void *ctx, const json_t *file, struct pier_e2ee_history *hist)
+{
+	struct chat *ch = ctx;
+	char err[512] = "";
+	long n = media_e2ee_take_history(&ch->media, ch->s.token, file, hist, err, sizeof err);
+
+	if (n < 0)
+		error_text(ch, err);
+	return n;
+}
+
 static const struct cli_e2ee_host chat_e2ee_host = {
 	.request = social_request, .info = media_info, .error = media_error, .show = media_show,
-	.send_plain = e2ee_send_plain,
+	.send_plain = e2ee_send_plain, .upload_history = e2ee_upload_history,
+	.fetch_history = e2ee_fetch_history,
 };
 
 static const struct cli_social_host chat_social_host = {

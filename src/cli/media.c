@@ -550,7 +550,10 @@ int cli_media_download(struct cli_media *m, const char *token, const json_t *med
 	FILE *f;
 	CURL *c;
 
-	download_dir(dir, sizeof(dir));
+	if (m->into != NULL)
+		snprintf(dir, sizeof(dir), "%s", m->into);
+	else
+		download_dir(dir, sizeof(dir));
 	local_name(name != NULL ? name : "download", fname, sizeof(fname));
 	/* Never overwrite: "name (1).ext", "name (2).ext", ... */
 	snprintf(path, pathlen, "%s/%s", dir, fname);

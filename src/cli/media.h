@@ -48,6 +48,7 @@ struct cli_media {
 	int nseen;                      /* numbers given so far */
 	struct cli_media_send *sends;   /* media messages awaiting their `sent` */
 	bool e2ee_upload;               /* the next upload is ciphertext (tus metadata "e2ee") */
+	const char *into;               /* downloads go here instead of ~/Downloads (NULL) */
 };
 
 /* Fills m (the caller's); host may be NULL (one-shot commands). */

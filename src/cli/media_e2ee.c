@@ -3,6 +3,7 @@
 #include "media_e2ee.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,4 +155,79 @@ out:
 	if (out != NULL)
 		fclose(out);
 	return rc;
+}
+
+/* A private temporary directory (0700): 0, or -1 with err. */
+static int temp_dir(char *dir, size_t size, char *err, size_t errlen)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(dir, size, "%s/pier-e2ee-XXXXXX", tmp != NULL && tmp[0] == '/' ? tmp : "/tmp");
+	if (mkdtemp(dir) == NULL) {
+		snprintf(err, errlen, "cannot make a temporary directory: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int64_t media_e2ee_send_history(struct cli_media *m, const char *token,
+                                const struct pier_e2ee_history *hist, json_t **file, char *err,
+                                size_t errlen)
+{
+	char dir[512], path[600];
+	json_t *ex = pier_e2ee_history_export(hist, PIER_E2EE_HISTORY_MAX);
+	char *text = json_dumps(ex, JSON_COMPACT);
+	int64_t id = -1;
+	FILE *f;
+
+	*file = NULL;
+	json_decref(ex);
+	if (text == NULL || temp_dir(dir, sizeof dir, err, errlen) != 0) {
+		free(text);
+		return -1;
+	}
+	snprintf(path, sizeof path, "%s/history.json", dir);
+	f = fopen(path, "wx");
+	if (f != NULL && fputs(text, f) >= 0 && fclose(f) == 0)
+		id = media_e2ee_upload(m, token, path, file, err, errlen);
+	else if (f != NULL)
+		fclose(f);
+	sodium_memzero(text, strlen(text));
+	free(text);
+	unlink(path);
+	rmdir(dir);
+	return id;
+}
+
+long media_e2ee_take_history(struct cli_media *m, const char *token, const json_t *file,
+                             struct pier_e2ee_history *hist, char *err, size_t errlen)
+{
+	char dir[512], path[PATH_MAX + 32];
+	json_t *media = media_e2ee_object(file), *j = NULL;
+	size_t before = hist->count;
+	long n = -1;
+
+	if (media == NULL) {
+		snprintf(err, errlen, "the history reference is damaged");
+		return -1;
+	}
+	if (temp_dir(dir, sizeof dir, err, errlen) != 0) {
+		json_decref(media);
+		return -1;
+	}
+	m->into = dir;
+	if (cli_media_download(m, token, media, path, sizeof path, err, errlen) == 0 &&
+	    media_e2ee_decrypt(media, path, err, errlen) == 0) {
+		j = json_load_file(path, 0, NULL);
+		if (j == NULL || pier_e2ee_history_import(hist, j, NULL) != 0)
+			snprintf(err, errlen, "the history file is damaged");
+		else
+			n = (long)(hist->count - before);
+		unlink(path);
+	}
+	m->into = NULL;
+	rmdir(dir);
+	json_decref(j);
+	json_decref(media);
+	return n;
 }

@@ -234,6 +234,11 @@ int main(void)
 	REQUIRE(chat_start(&b1, "b1", bob), harness_done(), "bob's chat");
 	expect(&b1, "End-to-end encryption is on", "bob's first device is set up");
 
+	/* a message before alice has a second device: it comes to that device only as history */
+	term_typef(&a1, "/msg %s early words\n", bob);
+	expect(&b1, "early words", "bob reads the early message");
+	expect(&a1, "early words", "alice's own copy");
+
 	/* second devices, approved by code from the first */
 	approve_second(&a1, "a2", alice, bob);
 	approve_second(&b1, "b2", bob, alice);
@@ -290,6 +295,14 @@ int main(void)
 	snprintf(line, sizeof line, "[e2ee] %s -> %s: from the second device of alice", alice, bob);
 	expect(&b1, line, "bob reads it");
 	expect(&a1, "from the second device of alice", "alice's first device has it too");
+
+	/* the second device got the earlier messages with its grant (history transfer) */
+	REQUIRE(chat_start(&a2, "a2", alice), harness_done(), "alice's second device, chatting");
+	expect(&a2, "End-to-end encryption is on", "set up");
+	term_typef(&a2, "/switch @%s\n", bob);
+	type(&a2, "/history 20\n");
+	expect(&a2, "early words", "the message sent before it existed is in its history");
+	chat_end(&a2);
 
 	/* safety numbers: the same digits on both sides */
 	{
