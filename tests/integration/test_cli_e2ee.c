@@ -104,8 +104,8 @@ static char *oneshot(const char *dev, const char *user, const char *args, int *s
 	return run(cmd, status);
 }
 
-/* A chat on pipes as user on device dev. */
-static bool chat_start(struct term *t, const char *dev, const char *user)
+/* A chat on pipes as user on device dev, in Chinese when zh. */
+static bool chat_start_lang(struct term *t, const char *dev, const char *user, bool zh)
 {
 	char dir[1024], home[1024], url[64];
 
@@ -115,7 +115,13 @@ static bool chat_start(struct term *t, const char *dev, const char *user)
 	setenv("HOME", home, 1);
 	snprintf(url, sizeof url, "http://127.0.0.1:%d", pierd_http_port(server));
 	return term_pipe_start(t, pierd_port_str(server), HARNESS_PASSWORD,
-	                       ARGS("--user", user, "--no-color", "--http-url", url));
+	                       ARGS("--user", user, "--no-color", "--http-url", url, "--lang",
+	                            zh ? "zh" : "en"));
+}
+
+static bool chat_start(struct term *t, const char *dev, const char *user)
+{
+	return chat_start_lang(t, dev, user, false);
 }
 
 static void chat_end(struct term *t)
@@ -304,6 +310,30 @@ int main(void)
 	expect(&a2, "early words", "the message sent before it existed is in its history");
 	chat_end(&a2);
 
+	/* a reply quotes from the local store; an edit goes encrypted */
+	{
+		long n = term_number_of(&a1, "hello alice");
+
+		REQUIRE(n > 0, harness_done(), "bob's message has a number");
+		term_typef(&a1, "/reply %ld quoting you\n", n);
+		expect(&b1, "hello alice] quoting you", "bob sees the reply with its quote");
+		n = term_number_of(&a1, "early words");
+		term_typef(&a1, "/edit %ld early words, edited\n", n);
+		expect(&b1, "early words, edited (edited)", "bob sees the encrypted edit");
+	}
+
+	/* the safety screen in Chinese */
+	{
+		struct term b2;
+
+		REQUIRE(chat_start_lang(&b2, "b2", bob, true), harness_done(), "bob's second device");
+		expect(&b2, "端到端加密已开启", "set up, in Chinese");
+		term_typef(&b2, "/safety %s\n", alice);
+		expect(&b2, "的安全码（双方相同", "the safety number's heading in Chinese");
+		expect(&b2, "尚未验证", "not verified, in Chinese");
+		chat_end(&b2);
+	}
+
 	/* safety numbers: the same digits on both sides */
 	{
 		char sa[61], sb[61];
@@ -412,6 +442,44 @@ int main(void)
 		chat_end(&a3);
 	}
 	chat_end(&b1);
+
+	/* keys behind a passphrase; a key file others may read is refused */
+	{
+		char dir[1024], path[1400], cmd[1200], *data;
+		size_t len = 0;
+		struct pier_conn *dc;
+		char dave[HARNESS_NAME_MAX];
+
+		dc = client_new_user(server, "ed", dave);
+		pier_conn_close(dc);
+		snprintf(line, sizeof line, "send --to @%s sealed", bob);
+		setenv("PIER_PASSPHRASE", "correct horse battery", 1);
+		out = oneshot("d1", dave, line, &status);
+		unsetenv("PIER_PASSPHRASE");
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a send with a passphrase: %s", out);
+		free(out);
+		device_dir("d1", dir, sizeof dir);
+		snprintf(cmd, sizeof cmd, "find '%s' -name device.json", dir);
+		out = run(cmd, &status);
+		snprintf(path, sizeof path, "%.*s", (int)strcspn(out, "\n"), out);
+		free(out);
+		data = slurp(path, &len);
+		CHECK(data != NULL && strstr(data, "argon2id13") != NULL &&
+		      strstr(data, "sign_seed") == NULL, "the key file is sealed");
+		free(data);
+		out = oneshot("d1", dave, line, &status);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) != 0 && strstr(out, "passphrase") != NULL,
+		      "without the passphrase: refused, saying why: %s", out);
+		free(out);
+		chmod(path, 0644);
+		setenv("PIER_PASSPHRASE", "correct horse battery", 1);
+		out = oneshot("d1", dave, line, &status);
+		unsetenv("PIER_PASSPHRASE");
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) != 0 &&
+		      strstr(out, "may be read by others") != NULL,
+		      "a key file others may read is refused: %s", out);
+		free(out);
+	}
 
 	/* the canary is nowhere on the server */
 	{
