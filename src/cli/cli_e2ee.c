@@ -274,7 +274,7 @@ static void new_device(struct cli_e2ee *e)
 
 void cli_e2ee_login(struct cli_e2ee *e, const char *user, const char *ch)
 {	char dir[PIER_E2EE_PATH_MAX], *err = NULL;
-	const char *pass = getenv("PIER_PASSPHRASE");
+	const char *pass = e->o->passphrase;
 
 	if (e->o->no_e2ee)
 		return;

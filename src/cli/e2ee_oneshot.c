@@ -205,7 +205,7 @@ int e2ee_oneshot_send(struct pier_conn *conn, const struct cli_options *o, const
 	const char *challenge = json_string_value(json_object_get(login, "challenge"));
 	const char *user = json_string_value(json_object_get(login, "user"));
 	char dir[PIER_E2EE_PATH_MAX], need[PIER_NAME_MAX + 1], *err = NULL;
-	const char *pass = getenv("PIER_PASSPHRASE");
+	const char *pass = o->passphrase;
 	struct pier_e2ee_mgr m;
 	json_t *e2ee = NULL, *r;
 	int lock = -1, rc = -1;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "input.h"
 #include "interactive.h"
 #include "oneshot.h"
 #include "render.h"
@@ -19,7 +20,7 @@
 enum {
 	OPT_HOST = 256, OPT_PORT, OPT_USER, OPT_LANG, OPT_NO_COLOR, OPT_TO, OPT_LIMIT, OPT_BEFORE,
 	OPT_JSON, OPT_HELP, OPT_TLS, OPT_INSECURE, OPT_CA_FILE, OPT_FILE, OPT_HTTP_URL, OPT_REPLY_TO,
-	OPT_OFF, OPT_DISPLAY, OPT_WITH, OPT_NO_E2EE
+	OPT_OFF, OPT_DISPLAY, OPT_WITH, OPT_NO_E2EE, OPT_PASSPHRASE
 };
 
 static bool codeset_is_utf8(void)
@@ -76,6 +77,9 @@ static const char usage_text[] =
 	"                  zh* means Chinese)\n"
 	"  --no-color      no colours; there are none either when NO_COLOR is set, TERM is\n"
 	"                  \"dumb\" or stdout is not a terminal\n"
+	"  --passphrase    ask for a passphrase that encrypts this device's keys and messages\n"
+	"                  on disk (argon2id); $PIER_PASSPHRASE gives it without asking. The\n"
+	"                  same passphrase is needed at every run once it was set\n"
 	"  --no-e2ee       do not act as one of your devices: private messages are not\n"
 	"                  end-to-end encrypted, so users who have devices cannot be written\n"
 	"                  to and their messages to you are not shown here\n"
@@ -275,6 +279,7 @@ int main(int argc, char **argv)
 		{ "display", required_argument, NULL, OPT_DISPLAY },
 		{ "with", required_argument, NULL, OPT_WITH },
 		{ "no-e2ee", no_argument, NULL, OPT_NO_E2EE },
+		{ "passphrase", no_argument, NULL, OPT_PASSPHRASE },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_options o = {
@@ -283,7 +288,7 @@ int main(int argc, char **argv)
 		.lang = pier_lang_from_env(),
 	};
 	bool no_color = false, seen_to = false, seen_limit = false, seen_before = false;
-	bool seen_port = false, utf8;
+	bool seen_port = false, utf8, ask_passphrase = false;
 	long long num;
 	int c, rc;
 
@@ -344,6 +349,9 @@ int main(int argc, char **argv)
 		case OPT_NO_E2EE:
 			o.no_e2ee = true;
 			break;
+		case OPT_PASSPHRASE:
+			ask_passphrase = true;
+			break;
 		case OPT_LIMIT:
 			if (!parse_num(optarg, 1, 200, &num))
 				return usage_error("--limit is a number from 1 to 200, not '%s'", optarg);
@@ -395,6 +403,19 @@ int main(int argc, char **argv)
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	o.color = render_color_wanted(STDOUT_FILENO, no_color);
+	/* The device keys' passphrase: $PIER_PASSPHRASE, or asked for with --passphrase (kept
+	 * for the whole run: every save seals the file again). */
+	o.passphrase = getenv("PIER_PASSPHRASE") != NULL && getenv("PIER_PASSPHRASE")[0] != '\0'
+	             ? getenv("PIER_PASSPHRASE") : NULL;
+	if (ask_passphrase && o.passphrase == NULL) {
+		if (isatty(STDIN_FILENO) != 1)
+			return usage_error("--passphrase asks on a terminal; without one set "
+			                   "PIER_PASSPHRASE");
+		o.passphrase = input_password_tty(STDIN_FILENO, o.lang == PIER_LANG_ZH
+		                                  ? "设备密钥口令: " : "Passphrase of the device keys: ");
+		if (o.passphrase == NULL || o.passphrase[0] == '\0')
+			return usage_error("no passphrase given");
+	}
 	if (o.command == NULL && !utf8) {
 		fprintf(stderr, "pier: %s\n", o.lang == PIER_LANG_ZH
 		        ? "没有可用的 UTF-8 区域设置（locale），无法正确读取和显示中文；"
