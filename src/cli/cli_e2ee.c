@@ -428,6 +428,34 @@ static void show_msg(struct cli_e2ee *e, const json_t *msg)
 	json_decref(copy);
 }
 
+json_t *cli_e2ee_fill(const struct cli_e2ee *e, const json_t *msg, bool *hidden)
+{
+	const json_t *local;
+	json_t *copy, *media;
+
+	*hidden = false;
+	if (!e->loaded || !json_is_true(json_object_get(msg, "e2ee")) ||
+	    json_object_get(msg, "text") != NULL)
+		return NULL;
+	local = pier_e2ee_history_find(&e->m.hist, json_integer_value(json_object_get(msg, "id")));
+	if (local == NULL)
+		return NULL;
+	if (json_is_true(json_object_get(local, "hidden"))) {
+		*hidden = true;
+		return NULL;
+	}
+	copy = json_deep_copy(local);
+	media = media_e2ee_object(json_object_get(local, "file"));
+	if (media != NULL)
+		json_object_set_new(copy, "media", media);
+	/* what the server knows better: reactions, recalls */
+	if (json_object_get(msg, "reactions") != NULL)
+		json_object_set(copy, "reactions", json_object_get(msg, "reactions"));
+	if (json_is_true(json_object_get(msg, "recalled")))
+		json_object_set_new(copy, "recalled", json_true());
+	return copy;
+}
+
 /* ---- sending ---- */
 
 static void job_unlink(struct cli_e2ee *e, struct cli_e2ee_job *j)
@@ -626,6 +654,12 @@ static void sent_reply(struct cli_e2ee *e, struct cli_e2ee_job *j, const json_t 
 			const json_t *orig;
 
 			pier_e2ee_history_edit(&e->m.hist, j->edit_of, text);
+			msg = json_pack("{s:O, s:s, s:s, s:O, s:b, s:I}", "id", json_object_get(ev, "id"),
+			                "from", e->m.user, "to", j->to, "ts", json_object_get(ev, "ts"),
+			                "hidden", 1, "edit_of", (json_int_t)j->edit_of);
+			if (msg != NULL)
+				pier_e2ee_history_add(&e->m.hist, j->to, msg);
+			json_decref(msg);
 			orig = pier_e2ee_history_find(&e->m.hist, j->edit_of);
 			if (orig != NULL) {
 				msg = json_deep_copy(orig);
@@ -1146,25 +1180,6 @@ const json_t *cli_e2ee_find(const struct cli_e2ee *e, int64_t id)
 	if (!e->loaded)
 		return NULL;
 	return pier_e2ee_history_find(&e->m.hist, id);
-}
-
-bool cli_e2ee_history(struct cli_e2ee *e, const char *peer, int limit)
-{
-	json_t *page, *m;
-	size_t i;
-
-	if (!e->loaded || !e->usable)
-		return false;
-	page = pier_e2ee_history_page(&e->m.hist, peer, 0, limit);
-	if (!e->m.history_complete)
-		info(e, "%s", TR(e, "Earlier encrypted messages are on your other devices (this one "
-		                    "keeps what arrived since it was approved).",
-		                 "更早的加密消息保存在您的其他设备上（此设备只保存获批准之后收到的消息）。"));
-	json_array_foreach(page, i, m)
-		show_msg(e, m);
-	i = json_array_size(page);
-	json_decref(page);
-	return i > 0;
 }
 
 /* ---- commands ---- */

@@ -106,12 +106,13 @@ void cli_e2ee_send(struct cli_e2ee *e, const char *to, const char *text, int64_t
 /* An encrypted edit of one's message id in the conversation with to. */
 void cli_e2ee_edit(struct cli_e2ee *e, const char *to, int64_t id, const char *text);
 
+/* msg as the server has it (history, sync: "e2ee" and no text) filled from the local store:
+ * a new reference, or NULL (not encrypted, or no copy here). *hidden: an encrypted edit,
+ * which is not shown as a message. */
+json_t *cli_e2ee_fill(const struct cli_e2ee *e, const json_t *msg, bool *hidden);
+
 /* A message from the local store (quotes), or NULL. */
 const json_t *cli_e2ee_find(const struct cli_e2ee *e, int64_t id);
-/* The newest limit messages of the conversation with peer from the local store (shown), or
- * false when there are none kept. */
-bool cli_e2ee_history(struct cli_e2ee *e, const char *peer, int limit);
-
 /* /devices, /approve, /rename-device, /remove-device, /reset, /safety, /verify: true when
  * name was one of them. */
 bool cli_e2ee_command(struct cli_e2ee *e, const char *name, char *args);

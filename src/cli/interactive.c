@@ -390,10 +390,8 @@ static void cmd_history(struct chat *ch, char *args)
 			return;
 		}
 	}
-	/* Encrypted conversations: the server has ciphertext only; the device kept the text. */
-	if (cli_e2ee_private(&ch->e2ee, ch->target) &&
-	    cli_e2ee_history(&ch->e2ee, ch->target, (int)n))
-		return;
+	/* Encrypted messages come without text: show_messages fills them from the local store
+	 * (the device kept what it decrypted); older plaintext ones come as they are. */
 	request(ch, pier_req_history(ch->target, 0, (int)n), REQ_HISTORY, ch->target, NULL);
 }
 
@@ -797,9 +795,15 @@ static void show_messages(struct chat *ch, const json_t *messages, bool read)
 	size_t i;
 
 	json_array_foreach(messages, i, msg) {
+		bool hidden;
+		json_t *filled = cli_e2ee_fill(&ch->e2ee, msg, &hidden);
+
+		if (hidden)
+			continue;          /* an encrypted edit: applied to the message it edits */
 		if (read)
 			social_message(&ch->social, msg, NULL);
-		render_msg(f, &ch->r, msg);
+		render_msg(f, &ch->r, filled != NULL ? filled : msg);
+		json_decref(filled);
 	}
 	screen_out_say(&ch->sc, &out);
 }

@@ -156,7 +156,9 @@ int pier_e2ee_contacts_from_json(struct pier_e2ee_contacts *c, const json_t *j);
 /* ---- the local store of decrypted messages (pier_e2ee_history.c) ---- */
 
 /* Messages as the client shows them: {"id","from","to","ts","text"[,"kind","file",
- * "reply_to","edited"]}, keyed by id, at most PIER_E2EE_HISTORY_MAX (the oldest ids go). */
+ * "reply_to","edited"]}, keyed by id, at most PIER_E2EE_HISTORY_MAX (the oldest ids go). An
+ * encrypted edit is a message of its own on the server: it is kept as {"id",...,"hidden":true}
+ * so that a client showing the server's history knows to leave it out. */
 struct pier_e2ee_history {
 	json_t *msgs;       /* object: conversation key ("@user", lower case) -> array by id */
 	size_t count;

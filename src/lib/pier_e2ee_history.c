@@ -164,9 +164,14 @@ json_t *pier_e2ee_history_page(const struct pier_e2ee_history *h, const char *pe
 	end = json_array_size(a);
 	while (before > 0 && end > 0 && id_of(json_array_get(a, end - 1)) >= before)
 		end--;
-	start = end > (size_t)limit ? end - (size_t)limit : 0;
+	/* the newest `limit` shown ones (edits are kept as hidden entries: not shown) */
+	start = end;
+	for (size_t shown = 0; start > 0 && shown < (size_t)limit; start--)
+		if (!json_is_true(json_object_get(json_array_get(a, start - 1), "hidden")))
+			shown++;
 	for (size_t i = start; i < end; i++)
-		json_array_append(out, json_array_get(a, i));
+		if (!json_is_true(json_object_get(json_array_get(a, i), "hidden")))
+			json_array_append(out, json_array_get(a, i));
 	return out;
 }
 
