@@ -731,7 +731,7 @@ static void process_held(struct cli_e2ee *e)
 		int64_t qid = json_integer_value(json_object_get(ev, "qid"));
 		enum pier_e2ee_opened r;
 
-		if (qid > 0 && qid <= e->seen_qid) {
+		if (qid > 0 && qid <= e->m.opened_qid) {
 			/* opened before a drop, not acknowledged yet: its keys are used up */
 			json_array_remove(e->held, 0);
 			if (qid > e->ack_upto)
@@ -793,8 +793,10 @@ static void process_held(struct cli_e2ee *e)
 		json_decref(out);
 		if (qid > e->ack_upto)
 			e->ack_upto = qid;
-		if (qid > e->seen_qid)
-			e->seen_qid = qid;
+		if (qid > e->m.opened_qid) {
+			e->m.opened_qid = qid;
+			e->m.dirty = true;
+		}
 		json_array_remove(e->held, 0);
 	}
 }

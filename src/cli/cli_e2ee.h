@@ -57,8 +57,6 @@ struct cli_e2ee {
 	json_t *held;                   /* envelopes waiting (in order) */
 	bool held_waiting;              /* the first held one waits for a `devices` reply */
 	int64_t ack_upto;               /* the highest qid opened and not yet acknowledged */
-	int64_t seen_qid;               /* the highest qid opened this run: one that comes
-	                                 * again (not acknowledged before a drop) is skipped */
 	json_t *own_reply;              /* the last `devices` reply about oneself (/approve) */
 	bool announced;                 /* "this device is approved/active" said */
 	bool setting_up;                /* from a login until the device's state is known:

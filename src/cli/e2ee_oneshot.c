@@ -90,6 +90,13 @@ static void drain_queue(struct pier_conn *conn, const struct cli_options *o,
 
 		if (ev == NULL)
 			break;
+		if (json_integer_value(json_object_get(ev, "qid")) <= m->opened_qid) {
+			/* opened before, not acknowledged: acknowledge it now */
+			if (json_integer_value(json_object_get(ev, "qid")) > upto)
+				upto = json_integer_value(json_object_get(ev, "qid"));
+			json_decref(ev);
+			continue;
+		}
 		r = pier_e2ee_open(m, ev, &out);
 		if (r == PIER_E2EE_GOT_NEED_LIST) {
 			json_t *d = call(conn, o, json_pack("{s:s, s:O}", "op", "devices", "user",
@@ -119,6 +126,8 @@ static void drain_queue(struct pier_conn *conn, const struct cli_options *o,
 		json_decref(out);
 		if (json_integer_value(json_object_get(ev, "qid")) > upto)
 			upto = json_integer_value(json_object_get(ev, "qid"));
+		if (upto > m->opened_qid)
+			m->opened_qid = upto;
 		json_decref(ev);
 	}
 	if (upto > 0 && pier_e2ee_mgr_save(m, NULL) == 0)

@@ -227,6 +227,9 @@ struct pier_e2ee_mgr {
 	json_t *notices;                          /* what to tell the user (take_notices) */
 	json_t *plain_users;                      /* users the server said have no list */
 	bool dirty;                               /* device.json changed since the last save */
+	int64_t opened_qid;                       /* the highest queue id opened: an envelope
+	                                           * that comes again (saved, then cut before its
+	                                           * ack) is acknowledged, not opened twice */
 };
 
 /* Fills m for user's device state in dir (passphrase may be NULL). Nothing is read yet. */

@@ -45,6 +45,7 @@ void pier_e2ee_mgr_forget_device(struct pier_e2ee_mgr *m)
 	sodium_memzero(m->ak_seed, sizeof m->ak_seed);
 	m->has_ak = false;
 	m->state = PIER_E2EE_NEW;
+	m->opened_qid = 0;
 	sodium_memzero(m->kept, sizeof m->kept);
 	m->nkept = 0;
 	m->dirty = true;
@@ -111,6 +112,7 @@ int pier_e2ee_mgr_load(struct pier_e2ee_mgr *m, char **err)
 		goto bad;
 	snprintf(m->name, sizeof m->name, "%s", name);
 	m->history_complete = json_is_true(json_object_get(j, "history_complete"));
+	m->opened_qid = json_integer_value(json_object_get(j, "opened_qid"));
 	json_decref(j);
 	path_of(m, "messages.json", path, sizeof path);
 	rc = pier_e2ee_history_load(&m->hist, path, &m->seal, err);
@@ -164,6 +166,7 @@ int pier_e2ee_mgr_save(struct pier_e2ee_mgr *m, char **err)
 		json_object_set_new(j, "device", pier_e2ee_device_to_json(&m->dev));
 	if (m->has_ak)
 		pier_e2ee_json_set_bytes(j, "ak", m->ak_seed, 32);
+	json_object_set_new(j, "opened_qid", json_integer(m->opened_qid));
 	path_of(m, "device.json", path, sizeof path);
 	rc = pier_e2ee_save_json(path, j, &m->seal, err);
 	json_decref(j);
