@@ -124,7 +124,7 @@ static sqlite3_stmt *st(struct store_db *db, enum e2ee_stmt which)
 	return db->e2ee[which];
 }
 
-/* Runs a bound statement that returns no rows: 0, or -1 (SQLite's code in *rc when asked). */
+/* Runs a bound statement that returns no rows (and resets it): 0, or -1. */
 static int run(struct store_db *db, enum e2ee_stmt which)
 {
 	sqlite3_stmt *s = st(db, which);
@@ -393,6 +393,7 @@ static enum store_status run_publish(struct store_db *db, struct store_job *job)
 	struct store_device *mine = NULL, *old = NULL;
 	size_t nmine = 0, nold = 0;
 	enum store_status status = STORE_FAILED;
+	sqlite3_stmt *s = st(db, E2EE_LIST_SET);
 	char *ak = NULL;
 	int rc;
 
@@ -461,8 +462,6 @@ static enum store_status run_publish(struct store_db *db, struct store_job *job)
 		if (run(db, E2EE_DEV_SET_STATE) != 0)
 			goto out;
 	}
-	sqlite3_stmt *s = st(db, E2EE_LIST_SET);
-
 	sqlite3_bind_int64(s, 1, job->user_id);
 	sqlite3_bind_int64(s, 2, e->version);
 	sqlite3_bind_text(s, 3, e->list, -1, SQLITE_STATIC);
