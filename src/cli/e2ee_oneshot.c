@@ -332,3 +332,49 @@ out:
 	close(lock);
 	return rc;
 }
+
+void e2ee_oneshot_fill(const struct cli_options *o, const json_t *login, json_t *messages)
+{
+	const char *user = json_string_value(json_object_get(login, "user"));
+	char dir[PIER_E2EE_PATH_MAX], path[PIER_E2EE_PATH_MAX + 16], *err = NULL;
+	struct pier_e2ee_history h;
+	struct pier_e2ee_seal seal;
+	size_t i = 0;
+
+	if (o->no_e2ee || user == NULL || !json_is_array(messages) ||
+	    !cli_e2ee_dir(o, user, dir, sizeof dir))
+		return;
+	snprintf(path, sizeof path, "%s/messages.json", dir);
+	pier_e2ee_history_init(&h);
+	pier_e2ee_seal_init(&seal, o->passphrase);
+	if (pier_e2ee_history_load(&h, path, &seal, &err) < 0)
+		fprintf(stderr, "pier: %s\n", err != NULL ? err : "?");
+	while (i < json_array_size(messages)) {
+		json_t *msg = json_array_get(messages, i);
+		const json_t *local;
+
+		if (!json_is_true(json_object_get(msg, "e2ee")) || json_object_get(msg, "text") != NULL) {
+			i++;
+			continue;
+		}
+		local = pier_e2ee_history_find(&h, json_integer_value(json_object_get(msg, "id")));
+		if (json_is_true(json_object_get(local, "hidden"))) {
+			json_array_remove(messages, i);
+			continue;
+		}
+		if (local != NULL) {
+			static const char *const keys[] = { "text", "kind", "file", "edited" };
+
+			for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+				if (json_object_get(local, keys[k]) != NULL)
+					json_object_set(msg, keys[k], json_object_get(local, keys[k]));
+		} else {
+			json_object_set_new(msg, "text", json_string(TR(o, "[encrypted: not on this device]",
+			                                                "[已加密：不在此设备上]")));
+		}
+		i++;
+	}
+	free(err);
+	pier_e2ee_seal_release(&seal);
+	pier_e2ee_history_release(&h);
+}

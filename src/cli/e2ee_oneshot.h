@@ -22,4 +22,9 @@ int e2ee_oneshot_send(struct pier_conn *conn, const struct cli_options *o, const
                       const char *to, const json_t *plain, int64_t reply_to, int64_t media,
                       int64_t *id, bool *plaintext);
 
+/* Fills the encrypted messages of a history page (messages, changed in place) from this
+ * device's message store (read only): their text, kind and file; encrypted edits are taken
+ * out. Nothing happens without a store (or with --no-e2ee). */
+void e2ee_oneshot_fill(const struct cli_options *o, const json_t *login, json_t *messages);
+
 #endif

@@ -100,6 +100,9 @@ static void normalize_room(const char *in, char *out, size_t size)
 	snprintf(out, size, "%s%s", in[0] == '#' ? "" : "#", in);
 }
 
+/* The login reply of this run (its challenge proves the device of an encrypted send). */
+static const json_t *login_reply;
+
 static json_t *make_send(const struct cli_options *o, const char *target, const char *text)
 {
 	return pier_req_send_reply(target, text, NULL, o->reply_to);
@@ -136,8 +139,6 @@ static char *joined_args(const struct cli_options *o)
 	return text;
 }
 
-/* The login reply of this run (its challenge proves the device of an encrypted send). */
-static const json_t *login_reply;
 
 static int cmd_send(struct pier_conn *conn, const struct cli_options *o)
 {
@@ -209,6 +210,9 @@ static int cmd_history(struct pier_conn *conn, const struct cli_options *o)
 	reply = call_target(conn, o, o->args[0], make_history, NULL, "history", with, sizeof with);
 	if (reply == NULL)
 		return CLI_EXIT_FAIL;
+	/* encrypted messages: their text from this device's store */
+	if (with[0] == '@')
+		e2ee_oneshot_fill(o, login_reply, json_object_get(reply, "messages"));
 	print_msgs(reply, o, false);
 	json_decref(reply);
 	return CLI_EXIT_OK;

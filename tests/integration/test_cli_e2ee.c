@@ -320,7 +320,17 @@ int main(void)
 		n = term_number_of(&a1, "early words");
 		term_typef(&a1, "/edit %ld early words, edited\n", n);
 		expect(&b1, "early words, edited (edited)", "bob sees the encrypted edit");
+		expect(&a1, "early words, edited (edited)", "alice sees her edit");
 	}
+
+	/* one-shot history of the encrypted chat: the texts from the device's store */
+	snprintf(line, sizeof line, "history @%s --limit 50", bob);
+	out = oneshot("a1", alice, line, &status);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0 && strstr(out, "early words, edited") &&
+	      strstr(out, canary) != NULL && strstr(out, "quoting you") != NULL &&
+	      count(out, "early words") == 1 && strstr(out, "[encrypted") == NULL,
+	      "pier history @bob shows the decrypted texts, the edit applied once: %s", out);
+	free(out);
 
 	/* the safety screen in Chinese */
 	{
