@@ -654,9 +654,10 @@ static void sent_reply(struct cli_e2ee *e, struct cli_e2ee_job *j, const json_t 
 			const json_t *orig;
 
 			pier_e2ee_history_edit(&e->m.hist, j->edit_of, text);
-			msg = json_pack("{s:O, s:s, s:s, s:O, s:b, s:I}", "id", json_object_get(ev, "id"),
-			                "from", e->m.user, "to", j->to, "ts", json_object_get(ev, "ts"),
-			                "hidden", 1, "edit_of", (json_int_t)j->edit_of);
+			msg = json_pack("{s:O, s:s, s:s, s:O, s:b, s:I, s:s}", "id",
+			                json_object_get(ev, "id"), "from", e->m.user, "to", j->to,
+			                "ts", json_object_get(ev, "ts"), "hidden", 1,
+			                "edit_of", (json_int_t)j->edit_of, "text", text);
 			if (msg != NULL)
 				pier_e2ee_history_add(&e->m.hist, j->to, msg);
 			json_decref(msg);

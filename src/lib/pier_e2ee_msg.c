@@ -499,10 +499,10 @@ enum pier_e2ee_opened pier_e2ee_open(struct pier_e2ee_mgr *m, const json_t *ev, 
 			goto out;              /* not one of the sender's messages we hold */
 		pier_e2ee_history_edit(&m->hist, of, text);
 		{
-			json_t *h = json_pack("{s:I, s:O, s:O, s:O, s:b, s:I}", "id", (json_int_t)id,
+			json_t *h = json_pack("{s:I, s:O, s:O, s:O, s:b, s:I, s:s}", "id", (json_int_t)id,
 			                      "from", json_object_get(ev, "from"), "to",
 			                      json_object_get(ev, "to"), "ts", json_object_get(ev, "ts"),
-			                      "hidden", 1, "edit_of", (json_int_t)of);
+			                      "hidden", 1, "edit_of", (json_int_t)of, "text", text);
 
 			if (h != NULL)
 				pier_e2ee_history_add(&m->hist, strcmp(from, m->user) == 0 ? to : from, h);
