@@ -906,9 +906,14 @@ static void list_devices(struct cli_e2ee *e, const json_t *ev)
 	char self[PIER_E2EE_ID_B64];
 	size_t i;
 
+	const struct pier_e2ee_contact *mine;
+	const struct pier_devlist *l;
+
 	if (pier_e2ee_own_devices(&e->m, ev, &own) != 0)
 		return;
 	say_notices(e);
+	mine = pier_e2ee_contact_find(&e->m.contacts, e->m.user);
+	l = mine != NULL ? mine->list : NULL;
 	pier_e2ee_mgr_device_id(&e->m, self);
 	info(e, TR(e, "Your devices (list version %u):", "您的设备（列表版本 %u）："), own.version);
 	json_array_foreach(devs, i, d) {
@@ -920,6 +925,15 @@ static void list_devices(struct cli_e2ee *e, const json_t *ev)
 		for (unsigned k = 0; k < own.npending; k++)
 			if (id != NULL && strcmp(own.pending[k].id, id) == 0)
 				code = own.pending[k].code;
+		/* the signed list's name, not the one the server keeps from the registration */
+		if (l != NULL && id != NULL) {
+			uint8_t bin[PIER_E2EE_ID_LEN];
+			int at;
+
+			if (pier_e2ee_b64_decode_exact(id, bin, sizeof bin) == PIER_E2EE_OK &&
+			    (at = pier_devlist_find(l, bin)) >= 0)
+				name = l->dev[at].name;
+		}
 		info(e, "  %s  %-24s %s%s%s%s", id != NULL ? id : "?", name != NULL ? name : "",
 		     state != NULL ? state : "?", code[0] != '\0' ? TR(e, ", code ", "，验证码 ") : "",
 		     code, id != NULL && strcmp(id, self) == 0 ? TR(e, "  (this device)", "（本机）") : "");
