@@ -399,6 +399,9 @@ static void own_reply(struct cli_e2ee *e, const json_t *ev)
 		                 "已批准：等待设备列表包含此设备。"));
 		return;
 	}
+	if (strcmp(e->code_shown, code) == 0)
+		return;                    /* said already (a devices_changed brings it again) */
+	snprintf(e->code_shown, sizeof e->code_shown, "%s", code);
 	info(e, TR(e, "This is a new device of yours. Its code: %s. On one of your other devices, "
 	              "check that it shows the same code and type /approve %s there. Until then "
 	              "this device cannot read or send private messages; earlier messages stay on "
