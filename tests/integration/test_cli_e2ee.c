@@ -321,13 +321,18 @@ int main(void)
 		term_typef(&a1, "/edit %ld early words, edited\n", n);
 		expect(&b1, "early words, edited (edited)", "bob sees the encrypted edit");
 		expect(&a1, "early words, edited (edited)", "alice sees her edit");
+		/* recall: metadata the server sees, as for any message */
+		n = term_number_of(&a1, "quoting you");
+		term_typef(&a1, "/recall %ld\n", n);
+		expect(&b1, "recalled message", "bob sees the encrypted message recalled");
 	}
 
 	/* one-shot history of the encrypted chat: the texts from the device's store */
 	snprintf(line, sizeof line, "history @%s --limit 50", bob);
 	out = oneshot("a1", alice, line, &status);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0 && strstr(out, "early words, edited") &&
-	      strstr(out, canary) != NULL && strstr(out, "quoting you") != NULL &&
+	      strstr(out, canary) != NULL && strstr(out, "[recalled]") != NULL &&
+	      strstr(out, "the canary file [file canary.txt") != NULL &&
 	      count(out, "early words") == 1 && strstr(out, "[encrypted") == NULL,
 	      "pier history @bob shows the decrypted texts, the edit applied once: %s", out);
 	free(out);

@@ -379,6 +379,27 @@ int main(void)
 	json_decref(ev);
 	json_decref(e);
 
+	/* recalled before the device took it: no payload; shown as recalled, not refused */
+	json_decref(pier_e2ee_take_notices(&a2));
+	e = encrypt(&b1, "alice_1", "soon recalled");
+	ev = srv_envelope("bob_22", &b1, "@alice_1", e, a2id, next_id++);
+	json_object_del(ev, "payload");
+	json_object_set_new(ev, "recalled", json_true());
+	got = open_ev(&a2, ev, &msg);
+	CHECK(got == PIER_E2EE_GOT_MESSAGE && json_is_true(json_object_get(msg, "recalled")) &&
+	      !has_notice(&a2, "refused_message"), "a recalled envelope: shown as recalled");
+	json_decref(msg);
+	json_decref(ev);
+	json_decref(e);
+	e = encrypt(&b1, "alice_1", "after the recall");
+	ev = srv_envelope("bob_22", &b1, "@alice_1", e, a2id, next_id++);
+	got = open_ev(&a2, ev, &msg);
+	CHECK(got == PIER_E2EE_GOT_MESSAGE && strcmp(text_of(msg), "after the recall") == 0,
+	      "the ratchet moved with it: the next one opens");
+	json_decref(msg);
+	json_decref(ev);
+	json_decref(e);
+
 	/* prekeys: a refill up to 100 with new ids, a rotated signed prekey that still opens a
 	 * session started from the old one */
 	{
