@@ -1,0 +1,1060 @@
+// device.js - the browser's device manager for end-to-end encrypted private chats
+// (docs/E2EE.md, docs/PROTOCOL.md "End-to-end encryption"). It owns this browser's device and
+// everything it knows: the device's keys and prekeys, the account key (AK) once it has it,
+// the sessions with other devices, the signed device lists it trusts per contact (trust on
+// first use; a new AK only with the reset flag, and then "safety number changed"), and the
+// decrypted messages (keystore.js keeps them in IndexedDB; the server keeps only ciphertext).
+//
+// At login: a saved device says device_hello (proof over the login challenge); otherwise a
+// new device is made and registered. The first device of a user publishes the first list
+// (version 1) with a new AK and is active at once; a further one waits as pending, showing
+// its approval code, until one of the user's devices approves it (a new list naming it, then
+// a `grant` carrying the AK seed, the trusted contacts and, if asked, the history). A user
+// who lost every device may reset: a new AK, a list with the reset flag.
+//
+// Sending: a private message to a user with a list is sealed once as a payload; its key goes
+// in one envelope per device (the peer's and one's own others), through each pair's ratchet;
+// `devices_changed` means refetch and encrypt again. Receiving: an `envelope` is decrypted in
+// order, one at a time; the new session state and the decrypted message are committed to
+// IndexedDB in one transaction, and only then acknowledged. A device the server reports that
+// the user's signed list does not name is refused and the user warned. Files in encrypted
+// chats are encrypted here before upload (?e2ee=1) and decrypted after download.
+//
+// Events: 'state' (this.state: 'off' | 'starting' | 'pending' | 'active' | 'revoked' |
+// 'nostorage'), 'change' {key} (a conversation's E2EE status or notices), 'pending' (own
+// devices waiting for approval: this.pendingDevices), 'devices' (own list changed).
+
+import { KeyStore } from './keystore.js';
+import { core } from './glue.js';
+
+const OPK_BATCH = 100;          // one-time prekeys published at a time (the server's most per request)
+const OPK_LOW = 20;             // refill below this many (the server says prekeys_low)
+const SPK_ROTATE_MS = 7 * 24 * 3600 * 1000;
+const HISTORY_MAX = 10000;      // messages a history transfer carries (E2EE.md)
+const SEND_TRIES = 3;           // devices_changed: fetch and encrypt again, this many times
+const POLL_PENDING_MS = 15000;  // own devices asked again for pending ones while visible
+const RESET_FLAG = 1;
+
+const lower = s => String(s).toLowerCase();
+
+export class E2eeError extends Error {
+	constructor(code, message) {
+		super(message || code);
+		this.code = code;
+		this.data = {};
+	}
+}
+
+export class DeviceManager extends EventTarget {
+	constructor({ client, store }) {
+		super();
+		this.client = client;
+		this.store = store;
+		this.state = 'off';
+		this.reset();
+		this.chain = Promise.resolve();     // envelopes, sends and list changes, one at a time
+
+		client.addEventListener('loggedin', e => this.start(e.detail.reply));
+		client.addEventListener('loggedout', () => this.stop());
+		client.addEventListener('event', e => this.onEvent(e.detail));
+		document.addEventListener('visibilitychange', () => {
+			if (!document.hidden && this.state === 'active')
+				this.checkPending();
+		});
+	}
+
+	reset() {
+		this.ks = null;
+		this.user = null;
+		this.dev = null;            // this device: {id, name, created, sign:{pub, seed}, dh:{pub, priv}, spk, opks, nextOpk}
+		this.account = null;        // {ak_seed, ak_pub, version, list, sig}: the own list as published
+		this.trust = new Map();     // user -> {ak, version, verified, devices: [{id, sign_key, dh_key, name, created}]}
+		this.sessions = new Map();  // remote device id -> the sessions state (opaque, glue.js)
+		this.notices = new Map();   // conversation key -> [{kind, at}]
+		this.cache = new Map();     // message id -> decrypted message
+		this.edits = new Map();     // message id -> the newest edit of it
+		this.since = 0;             // the first message id this device could have an envelope for
+		this.hasHistory = false;
+		this.pendingDevices = [];
+		this.ownDevices = [];       // `devices` reply's devices (own), for the device list
+		this.rejected = new Set();
+		this.challenge = null;
+		this.bound = false;
+		clearInterval(this.pollTimer);
+	}
+
+	emit(type, detail) {
+		this.dispatchEvent(new CustomEvent(type, { detail }));
+	}
+
+	setState(s) {
+		this.state = s;
+		this.emit('state', { state: s });
+		this.emit('change', {});
+	}
+
+	/** Runs fn after everything queued before it; its result or error is the promise's. */
+	queue(fn) {
+		const p = this.chain.then(fn);
+		this.chain = p.catch(() => {});
+		return p;
+	}
+
+	request(obj) {
+		return this.client.request(obj);
+	}
+
+	// ---- starting: login, hello or register ----
+
+	async start(reply) {
+		this.challenge = reply.challenge ? core.unb64(reply.challenge) : null;
+		const user = lower(reply.user);
+		if (this.user !== user) {
+			this.ks?.close();
+			this.reset();
+			this.user = user;
+		}
+		this.password = !reply.token_login;     // a reset needs a password login (the server checks)
+		return this.queue(async () => {
+			try {
+				await core.ready();
+				if (!this.ks)
+					await this.load();
+			} catch (err) {
+				console.warn('e2ee: no key storage', err);
+				this.setState('nostorage');
+				return;
+			}
+			if (!this.challenge) {
+				this.setState('off');        // a server without end-to-end encryption
+				return;
+			}
+			this.setState('starting');
+			try {
+				if (this.dev)
+					await this.hello();
+				else
+					await this.register();
+			} catch (err) {
+				console.warn('e2ee: start failed', err);
+				if (this.state === 'starting')
+					this.setState('off');
+			}
+		});
+	}
+
+	stop() {
+		this.bound = false;
+		clearInterval(this.pollTimer);
+		if (this.state !== 'off')
+			this.setState('off');
+	}
+
+	/** Reads what IndexedDB keeps of this user. */
+	async load() {
+		this.ks = await KeyStore.open(this.user);
+		this.dev = (await this.ks.get('device')) || null;
+		this.account = (await this.ks.get('account')) || null;
+		const meta = (await this.ks.get('meta')) || {};
+		this.since = meta.since || 0;
+		this.hasHistory = !!meta.hasHistory;
+		this.rejected = new Set(meta.rejected || []);
+		this.trust = new Map(Object.entries((await this.ks.get('trust')) || {}));
+		this.notices = new Map(Object.entries((await this.ks.get('notices')) || {}));
+		this.sessions = new Map();
+		for (const [name, s] of await this.ks.getPrefix('s.'))
+			this.sessions.set(name.slice(2), s);
+		this.cache = new Map();
+		for (const m of await this.ks.messages()) {
+			if (m.type === 'edit')
+				this.noteEdit(m);
+			else
+				this.cache.set(m.id, m);
+		}
+	}
+
+	metaState() {
+		return ['meta', { since: this.since, hasHistory: this.hasHistory, rejected: [...this.rejected] }];
+	}
+
+	trustState() {
+		return ['trust', Object.fromEntries(this.trust)];
+	}
+
+	sessionState(id) {
+		return ['s.' + id, this.sessions.get(id)];
+	}
+
+	async hello() {
+		let r;
+		try {
+			r = await this.request({ op: 'device_hello', id: this.dev.id, proof: core.helloProof(this.dev, this.challenge) });
+		} catch (err) {
+			if (err.code === 'device_revoked' || err.code === 'no_such_device') {
+				// removed (from another device, or a reset elsewhere): start again as a new device
+				await this.forgetDevice();
+				this.revokedNotice = true;
+				return this.register();
+			}
+			throw err;
+		}
+		this.bound = true;
+		if (r.state === 'active')
+			await this.activated();
+		else
+			await this.waitApproval();
+		if (typeof r.opk_count === 'number' && r.opk_count < OPK_LOW)
+			this.refill(r.opk_count).catch(() => {});
+	}
+
+	/** Forgets this browser's device (and its sessions and messages). */
+	async forgetDevice() {
+		const user = this.user;
+		this.ks?.close();
+		await KeyStore.destroy(user);
+		this.reset();
+		this.user = user;
+		this.ks = await KeyStore.open(user);
+	}
+
+	async register() {
+		const own = await this.request({ op: 'devices' });
+		const dev = core.newDevice(deviceName());
+		const opks = core.newPrekeys(dev, 1, OPK_BATCH);
+		const r = await this.request({
+			op: 'device_register', id: dev.id, sign_key: dev.sign.pub, dh_key: dev.dh.pub, name: dev.name,
+			spk: { id: dev.spk.id, key: dev.spk.pub, sig: dev.spk.sig }, opks,
+			proof: core.helloProof(dev, this.challenge),
+		});
+		this.dev = dev;
+		this.bound = true;
+		await this.ks.commit([['device', dev]]);
+		if (!own.version) {
+			// the user's first device: a new account key and the first list
+			await this.publishFirst();
+			this.hasHistory = true;     // nothing came before it
+			await this.ks.commit([this.metaState()]);
+			await this.activated();
+		} else {
+			this.ownAk = own.list ? core.decodeList(core.unb64(own.list)).ak : null;
+			await this.waitApproval();
+		}
+		return r;
+	}
+
+	async publishFirst(reset = false) {
+		const ak = core.newAccountKey();
+		const list = core.encodeList({
+			user: this.user, version: reset ? this.account.version + 1 : 1, flags: reset ? RESET_FLAG : 0,
+			ak: ak.pub, devices: [this.devEntry()],
+		});
+		const sig = core.signList(ak, list);
+		const r = await this.request({ op: 'devices_publish', list: core.b64(list), sig: core.b64(sig) });
+		this.account = { ak_seed: ak.seed, ak_pub: ak.pub, version: r.version, list: core.b64(list), sig: core.b64(sig) };
+		await this.ks.commit([['account', this.account]]);
+	}
+
+	devEntry() {
+		return { id: this.dev.id, sign_key: this.dev.sign.pub, dh_key: this.dev.dh.pub, created: this.dev.created, name: this.dev.name };
+	}
+
+	async waitApproval() {
+		const own = await this.request({ op: 'devices' });
+		if (own.list)
+			this.ownAk = core.decodeList(core.unb64(own.list)).ak;
+		this.code = this.ownAk ? core.approvalCode(this.ownAk, this.dev) : null;
+		this.setState('pending');
+	}
+
+	/** The approval code this pending device shows ("1234 5678"). */
+	approvalCode() {
+		return this.code ? this.code.slice(0, 4) + ' ' + this.code.slice(4) : '';
+	}
+
+	async activated() {
+		if (!this.since) {
+			// messages from here on have envelopes for this device; earlier ones do not
+			this.since = this.store.lastId + 1;
+			await this.ks.commit([this.metaState()]);
+		}
+		await this.refreshOwn();
+		this.setState('active');
+		if (this.revokedNotice)
+			this.emit('revokedBefore', {});
+		this.revokedNotice = false;
+		clearInterval(this.pollTimer);
+		this.pollTimer = setInterval(() => {
+			if (!document.hidden && this.state === 'active')
+				this.checkPending();
+		}, POLL_PENDING_MS);
+		this.store.emit('messages', { key: this.store.activeKey, how: 'reset' });
+		this.maybeRotateSpk().catch(() => {});
+	}
+
+	// ---- the own device list ----
+
+	/** Asks the server for the own devices and list; trusts the list with the AK held. */
+	async refreshOwn() {
+		const r = await this.request({ op: 'devices' });
+		this.ownDevices = r.devices || [];
+		if (r.list && this.account) {
+			const bytes = core.unb64(r.list);
+			const l = core.decodeList(bytes);
+			if (l.ak !== this.account.ak_pub || !core.verifyList(l.ak, bytes, core.unb64(r.sig)))
+				throw new E2eeError('untrusted', 'own list not signed by our AK');
+			if (l.version >= this.account.version)
+				Object.assign(this.account, { version: l.version, list: r.list, sig: r.sig });
+			this.trust.set(this.user, { ak: l.ak, version: l.version, verified: true, devices: l.devices });
+			if (!l.devices.some(d => d.id === this.dev.id)) {
+				this.setState('revoked');
+				return r;
+			}
+		}
+		this.pendingDevices = this.ownDevices.filter(d => d.state === 'pending' && !this.rejected.has(d.id))
+			.map(d => ({ ...d, code: this.account ? core.approvalCode(this.account.ak_pub, { id: d.id, sign: { pub: d.sign_key }, dh: { pub: d.dh_key } }) : '' }));
+		this.emit('pending', {});
+		this.emit('devices', {});
+		return r;
+	}
+
+	checkPending() {
+		return this.queue(() => this.refreshOwn()).catch(() => {});
+	}
+
+	/** The device list for the account dialog: [{id, name, created, state, self}]. */
+	deviceList() {
+		const listed = this.trust.get(this.user)?.devices || [];
+		const out = listed.map(d => ({ ...d, state: 'active', self: d.id === this.dev?.id }));
+		for (const d of this.pendingDevices)
+			out.push({ id: d.id, name: d.name, created: d.created, state: 'pending', self: d.id === this.dev?.id });
+		if (this.dev && !out.some(d => d.self))
+			out.push({ id: this.dev.id, name: this.dev.name, created: this.dev.created, state: this.state, self: true });
+		return out;
+	}
+
+	/** Publishes the own list changed by `edit(devices) -> devices`. */
+	async publishOwn(edit) {
+		if (!this.account?.ak_seed)
+			throw new E2eeError('no_device');
+		const cur = this.trust.get(this.user)?.devices || [];
+		const devices = edit(cur.map(d => ({ ...d })));
+		const list = core.encodeList({ user: this.user, version: this.account.version + 1, flags: 0, ak: this.account.ak_pub, devices });
+		const ak = core.accountKey(this.account.ak_seed);
+		const sig = core.signList(ak, list);
+		const r = await this.request({ op: 'devices_publish', list: core.b64(list), sig: core.b64(sig) });
+		Object.assign(this.account, { version: r.version, list: core.b64(list), sig: core.b64(sig) });
+		this.trust.set(this.user, { ak: this.account.ak_pub, version: r.version, verified: true, devices });
+		await this.ks.commit([['account', this.account], this.trustState()]);
+		this.emit('devices', {});
+	}
+
+	rename(id, name) {
+		return this.queue(async () => {
+			await this.publishOwn(ds => ds.map(d => d.id === id ? { ...d, name } : d));
+			if (id === this.dev.id) {
+				this.dev.name = name;
+				await this.ks.commit([['device', this.dev]]);
+			}
+		});
+	}
+
+	remove(id) {
+		return this.queue(() => this.publishOwn(ds => ds.filter(d => d.id !== id)));
+	}
+
+	reject(id) {
+		this.rejected.add(id);
+		this.pendingDevices = this.pendingDevices.filter(d => d.id !== id);
+		this.emit('pending', {});
+		return this.ks.commit([this.metaState()]);
+	}
+
+	/**
+	 * Approves the pending device `id` (its code was compared): a new list naming it, then a
+	 * grant with the AK seed, the trusted contacts and (withHistory) the decrypted history.
+	 */
+	approve(id, withHistory) {
+		return this.queue(async () => {
+			const d = this.ownDevices.find(x => x.id === id && x.state === 'pending');
+			if (!d)
+				throw new E2eeError('no_such_device');
+			await this.publishOwn(ds => [...ds, { id: d.id, sign_key: d.sign_key, dh_key: d.dh_key, created: d.created, name: d.name }]);
+			const grant = {
+				v: 1, type: 'grant', peer: this.user, ak: this.account.ak_seed,
+				contacts: [...this.trust].filter(([u]) => u !== this.user).map(([user, tr]) => ({ user, ak: tr.ak, verified: !!tr.verified })),
+				ts: Date.now(),
+			};
+			if (withHistory)
+				grant.history = await this.packHistory();
+			const keys = await this.request({ op: 'keys', user: this.user });
+			const bundle = (keys.devices || []).find(x => x.id === id);
+			if (!bundle)
+				throw new E2eeError('no_such_device');
+			const { payload, inner } = core.sealPayload(grant);
+			const body = this.encryptTo(bundle, inner);
+			await this.ks.commit([this.sessionState(id)]);
+			await this.request({ op: 'device_send', device: id, payload: core.b64(payload), body: core.b64(body) });
+			this.pendingDevices = this.pendingDevices.filter(x => x.id !== id);
+			this.emit('pending', {});
+			await this.refreshOwn();
+		});
+	}
+
+	/** The decrypted private history (newest HISTORY_MAX) as an encrypted upload. */
+	async packHistory() {
+		const all = await this.ks.messages();
+		const msgs = all.slice(-HISTORY_MAX);
+		const blob = new Blob([JSON.stringify({ v: 1, messages: msgs })], { type: 'application/json' });
+		const f = await this.encryptFile(blob);
+		return { ...f, name: 'history.json', type: 'application/json', size: blob.size };
+	}
+
+	/** A user with no device left: a new AK, a list with only this device and the reset flag. */
+	resetIdentity() {
+		return this.queue(async () => {
+			if (!this.dev)
+				throw new E2eeError('no_device');
+			const own = await this.request({ op: 'devices' });
+			this.account = { version: own.version || 0 };
+			await this.publishFirst(true);
+			this.trust.set(this.user, { ak: this.account.ak_pub, version: this.account.version, verified: true, devices: [this.devEntry()] });
+			this.hasHistory = true;
+			this.since = this.store.lastId + 1;
+			await this.ks.commit([this.trustState(), this.metaState()]);
+			await this.activated();
+		});
+	}
+
+	// ---- prekeys ----
+
+	async refill(count) {
+		return this.queue(async () => {
+			const want = Math.max(0, OPK_BATCH - (count || 0));
+			if (!want)
+				return;
+			const opks = core.newPrekeys(this.dev, this.dev.nextOpk, want);
+			await this.ks.commit([['device', this.dev]]);     // the secrets first: never a published key we lost
+			await this.request({ op: 'prekeys', opks });
+		});
+	}
+
+	async maybeRotateSpk() {
+		if (Date.now() - (this.dev.spk.made || this.dev.created) < SPK_ROTATE_MS)
+			return;
+		return this.queue(async () => {
+			core.rotateSpk(this.dev);
+			await this.ks.commit([['device', this.dev]]);
+			await this.request({ op: 'prekeys', spk: { id: this.dev.spk.id, key: this.dev.spk.pub, sig: this.dev.spk.sig }, opks: [] });
+		});
+	}
+
+	// ---- trust in other users' lists ----
+
+	/**
+	 * Checks a `devices` or `keys` reply for `user` against what is trusted; returns the
+	 * trusted devices (null: the user has no list). Devices the server gives that the list
+	 * does not name are refused and warned of. Throws E2eeError('untrusted') for a list
+	 * that may not replace the trusted one.
+	 */
+	async trustList(user, r) {
+		user = lower(user);
+		if (!r.version || !r.list)
+			return null;
+		const bytes = core.unb64(r.list);
+		let l;
+		try {
+			l = core.decodeList(bytes);
+		} catch {
+			throw new E2eeError('untrusted', 'bad list');
+		}
+		if (l.user !== user || !core.verifyList(l.ak, bytes, core.unb64(r.sig)))
+			throw new E2eeError('untrusted', 'bad list signature');
+		const prev = this.trust.get(user);
+		const key = '@' + user;
+		let changed = false;
+		if (user === this.user && this.account && l.ak !== this.account.ak_pub && !(l.flags & RESET_FLAG))
+			throw new E2eeError('untrusted', 'own list with another AK');
+		if (prev && prev.ak === l.ak) {
+			if (l.version < prev.version)
+				throw new E2eeError('untrusted', 'older list');
+		} else if (prev) {
+			if (!(l.flags & RESET_FLAG))
+				throw new E2eeError('untrusted', 'new AK without reset');
+			changed = true;
+		}
+		const verified = changed ? false : !!prev?.verified;
+		const t = { ak: l.ak, version: l.version, verified, devices: l.devices };
+		if (!prev || changed || l.version !== prev.version) {
+			this.trust.set(user, t);
+			const state = [this.trustState()];
+			if (changed) {
+				this.addNotice(key, 'changed');
+				if (prev.verified)
+					this.addNotice(key, 'verifiedLost');
+				// sessions with the old devices are of no use now
+				for (const d of prev.devices)
+					if (!l.devices.some(x => x.id === d.id)) {
+						this.sessions.delete(d.id);
+						state.push(['s.' + d.id, undefined]);
+					}
+				state.push(['notices', Object.fromEntries(this.notices)]);
+			}
+			await this.ks.commit(state);
+			this.emit('change', { key });
+		}
+		// devices the server reports that the signed list does not name
+		const unsigned = (r.devices || []).filter(d => !listed(t.devices, d));
+		if (unsigned.length)
+			await this.warnUnsigned(user);
+		return t.devices;
+	}
+
+	async warnUnsigned(user) {
+		const key = user === this.user ? this.store.activeKey || '@' + user : '@' + user;
+		if (this.addNotice(key, 'unsigned', user)) {
+			await this.ks.commit([['notices', Object.fromEntries(this.notices)]]);
+			this.emit('change', { key });
+		}
+	}
+
+	/** Adds a notice to a conversation (once per kind until dismissed); true if new. */
+	addNotice(key, kind, who) {
+		const list = this.notices.get(key) || [];
+		if (list.some(n => n.kind === kind))
+			return false;
+		list.push({ kind, who: who || key.slice(1), at: Date.now() });
+		this.notices.set(key, list);
+		return true;
+	}
+
+	noticesFor(key) {
+		return this.notices.get(key) || [];
+	}
+
+	dismiss(key, kind) {
+		const list = (this.notices.get(key) || []).filter(n => n.kind !== kind);
+		if (list.length)
+			this.notices.set(key, list);
+		else
+			this.notices.delete(key);
+		this.emit('change', { key });
+		return this.ks.commit([['notices', Object.fromEntries(this.notices)]]);
+	}
+
+	/** Whether the private chat `key` ('@bob') is end-to-end encrypted: this browser has an
+	 * active device and the contact has a trusted list (both users have devices). */
+	isE2ee(key) {
+		if (this.state !== 'active' || !key || key[0] !== '@')
+			return false;
+		const tr = this.trust.get(key.slice(1));
+		return !!tr && tr.devices.length > 0;
+	}
+
+	/** Learns (once per page) whether `user` has devices, for the lock on their chat. */
+	async lookup(user) {
+		user = lower(user);
+		if (this.state !== 'active' || user === this.user)
+			return;
+		this.looked = this.looked || new Set();
+		if (this.looked.has(user))
+			return;
+		this.looked.add(user);
+		try {
+			const r = await this.request({ op: 'devices', user });
+			await this.queue(() => this.trustList(user, r));
+		} catch (err) {
+			this.looked.delete(user);
+			if (err.code === 'untrusted')
+				this.addNotice('@' + user, 'unsigned', user);
+		}
+		this.emit('change', { key: '@' + user });
+	}
+
+	safetyNumber(user) {
+		user = lower(user);
+		const mine = this.account?.ak_pub;
+		const theirs = this.trust.get(user)?.ak;
+		if (!mine || !theirs)
+			return null;
+		return core.safetyNumber(this.user, mine, user, theirs);
+	}
+
+	isVerified(user) {
+		return !!this.trust.get(lower(user))?.verified;
+	}
+
+	async setVerified(user, on) {
+		const tr = this.trust.get(lower(user));
+		if (!tr)
+			return;
+		tr.verified = !!on;
+		if (on)
+			await this.dismissKinds('@' + lower(user), ['changed', 'verifiedLost']);
+		await this.ks.commit([this.trustState()]);
+		this.emit('change', { key: '@' + lower(user) });
+	}
+
+	async dismissKinds(key, kinds) {
+		const list = (this.notices.get(key) || []).filter(n => !kinds.includes(n.kind));
+		if (list.length)
+			this.notices.set(key, list);
+		else
+			this.notices.delete(key);
+		await this.ks.commit([['notices', Object.fromEntries(this.notices)]]);
+	}
+
+	// ---- sessions ----
+
+	/** Encrypts `inner` for the remote device `bundle` ({id, sign_key, dh_key, spk?, opk?}):
+	 * through the existing session, or a new one from the bundle. Updates this.sessions. */
+	encryptTo(bundle, inner) {
+		const { state, body } = core.encryptFor(this.sessions.get(bundle.id) || null, this.dev, bundle, inner);
+		this.sessions.set(bundle.id, state);
+		return body;
+	}
+
+	/**
+	 * The envelopes for a message to `peer`: one per listed device of the peer and per other
+	 * listed device of one's own. Fetches keys for devices without a session.
+	 */
+	async envelopesFor(peer, inner, fresh) {
+		const out = [];
+		const touched = [];
+		for (const user of peer === this.user ? [this.user] : [peer, this.user]) {
+			let devices = fresh.has(user) ? null : this.trust.get(user)?.devices;
+			let bundles = null;
+			const need = d => d.id !== this.dev.id && !this.sessions.has(d.id);
+			if (!devices || devices.some(need)) {
+				const r = await this.request({ op: 'keys', user });
+				devices = await this.trustList(user, r);
+				if (!devices) {
+					if (user === peer)
+						return null;        // the peer has no devices (any more): not encrypted
+					devices = [];
+				}
+				bundles = new Map((r.devices || []).filter(d => listed(devices, d)).map(d => [d.id, d]));
+			}
+			for (const d of devices) {
+				if (d.id === this.dev.id)
+					continue;
+				const b = bundles?.get(d.id) || { id: d.id, sign_key: d.sign_key, dh_key: d.dh_key };
+				if (!this.sessions.has(d.id) && !b.spk)
+					continue;       // listed but not on the server: the server will say devices_changed
+				out.push({ device: d.id, body: core.b64(this.encryptTo(b, inner)) });
+				touched.push(d.id);
+			}
+		}
+		return { keys: out, touched };
+	}
+
+	/**
+	 * Sends a private message encrypted (the outbox item `o`; connection.js calls it for every
+	 * private send). Resolves with the server's `sent` reply, or null when the peer has no
+	 * devices (then it goes as plaintext). Rejects with PierError-like errors.
+	 */
+	sendPrivate(o) {
+		const peer = lower(o.to.slice(1));
+		if (this.state === 'pending' || this.state === 'revoked') {
+			return this.lookupHasList(peer).then(has => {
+				if (has)
+					throw new E2eeError('no_device');
+				return null;
+			});
+		}
+		if (this.state !== 'active')
+			return Promise.resolve(null);
+		return this.queue(async () => {
+			const body = { v: 1, type: o.edit_of ? 'edit' : 'message', peer, text: o.text || '', ts: o.ts };
+			if (o.edit_of)
+				body.edit_of = o.edit_of;
+			if (o.file) {
+				body.kind = o.kind || 'file';
+				body.file = o.file;
+			} else {
+				body.kind = 'text';
+			}
+			if (o.reply_to)
+				body.reply_to = o.reply_to;
+			const { payload, inner } = core.sealPayload(body);
+			let fresh = new Set();
+			for (let i = 0; ; i++) {
+				const e = await this.envelopesFor(peer, inner, fresh);
+				if (!e)
+					return null;
+				await this.ks.commit(e.touched.map(id => this.sessionState(id)));     // before it leaves: no key used twice
+				const req = { op: 'send', to: o.to, cid: o.cid, e2ee: { payload: core.b64(payload), keys: e.keys } };
+				if (o.media)
+					req.media = o.media.id;
+				if (o.reply_to)
+					req.reply_to = o.reply_to;
+				try {
+					const r = await this.request(req);
+					await this.ks.commit([], [{ ...body, id: r.id, ts: r.ts, from: this.store.me, to: o.to, conv: '@' + peer, media: o.media || null }]);
+					const m = { ...body, id: r.id, from: this.store.me, to: o.to, ts: r.ts, media: o.media || null };
+					if (body.type === 'edit')
+						this.noteEdit(m);
+					else
+						this.cache.set(r.id, m);
+					return r;
+				} catch (err) {
+					if (err.code !== 'devices_changed' || i + 1 >= SEND_TRIES)
+						throw err;
+					fresh = new Set(Object.keys(err.data?.devices || { [peer]: 1, [this.user]: 1 }).map(lower));
+				}
+			}
+		});
+	}
+
+	async lookupHasList(peer) {
+		try {
+			const r = await this.request({ op: 'devices', user: peer });
+			return !!r.version;
+		} catch {
+			return false;
+		}
+	}
+
+	/** An encrypted edit of one's own message m (a `send` whose payload says edit_of). */
+	async edit(m, text) {
+		const o = { to: m.to, cid: 'e-' + m.id + '-' + Date.now(), text, ts: Date.now(), edit_of: m.id };
+		const r = await this.sendPrivate(o);
+		if (!r)
+			throw new E2eeError('e2ee_required');
+		this.applyEdit({ edit_of: m.id, text, ts: r.ts, from: this.store.me, to: m.to });
+		return r;
+	}
+
+	noteEdit(e) {
+		const prev = this.edits.get(e.edit_of);
+		if (!prev || prev.ts <= e.ts)
+			this.edits.set(e.edit_of, e);
+	}
+
+	applyEdit(e) {
+		this.noteEdit(e);
+		const key = this.store.keyOf(e);
+		const at = this.store.locate(key, e.edit_of);
+		if (!at || lower(at.m.from) !== lower(e.from))
+			return;
+		at.m.text = e.text;
+		at.m.edited = e.ts;
+		this.store.emitChanged(this.store.touch(at.c, at.m));
+	}
+
+	// ---- receiving ----
+
+	onEvent(m) {
+		switch (m.op) {
+		case 'envelope':
+			this.queue(() => this.receive(m)).catch(err => console.warn('e2ee: envelope', err));
+			break;
+		case 'devices_changed':
+			this.queue(async () => {
+				if (lower(m.user || this.user) === this.user && this.state !== 'off') {
+					if (this.state === 'pending')
+						return this.pendingChanged();
+					return this.refreshOwn();
+				}
+			}).catch(() => {});
+			break;
+		case 'prekeys_low':
+			if (this.state === 'active' || this.state === 'pending')
+				this.refill(m.count).catch(() => {});
+			break;
+		case 'device_revoked':
+			this.setState('revoked');
+			break;
+		case 'device_moved':
+			// another tab of this browser took the device: its state in memory is stale here
+			this.bound = false;
+			this.emit('moved', {});
+			break;
+		default:
+			break;
+		}
+	}
+
+	async pendingChanged() {
+		const own = await this.request({ op: 'devices' });
+		if (own.list) {
+			const l = core.decodeList(core.unb64(own.list));
+			this.ownAk = l.ak;
+			this.code = core.approvalCode(this.ownAk, this.dev);
+		}
+		this.emit('state', { state: this.state });
+	}
+
+	async ack(qid) {
+		try {
+			await this.request({ op: 'ack', upto: qid });
+		} catch { /* it comes again at the next hello */ }
+	}
+
+	/**
+	 * One `envelope` event: check the sending device against its user's signed list, open the
+	 * envelope and the payload, commit the sessions and the message, then ack. A failure
+	 * (tampered, replayed, unsigned device) is reported in the conversation and acknowledged:
+	 * it would fail the same way every time.
+	 */
+	async receive(ev) {
+		const from = lower(ev.from || this.user);
+		const convKey = ev.to ? (from === this.user ? lower(ev.to) : '@' + from) : null;
+		let devices = this.trust.get(from)?.devices;
+		if (!devices || !devices.some(d => d.id === ev.from_device)) {
+			try {
+				const r = await this.request({ op: 'devices', user: from === this.user ? undefined : from });
+				devices = from === this.user ? (await this.ownTrusted(r)) : await this.trustList(from, r);
+			} catch {
+				devices = null;
+			}
+		}
+		const sender = devices?.find(d => d.id === ev.from_device);
+		if (!sender) {
+			await this.warnUnsigned(from);
+			await this.ack(ev.qid);
+			return;
+		}
+		let opened;
+		try {
+			const inner = this.decryptFrom(sender, core.unb64(ev.body));
+			const payload = core.unb64(ev.payload);
+			opened = core.openPayload(payload, inner);
+		} catch (err) {
+			this.sessions = this.saved || this.sessions;
+			await this.failed(convKey || '@' + from, err);
+			await this.ack(ev.qid);
+			return;
+		}
+		const body = opened;
+		if (ev.id === undefined) {
+			// device to device: a grant or history, only from one's own devices
+			if (from !== this.user) {
+				await this.ack(ev.qid);
+				return;
+			}
+			await this.ks.commit([this.sessionState(sender.id)]);
+			if (body.type === 'grant')
+				await this.granted(body, sender);
+			await this.ack(ev.qid);
+			return;
+		}
+		// the payload says which conversation it belongs to: the server cannot move it
+		const peerOk = from === this.user ? lower(body.peer) === lower(ev.to).slice(1) : lower(body.peer) === this.user;
+		if (!peerOk || !convKey) {
+			await this.failed(convKey || '@' + from, new Error('peer mismatch'));
+			await this.ack(ev.qid);
+			return;
+		}
+		const m = {
+			id: ev.id, from: ev.from, to: ev.to, ts: ev.ts, conv: convKey, type: body.type || 'message',
+			text: typeof body.text === 'string' ? body.text : '', kind: body.kind || 'text',
+			file: body.file || null, reply_to: ev.reply_to || body.reply_to || null, edit_of: body.edit_of || null,
+			media: ev.media ? { ...(typeof ev.media === 'object' ? ev.media : { id: ev.media }) } : null,
+		};
+		await this.ks.commit([this.sessionState(sender.id)], [m]);
+		await this.ack(ev.qid);
+		if (m.type === 'edit') {
+			this.applyEdit(m);
+			return;
+		}
+		this.cache.set(m.id, m);
+		if (m.id >= this.since || this.store.convs.get(convKey)?.ids.has(m.id) || true) {
+			const shown = this.store.locate(convKey, m.id);
+			if (shown) {
+				Object.assign(shown.m, this.decorate({ ...shown.m }));
+				this.store.emitChanged(this.store.touch(shown.c, shown.m));
+			} else {
+				const added = this.store.addMessages([this.toStore(m)], ev.offline ? 'offline' : 'live');
+				if (added.length && from !== this.user)
+					this.client.emit('notify', { msg: added[0] });
+			}
+		}
+	}
+
+	/** Decrypts an envelope from `sender`; keeps the state before it in this.saved. */
+	decryptFrom(sender, body) {
+		this.saved = new Map(this.sessions);
+		const { state, inner, usedOpk } = core.decryptFrom(this.sessions.get(sender.id) || null, this.dev, sender, body);
+		this.sessions.set(sender.id, state);
+		if (usedOpk !== undefined && usedOpk !== null)
+			delete this.dev.opks[usedOpk];      // a one-time prekey is used once
+		return inner;
+	}
+
+	async ownTrusted(r) {
+		if (!this.account?.ak_pub) {
+			// a pending device: the list whose AK the approval code showed
+			const bytes = core.unb64(r.list || '');
+			const l = core.decodeList(bytes);
+			if (l.ak !== this.ownAk || !core.verifyList(l.ak, bytes, core.unb64(r.sig)))
+				return null;
+			return l.devices;
+		}
+		return this.trustList(this.user, r);
+	}
+
+	async failed(key, err) {
+		console.warn('e2ee: refused', err?.message || err);
+		this.addNotice(key, 'failed');
+		await this.ks.commit([['notices', Object.fromEntries(this.notices)]]);
+		this.emit('change', { key });
+	}
+
+	/** A grant from one of one's own devices: the AK, trusted contacts, maybe history. */
+	async granted(g, sender) {
+		if (this.state !== 'pending' || !g.ak)
+			return;
+		const ak = core.accountKey(g.ak);
+		if (ak.pub !== this.ownAk)
+			throw new E2eeError('untrusted', 'grant AK is not the one of the code');
+		const own = await this.request({ op: 'devices' });
+		const bytes = core.unb64(own.list);
+		const l = core.decodeList(bytes);
+		if (l.ak !== ak.pub || !core.verifyList(l.ak, bytes, core.unb64(own.sig)) || !l.devices.some(d => d.id === this.dev.id))
+			throw new E2eeError('untrusted', 'own list does not name this device');
+		this.account = { ak_seed: g.ak, ak_pub: ak.pub, version: l.version, list: own.list, sig: own.sig };
+		this.trust.set(this.user, { ak: ak.pub, version: l.version, verified: true, devices: l.devices });
+		for (const c of Array.isArray(g.contacts) ? g.contacts : []) {
+			if (c && typeof c.user === 'string' && typeof c.ak === 'string' && !this.trust.has(lower(c.user)))
+				this.trust.set(lower(c.user), { ak: c.ak, version: 0, verified: !!c.verified, devices: [] });
+		}
+		await this.ks.commit([['account', this.account], this.trustState()]);
+		void sender;
+		if (g.history)
+			await this.importHistory(g.history).catch(err => console.warn('e2ee: history', err));
+		await this.activated();
+		this.emit('approved', {});
+	}
+
+	async importHistory(h) {
+		const blob = await this.fetchDecrypted({ id: h.media, key: h.key, header: h.header, type: 'application/json' });
+		const data = JSON.parse(await blob.text());
+		const msgs = (data.messages || []).filter(m => m && typeof m.id === 'number' && typeof m.conv === 'string');
+		this.hasHistory = true;
+		await this.ks.commit([this.metaState()], msgs);
+		for (const m of msgs) {
+			if (m.type === 'edit')
+				this.noteEdit(m);
+			else
+				this.cache.set(m.id, m);
+		}
+		for (const m of msgs) {
+			const at = this.store.locate(m.conv, m.id);
+			if (at) {
+				Object.assign(at.m, this.decorate({ ...at.m }));
+				this.store.emitChanged(this.store.touch(at.c, at.m));
+			}
+		}
+		this.emit('history', {});
+	}
+
+	// ---- what the store shows ----
+
+	/** A decrypted message as the store holds messages. */
+	toStore(m) {
+		const out = { id: m.id, from: m.from, to: m.to, ts: m.ts, e2ee: true, text: m.text || '' };
+		if (m.file) {
+			out.kind = m.kind || 'file';
+			out.media = { id: m.file.media ?? m.media?.id, name: m.file.name, size: m.file.size, type: m.file.type, e2ee: { key: m.file.key, header: m.file.header } };
+		}
+		if (m.reply_to)
+			out.reply_to = m.reply_to;
+		const e = this.edits.get(m.id);
+		if (e && lower(e.from) === lower(m.from)) {
+			out.text = e.text;
+			out.edited = e.ts;
+		}
+		return out;
+	}
+
+	/**
+	 * Fills in an encrypted message from the server (history, sync, msg with e2ee:true: no
+	 * text) with what this device decrypted. A message it has no copy of says so (sent before
+	 * this device existed: on the other devices; after: its envelope is on its way).
+	 */
+	decorate(m) {
+		if (!m || !m.e2ee || m.recalled)
+			return m;
+		if (m.edit_hidden)
+			return m;
+		const d = this.cache.get(m.id);
+		if (d) {
+			const s = this.toStore(d);
+			const out = { ...m, text: s.text };
+			if (s.media) {
+				out.media = s.media;
+				out.kind = s.kind;
+			} else {
+				delete out.media;
+				delete out.kind;
+			}
+			if (s.edited)
+				out.edited = s.edited;
+			delete out.e2eeMissing;
+			return out;
+		}
+		if (this.isEditRecord(m.id))
+			return { ...m, edit_hidden: true };
+		const out = { ...m, text: '' };
+		delete out.media;
+		out.kind = undefined;
+		out.e2eeMissing = m.id < this.since || !this.since ? 'earlier' : 'waiting';
+		return out;
+	}
+
+	isEditRecord(id) {
+		for (const e of this.edits.values())
+			if (e.id === id)
+				return true;
+		return false;
+	}
+
+	// ---- files ----
+
+	async encryptFile(blob) {
+		const { data, key, header } = await core.encryptFile(blob);
+		const res = await fetch('/api/media?e2ee=1&name=encrypted', {
+			method: 'POST', body: data,
+			headers: { Authorization: 'Bearer ' + this.client.token, 'Content-Type': 'application/octet-stream' },
+		});
+		const j = await res.json().catch(() => ({}));
+		if (!res.ok)
+			throw new E2eeError(j.error || 'http_' + res.status);
+		return { media: j.id, key, header };
+	}
+
+	/** Encrypts and uploads a File for a private chat; resolves with what the message carries. */
+	async uploadFile(file) {
+		const f = await this.encryptFile(file);
+		return {
+			media: { id: f.media, name: file.name || 'file', size: file.size, type: file.type || 'application/octet-stream' },
+			file: { media: f.media, key: f.key, header: f.header, name: file.name || 'file', type: file.type || 'application/octet-stream', size: file.size },
+		};
+	}
+
+	/** Downloads /media/ID and decrypts it; resolves with a Blob of the real type. */
+	async fetchDecrypted(md) {
+		const res = await fetch('/media/' + encodeURIComponent(md.id), {
+			headers: { Authorization: 'Bearer ' + this.client.token }, credentials: 'same-origin',
+		});
+		if (!res.ok)
+			throw new E2eeError('http_' + res.status);
+		const data = await res.blob();
+		return core.decryptFile(data, md.key, md.header, md.type);
+	}
+}
+
+/** Whether the device `d` the server gave is one of the signed list's, with the same keys. */
+function listed(devices, d) {
+	return devices.some(x => x.id === d.id && x.sign_key === d.sign_key && x.dh_key === d.dh_key);
+}
+
+/** A name for this browser's device: the browser and the system, as the user agent says. */
+function deviceName() {
+	const ua = navigator.userAgent || '';
+	const browser = /Edg\//.test(ua) ? 'Edge' : /Firefox\//.test(ua) ? 'Firefox' : /Chrom(e|ium)\//.test(ua) ? 'Chromium'
+		: /Safari\//.test(ua) ? 'Safari' : 'Browser';
+	const os = /Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iOS' : /Mac OS X/.test(ua) ? 'macOS'
+		: /Windows/.test(ua) ? 'Windows' : /Linux/.test(ua) ? 'Linux' : '';
+	return os ? `${browser} on ${os}` : browser;
+}
