@@ -21,8 +21,10 @@ struct web_file {
 extern const struct web_file web_files[];
 extern const size_t web_nfiles;
 
-/* The policy every static answer carries. */
-#define STATIC_CSP "default-src 'self'; script-src 'self'; style-src 'self'; " \
+/* The policy every static answer carries. 'wasm-unsafe-eval' lets the page compile
+ * WebAssembly (the vendored libsodium of end-to-end encryption instantiates its module from
+ * bytes in web/vendor/libsodium-sumo.mjs); it allows no eval() of JavaScript. */
+#define STATIC_CSP "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; " \
 	"img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; " \
 	"frame-ancestors 'none'; form-action 'self'"
 
