@@ -25,7 +25,7 @@
 // devices waiting for approval: this.pendingDevices), 'devices' (own list changed).
 
 import { KeyStore } from './keystore.js';
-import { core } from './glue.js';
+import * as core from './glue.js';
 
 const OPK_BATCH = 100;          // one-time prekeys published at a time (the server's most per request)
 const OPK_LOW = 20;             // refill below this many (the server says prekeys_low)
@@ -66,10 +66,10 @@ export class DeviceManager extends EventTarget {
 	reset() {
 		this.ks = null;
 		this.user = null;
-		this.dev = null;            // this device: {id, name, created, sign:{pub, seed}, dh:{pub, priv}, spk, opks, nextOpk}
-		this.account = null;        // {ak_seed, ak_pub, version, list, sig}: the own list as published
+		this.dev = null;            // this device: {keys, id, name, created} (glue.js)
+		this.account = null;        // {ak_seed, ak_pub, version}: the account key (base64url) and the own list's version
 		this.trust = new Map();     // user -> {ak, version, verified, devices: [{id, sign_key, dh_key, name, created}]}
-		this.sessions = new Map();  // remote device id -> the sessions state (opaque, glue.js)
+		this.sessions = null;       // every session with other devices (glue.js sessions, one state)
 		this.notices = new Map();   // conversation key -> [{kind, at}]
 		this.cache = new Map();     // message id -> decrypted message
 		this.edits = new Map();     // message id -> the newest edit of it
@@ -125,6 +125,7 @@ export class DeviceManager extends EventTarget {
 				this.setState('nostorage');
 				return;
 			}
+			this.refreshShown();
 			if (!this.challenge) {
 				this.setState('off');        // a server without end-to-end encryption
 				return;
@@ -153,7 +154,8 @@ export class DeviceManager extends EventTarget {
 	/** Reads what IndexedDB keeps of this user. */
 	async load() {
 		this.ks = await KeyStore.open(this.user);
-		this.dev = (await this.ks.get('device')) || null;
+		const dev = await this.ks.get('device');
+		this.dev = dev ? core.deviceFromState(dev) : null;
 		this.account = (await this.ks.get('account')) || null;
 		const meta = (await this.ks.get('meta')) || {};
 		this.since = meta.since || 0;
@@ -161,9 +163,8 @@ export class DeviceManager extends EventTarget {
 		this.rejected = new Set(meta.rejected || []);
 		this.trust = new Map(Object.entries((await this.ks.get('trust')) || {}));
 		this.notices = new Map(Object.entries((await this.ks.get('notices')) || {}));
-		this.sessions = new Map();
-		for (const [name, s] of await this.ks.getPrefix('s.'))
-			this.sessions.set(name.slice(2), s);
+		const ss = await this.ks.get('sessions');
+		this.sessions = ss ? core.sessions.fromJSON(ss) : core.sessions.create();
 		this.cache = new Map();
 		for (const m of await this.ks.messages()) {
 			if (m.type === 'edit')
@@ -181,14 +182,16 @@ export class DeviceManager extends EventTarget {
 		return ['trust', Object.fromEntries(this.trust)];
 	}
 
-	sessionState(id) {
-		return ['s.' + id, this.sessions.get(id)];
+	/** The sessions and the device (a pre-key envelope used a one-time prekey), to commit
+	 * together after every encryption and decryption. */
+	cryptoState() {
+		return [['sessions', core.sessions.toJSON(this.sessions)], ['device', core.deviceState(this.dev)]];
 	}
 
 	async hello() {
 		let r;
 		try {
-			r = await this.request({ op: 'device_hello', id: this.dev.id, proof: core.helloProof(this.dev, this.challenge) });
+			r = await this.request({ op: 'device_hello', id: this.dev.id, proof: core.proof(this.dev, this.challenge) });
 		} catch (err) {
 			if (err.code === 'device_revoked' || err.code === 'no_such_device') {
 				// removed (from another device, or a reset elsewhere): start again as a new device
@@ -220,15 +223,13 @@ export class DeviceManager extends EventTarget {
 	async register() {
 		const own = await this.request({ op: 'devices' });
 		const dev = core.newDevice(deviceName());
-		const opks = core.newPrekeys(dev, 1, OPK_BATCH);
-		const r = await this.request({
-			op: 'device_register', id: dev.id, sign_key: dev.sign.pub, dh_key: dev.dh.pub, name: dev.name,
-			spk: { id: dev.spk.id, key: dev.spk.pub, sig: dev.spk.sig }, opks,
-			proof: core.helloProof(dev, this.challenge),
-		});
+		const bundle = core.registerBundle(dev, OPK_BATCH);
+		// the secrets first: never a published key this browser does not have
+		await this.ks.commit([['device', core.deviceState(dev)]]);
+		const r = await this.request({ op: 'device_register', ...bundle, name: dev.name, proof: core.proof(dev, this.challenge) });
 		this.dev = dev;
+		this.sessions = this.sessions || core.sessions.create();
 		this.bound = true;
-		await this.ks.commit([['device', dev]]);
 		if (!own.version) {
 			// the user's first device: a new account key and the first list
 			await this.publishFirst();
@@ -236,7 +237,6 @@ export class DeviceManager extends EventTarget {
 			await this.ks.commit([this.metaState()]);
 			await this.activated();
 		} else {
-			this.ownAk = own.list ? core.decodeList(core.unb64(own.list)).ak : null;
 			await this.waitApproval();
 		}
 		return r;
@@ -245,24 +245,24 @@ export class DeviceManager extends EventTarget {
 	async publishFirst(reset = false) {
 		const ak = core.newAccountKey();
 		const list = core.encodeList({
-			user: this.user, version: reset ? this.account.version + 1 : 1, flags: reset ? RESET_FLAG : 0,
-			ak: ak.pub, devices: [this.devEntry()],
+			user: this.user, version: reset ? this.account.version + 1 : 1, reset, ak: ak.pub, devices: [this.devEntry()],
 		});
-		const sig = core.signList(ak, list);
-		const r = await this.request({ op: 'devices_publish', list: core.b64(list), sig: core.b64(sig) });
-		this.account = { ak_seed: ak.seed, ak_pub: ak.pub, version: r.version, list: core.b64(list), sig: core.b64(sig) };
-		await this.ks.commit([['account', this.account]]);
+		const sig = core.signList(ak.seed, list);
+		const r = await this.request({ op: 'devices_publish', list: core.b64(list), sig });
+		this.account = { ak_seed: ak.seed, ak_pub: ak.pub, version: r.version };
+		this.trust.set(this.user, { ak: ak.pub, version: r.version, verified: true, devices: [this.devEntry()] });
+		await this.ks.commit([['account', this.account], this.trustState()]);
 	}
 
 	devEntry() {
-		return { id: this.dev.id, sign_key: this.dev.sign.pub, dh_key: this.dev.dh.pub, created: this.dev.created, name: this.dev.name };
+		return core.deviceEntry(this.dev);
 	}
 
 	async waitApproval() {
 		const own = await this.request({ op: 'devices' });
-		if (own.list)
-			this.ownAk = core.decodeList(core.unb64(own.list)).ak;
-		this.code = this.ownAk ? core.approvalCode(this.ownAk, this.dev) : null;
+		// the AK of the list the server gives: the code shows it, so a swapped one shows
+		this.ownAk = own.list ? core.peekList(own.list).ak : null;
+		this.code = this.ownAk ? core.code(this.ownAk, this.devEntry()) : null;
 		this.setState('pending');
 	}
 
@@ -287,7 +287,7 @@ export class DeviceManager extends EventTarget {
 			if (!document.hidden && this.state === 'active')
 				this.checkPending();
 		}, POLL_PENDING_MS);
-		this.store.emit('messages', { key: this.store.activeKey, how: 'reset' });
+		this.refreshShown();
 		this.maybeRotateSpk().catch(() => {});
 	}
 
@@ -298,20 +298,26 @@ export class DeviceManager extends EventTarget {
 		const r = await this.request({ op: 'devices' });
 		this.ownDevices = r.devices || [];
 		if (r.list && this.account) {
-			const bytes = core.unb64(r.list);
-			const l = core.decodeList(bytes);
-			if (l.ak !== this.account.ak_pub || !core.verifyList(l.ak, bytes, core.unb64(r.sig)))
-				throw new E2eeError('untrusted', 'own list not signed by our AK');
-			if (l.version >= this.account.version)
-				Object.assign(this.account, { version: l.version, list: r.list, sig: r.sig });
-			this.trust.set(this.user, { ak: l.ak, version: l.version, verified: true, devices: l.devices });
+			const l = core.openList(r.list, r.sig, this.user);
+			if (l.ak !== this.account.ak_pub) {
+				// another AK: a reset from another device took the account away from this one
+				this.setState('revoked');
+				return r;
+			}
+			if (l.version >= this.account.version) {
+				this.account.version = l.version;
+				this.trust.set(this.user, { ak: l.ak, version: l.version, verified: true, devices: l.devices });
+				await this.ks.commit([['account', this.account], this.trustState()]);
+			}
 			if (!l.devices.some(d => d.id === this.dev.id)) {
 				this.setState('revoked');
 				return r;
 			}
+			if ((r.devices || []).some(d => d.state !== 'pending' && !listed(l.devices, d)))
+				await this.warnUnsigned(this.user);
 		}
 		this.pendingDevices = this.ownDevices.filter(d => d.state === 'pending' && !this.rejected.has(d.id))
-			.map(d => ({ ...d, code: this.account ? core.approvalCode(this.account.ak_pub, { id: d.id, sign: { pub: d.sign_key }, dh: { pub: d.dh_key } }) : '' }));
+			.map(d => ({ ...d, code: this.account ? core.code(this.account.ak_pub, d) : '' }));
 		this.emit('pending', {});
 		this.emit('devices', {});
 		return r;
@@ -338,11 +344,10 @@ export class DeviceManager extends EventTarget {
 			throw new E2eeError('no_device');
 		const cur = this.trust.get(this.user)?.devices || [];
 		const devices = edit(cur.map(d => ({ ...d })));
-		const list = core.encodeList({ user: this.user, version: this.account.version + 1, flags: 0, ak: this.account.ak_pub, devices });
-		const ak = core.accountKey(this.account.ak_seed);
-		const sig = core.signList(ak, list);
-		const r = await this.request({ op: 'devices_publish', list: core.b64(list), sig: core.b64(sig) });
-		Object.assign(this.account, { version: r.version, list: core.b64(list), sig: core.b64(sig) });
+		const list = core.encodeList({ user: this.user, version: this.account.version + 1, reset: false, ak: this.account.ak_pub, devices });
+		const sig = core.signList(this.account.ak_seed, list);
+		const r = await this.request({ op: 'devices_publish', list: core.b64(list), sig });
+		this.account.version = r.version;
 		this.trust.set(this.user, { ak: this.account.ak_pub, version: r.version, verified: true, devices });
 		await this.ks.commit([['account', this.account], this.trustState()]);
 		this.emit('devices', {});
@@ -353,7 +358,7 @@ export class DeviceManager extends EventTarget {
 			await this.publishOwn(ds => ds.map(d => d.id === id ? { ...d, name } : d));
 			if (id === this.dev.id) {
 				this.dev.name = name;
-				await this.ks.commit([['device', this.dev]]);
+				await this.ks.commit([['device', core.deviceState(this.dev)]]);
 			}
 		});
 	}
@@ -390,9 +395,9 @@ export class DeviceManager extends EventTarget {
 			const bundle = (keys.devices || []).find(x => x.id === id);
 			if (!bundle)
 				throw new E2eeError('no_such_device');
-			const { payload, inner } = core.sealPayload(grant);
-			const body = this.encryptTo(bundle, inner);
-			await this.ks.commit([this.sessionState(id)]);
+			const { payload, inner } = core.seal(grant);
+			const body = this.encryptTo({ id: d.id, sign_key: d.sign_key, dh_key: d.dh_key }, bundle, inner);
+			await this.ks.commit(this.cryptoState());
 			await this.request({ op: 'device_send', device: id, payload: core.b64(payload), body: core.b64(body) });
 			this.pendingDevices = this.pendingDevices.filter(x => x.id !== id);
 			this.emit('pending', {});
@@ -416,8 +421,7 @@ export class DeviceManager extends EventTarget {
 				throw new E2eeError('no_device');
 			const own = await this.request({ op: 'devices' });
 			this.account = { version: own.version || 0 };
-			await this.publishFirst(true);
-			this.trust.set(this.user, { ak: this.account.ak_pub, version: this.account.version, verified: true, devices: [this.devEntry()] });
+			await this.publishFirst(own.version > 0);
 			this.hasHistory = true;
 			this.since = this.store.lastId + 1;
 			await this.ks.commit([this.trustState(), this.metaState()]);
@@ -432,19 +436,22 @@ export class DeviceManager extends EventTarget {
 			const want = Math.max(0, OPK_BATCH - (count || 0));
 			if (!want)
 				return;
-			const opks = core.newPrekeys(this.dev, this.dev.nextOpk, want);
-			await this.ks.commit([['device', this.dev]]);     // the secrets first: never a published key we lost
+			const opks = core.morePrekeys(this.dev, want);
+			if (!opks.length)
+				return;
+			await this.ks.commit([['device', core.deviceState(this.dev)]]);     // the secrets first: never a published key we lost
 			await this.request({ op: 'prekeys', opks });
 		});
 	}
 
 	async maybeRotateSpk() {
-		if (Date.now() - (this.dev.spk.made || this.dev.created) < SPK_ROTATE_MS)
+		const meta = (await this.ks.get('spk_made')) || this.dev.created;
+		if (Date.now() - meta < SPK_ROTATE_MS)
 			return;
 		return this.queue(async () => {
-			core.rotateSpk(this.dev);
-			await this.ks.commit([['device', this.dev]]);
-			await this.request({ op: 'prekeys', spk: { id: this.dev.spk.id, key: this.dev.spk.pub, sig: this.dev.spk.sig }, opks: [] });
+			const spk = core.newSpk(this.dev);
+			await this.ks.commit([['device', core.deviceState(this.dev)], ['spk_made', Date.now()]]);
+			await this.request({ op: 'prekeys', spk, opks: [] });
 		});
 	}
 
@@ -460,30 +467,23 @@ export class DeviceManager extends EventTarget {
 		user = lower(user);
 		if (!r.version || !r.list)
 			return null;
-		const bytes = core.unb64(r.list);
 		let l;
-		try {
-			l = core.decodeList(bytes);
-		} catch {
-			throw new E2eeError('untrusted', 'bad list');
-		}
-		if (l.user !== user || !core.verifyList(l.ak, bytes, core.unb64(r.sig)))
-			throw new E2eeError('untrusted', 'bad list signature');
+		let how;
 		const prev = this.trust.get(user);
-		const key = '@' + user;
-		let changed = false;
-		if (user === this.user && this.account && l.ak !== this.account.ak_pub && !(l.flags & RESET_FLAG))
-			throw new E2eeError('untrusted', 'own list with another AK');
-		if (prev && prev.ak === l.ak) {
-			if (l.version < prev.version)
-				throw new E2eeError('untrusted', 'older list');
-		} else if (prev) {
-			if (!(l.flags & RESET_FLAG))
-				throw new E2eeError('untrusted', 'new AK without reset');
-			changed = true;
+		try {
+			l = core.openList(r.list, r.sig, user);
+			how = core.trustRule(prev && prev.version ? prev : null, l);
+			// a contact learned from a grant: its AK without a version yet
+			if (prev && !prev.version && how === 'tofu' && prev.ak !== l.ak && !l.reset)
+				throw new E2eeError('untrusted', 'not the AK the grant named');
+		} catch (err) {
+			throw new E2eeError('untrusted', err.message);
 		}
-		const verified = changed ? false : !!prev?.verified;
-		const t = { ak: l.ak, version: l.version, verified, devices: l.devices };
+		if (user === this.user && this.account && l.ak !== this.account.ak_pub)
+			throw new E2eeError('untrusted', 'own list with another AK');
+		const key = '@' + user;
+		const changed = how === 'reset' || (!!prev && prev.ak !== l.ak);
+		const t = { ak: l.ak, version: l.version, verified: changed ? false : !!prev?.verified, devices: l.devices };
 		if (!prev || changed || l.version !== prev.version) {
 			this.trust.set(user, t);
 			const state = [this.trustState()];
@@ -491,19 +491,13 @@ export class DeviceManager extends EventTarget {
 				this.addNotice(key, 'changed');
 				if (prev.verified)
 					this.addNotice(key, 'verifiedLost');
-				// sessions with the old devices are of no use now
-				for (const d of prev.devices)
-					if (!l.devices.some(x => x.id === d.id)) {
-						this.sessions.delete(d.id);
-						state.push(['s.' + d.id, undefined]);
-					}
 				state.push(['notices', Object.fromEntries(this.notices)]);
 			}
 			await this.ks.commit(state);
 			this.emit('change', { key });
 		}
 		// devices the server reports that the signed list does not name
-		const unsigned = (r.devices || []).filter(d => !listed(t.devices, d));
+		const unsigned = (r.devices || []).filter(d => d.state !== 'pending' && !listed(t.devices, d));
 		if (unsigned.length)
 			await this.warnUnsigned(user);
 		return t.devices;
@@ -576,7 +570,7 @@ export class DeviceManager extends EventTarget {
 		const theirs = this.trust.get(user)?.ak;
 		if (!mine || !theirs)
 			return null;
-		return core.safetyNumber(this.user, mine, user, theirs);
+		return core.safety(this.user, mine, user, theirs);
 	}
 
 	isVerified(user) {
@@ -605,31 +599,32 @@ export class DeviceManager extends EventTarget {
 
 	// ---- sessions ----
 
-	/** Encrypts `inner` for the remote device `bundle` ({id, sign_key, dh_key, spk?, opk?}):
-	 * through the existing session, or a new one from the bundle. Updates this.sessions. */
-	encryptTo(bundle, inner) {
-		const { state, body } = core.encryptFor(this.sessions.get(bundle.id) || null, this.dev, bundle, inner);
-		this.sessions.set(bundle.id, state);
-		return body;
+	/** Encrypts `inner` for the remote device `entry` (from a trusted list) through the
+	 * existing session, or a new one from `bundle` (the `keys` reply's). */
+	encryptTo(entry, bundle, inner) {
+		return core.encryptFor(this.sessions, this.dev, entry, bundle, inner);
 	}
 
 	/**
 	 * The envelopes for a message to `peer`: one per listed device of the peer and per other
-	 * listed device of one's own. Fetches keys for devices without a session.
+	 * listed device of one's own. Claims keys (`keys`) for a user when a device of theirs has
+	 * no session yet, or when the server said the devices changed (`fresh`). Null: the peer
+	 * has no devices.
 	 */
 	async envelopesFor(peer, inner, fresh) {
 		const out = [];
-		const touched = [];
 		for (const user of peer === this.user ? [this.user] : [peer, this.user]) {
 			let devices = fresh.has(user) ? null : this.trust.get(user)?.devices;
-			let bundles = null;
-			const need = d => d.id !== this.dev.id && !this.sessions.has(d.id);
+			if (user !== this.user && devices && !devices.length)
+				devices = null;
+			let bundles = new Map();
+			const need = d => d.id !== this.dev.id && !core.sessions.has(this.sessions, d.id);
 			if (!devices || devices.some(need)) {
 				const r = await this.request({ op: 'keys', user });
 				devices = await this.trustList(user, r);
 				if (!devices) {
 					if (user === peer)
-						return null;        // the peer has no devices (any more): not encrypted
+						return null;        // the peer has no devices: not encrypted
 					devices = [];
 				}
 				bundles = new Map((r.devices || []).filter(d => listed(devices, d)).map(d => [d.id, d]));
@@ -637,14 +632,13 @@ export class DeviceManager extends EventTarget {
 			for (const d of devices) {
 				if (d.id === this.dev.id)
 					continue;
-				const b = bundles?.get(d.id) || { id: d.id, sign_key: d.sign_key, dh_key: d.dh_key };
-				if (!this.sessions.has(d.id) && !b.spk)
-					continue;       // listed but not on the server: the server will say devices_changed
-				out.push({ device: d.id, body: core.b64(this.encryptTo(b, inner)) });
-				touched.push(d.id);
+				const b = bundles.get(d.id) || null;
+				if (!b && !core.sessions.has(this.sessions, d.id))
+					continue;       // listed, but the server has no keys for it: it says devices_changed
+				out.push({ device: d.id, body: core.b64(this.encryptTo(d, b, inner)) });
 			}
 		}
-		return { keys: out, touched };
+		return out;
 	}
 
 	/**
@@ -675,14 +669,14 @@ export class DeviceManager extends EventTarget {
 			}
 			if (o.reply_to)
 				body.reply_to = o.reply_to;
-			const { payload, inner } = core.sealPayload(body);
+			const { payload, inner } = core.seal(body);
 			let fresh = new Set();
 			for (let i = 0; ; i++) {
-				const e = await this.envelopesFor(peer, inner, fresh);
-				if (!e)
+				const keys = await this.envelopesFor(peer, inner, fresh);
+				if (!keys)
 					return null;
-				await this.ks.commit(e.touched.map(id => this.sessionState(id)));     // before it leaves: no key used twice
-				const req = { op: 'send', to: o.to, cid: o.cid, e2ee: { payload: core.b64(payload), keys: e.keys } };
+				await this.ks.commit(this.cryptoState());     // before it leaves: no message key used twice
+				const req = { op: 'send', to: o.to, cid: o.cid, e2ee: { payload: core.b64(payload), keys } };
 				if (o.media)
 					req.media = o.media.id;
 				if (o.reply_to)
@@ -703,6 +697,11 @@ export class DeviceManager extends EventTarget {
 				}
 			}
 		});
+	}
+
+	/** Forgets what was looked up of `user` (the server said they have devices now). */
+	async forget(user) {
+		this.looked?.delete(lower(user));
 	}
 
 	async lookupHasList(peer) {
@@ -777,9 +776,9 @@ export class DeviceManager extends EventTarget {
 	async pendingChanged() {
 		const own = await this.request({ op: 'devices' });
 		if (own.list) {
-			const l = core.decodeList(core.unb64(own.list));
+			const l = core.peekList(own.list);
 			this.ownAk = l.ak;
-			this.code = core.approvalCode(this.ownAk, this.dev);
+			this.code = core.code(this.ownAk, this.devEntry());
 		}
 		this.emit('state', { state: this.state });
 	}
@@ -814,25 +813,23 @@ export class DeviceManager extends EventTarget {
 			await this.ack(ev.qid);
 			return;
 		}
-		let opened;
+		let body;
 		try {
-			const inner = this.decryptFrom(sender, core.unb64(ev.body));
-			const payload = core.unb64(ev.payload);
-			opened = core.openPayload(payload, inner);
+			const inner = core.decryptFrom(this.sessions, this.dev, sender, core.unb64(ev.body));
+			body = core.open(core.unb64(ev.payload), inner);
 		} catch (err) {
-			this.sessions = this.saved || this.sessions;
+			// nothing changed (the crypto core keeps the state on a failure): reported, never shown
 			await this.failed(convKey || '@' + from, err);
 			await this.ack(ev.qid);
 			return;
 		}
-		const body = opened;
 		if (ev.id === undefined) {
 			// device to device: a grant or history, only from one's own devices
 			if (from !== this.user) {
 				await this.ack(ev.qid);
 				return;
 			}
-			await this.ks.commit([this.sessionState(sender.id)]);
+			await this.ks.commit(this.cryptoState());
 			if (body.type === 'grant')
 				await this.granted(body, sender);
 			await this.ack(ev.qid);
@@ -851,7 +848,7 @@ export class DeviceManager extends EventTarget {
 			file: body.file || null, reply_to: ev.reply_to || body.reply_to || null, edit_of: body.edit_of || null,
 			media: ev.media ? { ...(typeof ev.media === 'object' ? ev.media : { id: ev.media }) } : null,
 		};
-		await this.ks.commit([this.sessionState(sender.id)], [m]);
+		await this.ks.commit(this.cryptoState(), [m]);
 		await this.ack(ev.qid);
 		if (m.type === 'edit') {
 			this.applyEdit(m);
@@ -871,24 +868,11 @@ export class DeviceManager extends EventTarget {
 		}
 	}
 
-	/** Decrypts an envelope from `sender`; keeps the state before it in this.saved. */
-	decryptFrom(sender, body) {
-		this.saved = new Map(this.sessions);
-		const { state, inner, usedOpk } = core.decryptFrom(this.sessions.get(sender.id) || null, this.dev, sender, body);
-		this.sessions.set(sender.id, state);
-		if (usedOpk !== undefined && usedOpk !== null)
-			delete this.dev.opks[usedOpk];      // a one-time prekey is used once
-		return inner;
-	}
-
 	async ownTrusted(r) {
 		if (!this.account?.ak_pub) {
 			// a pending device: the list whose AK the approval code showed
-			const bytes = core.unb64(r.list || '');
-			const l = core.decodeList(bytes);
-			if (l.ak !== this.ownAk || !core.verifyList(l.ak, bytes, core.unb64(r.sig)))
-				return null;
-			return l.devices;
+			const l = core.openList(r.list, r.sig, this.user);
+			return l.ak === this.ownAk ? l.devices : null;
 		}
 		return this.trustList(this.user, r);
 	}
@@ -908,11 +892,10 @@ export class DeviceManager extends EventTarget {
 		if (ak.pub !== this.ownAk)
 			throw new E2eeError('untrusted', 'grant AK is not the one of the code');
 		const own = await this.request({ op: 'devices' });
-		const bytes = core.unb64(own.list);
-		const l = core.decodeList(bytes);
-		if (l.ak !== ak.pub || !core.verifyList(l.ak, bytes, core.unb64(own.sig)) || !l.devices.some(d => d.id === this.dev.id))
+		const l = core.openList(own.list, own.sig, this.user);
+		if (l.ak !== ak.pub || !l.devices.some(d => d.id === this.dev.id))
 			throw new E2eeError('untrusted', 'own list does not name this device');
-		this.account = { ak_seed: g.ak, ak_pub: ak.pub, version: l.version, list: own.list, sig: own.sig };
+		this.account = { ak_seed: g.ak, ak_pub: ak.pub, version: l.version };
 		this.trust.set(this.user, { ak: ak.pub, version: l.version, verified: true, devices: l.devices });
 		for (const c of Array.isArray(g.contacts) ? g.contacts : []) {
 			if (c && typeof c.user === 'string' && typeof c.ak === 'string' && !this.trust.has(lower(c.user)))
@@ -938,17 +921,33 @@ export class DeviceManager extends EventTarget {
 			else
 				this.cache.set(m.id, m);
 		}
-		for (const m of msgs) {
-			const at = this.store.locate(m.conv, m.id);
-			if (at) {
-				Object.assign(at.m, this.decorate({ ...at.m }));
-				this.store.emitChanged(this.store.touch(at.c, at.m));
-			}
-		}
+		this.refreshShown();
 		this.emit('history', {});
 	}
 
 	// ---- what the store shows ----
+
+	/** Draws again the encrypted messages the store holds, with what this device has now
+	 * (its messages loaded from IndexedDB, a history that arrived, a state that changed). */
+	refreshShown() {
+		for (const c of this.store.convs.values()) {
+			if (c.kind !== 'private')
+				continue;
+			const touched = new Map();
+			for (const m of c.messages) {
+				if (!m.e2ee)
+					continue;
+				const d = this.decorate(m);
+				if (d.text !== m.text || d.e2eeMissing !== m.e2eeMissing || d.edit_hidden !== m.edit_hidden || !!d.media !== !!m.media) {
+					for (const f of ['text', 'media', 'kind', 'edited', 'e2eeMissing', 'edit_hidden'])
+						delete m[f];
+					Object.assign(m, d);
+					this.store.touch(c, m, touched);
+				}
+			}
+			this.store.emitChanged(touched);
+		}
+	}
 
 	/** A decrypted message as the store holds messages. */
 	toStore(m) {
