@@ -1,0 +1,58 @@
+// rng.js - where randomness comes from: the system's (libsodium's randombytes_buf, which uses
+// crypto.getRandomValues), or E2EE.md's deterministic source for known-answer vectors: draw
+// number i (from 0) of n bytes is randombytes_buf_deterministic(n, BLAKE2b-256(seed || u32(i))).
+// Functions that need randomness take an Rng; null or undefined means the system's. The order
+// of draws of each operation is the C core's (src/lib/e2ee/e2ee.h), so both make equal bytes.
+
+import { sodium } from './sodium.js';
+import { concat, u32 } from './bytes.js';
+import { E2eeError } from './errors.js';
+
+export const SEED_MAX = 64;
+
+/**
+ * @typedef {object} Rng
+ * @property {(n: number) => Uint8Array} fill one draw of n bytes
+ * @property {number} draws draws made so far
+ */
+
+/** @returns {Rng} the system's randomness */
+export function systemRng() {
+	return {
+		draws: 0,
+		fill(n) {
+			this.draws++;
+			return sodium().randombytes_buf(n);
+		},
+	};
+}
+
+/**
+ * E2EE.md's deterministic randomness (for vectors and tests only).
+ * @param {Uint8Array} seed at most SEED_MAX bytes
+ * @returns {Rng}
+ */
+export function deterministicRng(seed) {
+	if (!(seed instanceof Uint8Array) || seed.length > SEED_MAX)
+		throw new E2eeError('limit', 'a seed is at most 64 bytes');
+	const s = seed.slice();
+	return {
+		draws: 0,
+		fill(n) {
+			const so = sodium();
+			const key = so.crypto_generichash(32, concat(s, u32(this.draws)), null);
+			this.draws++;
+			return so.randombytes_buf_deterministic(n, key);
+		},
+	};
+}
+
+/**
+ * One draw of n bytes from rng, or from the system when rng is null.
+ * @param {Rng|null|undefined} rng
+ * @param {number} n
+ * @returns {Uint8Array}
+ */
+export function draw(rng, n) {
+	return rng ? rng.fill(n) : sodium().randombytes_buf(n);
+}
