@@ -411,7 +411,7 @@ export class DeviceManager extends EventTarget {
 		const msgs = all.slice(-HISTORY_MAX);
 		const blob = new Blob([JSON.stringify({ v: 1, messages: msgs })], { type: 'application/json' });
 		const f = await this.encryptFile(blob);
-		return { ...f, name: 'history.json', type: 'application/json', size: blob.size };
+		return { media: String(f.media), key: f.key, header: f.header, name: 'history.json', type: 'application/json', size: blob.size };
 	}
 
 	/** A user with no device left: a new AK, a list with only this device and the reset flag. */
@@ -954,7 +954,7 @@ export class DeviceManager extends EventTarget {
 		const out = { id: m.id, from: m.from, to: m.to, ts: m.ts, e2ee: true, text: m.text || '' };
 		if (m.file) {
 			out.kind = m.kind || 'file';
-			out.media = { id: m.file.media ?? m.media?.id, name: m.file.name, size: m.file.size, type: m.file.type, e2ee: { key: m.file.key, header: m.file.header } };
+			out.media = { id: Number(m.file.media ?? m.media?.id), name: m.file.name, size: m.file.size, type: m.file.type, e2ee: { key: m.file.key, header: m.file.header } };
 		}
 		if (m.reply_to)
 			out.reply_to = m.reply_to;
@@ -1027,7 +1027,7 @@ export class DeviceManager extends EventTarget {
 		const f = await this.encryptFile(file);
 		return {
 			media: { id: f.media, name: file.name || 'file', size: file.size, type: file.type || 'application/octet-stream' },
-			file: { media: f.media, key: f.key, header: f.header, name: file.name || 'file', type: file.type || 'application/octet-stream', size: file.size },
+			file: { media: String(f.media), key: f.key, header: f.header, name: file.name || 'file', type: file.type || 'application/octet-stream', size: file.size },
 		};
 	}
 

@@ -7,14 +7,12 @@ import { fromB64, toB64 } from './b64.js';
 import { addOpks, createDevice, deviceFromJSON, deviceToJSON, MAX_OPKS, publicBundle, rotateSpk } from './devkeys.js';
 import { decodeDeviceList, encodeDeviceList } from './devlist.js';
 import { helloProof, openDeviceList, signDeviceList, signKeyPair, trustDeviceList, verifyDeviceList } from './devsig.js';
-import { decryptBlob, encryptBlob } from './filecrypt.js';
-import { innerMake, payloadOpen, payloadSeal } from './payload.js';
+import { decryptFile as decryptChunks, encryptFile as encryptChunks, toBlob } from './filecrypt.js';
+import { openPayload, payloadText, readPayloadText, sealPayload } from './payload.js';
 import { approvalCode, safetyNumber } from './safety.js';
-import { decrypt, encrypt, hasSession, newSessions, sessionsFromJSON, sessionsToJSON } from './sessions.js';
+import { bundleDevice, Sessions, sessionsFromJSON, sessionsToJSON } from './sessions.js';
 import { loadSodium, sodium } from './sodium.js';
 
-const enc = new TextEncoder();
-const dec = new TextDecoder('utf-8', { fatal: true });
 
 export const b64 = toB64;
 export const unb64 = s => fromB64(s);
@@ -132,55 +130,50 @@ export function safety(userA, akA, userB, akB) {
 
 // ---- payloads ----
 
-/** Seals a payload plaintext (a JSON object): {payload, inner}. */
+/** Seals a payload plaintext (a JSON object, checked against E2EE.md): {payload, inner}. */
 export function seal(obj) {
-	const { pk, payload } = payloadSeal(enc.encode(JSON.stringify(obj)));
-	return { payload, inner: innerMake(pk, payload) };
+	const { payload, inner } = sealPayload(payloadText(obj));
+	return { payload, inner };
 }
 
-/** Opens a payload with the inner an envelope gave; the JSON object. Throws. */
+/** Opens a payload with the inner an envelope gave: the checked JSON object. Throws. */
 export function open(payload, inner) {
-	const obj = JSON.parse(dec.decode(payloadOpen(inner, payload)));
-	if (!obj || typeof obj !== 'object' || Array.isArray(obj))
-		throw new Error('payload is not an object');
-	return obj;
+	return readPayloadText(openPayload(inner, payload));
 }
 
 // ---- sessions ----
 
 export const sessions = {
-	create: () => newSessions(),
+	create: () => new Sessions(),
 	toJSON: s => sessionsToJSON(s),
 	fromJSON: j => sessionsFromJSON(j),
-	has: (s, id) => hasSession(s, fromB64(id, 16)),
+	has: (s, id) => s.has(fromB64(id, 16)),
+	forget: (s, id) => s.forget(fromB64(id, 16)),
 };
 
 /** Encrypts inner for a device (its trusted entry; bundle: the `keys` reply's, or null). */
 export function encryptFor(s, dev, entry, bundle, inner) {
-	const b = bundle ? {
-		keys: peerKeys(bundle), spkId: bundle.spk.id, spkPub: fromB64(bundle.spk.key, 32), spkSig: fromB64(bundle.spk.sig, 64),
-		opkId: bundle.opk ? bundle.opk.id : null, opkPub: bundle.opk ? fromB64(bundle.opk.key, 32) : null,
-	} : null;
-	return encrypt(s, dev.keys, peerKeys(entry), b, inner);
+	return s.encrypt(dev.keys, peerKeys(entry), bundle ? bundleDevice(bundle) : null, inner);
 }
 
 /** Decrypts an envelope's bytes from a device (its trusted entry): inner. Nothing changes on
  * a failure (it throws). */
 export function decryptFrom(s, dev, entry, body) {
-	return decrypt(s, dev.keys, peerKeys(entry), body);
+	return s.decrypt(dev.keys, peerKeys(entry), body);
 }
 
 // ---- files ----
 
-/** Encrypts a Blob: {data: Blob, key, header} (base64url). */
+/** Encrypts a Blob, a chunk at a time: {data: Blob, key, header} (base64url). */
 export async function encryptFile(blob) {
-	const { data, key, header } = await encryptBlob(blob);
-	return { data, key: toB64(key), header: toB64(header) };
+	const { key, header, chunks } = encryptChunks(blob);
+	const k = toB64(key);
+	const hd = toB64(header);
+	const data = await toBlob(chunks);
+	return { data, key: k, header: hd };
 }
 
 /** Decrypts what encryptFile made: a Blob of the given type. Throws when anything was changed. */
 export async function decryptFile(blob, keyB64, headerB64, type) {
-	return decryptBlob(blob, fromB64(keyB64, 32), fromB64(headerB64), type);
+	return toBlob(decryptChunks(blob, fromB64(keyB64, 32), fromB64(headerB64, 24)), type || 'application/octet-stream');
 }
-
-export const utf8 = s => enc.encode(s);
