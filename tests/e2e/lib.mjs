@@ -349,6 +349,34 @@ export async function waitText(page, text) {
 
 export const sleep = ms => new Promise(r => setTimeout(r, ms));
 
+// ---- end-to-end encryption (tests/e2e/e2ee*.mjs) ----
+
+/** The device manager's state in the page ('active', 'pending'...). */
+export async function e2eeState(page) {
+	return page.evaluate(() => window.pier.e2ee && window.pier.e2ee.state);
+}
+
+/** Waits until the page's device manager is in `state`. */
+export async function waitE2ee(page, state) {
+	await page.waitForFunction(s => window.pier.e2ee && window.pier.e2ee.state === s, state);
+}
+
+/** Opens the private chat with `name` through the join box. */
+export async function openPrivate(page, name) {
+	if (await page.$('#join-form[hidden]'))
+		await page.click('#join-toggle');
+	await page.fill('#join-room', '@' + name);
+	await page.press('#join-room', 'Enter');
+	await page.waitForSelector(`#private-list button[data-key="@${name}"][aria-current="page"]`);
+}
+
+/** Waits for the lock on the private chat with `name` (sidebar and header). */
+export async function waitLock(page, name) {
+	await page.waitForSelector(`#private-list button[data-key="@${name}"] .conv-lock`);
+	await page.waitForSelector('#conv-e2ee[data-on="true"]');
+}
+
+
 // ---- files ----
 
 /** A w x h RGB PNG (a gradient), as a Buffer. */

@@ -809,6 +809,7 @@ export class DeviceManager extends EventTarget {
 		}
 		const sender = devices?.find(d => d.id === ev.from_device);
 		if (!sender) {
+			// a device the user's signed list does not name: refused, never shown
 			await this.warnUnsigned(from);
 			await this.ack(ev.qid);
 			return;
@@ -818,8 +819,9 @@ export class DeviceManager extends EventTarget {
 			const inner = core.decryptFrom(this.sessions, this.dev, sender, core.unb64(ev.body));
 			body = core.open(core.unb64(ev.payload), inner);
 		} catch (err) {
-			// nothing changed (the crypto core keeps the state on a failure): reported, never shown
-			await this.failed(convKey || '@' + from, err);
+			// nothing changed (the crypto core keeps the state on a failure): reported, never
+			// shown; the message's place says it could not be decrypted
+			await this.failed(convKey || '@' + from, err, ev);
 			await this.ack(ev.qid);
 			return;
 		}
@@ -877,11 +879,28 @@ export class DeviceManager extends EventTarget {
 		return this.trustList(this.user, r);
 	}
 
-	async failed(key, err) {
+	/** An envelope that could not be opened (changed on the way, replayed, from a device
+	 * not in the list): a notice in the chat, and in the message's place (ev.id) an error. */
+	async failed(key, err, ev) {
 		console.warn('e2ee: refused', err?.message || err);
 		this.addNotice(key, 'failed');
-		await this.ks.commit([['notices', Object.fromEntries(this.notices)]]);
+		const msgs = [];
+		if (ev && typeof ev.id === 'number' && ev.to && !this.cache.has(ev.id)) {
+			const m = { id: ev.id, from: ev.from, to: ev.to, ts: ev.ts, conv: key, type: 'message', failed: true };
+			this.cache.set(m.id, m);
+			msgs.push(m);
+		}
+		await this.ks.commit([['notices', Object.fromEntries(this.notices)]], msgs);
 		this.emit('change', { key });
+		if (msgs.length) {
+			const at = this.store.locate(key, ev.id);
+			if (at) {
+				Object.assign(at.m, this.decorate({ ...at.m }));
+				this.store.emitChanged(this.store.touch(at.c, at.m));
+			} else {
+				this.store.addMessages([this.toStore(msgs[0])], 'live');
+			}
+		}
 	}
 
 	/** A grant from one of one's own devices: the AK, trusted contacts, maybe history. */
@@ -952,6 +971,10 @@ export class DeviceManager extends EventTarget {
 	/** A decrypted message as the store holds messages. */
 	toStore(m) {
 		const out = { id: m.id, from: m.from, to: m.to, ts: m.ts, e2ee: true, text: m.text || '' };
+		if (m.failed) {
+			out.e2eeMissing = 'failed';
+			return out;
+		}
 		if (m.file) {
 			out.kind = m.kind || 'file';
 			out.media = { id: Number(m.file.media ?? m.media?.id), name: m.file.name, size: m.file.size, type: m.file.type, e2ee: { key: m.file.key, header: m.file.header } };
@@ -990,6 +1013,8 @@ export class DeviceManager extends EventTarget {
 			if (s.edited)
 				out.edited = s.edited;
 			delete out.e2eeMissing;
+			if (s.e2eeMissing)
+				out.e2eeMissing = s.e2eeMissing;
 			return out;
 		}
 		if (this.isEditRecord(m.id))

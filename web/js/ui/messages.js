@@ -431,7 +431,7 @@ export class MessageView {
 		}
 		if (m.e2eeMissing)
 			body.appendChild(h('div', { class: 'msg-text e2ee-missing', dataset: { missing: m.e2eeMissing } },
-				m.e2eeMissing === 'waiting' ? t('e2ee.waitingKey') : t('e2ee.onOtherDevices')));
+				m.e2eeMissing === 'waiting' ? t('e2ee.waitingKey') : m.e2eeMissing === 'failed' ? t('e2ee.failedOne') : t('e2ee.onOtherDevices')));
 		if (m.media)
 			body.appendChild(m.media.e2ee ? this.encryptedMedia(m) : this.media(m));
 		if (m.edited && !m.text) {
