@@ -430,7 +430,7 @@ void pier_e2ee_approval_format(uint32_t code, char out[10]);
 /* ---- bundle.c: a `keys` reply ----------------------------------------------------------- */
 
 struct pier_e2ee_bundle {
-	char     user[PIER_NAME_MAX + 1];
+	char     user[PIER_KEY_MAX];          /* lower case */
 	uint32_t version;                     /* 0: the user has no list (then no list/sig) */
 	uint8_t  list[PIER_DEVLIST_MAX_BYTES];
 	size_t   list_len;

@@ -11,7 +11,7 @@
 import { sodium } from './sodium.js';
 import { equal } from './bytes.js';
 import { hkdf, hmacSha256 } from './hkdf.js';
-import { dh, newKeyPair } from './x25519.js';
+import { dh, newKeyPair, publicOf } from './x25519.js';
 import { toB64, fromB64 } from './b64.js';
 import { E2eeError, check } from './errors.js';
 
@@ -148,6 +148,7 @@ export function ratchetNext(st) {
  */
 export function ratchetDecrypt(st, h, ad, ct, rng) {
 	check(ct.length >= 16, 'format', 'ciphertext shorter than its tag');
+	check(h.n < U32_MAX, 'too_far', 'Nr would wrap');
 	const at = st.skipped.findIndex((k) => k.n === h.n && equal(k.dh, h.dh));
 	if (at >= 0) {
 		const pt = msgOpen(st.skipped[at].mk, ad, ct);
@@ -159,6 +160,7 @@ export function ratchetDecrypt(st, h, ad, ct, rng) {
 	const fresh = [];
 	let rk = st.rk, ckr = st.ckr, nr = st.nr, dhr = st.dhr;
 	if (!newChain) {
+		check(ckr !== null, 'auth', 'nothing is sent on the chain of our own SPK');
 		check(h.n >= nr, 'replay', 'message key already used');
 		check(h.n - nr <= MAX_SKIP, 'too_far');
 	} else {
@@ -217,12 +219,13 @@ export function wipeRatchet(st) {
 }
 
 /**
- * The state as JSON (keys in it: keep it secret):
- * {"rk","dhs_priv","dhs_pub","dhr"?,"cks"?,"ckr"?,"ns","nr","pn","skipped":[{dh,n,mk}]}.
+ * The state as JSON (keys in it: keep it secret), the C core's format:
+ * {"rk","dhs_priv","dhr"?,"cks"?,"ckr"?,"ns","nr","pn","skipped":[{dh,n,mk}]} (DHs_pub is
+ * derived again when read).
  * @param {Ratchet} st
  */
 export function ratchetToJSON(st) {
-	const j = { rk: toB64(st.rk), dhs_priv: toB64(st.dhsPriv), dhs_pub: toB64(st.dhsPub) };
+	const j = { rk: toB64(st.rk), dhs_priv: toB64(st.dhsPriv) };
 	if (st.dhr)
 		j.dhr = toB64(st.dhr);
 	if (st.cks)
@@ -248,8 +251,9 @@ export function ratchetFromJSON(j) {
 	check(j && typeof j === 'object', 'format', 'ratchet state');
 	const opt = (k) => (j[k] === undefined ? null : fromB64(j[k], 32));
 	check(Array.isArray(j.skipped) && j.skipped.length <= MAX_SKIPPED, 'format', 'skipped keys');
+	const dhsPriv = fromB64(j.dhs_priv, 32);
 	return {
-		rk: fromB64(j.rk, 32), dhsPriv: fromB64(j.dhs_priv, 32), dhsPub: fromB64(j.dhs_pub, 32),
+		rk: fromB64(j.rk, 32), dhsPriv, dhsPub: publicOf(dhsPriv),
 		dhr: opt('dhr'), cks: opt('cks'), ckr: opt('ckr'),
 		ns: u32Of(j.ns, 'ns'), nr: u32Of(j.nr, 'nr'), pn: u32Of(j.pn, 'pn'),
 		skipped: j.skipped.map((k) => ({ dh: fromB64(k?.dh, 32), n: u32Of(k.n, 'n'),

@@ -29,12 +29,12 @@ export function systemRng() {
 
 /**
  * E2EE.md's deterministic randomness (for vectors and tests only).
- * @param {Uint8Array} seed at most SEED_MAX bytes
+ * @param {Uint8Array} seed 1 to SEED_MAX bytes
  * @returns {Rng}
  */
 export function deterministicRng(seed) {
-	if (!(seed instanceof Uint8Array) || seed.length > SEED_MAX)
-		throw new E2eeError('limit', 'a seed is at most 64 bytes');
+	if (!(seed instanceof Uint8Array) || seed.length < 1 || seed.length > SEED_MAX)
+		throw new E2eeError('limit', 'a seed is 1 to 64 bytes');
 	const s = seed.slice();
 	return {
 		draws: 0,

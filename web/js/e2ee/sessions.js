@@ -1,10 +1,11 @@
 // sessions.js - a device's sessions with remote devices (E2EE.md "Sessions per device pair"),
 // as the C core's sessions.c: per remote device at most MAX_SESSIONS sessions, newest first,
 // and the EKs of pre-key envelopes already taken (a pre-key envelope with a seen EK is a
-// replay). encrypt() uses the newest session or starts one by X3DH from a `keys` bundle
-// (the first message of a session is a pre-key envelope, the later ones ratchet envelopes);
-// decrypt() makes a new session from a pre-key envelope or tries a ratchet envelope on the
-// sessions, newest first: the one that opens it becomes the newest. A failure changes
+// replay). encrypt() uses the newest session or starts one by X3DH from a `keys` bundle;
+// an initiator sends pre-key envelopes until a message of that session reaches it (so a lost
+// first message loses nothing), ratchet envelopes after. decrypt() opens a pre-key envelope
+// on the session of its EK, or makes a new session from it; a ratchet envelope is tried on
+// the sessions, newest first: the one that opens it becomes the newest. A failure changes
 // nothing. The whole store is JSON (sessionsToJSON / sessionsFromJSON) for IndexedDB.
 
 import { concat, equal } from './bytes.js';
@@ -28,7 +29,7 @@ export const INNER_MAX = CT_MAX - 16;
  * @typedef {object} Session
  * @property {import('./ratchet.js').Ratchet} r
  * @property {Uint8Array} ad the X3DH associated data, initiator first
- * @property {boolean} sendPrekey an initiator whose first message is not sent yet
+ * @property {boolean} sendPrekey an initiator that has not heard back on this session yet
  * @property {Uint8Array} ek the session's EK (either side)
  * @property {number} spkId
  * @property {boolean} hasOpk
@@ -123,7 +124,6 @@ export class Sessions {
 		const prefix = envelopePrefix(env);
 		const ct = msgSeal(mk, concat(s.ad, prefix), inner);
 		mk.fill(0);
-		s.sendPrekey = false;
 		if (added) {
 			pushSession(peer, s);
 			this.peers.set(key, peer);
@@ -149,28 +149,29 @@ export class Sessions {
 		const key = toB64(from.id);
 		const peer = this.peers.get(key);
 		check(!peer || sameKeys(peer.keys, from), 'mismatch', 'the device has other keys now');
-		if (env.type === PREKEY)
+		if (env.type === PREKEY) {
+			// The initiator repeats its pre-key envelope until it hears back: the session of
+			// that EK opens it (its keys are used once). An EK seen before whose session is
+			// gone is a replay.
+			const i = peer ? peer.sess.findIndex((s) => equal(s.ek, env.ek)) : -1;
+			if (i >= 0)
+				return sessionDecrypt(peer, i, env, rng);
 			return this.#decryptPrekey(self, from, peer, env, rng);
+		}
 		check(peer && peer.sess.length > 0, 'no_session', 'no session with that device');
-		let firstErr = null;
+		let worst = new E2eeError('auth', 'no session opens it');
 		for (let i = 0; i < peer.sess.length; i++) {
-			const s = peer.sess[i];
 			try {
-				const inner = ratchetDecrypt(s.r, env.header, concat(s.ad, env.prefix), env.ct, rng);
-				if (i > 0) {
-					peer.sess.splice(i, 1);
-					peer.sess.unshift(s);
-				}
-				return inner;
+				return sessionDecrypt(peer, i, env, rng);
 			} catch (e) {
 				if (!(e instanceof E2eeError))
 					throw e;
-				// The session whose receiving chain the header names says best what went wrong.
-				if (firstErr === null || (s.r.dhr && equal(s.r.dhr, env.header.dh)))
-					firstErr = e;
+				// What went wrong, the C core's way: a replay says most, then too_far.
+				if (e.code === 'replay' || (e.code === 'too_far' && worst.code !== 'replay'))
+					worst = e;
 			}
 		}
-		throw firstErr;
+		throw worst;
 	}
 
 	#decryptPrekey(self, from, peer, env, rng) {
@@ -202,6 +203,19 @@ export class Sessions {
 			removeOpk(self, env.opkId);
 		return inner;
 	}
+}
+
+// Decrypts env on session i of peer; on success the session is the newest, and an initiator
+// knows the other side has it (no more pre-key envelopes).
+function sessionDecrypt(peer, i, env, rng) {
+	const s = peer.sess[i];
+	const inner = ratchetDecrypt(s.r, env.header, concat(s.ad, env.prefix), env.ct, rng);
+	s.sendPrekey = false;
+	if (i > 0) {
+		peer.sess.splice(i, 1);
+		peer.sess.unshift(s);
+	}
+	return inner;
 }
 
 function copyKeys(k) {

@@ -1,0 +1,1 @@
+export function replayVectorFile() { return 0; }
