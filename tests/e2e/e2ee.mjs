@@ -19,13 +19,15 @@ import {
 
 const sha = b => crypto.createHash('sha256').update(b).digest('hex');
 
-/** The bytes of a decrypted file shown in the open chat (its object URL), by file name. */
+/** The bytes of a decrypted file shown in the open chat (its object URL), by file name: a
+ * download link, or a picture. */
 async function shownBytes(page, name) {
-	await page.waitForFunction(n => [...document.querySelectorAll('#msg-list .msg-media.e2ee[data-ready="1"] a[download]')]
-		.some(a => a.getAttribute('download') === n), name);
+	await page.waitForFunction(n => [...document.querySelectorAll('#msg-list .msg-media.e2ee[data-ready="1"] :is(a[download], img)')]
+		.some(x => x.getAttribute('download') === n || x.getAttribute('alt') === n), name);
 	const b64 = await page.evaluate(async n => {
-		const a = [...document.querySelectorAll('#msg-list .msg-media.e2ee a[download]')].find(x => x.getAttribute('download') === n);
-		const buf = new Uint8Array(await (await fetch(a.href)).arrayBuffer());
+		const el = [...document.querySelectorAll('#msg-list .msg-media.e2ee[data-ready="1"] :is(a[download], img)')]
+			.find(x => x.getAttribute('download') === n || x.getAttribute('alt') === n);
+		const buf = new Uint8Array(await (await fetch(el.href || el.src)).arrayBuffer());
 		let s = '';
 		for (const x of buf)
 			s += String.fromCharCode(x);
@@ -141,7 +143,7 @@ run('e2e/e2ee', 380, async () => {
 	await alice.waitForSelector('#safety-status[data-verified="true"]');
 	check(true, 'alice marks bob verified');
 	await alice.keyboard.press('Escape');
-	await alice.waitForSelector('#safety-dialog:not([open])');
+	await alice.waitForSelector('#safety-dialog[open]', { state: 'detached' });
 	check(await alice.evaluate(() => document.activeElement?.id) === 'safety-button', 'Escape closes it and the focus goes back to its button');
 	await bob.click('#safety-close');
 

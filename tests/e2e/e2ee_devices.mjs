@@ -54,10 +54,10 @@ run('e2e/e2ee_devices', 380, async () => {
 	check(await a1.evaluate(() => document.activeElement?.id) === 'approve-no', 'the focus is on Reject, the safe choice');
 	await shot(a1, 'e2ee-approve-en');
 	await a1.click('#approve-yes');
-	await a1.waitForSelector('#approve-dialog:not([open])');
+	await a1.waitForSelector('#approve-dialog[open]', { state: 'detached' });
 	await waitE2ee(a2, 'active');
 	check(true, 'approved: the second browser is active');
-	await a2.waitForSelector('#new-device-dialog:not([open])');
+	await a2.waitForSelector('#new-device-dialog[open]', { state: 'detached' });
 
 	// its earlier messages came with the grant (history transfer)
 	await a2.click('#private-list button[data-key="@bob_22"]');

@@ -53,6 +53,7 @@ export class DeviceManager extends EventTarget {
 		this.state = 'off';
 		this.reset();
 		this.chain = Promise.resolve();     // envelopes, sends and list changes, one at a time
+		core.ready().catch(() => {});       // libsodium loads while the login screen shows
 
 		client.addEventListener('loggedin', e => this.start(e.detail.reply));
 		client.addEventListener('loggedout', () => this.stop());
@@ -107,7 +108,7 @@ export class DeviceManager extends EventTarget {
 	// ---- starting: login, hello or register ----
 
 	async start(reply) {
-		this.challenge = reply.challenge ? core.unb64(reply.challenge) : null;
+		this.challenge = null;
 		const user = lower(reply.user);
 		if (this.user !== user) {
 			this.ks?.close();
@@ -118,6 +119,7 @@ export class DeviceManager extends EventTarget {
 		return this.queue(async () => {
 			try {
 				await core.ready();
+				this.challenge = reply.challenge ? core.unb64(reply.challenge) : null;
 				if (!this.ks)
 					await this.load();
 			} catch (err) {

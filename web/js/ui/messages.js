@@ -87,6 +87,7 @@ export class MessageView {
 				this.maybeLoad();
 			this.renderTop();
 		}, { signal });
+		e2ee?.addEventListener('change', () => this.renderTop(), { signal });
 	}
 
 	conv() {
@@ -293,7 +294,8 @@ export class MessageView {
 			content = h('span', { class: 'loader' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), t('msg.loadingOlder'));
 		else if (c && c.more === false)
 			content = h('div', { class: 'beginning' },
-				h('span', { class: 'beginning-icon ' + c.kind, 'aria-hidden': 'true' }, icon(c.kind === 'room' ? 'hash' : 'lock')),
+				h('span', { class: 'beginning-icon ' + c.kind, 'aria-hidden': 'true' },
+					icon(c.kind === 'room' ? 'hash' : this.e2ee?.isE2ee(c.key) ? 'lock' : 'at')),
 				h('p', null, c.kind === 'room' ? t('msg.beginning', { conv: c.name })
 					: t('msg.beginningPrivate', { name: c.name })));
 		this.top.replaceChildren(...(content ? [content] : []));
