@@ -116,7 +116,8 @@ export class ApproveDialog {
 
 	/** Shows the first pending device not yet answered. */
 	next() {
-		if (!this.el.isConnected || this.el.open || this.e2ee.state !== 'active')
+		// not over another dialog: the account dialog's device list has its own Approve button
+		if (!this.el.isConnected || this.el.open || this.e2ee.state !== 'active' || document.querySelector('dialog[open]'))
 			return;
 		const d = this.e2ee.pendingDevices.find(x => !x.self && x.id !== this.e2ee.dev?.id);
 		if (d)
