@@ -3,10 +3,11 @@
 // (a new signed list carries the name) and remove (after a confirmation); and resetting the
 // identity, for a user who lost every other device, behind a plain warning.
 
-import { errorText, formatFull, t } from '../i18n.js';
+import { errorText, locale, t } from '../i18n.js';
 import { h, icon } from './dom.js';
 
 const NAME_MAX = 64;        // bytes, as the list's codec allows
+const dateFmt = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' });
 
 const bytes = s => new TextEncoder().encode(s).length;
 
@@ -71,7 +72,7 @@ export class DevicesSection {
 
 	row(d, active) {
 		const name = d.name || t('devices.unnamed');
-		const meta = [t('devices.created', { when: formatFull(Number(d.created) || 0) })];
+		const meta = [t('devices.created', { when: dateFmt.format(new Date(Number(d.created) || 0)) })];
 		const tags = [];
 		if (d.self)
 			tags.push(h('span', { class: 'device-tag self' }, t('devices.this')));
