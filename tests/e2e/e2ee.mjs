@@ -36,6 +36,24 @@ async function shownBytes(page, name) {
 	return Buffer.from(b64, 'base64');
 }
 
+const esc = s => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The row of the confirmed message whose text is exactly `text`. */
+function row(page, text) {
+	return page.locator('#msg-list li.msg:not(.pending)', {
+		has: page.locator('.msg-text', { hasText: new RegExp('^' + esc(text) + '$') }),
+	});
+}
+
+/** Opens the menu of the message `text` (hover, then its "…" button). */
+async function openMenu(page, text) {
+	const li = row(page, text);
+	await li.scrollIntoViewIfNeeded();
+	await li.hover();
+	await li.locator('.msg-more').click();
+	await page.waitForSelector('#msg-menu:not([hidden])');
+}
+
 /** Every file under dir, recursively. */
 function filesUnder(dir) {
 	const out = [];
@@ -104,6 +122,24 @@ run('e2e/e2ee', 380, async () => {
 	const sends = aliceSent.filter(m => m.op === 'send' && m.to === '@bob_22');
 	check(sends.length > 0 && sends.every(m => !m.text && m.e2ee && m.e2ee.payload && m.e2ee.keys.length >= 1),
 		'what alice\'s browser sent to bob is a payload and envelopes, no text');
+
+	// ---- an edit and a reply, encrypted too ----
+	await openMenu(alice, 'hello bob, secretly');
+	await alice.click('#menu-edit');
+	await alice.fill('#composer-input', 'hello bob, edited secretly');
+	await alice.press('#composer-input', 'Enter');
+	await waitText(bob, 'hello bob, edited secretly');
+	const marked = await row(bob, 'hello bob, edited secretly').locator('.msg-text').evaluate(e => getComputedStyle(e, '::after').content);
+	check(/已编辑/.test(marked), `bob sees alice's encrypted edit, marked ${marked}`);
+	check(await row(bob, 'hello bob, secretly').count() === 0, 'the old text is gone');
+	const edits = aliceSent.filter(m => m.op === 'edit' || (m.op === 'send' && m.text));
+	check(edits.length === 0, 'the edit went as an encrypted payload (no edit op, no text)');
+	await openMenu(bob, 'hello bob, edited secretly');
+	await bob.click('#menu-reply');
+	await say(bob, '回复你的加密消息');
+	await waitText(alice, '回复你的加密消息');
+	const quote = await row(alice, '回复你的加密消息').locator('.msg-quote .quote-text').textContent();
+	check(quote === 'hello bob, edited secretly', `alice's browser quotes the message from what it decrypted: "${quote}"`);
 
 	// ---- files both ways ----
 	const png = makePng(320, 200);

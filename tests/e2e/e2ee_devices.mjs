@@ -36,6 +36,9 @@ run('e2e/e2ee_devices', 380, async () => {
 	const a2 = await openPage(browser, pierd, { locale: 'zh-CN' });
 	await login(a2, 'alice_1');
 	await waitE2ee(a2, 'pending');
+	await a2.waitForSelector('#new-device-banner:not([hidden])');
+	check(/\d{4} \d{4}/.test(await a2.textContent('#new-device-banner')), 'a bar says the browser waits for approval, with its code; rooms stay usable');
+	await a2.click('#new-device-open');
 	await a2.waitForSelector('#new-device-dialog[open]');
 	const code2 = (await a2.textContent('#new-device-code')).trim();
 	check(/^\d{4} \d{4}$/.test(code2), `the new browser shows its approval code (${code2})`);
@@ -58,6 +61,7 @@ run('e2e/e2ee_devices', 380, async () => {
 	await waitE2ee(a2, 'active');
 	check(true, 'approved: the second browser is active');
 	await a2.waitForSelector('#new-device-dialog[open]', { state: 'detached' });
+	check(await a2.$('#new-device-banner[hidden]') !== null, 'and its bar is gone');
 
 	// its earlier messages came with the grant (history transfer)
 	await a2.click('#private-list button[data-key="@bob_22"]');
@@ -101,6 +105,7 @@ run('e2e/e2ee_devices', 380, async () => {
 	const a3 = await openPage(browser, pierd, { locale: 'en-US' });
 	await login(a3, 'alice_1');
 	await waitE2ee(a3, 'pending');
+	await a3.click('#new-device-open');
 	await a3.waitForSelector('#new-device-dialog[open]');
 	await a3.click('#new-device-lost');
 	const warning = await a3.textContent('#new-device-warning');

@@ -231,6 +231,54 @@ export class TcpClient {
 	close() {
 		this.sock?.destroy();
 	}
+
+	/**
+	 * Logs in (password) and makes this client a device of its user, with the browser's own
+	 * crypto modules (web/js/e2ee, which run under Node): a first device and list, as the
+	 * browser makes at its first login. Then sendE2ee() can write to users who have devices
+	 * (a plaintext private message to them is refused with e2ee_required).
+	 */
+	async loginDevice(user, password = PASSWORD) {
+		const core = await import('../../web/js/e2ee/glue.js');
+		await core.ready();
+		const r = await this.request({ op: 'login', user, password });
+		if (r.status !== 1 || !r.challenge)
+			throw new Error(`${user}: no login with a challenge`);
+		this.core = core;
+		this.user = user.toLowerCase();
+		this.dev = core.newDevice('node test');
+		const bundle = core.registerBundle(this.dev, 20);
+		const reg = await this.request({ op: 'device_register', ...bundle, name: 'node test', proof: core.proof(this.dev, core.unb64(r.challenge)) });
+		if (reg.op !== 'device_register')
+			throw new Error('device_register: ' + JSON.stringify(reg));
+		const ak = core.newAccountKey();
+		const list = core.encodeList({ user: this.user, version: 1, reset: false, ak: ak.pub, devices: [core.deviceEntry(this.dev)] });
+		const pub = await this.request({ op: 'devices_publish', list: core.b64(list), sig: core.signList(ak.seed, list) });
+		if (pub.op !== 'devices_publish')
+			throw new Error('devices_publish: ' + JSON.stringify(pub));
+		this.sessions = core.sessions.create();
+		this.peerDevices = new Map();
+		return r;
+	}
+
+	/** Sends `text` to '@user' end-to-end encrypted (loginDevice first). Resolves with the reply. */
+	async sendE2ee(to, text) {
+		const core = this.core;
+		const peer = to.slice(1).toLowerCase();
+		let devs = this.peerDevices.get(peer);
+		if (!devs) {
+			const k = await this.request({ op: 'keys', user: peer });
+			const l = core.openList(k.list, k.sig, peer);
+			devs = l.devices.map(d => ({ entry: d, bundle: (k.devices || []).find(x => x.id === d.id) }));
+			this.peerDevices.set(peer, devs);
+		}
+		const { payload, inner } = core.seal({ v: 1, type: 'message', peer, text, kind: 'text', ts: Date.now() });
+		const keys = devs.map(d => ({
+			device: d.entry.id,
+			body: core.b64(core.encryptFor(this.sessions, this.dev, d.entry, core.sessions.has(this.sessions, d.entry.id) ? null : d.bundle, inner)),
+		}));
+		return this.request({ op: 'send', to, e2ee: { payload: core.b64(payload), keys } });
+	}
 }
 
 // ---- the browser ----

@@ -13,7 +13,8 @@ import {
 async function tcpUser(pierd, user) {
 	const c = await TcpClient.connect(pierd.tcp);
 	check((await c.request({ op: 'register', user, password: PASSWORD })).status === 3, `${user} registers over TCP`);
-	check((await c.request({ op: 'login', user, password: PASSWORD })).status === 1, `${user} logs in over TCP`);
+	// a device of its own (lib.mjs): private messages to users with devices are encrypted
+	check((await c.loginDevice(user)).status === 1, `${user} logs in over TCP, with a device`);
 	return c;
 }
 
@@ -63,7 +64,7 @@ run('e2e/unread', 300, async () => {
 	for (let i = 1; i <= 40; i++)
 		await carol.request({ op: 'send', to: '#lobby', text: `missed ${i}` });
 	for (let i = 1; i <= 3; i++)
-		await carol.request({ op: 'send', to: '@alice_1', text: `private missed ${i}` });
+		await carol.sendE2ee('@alice_1', `private missed ${i}`);
 	cut = false;
 	await alice.click('#retry-button');
 	await waitOnline(alice);
@@ -126,7 +127,7 @@ run('e2e/unread', 300, async () => {
 	await bob2.click('#logout-button');
 	await bob2.waitForSelector('#login-user');
 	for (let i = 1; i <= 5; i++)
-		await dave.request({ op: 'send', to: '@bob_22', text: `离线消息 ${i}` });
+		await dave.sendE2ee('@bob_22', `离线消息 ${i}`);
 	const bob3 = await openPage(browser, pierd, { locale: 'zh-CN' });
 	await bob3.fill('#login-user', 'bob_22');
 	await bob3.fill('#login-password', PASSWORD);

@@ -165,7 +165,7 @@ class Shell {
 			h('div', { class: 'title' }, this.titleIcon, h('div', { class: 'title-text' }, this.titleName, this.titleSub)),
 			h('div', { class: 'head-actions' }, this.e2eeConv?.button, this.search.button, this.leaveBtn, this.closeBtn, this.peopleBtn));
 		this.main = h('main', { class: 'chat', id: 'chat' },
-			this.header, this.banner, this.e2eeConv?.el, this.view.el, this.typing.el, this.composer.el, this.dropZone, this.toastEl);
+			this.header, this.banner, this.newDevice?.banner, this.approve?.banner, this.e2eeConv?.el, this.view.el, this.typing.el, this.composer.el, this.dropZone, this.toastEl);
 		this.scrim = h('div', { class: 'scrim', onclick: () => this.drawer(null) });
 		this.box = h('dialog', { class: 'lightbox', id: 'lightbox' });
 		this.box.addEventListener('click', e => {

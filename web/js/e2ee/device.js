@@ -24,6 +24,7 @@
 // 'nostorage'), 'change' {key} (a conversation's E2EE status or notices), 'pending' (own
 // devices waiting for approval: this.pendingDevices), 'devices' (own list changed).
 
+import { quoteOf } from '../msgrules.js';
 import { KeyStore } from './keystore.js';
 import * as core from './glue.js';
 
@@ -981,8 +982,13 @@ export class DeviceManager extends EventTarget {
 			out.kind = m.kind || 'file';
 			out.media = { id: Number(m.file.media ?? m.media?.id), name: m.file.name, size: m.file.size, type: m.file.type, e2ee: { key: m.file.key, header: m.file.header } };
 		}
-		if (m.reply_to)
+		if (m.reply_to) {
+			// the quote comes from what this device decrypted (the server cannot give it)
 			out.reply_to = m.reply_to;
+			const q = this.cache.get(m.reply_to);
+			if (q && !q.failed)
+				out.quote = quoteOf(this.toStore(q));
+		}
 		const e = this.edits.get(m.id);
 		if (e && lower(e.from) === lower(m.from)) {
 			out.text = e.text;
@@ -1014,6 +1020,8 @@ export class DeviceManager extends EventTarget {
 			}
 			if (s.edited)
 				out.edited = s.edited;
+			if (s.quote && !out.quote)
+				out.quote = s.quote;
 			delete out.e2eeMissing;
 			if (s.e2eeMissing)
 				out.e2eeMissing = s.e2eeMissing;

@@ -1,6 +1,6 @@
 // approval.js - approving a new device (docs/E2EE.md, "Approving a new device"): on the new
-// browser, a screen that shows its approval code and waits for one of the user's devices to
-// approve it (with a way out for a user who lost every other device: reset the identity,
+// browser, a bar above the chat and a screen that show its approval code while it waits for
+// one of the user's devices to approve it (with a way out for a user who lost every other device: reset the identity,
 // after a plain warning); on an existing device, the prompt for a pending device with the
 // same code and Approve / Reject (and whether to send the earlier private messages). Both
 // are modal <dialog>s: focus kept inside, labelled, every action a button.
@@ -26,10 +26,7 @@ export class NewDeviceDialog {
 			type: 'button', class: 'link-btn', id: 'new-device-lost', 'aria-expanded': 'false', 'aria-controls': 'new-device-reset',
 			onclick: () => this.askReset(true),
 		}, t('approve.lost'));
-		this.laterBtn = h('button', { type: 'button', class: 'btn', id: 'new-device-later', onclick: () => {
-			this.dismissed = true;
-			this.el.close();
-		} }, t('approve.later'));
+		this.laterBtn = h('button', { type: 'button', class: 'btn', id: 'new-device-later', onclick: () => this.el.close() }, t('approve.later'));
 		this.el = h('dialog', { class: 'account approve', id: 'new-device-dialog', 'aria-labelledby': 'new-device-title', 'aria-describedby': 'new-device-hint' },
 			h('header', { class: 'account-head' },
 				h('span', { class: 'title-icon private', 'aria-hidden': 'true' }, icon('key')),
@@ -43,6 +40,13 @@ export class NewDeviceDialog {
 				h('div', { class: 'account-actions' }, this.lostBtn, this.laterBtn),
 				this.resetConfirm));
 		this.show = modal(this.el);
+		// the app stays usable while the device waits (rooms are not end-to-end encrypted): a
+		// bar above the chat says so and opens this screen
+		this.bannerText = h('span', { id: 'new-device-banner-text' });
+		this.banner = h('div', { class: 'e2ee-notice pending', id: 'new-device-banner', role: 'status', hidden: true },
+			icon('key'), h('p', null, this.bannerText),
+			h('button', { type: 'button', class: 'link-btn', id: 'new-device-open', 'aria-haspopup': 'dialog', 'aria-controls': 'new-device-dialog',
+				onclick: e => this.open(e.currentTarget) }, t('approve.show')));
 		e2ee.addEventListener('state', () => this.update(), { signal });
 		queueMicrotask(() => this.update());        // once the shell has put it in the page
 	}
@@ -51,18 +55,23 @@ export class NewDeviceDialog {
 		if (!this.el.isConnected)
 			return;
 		const st = this.e2ee.state;
+		this.banner.hidden = st !== 'pending';
 		if (st === 'pending') {
 			this.code.textContent = this.e2ee.approvalCode();
 			this.code.dataset.code = (this.e2ee.code || '');
-			if (!this.el.open && !this.dismissed) {
-				this.status.textContent = '';
-				this.askReset(false, true);
-				this.show(document.activeElement);
-				this.laterBtn.focus();
-			}
+			this.bannerText.textContent = t('approve.banner', { code: this.e2ee.approvalCode() });
 		} else if (this.el.open) {
 			this.el.close();
 		}
+	}
+
+	open(opener) {
+		if (this.el.open || this.e2ee.state !== 'pending')
+			return;
+		this.status.textContent = '';
+		this.askReset(false, true);
+		this.show(opener);
+		this.laterBtn.focus();
 	}
 
 	askReset(on, quiet) {
@@ -108,20 +117,34 @@ export class ApproveDialog {
 		this.show = modal(this.el);
 		this.el.addEventListener('close', () => {
 			this.device = null;
-			setTimeout(() => this.next(), 0);
 		});
-		e2ee.addEventListener('pending', () => this.next(), { signal });
-		queueMicrotask(() => this.next());
+		// a bar above the chat says that a device waits; the prompt opens from it (a modal that
+		// came by itself would take the keyboard from whatever the user was doing)
+		this.bannerText = h('span', { id: 'approve-banner-text' });
+		this.banner = h('div', { class: 'e2ee-notice pending', id: 'approve-banner', role: 'status', hidden: true },
+			icon('key'), h('p', null, this.bannerText),
+			h('button', { type: 'button', class: 'link-btn', id: 'approve-review', 'aria-haspopup': 'dialog', 'aria-controls': 'approve-dialog',
+				onclick: () => {
+					const d = this.first();
+					if (d)
+						this.open(d.id);
+				} }, t('approve.review')));
+		e2ee.addEventListener('pending', () => this.update(), { signal });
+		e2ee.addEventListener('state', () => this.update(), { signal });
 	}
 
-	/** Shows the first pending device not yet answered. */
-	next() {
-		// not over another dialog: the account dialog's device list has its own Approve button
-		if (!this.el.isConnected || this.el.open || this.e2ee.state !== 'active' || document.querySelector('dialog[open]'))
-			return;
-		const d = this.e2ee.pendingDevices.find(x => !x.self && x.id !== this.e2ee.dev?.id);
+	/** The first pending device not yet answered. */
+	first() {
+		return this.e2ee.state === 'active' ? this.e2ee.pendingDevices.find(x => !x.self && x.id !== this.e2ee.dev?.id) : null;
+	}
+
+	update() {
+		const d = this.first();
+		this.banner.hidden = !d;
 		if (d)
-			this.open(d.id);
+			this.bannerText.textContent = t('approve.bannerAsk', { name: d.name || t('devices.unnamed') });
+		if (this.el.open && this.device && !this.e2ee.pendingDevices.some(x => x.id === this.device.id))
+			this.el.close();
 	}
 
 	open(id) {
