@@ -252,3 +252,19 @@ const char *pier_devlist_strerror(enum pier_devlist_err err)
 	}
 	return "unknown";
 }
+
+const char *pier_devlist_err_name(enum pier_devlist_err err)
+{
+	switch (err) {
+	case PIER_DEVLIST_OK:        return "ok";
+	case PIER_DEVLIST_TRUNCATED: return "truncated";
+	case PIER_DEVLIST_BAD_MAGIC: return "bad_magic";
+	case PIER_DEVLIST_BAD_USER:  return "bad_user";
+	case PIER_DEVLIST_BAD_FLAGS: return "bad_flags";
+	case PIER_DEVLIST_BAD_COUNT: return "bad_count";
+	case PIER_DEVLIST_UNSORTED:  return "unsorted";
+	case PIER_DEVLIST_BAD_NAME:  return "bad_name";
+	case PIER_DEVLIST_TRAILING:  return "trailing";
+	}
+	return "unknown";
+}

@@ -78,5 +78,8 @@ int pier_devlist_find(const struct pier_devlist *l, const uint8_t id[PIER_DEVICE
 
 /* A short English text for an error (logs and tests). */
 const char *pier_devlist_strerror(enum pier_devlist_err err);
+/* The error's name as the vector files spell it: "ok", "truncated", "bad_magic", "bad_user",
+ * "bad_flags", "bad_count", "unsorted", "bad_name", "trailing". */
+const char *pier_devlist_err_name(enum pier_devlist_err err);
 
 #endif

@@ -223,7 +223,8 @@ static const char *const migrations[] = {
 	 * queues, in qid order (AUTOINCREMENT: a qid is never reused, so an ack up to a qid never
 	 * takes a later envelope), one index serving a queue's reads in order and its acks.
 	 * A device-to-device envelope (device_send) has no message and carries its own payload.
-	 * media.e2ee: an upload of ciphertext (?e2ee=1), sendable only in an encrypted message. */
+	 * media.e2ee: an upload of ciphertext (?e2ee=1), sendable only in an encrypted message;
+	 * uploads.e2ee: a tus upload that will be such media. */
 	"CREATE TABLE devices ("
 	"  rid INTEGER PRIMARY KEY,"
 	"  id TEXT NOT NULL UNIQUE,"
@@ -256,6 +257,7 @@ static const char *const migrations[] = {
 	"ALTER TABLE messages ADD COLUMN e2ee INTEGER NULL;"
 	"ALTER TABLE messages ADD COLUMN payload TEXT NULL;"
 	"ALTER TABLE media ADD COLUMN e2ee INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE uploads ADD COLUMN e2ee INTEGER NOT NULL DEFAULT 0;"
 	"CREATE TABLE envelopes ("
 	"  qid INTEGER PRIMARY KEY AUTOINCREMENT,"
 	"  device INTEGER NOT NULL REFERENCES devices(rid),"

@@ -152,10 +152,10 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		"(SELECT DISTINCT sha256, size FROM media WHERE uploader_id = ?1)) + "
 		"(SELECT coalesce(sum(length), 0) FROM uploads WHERE user_id = ?1 AND media_id IS NULL)",
 	[STMT_UPLOAD_INSERT] =
-		"INSERT INTO uploads(key, user_id, length, name, type, created) "
-		"VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+		"INSERT INTO uploads(key, user_id, length, name, type, created, e2ee) "
+		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[STMT_UPLOAD_GET] =
-		"SELECT user_id, length, name, type, coalesce(media_id, 0), created FROM uploads "
+		"SELECT user_id, length, name, type, coalesce(media_id, 0), created, e2ee FROM uploads "
 		"WHERE key = ?1",
 	[STMT_UPLOAD_DELETE] = "DELETE FROM uploads WHERE key = ?1",
 	[STMT_UPLOAD_FINISH] = "UPDATE uploads SET media_id = ?2 WHERE key = ?1",
@@ -800,6 +800,7 @@ static enum store_status run_upload_create(struct store_db *db, struct store_job
 	sqlite3_bind_text(s, 4, job->media.name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 5, job->media.type, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 6, job->ts != 0 ? job->ts : pier_now_ms());
+	sqlite3_bind_int(s, 7, job->media.e2ee);
 	rc = exec_stmt(db, STMT_UPLOAD_INSERT);
 	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
 		return STORE_NOT_FOUND;
@@ -829,6 +830,7 @@ static enum store_status run_upload_get(struct store_db *db, struct store_job *j
 	column_copy(s, 3, job->media.type, sizeof(job->media.type));
 	job->media_id = sqlite3_column_int64(s, 4);
 	job->media.created = sqlite3_column_int64(s, 5);
+	job->media.e2ee = sqlite3_column_int(s, 6) != 0;
 	status = STORE_OK;
 out:
 	stmt_done(s);

@@ -60,9 +60,9 @@ test('the vector files are there', () => {
 });
 
 for (const f of vectorFiles) {
-	test(`vectors: ${f}`, () => {
+	test(`vectors: ${f}`, async () => {
 		const doc = JSON.parse(readFileSync(join(VECTORS, f), 'utf8'));
-		const checked = replayVectorFile(f, doc);
+		const checked = await replayVectorFile(f, doc);
 		assert.ok(checked > 0, `${f}: no vector checked`);
 	});
 }

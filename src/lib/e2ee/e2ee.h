@@ -23,6 +23,8 @@
  * (sodium_memzero). Call sodium_init() once before anything here. Functions that need
  * randomness take a struct pier_e2ee_rng *; NULL means the system's (randombytes_buf).
  * Nothing here is thread-safe on a shared struct; separate structs are independent.
+ * The JSON states hold private keys: jansson does not wipe its strings, so keep them short-lived.
+ * Include it as "e2ee/e2ee.h" (src/lib is on libpier's include path; pierd has a chat/e2ee.h).
  */
 #ifndef PIER_E2EE_H
 #define PIER_E2EE_H
@@ -76,6 +78,9 @@ enum pier_e2ee_status {
 
 /* A short English text for a status (logs and tests). */
 const char *pier_e2ee_strerror(int status);
+/* A status's name as the vector files spell it: "ok", "format", "auth", "replay",
+ * "no_session", "too_far", "key", "signature", "limit", "mismatch". */
+const char *pier_e2ee_status_name(int status);
 
 /* ---- rng.c: randomness ------------------------------------------------------------------ */
 

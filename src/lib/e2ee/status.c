@@ -17,3 +17,20 @@ const char *pier_e2ee_strerror(int status)
 	}
 	return "unknown status";
 }
+
+const char *pier_e2ee_status_name(int status)
+{
+	switch (status) {
+	case PIER_E2EE_OK:             return "ok";
+	case PIER_E2EE_ERR_FORMAT:     return "format";
+	case PIER_E2EE_ERR_AUTH:       return "auth";
+	case PIER_E2EE_ERR_REPLAY:     return "replay";
+	case PIER_E2EE_ERR_NO_SESSION: return "no_session";
+	case PIER_E2EE_ERR_TOO_FAR:    return "too_far";
+	case PIER_E2EE_ERR_KEY:        return "key";
+	case PIER_E2EE_ERR_SIGNATURE:  return "signature";
+	case PIER_E2EE_ERR_LIMIT:      return "limit";
+	case PIER_E2EE_ERR_MISMATCH:   return "mismatch";
+	}
+	return "unknown";
+}
