@@ -157,6 +157,7 @@ export class DeviceManager extends EventTarget {
 	/** Reads what IndexedDB keeps of this user. */
 	async load() {
 		this.ks = await KeyStore.open(this.user);
+		this.listen();
 		const dev = await this.ks.get('device');
 		this.dev = dev ? core.deviceFromState(dev) : null;
 		this.account = (await this.ks.get('account')) || null;
@@ -175,6 +176,54 @@ export class DeviceManager extends EventTarget {
 			else
 				this.cache.set(m.id, m);
 		}
+	}
+
+	/**
+	 * Other tabs of this browser share the device (and IndexedDB): the server binds it to one
+	 * session at a time (device_moved tells the others). A tab that stored decrypted messages
+	 * says so on a BroadcastChannel, and the others read them from IndexedDB; a tab that lost
+	 * the device reads the state again and takes the device back (hello) before it encrypts.
+	 */
+	listen() {
+		this.bc?.close();
+		this.bc = typeof BroadcastChannel === 'function' ? new BroadcastChannel('pier-e2ee.' + this.user) : null;
+		if (this.bc)
+			this.bc.onmessage = e => this.queue(() => this.fromOtherTab(e.data)).catch(() => {});
+	}
+
+	tellTabs(ids) {
+		try {
+			this.bc?.postMessage({ ids });
+		} catch { /* closed */ }
+	}
+
+	async fromOtherTab(data) {
+		if (!data || !Array.isArray(data.ids) || !this.ks)
+			return;
+		for (const id of data.ids) {
+			const m = await this.ks.message(id);
+			if (!m)
+				continue;
+			if (m.type === 'edit')
+				this.noteEdit(m);
+			else
+				this.cache.set(m.id, m);
+		}
+		this.refreshShown();
+	}
+
+	/** Takes the device back from another tab: its state as that tab left it, then hello. */
+	async rebind() {
+		const dev = await this.ks.get('device');
+		if (dev)
+			this.dev = core.deviceFromState(dev);
+		const ss = await this.ks.get('sessions');
+		if (ss)
+			this.sessions = core.sessions.fromJSON(ss);
+		this.trust = new Map(Object.entries((await this.ks.get('trust')) || {}));
+		this.account = (await this.ks.get('account')) || this.account;
+		const r = await this.request({ op: 'device_hello', id: this.dev.id, proof: core.proof(this.dev, this.challenge) });
+		this.bound = r.state === 'active' || r.state === 'pending';
 	}
 
 	metaState() {
@@ -661,6 +710,8 @@ export class DeviceManager extends EventTarget {
 		if (this.state !== 'active')
 			return Promise.resolve(null);
 		return this.queue(async () => {
+			if (!this.bound)
+				await this.rebind();
 			const body = { v: 1, type: o.edit_of ? 'edit' : 'message', peer, text: o.text || '', ts: o.ts };
 			if (o.edit_of)
 				body.edit_of = o.edit_of;
@@ -687,6 +738,7 @@ export class DeviceManager extends EventTarget {
 				try {
 					const r = await this.request(req);
 					await this.ks.commit([], [{ ...body, id: r.id, ts: r.ts, from: this.store.me, to: o.to, conv: '@' + peer, media: o.media || null }]);
+					this.tellTabs([r.id]);
 					const m = { ...body, id: r.id, from: this.store.me, to: o.to, ts: r.ts, media: o.media || null };
 					if (body.type === 'edit')
 						this.noteEdit(m);
@@ -768,8 +820,8 @@ export class DeviceManager extends EventTarget {
 			break;
 		case 'device_moved':
 			// another tab of this browser took the device: its state in memory is stale here
+			// (rebind() reads it again before this tab encrypts)
 			this.bound = false;
-			this.emit('moved', {});
 			break;
 		default:
 			break;
@@ -855,6 +907,7 @@ export class DeviceManager extends EventTarget {
 		};
 		await this.ks.commit(this.cryptoState(), [m]);
 		await this.ack(ev.qid);
+		this.tellTabs([m.id]);
 		if (m.type === 'edit') {
 			this.applyEdit(m);
 			return;

@@ -171,6 +171,12 @@ export class KeyStore {
 		return out;
 	}
 
+	/** The decrypted message `id`, or undefined. */
+	async message(id) {
+		const rec = await req(this.db.transaction('msgs').objectStore('msgs').get(id));
+		return rec ? this.unseal(rec) : undefined;
+	}
+
 	/** Forgets every decrypted message (a reset starts a new identity without them). */
 	async clearMessages() {
 		const tx = this.db.transaction('msgs', 'readwrite');
