@@ -156,6 +156,8 @@ run('e2e/e2ee', 380, async () => {
 	const blob = makeBytes(150 * 1024, 11);
 	await bob.setInputFiles('#file-input', { name: '报告.bin', mimeType: 'application/octet-stream', buffer: blob });
 	const gotBlob = await shownBytes(alice, '报告.bin');
+	await bob.waitForSelector('#msg-list li.msg.mine .msg-media.e2ee a[download="报告.bin"]');
+	check(true, 'the sender\'s own chat names the file as sent (the server knows it only as "encrypted")');
 	check(sha(gotBlob) === sha(blob), 'alice decrypts bob\'s 150 KiB file byte for byte (three secretstream chunks)');
 	const wav = Buffer.alloc(44 + 8000 * 2);      // one second of silence, 8 kHz mono
 	wav.write('RIFF', 0);

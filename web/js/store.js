@@ -663,7 +663,12 @@ export class Store extends EventTarget {
 		};
 		if (reply.e2ee)
 			m.e2ee = true;
-		if (reply.media || p.media) {
+		if (p.file) {
+			// an encrypted file: the server knows it only as "encrypted"; the name, type and
+			// key are what this client sent inside the message
+			m.media = p.media;
+			m.kind = p.kind || 'file';
+		} else if (reply.media || p.media) {
 			m.media = reply.media || p.media;
 			m.kind = reply.kind || p.kind || 'file';
 		}
