@@ -230,6 +230,8 @@ run('e2e/e2ee', 380, async () => {
 	await say(alice, 'and this one is fine');
 	await waitText(bob, 'and this one is fine');
 	check(true, 'the next message opens as usual');
+	check(await bob.$('#msg-list .e2ee-missing[data-missing="failed"]') !== null, 'and the changed one\'s place says it could not be decrypted');
+	await bob.evaluate(() => document.querySelector('#messages').scrollTo(0, 1e6));
 	await shot(bob, 'e2ee-tampered-zh');
 
 	// ---- nothing readable on the server ----
