@@ -187,12 +187,14 @@ run('e2e/social', 360, async () => {
 	check(await badge(c, '@carol_33') === '999+', `a first login shows the server's count, capped: ${await badge(c, '@carol_33')}`);
 	check(await c.$eval('button[data-key="@carol_33"] .badge', e => e.getAttribute('aria-label')) === '超过 999 条未读', 'labelled for screen readers');
 	check(await badge(c, '#dev') === '', 'and nothing unread in #dev (read on A)');
+	// A, the device they were encrypted for, decrypts them one by one as its queue comes
+	await a.waitForFunction(() => document.querySelector('button[data-key="@carol_33"] .badge')?.textContent === '999+');
 	check(await badge(a, '@carol_33') === '999+', `A counts them too: ${await badge(a, '@carol_33')}`);
 	await shot(c, 'social-unread-capped-zh');
 	await openConv(a, '@carol_33');
 	await waitText(a, `私信 ${CAP}`);
 	const head = await a.evaluate(() => ({ title: document.querySelector('#conv-title').textContent, sub: document.querySelector('#conv-sub').textContent }));
-	check(head.title === 'carol_33' && head.sub === '私聊', `a private chat's header, without a display name (${JSON.stringify(head)})`);
+	check(head.title === 'carol_33' && head.sub === '私聊 · 端到端加密', `a private chat's header, without a display name (${JSON.stringify(head)})`);
 	await a.evaluate(() => {
 		// opened at the divider (more than a screenful is new): read to the end
 		const m = document.querySelector('#messages');
@@ -340,7 +342,7 @@ run('e2e/social', 360, async () => {
 		side: document.querySelector('#private-list button[data-key="@wang_xm"] .conv-name').textContent,
 		online: [...document.querySelectorAll('#user-list .user-name')].map(e => e.textContent),
 	}));
-	check(phead.title === '小明' && phead.sub === 'wang_xm · Private conversation' && phead.side === '小明',
+	check(phead.title === '小明' && phead.sub === 'wang_xm · Private conversation · End-to-end encrypted' && phead.side === '小明',
 		`a private chat with wang: its header and the sidebar show the display name, the login under it (${JSON.stringify(phead)})`);
 	check(phead.online.includes('小明') && phead.online.includes('Alice 张'), `the online list too (${JSON.stringify(phead.online)})`);
 	await shot(alice, 'social-private-en');

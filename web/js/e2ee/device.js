@@ -35,6 +35,8 @@ const HISTORY_MAX = 10000;      // messages a history transfer carries (E2EE.md)
 const SEND_TRIES = 3;           // devices_changed: fetch and encrypt again, this many times
 const POLL_PENDING_MS = 15000;  // own devices asked again for pending ones while visible
 const RESET_FLAG = 1;
+const ACK_EVERY = 64;           // envelopes acknowledged at once at most...
+const ACK_WAIT_MS = 100;        // ...or once none came for this long
 
 const lower = s => String(s).toLowerCase();
 
@@ -169,6 +171,7 @@ export class DeviceManager extends EventTarget {
 		this.notices = new Map(Object.entries((await this.ks.get('notices')) || {}));
 		const ss = await this.ks.get('sessions');
 		this.sessions = ss ? core.sessions.fromJSON(ss) : core.sessions.create();
+		this.lastQid = (await this.ks.get('qid')) || 0;
 		this.cache = new Map();
 		for (const m of await this.ks.messages()) {
 			if (m.type === 'edit')
@@ -220,6 +223,7 @@ export class DeviceManager extends EventTarget {
 		const ss = await this.ks.get('sessions');
 		if (ss)
 			this.sessions = core.sessions.fromJSON(ss);
+		this.lastQid = (await this.ks.get('qid')) || 0;
 		this.trust = new Map(Object.entries((await this.ks.get('trust')) || {}));
 		this.account = (await this.ks.get('account')) || this.account;
 		const r = await this.request({ op: 'device_hello', id: this.dev.id, proof: core.proof(this.dev, this.challenge) });
@@ -237,7 +241,7 @@ export class DeviceManager extends EventTarget {
 	/** The sessions and the device (a pre-key envelope used a one-time prekey), to commit
 	 * together after every encryption and decryption. */
 	cryptoState() {
-		return [['sessions', core.sessions.toJSON(this.sessions)], ['device', core.deviceState(this.dev)]];
+		return [['sessions', core.sessions.toJSON(this.sessions)], ['device', core.deviceState(this.dev)], ['qid', this.lastQid || 0]];
 	}
 
 	async hello() {
@@ -838,10 +842,33 @@ export class DeviceManager extends EventTarget {
 		this.emit('state', { state: this.state });
 	}
 
-	async ack(qid) {
-		try {
-			await this.request({ op: 'ack', upto: qid });
-		} catch { /* it comes again at the next hello */ }
+	/**
+	 * Acknowledges the queue up to `qid` (everything before it was saved). A backlog is
+	 * acknowledged a batch at a time: one `ack` when the envelopes stop coming for a moment or
+	 * every ACK_EVERY of them, not one per envelope.
+	 */
+	ack(qid) {
+		if (typeof qid !== 'number')
+			return;
+		this.ackUpto = Math.max(this.ackUpto || 0, qid);
+		this.acksDue = (this.acksDue || 0) + 1;
+		clearTimeout(this.ackTimer);
+		if (this.acksDue >= ACK_EVERY)
+			this.flushAck();
+		else
+			this.ackTimer = setTimeout(() => this.flushAck(), ACK_WAIT_MS);
+	}
+
+	flushAck() {
+		clearTimeout(this.ackTimer);
+		const upto = this.ackUpto;
+		this.acksDue = 0;
+		if (!upto || upto <= (this.acked || 0))
+			return;
+		this.acked = upto;
+		this.request({ op: 'ack', upto }).catch(() => {
+			this.acked = 0;     // it comes again at the next hello
+		});
 	}
 
 	/**
@@ -851,6 +878,12 @@ export class DeviceManager extends EventTarget {
 	 * it would fail the same way every time.
 	 */
 	async receive(ev) {
+		// an envelope saved before and not yet acknowledged comes again after a reconnect: its
+		// key is used up (it would fail as a replay), and what it carried is kept already
+		if (typeof ev.qid === 'number' && ev.qid <= (this.lastQid || 0)) {
+			this.ack(ev.qid);
+			return;
+		}
 		const from = lower(ev.from || this.user);
 		const convKey = ev.to ? (from === this.user ? lower(ev.to) : '@' + from) : null;
 		let devices = this.trust.get(from)?.devices;
@@ -866,7 +899,7 @@ export class DeviceManager extends EventTarget {
 		if (!sender) {
 			// a device the user's signed list does not name: refused, never shown
 			await this.warnUnsigned(from);
-			await this.ack(ev.qid);
+			this.ack(ev.qid);
 			return;
 		}
 		let body;
@@ -877,26 +910,27 @@ export class DeviceManager extends EventTarget {
 			// nothing changed (the crypto core keeps the state on a failure): reported, never
 			// shown; the message's place says it could not be decrypted
 			await this.failed(convKey || '@' + from, err, ev);
-			await this.ack(ev.qid);
+			this.ack(ev.qid);
 			return;
 		}
+		this.lastQid = Math.max(this.lastQid || 0, ev.qid || 0);
 		if (ev.id === undefined) {
 			// device to device: a grant or history, only from one's own devices
 			if (from !== this.user) {
-				await this.ack(ev.qid);
+				this.ack(ev.qid);
 				return;
 			}
 			await this.ks.commit(this.cryptoState());
 			if (body.type === 'grant')
 				await this.granted(body, sender);
-			await this.ack(ev.qid);
+			this.ack(ev.qid);
 			return;
 		}
 		// the payload says which conversation it belongs to: the server cannot move it
 		const peerOk = from === this.user ? lower(body.peer) === lower(ev.to).slice(1) : lower(body.peer) === this.user;
 		if (!peerOk || !convKey) {
 			await this.failed(convKey || '@' + from, new Error('peer mismatch'));
-			await this.ack(ev.qid);
+			this.ack(ev.qid);
 			return;
 		}
 		const m = {
@@ -906,7 +940,7 @@ export class DeviceManager extends EventTarget {
 			media: ev.media ? { ...(typeof ev.media === 'object' ? ev.media : { id: ev.media }) } : null,
 		};
 		await this.ks.commit(this.cryptoState(), [m]);
-		await this.ack(ev.qid);
+		this.ack(ev.qid);
 		this.tellTabs([m.id]);
 		if (m.type === 'edit') {
 			this.applyEdit(m);
