@@ -118,7 +118,6 @@ export class DeviceManager extends EventTarget {
 			this.reset();
 			this.user = user;
 		}
-		this.password = !reply.token_login;     // a reset needs a password login (the server checks)
 		return this.queue(async () => {
 			try {
 				await core.ready();
@@ -252,7 +251,6 @@ export class DeviceManager extends EventTarget {
 			if (err.code === 'device_revoked' || err.code === 'no_such_device') {
 				// removed (from another device, or a reset elsewhere): start again as a new device
 				await this.forgetDevice();
-				this.revokedNotice = true;
 				return this.register();
 			}
 			throw err;
@@ -335,9 +333,6 @@ export class DeviceManager extends EventTarget {
 		}
 		await this.refreshOwn();
 		this.setState('active');
-		if (this.revokedNotice)
-			this.emit('revokedBefore', {});
-		this.revokedNotice = false;
 		clearInterval(this.pollTimer);
 		this.pollTimer = setInterval(() => {
 			if (!document.hidden && this.state === 'active')
@@ -922,7 +917,7 @@ export class DeviceManager extends EventTarget {
 			}
 			await this.ks.commit(this.cryptoState());
 			if (body.type === 'grant')
-				await this.granted(body, sender);
+				await this.granted(body);
 			this.ack(ev.qid);
 			return;
 		}
@@ -994,7 +989,7 @@ export class DeviceManager extends EventTarget {
 	}
 
 	/** A grant from one of one's own devices: the AK, trusted contacts, maybe history. */
-	async granted(g, sender) {
+	async granted(g) {
 		if (this.state !== 'pending' || !g.ak)
 			return;
 		const ak = core.accountKey(g.ak);
@@ -1011,7 +1006,6 @@ export class DeviceManager extends EventTarget {
 				this.trust.set(lower(c.user), { ak: c.ak, version: 0, verified: !!c.verified, devices: [] });
 		}
 		await this.ks.commit([['account', this.account], this.trustState()]);
-		void sender;
 		if (g.history)
 			await this.importHistory(g.history).catch(err => console.warn('e2ee: history', err));
 		await this.activated();
