@@ -45,7 +45,11 @@ run('e2e/e2ee_devices', 380, async () => {
 	check(/批准/.test(await a2.textContent('#new-device-title')), 'in Chinese: ' + await a2.textContent('#new-device-title'));
 	await shot(a2, 'e2ee-new-device-zh');
 
-	// the first browser: the account dialog's device list names the pending one; its prompt
+	// the first browser: when the page is looked at again (it also asks every 15 s), a bar
+	// says a device waits; the account dialog's device list names it; its prompt
+	await a1.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+	await a1.waitForSelector('#approve-banner:not([hidden])');
+	check(/Chromium on Linux/.test(await a1.textContent('#approve-banner')), `a bar on the first browser: "${(await a1.textContent('#approve-banner')).trim()}"`);
 	await a1.click('#account-button');
 	await a1.waitForSelector('#account-dialog[open] #device-list li.device[data-state="pending"]');
 	check(await a1.$('#device-list li.device[data-self="true"] .device-tag.self') !== null, 'the device list marks this device');
@@ -58,6 +62,7 @@ run('e2e/e2ee_devices', 380, async () => {
 	await shot(a1, 'e2ee-approve-en');
 	await a1.click('#approve-yes');
 	await a1.waitForSelector('#approve-dialog[open]', { state: 'detached' });
+	await a1.waitForSelector('#approve-banner', { state: 'hidden' });
 	await waitE2ee(a2, 'active');
 	check(true, 'approved: the second browser is active');
 	await a2.waitForSelector('#new-device-dialog[open]', { state: 'detached' });
