@@ -30,6 +30,7 @@ import { safetyNumber, formatSafety, approvalCode, formatApproval, fingerprint }
 import { encryptFile, decryptFile, toBlob, encryptedSize, CHUNK, CHUNK_CT } from
 	'../../web/js/e2ee/filecrypt.js';
 import { parseEnvelope } from '../../web/js/e2ee/envelope.js';
+import { parseKeysReply, BUNDLE_MAX } from '../../web/js/e2ee/bundle.js';
 import { compareBytes } from '../../web/js/e2ee/bytes.js';
 import { replayVectorFile } from './e2ee_replay.mjs';
 
@@ -299,6 +300,43 @@ test('encrypting refuses a bundle that is not the listed device or whose prekey 
 	assert.equal(alice.s.peers.size, 0, 'nothing kept');
 });
 
+test('a keys reply: parsed with bounds, every malformed field refused', () => {
+	const w = world('keys');
+	const bob = w.mk(2), bob2 = w.mk(3);
+	const dev = (d, opk = true) => {
+		const pb = publicBundle(d.dev);
+		return { id: pb.id, sign_key: pb.sign_key, dh_key: pb.dh_key, spk: pb.spk,
+			...(opk ? { opk: pb.opks[0] } : {}) };
+	};
+	const reply = { op: 'keys', user: 'Bob_22', version: 3, list: toB64(new Uint8Array(90)),
+		sig: toB64(new Uint8Array(64)), devices: [dev(bob), { ...dev(bob2, false), listed: false }] };
+	const r = parseKeysReply(reply);
+	assert.equal(r.user, 'bob_22');
+	assert.equal(r.devices.length, 2);
+	assert.equal(r.devices[0].hasOpk, true);
+	assert.equal(r.devices[1].hasOpk, false);
+	assert.equal(r.devices[1].listed, false, 'a device the list does not name is marked');
+	assert.equal(parseKeysReply({ user: 'bob_22', version: 0, devices: [] }).list, null);
+	const bad = [
+		[{ ...reply, user: 'b' }, 'a bad user'],
+		[{ ...reply, version: -1 }, 'a negative version'],
+		[{ ...reply, version: 2 ** 32 }, 'a version over u32'],
+		[{ ...reply, list: undefined }, 'a version without a list'],
+		[{ ...reply, sig: toB64(new Uint8Array(63)) }, 'a short signature'],
+		[{ ...reply, list: toB64(new Uint8Array(5000)) }, 'a list over the longest valid one'],
+		[{ ...reply, devices: [dev(bob), dev(bob)] }, 'a device twice'],
+		[{ ...reply, devices: Array(BUNDLE_MAX + 1).fill(dev(bob)) }, 'too many devices'],
+		[{ ...reply, devices: [{ ...dev(bob), spk: { ...dev(bob).spk, id: 1.5 } }] }, 'a fractional spk id'],
+		[{ ...reply, devices: [{ ...dev(bob), opk: { id: 1, key: 'AA' } }] }, 'a short opk'],
+		[{ ...reply, devices: [{ ...dev(bob), listed: 'no' }] }, 'listed not a boolean'],
+		[{ ...reply, devices: [{ ...dev(bob), id: dev(bob).id + '=' }] }, 'a padded id'],
+		[{ ...reply, devices: {} }, 'devices not an array'],
+		[null, 'not an object'],
+	];
+	for (const [x, what] of bad)
+		refuses(() => parseKeysReply(x), 'format', what);
+});
+
 test('an envelope made for the previous signed prekey still opens after a rotation', () => {
 	const w = world('rotate');
 	const alice = w.mk(1), bob = w.mk(2);
@@ -420,6 +458,10 @@ test('files: streamed in 64 KiB chunks, tampering, truncation, reordering and ex
 		}
 		const pt2 = new Uint8Array(await (await toBlob(decryptFile(odd(), key, header))).arrayBuffer());
 		assert.deepEqual(pt2, data);
+		// And from a ReadableStream, as a fetch body gives it.
+		const body = new Response(new Blob([ct])).body;
+		const pt3 = new Uint8Array(await (await toBlob(decryptFile(body, key, header))).arrayBuffer());
+		assert.deepEqual(pt3, data, `a ReadableStream of ${n}`);
 		const fails = async (bytes, codes, what) => {
 			await assert.rejects(async () => {
 				for await (const _ of decryptFile(bytes, key, header))

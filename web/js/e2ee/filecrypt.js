@@ -2,9 +2,10 @@
 // crypto_secretstream_xchacha20poly1305 over 64 KiB plaintext chunks with a random key; every
 // chunk is CHUNK bytes but the last, which is shorter or equal (an empty file: one empty
 // chunk) and tagged FINAL; the ciphertext is the chunks' outputs one after the other, the
-// 24-byte header travels in the payload. Streaming: a Blob, an ArrayBuffer, a Uint8Array or
-// any (async) iterable of Uint8Array is read a chunk at a time, so memory stays at a few
-// chunks whatever the file's size. The same format as the C core's filecrypt.c.
+// 24-byte header travels in the payload. Streaming: a Blob, an ArrayBuffer, a Uint8Array, a
+// ReadableStream (a fetch body) or any (async) iterable of Uint8Array is read a chunk at a
+// time, so memory stays at a few chunks whatever the file's size. The same format as the C
+// core's filecrypt.c.
 
 import { sodium } from './sodium.js';
 import { draw } from './rng.js';
@@ -130,10 +131,24 @@ export class FileDecryptor {
 	}
 }
 
+async function* readerChunks(stream) {
+	const reader = stream.getReader();
+	try {
+		for (;;) {
+			const { done, value } = await reader.read();
+			if (done)
+				return;
+			yield value;
+		}
+	} finally {
+		reader.releaseLock();
+	}
+}
+
 /**
  * The bytes of a source, `size` at a time (the last piece may be shorter; an empty source
  * gives one empty piece).
- * @param {Blob|ArrayBuffer|Uint8Array|AsyncIterable<Uint8Array>|Iterable<Uint8Array>} src
+ * @param {Blob|ArrayBuffer|Uint8Array|ReadableStream|AsyncIterable<Uint8Array>|Iterable<Uint8Array>} src
  * @param {number} size
  * @returns {AsyncGenerator<Uint8Array>}
  */
@@ -156,7 +171,9 @@ export async function* pieces(src, size) {
 		}
 		return;
 	}
-	// An iterable of arbitrary pieces (a fetch body's reader, a Node stream): re-cut.
+	if (typeof src.getReader === 'function')
+		src = readerChunks(src);   // a ReadableStream (a fetch body): not every browser iterates one
+	// An iterable of arbitrary pieces (a stream's chunks, a Node stream): re-cut.
 	let buf = new Uint8Array(size), fill = 0, any = false;
 	for await (const part of src) {
 		let p = part instanceof Uint8Array ? part : new Uint8Array(part);

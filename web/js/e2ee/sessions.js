@@ -275,27 +275,5 @@ export function sessionsFromJSON(j) {
 	return store;
 }
 
-/**
- * Decodes one device of a `keys` reply (docs/PROTOCOL.md) into a BundleDevice. Checks only
- * the shapes; encrypt() checks the keys against the list and the SPK signature.
- * @param {object} d {"id","sign_key","dh_key","spk":{id,key,sig},"opk"?:{id,key},"listed"?}
- * @returns {BundleDevice}
- * @throws {E2eeError} 'format'
- */
-export function bundleDevice(d) {
-	check(d && typeof d === 'object' && d.spk && typeof d.spk === 'object', 'format', 'bundle');
-	const u32ok = (v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
-	check(u32ok(d.spk.id), 'format', 'spk.id');
-	const b = {
-		keys: { id: fromB64(d.id, 16), signPub: fromB64(d.sign_key, 32), dhPub: fromB64(d.dh_key, 32) },
-		spkId: d.spk.id, spkPub: fromB64(d.spk.key, 32), spkSig: fromB64(d.spk.sig, 64),
-		hasOpk: false, listed: d.listed !== false,
-	};
-	if (d.opk !== undefined && d.opk !== null) {
-		check(typeof d.opk === 'object' && u32ok(d.opk.id), 'format', 'opk');
-		b.hasOpk = true;
-		b.opkId = d.opk.id;
-		b.opkPub = fromB64(d.opk.key, 32);
-	}
-	return b;
-}
+// The `keys` reply's parser lives in bundle.js; bundleDevice stays importable from here.
+export { bundleDevice } from './bundle.js';
