@@ -160,7 +160,8 @@ enum store_op {
 	                      * the count left; pending ones never) */
 	STORE_E2EE_DEVICE_SEND, /* in: user_id, device_rid (from), device_id (to: one of the user's
 	                      * active or pending devices), payload, body, max_queue
-	                      * out: rid (the target's), qid; STORE_NOT_FOUND, STORE_FULL */
+	                      * out: rid (the target's), qid; STORE_NOT_FOUND, STORE_FULL,
+	                      * STORE_NO_DEVICE (the sending device was revoked meanwhile) */
 	STORE_E2EE_QUEUE,    /* in: device_rid, after, limit   out: envs (oldest first), more */
 	STORE_E2EE_ACK,      /* in: device_rid, upto   out: count (deleted) */
 	STORE_BARRIER        /* in: nothing. Changes nothing: done runs once every job submitted

@@ -124,7 +124,7 @@ static sqlite3_stmt *st(struct store_db *db, enum e2ee_stmt which)
 	return db->e2ee[which];
 }
 
-/* Runs a bound statement that returns no rows: 0, or -1 (SQLite's code in *rc when asked). */
+/* Runs a bound statement that returns no rows (and resets it): 0, or -1. */
 static int run(struct store_db *db, enum e2ee_stmt which)
 {
 	sqlite3_stmt *s = st(db, which);
@@ -393,6 +393,7 @@ static enum store_status run_publish(struct store_db *db, struct store_job *job)
 	struct store_device *mine = NULL, *old = NULL;
 	size_t nmine = 0, nold = 0;
 	enum store_status status = STORE_FAILED;
+	sqlite3_stmt *s = st(db, E2EE_LIST_SET);
 	char *ak = NULL;
 	int rc;
 
@@ -461,8 +462,6 @@ static enum store_status run_publish(struct store_db *db, struct store_job *job)
 		if (run(db, E2EE_DEV_SET_STATE) != 0)
 			goto out;
 	}
-	sqlite3_stmt *s = st(db, E2EE_LIST_SET);
-
 	sqlite3_bind_int64(s, 1, job->user_id);
 	sqlite3_bind_int64(s, 2, e->version);
 	sqlite3_bind_text(s, 3, e->list, -1, SQLITE_STATIC);
@@ -573,6 +572,12 @@ static enum store_status run_device_send(struct store_db *db, struct store_job *
 	if (e->device_id == NULL || e->payload == NULL || e->body == NULL ||
 	    expire_pending(db, job->user_id, e->pending_cutoff) != 0)
 		return STORE_FAILED;
+	/* From a device of the user's that is still there (not revoked nor expired meanwhile). */
+	rc = device_by_rid(db, e->device_rid, &d, &owner);
+	if (rc < 0)
+		return STORE_FAILED;
+	if (rc > 0 || owner != job->user_id || d.state == STORE_DEVICE_REVOKED)
+		return STORE_NO_DEVICE;
 	rc = device_by_id(db, e->device_id, &d, &owner);
 	if (rc < 0)
 		return STORE_FAILED;

@@ -78,7 +78,8 @@ struct store_envelope {
 struct store_e2ee {
 	/* inputs */
 	struct store_device dev;                /* REGISTER: the new device (id, keys, name, spk);
-	                                         * PREKEYS: spk (spk_id 0: unchanged) */
+	                                         * PREKEYS: spk (spk_id 0: unchanged);
+	                                         * HELLO out: the device as stored */
 	const struct store_prekey *opks;        /* REGISTER, PREKEYS: one-time prekeys to add */
 	size_t nopks;
 	const char *device_id;                  /* HELLO: the device; DEVICE_SEND: the target */

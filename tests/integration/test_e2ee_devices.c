@@ -5,14 +5,17 @@
  * device of another user, a bad signature, another user's list, another account key without
  * reset, a reset from a token session); a reset revoking the other devices; devices as the
  * owner and as another user sees them; prekeys; and the attacks: pending-device spam, draining
- * one-time prekeys, saying hello as another user's device, acking without a device. Pending
- * devices expire (--e2ee-pending-expiry 3 here). */
+ * one-time prekeys (and the request bucket that slows it), saying hello as another user's
+ * device, acking without a device; a device written into the store behind pierd's back (as a
+ * compromised server would add one) shown as not listed. Pending devices expire
+ * (--e2ee-pending-expiry 3 here). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include "e2eetest.h"
 
@@ -358,6 +361,101 @@ static void test_attacks(struct pierd *p, const char *victim, const char *mallor
 	t_dev_close(&v);
 }
 
+/* A device row written into pier.db directly (state active, in no signed list): keys and
+ * devices show it with "listed":false, so that clients refuse it and warn. */
+static void test_server_added_device(struct pierd *p, const char *asker)
+{
+	char victim[HARNESS_NAME_MAX];
+	struct tdev v, rogue;
+	struct tacct vk;
+	struct tsession a;
+	struct tdev *one[1];
+	char path[4096], sql[1024], sk[T_KEY_TEXT], dk[T_KEY_TEXT];
+	sqlite3 *db = NULL;
+	json_t *r;
+
+	harness_user(victim, "e2r");
+	if (!t_register(p, victim))
+		return;
+	t_dev_init(&v, victim, "real");
+	t_dev_init(&rogue, victim, "rogue");
+	t_acct_init(&vk, victim);
+	if (!t_dev_register(p, &v, 2) || !t_login(p, asker, NULL, &a))
+		return;
+	one[0] = &v;
+	if (!t_publish(v.s.c, &vk, one, 1))
+		return;
+	t_b64(sk, sizeof(sk), rogue.sign_pk, 32);
+	t_b64(dk, sizeof(dk), rogue.dh_pk, 32);
+	snprintf(sql, sizeof(sql), "INSERT INTO devices(id, user_id, sign_key, dh_key, name, state, "
+	         "created, spk_id, spk_key, spk_sig) SELECT '%s', id, '%s', '%s', 'rogue', 1, 0, 1, "
+	         "'%s', '%s' FROM users WHERE name = '%s'", rogue.id64, sk, dk, dk,
+	         "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	         victim);
+	snprintf(path, sizeof(path), "%s/pier.db", pierd_dir(p));
+	if (!CHECK(sqlite3_open(path, &db) == SQLITE_OK, "open pier.db"))
+		goto out;
+	sqlite3_busy_timeout(db, 5000);
+	CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK && sqlite3_changes(db) == 1,
+	      "a device written behind pierd's back: %s", sqlite3_errmsg(db));
+	r = client_call(a.c, pier_req_keys(victim));
+	CHECK(r != NULL && json_array_size(json_object_get(r, "devices")) == 2 &&
+	      json_object_get(jfind(r, "devices", "id", rogue.id64), "listed") == json_false() &&
+	      json_object_get(jfind(r, "devices", "id", v.id64), "listed") == NULL,
+	      "keys: the device no list names is \"listed\":false: %s", jdump(r));
+	json_decref(r);
+	r = client_call(a.c, pier_req_devices(victim));
+	CHECK(r != NULL && json_object_get(jfind(r, "devices", "id", rogue.id64), "listed") ==
+	      json_false(), "devices: likewise: %s", jdump(r));
+	json_decref(r);
+out:
+	sqlite3_close(db);
+	pier_conn_close(a.c);
+	t_dev_close(&v);
+}
+
+/* With the request bucket on (10, and hardly any refill): a drain gets 10 claims, then
+ * rate_limited, whatever the speed of the machine. */
+static void test_drain_rate(void)
+{
+	static const char *const limited[] = { "--req-burst", "10", "--req-rate", "0.001", NULL };
+	struct pierd *p = pierd_start(limited);
+	char victim[HARNESS_NAME_MAX], mallory[HARNESS_NAME_MAX];
+	struct tdev v;
+	struct tacct vk;
+	struct tsession m;
+	struct tdev *one[1];
+	int claimed = 0, limited_n = 0;
+
+	if (p == NULL)
+		return;
+	harness_user(victim, "rv");
+	harness_user(mallory, "rm");
+	if (!t_register(p, victim) || !t_register(p, mallory))
+		return;
+	t_dev_init(&v, victim, "v");
+	t_acct_init(&vk, victim);
+	if (!t_dev_register(p, &v, 50) || !t_login(p, mallory, NULL, &m))
+		return;
+	one[0] = &v;
+	if (!t_publish(v.s.c, &vk, one, 1))
+		return;
+	for (int i = 0; i < 20; i++) {
+		json_t *r = client_call(m.c, pier_req_keys(victim));
+
+		if (json_object_get(jfind(r, "devices", "id", v.id64), "opk") != NULL)
+			claimed++;
+		else if (is_error(r, "rate_limited"))
+			limited_n++;
+		json_decref(r);
+	}
+	CHECK(claimed == 10 && limited_n == 10, "a drain is in the request bucket: %d claims, %d "
+	      "refused (want 10 and 10)", claimed, limited_n);
+	pier_conn_close(m.c);
+	t_dev_close(&v);
+	pierd_stop(p);
+}
+
 int main(void)
 {
 	char alice[HARNESS_NAME_MAX], bob[HARNESS_NAME_MAX], carol[HARNESS_NAME_MAX];
@@ -381,7 +479,9 @@ int main(void)
 		test_register_refusals(p, carol, bob);
 		test_lists(p, alice, bob);
 		test_attacks(p, victim, mallory);
+		test_server_added_device(p, carol);
 	}
 	pierd_stop(p);
+	test_drain_rate();
 	return harness_done();
 }

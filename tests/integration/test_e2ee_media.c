@@ -326,6 +326,15 @@ static void test_canary(struct world *w)
 	}
 	json_decref(ev);
 
+	/* Search never finds an encrypted message (its file is indexed as "encrypted" only so
+	 * that the index stays consistent; no match is shown). */
+	{
+		json_t *r = client_call(w->a1.s.c, pier_req_search("encrypted", w->to_bob, 0, 0));
+
+		CHECK(r != NULL && is_op(r, "search") && json_array_size(json_object_get(r, "messages")) == 0,
+		      "search finds no encrypted message: %s", jdump(r));
+		json_decref(r);
+	}
 	/* Nowhere on the server, while it runs (the WAL holds the latest pages)... */
 	snprintf(path, sizeof(path), "%s/pier.db", pierd_dir(w->p));
 	CHECK(!file_has(path, canary, strlen(canary)), "the canary is not in pier.db");

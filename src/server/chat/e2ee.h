@@ -77,6 +77,12 @@ bool e2ee_b64_valid(const char *s, size_t len, size_t max);
 /* The pending devices' cutoff now: pending devices registered before it are gone. */
 int64_t e2ee_pending_cutoff(const struct server *srv);
 
+/* ---- e2ee_devices.c ---- */
+/* Sets each of e->devices' listed by whether the signed list the store gave (e->list_out)
+ * names it: a device the server has but the user's devices never signed (written into the
+ * store by someone else) is shown as such, and clients refuse it. */
+void e2ee_mark_listed(struct store_e2ee *e);
+
 /* ---- handlers (dispatch.c's table) ---- */
 void handle_device_register(struct conn *c, json_t *req, json_t *ref);
 void handle_device_hello(struct conn *c, json_t *req, json_t *ref);

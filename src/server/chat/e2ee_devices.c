@@ -313,6 +313,31 @@ void handle_device_hello(struct conn *c, json_t *req, json_t *ref)
 
 /* ---- devices ---- */
 
+void e2ee_mark_listed(struct store_e2ee *e)
+{
+	struct pier_devlist *l = NULL;
+	unsigned char *bytes = NULL;
+	size_t len = 0;
+	bool parsed = false;
+
+	if (e->list_out != NULL) {
+		bytes = xmalloc(PIER_DEVLIST_MAX_BYTES);
+		l = xmalloc(sizeof(*l));
+		parsed = sodium_base642bin(bytes, PIER_DEVLIST_MAX_BYTES, e->list_out,
+		                           strlen(e->list_out), NULL, &len, NULL,
+		                           sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
+		         pier_devlist_parse(bytes, len, l) == PIER_DEVLIST_OK;
+	}
+	for (size_t i = 0; i < e->ndevices; i++) {
+		unsigned char id[E2EE_ID_LEN];
+
+		e->devices[i].listed = parsed && e2ee_b64_decode(e->devices[i].id, E2EE_ID_LEN, id) == 0 &&
+		                       pier_devlist_find(l, id) >= 0;
+	}
+	free(l);
+	free(bytes);
+}
+
 static json_t *devices_json(const struct store_e2ee *e)
 {
 	json_t *list = json_array();
@@ -320,10 +345,13 @@ static json_t *devices_json(const struct store_e2ee *e)
 	for (size_t i = 0; i < e->ndevices; i++) {
 		const struct store_device *v = &e->devices[i];
 
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "id", v->id,
-		                                      "sign_key", v->sign_key, "dh_key", v->dh_key,
-		                                      "name", v->name, "state", state_name(v->state),
-		                                      "created", (json_int_t)v->created));
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "id", v->id,
+		                      "sign_key", v->sign_key, "dh_key", v->dh_key, "name", v->name,
+		                      "state", state_name(v->state), "created", (json_int_t)v->created);
+
+		if (v->state == STORE_DEVICE_ACTIVE && !v->listed)
+			json_object_set_new(o, "listed", json_false());
+		json_array_append_new(list, o);
 	}
 	return list;
 }
@@ -347,6 +375,7 @@ static void devices_read(struct store_job *job)
 		deferred_finish(d, error_new(d->ref, PIER_ERR_STORE_FAILED, "could not read the devices"));
 		return;
 	}
+	e2ee_mark_listed(&job->e2ee);
 	r = reply_new("devices", d->ref);
 	json_object_set_new(r, "user", json_string(d->peer->name));
 	set_list(r, &job->e2ee);

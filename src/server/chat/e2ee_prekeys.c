@@ -128,13 +128,14 @@ bad:
 static void keys_read(struct store_job *job)
 {
 	struct deferred *d = job->data;
-	const struct store_e2ee *e = &job->e2ee;
+	struct store_e2ee *e = &job->e2ee;
 	json_t *r, *list;
 
 	if (job->status != STORE_OK) {
 		deferred_finish(d, error_new(d->ref, PIER_ERR_STORE_FAILED, "could not read the keys"));
 		return;
 	}
+	e2ee_mark_listed(&job->e2ee);
 	r = reply_new("keys", d->ref);
 	json_object_set_new(r, "user", json_string(d->peer->name));
 	json_object_set_new(r, "version", json_integer(e->version_out));

@@ -175,6 +175,10 @@ static void device_sent(struct store_job *job)
 	case STORE_FULL:
 		deferred_finish(d, error_new(d->ref, PIER_ERR_QUEUE_FULL, "that device's queue is full"));
 		return;
+	case STORE_NO_DEVICE:
+		deferred_finish(d, error_new(d->ref, PIER_ERR_NO_DEVICE, "this session's device was "
+		                             "revoked"));
+		return;
 	default:
 		deferred_finish(d, error_new(d->ref, PIER_ERR_STORE_FAILED, "nothing was stored"));
 		return;
