@@ -672,6 +672,11 @@ export class DeviceManager extends EventTarget {
 			const need = d => d.id !== this.dev.id && !core.sessions.has(this.sessions, d.id);
 			if (!devices || devices.some(need)) {
 				const r = await this.request({ op: 'keys', user });
+				try {
+					core.checkKeys(r);
+				} catch (err) {
+					throw new E2eeError('untrusted', err.message);
+				}
 				devices = await this.trustList(user, r);
 				if (!devices) {
 					if (user === peer)

@@ -10,7 +10,8 @@ import { helloProof, openDeviceList, signDeviceList, signKeyPair, trustDeviceLis
 import { decryptFile as decryptChunks, encryptFile as encryptChunks, toBlob } from './filecrypt.js';
 import { openPayload, payloadText, readPayloadText, sealPayload } from './payload.js';
 import { approvalCode, safetyNumber } from './safety.js';
-import { bundleDevice, Sessions, sessionsFromJSON, sessionsToJSON } from './sessions.js';
+import { bundleDevice, parseKeysReply } from './bundle.js';
+import { Sessions, sessionsFromJSON, sessionsToJSON } from './sessions.js';
 import { loadSodium, sodium } from './sodium.js';
 
 
@@ -150,6 +151,11 @@ export const sessions = {
 	has: (s, id) => s.has(fromB64(id, 16)),
 	forget: (s, id) => s.forget(fromB64(id, 16)),
 };
+
+/** Checks a `keys` reply's shape (sizes, at most 64 devices, none twice); throws. */
+export function checkKeys(reply) {
+	parseKeysReply(reply);
+}
 
 /** Encrypts inner for a device (its trusted entry; bundle: the `keys` reply's, or null). */
 export function encryptFor(s, dev, entry, bundle, inner) {
