@@ -947,16 +947,16 @@ export class DeviceManager extends EventTarget {
 			return;
 		}
 		this.cache.set(m.id, m);
-		if (m.id >= this.since || this.store.convs.get(convKey)?.ids.has(m.id) || true) {
-			const shown = this.store.locate(convKey, m.id);
-			if (shown) {
-				Object.assign(shown.m, this.decorate({ ...shown.m }));
-				this.store.emitChanged(this.store.touch(shown.c, shown.m));
-			} else {
-				const added = this.store.addMessages([this.toStore(m)], ev.offline ? 'offline' : 'live');
-				if (added.length && from !== this.user)
-					this.client.emit('notify', { msg: added[0] });
-			}
+		// shown already (a history page or a `msg` without text came first): filled in;
+		// otherwise it arrives like any message
+		const shown = this.store.locate(convKey, m.id);
+		if (shown) {
+			Object.assign(shown.m, this.decorate({ ...shown.m }));
+			this.store.emitChanged(this.store.touch(shown.c, shown.m));
+		} else {
+			const added = this.store.addMessages([this.toStore(m)], ev.offline ? 'offline' : 'live');
+			if (added.length && from !== this.user)
+				this.client.emit('notify', { msg: added[0] });
 		}
 	}
 
