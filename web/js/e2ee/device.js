@@ -39,6 +39,8 @@ const ACK_EVERY = 64;           // envelopes acknowledged at once at most...
 const ACK_WAIT_MS = 100;        // ...or once none came for this long
 
 const lower = s => String(s).toLowerCase();
+// what decorate() fills in of an encrypted message (a redraw replaces all of them)
+const SHOWN_FIELDS = ['text', 'media', 'kind', 'edited', 'e2eeMissing', 'edit_hidden'];
 
 export class E2eeError extends Error {
 	constructor(code, message) {
@@ -951,8 +953,7 @@ export class DeviceManager extends EventTarget {
 		// otherwise it arrives like any message
 		const shown = this.store.locate(convKey, m.id);
 		if (shown) {
-			Object.assign(shown.m, this.decorate({ ...shown.m }));
-			this.store.emitChanged(this.store.touch(shown.c, shown.m));
+			this.redraw(shown);
 		} else {
 			const added = this.store.addMessages([this.toStore(m)], ev.offline ? 'offline' : 'live');
 			if (added.length && from !== this.user)
@@ -985,8 +986,7 @@ export class DeviceManager extends EventTarget {
 		if (msgs.length) {
 			const at = this.store.locate(key, ev.id);
 			if (at) {
-				Object.assign(at.m, this.decorate({ ...at.m }));
-				this.store.emitChanged(this.store.touch(at.c, at.m));
+				this.redraw(at);
 			} else {
 				this.store.addMessages([this.toStore(msgs[0])], 'live');
 			}
@@ -1035,6 +1035,15 @@ export class DeviceManager extends EventTarget {
 
 	// ---- what the store shows ----
 
+	/** The stored message at ({c, m}) with what this device has of it now, drawn again. */
+	redraw(at) {
+		const d = this.decorate({ ...at.m });
+		for (const f of SHOWN_FIELDS)
+			delete at.m[f];
+		Object.assign(at.m, d);
+		this.store.emitChanged(this.store.touch(at.c, at.m));
+	}
+
 	/** Draws again the encrypted messages the store holds, with what this device has now
 	 * (its messages loaded from IndexedDB, a history that arrived, a state that changed). */
 	refreshShown() {
@@ -1047,7 +1056,7 @@ export class DeviceManager extends EventTarget {
 					continue;
 				const d = this.decorate(m);
 				if (d.text !== m.text || d.e2eeMissing !== m.e2eeMissing || d.edit_hidden !== m.edit_hidden || !!d.media !== !!m.media) {
-					for (const f of ['text', 'media', 'kind', 'edited', 'e2eeMissing', 'edit_hidden'])
+					for (const f of SHOWN_FIELDS)
 						delete m[f];
 					Object.assign(m, d);
 					this.store.touch(c, m, touched);
