@@ -17,7 +17,7 @@
 #include "clock.h"
 #include "conn.h"
 #include "dispatch.h"
-#include "e2ee.h"
+#include "e2ee_chat.h"
 #include "http.h"
 #include "log.h"
 #include "media.h"

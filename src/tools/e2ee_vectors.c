@@ -312,6 +312,7 @@ struct script {
 	size_t env_len[SCRIPT_MAX_MSGS];
 	uint8_t inner[SCRIPT_MAX_MSGS][PIER_E2EE_INNER_LEN];
 	int nmsg;
+	bool opk_ids;   /* encrypt steps say which OPK a bundle had ("opk_id") */
 };
 
 static int sc_encrypt(struct script *sc, struct actor *by, struct actor *to,
@@ -330,6 +331,8 @@ static int sc_encrypt(struct script *sc, struct actor *by, struct actor *to,
 	set(st, "by", json_string(by->name));
 	set(st, "msg", json_integer(k));
 	set(st, "bundle", json_boolean(bundle != NULL));
+	if (sc->opk_ids && bundle != NULL && bundle->has_opk)
+		set(st, "opk_id", json_integer(bundle->opk_id));
 	set(st, "inner", B(sc->inner[k], PIER_E2EE_INNER_LEN));
 	set(st, "type", json_integer(e.type));
 	set(h, "dh", B(e.h.dh, 32));
@@ -381,6 +384,113 @@ static void sc_advance(struct script *sc, struct actor *by, struct actor *to, in
 	set(st, "by", json_string(by->name));
 	set(st, "count", json_integer(count));
 	append(sc->steps, st);
+}
+
+/* Device by forgets its sessions with the other (as for a revoked device). */
+static void sc_forget(struct script *sc, struct actor *by, struct actor *to)
+{
+	json_t *st = json_object();
+
+	pier_e2ee_sessions_forget(&by->s, to->dev.pub.id);
+	set(st, "op", json_string("forget"));
+	set(st, "by", json_string(by->name));
+	append(sc->steps, st);
+}
+
+/* The bundle of x with its SPK and the OPK of id opk_id (0: none). */
+static void bundle_of(const struct actor *x, uint32_t opk_id, struct pier_e2ee_bundle_device *b)
+{
+	const struct pier_e2ee_opk *opk = pier_e2ee_device_find_opk(&x->dev, opk_id);
+
+	memset(b, 0, sizeof(*b));
+	b->keys = x->dev.pub;
+	b->spk_id = x->dev.spk.id;
+	memcpy(b->spk_pub, x->dev.spk.pub, 32);
+	memcpy(b->spk_sig, x->dev.spk.sig, 64);
+	if (opk_id != 0) {
+		if (opk == NULL)
+			abort();
+		b->has_opk = true;
+		b->opk_id = opk_id;
+		memcpy(b->opk_pub, opk->pub, 32);
+	}
+	b->listed = true;
+}
+
+static void vec_sessions(void)
+{
+	json_t *f = file_new(COMMON_ABOUT DEVICE_ABOUT
+		"Sessions per device pair (E2EE.md), in the step language of ratchet.json: devices A "
+		"and B, 6 one-time prekeys each. 'encrypt' with 'bundle' true starts a session from "
+		"the other's bundle: its SPK (id 1) and the one-time prekey of id 'opk_id' (none when "
+		"absent); without a bundle the newest session is used. 'forget': device 'by' forgets "
+		"every session with the other (and the EKs it saw from it). Both start a session at "
+		"once (each side then has two; a session that opens a message becomes the newest, "
+		"the one used for sending; ratchet envelopes are tried on every session, newest "
+		"first); then A restarts four times, so B keeps only the newest 4 sessions and a "
+		"pre-key envelope of a dropped session is a replay (its EK is remembered). An "
+		"envelope of a receiving chain older than the session's current one, whose keys are "
+		"gone, fails as 'auth' (the ratchet cannot tell it from a forgery); 'replay' is a key "
+		"used on the current chain, or a remembered EK without its session.");
+	struct actor a = { .name = "A", .seed = "pier-vector-sessions-a" };
+	struct actor b = { .name = "B", .seed = "pier-vector-sessions-b" };
+	struct script *sc = calloc(1, sizeof(*sc));
+	struct pier_e2ee_bundle_device bundle;
+	json_t *devs = json_object();
+	int m[16];
+
+	if (sc == NULL)
+		abort();
+	sc->steps = json_array();
+	sc->opk_ids = true;
+	rng_seed(&sc->inner_rng, "pier-vector-sessions-inner");
+	make_device(&a.dev, &a.rng, a.seed, 1795000000000, 6);
+	make_device(&b.dev, &b.rng, b.seed, 1795000000001, 6);
+	pier_e2ee_sessions_init(&a.s);
+	pier_e2ee_sessions_init(&b.s);
+	set(devs, "A", device_json(&a.dev, a.seed, &a.rng));
+	set(devs, "B", device_json(&b.dev, b.seed, &b.rng));
+
+	/* Both start at once. */
+	bundle_of(&b, 1, &bundle);
+	m[0] = sc_encrypt(sc, &a, &b, &bundle);
+	bundle_of(&a, 1, &bundle);
+	m[1] = sc_encrypt(sc, &b, &a, &bundle);
+	sc_decrypt(sc, &b, &a, m[0], PIER_E2EE_OK);
+	sc_decrypt(sc, &a, &b, m[1], PIER_E2EE_OK);
+	m[2] = sc_encrypt(sc, &a, &b, NULL);   /* on the session B started */
+	m[3] = sc_encrypt(sc, &b, &a, NULL);   /* on the session A started */
+	sc_decrypt(sc, &b, &a, m[2], PIER_E2EE_OK);
+	sc_decrypt(sc, &a, &b, m[3], PIER_E2EE_OK);
+	m[4] = sc_encrypt(sc, &a, &b, NULL);
+	sc_decrypt(sc, &b, &a, m[4], PIER_E2EE_OK);
+	m[5] = sc_encrypt(sc, &b, &a, NULL);
+	sc_decrypt(sc, &a, &b, m[5], PIER_E2EE_OK);
+	/* m0's chain is an older one now (B received A's next DH): refused as a forgery */
+	sc_decrypt(sc, &b, &a, m[0], PIER_E2EE_ERR_AUTH);
+	/* A restarts four times: B keeps the newest four sessions. */
+	for (uint32_t i = 0; i < 4; i++) {
+		sc_forget(sc, &a, &b);
+		bundle_of(&b, 2 + i, &bundle);
+		m[6 + i] = sc_encrypt(sc, &a, &b, &bundle);
+		sc_decrypt(sc, &b, &a, m[6 + i], PIER_E2EE_OK);
+	}
+	sc_decrypt(sc, &b, &a, m[0], PIER_E2EE_ERR_REPLAY);   /* its session is gone, its EK not */
+	sc_decrypt(sc, &b, &a, m[6], PIER_E2EE_ERR_REPLAY);   /* its session is kept: a used key */
+	m[10] = sc_encrypt(sc, &b, &a, NULL);
+	sc_decrypt(sc, &a, &b, m[10], PIER_E2EE_OK);
+	m[11] = sc_encrypt(sc, &a, &b, NULL);
+	sc_decrypt(sc, &b, &a, m[11], PIER_E2EE_OK);
+
+	set(f, "devices", devs);
+	set(f, "inner_seed", json_string("pier-vector-sessions-inner"));
+	set(f, "steps", sc->steps);
+	save("sessions.json", f);
+	pier_e2ee_sessions_release(&a.s);
+	pier_e2ee_sessions_release(&b.s);
+	pier_e2ee_device_release(&a.dev);
+	pier_e2ee_device_release(&b.dev);
+	free(sc);
 }
 
 static void vec_ratchet(void)
@@ -1147,6 +1257,7 @@ int main(int argc, char **argv)
 	vec_hkdf();
 	vec_x3dh();
 	vec_ratchet();
+	vec_sessions();
 	vec_envelope();
 	vec_payload();
 	vec_devlist();

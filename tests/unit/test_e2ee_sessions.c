@@ -344,6 +344,17 @@ static void test_skip_bound(void)
 	}
 	CHECK(b.s.npeers == 1 && b.s.peers[0].sess[0]->r.nskipped == PIER_E2EE_MAX_SKIPPED,
 	      "skipped keys kept: %zu", b.s.npeers ? b.s.peers[0].sess[0]->r.nskipped : 0);
+	{
+		/* a deep copy of a ratchet with skipped keys opens on its own, the original too */
+		struct pier_e2ee_ratchet copy, *orig = &b.s.peers[0].sess[0]->r;
+
+		CHECK(pier_e2ee_ratchet_copy(&copy, orig) == 0 && copy.skipped != orig->skipped &&
+		      copy.nskipped == orig->nskipped &&
+		      memcmp(copy.skipped, orig->skipped, copy.nskipped * sizeof(copy.skipped[0])) == 0,
+		      "ratchet copy");
+		pier_e2ee_ratchet_release(&copy);
+		CHECK(copy.skipped == NULL && copy.nskipped == 0, "copy released");
+	}
 	CHECK(recv(&b, &a, &keep1) != 0, "the oldest skipped key was dropped");
 	CHECK(recv(&b, &a, &keep3) == 0, "a recent skipped key still opens");
 	CHECK(recv(&b, &a, &keep3) == PIER_E2EE_ERR_REPLAY, "once");

@@ -180,12 +180,31 @@ struct party {
 	struct pier_e2ee_sessions s;
 };
 
-static void test_ratchet(void)
+/* The bundle of x: its SPK and the OPK of id opk_id (0: none). */
+static void bundle_of(const struct party *x, uint32_t opk_id, struct pier_e2ee_bundle_device *b)
 {
-	json_t *f = load("ratchet.json"), *st;
+	const struct pier_e2ee_opk *opk = pier_e2ee_device_find_opk(&x->dev, opk_id);
+
+	memset(b, 0, sizeof(*b));
+	b->keys = x->dev.pub;
+	b->spk_id = x->dev.spk.id;
+	memcpy(b->spk_pub, x->dev.spk.pub, 32);
+	memcpy(b->spk_sig, x->dev.spk.sig, 64);
+	if (opk != NULL) {
+		b->has_opk = true;
+		b->opk_id = opk_id;
+		memcpy(b->opk_pub, opk->pub, 32);
+	}
+	CHECK(opk_id == 0 || opk != NULL, "opk %u in the bundle", opk_id);
+}
+
+/* Runs the step script of ratchet.json or sessions.json. In ratchet.json a bundle is always
+ * the SPK and the first OPK; sessions.json names the OPK ("opk_id"). */
+static void test_script(const char *name, int min_steps)
+{
+	json_t *f = load(name), *st;
 	json_t *devs = json_object_get(f, "devices");
 	struct party p[2];
-	struct pier_e2ee_bundle_device bundle;
 	uint8_t env[64][PIER_E2EE_ENVELOPE_MAX];
 	size_t env_len[64], i;
 	int steps = 0;
@@ -194,14 +213,6 @@ static void test_ratchet(void)
 		device_of(json_object_get(devs, k == 0 ? "A" : "B"), &p[k].dev, &p[k].rng);
 		pier_e2ee_sessions_init(&p[k].s);
 	}
-	memset(&bundle, 0, sizeof(bundle));
-	bundle.keys = p[1].dev.pub;
-	bundle.spk_id = p[1].dev.spk.id;
-	memcpy(bundle.spk_pub, p[1].dev.spk.pub, 32);
-	memcpy(bundle.spk_sig, p[1].dev.spk.sig, 64);
-	bundle.has_opk = true;
-	bundle.opk_id = p[1].dev.opks[0].id;
-	memcpy(bundle.opk_pub, p[1].dev.opks[0].pub, 32);
 	json_array_foreach(json_object_get(f, "steps"), i, st) {
 		const char *op = json_string_value(json_object_get(st, "op"));
 		int by = strcmp(json_string_value(json_object_get(st, "by")), "A") == 0 ? 0 : 1;
@@ -212,9 +223,15 @@ static void test_ratchet(void)
 		if (strcmp(op, "encrypt") == 0) {
 			uint8_t inner[64];
 			bool with_bundle = json_is_true(json_object_get(st, "bundle"));
+			const json_t *oid = json_object_get(st, "opk_id");
+			struct pier_e2ee_bundle_device bundle;
 
 			if (!CHECK(msg >= 0 && msg < 64, "msg %lld", (long long)msg))
 				break;
+			if (with_bundle)
+				bundle_of(other, oid != NULL ? (uint32_t)json_integer_value(oid) :
+				                 (other->dev.opk_count > 0 ? other->dev.opks[0].id : 0),
+				          &bundle);
 			fixed(st, "inner", inner, 64);
 			CHECK(pier_e2ee_encrypt(&me->s, &me->dev, &other->dev.pub,
 			                        with_bundle ? &bundle : NULL, inner, 64, &me->rng,
@@ -241,11 +258,13 @@ static void test_ratchet(void)
 				failed += pier_e2ee_encrypt(&me->s, &me->dev, &other->dev.pub, NULL, zero,
 				                            64, &me->rng, e, &len) != 0;
 			CHECK(failed == 0, "advance: %lld failed", (long long)failed);
+		} else if (strcmp(op, "forget") == 0) {
+			pier_e2ee_sessions_forget(&me->s, other->dev.pub.id);
 		} else {
 			CHECK(false, "unknown op %s", op);
 		}
 	}
-	CHECK(steps >= 30, "the script has %d steps", steps);
+	CHECK(steps >= min_steps, "%s has %d steps", name, steps);
 	for (int k = 0; k < 2; k++) {
 		pier_e2ee_sessions_release(&p[k].s);
 		pier_e2ee_device_release(&p[k].dev);
@@ -571,7 +590,8 @@ int main(void)
 	test_rng();
 	test_hkdf();
 	test_x3dh();
-	test_ratchet();
+	test_script("ratchet.json", 30);
+	test_script("sessions.json", 25);
 	test_envelope();
 	test_payload();
 	test_devlist();

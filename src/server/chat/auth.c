@@ -24,7 +24,7 @@
 #include "auth_internal.h"
 #include "clock.h"
 #include "conn.h"
-#include "e2ee.h"
+#include "e2ee_chat.h"
 #include "events.h"
 #include "log.h"
 #include "names.h"

@@ -18,7 +18,7 @@
 #include "media.h"
 #include "offline.h"
 #include "deferred.h"
-#include "e2ee.h"
+#include "e2ee_chat.h"
 #include "reply.h"
 #include "sbuf.h"
 #include "server.h"

@@ -9,7 +9,7 @@
 #include "chat.h"
 #include "clock.h"
 #include "conn.h"
-#include "e2ee.h"
+#include "e2ee_chat.h"
 #include "profile.h"
 #include "readstate.h"
 #include "reply.h"

@@ -7,7 +7,7 @@
  * (devlist.c) and user; the store checks what depends on stored state (the version, the
  * registered keys, the account key) in the transaction that changes it.
  */
-#include "e2ee.h"
+#include "e2ee_chat.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -283,8 +283,10 @@ static void helloed(struct store_job *job)
 	json_object_set_new(r, "state", json_string(state_name(e->state)));
 	json_object_set_new(r, "opk_count", json_integer(e->opk_count));
 	json_object_set_new(r, "queued", json_integer(e->queued));
-	deferred_finish(d, r);
+	/* The queue's first page is a store job: its envelopes come after this reply. Started
+	 * while d still holds c. */
 	e2ee_queue_start(c);
+	deferred_finish(d, r);
 }
 
 void handle_device_hello(struct conn *c, json_t *req, json_t *ref)

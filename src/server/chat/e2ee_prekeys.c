@@ -4,7 +4,7 @@
  * draining someone's one-time prekeys is slowed there, and once none is left sessions start
  * from the signed prekey alone (X3DH without DH4), so draining denies nothing. A device that
  * runs low is told (prekeys_low) so its client refills. */
-#include "e2ee.h"
+#include "e2ee_chat.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -17,7 +17,7 @@
  *   never lost. The queue lives in the store, not in memory.
  * Envelopes not acknowledged come again at the next device_hello (clients drop by qid).
  */
-#include "e2ee.h"
+#include "e2ee_chat.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -8,7 +8,7 @@
  * gets its envelope live (unless it is still reading its queue, which holds it), and the
  * two users' sessions without an active device a msg with "e2ee":true and no text.
  */
-#include "e2ee.h"
+#include "e2ee_chat.h"
 
 #include <stdlib.h>
 #include <string.h>

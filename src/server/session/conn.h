@@ -141,7 +141,7 @@ struct conn {
 	struct user *user;              /* the handler's; NULL before login (the session only tests
 	                                 * it for the login timeout) */
 	unsigned char token_hash[STORE_TOKEN_HASH_LEN];
-	struct e2ee_session *e2ee;      /* the handler's too (chat/e2ee.h): the login challenge and
+	struct e2ee_session *e2ee;      /* the handler's too (chat/e2ee_chat.h): the login challenge and
 	                                 * the device the session speaks for; NULL before login */
 
 	struct conn *prev, *next;       /* server's list */

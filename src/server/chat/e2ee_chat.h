@@ -1,4 +1,4 @@
-/* e2ee.h - pierd's side of end-to-end encryption (docs/PROTOCOL.md, "End-to-end
+/* e2ee_chat.h - pierd's side of end-to-end encryption (docs/PROTOCOL.md, "End-to-end
  * encryption"; docs/E2EE.md, "The server's part"): the ops' handlers and what the e2ee
  * modules share. One module per concern:
  *   e2ee_session.c  a session's challenge and the device it speaks for;
@@ -8,9 +8,10 @@
  *   e2ee_send.c     send with "e2ee": the exact device set, one transaction, fan-out.
  * The server verifies what it can without keys of its own (signatures with the public keys
  * it was given, a list's version and devices, a send's device set) and never opens a payload.
+ * (Not src/lib/e2ee/e2ee.h, the clients' crypto core: pierd links none of it.)
  */
-#ifndef PIER_E2EE_H
-#define PIER_E2EE_H
+#ifndef PIER_E2EE_CHAT_H
+#define PIER_E2EE_CHAT_H
 
 #include <stdbool.h>
 #include <stddef.h>
