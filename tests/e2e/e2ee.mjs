@@ -13,30 +13,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import {
-	check, launch, makeBytes, makePng, openPage, openPrivate, PASSWORD, Pierd, registerAndLogin, run, say, shot, TcpClient,
-	waitE2ee, waitLock, waitText,
+	check, launch, makeBytes, makePng, openPage, openPrivate, PASSWORD, Pierd, registerAndLogin, run, say, shot, shownBytes,
+	TcpClient, waitE2ee, waitLock, waitText,
 } from './lib.mjs';
 
 const sha = b => crypto.createHash('sha256').update(b).digest('hex');
-
-/** The bytes of a decrypted file shown in the open chat, by file name: once the page shows it
- * (a download link or a picture made from the decrypted bytes), the bytes its message's key
- * opens (the page's CSP lets no script fetch the blob: URL itself). */
-async function shownBytes(page, name) {
-	await page.waitForFunction(n => [...document.querySelectorAll('#msg-list .msg-media.e2ee[data-ready="1"] :is(a[download], img)')]
-		.some(x => x.getAttribute('download') === n || x.getAttribute('alt') === n), name);
-	const b64 = await page.evaluate(async n => {
-		const { store, e2ee } = window.pier;
-		const m = store.active().messages.find(x => x.media && x.media.name === n);
-		const blob = await e2ee.fetchDecrypted({ id: m.media.id, key: m.media.e2ee.key, header: m.media.e2ee.header, type: m.media.type });
-		const buf = new Uint8Array(await blob.arrayBuffer());
-		let s = '';
-		for (const x of buf)
-			s += String.fromCharCode(x);
-		return btoa(s);
-	}, name);
-	return Buffer.from(b64, 'base64');
-}
 
 const esc = s => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

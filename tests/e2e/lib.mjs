@@ -424,6 +424,24 @@ export async function waitLock(page, name) {
 	await page.waitForSelector('#conv-e2ee[data-on="true"]');
 }
 
+/** The bytes of a decrypted file shown in the open chat, by file name: once the page shows it
+ * (a download link or a picture made from the decrypted bytes), the bytes its message's key
+ * opens (the page's CSP lets no script fetch the blob: URL itself). */
+export async function shownBytes(page, name) {
+	await page.waitForFunction(n => [...document.querySelectorAll('#msg-list .msg-media.e2ee[data-ready="1"] :is(a[download], img)')]
+		.some(x => x.getAttribute('download') === n || x.getAttribute('alt') === n), name);
+	const b64 = await page.evaluate(async n => {
+		const { store, e2ee } = window.pier;
+		const m = store.active().messages.find(x => x.media && x.media.name === n);
+		const blob = await e2ee.fetchDecrypted({ id: m.media.id, key: m.media.e2ee.key, header: m.media.e2ee.header, type: m.media.type });
+		const buf = new Uint8Array(await blob.arrayBuffer());
+		let s = '';
+		for (const x of buf)
+			s += String.fromCharCode(x);
+		return btoa(s);
+	}, name);
+	return Buffer.from(b64, 'base64');
+}
 
 // ---- files ----
 

@@ -464,7 +464,7 @@ export class DeviceManager extends EventTarget {
 		const msgs = all.slice(-HISTORY_MAX);
 		const blob = new Blob([JSON.stringify({ v: 1, messages: msgs })], { type: 'application/json' });
 		const f = await this.encryptFile(blob);
-		return { media: String(f.media), key: f.key, header: f.header, name: 'history.json', type: 'application/json', size: blob.size };
+		return { media: f.media, key: f.key, header: f.header, name: 'history.json', type: 'application/json', size: blob.size };
 	}
 
 	/** A user with no device left: a new AK, a list with only this device and the reset flag. */
@@ -1157,7 +1157,7 @@ export class DeviceManager extends EventTarget {
 		const f = await this.encryptFile(file);
 		return {
 			media: { id: f.media, name: file.name || 'file', size: file.size, type: file.type || 'application/octet-stream' },
-			file: { media: String(f.media), key: f.key, header: f.header, name: file.name || 'file', type: file.type || 'application/octet-stream', size: file.size },
+			file: { media: f.media, key: f.key, header: f.header, name: file.name || 'file', type: file.type || 'application/octet-stream', size: file.size },
 		};
 	}
 
