@@ -172,6 +172,7 @@ run('e2e/e2ee_cli', 380, async () => {
 	const back = await ctx2.newPage();
 	back.problems = [];
 	back.on('pageerror', e => back.problems.push('pageerror: ' + e.message));
+	const t0 = Date.now();
 	await back.goto(pierd.base + '/');
 	await back.waitForSelector('#shell');
 	await waitE2ee(back, 'active');
@@ -179,6 +180,7 @@ run('e2e/e2ee_cli', 380, async () => {
 		const c = window.pier.store.convs.get('@bob_cli');
 		return c && c.messages.filter(m => /^offline \d+$/.test(m.text || '')).length >= n;
 	}, N, { timeout: 120000 });
+	console.log(`# figure: the second browser opened and decrypted ${N} queued envelopes in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 	const seen = await back.evaluate(() => {
 		const texts = window.pier.store.convs.get('@bob_cli').messages.map(m => m.text || '').filter(t => /^offline \d+$/.test(t));
 		return { n: texts.length, distinct: new Set(texts).size, waiting: window.pier.store.convs.get('@bob_cli').messages.filter(m => m.e2eeMissing).length };
