@@ -399,6 +399,9 @@ static void own_reply(struct cli_e2ee *e, const json_t *ev)
 		                 "已批准：等待设备列表包含此设备。"));
 		return;
 	}
+	if (strcmp(e->code_shown, code) == 0)
+		return;                    /* said already (a devices_changed brings it again) */
+	snprintf(e->code_shown, sizeof e->code_shown, "%s", code);
 	info(e, TR(e, "This is a new device of yours. Its code: %s. On one of your other devices, "
 	              "check that it shows the same code and type /approve %s there. Until then "
 	              "this device cannot read or send private messages; earlier messages stay on "
@@ -654,9 +657,10 @@ static void sent_reply(struct cli_e2ee *e, struct cli_e2ee_job *j, const json_t 
 			const json_t *orig;
 
 			pier_e2ee_history_edit(&e->m.hist, j->edit_of, text);
-			msg = json_pack("{s:O, s:s, s:s, s:O, s:b, s:I}", "id", json_object_get(ev, "id"),
-			                "from", e->m.user, "to", j->to, "ts", json_object_get(ev, "ts"),
-			                "hidden", 1, "edit_of", (json_int_t)j->edit_of);
+			msg = json_pack("{s:O, s:s, s:s, s:O, s:b, s:I, s:s}", "id",
+			                json_object_get(ev, "id"), "from", e->m.user, "to", j->to,
+			                "ts", json_object_get(ev, "ts"), "hidden", 1,
+			                "edit_of", (json_int_t)j->edit_of, "text", text);
 			if (msg != NULL)
 				pier_e2ee_history_add(&e->m.hist, j->to, msg);
 			json_decref(msg);
@@ -905,9 +909,14 @@ static void list_devices(struct cli_e2ee *e, const json_t *ev)
 	char self[PIER_E2EE_ID_B64];
 	size_t i;
 
+	const struct pier_e2ee_contact *mine;
+	const struct pier_devlist *l;
+
 	if (pier_e2ee_own_devices(&e->m, ev, &own) != 0)
 		return;
 	say_notices(e);
+	mine = pier_e2ee_contact_find(&e->m.contacts, e->m.user);
+	l = mine != NULL ? mine->list : NULL;
 	pier_e2ee_mgr_device_id(&e->m, self);
 	info(e, TR(e, "Your devices (list version %u):", "您的设备（列表版本 %u）："), own.version);
 	json_array_foreach(devs, i, d) {
@@ -919,6 +928,15 @@ static void list_devices(struct cli_e2ee *e, const json_t *ev)
 		for (unsigned k = 0; k < own.npending; k++)
 			if (id != NULL && strcmp(own.pending[k].id, id) == 0)
 				code = own.pending[k].code;
+		/* the signed list's name, not the one the server keeps from the registration */
+		if (l != NULL && id != NULL) {
+			uint8_t bin[PIER_E2EE_ID_LEN];
+			int at;
+
+			if (pier_e2ee_b64_decode_exact(id, bin, sizeof bin) == PIER_E2EE_OK &&
+			    (at = pier_devlist_find(l, bin)) >= 0)
+				name = l->dev[at].name;
+		}
 		info(e, "  %s  %-24s %s%s%s%s", id != NULL ? id : "?", name != NULL ? name : "",
 		     state != NULL ? state : "?", code[0] != '\0' ? TR(e, ", code ", "，验证码 ") : "",
 		     code, id != NULL && strcmp(id, self) == 0 ? TR(e, "  (this device)", "（本机）") : "");

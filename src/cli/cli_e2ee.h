@@ -59,6 +59,7 @@ struct cli_e2ee {
 	int64_t ack_upto;               /* the highest qid opened and not yet acknowledged */
 	json_t *own_reply;              /* the last `devices` reply about oneself (/approve) */
 	bool announced;                 /* "this device is approved/active" said */
+	char code_shown[10];            /* the approval code last shown (said once) */
 	bool setting_up;                /* from a login until the device's state is known:
 	                                 * sends wait for it */
 	int64_t cid_seq;

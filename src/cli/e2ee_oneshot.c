@@ -365,9 +365,17 @@ void e2ee_oneshot_fill(const struct cli_options *o, const json_t *login, json_t 
 		if (local != NULL) {
 			static const char *const keys[] = { "text", "kind", "file", "edited" };
 
+			json_t *media = media_e2ee_object(json_object_get(local, "file"));
+
 			for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
 				if (json_object_get(local, keys[k]) != NULL)
 					json_object_set(msg, keys[k], json_object_get(local, keys[k]));
+			/* the real name, type and size (not the key: output is for scripts) */
+			if (media != NULL) {
+				json_object_del(media, "key");
+				json_object_del(media, "header");
+				json_object_set_new(msg, "media", media);
+			}
 		} else {
 			json_object_set_new(msg, "text", json_string(TR(o, "[encrypted: not on this device]",
 			                                                "[已加密：不在此设备上]")));

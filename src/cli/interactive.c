@@ -1543,8 +1543,23 @@ static long e2ee_fetch_history(void *ctx, const json_t *file, struct pier_e2ee_h
 	return n;
 }
 
+/* A decrypted message: shown like any other, and noted for the read position (the server
+ * counts it unread until this device says it was shown). */
+static void e2ee_show(void *ctx, const json_t *msg)
+{
+	struct chat *ch = ctx;
+	struct screen_out out;
+	FILE *f;
+
+	remember_name(ch, json_string_value(json_object_get(msg, "from")));
+	f = screen_out_open(&out);
+	social_message(&ch->social, msg, NULL);
+	render_msg(f, &ch->r, msg);
+	screen_out_say(&ch->sc, &out);
+}
+
 static const struct cli_e2ee_host chat_e2ee_host = {
-	.request = social_request, .info = media_info, .error = media_error, .show = media_show,
+	.request = social_request, .info = media_info, .error = media_error, .show = e2ee_show,
 	.send_plain = e2ee_send_plain, .upload_history = e2ee_upload_history,
 	.fetch_history = e2ee_fetch_history,
 };

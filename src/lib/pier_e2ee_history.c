@@ -175,6 +175,13 @@ json_t *pier_e2ee_history_page(const struct pier_e2ee_history *h, const char *pe
 	return out;
 }
 
+static int cmp_msg_id(const void *a, const void *b)
+{
+	int64_t x = id_of(*(json_t *const *)a), y = id_of(*(json_t *const *)b);
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
 static int cmp_desc(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -182,9 +189,24 @@ static int cmp_desc(const void *a, const void *b)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
+/* Sorts a list of messages by id (the transfer is in order). */
+static void sort_by_id(json_t *list)
+{
+	size_t n = json_array_size(list);
+	json_t **v = xmalloc((n + 1) * sizeof *v);
+
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(list, i));
+	qsort(v, n, sizeof *v, cmp_msg_id);
+	json_array_clear(list);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(list, v[i]);
+	free(v);
+}
+
 json_t *pier_e2ee_history_export(const struct pier_e2ee_history *h, size_t limit)
 {
-	json_t *out = json_object(), *a;
+	json_t *a, *list = json_array();
 	const char *k;
 	int64_t floor = 0;
 
@@ -204,34 +226,82 @@ json_t *pier_e2ee_history_export(const struct pier_e2ee_history *h, size_t limit
 	} else if (limit == 0) {
 		floor = INT64_MAX;
 	}
+	/* The transfer format (E2EE.md, the browser's too): one list, each message with its
+	 * conversation ("conv") and type; an edit as {"type":"edit","edit_of","text"}. */
 	json_object_foreach(h->msgs, k, a) {
-		json_t *copy = json_array();
 		size_t i;
 		json_t *m;
 
-		json_array_foreach(a, i, m)
-			if (id_of(m) >= floor)
-				json_array_append(copy, m);
-		if (json_array_size(copy) > 0)
-			json_object_set_new(out, k, copy);
-		else
-			json_decref(copy);
+		json_array_foreach(a, i, m) {
+			json_t *c;
+
+			if (id_of(m) < floor)
+				continue;
+			c = json_deep_copy(m);
+			json_object_set_new(c, "conv", json_string(k));
+			if (json_is_true(json_object_get(c, "hidden"))) {
+				json_object_del(c, "hidden");
+				json_object_set_new(c, "type", json_string("edit"));
+			} else {
+				json_object_set_new(c, "type", json_string("message"));
+			}
+			json_array_append_new(list, c);
+		}
 	}
-	return json_pack("{s:i, s:o}", "v", HISTORY_VERSION, "conversations", out);
+	sort_by_id(list);
+	return json_pack("{s:i, s:o}", "v", HISTORY_VERSION, "messages", list);
+}
+
+/* Takes one message of a transfer into h (conv: its conversation). */
+static int import_one(struct pier_e2ee_history *h, const char *conv, const json_t *m)
+{
+	const char *type = json_string_value(json_object_get(m, "type"));
+	json_t *c;
+	int rc;
+
+	if (pier_e2ee_history_find(h, id_of(m)) != NULL)
+		return 0;
+	if (!json_is_string(json_object_get(m, "from")) || conv == NULL || conv[0] != '@')
+		return -1;
+	c = json_deep_copy(m);
+	json_object_del(c, "conv");
+	json_object_del(c, "type");
+	json_object_del(c, "media");
+	if (type != NULL && strcmp(type, "edit") == 0) {
+		const json_t *text = json_object_get(m, "text");
+		json_int_t of = json_integer_value(json_object_get(m, "edit_of"));
+		const json_t *orig = pier_e2ee_history_find(h, of);
+
+		/* an edit of a message of the same sender's: applied, kept hidden */
+		if (orig != NULL && json_is_string(text) &&
+		    json_equal(json_object_get(orig, "from"), json_object_get(m, "from")))
+			pier_e2ee_history_edit(h, of, json_string_value(text));
+		json_object_set_new(c, "hidden", json_true());
+	}
+	rc = pier_e2ee_history_add(h, conv, c);
+	json_decref(c);
+	return rc;
 }
 
 int pier_e2ee_history_import(struct pier_e2ee_history *h, const json_t *export_, const char *self)
 {
-	const json_t *convs = json_object_get(export_, "conversations"), *a;
+	const json_t *convs = json_object_get(export_, "conversations"), *a, *m;
+	const json_t *list = json_object_get(export_, "messages");
 	const char *k;
+	size_t i;
 
 	(void)self;
+	if (json_is_array(list)) {
+		/* a transfer: oldest first, so that edits find what they edit */
+		json_array_foreach(list, i, m)
+			if (import_one(h, json_string_value(json_object_get(m, "conv")), m) != 0)
+				return -1;
+		return 0;
+	}
+	/* the local file (messages.json): by conversation */
 	if (!json_is_object(convs))
 		return -1;
 	json_object_foreach((json_t *)convs, k, a) {
-		size_t i;
-		const json_t *m;
-
 		if (!json_is_array(a) || k[0] != '@')
 			return -1;
 		json_array_foreach(a, i, m) {

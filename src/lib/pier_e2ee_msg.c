@@ -453,6 +453,20 @@ enum pier_e2ee_opened pier_e2ee_open(struct pier_e2ee_mgr *m, const json_t *ev, 
 		return PIER_E2EE_GOT_NOTHING;
 	}
 	m->dirty = true;                  /* the ratchet moved: save before the ack */
+	if (json_object_get(ev, "payload") == NULL && json_is_true(json_object_get(ev, "recalled")) &&
+	    id > 0) {
+		/* recalled before this device took it: the server dropped the payload; the
+		 * envelope still moved the ratchet. Shown as recalled, never as an error. */
+		json_t *msg = json_pack("{s:I, s:O, s:O, s:O, s:b, s:b, s:s}", "id", (json_int_t)id,
+		                        "from", json_object_get(ev, "from"),
+		                        "to", json_object_get(ev, "to"), "ts", json_object_get(ev, "ts"),
+		                        "e2ee", 1, "recalled", 1, "text", "");
+
+		if (msg == NULL)
+			return PIER_E2EE_GOT_NOTHING;
+		*out = msg;
+		return PIER_E2EE_GOT_MESSAGE;
+	}
 	payload = xmalloc(PAYLOAD_B64_MAX);
 	if (pier_e2ee_b64_decode(pier_e2ee_str(json_string_value(json_object_get(ev, "payload"))), payload,
 	                         PAYLOAD_B64_MAX, &plen) != PIER_E2EE_OK ||
@@ -499,10 +513,10 @@ enum pier_e2ee_opened pier_e2ee_open(struct pier_e2ee_mgr *m, const json_t *ev, 
 			goto out;              /* not one of the sender's messages we hold */
 		pier_e2ee_history_edit(&m->hist, of, text);
 		{
-			json_t *h = json_pack("{s:I, s:O, s:O, s:O, s:b, s:I}", "id", (json_int_t)id,
+			json_t *h = json_pack("{s:I, s:O, s:O, s:O, s:b, s:I, s:s}", "id", (json_int_t)id,
 			                      "from", json_object_get(ev, "from"), "to",
 			                      json_object_get(ev, "to"), "ts", json_object_get(ev, "ts"),
-			                      "hidden", 1, "edit_of", (json_int_t)of);
+			                      "hidden", 1, "edit_of", (json_int_t)of, "text", text);
 
 			if (h != NULL)
 				pier_e2ee_history_add(&m->hist, strcmp(from, m->user) == 0 ? to : from, h);

@@ -2,8 +2,8 @@
  * against a real pierd. Two users with two CLI devices each (the second approved from the
  * first by its code), text and a file both ways, a device offline for 1000 messages then
  * catching up, /safety showing the same digits on both sides, a device written into pier.db
- * by the test refused by the client with a warning, a reset seen by the contact as "safety
- * number changed", a canary (message and file) found nowhere on the server, and a client that
+ * by the test refused by the client with a warning, a device renamed and one removed, a reset
+ * seen by the contact as "safety number changed", keys behind a passphrase, a canary (message and file) found nowhere on the server, and a client that
  * does not encrypt refused with e2ee_required. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -321,13 +321,18 @@ int main(void)
 		term_typef(&a1, "/edit %ld early words, edited\n", n);
 		expect(&b1, "early words, edited (edited)", "bob sees the encrypted edit");
 		expect(&a1, "early words, edited (edited)", "alice sees her edit");
+		/* recall: metadata the server sees, as for any message */
+		n = term_number_of(&a1, "quoting you");
+		term_typef(&a1, "/recall %ld\n", n);
+		expect(&b1, "recalled message", "bob sees the encrypted message recalled");
 	}
 
 	/* one-shot history of the encrypted chat: the texts from the device's store */
 	snprintf(line, sizeof line, "history @%s --limit 50", bob);
 	out = oneshot("a1", alice, line, &status);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0 && strstr(out, "early words, edited") &&
-	      strstr(out, canary) != NULL && strstr(out, "quoting you") != NULL &&
+	      strstr(out, canary) != NULL && strstr(out, "[recalled]") != NULL &&
+	      strstr(out, "the canary file [file canary.txt") != NULL &&
 	      count(out, "early words") == 1 && strstr(out, "[encrypted") == NULL,
 	      "pier history @bob shows the decrypted texts, the edit applied once: %s", out);
 	free(out);
@@ -432,6 +437,41 @@ int main(void)
 		                                        "e2ee_required"),
 		      "plaintext to a user with devices: e2ee_required");
 		pier_conn_close(cc);
+	}
+
+	/* bob renames this device and removes his second one */
+	{
+		const char *h, *l;
+		char id[32] = "";
+
+		type(&b1, "/rename-device this bobs-main\n");
+		b1.mark = b1.len;
+		type(&b1, "/devices\n");
+		expect(&b1, "bobs-main", "the new name is in the list");
+		expect_within(&b1, "(this device)", "the list", 5000);
+		/* the other device's id: the list line without "(this device)" */
+		h = strstr(b1.buf, "Your devices (list version");
+		for (l = h; l != NULL && (l = strstr(l, "\n*   ")) != NULL; l++) {
+			const char *end = strchr(l + 1, '\n');
+
+			if (end != NULL && (size_t)(end - l) > 30 &&
+			    strstr(l, "(this device)") > end) {
+				snprintf(id, sizeof id, "%.22s", l + 5);
+				break;
+			}
+		}
+		CHECK(strlen(id) == 22, "the second device's id is listed: %s", id);
+		term_typef(&b1, "/remove-device %s\n", id);
+		b1.mark = b1.len;
+		type(&b1, "/devices\n");
+		expect(&b1, "(this device)", "the list again");
+		CHECK(strstr(b1.buf + b1.mark, id) == NULL, "the removed device is gone from the list");
+		snprintf(line, sizeof line, "send --to @%s from a removed device", alice);
+		out = oneshot("b2", bob, line, &status);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) != 0 &&
+		      strstr(out, "removed from the account") != NULL,
+		      "the removed device cannot send: %s", out);
+		free(out);
 	}
 
 	/* alice resets from a new device: bob sees "safety number changed" */

@@ -234,6 +234,7 @@ int main(void)
 	struct pier_e2ee_own own;
 	json_t *e, *ev, *msg, *r;
 	enum pier_e2ee_opened got;
+	int64_t second_id = 0;
 
 	if (sodium_init() < 0)
 		return 1;
@@ -354,6 +355,7 @@ int main(void)
 	json_decref(e);
 	json_decref(ev);
 	e = encrypt(&b1, "alice_1", "second");
+	second_id = next_id;
 	ev = srv_envelope("bob_22", &b1, "@alice_1", e, a2id, next_id++);
 	got = open_ev(&a2, ev, &msg);
 	CHECK(got == PIER_E2EE_GOT_MESSAGE && strcmp(text_of(msg), "second") == 0,
@@ -376,6 +378,75 @@ int main(void)
 	      "a message moved to another conversation is refused");
 	json_decref(ev);
 	json_decref(e);
+
+	/* recalled before the device took it: no payload; shown as recalled, not refused */
+	json_decref(pier_e2ee_take_notices(&a2));
+	e = encrypt(&b1, "alice_1", "soon recalled");
+	ev = srv_envelope("bob_22", &b1, "@alice_1", e, a2id, next_id++);
+	json_object_del(ev, "payload");
+	json_object_set_new(ev, "recalled", json_true());
+	got = open_ev(&a2, ev, &msg);
+	CHECK(got == PIER_E2EE_GOT_MESSAGE && json_is_true(json_object_get(msg, "recalled")) &&
+	      !has_notice(&a2, "refused_message"), "a recalled envelope: shown as recalled");
+	json_decref(msg);
+	json_decref(ev);
+	json_decref(e);
+	e = encrypt(&b1, "alice_1", "after the recall");
+	ev = srv_envelope("bob_22", &b1, "@alice_1", e, a2id, next_id++);
+	got = open_ev(&a2, ev, &msg);
+	CHECK(got == PIER_E2EE_GOT_MESSAGE && strcmp(text_of(msg), "after the recall") == 0,
+	      "the ratchet moved with it: the next one opens");
+	json_decref(msg);
+	json_decref(ev);
+	json_decref(e);
+
+	/* prekeys: a refill up to 100 with new ids, a rotated signed prekey that still opens a
+	 * session started from the old one */
+	{
+		json_t *req = pier_e2ee_req_prekeys(&b1, 100, false);
+		size_t before = b1.dev.opk_count;
+
+		CHECK(req == NULL, "nothing to refill: no request");
+		req = pier_e2ee_req_prekeys(&b1, 15, true);
+		CHECK(req != NULL && json_array_size(json_object_get(req, "opks")) == 85 &&
+		      json_integer_value(json_object_get(json_object_get(req, "spk"), "id")) == 2 &&
+		      b1.dev.opk_count == before + 85 && b1.dev.has_prev_spk,
+		      "85 new one-time prekeys and signed prekey 2");
+		json_decref(req);
+	}
+
+	/* an encrypted edit: applied to the message, kept as a hidden entry */
+	{
+		json_t *plain = json_pack("{s:s, s:I, s:s}", "type", "edit", "edit_of",
+		                          (json_int_t)second_id, "text", "second, edited");
+		char need[PIER_NAME_MAX + 1];
+		json_t *page;
+
+		CHECK(pier_e2ee_encrypt_msg(&b1, "alice_1", plain, 9, &e, need) == PIER_E2EE_R_OK,
+		      "an edit is encrypted");
+		json_decref(plain);
+		ev = srv_envelope("bob_22", &b1, "@alice_1", e, a2id, next_id++);
+		got = open_ev(&a2, ev, &msg);
+		CHECK(got == PIER_E2EE_GOT_EDIT && strcmp(text_of(msg), "second, edited") == 0,
+		      "a2 applies the edit");
+		json_decref(msg);
+		json_decref(ev);
+		json_decref(e);
+		page = pier_e2ee_history_page(&a2.hist, "bob_22", 0, 100);
+		{
+			size_t k, edits = 0;
+			json_t *x;
+
+			json_array_foreach(page, k, x)
+				edits += json_is_true(json_object_get(x, "hidden"));
+			CHECK(edits == 0 && strcmp(text_of(pier_e2ee_history_find(&a2.hist, second_id)),
+			                           "second, edited") == 0,
+			      "the page shows the edited message, not the edit");
+		}
+		CHECK(json_is_true(json_object_get(pier_e2ee_history_find(&a2.hist, next_id - 1),
+		                                   "hidden")), "the edit itself is hidden");
+		json_decref(page);
+	}
 
 	/* a device the server adds alone: reported, never encrypted to */
 	{
