@@ -554,6 +554,7 @@ export class Client extends EventTarget {
 		try {
 			const r = await this.request({ op: 'recall', id: m.id });
 			this.store.applyRecalled(key, m.id, r.already ? undefined : r.changed);
+			this.e2ee?.forgetMessage(m.id);
 			this.seenChange(r.changed);
 			return r;
 		} catch (err) {

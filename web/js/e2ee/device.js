@@ -817,6 +817,9 @@ export class DeviceManager extends EventTarget {
 				}
 			}).catch(() => {});
 			break;
+		case 'recalled':
+			this.forgetMessage(m.id);
+			break;
 		case 'prekeys_low':
 			if (this.state === 'active' || this.state === 'pending')
 				this.refill(m.count).catch(() => {});
@@ -831,6 +834,14 @@ export class DeviceManager extends EventTarget {
 			break;
 		default:
 			break;
+		}
+	}
+
+	/** A recalled encrypted message: this device's decrypted copy goes too. */
+	forgetMessage(id) {
+		if (this.cache.has(id)) {
+			this.cache.delete(id);
+			this.ks?.forget([id]).catch(() => {});
 		}
 	}
 
@@ -907,6 +918,15 @@ export class DeviceManager extends EventTarget {
 		let body;
 		try {
 			const inner = core.decryptFrom(this.sessions, this.dev, sender, core.unb64(ev.body));
+			if (ev.recalled && ev.payload === undefined && typeof ev.id === 'number') {
+				// recalled before this device took it: the envelope still moves the ratchet;
+				// the message is shown as recalled, and nothing of it is kept
+				this.lastQid = Math.max(this.lastQid || 0, ev.qid || 0);
+				await this.ks.commit(this.cryptoState());
+				this.ack(ev.qid);
+				this.showRecalled(ev, convKey);
+				return;
+			}
 			body = core.open(core.unb64(ev.payload), inner);
 		} catch (err) {
 			// nothing changed (the crypto core keeps the state on a failure): reported, never
@@ -968,6 +988,17 @@ export class DeviceManager extends EventTarget {
 			return l.ak === this.ownAk ? l.devices : null;
 		}
 		return this.trustList(this.user, r);
+	}
+
+	/** A message recalled before this device opened it: shown as recalled where it is. */
+	showRecalled(ev, key) {
+		if (!key)
+			return;
+		const at = this.store.locate(key, ev.id);
+		if (at)
+			this.store.applyRecalled(key, ev.id);
+		else
+			this.store.addMessages([{ id: ev.id, from: ev.from, to: ev.to, ts: ev.ts, e2ee: true, recalled: true }], 'live');
 	}
 
 	/** An envelope that could not be opened (changed on the way, replayed, from a device

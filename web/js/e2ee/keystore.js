@@ -177,6 +177,14 @@ export class KeyStore {
 		return rec ? this.unseal(rec) : undefined;
 	}
 
+	/** Forgets the decrypted messages `ids` (recalled by their sender). */
+	async forget(ids) {
+		const tx = this.db.transaction('msgs', 'readwrite');
+		for (const id of ids)
+			tx.objectStore('msgs').delete(id);
+		await done(tx);
+	}
+
 	/** Forgets every decrypted message (a reset starts a new identity without them). */
 	async clearMessages() {
 		const tx = this.db.transaction('msgs', 'readwrite');
