@@ -124,6 +124,16 @@ run('e2e/e2ee', 380, async () => {
 	const quote = await row(alice, '回复你的加密消息').locator('.msg-quote .quote-text').textContent();
 	check(quote === 'hello bob, edited secretly', `alice's browser quotes the message from what it decrypted: "${quote}"`);
 
+	// a recall (metadata the server sees) reaches bob, whose browser forgets its decrypted copy
+	await say(alice, 'oops, recall me');
+	await waitText(bob, 'oops, recall me');
+	await openMenu(alice, 'oops, recall me');
+	await alice.click('#menu-recall');
+	await bob.waitForFunction(() => !document.querySelector('#msg-list').textContent.includes('oops, recall me') &&
+		document.querySelector('#msg-list li.msg.recalled') !== null);
+	const kept = await bob.evaluate(async () => (await window.pier.e2ee.ks.messages()).some(m => m.text === 'oops, recall me'));
+	check(!kept, 'a recalled encrypted message goes from bob\'s screen and from his browser\'s store');
+
 	// ---- files both ways ----
 	const png = makePng(320, 200);
 	await alice.setInputFiles('#file-input', { name: 'secret.png', mimeType: 'image/png', buffer: png });
