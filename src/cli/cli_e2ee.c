@@ -177,13 +177,12 @@ static struct cli_e2ee_req *take_req(struct cli_e2ee *e, const char *ref)
 
 static json_t *req_devices(const char *user)
 {
-	return user != NULL ? json_pack("{s:s, s:s}", "op", "devices", "user", user)
-	                    : json_pack("{s:s}", "op", "devices");
+	return pier_req_devices(user);
 }
 
 static json_t *req_keys(const char *user)
 {
-	return json_pack("{s:s, s:s}", "op", "keys", "user", user);
+	return pier_req_keys(user);
 }
 
 /* Saves the device state: 0, or -1 after saying why (nothing may be sent that relies on it). */
@@ -548,12 +547,10 @@ static void run_job(struct cli_e2ee *e, struct cli_e2ee_job *j)
 		job_drop(e, j);
 		return;
 	}
-	req = json_pack("{s:s, s:s, s:o}", "op", "send", "to", j->to, "e2ee", e2ee);
-	json_object_set_new(req, "cid", json_string(j->cid));
-	if (j->reply_to > 0)
-		json_object_set_new(req, "reply_to", json_integer(j->reply_to));
-	if (j->media > 0)
-		json_object_set_new(req, "media", json_integer(j->media));
+	req = pier_req_send_e2ee(j->to, json_string_value(json_object_get(e2ee, "payload")),
+	                         json_incref(json_object_get(e2ee, "keys")), j->cid, j->media,
+	                         j->reply_to);
+	json_decref(e2ee);
 	r = request(e, req, R_SEND, NULL);
 	if (r == NULL) {
 		fail(e, TR(e, "Not sent to %s: offline", "未能发送到 %s：离线"), j->to);
@@ -814,8 +811,7 @@ void cli_e2ee_flush(struct cli_e2ee *e)
 	if (save(e) != 0)
 		return;                /* not acknowledged: the envelopes come again */
 	if (e->ack_upto > 0 &&
-	    request(e, json_pack("{s:s, s:I}", "op", "ack", "upto", (json_int_t)e->ack_upto), R_ACK,
-	            NULL) != NULL)
+	    request(e, pier_req_ack(e->ack_upto), R_ACK, NULL) != NULL)
 		e->ack_upto = 0;
 }
 

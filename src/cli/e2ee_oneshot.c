@@ -99,8 +99,8 @@ static void drain_queue(struct pier_conn *conn, const struct cli_options *o,
 		}
 		r = pier_e2ee_open(m, ev, &out);
 		if (r == PIER_E2EE_GOT_NEED_LIST) {
-			json_t *d = call(conn, o, json_pack("{s:s, s:O}", "op", "devices", "user",
-			                                    json_object_get(out, "user")), "devices");
+			json_t *d = call(conn, o, pier_req_devices(json_string_value(
+			                                    json_object_get(out, "user"))), "devices");
 
 			if (d != NULL)
 				pier_e2ee_take_devices(m, d);
@@ -131,8 +131,7 @@ static void drain_queue(struct pier_conn *conn, const struct cli_options *o,
 		json_decref(ev);
 	}
 	if (upto > 0 && pier_e2ee_mgr_save(m, NULL) == 0)
-		json_decref(call(conn, o, json_pack("{s:s, s:I}", "op", "ack", "upto", (json_int_t)upto),
-		                 "ack"));
+		json_decref(call(conn, o, pier_req_ack(upto), "ack"));
 }
 
 /* Makes m's device usable on conn: 0, or -1 after saying why. */
@@ -165,7 +164,7 @@ static int set_up(struct pier_conn *conn, const struct cli_options *o, struct pi
 	pier_e2ee_mgr_registered(m, r);
 	drain_queue(conn, o, m, json_integer_value(json_object_get(r, "queued")), token);
 	json_decref(r);
-	r = call(conn, o, json_pack("{s:s}", "op", "devices"), "devices");
+	r = call(conn, o, pier_req_devices(NULL), "devices");
 	if (r == NULL || pier_e2ee_own_devices(m, r, &own) != 0) {
 		json_decref(r);
 		return -1;
@@ -182,7 +181,7 @@ static int set_up(struct pier_conn *conn, const struct cli_options *o, struct pi
 		if (r == NULL)
 			return -1;
 		json_decref(r);
-		r = call(conn, o, json_pack("{s:s}", "op", "devices"), "devices");
+		r = call(conn, o, pier_req_devices(NULL), "devices");
 		if (r != NULL)
 			pier_e2ee_own_devices(m, r, &own);
 		json_decref(r);
@@ -253,7 +252,7 @@ int e2ee_oneshot_send(struct pier_conn *conn, const struct cli_options *o, const
 
 		say_notices(&m);
 		if (res == PIER_E2EE_R_NEED_KEYS) {
-			r = call(conn, o, json_pack("{s:s, s:s}", "op", "keys", "user", need), "keys");
+			r = call(conn, o, pier_req_keys(need), "keys");
 			if (r == NULL)
 				goto out;
 			pier_e2ee_take_keys(&m, r);
@@ -274,12 +273,11 @@ int e2ee_oneshot_send(struct pier_conn *conn, const struct cli_options *o, const
 			fprintf(stderr, "pier: %s\n", err != NULL ? err : "?");
 			goto out;
 		}
-		req = json_pack("{s:s, s:s, s:o}", "op", "send", "to", to, "e2ee", e2ee);
+		req = pier_req_send_e2ee(to, json_string_value(json_object_get(e2ee, "payload")),
+		                         json_incref(json_object_get(e2ee, "keys")), NULL, media,
+		                         reply_to);
+		json_decref(e2ee);
 		e2ee = NULL;
-		if (reply_to > 0)
-			json_object_set_new(req, "reply_to", json_integer(reply_to));
-		if (media > 0)
-			json_object_set_new(req, "media", json_integer(media));
 		r = pier_conn_call(conn, req, CLI_REPLY_TIMEOUT_MS);
 		if (r != NULL && strcmp(pier_event_op(r), "sent") == 0) {
 			json_t *msg = json_deep_copy(plain);
@@ -302,7 +300,7 @@ int e2ee_oneshot_send(struct pier_conn *conn, const struct cli_options *o, const
 			json_t *ids;
 
 			json_object_foreach(json_object_get(r, "devices"), u, ids) {
-				json_t *k = call(conn, o, json_pack("{s:s, s:s}", "op", "keys", "user", u),
+				json_t *k = call(conn, o, pier_req_keys(u),
 				                 "keys");
 
 				(void)ids;

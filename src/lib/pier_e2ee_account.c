@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "pier.h"
 #include "xalloc.h"
 
 static void notice(struct pier_e2ee_mgr *m, const char *kind, const char *user, const char *why)
@@ -58,9 +59,13 @@ static json_t *publish(const struct pier_e2ee_mgr *m, struct pier_devlist *l)
 	if (len == 0)
 		goto out;
 	pier_e2ee_devlist_sign(m->ak_seed, bytes, len, sig);
-	req = json_pack("{s:s}", "op", "devices_publish");
-	pier_e2ee_json_set_bytes(req, "list", bytes, len);
-	pier_e2ee_json_set_bytes(req, "sig", sig, sizeof sig);
+	{
+		char *l64 = pier_b64_encode(bytes, len), *s64 = pier_b64_encode(sig, sizeof sig);
+
+		req = pier_req_devices_publish(l64, s64);
+		free(l64);
+		free(s64);
+	}
 out:
 	free(bytes);
 	return req;

@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "pier.h"
 #include "xalloc.h"
 
 #define STATE_VERSION 1
@@ -194,7 +195,7 @@ json_t *pier_e2ee_take_notices(struct pier_e2ee_mgr *m)
 	return n;
 }
 
-/* ---- requests ---- */
+/* ---- requests (built by pier_proto.c's builders from the keys, base64url) ---- */
 
 /* {"id","key"} of a public X25519 key with its id. */
 static json_t *pub_json(uint32_t id, const uint8_t pub[32])
@@ -202,14 +203,6 @@ static json_t *pub_json(uint32_t id, const uint8_t pub[32])
 	json_t *o = json_pack("{s:I}", "id", (json_int_t)id);
 
 	pier_e2ee_json_set_bytes(o, "key", pub, 32);
-	return o;
-}
-
-static json_t *spk_json(const struct pier_e2ee_spk *spk)
-{
-	json_t *o = pub_json(spk->id, spk->pub);
-
-	pier_e2ee_json_set_bytes(o, "sig", spk->sig, sizeof spk->sig);
 	return o;
 }
 
@@ -223,57 +216,53 @@ static json_t *opks_json(const struct pier_e2ee_device *d, size_t first)
 	return a;
 }
 
-/* The session proof over challenge (base64url of 32 bytes) into o["proof"]; -1 if bad. */
-static int set_proof(const struct pier_e2ee_mgr *m, json_t *o, const char *challenge)
+/* The session proof over challenge (base64url of 32 bytes), base64url; NULL if bad. */
+static char *proof(const struct pier_e2ee_mgr *m, const char *challenge)
 {
 	uint8_t ch[PIER_E2EE_CHALLENGE_LEN], sig[PIER_E2EE_SIG_LEN];
 
-	if (challenge == NULL ||
-	    pier_e2ee_b64_decode_exact(pier_e2ee_str(challenge), ch, sizeof ch) != PIER_E2EE_OK)
-		return -1;
+	if (pier_e2ee_b64_decode_exact(pier_e2ee_str(challenge), ch, sizeof ch) != PIER_E2EE_OK)
+		return NULL;
 	pier_e2ee_hello_proof(m->dev.sign_seed, ch, sizeof ch, sig);
-	return pier_e2ee_json_set_bytes(o, "proof", sig, sizeof sig) == 0 ? 0 : -1;
+	return pier_b64_encode(sig, sizeof sig);
 }
 
 json_t *pier_e2ee_req_device_register(struct pier_e2ee_mgr *m, const char *challenge)
 {
-	char id[PIER_E2EE_ID_B64];
+	char id[PIER_E2EE_ID_B64], *p, *sk, *dk, *spk, *sig;
 	size_t first = 0;
 	json_t *req;
 
-	if (!m->has_device)
+	if (!m->has_device || (p = proof(m, challenge)) == NULL)
 		return NULL;
 	if (m->dev.opk_count == 0 &&
 	    pier_e2ee_device_add_opks(&m->dev, PIER_E2EE_OPK_BATCH, NULL, &first) == PIER_E2EE_OK)
 		m->dirty = true;
 	pier_e2ee_mgr_device_id(m, id);
-	req = json_pack("{s:s, s:s, s:s, s:o, s:o}", "op", "device_register", "id", id,
-	                "name", m->name, "spk", spk_json(&m->dev.spk),
-	                "opks", opks_json(&m->dev, 0));
-	if (req == NULL)
-		return NULL;
-	pier_e2ee_json_set_bytes(req, "sign_key", m->dev.pub.sign_pub, 32);
-	pier_e2ee_json_set_bytes(req, "dh_key", m->dev.pub.dh_pub, 32);
-	if (set_proof(m, req, challenge) != 0) {
-		json_decref(req);
-		return NULL;
-	}
+	sk = pier_b64_encode(m->dev.pub.sign_pub, 32);
+	dk = pier_b64_encode(m->dev.pub.dh_pub, 32);
+	spk = pier_b64_encode(m->dev.spk.pub, 32);
+	sig = pier_b64_encode(m->dev.spk.sig, sizeof m->dev.spk.sig);
+	req = pier_req_device_register(id, sk, dk, m->name, m->dev.spk.id, spk, sig,
+	                               opks_json(&m->dev, 0), p);
+	free(p);
+	free(sk);
+	free(dk);
+	free(spk);
+	free(sig);
 	return req;
 }
 
 json_t *pier_e2ee_req_device_hello(const struct pier_e2ee_mgr *m, const char *challenge)
 {
-	char id[PIER_E2EE_ID_B64];
+	char id[PIER_E2EE_ID_B64], *p;
 	json_t *req;
 
-	if (!m->has_device)
+	if (!m->has_device || (p = proof(m, challenge)) == NULL)
 		return NULL;
 	pier_e2ee_mgr_device_id(m, id);
-	req = json_pack("{s:s, s:s}", "op", "device_hello", "id", id);
-	if (req != NULL && set_proof(m, req, challenge) != 0) {
-		json_decref(req);
-		return NULL;
-	}
+	req = pier_req_device_hello(id, p);
+	free(p);
 	return req;
 }
 
@@ -282,28 +271,30 @@ json_t *pier_e2ee_req_prekeys(struct pier_e2ee_mgr *m, int server_count, bool ne
 	size_t want = server_count >= 0 && server_count < PIER_E2EE_OPK_BATCH
 	            ? (size_t)(PIER_E2EE_OPK_BATCH - server_count) : 0;
 	size_t first = 0;
-	json_t *req;
+	json_t *opks = NULL, *req;
+	char *spk = NULL, *sig = NULL;
 
 	if (!m->has_device)
 		return NULL;
-	req = json_pack("{s:s}", "op", "prekeys");
 	/* The secrets of prekeys the server gave out stay until a pre-key envelope uses them;
 	 * past the core's bound the oldest go (their envelopes, if any ever come, fail). */
 	while (want > 0 && m->dev.opk_count + want > PIER_E2EE_MAX_OPKS && m->dev.opk_count > 0)
 		pier_e2ee_device_remove_opk(&m->dev, m->dev.opks[0].id);
 	if (want > 0 && pier_e2ee_device_add_opks(&m->dev, want, NULL, &first) == PIER_E2EE_OK) {
-		json_object_set_new(req, "opks", opks_json(&m->dev, first));
+		opks = opks_json(&m->dev, first);
 		m->dirty = true;
 	}
 	if (new_spk) {
 		pier_e2ee_device_rotate_spk(&m->dev, NULL);
-		json_object_set_new(req, "spk", spk_json(&m->dev.spk));
+		spk = pier_b64_encode(m->dev.spk.pub, 32);
+		sig = pier_b64_encode(m->dev.spk.sig, sizeof m->dev.spk.sig);
 		m->dirty = true;
 	}
-	if (json_object_size(req) == 1) {
-		json_decref(req);
+	if (opks == NULL && spk == NULL)
 		return NULL;
-	}
+	req = pier_req_prekeys(spk != NULL ? m->dev.spk.id : 0, spk, sig, opks);
+	free(spk);
+	free(sig);
 	return req;
 }
 

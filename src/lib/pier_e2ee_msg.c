@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "pier.h"
 #include "xalloc.h"
 
 #define PAYLOAD_PLAIN_MAX  (18 * 1024)   /* the payload JSON before sealing: 16 KiB of text
@@ -330,10 +331,13 @@ enum pier_e2ee_result pier_e2ee_encrypt_to_own(struct pier_e2ee_mgr *m, const ch
 		free(payload);
 		return PIER_E2EE_R_REFUSED;
 	}
-	*req = json_pack("{s:s, s:O}", "op", "device_send", "device",
-	                 json_object_get(env, "device"));
-	json_object_set(*req, "body", json_object_get(env, "body"));
-	pier_e2ee_json_set_bytes(*req, "payload", payload, plen);
+	{
+		char *p64 = pier_b64_encode(payload, plen);
+
+		*req = pier_req_device_send(json_string_value(json_object_get(env, "device")), p64,
+		                            json_string_value(json_object_get(env, "body")));
+		free(p64);
+	}
 	json_decref(env);
 	free(payload);
 	return PIER_E2EE_R_OK;
