@@ -7,7 +7,8 @@ set -eu
 
 PKGS="build-essential cmake pkg-config libuv1-dev libsodium-dev libsqlite3-dev libjansson-dev \
 libedit-dev uthash-dev libssl-dev libwslay-dev libhttp-parser-dev libmagic-dev \
-libgdk-pixbuf-2.0-dev webp-pixbuf-loader libcurl4-openssl-dev libicu-dev chromium fonts-wqy-microhei $*"
+libgdk-pixbuf-2.0-dev webp-pixbuf-loader libcurl4-openssl-dev libicu-dev chromium fonts-wqy-microhei \
+sqlite3 $*"
 
 missing=""
 for p in $PKGS; do

@@ -6,7 +6,7 @@
 // Screenshots go to $PIER_SCREENSHOTS.
 
 import {
-	check, launch, openConv, openPage, PASSWORD, Pierd, registerAndLogin, run, say, shot, TcpClient,
+	check, launch, openConv, openPage, openTab, PASSWORD, Pierd, registerAndLogin, run, say, shot, TcpClient,
 	texts, waitOnline, waitText,
 } from './lib.mjs';
 
@@ -287,10 +287,10 @@ run('e2e/chat', 300, async () => {
 	check(await phone.$eval('#sidebar', e => e.getBoundingClientRect().right <= 0), 'picking one closes the drawer');
 	await shot(phone, 'phone-private');
 
-	const dark = await openPage(browser, pierd, { locale: 'zh-CN', colorScheme: 'dark' });
-	await dark.fill('#login-user', 'bob_22');
-	await dark.fill('#login-password', PASSWORD);
-	await dark.click('#login-button');
+	// another tab of bob's browser (its device: the private chat is end-to-end encrypted, and a
+	// new browser would have to be approved first), in the dark
+	const dark = await openTab(bob, pierd);
+	await dark.emulateMedia({ colorScheme: 'dark' });
 	await waitOnline(dark);
 	await openConv(dark, '@alice_1');
 	await waitText(dark, 'got it');

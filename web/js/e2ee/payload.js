@@ -62,7 +62,7 @@ const isStr = (v) => typeof v === 'string';
 const isId = (v) => Number.isSafeInteger(v) && v > 0;
 
 function checkFile(f) {
-	check(f && typeof f === 'object' && isStr(f.media) && isStr(f.key) && isStr(f.header) &&
+	check(f && typeof f === 'object' && isId(f.media) && isStr(f.key) && isStr(f.header) &&
 		isStr(f.name) && isStr(f.type) && Number.isSafeInteger(f.size) && f.size >= 0,
 		'format', 'payload file');
 }
