@@ -1075,12 +1075,10 @@ void bscen_e2ee(const struct bconfig *cfg, struct breport *rep, size_t pairs)
 	}
 	snprintf(r.s->params, sizeof(r.s->params),
 	         "%zu users in %zu pairs, each sending to its partner, %d sends unacked per user, "
-	         "%.1f s measured per phase; msg/s counted at the addressees. First plaintext (no "
-	         "device yet), then one device per user (%d one-time prekeys, a signed list, the "
-	         "partner's keys, one message each way) and the same traffic end-to-end encrypted: "
-	         "one envelope per message, queue acked every %d envelopes. Client CPU: "
-	         "CLOCK_THREAD_CPUTIME_ID around the crypto calls only (seal + inner + encrypt; "
-	         "decrypt + open), less the clock's own cost.", n, pairs, window, cfg->measure_s,
+	         "%.1f s measured per phase, msg/s counted at the addressees. Plaintext first, then "
+	         "a device per user (%d one-time prekeys, signed list, partner's keys, a message each "
+	         "way) and the same traffic encrypted, queues acked every %d envelopes. Client CPU: "
+	         "thread CPU time of the crypto calls alone.", n, pairs, window, cfg->measure_s,
 	         OPKS_EACH, BE2EE_ACK_EVERY);
 	u = bsetup_users(cfg->tag, scen, n);
 	if (bscen_setup_users(&r, u, n, NULL) != 0)
