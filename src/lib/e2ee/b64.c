@@ -25,8 +25,11 @@ json_t *pier_e2ee_b64_json(const uint8_t *bin, size_t len)
 int pier_e2ee_b64_decode(const char *s, uint8_t *out, size_t cap, size_t *len)
 {
 	const char *end = NULL;
-	size_t slen = strlen(s);
+	size_t slen;
 
+	if (s == NULL)      /* a missing JSON field (json_string_value gives NULL) */
+		return PIER_E2EE_ERR_FORMAT;
+	slen = strlen(s);
 	/* sodium_base642bin stops early without an error on a bad character when end is
 	 * given: demand that everything was read. */
 	if (sodium_base642bin(out, cap, s, slen, NULL, len, &end, B64_VARIANT) != 0 ||

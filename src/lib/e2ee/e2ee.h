@@ -104,7 +104,7 @@ void pier_e2ee_rng_fill(struct pier_e2ee_rng *rng, void *buf, size_t n);
 
 /* A new JSON string of bin (NULL when out of memory). */
 json_t *pier_e2ee_b64_json(const uint8_t *bin, size_t len);
-/* Decodes s into out (cap bytes); *len gets the length. ERR_FORMAT if s is not base64url
+/* Decodes s into out (cap bytes); *len gets the length. ERR_FORMAT if s is NULL or not base64url
  * without padding or decodes to more than cap bytes. */
 int pier_e2ee_b64_decode(const char *s, uint8_t *out, size_t cap, size_t *len);
 /* Decodes s, which must be exactly n bytes. */
