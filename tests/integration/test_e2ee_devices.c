@@ -130,6 +130,16 @@ static void test_lists(struct pierd *p, const char *alice, const char *bob)
 	/* The second device registers (pending); the first sees it, the other user does not. */
 	if (!t_dev_register(p, &a2, 10))
 		return;
+	/* ... and is told at once (its own publish's devices_changed may come first). */
+	for (int i = 0; i < 3; i++) {
+		r = client_wait_op(a1.s.c, "devices_changed");
+		if (r == NULL || jstr(r, "pending") != NULL)
+			break;
+		json_decref(r);
+	}
+	CHECK(r != NULL && streq(jstr(r, "pending"), a2.id64) && streq(jstr(r, "user"), alice),
+	      "alice's active device is told of the pending one: %s", jdump(r));
+	json_decref(r);
 	r = client_call(a1.s.c, pier_req_devices(NULL));
 	CHECK(r != NULL && json_array_size(json_object_get(r, "devices")) == 2 &&
 	      jint(r, "version", -1) == 1 && jstr(r, "list") != NULL,

@@ -136,6 +136,19 @@ static void bind_device(struct conn *c, const struct store_device *d, int64_t ri
 
 /* ---- device_register ---- */
 
+/* Tells the user's other sessions that a device waits for approval, so that an existing
+ * device shows it (and its code) at once instead of when it next asks. */
+static void announce_pending(struct user *u, const char *id, const struct conn *except)
+{
+	json_t *ev = json_pack("{s:s, s:s, s:s}", "op", "devices_changed", "user", u->name,
+	                       "pending", id);
+	struct sbuf *b = sbuf_from_json(ev);
+
+	hub_send_user(u, b, except);
+	sbuf_unref(b);
+	json_decref(ev);
+}
+
 static void registered(struct store_job *job)
 {
 	struct deferred *d = job->data;
@@ -168,6 +181,7 @@ static void registered(struct store_job *job)
 			bind_device(c, &job->e2ee.dev, job->e2ee.rid, sign_key);
 	}
 	log_info("e2ee: %s registered device %s (pending)", d->user->name, job->e2ee.dev.id);
+	announce_pending(d->user, job->e2ee.dev.id, c);
 	r = reply_new("device_register", d->ref);
 	json_object_set_new(r, "id", json_string(job->e2ee.dev.id));
 	json_object_set_new(r, "state", json_string("pending"));
