@@ -41,6 +41,8 @@ run('e2e/chat', 300, async () => {
 		Object.defineProperty(Document.prototype, 'hidden', { get: () => !!window.__hidden, configurable: true });
 	});
 	await bob.reload();
+	// the login page comes once main.js has loaded the e2ee modules (a dynamic import)
+	await bob.waitForSelector('#login-button');
 	check(await bob.$eval('#login-button', b => b.textContent) === '登录', 'zh: the login button says 登录');
 	const status = async (page, user, pw, button) => {
 		await page.fill('#login-user', user);
