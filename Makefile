@@ -4,7 +4,7 @@ TEST_BUILD ?= build/asan
 JOBS       ?= $(shell nproc)
 ARGS       ?=
 
-.PHONY: all build run test deps node-deps clean bench fuzz tsan
+.PHONY: all build run test deps node-deps clean bench fuzz tsan install
 
 all: build
 
@@ -21,6 +21,14 @@ node-deps:
 	@if [ ! -f tests/node/node_modules/.package-lock.json ] || \
 	    [ tests/node/package-lock.json -nt tests/node/node_modules/.package-lock.json ]; then \
 		npm ci --prefix tests/node --no-audit --no-fund; fi
+
+# Installs pierd, pier and (when GTK 4 is present) pier-gtk with its desktop file, SVG icon
+# and translations under $(PREFIX) (default /usr/local); DESTDIR stages it for packaging.
+PREFIX ?= /usr/local
+install: build
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
 
 run: deps build
 	./$(BUILD)/pierd $(ARGS)

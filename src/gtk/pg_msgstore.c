@@ -154,6 +154,9 @@ static bool insert_sorted(PgMsgStore *s, PgMsg *msg)
 	}
 	g_ptr_array_insert(s->items, (gint)i, msg);
 	g_list_model_items_changed(G_LIST_MODEL(s), i, 0, 1);
+	/* The next row's day separator and grouping depend on this one: rebind it. */
+	if (i + 1 < s->items->len)
+		g_list_model_items_changed(G_LIST_MODEL(s), i + 1, 1, 1);
 	return true;
 }
 
