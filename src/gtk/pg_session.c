@@ -200,6 +200,14 @@ static bool is_active(struct pg_session *s, const char *with)
 	return s->active != NULL && s->focused && g_ascii_strcasecmp(s->active, with) == 0;
 }
 
+/* The conversation with in the sidebar; a private chat shows whether its user is online. */
+static void ensure_conv(struct pg_session *s, const char *with)
+{
+	pg_conv_list_ensure(s->convs, with);
+	if (with[0] == '@' && pg_conv_list_find(s->online, with, NULL) != NULL)
+		pg_conv_list_set_online(s->convs, with + 1, true);
+}
+
 /* ---- incoming messages ---- */
 
 enum origin { ORIGIN_LIVE, ORIGIN_CATCHUP };
@@ -220,7 +228,7 @@ static void take_message(struct pg_session *s, const json_t *m, enum origin orig
 	}
 	if (id > s->last_seen)
 		s->last_seen = id;
-	pg_conv_list_ensure(s->convs, with);
+	ensure_conv(s, with);
 	key = fold(with);
 	st = g_hash_table_lookup(s->stores, key);
 	if (st != NULL)
@@ -448,7 +456,8 @@ static void on_users(struct pg_session *s, const json_t *ev)
 		if (!json_is_string(u))
 			continue;
 		with = g_strconcat("@", json_string_value(u), NULL);
-		pg_conv_list_ensure(s->online, with)->online = true;
+		pg_conv_list_ensure(s->online, with);
+		pg_conv_list_set_online(s->online, json_string_value(u), true);
 		pg_conv_list_set_online(s->convs, json_string_value(u), true);
 		g_free(with);
 	}
@@ -463,9 +472,10 @@ static void on_presence(struct pg_session *s, const json_t *ev)
 	if (user == NULL)
 		return;
 	with = g_strconcat("@", user, NULL);
-	if (online)
-		pg_conv_list_ensure(s->online, with)->online = true;
-	else
+	if (online) {
+		pg_conv_list_ensure(s->online, with);
+		pg_conv_list_set_online(s->online, user, true);
+	} else
 		pg_conv_list_remove(s->online, with);
 	pg_conv_list_set_online(s->convs, user, online);
 	g_free(with);
@@ -508,7 +518,7 @@ static void on_sent(struct pg_session *s, const json_t *reply)
 		pg_outbox_remove(s->outbox, cid);
 	if (to == NULL)
 		return;
-	pg_conv_list_ensure(s->convs, to);
+	ensure_conv(s, to);
 	key = fold(to);
 	st = g_hash_table_lookup(s->stores, key);
 	g_free(key);
@@ -864,6 +874,7 @@ PgMsgStore *pg_session_open(struct pg_session *s, const char *with)
 	char *key = fold(with);
 	PgMsgStore *st = g_hash_table_lookup(s->stores, key);
 
+	ensure_conv(s, with);
 	if (st == NULL) {
 		st = pg_msg_store_new(with, 0);
 		g_hash_table_insert(s->stores, g_strdup(key), st);
@@ -938,7 +949,7 @@ int pg_session_send(struct pg_session *s, const char *with, const char *text, co
 
 	if (e == NULL)
 		return -1;
-	pg_conv_list_ensure(s->convs, with);
+	ensure_conv(s, with);
 	key = fold(with);
 	st = g_hash_table_lookup(s->stores, key);
 	g_free(key);

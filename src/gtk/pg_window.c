@@ -142,7 +142,6 @@ void pg_window_open(struct pg_window *w, const char *with)
 	if (w->active == NULL || g_ascii_strcasecmp(w->active, with) != 0) {
 		g_free(w->active);
 		w->active = g_strdup(with);
-		pg_conv_list_ensure(pg_session_conversations(w->session), with);
 		pg_msgview_show(w->view, with);
 	}
 	pg_sidebar_select(w->sidebar, with);
@@ -343,6 +342,16 @@ static void on_attach(void *ud, const char *path)
 	w->upload_to = g_strdup(w->active);
 	pg_composer_set_progress(w->composer, 0, w->upload);
 	pg_media_upload(w->media, path, w->upload, on_upload_progress, on_upload_done, w);
+}
+
+void pg_window_attach(struct pg_window *w, const char *path)
+{
+	on_attach(w, path);
+}
+
+gboolean pg_window_uploading(struct pg_window *w)
+{
+	return w->upload != NULL;
 }
 
 static void on_escape(void *ud)

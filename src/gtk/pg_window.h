@@ -24,6 +24,11 @@ void pg_window_open(struct pg_window *w, const char *with);
 const char *pg_window_active(struct pg_window *w);
 /* The look: the report's colours on or off, and the style. */
 void pg_window_set_look(struct pg_window *w, gboolean colours, enum pg_style style);
+/* Uploads the file at path and sends it to the conversation shown (what the file chooser,
+ * a drop or a paste do). */
+void pg_window_attach(struct pg_window *w, const char *path);
+/* Whether an upload is running. */
+gboolean pg_window_uploading(struct pg_window *w);
 /* The last notice shown (tests). */
 const char *pg_window_notice(struct pg_window *w);
 /* How many notifications were sent (tests). */
