@@ -161,6 +161,9 @@ static void on_connected(GObject *src, GAsyncResult *res, gpointer data)
 		link_unref(l);
 		return;
 	}
+	/* The client's timeout bounded the connect and the TLS handshake; a chat connection is
+	 * idle for long stretches, so reads and writes on it have none. */
+	g_socket_set_timeout(g_socket_connection_get_socket(sock), 0);
 	c->sock = sock;
 	c->stream = G_IO_STREAM(sock);
 	/* With TLS, the client returns a GTcpWrapperConnection around the TLS stream. */
@@ -214,7 +217,7 @@ struct pg_conn *pg_conn_open(const struct pg_conn_options *opt, const struct pg_
 	c->ud = ud;
 	c->ca_file = g_strdup(opt->ca_file);
 	c->client = g_socket_client_new();
-	g_socket_client_set_timeout(c->client, 15);
+	g_socket_client_set_timeout(c->client, 15);   /* connect and handshake; see on_connected */
 	if (opt->tls) {
 		g_socket_client_set_tls(c->client, TRUE);
 		g_signal_connect(c->client, "event", G_CALLBACK(on_client_event), c);

@@ -157,7 +157,7 @@ static void bind_media(struct row *r, PgMsg *m)
 	json_t *media = m->media;
 	const char *name = json_string_value(json_object_get(media, "name"));
 	int64_t id = json_integer_value(json_object_get(media, "id"));
-	GtkWidget *button = gtk_button_new();
+	GtkWidget *button;
 	char *label;
 
 	clear_box(r->media);
@@ -165,6 +165,7 @@ static void bind_media(struct row *r, PgMsg *m)
 		gtk_widget_set_visible(r->media, FALSE);
 		return;
 	}
+	button = gtk_button_new();
 	gtk_widget_set_visible(r->media, TRUE);
 	gtk_widget_add_css_class(button, "msg-media");
 	gtk_widget_set_name(button, "msg-media");

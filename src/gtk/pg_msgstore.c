@@ -201,15 +201,33 @@ bool pg_msg_store_add(PgMsgStore *s, const json_t *m)
 
 void pg_msg_store_add_older(PgMsgStore *s, const json_t *msgs, bool more)
 {
+	int64_t oldest = pg_msg_store_oldest_id(s), prev = 0;
+	GPtrArray *page = g_ptr_array_new();
+	bool before_all = true;
 	size_t i;
 	json_t *m;
 
 	json_array_foreach(msgs, i, m) {
 		PgMsg *msg = pg_msg_new_from_json(m);
 
-		if (msg != NULL)
-			insert_sorted(s, msg);
+		if (msg == NULL)
+			continue;
+		before_all = before_all && msg->id > prev && (oldest == 0 || msg->id < oldest);
+		prev = msg->id;
+		g_ptr_array_add(page, msg);
 	}
+	if (before_all) {
+		/* The usual case: the whole page goes before the window, in one change. */
+		for (guint k = 0; k < page->len; k++)
+			g_ptr_array_insert(s->items, (gint)k, g_ptr_array_index(page, k));
+		g_list_model_items_changed(G_LIST_MODEL(s), 0, 0, page->len);
+		if (page->len > 0 && page->len < s->items->len)
+			g_list_model_items_changed(G_LIST_MODEL(s), page->len, 1, 1);
+	} else {
+		for (guint k = 0; k < page->len; k++)
+			insert_sorted(s, g_ptr_array_index(page, k));
+	}
+	g_ptr_array_unref(page);
 	s->has_older = more;
 	trim_newest(s);
 }

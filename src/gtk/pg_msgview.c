@@ -66,6 +66,17 @@ static void on_value_changed(GtkAdjustment *adj, gpointer data)
 		pg_session_load_older(v->session, pg_msg_store_with(v->store));
 }
 
+/* Scrolling on past the top (the wheel, a touchpad, the keyboard) when the loaded messages
+ * already start there: the page before. */
+static void on_edge(GtkScrolledWindow *sw, GtkPositionType pos, gpointer data)
+{
+	struct pg_msgview *v = data;
+
+	(void)sw;
+	if (pos == GTK_POS_TOP && v->store != NULL)
+		pg_session_load_older(v->session, pg_msg_store_with(v->store));
+}
+
 static void on_upper_changed(GObject *obj, GParamSpec *ps, gpointer data)
 {
 	struct pg_msgview *v = data;
@@ -151,6 +162,8 @@ struct pg_msgview *pg_msgview_new(struct pg_session *s, struct pg_media *media)
 	                               GTK_POLICY_AUTOMATIC);
 	gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(v->scroller), v->list);
 	gtk_widget_set_vexpand(v->scroller, TRUE);
+	g_signal_connect(v->scroller, "edge-overshot", G_CALLBACK(on_edge), v);
+	g_signal_connect(v->scroller, "edge-reached", G_CALLBACK(on_edge), v);
 	v->adj = gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(v->scroller));
 	g_signal_connect(v->adj, "value-changed", G_CALLBACK(on_value_changed), v);
 	g_signal_connect(v->adj, "notify::upper", G_CALLBACK(on_upper_changed), v);
