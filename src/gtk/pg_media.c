@@ -1,6 +1,7 @@
 /* pg_media.c - uploads, thumbnails and files over HTTP with libcurl (see pg_media.h). */
 #include "pg_media.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include <curl/curl.h>
@@ -40,7 +41,13 @@ struct job {
 	char *url;
 	char *token;
 	char *ca_file;
-	char *upload_path;        /* POST this file */
+	char *upload_path;        /* upload this file (tus) */
+	char *base;               /* http(s)://host:port */
+	char *location;           /* the tus upload's path, once created */
+	int64_t offset;           /* bytes the server has */
+	int64_t total;            /* the file's size */
+	int64_t media_id;         /* Pier-Media-Id, when finished */
+	char *type;               /* the file's type as guessed here (the message's kind) */
 	GByteArray *body;         /* the answer */
 	long status;
 	char *error;
@@ -58,6 +65,9 @@ static void job_free(gpointer p)
 	g_free(j->token);
 	g_free(j->ca_file);
 	g_free(j->upload_path);
+	g_free(j->base);
+	g_free(j->location);
+	g_free(j->type);
 	if (j->body != NULL)
 		g_byte_array_unref(j->body);
 	g_free(j->error);
@@ -69,7 +79,8 @@ static struct job *job_new(struct pg_media *m, const char *path, GCancellable *c
 {
 	struct job *j = g_new0(struct job, 1);
 
-	j->url = g_strconcat(pg_session_http_base(m->session), path, NULL);
+	j->base = g_strdup(pg_session_http_base(m->session));
+	j->url = g_strconcat(j->base, path, NULL);
 	j->token = g_strdup(pg_session_token(m->session));
 	j->ca_file = g_strdup(pg_session_ca_file(m->session));
 	j->body = g_byte_array_new();
@@ -118,26 +129,49 @@ static int on_xfer(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ul
 		j->last_progress = now;
 		pm->cb = j->progress;
 		pm->ud = j->ud;
-		pm->fraction = (double)ulnow / (double)ultotal;
+		pm->fraction = j->total > 0 ? (double)(j->offset + ulnow) / (double)j->total
+		                            : (double)ulnow / (double)ultotal;
 		g_idle_add(deliver_progress, pm);
 	}
 	return 0;
 }
 
-static void run_job(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
+/* The headers tus answers with. */
+static size_t on_header(char *data, size_t size, size_t n, void *ud)
 {
-	struct job *j = data;
-	CURL *curl = curl_easy_init();
-	struct curl_slist *hdr = NULL;
-	char *auth = g_strconcat("Authorization: Bearer ", j->token != NULL ? j->token : "", NULL);
-	FILE *in = NULL;
-	CURLcode rc;
+	struct job *j = ud;
+	size_t len = size * n;
+	char *line = g_strstrip(g_strndup(data, len));
+	char *colon = strchr(line, ':');
 
-	(void)src;
-	(void)cancel;
-	hdr = curl_slist_append(hdr, auth);
-	curl_easy_setopt(curl, CURLOPT_URL, j->url);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdr);
+	if (colon != NULL) {
+		const char *value = colon + 1;
+
+		*colon = '\0';
+		while (*value == ' ')
+			value++;
+		if (g_ascii_strcasecmp(line, "Location") == 0) {
+			g_free(j->location);
+			j->location = g_strdup(value);
+		} else if (g_ascii_strcasecmp(line, "Upload-Offset") == 0) {
+			j->offset = g_ascii_strtoll(value, NULL, 10);
+		} else if (g_ascii_strcasecmp(line, "Pier-Media-Id") == 0) {
+			j->media_id = g_ascii_strtoll(value, NULL, 10);
+		}
+	}
+	g_free(line);
+	return len;
+}
+
+/* A handle with what every request of j has: the token, the pinned certificate, progress. */
+static CURL *job_curl(struct job *j, const char *url, struct curl_slist **hdr)
+{
+	CURL *curl = curl_easy_init();
+	char *auth = g_strconcat("Authorization: Bearer ", j->token != NULL ? j->token : "", NULL);
+
+	*hdr = curl_slist_append(*hdr, auth);
+	g_free(auth);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, j);
 	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
@@ -147,35 +181,199 @@ static void run_job(GTask *task, gpointer src, gpointer data, GCancellable *canc
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 15L);
 	if (j->ca_file != NULL)
 		curl_easy_setopt(curl, CURLOPT_CAINFO, j->ca_file);
-	if (j->upload_path != NULL) {
-		GStatBuf st;
+	return curl;
+}
 
-		in = g_fopen(j->upload_path, "rb");
-		if (in == NULL || g_stat(j->upload_path, &st) != 0) {
-			j->error = g_strdup(g_strerror(errno));
+/* One request; the HTTP status, or -1 (transport error in *err, "cancelled" when cancelled). */
+static long perform(struct job *j, CURL *curl, struct curl_slist *hdr, char **err)
+{
+	CURLcode rc;
+	long status = -1;
+
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, j);
+	g_byte_array_set_size(j->body, 0);
+	rc = curl_easy_perform(curl);
+	g_clear_pointer(err, g_free);
+	if (rc == CURLE_ABORTED_BY_CALLBACK)
+		*err = g_strdup("cancelled");
+	else if (rc != CURLE_OK)
+		*err = g_strdup(curl_easy_strerror(rc));
+	else
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	return status;
+}
+
+#define TUS_CHUNK     (4 * 1024 * 1024)
+#define TUS_ATTEMPTS  12     /* tries after a dropped connection: about a minute with backoff */
+
+/* tus (docs/PROTOCOL.md, Resumable uploads): create, then PATCH a piece at a time; after a
+ * dropped connection, HEAD says where to go on. Cancelled: the upload is deleted. */
+static void run_tus(struct job *j)
+{
+	FILE *in = g_fopen(j->upload_path, "rb");
+	char *base = g_path_get_basename(j->upload_path), *b64, *err = NULL;
+	struct curl_slist *hdr = NULL;
+	GStatBuf st;
+	CURL *curl;
+	long status;
+	int attempt = 0;
+
+	if (in == NULL || g_stat(j->upload_path, &st) != 0) {
+		j->error = g_strdup(g_strerror(errno));
+		goto out;
+	}
+	j->total = st.st_size;
+	/* create */
+	{
+		char *len = g_strdup_printf("Upload-Length: %" G_GINT64_FORMAT, j->total);
+		char *meta, *url = g_strconcat(j->base, "/api/tus/", NULL);
+
+		b64 = g_base64_encode((const guchar *)base, strlen(base));
+		meta = g_strconcat("Upload-Metadata: filename ", b64, NULL);
+		hdr = curl_slist_append(hdr, "Tus-Resumable: 1.0.0");
+		hdr = curl_slist_append(hdr, len);
+		hdr = curl_slist_append(hdr, meta);
+		curl = job_curl(j, url, &hdr);
+		curl_easy_setopt(curl, CURLOPT_POST, 1L);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, 0L);
+		status = perform(j, curl, hdr, &err);
+		curl_easy_cleanup(curl);
+		curl_slist_free_all(hdr);
+		hdr = NULL;
+		g_free(len);
+		g_free(meta);
+		g_free(b64);
+		g_free(url);
+		if (status != 201 || j->location == NULL) {
+			j->error = err != NULL ? err : g_strdup_printf("HTTP %ld", status);
+			err = NULL;
+			if (j->body->len > 0)
+				j->status = status;
 			goto out;
 		}
-		curl_easy_setopt(curl, CURLOPT_POST, 1L);
-		curl_easy_setopt(curl, CURLOPT_READDATA, in);
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)st.st_size);
-		hdr = curl_slist_append(hdr, "Content-Type: application/octet-stream");
-		hdr = curl_slist_append(hdr, "Expect:");
-		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdr);
 	}
-	rc = curl_easy_perform(curl);
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &j->status);
-	if (rc == CURLE_ABORTED_BY_CALLBACK)
+	/* upload, resuming after drops */
+	while (j->media_id == 0) {
+		char *url = g_str_has_prefix(j->location, "http") ? g_strdup(j->location)
+		            : g_strconcat(j->base, j->location, NULL);
+		int64_t piece = j->total - j->offset < TUS_CHUNK ? j->total - j->offset : TUS_CHUNK;
+		char *off = g_strdup_printf("Upload-Offset: %" G_GINT64_FORMAT, j->offset);
+
+		hdr = curl_slist_append(hdr, "Tus-Resumable: 1.0.0");
+		hdr = curl_slist_append(hdr, "Content-Type: application/offset+octet-stream");
+		hdr = curl_slist_append(hdr, off);
+		hdr = curl_slist_append(hdr, "Expect:");
+		curl = job_curl(j, url, &hdr);
+		curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "PATCH");
+		curl_easy_setopt(curl, CURLOPT_READDATA, in);
+		curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)piece);
+		fseeko(in, (off_t)j->offset, SEEK_SET);
+		status = perform(j, curl, hdr, &err);
+		curl_easy_cleanup(curl);
+		curl_slist_free_all(hdr);
+		hdr = NULL;
+		g_free(off);
+		if (err != NULL && strcmp(err, "cancelled") == 0) {
+			g_free(url);
+			break;
+		}
+		if (status == 204) {
+			attempt = 0;
+			g_free(url);
+			continue;   /* Upload-Offset moved on (and Pier-Media-Id at the end) */
+		}
+		if (status >= 400 && status != 409 && status != 423) {
+			j->error = g_strdup_printf("HTTP %ld", status);
+			j->status = status;
+			g_free(url);
+			goto out;
+		}
+		/* A drop (or a conflict): wait, ask where the server is, go on from there. */
+		if (++attempt > TUS_ATTEMPTS) {
+			j->error = err != NULL ? g_strdup(err) : g_strdup_printf("HTTP %ld", status);
+			g_free(url);
+			goto out;
+		}
+		for (int w = 0; w < (attempt < 5 ? attempt : 5) * 10; w++) {
+			if (j->cancel != NULL && g_cancellable_is_cancelled(j->cancel))
+				break;
+			g_usleep(100000);
+		}
+		hdr = curl_slist_append(hdr, "Tus-Resumable: 1.0.0");
+		curl = job_curl(j, url, &hdr);
+		curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+		perform(j, curl, hdr, &err);
+		curl_easy_cleanup(curl);
+		curl_slist_free_all(hdr);
+		hdr = NULL;
+		g_free(url);
+		if (err != NULL && strcmp(err, "cancelled") == 0)
+			break;
+	}
+	if (err != NULL && strcmp(err, "cancelled") == 0) {
+		/* termination: the server drops the part (a fresh handle: this one was cancelled) */
+		char *url = g_strconcat(j->base, j->location, NULL);
+		GCancellable *c = j->cancel;
+
+		j->cancel = NULL;
+		hdr = curl_slist_append(hdr, "Tus-Resumable: 1.0.0");
+		curl = job_curl(j, url, &hdr);
+		curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "DELETE");
+		perform(j, curl, hdr, &err);
+		curl_easy_cleanup(curl);
+		curl_slist_free_all(hdr);
+		hdr = NULL;
+		j->cancel = c;
+		g_free(url);
 		j->error = g_strdup("cancelled");
-	else if (rc != CURLE_OK)
-		j->error = g_strdup(curl_easy_strerror(rc));
-	else if (j->status < 200 || j->status >= 300)
-		j->error = g_strdup_printf("HTTP %ld", j->status);
+	}
 out:
+	if (j->media_id > 0 && j->error == NULL) {
+		char *ct = g_content_type_guess(j->upload_path, NULL, 0, NULL);
+		char *mime = ct != NULL ? g_content_type_get_mime_type(ct) : NULL;
+		json_t *a = json_pack("{s:I, s:s}", "id", (json_int_t)j->media_id, "type",
+		                      mime != NULL ? mime : "");
+		char *answer = json_dumps(a, JSON_COMPACT);
+
+		json_decref(a);
+		g_byte_array_set_size(j->body, 0);
+		if (answer != NULL)
+			g_byte_array_append(j->body, (const guint8 *)answer, (guint)strlen(answer));
+		free(answer);
+		g_free(mime);
+		g_free(ct);
+	}
 	if (in != NULL)
 		fclose(in);
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(curl);
-	g_free(auth);
+	g_free(err);
+	g_free(base);
+}
+
+static void run_job(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
+{
+	struct job *j = data;
+	struct curl_slist *hdr = NULL;
+	char *err = NULL;
+	CURL *curl;
+
+	(void)src;
+	(void)cancel;
+	if (j->upload_path != NULL) {
+		run_tus(j);
+	} else {
+		curl = job_curl(j, j->url, &hdr);
+		j->status = perform(j, curl, hdr, &err);
+		if (err != NULL)
+			j->error = g_strdup(err);
+		else if (j->status < 200 || j->status >= 300)
+			j->error = g_strdup_printf("HTTP %ld", j->status);
+		curl_easy_cleanup(curl);
+		curl_slist_free_all(hdr);
+		g_free(err);
+	}
 	g_task_return_boolean(task, TRUE);
 }
 
@@ -417,10 +615,7 @@ static void upload_done(GObject *src, GAsyncResult *res, gpointer data)
 void pg_media_upload(struct pg_media *m, const char *path, GCancellable *cancel,
                      pg_media_progress_cb progress, pg_media_done_cb done, gpointer ud)
 {
-	char *base = g_path_get_basename(path);
-	char *name = g_uri_escape_string(base, NULL, FALSE);
-	char *url = g_strconcat("/api/media?name=", name, NULL);
-	struct job *j = job_new(m, url, cancel);
+	struct job *j = job_new(m, "/api/tus/", cancel);
 	struct upload_req *ur = g_new0(struct upload_req, 1);
 
 	j->upload_path = g_strdup(path);
@@ -429,9 +624,6 @@ void pg_media_upload(struct pg_media *m, const char *path, GCancellable *cancel,
 	ur->done = done;
 	ur->ud = ud;
 	start_job(j, upload_done, ur);
-	g_free(base);
-	g_free(name);
-	g_free(url);
 }
 
 const char *pg_media_kind_of(const char *type)

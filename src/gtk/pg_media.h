@@ -1,4 +1,5 @@
-/* pg_media.h - pier-gtk's files: uploads (POST /api/media, with progress and cancel),
+/* pg_media.h - pier-gtk's files: uploads (tus, resumed after a dropped connection, with
+ * progress and cancel),
  * thumbnails and full images (kept in memory only), video and audio (downloaded into the
  * user's data directory, DATA_DIR/media, then played in the window with GtkVideo) and other
  * files (saved where the user chooses). Private files are never written outside the data dir
@@ -36,7 +37,10 @@ void pg_media_open(struct pg_media *m, GtkWidget *from, json_t *media, const cha
 typedef void (*pg_media_progress_cb)(double fraction, gpointer ud);
 /* result: the upload's JSON answer (borrowed) or NULL with error set (cancelled: "cancelled"). */
 typedef void (*pg_media_done_cb)(json_t *result, const char *error, gpointer ud);
-/* Uploads the file at path; progress and done run on the main loop. */
+/* Uploads the file at path with tus (/api/tus/: created, then sent 4 MiB at a time; after a
+ * drop, HEAD tells where to go on, for about a minute of tries; cancelled, it is deleted).
+ * result then has the media "id" and the "type" guessed from the file here. progress and
+ * done run on the main loop. */
 void pg_media_upload(struct pg_media *m, const char *path, GCancellable *cancel,
                      pg_media_progress_cb progress, pg_media_done_cb done, gpointer ud);
 /* The message kind for a detected type: "image", "video", "audio" or "file". */
