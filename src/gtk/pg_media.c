@@ -2,6 +2,7 @@
 #include "pg_media.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <curl/curl.h>
@@ -55,6 +56,8 @@ struct job {
 	pg_media_progress_cb progress;
 	gpointer ud;
 	gint64 last_progress;     /* monotonic us of the last progress report */
+	GTask *task;              /* borrowed: the task running the job (its data) */
+	bool done;                /* main thread: the done callback ran; no progress after it */
 };
 
 static void job_free(gpointer p)
@@ -98,17 +101,21 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
 	return size * n;
 }
 
+/* A progress report on its way to the main loop; it holds the task (and so the job) so
+ * that it can see whether the upload ended meanwhile. */
 struct progress_msg {
-	pg_media_progress_cb cb;
-	gpointer ud;
+	GTask *task;
 	double fraction;
 };
 
 static gboolean deliver_progress(gpointer p)
 {
 	struct progress_msg *pm = p;
+	struct job *j = g_task_get_task_data(pm->task);
 
-	pm->cb(pm->fraction, pm->ud);
+	if (!j->done)
+		j->progress(pm->fraction, j->ud);
+	g_object_unref(pm->task);
 	g_free(pm);
 	return G_SOURCE_REMOVE;
 }
@@ -127,8 +134,7 @@ static int on_xfer(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ul
 		struct progress_msg *pm = g_new(struct progress_msg, 1);
 
 		j->last_progress = now;
-		pm->cb = j->progress;
-		pm->ud = j->ud;
+		pm->task = g_object_ref(j->task);
 		pm->fraction = j->total > 0 ? (double)(j->offset + ulnow) / (double)j->total
 		                            : (double)ulnow / (double)ultotal;
 		g_idle_add(deliver_progress, pm);
@@ -382,6 +388,7 @@ static void start_job(struct job *j, GAsyncReadyCallback done, gpointer ud)
 {
 	GTask *task = g_task_new(NULL, NULL, done, ud);
 
+	j->task = task;
 	g_task_set_task_data(task, j, job_free);
 	g_task_run_in_thread(task, run_job);
 	g_object_unref(task);
@@ -595,6 +602,7 @@ static void upload_done(GObject *src, GAsyncResult *res, gpointer data)
 	json_t *answer = NULL;
 
 	(void)src;
+	j->done = true;
 	if (j->error == NULL)
 		answer = json_loadb((const char *)j->body->data, j->body->len, 0, NULL);
 	if (answer == NULL && j->body->len > 0 && j->error != NULL) {

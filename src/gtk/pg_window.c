@@ -31,7 +31,21 @@ struct pg_window {
 	guint notifications;
 	GCancellable *upload;
 	char *upload_to;
+	struct upload_ctx *upload_ctx;
 };
+
+/* What an upload's callbacks see: the window, or NULL once it is gone (the upload may end
+ * after the window was closed). The window and the upload each hold a reference. */
+struct upload_ctx {
+	int refs;
+	struct pg_window *w;
+};
+
+static void upload_ctx_unref(struct upload_ctx *u)
+{
+	if (--u->refs == 0)
+		g_free(u);
+}
 
 static const char css[] =
 	".pier-colours .msg-room { color: #c01c28; }\n"
@@ -303,16 +317,20 @@ static void on_submit(void *ud, const char *line)
 
 static void on_upload_progress(double fraction, gpointer ud)
 {
-	struct pg_window *w = ud;
+	struct pg_window *w = ((struct upload_ctx *)ud)->w;
 
-	if (w->upload != NULL)
+	if (w != NULL && w->upload != NULL)
 		pg_composer_set_progress(w->composer, fraction, w->upload);
 }
 
 static void on_upload_done(json_t *result, const char *error, gpointer ud)
 {
-	struct pg_window *w = ud;
+	struct upload_ctx *u = ud;
+	struct pg_window *w = u->w;
 
+	upload_ctx_unref(u);
+	if (w == NULL)
+		return;
 	pg_composer_set_progress(w->composer, -1, NULL);
 	g_clear_object(&w->upload);
 	if (result == NULL) {
@@ -340,8 +358,15 @@ static void on_attach(void *ud, const char *path)
 	}
 	w->upload = g_cancellable_new();
 	w->upload_to = g_strdup(w->active);
+	if (w->upload_ctx == NULL) {
+		w->upload_ctx = g_new0(struct upload_ctx, 1);
+		w->upload_ctx->refs = 1;
+		w->upload_ctx->w = w;
+	}
+	w->upload_ctx->refs++;
 	pg_composer_set_progress(w->composer, 0, w->upload);
-	pg_media_upload(w->media, path, w->upload, on_upload_progress, on_upload_done, w);
+	pg_media_upload(w->media, path, w->upload, on_upload_progress, on_upload_done,
+	                w->upload_ctx);
 }
 
 void pg_window_attach(struct pg_window *w, const char *path)
@@ -537,6 +562,10 @@ static void window_free(gpointer p)
 	if (w->upload != NULL)
 		g_cancellable_cancel(w->upload);
 	g_clear_object(&w->upload);
+	if (w->upload_ctx != NULL) {
+		w->upload_ctx->w = NULL;
+		upload_ctx_unref(w->upload_ctx);
+	}
 	g_free(w->upload_to);
 	pg_session_free(w->session);
 	pg_media_free(w->media);
