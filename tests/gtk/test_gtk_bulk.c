@@ -17,6 +17,7 @@
 #include <curl/curl.h>
 #include <gtk/gtk.h>
 
+#include "gtkdrive.h"
 #include "harness.h"
 #include "pg_i18n.h"
 #include "pg_window.h"
@@ -41,44 +42,9 @@ static long rss_kib(void)
 	return kib;
 }
 
-typedef gboolean (*cond_fn)(gconstpointer ud);
-
-static gboolean spin_until(cond_fn cond, gconstpointer ud, int ms, const char *what)
-{
-	gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
-
-	while (!cond(ud)) {
-		if (g_get_monotonic_time() > end)
-			return CHECK(false, "timed out waiting for %s", what);
-		g_main_context_iteration(NULL, FALSE);
-		g_usleep(200);
-	}
-	return true;
-}
-
-static void spin(int ms)
-{
-	gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
-
-	while (g_get_monotonic_time() < end) {
-		g_main_context_iteration(NULL, FALSE);
-		g_usleep(1000);
-	}
-}
-
-static GtkWidget *find_in(GtkWidget *w, const char *name)
-{
-	if (g_strcmp0(gtk_widget_get_name(w), name) == 0)
-		return w;
-	for (GtkWidget *c = gtk_widget_get_first_child(w); c != NULL;
-	     c = gtk_widget_get_next_sibling(c)) {
-		GtkWidget *found = find_in(c, name);
-
-		if (found != NULL)
-			return found;
-	}
-	return NULL;
-}
+#define spin gtkdrive_spin
+#define spin_until gtkdrive_until
+#define find_in gtkdrive_find
 
 static gboolean is_online(gconstpointer ud)
 {
@@ -110,6 +76,14 @@ static gboolean oldest_below(gconstpointer ud)
 static gboolean newest_page(gconstpointer ud)
 {
 	return !pg_msg_store_has_newer(store()) && pg_msg_store_newest_id(store()) == *(const int64_t *)ud;
+}
+
+static void fill_settings(struct pg_settings *st, void *ud)
+{
+	g_free(st->host);
+	st->host = g_strdup("127.0.0.1");
+	g_free(st->port);
+	st->port = g_strdup(pierd_port_str(ud));
 }
 
 /* Fills #bulk with n messages "bulk N", pipelined a batch at a time. Returns the last id. */
@@ -159,8 +133,6 @@ int main(void)
 	long max_pages = env_pages != NULL ? strtol(env_pages, NULL, 10) : 0;
 	struct pierd *p;
 	struct pier_conn *c;
-	struct pg_settings st;
-	GtkApplication *app;
 	GtkAdjustment *adj;
 	char user[HARNESS_NAME_MAX], *tmp;
 	int64_t first = 0, last, oldest;
@@ -189,21 +161,10 @@ int main(void)
 	        "register");
 	pier_conn_close(c);
 
-	gtk_init();
-	app = gtk_application_new("org.pier.GtkBulk", G_APPLICATION_NON_UNIQUE);
-	REQUIRE(g_application_register(G_APPLICATION(app), NULL, NULL), harness_done(), "app");
-	pg_settings_load(&st);
-	g_free(st.host);
-	st.host = g_strdup("127.0.0.1");
-	g_free(st.port);
-	st.port = g_strdup(pierd_port_str(p));
-	win = pg_window_new(app, &st);
+	win = gtkdrive_window("org.pier.GtkBulk", fill_settings, p);
+	REQUIRE(win != NULL, harness_done(), "the window opens");
 	pw = pg_window_from(win);
-	gtk_window_present(win);
-	gtk_editable_set_text(GTK_EDITABLE(find_in(GTK_WIDGET(win), "login-user")), user);
-	gtk_editable_set_text(GTK_EDITABLE(find_in(GTK_WIDGET(win), "login-password")),
-	                      HARNESS_PASSWORD);
-	g_signal_emit_by_name(find_in(GTK_WIDGET(win), "login-button"), "clicked");
+	gtkdrive_login(win, user, HARNESS_PASSWORD, false);
 	REQUIRE(spin_until(is_online, NULL, WAIT_MS, "login"), harness_done(), "logged in");
 	spin(500);
 	rss_before = rss_kib();
@@ -275,7 +236,6 @@ int main(void)
 	       n, (double)t_open / 1000.0, rss_before, rss_open, rss_top, rss_back, max_items, pages);
 	gtk_window_destroy(win);
 	spin(200);
-	g_object_unref(app);
 	CHECK(pierd_stop(p), "pierd stops cleanly");
 	curl_global_cleanup();
 	return harness_done();

@@ -19,6 +19,7 @@
 #include <gtk/gtk.h>
 
 #include "cliterm.h"
+#include "gtkdrive.h"
 #include "harness.h"
 #include "pg_i18n.h"
 #include "pg_window.h"
@@ -31,54 +32,17 @@ static struct pg_window *pw;
 static const char *lang_tag;   /* "en" or "zh", for screenshot names */
 static char *shots;
 
-/* ---- the main loop ---- */
-
-static void spin(int ms)
-{
-	gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
-
-	while (g_get_monotonic_time() < end)
-		g_main_context_iteration(NULL, FALSE), g_usleep(1000);
-}
-
-typedef gboolean (*cond_fn)(gconstpointer ud);
-
-static gboolean spin_until(cond_fn cond, gconstpointer ud, int ms, const char *what)
-{
-	gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
-
-	while (!cond(ud)) {
-		if (g_get_monotonic_time() > end)
-			return CHECK(false, "timed out waiting for %s", what);
-		g_main_context_iteration(NULL, FALSE);
-		g_usleep(1000);
-	}
-	return true;
-}
-
-/* ---- widgets, by name ---- */
-
-static GtkWidget *find_in(GtkWidget *w, const char *name)
-{
-	if (g_strcmp0(gtk_widget_get_name(w), name) == 0)
-		return w;
-	for (GtkWidget *c = gtk_widget_get_first_child(w); c != NULL;
-	     c = gtk_widget_get_next_sibling(c)) {
-		GtkWidget *found = find_in(c, name);
-
-		if (found != NULL)
-			return found;
-	}
-	return NULL;
-}
-
 static GtkWidget *find(const char *name)
 {
-	GtkWidget *w = find_in(GTK_WIDGET(win), name);
+	GtkWidget *w = gtkdrive_find(GTK_WIDGET(win), name);
 
 	CHECK(w != NULL, "widget %s exists", name);
 	return w;
 }
+
+#define spin gtkdrive_spin
+#define spin_until gtkdrive_until
+#define find_in gtkdrive_find
 
 /* A label named name under root whose text contains text. */
 static GtkWidget *find_label_in(GtkWidget *root, const char *name, const char *text)
@@ -250,6 +214,18 @@ static int count_of(const char *hay, const char *needle)
 	return n;
 }
 
+static void fill(struct pg_settings *st, void *ud)
+{
+	struct pierd *p = ud;
+
+	g_free(st->host);
+	st->host = g_strdup("127.0.0.1");
+	g_free(st->port);
+	st->port = g_strdup(pierd_port_str(p));
+	g_free(st->http_port);
+	st->http_port = g_strdup_printf("%d", pierd_http_port(p));
+}
+
 /* A small PNG at path. */
 static void write_png(const char *path, guint32 rgba)
 {
@@ -267,8 +243,6 @@ int main(void)
 	char gtk_user[HARNESS_NAME_MAX], cli_user[HARNESS_NAME_MAX], *tmp, *with_cli, *png_gtk,
 	     *png_cli, *line, *http_url;
 	struct pier_conn *c;
-	struct pg_settings st;
-	GtkApplication *app;
 	struct term t;
 	enum pier_lang lang;
 	json_t *hist, *m;
@@ -297,19 +271,9 @@ int main(void)
 	REQUIRE(client_register(c, cli_user, HARNESS_PASSWORD) == PIER_REGISTER_OK, harness_done(), "register");
 	pier_conn_close(c);
 
-	gtk_init();
-	app = gtk_application_new("org.pier.GtkTest", G_APPLICATION_NON_UNIQUE);
-	REQUIRE(g_application_register(G_APPLICATION(app), NULL, NULL), harness_done(), "app registers");
-	pg_settings_load(&st);
-	g_free(st.host);
-	st.host = g_strdup("127.0.0.1");
-	g_free(st.port);
-	st.port = g_strdup(pierd_port_str(p));
-	g_free(st.http_port);
-	st.http_port = g_strdup_printf("%d", pierd_http_port(p));
-	win = pg_window_new(app, &st);
+	win = gtkdrive_window("org.pier.GtkTest", fill, p);
+	REQUIRE(win != NULL, harness_done(), "the window opens");
 	pw = pg_window_from(win);
-	gtk_window_present(win);
 	spin(300);
 	screenshots("login");
 
@@ -445,7 +409,6 @@ int main(void)
 	term_free(&t);
 	gtk_window_destroy(win);
 	spin(200);
-	g_object_unref(app);
 	CHECK(pierd_stop(p), "pierd stops cleanly");
 	g_free(with_cli);
 	g_free(http_url);
