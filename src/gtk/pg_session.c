@@ -130,6 +130,41 @@ static void forget_token(struct pg_session *s)
 
 /* ---- the outbox ---- */
 
+/* The user's outbox file (one per user: what one user typed never goes out as another). */
+static void open_outbox(struct pg_session *s)
+{
+	char *key = g_ascii_strdown(s->user != NULL ? s->user : "", -1);
+	char *name = g_strconcat("outbox-", key, ".json", NULL);
+	char *path = g_build_filename(s->cfg.data_dir, name, NULL);
+
+	pg_outbox_free(s->outbox);
+	s->outbox = pg_outbox_new(path, 0);
+	g_free(path);
+	g_free(name);
+	g_free(key);
+}
+
+/* Forgets the models of the user who was logged in (a logout, another user's login). */
+static void reset_models(struct pg_session *s)
+{
+	while (g_list_model_get_n_items(G_LIST_MODEL(s->convs)) > 0) {
+		PgConv *c = g_list_model_get_item(G_LIST_MODEL(s->convs), 0);
+
+		pg_conv_list_remove(s->convs, c->with);
+		g_object_unref(c);
+	}
+	while (g_list_model_get_n_items(G_LIST_MODEL(s->online)) > 0) {
+		PgConv *c = g_list_model_get_item(G_LIST_MODEL(s->online), 0);
+
+		pg_conv_list_remove(s->online, c->with);
+		g_object_unref(c);
+	}
+	g_hash_table_remove_all(s->stores);
+	g_hash_table_remove_all(s->read_pending);
+	s->last_seen = 0;
+	s->change_seq = 0;
+}
+
 static void flush_outbox(struct pg_session *s)
 {
 	const struct pg_outbox_entry *e;
@@ -554,6 +589,12 @@ static void on_event(void *ud, json_t *ev)
 
 	if (r != NULL)
 		g_hash_table_steal(s->reqs, ref);
+	if (s->state == PG_SESSION_LOGGED_OUT && kind != REQ_LOGIN && kind != REQ_REGISTER) {
+		/* After a logout, what the old session still says changes nothing. */
+		if (r != NULL)
+			req_free(r);
+		return;
+	}
 	if (kind == REQ_LOGIN) {
 		on_login_reply(s, ev);
 	} else if (kind == REQ_REGISTER) {
@@ -673,6 +714,8 @@ static void on_dropped(void *ud, const char *why)
 		schedule_reconnect(s);
 		return;
 	}
+	if (s->state == PG_SESSION_LOGGED_OUT)
+		return;   /* the server closed after our logout */
 	g_clear_pointer(&s->password, g_free);
 	set_state(s, PG_SESSION_LOGGED_OUT);
 	if (s->ops.login_result != NULL)
@@ -738,7 +781,6 @@ struct pg_session *pg_session_new(const struct pg_session_config *cfg,
                                   const struct pg_session_ops *ops, void *ud)
 {
 	struct pg_session *s = g_new0(struct pg_session, 1);
-	char *outbox;
 
 	set_config(s, cfg);
 	s->cfg.data_dir = g_strdup(cfg->data_dir);
@@ -746,9 +788,7 @@ struct pg_session *pg_session_new(const struct pg_session_config *cfg,
 	s->ops = *ops;
 	s->ud = ud;
 	s->session_file = g_build_filename(s->cfg.data_dir, "session.json", NULL);
-	outbox = g_build_filename(s->cfg.data_dir, "outbox.json", NULL);
-	s->outbox = pg_outbox_new(outbox, 0);
-	g_free(outbox);
+	s->outbox = pg_outbox_new(NULL, 0);
 	s->convs = pg_conv_list_new();
 	s->online = pg_conv_list_new();
 	s->stores = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
@@ -789,8 +829,11 @@ void pg_session_free(struct pg_session *s)
 void pg_session_login(struct pg_session *s, const char *user, const char *password,
                       bool register_first)
 {
+	if (s->user == NULL || g_ascii_strcasecmp(s->user, user) != 0)
+		reset_models(s);
 	g_free(s->user);
 	s->user = g_strdup(user);
+	open_outbox(s);
 	g_free(s->password);
 	s->password = g_strdup(password);
 	s->register_first = register_first;
@@ -813,6 +856,7 @@ bool pg_session_resume(struct pg_session *s)
 	if (ok) {
 		g_free(s->user);
 		s->user = g_strdup(user);
+		open_outbox(s);
 		g_free(s->token);
 		s->token = g_strdup(token);
 		g_clear_pointer(&s->password, g_free);
@@ -829,6 +873,7 @@ void pg_session_logout(struct pg_session *s)
 	request(s, pier_req_logout(), REQ_OTHER, NULL, NULL);
 	forget_token(s);
 	s->logged_in_once = false;
+	reset_models(s);
 	/* The logout request goes out before the connection closes: closing comes when the
 	 * server answers it (it closes the session), or at the next login. */
 	set_state(s, PG_SESSION_LOGGED_OUT);

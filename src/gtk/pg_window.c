@@ -250,6 +250,9 @@ static void on_login_submit(void *ud, const char *user, const char *password, bo
 
 	session_config(&w->settings, &cfg);
 	pg_session_configure(w->session, &cfg);
+	/* Perhaps another user: the conversation shown is chosen again after the login. */
+	pg_msgview_show(w->view, NULL);
+	g_clear_pointer(&w->active, g_free);
 	pg_session_login(w->session, user, password, reg);
 }
 
@@ -447,6 +450,8 @@ static void act_logout(GSimpleAction *a, GVariant *p, gpointer ud)
 	(void)a;
 	(void)p;
 	pg_session_logout(w->session);
+	pg_msgview_show(w->view, NULL);
+	g_clear_pointer(&w->active, g_free);
 	pg_login_set_status(w->login, NULL, false);
 }
 

@@ -404,6 +404,29 @@ int main(void)
 	json_decref(hist);
 	pier_conn_close(c);
 
+	/* The next start logs in with the saved token, no password asked. */
+	gtk_window_destroy(win);
+	spin(200);
+	win = gtkdrive_window("org.pier.GtkTest2", fill, p);
+	REQUIRE(win != NULL, harness_done(), "a second window opens");
+	pw = pg_window_from(win);
+	CHECK(spin_until(is_state, GINT_TO_POINTER(PG_SESSION_ONLINE), WAIT_MS, "token login"),
+	      "the next start logs in by itself");
+	CHECK(g_strcmp0(pg_session_user(pg_window_session(pw)), gtk_user) == 0, "as %s", gtk_user);
+	/* Logging out forgets the token and the conversations, and shows the login page. */
+	gtk_widget_activate_action(GTK_WIDGET(win), "win.logout", NULL);
+	spin(300);
+	CHECK(g_strcmp0(gtk_stack_get_visible_child_name(GTK_STACK(find("main-stack"))), "login") == 0,
+	      "the login page after logging out");
+	{
+		char *session = g_build_filename(tmp, "pier-gtk", "session.json", NULL);
+
+		CHECK(!g_file_test(session, G_FILE_TEST_EXISTS), "the token file is gone");
+		g_free(session);
+	}
+	CHECK(g_list_model_get_n_items(G_LIST_MODEL(pg_session_conversations(
+		pg_window_session(pw)))) == 0, "the conversations are forgotten");
+
 	type(&t, "/quit\r");
 	CHECK(term_finish(&t) == 0, "pier exits 0");
 	term_free(&t);
