@@ -116,6 +116,25 @@ static char *format_ts(int64_t ts, const char *fmt)
 	return s;
 }
 
+/* A day separator's text: "Today", "Yesterday" or the date (in the user's language). */
+static char *day_text(int64_t ts)
+{
+	int64_t now = g_get_real_time() / 1000;
+	char *day = format_ts(ts, "%F"), *today = format_ts(now, "%F");
+	char *yesterday = format_ts(now - 24 * 3600 * 1000, "%F"), *text;
+
+	if (strcmp(day, today) == 0)
+		text = g_strdup_printf("%s · %s", _("Today"), day);
+	else if (strcmp(day, yesterday) == 0)
+		text = g_strdup_printf("%s · %s", _("Yesterday"), day);
+	else
+		text = g_strdup(day);
+	g_free(day);
+	g_free(today);
+	g_free(yesterday);
+	return text;
+}
+
 static bool same_day(int64_t a, int64_t b)
 {
 	char *da = format_ts(a, "%F"), *db = format_ts(b, "%F");
@@ -215,7 +234,7 @@ static void bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
 
 	(void)f;
 	r->msg = m;
-	s = format_ts(m->ts, "%A %F");
+	s = day_text(m->ts);
 	gtk_label_set_text(GTK_LABEL(r->day), s);
 	g_free(s);
 	gtk_widget_set_visible(r->day, new_day);

@@ -707,6 +707,14 @@ static void on_dropped(void *ud, const char *why)
 	struct pg_session *s = ud;
 
 	g_debug("pier-gtk: connection lost: %s", why);
+	/* Who is online is unknown while offline; the login's `users` brings it back. */
+	while (g_list_model_get_n_items(G_LIST_MODEL(s->online)) > 0) {
+		PgConv *c = g_list_model_get_item(G_LIST_MODEL(s->online), 0);
+
+		pg_conv_list_set_online(s->convs, c->with + 1, false);
+		pg_conv_list_remove(s->online, c->with);
+		g_object_unref(c);
+	}
 	g_hash_table_remove_all(s->reqs);
 	g_hash_table_remove_all(s->loading);
 	pg_outbox_connection_lost(s->outbox);

@@ -184,6 +184,15 @@ static GtkWidget *toplevel_named(const char *name)
 	return NULL;
 }
 
+static gboolean viewer_open(gconstpointer ud)
+{
+	GtkWidget *v = toplevel_named("media-viewer");
+	GtkWidget *pic = v != NULL ? gtk_window_get_child(GTK_WINDOW(v)) : NULL;
+
+	(void)ud;
+	return pic != NULL && GTK_IS_PICTURE(pic) && gtk_picture_get_paintable(GTK_PICTURE(pic));
+}
+
 /* How many messages of the store with hold text; and whether ids are strictly ascending. */
 static int count_in_store(const char *with, const char *text, bool *ascending)
 {
@@ -310,6 +319,24 @@ int main(void)
 	      "the window shows the terminal's room message");
 	screenshots("room");
 
+	/* Every control has a name for screen readers (its own label, or a label it is
+	 * labelled by, or its text). */
+	{
+		static const char *const controls[] = { "composer-text", "send-button",
+			"attach-button", "join-entry", "conv-list", "online-list", "msg-list",
+			"main-menu", "offline-banner" };
+
+		for (size_t k = 0; k < G_N_ELEMENTS(controls); k++) {
+			GtkWidget *w = find(controls[k]);
+
+			CHECK(w != NULL && (gtk_test_accessible_has_property(GTK_ACCESSIBLE(w),
+			                        GTK_ACCESSIBLE_PROPERTY_LABEL) ||
+			                    gtk_test_accessible_has_relation(GTK_ACCESSIBLE(w),
+			                        GTK_ACCESSIBLE_RELATION_LABELLED_BY)),
+			      "%s has an accessible label", controls[k]);
+		}
+	}
+
 	/* Private, both ways: text~user from the window, /msg from the terminal. */
 	line = g_strdup_printf("a private word~%s", cli_user);
 	type_in_composer(line);
@@ -349,6 +376,14 @@ int main(void)
 		CHECK(has_unread(with_cli), "shown in a window without the focus: still unread");
 	screenshots("private");
 
+	/* Alt+Up / Alt+Down move between conversations (the window's actions they are bound to). */
+	gtk_widget_activate_action(GTK_WIDGET(win), "win.prev-conversation", NULL);
+	CHECK(g_strcmp0(pg_window_active(pw), "#lobby") == 0, "Alt+Up: #lobby (%s)",
+	      pg_window_active(pw));
+	gtk_widget_activate_action(GTK_WIDGET(win), "win.next-conversation", NULL);
+	CHECK(g_strcmp0(pg_window_active(pw), with_cli) == 0, "Alt+Down: back to %s (%s)",
+	      with_cli, pg_window_active(pw));
+
 	/* An image from the window (into the private chat) ... */
 	png_gtk = g_build_filename(tmp, "desktop.png", NULL);
 	png_cli = g_build_filename(tmp, "terminal.png", NULL);
@@ -367,6 +402,17 @@ int main(void)
 	CHECK(spin_until(thumbnail_shown, NULL, WAIT_MS, "thumbnail"),
 	      "the window shows the terminal's image as a thumbnail");
 	screenshots("image");
+	/* A thumbnail opens the image full size in a window of its own. */
+	{
+		GtkWidget *media = find("msg-media");
+
+		if (media != NULL)
+			g_signal_emit_by_name(media, "clicked");
+		CHECK(spin_until(viewer_open, NULL, WAIT_MS, "the image viewer"),
+		      "the image opens full size");
+		if (toplevel_named("media-viewer") != NULL)
+			gtk_window_destroy(GTK_WINDOW(toplevel_named("media-viewer")));
+	}
 
 	/* pierd restarts; both sides type while it is down. */
 	CHECK(pierd_stop(p), "pierd stops cleanly");
