@@ -19,12 +19,14 @@
 
 /* What a request in flight was, to route its reply (by ref). */
 enum req_kind { REQ_LOGIN, REQ_REGISTER, REQ_HISTORY_NEWEST, REQ_HISTORY_OLDER, REQ_SEND,
-                REQ_SYNC, REQ_UNREAD, REQ_JOIN, REQ_PART, REQ_READ, REQ_OTHER };
+                REQ_SYNC, REQ_UNREAD, REQ_JOIN, REQ_PART, REQ_READ, REQ_CALLBACK, REQ_OTHER };
 
 struct req {
 	enum req_kind kind;
 	char *with;   /* history, join, part */
 	char *cid;    /* send */
+	pg_session_reply_cb cb;   /* REQ_CALLBACK: called once, with the reply or NULL */
+	void *ud;
 };
 
 struct pg_session {
@@ -66,6 +68,8 @@ static void req_free(gpointer p)
 {
 	struct req *r = p;
 
+	if (r->cb != NULL)
+		r->cb(NULL, r->ud);   /* never answered: the caller releases ud */
 	g_free(r->with);
 	g_free(r->cid);
 	g_free(r);
@@ -595,7 +599,10 @@ static void on_event(void *ud, json_t *ev)
 			req_free(r);
 		return;
 	}
-	if (kind == REQ_LOGIN) {
+	if (kind == REQ_CALLBACK) {
+		r->cb(ev, r->ud);
+		r->cb = NULL;
+	} else if (kind == REQ_LOGIN) {
 		on_login_reply(s, ev);
 	} else if (kind == REQ_REGISTER) {
 		on_register_reply(s, ev);
@@ -1022,6 +1029,24 @@ void pg_session_part(struct pg_session *s, const char *room)
 {
 	if (!request(s, pier_req_part(room), REQ_PART, room, NULL))
 		notice(s, _("Offline: try again when connected."));
+}
+
+bool pg_session_members(struct pg_session *s, const char *room, const char *after,
+                        pg_session_reply_cb cb, void *ud)
+{
+	char ref[PIER_REF_MAX];
+	struct req *r;
+
+	if (s->state != PG_SESSION_ONLINE || !pg_conn_is_connected(s->conn) ||
+	    pg_conn_request(s->conn, pier_req_members(room, after, 100), ref) != 0)
+		return false;
+	r = g_new0(struct req, 1);
+	r->kind = REQ_CALLBACK;
+	r->with = g_strdup(room);
+	r->cb = cb;
+	r->ud = ud;
+	g_hash_table_replace(s->reqs, g_strdup(ref), r);
+	return true;
 }
 
 size_t pg_session_outbox_count(const struct pg_session *s)

@@ -98,6 +98,14 @@ int pg_session_send(struct pg_session *s, const char *with, const char *text, co
 void pg_session_join(struct pg_session *s, const char *room);
 void pg_session_part(struct pg_session *s, const char *room);
 
+/* A reply for the caller: reply (borrowed; an "error" too) or NULL when the connection
+ * dropped before it came (then only ud is to be released). */
+typedef void (*pg_session_reply_cb)(json_t *reply, void *ud);
+/* A page of room's members (after: the last name of the previous page, or NULL). cb gets
+ * the `members` reply. False (cb not called) when offline. */
+bool pg_session_members(struct pg_session *s, const char *room, const char *after,
+                        pg_session_reply_cb cb, void *ud);
+
 /* How many messages wait in the outbox (tests). */
 size_t pg_session_outbox_count(const struct pg_session *s);
 

@@ -7,6 +7,7 @@
 #include "pg_composer.h"
 #include "pg_i18n.h"
 #include "pg_login.h"
+#include "pg_members.h"
 #include "pg_media.h"
 #include "pg_msgview.h"
 #include "pg_notify.h"
@@ -24,7 +25,7 @@ struct pg_window {
 	struct pg_sidebar *sidebar;
 	struct pg_msgview *view;
 	struct pg_composer *composer;
-	GtkWidget *stack, *title, *banner, *notice;
+	GtkWidget *stack, *title, *banner, *notice, *members;
 	char *active;
 	char *last_notice;
 	guint notice_timer;
@@ -163,6 +164,7 @@ void pg_window_open(struct pg_window *w, const char *with)
 	                       : g_strdup(with);
 	gtk_label_set_text(GTK_LABEL(w->title), title);
 	g_free(title);
+	pg_members_set_room(w->members, with);
 	pg_session_set_active(w->session, with, gtk_window_is_active(w->win));
 	gtk_widget_grab_focus(pg_composer_text_view(w->composer));
 }
@@ -546,7 +548,17 @@ static GtkWidget *chat_page(struct pg_window *w)
 	gtk_label_set_wrap(GTK_LABEL(w->notice), TRUE);
 	gtk_widget_set_visible(w->notice, FALSE);
 	gtk_box_append(GTK_BOX(right), w->banner);
-	gtk_box_append(GTK_BOX(right), w->title);
+	{
+		GtkWidget *head = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+
+		gtk_widget_set_hexpand(w->title, TRUE);
+		w->members = pg_members_button_new(w->session);
+		gtk_widget_set_margin_end(w->members, 8);
+		gtk_widget_set_valign(w->members, GTK_ALIGN_CENTER);
+		gtk_box_append(GTK_BOX(head), w->title);
+		gtk_box_append(GTK_BOX(head), w->members);
+		gtk_box_append(GTK_BOX(right), head);
+	}
 	gtk_box_append(GTK_BOX(right), pg_msgview_widget(w->view));
 	gtk_box_append(GTK_BOX(right), w->notice);
 	gtk_box_append(GTK_BOX(right), pg_composer_widget(w->composer));

@@ -184,6 +184,20 @@ static GtkWidget *toplevel_named(const char *name)
 	return NULL;
 }
 
+/* The members popover's list holds both users (#lobby's members are every user). */
+static gboolean members_listed(gconstpointer ud)
+{
+	GtkWidget *list = gtkdrive_find(GTK_WIDGET(gtk_menu_button_get_popover(GTK_MENU_BUTTON(
+		gtkdrive_find(GTK_WIDGET(win), "members-button")))), "members-list");
+	int rows = 0;
+
+	(void)ud;
+	for (GtkWidget *c = list != NULL ? gtk_widget_get_first_child(list) : NULL; c != NULL;
+	     c = gtk_widget_get_next_sibling(c))
+		rows++;
+	return rows >= 2;
+}
+
 static gboolean viewer_open(gconstpointer ud)
 {
 	GtkWidget *v = toplevel_named("media-viewer");
@@ -319,12 +333,27 @@ int main(void)
 	      "the window shows the terminal's room message");
 	screenshots("room");
 
+	/* The room's members, from the header's button. */
+	gtk_menu_button_popup(GTK_MENU_BUTTON(find("members-button")));
+	CHECK(spin_until(members_listed, NULL, WAIT_MS, "the members"),
+	      "the members popover lists both users");
+	{
+		/* A popover is a surface of its own: its own screenshot. */
+		char *path = g_strdup_printf("%s/gtk-members-%s.png", shots, lang_tag);
+
+		spin(300);
+		CHECK(pg_window_screenshot(GTK_WIDGET(gtk_menu_button_get_popover(GTK_MENU_BUTTON(
+		          find("members-button")))), path), "screenshot %s", path);
+		g_free(path);
+	}
+	gtk_menu_button_popdown(GTK_MENU_BUTTON(find("members-button")));
+
 	/* Every control has a name for screen readers (its own label, or a label it is
 	 * labelled by, or its text). */
 	{
 		static const char *const controls[] = { "composer-text", "send-button",
 			"attach-button", "join-entry", "conv-list", "online-list", "msg-list",
-			"main-menu", "offline-banner" };
+			"main-menu", "offline-banner", "members-button" };
 
 		for (size_t k = 0; k < G_N_ELEMENTS(controls); k++) {
 			GtkWidget *w = find(controls[k]);
