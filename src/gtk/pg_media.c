@@ -325,13 +325,19 @@ static void run_tus(struct job *j)
 		GCancellable *c = j->cancel;
 
 		j->cancel = NULL;
-		hdr = curl_slist_append(hdr, "Tus-Resumable: 1.0.0");
-		curl = job_curl(j, url, &hdr);
-		curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "DELETE");
-		perform(j, curl, hdr, &err);
-		curl_easy_cleanup(curl);
-		curl_slist_free_all(hdr);
-		hdr = NULL;
+		/* 423 while the server still writes the cut PATCH: a moment later. */
+		for (int tries = 0; tries < 30; tries++) {
+			hdr = curl_slist_append(hdr, "Tus-Resumable: 1.0.0");
+			curl = job_curl(j, url, &hdr);
+			curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "DELETE");
+			status = perform(j, curl, hdr, &err);
+			curl_easy_cleanup(curl);
+			curl_slist_free_all(hdr);
+			hdr = NULL;
+			if (status != 423)
+				break;
+			g_usleep(100000);
+		}
 		j->cancel = c;
 		g_free(url);
 		j->error = g_strdup("cancelled");
@@ -605,7 +611,9 @@ static void upload_done(GObject *src, GAsyncResult *res, gpointer data)
 	j->done = true;
 	if (j->error == NULL)
 		answer = json_loadb((const char *)j->body->data, j->body->len, 0, NULL);
-	if (answer == NULL && j->body->len > 0 && j->error != NULL) {
+	if (j->error != NULL && strcmp(j->error, "cancelled") == 0) {
+		ur->done(NULL, j->error, ur->ud);
+	} else if (answer == NULL && j->body->len > 0 && j->error != NULL) {
 		json_t *err = json_loadb((const char *)j->body->data, j->body->len, 0, NULL);
 		const char *code = json_string_value(json_object_get(err, "error"));
 		const char *text = code != NULL ? pier_error_text(code, pg_i18n_lang()) : NULL;

@@ -657,8 +657,11 @@ static void on_event(void *ud, json_t *ev)
 	} else if (kind == REQ_PART) {
 		const char *room = json_string_value(json_object_get(ev, "room"));
 
-		if (room != NULL)
+		if (room != NULL) {
 			pg_conv_list_remove(s->convs, room);
+			if (s->ops.parted != NULL)
+				s->ops.parted(s->ud, room);
+		}
 	} else if (strcmp(op, "users") == 0 && ref == NULL) {
 		on_users(s, ev);
 	} else if (strcmp(op, "presence") == 0) {

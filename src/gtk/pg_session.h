@@ -47,6 +47,8 @@ struct pg_session_ops {
 	void (*notice)(void *ud, const char *text);
 	/* A room was joined (by /join or the join button): the window opens it. */
 	void (*joined)(void *ud, const char *room);
+	/* A room was left (the conversation is gone from the list). */
+	void (*parted)(void *ud, const char *room);
 };
 
 struct pg_session;

@@ -227,12 +227,21 @@ static void on_joined(void *ud, const char *room)
 	pg_window_open(ud, room);
 }
 
+static void on_parted(void *ud, const char *room)
+{
+	struct pg_window *w = ud;
+
+	if (w->active != NULL && g_ascii_strcasecmp(w->active, room) == 0)
+		pg_window_open(w, "#lobby");
+}
+
 static const struct pg_session_ops session_ops = {
 	.state_changed = update_state,
 	.login_result = on_login_result,
 	.incoming = on_incoming,
 	.notice = on_notice,
 	.joined = on_joined,
+	.parted = on_parted,
 };
 
 static void session_config(const struct pg_settings *st, struct pg_session_config *cfg)
@@ -457,6 +466,16 @@ static void act_logout(GSimpleAction *a, GVariant *p, gpointer ud)
 	pg_login_set_status(w->login, NULL, false);
 }
 
+static void act_part(GSimpleAction *a, GVariant *p, gpointer ud)
+{
+	struct pg_window *w = ud;
+
+	(void)a;
+	(void)p;
+	if (w->active != NULL && w->active[0] == '#' && g_ascii_strcasecmp(w->active, "#lobby") != 0)
+		pg_session_part(w->session, w->active);
+}
+
 static void act_open(GSimpleAction *a, GVariant *p, gpointer ud)
 {
 	(void)a;
@@ -470,6 +489,7 @@ static const GActionEntry actions[] = {
 	{ .name = "toggle-colours", .activate = act_colours },
 	{ .name = "toggle-dark", .activate = act_dark },
 	{ .name = "logout", .activate = act_logout },
+	{ .name = "part", .activate = act_part },
 	{ .name = "open", .activate = act_open, .parameter_type = "s" },
 };
 
@@ -488,6 +508,7 @@ static GtkWidget *header_bar(struct pg_window *w)
 
 	(void)w;
 	g_menu_append(menu, _("Go to conversation (Ctrl+K)"), "win.switcher");
+	g_menu_append(menu, _("Leave this room"), "win.part");
 	g_menu_append(menu, _("Group red, private black"), "win.toggle-colours");
 	g_menu_append(menu, _("Dark style"), "win.toggle-dark");
 	g_menu_append(menu, _("Log out"), "win.logout");

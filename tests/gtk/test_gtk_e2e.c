@@ -170,6 +170,17 @@ static gboolean upload_done(gconstpointer ud)
 	return !pg_window_uploading(pw) && pg_session_outbox_count(pg_window_session(pw)) == 0;
 }
 
+static gboolean active_is(gconstpointer with)
+{
+	return g_strcmp0(pg_window_active(pw), with) == 0;
+}
+
+static gboolean uploading(gconstpointer ud)
+{
+	(void)ud;
+	return pg_window_uploading(pw) || pg_session_outbox_count(pg_window_session(pw)) > 0;
+}
+
 static GtkWidget *toplevel_named(const char *name)
 {
 	GListModel *tops = gtk_window_get_toplevels();
@@ -333,6 +344,16 @@ int main(void)
 	      "the window shows the terminal's room message");
 	screenshots("room");
 
+	/* /join creates and opens a room; the menu's "Leave this room" leaves it. */
+	type_in_composer("/join #gtk-e2e");
+	CHECK(spin_until(active_is, "#gtk-e2e", WAIT_MS, "the joined room"), "/join opens the room");
+	CHECK(pg_conv_list_find(pg_session_conversations(pg_window_session(pw)), "#gtk-e2e", NULL),
+	      "and lists it");
+	gtk_widget_activate_action(GTK_WIDGET(win), "win.part", NULL);
+	CHECK(spin_until(active_is, "#lobby", WAIT_MS, "#lobby again"), "leaving goes to #lobby");
+	CHECK(!pg_conv_list_find(pg_session_conversations(pg_window_session(pw)), "#gtk-e2e", NULL),
+	      "and the room is gone from the list");
+
 	/* The room's members, from the header's button. */
 	gtk_menu_button_popup(GTK_MENU_BUTTON(find("members-button")));
 	CHECK(spin_until(members_listed, NULL, WAIT_MS, "the members"),
@@ -423,6 +444,22 @@ int main(void)
 	CHECK(spin_until(thumbnail_shown, NULL, WAIT_MS, "own thumbnail"),
 	      "the window shows the image it sent");
 	expect(&t, "[image: desktop.png", "the terminal gets the image");
+	/* A pasted image (Ctrl+V of a picture in the composer) is sent as a file too. */
+	{
+		GdkPixbuf *pb = gdk_pixbuf_new(GDK_COLORSPACE_RGB, FALSE, 8, 32, 32);
+		GdkTexture *tex;
+
+		gdk_pixbuf_fill(pb, 0xe5a50aff);
+		tex = gdk_texture_new_for_pixbuf(pb);
+		gdk_clipboard_set_texture(gtk_widget_get_clipboard(find("composer-text")), tex);
+		g_signal_emit_by_name(find("composer-text"), "paste-clipboard");
+		CHECK(spin_until(uploading, NULL, WAIT_MS, "the paste's upload"), "a paste uploads");
+		CHECK(spin_until(upload_done, NULL, WAIT_MS, "the paste's upload"), "and is sent");
+		expect(&t, "[image: pasted-", "the terminal gets the pasted image");
+		g_object_unref(tex);
+		g_object_unref(pb);
+	}
+
 	/* ... and one from the terminal (into #lobby, its conversation). */
 	term_typef(&t, "/send %s\r", png_cli);
 	expect(&t, "[image: terminal.png", "the terminal sends its image");

@@ -1,7 +1,8 @@
 /* test_gtk_tus.c - pier-gtk's uploads resume after a dropped connection: a 64 MiB file is
  * being uploaded (tus) when pierd stops; pierd comes back on the same ports and the upload
  * goes on from where the server's part file ends (not from the start), the message is sent
- * once, and the stored file has every byte. */
+ * once, and the stored file has every byte. Then an upload cancelled with the composer's
+ * button sends nothing. */
 #include <arpa/inet.h>
 #include <locale.h>
 #include <netinet/in.h>
@@ -155,6 +156,22 @@ int main(void)
 	      (long long)json_integer_value(json_object_get(m, "size")));
 	CHECK(g_strcmp0(json_string_value(json_object_get(m, "name")), "big.bin") == 0,
 	      "its name");
+	json_decref(hist);
+
+	/* Cancel: the upload stops, nothing is sent, and the window says so. */
+	pg_window_attach(pg_window_from(win), path);
+	lowest_after_restart = 2;
+	REQUIRE(gtkdrive_until(past_a_fifth, NULL, WAIT_MS, "the second upload"), harness_done(),
+	        "a second upload is under way");
+	g_signal_emit_by_name(gtkdrive_find(GTK_WIDGET(win), "upload-cancel"), "clicked");
+	CHECK(gtkdrive_until(done_watching, NULL, WAIT_MS, "the cancel"), "the upload stops");
+	CHECK(!gtk_widget_get_visible(gtk_widget_get_parent(gtkdrive_find(GTK_WIDGET(win),
+	                                                                   "upload-progress"))),
+	      "the progress bar goes");
+	CHECK(g_strcmp0(pg_window_notice(pg_window_from(win)), _("Upload cancelled.")) == 0,
+	      "the window says it was cancelled (%s)", pg_window_notice(pg_window_from(win)));
+	hist = c != NULL ? client_call(c, pier_req_history("#lobby", 0, 10)) : NULL;
+	CHECK(json_array_size(json_object_get(hist, "messages")) == 1, "nothing more was sent");
 	json_decref(hist);
 	pier_conn_close(c);
 	gtk_window_destroy(win);
