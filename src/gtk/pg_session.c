@@ -9,6 +9,7 @@
 #include "pg_conn.h"
 #include "pg_i18n.h"
 #include "pg_outbox.h"
+#include "pg_secret.h"
 
 #define HISTORY_PAGE        100
 #define SYNC_PAGE           200
@@ -41,6 +42,7 @@ struct pg_session {
 	bool register_first;
 	char *http_base;
 	char *session_file;
+	GCancellable *secret_cancel;    /* keyring calls in flight (cancelled when freed) */
 	struct pg_outbox *outbox;
 	PgConvList *convs;
 	PgConvList *online;
@@ -113,12 +115,23 @@ static bool request(struct pg_session *s, json_t *req, enum req_kind kind, const
 
 /* ---- the saved session (token) ---- */
 
-static void save_token(struct pg_session *s)
+static char *server_name(const struct pg_session *s)
 {
-	json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "host", s->cfg.host, "port", s->cfg.port,
-	                      "user", s->user, "token", s->token);
-	char *text = json_dumps(j, JSON_COMPACT);
+	return g_strdup_printf("%s:%s", s->cfg.host, s->cfg.port);
+}
 
+/* The session file: the server and the user, and the token unless the keyring has it. */
+static void write_session_file(struct pg_session *s, bool in_keyring)
+{
+	json_t *j = json_pack("{s:s, s:s, s:s}", "host", s->cfg.host, "port", s->cfg.port,
+	                      "user", s->user);
+	char *text;
+
+	if (in_keyring)
+		json_object_set_new(j, "keyring", json_true());
+	else
+		json_object_set_new(j, "token", json_string(s->token));
+	text = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	if (text != NULL)
 		g_file_set_contents_full(s->session_file, text, -1, G_FILE_SET_CONTENTS_CONSISTENT,
@@ -126,9 +139,31 @@ static void save_token(struct pg_session *s)
 	free(text);
 }
 
+static void on_token_stored(bool ok, void *ud)
+{
+	struct pg_session *s = ud;
+
+	if (s->token != NULL)
+		write_session_file(s, ok);
+}
+
+/* The keyring first; the 0600 file when no keyring takes it. */
+static void save_token(struct pg_session *s)
+{
+	char *server = server_name(s);
+
+	pg_secret_store(server, s->user, s->token, s->secret_cancel, on_token_stored, s);
+	g_free(server);
+}
+
 static void forget_token(struct pg_session *s)
 {
+	char *server = server_name(s);
+
 	g_unlink(s->session_file);
+	if (s->user != NULL)
+		pg_secret_clear(server, s->user);
+	g_free(server);
 	g_clear_pointer(&s->token, g_free);
 }
 
@@ -806,6 +841,7 @@ struct pg_session *pg_session_new(const struct pg_session_config *cfg,
 	s->ops = *ops;
 	s->ud = ud;
 	s->session_file = g_build_filename(s->cfg.data_dir, "session.json", NULL);
+	s->secret_cancel = g_cancellable_new();
 	s->outbox = pg_outbox_new(NULL, 0);
 	s->convs = pg_conv_list_new();
 	s->online = pg_conv_list_new();
@@ -840,6 +876,8 @@ void pg_session_free(struct pg_session *s)
 	g_free(s->token);
 	g_free(s->password);
 	g_free(s->session_file);
+	g_cancellable_cancel(s->secret_cancel);
+	g_object_unref(s->secret_cancel);
 	g_free(s->active);
 	g_free(s);
 }
@@ -861,6 +899,29 @@ void pg_session_login(struct pg_session *s, const char *user, const char *passwo
 	open_connection(s);
 }
 
+static void resume_with(struct pg_session *s, const char *token)
+{
+	g_free(s->token);
+	s->token = g_strdup(token);
+	g_clear_pointer(&s->password, g_free);
+	s->logged_in_once = false;
+	set_state(s, PG_SESSION_CONNECTING);
+	open_connection(s);
+}
+
+static void on_token_found(const char *token, void *ud)
+{
+	struct pg_session *s = ud;
+
+	if (token != NULL) {
+		resume_with(s, token);
+		return;
+	}
+	set_state(s, PG_SESSION_LOGGED_OUT);
+	if (s->ops.login_result != NULL)
+		s->ops.login_result(s->ud, false, NULL);
+}
+
 bool pg_session_resume(struct pg_session *s)
 {
 	json_t *j = json_load_file(s->session_file, 0, NULL);
@@ -868,19 +929,23 @@ bool pg_session_resume(struct pg_session *s)
 	const char *port = json_string_value(json_object_get(j, "port"));
 	const char *user = json_string_value(json_object_get(j, "user"));
 	const char *token = json_string_value(json_object_get(j, "token"));
-	bool ok = host != NULL && port != NULL && user != NULL && token != NULL &&
+	bool keyring = json_is_true(json_object_get(j, "keyring"));
+	bool ok = host != NULL && port != NULL && user != NULL && (token != NULL || keyring) &&
 	          strcmp(host, s->cfg.host) == 0 && strcmp(port, s->cfg.port) == 0;
 
 	if (ok) {
 		g_free(s->user);
 		s->user = g_strdup(user);
 		open_outbox(s);
-		g_free(s->token);
-		s->token = g_strdup(token);
-		g_clear_pointer(&s->password, g_free);
-		s->logged_in_once = false;
-		set_state(s, PG_SESSION_CONNECTING);
-		open_connection(s);
+		if (token != NULL) {
+			resume_with(s, token);
+		} else {
+			char *server = server_name(s);
+
+			set_state(s, PG_SESSION_CONNECTING);
+			pg_secret_lookup(server, user, s->secret_cancel, on_token_found, s);
+			g_free(server);
+		}
 	}
 	json_decref(j);
 	return ok;
