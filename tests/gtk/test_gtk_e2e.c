@@ -282,6 +282,8 @@ int main(void)
 	json_t *hist, *m;
 	size_t i;
 	int n_gtk = 0, n_cli = 0;
+	guint notified;
+	gboolean was_active;
 	bool asc;
 
 	harness_watchdog(420);
@@ -393,13 +395,23 @@ int main(void)
 	g_free(line);
 	CHECK(spin_until(online_and_flushed, NULL, WAIT_MS, "sent"), "private sent");
 	expect(&t, "a private word", "the terminal gets the private message");
+	/* Ctrl+K opens the quick switcher, which takes the focus from the main window. */
+	gtk_widget_activate_action(GTK_WIDGET(win), "win.switcher", NULL);
+	spin(300);
+	notified = pg_window_notifications(pw);
+	was_active = gtk_window_is_active(win);
 	term_typef(&t, "/msg %s a private answer\r", gtk_user);
 	with_cli = g_strconcat("@", cli_user, NULL);
 	CHECK(spin_until(has_unread, with_cli, WAIT_MS, "unread private"),
 	      "the private chat counts an unread message");
-	/* Ctrl+K: the quick switcher finds it by a part of its name. */
-	gtk_widget_activate_action(GTK_WIDGET(win), "win.switcher", NULL);
-	spin(200);
+	/* A private message notifies while the window does not have the focus, and only then. */
+	printf("# private message with the window %s: %u notification(s)\n",
+	       was_active ? "focused" : "in the background", pg_window_notifications(pw) - notified);
+	if (was_active == gtk_window_is_active(win))
+		CHECK(pg_window_notifications(pw) == notified + (was_active ? 0 : 1),
+		      "notified: %u (window %s)", pg_window_notifications(pw) - notified,
+		      was_active ? "focused" : "in the background");
+	/* The quick switcher finds it by a part of its name. */
 	{
 		GtkWidget *sw = toplevel_named("switcher");
 
