@@ -12,7 +12,7 @@ set -eu
 PKGS="build-essential cmake pkg-config libuv1-dev libsodium-dev libsqlite3-dev libjansson-dev \
 libedit-dev uthash-dev libssl-dev libwslay-dev libhttp-parser-dev libmagic-dev \
 libgdk-pixbuf-2.0-dev webp-pixbuf-loader libcurl4-openssl-dev libicu-dev chromium fonts-wqy-microhei \
-libgtk-4-dev libsecret-1-dev gettext glib-networking xvfb xauth dbus gstreamer1.0-plugins-good $*"
+sqlite3 libgtk-4-dev libsecret-1-dev gettext glib-networking xvfb xauth dbus gstreamer1.0-plugins-good $*"
 
 missing=""
 for p in $PKGS; do

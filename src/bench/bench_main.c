@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_e2ee.h"
 #include "bench_history.h"
 #include "bench_report.h"
 #include "bench_scenarios.h"
@@ -20,6 +21,7 @@
 static const size_t connect_sizes[] = { 1000, 10000, 50000, 100000 };
 static const size_t fanout_sizes[] = { 100, 1000, 5000 };
 static const size_t private_sizes[] = { 500, 2000 };
+static const size_t e2ee_sizes[] = { 100, 500 };
 
 struct cli {
 	struct bconfig cfg;
@@ -51,6 +53,10 @@ static void usage(FILE *f)
 	"  search    1000000 messages written into a store and indexed by the migration (--size:\n"
 	"            how many; quick 20000): index size per 1M messages, indexing time, search\n"
 	"            latency p50/p99 over a set of queries (its own limit: %d s)\n"
+	"  e2ee      K pairs (100, 500; quick 10) sending private messages, first plaintext, then\n"
+	"            end-to-end encrypted (a device each, signed lists, sessions): msg/s, server\n"
+	"            CPU per message of both, clients' CPU per encrypt and decrypt, bytes on\n"
+	"            the wire per message\n"
 	"\n"
 	"Options:\n"
 	"  --pierd PATH        the pierd to start (default: pierd beside pier-bench)\n"
@@ -58,12 +64,12 @@ static void usage(FILE *f)
 	"                      not measured; it should run with --no-rate-limits)\n"
 	"  --out DIR           where results.json and results.md go (default build/bench)\n"
 	"  --scenario NAMES    run only these (comma-separated: connect,fanout,private,history,\n"
-	"                      durable,search)\n"
+	"                      durable,search,e2ee)\n"
 	"  --size N            run each chosen scenario at this one size (members, pairs,\n"
 	"                      clients, readers, senders or messages)\n"
 	"  --senders N         fanout senders (default 8)\n"
 	"  --window N          sends each sender keeps unacked at saturation (default: fanout\n"
-	"                      64, or 32 from 5000 members; private 8192 / users, 1..64;\n"
+	"                      64, or 32 from 5000 members; private and e2ee 8192 / users, 1..64;\n"
 	"                      durable 16)\n"
 	"  --quick             a small, short suite (smoke test; figures mean little)\n"
 	"  --measure SECONDS   length of each saturation measurement (default 4, quick 0.5)\n"
@@ -206,7 +212,7 @@ bad:
 	}
 	if (cli->only != NULL) {
 		static const char *const names[] = { "connect", "fanout", "private", "history",
-		                                     "durable", "search" };
+		                                     "durable", "search", "e2ee" };
 		char buf[256], *save = NULL;
 
 		snprintf(buf, sizeof(buf), "%s", cli->only);
@@ -374,6 +380,14 @@ int main(int argc, char **argv)
 		bscen_durable(&cli.cfg, &rep, cli.size ? cli.size : cli.cfg.quick ? 8 : 64);
 	if (wanted(&cli, "search"))
 		bscen_search(&cli.cfg, &rep, cli.size);
+	if (wanted(&cli, "e2ee")) {
+		if (cli.size != 0 || cli.cfg.quick) {
+			bscen_e2ee(&cli.cfg, &rep, cli.size ? cli.size : 10);
+		} else {
+			for (size_t i = 0; i < sizeof(e2ee_sizes) / sizeof(e2ee_sizes[0]); i++)
+				bscen_e2ee(&cli.cfg, &rep, e2ee_sizes[i]);
+		}
+	}
 
 	breport_print(&rep);
 	if (breport_write(&rep, cli.out) != 0)

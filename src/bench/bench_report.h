@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define BREPORT_METRICS_MAX  40
+#define BREPORT_METRICS_MAX  64
 #define BREPORT_SCENARIOS_MAX 32
 
 enum bmet { BMET_NONE, BMET_YES, BMET_NO };   /* no target, target met, target missed */
@@ -24,7 +24,7 @@ struct bmetric {
 enum bstatus { BSTATUS_OK, BSTATUS_FAILED, BSTATUS_SKIPPED };
 
 struct bscenario {
-	char name[32];            /* connect, fanout, private, history, durable */
+	char name[32];            /* connect, fanout, private, history, durable, search, e2ee */
 	char label[96];           /* e.g. "fanout 1000 members" */
 	char params[512];         /* how it ran, in words */
 	enum bstatus status;

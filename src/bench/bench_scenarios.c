@@ -19,8 +19,8 @@ static double ms(int64_t ns)
 }
 
 /* p50/p99/p999/max of a histogram, in ms; p99 gets a target when p99_target_ms >= 0. */
-static void latency_metrics(struct bscenario *s, const char *what, const struct bstats_hist *h,
-                            double p99_target_ms)
+void bscen_latency_metrics(struct bscenario *s, const char *what, const struct bstats_hist *h,
+                           double p99_target_ms)
 {
 	char name[64], target[48];
 
@@ -49,8 +49,8 @@ static void latency_metrics(struct bscenario *s, const char *what, const struct 
 
 /* Server and bench CPU over a traffic window (phase: "" or a suffix such as " at 100 msg/s"),
  * and the server's CPU per unit of work when per > 0. */
-static void cpu_metrics(struct brun *r, const struct btraffic_result *t, const char *phase,
-                        const char *per_what, uint64_t per, double target_us)
+void bscen_cpu_metrics(struct brun *r, const struct btraffic_result *t, const char *phase,
+                       const char *per_what, uint64_t per, double target_us)
 {
 	char name[64], target[48];
 	double window_us = (double)t->window_ns / 1e3;
@@ -107,7 +107,7 @@ static int traffic(struct brun *r, struct buser *u, size_t n, struct btraffic_op
 	return 0;
 }
 
-static int setup_users(struct brun *r, struct buser *u, size_t n, const char *room)
+int bscen_setup_users(struct brun *r, struct buser *u, size_t n, const char *room)
 {
 	struct bsetup_stats st;
 	int64_t t0 = bnet_clock();
@@ -123,8 +123,8 @@ static int setup_users(struct brun *r, struct buser *u, size_t n, const char *ro
 }
 
 /* A count over a traffic window as a rate per second, with a target when goal > 0. */
-static void per_second_metric(struct bscenario *s, const char *name, uint64_t count,
-                              const struct btraffic_result *t, double goal, const char *target)
+void bscen_per_second(struct bscenario *s, const char *name, uint64_t count,
+                      const struct btraffic_result *t, double goal, const char *target)
 {
 	double v = (double)count / ((double)t->window_ns / 1e9);
 
@@ -280,7 +280,7 @@ void bscen_fanout(const struct bconfig *cfg, struct breport *rep, size_t members
 	         room, members, senders, window, (long long)lag, cfg->quick ? 0.2 : 1.0, cfg->measure_s,
 	         rate, cfg->latency_s);
 	u = bsetup_users(cfg->tag, scen, members);
-	if (setup_users(&r, u, members, room) != 0)
+	if (bscen_setup_users(&r, u, members, room) != 0)
 		goto out;
 
 	memset(&o, 0, sizeof(o));
@@ -292,16 +292,16 @@ void bscen_fanout(const struct bconfig *cfg, struct breport *rep, size_t members
 	if (saturation(&r, u, members, &o, t) != 0)
 		goto out;
 	snprintf(target, sizeof(target), ">= %g M/s", tg.deliveries / 1e6);
-	per_second_metric(r.s, "deliveries/s (saturation)", t->win_delivered, t, tg.deliveries, target);
-	per_second_metric(r.s, "messages/s (saturation)", t->win_acked, t, NO_TARGET, NULL);
-	cpu_metrics(&r, t, "", "delivery", t->win_delivered, tg.cpu_us);
-	latency_metrics(r.s, "ack latency under load", &t->ack, 20.0);
-	latency_metrics(r.s, "delivery latency under load", &t->lat, NO_TARGET);
+	bscen_per_second(r.s, "deliveries/s (saturation)", t->win_delivered, t, tg.deliveries, target);
+	bscen_per_second(r.s, "messages/s (saturation)", t->win_acked, t, NO_TARGET, NULL);
+	bscen_cpu_metrics(&r, t, "", "delivery", t->win_delivered, tg.cpu_us);
+	bscen_latency_metrics(r.s, "ack latency under load", &t->ack, 20.0);
+	bscen_latency_metrics(r.s, "delivery latency under load", &t->lat, NO_TARGET);
 
 	if (fixed_rate(&r, u, members, &o, t, rate) != 0)
 		goto out;
-	latency_metrics(r.s, "latency at 100 msg/s", &t->lat, tg.p99_ms);
-	cpu_metrics(&r, t, " at 100 msg/s", "delivery", t->win_delivered, NO_TARGET);
+	bscen_latency_metrics(r.s, "latency at 100 msg/s", &t->lat, tg.p99_ms);
+	bscen_cpu_metrics(&r, t, " at 100 msg/s", "delivery", t->win_delivered, NO_TARGET);
 	check_rate_kept(&r, t);
 	brun_peak_rss(&r);
 out:
@@ -338,7 +338,7 @@ void bscen_private(const struct bconfig *cfg, struct breport *rep, size_t pairs)
 	         "per user, %.1f s measured; msg/s counted at the addressees. Latency: %.0f msg/s in "
 	         "total for %.1f s.", n, pairs, window, cfg->measure_s, rate, cfg->latency_s);
 	u = bsetup_users(cfg->tag, scen, n);
-	if (setup_users(&r, u, n, NULL) != 0)
+	if (bscen_setup_users(&r, u, n, NULL) != 0)
 		goto out;
 
 	memset(&o, 0, sizeof(o));
@@ -348,16 +348,16 @@ void bscen_private(const struct bconfig *cfg, struct breport *rep, size_t pairs)
 	if (saturation(&r, u, n, &o, t) != 0)
 		goto out;
 	snprintf(target, sizeof(target), ">= %gk/s", goal / 1e3);
-	per_second_metric(r.s, "messages/s (saturation)", t->win_delivered, t, goal, target);
-	cpu_metrics(&r, t, "", "message", t->win_delivered, NO_TARGET);
-	latency_metrics(r.s, "ack latency under load", &t->ack, 20.0);
-	latency_metrics(r.s, "delivery latency under load", &t->lat, NO_TARGET);
+	bscen_per_second(r.s, "messages/s (saturation)", t->win_delivered, t, goal, target);
+	bscen_cpu_metrics(&r, t, "", "message", t->win_delivered, NO_TARGET);
+	bscen_latency_metrics(r.s, "ack latency under load", &t->ack, 20.0);
+	bscen_latency_metrics(r.s, "delivery latency under load", &t->lat, NO_TARGET);
 
 	o.lag_limit = 1 << 30;
 	if (fixed_rate(&r, u, n, &o, t, rate) != 0)
 		goto out;
-	latency_metrics(r.s, "latency at 1000 msg/s", &t->lat, NO_TARGET);
-	cpu_metrics(&r, t, " at 1000 msg/s", "message", t->win_delivered, NO_TARGET);
+	bscen_latency_metrics(r.s, "latency at 1000 msg/s", &t->lat, NO_TARGET);
+	bscen_cpu_metrics(&r, t, " at 1000 msg/s", "message", t->win_delivered, NO_TARGET);
 	check_rate_kept(&r, t);
 	brun_peak_rss(&r);
 out:
@@ -394,7 +394,7 @@ void bscen_durable(const struct bconfig *cfg, struct breport *rep, size_t sender
 	         "included, so messages per commit is at least the figure shown).",
 	         senders, window, cfg->measure_s, rate, cfg->latency_s);
 	u = bsetup_users(cfg->tag, scen, senders);
-	if (setup_users(&r, u, senders, NULL) != 0)
+	if (bscen_setup_users(&r, u, senders, NULL) != 0)
 		goto out;
 
 	memset(&o, 0, sizeof(o));
@@ -407,7 +407,7 @@ void bscen_durable(const struct bconfig *cfg, struct breport *rep, size_t sender
 		goto out;
 	}
 	syncs = bserver_count_syncs_end(perf, perf_path);
-	per_second_metric(r.s, "acked messages/s (saturation)", t->win_acked, t, NO_TARGET, NULL);
+	bscen_per_second(r.s, "acked messages/s (saturation)", t->win_acked, t, NO_TARGET, NULL);
 	if (syncs > 0)
 		bscen_metric(r.s, "messages per fdatasync (whole run)", (double)t->acked / (double)syncs,
 		             "");
@@ -415,13 +415,13 @@ void bscen_durable(const struct bconfig *cfg, struct breport *rep, size_t sender
 		bscen_metric_na(r.s, "messages per fdatasync", "", NULL, r.srv.pid == 0 ?
 		                "not our process (--target)" :
 		                "perf stat with syscall tracepoints not available");
-	cpu_metrics(&r, t, "", "acked message", t->win_acked, NO_TARGET);
-	latency_metrics(r.s, "ack latency under load", &t->ack, 20.0);
+	bscen_cpu_metrics(&r, t, "", "acked message", t->win_acked, NO_TARGET);
+	bscen_latency_metrics(r.s, "ack latency under load", &t->ack, 20.0);
 
 	if (fixed_rate(&r, u, senders, &o, t, rate) != 0)
 		goto out;
-	latency_metrics(r.s, "ack latency at 1000 msg/s", &t->ack, 20.0);
-	cpu_metrics(&r, t, " at 1000 msg/s", "acked message", t->win_acked, NO_TARGET);
+	bscen_latency_metrics(r.s, "ack latency at 1000 msg/s", &t->ack, 20.0);
+	bscen_cpu_metrics(&r, t, " at 1000 msg/s", "acked message", t->win_acked, NO_TARGET);
 	check_rate_kept(&r, t);
 	brun_peak_rss(&r);
 out:

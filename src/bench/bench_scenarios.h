@@ -33,6 +33,27 @@ void bscen_fanout(const struct bconfig *cfg, struct breport *rep, size_t members
 void bscen_private(const struct bconfig *cfg, struct breport *rep, size_t pairs);
 void bscen_durable(const struct bconfig *cfg, struct breport *rep, size_t senders);
 
+/* Shared with the scenarios that live in their own modules (bench_e2ee.c). */
+struct brun;
+struct buser;
+struct bstats_hist;
+struct btraffic_result;
+
+/* Registers and logs in n users, one session each (joined to room unless NULL), and waits
+ * until they are quiet; adds the setup time. 0, or -1 with the scenario failed. */
+int bscen_setup_users(struct brun *r, struct buser *u, size_t n, const char *room);
+/* p50/p99/p999/max/samples of h in ms, named "<what> p50" etc.; p99 gets a target when
+ * p99_target_ms >= 0. */
+void bscen_latency_metrics(struct bscenario *s, const char *what, const struct bstats_hist *h,
+                           double p99_target_ms);
+/* Server (and its loop thread's), bench and other processes' CPU over t's window, names
+ * suffixed with phase; the server's CPU per per_what when per > 0 (target when target_us > 0). */
+void bscen_cpu_metrics(struct brun *r, const struct btraffic_result *t, const char *phase,
+                       const char *per_what, uint64_t per, double target_us);
+/* count over t's window as a rate per second (target when goal > 0). */
+void bscen_per_second(struct bscenario *s, const char *name, uint64_t count,
+                      const struct btraffic_result *t, double goal, const char *target);
+
 /* A scenario size that cannot run on this machine, reported as such. */
 void bscen_not_runnable(struct breport *rep, const char *name, const char *label,
                         const char *why);

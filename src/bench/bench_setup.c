@@ -198,6 +198,16 @@ static void became_ready(struct setup *s, struct buser *u)
 	start_more(s);
 }
 
+/* The login reply's challenge, kept for the user's device (a longer one is not kept). */
+static void keep_challenge(struct buser *u, json_t *ev)
+{
+	const char *ch = json_string_value(json_object_get(ev, "challenge"));
+
+	u->challenge[0] = '\0';
+	if (ch != NULL && strlen(ch) < sizeof(u->challenge))
+		snprintf(u->challenge, sizeof(u->challenge), "%s", ch);
+}
+
 static void login_json(void *ctx, struct bconn *c, json_t *ev)
 {
 	struct setup *s = ctx;
@@ -220,6 +230,7 @@ static void login_json(void *ctx, struct bconn *c, json_t *ev)
 		}
 		s->last_login_ns = bnet_now(s->net);
 		s->st.logins++;
+		keep_challenge(u, ev);
 		if (s->room != NULL)
 			u->step = STEP_JOIN;
 		else

@@ -20,6 +20,8 @@ struct buser {
 	char name[BSETUP_NAME_MAX];
 	uint32_t idx;
 	struct bconn *c;          /* its session, after bsetup_login */
+	char challenge[48];       /* the login reply's challenge (base64url, 43 characters; a
+	                             device proves itself with it), "" when there was none */
 	int step;                 /* setup progress (bench_setup.c) */
 	void *scen;               /* the scenario's data */
 };

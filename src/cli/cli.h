@@ -35,6 +35,8 @@ struct cli_options {
 	int64_t before;            /* history, search --before (0: newest) */
 	int64_t reply_to;          /* send --reply-to (0: none) */
 	bool off;                  /* react --off: take the reaction back */
+	bool no_e2ee;              /* --no-e2ee: this run is no device (cli_e2ee.h) */
+	const char *passphrase;    /* the device keys' ($PIER_PASSPHRASE or --passphrase), or NULL */
 	const char *command;       /* NULL: interactive */
 	char **args;               /* the command's other arguments */
 	int nargs;

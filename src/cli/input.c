@@ -95,6 +95,12 @@ char *input_take_line(struct input *in)
 	return NULL;
 }
 
+bool input_has_line(const struct input *in)
+{
+	return (in->len > 0 && memchr(in->buf, '\n', in->len) != NULL) ||
+	       in->len >= INPUT_LINE_MAX || (in->eof && in->len > 0);
+}
+
 char *input_read_line(struct input *in)
 {
 	for (;;) {

@@ -20,6 +20,9 @@ int input_fill(struct input *in);
  * After end of file a last line without newline is returned too. */
 char *input_take_line(struct input *in);
 
+/* True when input_take_line would return a line without reading. */
+bool input_has_line(const struct input *in);
+
 /* Waits for the next line: malloc'd, or NULL at end of file or on error. */
 char *input_read_line(struct input *in);
 

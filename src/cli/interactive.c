@@ -20,9 +20,11 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "cli_e2ee.h"
 #include "clock.h"
 #include "input.h"
 #include "media.h"
+#include "media_e2ee.h"
 #include "msgref.h"
 #include "msgrules.h"
 #include "names.h"
@@ -80,6 +82,7 @@ struct chat {
 	char **names;              /* user names seen (online, senders), for completing @names */
 	size_t nnames;
 	struct cli_social social;  /* read state, typing, names (social.h) */
+	struct cli_e2ee e2ee;      /* end-to-end encrypted private chats (cli_e2ee.h) */
 	char search_q[SEARCH_QUERY_MAX + 1];  /* the last /search, for /search alone (older) */
 	int64_t search_next;       /* where its next page starts; 0: no more */
 	int search_shown;          /* messages this /search showed so far */
@@ -224,6 +227,10 @@ static void sent_outcome(struct chat *ch, enum session_send_result r, const char
 
 static void send_text(struct chat *ch, const char *to, const char *text)
 {
+	if (cli_e2ee_private(&ch->e2ee, to)) {
+		cli_e2ee_send(&ch->e2ee, to, text, 0, NULL, 0);
+		return;
+	}
 	sent_outcome(ch, session_send(&ch->s, to, text), to, text);
 }
 
@@ -383,6 +390,8 @@ static void cmd_history(struct chat *ch, char *args)
 			return;
 		}
 	}
+	/* Encrypted messages come without text: show_messages fills them from the local store
+	 * (the device kept what it decrypted); older plaintext ones come as they are. */
 	request(ch, pier_req_history(ch->target, 0, (int)n), REQ_HISTORY, ch->target, NULL);
 }
 
@@ -482,6 +491,11 @@ static void cmd_edit(struct chat *ch, char *args)
 		error_text(ch, usage);
 		return;
 	}
+	/* An encrypted message is edited by an encrypted edit (the server cannot read it). */
+	if (cli_e2ee_private(&ch->e2ee, e->conv) && cli_e2ee_find(&ch->e2ee, e->id) != NULL) {
+		cli_e2ee_edit(&ch->e2ee, e->conv, e->id, args);
+		return;
+	}
 	if (request(ch, pier_req_edit(e->id, args), REQ_EDIT, e->conv, NULL) == 0) {
 		ch->pending_tail->num = e->n;
 		ch->pending_tail->text = xstrdup(args);
@@ -497,6 +511,10 @@ static void cmd_reply(struct chat *ch, char *args)
 		return;
 	if (*args == '\0' || e->conv[0] == '\0') {
 		error_text(ch, usage);
+		return;
+	}
+	if (cli_e2ee_private(&ch->e2ee, e->conv)) {
+		cli_e2ee_send(&ch->e2ee, e->conv, args, e->id, NULL, 0);
 		return;
 	}
 	sent_outcome(ch, session_send_reply(&ch->s, e->conv, args, e->id), e->conv, args);
@@ -668,6 +686,8 @@ static void command(struct chat *ch, char *line)
 		cmd_passwd(ch);
 	} else if (strcmp(name, "logout-all") == 0) {
 		request(ch, pier_req_logout_all(), REQ_LOGOUT_ALL, NULL, NULL);
+	} else if (cli_e2ee_command(&ch->e2ee, name, args)) {
+		;                          /* devices, approve, safety, verify... (cli_e2ee.c) */
 	} else if (strcmp(name, "help") == 0 || strcmp(name, "?") == 0) {
 		show_help(ch);
 	} else if (strcmp(name, "quit") == 0 || strcmp(name, "exit") == 0 || strcmp(name, "q") == 0) {
@@ -775,9 +795,15 @@ static void show_messages(struct chat *ch, const json_t *messages, bool read)
 	size_t i;
 
 	json_array_foreach(messages, i, msg) {
+		bool hidden;
+		json_t *filled = cli_e2ee_fill(&ch->e2ee, msg, &hidden);
+
+		if (hidden)
+			continue;          /* an encrypted edit: applied to the message it edits */
 		if (read)
 			social_message(&ch->social, msg, NULL);
-		render_msg(f, &ch->r, msg);
+		render_msg(f, &ch->r, filled != NULL ? filled : msg);
+		json_decref(filled);
 	}
 	screen_out_say(&ch->sc, &out);
 }
@@ -1063,7 +1089,19 @@ static void on_message(void *ctx, const json_t *msg, enum session_origin origin)
 {
 	struct chat *ch = ctx;
 	struct screen_out out;
-	FILE *f = screen_out_open(&out);
+	FILE *f;
+
+	/* An encrypted message as the server has it (no text): this device gets its own copy as
+	 * an envelope, or, not approved yet, cannot read it. */
+	if (json_is_true(json_object_get(msg, "e2ee")) && json_object_get(msg, "text") == NULL) {
+		if (!ch->e2ee.usable || ch->e2ee.m.state != PIER_E2EE_ACTIVE)
+			info(ch, TR(ch, "An encrypted message from %s: it can be read on your approved "
+			                "devices", "来自 %s 的加密消息：可在您已批准的设备上阅读"),
+			     json_string_value(json_object_get(msg, "from")) != NULL
+			     ? json_string_value(json_object_get(msg, "from")) : "?");
+		return;
+	}
+	f = screen_out_open(&out);
 
 	remember_name(ch, json_string_value(json_object_get(msg, "from")));
 	/* Missed ones come in order, looking like the rest, then a note; the divider goes before
@@ -1088,8 +1126,11 @@ static void on_event(void *ctx, const json_t *ev)
 	const char *op = pier_event_op(ev);
 	const char *ref = json_string_value(json_object_get(ev, "ref"));
 	const char *user = json_string_value(json_object_get(ev, "user"));
-	struct pending *p = ref != NULL ? take_pending(ch, ref) : NULL;
+	struct pending *p;
 
+	if (cli_e2ee_event(&ch->e2ee, ev))
+		return;                    /* devices, envelopes and their replies */
+	p = ref != NULL ? take_pending(ch, ref) : NULL;
 	if (p == NULL && cli_media_event(&ch->media, ev))
 		return;                    /* the reply to a /send */
 	if (p == NULL && social_owns_reply(&ch->social, ev)) {
@@ -1158,6 +1199,7 @@ static void on_send_failed(void *ctx, const char *to, const char *text, const js
 
 static void on_offline(void *ctx, enum session_drop why, size_t unsent)
 {
+	cli_e2ee_offline(&((struct chat *)ctx)->e2ee);
 	struct chat *ch = ctx;
 	struct pending *p = ch->pending, *next;
 	size_t lost = 0;
@@ -1200,6 +1242,7 @@ static void on_reconnected(void *ctx, bool relogin)
 	/* What was shown before the drop is read; then where reading stopped, for the divider
 	 * before the first missed message (the count comes before the catch-up's messages). */
 	social_flush(&ch->social, true);
+	cli_e2ee_login(&ch->e2ee, session_self(&ch->s), session_challenge(&ch->s));
 	request(ch, pier_req_unread(NULL, 0), REQ_UNREAD_ARM, NULL, NULL);
 	for (struct pending *p = ch->pending; p != NULL; p = p->next) {
 		if (p->ref[0] == '\0')
@@ -1306,29 +1349,43 @@ static void show_my_rooms(struct chat *ch, const json_t *rooms)
 
 /* ---- the loop ---- */
 
-static void read_stdin(struct chat *ch, short revents)
+/* A script's lines wait while this many messages wait for the server (they are read again
+ * once there is room: the lines already read stay in ch->in). */
+static bool pipe_full(const struct chat *ch)
+{
+	return session_unsent(&ch->s) >= SESSION_OUTBOX_MAX ||
+	       cli_e2ee_unsent(&ch->e2ee) >= CLI_E2EE_JOBS_MAX / 2;
+}
+
+/* The lines read so far, while there is room for what they send. */
+static void take_lines(struct chat *ch)
 {
 	char *line;
 
+	while (!ch->closing && !pipe_full(ch) && (line = input_take_line(ch->in)) != NULL) {
+		handle_line(ch, line);
+		free(line);
+	}
+	if (input_at_eof(ch->in) && !input_has_line(ch->in))
+		ch->closing = true;
+}
+
+static void read_stdin(struct chat *ch, short revents)
+{
 	if (ch->tty) {
 		if (!screen_read(&ch->sc, revents))
 			ch->closing = true;
 		return;
 	}
 	input_fill(ch->in);
-	while ((line = input_take_line(ch->in)) != NULL) {
-		handle_line(ch, line);
-		free(line);
-	}
-	if (input_at_eof(ch->in))
-		ch->closing = true;
+	take_lines(ch);
 }
 
 /* While closing: true once nothing awaited is left, or waiting makes no sense any more;
  * else *timeout says how long to wait at most. */
 static bool closing_done(struct chat *ch, int64_t *deadline, int *timeout)
 {
-	if (ch->pending == NULL && session_unsent(&ch->s) == 0)
+	if (ch->pending == NULL && session_unsent(&ch->s) == 0 && !cli_e2ee_busy(&ch->e2ee))
 		return true;
 	/* Someone at a terminal who quits while offline means it; a script's lines are worth
 	 * waiting for the reconnect. */
@@ -1355,6 +1412,7 @@ static void chat_loop(struct chat *ch)
 		int timeout = -1, t;
 
 		session_run(&ch->s);
+		cli_e2ee_flush(&ch->e2ee);     /* save, then acknowledge what was opened */
 		if (ch->quit)
 			break;
 		if (ch->closing) {
@@ -1362,8 +1420,11 @@ static void chat_loop(struct chat *ch)
 				break;
 			screen_stop(&ch->sc);   /* no more input; Ctrl-C now quits at once */
 			fds[0].fd = -1;
-		} else if (!ch->tty && session_unsent(&ch->s) >= SESSION_OUTBOX_MAX) {
+		} else if (!ch->tty && pipe_full(ch)) {
 			fds[0].fd = -1;      /* a script waits until the outbox has room */
+		} else if (!ch->tty && input_has_line(ch->in)) {
+			take_lines(ch);      /* lines read before, held while it was full */
+			continue;
 		}
 		session_pollfd(&ch->s, &fds[2]);
 		t = session_timeout_ms(&ch->s);
@@ -1393,7 +1454,7 @@ static void chat_loop(struct chat *ch)
 /* Messages that could not be sent before the end: an error, and exit status 1. */
 static void report_unsent(struct chat *ch)
 {
-	size_t unsent = session_unsent(&ch->s);
+	size_t unsent = session_unsent(&ch->s) + cli_e2ee_unsent(&ch->e2ee);
 	char text[160];
 
 	if (unsent == 0)
@@ -1452,6 +1513,57 @@ static void social_prompt(void *ctx)
 	update_prompt(ctx, true);
 }
 
+static void e2ee_send_plain(void *ctx, const char *to, const char *text, int64_t reply_to)
+{
+	struct chat *ch = ctx;
+
+	sent_outcome(ch, session_send_reply(&ch->s, to, text, reply_to), to, text);
+}
+
+static int64_t e2ee_upload_history(void *ctx, const struct pier_e2ee_history *hist,
+                                   json_t **file)
+{
+	struct chat *ch = ctx;
+	char err[512] = "";
+	int64_t id = media_e2ee_send_history(&ch->media, ch->s.token, hist, file, err, sizeof err);
+
+	if (id <= 0)
+		error_text(ch, err);
+	return id;
+}
+
+static long e2ee_fetch_history(void *ctx, const json_t *file, struct pier_e2ee_history *hist)
+{
+	struct chat *ch = ctx;
+	char err[512] = "";
+	long n = media_e2ee_take_history(&ch->media, ch->s.token, file, hist, err, sizeof err);
+
+	if (n < 0)
+		error_text(ch, err);
+	return n;
+}
+
+/* A decrypted message: shown like any other, and noted for the read position (the server
+ * counts it unread until this device says it was shown). */
+static void e2ee_show(void *ctx, const json_t *msg)
+{
+	struct chat *ch = ctx;
+	struct screen_out out;
+	FILE *f;
+
+	remember_name(ch, json_string_value(json_object_get(msg, "from")));
+	f = screen_out_open(&out);
+	social_message(&ch->social, msg, NULL);
+	render_msg(f, &ch->r, msg);
+	screen_out_say(&ch->sc, &out);
+}
+
+static const struct cli_e2ee_host chat_e2ee_host = {
+	.request = social_request, .info = media_info, .error = media_error, .show = e2ee_show,
+	.send_plain = e2ee_send_plain, .upload_history = e2ee_upload_history,
+	.fetch_history = e2ee_fetch_history,
+};
+
 static const struct cli_social_host chat_social_host = {
 	.request = social_request, .self = media_self, .prompt_changed = social_prompt,
 };
@@ -1474,9 +1586,21 @@ static void first_unread(struct chat *ch, struct pier_conn *conn)
 	json_decref(reply);
 }
 
+static bool media_encrypts(void *ctx, const char *target)
+{
+	return cli_e2ee_private(&((struct chat *)ctx)->e2ee, target);
+}
+
+static void media_send_encrypted(void *ctx, const char *target, const char *caption,
+                                 const json_t *file, int64_t media)
+{
+	cli_e2ee_send(&((struct chat *)ctx)->e2ee, target, caption, 0, file, media);
+}
+
 static const struct cli_media_host chat_media_host = {
 	.token = media_token, .self = media_self, .request = media_request, .info = media_info,
-	.error = media_error, .show = media_show,
+	.error = media_error, .show = media_show, .encrypts = media_encrypts,
+	.send_encrypted = media_send_encrypted,
 };
 
 int interactive_run(const struct cli_options *o)
@@ -1502,6 +1626,8 @@ int interactive_run(const struct cli_options *o)
 	social_init(&ch.social, &chat_social_host, &ch.r);
 	ch.social.host.ctx = &ch;
 	session_init(&ch.s, o, &chat_session_ops, &ch);
+	cli_e2ee_init(&ch.e2ee, o, &chat_e2ee_host);
+	ch.e2ee.host.ctx = &ch;
 	set_target(&ch, "#lobby");
 	ch.in = input_new(STDIN_FILENO);
 	conn = ch.in != NULL ? account_dialogue(o, ch.in, ch.tty, &reply) : NULL;
@@ -1515,6 +1641,7 @@ int interactive_run(const struct cli_options *o)
 	session_start(&ch.s, conn, reply);
 	ch.started = true;
 	ch.r.self = session_self(&ch.s);
+	cli_e2ee_login(&ch.e2ee, session_self(&ch.s), session_challenge(&ch.s));
 	update_prompt(&ch, false);
 	chat_loop(&ch);
 	report_unsent(&ch);
@@ -1532,7 +1659,9 @@ out:
 	for (size_t i = 0; i < ch.nnames; i++)
 		free(ch.names[i]);
 	free(ch.names);
+	cli_e2ee_flush(&ch.e2ee);
 	session_release(&ch.s);
+	cli_e2ee_release(&ch.e2ee);
 	cli_media_release(&ch.media);
 	input_free(ch.in);
 	return ch.rc;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "input.h"
 #include "interactive.h"
 #include "oneshot.h"
 #include "render.h"
@@ -19,7 +20,7 @@
 enum {
 	OPT_HOST = 256, OPT_PORT, OPT_USER, OPT_LANG, OPT_NO_COLOR, OPT_TO, OPT_LIMIT, OPT_BEFORE,
 	OPT_JSON, OPT_HELP, OPT_TLS, OPT_INSECURE, OPT_CA_FILE, OPT_FILE, OPT_HTTP_URL, OPT_REPLY_TO,
-	OPT_OFF, OPT_DISPLAY, OPT_WITH
+	OPT_OFF, OPT_DISPLAY, OPT_WITH, OPT_NO_E2EE, OPT_PASSPHRASE
 };
 
 static bool codeset_is_utf8(void)
@@ -76,14 +77,25 @@ static const char usage_text[] =
 	"                  zh* means Chinese)\n"
 	"  --no-color      no colours; there are none either when NO_COLOR is set, TERM is\n"
 	"                  \"dumb\" or stdout is not a terminal\n"
+	"  --passphrase    ask for a passphrase that encrypts this device's keys and messages\n"
+	"                  on disk (argon2id); $PIER_PASSPHRASE gives it without asking. The\n"
+	"                  same passphrase is needed at every run once it was set\n"
+	"  --no-e2ee       do not act as one of your devices: private messages are not\n"
+	"                  end-to-end encrypted, so users who have devices cannot be written\n"
+	"                  to and their messages to you are not shown here\n"
 	"  --http-url URL  the server's HTTP side, for files (default http://HOST:8080, with\n"
 	"                  --tls https://HOST:8443)\n"
-	"  -h, --help      show this help\n"
+	"  -h, --help      show this help\n";
+
+/* The one-shot commands (one string would pass what C compilers must support). */
+static const char usage_commands[] =
 	"\n"
 	"Commands (all need --user; all but register log in first):\n"
 	"  register                   register the user (does not log in)\n"
 	"  send --to TARGET TEXT...   send TEXT (the arguments joined by spaces) to #room or\n"
-	"                             @user (a bare NAME means @NAME); prints the message id\n"
+	"                             @user (a bare NAME means @NAME); prints the message id.\n"
+	"                             To @user it is end-to-end encrypted, as in the chat\n"
+	"                             (this installation's device; a first run sets it up)\n"
 	"  send --to TARGET --file PATH [TEXT...]\n"
 	"                             upload PATH (a progress bar on a terminal; run again\n"
 	"                             after an interruption, it resumes) and send it, TEXT\n"
@@ -145,12 +157,38 @@ static const char usage_chat[] =
 	"  /switch #ROOM|@USER  talk to another room or user\n"
 	"  /send PATH [TEXT]    upload a file and send it here (a progress bar; resumes if cut)\n"
 	"  /open N              download file number N (shown after it) and open it\n"
+	"  /devices             your devices (this one marked; waiting ones with their code)\n"
+	"  /approve CODE        approve your new device that shows CODE (8 digits) there too\n"
+	"  /rename-device ID|this NAME, /remove-device ID\n"
+	"                       change your device list (signed on this device)\n"
+	"  /reset yes           a new identity from a new device when all others are lost\n"
+	"                       (your contacts see that your safety number changed)\n"
+	"  /safety USER         the safety number with USER (60 digits, the same on both\n"
+	"                       sides: compare them in person); /verify USER marks USER\n"
+	"                       verified (/unverify takes it back)\n"
 	"  /help  /quit         (Ctrl-D quits too, as does Ctrl-C twice on an empty line; Ctrl-C\n"
 	"                       first clears the line being typed; //text sends text starting\n"
 	"                       with '/')\n"
 	"Tab completes @names; a message that mentions you rings the bell and is highlighted.\n"
 	"Edits, recalls and reactions show as they happen, and those made while pier was\n"
 	"offline after it reconnects.\n"
+	"\n";
+
+/* End-to-end encryption and the rest (one string would pass what C compilers must support). */
+static const char usage_e2ee[] =
+	"End-to-end encryption: private chats are encrypted on this device for every device of\n"
+	"both people; the server stores ciphertext only (rooms are not end-to-end encrypted).\n"
+	"The first login makes this installation a device (named after the host). Your first\n"
+	"device is approved at once; a further one shows an 8-digit code and waits until you\n"
+	"type /approve CODE on a device you already have (that device then sends it your\n"
+	"account key). Encrypted messages are marked [e2ee], older plaintext ones [not\n"
+	"encrypted]. The keys and the decrypted messages are kept in\n"
+	"$XDG_DATA_HOME/pier/HOST_PORT/USER (default ~/.local/share/...), mode 0600, saved\n"
+	"before each message is acknowledged; set $PIER_PASSPHRASE to keep them encrypted\n"
+	"with a passphrase (argon2id). A file that others may read is refused. pier warns when\n"
+	"a contact's safety number changes and when the server offers a device the contact did\n"
+	"not approve (it is never used). Files sent privately are encrypted before upload.\n"
+	"\n"
 	"When the connection drops, the prompt says \"(offline)\" and pier reconnects by itself\n"
 	"(waiting 0.5 s, doubling up to 30 s), logs in again with its session token (asking for\n"
 	"the password if the server refuses it) and shows the messages it missed. Lines typed\n"
@@ -240,6 +278,8 @@ int main(int argc, char **argv)
 		{ "off", no_argument, NULL, OPT_OFF },
 		{ "display", required_argument, NULL, OPT_DISPLAY },
 		{ "with", required_argument, NULL, OPT_WITH },
+		{ "no-e2ee", no_argument, NULL, OPT_NO_E2EE },
+		{ "passphrase", no_argument, NULL, OPT_PASSPHRASE },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_options o = {
@@ -248,7 +288,7 @@ int main(int argc, char **argv)
 		.lang = pier_lang_from_env(),
 	};
 	bool no_color = false, seen_to = false, seen_limit = false, seen_before = false;
-	bool seen_port = false, utf8;
+	bool seen_port = false, utf8, ask_passphrase = false;
 	long long num;
 	int c, rc;
 
@@ -306,6 +346,12 @@ int main(int argc, char **argv)
 		case OPT_WITH:
 			o.with = optarg;
 			break;
+		case OPT_NO_E2EE:
+			o.no_e2ee = true;
+			break;
+		case OPT_PASSPHRASE:
+			ask_passphrase = true;
+			break;
 		case OPT_LIMIT:
 			if (!parse_num(optarg, 1, 200, &num))
 				return usage_error("--limit is a number from 1 to 200, not '%s'", optarg);
@@ -332,7 +378,9 @@ int main(int argc, char **argv)
 		case 'h':
 		case OPT_HELP:
 			fputs(usage_text, stdout);
+			fputs(usage_commands, stdout);
 			fputs(usage_chat, stdout);
+			fputs(usage_e2ee, stdout);
 			return CLI_EXIT_OK;
 		case ':':
 			return usage_error("%s needs a value", argv[optind - 1]);
@@ -355,6 +403,19 @@ int main(int argc, char **argv)
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	o.color = render_color_wanted(STDOUT_FILENO, no_color);
+	/* The device keys' passphrase: $PIER_PASSPHRASE, or asked for with --passphrase (kept
+	 * for the whole run: every save seals the file again). */
+	o.passphrase = getenv("PIER_PASSPHRASE") != NULL && getenv("PIER_PASSPHRASE")[0] != '\0'
+	             ? getenv("PIER_PASSPHRASE") : NULL;
+	if (ask_passphrase && o.passphrase == NULL) {
+		if (isatty(STDIN_FILENO) != 1)
+			return usage_error("--passphrase asks on a terminal; without one set "
+			                   "PIER_PASSPHRASE");
+		o.passphrase = input_password_tty(STDIN_FILENO, o.lang == PIER_LANG_ZH
+		                                  ? "设备密钥口令: " : "Passphrase of the device keys: ");
+		if (o.passphrase == NULL || o.passphrase[0] == '\0')
+			return usage_error("no passphrase given");
+	}
 	if (o.command == NULL && !utf8) {
 		fprintf(stderr, "pier: %s\n", o.lang == PIER_LANG_ZH
 		        ? "没有可用的 UTF-8 区域设置（locale），无法正确读取和显示中文；"

@@ -1,6 +1,7 @@
 /* media.c - files in `pier` (see media.h): tus uploads and downloads with libcurl, progress
  * bars, the numbers of /open, the desktop's opener. */
 #include "media.h"
+#include "media_e2ee.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -331,7 +332,9 @@ static int tus_create(struct cli_media *m, const char *token, const char *path, 
 	                       (int)(strlen(name) > 500 ? 500 : strlen(name)));
 	b64[blen > 0 ? blen : 0] = '\0';
 	snprintf(len_h, sizeof(len_h), "Upload-Length: %lld", (long long)size);
-	snprintf(meta, sizeof(meta), "Upload-Metadata: filename %s", b64);
+	/* ciphertext of an encrypted chat: the tus metadata "e2ee" says so (docs/PROTOCOL.md) */
+	snprintf(meta, sizeof(meta), "Upload-Metadata: filename %s%s", b64,
+	         m->e2ee_upload ? ",e2ee MQ==" : "");
 	hdrs = curl_slist_append(hdrs, len_h);
 	hdrs = curl_slist_append(hdrs, meta);
 	snprintf(endpoint, sizeof(endpoint), "%s/api/tus/", m->base);
@@ -547,7 +550,10 @@ int cli_media_download(struct cli_media *m, const char *token, const json_t *med
 	FILE *f;
 	CURL *c;
 
-	download_dir(dir, sizeof(dir));
+	if (m->into != NULL)
+		snprintf(dir, sizeof(dir), "%s", m->into);
+	else
+		download_dir(dir, sizeof(dir));
 	local_name(name != NULL ? name : "download", fname, sizeof(fname));
 	/* Never overwrite: "name (1).ext", "name (2).ext", ... */
 	snprintf(path, pathlen, "%s/%s", dir, fname);
@@ -742,7 +748,16 @@ void cli_media_command_send(struct cli_media *m, const char *target, const char 
 		                           "Usage: /send PATH [CAPTION]", "用法：/send 文件路径 [说明]"));
 		return;
 	}
-	id = cli_media_upload(m, h->token(h->ctx), path, err, sizeof(err));
+	if (h->encrypts != NULL && h->encrypts(h->ctx, target)) {
+		json_t *file = NULL;
+
+		id = media_e2ee_upload(m, h->token(h->ctx), path, &file, err, sizeof(err));
+		if (id > 0)
+			h->send_encrypted(h->ctx, target, caption, file, id);
+		json_decref(file);
+	} else {
+		id = cli_media_upload(m, h->token(h->ctx), path, err, sizeof(err));
+	}
 	if (id <= 0) {
 		char msg[700];
 
@@ -750,6 +765,8 @@ void cli_media_command_send(struct cli_media *m, const char *target, const char 
 		h->error(h->ctx, msg);
 		return;
 	}
+	if (h->encrypts != NULL && h->encrypts(h->ctx, target))
+		return;                    /* posted by send_encrypted */
 	if (h->request(h->ctx, send_req(target, id, caption), ref) != 0) {
 		h->error(h->ctx, render_tr(&(struct render){ .lang = m->o->lang },
 		                           "Offline: the file is uploaded; /send it again to post it",
@@ -816,7 +833,8 @@ void cli_media_command_open(struct cli_media *m, const char *args)
 		return;
 	}
 	if (cli_media_download(m, h->token(h->ctx), m->seen[(n - 1) % CLI_MEDIA_SEEN_MAX], path,
-	                       sizeof(path), err, sizeof(err)) != 0) {
+	                       sizeof(path), err, sizeof(err)) != 0 ||
+	    media_e2ee_decrypt(m->seen[(n - 1) % CLI_MEDIA_SEEN_MAX], path, err, sizeof(err)) != 0) {
 		h->error(h->ctx, err);
 		return;
 	}

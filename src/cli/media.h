@@ -31,6 +31,11 @@ struct cli_media_host {
 	void (*info)(void *ctx, const char *text);
 	void (*error)(void *ctx, const char *text);
 	void (*show)(void *ctx, const json_t *msg);   /* a chat message, as others are shown */
+	/* True when a file for target goes end-to-end encrypted (media_e2ee.h); then it is
+	 * posted by send_encrypted (file: the payload's "file" object). May be NULL. */
+	bool (*encrypts)(void *ctx, const char *target);
+	void (*send_encrypted)(void *ctx, const char *target, const char *caption,
+	                       const json_t *file, int64_t media);
 };
 
 struct cli_media_send;
@@ -42,6 +47,8 @@ struct cli_media {
 	json_t *seen[CLI_MEDIA_SEEN_MAX];   /* media objects by number - 1 (a ring past the max) */
 	int nseen;                      /* numbers given so far */
 	struct cli_media_send *sends;   /* media messages awaiting their `sent` */
+	bool e2ee_upload;               /* the next upload is ciphertext (tus metadata "e2ee") */
+	const char *into;               /* downloads go here instead of ~/Downloads (NULL) */
 };
 
 /* Fills m (the caller's); host may be NULL (one-shot commands). */

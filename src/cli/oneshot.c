@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "e2ee_oneshot.h"
 #include "input.h"
 #include "media.h"
+#include "media_e2ee.h"
 #include "msgrules.h"
 #include "names.h"
 #include "render.h"
@@ -98,6 +100,9 @@ static void normalize_room(const char *in, char *out, size_t size)
 	snprintf(out, size, "%s%s", in[0] == '#' ? "" : "#", in);
 }
 
+/* The login reply of this run (its challenge proves the device of an encrypted send). */
+static const json_t *login_reply;
+
 static json_t *make_send(const struct cli_options *o, const char *target, const char *text)
 {
 	return pier_req_send_reply(target, text, NULL, o->reply_to);
@@ -134,6 +139,7 @@ static char *joined_args(const struct cli_options *o)
 	return text;
 }
 
+
 static int cmd_send(struct pier_conn *conn, const struct cli_options *o)
 {
 	char to[256];
@@ -143,6 +149,26 @@ static int cmd_send(struct pier_conn *conn, const struct cli_options *o)
 
 	if (text == NULL)
 		return CLI_EXIT_FAIL;
+	normalize_target(o->to, to, sizeof to);
+	if (to[0] == '@') {
+		/* Private: end-to-end encrypted, unless the user has no device (or there is no
+		 * encryption here): then as before. */
+		json_t *plain = json_pack("{s:s, s:s}", "text", text, "kind", "text");
+		bool plaintext = false;
+		int64_t id = 0;
+
+		if (o->reply_to > 0)
+			json_object_set_new(plain, "reply_to", json_integer(o->reply_to));
+		rc = e2ee_oneshot_send(conn, o, login_reply, to, plain, o->reply_to, 0, &id,
+		                       &plaintext);
+		json_decref(plain);
+		if (rc != 0 || !plaintext) {
+			if (rc == 0)
+				printf("%lld\n", (long long)id);
+			free(text);
+			return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+		}
+	}
 	reply = call_target(conn, o, o->to, make_send, text, "sent", to, sizeof to);
 	if (reply != NULL) {
 		printf("%" JSON_INTEGER_FORMAT "\n", json_integer_value(json_object_get(reply, "id")));
@@ -184,6 +210,9 @@ static int cmd_history(struct pier_conn *conn, const struct cli_options *o)
 	reply = call_target(conn, o, o->args[0], make_history, NULL, "history", with, sizeof with);
 	if (reply == NULL)
 		return CLI_EXIT_FAIL;
+	/* encrypted messages: their text from this device's store */
+	if (with[0] == '@')
+		e2ee_oneshot_fill(o, login_reply, json_object_get(reply, "messages"));
 	print_msgs(reply, o, false);
 	json_decref(reply);
 	return CLI_EXIT_OK;
@@ -457,6 +486,37 @@ static int oneshot_send_file(struct pier_conn *conn, const struct cli_options *o
 			break;
 		len += (size_t)n;
 	}
+	if (to[0] == '@' && !o->no_e2ee &&
+	    json_string_value(json_object_get(login_reply, "challenge")) != NULL) {
+		/* Private: the file is encrypted here first (media_e2ee.h), then sent encrypted; a
+		 * user without devices gets it as before. */
+		struct cli_media m;
+		char err[512] = "";
+		json_t *file = NULL, *plain;
+		int64_t media, id = 0;
+		bool plaintext = false;
+		int rc;
+
+		cli_media_init(&m, o, NULL);
+		media = media_e2ee_upload(&m, token, o->file, &file, err, sizeof err);
+		cli_media_release(&m);
+		if (media <= 0) {
+			fprintf(stderr, "pier: %s: %s\n", o->file, err);
+			return CLI_EXIT_FAIL;
+		}
+		plain = json_pack("{s:s, s:O, s:O}", "text", caption, "kind",
+		                  json_object_get(file, "kind"), "file", file);
+		json_object_del(json_object_get(plain, "file"), "kind");
+		rc = e2ee_oneshot_send(conn, o, login_reply, to, plain, 0, media, &id, &plaintext);
+		json_decref(plain);
+		json_decref(file);
+		if (rc == 0 && !plaintext) {
+			printf("%lld\n", (long long)id);
+			return CLI_EXIT_OK;
+		}
+		if (rc != 0)
+			return CLI_EXIT_FAIL;
+	}
 	return cli_media_oneshot_send(conn, o, token, to, caption);
 }
 
@@ -544,6 +604,7 @@ int oneshot_run(const struct cli_options *o)
 		account_print_result(stderr, o, do_register, status, reply);
 		goto out;
 	}
+	login_reply = reply;
 	if (strcmp(cmd->name, "send") == 0 && o->file != NULL)
 		rc = oneshot_send_file(conn, o, json_string_value(json_object_get(reply, "token")));
 	else

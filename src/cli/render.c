@@ -220,6 +220,11 @@ void render_msg(FILE *f, const struct render *r, const json_t *msg)
 	const char *from = jstr_or(msg, "from", "?"), *to = jstr_or(msg, "to", "?");
 	const char *text = jstr_or(msg, "text", "");
 	bool private = to[0] == '@';
+
+	/* an encrypted message as the server has it (history, sync): no text there */
+	if (json_is_true(json_object_get(msg, "e2ee")) && json_object_get(msg, "text") == NULL)
+		text = render_tr(r, "(encrypted; this device has no copy: earlier messages are on "
+		                    "your other devices)", "（已加密；此设备没有副本：更早的消息在您的其他设备上）");
 	/* a search's result (it has "highlight") shows its matches, not a mention: no bell, no
 	 * reverse video over the line */
 	bool mention = json_is_true(json_object_get(msg, "mentioned")) && !same_user(from, r->self) &&
@@ -241,6 +246,12 @@ void render_msg(FILE *f, const struct render *r, const json_t *msg)
 		fprintf(f, "%s ", render_tr(r, "(offline)", "(离线)"));
 	if (private) {
 		fprintf(f, "%s ", render_tr(r, "[PM]", "[私聊]"));
+		/* End-to-end encrypted, or a plaintext private message (stored before encryption,
+		 * or to someone without a device): the server could read that one. */
+		if (json_is_true(json_object_get(msg, "e2ee")))
+			fprintf(f, "%s ", render_tr(r, "[e2ee]", "[加密]"));
+		else
+			fprintf(f, "%s ", render_tr(r, "[not encrypted]", "[未加密]"));
 		render_from(f, msg);
 		fputs(" -> ", f);
 		render_safe(f, to + 1, false);

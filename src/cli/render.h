@@ -44,7 +44,8 @@ void render_safe(FILE *f, const char *text, bool keep_newlines);
 
 /* One chat message {"id","from","to","text","ts"[,"offline"]} as a terminal line:
  *   7 [14:03] #lobby Alice_1: hello              (room: red)
- *   8 [14:03] [PM] Alice_1 -> bob_22: hello      (private: bold magenta)
+ *   8 [14:03] [PM] [e2ee] Alice_1 -> bob_22: hello   (private: bold magenta; "[not
+ *                                      encrypted]" instead of "[e2ee]" for plaintext)
  * ending with a newline; the number first (dim) when r->refs is set. A sender with a display
  * name shows as "王小明 (wang_xm)" (in a quote too). A message with media
  * ends with its description and, when r->media is set, the number to /open it:

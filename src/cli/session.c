@@ -451,6 +451,13 @@ static bool ask_password(struct session *s, bool again)
 	return true;
 }
 
+static void set_challenge(struct session *s, const json_t *reply)
+{
+	const char *c = json_string_value(json_object_get(reply, "challenge"));
+
+	snprintf(s->challenge, sizeof s->challenge, "%s", c != NULL ? c : "");
+}
+
 static void logged_in(struct session *s, const json_t *ev)
 {
 	const char *token = json_string_value(json_object_get(ev, "token"));
@@ -462,6 +469,7 @@ static void logged_in(struct session *s, const json_t *ev)
 	}
 	if (user != NULL)
 		snprintf(s->self, sizeof s->self, "%s", user);
+	set_challenge(s, ev);
 	wipe_free(s->password);
 	s->password = NULL;
 	s->password_tries = 0;
@@ -803,6 +811,7 @@ void session_start(struct session *s, struct pier_conn *conn, const json_t *repl
 	s->conn = conn;
 	snprintf(s->self, sizeof s->self, "%s", user != NULL ? user : "");
 	s->token = token != NULL ? xstrdup(token) : NULL;
+	set_challenge(s, reply);
 	s->state = SESSION_ONLINE;
 	s->last_heard = pier_mono_ms();
 	s->change_seq = json_integer_value(json_object_get(reply, "change_seq"));
@@ -927,6 +936,11 @@ bool session_is_online(const struct session *s)
 const char *session_self(const struct session *s)
 {
 	return s->self;
+}
+
+const char *session_challenge(const struct session *s)
+{
+	return s->challenge;
 }
 
 size_t session_unsent(const struct session *s)

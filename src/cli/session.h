@@ -112,6 +112,7 @@ struct session {
 	struct pier_conn *conn;
 	char self[PIER_NAME_MAX + 1];
 	char *token;                /* from the last login; NULL once refused */
+	char challenge[64];         /* the last login's (end-to-end encryption), or "" */
 	char *password;             /* typed after a refused token, until a login used it */
 	int password_tries;
 	bool relogin;               /* the login in flight uses the password */
@@ -181,6 +182,9 @@ enum session_state session_state(const struct session *s);
 bool session_is_online(const struct session *s);
 /* The logged-in user's name (canonical spelling). */
 const char *session_self(const struct session *s);
+/* The challenge of the last login ("" when the server sent none): a device proves itself
+ * over it (cli_e2ee.h). */
+const char *session_challenge(const struct session *s);
 /* Messages in the outbox (waiting to be sent, or for their `sent`). */
 size_t session_unsent(const struct session *s);
 

@@ -34,7 +34,15 @@
 	X(MEMBERS, "members") \
 	X(TOPIC, "topic") \
 	X(PROFILE, "profile") \
-	X(SEARCH, "search")
+	X(SEARCH, "search") \
+	X(DEVICE_REGISTER, "device_register") \
+	X(DEVICE_HELLO, "device_hello") \
+	X(DEVICES, "devices") \
+	X(DEVICES_PUBLISH, "devices_publish") \
+	X(PREKEYS, "prekeys") \
+	X(KEYS, "keys") \
+	X(DEVICE_SEND, "device_send") \
+	X(ACK, "ack")
 
 enum pier_op {
 #define PIER_OP_ENUM(sym, name) PIER_OP_##sym,
@@ -99,7 +107,21 @@ enum pier_op {
 	X(BAD_DISPLAY, "bad_display") \
 	X(BAD_TOPIC, "bad_topic") \
 	X(QUERY_TOO_SHORT, "query_too_short") \
-	X(QUERY_TOO_LONG, "query_too_long")
+	X(QUERY_TOO_LONG, "query_too_long") \
+	X(E2EE_REQUIRED, "e2ee_required") \
+	X(NO_DEVICE, "no_device") \
+	X(BAD_ENVELOPE, "bad_envelope") \
+	X(QUEUE_FULL, "queue_full") \
+	X(DEVICES_CHANGED, "devices_changed") \
+	X(BAD_SIGNATURE, "bad_signature") \
+	X(DEVICE_EXISTS, "device_exists") \
+	X(TOO_MANY_DEVICES, "too_many_devices") \
+	X(ALREADY_HAS_DEVICE, "already_has_device") \
+	X(NO_SUCH_DEVICE, "no_such_device") \
+	X(DEVICE_REVOKED, "device_revoked") \
+	X(BAD_LIST, "bad_list") \
+	X(STALE_VERSION, "stale_version") \
+	X(RESET_NEEDS_PASSWORD, "reset_needs_password")
 
 enum pier_error {
 #define PIER_ERROR_ENUM(sym, name) PIER_ERR_##sym,

@@ -95,6 +95,35 @@ json_t *pier_req_topic(const char *room, const char *topic);
 /* Sets the display name (NULL or "": removes it). */
 json_t *pier_req_profile(const char *display);
 
+/* End-to-end encryption (docs/PROTOCOL.md, "End-to-end encryption"; docs/E2EE.md). Binary
+ * values are base64url without padding, as the caller encoded them; these only build JSON. */
+/* Registers a new (pending) device bound to this session: its id (16 bytes), signing and DH
+ * keys, name (NULL: none), signed prekey (id, key, sig), one-time prekeys (a JSON array of
+ * {"id","key"}, taken; NULL: none) and proof (the signature of the login's challenge). */
+json_t *pier_req_device_register(const char *id, const char *sign_key, const char *dh_key,
+                                 const char *name, int64_t spk_id, const char *spk_key,
+                                 const char *spk_sig, json_t *opks, const char *proof);
+/* Binds this session to an existing device (proof: the signature of the login's challenge). */
+json_t *pier_req_device_hello(const char *id, const char *proof);
+/* user's signed device list and devices (NULL: one's own, pending ones included). */
+json_t *pier_req_devices(const char *user);
+/* Publishes a new signed device list (list: its bytes, sig: the account key's signature). */
+json_t *pier_req_devices_publish(const char *list, const char *sig);
+/* Replaces the signed prekey (spk_id 0: keeps it) and/or adds one-time prekeys (opks as in
+ * pier_req_device_register, taken; NULL: none). */
+json_t *pier_req_prekeys(int64_t spk_id, const char *spk_key, const char *spk_sig, json_t *opks);
+/* What starting sessions with user's devices needs; claims one one-time prekey of each. */
+json_t *pier_req_keys(const char *user);
+/* An encrypted private message to "@user": the payload once and keys, a JSON array of
+ * {"device","body"} (taken), one per current device. cid may be NULL; media and reply_to
+ * <= 0: none. */
+json_t *pier_req_send_e2ee(const char *to, const char *payload, json_t *keys, const char *cid,
+                           int64_t media, int64_t reply_to);
+/* An envelope to one of one's own devices (a grant, a history transfer). */
+json_t *pier_req_device_send(const char *device, const char *payload, const char *body);
+/* The device stored every envelope of its queue up to qid upto: the server deletes them. */
+json_t *pier_req_ack(int64_t upto);
+
 /* The "op" of an event or reply, or "" when it has none. Never NULL. */
 const char *pier_event_op(const json_t *ev);
 

@@ -225,3 +225,110 @@ const char *pier_event_op(const json_t *ev)
 
 	return op != NULL ? op : "";
 }
+
+/* ---- end-to-end encryption ---- */
+
+/* Sets key to the JSON integer v on req when v > 0; frees req (NULL) when that fails. */
+static json_t *set_positive(json_t *req, const char *key, int64_t v)
+{
+	if (req != NULL && v > 0 && json_object_set_new(req, key, json_integer(v)) != 0) {
+		json_decref(req);
+		return NULL;
+	}
+	return req;
+}
+
+/* Sets "opks" (taken; NULL: nothing) on req; frees req (NULL) when that fails. */
+static json_t *set_opks(json_t *req, json_t *opks)
+{
+	if (opks == NULL)
+		return req;
+	if (req == NULL || json_object_set_new(req, "opks", opks) != 0) {
+		json_decref(req);
+		return NULL;
+	}
+	return req;
+}
+
+json_t *pier_req_device_register(const char *id, const char *sign_key, const char *dh_key,
+                                 const char *name, int64_t spk_id, const char *spk_key,
+                                 const char *spk_sig, json_t *opks, const char *proof)
+{
+	json_t *req = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:I, s:s, s:s}, s:s}", "op",
+	                        "device_register", "id", id, "sign_key", sign_key, "dh_key", dh_key,
+	                        "name", name != NULL ? name : "", "spk", "id", (json_int_t)spk_id,
+	                        "key", spk_key, "sig", spk_sig, "proof", proof);
+
+	if (req == NULL) {
+		json_decref(opks);
+		return NULL;
+	}
+	return set_opks(req, opks);
+}
+
+json_t *pier_req_device_hello(const char *id, const char *proof)
+{
+	return json_pack("{s:s, s:s, s:s}", "op", "device_hello", "id", id, "proof", proof);
+}
+
+json_t *pier_req_devices(const char *user)
+{
+	json_t *req = json_pack("{s:s}", "op", "devices");
+
+	if (req != NULL && user != NULL && json_object_set_new(req, "user", json_string(user)) != 0) {
+		json_decref(req);
+		return NULL;
+	}
+	return req;
+}
+
+json_t *pier_req_devices_publish(const char *list, const char *sig)
+{
+	return json_pack("{s:s, s:s, s:s}", "op", "devices_publish", "list", list, "sig", sig);
+}
+
+json_t *pier_req_prekeys(int64_t spk_id, const char *spk_key, const char *spk_sig, json_t *opks)
+{
+	json_t *req = json_pack("{s:s}", "op", "prekeys");
+
+	if (req != NULL && spk_id > 0 &&
+	    json_object_set_new(req, "spk", json_pack("{s:I, s:s, s:s}", "id", (json_int_t)spk_id,
+	                                              "key", spk_key, "sig", spk_sig)) != 0) {
+		json_decref(req);
+		req = NULL;
+	}
+	if (req == NULL) {
+		json_decref(opks);
+		return NULL;
+	}
+	return set_opks(req, opks);
+}
+
+json_t *pier_req_keys(const char *user)
+{
+	return json_pack("{s:s, s:s}", "op", "keys", "user", user);
+}
+
+json_t *pier_req_send_e2ee(const char *to, const char *payload, json_t *keys, const char *cid,
+                           int64_t media, int64_t reply_to)
+{
+	json_t *req = json_pack("{s:s, s:s, s:{s:s, s:o}}", "op", "send", "to", to, "e2ee",
+	                        "payload", payload, "keys", keys);
+
+	if (req != NULL && cid != NULL && json_object_set_new(req, "cid", json_string(cid)) != 0) {
+		json_decref(req);
+		return NULL;
+	}
+	return set_positive(set_positive(req, "media", media), "reply_to", reply_to);
+}
+
+json_t *pier_req_device_send(const char *device, const char *payload, const char *body)
+{
+	return json_pack("{s:s, s:s, s:s, s:s}", "op", "device_send", "device", device,
+	                 "payload", payload, "body", body);
+}
+
+json_t *pier_req_ack(int64_t upto)
+{
+	return json_pack("{s:s, s:I}", "op", "ack", "upto", (json_int_t)upto);
+}

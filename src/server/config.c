@@ -118,6 +118,21 @@ static const struct opt opts[] = {
 	{"room-forget-after", OPT_DOUBLE, O(room_forget_after),
 	 "seconds a room without members is kept before it is forgotten and stops counting; "
 	 "its history stays (default 604800, 7 days)", NULL},
+	{"e2ee-max-devices", OPT_INT, O(e2ee_max_devices),
+	 "devices in one user's signed list, 1 to 32; 3 more may wait for approval (default 10)",
+	 NULL},
+	{"e2ee-max-prekeys", OPT_INT, O(e2ee_max_prekeys),
+	 "one-time prekeys kept per device (default 100)", NULL},
+	{"e2ee-max-payload", OPT_SIZE, O(e2ee_max_payload),
+	 "characters (base64url) of an encrypted message's payload (default 24576)", NULL},
+	{"e2ee-max-envelope", OPT_SIZE, O(e2ee_max_envelope),
+	 "characters (base64url) of one device's envelope (default 1024)", NULL},
+	{"e2ee-max-queue", OPT_INT, O(e2ee_max_queue),
+	 "envelopes waiting for one device; a send past it is refused with queue_full "
+	 "(default 20000)", NULL},
+	{"e2ee-pending-expiry", OPT_DOUBLE, O(e2ee_pending_expiry),
+	 "seconds a device registered but not approved stays pending before it is dropped "
+	 "(default 86400)", NULL},
 	{"no-rate-limits", OPT_BOOL, O(no_rate_limits),
 	 "TESTS AND BENCHMARKS ONLY: lift rate and per-address limits (size limits stay)", NULL},
 	{"weak-password-hash", OPT_BOOL, O(weak_password_hash),
@@ -172,6 +187,12 @@ void config_init(struct config *cfg)
 	cfg->max_rooms = 100000;
 	cfg->max_rooms_per_user = 1000;
 	cfg->room_forget_after = 7 * 24 * 3600;
+	cfg->e2ee_max_devices = 10;
+	cfg->e2ee_max_prekeys = 100;
+	cfg->e2ee_max_payload = 24 * 1024;
+	cfg->e2ee_max_envelope = 1024;
+	cfg->e2ee_max_queue = 20000;
+	cfg->e2ee_pending_expiry = 24 * 3600;
 }
 
 static void print_help(void)
@@ -496,6 +517,13 @@ int config_parse_args(struct config *cfg, int argc, char **argv)
 		        "cannot be negative\n");
 		return -1;
 	}
+	if (cfg->e2ee_max_devices < 1 || cfg->e2ee_max_devices > 32 || cfg->e2ee_max_prekeys < 1 ||
+	    cfg->e2ee_max_queue < 1 || cfg->e2ee_max_payload < 1 || cfg->e2ee_max_envelope < 1 ||
+	    !(cfg->e2ee_pending_expiry > 0)) {
+		fprintf(stderr, "pierd: --e2ee-max-devices is 1 to 32 (a list holds at most 32); the "
+		        "other --e2ee- limits are positive\n");
+		return -1;
+	}
 	if (cfg->hash_threads < 1 || cfg->hash_threads > 64 || cfg->max_hash_jobs < 1) {
 		fprintf(stderr, "pierd: --hash-threads is 1 to 64 and --max-hash-jobs at least 1\n");
 		return -1;
@@ -521,6 +549,10 @@ void config_log(const struct config *cfg)
 	log_info("settings: max-rooms %d, max-rooms-per-user %d, room-forget-after %.0fs, "
 	         "recall-window %.0fs", cfg->max_rooms, cfg->max_rooms_per_user,
 	         cfg->room_forget_after, cfg->recall_window);
+	log_info("settings: e2ee-max-devices %d, e2ee-max-prekeys %d, e2ee-max-payload %zu, "
+	         "e2ee-max-envelope %zu, e2ee-max-queue %d, e2ee-pending-expiry %.0fs",
+	         cfg->e2ee_max_devices, cfg->e2ee_max_prekeys, cfg->e2ee_max_payload,
+	         cfg->e2ee_max_envelope, cfg->e2ee_max_queue, cfg->e2ee_pending_expiry);
 	log_info("settings: hash-threads %d, max-hash-jobs %d, login %.0f+1/%.0fs, token-idle %.0fs",
 	         cfg->hash_threads, cfg->max_hash_jobs, cfg->login_burst, cfg->login_interval,
 	         cfg->token_idle);

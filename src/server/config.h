@@ -67,6 +67,14 @@ struct config {
 	int max_rooms;             /* rooms besides #lobby in the directory; more are refused */
 	int max_rooms_per_user;    /* rooms one user may be in besides #lobby */
 	double room_forget_after;  /* seconds a room without members stays in the directory */
+
+	/* end-to-end encryption (docs/E2EE.md): size limits, kept by --no-rate-limits */
+	int e2ee_max_devices;      /* devices in one user's list (pending ones: 3 more) */
+	int e2ee_max_prekeys;      /* one-time prekeys kept per device */
+	size_t e2ee_max_payload;   /* characters of a message's payload (base64url) */
+	size_t e2ee_max_envelope;  /* characters of one envelope's body (base64url) */
+	int e2ee_max_queue;        /* envelopes waiting in one device's queue */
+	double e2ee_pending_expiry; /* seconds a device stays pending before it is dropped */
 };
 
 /* Fills cfg with the defaults. */

@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "conn.h"
 #include "dispatch.h"
+#include "e2ee_chat.h"
 #include "http.h"
 #include "log.h"
 #include "media.h"
@@ -42,6 +43,14 @@ static void chat_closing(struct conn *c)
 		session_end(c);
 }
 
+/* Room in c's output: the backlogs paced by it go on (offline messages, a device's queue). */
+static void chat_drained(struct conn *c)
+{
+	offline_drained(c);
+	if (!c->closing)
+		e2ee_queue_drained(c);
+}
+
 static const char *chat_who(const struct conn *c)
 {
 	return c->user != NULL ? c->user->name : NULL;
@@ -50,7 +59,7 @@ static const char *chat_who(const struct conn *c)
 static const struct conn_handler chat_handler = {
 	.request = dispatch_line,
 	.closing = chat_closing,
-	.drained = offline_drained,
+	.drained = chat_drained,
 	.who = chat_who,
 };
 

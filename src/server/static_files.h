@@ -21,9 +21,13 @@ struct web_file {
 extern const struct web_file web_files[];
 extern const size_t web_nfiles;
 
-/* The policy every static answer carries. */
-#define STATIC_CSP "default-src 'self'; script-src 'self'; style-src 'self'; " \
-	"img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; " \
+/* The policy every static answer carries. 'wasm-unsafe-eval' lets the page compile
+ * WebAssembly (the vendored libsodium of end-to-end encryption instantiates its module from
+ * bytes in web/vendor/libsodium-sumo.mjs); it allows no eval() of JavaScript. media-src
+ * blob: lets it play the audio and video of encrypted chats, which it decrypts itself. */
+#define STATIC_CSP "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; " \
+	"img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; " \
+	"base-uri 'none'; " \
 	"frame-ancestors 'none'; form-action 'self'"
 
 /* Route handlers of GET / (prefix): see http.h. */

@@ -136,6 +136,7 @@ void store_job_release(struct store_job *job)
 	free_msgs(&job->changes, &job->nchanges);
 	job->changes_more = false;
 	job->next_before = 0;
+	store_e2ee_release(&job->e2ee);
 }
 
 /* Takes up to max_batch jobs off the FIFO as a NULL-terminated list. wait: block until there

@@ -25,6 +25,7 @@
 #include <uv.h>
 
 #include "names.h"
+#include "store_e2ee.h"
 #include "store_query.h"
 
 struct store;
@@ -44,7 +45,18 @@ enum store_status {
 	STORE_RECALLED,    /* edit, react, reply_to: the message was recalled */
 	STORE_EMPTY,       /* edit: an empty text for a message without media */
 	STORE_LIMIT,       /* react: the message has max_reactions different ones already */
-	STORE_BAD_REPLY    /* append: reply_to is no message of the conversation */
+	STORE_BAD_REPLY,   /* append: reply_to is no message of the conversation */
+	/* end-to-end encryption (store_e2ee.h) */
+	STORE_STALE,       /* E2EE_PUBLISH: the version is not the current one + 1 (version_out) */
+	STORE_CHANGED,     /* APPEND encrypted: the envelopes are not for exactly the current
+	                    * devices (e2ee.devices: the current ones); nothing stored */
+	STORE_FULL,        /* APPEND, E2EE_DEVICE_SEND: a device's queue is at max_queue;
+	                    * E2EE_REGISTER: too many devices; nothing stored */
+	STORE_E2EE_REQUIRED, /* APPEND: plaintext to a user with a device list, or media uploaded
+	                    * encrypted in a plaintext message; EDIT: an encrypted message */
+	STORE_REVOKED,     /* E2EE_HELLO, E2EE_DEVICE_SEND: the device was revoked */
+	STORE_NO_DEVICE    /* APPEND encrypted: the sending device is not active, or the
+	                    * recipient has no device list */
 };
 
 enum store_op {
@@ -122,6 +134,36 @@ enum store_op {
 	                      * others, at most limit) and last_id */
 	STORE_MEMBERS,       /* in: room (#lobby: every user), name (the page starts after this name key;
 	                      * NULL: from the start), limit   out: names (by key), more */
+	/* end-to-end encryption (store_e2ee.c; the fields are job->e2ee's, store_e2ee.h) */
+	STORE_E2EE_REGISTER, /* in: user_id, dev, opks, max_devices, max_prekeys, pending_cutoff:
+	                      * a new pending device (STORE_EXISTS: the id is taken; STORE_FULL:
+	                      * max_devices active plus 3 pending)   out: rid, opk_count */
+	STORE_E2EE_HELLO,    /* in: user_id, device_id, pending_cutoff   out: dev (keys, state),
+	                      * rid, state, opk_count, queued; STORE_NOT_FOUND, STORE_REVOKED */
+	STORE_E2EE_DEVICES,  /* in: peer_id, include_pending, pending_cutoff   out: version_out,
+	                      * list_out, sig_out, devices (active, and pending when asked) */
+	STORE_E2EE_PUBLISH,  /* in: user_id, list, sig, ak, version, reset, reset_allowed, listed,
+	                      * device_rid (the session's), pending_cutoff: the new current list
+	                      * (STORE_STALE; STORE_NOT_FOUND: it names a device the user has not
+	                      * registered with those keys; STORE_CONFLICT: another account key
+	                      * without reset, or a reset naming more than the session's device;
+	                      * STORE_DENIED: a reset without a password login). Listed devices
+	                      * become active; active ones left out (on a reset every other
+	                      * one) are revoked, their prekeys and queues deleted
+	                      * out: version_out, devices (the revoked) */
+	STORE_E2EE_PREKEYS,  /* in: device_rid, dev.spk_* (spk_id 0: unchanged), opks, max_prekeys
+	                      * (STORE_EXISTS: an id already there; STORE_FULL: past max_prekeys)
+	                      * out: opk_count */
+	STORE_E2EE_KEYS,     /* in: user_id, peer_id, device_rid   out: version_out, list_out,
+	                      * sig_out, devices (every active device of peer_id but device_rid,
+	                      * with its signed prekey, a claimed one-time prekey (deleted) and
+	                      * the count left; pending ones never) */
+	STORE_E2EE_DEVICE_SEND, /* in: user_id, device_rid (from), device_id (to: one of the user's
+	                      * active or pending devices), payload, body, max_queue
+	                      * out: rid (the target's), qid; STORE_NOT_FOUND, STORE_FULL,
+	                      * STORE_NO_DEVICE (the sending device was revoked meanwhile) */
+	STORE_E2EE_QUEUE,    /* in: device_rid, after, limit   out: envs (oldest first), more */
+	STORE_E2EE_ACK,      /* in: device_rid, upto   out: count (deleted) */
 	STORE_BARRIER        /* in: nothing. Changes nothing: done runs once every job submitted
 	                      * before it is done (the FIFO's order), e.g. to free what they use */
 };
@@ -150,6 +192,8 @@ struct store_media {
 	char name[STORE_MEDIA_NAME_MAX + 1];   /* the uploader's file name */
 	char type[STORE_MEDIA_TYPE_MAX + 1];   /* detected MIME type ("image/png") */
 	char thumb[32];                        /* the thumbnail's MIME type, "" if there is none */
+	bool e2ee;                             /* ciphertext uploaded with ?e2ee=1: sendable only
+	                                        * in an encrypted private message */
 };
 
 #define STORE_QUOTE_CHARS     100   /* characters of a quoted message's excerpt */
@@ -189,6 +233,8 @@ struct store_msg {
 	char *mentions;    /* a JSON array of the mentioned users' names; NULL when none */
 	bool mentioned;    /* the job's user is one of them */
 	char *reactions;   /* a JSON array [{"emoji","count","users":[...],"mine"}]; NULL: none */
+	bool e2ee;         /* end-to-end encrypted: text is "" (clients have it in the payload,
+	                    * which history, sync and search never give) */
 	/* SEARCH: where the query matched text and media_name (code points); owned like the rest */
 	struct store_span *spans, *name_spans;
 	int nspans, nname_spans;
@@ -236,6 +282,9 @@ struct store_job {
 	int64_t read_id;                       /* READ in and out */
 	struct store_conv *convs;              /* UNREAD: the caller's array, outputs filled */
 	size_t nconvs;
+	struct store_e2ee e2ee;                /* end-to-end encryption: the STORE_E2EE_* ops,
+	                                        * and APPEND of an encrypted message
+	                                        * (e2ee.payload set) */
 
 	/* outputs (owned by the job until store_job_release) */
 	enum store_status status;

@@ -18,7 +18,7 @@
 #include "store.h"
 
 /* The schema version store_schema_migrate() brings a database to (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 /* The version whose step made the message index (message_fts): tests build a database of the
  * version before it, with messages, to see the migration index them. */
 #define STORE_SCHEMA_SEARCH_VERSION 7
@@ -111,10 +111,47 @@ enum social_stmt {
 	SOC_COUNT
 };
 
+/* The statements of store_e2ee.c (devices, prekeys, lists, queues). */
+enum e2ee_stmt {
+	E2EE_DEV_BY_ID,
+	E2EE_DEV_BY_RID,
+	E2EE_DEVS_OF,
+	E2EE_DEV_COUNT,
+	E2EE_DEV_INSERT,
+	E2EE_EXPIRE_OPKS,
+	E2EE_EXPIRE_ENVS,
+	E2EE_EXPIRE_DEVS,
+	E2EE_DEV_SET_STATE,
+	E2EE_DEV_REVOKE,
+	E2EE_DEV_SEEN,
+	E2EE_DEV_OPKS_DELETE,
+	E2EE_DEV_ENVS_DELETE,
+	E2EE_SPK_SET,
+	E2EE_OPK_INSERT,
+	E2EE_OPK_COUNT,
+	E2EE_OPK_FIRST,
+	E2EE_OPK_DELETE,
+	E2EE_LIST_GET,
+	E2EE_LIST_SET,
+	E2EE_ENV_INSERT,
+	E2EE_QUEUE_ADD,
+	E2EE_QUEUE_SUB,
+	E2EE_QUEUE_PAGE,
+	E2EE_ACK,
+	E2EE_HAS_LIST,
+	E2EE_MEDIA_E2EE,
+	E2EE_COUNT
+};
+
+/* Pending devices (registered, not yet in a list) a user may have at once, besides the
+ * --e2ee-max-devices listed ones. */
+#define STORE_E2EE_PENDING_MAX 3
+
 struct store_db {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[STMT_COUNT];
 	sqlite3_stmt *social[SOC_COUNT];
+	sqlite3_stmt *e2ee[E2EE_COUNT];
 	int64_t lobby_id;      /* rooms.id of #lobby */
 	int64_t token_idle_ms; /* store_options.token_idle_ms */
 	bool fts_pending;      /* messages were appended that the index has not seen yet */
@@ -175,6 +212,22 @@ enum store_status store_social_topic(struct store_db *db, int64_t room_id, struc
 /* A user new to a room (registration: #lobby; a first join) starts with the room read up to
  * its newest message: what was said before one came is history, not unread. 0 or -1. */
 int store_social_read_baseline(struct store_db *db, int64_t user_id, int64_t room_id);
+
+/* store_e2ee.c: the SQL of enum e2ee_stmt; runs the STORE_E2EE_* ops; frees a job's e2ee
+ * outputs. For an APPEND: store_e2ee_plain_check refuses a plaintext message to a user with
+ * a device list, or one carrying encrypted media (STORE_E2EE_REQUIRED); store_e2ee_send_check
+ * checks an encrypted one (the sending device, the exact device set, the queues' room:
+ * STORE_NO_DEVICE, STORE_CHANGED, STORE_FULL) before the message is inserted and
+ * store_e2ee_send_queue queues its envelopes after (job->msg_id set);
+ * store_e2ee_media_flag reads whether a media item is ciphertext. */
+extern const char *const store_e2ee_sql[E2EE_COUNT];
+enum store_status store_e2ee_run(struct store_db *db, struct store_job *job);
+void store_e2ee_release(struct store_e2ee *e);
+enum store_status store_e2ee_plain_check(struct store_db *db, struct store_job *job,
+                                         bool media_e2ee);
+enum store_status store_e2ee_send_check(struct store_db *db, struct store_job *job);
+enum store_status store_e2ee_send_queue(struct store_db *db, struct store_job *job);
+int store_e2ee_media_flag(struct store_db *db, int64_t media_id, bool *e2ee);
 
 /* store_search.c: runs STORE_SEARCH (see store.h), after store_db_index_new. */
 enum store_status store_db_search(struct store_db *db, struct store_job *job);

@@ -209,6 +209,64 @@ static const char *const migrations[] = {
 	"    SELECT new.id, new.text, (SELECT name FROM media WHERE id = new.media_id)"
 	"    WHERE new.recalled IS NULL;"
 	"END;",
+
+	/* 8: end-to-end encryption (docs/E2EE.md). devices: each client installation of a user,
+	 * its public keys (base64url text as the wire has them: the server only compares and
+	 * relays them), its name, its state (0 pending: registered, not yet in a signed list,
+	 * gone after --e2ee-pending-expiry; 1 active: in the list; 2 revoked: kept so that its id
+	 * is never reused and its sessions are told), its signed prekey, and how many envelopes
+	 * wait in its queue (kept with the queue, so a send checks --e2ee-max-queue without a
+	 * count). opks: one-time prekeys, deleted when claimed. devlists: each user's current
+	 * signed device list (the bytes, the signature, its version and account key).
+	 * An encrypted message is a row of messages with e2ee set, text '' and its payload (the
+	 * ciphertext every device opens with the key of its envelope); envelopes: the per-device
+	 * queues, in qid order (AUTOINCREMENT: a qid is never reused, so an ack up to a qid never
+	 * takes a later envelope), one index serving a queue's reads in order and its acks.
+	 * A device-to-device envelope (device_send) has no message and carries its own payload.
+	 * media.e2ee: an upload of ciphertext (?e2ee=1), sendable only in an encrypted message;
+	 * uploads.e2ee: a tus upload that will be such media. */
+	"CREATE TABLE devices ("
+	"  rid INTEGER PRIMARY KEY,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  sign_key TEXT NOT NULL,"
+	"  dh_key TEXT NOT NULL,"
+	"  name TEXT NOT NULL DEFAULT '',"
+	"  state INTEGER NOT NULL DEFAULT 0,"
+	"  created INTEGER NOT NULL,"
+	"  seen INTEGER NOT NULL DEFAULT 0,"
+	"  spk_id INTEGER NOT NULL,"
+	"  spk_key TEXT NOT NULL,"
+	"  spk_sig TEXT NOT NULL,"
+	"  queued INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX devices_user ON devices(user_id, state);"
+	"CREATE TABLE opks ("
+	"  device INTEGER NOT NULL REFERENCES devices(rid),"
+	"  id INTEGER NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  PRIMARY KEY (device, id)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE devlists ("
+	"  user_id INTEGER PRIMARY KEY REFERENCES users(id),"
+	"  version INTEGER NOT NULL,"
+	"  list TEXT NOT NULL,"
+	"  sig TEXT NOT NULL,"
+	"  ak TEXT NOT NULL"
+	");"
+	"ALTER TABLE messages ADD COLUMN e2ee INTEGER NULL;"
+	"ALTER TABLE messages ADD COLUMN payload TEXT NULL;"
+	"ALTER TABLE media ADD COLUMN e2ee INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE uploads ADD COLUMN e2ee INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE envelopes ("
+	"  qid INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  device INTEGER NOT NULL REFERENCES devices(rid),"
+	"  message_id INTEGER NULL REFERENCES messages(id),"
+	"  from_device INTEGER NOT NULL REFERENCES devices(rid),"
+	"  body TEXT NOT NULL,"
+	"  payload TEXT NULL"
+	");"
+	"CREATE INDEX envelopes_queue ON envelopes(device, qid);",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,

@@ -44,7 +44,7 @@
 /* The columns of a store_msg (id, ts, from, to, text, kind, then the media's id, name, size,
  * type, width, height; edited, recalled, changed; the quoted message's id, sender, excerpt,
  * whether it is cut, recalled and its kind; the mentions, whether the reader is mentioned,
- * the reactions), for every message query. ME is the user who reads. A plain message costs
+ * the reactions; whether it is end-to-end encrypted), for every message query. ME is the user who reads. A plain message costs
  * no lookup beyond the old columns': the mentions are a column (kept with the mentions rows),
  * and reactions exist only on a message with a change number. */
 #define MSG_SELECT \
@@ -60,7 +60,8 @@
 	"q.kind, m.mentions, CASE WHEN m.mentions IS NULL THEN 0 ELSE " \
 	"EXISTS (SELECT 1 FROM mentions WHERE message_id = m.id AND user_id = " ME ") END, " \
 	"CASE WHEN m.changed IS NULL THEN NULL " \
-	"WHEN EXISTS (SELECT 1 FROM reactions WHERE message_id = m.id) THEN (" REACTIONS_JSON ") END " \
+	"WHEN EXISTS (SELECT 1 FROM reactions WHERE message_id = m.id) THEN (" REACTIONS_JSON ") END, " \
+	"coalesce(m.e2ee, 0) " \
 	"FROM messages m LEFT JOIN media md ON md.id = m.media_id " \
 	"LEFT JOIN messages q ON q.id = m.reply_to "
 
@@ -70,12 +71,13 @@
 	"coalesce(m.room_id = ?3 OR m.pair_lo = ?2 OR m.pair_hi = ?2 OR " \
 	"m.room_id IN (SELECT room_id FROM members WHERE user_id = ?2), 0)"
 
-/* The columns of a struct store_media, then whether user ?2 may see it (?3: #lobby's id). */
+/* The columns of a struct store_media, then whether user ?2 may see it (?3: #lobby's id),
+ * then whether it is ciphertext (an upload with ?e2ee=1). */
 #define MEDIA_SELECT \
 	"SELECT md.id, md.uploader_id, md.created, md.size, md.width, md.height, md.sha256, " \
 	"md.name, md.type, md.thumb, md.uploader_id = ?2 OR EXISTS (SELECT 1 FROM messages g " \
 	"WHERE g.media_id = md.id AND (g.room_id = ?3 OR g.pair_lo = ?2 OR g.pair_hi = ?2 OR " \
-	"g.room_id IN (SELECT room_id FROM members WHERE user_id = ?2))) FROM media md "
+	"g.room_id IN (SELECT room_id FROM members WHERE user_id = ?2))), md.e2ee FROM media md "
 
 static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -119,7 +121,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		"WHERE sender_id = ?1 AND cid = ?2",
 	[STMT_MSG_INSERT] =
 		"INSERT INTO messages(ts, sender_id, room_id, recipient_id, pair_lo, pair_hi, text, cid, "
-		"kind, media_id, reply_to) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+		"kind, media_id, reply_to, e2ee, payload) "
+		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
 	/* Newest first (the caller reverses), one row past the limit to learn "more". */
 	[STMT_MSG_ROOM_HISTORY] =
 		MSG_SELECT "WHERE m.room_id = ?1 AND m.id < ?2 ORDER BY m.id DESC LIMIT ?3",
@@ -140,8 +143,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		MSG_SELECT "WHERE m.recipient_id = ?1 "
 		"AND m.id > max(?3, (SELECT seen_id FROM users WHERE id = ?1)) ORDER BY m.id LIMIT ?2",
 	[STMT_MEDIA_INSERT] =
-		"INSERT INTO media(sha256, uploader_id, name, size, type, width, height, thumb, created) "
-		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+		"INSERT INTO media(sha256, uploader_id, name, size, type, width, height, thumb, created, "
+		"e2ee) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[STMT_MEDIA_GET] = MEDIA_SELECT "WHERE md.id = ?1",
 	/* A file stored twice by one user counts once. */
 	[STMT_MEDIA_USAGE] =
@@ -149,20 +152,20 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		"(SELECT DISTINCT sha256, size FROM media WHERE uploader_id = ?1)) + "
 		"(SELECT coalesce(sum(length), 0) FROM uploads WHERE user_id = ?1 AND media_id IS NULL)",
 	[STMT_UPLOAD_INSERT] =
-		"INSERT INTO uploads(key, user_id, length, name, type, created) "
-		"VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+		"INSERT INTO uploads(key, user_id, length, name, type, created, e2ee) "
+		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[STMT_UPLOAD_GET] =
-		"SELECT user_id, length, name, type, coalesce(media_id, 0), created FROM uploads "
+		"SELECT user_id, length, name, type, coalesce(media_id, 0), created, e2ee FROM uploads "
 		"WHERE key = ?1",
 	[STMT_UPLOAD_DELETE] = "DELETE FROM uploads WHERE key = ?1",
 	[STMT_UPLOAD_FINISH] = "UPDATE uploads SET media_id = ?2 WHERE key = ?1",
 	[STMT_MSG_ONE] = MSG_SELECT "WHERE m.id = ?1",
 	/* What the message ops check: sender, ts, recalled, has media, room (0: private), the
-	 * private pair, and whether user ?2 may see it. */
+	 * private pair, whether user ?2 may see it, whether it is encrypted. */
 	[STMT_MSG_CHECK] =
 		"SELECT m.sender_id, m.ts, m.recalled IS NOT NULL, m.media_id IS NOT NULL, "
 		"coalesce(m.room_id, 0), coalesce(m.pair_lo, 0), coalesce(m.pair_hi, 0), "
-		MSG_VISIBLE " FROM messages m WHERE m.id = ?1",
+		MSG_VISIBLE ", coalesce(m.e2ee, 0) FROM messages m WHERE m.id = ?1",
 	/* Like STMT_MSG_SYNC, on the change sequence's index. */
 	[STMT_MSG_CHANGES] =
 		MSG_SELECT "WHERE m.changed > ?1 AND (+m.room_id = ?2 OR +m.pair_lo = ?3 OR "
@@ -172,7 +175,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_MSG_EDIT] = "UPDATE messages SET text = ?2, edited = ?3, changed = ?4 WHERE id = ?1",
 	[STMT_MSG_RECALL] =
 		"UPDATE messages SET text = '', kind = NULL, media_id = NULL, reply_to = NULL, "
-		"mentions = NULL, edited = NULL, recalled = ?2, changed = ?3 WHERE id = ?1",
+		"mentions = NULL, edited = NULL, recalled = ?2, changed = ?3, payload = NULL "
+		"WHERE id = ?1",
 	[STMT_MSG_TOUCH] = "UPDATE messages SET changed = ?2 WHERE id = ?1",
 	/* A user ?1 (name key) who may see room ?2 (?3: #lobby's id). */
 	[STMT_MENTION_USER] =
@@ -208,18 +212,21 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	/* Search (store_search.c): the index's matches, newest first, then each one read if the
 	 * user may read it: in one of the user's conversations (#lobby ?2, its rooms, its private
 	 * chats), in room ?2, or in the private conversation (?2, ?3). A recalled message is
-	 * never one (the index forgets it at the recall; the row says so too). */
+	 * never one (the index forgets it at the recall; the row says so too), nor an encrypted
+	 * one (indexed with its text '' and the name "encrypted" of its ciphertext, so that the
+	 * triggers' deletes match what was indexed, and never shown). */
 	[STMT_FTS_MATCH] =
 		"SELECT rowid FROM message_fts WHERE message_fts MATCH ?1 AND rowid < ?2 "
 		"ORDER BY rowid DESC",
 	[STMT_SEARCH_MSG_ALL] =
-		MSG_SELECT "WHERE m.id = ?1 AND m.recalled IS NULL AND (m.room_id = ?2 OR "
+		MSG_SELECT "WHERE m.id = ?1 AND m.recalled IS NULL AND m.e2ee IS NULL AND (m.room_id = ?2 OR "
 		"m.pair_lo = ?3 OR m.pair_hi = ?3 "
 		"OR EXISTS (SELECT 1 FROM members WHERE room_id = m.room_id AND user_id = ?3))",
 	[STMT_SEARCH_MSG_ROOM] =
-		MSG_SELECT "WHERE m.id = ?1 AND m.recalled IS NULL AND m.room_id = ?2",
+		MSG_SELECT "WHERE m.id = ?1 AND m.recalled IS NULL AND m.e2ee IS NULL AND m.room_id = ?2",
 	[STMT_SEARCH_MSG_PAIR] =
-		MSG_SELECT "WHERE m.id = ?1 AND m.recalled IS NULL AND m.pair_lo = ?2 AND m.pair_hi = ?3",
+		MSG_SELECT "WHERE m.id = ?1 AND m.recalled IS NULL AND m.e2ee IS NULL AND m.pair_lo = ?2 "
+		"AND m.pair_hi = ?3",
 };
 
 /* Resets s after use (bindings too: they may point into a finished job's strings). */
@@ -375,6 +382,7 @@ static bool read_msg(sqlite3_stmt *s, struct store_msg *m)
 	m->mentions = column_dup_or_null(s, 21, &failed);
 	m->mentioned = sqlite3_column_int(s, 22) != 0;
 	m->reactions = column_dup_or_null(s, 23, &failed);
+	m->e2ee = sqlite3_column_int(s, 24) != 0;
 	return !failed;
 }
 
@@ -718,6 +726,7 @@ static enum store_status get_media(struct store_db *db, int64_t id, int64_t user
 	column_copy(s, 7, out->name, sizeof(out->name));
 	column_copy(s, 8, out->type, sizeof(out->type));
 	column_copy(s, 9, out->thumb, sizeof(out->thumb));
+	out->e2ee = sqlite3_column_int(s, 11) != 0;
 	status = sqlite3_column_int(s, 10) ? STORE_OK : STORE_DENIED;
 out:
 	stmt_done(s);
@@ -745,6 +754,7 @@ static enum store_status run_media_create(struct store_db *db, struct store_job 
 	sqlite3_bind_int(s, 7, m->height);
 	sqlite3_bind_text(s, 8, m->thumb, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 9, ts);
+	sqlite3_bind_int(s, 10, m->e2ee);
 	rc = exec_stmt(db, STMT_MEDIA_INSERT);
 	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
 		return STORE_NOT_FOUND;
@@ -790,6 +800,7 @@ static enum store_status run_upload_create(struct store_db *db, struct store_job
 	sqlite3_bind_text(s, 4, job->media.name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 5, job->media.type, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 6, job->ts != 0 ? job->ts : pier_now_ms());
+	sqlite3_bind_int(s, 7, job->media.e2ee);
 	rc = exec_stmt(db, STMT_UPLOAD_INSERT);
 	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
 		return STORE_NOT_FOUND;
@@ -819,6 +830,7 @@ static enum store_status run_upload_get(struct store_db *db, struct store_job *j
 	column_copy(s, 3, job->media.type, sizeof(job->media.type));
 	job->media_id = sqlite3_column_int64(s, 4);
 	job->media.created = sqlite3_column_int64(s, 5);
+	job->media.e2ee = sqlite3_column_int(s, 6) != 0;
 	status = STORE_OK;
 out:
 	stmt_done(s);
@@ -838,7 +850,7 @@ static enum store_status run_upload_delete(struct store_db *db, struct store_job
 /* What the message ops check about a message (STMT_MSG_CHECK). */
 struct msg_check {
 	int64_t sender_id, ts, room_id, pair_lo, pair_hi;
-	bool recalled, has_media, visible;
+	bool recalled, has_media, visible, e2ee;
 };
 
 /* Reads message id as user_id sees it: STORE_OK, STORE_NOT_FOUND (no such message, or one the
@@ -863,6 +875,7 @@ static enum store_status check_msg(struct store_db *db, int64_t id, int64_t user
 		out->pair_lo = sqlite3_column_int64(s, 5);
 		out->pair_hi = sqlite3_column_int64(s, 6);
 		out->visible = sqlite3_column_int(s, 7) != 0;
+		out->e2ee = sqlite3_column_int(s, 8) != 0;
 		status = out->visible ? STORE_OK : STORE_NOT_FOUND;
 	} else if (rc == SQLITE_DONE) {
 		status = STORE_NOT_FOUND;
@@ -1006,6 +1019,7 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 	size_t mentions = 0;
 	int64_t room_id = 0;
 	int64_t ts = job->ts != 0 ? job->ts : pier_now_ms();
+	bool e2ee = job->e2ee.payload != NULL;
 	int rc;
 
 	if (job->text == NULL)
@@ -1047,7 +1061,14 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 		if (ms != STORE_OK)
 			return ms == STORE_NOT_FOUND ? STORE_DENIED : ms;
 		job->kind = media_kind(job->kind, job->media.type);
+		if (e2ee && !job->media.e2ee)
+			return STORE_DENIED;    /* an encrypted message carries only ciphertext */
 	}
+	/* No silent downgrade: the store knows who has a device list (store_e2ee.c). */
+	rc = e2ee ? store_e2ee_send_check(db, job)
+	          : store_e2ee_plain_check(db, job, job->media_id != 0 && job->media.e2ee);
+	if (rc != STORE_OK)
+		return (enum store_status)rc;
 
 	sqlite3_bind_int64(s, 1, ts);
 	sqlite3_bind_int64(s, 2, job->user_id);
@@ -1071,6 +1092,10 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 	}
 	if (job->reply_to != 0)
 		sqlite3_bind_int64(s, 11, job->reply_to);
+	if (e2ee) {
+		sqlite3_bind_int(s, 12, 1);
+		sqlite3_bind_text(s, 13, job->e2ee.payload, -1, SQLITE_STATIC);
+	}
 	rc = exec_stmt(db, STMT_MSG_INSERT);
 	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
 		return STORE_NOT_FOUND;     /* no such sender or recipient */
@@ -1079,6 +1104,8 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 	job->msg_id = sqlite3_last_insert_rowid(db->db);
 	job->ts = ts;
 	db->fts_pending = true;          /* indexed at the end of the batch (store_db_index_new) */
+	if (e2ee && store_e2ee_send_queue(db, job) != STORE_OK)
+		return STORE_FAILED;
 	if (job->room == NULL && job->new_contact) {
 		s = db->stmt[STMT_CONTACT_INSERT];
 		sqlite3_bind_int64(s, 1, job->user_id);
@@ -1111,6 +1138,8 @@ static enum store_status run_edit(struct store_db *db, struct store_job *job)
 		return STORE_NOT_OWN;
 	if (m.recalled)
 		return STORE_RECALLED;
+	if (m.e2ee)
+		return STORE_E2EE_REQUIRED;     /* its text is in its payload, which only clients open */
 	if (job->text[0] == '\0' && !m.has_media)
 		return STORE_EMPTY;
 	if (next_change(db, &seq) != STORE_OK)
@@ -1435,6 +1464,16 @@ static enum store_status run_op(struct store_db *db, struct store_job *job)
 		return store_social_run(db, job);
 	case STORE_SEARCH:
 		return store_db_search(db, job);
+	case STORE_E2EE_REGISTER:
+	case STORE_E2EE_HELLO:
+	case STORE_E2EE_DEVICES:
+	case STORE_E2EE_PUBLISH:
+	case STORE_E2EE_PREKEYS:
+	case STORE_E2EE_KEYS:
+	case STORE_E2EE_DEVICE_SEND:
+	case STORE_E2EE_QUEUE:
+	case STORE_E2EE_ACK:
+		return store_e2ee_run(db, job);
 	case STORE_BARRIER:
 		return STORE_OK;
 	}
@@ -1592,6 +1631,13 @@ int store_db_open(struct store_db *db, const char *path, bool no_sync, char **er
 			goto fail;
 		}
 	}
+	for (int i = 0; i < E2EE_COUNT; i++) {
+		if (sqlite3_prepare_v3(db->db, store_e2ee_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+		                       &db->e2ee[i], NULL) != SQLITE_OK) {
+			*err = store_errorf("preparing e2ee statement %d: %s", i, sqlite3_errmsg(db->db));
+			goto fail;
+		}
+	}
 	rc = find_room(db, STORE_LOBBY, &db->lobby_id);
 	if (rc != 0) {
 		*err = store_errorf("the database has no %s room", STORE_LOBBY);
@@ -1612,6 +1658,10 @@ void store_db_close(struct store_db *db)
 	for (int i = 0; i < SOC_COUNT; i++) {
 		sqlite3_finalize(db->social[i]);
 		db->social[i] = NULL;
+	}
+	for (int i = 0; i < E2EE_COUNT; i++) {
+		sqlite3_finalize(db->e2ee[i]);
+		db->e2ee[i] = NULL;
 	}
 	sqlite3_close(db->db);
 	db->db = NULL;

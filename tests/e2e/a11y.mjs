@@ -28,7 +28,9 @@ const announced = page => page.$$eval('#msg-announce > *', els => els.map(e => e
 async function tcpUser(pierd, user) {
 	const c = await TcpClient.connect(pierd.tcp);
 	check((await c.request({ op: 'register', user, password: PASSWORD })).status === 3, `${user} registers over TCP`);
-	check((await c.request({ op: 'login', user, password: PASSWORD })).status === 1, `${user} logs in over TCP`);
+	// a device of its own (lib.mjs, with the browser's crypto): a private message to a user
+	// who has devices must be end-to-end encrypted
+	check((await c.loginDevice(user)).status === 1, `${user} logs in over TCP, with a device`);
 	return c;
 }
 
@@ -45,7 +47,7 @@ async function themeChecks(page, user, carol, scheme) {
 	await shot(page, `a11y-lobby-${scheme}`);
 
 	// private bubbles: theirs and mine
-	await carol.request({ op: 'send', to: '@' + user, text: 'a private one' });
+	await carol.sendE2ee('@' + user, 'a private one');
 	await page.waitForSelector('#private-list button[data-key="@carol_33"]');
 	await openConv(page, '@carol_33');
 	await waitText(page, 'a private one');

@@ -231,6 +231,54 @@ export class TcpClient {
 	close() {
 		this.sock?.destroy();
 	}
+
+	/**
+	 * Logs in (password) and makes this client a device of its user, with the browser's own
+	 * crypto modules (web/js/e2ee, which run under Node): a first device and list, as the
+	 * browser makes at its first login. Then sendE2ee() can write to users who have devices
+	 * (a plaintext private message to them is refused with e2ee_required).
+	 */
+	async loginDevice(user, password = PASSWORD) {
+		const core = await import('../../web/js/e2ee/glue.js');
+		await core.ready();
+		const r = await this.request({ op: 'login', user, password });
+		if (r.status !== 1 || !r.challenge)
+			throw new Error(`${user}: no login with a challenge`);
+		this.core = core;
+		this.user = user.toLowerCase();
+		this.dev = core.newDevice('node test');
+		const bundle = core.registerBundle(this.dev, 20);
+		const reg = await this.request({ op: 'device_register', ...bundle, name: 'node test', proof: core.proof(this.dev, core.unb64(r.challenge)) });
+		if (reg.op !== 'device_register')
+			throw new Error('device_register: ' + JSON.stringify(reg));
+		const ak = core.newAccountKey();
+		const list = core.encodeList({ user: this.user, version: 1, reset: false, ak: ak.pub, devices: [core.deviceEntry(this.dev)] });
+		const pub = await this.request({ op: 'devices_publish', list: core.b64(list), sig: core.signList(ak.seed, list) });
+		if (pub.op !== 'devices_publish')
+			throw new Error('devices_publish: ' + JSON.stringify(pub));
+		this.sessions = core.sessions.create();
+		this.peerDevices = new Map();
+		return r;
+	}
+
+	/** Sends `text` to '@user' end-to-end encrypted (loginDevice first). Resolves with the reply. */
+	async sendE2ee(to, text) {
+		const core = this.core;
+		const peer = to.slice(1).toLowerCase();
+		let devs = this.peerDevices.get(peer);
+		if (!devs) {
+			const k = await this.request({ op: 'keys', user: peer });
+			const l = core.openList(k.list, k.sig, peer);
+			devs = l.devices.map(d => ({ entry: d, bundle: (k.devices || []).find(x => x.id === d.id) }));
+			this.peerDevices.set(peer, devs);
+		}
+		const { payload, inner } = core.seal({ v: 1, type: 'message', peer, text, kind: 'text', ts: Date.now() });
+		const keys = devs.map(d => ({
+			device: d.entry.id,
+			body: core.b64(core.encryptFor(this.sessions, this.dev, d.entry, core.sessions.has(this.sessions, d.entry.id) ? null : d.bundle, inner)),
+		}));
+		return this.request({ op: 'send', to, e2ee: { payload: core.b64(payload), keys } });
+	}
 }
 
 // ---- the browser ----
@@ -348,6 +396,52 @@ export async function waitText(page, text) {
 }
 
 export const sleep = ms => new Promise(r => setTimeout(r, ms));
+
+// ---- end-to-end encryption (tests/e2e/e2ee*.mjs) ----
+
+/** The device manager's state in the page ('active', 'pending'...). */
+export async function e2eeState(page) {
+	return page.evaluate(() => window.pier.e2ee && window.pier.e2ee.state);
+}
+
+/** Waits until the page's device manager is in `state`. */
+export async function waitE2ee(page, state) {
+	await page.waitForFunction(s => window.pier.e2ee && window.pier.e2ee.state === s, state);
+}
+
+/** Opens the private chat with `name` through the join box. */
+export async function openPrivate(page, name) {
+	if (await page.$('#join-form[hidden]'))
+		await page.click('#join-toggle');
+	await page.fill('#join-room', '@' + name);
+	await page.press('#join-room', 'Enter');
+	await page.waitForSelector(`#private-list button[data-key="@${name}"][aria-current="page"]`);
+}
+
+/** Waits for the lock on the private chat with `name` (sidebar and header). */
+export async function waitLock(page, name) {
+	await page.waitForSelector(`#private-list button[data-key="@${name}"] .conv-lock`);
+	await page.waitForSelector('#conv-e2ee[data-on="true"]');
+}
+
+/** The bytes of a decrypted file shown in the open chat, by file name: once the page shows it
+ * (a download link or a picture made from the decrypted bytes), the bytes its message's key
+ * opens (the page's CSP lets no script fetch the blob: URL itself). */
+export async function shownBytes(page, name) {
+	await page.waitForFunction(n => [...document.querySelectorAll('#msg-list .msg-media.e2ee[data-ready="1"] :is(a[download], img)')]
+		.some(x => x.getAttribute('download') === n || x.getAttribute('alt') === n), name);
+	const b64 = await page.evaluate(async n => {
+		const { store, e2ee } = window.pier;
+		const m = store.active().messages.find(x => x.media && x.media.name === n);
+		const blob = await e2ee.fetchDecrypted({ id: m.media.id, key: m.media.e2ee.key, header: m.media.e2ee.header, type: m.media.type });
+		const buf = new Uint8Array(await blob.arrayBuffer());
+		let s = '';
+		for (const x of buf)
+			s += String.fromCharCode(x);
+		return btoa(s);
+	}, name);
+	return Buffer.from(b64, 'base64');
+}
 
 // ---- files ----
 

@@ -15,11 +15,12 @@ async function idsInOrder(page) {
 	return ids.every((id, i) => i === 0 || id > ids[i - 1]);
 }
 
-async function tcpUser(pierd, user, register) {
+/** device: the login makes a device (lib.mjs), to send end-to-end encrypted private messages. */
+async function tcpUser(pierd, user, register, device) {
 	const c = await TcpClient.connect(pierd.tcp);
 	if (register)
 		check((await c.request({ op: 'register', user, password: PASSWORD })).status === 3, `${user} registers over TCP`);
-	const r = await c.request({ op: 'login', user, password: PASSWORD });
+	const r = device ? await c.loginDevice(user) : await c.request({ op: 'login', user, password: PASSWORD });
 	check(r.status === 1, `${user} logs in over TCP`);
 	return c;
 }
@@ -53,13 +54,13 @@ run('e2e/reconnect', 300, async () => {
 	await shot(bob, 'offline-banner-zh');
 
 	await pierd.start({ same: true });
-	carol = await tcpUser(pierd, 'carol_33', false);
+	carol = await tcpUser(pierd, 'carol_33', false, true);
 	const burst = [];
 	for (let i = 1; i <= 5; i++)
 		burst.push(`meanwhile ${i}`);
 	for (const text of burst)
 		check((await carol.request({ op: 'send', to: '#lobby', text })).op === 'sent', `carol sent "${text}"`);
-	check((await carol.request({ op: 'send', to: '@bob_22', text: 'carol, privately' })).op === 'sent', 'carol sent bob a private message');
+	check((await carol.sendE2ee('@bob_22', 'carol, privately')).op === 'sent', 'carol sent bob a private message (end-to-end encrypted)');
 
 	for (const p of [alice, bob])
 		await waitOnline(p);

@@ -1,7 +1,8 @@
 // search.mjs - search in the browser, in English (A) and Chinese (B). A TCP user (bob, with a
 // display name that every result shows with his name) fills #lobby with Chinese, Japanese,
 // Korean and English messages, an old one far back (150 messages later), markup that must stay
-// text, and a private message to A. A opens the search
+// text, and a private message to A (sent before A had a device: in plaintext, searchable). A
+// opens the search
 // from the header button: 电影 finds what A may read, newest first, each match in <mark>; the
 // scope "only #lobby" leaves the private one out; a one-letter query is refused with a
 // readable text; Ctrl+K opens, Escape closes and the focus goes back. A click on the old result
@@ -47,9 +48,13 @@ run('e2e/search', 300, async () => {
 	check((await bob.request({ op: 'login', user: BOB, password: PASSWORD })).status === 1, 'bob logs in over TCP');
 	check((await bob.request({ op: 'profile', display: '鲍勃' })).display === '鲍勃', 'bob takes a display name');
 
+	// A registers before bob writes to A privately, and opens the browser (which makes A's
+	// device) after: the private message was sent in plaintext and the server can search it;
+	// private messages to a user with a device are end-to-end encrypted and never found
+	const pre = await TcpClient.connect(pierd.tcp);
+	check((await pre.request({ op: 'register', user: A, password: PASSWORD })).status === 3, `${A} registers over TCP`);
+	pre.close();
 	const browser = await launch();
-	const a = await openPage(browser, pierd, { locale: 'en-US' });
-	await registerAndLogin(a, A);
 	const bz = await openPage(browser, pierd, { locale: 'zh-CN' });
 	await registerAndLogin(bz, B);
 
@@ -62,6 +67,11 @@ run('e2e/search', 300, async () => {
 	const evil = await send('#lobby', '好电影 <img src=x onerror=alert(1)> <b>bold</b> <script>alert(2)</script>');
 	const zh = await send('#lobby', '我们今天晚上去看电影吧');
 	const pm = await send('@' + A, '私聊：电影票已经买好了');
+	const a = await openPage(browser, pierd, { locale: 'en-US' });
+	await a.fill('#login-user', A);
+	await a.fill('#login-password', PASSWORD);
+	await a.click('#login-button');
+	await waitOnline(a);
 	await a.waitForFunction(id => window.pier.store.lastId >= id, pm);
 
 	// ---- A: the dialog from the header ----

@@ -18,12 +18,15 @@ import {
 	TcpClient, waitOnline, waitText,
 } from './lib.mjs';
 
-async function tcpUser(pierd, user, { login = true } = {}) {
+/** device: the login makes a device (lib.mjs), to send end-to-end encrypted private messages. */
+async function tcpUser(pierd, user, { login = true, device = false } = {}) {
 	const c = await TcpClient.connect(pierd.tcp);
 	const r = await c.request({ op: 'register', user, password: PASSWORD });
 	if (r.status !== 3)
 		throw new Error(`${user} could not register: ${JSON.stringify(r)}`);
-	if (login)
+	if (login && device)
+		check((await c.loginDevice(user)).status === 1, `${user} logs in over TCP, with a device`);
+	else if (login)
 		check((await c.request({ op: 'login', user, password: PASSWORD })).status === 1, `${user} logs in over TCP`);
 	return c;
 }
@@ -133,7 +136,7 @@ run('e2e/social', 360, async () => {
 	await a.evaluate(() => window.pier.client.join('#dev'));
 	await b.waitForSelector('#room-list button[data-key="#dev"]');
 	await openConv(a, '#lobby');
-	const carol = await tcpUser(pierd, 'carol_33');
+	const carol = await tcpUser(pierd, 'carol_33', { device: true });
 	await carol.request({ op: 'join', room: '#dev' });
 
 	// ---- read on device A clears the unread count on device B ----
@@ -176,20 +179,22 @@ run('e2e/social', 360, async () => {
 	// a first login on a third device: the server's counts, 999+ when capped
 	const CAP = 1001;
 	for (let i = 0; i < CAP; i += 200)
-		await Promise.all(Array.from({ length: Math.min(200, CAP - i) }, (_, j) =>
-			carol.request({ op: 'send', to: '@wang_xm', text: `私信 ${i + j + 1}` })));
+		for (let j = 0; j < Math.min(200, CAP - i); j++)
+			await carol.sendE2ee('@wang_xm', `私信 ${i + j + 1}`);        // in order: one ratchet
 	const c = await openPage(browser, pierd, { locale: 'zh-CN' });
 	await passwordLogin(c, 'wang_xm');
 	await c.waitForSelector('button[data-key="@carol_33"] .badge');
 	check(await badge(c, '@carol_33') === '999+', `a first login shows the server's count, capped: ${await badge(c, '@carol_33')}`);
 	check(await c.$eval('button[data-key="@carol_33"] .badge', e => e.getAttribute('aria-label')) === '超过 999 条未读', 'labelled for screen readers');
 	check(await badge(c, '#dev') === '', 'and nothing unread in #dev (read on A)');
+	// A, the device they were encrypted for, decrypts them one by one as its queue comes
+	await a.waitForFunction(() => document.querySelector('button[data-key="@carol_33"] .badge')?.textContent === '999+');
 	check(await badge(a, '@carol_33') === '999+', `A counts them too: ${await badge(a, '@carol_33')}`);
 	await shot(c, 'social-unread-capped-zh');
 	await openConv(a, '@carol_33');
 	await waitText(a, `私信 ${CAP}`);
 	const head = await a.evaluate(() => ({ title: document.querySelector('#conv-title').textContent, sub: document.querySelector('#conv-sub').textContent }));
-	check(head.title === 'carol_33' && head.sub === '私聊', `a private chat's header, without a display name (${JSON.stringify(head)})`);
+	check(head.title === 'carol_33' && head.sub === '私聊 · 端到端加密', `a private chat's header, without a display name (${JSON.stringify(head)})`);
 	await a.evaluate(() => {
 		// opened at the divider (more than a screenful is new): read to the end
 		const m = document.querySelector('#messages');
@@ -337,7 +342,7 @@ run('e2e/social', 360, async () => {
 		side: document.querySelector('#private-list button[data-key="@wang_xm"] .conv-name').textContent,
 		online: [...document.querySelectorAll('#user-list .user-name')].map(e => e.textContent),
 	}));
-	check(phead.title === '小明' && phead.sub === 'wang_xm · Private conversation' && phead.side === '小明',
+	check(phead.title === '小明' && phead.sub === 'wang_xm · Private conversation · End-to-end encrypted' && phead.side === '小明',
 		`a private chat with wang: its header and the sidebar show the display name, the login under it (${JSON.stringify(phead)})`);
 	check(phead.online.includes('小明') && phead.online.includes('Alice 张'), `the online list too (${JSON.stringify(phead.online)})`);
 	await shot(alice, 'social-private-en');

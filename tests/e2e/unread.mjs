@@ -6,14 +6,15 @@
 // (alice, a reconnect), Chinese (bob, a reload and a first login), with screenshots.
 
 import {
-	check, launch, openConv, openPage, PASSWORD, Pierd, registerAndLogin, run, say, shot,
+	check, launch, openConv, openPage, openTab, PASSWORD, Pierd, registerAndLogin, run, say, shot,
 	TcpClient, waitOnline, waitText,
 } from './lib.mjs';
 
 async function tcpUser(pierd, user) {
 	const c = await TcpClient.connect(pierd.tcp);
 	check((await c.request({ op: 'register', user, password: PASSWORD })).status === 3, `${user} registers over TCP`);
-	check((await c.request({ op: 'login', user, password: PASSWORD })).status === 1, `${user} logs in over TCP`);
+	// a device of its own (lib.mjs): private messages to users with devices are encrypted
+	check((await c.loginDevice(user)).status === 1, `${user} logs in over TCP, with a device`);
 	return c;
 }
 
@@ -63,7 +64,7 @@ run('e2e/unread', 300, async () => {
 	for (let i = 1; i <= 40; i++)
 		await carol.request({ op: 'send', to: '#lobby', text: `missed ${i}` });
 	for (let i = 1; i <= 3; i++)
-		await carol.request({ op: 'send', to: '@alice_1', text: `private missed ${i}` });
+		await carol.sendE2ee('@alice_1', `private missed ${i}`);
 	cut = false;
 	await alice.click('#retry-button');
 	await waitOnline(alice);
@@ -121,13 +122,14 @@ run('e2e/unread', 300, async () => {
 	check(await badge(bob2, '#lobby') === '30', `Chinese: #lobby counts 30 unread (${await badge(bob2, '#lobby')})`);
 	await shot(bob2, 'unread-after-reload-zh');
 
-	// a first login in another browser: messages that waited offline
+	// a first login after a logout (what this browser kept of bob is gone, its device stays:
+	// the private messages are end-to-end encrypted for it): messages that waited offline
 	const dave = await tcpUser(pierd, 'dave_44');
 	await bob2.click('#logout-button');
 	await bob2.waitForSelector('#login-user');
 	for (let i = 1; i <= 5; i++)
-		await dave.request({ op: 'send', to: '@bob_22', text: `离线消息 ${i}` });
-	const bob3 = await openPage(browser, pierd, { locale: 'zh-CN' });
+		await dave.sendE2ee('@bob_22', `离线消息 ${i}`);
+	const bob3 = await openTab(bob2, pierd);
 	await bob3.fill('#login-user', 'bob_22');
 	await bob3.fill('#login-password', PASSWORD);
 	await bob3.click('#login-button');

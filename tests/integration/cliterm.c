@@ -48,6 +48,20 @@ void cliterm_child_env(const char *password)
 		unsetenv("LANG");
 	}
 	unsetenv("LC_MESSAGES");
+	/* Device keys (end-to-end encryption) go to a directory of the test's, never the
+	 * user's: PIER_CLI_DATA when the test chose one (one per device), else one per test
+	 * process. */
+	{
+		const char *chosen = getenv("PIER_CLI_DATA"), *tmp = getenv("TMPDIR");
+		char dir[512];
+
+		if (chosen != NULL)
+			snprintf(dir, sizeof dir, "%s", chosen);
+		else
+			snprintf(dir, sizeof dir, "%s/pier-cli-data-%ld",
+			         tmp != NULL && tmp[0] == '/' ? tmp : "/tmp", (long)getppid());
+		setenv("XDG_DATA_HOME", dir, 1);
+	}
 	if (password != NULL)
 		setenv("PIER_PASSWORD", password, 1);
 	else

@@ -23,7 +23,8 @@
  * nothing is appended. */
 void cliterm_append(char **buf, size_t *len, const char *data, size_t n);
 
-/* Sets up the environment of a pier child (call in the child): English; PIER_PASSWORD is
+/* Sets up the environment of a pier child (call in the child): English; XDG_DATA_HOME (the
+ * device keys) is $PIER_CLI_DATA, or a directory of the test process's; PIER_PASSWORD is
  * password, or unset when password is NULL. */
 /* The children's locale: NULL (the default) is LC_ALL=C.UTF-8; else LANG=lang with LC_ALL and
  * LC_CTYPE unset (a locale that may not be installed, as a user's ssh session brings it). */

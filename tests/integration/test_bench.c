@@ -1,6 +1,6 @@
 /* test_bench.c - integration: `pier-bench --quick --check-parser` against this build's pierd
- * exits 0, verifies every scenario, and writes valid results.json and results.md. Behaviour
- * only: no figure is checked against a threshold. */
+ * exits 0, verifies every scenario (the encrypted one decrypts every envelope), and writes valid
+ * results.json and results.md. Behaviour only: no figure is checked against a threshold. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -88,10 +88,48 @@ static const json_t *scenario(const json_t *list, const char *name)
 	return NULL;
 }
 
+/* The value of the metric named name in scenario s, or NULL. */
+static const json_t *metric(const json_t *s, const char *name)
+{
+	const json_t *m;
+	size_t i;
+
+	json_array_foreach(json_object_get(s, "metrics"), i, m)
+		if (strcmp(jstr(m, "name") ? jstr(m, "name") : "", name) == 0)
+			return json_object_get(m, "value");
+	return NULL;
+}
+
+/* The encrypted scenario measured both phases and the crypto: the figures exist and are
+ * positive (their size is not checked), and encrypted messages are larger on the wire. */
+static void check_e2ee(const json_t *s)
+{
+	static const char *const names[] = {
+		"messages/s (saturation) (plaintext)", "messages/s (saturation) (encrypted)",
+		"client CPU per encrypt", "client CPU per decrypt",
+		"server CPU per message, encrypted / plaintext",
+	};
+	const json_t *plain, *enc;
+
+	if (s == NULL)
+		return;
+	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+		const json_t *v = metric(s, names[k]);
+
+		CHECK(json_is_number(v) && json_number_value(v) > 0, "e2ee: %s measured", names[k]);
+	}
+	plain = metric(s, "  of which the send line (plaintext)");
+	enc = metric(s, "  of which the send line (encrypted)");
+	CHECK(json_is_number(plain) && json_is_number(enc) &&
+	      json_number_value(enc) > json_number_value(plain),
+	      "e2ee: an encrypted send line is longer than a plaintext one");
+}
+
 /* Every scenario ran and verified, and carries numeric metrics. */
 static void check_results(const char *json_path)
 {
-	static const char *const names[] = { "connect", "fanout", "private", "history", "durable" };
+	static const char *const names[] = { "connect", "fanout", "private", "history", "durable",
+	                                     "e2ee" };
 	json_error_t jerr;
 	json_t *root = json_load_file(json_path, 0, &jerr), *list;
 	size_t i;
@@ -102,13 +140,14 @@ static void check_results(const char *json_path)
 	CHECK(json_is_object(json_object_get(root, "machine")), "results.json describes the machine");
 	CHECK(jint(json_object_get(root, "machine"), "nproc", 0) > 0, "machine.nproc is set");
 	list = json_object_get(root, "scenarios");
-	if (!CHECK(json_is_array(list) && json_array_size(list) >= 5,
+	if (!CHECK(json_is_array(list) && json_array_size(list) >= 6,
 	           "results.json lists the scenarios")) {
 		json_decref(root);
 		return;
 	}
 	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
 		CHECK(scenario(list, names[k]) != NULL, "scenario %s ran", names[k]);
+	check_e2ee(scenario(list, "e2ee"));
 	json_array_foreach(list, i, s) {
 		json_t *metrics = json_object_get(s, "metrics"), *m;
 		size_t j, numeric = 0;

@@ -1,7 +1,8 @@
 /* test_http.c - integration: the HTTP port. /healthz, /metrics, the built-in files (types,
- * ETag and 304, nosniff, CSP), files from --web-root, keep-alive and pipelining, and bad
- * requests: malformed request lines, huge headers, bodies over the limit, a slowloris
- * client. Each gets a clear 4xx and the server keeps serving everyone else. */
+ * ETag and 304, nosniff, CSP; the vendored libsodium's modules and WebAssembly), files from
+ * --web-root, keep-alive and pipelining, and bad requests: malformed request lines, huge
+ * headers, bodies over the limit, a slowloris client. Each gets a clear 4xx and the server
+ * keeps serving everyone else. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +113,36 @@ static void test_files(void)
 	http_reply_free(&r);
 	CHECK(get("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", &r) == 405 &&
 	      header_has(&r, "Allow", "GET"), "POST /: 405 with Allow (got %d)", r.status);
+	http_reply_free(&r);
+}
+
+/* The vendored libsodium of end-to-end encryption (web/vendor/): its ES modules are served as
+ * JavaScript, and the page's CSP lets it compile WebAssembly ('wasm-unsafe-eval') without
+ * allowing eval() of scripts ('unsafe-eval'). The browser test of the same is
+ * tests/e2e/e2ee_sodium.mjs. */
+static void test_vendor_libsodium(void)
+{
+	struct http_reply r = {0};
+
+	CHECK(get("GET /vendor/libsodium-sumo.mjs HTTP/1.1\r\nHost: x\r\n\r\n", &r) == 200,
+	      "GET /vendor/libsodium-sumo.mjs: 200 (got %d)", r.status);
+	CHECK(header_is(&r, "Content-Type", "text/javascript; charset=utf-8"), ".mjs is JavaScript");
+	CHECK(header_has(&r, "Content-Security-Policy", "script-src 'self' 'wasm-unsafe-eval';"),
+	      "the CSP lets the page compile WebAssembly");
+	CHECK(!header_has(&r, "Content-Security-Policy", "'unsafe-eval'") &&
+	      !header_has(&r, "Content-Security-Policy", "'unsafe-inline'"), "and no eval of scripts");
+	CHECK(r.body != NULL && r.body_len > 100000 && strstr(r.body, "WebAssembly") != NULL,
+	      "the whole module (%zu bytes)", r.body_len);
+	http_reply_free(&r);
+	CHECK(get("GET /vendor/libsodium-wrappers-sumo.mjs HTTP/1.1\r\nHost: x\r\n\r\n", &r) == 200 &&
+	      header_is(&r, "Content-Type", "text/javascript; charset=utf-8"),
+	      "the wrapper is JavaScript too (got %d)", r.status);
+	CHECK(r.body != NULL && strstr(r.body, "from\"./libsodium-sumo.mjs\"") != NULL,
+	      "the wrapper imports the file beside it (no bare specifier, no build step)");
+	http_reply_free(&r);
+	CHECK(get("GET / HTTP/1.1\r\nHost: x\r\n\r\n", &r) == 200 &&
+	      header_has(&r, "Content-Security-Policy", "'wasm-unsafe-eval'"),
+	      "the page that imports it carries the same policy");
 	http_reply_free(&r);
 }
 
@@ -340,6 +371,7 @@ int main(void)
 	c = client_new_user(p, "http", user);
 	test_health_metrics();
 	test_files();
+	test_vendor_libsodium();
 	test_keepalive();
 	test_bad_requests();
 	test_slowloris();

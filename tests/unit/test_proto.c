@@ -162,6 +162,61 @@ static void test_builders(void)
 	CHECK(pier_req_search("bad \xff", NULL, 0, 0) == NULL, "search: invalid UTF-8 refused");
 }
 
+/* The end-to-end encryption ops (docs/PROTOCOL.md, "End-to-end encryption"). */
+static void test_e2ee_builders(void)
+{
+	json_t *r, *spk, *e;
+
+	r = pier_req_device_register("ID", "SK", "DK", NULL, 7, "SPK", "SIG",
+	                             json_pack("[{s:i, s:s}]", "id", 1, "key", "K"), "P");
+	spk = json_object_get(r, "spk");
+	CHECK(has_str(r, "op", "device_register") && has_str(r, "id", "ID") &&
+	      has_str(r, "sign_key", "SK") && has_str(r, "dh_key", "DK") && has_str(r, "name", "") &&
+	      has_str(r, "proof", "P") && json_integer_value(json_object_get(spk, "id")) == 7 &&
+	      has_str(spk, "key", "SPK") && has_str(spk, "sig", "SIG") &&
+	      json_array_size(json_object_get(r, "opks")) == 1, "device_register");
+	json_decref(r);
+	r = pier_req_device_hello("ID", "P");
+	CHECK(has_str(r, "op", "device_hello") && has_str(r, "id", "ID") && has_str(r, "proof", "P"),
+	      "device_hello");
+	json_decref(r);
+	r = pier_req_devices(NULL);
+	CHECK(has_str(r, "op", "devices") && json_object_size(r) == 1, "devices of oneself");
+	json_decref(r);
+	r = pier_req_devices("bob");
+	CHECK(has_str(r, "user", "bob"), "devices of bob");
+	json_decref(r);
+	r = pier_req_devices_publish("L", "S");
+	CHECK(has_str(r, "op", "devices_publish") && has_str(r, "list", "L") && has_str(r, "sig", "S"),
+	      "devices_publish");
+	json_decref(r);
+	r = pier_req_prekeys(0, NULL, NULL, NULL);
+	CHECK(has_str(r, "op", "prekeys") && json_object_size(r) == 1, "prekeys with nothing");
+	json_decref(r);
+	r = pier_req_prekeys(3, "K", "S", json_array());
+	CHECK(json_integer_value(json_object_get(json_object_get(r, "spk"), "id")) == 3 &&
+	      json_is_array(json_object_get(r, "opks")), "prekeys with a signed prekey");
+	json_decref(r);
+	r = pier_req_keys("bob");
+	CHECK(has_str(r, "op", "keys") && has_str(r, "user", "bob"), "keys");
+	json_decref(r);
+	r = pier_req_send_e2ee("@bob", "PL", json_pack("[{s:s, s:s}]", "device", "D", "body", "B"),
+	                       "c-1", 0, 12);
+	e = json_object_get(r, "e2ee");
+	CHECK(has_str(r, "op", "send") && has_str(r, "to", "@bob") && has_str(e, "payload", "PL") &&
+	      json_array_size(json_object_get(e, "keys")) == 1 && has_str(r, "cid", "c-1") &&
+	      json_object_get(r, "media") == NULL && json_object_get(r, "text") == NULL &&
+	      json_integer_value(json_object_get(r, "reply_to")) == 12, "send with e2ee");
+	json_decref(r);
+	r = pier_req_device_send("D", "PL", "B");
+	CHECK(has_str(r, "op", "device_send") && has_str(r, "device", "D") &&
+	      has_str(r, "payload", "PL") && has_str(r, "body", "B"), "device_send");
+	json_decref(r);
+	r = pier_req_ack(901);
+	CHECK(has_str(r, "op", "ack") && json_integer_value(json_object_get(r, "upto")) == 901, "ack");
+	json_decref(r);
+}
+
 static void test_event_op(void)
 {
 	json_t *ev = json_pack("{s:s}", "op", "msg");
@@ -217,6 +272,9 @@ static void test_error_texts(void)
 		"shutting_down", "store_failed", "internal", "bad_name", "bad_password", "bad_token",
 		"no_such_message", "not_own_message", "recall_expired", "message_recalled", "bad_emoji",
 		"too_many_reactions", "query_too_short", "query_too_long",
+		"e2ee_required", "no_device", "bad_envelope", "queue_full", "devices_changed",
+		"bad_signature", "device_exists", "too_many_devices", "already_has_device",
+		"no_such_device", "device_revoked", "bad_list", "stale_version", "reset_needs_password",
 	};
 
 	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
@@ -252,6 +310,7 @@ static void test_lang_from_env(void)
 int main(void)
 {
 	test_builders();
+	test_e2ee_builders();
 	test_event_op();
 	test_status_texts();
 	test_error_texts();

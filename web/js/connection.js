@@ -86,6 +86,7 @@ export class Client extends EventTarget {
 		this.sessionCookie = null;    // promise of POST /api/session (the media cookie)
 		this.ends = 0;                // sessions ended (loggedOut calls)
 		this.tries = 0;               // sockets opened (the tests count retries)
+		this.e2ee = null;             // the device manager (e2ee/device.js), once loaded
 
 		addEventListener('online', () => this.wake('online'));
 		document.addEventListener('visibilitychange', () => {
@@ -553,6 +554,7 @@ export class Client extends EventTarget {
 		try {
 			const r = await this.request({ op: 'recall', id: m.id });
 			this.store.applyRecalled(key, m.id, r.already ? undefined : r.changed);
+			this.e2ee?.forgetMessage(m.id);
 			this.seenChange(r.changed);
 			return r;
 		} catch (err) {
@@ -564,6 +566,8 @@ export class Client extends EventTarget {
 
 	/** Replaces the text of one's own message m. */
 	async edit(m, text) {
+		if (m.e2ee && this.e2ee)
+			return this.e2ee.edit(m, text);     // an encrypted edit payload (the server cannot read it)
 		const r = await this.request({ op: 'edit', id: m.id, text });
 		this.store.applyEdited(this.store.keyOf(m), m.id, { text, edited: r.edited, mentions: r.mentions, changed: r.changed });
 		this.seenChange(r.changed);
@@ -589,6 +593,7 @@ export class Client extends EventTarget {
 	send(to, text, media, reply) {
 		const item = this.store.addPending({
 			cid: newCid(), to, text, media: media ? media.media : null, kind: media ? media.kind : null,
+			file: media ? media.file || null : null,
 			reply_to: reply ? reply.id : null, quote: reply ? reply.quote : null,
 		});
 		if (this.state === 'online' || this.state === 'syncing')
@@ -622,7 +627,22 @@ export class Client extends EventTarget {
 			req.reply_to = o.reply_to;
 		this.store.setPendingState(o.cid, 'sending');
 		const ws = this.ws;
-		this.request(req).then(r => {
+		// a private message goes end-to-end encrypted when the peer has devices (e2ee/device.js
+		// says null: not encrypted); a plaintext send refused with e2ee_required (the peer got
+		// a device meanwhile) goes again, encrypted
+		const plain = () => {
+			if (o.file)
+				return Promise.reject(new PierError('e2ee_required', 'encrypted file to a user without devices'));
+			return this.request(req).catch(err => {
+				if (err.code === 'e2ee_required' && this.e2ee && this.e2ee.state === 'active')
+					return this.e2ee.forget(o.to.slice(1)).then(() => this.e2ee.sendPrivate(o)).then(r => r || Promise.reject(err));
+				throw err;
+			});
+		};
+		const go = o.to[0] === '@' && this.e2ee
+			? this.e2ee.sendPrivate(o).then(r => r || plain())
+			: this.request(req);
+		go.then(r => {
 			if (this.synced && !r.duplicate) {
 				this.seenMax = Math.max(this.seenMax, r.id);
 				this.store.seen(r.id);

@@ -1,6 +1,7 @@
 // i18n.js - the interface's words in English and Chinese, chosen by navigator.languages.
 // t('key', {name: 'x'}) fills {name}; a missing key falls back to English, then to the key.
 
+import * as e2ee from './i18n-e2ee.js';
 import * as social from './i18n-social.js';
 
 const en = {
@@ -558,6 +559,8 @@ const zh = {
 
 Object.assign(en, social.en);
 Object.assign(zh, social.zh);
+Object.assign(en, e2ee.en);
+Object.assign(zh, e2ee.zh);
 const dicts = { en, zh };
 
 function pick() {
@@ -592,6 +595,8 @@ export function errorText(code, extra) {
 		return extra?.window_s > 0 ? t('err.recall_expired', { n: Math.round(extra.window_s) }) : t('err.recall_off');
 	if (code === 'too_many_reactions')
 		return t('err.too_many_reactions', { limit: extra?.limit ?? 20 });
+	if (code === 'e2ee_required')
+		return t('err.e2ee_required', { name: extra?.name ?? '' });
 	const key = 'err.' + code;
 	// a refusal with a reason (bad_display, bad_topic) has a text per reason
 	const why = key + '.' + extra?.reason;

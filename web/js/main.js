@@ -1,7 +1,10 @@
 // main.js - pier's browser client: the login screen, or the three-pane chat (conversations,
 // messages, who is online, the account dialog), wired to the store and the WebSocket client.
 // Read state, typing, room topics and members, display names: readstate.js, typing.js,
-// ui/room.js, names.js (hooked in here).
+// ui/room.js, names.js (hooked in here). End-to-end encryption of private chats: the device
+// manager e2ee/device.js, loaded before the first login (a browser that cannot load it still
+// chats, without encryption), with its screens ui/safety.js, ui/devices.js, ui/approval.js
+// and ui/e2eeconv.js.
 
 import { Client } from './connection.js';
 import { errorText, lang, t } from './i18n.js';
@@ -13,6 +16,10 @@ import { onLogoutElsewhere } from './tabs.js';
 import { Typing } from './typing.js';
 import { Composer } from './ui/composer.js';
 import { AccountPanel } from './ui/account.js';
+import { ApproveDialog, NewDeviceDialog } from './ui/approval.js';
+import { DevicesSection } from './ui/devices.js';
+import { E2eeConv } from './ui/e2eeconv.js';
+import { SafetyDialog } from './ui/safety.js';
 import { h, icon } from './ui/dom.js';
 import { renderLogin } from './ui/login.js';
 import { MessageView } from './ui/messages.js';
@@ -35,8 +42,21 @@ names.watch(client, store);
 const readSync = new ReadSync({ store, client });
 let shell = null;
 
+// end-to-end encryption: the device manager hooks the client (sends to @user), the store
+// (encrypted messages come without text) and the uploads (files are encrypted first)
+let e2ee = null;
+try {
+	const { DeviceManager } = await import('./e2ee/device.js');
+	e2ee = new DeviceManager({ client, store });
+	client.e2ee = e2ee;
+	uploads.e2ee = e2ee;
+	store.decorate = m => e2ee.decorate(m);
+} catch (err) {
+	console.warn('pier: end-to-end encryption is not available in this browser', err);
+}
+
 // for the end-to-end tests and for debugging from the console
-window.pier = { store, client, uploads, readSync, names };
+window.pier = { store, client, uploads, readSync, names, e2ee };
 
 function showLogin(notice) {
 	shell?.destroy();
@@ -81,7 +101,7 @@ class Shell {
 		this.ac = new AbortController();
 		const signal = this.ac.signal;
 		this.sidebar = new Sidebar({
-			store, client, signal,
+			store, client, e2ee, signal,
 			onPick: (key, opts) => this.pick(key, opts),
 			onNotify: () => this.askNotify(),
 			onAccount: opener => this.account.open(opener),
@@ -93,11 +113,26 @@ class Shell {
 			onClose: () => this.drawer(null),
 		});
 		this.view = new MessageView({
-			store, client, signal, onOpenImage: md => this.lightbox(md), onToast: (text, error) => this.toast(text, error),
+			store, client, e2ee, signal, onOpenImage: md => this.lightbox(md), onToast: (text, error) => this.toast(text, error),
 			onReply: m => this.composer.startReply(m), onEdit: m => this.composer.startEdit(m),
 		});
 		this.composer = new Composer({ store, client, uploads, signal });
-		this.account = new AccountPanel({ store, client, sections: [new ProfileSection({ store, client })] });
+		const sections = [new ProfileSection({ store, client })];
+		if (e2ee) {
+			this.approve = new ApproveDialog({ e2ee, signal, onToast: text => this.toast(text) });
+			this.newDevice = new NewDeviceDialog({ e2ee, signal });
+			this.safety = new SafetyDialog({ e2ee, signal });
+			this.e2eeConv = new E2eeConv({ store, e2ee, signal, onSafety: (name, opener) => this.safety.open(name, opener) });
+			sections.push(new DevicesSection({ e2ee, signal, onApprove: id => this.approve.open(id) }));
+			e2ee.addEventListener('state', () => {
+				this.renderHead();
+				if (e2ee.state === 'revoked')
+					this.toast(t('e2ee.revoked'), true);
+			}, { signal });
+			e2ee.addEventListener('change', () => this.renderHead(), { signal });
+			e2ee.addEventListener('approved', () => this.toast(t('approve.active')), { signal });
+		}
+		this.account = new AccountPanel({ store, client, sections });
 		this.room = new RoomPanel({ store, client, signal, onPick: name => this.openPrivate(name) });
 		this.typing = new Typing({ store, client, signal, input: this.composer.input });
 		this.search = new SearchPanel({
@@ -128,9 +163,9 @@ class Shell {
 		this.header = h('header', { class: 'chat-head' },
 			this.menuBtn,
 			h('div', { class: 'title' }, this.titleIcon, h('div', { class: 'title-text' }, this.titleName, this.titleSub)),
-			h('div', { class: 'head-actions' }, this.search.button, this.leaveBtn, this.closeBtn, this.peopleBtn));
+			h('div', { class: 'head-actions' }, this.e2eeConv?.button, this.search.button, this.leaveBtn, this.closeBtn, this.peopleBtn));
 		this.main = h('main', { class: 'chat', id: 'chat' },
-			this.header, this.banner, this.view.el, this.typing.el, this.composer.el, this.dropZone, this.toastEl);
+			this.header, this.banner, this.newDevice?.banner, this.approve?.banner, this.e2eeConv?.el, this.view.el, this.typing.el, this.composer.el, this.dropZone, this.toastEl);
 		this.scrim = h('div', { class: 'scrim', onclick: () => this.drawer(null) });
 		this.box = h('dialog', { class: 'lightbox', id: 'lightbox' });
 		this.box.addEventListener('click', e => {
@@ -138,7 +173,7 @@ class Shell {
 				this.box.close();
 		});
 		this.el = h('div', { class: 'shell', id: 'shell' }, this.sidebar.el, this.main, this.users.el, this.scrim, this.box,
-			this.account.el, this.room.el, this.search.el);
+			this.account.el, this.room.el, this.search.el, this.safety?.el, this.approve?.el, this.newDevice?.el);
 		app.replaceChildren(this.el);
 		document.body.classList.add('in-app');
 
@@ -184,6 +219,9 @@ class Shell {
 
 	destroy() {
 		this.ac.abort();
+		for (const d of [this.safety, this.approve, this.newDevice])
+			if (d?.el.open)
+				d.el.close();
 		this.account.destroy();
 		this.search.destroy();
 		clearInterval(this.tick);
@@ -229,8 +267,11 @@ class Shell {
 			this.leaveBtn.hidden = this.closeBtn.hidden = true;
 			return;
 		}
-		this.titleIcon.className = 'title-icon ' + c.kind;
-		this.titleIcon.replaceChildren(icon(c.kind === 'room' ? 'hash' : 'lock'));
+		// the lock only on a private chat that is end-to-end encrypted (both users have devices)
+		const locked = c.kind === 'private' && !!e2ee?.isE2ee(c.key);
+		this.titleIcon.className = 'title-icon ' + c.kind + (locked ? ' e2ee' : '');
+		this.titleIcon.replaceChildren(icon(c.kind === 'room' ? 'hash' : locked ? 'lock' : 'at'));
+		this.main.classList.toggle('e2ee', locked);
 		if (c.kind === 'room') {
 			this.titleName.textContent = c.name.slice(1);
 			this.room.renderSub(this.titleSub, c);
@@ -243,7 +284,10 @@ class Shell {
 			const sub = [h('span', { class: 'presence-dot' + (on ? ' on' : '') })];
 			if (shown)
 				sub.push(h('bdi', { class: 'title-login' }, c.name), ' · ');
-			this.titleSub.replaceChildren(...sub, t('conv.private'));
+			const how = locked ? t('e2ee.convOn')
+				: e2ee && e2ee.state !== 'active' && e2ee.state !== 'off' ? t('e2ee.convNoDevice')
+					: e2ee && e2ee.state === 'active' ? t('e2ee.convOff', { name: c.name }) : '';
+			this.titleSub.replaceChildren(...sub, t('conv.private'), ...(how ? [' · ', h('span', { class: 'title-e2ee', id: 'conv-e2ee', dataset: { on: String(locked) } }, how)] : []));
 		}
 		this.leaveBtn.hidden = c.kind !== 'room' || c.key === '#lobby';
 		this.leaveBtn.title = t('conv.leaveTitle', { room: c.name });
@@ -336,7 +380,7 @@ class Shell {
 	}
 
 	lightbox(md) {
-		const url = '/media/' + encodeURIComponent(md.id);
+		const url = md.url || '/media/' + encodeURIComponent(md.id);       // md.url: a decrypted file's object URL
 		const img = h('img', { src: url, alt: md.name, class: 'full', id: 'lightbox-image' });
 		const close = h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('media.close'), onclick: () => this.box.close() }, icon('x'));
 		this.box.replaceChildren(h('figure', null, img,

@@ -2,7 +2,8 @@
 // dropped connection it asks the server for the offset with HEAD and goes on from there),
 // with progress, then a chat message that carries the media id.
 // The upload's URL is remembered per file (name, size, date) so that picking the same file
-// again after a reload resumes it too.
+// again after a reload resumes it too. In an end-to-end encrypted chat the file is encrypted
+// first and uploaded in one request (e2ee/device.js).
 
 const CHUNK = 4 * 1024 * 1024;
 const STALL_MS = 30000;          // no progress for this long: abort the request and resume
@@ -214,6 +215,7 @@ export class Uploads extends EventTarget {
 		this.client = client;
 		this.items = [];
 		this.seq = 0;
+		this.e2ee = null;       // the device manager, when end-to-end encryption is there
 	}
 
 	changed() {
@@ -235,6 +237,26 @@ export class Uploads extends EventTarget {
 		const client = this.client;
 		if (item.size === 0) {
 			this.failed(item, 'empty_file');
+			return;
+		}
+		const e2ee = this.e2ee;
+		if (e2ee && item.to[0] === '@' && e2ee.isE2ee(item.to.toLowerCase())) {
+			// an end-to-end encrypted chat: encrypted here, uploaded as ciphertext (?e2ee=1);
+			// the key, the real name and type go inside the encrypted message
+			try {
+				item.state = 'encrypting';
+				this.changed();
+				const up = await e2ee.uploadFile(item.file);
+				item.state = 'done';
+				item.loaded = item.size;
+				client.send(item.to, '', {
+					media: { ...up.media, e2ee: { key: up.file.key, header: up.file.header } },
+					kind: kindOf(item.type), file: up.file,
+				});
+				this.remove(item.id);
+			} catch (err) {
+				this.failed(item, err.code || 'offline');
+			}
 			return;
 		}
 		try {

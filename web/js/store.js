@@ -53,6 +53,9 @@ export function saveToken(token, user) {
 export class Store extends EventTarget {
 	constructor() {
 		super();
+		// end-to-end encrypted messages come from the server without text: the device manager
+		// (e2ee/device.js) fills in what this device decrypted (m -> m)
+		this.decorate = m => m;
 		this.reset();
 	}
 
@@ -138,7 +141,8 @@ export class Store extends EventTarget {
 				key: c.key, name: c.name, readUpTo: c.readUpTo, unread: c.unread, mentions: c.mentions,
 				hidden: c.hidden, lastTs: c.lastTs, members: c.members,
 			})),
-			outbox: this.outbox.filter(o => o.state !== 'failed').map(o => ({
+			// an encrypted file's key is not written to localStorage: such a send is not kept
+			outbox: this.outbox.filter(o => o.state !== 'failed' && !o.file).map(o => ({
 				cid: o.cid, to: o.to, text: o.text, ts: o.ts, media: o.media, kind: o.kind,
 				reply_to: o.reply_to, quote: o.quote,
 			})),
@@ -358,9 +362,10 @@ export class Store extends EventTarget {
 	addMessages(list, source) {
 		const added = [];
 		const touched = new Map();      // key -> the messages added there
-		for (const m of list) {
+		for (let m of list) {
 			if (!m || typeof m.id !== 'number' || typeof m.to !== 'string' || typeof m.from !== 'string')
 				continue;
+			m = this.decorate(m);
 			const key = this.keyOf(m);
 			const c = this.ensure(key, this.nameOf(m));
 			if (c.ids.has(m.id)) {
@@ -422,9 +427,10 @@ export class Store extends EventTarget {
 		if (!c)
 			return;
 		let n = 0;
-		for (const m of messages) {
+		for (let m of messages) {
 			if (typeof m.id !== 'number')
 				continue;
+			m = this.decorate(m);
 			if (c.ids.has(m.id)) {
 				this.applyMessage(m);
 				continue;
@@ -483,10 +489,11 @@ export class Store extends EventTarget {
 	 */
 	applyMessages(list) {
 		const touched = new Map();
-		for (const n of list || []) {
+		for (let n of list || []) {
 			const at = this.locateOf(n);
 			if (!at || !newer(at.m, n.changed))
 				continue;
+			n = this.decorate(n);
 			const m = at.m;
 			for (const f of STATE_FIELDS)
 				delete m[f];
@@ -616,7 +623,7 @@ export class Store extends EventTarget {
 	addPending(item, quiet) {
 		const p = {
 			cid: item.cid, to: item.to, text: item.text ?? '', ts: item.ts ?? Date.now(),
-			media: item.media || null, kind: item.kind || null, state: 'queued', error: null,
+			media: item.media || null, kind: item.kind || null, state: 'queued', error: null, file: item.file || null,
 			from: this.me, pending: true, reply_to: item.reply_to || null, quote: item.quote || null,
 		};
 		this.outbox.push(p);
@@ -654,7 +661,14 @@ export class Store extends EventTarget {
 		const m = {
 			id: reply.id, ts: reply.ts, from: this.me, to: reply.to || p.to, text: p.text,
 		};
-		if (reply.media || p.media) {
+		if (reply.e2ee)
+			m.e2ee = true;
+		if (p.file) {
+			// an encrypted file: the server knows it only as "encrypted"; the name, type and
+			// key are what this client sent inside the message
+			m.media = p.media;
+			m.kind = p.kind || 'file';
+		} else if (reply.media || p.media) {
 			m.media = reply.media || p.media;
 			m.kind = reply.kind || p.kind || 'file';
 		}
@@ -713,7 +727,7 @@ export class Store extends EventTarget {
 
 /** What a message says, all of which a recall takes away and a newer state replaces. */
 const STATE_FIELDS = ['text', 'media', 'kind', 'reply_to', 'quote', 'mentions', 'mentioned', 'edited',
-	'reactions', 'recalled'];
+	'reactions', 'recalled', 'e2eeMissing', 'edit_hidden'];
 const REACTION_NAMES = 10;      // names the server lists per reaction
 
 /** Whether a change numbered `changed` is newer than what message m shows. */

@@ -66,6 +66,9 @@ static json_t *common_error(struct deferred *d, enum store_status status)
 		return error_new(d->ref, PIER_ERR_NOT_OWN_MESSAGE, "that message is not yours");
 	case STORE_RECALLED:
 		return error_new(d->ref, PIER_ERR_MESSAGE_RECALLED, "that message was recalled");
+	case STORE_E2EE_REQUIRED:
+		return error_new(d->ref, PIER_ERR_E2EE_REQUIRED, "an encrypted message is edited by an "
+		                 "encrypted edit payload, not by the server");
 	default:
 		return error_new(d->ref, PIER_ERR_STORE_FAILED, "the change was not stored");
 	}

@@ -24,6 +24,7 @@
 #include "auth_internal.h"
 #include "clock.h"
 #include "conn.h"
+#include "e2ee_chat.h"
 #include "events.h"
 #include "log.h"
 #include "names.h"
@@ -361,6 +362,8 @@ static void session_start(struct auth_op *op, char *const *rooms, char *const *p
 	json_object_set_new(r, "change_seq", json_integer(change_seq));
 	/* How long this server lets a message be recalled (clients offer it only that long). */
 	json_object_set_new(r, "recall_window", json_integer((json_int_t)srv->cfg.recall_window));
+	/* A device proves itself to this session by signing its challenge (device_hello). */
+	e2ee_session_start(c, r, op->with_password);
 	conn_slot_fill(c, op->slot, r);
 	conn_send_json(c, event_users_login(&srv->hub, u));
 	if (first) {
@@ -551,6 +554,7 @@ void handle_login(struct conn *c, json_t *req, json_t *ref)
 	}
 	op = auth_op_new(c, PIER_OP_LOGIN, ref);
 	op->hash_slot = true;
+	op->with_password = true;
 	op->charge = charge;
 	op->user = hub_find_user(&srv->hub, user);
 	snprintf(op->name, sizeof(op->name), "%s", op->user->name);
@@ -566,6 +570,7 @@ void session_end(struct conn *c)
 
 	offline_session_leave(srv, u, c);
 	account_session_closed(c);
+	e2ee_session_end(c);
 	c->user = NULL;
 	if (!hub_session_close(&srv->hub, u, c))
 		return;

@@ -45,6 +45,7 @@ struct auth_op {
 	struct pwhash_job hash;
 	void (*hash_done)(struct auth_op *op, bool ok);
 	bool no_account;             /* auth_op_check_password: op->name has no account */
+	bool with_password;          /* login: by password (not a token): may reset E2EE identity */
 	struct login_charge charge;
 	struct user *user;
 	char token[TOKEN_TEXT];

@@ -18,6 +18,7 @@
 #include "media.h"
 #include "offline.h"
 #include "deferred.h"
+#include "e2ee_chat.h"
 #include "reply.h"
 #include "sbuf.h"
 #include "server.h"
@@ -128,7 +129,7 @@ static void deliver(struct server *srv, struct deferred *d, const char *to)
 		deliver_room(srv, d, m, b, ev);
 	} else {
 		hub_add_contact(d->user, d->peer);
-		offline_deliver_private(d->peer, b, m->id, d->c);
+		offline_deliver_private(d->peer, b, m->id, d->c, NULL);
 		if (d->peer != d->user)
 			hub_send_user(d->user, b, d->c);
 	}
@@ -158,6 +159,12 @@ static void send_stored(struct store_job *job)
 	if (job->status == STORE_RECALLED) {
 		deferred_finish(d, error_new(d->ref, PIER_ERR_MESSAGE_RECALLED,
 		                             "the message to reply to was recalled"));
+		return;
+	}
+	if (job->status == STORE_E2EE_REQUIRED) {
+		/* The recipient has a device list, or the media is ciphertext. */
+		deferred_finish(d, error_new(d->ref, PIER_ERR_E2EE_REQUIRED,
+		                             "end-to-end encrypted: send with e2ee"));
 		return;
 	}
 	if (job->status == STORE_CONFLICT) {
@@ -214,6 +221,10 @@ void handle_send(struct conn *c, json_t *req, json_t *ref)
 	struct user *peer;
 	struct deferred *d;
 
+	if (json_object_get(req, "e2ee") != NULL) {
+		e2ee_handle_send(c, req, ref);
+		return;
+	}
 	if (media != NULL && !json_is_null(media)) {
 		if (!json_is_integer(media) || json_integer_value(media) <= 0) {
 			reply_error(c, ref, PIER_ERR_BAD_REQUEST, "media must be the id of an uploaded file");

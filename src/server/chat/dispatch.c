@@ -9,6 +9,7 @@
 #include "chat.h"
 #include "clock.h"
 #include "conn.h"
+#include "e2ee_chat.h"
 #include "profile.h"
 #include "readstate.h"
 #include "reply.h"
@@ -61,6 +62,16 @@ static const struct op_entry ops[PIER_OP_COUNT] = {
 	[PIER_OP_TOPIC] = {handle_topic, LOGGED_IN, MSG_BUCKET},      /* a write and a fan-out */
 	[PIER_OP_PROFILE] = {handle_profile, LOGGED_IN, MSG_BUCKET},  /* and 1 per 10 s */
 	[PIER_OP_SEARCH] = {handle_search, LOGGED_IN, REQ_BUCKET},
+	/* End-to-end encryption (e2ee*.c). Keys claims one-time prekeys: the request bucket slows
+	 * a drain. device_send and devices_publish write for others to read: messages. */
+	[PIER_OP_DEVICE_REGISTER] = {handle_device_register, LOGGED_IN, REQ_BUCKET},
+	[PIER_OP_DEVICE_HELLO] = {handle_device_hello, LOGGED_IN, REQ_BUCKET},
+	[PIER_OP_DEVICES] = {handle_devices, LOGGED_IN, REQ_BUCKET},
+	[PIER_OP_DEVICES_PUBLISH] = {handle_devices_publish, LOGGED_IN, MSG_BUCKET},
+	[PIER_OP_PREKEYS] = {handle_prekeys, LOGGED_IN, REQ_BUCKET},
+	[PIER_OP_KEYS] = {handle_keys, LOGGED_IN, REQ_BUCKET},
+	[PIER_OP_DEVICE_SEND] = {handle_device_send, LOGGED_IN, MSG_BUCKET},
+	[PIER_OP_ACK] = {handle_ack, LOGGED_IN, REQ_BUCKET},
 };
 
 static const struct op_entry *find_op(const char *name)

@@ -65,7 +65,11 @@ json_t *event_msg(struct hub *h, const struct store_msg *m)
 		json_object_set_new(j, "changed", json_integer(m->changed));
 		return j;
 	}
-	json_object_set_new(j, "text", json_string(m->text));
+	/* Encrypted: the text is in the payload, which only the devices' envelopes open. */
+	if (m->e2ee)
+		json_object_set_new(j, "e2ee", json_true());
+	else
+		json_object_set_new(j, "text", json_string(m->text));
 	if (m->media_id != 0) {
 		json_object_set_new(j, "kind", json_string(m->kind ? m->kind : "file"));
 		json_object_set_new(j, "media", media_json(m->media_id, m->media_name, m->media_size,

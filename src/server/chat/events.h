@@ -16,7 +16,8 @@ struct room;
 struct store_msg;
 struct user;
 
-/* {"op":"msg","id","from","to","text","ts"} (with "display", the sender's display name now,
+/* {"op":"msg","id","from","to","text","ts"} ("e2ee":true instead of "text" for an
+ * end-to-end encrypted message) (with "display", the sender's display name now,
  * when it has one; "kind", "media" for a file; "reply_to" and "quote" for a reply;
  * "mentions", "mentioned" (m->mentioned: the reader is among them), "edited", "reactions",
  * "changed" when it has them). A recalled message is

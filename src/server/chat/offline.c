@@ -161,14 +161,15 @@ void offline_start(struct server *srv, struct user *u, struct conn *c)
 	begin_catchup(srv, u, c);
 }
 
-void offline_deliver_private(struct user *u, struct sbuf *b, int64_t id, const struct conn *except)
+void offline_deliver_private(struct user *u, struct sbuf *b, int64_t id, const struct conn *except,
+                             bool (*skip)(const struct conn *c))
 {
 	bool paging = is_paging(u);
 
 	for (size_t i = 0; i < u->nsessions; i++) {
 		struct conn *c = u->sessions[i];
 
-		if (c == except || (paging && c == u->catchup))
+		if (c == except || (paging && c == u->catchup) || (skip != NULL && skip(c)))
 			continue;
 		conn_send_tagged(c, b, id);
 	}

@@ -4,6 +4,7 @@
 #ifndef PIER_OFFLINE_H
 #define PIER_OFFLINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct conn;
@@ -22,9 +23,11 @@ struct user;
 void offline_start(struct server *srv, struct user *u, struct conn *c);
 
 /* Delivers b, the msg event of the private message id to u, to every session of u but except
- * (may be NULL), tagged so the watermark follows what was written. While u's backlog is still
- * being read, the catching-up session does not get it live: the backlog brings it in order. */
-void offline_deliver_private(struct user *u, struct sbuf *b, int64_t id, const struct conn *except);
+ * (may be NULL) and those skip (may be NULL) says true for, tagged so the watermark follows
+ * what was written. While u's backlog is still being read, the catching-up session does not
+ * get it live: the backlog brings it in order. */
+void offline_deliver_private(struct user *u, struct sbuf *b, int64_t id, const struct conn *except,
+                             bool (*skip)(const struct conn *c));
 
 /* c's output drained (conn_handler.drained): moves the watermark to what c wrote and sends c
  * the next page of its backlog. */

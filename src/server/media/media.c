@@ -713,6 +713,7 @@ static void finish_after(uv_work_t *w, int status)
 	job->media.size = fin->f.size;
 	job->media.width = fin->f.width;
 	job->media.height = fin->f.height;
+	job->media.e2ee = up->e2ee;
 	job->done = media_created;
 	store_submit(r->srv->store, job);
 }
@@ -729,6 +730,7 @@ void upload_finish(struct upload *up, struct media_req *r,
 	fin->f.m = up->m;
 	snprintf(fin->f.part, sizeof(fin->f.part), "%s", up->path);
 	fin->f.size = up->offset;
+	fin->f.e2ee = up->e2ee;
 	if (up->sha != NULL) {
 		static const char digits[] = "0123456789abcdef";
 		unsigned char md[EVP_MAX_MD_SIZE];

@@ -222,12 +222,17 @@ void media_file_finish(struct media_finish *f)
 			goto fail;
 		f->size = size;
 	}
-	detect_type(f->m, f->part, f->type, sizeof(f->type));
+	/* Ciphertext says nothing about what it hides: no type from its bytes, no thumbnail (the
+	 * receiving client makes its own from what it decrypted). */
+	if (f->e2ee)
+		snprintf(f->type, sizeof(f->type), "application/octet-stream");
+	else
+		detect_type(f->m, f->part, f->type, sizeof(f->type));
 	media_blob_path(f->m, f->sha256, blob, sizeof(blob));
 	f->err = place_blob(f, blob);
 	if (f->err != 0)
 		goto fail;
-	if (thumbnailable(f->type))
+	if (!f->e2ee && thumbnailable(f->type))
 		make_thumb(f, blob);
 	return;
 fail:

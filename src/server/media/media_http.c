@@ -84,6 +84,8 @@ static void upload_answer(struct media_req *r, struct store_job *job)
 	j = media_json(job->media.id, job->media.name, job->media.size, job->media.type,
 	               job->media.width, job->media.height);
 	json_object_set_new(j, "thumb", json_boolean(job->media.thumb[0] != '\0'));
+	if (job->media.e2ee)
+		json_object_set_new(j, "e2ee", json_true());
 	body = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	http_response_start(r->x, 201, (int64_t)strlen(body));
@@ -148,6 +150,7 @@ static void usage_checked(struct store_job *job)
 	r->up->user_id = r->user_id;
 	snprintf(r->up->name, sizeof(r->up->name), "%s", r->name);
 	snprintf(r->up->type_hint, sizeof(r->up->type_hint), "%s", r->type_hint);
+	r->up->e2ee = r->e2ee;
 	r->up->feeder = r;
 	upload_open(r->up, r, true, upload_opened);
 out:
@@ -191,6 +194,11 @@ void media_upload_head(struct http_exchange *x)
 	media_clean_name(raw, r->name, sizeof(r->name));
 	if (ct != NULL)
 		snprintf(r->type_hint, sizeof(r->type_hint), "%.*s", (int)strcspn(ct, ";"), ct);
+	/* Ciphertext of an end-to-end encrypted chat: its real name travels in the payload. */
+	r->e2ee = http_field_query_param(http_query(x), "e2ee", raw, sizeof(raw)) &&
+	          strcmp(raw, "1") == 0;
+	if (r->e2ee)
+		snprintf(r->name, sizeof(r->name), "encrypted");
 	r->next = upload_authed;
 	media_authenticate(r, false);
 }

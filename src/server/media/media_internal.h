@@ -63,6 +63,7 @@ struct media_finish {
 	char type[STORE_MEDIA_TYPE_MAX + 1];
 	int width, height;
 	char thumb[32];              /* the thumbnail's MIME type, "" when none */
+	bool e2ee;                   /* ciphertext: no type detection, no thumbnail */
 	int err;                     /* 0, or an errno value: the file could not be stored */
 };
 
@@ -105,6 +106,7 @@ struct media_req {
 	bool answered;
 	char name[STORE_MEDIA_NAME_MAX + 1];      /* uploads: the file's name */
 	char type_hint[STORE_MEDIA_TYPE_MAX + 1]; /* uploads: the client's Content-Type */
+	bool e2ee;                   /* uploads: ciphertext (?e2ee=1, tus metadata e2ee) */
 	int64_t usage;               /* uploads: the user's stored bytes before this one */
 	int64_t reserved;            /* uploads: bytes of r->user->media_reserved held by r */
 	/* downloads */
@@ -164,6 +166,8 @@ struct upload {
 	char name[STORE_MEDIA_NAME_MAX + 1];
 	char type_hint[STORE_MEDIA_TYPE_MAX + 1];
 	EVP_MD_CTX *sha;             /* NULL: unknown (after a restart): hashed again at the end */
+	bool e2ee;                   /* ciphertext: stored as application/octet-stream, named
+	                              * "encrypted", never typed by content nor thumbnailed */
 	/* the body being received */
 	struct media_req *feeder;    /* the exchange writing into it, NULL when none */
 	uv_file fd;                  /* -1 when closed */

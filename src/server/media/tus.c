@@ -69,6 +69,7 @@ static void part_stated(uv_fs_t *req)
 		up->offset = size > up->length ? up->length : size;
 		snprintf(up->name, sizeof(up->name), "%s", r->job.media.name);
 		snprintf(up->type_hint, sizeof(up->type_hint), "%s", r->job.media.type);
+		up->e2ee = r->job.media.e2ee;
 		if (up->offset > 0 && up->sha != NULL) {
 			EVP_MD_CTX_free(up->sha);
 			up->sha = NULL;
@@ -158,6 +159,7 @@ static void created(struct store_job *job)
 	up->offset = 0;
 	snprintf(up->name, sizeof(up->name), "%s", r->name);
 	snprintf(up->type_hint, sizeof(up->type_hint), "%s", r->type_hint);
+	up->e2ee = r->e2ee;
 	HASH_ADD_STR(r->m->uploads, key, up);
 	if (r->x == NULL)
 		goto out;
@@ -203,6 +205,7 @@ static void create_usage(struct store_job *job)
 	job->upload_length = r->declared;
 	snprintf(job->media.name, sizeof(job->media.name), "%s", r->name);
 	snprintf(job->media.type, sizeof(job->media.type), "%s", r->type_hint);
+	job->media.e2ee = r->e2ee;
 	job->data = r;
 	job->done = created;
 	r->pending++;
@@ -262,6 +265,10 @@ static void tus_create(struct http_exchange *x, struct media_req *r)
 	if (http_field_tus_metadata(meta, "filetype", raw, sizeof(raw)) ||
 	    http_field_tus_metadata(meta, "type", raw, sizeof(raw)))
 		snprintf(r->type_hint, sizeof(r->type_hint), "%.*s", (int)strcspn(raw, "; \r\n"), raw);
+	/* Ciphertext (metadata "e2ee", any value): named "encrypted", typed by nobody. */
+	r->e2ee = http_field_tus_metadata(meta, "e2ee", raw, sizeof(raw));
+	if (r->e2ee)
+		snprintf(r->name, sizeof(r->name), "encrypted");
 	r->next = create_authed;
 	media_authenticate(r, false);
 }

@@ -42,6 +42,7 @@ struct session_context;
 struct transport;
 struct user;
 struct conn;
+struct e2ee_session;
 
 struct reply_slot {
 	struct reply_slot *next;
@@ -140,6 +141,8 @@ struct conn {
 	struct user *user;              /* the handler's; NULL before login (the session only tests
 	                                 * it for the login timeout) */
 	unsigned char token_hash[STORE_TOKEN_HASH_LEN];
+	struct e2ee_session *e2ee;      /* the handler's too (chat/e2ee_chat.h): the login challenge and
+	                                 * the device the session speaks for; NULL before login */
 
 	struct conn *prev, *next;       /* server's list */
 	struct conn *dirty_next;

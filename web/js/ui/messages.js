@@ -16,6 +16,13 @@
 // to toggle one's own), a reply shows the message it quotes (a click goes there, loading older
 // history until it is on screen), and a message that mentions the user stands out. The
 // actions on a message are its menu (ui/msgmenu.js).
+//
+// End-to-end encryption (docs/E2EE.md): a private message that was encrypted carries a lock,
+// one sent in plaintext (before either user had a device) says "not encrypted". Encrypted
+// messages this device has no copy of are never a wall of errors: those from before it
+// existed fold into one line, "earlier messages are on your other devices"; one whose
+// envelope is still coming says so. An encrypted file is fetched, decrypted here and shown
+// from an object URL (this client makes the picture; the server has only ciphertext).
 
 import { dayKey, errorText, formatDay, formatFull, formatSize, formatTime, t } from '../i18n.js';
 import { kindOf } from '../media.js';
@@ -38,9 +45,10 @@ const LONG_PRESS = 500;         // ms a touch must rest on a message to open its
 const FLASH_MS = 2400;          // how long the message a quote leads to stays highlighted
 
 export class MessageView {
-	constructor({ store, client, onOpenImage, onReply, onEdit, onToast, signal }) {
+	constructor({ store, client, e2ee, onOpenImage, onReply, onEdit, onToast, signal }) {
 		this.store = store;
 		this.client = client;
+		this.e2ee = e2ee;
 		this.onOpenImage = onOpenImage;
 		this.onToast = onToast;
 		this.key = null;
@@ -79,6 +87,7 @@ export class MessageView {
 				this.maybeLoad();
 			this.renderTop();
 		}, { signal });
+		e2ee?.addEventListener('change', () => this.renderTop(), { signal });
 	}
 
 	conv() {
@@ -285,7 +294,8 @@ export class MessageView {
 			content = h('span', { class: 'loader' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), t('msg.loadingOlder'));
 		else if (c && c.more === false)
 			content = h('div', { class: 'beginning' },
-				h('span', { class: 'beginning-icon ' + c.kind, 'aria-hidden': 'true' }, icon(c.kind === 'room' ? 'hash' : 'lock')),
+				h('span', { class: 'beginning-icon ' + c.kind, 'aria-hidden': 'true' },
+					icon(c.kind === 'room' ? 'hash' : this.e2ee?.isE2ee(c.key) ? 'lock' : 'at')),
 				h('p', null, c.kind === 'room' ? t('msg.beginning', { conv: c.name })
 					: t('msg.beginningPrivate', { name: c.name })));
 		this.top.replaceChildren(...(content ? [content] : []));
@@ -316,7 +326,21 @@ export class MessageView {
 		let sepAt = c.newAfter === null ? null
 			: items.find(m => !m.pending && m.id > c.newAfter && lower(m.from) !== me) || null;
 		let prev = null;
+		let folded = false;
 		for (const m of items) {
+			if (m.edit_hidden)
+				continue;           // an encrypted edit: it changed the message it names
+			if (m.e2eeMissing === 'earlier') {
+				// one line for all of them, where the first was
+				if (!folded) {
+					folded = true;
+					const entry = this.cache.get('earlier') || { el: h('li', { class: 'e2ee-earlier', id: 'e2ee-earlier', role: 'note' },
+						icon('lock'), h('span', null, t('e2ee.earlier'))) };
+					keep.set('earlier', entry);
+					nodes.push(entry.el);
+				}
+				continue;
+			}
 			const day = dayKey(m.ts);
 			if (!prev || dayKey(prev.ts) !== day) {
 				const dk = 'd' + day;
@@ -330,7 +354,7 @@ export class MessageView {
 				sepAt = null;
 			}
 			const start = !prev || dayKey(prev.ts) !== day || lower(prev.from) !== lower(m.from) ||
-				m.ts - prev.ts > GROUP_MS || !!prev.recalled;
+				m.ts - prev.ts > GROUP_MS || !!prev.recalled || (c.kind === 'private' && !prev.e2ee !== !this.encrypted(m));
 			const key = m.pending ? 'c' + m.cid : 'i' + m.id;
 			const sig = (start ? 's' : 'c') + (m.pending ? m.state + (m.error || '') : '') + '.' + (m._rev || 0);
 			let entry = this.cache.get(key);
@@ -392,7 +416,7 @@ export class MessageView {
 		}, formatTime(m.ts));
 		const head = start ? h('div', { class: 'msg-head' },
 			nameNodes(m.from, { cls: 'sender', fallback: m.display }),
-			priv ? h('span', { class: 'private-tag' }, icon('lock'), t('msg.privateTag')) : null,
+			priv ? this.privateTag(m) : null,
 			time) : null;
 		const body = h('div', { class: 'msg-body' }, head);
 		if (m.quote)
@@ -407,8 +431,11 @@ export class MessageView {
 			}
 			body.appendChild(text);
 		}
+		if (m.e2eeMissing)
+			body.appendChild(h('div', { class: 'msg-text e2ee-missing', dataset: { missing: m.e2eeMissing } },
+				m.e2eeMissing === 'waiting' ? t('e2ee.waitingKey') : m.e2eeMissing === 'failed' ? t('e2ee.failedOne') : t('e2ee.onOtherDevices')));
 		if (m.media)
-			body.appendChild(this.media(m));
+			body.appendChild(m.media.e2ee ? this.encryptedMedia(m) : this.media(m));
 		if (m.edited && !m.text) {
 			body.appendChild(h('div', { class: 'msg-edited', title: formatFull(m.edited) }, t('msg.edited')));
 		}
@@ -446,6 +473,60 @@ export class MessageView {
 			class: 'msg-time gutter', datetime: new Date(m.ts).toISOString(), title: formatFull(m.ts),
 		}, formatTime(m.ts))),
 		body, more);
+	}
+
+	/** Whether message m was sent end-to-end encrypted (a pending one: whether it will be). */
+	encrypted(m) {
+		return m.pending ? !!this.e2ee?.isE2ee(lower(m.to)) : !!m.e2ee;
+	}
+
+	/** The tag after a private message's sender: a lock when it was end-to-end encrypted,
+	 * "not encrypted" for one sent in plaintext. */
+	privateTag(m) {
+		if (this.encrypted(m))
+			return h('span', { class: 'private-tag e2ee', title: t('e2ee.msgOn') }, icon('lock'), t('msg.privateTag'),
+				h('span', { class: 'sr-only' }, ' · ' + t('e2ee.msgOn')));
+		return h('span', { class: 'private-tag plain', title: t('e2ee.msgOffTitle') }, t('msg.privateTag') + ' · ' + t('e2ee.msgOff'));
+	}
+
+	/**
+	 * An encrypted file: fetched and decrypted by this client, shown from an object URL (an
+	 * image drawn as its own thumbnail, sized to fit). A failed decryption says so and shows
+	 * nothing of the file.
+	 */
+	encryptedMedia(m) {
+		const md = m.media;
+		const kind = m.kind || kindOf(md.type);
+		const box = h('div', { class: 'msg-media e2ee ' + kind, dataset: { mediaId: md.id } },
+			h('span', { class: 'loader' }, h('span', { class: 'spinner small', 'aria-hidden': 'true' }), t('e2ee.decrypting')));
+		decrypted(this.e2ee, md).then(url => {
+			let el;
+			if (kind === 'image') {
+				const img = h('img', { src: url, alt: md.name, class: 'thumb', dataset: { mediaId: md.id } });
+				img.style.maxWidth = THUMB_MAX_W + 'px';
+				img.style.maxHeight = THUMB_MAX_H + 'px';
+				el = h('button', {
+					type: 'button', class: 'thumb-btn', 'aria-label': t('media.open', { name: md.name }), title: md.name,
+					onclick: () => this.onOpenImage({ ...md, url }),
+				}, img);
+			} else if (kind === 'video') {
+				el = h('div', { class: 'video-box' }, h('video', { src: url, controls: true, preload: 'metadata', class: 'video-el', 'aria-label': md.name }));
+			} else if (kind === 'audio') {
+				el = h('audio', { src: url, controls: true, preload: 'metadata', class: 'audio-el' });
+			}
+			const link = h('a', {
+				class: el ? 'file-chip compact' : 'file-chip', href: url, download: md.name, dataset: { mediaId: md.id },
+				title: md.name + ' · ' + formatSize(md.size),
+			}, h('span', { class: 'file-icon', 'aria-hidden': 'true' }, icon('file')),
+			h('span', { class: 'file-meta' }, h('bdi', { class: 'file-name' }, md.name), h('span', { class: 'file-size' }, formatSize(md.size))),
+			h('span', { class: 'file-dl', 'aria-hidden': 'true' }, icon('download')));
+			box.replaceChildren(...(el && kind !== 'image' ? [el, link] : el ? [el] : [link]));
+			box.dataset.ready = '1';
+		}, () => {
+			box.replaceChildren(h('p', { class: 'e2ee-file-failed', role: 'alert' }, t('e2ee.fileFailed')));
+			box.dataset.failed = '1';
+		});
+		return box;
 	}
 
 	/** A recalled message: one line saying who recalled it (撤回), where it was. */
@@ -557,6 +638,23 @@ export class MessageView {
 		}
 		return h('div', { class: 'msg-media file' }, fileLink('file-chip'));
 	}
+}
+
+// object URLs of decrypted files, by media id, for as long as the page lives (a message drawn
+// again does not fetch and decrypt again)
+const plainFiles = new Map();
+
+function decrypted(e2ee, md) {
+	if (!e2ee)
+		return Promise.reject(new Error('no e2ee'));
+	let p = plainFiles.get(md.id);
+	if (!p) {
+		p = e2ee.fetchDecrypted({ id: md.id, key: md.e2ee.key, header: md.e2ee.header, type: md.type })
+			.then(blob => URL.createObjectURL(blob));
+		p.catch(() => plainFiles.delete(md.id));
+		plainFiles.set(md.id, p);
+	}
+	return p;
 }
 
 const MENTION_RE = /(^|[^A-Za-z0-9_.-])([@＠])([A-Za-z0-9_.-]{6,33})/g;

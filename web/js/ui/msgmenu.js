@@ -133,7 +133,7 @@ export class MessageMenu {
 			}, icon('smile')));
 		const items = [quick, h('div', { class: 'menu-sep', role: 'separator' }),
 			item('menu-reply', t('msg.reply'), 'reply', () => this.onReply(m))];
-		if (mine)
+		if (mine && !m.e2eeMissing)       // an encrypted message this device cannot read cannot be edited here
 			items.push(item('menu-edit', t('msg.edit'), 'edit', () => this.onEdit(m)));
 		if (mine && recallable(m.ts, this.store.recallWindow))
 			items.push(item('menu-recall', t('msg.recall'), 'recall', () => this.recall(m), {

@@ -13,9 +13,10 @@ import { nameLabel } from './name.js';
 const ROOMS_PAGE = 100;   // rooms the "all rooms" list loads at a time
 
 export class Sidebar {
-	constructor({ store, client, onPick, onNotify, onAccount, onLogout, signal }) {
+	constructor({ store, client, e2ee, onPick, onNotify, onAccount, onLogout, signal }) {
 		this.store = store;
 		this.client = client;
+		this.e2ee = e2ee;
 		this.onPick = onPick;
 		this.joinOpen = false;
 
@@ -84,6 +85,7 @@ export class Sidebar {
 
 		store.addEventListener('convs', () => this.render(), { signal });
 		store.addEventListener('users', () => this.render(), { signal });
+		e2ee?.addEventListener('change', () => this.render(), { signal });
 		client.addEventListener('state', e => this.renderState(e.detail), { signal });
 		this.renderState({ state: client.state });
 		this.render();
@@ -148,7 +150,10 @@ export class Sidebar {
 			onclick: () => this.onPick(c.key),
 		}, lead,
 		c.kind === 'room' ? h('bdi', { class: 'conv-name' }, c.name.slice(1)) : nameLabel(c.name, { cls: 'conv-name' }),
-		c.kind === 'private' ? h('span', { class: 'conv-lock', 'aria-hidden': 'true' }, icon('lock')) : null,
+		// the lock only on chats that are end-to-end encrypted (both users have devices)
+		c.kind === 'private' && this.e2ee?.isE2ee(c.key)
+			? h('span', { class: 'conv-lock', title: t('e2ee.lock') }, icon('lock'), h('span', { class: 'sr-only' }, t('e2ee.lock')))
+			: null,
 		mentions, badge));
 	}
 
