@@ -39,6 +39,7 @@ void pg_msg_update_from_json(PgMsg *msg, const json_t *m)
 	json_t *media = json_object_get(m, "media");
 
 	msg->recalled = json_is_true(json_object_get(m, "recalled"));
+	msg->encrypted = json_is_true(json_object_get(m, "e2ee"));
 	msg->edited = json_object_get(m, "edited") != NULL;
 	g_free(msg->text);
 	msg->text = g_strdup(jstr(m, "text") != NULL ? jstr(m, "text") : "");

@@ -33,6 +33,7 @@ struct _PgMsg {
 	bool mentioned;
 	bool recalled;
 	bool edited;
+	bool encrypted;     /* end-to-end encrypted: the server has no text for it */
 };
 
 /* A message from the server's JSON object m (fields copied). NULL when m has no id. */

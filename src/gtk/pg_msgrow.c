@@ -256,6 +256,10 @@ static void bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
 	g_free(s);
 	if (m->recalled) {
 		markup = g_markup_printf_escaped("<i>%s</i>", _("(message recalled)"));
+	} else if (m->encrypted) {
+		markup = g_markup_printf_escaped("<i>%s</i>", _("(end-to-end encrypted: pier-gtk "
+		                                                 "cannot read it yet; the terminal "
+		                                                 "and the browser can)"));
 	} else {
 		char *body = pg_msgrow_markup(m->text);
 
@@ -265,7 +269,8 @@ static void bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
 	}
 	gtk_label_set_markup(GTK_LABEL(r->body), markup);
 	g_free(markup);
-	gtk_widget_set_visible(r->body, m->recalled || m->text[0] != '\0' || m->edited);
+	gtk_widget_set_visible(r->body, m->recalled || m->encrypted || m->text[0] != '\0' ||
+	                                m->edited);
 	gtk_widget_remove_css_class(r->body, pg_msg_is_private(m) ? "msg-room" : "msg-private");
 	gtk_widget_add_css_class(r->body, pg_msg_is_private(m) ? "msg-private" : "msg-room");
 	if (m->pending)

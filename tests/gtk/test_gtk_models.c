@@ -185,6 +185,17 @@ static void test_msg_conversation(void)
 	g_assert_cmpstr(c, ==, "#dev");
 	g_free(c);
 	json_decref(m);
+	/* An end-to-end encrypted message comes without text: it is marked so. */
+	m = json_pack("{s:I, s:s, s:s, s:I, s:b}", "id", (json_int_t)4, "from", "bob_22", "to",
+	              "@me_user", "ts", (json_int_t)1, "e2ee", 1);
+	{
+		PgMsg *pm = pg_msg_new_from_json(m);
+
+		g_assert_true(pm->encrypted);
+		g_assert_cmpstr(pm->text, ==, "");
+		g_object_unref(pm);
+	}
+	json_decref(m);
 }
 
 static void test_convlist(void)
