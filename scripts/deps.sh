@@ -2,13 +2,17 @@
 # Installs the Debian packages pier needs to build and test (Debian 12), plus any named as
 # arguments (e.g. clang for make fuzz). Idempotent and quick
 # when everything is present already. chromium (with a CJK font for its screenshots) runs the
-# browser client's end-to-end tests (tests/e2e).
+# browser client's end-to-end tests (tests/e2e). GTK 4 builds the desktop client pier-gtk
+# (src/gtk; optional: without it everything else still builds), gettext compiles its
+# translations, libsecret keeps its session token in the desktop keyring, glib-networking
+# gives GIO its TLS (GnuTLS), xvfb and dbus run its end-to-end
+# tests headless, and GStreamer's good plugins play video and audio in it.
 set -eu
 
 PKGS="build-essential cmake pkg-config libuv1-dev libsodium-dev libsqlite3-dev libjansson-dev \
 libedit-dev uthash-dev libssl-dev libwslay-dev libhttp-parser-dev libmagic-dev \
 libgdk-pixbuf-2.0-dev webp-pixbuf-loader libcurl4-openssl-dev libicu-dev chromium fonts-wqy-microhei \
-sqlite3 $*"
+sqlite3 libgtk-4-dev libsecret-1-dev gettext glib-networking xvfb xauth dbus gstreamer1.0-plugins-good $*"
 
 missing=""
 for p in $PKGS; do

@@ -1,0 +1,312 @@
+/* pg_msgrow.c - the message list's rows (see pg_msgrow.h). */
+#include "pg_msgrow.h"
+
+#include <string.h>
+
+#include "pg_i18n.h"
+#include "pg_media.h"
+
+#define GROUP_GAP_MS (5 * 60 * 1000)
+
+struct factory_data {
+	PgMsgStore *const *store;   /* the view's current store (it changes with the conversation) */
+	struct pg_media *media;
+};
+
+/* The widgets of a row, kept on its box. */
+struct row {
+	GtkWidget *box, *day, *head, *sender, *time, *body, *media;
+	PgMsg *msg;                 /* bound (borrowed while bound) */
+	struct pg_media *media_ctx;
+	GCancellable *cancel;       /* the thumbnail's download */
+};
+
+char *pg_msgrow_markup(const char *text)
+{
+	static GRegex *url_re;
+	GString *out = g_string_new(NULL);
+	GMatchInfo *mi = NULL;
+	int last = 0;
+
+	if (url_re == NULL)
+		url_re = g_regex_new("https?://[^\\s<>\"]+[^\\s<>\".,;:!?)\\]}'’”。，]", G_REGEX_OPTIMIZE,
+		                     0, NULL);
+	g_regex_match(url_re, text, 0, &mi);
+	while (g_match_info_matches(mi)) {
+		int start, end;
+		char *pre, *url;
+
+		g_match_info_fetch_pos(mi, 0, &start, &end);
+		pre = g_markup_escape_text(text + last, start - last);
+		url = g_markup_escape_text(text + start, end - start);
+		g_string_append_printf(out, "%s<a href=\"%s\">%s</a>", pre, url, url);
+		g_free(pre);
+		g_free(url);
+		last = end;
+		g_match_info_next(mi, NULL);
+	}
+	g_match_info_free(mi);
+	{
+		char *rest = g_markup_escape_text(text + last, -1);
+
+		g_string_append(out, rest);
+		g_free(rest);
+	}
+	return g_string_free(out, FALSE);
+}
+
+static void row_free(gpointer p)
+{
+	struct row *r = p;
+
+	if (r->cancel != NULL) {
+		g_cancellable_cancel(r->cancel);
+		g_object_unref(r->cancel);
+	}
+	g_free(r);
+}
+
+static void setup(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
+{
+	struct factory_data *fd = data;
+	struct row *r = g_new0(struct row, 1);
+
+	(void)f;
+	r->media_ctx = fd->media;
+	r->box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
+	gtk_widget_add_css_class(r->box, "msg-row");
+	r->day = gtk_label_new(NULL);
+	gtk_widget_add_css_class(r->day, "day-separator");
+	r->head = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
+	r->sender = gtk_label_new(NULL);
+	gtk_widget_add_css_class(r->sender, "msg-sender");
+	gtk_label_set_selectable(GTK_LABEL(r->sender), TRUE);
+	r->time = gtk_label_new(NULL);
+	gtk_widget_add_css_class(r->time, "msg-time");
+	gtk_box_append(GTK_BOX(r->head), r->sender);
+	gtk_box_append(GTK_BOX(r->head), r->time);
+	r->body = gtk_label_new(NULL);
+	gtk_widget_set_name(r->body, "msg-text");
+	gtk_label_set_wrap(GTK_LABEL(r->body), TRUE);
+	gtk_label_set_wrap_mode(GTK_LABEL(r->body), PANGO_WRAP_WORD_CHAR);
+	gtk_label_set_selectable(GTK_LABEL(r->body), TRUE);
+	gtk_label_set_xalign(GTK_LABEL(r->body), 0);
+	gtk_widget_set_halign(r->head, GTK_ALIGN_START);
+	r->media = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+	gtk_widget_set_halign(r->media, GTK_ALIGN_START);
+	gtk_box_append(GTK_BOX(r->box), r->day);
+	gtk_box_append(GTK_BOX(r->box), r->head);
+	gtk_box_append(GTK_BOX(r->box), r->body);
+	gtk_box_append(GTK_BOX(r->box), r->media);
+	g_object_set_data_full(G_OBJECT(r->box), "pg-row", r, row_free);
+	gtk_list_item_set_child(item, r->box);
+	gtk_list_item_set_activatable(item, FALSE);
+}
+
+static char *format_ts(int64_t ts, const char *fmt)
+{
+	GDateTime *utc = g_date_time_new_from_unix_utc(ts / 1000);
+	GDateTime *local = utc != NULL ? g_date_time_to_local(utc) : NULL;
+	char *s = local != NULL ? g_date_time_format(local, fmt) : g_strdup("");
+
+	if (utc != NULL)
+		g_date_time_unref(utc);
+	if (local != NULL)
+		g_date_time_unref(local);
+	return s;
+}
+
+/* A day separator's text: "Today", "Yesterday" or the date (in the user's language). */
+static char *day_text(int64_t ts)
+{
+	int64_t now = g_get_real_time() / 1000;
+	char *day = format_ts(ts, "%F"), *today = format_ts(now, "%F");
+	char *yesterday = format_ts(now - 24 * 3600 * 1000, "%F"), *text;
+
+	if (strcmp(day, today) == 0)
+		text = g_strdup_printf("%s · %s", _("Today"), day);
+	else if (strcmp(day, yesterday) == 0)
+		text = g_strdup_printf("%s · %s", _("Yesterday"), day);
+	else
+		text = g_strdup(day);
+	g_free(day);
+	g_free(today);
+	g_free(yesterday);
+	return text;
+}
+
+static bool same_day(int64_t a, int64_t b)
+{
+	char *da = format_ts(a, "%F"), *db = format_ts(b, "%F");
+	bool same = strcmp(da, db) == 0;
+
+	g_free(da);
+	g_free(db);
+	return same;
+}
+
+static void clear_box(GtkWidget *box)
+{
+	GtkWidget *child;
+
+	while ((child = gtk_widget_get_first_child(box)) != NULL)
+		gtk_box_remove(GTK_BOX(box), child);
+}
+
+static void on_thumb(GdkTexture *tex, gpointer data)
+{
+	GtkWidget *pic = data;
+
+	if (tex != NULL)
+		gtk_picture_set_paintable(GTK_PICTURE(pic), GDK_PAINTABLE(tex));
+	g_object_unref(pic);
+}
+
+static void on_media_clicked(GtkButton *b, gpointer data)
+{
+	struct row *r = data;
+
+	(void)b;
+	if (r->msg != NULL && r->msg->media != NULL)
+		pg_media_open(r->media_ctx, GTK_WIDGET(b), r->msg->media, r->msg->kind);
+}
+
+static void bind_media(struct row *r, PgMsg *m)
+{
+	json_t *media = m->media;
+	const char *name = json_string_value(json_object_get(media, "name"));
+	int64_t id = json_integer_value(json_object_get(media, "id"));
+	GtkWidget *button;
+	char *label;
+
+	clear_box(r->media);
+	if (media == NULL || id <= 0) {
+		gtk_widget_set_visible(r->media, FALSE);
+		return;
+	}
+	button = gtk_button_new();
+	gtk_widget_set_visible(r->media, TRUE);
+	gtk_widget_add_css_class(button, "msg-media");
+	gtk_widget_set_name(button, "msg-media");
+	if (m->kind != NULL && strcmp(m->kind, "image") == 0) {
+		GtkWidget *pic = gtk_picture_new();
+
+		gtk_widget_set_size_request(pic, 160, 120);
+		gtk_picture_set_can_shrink(GTK_PICTURE(pic), TRUE);
+		gtk_button_set_child(GTK_BUTTON(button), pic);
+		label = g_strdup_printf(_("Image %s: open full size"), name != NULL ? name : "");
+		if (r->cancel != NULL) {
+			g_cancellable_cancel(r->cancel);
+			g_object_unref(r->cancel);
+		}
+		r->cancel = g_cancellable_new();
+		pg_media_thumbnail(r->media_ctx, id, r->cancel, on_thumb, g_object_ref(pic));
+	} else {
+		const char *n = name != NULL ? name : "";
+
+		if (m->kind != NULL && strcmp(m->kind, "video") == 0)
+			label = g_strdup_printf(_("▶ Video: %s"), n);
+		else if (m->kind != NULL && strcmp(m->kind, "audio") == 0)
+			label = g_strdup_printf(_("▶ Audio: %s"), n);
+		else
+			label = g_strdup_printf(_("Save file: %s"), n);
+		gtk_button_set_label(GTK_BUTTON(button), label);
+	}
+	gtk_accessible_update_property(GTK_ACCESSIBLE(button), GTK_ACCESSIBLE_PROPERTY_LABEL, label,
+	                               -1);
+	gtk_widget_set_tooltip_text(button, label);
+	g_free(label);
+	g_signal_connect(button, "clicked", G_CALLBACK(on_media_clicked), r);
+	gtk_box_append(GTK_BOX(r->media), button);
+}
+
+static void bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
+{
+	struct factory_data *fd = data;
+	struct row *r = g_object_get_data(G_OBJECT(gtk_list_item_get_child(item)), "pg-row");
+	PgMsg *m = gtk_list_item_get_item(item);
+	guint pos = gtk_list_item_get_position(item);
+	PgMsg *prev = pos > 0 && *fd->store != NULL ? pg_msg_store_peek(*fd->store, pos - 1) : NULL;
+	bool new_day = prev == NULL || !same_day(prev->ts, m->ts);
+	bool grouped = !new_day && prev != NULL && strcmp(prev->from, m->from) == 0 &&
+	               m->ts - prev->ts < GROUP_GAP_MS;
+	char *s, *markup;
+
+	(void)f;
+	r->msg = m;
+	s = day_text(m->ts);
+	gtk_label_set_text(GTK_LABEL(r->day), s);
+	g_free(s);
+	gtk_widget_set_visible(r->day, new_day);
+	gtk_widget_set_visible(r->head, !grouped);
+	if (m->display != NULL)
+		s = g_strdup_printf("%s (%s)", m->display, m->from);
+	else
+		s = g_strdup(m->from);
+	gtk_label_set_text(GTK_LABEL(r->sender), s);
+	g_free(s);
+	s = format_ts(m->ts, "%H:%M");
+	if (m->pending || m->failed) {
+		char *t = g_strdup_printf("%s · %s", s, m->failed ? _("not sent") : _("sending…"));
+
+		g_free(s);
+		s = t;
+	}
+	gtk_label_set_text(GTK_LABEL(r->time), s);
+	g_free(s);
+	if (m->recalled) {
+		markup = g_markup_printf_escaped("<i>%s</i>", _("(message recalled)"));
+	} else if (m->encrypted) {
+		markup = g_markup_printf_escaped("<i>%s</i>", _("(end-to-end encrypted: pier-gtk "
+		                                                 "cannot read it yet; the terminal "
+		                                                 "and the browser can)"));
+	} else {
+		char *body = pg_msgrow_markup(m->text);
+
+		markup = m->edited ? g_strdup_printf("%s <small>%s</small>", body, _("(edited)"))
+		                   : g_strdup(body);
+		g_free(body);
+	}
+	gtk_label_set_markup(GTK_LABEL(r->body), markup);
+	g_free(markup);
+	gtk_widget_set_visible(r->body, m->recalled || m->encrypted || m->text[0] != '\0' ||
+	                                m->edited);
+	gtk_widget_remove_css_class(r->body, pg_msg_is_private(m) ? "msg-room" : "msg-private");
+	gtk_widget_add_css_class(r->body, pg_msg_is_private(m) ? "msg-private" : "msg-room");
+	if (m->pending)
+		gtk_widget_add_css_class(r->box, "pending");
+	else
+		gtk_widget_remove_css_class(r->box, "pending");
+	if (m->mentioned)
+		gtk_widget_add_css_class(r->box, "mentioned");
+	else
+		gtk_widget_remove_css_class(r->box, "mentioned");
+	bind_media(r, m);
+}
+
+static void unbind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
+{
+	struct row *r = g_object_get_data(G_OBJECT(gtk_list_item_get_child(item)), "pg-row");
+
+	(void)f;
+	(void)data;
+	r->msg = NULL;
+	if (r->cancel != NULL) {
+		g_cancellable_cancel(r->cancel);
+		g_clear_object(&r->cancel);
+	}
+}
+
+GtkListItemFactory *pg_msgrow_factory_new(PgMsgStore *const *store, struct pg_media *media)
+{
+	GtkListItemFactory *f = gtk_signal_list_item_factory_new();
+	struct factory_data *fd = g_new0(struct factory_data, 1);
+
+	fd->store = store;
+	fd->media = media;
+	g_object_set_data_full(G_OBJECT(f), "pg-factory", fd, g_free);
+	g_signal_connect(f, "setup", G_CALLBACK(setup), fd);
+	g_signal_connect(f, "bind", G_CALLBACK(bind), fd);
+	g_signal_connect(f, "unbind", G_CALLBACK(unbind), fd);
+	return f;
+}

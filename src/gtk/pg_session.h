@@ -1,0 +1,114 @@
+/* pg_session.h - pier-gtk's chat session: the login, the models the window shows, and the
+ * life on the server across connection drops. It owns the connection (pg_conn), the outbox,
+ * the conversation list, the online list and one message store per opened conversation.
+ *
+ * After a login the session stays logged in: when the connection drops it goes offline,
+ * reconnects by itself with backoff (0.5 s doubling to 15 s, with jitter) and logs in again
+ * with its token; then it sends the outbox again (same cids: nothing is stored twice) and
+ * catches up with `sync` from the highest id it has seen (the stores drop what they hold
+ * already: nothing is shown twice). The token is kept in DATA_DIR/session.json (0600), so the
+ * next start needs no password.
+ *
+ * Callbacks (struct pg_session_ops) run from the main loop, never from inside a call into
+ * the session.
+ */
+#ifndef PG_SESSION_H
+#define PG_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pg_convlist.h"
+#include "pg_msgstore.h"
+
+enum pg_session_state {
+	PG_SESSION_LOGGED_OUT,   /* no login (yet, or the token was refused, or logout) */
+	PG_SESSION_CONNECTING,   /* a password login or register in progress */
+	PG_SESSION_OFFLINE,      /* logged in before; reconnecting */
+	PG_SESSION_ONLINE
+};
+
+struct pg_session_config {
+	const char *host;
+	const char *port;        /* the JSON port ("6666"; TLS "6697") */
+	const char *http_port;   /* the HTTP(S) port for media ("8080"; TLS "8443") */
+	bool tls;
+	const char *ca_file;     /* TLS: a pinned certificate file, or NULL */
+	const char *data_dir;    /* the session token file, the outbox, received media */
+};
+
+struct pg_session_ops {
+	void (*state_changed)(void *ud);
+	/* A password login or register ended: ok, and the report's status text to show. */
+	void (*login_result)(void *ud, bool ok, const char *text);
+	/* A message from someone else arrived live (not history, not a catch-up). */
+	void (*incoming)(void *ud, const char *with, PgMsg *msg);
+	/* Something to tell the user (an error text, in the user's language). */
+	void (*notice)(void *ud, const char *text);
+	/* A room was joined (by /join or the join button): the window opens it. */
+	void (*joined)(void *ud, const char *room);
+	/* A room was left (the conversation is gone from the list). */
+	void (*parted)(void *ud, const char *room);
+};
+
+struct pg_session;
+
+struct pg_session *pg_session_new(const struct pg_session_config *cfg,
+                                  const struct pg_session_ops *ops, void *ud);
+void pg_session_free(struct pg_session *s);
+
+/* Changes the server (while logged out; strings copied). */
+void pg_session_configure(struct pg_session *s, const struct pg_session_config *cfg);
+/* The pinned certificate file, or NULL. */
+const char *pg_session_ca_file(const struct pg_session *s);
+
+/* Logs in with a password (register first when register_first). */
+void pg_session_login(struct pg_session *s, const char *user, const char *password,
+                      bool register_first);
+/* Logs in with the token saved by an earlier run, if one is saved for this server. True if
+ * one was found (the answer comes as for pg_session_login). */
+bool pg_session_resume(struct pg_session *s);
+/* Logs out (the token is revoked and forgotten). */
+void pg_session_logout(struct pg_session *s);
+
+enum pg_session_state pg_session_state(const struct pg_session *s);
+const char *pg_session_user(const struct pg_session *s);
+const char *pg_session_token(const struct pg_session *s);
+/* "http://host:8080" (or https), for media. */
+const char *pg_session_http_base(const struct pg_session *s);
+const char *pg_session_data_dir(const struct pg_session *s);
+
+/* The conversations (sidebar) and the users online (as "@user" entries). Borrowed. */
+PgConvList *pg_session_conversations(struct pg_session *s);
+PgConvList *pg_session_online(struct pg_session *s);
+
+/* The store of conversation with (borrowed, created on first use; its newest page is asked
+ * for when it was never loaded). */
+PgMsgStore *pg_session_open(struct pg_session *s, const char *with);
+/* Asks for the page before the window's oldest message (one request at a time). */
+void pg_session_load_older(struct pg_session *s, const char *with);
+/* Reloads the newest page (after the window slid up and away from it). */
+void pg_session_reload_newest(struct pg_session *s, const char *with);
+/* The conversation shown, and whether the window has the focus: its messages count as read
+ * (and are marked read on the server) instead of unread. with may be NULL. */
+void pg_session_set_active(struct pg_session *s, const char *with, bool focused);
+
+/* Sends text (and media: kind and id, else NULL and 0) to with through the outbox: shown at
+ * once as pending, sent now or after the reconnect. 0, or -1 when the outbox is full. */
+int pg_session_send(struct pg_session *s, const char *with, const char *text, const char *kind,
+                    int64_t media);
+void pg_session_join(struct pg_session *s, const char *room);
+void pg_session_part(struct pg_session *s, const char *room);
+
+/* A reply for the caller: reply (borrowed; an "error" too) or NULL when the connection
+ * dropped before it came (then only ud is to be released). */
+typedef void (*pg_session_reply_cb)(json_t *reply, void *ud);
+/* A page of room's members (after: the last name of the previous page, or NULL). cb gets
+ * the `members` reply. False (cb not called) when offline. */
+bool pg_session_members(struct pg_session *s, const char *room, const char *after,
+                        pg_session_reply_cb cb, void *ud);
+
+/* How many messages wait in the outbox (tests). */
+size_t pg_session_outbox_count(const struct pg_session *s);
+
+#endif

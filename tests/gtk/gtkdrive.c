@@ -1,0 +1,71 @@
+/* gtkdrive.c - main loop, widget and window helpers for pier-gtk's tests (see gtkdrive.h). */
+#include "gtkdrive.h"
+
+#include "tap.h"
+
+void gtkdrive_spin(int ms)
+{
+	gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
+
+	while (g_get_monotonic_time() < end) {
+		g_main_context_iteration(NULL, FALSE);
+		g_usleep(500);
+	}
+}
+
+bool gtkdrive_until(gtkdrive_cond cond, gconstpointer ud, int ms, const char *what)
+{
+	gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
+
+	while (!cond(ud)) {
+		if (g_get_monotonic_time() > end)
+			return CHECK(false, "timed out waiting for %s", what);
+		g_main_context_iteration(NULL, FALSE);
+		g_usleep(200);
+	}
+	return true;
+}
+
+GtkWidget *gtkdrive_find(GtkWidget *root, const char *name)
+{
+	if (g_strcmp0(gtk_widget_get_name(root), name) == 0)
+		return root;
+	for (GtkWidget *c = gtk_widget_get_first_child(root); c != NULL;
+	     c = gtk_widget_get_next_sibling(c)) {
+		GtkWidget *found = gtkdrive_find(c, name);
+
+		if (found != NULL)
+			return found;
+	}
+	return NULL;
+}
+
+GtkWindow *gtkdrive_window(const char *app_id, void (*fill)(struct pg_settings *st, void *ud),
+                           void *ud)
+{
+	GtkApplication *app;
+	struct pg_settings st;
+	GtkWindow *win;
+
+	gtk_init();
+	app = gtk_application_new(app_id, G_APPLICATION_NON_UNIQUE);
+	if (!CHECK(g_application_register(G_APPLICATION(app), NULL, NULL), "%s registers", app_id))
+		return NULL;
+	pg_settings_load(&st);
+	if (fill != NULL)
+		fill(&st, ud);
+	win = pg_window_new(app, &st);
+	/* The window holds the application; the application goes with the window. */
+	g_object_set_data_full(G_OBJECT(win), "gtkdrive-app", app, g_object_unref);
+	gtk_window_present(win);
+	return win;
+}
+
+void gtkdrive_login(GtkWindow *win, const char *user, const char *password, bool reg)
+{
+	gtk_editable_set_text(GTK_EDITABLE(gtkdrive_find(GTK_WIDGET(win), "login-user")), user);
+	gtk_editable_set_text(GTK_EDITABLE(gtkdrive_find(GTK_WIDGET(win), "login-password")),
+	                      password);
+	g_signal_emit_by_name(gtkdrive_find(GTK_WIDGET(win), reg ? "register-button"
+	                                                        : "login-button"), "clicked");
+}
