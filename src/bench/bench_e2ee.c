@@ -115,16 +115,6 @@ static void sfail(struct scen *sc, const char *fmt, ...)
 	va_end(ap);
 }
 
-static const char *describe(json_t *ev)
-{
-	static char buf[300];
-	char *s = json_dumps(ev, JSON_COMPACT);
-
-	snprintf(buf, sizeof(buf), "%s", s != NULL ? s : "?");
-	free(s);
-	return buf;
-}
-
 static int64_t thread_ns(void)
 {
 	struct timespec ts;
@@ -338,7 +328,7 @@ static int open_envelope(struct scen *sc, struct euser *e, json_t *ev, char *pt,
 	    pier_e2ee_b64_decode(payload64, payload, sizeof(payload), &plen) != 0 ||
 	    pier_e2ee_b64_decode(body64, env, sizeof(env), &env_len) != 0 ||
 	    plen < PIER_E2EE_PAYLOAD_OVERHEAD || plen - PIER_E2EE_PAYLOAD_OVERHEAD >= cap) {
-		sfail(sc, "%s got an envelope it cannot decode: %s", e->u->name, describe(ev));
+		sfail(sc, "%s got an envelope it cannot decode: %s", e->u->name, bsetup_describe(ev));
 		return -1;
 	}
 	c0 = thread_ns();
@@ -616,7 +606,7 @@ static void traffic_json(void *ctx, struct bconn *c, json_t *ev)
 	else if (sc->mode == MODE_E2EE && strcmp(op, "ack") == 0)
 		on_ack(sc, e, ev);
 	else
-		sfail(sc, "%s got an unexpected event: %s", u->name, describe(ev));
+		sfail(sc, "%s got an unexpected event: %s", u->name, bsetup_describe(ev));
 }
 
 static void any_close(void *ctx, struct bconn *c, const char *why)
@@ -841,7 +831,7 @@ static void take_keys(struct scen *sc, struct euser *e, json_t *ev)
 
 	if (rc != 0 || b->version != 1 || b->count != 1 || !b->dev[0].listed) {
 		sfail(sc, "%s: keys of %s are not one listed device: %s", e->u->name, e->partner_name,
-		      describe(ev));
+		      bsetup_describe(ev));
 		return;
 	}
 	rc = pier_e2ee_devlist_open(b->list, b->list_len, b->sig, e->partner_name, l, &derr);
@@ -900,14 +890,14 @@ static void setup_json(void *ctx, struct bconn *c, json_t *ev)
 		const char *state = json_string_value(json_object_get(ev, "state"));
 
 		if (state == NULL || strcmp(state, "pending") != 0) {
-			sfail(sc, "device_register of %s: %s", u->name, describe(ev));
+			sfail(sc, "device_register of %s: %s", u->name, bsetup_describe(ev));
 			return;
 		}
 		e->setup |= ST_REGISTERED;
 		publish_list(sc, e);
 	} else if (strcmp(op, "devices_publish") == 0) {
 		if (json_integer_value(json_object_get(ev, "version")) != 1) {
-			sfail(sc, "devices_publish of %s: %s", u->name, describe(ev));
+			sfail(sc, "devices_publish of %s: %s", u->name, bsetup_describe(ev));
 			return;
 		}
 		e->setup |= ST_PUBLISHED;
@@ -926,7 +916,7 @@ static void setup_json(void *ctx, struct bconn *c, json_t *ev)
 		on_ack(sc, e, ev);
 		setup_progress(sc, e, ST_HELLO_ACKED);
 	} else if (strcmp(op, "devices_changed") != 0 && strcmp(op, "prekeys_low") != 0) {
-		sfail(sc, "%s during the device setup: %s", u->name, describe(ev));
+		sfail(sc, "%s during the device setup: %s", u->name, bsetup_describe(ev));
 	}
 }
 
