@@ -144,38 +144,6 @@ static bool str_is(const char *p, size_t len, const char *z, size_t zlen)
 	return p != NULL && len == zlen && memcmp(p, z, len) == 0;
 }
 
-/* Reads an unsigned decimal at *p up to a space or the end; -1 when malformed. */
-static int64_t read_u64(const char **p, const char *end)
-{
-	uint64_t v = 0;
-	const char *s = *p;
-
-	if (s >= end || *s < '0' || *s > '9')
-		return -1;
-	while (s < end && *s >= '0' && *s <= '9' && v < (UINT64_C(1) << 60))
-		v = v * 10 + (uint64_t)(*s++ - '0');
-	*p = s;
-	return (int64_t)v;
-}
-
-/* "b <sidx> <seq> <t_ns>", the text bench_traffic.h sends too. */
-static int parse_text(const char *p, size_t len, int64_t *sidx, int64_t *seq, int64_t *t_ns)
-{
-	const char *end = p + len;
-
-	if (len < 8 || p[0] != 'b' || p[1] != ' ')
-		return -1;
-	p += 2;
-	*sidx = read_u64(&p, end);
-	if (*sidx < 0 || p >= end || *p++ != ' ')
-		return -1;
-	*seq = read_u64(&p, end);
-	if (*seq < 0 || p >= end || *p++ != ' ')
-		return -1;
-	*t_ns = read_u64(&p, end);
-	return *t_ns < 0 || p != end ? -1 : 0;
-}
-
 /* ---- lines the bench sends ---------------------------------------------------------------- */
 
 /* The payload's plaintext for the partner (names and texts need no escaping: user names are
@@ -470,7 +438,7 @@ static void deliver(struct scen *sc, uint32_t ridx, const char *text, size_t len
 	int64_t sidx, seq, t_ns;
 	struct euser *s;
 
-	if (parse_text(text, len, &sidx, &seq, &t_ns) != 0 || (uint64_t)sidx >= sc->n) {
+	if (btraffic_parse_text(text, len, &sidx, &seq, &t_ns) != 0 || (uint64_t)sidx >= sc->n) {
 		sfail(sc, "%s got a text the bench did not send: \"%.*s\"", rc->u->name,
 		      (int)(len < 200 ? len : 200), text);
 		return;
@@ -509,7 +477,7 @@ static void on_sent(struct scen *sc, uint32_t sidx, const struct bline *ev)
 	struct euser *e = &sc->e[sidx];
 	uint64_t seq = e->acked;
 	const char *p = ev->ref.p;
-	int64_t ref = p != NULL ? read_u64(&p, ev->ref.p + ev->ref.len) : -1, sent_at;
+	int64_t ref = p != NULL ? btraffic_read_u64(&p, ev->ref.p + ev->ref.len) : -1, sent_at;
 
 	if (ref < 0 || p != ev->ref.p + ev->ref.len || (uint64_t)ref != seq || seq >= e->next_seq) {
 		sfail(sc, "%s: sent reply with ref \"%.*s\" where %" PRIu64 " was due", e->u->name,
