@@ -115,16 +115,6 @@ static void sfail(struct scen *sc, const char *fmt, ...)
 	va_end(ap);
 }
 
-static const char *describe(json_t *ev)
-{
-	static char buf[300];
-	char *s = json_dumps(ev, JSON_COMPACT);
-
-	snprintf(buf, sizeof(buf), "%s", s != NULL ? s : "?");
-	free(s);
-	return buf;
-}
-
 static int64_t thread_ns(void)
 {
 	struct timespec ts;
@@ -152,38 +142,6 @@ static void b64(char *out, size_t cap, const uint8_t *bin, size_t n)
 static bool str_is(const char *p, size_t len, const char *z, size_t zlen)
 {
 	return p != NULL && len == zlen && memcmp(p, z, len) == 0;
-}
-
-/* Reads an unsigned decimal at *p up to a space or the end; -1 when malformed. */
-static int64_t read_u64(const char **p, const char *end)
-{
-	uint64_t v = 0;
-	const char *s = *p;
-
-	if (s >= end || *s < '0' || *s > '9')
-		return -1;
-	while (s < end && *s >= '0' && *s <= '9' && v < (UINT64_C(1) << 60))
-		v = v * 10 + (uint64_t)(*s++ - '0');
-	*p = s;
-	return (int64_t)v;
-}
-
-/* "b <sidx> <seq> <t_ns>", the text bench_traffic.h sends too. */
-static int parse_text(const char *p, size_t len, int64_t *sidx, int64_t *seq, int64_t *t_ns)
-{
-	const char *end = p + len;
-
-	if (len < 8 || p[0] != 'b' || p[1] != ' ')
-		return -1;
-	p += 2;
-	*sidx = read_u64(&p, end);
-	if (*sidx < 0 || p >= end || *p++ != ' ')
-		return -1;
-	*seq = read_u64(&p, end);
-	if (*seq < 0 || p >= end || *p++ != ' ')
-		return -1;
-	*t_ns = read_u64(&p, end);
-	return *t_ns < 0 || p != end ? -1 : 0;
 }
 
 /* ---- lines the bench sends ---------------------------------------------------------------- */
@@ -338,7 +296,7 @@ static int open_envelope(struct scen *sc, struct euser *e, json_t *ev, char *pt,
 	    pier_e2ee_b64_decode(payload64, payload, sizeof(payload), &plen) != 0 ||
 	    pier_e2ee_b64_decode(body64, env, sizeof(env), &env_len) != 0 ||
 	    plen < PIER_E2EE_PAYLOAD_OVERHEAD || plen - PIER_E2EE_PAYLOAD_OVERHEAD >= cap) {
-		sfail(sc, "%s got an envelope it cannot decode: %s", e->u->name, describe(ev));
+		sfail(sc, "%s got an envelope it cannot decode: %s", e->u->name, bsetup_describe(ev));
 		return -1;
 	}
 	c0 = thread_ns();
@@ -480,7 +438,7 @@ static void deliver(struct scen *sc, uint32_t ridx, const char *text, size_t len
 	int64_t sidx, seq, t_ns;
 	struct euser *s;
 
-	if (parse_text(text, len, &sidx, &seq, &t_ns) != 0 || (uint64_t)sidx >= sc->n) {
+	if (btraffic_parse_text(text, len, &sidx, &seq, &t_ns) != 0 || (uint64_t)sidx >= sc->n) {
 		sfail(sc, "%s got a text the bench did not send: \"%.*s\"", rc->u->name,
 		      (int)(len < 200 ? len : 200), text);
 		return;
@@ -519,7 +477,7 @@ static void on_sent(struct scen *sc, uint32_t sidx, const struct bline *ev)
 	struct euser *e = &sc->e[sidx];
 	uint64_t seq = e->acked;
 	const char *p = ev->ref.p;
-	int64_t ref = p != NULL ? read_u64(&p, ev->ref.p + ev->ref.len) : -1, sent_at;
+	int64_t ref = p != NULL ? btraffic_read_u64(&p, ev->ref.p + ev->ref.len) : -1, sent_at;
 
 	if (ref < 0 || p != ev->ref.p + ev->ref.len || (uint64_t)ref != seq || seq >= e->next_seq) {
 		sfail(sc, "%s: sent reply with ref \"%.*s\" where %" PRIu64 " was due", e->u->name,
@@ -616,7 +574,7 @@ static void traffic_json(void *ctx, struct bconn *c, json_t *ev)
 	else if (sc->mode == MODE_E2EE && strcmp(op, "ack") == 0)
 		on_ack(sc, e, ev);
 	else
-		sfail(sc, "%s got an unexpected event: %s", u->name, describe(ev));
+		sfail(sc, "%s got an unexpected event: %s", u->name, bsetup_describe(ev));
 }
 
 static void any_close(void *ctx, struct bconn *c, const char *why)
@@ -841,7 +799,7 @@ static void take_keys(struct scen *sc, struct euser *e, json_t *ev)
 
 	if (rc != 0 || b->version != 1 || b->count != 1 || !b->dev[0].listed) {
 		sfail(sc, "%s: keys of %s are not one listed device: %s", e->u->name, e->partner_name,
-		      describe(ev));
+		      bsetup_describe(ev));
 		return;
 	}
 	rc = pier_e2ee_devlist_open(b->list, b->list_len, b->sig, e->partner_name, l, &derr);
@@ -900,14 +858,14 @@ static void setup_json(void *ctx, struct bconn *c, json_t *ev)
 		const char *state = json_string_value(json_object_get(ev, "state"));
 
 		if (state == NULL || strcmp(state, "pending") != 0) {
-			sfail(sc, "device_register of %s: %s", u->name, describe(ev));
+			sfail(sc, "device_register of %s: %s", u->name, bsetup_describe(ev));
 			return;
 		}
 		e->setup |= ST_REGISTERED;
 		publish_list(sc, e);
 	} else if (strcmp(op, "devices_publish") == 0) {
 		if (json_integer_value(json_object_get(ev, "version")) != 1) {
-			sfail(sc, "devices_publish of %s: %s", u->name, describe(ev));
+			sfail(sc, "devices_publish of %s: %s", u->name, bsetup_describe(ev));
 			return;
 		}
 		e->setup |= ST_PUBLISHED;
@@ -926,7 +884,7 @@ static void setup_json(void *ctx, struct bconn *c, json_t *ev)
 		on_ack(sc, e, ev);
 		setup_progress(sc, e, ST_HELLO_ACKED);
 	} else if (strcmp(op, "devices_changed") != 0 && strcmp(op, "prekeys_low") != 0) {
-		sfail(sc, "%s during the device setup: %s", u->name, describe(ev));
+		sfail(sc, "%s during the device setup: %s", u->name, bsetup_describe(ev));
 	}
 }
 

@@ -59,7 +59,7 @@ struct buser *bsetup_users(const char *tag, const char *scen, size_t n)
 	return u;
 }
 
-static const char *describe(json_t *ev)
+const char *bsetup_describe(json_t *ev)
 {
 	static char buf[300];
 	char *s = json_dumps(ev, JSON_COMPACT);
@@ -79,7 +79,7 @@ static void reg_json(void *ctx, struct bconn *c, json_t *ev)
 
 	if (strcmp(pier_event_op(ev), "register") != 0 || json_integer_value(status) != 3) {
 		fail(s, "registration of %s refused: %s", s->u[r->first + r->answered].name,
-		     describe(ev));
+		     bsetup_describe(ev));
 		return;
 	}
 	r->answered++;
@@ -218,14 +218,14 @@ static void login_json(void *ctx, struct bconn *c, json_t *ev)
 	switch (u->step) {
 	case STEP_REGISTER:
 		if (strcmp(op, "register") != 0 || status != 3) {
-			fail(s, "registering %s: %s", u->name, describe(ev));
+			fail(s, "registering %s: %s", u->name, bsetup_describe(ev));
 			return;
 		}
 		u->step = STEP_LOGIN;
 		return;
 	case STEP_LOGIN:
 		if (strcmp(op, "login") != 0 || status != 1) {
-			fail(s, "logging in %s: %s", u->name, describe(ev));
+			fail(s, "logging in %s: %s", u->name, bsetup_describe(ev));
 			return;
 		}
 		s->last_login_ns = bnet_now(s->net);
@@ -238,7 +238,7 @@ static void login_json(void *ctx, struct bconn *c, json_t *ev)
 		return;
 	case STEP_JOIN:
 		if (strcmp(op, "join") != 0) {
-			fail(s, "%s joining the room: %s", u->name, describe(ev));
+			fail(s, "%s joining the room: %s", u->name, bsetup_describe(ev));
 			return;
 		}
 		became_ready(s, u);
@@ -247,7 +247,7 @@ static void login_json(void *ctx, struct bconn *c, json_t *ev)
 		/* pong replies of bsetup_sync; offline markers; nothing else is expected */
 		if (strcmp(op, "offline") == 0)
 			return;
-		fail(s, "unexpected event for %s during setup: %s", u->name, describe(ev));
+		fail(s, "unexpected event for %s during setup: %s", u->name, bsetup_describe(ev));
 	}
 }
 

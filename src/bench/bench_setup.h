@@ -45,6 +45,10 @@ int bsetup_login(struct bnet *net, struct buser *u, size_t n, bool do_register, 
                  int window, int64_t deadline_ns, struct bsetup_stats *st, char *err,
                  size_t errlen);
 
+/* ev as compact JSON for an error message, at most 299 characters ("?" when it cannot be
+ * written). The text lives in a static buffer until the next call: use it at once. */
+const char *bsetup_describe(json_t *ev);
+
 /* Pings every user's connection and waits for all the pongs: whatever pierd queued for them
  * before (presence, member events) has then arrived. */
 int bsetup_sync(struct bnet *net, struct buser *u, size_t n, int64_t deadline_ns, char *err,

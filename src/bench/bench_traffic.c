@@ -83,8 +83,7 @@ static char *put_str(char *p, const char *s, size_t len)
 }
 #define PUT_LIT(p, lit) put_str((p), (lit), sizeof(lit) - 1)
 
-/* Reads an unsigned decimal at *p up to a space or the end; -1 when malformed. */
-static int64_t read_u64(const char **p, const char *end)
+int64_t btraffic_read_u64(const char **p, const char *end)
 {
 	uint64_t v = 0;
 	const char *s = *p;
@@ -97,21 +96,20 @@ static int64_t read_u64(const char **p, const char *end)
 	return (int64_t)v;
 }
 
-/* "b <sidx> <seq> <t_ns>" */
-static int parse_text(struct bline_str text, int64_t *sidx, int64_t *seq, int64_t *t_ns)
+int btraffic_parse_text(const char *p, size_t len, int64_t *sidx, int64_t *seq, int64_t *t_ns)
 {
-	const char *p = text.p, *end = text.p + text.len;
+	const char *end = p + len;
 
-	if (text.len < 8 || p[0] != 'b' || p[1] != ' ')
+	if (len < 8 || p[0] != 'b' || p[1] != ' ')
 		return -1;
 	p += 2;
-	*sidx = read_u64(&p, end);
+	*sidx = btraffic_read_u64(&p, end);
 	if (*sidx < 0 || p >= end || *p++ != ' ')
 		return -1;
-	*seq = read_u64(&p, end);
+	*seq = btraffic_read_u64(&p, end);
 	if (*seq < 0 || p >= end || *p++ != ' ')
 		return -1;
-	*t_ns = read_u64(&p, end);
+	*t_ns = btraffic_read_u64(&p, end);
 	return *t_ns < 0 || p != end ? -1 : 0;
 }
 
@@ -226,7 +224,8 @@ static void on_msg(struct traffic *t, uint32_t ridx, const struct bline *ev)
 		      (int)ev->text.len, ev->text.p);
 		return;
 	}
-	if (parse_text(ev->text, &sidx, &seq, &t_ns) != 0 || (uint64_t)sidx >= t->nsend) {
+	if (btraffic_parse_text(ev->text.p, ev->text.len, &sidx, &seq, &t_ns) != 0 ||
+	    (uint64_t)sidx >= t->nsend) {
 		tfail(t, "%s got a msg with a text the bench did not send: \"%.*s\"", t->u[ridx].name,
 		      (int)(ev->text.len < 200 ? ev->text.len : 200), ev->text.p);
 		return;
@@ -282,7 +281,7 @@ static void on_sent(struct traffic *t, uint32_t sidx, const struct bline *ev)
 	s = &t->snd[sidx];
 	seq = s->acked;
 	p = ev->ref.p;
-	ref = p != NULL ? read_u64(&p, ev->ref.p + ev->ref.len) : -1;
+	ref = p != NULL ? btraffic_read_u64(&p, ev->ref.p + ev->ref.len) : -1;
 	if (ref < 0 || p != ev->ref.p + ev->ref.len || (uint64_t)ref != seq || seq >= s->next_seq) {
 		tfail(t, "%s: sent reply with ref \"%.*s\" where %" PRIu64 " was due", t->u[sidx].name,
 		      (int)ev->ref.len, ev->ref.p ? ev->ref.p : "", seq);

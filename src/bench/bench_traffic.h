@@ -60,4 +60,12 @@ struct btraffic_result {
 int btraffic_run(struct bnet *net, struct buser *u, size_t n, const struct btraffic_opts *o,
                  struct btraffic_result *r);
 
+/* Reads an unsigned decimal at *p up to a space or end, and moves *p past it; -1 when there
+ * is none (a message text's numbers, a request's ref). */
+int64_t btraffic_read_u64(const char **p, const char *end);
+/* Reads a message text "b <sender index> <seq> <send time, ns>" (p, len bytes, not
+ * NUL-terminated), the format above, which the e2ee scenario sends too. 0, or -1 when p is not
+ * one. */
+int btraffic_parse_text(const char *p, size_t len, int64_t *sidx, int64_t *seq, int64_t *t_ns);
+
 #endif

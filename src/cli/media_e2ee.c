@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "msgrules.h"
 #include "pier_e2ee.h"
 
 /* A type from the name's extension (the terminal has no content sniffing; the receiver's
@@ -31,17 +32,6 @@ static const char *type_of(const char *name)
 		if (strcasecmp(dot, types[i].ext) == 0)
 			return types[i].type;
 	return "application/octet-stream";
-}
-
-static const char *kind_of(const char *type)
-{
-	if (strncmp(type, "image/", 6) == 0)
-		return "image";
-	if (strncmp(type, "video/", 6) == 0)
-		return "video";
-	if (strncmp(type, "audio/", 6) == 0)
-		return "audio";
-	return "file";
 }
 
 int64_t media_e2ee_upload(struct cli_media *m, const char *token, const char *path,
@@ -88,7 +78,8 @@ int64_t media_e2ee_upload(struct cli_media *m, const char *token, const char *pa
 		const char *type = type_of(name);
 
 		*file = json_pack("{s:I, s:s, s:s, s:I, s:s}", "media", (json_int_t)id, "name", name,
-		                  "type", type, "size", (json_int_t)st.st_size, "kind", kind_of(type));
+		                  "type", type, "size", (json_int_t)st.st_size, "kind",
+		                  pier_media_kind_for_type(type));
 		pier_e2ee_json_set_bytes(*file, "key", key, sizeof key);
 		pier_e2ee_json_set_bytes(*file, "header", header, sizeof header);
 	}

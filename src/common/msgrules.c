@@ -91,3 +91,14 @@ bool pier_reaction_check(const char *s)
 	}
 	return true;
 }
+
+const char *pier_media_kind_for_type(const char *type)
+{
+	if (strncmp(type, "image/", 6) == 0)
+		return "image";
+	if (strncmp(type, "video/", 6) == 0)
+		return "video";
+	if (strncmp(type, "audio/", 6) == 0)
+		return "audio";
+	return "file";
+}

@@ -1,7 +1,7 @@
 /* msgrules.h - rules for what a message carries besides its text, shared by server and
- * clients: the @name tokens (mentions) a text holds, and what a reaction may be. Pure
- * functions: no allocation, no I/O. docs/PROTOCOL.md ("Mentions", "Reactions") is the
- * contract. */
+ * clients: the @name tokens (mentions) a text holds, what a reaction may be, and the kind of
+ * a media file. Pure functions: no allocation, no I/O. docs/PROTOCOL.md ("Mentions",
+ * "Reactions") is the contract. */
 #ifndef PIER_MSGRULES_H
 #define PIER_MSGRULES_H
 
@@ -31,5 +31,10 @@ size_t pier_mentions_scan(const char *text, size_t max, pier_mention_fn *fn, voi
  * the ones emoji sequences are made of: the zero-width joiner U+200D and the tags
  * U+E0020-U+E007F (subdivision flags). Variation selectors and the keycap U+20E3 are fine. */
 bool pier_reaction_check(const char *s);
+
+/* The kind of a media file of MIME type type: "image", "video" or "audio" by its top-level
+ * type, else "file". pierd checks a send's kind against it; a client that encrypts a file
+ * (pierd never sees its type) names the kind with it. */
+const char *pier_media_kind_for_type(const char *type);
 
 #endif

@@ -220,29 +220,42 @@ int pier_e2ee_own_code(const struct pier_e2ee_mgr *m, char out[10])
 	return 0;
 }
 
-json_t *pier_e2ee_req_first_list(struct pier_e2ee_mgr *m)
+/* A new account key (AK) for m, kept in the keystore at its next save. */
+static void new_account_key(struct pier_e2ee_mgr *m)
 {
-	struct pier_devlist *l;
+	randombytes_buf(m->ak_seed, sizeof m->ak_seed);
+	pier_e2ee_sign_pub(m->ak_seed, m->ak_pub);
+	m->has_ak = true;
+	m->dirty = true;
+}
+
+/* The request that publishes a list of this device alone, signed with m's AK: the first list
+ * (version 1) and the list after a reset (flags PIER_DEVLIST_FLAG_RESET). */
+static json_t *publish_self_only(const struct pier_e2ee_mgr *m, uint32_t version, uint8_t flags)
+{
+	struct pier_devlist *l = xcalloc(1, sizeof *l);
 	json_t *req;
 
-	if (!m->has_device)
-		return NULL;
-	if (!m->has_ak) {
-		randombytes_buf(m->ak_seed, sizeof m->ak_seed);
-		pier_e2ee_sign_pub(m->ak_seed, m->ak_pub);
-		m->has_ak = true;
-		m->history_complete = true;      /* the first device: there is no earlier history */
-		m->dirty = true;
-	}
-	l = xcalloc(1, sizeof *l);
 	snprintf(l->user, sizeof l->user, "%s", m->user);
-	l->version = 1;
+	l->version = version;
+	l->flags = flags;
 	memcpy(l->ak, m->ak_pub, 32);
 	l->count = 1;
 	self_entry(m, &l->dev[0]);
 	req = publish(m, l);
 	free(l);
 	return req;
+}
+
+json_t *pier_e2ee_req_first_list(struct pier_e2ee_mgr *m)
+{
+	if (!m->has_device)
+		return NULL;
+	if (!m->has_ak) {
+		new_account_key(m);
+		m->history_complete = true;      /* the first device: there is no earlier history */
+	}
+	return publish_self_only(m, 1, 0);
 }
 
 /* A copy of the trusted own list for the next version, or NULL (none, or no account key). */
@@ -338,25 +351,10 @@ out:
 
 json_t *pier_e2ee_req_reset(struct pier_e2ee_mgr *m, uint32_t current)
 {
-	struct pier_devlist *l;
-	json_t *req;
-
 	if (!m->has_device)
 		return NULL;
-	randombytes_buf(m->ak_seed, sizeof m->ak_seed);
-	pier_e2ee_sign_pub(m->ak_seed, m->ak_pub);
-	m->has_ak = true;
-	m->dirty = true;
-	l = xcalloc(1, sizeof *l);
-	snprintf(l->user, sizeof l->user, "%s", m->user);
-	l->version = current + 1;
-	l->flags = PIER_DEVLIST_FLAG_RESET;
-	memcpy(l->ak, m->ak_pub, 32);
-	l->count = 1;
-	self_entry(m, &l->dev[0]);
-	req = publish(m, l);
-	free(l);
-	return req;
+	new_account_key(m);
+	return publish_self_only(m, current + 1, PIER_DEVLIST_FLAG_RESET);
 }
 
 void pier_e2ee_own_published(struct pier_e2ee_mgr *m, const json_t *reply)

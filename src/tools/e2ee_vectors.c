@@ -313,6 +313,8 @@ struct script {
 	uint8_t inner[SCRIPT_MAX_MSGS][PIER_E2EE_INNER_LEN];
 	int nmsg;
 	bool opk_ids;   /* encrypt steps say which OPK a bundle had ("opk_id") */
+	const char *inner_seed;
+	json_t *devs;   /* the two devices as the file lists them */
 };
 
 static int sc_encrypt(struct script *sc, struct actor *by, struct actor *to,
@@ -417,6 +419,44 @@ static void bundle_of(const struct actor *x, uint32_t opk_id, struct pier_e2ee_b
 	b->listed = true;
 }
 
+/* A new script between a and b, whose devices are made from their seeds with a_opks and b_opks
+ * one-time prekeys; inner plaintexts are drawn from inner_seed. Never NULL. */
+static struct script *script_new(const char *inner_seed, bool opk_ids, struct actor *a,
+                                 int a_opks, struct actor *b, int b_opks)
+{
+	struct script *sc = calloc(1, sizeof(*sc));
+
+	if (sc == NULL)
+		abort();
+	sc->steps = json_array();
+	sc->opk_ids = opk_ids;
+	sc->inner_seed = inner_seed;
+	rng_seed(&sc->inner_rng, inner_seed);
+	make_device(&a->dev, &a->rng, a->seed, 1795000000000, a_opks);
+	make_device(&b->dev, &b->rng, b->seed, 1795000000001, b_opks);
+	pier_e2ee_sessions_init(&a->s);
+	pier_e2ee_sessions_init(&b->s);
+	sc->devs = json_object();
+	set(sc->devs, a->name, device_json(&a->dev, a->seed, &a->rng));
+	set(sc->devs, b->name, device_json(&b->dev, b->seed, &b->rng));
+	return sc;
+}
+
+/* Writes the script into f, saves f as name, and frees the script and both actors' state. */
+static void script_save(struct script *sc, json_t *f, const char *name, struct actor *a,
+                        struct actor *b)
+{
+	set(f, "devices", sc->devs);
+	set(f, "inner_seed", json_string(sc->inner_seed));
+	set(f, "steps", sc->steps);
+	save(name, f);
+	pier_e2ee_sessions_release(&a->s);
+	pier_e2ee_sessions_release(&b->s);
+	pier_e2ee_device_release(&a->dev);
+	pier_e2ee_device_release(&b->dev);
+	free(sc);
+}
+
 static void vec_sessions(void)
 {
 	json_t *f = file_new(COMMON_ABOUT DEVICE_ABOUT
@@ -434,22 +474,9 @@ static void vec_sessions(void)
 		"used on the current chain, or a remembered EK without its session.");
 	struct actor a = { .name = "A", .seed = "pier-vector-sessions-a" };
 	struct actor b = { .name = "B", .seed = "pier-vector-sessions-b" };
-	struct script *sc = calloc(1, sizeof(*sc));
+	struct script *sc = script_new("pier-vector-sessions-inner", true, &a, 6, &b, 6);
 	struct pier_e2ee_bundle_device bundle;
-	json_t *devs = json_object();
 	int m[16];
-
-	if (sc == NULL)
-		abort();
-	sc->steps = json_array();
-	sc->opk_ids = true;
-	rng_seed(&sc->inner_rng, "pier-vector-sessions-inner");
-	make_device(&a.dev, &a.rng, a.seed, 1795000000000, 6);
-	make_device(&b.dev, &b.rng, b.seed, 1795000000001, 6);
-	pier_e2ee_sessions_init(&a.s);
-	pier_e2ee_sessions_init(&b.s);
-	set(devs, "A", device_json(&a.dev, a.seed, &a.rng));
-	set(devs, "B", device_json(&b.dev, b.seed, &b.rng));
 
 	/* Both start at once. */
 	bundle_of(&b, 1, &bundle);
@@ -482,15 +509,7 @@ static void vec_sessions(void)
 	m[11] = sc_encrypt(sc, &a, &b, NULL);
 	sc_decrypt(sc, &b, &a, m[11], PIER_E2EE_OK);
 
-	set(f, "devices", devs);
-	set(f, "inner_seed", json_string("pier-vector-sessions-inner"));
-	set(f, "steps", sc->steps);
-	save("sessions.json", f);
-	pier_e2ee_sessions_release(&a.s);
-	pier_e2ee_sessions_release(&b.s);
-	pier_e2ee_device_release(&a.dev);
-	pier_e2ee_device_release(&b.dev);
-	free(sc);
+	script_save(sc, f, "sessions.json", &a, &b);
 }
 
 static void vec_ratchet(void)
@@ -513,30 +532,11 @@ static void vec_ratchet(void)
 		"no draws). Envelope messages missing from the decrypt steps were dropped.");
 	struct actor a = { .name = "A", .seed = "pier-vector-ratchet-a" };
 	struct actor b = { .name = "B", .seed = "pier-vector-ratchet-b" };
-	struct script *sc = calloc(1, sizeof(*sc));
+	struct script *sc = script_new("pier-vector-ratchet-inner", false, &a, 0, &b, 2);
 	struct pier_e2ee_bundle_device bundle;
-	json_t *devs = json_object();
 	int m[16];
 
-	if (sc == NULL)
-		abort();
-	sc->steps = json_array();
-	rng_seed(&sc->inner_rng, "pier-vector-ratchet-inner");
-	make_device(&a.dev, &a.rng, a.seed, 1795000000000, 0);
-	make_device(&b.dev, &b.rng, b.seed, 1795000000001, 2);
-	pier_e2ee_sessions_init(&a.s);
-	pier_e2ee_sessions_init(&b.s);
-	set(devs, "A", device_json(&a.dev, a.seed, &a.rng));
-	set(devs, "B", device_json(&b.dev, b.seed, &b.rng));
-	memset(&bundle, 0, sizeof(bundle));
-	bundle.keys = b.dev.pub;
-	bundle.spk_id = b.dev.spk.id;
-	memcpy(bundle.spk_pub, b.dev.spk.pub, 32);
-	memcpy(bundle.spk_sig, b.dev.spk.sig, 64);
-	bundle.has_opk = true;
-	bundle.opk_id = b.dev.opks[0].id;
-	memcpy(bundle.opk_pub, b.dev.opks[0].pub, 32);
-	bundle.listed = true;
+	bundle_of(&b, b.dev.opks[0].id, &bundle);
 
 	/* A starts; its first three are pre-key envelopes; B gets 0, then 2 before 1. */
 	m[0] = sc_encrypt(sc, &a, &b, &bundle);
@@ -577,15 +577,7 @@ static void vec_ratchet(void)
 	m[13] = sc_encrypt(sc, &b, &a, NULL);
 	sc_decrypt(sc, &a, &b, m[13], PIER_E2EE_OK);
 
-	set(f, "devices", devs);
-	set(f, "inner_seed", json_string("pier-vector-ratchet-inner"));
-	set(f, "steps", sc->steps);
-	save("ratchet.json", f);
-	pier_e2ee_sessions_release(&a.s);
-	pier_e2ee_sessions_release(&b.s);
-	pier_e2ee_device_release(&a.dev);
-	pier_e2ee_device_release(&b.dev);
-	free(sc);
+	script_save(sc, f, "ratchet.json", &a, &b);
 }
 
 /* ---- envelope.json ---- */

@@ -261,3 +261,16 @@ bool t_collect_envelopes(struct pier_conn *c, size_t n, json_t *out)
 	}
 	return true;
 }
+
+bool t_streq(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+void t_expect(struct pier_conn *c, json_t *req, const char *code, const char *what)
+{
+	json_t *r = client_call(c, req);
+
+	CHECK(r != NULL && is_error(r, code), "%s: want %s, got %s", what, code, jdump(r));
+	json_decref(r);
+}

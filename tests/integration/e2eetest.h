@@ -46,6 +46,12 @@ struct tacct {
 	uint32_t version;
 };
 
+/* a and b are both strings and equal (NULL, e.g. a missing field, equals nothing). */
+bool t_streq(const char *a, const char *b);
+/* Calls req (taken) on c and checks the reply is the error code; what names the step in the
+ * failed check. */
+void t_expect(struct pier_conn *c, json_t *req, const char *code, const char *what);
+
 /* base64url without padding of n bytes into out (at least n * 4 / 3 + 3). */
 void t_b64(char *out, size_t outlen, const unsigned char *bin, size_t n);
 /* n random bytes as base64url (malloc'd). */

@@ -28,19 +28,6 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-static bool streq(const char *a, const char *b)
-{
-	return a != NULL && b != NULL && strcmp(a, b) == 0;
-}
-
-static void expect(struct pier_conn *c, json_t *req, const char *code, const char *what)
-{
-	json_t *r = client_call(c, req);
-
-	CHECK(r != NULL && is_error(r, code), "%s: want %s, got %s", what, code, jdump(r));
-	json_decref(r);
-}
-
 static void test_challenge(struct pierd *p, const char *user)
 {
 	struct tsession a, b;
@@ -62,31 +49,31 @@ static void test_register_refusals(struct pierd *p, const char *user, const char
 	if (!t_login(p, user, NULL, &s) || !t_login(p, user, NULL, &s2))
 		return;
 	/* A proof made for another session's challenge: a replay, refused. */
-	expect(s.c, t_register_req(&d, s2.challenge, 0, 1), "bad_signature", "a replayed proof");
+	t_expect(s.c, t_register_req(&d, s2.challenge, 0, 1), "bad_signature", "a replayed proof");
 	/* A signed prekey signed by another key. */
 	req = t_register_req(&d, s.challenge, 0, 1);
 	json_object_set_new(json_object_get(req, "spk"), "id", json_integer(7));
-	expect(s.c, req, "bad_signature", "a signed prekey whose signature is for another id");
+	t_expect(s.c, req, "bad_signature", "a signed prekey whose signature is for another id");
 	req = t_register_req(&d, s.challenge, 0, 1);
 	json_object_set_new(req, "id", json_string("not-base64!"));
-	expect(s.c, req, "bad_request", "an id that is not base64url");
+	t_expect(s.c, req, "bad_request", "an id that is not base64url");
 	req = t_register_req(&d, s.challenge, 101, 1);
-	expect(s.c, req, "bad_request", "101 one-time prekeys in one request");
+	t_expect(s.c, req, "bad_request", "101 one-time prekeys in one request");
 	req = t_register_req(&d, s.challenge, 2, 1);
 	json_array_append_new(json_object_get(req, "opks"),
 	                      json_pack("{s:i, s:s}", "id", 1, "key", jstr(json_array_get(
 	                                json_object_get(req, "opks"), 0), "key")));
-	expect(s.c, req, "bad_request", "a one-time prekey id twice");
+	t_expect(s.c, req, "bad_request", "a one-time prekey id twice");
 	/* Registered once; the session then speaks for it and registers nothing else. */
 	{
 		json_t *r = client_call(s.c, t_register_req(&d, s.challenge, 5, 1));
 
-		CHECK(r != NULL && is_op(r, "device_register") && streq(jstr(r, "state"), "pending") &&
+		CHECK(r != NULL && is_op(r, "device_register") && t_streq(jstr(r, "state"), "pending") &&
 		      jint(r, "opk_count", -1) == 5, "register: %s", jdump(r));
 		json_decref(r);
 	}
 	t_dev_init(&taken, user, "laptop");
-	expect(s.c, t_register_req(&taken, s.challenge, 0, 1), "already_has_device",
+	t_expect(s.c, t_register_req(&taken, s.challenge, 0, 1), "already_has_device",
 	       "a second device on one session");
 	/* The id is taken, by this user or another. */
 	{
@@ -95,7 +82,7 @@ static void test_register_refusals(struct pierd *p, const char *user, const char
 
 		if (t_login(p, other, NULL, &o)) {
 			snprintf(same.user, sizeof(same.user), "%s", other);
-			expect(o.c, t_register_req(&same, o.challenge, 0, 1), "device_exists",
+			t_expect(o.c, t_register_req(&same, o.challenge, 0, 1), "device_exists",
 			       "another user registering a taken id");
 			pier_conn_close(o.c);
 		}
@@ -137,7 +124,7 @@ static void test_lists(struct pierd *p, const char *alice, const char *bob)
 			break;
 		json_decref(r);
 	}
-	CHECK(r != NULL && streq(jstr(r, "pending"), a2.id64) && streq(jstr(r, "user"), alice),
+	CHECK(r != NULL && t_streq(jstr(r, "pending"), a2.id64) && t_streq(jstr(r, "user"), alice),
 	      "alice's active device is told of the pending one: %s", jdump(r));
 	json_decref(r);
 	r = client_call(a1.s.c, pier_req_devices(NULL));
@@ -154,12 +141,12 @@ static void test_lists(struct pierd *p, const char *alice, const char *bob)
 	/* Refusals. */
 	both[0] = &a1;
 	both[1] = &a2;
-	expect(a1.s.c, t_publish_req(&ak, both, 2, 1, 0), "stale_version", "version 1 again");
+	t_expect(a1.s.c, t_publish_req(&ak, both, 2, 1, 0), "stale_version", "version 1 again");
 	one[0] = &b1;
 	{
 		struct tdev *mixed[2] = { &a1, &b1 };
 
-		expect(a1.s.c, t_publish_req(&ak, mixed, 2, 0, 0), "no_such_device",
+		t_expect(a1.s.c, t_publish_req(&ak, mixed, 2, 0, 0), "no_such_device",
 		       "a list naming bob's device");
 	}
 	r = t_publish_req(&ak, both, 2, 0, 0);
@@ -171,25 +158,25 @@ static void test_lists(struct pierd *p, const char *alice, const char *bob)
 		t_b64(sig, sizeof(sig), junk, sizeof(junk));
 		json_object_set_new(r, "sig", json_string(sig));
 	}
-	expect(a1.s.c, r, "bad_signature", "a list with a bad signature");
-	expect(a1.s.c, t_publish_req(&bk, both, 2, 0, 0), "bad_list", "bob's list from alice");
+	t_expect(a1.s.c, r, "bad_signature", "a list with a bad signature");
+	t_expect(a1.s.c, t_publish_req(&bk, both, 2, 0, 0), "bad_list", "bob's list from alice");
 	other_ak.version = ak.version;
-	expect(a1.s.c, t_publish_req(&other_ak, both, 2, 0, 0), "bad_list",
+	t_expect(a1.s.c, t_publish_req(&other_ak, both, 2, 0, 0), "bad_list",
 	       "another account key without the reset flag");
 	r = t_publish_req(&ak, both, 2, 0, 0);
 	json_object_set_new(r, "list", json_string("AAAA"));
-	expect(a1.s.c, r, "bad_list", "bytes that are no list");
+	t_expect(a1.s.c, r, "bad_list", "bytes that are no list");
 
 	/* The approval: the first device publishes a list with both. a2's session hears it. */
 	if (!t_publish(a1.s.c, &ak, both, 2))
 		return;
 	ev = client_wait_op(a2.s.c, "devices_changed");
-	CHECK(ev != NULL && jint(ev, "version", -1) == 2 && streq(jstr(ev, "user"), alice),
+	CHECK(ev != NULL && jint(ev, "version", -1) == 2 && t_streq(jstr(ev, "user"), alice),
 	      "a2's session: devices_changed %s", jdump(ev));
 	json_decref(ev);
 	r = client_call(b1.s.c, pier_req_devices(alice));
 	CHECK(r != NULL && jint(r, "version", -1) == 2 &&
-	      streq(jstr(jfind(r, "devices", "id", a2.id64), "state"), "active"),
+	      t_streq(jstr(jfind(r, "devices", "id", a2.id64), "state"), "active"),
 	      "bob sees alice's second device active: %s", jdump(r));
 	json_decref(r);
 
@@ -213,13 +200,13 @@ static void test_lists(struct pierd *p, const char *alice, const char *bob)
 
 		moved.s.c = NULL;
 		r = t_dev_hello(p, &moved);
-		CHECK(r != NULL && is_op(r, "device_hello") && streq(jstr(r, "state"), "active") &&
+		CHECK(r != NULL && is_op(r, "device_hello") && t_streq(jstr(r, "state"), "active") &&
 		      jint(r, "opk_count", -1) == 8, "hello of a2 on a new session: %s", jdump(r));
 		json_decref(r);
 		ev = client_wait_op(old, "device_moved");
 		CHECK(ev != NULL, "the old session of a2 hears device_moved");
 		json_decref(ev);
-		expect(old, pier_req_ack(1), "no_device", "the old session speaks for no device now");
+		t_expect(old, pier_req_ack(1), "no_device", "the old session speaks for no device now");
 		pier_conn_close(old);
 		a2.s = moved.s;
 	}
@@ -239,14 +226,14 @@ static void test_lists(struct pierd *p, const char *alice, const char *bob)
 		r = client_call(ts.c, t_register_req(&a3, ts.challenge, 0, 1));
 		json_decref(r);
 		one[0] = &a3;
-		expect(ts.c, t_publish_req(&fresh, one, 1, 0, 1), "reset_needs_password",
+		t_expect(ts.c, t_publish_req(&fresh, one, 1, 0, 1), "reset_needs_password",
 		       "a reset from a token session");
 		pier_conn_close(ts.c);
 
 		t_dev_init(&a3, alice, "new laptop");
 		if (!t_dev_register(p, &a3, 3))
 			return;
-		expect(a3.s.c, t_publish_req(&fresh, both, 2, 0, 1), "bad_list",
+		t_expect(a3.s.c, t_publish_req(&fresh, both, 2, 0, 1), "bad_list",
 		       "a reset naming more than the session's own device");
 		one[0] = &a3;
 		r = client_call(a3.s.c, t_publish_req(&fresh, one, 1, 0, 1));
@@ -254,7 +241,7 @@ static void test_lists(struct pierd *p, const char *alice, const char *bob)
 		      "a reset from a password session with only its device: %s", jdump(r));
 		json_decref(r);
 		ev = client_wait_op(a1.s.c, "device_revoked");
-		CHECK(ev != NULL && streq(jstr(ev, "id"), a1.id64), "a1 is told it was revoked: %s",
+		CHECK(ev != NULL && t_streq(jstr(ev, "id"), a1.id64), "a1 is told it was revoked: %s",
 		      jdump(ev));
 		json_decref(ev);
 		ev = client_wait_op(a2.s.c, "device_revoked");
@@ -305,7 +292,7 @@ static void test_attacks(struct pierd *p, const char *victim, const char *mallor
 	CHECK(r != NULL && is_error(r, "bad_signature"), "a signed prekey not signed by the device: %s",
 	      jdump(r));
 	json_decref(r);
-	expect(m.c, pier_req_prekeys(0, NULL, NULL, NULL), "no_device",
+	t_expect(m.c, pier_req_prekeys(0, NULL, NULL, NULL), "no_device",
 	       "prekeys from a session without a device");
 
 	/* Draining: every claim takes one; past the last, sessions start from the signed prekey. */
@@ -335,7 +322,7 @@ static void test_attacks(struct pierd *p, const char *victim, const char *mallor
 	CHECK(r != NULL && is_error(r, "no_such_device"), "hello as another user's device: %s",
 	      jdump(r));
 	json_decref(r);
-	expect(m.c, pier_req_ack(1000000), "no_device", "ack without a device");
+	t_expect(m.c, pier_req_ack(1000000), "no_device", "ack without a device");
 
 	/* Pending spam: 3 may wait; the 4th is refused; they expire (3 s here) and make room. */
 	{

@@ -25,11 +25,6 @@
 
 static const char *const args[] = { "--no-rate-limits", NULL };
 
-static bool streq(const char *a, const char *b)
-{
-	return a != NULL && b != NULL && strcmp(a, b) == 0;
-}
-
 /* One HTTP request with a binary body; the reply in *r (free it). Returns the status. */
 static int http(struct pierd *p, const char *method, const char *path, const char *headers,
                 const void *body, size_t len, struct http_reply *r)
@@ -169,8 +164,8 @@ static void test_uploads(struct world *w)
 
 	j = upload(w, "?e2ee=1&name=holiday.png", png_like, sizeof(png_like), &status);
 	id = jint(j, "id", 0);
-	CHECK(status == 201 && id > 0 && streq(jstr(j, "type"), "application/octet-stream") &&
-	      streq(jstr(j, "name"), "encrypted") && !jtrue(j, "thumb") && jtrue(j, "e2ee") &&
+	CHECK(status == 201 && id > 0 && t_streq(jstr(j, "type"), "application/octet-stream") &&
+	      t_streq(jstr(j, "name"), "encrypted") && !jtrue(j, "thumb") && jtrue(j, "e2ee") &&
 	      jint(j, "size", 0) == (int64_t)sizeof(png_like),
 	      "an encrypted upload is octet-stream, \"encrypted\", no thumbnail: %d %s", status,
 	      jdump(j));

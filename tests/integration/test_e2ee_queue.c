@@ -26,19 +26,6 @@ struct world {
 	struct tacct ak, bk, ck;
 };
 
-static bool streq(const char *a, const char *b)
-{
-	return a != NULL && b != NULL && strcmp(a, b) == 0;
-}
-
-static void expect(struct pier_conn *c, json_t *req, const char *code, const char *what)
-{
-	json_t *r = client_call(c, req);
-
-	CHECK(r != NULL && is_error(r, code), "%s: want %s, got %s", what, code, jdump(r));
-	json_decref(r);
-}
-
 /* Two users with devices and published lists (alice two, bob and carol one each). */
 static bool setup(struct world *w)
 {
@@ -98,7 +85,7 @@ static void test_device_set(struct world *w)
 	CHECK(r != NULL && is_error(r, "devices_changed") &&
 	      json_array_size(json_object_get(devs, w->bob)) == 1 &&
 	      json_array_size(json_object_get(devs, w->alice)) == 1 &&
-	      streq(json_string_value(json_array_get(json_object_get(devs, w->alice), 0)), w->a2.id64),
+	      t_streq(json_string_value(json_array_get(json_object_get(devs, w->alice), 0)), w->a2.id64),
 	      "an envelope missing for a2: devices_changed naming the current ones: %s", jdump(r));
 	json_decref(r);
 	r = send_to(&w->a1, w->to_bob, payload, with_carol, 3);
@@ -124,9 +111,9 @@ static void test_device_set(struct world *w)
 	      jdump(r));
 	json_decref(r);
 	ev = client_wait_op(w->b1.s.c, "envelope");
-	CHECK(ev != NULL && jint(ev, "id", -1) == id && streq(jstr(ev, "payload"), payload) &&
-	      streq(jstr(ev, "from"), w->alice) && streq(jstr(ev, "from_device"), w->a1.id64) &&
-	      streq(jstr(ev, "to"), w->to_bob) && jstr(ev, "body") != NULL && jint(ev, "qid", 0) > 0,
+	CHECK(ev != NULL && jint(ev, "id", -1) == id && t_streq(jstr(ev, "payload"), payload) &&
+	      t_streq(jstr(ev, "from"), w->alice) && t_streq(jstr(ev, "from_device"), w->a1.id64) &&
+	      t_streq(jstr(ev, "to"), w->to_bob) && jstr(ev, "body") != NULL && jint(ev, "qid", 0) > 0,
 	      "b1's envelope: %s", jdump(ev));
 	/* Stored by the client: acknowledged, so that the queue is empty again. */
 	r = client_call(w->b1.s.c, pier_req_ack(jint(ev, "qid", 0)));
@@ -153,12 +140,13 @@ static void test_device_set(struct world *w)
 	}
 
 	/* No downgrade: plaintext to bob from anyone; no server-side edit of an encrypted one. */
-	expect(w->a1.s.c, pier_req_send(w->to_bob, "hello in clear", NULL), "e2ee_required",
+	t_expect(w->a1.s.c, pier_req_send(w->to_bob, "hello in clear", NULL), "e2ee_required",
 	       "plaintext to a user with a device list");
-	expect(nodev.c, pier_req_send(w->to_bob, "note to self in clear", NULL), "e2ee_required",
+	t_expect(nodev.c, pier_req_send(w->to_bob, "note to self in clear", NULL), "e2ee_required",
 	       "plaintext to oneself with a device list");
-	expect(w->a1.s.c, pier_req_edit(id, "new text"), "e2ee_required", "edit of an encrypted message");
-	expect(nodev.c, t_send_req(w->to_bob, payload, right, 2, NULL), "no_device",
+	t_expect(w->a1.s.c, pier_req_edit(id, "new text"), "e2ee_required",
+	         "edit of an encrypted message");
+	t_expect(nodev.c, t_send_req(w->to_bob, payload, right, 2, NULL), "no_device",
 	       "an encrypted send from a session without a device");
 	{
 		char with[HARNESS_NAME_MAX + 1];
@@ -348,7 +336,7 @@ static void test_device_send_and_revoke(struct world *w)
 	CHECK(r != NULL && is_op(r, "device_send") && jint(r, "qid", 0) > 0, "device_send: %s",
 	      jdump(r));
 	json_decref(r);
-	expect(w->a1.s.c, pier_req_device_send(w->b1.id64, payload, body), "no_such_device",
+	t_expect(w->a1.s.c, pier_req_device_send(w->b1.id64, payload, body), "no_such_device",
 	       "device_send to another user's device");
 	/* Another user's session acks with a huge qid: only its own device's queue. */
 	r = client_call(w->c1.s.c, pier_req_ack(INT64_MAX / 2));

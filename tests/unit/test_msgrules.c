@@ -90,9 +90,23 @@ static void test_reactions(void)
 	CHECK(!pier_reaction_check(NULL), "NULL is refused");
 }
 
+static void test_media_kinds(void)
+{
+	static const char *const cases[][2] = {
+		{ "image/png", "image" }, { "video/mp4", "video" }, { "audio/ogg", "audio" },
+		{ "application/pdf", "file" }, { "text/plain", "file" }, { "image", "file" },
+		{ "", "file" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		CHECK(strcmp(pier_media_kind_for_type(cases[i][0]), cases[i][1]) == 0,
+		      "type \"%s\" is kind %s", cases[i][0], cases[i][1]);
+}
+
 int main(void)
 {
 	test_mentions();
 	test_reactions();
+	test_media_kinds();
 	return tap_done();
 }

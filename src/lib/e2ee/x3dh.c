@@ -18,17 +18,18 @@ static void x3dh_kdf(uint8_t dh[4][32], int n, uint8_t sk[32])
 	sodium_memzero(ikm, sizeof(ikm));
 }
 
-int pier_e2ee_x3dh_initiator(const uint8_t dik_a_priv[32], const uint8_t ek_a_priv[32],
-                             const uint8_t dik_b_pub[32], const uint8_t spk_b_pub[32],
-                             const uint8_t *opk_b_pub, uint8_t sk[32])
+/* The n DHs priv[i] x pub[i] (3, or 4 with a one-time prekey), then x3dh_kdf. Initiator and
+ * responder compute the same four DHs from opposite halves of each pair, so they differ only
+ * in the pairs they pass. */
+static int x3dh_derive(const uint8_t *const priv[4], const uint8_t *const pub[4], int n,
+                       uint8_t sk[32])
 {
 	uint8_t dh[4][32];
-	int n = opk_b_pub != NULL ? 4 : 3, rc = PIER_E2EE_ERR_KEY;
+	int rc = PIER_E2EE_ERR_KEY;
 
-	if (e2ee_dh(dh[0], dik_a_priv, spk_b_pub) != 0 || e2ee_dh(dh[1], ek_a_priv, dik_b_pub) != 0 ||
-	    e2ee_dh(dh[2], ek_a_priv, spk_b_pub) != 0 ||
-	    (opk_b_pub != NULL && e2ee_dh(dh[3], ek_a_priv, opk_b_pub) != 0))
-		goto out;
+	for (int i = 0; i < n; i++)
+		if (e2ee_dh(dh[i], priv[i], pub[i]) != 0)
+			goto out;
 	x3dh_kdf(dh, n, sk);
 	rc = PIER_E2EE_OK;
 out:
@@ -36,22 +37,24 @@ out:
 	return rc;
 }
 
+int pier_e2ee_x3dh_initiator(const uint8_t dik_a_priv[32], const uint8_t ek_a_priv[32],
+                             const uint8_t dik_b_pub[32], const uint8_t spk_b_pub[32],
+                             const uint8_t *opk_b_pub, uint8_t sk[32])
+{
+	const uint8_t *const priv[4] = { dik_a_priv, ek_a_priv, ek_a_priv, ek_a_priv };
+	const uint8_t *const pub[4] = { spk_b_pub, dik_b_pub, spk_b_pub, opk_b_pub };
+
+	return x3dh_derive(priv, pub, opk_b_pub != NULL ? 4 : 3, sk);
+}
+
 int pier_e2ee_x3dh_responder(const uint8_t dik_b_priv[32], const uint8_t spk_b_priv[32],
                              const uint8_t *opk_b_priv, const uint8_t dik_a_pub[32],
                              const uint8_t ek_a_pub[32], uint8_t sk[32])
 {
-	uint8_t dh[4][32];
-	int n = opk_b_priv != NULL ? 4 : 3, rc = PIER_E2EE_ERR_KEY;
+	const uint8_t *const priv[4] = { spk_b_priv, dik_b_priv, spk_b_priv, opk_b_priv };
+	const uint8_t *const pub[4] = { dik_a_pub, ek_a_pub, ek_a_pub, ek_a_pub };
 
-	if (e2ee_dh(dh[0], spk_b_priv, dik_a_pub) != 0 || e2ee_dh(dh[1], dik_b_priv, ek_a_pub) != 0 ||
-	    e2ee_dh(dh[2], spk_b_priv, ek_a_pub) != 0 ||
-	    (opk_b_priv != NULL && e2ee_dh(dh[3], opk_b_priv, ek_a_pub) != 0))
-		goto out;
-	x3dh_kdf(dh, n, sk);
-	rc = PIER_E2EE_OK;
-out:
-	sodium_memzero(dh, sizeof(dh));
-	return rc;
+	return x3dh_derive(priv, pub, opk_b_priv != NULL ? 4 : 3, sk);
 }
 
 static uint8_t *put_keys(uint8_t *p, const struct pier_e2ee_peer_keys *k)

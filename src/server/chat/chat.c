@@ -246,11 +246,8 @@ void handle_send(struct conn *c, json_t *req, json_t *ref)
 		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "send needs string fields to and text");
 		return;
 	}
-	if (cid != NULL && (!json_is_string(cid) || json_string_length(cid) > CID_MAX ||
-	                    json_string_length(cid) == 0)) {
-		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "cid must be a string of 1-%d bytes", CID_MAX);
+	if (chat_check_cid(c, ref, cid) != 0)
 		return;
-	}
 	if (reply_to != NULL && !json_is_null(reply_to) &&
 	    (!json_is_integer(reply_to) || json_integer_value(reply_to) <= 0)) {
 		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "reply_to must be the id of a message");
@@ -319,6 +316,16 @@ static void page_read(struct store_job *job)
 		json_object_set_new(r, "change_seq", json_integer(job->change_seq));
 	}
 	deferred_finish(d, r);
+}
+
+int chat_check_cid(struct conn *c, json_t *ref, const json_t *cid)
+{
+	if (cid != NULL && (!json_is_string(cid) || json_string_length(cid) > CID_MAX ||
+	                    json_string_length(cid) == 0)) {
+		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "cid must be a string of 1-%d bytes", CID_MAX);
+		return -1;
+	}
+	return 0;
 }
 
 int chat_opt_int(struct conn *c, json_t *req, json_t *ref, const char *key, int64_t *out)

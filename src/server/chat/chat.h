@@ -24,5 +24,9 @@ int chat_target(struct conn *c, json_t *ref, const char *to, struct room **room,
 /* Reads the optional non-negative integer member key of req into *out (left alone when
  * absent or null). 0, or -1 after answering bad_request when it is malformed. */
 int chat_opt_int(struct conn *c, json_t *req, json_t *ref, const char *key, int64_t *out);
+/* Checks a send's optional client id (cid: absent, or a string of 1-64 bytes; the same
+ * limit for plain and encrypted sends, since both share the dedup table). 0, or -1 after
+ * answering bad_request. */
+int chat_check_cid(struct conn *c, json_t *ref, const json_t *cid);
 
 #endif

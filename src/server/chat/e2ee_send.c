@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chat.h"
 #include "clock.h"
 #include "conn.h"
 #include "deferred.h"
@@ -25,7 +26,6 @@
 #include "server.h"
 #include "xalloc.h"
 
-#define CID_MAX 64
 /* Envelopes one send may carry: every device of two users' lists. */
 #define KEYS_MAX 64
 
@@ -233,11 +233,8 @@ void e2ee_handle_send(struct conn *c, json_t *req, json_t *ref)
 		reply_error(c, ref, PIER_ERR_BAD_TARGET, "only private messages (@user) are encrypted");
 		return;
 	}
-	if (cid != NULL && (!json_is_string(cid) || json_string_length(cid) > CID_MAX ||
-	                    json_string_length(cid) == 0)) {
-		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "cid must be a string of 1-%d bytes", CID_MAX);
+	if (chat_check_cid(c, ref, cid) != 0)
 		return;
-	}
 	if ((media != NULL && !json_is_null(media) &&
 	     (!json_is_integer(media) || json_integer_value(media) <= 0)) ||
 	    (reply_to != NULL && !json_is_null(reply_to) &&

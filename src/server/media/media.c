@@ -20,6 +20,7 @@
 #include "http.h"
 #include "http_fields.h"
 #include "log.h"
+#include "msgrules.h"
 #include "names.h"
 #include "server.h"
 #include "xalloc.h"
@@ -93,20 +94,9 @@ bool media_kind_valid(const char *kind)
 	                        strcmp(kind, "audio") == 0 || strcmp(kind, "file") == 0);
 }
 
-const char *media_kind_for_type(const char *type)
-{
-	if (strncmp(type, "image/", 6) == 0)
-		return "image";
-	if (strncmp(type, "video/", 6) == 0)
-		return "video";
-	if (strncmp(type, "audio/", 6) == 0)
-		return "audio";
-	return "file";
-}
-
 bool media_kind_fits(const char *kind, const char *type)
 {
-	return strcmp(kind, "file") == 0 || strcmp(kind, media_kind_for_type(type)) == 0;
+	return strcmp(kind, "file") == 0 || strcmp(kind, pier_media_kind_for_type(type)) == 0;
 }
 
 json_t *media_json(int64_t id, const char *name, int64_t size, const char *type, int width,

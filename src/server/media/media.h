@@ -42,8 +42,6 @@ void tus_end(struct http_exchange *x);
 
 /* True for the kinds a message may show media as: "image", "video", "audio", "file". */
 bool media_kind_valid(const char *kind);
-/* The kind that fits a MIME type ("image/png" -> "image"; unknown -> "file"). */
-const char *media_kind_for_type(const char *type);
 /* True if a media item of type may be sent as kind ("file" fits everything). */
 bool media_kind_fits(const char *kind, const char *type);
 /* {"id","name","size","type"} plus "width" and "height" when known. New reference. */
