@@ -104,7 +104,8 @@ async function cutOff(page) {
 	await page.waitForSelector('#banner[data-state="offline"]');
 	return async () => {
 		blocked = false;
-		await page.click('#retry-button');
+		// not a click: the client may have got through by itself meanwhile, its button gone
+		await page.evaluate(() => window.pier.client.retryNow());
 		await waitOnline(page);
 	};
 }
