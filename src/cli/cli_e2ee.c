@@ -123,11 +123,9 @@ bool cli_e2ee_dir(const struct cli_options *o, const char *user, char *out, size
 {
 	const char *data = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
 	char key[PIER_NAME_MAX + 1];
-	size_t i;
 
-	for (i = 0; user[i] != '\0' && i < PIER_NAME_MAX; i++)
-		key[i] = user[i] >= 'A' && user[i] <= 'Z' ? (char)(user[i] - 'A' + 'a') : user[i];
-	key[i] = '\0';
+	if (!pier_e2ee_user_key(user, key, sizeof key))
+		return false;
 	if (data != NULL && data[0] == '/')
 		snprintf(out, size, "%s/pier/%s_%s/%s", data, o->host, o->port, key);
 	else if (home != NULL && home[0] == '/')
@@ -1020,11 +1018,8 @@ static void event_other(struct cli_e2ee *e, const char *op, const json_t *ev)
 	} else if (strcmp(op, "devices_changed") == 0) {
 		const char *user = json_string_value(json_object_get(ev, "user"));
 		char key[PIER_NAME_MAX + 1];
-		size_t i;
 
-		for (i = 0; user != NULL && user[i] != '\0' && i < PIER_NAME_MAX; i++)
-			key[i] = user[i] >= 'A' && user[i] <= 'Z' ? (char)(user[i] - 'A' + 'a') : user[i];
-		key[i] = '\0';
+		pier_e2ee_user_key(user, key, sizeof key);
 		if (user == NULL || strcmp(key, e->m.user) == 0)
 			request(e, req_devices(NULL), R_OWN, NULL);
 		else

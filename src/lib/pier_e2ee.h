@@ -125,6 +125,11 @@ struct pier_e2ee_contacts {
 	size_t n, cap;
 };
 
+/* The lower-case key of user name user (a leading '@' is skipped) into out (cap bytes, NUL
+ * included): true, or false with out "" when user is NULL, empty or does not fit. Every user
+ * name the device manager and the terminal compare or file by goes through here. */
+bool pier_e2ee_user_key(const char *user, char *out, size_t cap);
+
 void pier_e2ee_contacts_init(struct pier_e2ee_contacts *c);
 void pier_e2ee_contacts_release(struct pier_e2ee_contacts *c);
 /* The contact user (any case), or NULL. */

@@ -27,8 +27,7 @@ void pier_e2ee_mgr_init(struct pier_e2ee_mgr *m, const char *dir, const char *us
 {
 	memset(m, 0, sizeof *m);
 	snprintf(m->dir, sizeof m->dir, "%s", dir);
-	for (size_t i = 0; user[i] != '\0' && i < PIER_NAME_MAX; i++)
-		m->user[i] = user[i] >= 'A' && user[i] <= 'Z' ? (char)(user[i] - 'A' + 'a') : user[i];
+	pier_e2ee_user_key(user, m->user, sizeof m->user);
 	pier_e2ee_contacts_init(&m->contacts);
 	pier_e2ee_sessions_init(&m->sess);
 	pier_e2ee_history_init(&m->hist);

@@ -34,19 +34,8 @@ static int64_t id_of(const json_t *m)
 /* The conversation key of peer: "@" and the name in lower case; false if unusable. */
 static bool conv_key(const char *peer, char key[PIER_E2EE_USER_MAX + 2])
 {
-	size_t n;
-
-	if (peer == NULL)
-		return false;
-	if (peer[0] == '@')
-		peer++;
-	n = strlen(peer);
-	if (n == 0 || n > PIER_E2EE_USER_MAX)
-		return false;
 	key[0] = '@';
-	for (size_t i = 0; i <= n; i++)
-		key[i + 1] = peer[i] >= 'A' && peer[i] <= 'Z' ? (char)(peer[i] - 'A' + 'a') : peer[i];
-	return true;
+	return pier_e2ee_user_key(peer, key + 1, PIER_E2EE_USER_MAX + 1);
 }
 
 /* Drops the message with the lowest id of all conversations. */

@@ -20,15 +20,10 @@
                                           * of base64url */
 #define PAYLOAD_B64_MAX    (64 * 1024)   /* what is decoded from an envelope event at most */
 
+/* A name the server or a payload gave, as a key: "" when it is none (no user has that key). */
 static void lower(const char *in, char out[PIER_NAME_MAX + 1])
 {
-	size_t i = 0;
-
-	if (in != NULL && in[0] == '@')
-		in++;
-	for (; in != NULL && in[i] != '\0' && i < PIER_NAME_MAX; i++)
-		out[i] = in[i] >= 'A' && in[i] <= 'Z' ? (char)(in[i] - 'A' + 'a') : in[i];
-	out[i] = '\0';
+	pier_e2ee_user_key(in, out, PIER_NAME_MAX + 1);
 }
 
 static void notice_dev(struct pier_e2ee_mgr *m, const char *kind, const char *user,

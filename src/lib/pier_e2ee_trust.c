@@ -34,16 +34,28 @@ void pier_e2ee_contacts_release(struct pier_e2ee_contacts *c)
 	memset(c, 0, sizeof *c);
 }
 
-/* user in lower case into out; false when it is empty or too long. */
-static bool lower_name(const char *user, char out[PIER_E2EE_USER_MAX + 1])
+bool pier_e2ee_user_key(const char *user, char *out, size_t cap)
 {
-	size_t n = user != NULL ? strlen(user) : 0;
+	size_t n;
 
-	if (n == 0 || n > PIER_E2EE_USER_MAX)
+	if (cap > 0)
+		out[0] = '\0';
+	if (user == NULL)
+		return false;
+	if (user[0] == '@')
+		user++;
+	n = strlen(user);
+	if (n == 0 || n >= cap)
 		return false;
 	for (size_t i = 0; i <= n; i++)
 		out[i] = user[i] >= 'A' && user[i] <= 'Z' ? (char)(user[i] - 'A' + 'a') : user[i];
 	return true;
+}
+
+/* user in lower case into out; false when it is empty or too long. */
+static bool lower_name(const char *user, char out[PIER_E2EE_USER_MAX + 1])
+{
+	return pier_e2ee_user_key(user, out, PIER_E2EE_USER_MAX + 1);
 }
 
 struct pier_e2ee_contact *pier_e2ee_contact_find(struct pier_e2ee_contacts *c, const char *user)

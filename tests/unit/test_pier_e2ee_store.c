@@ -37,6 +37,21 @@ static void test_b64(void)
 	free(s);
 }
 
+static void test_user_key(void)
+{
+	char k[8];
+
+	CHECK(pier_e2ee_user_key("@Bob_2", k, sizeof k) && strcmp(k, "bob_2") == 0,
+	      "'@Bob_2' is keyed bob_2 (%s)", k);
+	CHECK(pier_e2ee_user_key("Alice_1", k, sizeof k) && strcmp(k, "alice_1") == 0,
+	      "7 bytes fit 8 (%s)", k);
+	CHECK(!pier_e2ee_user_key("Alice_12", k, sizeof k) && k[0] == '\0',
+	      "a name that does not fit is refused, not cut");
+	CHECK(!pier_e2ee_user_key(NULL, k, sizeof k) && k[0] == '\0', "NULL is refused");
+	CHECK(!pier_e2ee_user_key("@", k, sizeof k) && !pier_e2ee_user_key("", k, sizeof k),
+	      "an empty name is refused");
+}
+
 static void test_file(void)
 {
 	char path[700], sub[600], tmp[720], *data = NULL, *err = NULL;
@@ -232,6 +247,7 @@ int main(void)
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	test_b64();
+	test_user_key();
 	test_file();
 	test_trust();
 	test_history();
