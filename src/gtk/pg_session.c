@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 
 #include "pg_conn.h"
+#include "pg_e2ee.h"
 #include "pg_i18n.h"
 #include "pg_outbox.h"
 #include "pg_secret.h"
@@ -59,6 +60,9 @@ struct pg_session {
 	guint send_timer;
 	char *active;                   /* the conversation shown */
 	bool focused;
+	struct pg_e2ee *e2ee;           /* end-to-end encryption of private chats */
+	void (*e2ee_changed)(void *ud); /* the windows' hook (pg_session_on_e2ee_changed) */
+	void *e2ee_ud;
 };
 
 static char *fold(const char *with)
@@ -204,6 +208,8 @@ static void reset_models(struct pg_session *s)
 	s->change_seq = 0;
 }
 
+static bool send_entry(struct pg_session *s, const struct pg_outbox_entry *e);
+
 static void flush_outbox(struct pg_session *s)
 {
 	const struct pg_outbox_entry *e;
@@ -211,7 +217,7 @@ static void flush_outbox(struct pg_session *s)
 	if (s->state != PG_SESSION_ONLINE)
 		return;
 	while ((e = pg_outbox_next_to_send(s->outbox)) != NULL)
-		if (!request(s, pg_outbox_request(e), REQ_SEND, e->to, e->cid))
+		if (!send_entry(s, e))
 			break;
 }
 
@@ -286,8 +292,13 @@ static void ensure_conv(struct pg_session *s, const char *with)
 
 enum origin { ORIGIN_LIVE, ORIGIN_CATCHUP };
 
-static void take_message(struct pg_session *s, const json_t *m, enum origin origin)
+static json_t *e2ee_fill(struct pg_session *s, const json_t *m, bool *hidden);
+
+static void take_message(struct pg_session *s, const json_t *m0, enum origin origin)
 {
+	bool hidden = false;
+	json_t *filled = e2ee_fill(s, m0, &hidden);
+	const json_t *m = filled != NULL ? filled : m0;
 	char *with = pg_msg_conversation_of(m, s->user);
 	const char *from = json_string_value(json_object_get(m, "from"));
 	json_int_t id = json_integer_value(json_object_get(m, "id"));
@@ -296,8 +307,11 @@ static void take_message(struct pg_session *s, const json_t *m, enum origin orig
 	char *key;
 	bool added = true;
 
-	if (with == NULL || id <= 0) {
+	if (with == NULL || id <= 0 || hidden) {
+		if (id > s->last_seen)
+			s->last_seen = id;
 		g_free(with);
+		json_decref(filled);
 		return;
 	}
 	if (id > s->last_seen)
@@ -324,6 +338,7 @@ static void take_message(struct pg_session *s, const json_t *m, enum origin orig
 		}
 	}
 	g_free(with);
+	json_decref(filled);
 }
 
 static void take_messages(struct pg_session *s, const json_t *msgs, enum origin origin)
@@ -352,6 +367,8 @@ static void ask_unread(struct pg_session *s, const char *after)
 	request(s, pier_req_unread(after, 0), REQ_UNREAD, NULL, NULL);
 }
 
+static void e2ee_login(struct pg_session *s, const json_t *reply);
+
 static void on_logged_in(struct pg_session *s, const json_t *reply)
 {
 	const char *user = json_string_value(json_object_get(reply, "user"));
@@ -379,6 +396,7 @@ static void on_logged_in(struct pg_session *s, const json_t *reply)
 	if (!reconnect && json_is_integer(json_object_get(reply, "change_seq")))
 		s->change_seq = json_integer_value(json_object_get(reply, "change_seq"));
 	set_state(s, PG_SESSION_ONLINE);
+	e2ee_login(s, reply);
 	/* The outbox first, then what was missed: a resent message's duplicate `sent` and its
 	 * copy in the sync are one message in the store. */
 	flush_outbox(s);
@@ -462,6 +480,8 @@ static void on_register_reply(struct pg_session *s, const json_t *reply)
 
 /* ---- events ---- */
 
+static json_t *e2ee_fill_page(struct pg_session *s, const json_t *msgs);
+
 static void on_history(struct pg_session *s, const struct req *r, const json_t *reply)
 {
 	char *key = fold(r->with);
@@ -481,6 +501,7 @@ static void on_history(struct pg_session *s, const struct req *r, const json_t *
 		if (id > s->last_seen)
 			s->last_seen = id;
 	}
+	msgs = e2ee_fill_page(s, msgs);
 	if (r->kind == REQ_HISTORY_NEWEST) {
 		pg_msg_store_reset(st, msgs, more);
 		if (is_active(s, r->with))
@@ -488,6 +509,7 @@ static void on_history(struct pg_session *s, const struct req *r, const json_t *
 	} else {
 		pg_msg_store_add_older(st, msgs, more);
 	}
+	json_decref(msgs);
 }
 
 static void on_unread(struct pg_session *s, const json_t *reply)
@@ -634,6 +656,8 @@ static void on_event(void *ud, json_t *ev)
 			req_free(r);
 		return;
 	}
+	if (r == NULL && pg_e2ee_event(s->e2ee, ev))
+		return;
 	if (kind == REQ_CALLBACK) {
 		r->cb(ev, r->ud);
 		r->cb = NULL;
@@ -763,6 +787,7 @@ static void on_dropped(void *ud, const char *why)
 	g_hash_table_remove_all(s->reqs);
 	g_hash_table_remove_all(s->loading);
 	pg_outbox_connection_lost(s->outbox);
+	pg_e2ee_offline(s->e2ee);
 	if (s->logged_in_once && s->password == NULL) {
 		schedule_reconnect(s);
 		return;
@@ -830,6 +855,8 @@ const char *pg_session_ca_file(const struct pg_session *s)
 	return s->cfg.ca_file;
 }
 
+static struct pg_e2ee *e2ee_new(struct pg_session *s);
+
 struct pg_session *pg_session_new(const struct pg_session_config *cfg,
                                   const struct pg_session_ops *ops, void *ud)
 {
@@ -849,6 +876,7 @@ struct pg_session *pg_session_new(const struct pg_session_config *cfg,
 	s->reqs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, req_free);
 	s->loading = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	s->read_pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	s->e2ee = e2ee_new(s);
 	return s;
 }
 
@@ -856,6 +884,7 @@ void pg_session_free(struct pg_session *s)
 {
 	if (s == NULL)
 		return;
+	pg_e2ee_free(s->e2ee);
 	pg_conn_free(s->conn);
 	if (s->retry_timer != 0)
 		g_source_remove(s->retry_timer);
@@ -954,6 +983,7 @@ bool pg_session_resume(struct pg_session *s)
 void pg_session_logout(struct pg_session *s)
 {
 	request(s, pier_req_logout(), REQ_OTHER, NULL, NULL);
+	pg_e2ee_logout(s->e2ee);
 	forget_token(s);
 	s->logged_in_once = false;
 	reset_models(s);
@@ -1120,4 +1150,147 @@ bool pg_session_members(struct pg_session *s, const char *room, const char *afte
 size_t pg_session_outbox_count(const struct pg_session *s)
 {
 	return pg_outbox_count(s->outbox);
+}
+
+/* ---- end-to-end encryption (pg_e2ee.h): the hooks the device manager is lent ---- */
+
+static int e2ee_request(void *ctx, json_t *req, char ref[PIER_REF_MAX])
+{
+	struct pg_session *s = ctx;
+
+	if (s->conn == NULL || !pg_conn_is_connected(s->conn)) {
+		json_decref(req);
+		return -1;
+	}
+	return pg_conn_request(s->conn, req, ref);
+}
+
+static void e2ee_notice(void *ctx, const char *text)
+{
+	notice(ctx, text);
+}
+
+/* A decrypted message: shown like any other; it replaces its placeholder (same id). */
+static void e2ee_show(void *ctx, const json_t *msg, bool live)
+{
+	struct pg_session *s = ctx;
+	char *with = pg_msg_conversation_of(msg, s->user), *key;
+	PgMsgStore *st;
+
+	take_message(s, msg, live ? ORIGIN_LIVE : ORIGIN_CATCHUP);
+	if (with == NULL)
+		return;
+	key = fold(with);
+	st = g_hash_table_lookup(s->stores, key);
+	if (st != NULL)
+		pg_msg_store_update(st, msg);
+	g_free(key);
+	g_free(with);
+}
+
+static void e2ee_sent(void *ctx, const json_t *reply)
+{
+	on_sent(ctx, reply);
+}
+
+static void e2ee_send_failed(void *ctx, const char *to, const char *cid, const json_t *reply,
+                             const char *text)
+{
+	struct pg_session *s = ctx;
+	struct req r = { .kind = REQ_SEND, .with = (char *)to, .cid = (char *)cid };
+	char *key;
+	PgMsgStore *st;
+
+	if (reply != NULL) {
+		on_send_error(s, &r, reply);
+		return;
+	}
+	pg_outbox_remove(s->outbox, cid);
+	key = fold(to);
+	st = g_hash_table_lookup(s->stores, key);
+	g_free(key);
+	if (st != NULL)
+		pg_msg_store_fail(st, cid);
+	notice(s, text);
+}
+
+/* The peer has no device list: the entry goes as plaintext, as the server allows. */
+static void e2ee_send_plain(void *ctx, const char *cid)
+{
+	struct pg_session *s = ctx;
+	const struct pg_outbox_entry *e = pg_outbox_find(s->outbox, cid);
+
+	if (e != NULL)
+		request(s, pg_outbox_request(e), REQ_SEND, e->to, e->cid);
+}
+
+static void e2ee_changed(void *ctx)
+{
+	struct pg_session *s = ctx;
+
+	if (s->e2ee_changed != NULL)
+		s->e2ee_changed(s->e2ee_ud);
+}
+
+static struct pg_e2ee *e2ee_new(struct pg_session *s)
+{
+	const struct pg_e2ee_host host = {
+		.ctx = s, .request = e2ee_request, .notice = e2ee_notice, .show = e2ee_show,
+		.sent = e2ee_sent, .send_failed = e2ee_send_failed, .send_plain = e2ee_send_plain,
+		.changed = e2ee_changed,
+	};
+
+	return pg_e2ee_new(&host);
+}
+
+static void e2ee_login(struct pg_session *s, const json_t *reply)
+{
+	char *dir = pg_e2ee_dir(s->cfg.data_dir, s->cfg.host, s->cfg.port, s->user);
+
+	pg_e2ee_login(s->e2ee, dir, s->user,
+	              json_string_value(json_object_get(reply, "challenge")));
+	g_free(dir);
+}
+
+/* An outbox entry goes: private ones encrypted when this device can. False when offline. */
+static bool send_entry(struct pg_session *s, const struct pg_outbox_entry *e)
+{
+	if (pg_e2ee_private(s->e2ee, e->to)) {
+		pg_e2ee_send(s->e2ee, e->to, e->cid, e->text, e->kind, e->media);
+		return s->conn != NULL && pg_conn_is_connected(s->conn);
+	}
+	return request(s, pg_outbox_request(e), REQ_SEND, e->to, e->cid);
+}
+
+static json_t *e2ee_fill(struct pg_session *s, const json_t *m, bool *hidden)
+{
+	return pg_e2ee_fill(s->e2ee, m, hidden);
+}
+
+/* A history page with what this device decrypted filled in (encrypted edits left out). */
+static json_t *e2ee_fill_page(struct pg_session *s, const json_t *msgs)
+{
+	json_t *out = json_array(), *m;
+	size_t i;
+
+	json_array_foreach(msgs, i, m) {
+		bool hidden = false;
+		json_t *filled = pg_e2ee_fill(s->e2ee, m, &hidden);
+
+		if (hidden)
+			continue;
+		json_array_append_new(out, filled != NULL ? filled : json_incref(m));
+	}
+	return out;
+}
+
+struct pg_e2ee *pg_session_e2ee(struct pg_session *s)
+{
+	return s->e2ee;
+}
+
+void pg_session_on_e2ee_changed(struct pg_session *s, void (*cb)(void *ud), void *ud)
+{
+	s->e2ee_changed = cb;
+	s->e2ee_ud = ud;
 }

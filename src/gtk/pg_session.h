@@ -111,4 +111,10 @@ bool pg_session_members(struct pg_session *s, const char *room, const char *afte
 /* How many messages wait in the outbox (tests). */
 size_t pg_session_outbox_count(const struct pg_session *s);
 
+/* End-to-end encryption of private chats (pg_e2ee.h): the device manager (borrowed), and
+ * the windows' hook called when its state, devices or keys changed (one at a time). */
+struct pg_e2ee;
+struct pg_e2ee *pg_session_e2ee(struct pg_session *s);
+void pg_session_on_e2ee_changed(struct pg_session *s, void (*cb)(void *ud), void *ud);
+
 #endif
