@@ -15,7 +15,7 @@ struct factory_data {
 
 /* The widgets of a row, kept on its box. */
 struct row {
-	GtkWidget *box, *day, *head, *sender, *time, *body, *media;
+	GtkWidget *box, *day, *head, *sender, *time, *body, *media, *lock;
 	PgMsg *msg;                 /* bound (borrowed while bound) */
 	struct pg_media *media_ctx;
 	GCancellable *cancel;       /* the thumbnail's download */
@@ -66,6 +66,32 @@ static void row_free(gpointer p)
 	g_free(r);
 }
 
+/* ---- end-to-end encryption: the lock mark and the placeholder ---- */
+
+/* The lock after the time of an end-to-end encrypted message. */
+static void setup_lock(struct row *r)
+{
+	r->lock = gtk_image_new_from_icon_name("channel-secure-symbolic");
+	gtk_widget_set_name(r->lock, "msg-lock");
+	gtk_widget_set_tooltip_text(r->lock, _("End-to-end encrypted"));
+	gtk_accessible_update_property(GTK_ACCESSIBLE(r->lock), GTK_ACCESSIBLE_PROPERTY_LABEL,
+	                               _("End-to-end encrypted"), -1);
+	gtk_box_append(GTK_BOX(r->head), r->lock);
+}
+
+/* An encrypted message this device has no text of (the server keeps only ciphertext). */
+static bool e2ee_unreadable(const PgMsg *m)
+{
+	return m->encrypted && m->text[0] == '\0' && !m->recalled &&
+	       (m->media == NULL || !json_is_string(json_object_get(m->media, "key")));
+}
+
+static char *e2ee_placeholder(void)
+{
+	return g_markup_printf_escaped("<i>%s</i>", _("(end-to-end encrypted: not readable on this "
+	                                               "device; it is on your other devices)"));
+}
+
 static void setup(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
 {
 	struct factory_data *fd = data;
@@ -85,6 +111,7 @@ static void setup(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
 	gtk_widget_add_css_class(r->time, "msg-time");
 	gtk_box_append(GTK_BOX(r->head), r->sender);
 	gtk_box_append(GTK_BOX(r->head), r->time);
+	setup_lock(r);
 	r->body = gtk_label_new(NULL);
 	gtk_widget_set_name(r->body, "msg-text");
 	gtk_label_set_wrap(GTK_LABEL(r->body), TRUE);
@@ -180,7 +207,7 @@ static void bind_media(struct row *r, PgMsg *m)
 	char *label;
 
 	clear_box(r->media);
-	if (media == NULL || id <= 0) {
+	if (media == NULL || id <= 0 || e2ee_unreadable(m)) {
 		gtk_widget_set_visible(r->media, FALSE);
 		return;
 	}
@@ -200,7 +227,11 @@ static void bind_media(struct row *r, PgMsg *m)
 			g_object_unref(r->cancel);
 		}
 		r->cancel = g_cancellable_new();
-		pg_media_thumbnail(r->media_ctx, id, r->cancel, on_thumb, g_object_ref(pic));
+		if (json_is_string(json_object_get(media, "key")))
+			pg_media_thumbnail_e2ee(r->media_ctx, media, r->cancel, on_thumb,
+			                        g_object_ref(pic));
+		else
+			pg_media_thumbnail(r->media_ctx, id, r->cancel, on_thumb, g_object_ref(pic));
 	} else {
 		const char *n = name != NULL ? name : "";
 
@@ -256,10 +287,8 @@ static void bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
 	g_free(s);
 	if (m->recalled) {
 		markup = g_markup_printf_escaped("<i>%s</i>", _("(message recalled)"));
-	} else if (m->encrypted) {
-		markup = g_markup_printf_escaped("<i>%s</i>", _("(end-to-end encrypted: pier-gtk "
-		                                                 "cannot read it yet; the terminal "
-		                                                 "and the browser can)"));
+	} else if (e2ee_unreadable(m)) {
+		markup = e2ee_placeholder();
 	} else {
 		char *body = pg_msgrow_markup(m->text);
 
@@ -269,8 +298,9 @@ static void bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
 	}
 	gtk_label_set_markup(GTK_LABEL(r->body), markup);
 	g_free(markup);
-	gtk_widget_set_visible(r->body, m->recalled || m->encrypted || m->text[0] != '\0' ||
+	gtk_widget_set_visible(r->body, m->recalled || e2ee_unreadable(m) || m->text[0] != '\0' ||
 	                                m->edited);
+	gtk_widget_set_visible(r->lock, m->encrypted);
 	gtk_widget_remove_css_class(r->body, pg_msg_is_private(m) ? "msg-room" : "msg-private");
 	gtk_widget_add_css_class(r->body, pg_msg_is_private(m) ? "msg-private" : "msg-room");
 	if (m->pending)

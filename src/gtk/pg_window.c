@@ -5,6 +5,8 @@
 
 #include "pg_command.h"
 #include "pg_composer.h"
+#include "pg_e2ee.h"
+#include "pg_e2ee_ui.h"
 #include "pg_i18n.h"
 #include "pg_login.h"
 #include "pg_members.h"
@@ -33,6 +35,7 @@ struct pg_window {
 	GCancellable *upload;
 	char *upload_to;
 	struct upload_ctx *upload_ctx;
+	struct pg_e2ee_ui *e2ee_ui;     /* end-to-end encryption's banner, lock and windows */
 };
 
 /* What an upload's callbacks see: the window, or NULL once it is gone (the upload may end
@@ -66,6 +69,8 @@ static const char css[] =
 	"padding: 0 6px; font-size: smaller; }\n"
 	".unread-badge.mention { background: #c01c28; }\n"
 	".conv-title { font-weight: bold; font-size: larger; padding: 6px 12px; }\n"
+	".e2ee-banner { background: alpha(#26a269, 0.2); padding: 4px 8px; }\n"
+	".safety-number { font-size: x-large; }\n"
 	"*:focus-visible { outline: 2px solid #3584e4; outline-offset: -2px; }\n";
 
 static void install_css(void)
@@ -164,6 +169,7 @@ void pg_window_open(struct pg_window *w, const char *with)
 	                       : g_strdup(with);
 	gtk_label_set_text(GTK_LABEL(w->title), title);
 	g_free(title);
+	pg_e2ee_ui_set_active(w->e2ee_ui, with);
 	pg_members_set_room(w->members, with);
 	pg_session_set_active(w->session, with, gtk_window_is_active(w->win));
 	gtk_widget_grab_focus(pg_composer_text_view(w->composer));
@@ -355,6 +361,9 @@ static void on_upload_done(json_t *result, const char *error, gpointer ud)
 	} else {
 		const char *type = json_string_value(json_object_get(result, "type"));
 
+		/* an encrypted upload: its key goes with the encrypted send */
+		if (json_object_get(result, "file") != NULL)
+			pg_e2ee_add_file(pg_session_e2ee(w->session), json_object_get(result, "file"));
 		pg_session_send(w->session, w->upload_to, "", pg_media_kind_of(type),
 		                json_integer_value(json_object_get(result, "id")));
 	}
@@ -379,8 +388,12 @@ static void on_attach(void *ud, const char *path)
 	}
 	w->upload_ctx->refs++;
 	pg_composer_set_progress(w->composer, 0, w->upload);
-	pg_media_upload(w->media, path, w->upload, on_upload_progress, on_upload_done,
-	                w->upload_ctx);
+	if (pg_e2ee_private(pg_session_e2ee(w->session), w->active))
+		pg_media_upload_e2ee(w->media, path, w->upload, on_upload_progress, on_upload_done,
+		                     w->upload_ctx);
+	else
+		pg_media_upload(w->media, path, w->upload, on_upload_progress, on_upload_done,
+		                w->upload_ctx);
 }
 
 void pg_window_attach(struct pg_window *w, const char *path)
@@ -482,6 +495,20 @@ static void act_open(GSimpleAction *a, GVariant *p, gpointer ud)
 	pg_window_open(ud, g_variant_get_string(p, NULL));
 }
 
+static void act_e2ee_devices(GSimpleAction *a, GVariant *p, gpointer ud)
+{
+	(void)a;
+	(void)p;
+	pg_e2ee_ui_show_devices(((struct pg_window *)ud)->e2ee_ui);
+}
+
+static void act_e2ee_safety(GSimpleAction *a, GVariant *p, gpointer ud)
+{
+	(void)a;
+	(void)p;
+	pg_e2ee_ui_show_safety(((struct pg_window *)ud)->e2ee_ui);
+}
+
 static const GActionEntry actions[] = {
 	{ .name = "switcher", .activate = act_switcher },
 	{ .name = "next-conversation", .activate = act_next },
@@ -491,6 +518,8 @@ static const GActionEntry actions[] = {
 	{ .name = "logout", .activate = act_logout },
 	{ .name = "part", .activate = act_part },
 	{ .name = "open", .activate = act_open, .parameter_type = "s" },
+	{ .name = "e2ee-devices", .activate = act_e2ee_devices },
+	{ .name = "e2ee-safety", .activate = act_e2ee_safety },
 };
 
 static void add_shortcut(GtkShortcutController *sc, const char *accel, const char *action)
@@ -509,6 +538,8 @@ static GtkWidget *header_bar(struct pg_window *w)
 	(void)w;
 	g_menu_append(menu, _("Go to conversation (Ctrl+K)"), "win.switcher");
 	g_menu_append(menu, _("Leave this room"), "win.part");
+	g_menu_append(menu, _("Devices and encryption"), "win.e2ee-devices");
+	g_menu_append(menu, _("Safety number of this private chat"), "win.e2ee-safety");
 	g_menu_append(menu, _("Group red, private black"), "win.toggle-colours");
 	g_menu_append(menu, _("Dark style"), "win.toggle-dark");
 	g_menu_append(menu, _("Log out"), "win.logout");
@@ -569,6 +600,7 @@ static GtkWidget *chat_page(struct pg_window *w)
 	gtk_label_set_wrap(GTK_LABEL(w->notice), TRUE);
 	gtk_widget_set_visible(w->notice, FALSE);
 	gtk_box_append(GTK_BOX(right), w->banner);
+	gtk_box_append(GTK_BOX(right), pg_e2ee_ui_banner(w->e2ee_ui));
 	{
 		GtkWidget *head = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
 
@@ -576,6 +608,8 @@ static GtkWidget *chat_page(struct pg_window *w)
 		w->members = pg_members_button_new(w->session);
 		gtk_widget_set_margin_end(w->members, 8);
 		gtk_widget_set_valign(w->members, GTK_ALIGN_CENTER);
+		gtk_widget_set_margin_start(pg_e2ee_ui_lock(w->e2ee_ui), 12);
+		gtk_box_append(GTK_BOX(head), pg_e2ee_ui_lock(w->e2ee_ui));
 		gtk_box_append(GTK_BOX(head), w->title);
 		gtk_box_append(GTK_BOX(head), w->members);
 		gtk_box_append(GTK_BOX(right), head);
@@ -605,6 +639,7 @@ static void window_free(gpointer p)
 		upload_ctx_unref(w->upload_ctx);
 	}
 	g_free(w->upload_to);
+	pg_e2ee_ui_free(w->e2ee_ui);
 	pg_session_free(w->session);
 	pg_media_free(w->media);
 	pg_settings_release(&w->settings);
@@ -632,6 +667,7 @@ GtkWindow *pg_window_new(GtkApplication *app, struct pg_settings *settings)
 	session_config(&w->settings, &cfg);
 	w->session = pg_session_new(&cfg, &session_ops, w);
 	w->media = pg_media_new(w->session);
+	w->e2ee_ui = pg_e2ee_ui_new(w->win, w->session);
 	w->login = pg_login_new(&w->settings, &login_ops, w);
 	w->stack = gtk_stack_new();
 	gtk_widget_set_name(w->stack, "main-stack");
