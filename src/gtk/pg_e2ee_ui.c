@@ -229,13 +229,12 @@ static void on_reset(GtkButton *b, gpointer data)
 	gtk_window_present(GTK_WINDOW(dlg));
 }
 
-static gboolean on_devices_close(GtkWindow *w, gpointer data)
+static void on_devices_destroy(GtkWidget *w, gpointer data)
 {
 	struct pg_e2ee_ui *ui = data;
 
 	(void)w;
 	ui->devices = NULL;
-	return FALSE;
 }
 
 void pg_e2ee_ui_show_devices(struct pg_e2ee_ui *ui)
@@ -292,7 +291,7 @@ void pg_e2ee_ui_show_devices(struct pg_e2ee_ui *ui)
 	g_signal_connect(ui->reset_button, "clicked", G_CALLBACK(on_reset), ui);
 	gtk_box_append(GTK_BOX(box), ui->reset_button);
 	gtk_window_set_child(GTK_WINDOW(ui->devices), box);
-	g_signal_connect(ui->devices, "close-request", G_CALLBACK(on_devices_close), ui);
+	g_signal_connect(ui->devices, "destroy", G_CALLBACK(on_devices_destroy), ui);
 	update_devices(ui);
 	gtk_window_present(GTK_WINDOW(ui->devices));
 	pg_e2ee_refresh(ui->e2ee);
@@ -345,13 +344,12 @@ static void on_verify_toggled(GtkCheckButton *b, gpointer data)
 		pg_e2ee_verify(ui->e2ee, ui->safety_user, gtk_check_button_get_active(b));
 }
 
-static gboolean on_safety_close(GtkWindow *w, gpointer data)
+static void on_safety_destroy(GtkWidget *w, gpointer data)
 {
 	struct pg_e2ee_ui *ui = data;
 
 	(void)w;
 	ui->safety = NULL;
-	return FALSE;
 }
 
 void pg_e2ee_ui_show_safety(struct pg_e2ee_ui *ui)
@@ -396,7 +394,7 @@ void pg_e2ee_ui_show_safety(struct pg_e2ee_ui *ui)
 	g_signal_connect(ui->verify, "toggled", G_CALLBACK(on_verify_toggled), ui);
 	gtk_box_append(GTK_BOX(box), ui->verify);
 	gtk_window_set_child(GTK_WINDOW(ui->safety), box);
-	g_signal_connect(ui->safety, "close-request", G_CALLBACK(on_safety_close), ui);
+	g_signal_connect(ui->safety, "destroy", G_CALLBACK(on_safety_destroy), ui);
 	update_safety(ui);
 	gtk_window_present(GTK_WINDOW(ui->safety));
 	pg_e2ee_ask_safety(ui->e2ee, ui->safety_user);
