@@ -63,7 +63,6 @@ struct pg_e2ee {
 	json_t *own_reply;                  /* the last `devices` reply about oneself */
 	struct pier_e2ee_own own;
 	bool has_own;
-	bool announced;
 	char code_shown[10];
 	json_t *files;                      /* media id (string) -> payload "file" */
 	guint flush_idle;
@@ -157,7 +156,6 @@ static void unload(struct pg_e2ee *e)
 	e->lock = -1;
 	g_clear_pointer(&e->own_reply, json_decref);
 	e->has_own = false;
-	e->announced = false;
 	e->code_shown[0] = '\0';
 	json_object_clear(e->files);
 	set_state(e, PG_E2EE_OFF);
@@ -291,7 +289,6 @@ static void new_device(struct pg_e2ee *e)
 
 	snprintf(name, sizeof name, "pier-gtk@%.54s", host != NULL ? host : "desktop");
 	pier_e2ee_mgr_create(&e->m, name, (uint64_t)(g_get_real_time() / 1000));
-	e->announced = false;
 	e->code_shown[0] = '\0';
 	if (save(e) != 0) {
 		e->usable = false;
@@ -430,11 +427,7 @@ static void own_reply(struct pg_e2ee *e, const json_t *ev)
 		return;
 	}
 	if (e->m.state == PIER_E2EE_ACTIVE) {
-		if (!e->announced) {
-			say(e, _("End-to-end encryption is on: this device (\"%s\") is one of your approved "
-			         "devices."), e->m.name);
-			e->announced = true;
-		}
+		/* no notice when all is well: the lock and the devices window say it */
 		for (unsigned i = 0; i < e->own.npending; i++)
 			say(e, _("Device \"%s\" waits for approval. Its code here: %s. If it shows the same "
 			         "code, approve it in Devices."), e->own.pending[i].name,
