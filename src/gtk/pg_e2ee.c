@@ -63,7 +63,6 @@ struct pg_e2ee {
 	json_t *own_reply;                  /* the last `devices` reply about oneself */
 	struct pier_e2ee_own own;
 	bool has_own;
-	char code_shown[10];
 	json_t *files;                      /* media id (string) -> payload "file" */
 	guint flush_idle;
 };
@@ -156,7 +155,6 @@ static void unload(struct pg_e2ee *e)
 	e->lock = -1;
 	g_clear_pointer(&e->own_reply, json_decref);
 	e->has_own = false;
-	e->code_shown[0] = '\0';
 	json_object_clear(e->files);
 	set_state(e, PG_E2EE_OFF);
 }
@@ -289,7 +287,6 @@ static void new_device(struct pg_e2ee *e)
 
 	snprintf(name, sizeof name, "pier-gtk@%.54s", host != NULL ? host : "desktop");
 	pier_e2ee_mgr_create(&e->m, name, (uint64_t)(g_get_real_time() / 1000));
-	e->code_shown[0] = '\0';
 	if (save(e) != 0) {
 		e->usable = false;
 		set_state(e, PG_E2EE_OFF);
@@ -400,8 +397,6 @@ static void set_up(struct pg_e2ee *e)
 
 static void own_reply(struct pg_e2ee *e, const json_t *ev)
 {
-	char code[10];
-
 	if (pier_e2ee_own_devices(&e->m, ev, &e->own) != 0)
 		return;
 	e->has_own = true;
@@ -438,14 +433,7 @@ static void own_reply(struct pg_e2ee *e, const json_t *ev)
 	}
 	set_up(e);
 	changed(e);
-	if (e->m.state == PIER_E2EE_REVOKED || pier_e2ee_own_code(&e->m, code) != 0)
-		return;
-	if (e->m.has_ak || strcmp(e->code_shown, code) == 0)
-		return;
-	g_strlcpy(e->code_shown, code, sizeof e->code_shown);
-	say(e, _("This is a new device of yours. Its code: %s. On one of your other devices, check "
-	         "that it shows the same code and approve it there. Until then this device cannot "
-	         "read or send private messages."), code);
+	/* the banner shows the code (pg_e2ee_ui.c); nothing more to say here */
 }
 
 /* ---- sending ---- */
@@ -960,6 +948,42 @@ static void event_other(struct pg_e2ee *e, const char *op, const json_t *ev)
 	}
 }
 
+/* A contact's trusted list: its version (0: none yet) and device count. */
+static uint32_t list_of(struct pg_e2ee *e, const char *user, unsigned *count)
+{
+	const struct pier_e2ee_contact *k = pier_e2ee_contact_find(&e->m.contacts, user);
+
+	*count = k != NULL && k->list != NULL ? k->list->count : 0;
+	return k != NULL && k->list != NULL ? k->list->version : 0;
+}
+
+/* Says when a contact's device list changed under the same identity (a reset has its own
+ * "safety number changed" notice): a device added or removed is worth knowing. */
+static void note_list_change(struct pg_e2ee *e, const char *user, uint32_t before,
+                             unsigned count_before)
+{
+	char key[PIER_NAME_MAX + 1];
+	const struct pier_e2ee_contact *k;
+	unsigned count;
+	uint32_t now;
+
+	if (!pier_e2ee_user_key(user, key, sizeof key) || strcmp(key, e->m.user) == 0 ||
+	    before == 0)
+		return;
+	now = list_of(e, key, &count);
+	k = pier_e2ee_contact_find(&e->m.contacts, key);
+	if (now <= before || k == NULL || k->changed)
+		return;
+	if (count > count_before)
+		say(e, _("%s added a device (now %u). Messages to them are encrypted for it too; "
+		         "their safety number is the same."), key, count);
+	else if (count < count_before)
+		say(e, _("%s removed a device (now %u)."), key, count);
+	else
+		say(e, _("%s's device list changed (a device was renamed or replaced; now %u)."), key,
+		    count);
+}
+
 static bool is_mine(const char *op)
 {
 	static const char *const ops[] = { "envelope", "devices_changed", "prekeys_low",
@@ -993,6 +1017,8 @@ bool pg_e2ee_event(struct pg_e2ee *e, const json_t *ev)
 	const char *code = json_string_value(json_object_get(ev, "error"));
 	struct req *r;
 	bool err;
+	uint32_t list_before = 0;
+	unsigned count_before = 0;
 
 	if (!e->loaded || !e->usable)
 		return false;
@@ -1004,6 +1030,9 @@ bool pg_e2ee_event(struct pg_e2ee *e, const json_t *ev)
 		return true;
 	}
 	err = strcmp(op, "error") == 0;
+	if (!err && (r->kind == R_SAFETY || r->kind == R_HELD_DEVICES ||
+	             (r->kind == R_KEYS && r->pkind != P_APPROVE)))
+		list_before = list_of(e, r->arg, &count_before);
 	switch (r->kind) {
 	case R_REGISTER:
 	case R_HELLO:
@@ -1031,6 +1060,8 @@ bool pg_e2ee_event(struct pg_e2ee *e, const json_t *ev)
 		if (!err)
 			pier_e2ee_take_keys(&e->m, ev);
 		say_notices(e);
+		if (!err && r->pkind != P_APPROVE)
+			note_list_change(e, r->arg, list_before, count_before);
 		if (r->pkind == P_APPROVE) {
 			send_grant(e, r->arg);
 		} else if (r->job != NULL && --r->job->waiting <= 0) {
@@ -1045,6 +1076,8 @@ bool pg_e2ee_event(struct pg_e2ee *e, const json_t *ev)
 	case R_HELD_DEVICES:
 		if (!err)
 			pier_e2ee_take_devices(&e->m, ev);
+		if (!err)
+			note_list_change(e, r->arg, list_before, count_before);
 		e->held_waiting = false;
 		process_held(e);
 		break;
@@ -1056,6 +1089,8 @@ bool pg_e2ee_event(struct pg_e2ee *e, const json_t *ev)
 		if (!err)
 			pier_e2ee_take_devices(&e->m, ev);
 		say_notices(e);
+		if (!err)
+			note_list_change(e, r->arg, list_before, count_before);
 		changed(e);
 		break;
 	case R_RESET: {

@@ -260,7 +260,6 @@ void pg_e2ee_ui_show_devices(struct pg_e2ee_ui *ui)
 	gtk_widget_set_name(ui->devices_status, "devices-status");
 	gtk_label_set_wrap(GTK_LABEL(ui->devices_status), TRUE);
 	gtk_label_set_xalign(GTK_LABEL(ui->devices_status), 0);
-	gtk_label_set_selectable(GTK_LABEL(ui->devices_status), TRUE);
 	gtk_box_append(GTK_BOX(box), ui->devices_status);
 	ui->device_list = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
 	gtk_widget_set_name(ui->device_list, "device-list");
@@ -293,6 +292,7 @@ void pg_e2ee_ui_show_devices(struct pg_e2ee_ui *ui)
 	gtk_window_set_child(GTK_WINDOW(ui->devices), box);
 	g_signal_connect(ui->devices, "destroy", G_CALLBACK(on_devices_destroy), ui);
 	update_devices(ui);
+	gtk_window_set_focus(GTK_WINDOW(ui->devices), ui->code_entry);
 	gtk_window_present(GTK_WINDOW(ui->devices));
 	pg_e2ee_refresh(ui->e2ee);
 }
@@ -396,6 +396,8 @@ void pg_e2ee_ui_show_safety(struct pg_e2ee_ui *ui)
 	gtk_window_set_child(GTK_WINDOW(ui->safety), box);
 	g_signal_connect(ui->safety, "destroy", G_CALLBACK(on_safety_destroy), ui);
 	update_safety(ui);
+	/* the focus on the check box: a selectable label with the focus shows itself selected */
+	gtk_window_set_focus(GTK_WINDOW(ui->safety), ui->verify);
 	gtk_window_present(GTK_WINDOW(ui->safety));
 	pg_e2ee_ask_safety(ui->e2ee, ui->safety_user);
 }

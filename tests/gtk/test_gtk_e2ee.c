@@ -541,9 +541,15 @@ int main(void)
 	CHECK(gtkdrive_until(e2ee_state_is, &(struct want_state){ win2, PG_E2EE_ACTIVE }, WAIT_MS,
 	                     "the approval"), "approved from the first window: the second is active");
 	gtk_widget_activate_action(GTK_WIDGET(win2), "win.open", "s", with_cli);
+	/* what was sent before it existed stays on the other devices: a placeholder, no error */
+	CHECK(gtkdrive_until(message_shown, &(struct shown){ win2, _("(end-to-end encrypted: not "
+	                     "readable on this device; it is on your other devices)") }, WAIT_MS,
+	                     "the placeholder"),
+	      "the second device shows earlier encrypted messages as on the other devices");
 	term_typef(&t, "/msg %s after the approval\r", gtk_user);
 	CHECK(gtkdrive_until(message_shown, &(struct shown){ win2, "after the approval" }, WAIT_MS,
 	                     "the second device"), "the second device reads the new message");
+	shots_of(win2, GTK_WIDGET(win2), "e2ee-second-device");
 	CHECK(gtkdrive_until(message_shown, &(struct shown){ win, "after the approval" }, WAIT_MS,
 	                     "the first device"), "and so does the first");
 	/* and it writes: the terminal and the first window read it */
