@@ -3,6 +3,7 @@
  * it says something changed. */
 #include "pg_e2ee_ui.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "pg_e2ee.h"
@@ -18,6 +19,8 @@ struct pg_e2ee_ui {
 	GtkWidget *safety, *safety_number, *safety_status, *verify;
 	char *active;                   /* the conversation shown */
 	char *safety_user;              /* the safety window's contact */
+	char *devices_shown;            /* the rows shown (JSON), rebuilt only when they change:
+	                                 * a name being typed or a click stays */
 	bool updating;                  /* the verify toggle is set by the code, not the user */
 };
 
@@ -171,10 +174,18 @@ static void update_devices(struct pg_e2ee_ui *ui)
 
 	if (ui->devices == NULL)
 		return;
-	clear_box(ui->device_list);
 	devs = pg_e2ee_devices(ui->e2ee);
-	json_array_foreach(devs, i, d)
-		gtk_box_append(GTK_BOX(ui->device_list), device_row(ui, d, active));
+	json_array_append_new(devs, json_boolean(active));
+	text = json_dumps(devs, JSON_COMPACT | JSON_SORT_KEYS);
+	json_array_remove(devs, json_array_size(devs) - 1);
+	if (g_strcmp0(text, ui->devices_shown) != 0) {
+		clear_box(ui->device_list);
+		json_array_foreach(devs, i, d)
+			gtk_box_append(GTK_BOX(ui->device_list), device_row(ui, d, active));
+		g_free(ui->devices_shown);
+		ui->devices_shown = g_strdup(text);
+	}
+	free(text);
 	json_decref(devs);
 	if (st == PG_E2EE_PENDING && pg_e2ee_code(ui->e2ee, code))
 		text = g_strdup_printf(_("This device (%s) waits for approval. Its code: %s"),
@@ -235,6 +246,7 @@ static void on_devices_destroy(GtkWidget *w, gpointer data)
 
 	(void)w;
 	ui->devices = NULL;
+	g_clear_pointer(&ui->devices_shown, g_free);
 }
 
 void pg_e2ee_ui_show_devices(struct pg_e2ee_ui *ui)
@@ -463,6 +475,7 @@ void pg_e2ee_ui_free(struct pg_e2ee_ui *ui)
 		gtk_window_destroy(GTK_WINDOW(ui->safety));
 	g_free(ui->active);
 	g_free(ui->safety_user);
+	g_free(ui->devices_shown);
 	g_free(ui);
 }
 

@@ -186,6 +186,18 @@ static gboolean approve_offered(gconstpointer code)
 	       find_label_in(w, "device-info", code) != NULL;
 }
 
+static gboolean approve_offered_named(gconstpointer name)
+{
+	GtkWidget *w = toplevel_named("e2ee-devices");
+
+	return w != NULL && find_label_in(w, "device-info", name) != NULL;
+}
+
+static gboolean device_gone(gconstpointer name)
+{
+	return !approve_offered_named(name);
+}
+
 static gboolean banner_says(gconstpointer ud)
 {
 	const struct shown *s = ud;
@@ -536,7 +548,7 @@ int main(void)
 		GtkWidget *dw = toplevel_named("e2ee-devices");
 
 		shots_of(win, dw, "e2ee-devices");
-		gtk_widget_activate(find_mapped(dw, "device-approve"));
+		g_signal_emit_by_name(find_mapped(dw, "device-approve"), "clicked");
 	}
 	CHECK(gtkdrive_until(e2ee_state_is, &(struct want_state){ win2, PG_E2EE_ACTIVE }, WAIT_MS,
 	                     "the approval"), "approved from the first window: the second is active");
@@ -563,7 +575,31 @@ int main(void)
 
 		CHECK(find_mapped(dw, "device-approve") == NULL, "nothing waits for approval any more");
 		shots_of(win, dw, "e2ee-devices-two");
-		gtk_window_destroy(GTK_WINDOW(dw));
+	}
+	/* rename the second device from the first, then remove it: it is told and stops */
+	{
+		char id2[24];
+		GtkWidget *dw = toplevel_named("e2ee-devices"), *row, *entry;
+
+		pg_e2ee_device_id(pg_session_e2ee(session_of(win2)), id2);
+		row = dw != NULL ? find_label_in(dw, "device-info", id2) : NULL;
+		row = row != NULL ? gtk_widget_get_parent(row) : NULL;
+		entry = row != NULL ? find_mapped(row, "device-rename") : NULL;
+		REQUIRE(entry != NULL, harness_done(), "the second device's row can rename it");
+		gtk_editable_set_text(GTK_EDITABLE(entry), "laptop two");
+		g_signal_emit_by_name(entry, "activate");
+		CHECK(gtkdrive_until(approve_offered_named, "laptop two", WAIT_MS, "the new name"),
+		      "renamed: the signed list has the new name");
+		row = find_label_in(toplevel_named("e2ee-devices"), "device-info", "laptop two");
+		row = row != NULL ? gtk_widget_get_parent(row) : NULL;
+		REQUIRE(row != NULL && find_mapped(row, "device-remove") != NULL, harness_done(),
+		        "the second device's row can remove it");
+		g_signal_emit_by_name(find_mapped(row, "device-remove"), "clicked");
+		CHECK(gtkdrive_until(e2ee_state_is, &(struct want_state){ win2, PG_E2EE_REVOKED },
+		                     WAIT_MS, "the removal"), "removed: the second device is revoked (%s)", pg_window_notice(pg_window_from(win)));
+		CHECK(gtkdrive_until(device_gone, "laptop two", WAIT_MS, "the list"),
+		      "and gone from the list");
+		gtk_window_destroy(GTK_WINDOW(toplevel_named("e2ee-devices")));
 	}
 
 	type(&t, "/quit\r");
