@@ -13,8 +13,10 @@
 #include <unistd.h>
 
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <sodium.h>
 
+#include "pg_e2ee_file.h"
 #include "pg_i18n.h"
 #include "pier_e2ee.h"
 
@@ -65,7 +67,48 @@ struct pg_e2ee {
 	bool has_own;
 	json_t *files;                      /* media id (string) -> payload "file" */
 	guint flush_idle;
+	struct life *life;                  /* what async transfers come back to */
 };
+
+/* A history transfer's callback outlives neither the manager nor its device state: it finds
+ * e through life (NULL once freed) and checks the generation (bumped at each unload). */
+struct life {
+	int refs;
+	struct pg_e2ee *e;
+	unsigned gen;
+};
+
+struct xfer {
+	struct life *life;
+	unsigned gen;
+	char id[PIER_E2EE_ID_B64];          /* the device a grant goes to */
+	char *path;                         /* the plaintext export, removed once uploaded */
+};
+
+static struct xfer *xfer_new(struct pg_e2ee *e, const char *id)
+{
+	struct xfer *x = g_new0(struct xfer, 1);
+
+	x->life = e->life;
+	x->life->refs++;
+	x->gen = e->life->gen;
+	g_strlcpy(x->id, id != NULL ? id : "", sizeof x->id);
+	return x;
+}
+
+/* The manager x was made for, or NULL when it is gone or unloaded since; frees x. */
+static struct pg_e2ee *xfer_end(struct xfer *x)
+{
+	struct pg_e2ee *e = x->life->e != NULL && x->life->gen == x->gen ? x->life->e : NULL;
+
+	if (--x->life->refs == 0)
+		g_free(x->life);
+	if (x->path != NULL)
+		g_unlink(x->path);
+	g_free(x->path);
+	g_free(x);
+	return e;
+}
 
 static void say(struct pg_e2ee *e, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
@@ -102,6 +145,9 @@ struct pg_e2ee *pg_e2ee_new(const struct pg_e2ee_host *host)
 
 	e->host = *host;
 	e->lock = -1;
+	e->life = g_new0(struct life, 1);
+	e->life->refs = 1;
+	e->life->e = e;
 	e->held = json_array();
 	e->files = json_object();
 	return e;
@@ -156,6 +202,7 @@ static void unload(struct pg_e2ee *e)
 	g_clear_pointer(&e->own_reply, json_decref);
 	e->has_own = false;
 	json_object_clear(e->files);
+	e->life->gen++;
 	set_state(e, PG_E2EE_OFF);
 }
 
@@ -169,6 +216,9 @@ void pg_e2ee_free(struct pg_e2ee *e)
 	unload(e);
 	json_decref(e->held);
 	json_decref(e->files);
+	e->life->e = NULL;
+	if (--e->life->refs == 0)
+		g_free(e->life);
 	g_free(e);
 }
 
@@ -695,6 +745,8 @@ static void show_opened(struct pg_e2ee *e, const json_t *msg)
 	json_decref(shown);
 }
 
+static void take_history(struct pg_e2ee *e, const json_t *file);
+
 static void process_held(struct pg_e2ee *e)
 {
 	while (!e->held_waiting && json_array_size(e->held) > 0) {
@@ -738,8 +790,14 @@ static void process_held(struct pg_e2ee *e)
 			break;
 		}
 		case PIER_E2EE_GOT_GRANT:
-			say(e, "%s", _("This device was approved and received your account key. Earlier "
-			               "private messages stay on your other devices."));
+			if (out != NULL)
+				say(e, "%s", _("This device was approved and received your account key; "
+				               "earlier private messages are being copied."));
+			else
+				say(e, "%s", _("This device was approved and received your account key. "
+				               "Earlier private messages stay on your other devices."));
+			if (out != NULL)
+				take_history(e, out);
 			request(e, pier_req_devices(NULL), R_OWN, NULL);
 			break;
 		default:
@@ -854,10 +912,10 @@ static void publish_reply(struct pg_e2ee *e, const struct req *r, const json_t *
 	changed(e);
 }
 
-/* keys(self) after an approval: the grant (the account key, the contacts) to device id. */
-static void send_grant(struct pg_e2ee *e, const char *id)
+/* The grant (the account key, the contacts, the history's file or NULL) to device id. */
+static void finish_grant(struct pg_e2ee *e, const char *id, const json_t *history)
 {
-	json_t *grant = pier_e2ee_grant_payload(&e->m, NULL), *req = NULL;
+	json_t *grant = pier_e2ee_grant_payload(&e->m, history), *req = NULL;
 	enum pier_e2ee_result res = pier_e2ee_encrypt_to_own(&e->m, id, grant, &req);
 
 	json_decref(grant);
@@ -869,6 +927,96 @@ static void send_grant(struct pg_e2ee *e, const char *id)
 	}
 	if (request(e, req, R_DEVICE_SEND, id) != NULL)
 		say(e, _("Device %s approved."), id);
+}
+
+static void history_uploaded(const json_t *file, void *ud)
+{
+	struct xfer *x = ud;
+	char id[PIER_E2EE_ID_B64];
+	struct pg_e2ee *e;
+
+	g_strlcpy(id, x->id, sizeof id);
+	e = xfer_end(x);
+	if (e == NULL)
+		return;
+	if (file == NULL)
+		say(e, "%s", _("The history could not be sent: the new device starts without it."));
+	finish_grant(e, id, file);
+}
+
+/* keys(self) after an approval: the private history this device holds goes along,
+ * encrypted (the server keeps only ciphertext; the new device would start empty), then the
+ * grant. The export is written into the device directory (0600) and removed once uploaded. */
+static void send_grant(struct pg_e2ee *e, const char *id)
+{
+	json_t *ex;
+	char *text;
+	struct xfer *x;
+
+	if (e->m.hist.count == 0 || e->host.upload == NULL) {
+		finish_grant(e, id, NULL);
+		return;
+	}
+	ex = pier_e2ee_history_export(&e->m.hist, PIER_E2EE_HISTORY_MAX);
+	text = json_dumps(ex, JSON_COMPACT);
+	json_decref(ex);
+	x = xfer_new(e, id);
+	x->path = g_build_filename(e->m.dir, "history-out.json", NULL);
+	if (text == NULL || !g_file_set_contents_full(x->path, text, -1,
+	                                              G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL)) {
+		if (text != NULL)
+			sodium_memzero(text, strlen(text));
+		free(text);
+		xfer_end(x);
+		finish_grant(e, id, NULL);
+		return;
+	}
+	sodium_memzero(text, strlen(text));
+	free(text);
+	e->host.upload(e->host.ctx, x->path, history_uploaded, x);
+}
+
+/* A grant's history file arrived, decrypted: merged into the local store. */
+static void history_downloaded(const void *data, size_t len, void *ud)
+{
+	struct pg_e2ee *e = xfer_end(ud);
+	json_t *j = data != NULL ? json_loadb(data, len, 0, NULL) : NULL;
+	size_t before;
+
+	if (e == NULL) {
+		json_decref(j);
+		return;
+	}
+	before = e->m.hist.count;
+	if (j == NULL || pier_e2ee_history_import(&e->m.hist, j, NULL) != 0) {
+		say(e, "%s", _("The earlier messages could not be copied: they stay on your other "
+		               "devices."));
+	} else {
+		e->m.history_complete = true;
+		e->m.dirty = true;
+		schedule_flush(e);
+		say(e, ngettext("%zu earlier private message was copied from your other device.",
+		                "%zu earlier private messages were copied from your other device.",
+		                e->m.hist.count - before), e->m.hist.count - before);
+		if (e->host.imported != NULL)
+			e->host.imported(e->host.ctx);
+	}
+	json_decref(j);
+}
+
+/* Fetches a grant's history (its "file" object). */
+static void take_history(struct pg_e2ee *e, const json_t *file)
+{
+	json_t *msg = json_pack("{s:i, s:b, s:s, s:O}", "id", 1, "e2ee", 1, "text", "",
+	                        "file", file);
+	bool hidden = false;
+	json_t *filled = msg != NULL ? pg_e2ee_fill(e, msg, &hidden) : NULL;
+	json_t *media = json_object_get(filled, "media");
+
+	if (media != NULL && pg_e2ee_file_is_encrypted(media) && e->host.download != NULL)
+		e->host.download(e->host.ctx, media, history_downloaded, xfer_new(e, NULL));
+	json_decref(filled);
+	json_decref(msg);
 }
 
 /* Digits of s, at most 8. */

@@ -21,6 +21,7 @@
 #define PG_E2EE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -51,6 +52,16 @@ struct pg_e2ee_host {
 	void (*send_plain)(void *ctx, const char *cid);
 	/* The device's state, its list, a pending device or a contact's key changed. */
 	void (*changed)(void *ctx);
+	/* History transfer (docs/E2EE.md "History for a new device"), both may be NULL:
+	 * upload: the file at path encrypted and uploaded; done gets the payload's "file" or
+	 * NULL, later, on the main loop. download: an encrypted file (a "media" object with its
+	 * key) decrypted in memory; done gets the bytes or NULL. imported: the local store took
+	 * earlier messages (the conversations shown are filled again). */
+	void (*upload)(void *ctx, const char *path, void (*done)(const json_t *file, void *ud),
+	               void *ud);
+	void (*download)(void *ctx, const json_t *media, void (*done)(const void *data,
+	                 size_t len, void *ud), void *ud);
+	void (*imported)(void *ctx);
 };
 
 enum pg_e2ee_state {

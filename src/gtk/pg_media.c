@@ -745,6 +745,41 @@ void pg_media_upload(struct pg_media *m, const char *path, GCancellable *cancel,
 	start_job(j, upload_done, ur);
 }
 
+struct fetch_req {
+	pg_media_bytes_cb cb;
+	gpointer ud;
+};
+
+static void fetch_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+	struct fetch_req *fr = data;
+	struct job *j = g_task_get_task_data(G_TASK(res));
+	GBytes *bytes = j->error == NULL ? g_bytes_new(j->body->data, j->body->len) : NULL;
+
+	(void)src;
+	fr->cb(bytes, j->error, fr->ud);
+	if (bytes != NULL)
+		g_bytes_unref(bytes);
+	/* the plaintext leaves no copy behind in the job */
+	sodium_memzero(j->body->data, j->body->len);
+	g_free(fr);
+}
+
+void pg_media_fetch_e2ee(struct pg_media *m, const json_t *media, pg_media_bytes_cb cb,
+                         gpointer ud)
+{
+	struct fetch_req *fr = g_new0(struct fetch_req, 1);
+	char *path = g_strdup_printf("/media/%" G_GINT64_FORMAT,
+	                             (gint64)json_integer_value(json_object_get(media, "id")));
+	struct job *j = job_new(m, path, NULL);
+
+	fr->cb = cb;
+	fr->ud = ud;
+	j->e2ee_media = json_deep_copy(media);
+	start_job(j, fetch_done, fr);
+	g_free(path);
+}
+
 void pg_media_upload_e2ee(struct pg_media *m, const char *path, GCancellable *cancel,
                           pg_media_progress_cb progress, pg_media_done_cb done, gpointer ud)
 {

@@ -54,6 +54,11 @@ void pg_media_upload(struct pg_media *m, const char *path, GCancellable *cancel,
  * and removed; result also has "file", the payload's file object (pg_e2ee_add_file). */
 void pg_media_upload_e2ee(struct pg_media *m, const char *path, GCancellable *cancel,
                           pg_media_progress_cb progress, pg_media_done_cb done, gpointer ud);
+typedef void (*pg_media_bytes_cb)(GBytes *bytes, const char *error, gpointer ud);
+/* Downloads an encrypted file (media: its "media" object with the key) and decrypts it in
+ * memory: cb gets the plaintext (borrowed) or NULL with error, on the main loop. */
+void pg_media_fetch_e2ee(struct pg_media *m, const json_t *media, pg_media_bytes_cb cb,
+                         gpointer ud);
 /* The message kind for a detected type: "image", "video", "audio" or "file". */
 const char *pg_media_kind_of(const char *type);
 

@@ -8,6 +8,7 @@
 
 #include "pg_conn.h"
 #include "pg_e2ee.h"
+#include "pg_media.h"
 #include "pg_i18n.h"
 #include "pg_outbox.h"
 #include "pg_secret.h"
@@ -63,6 +64,7 @@ struct pg_session {
 	struct pg_e2ee *e2ee;           /* end-to-end encryption of private chats */
 	void (*e2ee_changed)(void *ud); /* the windows' hook (pg_session_on_e2ee_changed) */
 	void *e2ee_ud;
+	struct pg_media *media;         /* borrowed: e2ee's history transfers (may be NULL) */
 };
 
 static char *fold(const char *with)
@@ -1232,12 +1234,85 @@ static void e2ee_changed(void *ctx)
 		s->e2ee_changed(s->e2ee_ud);
 }
 
+/* History transfers go through the window's media (encrypted uploads and downloads). */
+struct e2ee_xfer {
+	void (*up)(const json_t *file, void *ud);
+	void (*down)(const void *data, size_t len, void *ud);
+	void *ud;
+};
+
+static void e2ee_uploaded(json_t *result, const char *error, gpointer data)
+{
+	struct e2ee_xfer *x = data;
+
+	(void)error;
+	x->up(result != NULL ? json_object_get(result, "file") : NULL, x->ud);
+	g_free(x);
+}
+
+static void e2ee_upload(void *ctx, const char *path, void (*done)(const json_t *file, void *ud),
+                        void *ud)
+{
+	struct pg_session *s = ctx;
+	struct e2ee_xfer *x;
+
+	if (s->media == NULL) {
+		done(NULL, ud);
+		return;
+	}
+	x = g_new0(struct e2ee_xfer, 1);
+	x->up = done;
+	x->ud = ud;
+	pg_media_upload_e2ee(s->media, path, NULL, NULL, e2ee_uploaded, x);
+}
+
+static void e2ee_downloaded(GBytes *bytes, const char *error, gpointer data)
+{
+	struct e2ee_xfer *x = data;
+	gsize len = 0;
+	const void *p = bytes != NULL ? g_bytes_get_data(bytes, &len) : NULL;
+
+	(void)error;
+	x->down(p, len, x->ud);
+	g_free(x);
+}
+
+static void e2ee_download(void *ctx, const json_t *media,
+                          void (*done)(const void *data, size_t len, void *ud), void *ud)
+{
+	struct pg_session *s = ctx;
+	struct e2ee_xfer *x;
+
+	if (s->media == NULL) {
+		done(NULL, 0, ud);
+		return;
+	}
+	x = g_new0(struct e2ee_xfer, 1);
+	x->down = done;
+	x->ud = ud;
+	pg_media_fetch_e2ee(s->media, media, e2ee_downloaded, x);
+}
+
+/* Earlier messages came from another device: the private chats shown are filled again. */
+static void e2ee_imported(void *ctx)
+{
+	struct pg_session *s = ctx;
+	GHashTableIter it;
+	gpointer key, val;
+
+	g_hash_table_iter_init(&it, s->stores);
+	while (g_hash_table_iter_next(&it, &key, &val))
+		if (((const char *)key)[0] == '@')
+			pg_session_reload_newest(s, pg_msg_store_with(val));
+}
+
 static struct pg_e2ee *e2ee_new(struct pg_session *s)
 {
 	const struct pg_e2ee_host host = {
 		.ctx = s, .request = e2ee_request, .notice = e2ee_notice, .show = e2ee_show,
 		.sent = e2ee_sent, .send_failed = e2ee_send_failed, .send_plain = e2ee_send_plain,
-		.changed = e2ee_changed,
+		.changed = e2ee_changed, .upload = e2ee_upload, .download = e2ee_download,
+		.imported = e2ee_imported,
 	};
 
 	return pg_e2ee_new(&host);
@@ -1287,6 +1362,11 @@ static json_t *e2ee_fill_page(struct pg_session *s, const json_t *msgs)
 struct pg_e2ee *pg_session_e2ee(struct pg_session *s)
 {
 	return s->e2ee;
+}
+
+void pg_session_set_media(struct pg_session *s, struct pg_media *media)
+{
+	s->media = media;
 }
 
 void pg_session_on_e2ee_changed(struct pg_session *s, void (*cb)(void *ud), void *ud)

@@ -116,5 +116,8 @@ size_t pg_session_outbox_count(const struct pg_session *s);
 struct pg_e2ee;
 struct pg_e2ee *pg_session_e2ee(struct pg_session *s);
 void pg_session_on_e2ee_changed(struct pg_session *s, void (*cb)(void *ud), void *ud);
+/* The media (borrowed; NULL before it is freed) that carries e2ee's history transfers. */
+struct pg_media;
+void pg_session_set_media(struct pg_session *s, struct pg_media *media);
 
 #endif

@@ -640,6 +640,7 @@ static void window_free(gpointer p)
 	}
 	g_free(w->upload_to);
 	pg_e2ee_ui_free(w->e2ee_ui);
+	pg_session_set_media(w->session, NULL);
 	pg_session_free(w->session);
 	pg_media_free(w->media);
 	pg_settings_release(&w->settings);
@@ -668,6 +669,7 @@ GtkWindow *pg_window_new(GtkApplication *app, struct pg_settings *settings)
 	w->session = pg_session_new(&cfg, &session_ops, w);
 	w->media = pg_media_new(w->session);
 	w->e2ee_ui = pg_e2ee_ui_new(w->win, w->session);
+	pg_session_set_media(w->session, w->media);
 	w->login = pg_login_new(&w->settings, &login_ops, w);
 	w->stack = gtk_stack_new();
 	gtk_widget_set_name(w->stack, "main-stack");

@@ -537,6 +537,13 @@ int main(void)
 	        "it has a code");
 	CHECK(gtkdrive_until(banner_says, &(struct shown){ win2, code }, WAIT_MS, "the code"),
 	      "its banner shows its code %s", code);
+	/* not approved yet: earlier messages are there, as on the other devices (no error) */
+	gtk_widget_activate_action(GTK_WIDGET(win2), "win.open", "s", with_cli);
+	CHECK(gtkdrive_until(message_shown, &(struct shown){ win2, _("(end-to-end encrypted: not "
+	                     "readable on this device; it is on your other devices)") }, WAIT_MS,
+	                     "the placeholder"),
+	      "the pending device shows encrypted messages as on the other devices");
+	CHECK(!message_shown(&(struct shown){ win2, "secret from" }), "and not their text");
 	shots_of(win2, GTK_WIDGET(win2), "e2ee-pending");
 	CHECK(gtkdrive_until(banner_says, &(struct shown){ win, "" }, WAIT_MS, "the first's banner")
 	      && pg_e2ee_pending_count(pg_session_e2ee(session_of(win))) == 1,
@@ -552,12 +559,19 @@ int main(void)
 	}
 	CHECK(gtkdrive_until(e2ee_state_is, &(struct want_state){ win2, PG_E2EE_ACTIVE }, WAIT_MS,
 	                     "the approval"), "approved from the first window: the second is active");
-	gtk_widget_activate_action(GTK_WIDGET(win2), "win.open", "s", with_cli);
-	/* what was sent before it existed stays on the other devices: a placeholder, no error */
-	CHECK(gtkdrive_until(message_shown, &(struct shown){ win2, _("(end-to-end encrypted: not "
-	                     "readable on this device; it is on your other devices)") }, WAIT_MS,
-	                     "the placeholder"),
-	      "the second device shows earlier encrypted messages as on the other devices");
+	/* the history came with the grant: what was sent before it existed is readable now */
+	CHECK(gtkdrive_until(message_shown, &(struct shown){ win2, "secret from the terminal" },
+	                     WAIT_MS, "the history"),
+	      "the second device got the earlier messages from the first (history transfer)");
+	{
+		char *dir = pg_e2ee_dir(pg_session_data_dir(session_of(win)), "127.0.0.1",
+		                        pierd_port_str(p), gtk_user);
+		char *out = g_build_filename(dir, "history-out.json", NULL);
+
+		CHECK(!g_file_test(out, G_FILE_TEST_EXISTS), "the plaintext export was removed");
+		g_free(out);
+		g_free(dir);
+	}
 	term_typef(&t, "/msg %s after the approval\r", gtk_user);
 	CHECK(gtkdrive_until(message_shown, &(struct shown){ win2, "after the approval" }, WAIT_MS,
 	                     "the second device"), "the second device reads the new message");
