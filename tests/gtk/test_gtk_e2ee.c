@@ -373,6 +373,7 @@ int main(void)
 	GtkWindow *win, *win2;
 	struct term t;
 	bool verified = false;
+	gint64 t0;
 
 	harness_watchdog(420);
 	setlocale(LC_ALL, "");
@@ -408,10 +409,13 @@ int main(void)
 	f1 = (struct fill_ud){ .p = p };
 	win = gtkdrive_window("org.pier.GtkE2ee", fill, &f1);
 	REQUIRE(win != NULL, harness_done(), "the window opens");
+	t0 = g_get_monotonic_time();
 	gtkdrive_login(win, gtk_user, HARNESS_PASSWORD, false);
 	REQUIRE(gtkdrive_until(e2ee_state_is, &(struct want_state){ win, PG_E2EE_ACTIVE }, WAIT_MS,
 	                       "the first device"), harness_done(),
 	        "pier-gtk logs in and its first device is approved (active)");
+	printf("# figure: login to an active first device: %lld ms\n",
+	       (long long)(g_get_monotonic_time() - t0) / 1000);
 	{
 		char *dir = pg_e2ee_dir(pg_session_data_dir(session_of(win)), "127.0.0.1",
 		                        pierd_port_str(p), gtk_user);
@@ -421,6 +425,8 @@ int main(void)
 		CHECK(g_stat(dev, &st) == 0 && (st.st_mode & 0777) == 0600,
 		      "the keys are in the user's data dir, mode 0600 (%o)", st.st_mode & 0777);
 		CHECK(g_stat(dir, &st) == 0 && (st.st_mode & 0777) == 0700, "in a 0700 directory");
+		g_stat(dev, &st);
+		printf("# figure: device.json of a new device: %lld bytes\n", (long long)st.st_size);
 		g_free(dev);
 		g_free(dir);
 	}
@@ -434,10 +440,13 @@ int main(void)
 
 	/* text, both ways */
 	gtk_widget_activate_action(GTK_WIDGET(win), "win.open", "s", with_cli);
+	t0 = g_get_monotonic_time();
 	type_in(win, "secret from the desktop");
 	CHECK(gtkdrive_until(flushed, win, WAIT_MS, "the encrypted send"), "sent");
 	line = g_strdup_printf("[e2ee] %s -> %s: secret from the desktop", gtk_user, cli_user);
 	expect(&t, line, "the terminal decrypts the window's message (marked [e2ee])");
+	printf("# figure: first encrypted message (keys fetched, session made) typed to shown in "
+	       "the terminal: %lld ms\n", (long long)(g_get_monotonic_time() - t0) / 1000);
 	g_free(line);
 	CHECK(pg_window_notice(pg_window_from(win)) == NULL ||
 	      strstr(pg_window_notice(pg_window_from(win)), "Not sent") == NULL,
@@ -456,9 +465,12 @@ int main(void)
 	png_cli = g_build_filename(tmp, "terminal.png", NULL);
 	write_png(png_gtk, 0xc01c28ff);
 	write_png(png_cli, 0x3584e4ff);
+	t0 = g_get_monotonic_time();
 	pg_window_attach(pg_window_from(win), png_gtk);
 	CHECK(gtkdrive_until(flushed, win, WAIT_MS, "the encrypted upload"), "uploaded and sent");
 	expect(&t, "[image: desktop.png", "the terminal gets the encrypted image");
+	printf("# figure: encrypted image attached to shown in the terminal: %lld ms\n",
+	       (long long)(g_get_monotonic_time() - t0) / 1000);
 	term_typef(&t, "/switch %s\r", with_gtk);
 	term_typef(&t, "/send %s\r", png_cli);
 	expect(&t, "[image: terminal.png", "the terminal sends an encrypted image");
@@ -555,10 +567,13 @@ int main(void)
 		GtkWidget *dw = toplevel_named("e2ee-devices");
 
 		shots_of(win, dw, "e2ee-devices");
+		t0 = g_get_monotonic_time();
 		g_signal_emit_by_name(find_mapped(dw, "device-approve"), "clicked");
 	}
 	CHECK(gtkdrive_until(e2ee_state_is, &(struct want_state){ win2, PG_E2EE_ACTIVE }, WAIT_MS,
 	                     "the approval"), "approved from the first window: the second is active");
+	printf("# figure: approve clicked to the second device active: %lld ms\n",
+	       (long long)(g_get_monotonic_time() - t0) / 1000);
 	/* the history came with the grant: what was sent before it existed is readable now */
 	CHECK(gtkdrive_until(message_shown, &(struct shown){ win2, "secret from the terminal" },
 	                     WAIT_MS, "the history"),
