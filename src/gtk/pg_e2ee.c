@@ -687,6 +687,7 @@ static void sent_reply(struct pg_e2ee *e, struct job *j, const json_t *ev)
 		const char *user;
 		json_t *ids;
 
+		g_debug("pier-gtk: %s to %s: devices_changed, encrypting again", j->cid, j->to);
 		j->waiting = 0;
 		json_object_foreach((json_t *)devs, user, ids) {
 			struct req *r = request(e, pier_req_keys(user), R_KEYS, user);

@@ -371,7 +371,7 @@ int main(void)
 	char code[10], gtk_safety[61], cli_safety[61], number[80];
 	struct fill_ud f1, f2;
 	GtkWindow *win, *win2;
-	struct term t;
+	struct term t, t2;
 	bool verified = false;
 	gint64 t0;
 
@@ -511,6 +511,40 @@ int main(void)
 		gtk_window_destroy(GTK_WINDOW(sw));
 	}
 
+	/* the terminal's user adds a device (approved by code from the first terminal): the
+	 * window's next send, encrypted for the devices it knew, is refused (devices_changed),
+	 * encrypted again for the new set, and read on the new device; the window says so */
+	{
+		char *cli2 = g_build_filename(tmp, "cli-second", NULL), tcode[10] = "", *want;
+		const char *at;
+
+		g_setenv("PIER_CLI_DATA", cli2, TRUE);
+		REQUIRE(term_start(&t2, pierd_port_str(p), HARNESS_PASSWORD,
+		                   ARGS("--no-color", "--user", cli_user, "--http-url", http_url)),
+		        harness_done(), "a second terminal device starts");
+		g_setenv("PIER_CLI_DATA", cli_data, TRUE);
+		expect(&t2, "Its code: ", "the terminal's new device shows its code");
+		term_read(&t2, 300);
+		at = strstr(t2.buf, "Its code: ");
+		if (at != NULL)
+			g_strlcpy(tcode, at + 10, sizeof tcode);
+		term_typef(&t, "/approve %s\r", tcode);
+		expect(&t, "approved.", "approved from the first terminal");
+		expect(&t2, "was approved", "the terminal's second device is active");
+		type_in(win, "to both terminals");
+		CHECK(gtkdrive_until(flushed, win, WAIT_MS, "the send"), "sent");
+		expect(&t, "to both terminals", "the first terminal reads it");
+		expect(&t2, "to both terminals", "the new terminal device reads it: the window "
+		       "encrypted it again for the new device set");
+		want = g_strdup_printf(_("%s added a device (now %u). Messages to them are encrypted for "
+		                         "it too; their safety number is the same."), cli_user, 2u);
+		CHECK(g_strcmp0(pg_window_notice(pg_window_from(win)), want) == 0,
+		      "the window says the contact added a device (%s)",
+		      pg_window_notice(pg_window_from(win)));
+		g_free(want);
+		g_free(cli2);
+	}
+
 	/* the server holds none of it */
 	CHECK(db_private_rows(p) >= 4, "the server stored the private messages (%d)",
 	      db_private_rows(p));
@@ -634,6 +668,9 @@ int main(void)
 	type(&t, "/quit\r");
 	CHECK(term_finish(&t) == 0, "pier exits 0");
 	term_free(&t);
+	type(&t2, "/quit\r");
+	CHECK(term_finish(&t2) == 0, "the second pier exits 0");
+	term_free(&t2);
 	gtk_window_destroy(win2);
 	gtk_window_destroy(win);
 	gtkdrive_spin(200);
