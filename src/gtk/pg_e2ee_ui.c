@@ -234,6 +234,7 @@ static void on_reset(GtkButton *b, gpointer data)
 		_("Your other devices stop working and your contacts see that your safety number "
 		  "changed. Only for when every other device of yours is lost; it needs a login with "
 		  "the password."));
+	gtk_widget_set_name(dlg, "reset-dialog");
 	gtk_dialog_add_button(GTK_DIALOG(dlg), _("Cancel"), GTK_RESPONSE_CANCEL);
 	gtk_dialog_add_button(GTK_DIALOG(dlg), _("Reset"), GTK_RESPONSE_ACCEPT);
 	g_signal_connect(dlg, "response", G_CALLBACK(on_reset_response), ui);

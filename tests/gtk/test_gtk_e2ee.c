@@ -665,6 +665,54 @@ int main(void)
 		gtk_window_destroy(GTK_WINDOW(toplevel_named("e2ee-devices")));
 	}
 
+	/* every device lost: a fresh pier-gtk resets the identity (a password login); the old
+	 * first device is revoked, the terminal says the safety number changed, and the new
+	 * number differs */
+	{
+		char *third = g_build_filename(tmp, "third-device", NULL), after[80];
+		struct fill_ud f3 = { .p = p, .data_dir = third };
+		GtkWindow *win3 = gtkdrive_window("org.pier.GtkE2ee3", fill, &f3);
+		GtkWidget *dw, *dlg;
+
+		REQUIRE(win3 != NULL, harness_done(), "a third window opens");
+		gtkdrive_login(win3, gtk_user, HARNESS_PASSWORD, false);
+		REQUIRE(gtkdrive_until(e2ee_state_is, &(struct want_state){ win3, PG_E2EE_PENDING },
+		                       WAIT_MS, "the third device"), harness_done(), "pending");
+		gtk_widget_activate_action(GTK_WIDGET(win3), "win.e2ee-devices", NULL);
+		dw = toplevel_named("e2ee-devices");
+		REQUIRE(dw != NULL && find_mapped(dw, "reset-button") != NULL, harness_done(),
+		        "a pending device offers the reset");
+		g_signal_emit_by_name(find_mapped(dw, "reset-button"), "clicked");
+		gtkdrive_spin(200);
+		dlg = toplevel_named("reset-dialog");
+		REQUIRE(dlg != NULL, harness_done(), "the reset asks first");
+		shot_of(dlg, "e2ee-reset");
+		gtk_dialog_response(GTK_DIALOG(dlg), GTK_RESPONSE_ACCEPT);
+		CHECK(gtkdrive_until(e2ee_state_is, &(struct want_state){ win3, PG_E2EE_ACTIVE },
+		                     WAIT_MS, "the reset"), "reset: the new device is the only one");
+		CHECK(gtkdrive_until(e2ee_state_is, &(struct want_state){ win, PG_E2EE_REVOKED },
+		                     WAIT_MS, "the old device"), "the old first device is revoked");
+		t.mark = t.len;
+		term_typef(&t, "/msg %s after the reset\r", gtk_user);
+		expect(&t, "safety number changed", "the terminal says the safety number changed");
+		gtk_widget_activate_action(GTK_WIDGET(win3), "win.open", "s", with_cli);
+		CHECK(gtkdrive_until(message_shown, &(struct shown){ win3, "after the reset" },
+		                     WAIT_MS, "the message"), "the new identity reads it");
+		gtk_widget_activate_action(GTK_WIDGET(win3), "win.e2ee-safety", NULL);
+		CHECK(gtkdrive_until(safety_known, NULL, WAIT_MS, "the new number"), "a new number");
+		if (toplevel_named("e2ee-safety") != NULL) {
+			digits_of(gtk_label_get_text(GTK_LABEL(gtkdrive_find(toplevel_named("e2ee-safety"),
+			          "safety-number"))), after);
+			CHECK(strlen(after) == 60 && strcmp(after, gtk_safety) != 0,
+			      "the safety number changed with the identity");
+			gtk_window_destroy(GTK_WINDOW(toplevel_named("e2ee-safety")));
+		}
+		if (toplevel_named("e2ee-devices") != NULL)
+			gtk_window_destroy(GTK_WINDOW(toplevel_named("e2ee-devices")));
+		gtk_window_destroy(win3);
+		g_free(third);
+	}
+
 	type(&t, "/quit\r");
 	CHECK(term_finish(&t) == 0, "pier exits 0");
 	term_free(&t);
