@@ -1465,3 +1465,18 @@ bool pg_e2ee_safety_changed(const struct pg_e2ee *e, const char *user)
 	                           user[0] == '@' ? user + 1 : user);
 	return k != NULL && k->changed;
 }
+
+void pg_e2ee_safety_seen(struct pg_e2ee *e, const char *user)
+{
+	struct pier_e2ee_contact *k;
+
+	if (!e->loaded || user == NULL)
+		return;
+	k = pier_e2ee_contact_find(&e->m.contacts, user[0] == '@' ? user + 1 : user);
+	if (k == NULL || !k->changed)
+		return;
+	k->changed = false;
+	e->m.dirty = true;
+	schedule_flush(e);
+	changed(e);
+}

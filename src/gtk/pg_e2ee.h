@@ -140,8 +140,10 @@ void pg_e2ee_ask_safety(struct pg_e2ee *e, const char *user);
 bool pg_e2ee_safety(const struct pg_e2ee *e, const char *user, char out[80], bool *verified);
 /* Marks user verified or not: false when no key of theirs is known. */
 bool pg_e2ee_verify(struct pg_e2ee *e, const char *user, bool verified);
-/* Whether user's safety number changed since it was last looked at (a reset). */
+/* Whether user's safety number changed since it was last looked at (a reset); seen: the
+ * user looked at it (the warning goes). */
 bool pg_e2ee_safety_changed(const struct pg_e2ee *e, const char *user);
+void pg_e2ee_safety_seen(struct pg_e2ee *e, const char *user);
 
 /* Tests: saves and acknowledges now what an idle turn would. */
 void pg_e2ee_flush(struct pg_e2ee *e);

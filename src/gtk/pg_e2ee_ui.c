@@ -409,6 +409,7 @@ void pg_e2ee_ui_show_safety(struct pg_e2ee_ui *ui)
 	gtk_window_set_child(GTK_WINDOW(ui->safety), box);
 	g_signal_connect(ui->safety, "destroy", G_CALLBACK(on_safety_destroy), ui);
 	update_safety(ui);
+	pg_e2ee_safety_seen(ui->e2ee, ui->safety_user);
 	/* the focus on the check box: a selectable label with the focus shows itself selected */
 	gtk_window_set_focus(GTK_WINDOW(ui->safety), ui->verify);
 	gtk_window_present(GTK_WINDOW(ui->safety));

@@ -198,6 +198,11 @@ static gboolean device_gone(gconstpointer name)
 	return !approve_offered_named(name);
 }
 
+static gboolean banner_gone(gconstpointer win)
+{
+	return find_mapped(GTK_WIDGET(win), "e2ee-banner") == NULL;
+}
+
 static gboolean banner_says(gconstpointer ud)
 {
 	const struct shown *s = ud;
@@ -706,6 +711,39 @@ int main(void)
 			CHECK(strlen(after) == 60 && strcmp(after, gtk_safety) != 0,
 			      "the safety number changed with the identity");
 			gtk_window_destroy(GTK_WINDOW(toplevel_named("e2ee-safety")));
+		}
+		/* and the other way: the terminal's user resets from a fresh terminal device; the
+		 * window warns that the contact's safety number changed (a notice and the banner) */
+		{
+			char *cli3 = g_build_filename(tmp, "cli-third", NULL), *want;
+			struct term t3;
+
+			g_setenv("PIER_CLI_DATA", cli3, TRUE);
+			REQUIRE(term_start(&t3, pierd_port_str(p), HARNESS_PASSWORD,
+			                   ARGS("--no-color", "--user", cli_user, "--http-url", http_url)),
+			        harness_done(), "a third terminal device starts");
+			g_setenv("PIER_CLI_DATA", cli_data, TRUE);
+			expect(&t3, "Its code: ", "pending");
+			type(&t3, "/reset yes\r");
+			expect(&t3, "identity was reset", "the terminal's user resets the identity");
+			term_typef(&t3, "/msg %s from the new identity\r", gtk_user);
+			CHECK(gtkdrive_until(message_shown, &(struct shown){ win3, "from the new identity" },
+			                     WAIT_MS, "the message"), "the window reads the new identity");
+			want = g_strdup_printf(_("%s's safety number changed: compare it again."), cli_user);
+			CHECK(gtkdrive_until(banner_says, &(struct shown){ win3, want }, WAIT_MS,
+			                     "the warning"), "the window warns: %s", want);
+			g_free(want);
+			shots_of(win3, GTK_WIDGET(win3), "e2ee-safety-changed");
+			/* looking at the new number takes the warning away */
+			gtk_widget_activate_action(GTK_WIDGET(win3), "win.e2ee-safety", NULL);
+			CHECK(gtkdrive_until(banner_gone, win3, WAIT_MS, "the banner"),
+			      "the warning goes once the number was looked at");
+			if (toplevel_named("e2ee-safety") != NULL)
+				gtk_window_destroy(GTK_WINDOW(toplevel_named("e2ee-safety")));
+			type(&t3, "/quit\r");
+			CHECK(term_finish(&t3) == 0, "the third pier exits 0");
+			term_free(&t3);
+			g_free(cli3);
 		}
 		if (toplevel_named("e2ee-devices") != NULL)
 			gtk_window_destroy(GTK_WINDOW(toplevel_named("e2ee-devices")));
