@@ -282,6 +282,49 @@ static int save(struct pg_e2ee *e)
 	return -1;
 }
 
+/* The keys of encrypted uploads whose send is still in the outbox: kept beside device.json
+ * (uploads.json, the same protection), so that a restart of the app loses no file typed
+ * offline. */
+static char *files_path(const struct pg_e2ee *e)
+{
+	return g_build_filename(e->m.dir, "uploads.json", NULL);
+}
+
+static void files_save(struct pg_e2ee *e)
+{
+	char *path, *err = NULL;
+
+	if (!e->loaded || !e->usable)
+		return;
+	path = files_path(e);
+	if (pier_e2ee_save_json(path, e->files, &e->m.seal, &err) != 0)
+		g_warning("pier-gtk: %s: %s", path, err != NULL ? err : "?");
+	free(err);
+	g_free(path);
+}
+
+static void files_load(struct pg_e2ee *e)
+{
+	char *path = files_path(e), *err = NULL;
+	json_t *j = NULL;
+
+	json_object_clear(e->files);
+	if (pier_e2ee_load_json(path, &e->m.seal, 1u << 20, &j, &err) == 0 && json_is_object(j))
+		json_object_update(e->files, j);
+	json_decref(j);
+	free(err);
+	g_free(path);
+}
+
+static void files_forget(struct pg_e2ee *e, int64_t media)
+{
+	char key[24];
+
+	snprintf(key, sizeof key, "%lld", (long long)media);
+	if (media > 0 && json_object_del(e->files, key) == 0)
+		files_save(e);
+}
+
 /* ---- what the device manager says ---- */
 
 static void say_notices(struct pg_e2ee *e)
@@ -394,6 +437,7 @@ void pg_e2ee_login(struct pg_e2ee *e, const char *dir, const char *user, const c
 		switch (pier_e2ee_mgr_load(&e->m, &err)) {
 		case 0:
 			e->usable = true;
+			files_load(e);
 			break;
 		case 1:
 			e->usable = true;
@@ -506,6 +550,7 @@ static void job_unlink(struct pg_e2ee *e, struct job *j)
 static void job_fail(struct pg_e2ee *e, struct job *j, const json_t *reply, const char *text)
 {
 	job_unlink(e, j);
+	files_forget(e, j->media);
 	if (e->host.send_failed != NULL)
 		e->host.send_failed(e->host.ctx, j->to, j->cid, reply, text);
 	job_free(j);
@@ -599,6 +644,7 @@ void pg_e2ee_add_file(struct pg_e2ee *e, const json_t *file)
 		json_object_clear(e->files);
 	snprintf(key, sizeof key, "%lld", (long long)id);
 	json_object_set_new(e->files, key, json_deep_copy(file));
+	files_save(e);
 }
 
 void pg_e2ee_send(struct pg_e2ee *e, const char *to, const char *cid, const char *text,
@@ -662,6 +708,7 @@ static void sent_reply(struct pg_e2ee *e, struct job *j, const json_t *ev)
 		                        "e2ee", 1);
 
 		job_unlink(e, j);
+		files_forget(e, j->media);
 		if (msg != NULL) {
 			for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
 				if (json_object_get(j->plain, keys[i]) != NULL)

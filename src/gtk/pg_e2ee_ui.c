@@ -69,6 +69,16 @@ static void update_lock(struct pg_e2ee_ui *ui)
 	gtk_widget_set_visible(ui->lock, on);
 }
 
+/* Esc closes a window of these (keyboard-only use). */
+static void close_on_escape(GtkWidget *win)
+{
+	GtkEventController *sc = gtk_shortcut_controller_new();
+
+	gtk_shortcut_controller_add_shortcut(GTK_SHORTCUT_CONTROLLER(sc), gtk_shortcut_new(
+		gtk_keyval_trigger_new(GDK_KEY_Escape, 0), gtk_named_action_new("window.close")));
+	gtk_widget_add_controller(win, sc);
+}
+
 /* ---- the devices window ---- */
 
 static void clear_box(GtkWidget *box)
@@ -304,6 +314,7 @@ void pg_e2ee_ui_show_devices(struct pg_e2ee_ui *ui)
 	gtk_box_append(GTK_BOX(box), ui->reset_button);
 	gtk_window_set_child(GTK_WINDOW(ui->devices), box);
 	g_signal_connect(ui->devices, "destroy", G_CALLBACK(on_devices_destroy), ui);
+	close_on_escape(ui->devices);
 	update_devices(ui);
 	gtk_window_set_focus(GTK_WINDOW(ui->devices), ui->code_entry);
 	gtk_window_present(GTK_WINDOW(ui->devices));
@@ -408,6 +419,7 @@ void pg_e2ee_ui_show_safety(struct pg_e2ee_ui *ui)
 	gtk_box_append(GTK_BOX(box), ui->verify);
 	gtk_window_set_child(GTK_WINDOW(ui->safety), box);
 	g_signal_connect(ui->safety, "destroy", G_CALLBACK(on_safety_destroy), ui);
+	close_on_escape(ui->safety);
 	update_safety(ui);
 	pg_e2ee_safety_seen(ui->e2ee, ui->safety_user);
 	/* the focus on the check box: a selectable label with the focus shows itself selected */
