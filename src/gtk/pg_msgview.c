@@ -202,8 +202,23 @@ static void show_divider(struct pg_msgview *v, const char *with)
 {
 	PgConv *c = pg_conv_list_find(pg_session_conversations(v->session), with, NULL);
 	int unread = c != NULL ? c->unread : 0;
+	int64_t read = pg_session_read_position(v->session, with);
+	const char *me = pg_session_user(v->session);
+	guint n = g_list_model_get_n_items(G_LIST_MODEL(v->store)), left = (guint)MAX(unread, 0);
 
-	pg_msg_store_set_divider(v->store, pg_session_read_position(v->session, with), unread);
+	/* Not told by the server (a room joined since the login): the unread ones are the last
+	 * messages from others in the window. */
+	if (read == 0 && unread > 0 && pg_msg_store_is_loaded(v->store)) {
+		for (guint i = n; i > 0 && left > 0; i--) {
+			PgMsg *m = pg_msg_store_peek(v->store, i - 1);
+
+			if (m->pending || (me != NULL && g_ascii_strcasecmp(m->from, me) == 0))
+				continue;
+			if (--left == 0)
+				read = i >= 2 ? pg_msg_store_peek(v->store, i - 2)->id : m->id - 1;
+		}
+	}
+	pg_msg_store_set_divider(v->store, read, unread);
 }
 
 void pg_msgview_set_actions(struct pg_msgview *v, struct pg_msgactions *actions)
@@ -257,5 +272,7 @@ gboolean pg_msgview_scroll_to_id(struct pg_msgview *v, int64_t id)
 		v->scroll_idle = 0;
 	}
 	gtk_widget_activate_action(v->list, "list.scroll-to-item", "u", pos);
+	/* A page from further up: the way back to the newest. */
+	gtk_widget_set_visible(v->newer, pg_msg_store_has_newer(v->store));
 	return TRUE;
 }

@@ -793,7 +793,7 @@ static void actions_edit(void *ud, PgMsg *msg)
 static void actions_reply(void *ud, PgMsg *msg)
 {
 	struct pg_window *w = ud;
-	char *banner, *start = g_utf8_substring(msg->text, 0, 60);
+	char *banner, *start = g_utf8_substring(msg->text, 0, MIN(g_utf8_strlen(msg->text, -1), 60));
 
 	leave_mode(w);
 	w->reply_id = msg->id;
