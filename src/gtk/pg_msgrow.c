@@ -25,7 +25,7 @@ struct row {
 	GCancellable *cancel;       /* the thumbnail's download */
 	/* what came after sending (setup_changes, bind_changes) */
 	struct factory_data *fd;
-	GtkWidget *divider, *quote, *extras, *reactions, *actions_btn;
+	GtkWidget *divider, *quote, *line, *extras, *reactions, *actions_btn;
 };
 
 static void setup_changes(struct row *r);
@@ -400,8 +400,18 @@ static void setup_changes(struct row *r)
 	gtk_accessible_update_property(GTK_ACCESSIBLE(r->actions_btn),
 	                               GTK_ACCESSIBLE_PROPERTY_LABEL, _("Message actions"), -1);
 	g_signal_connect(r->actions_btn, "clicked", G_CALLBACK(on_actions_clicked), r);
+	/* The "…" button at the end of the text's line (it takes no line of its own); the
+	 * reactions on a line under it. */
+	r->line = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+	g_object_ref(r->body);
+	gtk_box_remove(GTK_BOX(r->box), r->body);
+	gtk_widget_set_hexpand(r->body, FALSE);
+	gtk_box_append(GTK_BOX(r->line), r->body);
+	g_object_unref(r->body);
+	gtk_widget_set_valign(r->actions_btn, GTK_ALIGN_START);
+	gtk_box_append(GTK_BOX(r->line), r->actions_btn);
+	gtk_box_insert_child_after(GTK_BOX(r->box), r->line, r->quote);
 	gtk_box_append(GTK_BOX(r->extras), r->reactions);
-	gtk_box_append(GTK_BOX(r->extras), r->actions_btn);
 	gtk_box_append(GTK_BOX(r->box), r->extras);
 	gtk_gesture_single_set_button(GTK_GESTURE_SINGLE(click), GDK_BUTTON_SECONDARY);
 	g_signal_connect(click, "pressed", G_CALLBACK(on_row_pressed), r);
@@ -445,6 +455,7 @@ static void bind_changes(struct row *r, PgMsg *m)
 		gtk_label_set_text(GTK_LABEL(r->divider), text);
 		g_free(text);
 		gtk_widget_set_visible(r->divider, TRUE);
+		gtk_widget_set_visible(r->head, TRUE);   /* the sender again after the divider */
 	} else {
 		gtk_widget_set_visible(r->divider, FALSE);
 	}
@@ -472,6 +483,5 @@ static void bind_changes(struct row *r, PgMsg *m)
 	}
 	pg_reactions_bind(r->reactions, m, fd->actions);
 	gtk_widget_set_visible(r->actions_btn, fd->actions != NULL && m->id > 0 && !m->recalled);
-	gtk_widget_set_visible(r->extras, gtk_widget_get_visible(r->reactions) ||
-	                                  gtk_widget_get_visible(r->actions_btn));
+	gtk_widget_set_visible(r->extras, gtk_widget_get_visible(r->reactions));
 }

@@ -84,6 +84,7 @@ static const char css[] =
 	".conv-title { font-weight: bold; font-size: larger; padding: 6px 12px; }\n"
 	".new-divider { color: #c01c28; font-weight: bold; border-top: 1px solid #c01c28; "
 	"margin: 6px 0 2px 0; padding-top: 2px; }\n"
+	".pier-dark .new-divider { color: #ff7b63; border-top-color: #ff7b63; }\n"
 	".msg-quote { border-left: 3px solid alpha(currentColor, 0.4); padding-left: 6px; "
 	"opacity: 0.75; font-size: smaller; }\n"
 	".reaction-chip { padding: 0 6px; min-height: 22px; border-radius: 11px; }\n"

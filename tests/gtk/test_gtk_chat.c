@@ -123,12 +123,18 @@ static gboolean message_shown(gconstpointer text)
 	return find_label_in(find_in(GTK_WIDGET(win), "msg-list"), "msg-text", text) != NULL;
 }
 
-/* The row (its box) of the message whose text has text. */
+/* The row (its box, CSS class msg-row) of the widget w. */
+static GtkWidget *row_around(GtkWidget *w)
+{
+	while (w != NULL && !gtk_widget_has_css_class(w, "msg-row"))
+		w = gtk_widget_get_parent(w);
+	return w;
+}
+
+/* The row of the message whose text has text. */
 static GtkWidget *row_of(const char *text)
 {
-	GtkWidget *l = find_label_in(find_in(GTK_WIDGET(win), "msg-list"), "msg-text", text);
-
-	return l != NULL ? gtk_widget_get_parent(l) : NULL;
+	return row_around(find_label_in(find_in(GTK_WIDGET(win), "msg-list"), "msg-text", text));
 }
 
 /* A button named name under root whose label is label (NULL: any). */
@@ -761,7 +767,7 @@ static void test_divider(struct pierd *p)
 		CHECK(strstr(text, "条新消息") != NULL, "in Chinese (%s)", text);
 	{
 		GtkWidget *d = find_label_in(find_in(GTK_WIDGET(win), "msg-list"), "new-divider", text);
-		GtkWidget *row = d != NULL ? gtk_widget_get_parent(d) : NULL;
+		GtkWidget *row = row_around(d);
 
 		CHECK(row != NULL && find_label_in(row, "msg-text", "unread one") != NULL,
 		      "above the first unread message");
