@@ -6,6 +6,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "pg_changes.h"
 #include "pg_conn.h"
 #include "pg_e2ee.h"
 #include "pg_media.h"
@@ -19,10 +20,16 @@
 #define BACKOFF_MAX_MS      15000
 #define READ_COALESCE_MS    2000
 #define RETRY_SEND_MS       1000
+#define PG_SESSION_RECALL_WINDOW_DEFAULT 120
 
 /* What a request in flight was, to route its reply (by ref). */
 enum req_kind { REQ_LOGIN, REQ_REGISTER, REQ_HISTORY_NEWEST, REQ_HISTORY_OLDER, REQ_SEND,
                 REQ_SYNC, REQ_UNREAD, REQ_JOIN, REQ_PART, REQ_READ, REQ_CALLBACK, REQ_OTHER };
+
+struct listener {
+	pg_session_event_cb cb;
+	void *ud;
+};
 
 struct req {
 	enum req_kind kind;
@@ -65,7 +72,15 @@ struct pg_session {
 	void (*e2ee_changed)(void *ud); /* the windows' hook (pg_session_on_e2ee_changed) */
 	void *e2ee_ud;
 	struct pg_media *media;         /* borrowed: e2ee's history transfers (may be NULL) */
+	/* the chat features' side (the end of this file) */
+	GArray *listeners;              /* of struct listener */
+	GHashTable *read_pos;           /* folded "with" -> int64_t * read position */
+	int recall_window;              /* seconds */
 };
+
+static void listeners_dispatch(struct pg_session *s, json_t *ev);
+static void read_pos_set(struct pg_session *s, const char *with, int64_t id);
+static void take_change_event(struct pg_session *s, const json_t *ev);
 
 static char *fold(const char *with)
 {
@@ -206,6 +221,7 @@ static void reset_models(struct pg_session *s)
 	}
 	g_hash_table_remove_all(s->stores);
 	g_hash_table_remove_all(s->read_pending);
+	g_hash_table_remove_all(s->read_pos);
 	s->last_seen = 0;
 	s->change_seq = 0;
 }
@@ -395,6 +411,8 @@ static void on_logged_in(struct pg_session *s, const json_t *reply)
 	json_array_foreach(json_object_get(reply, "rooms"), i, room)
 		if (json_is_string(room))
 			pg_conv_list_ensure(s->convs, json_string_value(room));
+	if (json_is_integer(json_object_get(reply, "recall_window")))
+		s->recall_window = (int)json_integer_value(json_object_get(reply, "recall_window"));
 	if (!reconnect && json_is_integer(json_object_get(reply, "change_seq")))
 		s->change_seq = json_integer_value(json_object_get(reply, "change_seq"));
 	set_state(s, PG_SESSION_ONLINE);
@@ -526,6 +544,7 @@ static void on_unread(struct pg_session *s, const json_t *reply)
 		if (with == NULL)
 			continue;
 		last = with;
+		read_pos_set(s, with, json_integer_value(json_object_get(c, "read")));
 		if (is_active(s, with))
 			continue;
 		pg_conv_list_set_unread(s->convs, with,
@@ -727,16 +746,21 @@ static void on_event(void *ud, json_t *ev)
 		on_users(s, ev);
 	} else if (strcmp(op, "presence") == 0) {
 		on_presence(s, ev);
-	} else if (strcmp(op, "edited") == 0 || strcmp(op, "recalled") == 0) {
-		on_change(s, ev);
-	} else if (strcmp(op, "read") == 0 && ref == NULL) {
+	} else if (strcmp(op, "edited") == 0 || strcmp(op, "recalled") == 0 ||
+	           strcmp(op, "reaction") == 0) {
+		take_change_event(s, ev);
+	} else if (strcmp(op, "read") == 0) {
 		const char *with = json_string_value(json_object_get(ev, "with"));
 
 		if (with != NULL)
+			read_pos_set(s, with, json_integer_value(json_object_get(ev, "id")));
+		if (with != NULL && ref == NULL)
 			ask_unread(s, NULL);
 	}
 	if (r != NULL)
 		req_free(r);
+	else if (s->state == PG_SESSION_ONLINE)
+		listeners_dispatch(s, ev);
 }
 
 /* ---- the connection's life ---- */
@@ -879,6 +903,9 @@ struct pg_session *pg_session_new(const struct pg_session_config *cfg,
 	s->loading = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	s->read_pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	s->e2ee = e2ee_new(s);
+	s->listeners = g_array_new(FALSE, TRUE, sizeof(struct listener));
+	s->read_pos = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	s->recall_window = PG_SESSION_RECALL_WINDOW_DEFAULT;
 	return s;
 }
 
@@ -898,6 +925,8 @@ void pg_session_free(struct pg_session *s)
 	g_hash_table_unref(s->reqs);
 	g_hash_table_unref(s->loading);
 	g_hash_table_unref(s->read_pending);
+	g_array_unref(s->listeners);
+	g_hash_table_unref(s->read_pos);
 	g_object_unref(s->convs);
 	g_object_unref(s->online);
 	pg_outbox_free(s->outbox);
@@ -1373,4 +1402,153 @@ void pg_session_on_e2ee_changed(struct pg_session *s, void (*cb)(void *ud), void
 {
 	s->e2ee_changed = cb;
 	s->e2ee_ud = ud;
+}
+
+/* ---- the chat features' side: requests with callbacks, listeners, read positions ---- */
+
+bool pg_session_call(struct pg_session *s, json_t *req, pg_session_reply_cb cb, void *ud)
+{
+	char ref[PIER_REF_MAX];
+	struct req *r;
+
+	if (s->state != PG_SESSION_ONLINE || !pg_conn_is_connected(s->conn)) {
+		json_decref(req);
+		return false;
+	}
+	if (pg_conn_request(s->conn, req, ref) != 0)
+		return false;
+	r = g_new0(struct req, 1);
+	r->kind = REQ_CALLBACK;
+	r->cb = cb;
+	r->ud = ud;
+	g_hash_table_replace(s->reqs, g_strdup(ref), r);
+	return true;
+}
+
+bool pg_session_notify(struct pg_session *s, json_t *req)
+{
+	if (s->state != PG_SESSION_ONLINE || !pg_conn_is_connected(s->conn)) {
+		json_decref(req);
+		return false;
+	}
+	return pg_conn_request(s->conn, req, NULL) == 0;
+}
+
+void pg_session_listen(struct pg_session *s, pg_session_event_cb cb, void *ud)
+{
+	struct listener l = { .cb = cb, .ud = ud };
+
+	g_array_append_val(s->listeners, l);
+}
+
+static void listeners_dispatch(struct pg_session *s, json_t *ev)
+{
+	for (guint i = 0; i < s->listeners->len; i++) {
+		struct listener *l = &g_array_index(s->listeners, struct listener, i);
+
+		l->cb(ev, l->ud);
+	}
+}
+
+PgMsgStore *pg_session_store(struct pg_session *s, const char *with)
+{
+	char *key = fold(with);
+	PgMsgStore *st = g_hash_table_lookup(s->stores, key);
+
+	g_free(key);
+	return st;
+}
+
+/* A live reaction, edit or recall: the message in its store, if open; the newest change
+ * seen moves on (a reconnect's sync starts after it). */
+static void take_change_event(struct pg_session *s, const json_t *ev)
+{
+	char *with = pg_msg_conversation_of(ev, s->user);
+	json_int_t changed = json_integer_value(json_object_get(ev, "changed"));
+
+	if (changed > s->change_seq)
+		s->change_seq = changed;
+	if (with != NULL)
+		pg_changes_apply_event(pg_session_store(s, with), ev, s->user);
+	g_free(with);
+}
+
+static void read_pos_set(struct pg_session *s, const char *with, int64_t id)
+{
+	char *key = fold(with);
+	int64_t *old = g_hash_table_lookup(s->read_pos, key);
+
+	if (old != NULL && *old >= id) {
+		g_free(key);
+		return;
+	}
+	if (old == NULL) {
+		old = g_new(int64_t, 1);
+		g_hash_table_insert(s->read_pos, key, old);
+	} else {
+		g_free(key);
+	}
+	*old = id;
+}
+
+int64_t pg_session_read_position(struct pg_session *s, const char *with)
+{
+	char *key = fold(with);
+	int64_t *v = g_hash_table_lookup(s->read_pos, key);
+
+	g_free(key);
+	return v != NULL ? *v : 0;
+}
+
+struct around {
+	struct pg_session *s;
+	char *with;
+	pg_session_reply_cb cb;
+	void *ud;
+};
+
+static void on_around(json_t *reply, void *ud)
+{
+	struct around *a = ud;
+	PgMsgStore *st = reply != NULL ? pg_session_store(a->s, a->with) : NULL;
+
+	if (st != NULL && json_is_array(json_object_get(reply, "messages")))
+		pg_msg_store_reset_older(st, json_object_get(reply, "messages"),
+		                         json_is_true(json_object_get(reply, "more")));
+	a->cb(reply, a->ud);
+	g_free(a->with);
+	g_free(a);
+}
+
+bool pg_session_load_around(struct pg_session *s, const char *with, int64_t id,
+                            pg_session_reply_cb cb, void *ud)
+{
+	struct around *a;
+
+	if (s->state != PG_SESSION_ONLINE)
+		return false;
+	a = g_new0(struct around, 1);
+	a->s = s;
+	a->with = g_strdup(with);
+	a->cb = cb;
+	a->ud = ud;
+	pg_session_open(s, with);
+	/* The page that ends with id: it is the window's newest, older ones above it. */
+	if (!pg_session_call(s, pier_req_history(with, id + 1, HISTORY_PAGE), on_around, a)) {
+		g_free(a->with);
+		g_free(a);
+		return false;
+	}
+	return true;
+}
+
+int pg_session_recall_window(const struct pg_session *s)
+{
+	return s->recall_window;
+}
+
+void pg_session_set_recall_window(struct pg_session *s, int seconds)
+{
+	if (seconds >= 0)
+		s->recall_window = seconds;
 }

@@ -119,5 +119,31 @@ void pg_session_on_e2ee_changed(struct pg_session *s, void (*cb)(void *ud), void
 /* The media (borrowed; NULL before it is freed) that carries e2ee's history transfers. */
 struct pg_media;
 void pg_session_set_media(struct pg_session *s, struct pg_media *media);
+/* ---- for the chat features built on the session (pg_msgactions, pg_typing, pg_search) ---- */
+
+/* Sends req (taken) while online; cb gets its reply (an "error" too) once, or NULL when the
+ * connection dropped first. False (req dropped, cb not called) when not online. */
+bool pg_session_call(struct pg_session *s, json_t *req, pg_session_reply_cb cb, void *ud);
+/* Sends req (taken) that has no reply when it goes through (typing): nothing waits for one.
+ * False when not online. */
+bool pg_session_notify(struct pg_session *s, json_t *req);
+/* An event that is no reply (a `typing`, a `msg`...): listeners get each (borrowed), after the
+ * session took it in. */
+typedef void (*pg_session_event_cb)(json_t *ev, void *ud);
+void pg_session_listen(struct pg_session *s, pg_session_event_cb cb, void *ud);
+/* The store of conversation with if it was opened (borrowed), else NULL; nothing is asked. */
+PgMsgStore *pg_session_store(struct pg_session *s, const char *with);
+/* The read position of conversation with as the server last said (the `unread` reply, `read`
+ * replies and events), 0 when unknown. */
+int64_t pg_session_read_position(struct pg_session *s, const char *with);
+/* Loads the page of history that ends with message id into with's store (replacing its
+ * window, detached from the newest end) unless id is in the window already; cb gets the
+ * reply (or NULL), as for pg_session_call. False when not online. */
+bool pg_session_load_around(struct pg_session *s, const char *with, int64_t id,
+                            pg_session_reply_cb cb, void *ud);
+/* The recall window the server said (login reply's "recall_window", or the default 120 s;
+ * a recall_expired's window_s updates it). */
+int pg_session_recall_window(const struct pg_session *s);
+void pg_session_set_recall_window(struct pg_session *s, int seconds);
 
 #endif
