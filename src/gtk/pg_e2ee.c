@@ -34,6 +34,7 @@ struct job {
 	char cid[48];                       /* the outbox's: stored once whatever the tries */
 	json_t *plain;                      /* the payload fields */
 	int64_t media;
+	int64_t reply_to, edit_of;          /* a reply, an edit (not from the outbox) */
 	int tries;
 	int waiting;                        /* keys replies awaited; -1: runs after set-up */
 	struct job *next;
@@ -589,7 +590,7 @@ static void run_job(struct pg_e2ee *e, struct job *j)
 		j->waiting = 1;
 		return;
 	case PIER_E2EE_R_PLAIN:
-		if (j->media != 0) {
+		if (j->media != 0 || j->reply_to != 0 || j->edit_of != 0) {
 			text = g_strdup_printf(_("%s has no device: an encrypted file cannot be sent to "
 			                         "them."), j->to);
 			job_fail(e, j, NULL, text);
@@ -617,7 +618,7 @@ static void run_job(struct pg_e2ee *e, struct job *j)
 	}
 	req = pier_req_send_e2ee(j->to, json_string_value(json_object_get(e2ee, "payload")),
 	                         json_incref(json_object_get(e2ee, "keys")), j->cid, j->media,
-	                         0);
+	                         j->reply_to);
 	json_decref(e2ee);
 	r = request(e, req, R_SEND, NULL);
 	if (r == NULL) {
@@ -694,6 +695,37 @@ void pg_e2ee_send(struct pg_e2ee *e, const char *to, const char *cid, const char
 	run_job(e, j);
 }
 
+static void show_opened(struct pg_e2ee *e, const json_t *msg, bool live);
+static void schedule_flush(struct pg_e2ee *e);
+
+/* An encrypted edit was stored (a message of its own on the server, kept hidden here): the
+ * edited message shows its new text. */
+static void sent_edit(struct pg_e2ee *e, struct job *j, const json_t *ev)
+{
+	const char *text = json_string_value(json_object_get(j->plain, "text"));
+	const json_t *orig;
+	json_t *msg;
+
+	job_unlink(e, j);
+	pier_e2ee_history_edit(&e->m.hist, j->edit_of, text);
+	msg = json_pack("{s:O, s:s, s:s, s:O, s:b, s:I, s:s}", "id", json_object_get(ev, "id"),
+	                "from", e->m.user, "to", j->to, "ts", json_object_get(ev, "ts"), "hidden", 1,
+	                "edit_of", (json_int_t)j->edit_of, "text", text != NULL ? text : "");
+	if (msg != NULL)
+		pier_e2ee_history_add(&e->m.hist, j->to, msg);
+	json_decref(msg);
+	schedule_flush(e);
+	orig = pier_e2ee_history_find(&e->m.hist, j->edit_of);
+	if (orig != NULL) {
+		json_t *copy = json_deep_copy(orig);
+
+		json_object_set_new(copy, "edited", json_integer(1));
+		show_opened(e, copy, false);
+		json_decref(copy);
+	}
+	job_free(j);
+}
+
 /* The reply to an encrypted send. */
 static void sent_reply(struct pg_e2ee *e, struct job *j, const json_t *ev)
 {
@@ -701,8 +733,12 @@ static void sent_reply(struct pg_e2ee *e, struct job *j, const json_t *ev)
 
 	if (j == NULL)
 		return;
+	if (strcmp(pier_event_op(ev), "sent") == 0 && j->edit_of != 0) {
+		sent_edit(e, j, ev);
+		return;
+	}
 	if (strcmp(pier_event_op(ev), "sent") == 0) {
-		static const char *const keys[] = { "text", "kind", "file" };
+		static const char *const keys[] = { "text", "kind", "file", "reply_to" };
 		json_t *msg = json_pack("{s:O, s:s, s:s, s:O, s:b}", "id", json_object_get(ev, "id"),
 		                        "from", e->m.user, "to", j->to, "ts", json_object_get(ev, "ts"),
 		                        "e2ee", 1);
@@ -762,6 +798,49 @@ static void sent_reply(struct pg_e2ee *e, struct job *j, const json_t *ev)
 	job_fail(e, j, ev, NULL);
 }
 
+void pg_e2ee_send_change(struct pg_e2ee *e, const char *to, const char *text, int64_t reply_to,
+                         int64_t edit_of)
+{
+	struct job *j, **p;
+	unsigned char r[9];
+	char *hex;
+
+	if (e->njobs >= PG_E2EE_JOBS_MAX) {
+		say(e, "%s", _("Not sent: too many messages are waiting already."));
+		return;
+	}
+	j = g_new0(struct job, 1);
+	g_strlcpy(j->to, to, sizeof j->to);
+	randombytes_buf(r, sizeof r);
+	hex = g_strdup_printf("e2%02x%02x%02x%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3],
+	                      r[4], r[5], r[6], r[7], r[8]);
+	g_strlcpy(j->cid, hex, sizeof j->cid);
+	g_free(hex);
+	j->plain = json_object();
+	json_object_set_new(j->plain, "text", json_string(text != NULL ? text : ""));
+	if (edit_of > 0) {
+		json_object_set_new(j->plain, "type", json_string("edit"));
+		json_object_set_new(j->plain, "edit_of", json_integer(edit_of));
+		j->edit_of = edit_of;
+	} else {
+		json_object_set_new(j->plain, "kind", json_string("text"));
+		if (reply_to > 0)
+			json_object_set_new(j->plain, "reply_to", json_integer(reply_to));
+		j->reply_to = reply_to;
+	}
+	for (p = &e->jobs; *p != NULL; p = &(*p)->next)
+		;
+	*p = j;
+	e->njobs++;
+	run_job(e, j);
+}
+
+bool pg_e2ee_can_change(const struct pg_e2ee *e, const char *text, const json_t *media)
+{
+	return e != NULL && e->state == PG_E2EE_ACTIVE &&
+	       ((text != NULL && text[0] != '\0') || json_is_string(json_object_get(media, "key")));
+}
+
 size_t pg_e2ee_jobs(const struct pg_e2ee *e)
 {
 	return e->njobs;
@@ -784,12 +863,12 @@ static void schedule_flush(struct pg_e2ee *e)
 		e->flush_idle = g_idle_add(on_flush_idle, e);
 }
 
-static void show_opened(struct pg_e2ee *e, const json_t *msg)
+static void show_opened(struct pg_e2ee *e, const json_t *msg, bool live)
 {
 	json_t *shown = pg_e2ee_fill(e, msg, &(bool){ false });
 
 	if (shown != NULL && e->host.show != NULL)
-		e->host.show(e->host.ctx, shown, true);
+		e->host.show(e->host.ctx, shown, live);
 	json_decref(shown);
 }
 
@@ -822,7 +901,7 @@ static void process_held(struct pg_e2ee *e)
 		say_notices(e);
 		switch (r) {
 		case PIER_E2EE_GOT_MESSAGE:
-			show_opened(e, out);
+			show_opened(e, out, true);
 			break;
 		case PIER_E2EE_GOT_EDIT: {
 			const json_t *m = pier_e2ee_history_find(&e->m.hist,
@@ -832,7 +911,7 @@ static void process_held(struct pg_e2ee *e)
 				json_t *copy = json_deep_copy(m);
 
 				json_object_set_new(copy, "edited", json_integer(1));
-				show_opened(e, copy);
+				show_opened(e, copy, true);
 				json_decref(copy);
 			}
 			break;
@@ -918,6 +997,18 @@ json_t *pg_e2ee_fill(const struct pg_e2ee *e, const json_t *msg, bool *hidden)
 			                    "size", json_object_get(file, "size"),
 			                    "key", json_object_get(file, "key"),
 			                    "header", json_object_get(file, "header")));
+	}
+	/* a reply's quote, from what this device decrypted (the server has none) */
+	if (json_integer_value(json_object_get(local, "reply_to")) > 0) {
+		const json_t *q = pier_e2ee_history_find(&e->m.hist, json_integer_value(
+			json_object_get(local, "reply_to")));
+
+		if (q != NULL)
+			json_object_set_new(copy, "quote", json_pack("{s:O?, s:O?}", "from",
+			                    json_object_get(q, "from"), "text", json_object_get(q, "text")));
+		else
+			json_object_set_new(copy, "quote", json_pack("{s:s, s:s}", "from", "?",
+			                    "text", "…"));
 	}
 	/* what the server knows better: reactions, recalls */
 	if (json_object_get(msg, "reactions") != NULL)

@@ -101,6 +101,14 @@ bool pg_e2ee_private(const struct pg_e2ee *e, const char *to);
  * the host's send_failed, success through sent. */
 void pg_e2ee_send(struct pg_e2ee *e, const char *to, const char *cid, const char *text,
                   const char *kind, int64_t media);
+/* An encrypted reply (reply_to > 0: the quoted message) or edit (edit_of > 0: one's own
+ * message whose text it replaces) to "@user", from the window's reply and edit modes (not
+ * through the outbox: offline, nothing is sent). The result shows as messages do. */
+void pg_e2ee_send_change(struct pg_e2ee *e, const char *to, const char *text, int64_t reply_to,
+                         int64_t edit_of);
+/* Whether an encrypted message this device shows (its text, its "media" or NULL) may be
+ * answered or edited now: this device is approved and read it. */
+bool pg_e2ee_can_change(const struct pg_e2ee *e, const char *text, const json_t *media);
 /* An encrypted upload (its payload "file": media, key, header, name, type, size) to go with
  * the send of its media id (copied). */
 void pg_e2ee_add_file(struct pg_e2ee *e, const json_t *file);

@@ -6,6 +6,7 @@
 
 #include "msgrules.h"
 #include "pg_changes.h"
+#include "pg_e2ee.h"
 #include "pg_i18n.h"
 
 const char *const pg_msgactions_quick[6] = { "👍", "❤️", "😂", "😮", "😢", "🙏" };
@@ -360,9 +361,11 @@ void pg_msgactions_popup(struct pg_msgactions *a, GtkWidget *anchor, PgMsg *msg)
 	gtk_box_append(GTK_BOX(quick), more);
 	gtk_box_append(GTK_BOX(box), quick);
 	gtk_box_append(GTK_BOX(box), gtk_separator_new(GTK_ORIENTATION_HORIZONTAL));
-	if (!msg->encrypted)
+	/* an encrypted message: answered and edited encrypted when this device read it (e2ee) */
+	if (!msg->encrypted || pg_e2ee_can_change(pg_session_e2ee(a->session), msg->text, msg->media))
 		gtk_box_append(GTK_BOX(box), menu_item(a, "menu-reply", _("Reply")));
-	if (mine && !msg->encrypted)
+	if (mine &&
+	    (!msg->encrypted || pg_e2ee_can_change(pg_session_e2ee(a->session), msg->text, msg->media)))
 		gtk_box_append(GTK_BOX(box), menu_item(a, "menu-edit", _("Edit")));
 	if (mine && pg_msgactions_can_recall(a, msg)) {
 		GtkWidget *recall = menu_item(a, "menu-recall", _("Recall (撤回)"));

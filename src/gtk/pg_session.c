@@ -1512,9 +1512,12 @@ static void on_around(json_t *reply, void *ud)
 	struct around *a = ud;
 	PgMsgStore *st = reply != NULL ? pg_session_store(a->s, a->with) : NULL;
 
-	if (st != NULL && json_is_array(json_object_get(reply, "messages")))
-		pg_msg_store_reset_older(st, json_object_get(reply, "messages"),
-		                         json_is_true(json_object_get(reply, "more")));
+	if (st != NULL && json_is_array(json_object_get(reply, "messages"))) {
+		json_t *msgs = e2ee_fill_page(a->s, json_object_get(reply, "messages"));
+
+		pg_msg_store_reset_older(st, msgs, json_is_true(json_object_get(reply, "more")));
+		json_decref(msgs);
+	}
 	a->cb(reply, a->ud);
 	g_free(a->with);
 	g_free(a);

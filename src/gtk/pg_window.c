@@ -543,6 +543,34 @@ static void act_e2ee_safety(GSimpleAction *a, GVariant *p, gpointer ud)
 	(void)p;
 	pg_e2ee_ui_show_safety(((struct pg_window *)ud)->e2ee_ui);
 }
+
+static void leave_mode(struct pg_window *w);
+
+/* The reply and edit modes in an encrypted private chat: a reply goes encrypted (the server
+ * refuses plaintext there), and so does the edit of an encrypted message (the server cannot
+ * edit what it cannot read). True when the line was taken. */
+static bool e2ee_mode_submit(struct pg_window *w, const char *line)
+{
+	struct pg_e2ee *e = pg_session_e2ee(w->session);
+
+	if ((w->edit_id <= 0 && w->reply_id <= 0) || !pg_e2ee_private(e, w->mode_with))
+		return false;
+	if (w->edit_id > 0) {
+		PgMsgStore *st = pg_session_store(w->session, w->mode_with);
+		PgMsg *msg = st != NULL ? pg_msg_store_find(st, w->edit_id, NULL) : NULL;
+
+		if (msg == NULL || !msg->encrypted)
+			return false;      /* a plaintext message from before: edited as such */
+	}
+	if (pg_session_state(w->session) != PG_SESSION_ONLINE) {
+		show_notice(w, _("Offline: try again when connected."));
+		pg_composer_set_text(w->composer, line);
+		return true;
+	}
+	pg_e2ee_send_change(e, w->mode_with, line, w->reply_id, w->edit_id);
+	leave_mode(w);
+	return true;
+}
 static void act_search(GSimpleAction *a, GVariant *p, gpointer ud);
 
 static const GActionEntry actions[] = {
@@ -936,6 +964,8 @@ static bool chat_features_submit(struct pg_window *w, const char *line)
 {
 	bool ok = true;
 
+	if (e2ee_mode_submit(w, line))
+		return true;
 	if (w->edit_id > 0) {
 		ok = pg_msgactions_edit(w->actions, w->mode_with, w->edit_id, line);
 	} else if (w->reply_id > 0) {

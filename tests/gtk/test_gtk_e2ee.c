@@ -31,6 +31,8 @@
 #include "harness.h"
 #include "pg_e2ee.h"
 #include "pg_i18n.h"
+#include "pg_msgactions.h"
+#include "pg_msgview.h"
 #include "pg_window.h"
 
 #define WAIT_MS 30000
@@ -128,6 +130,71 @@ static gboolean viewer_open(gconstpointer ud)
 	return pic != NULL && GTK_IS_PICTURE(pic) && gtk_picture_get_paintable(GTK_PICTURE(pic));
 }
 
+/* ---- a message's menu (pg_msgactions) ---- */
+
+static GtkWidget *row_around(GtkWidget *w)
+{
+	while (w != NULL && !gtk_widget_has_css_class(w, "msg-row"))
+		w = gtk_widget_get_parent(w);
+	return w;
+}
+
+static GtkWidget *row_of(GtkWindow *win, const char *text)
+{
+	return row_around(find_label_in(gtkdrive_find(GTK_WIDGET(win), "msg-list"), "msg-text",
+	                                text));
+}
+
+static GtkWidget *button_in(GtkWidget *root, const char *name)
+{
+	if (root == NULL)
+		return NULL;
+	if (GTK_IS_BUTTON(root) && g_strcmp0(gtk_widget_get_name(root), name) == 0)
+		return root;
+	for (GtkWidget *c = gtk_widget_get_first_child(root); c != NULL;
+	     c = gtk_widget_get_next_sibling(c)) {
+		GtkWidget *found = button_in(c, name);
+
+		if (found != NULL)
+			return found;
+	}
+	return NULL;
+}
+
+static gboolean menu_open(gconstpointer win)
+{
+	GtkWidget *p = pg_msgactions_open_popover(pg_window_actions(pg_window_from((GtkWindow *)win)));
+
+	return p != NULL && gtk_widget_get_mapped(p);
+}
+
+/* Opens the menu of the message with text and clicks item (menu-reply, menu-edit). */
+static bool menu_click(GtkWindow *win, const char *text, const char *item)
+{
+	GtkWidget *row = row_of(win, text), *b = row != NULL ? button_in(row, "msg-actions") : NULL;
+
+	if (!CHECK(b != NULL, "the message \"%s\" has its actions button", text))
+		return false;
+	g_signal_emit_by_name(b, "clicked");
+	if (!CHECK(gtkdrive_until(menu_open, win, WAIT_MS, "the menu"), "its menu opens"))
+		return false;
+	b = button_in(pg_msgactions_open_popover(pg_window_actions(pg_window_from(win))), item);
+	if (!CHECK(b != NULL, "the menu has %s", item))
+		return false;
+	g_signal_emit_by_name(b, "clicked");
+	return true;
+}
+
+struct quoted { GtkWindow *win; const char *text, *quote; };
+
+static gboolean quote_shown(gconstpointer ud)
+{
+	const struct quoted *q = ud;
+	GtkWidget *row = row_of(q->win, q->text);
+
+	return row != NULL && find_label_in(row, "msg-quote", q->quote) != NULL;
+}
+
 /* ---- conditions on a window's session ---- */
 
 static struct pg_session *session_of(GtkWindow *w)
@@ -215,9 +282,14 @@ static gboolean banner_says(gconstpointer ud)
 static void shot_of(GtkWidget *w, const char *screen)
 {
 	char *path = g_strdup_printf("%s/gtk-%s-%s.png", shots, screen, lang_tag);
+	bool ok = false;
 
-	gtkdrive_spin(400);
-	CHECK(pg_window_screenshot(w, path), "screenshot %s", path);
+	/* a snapshot taken while GTK is between frames may come out empty: a frame later, again */
+	for (int i = 0; i < 3 && !ok; i++) {
+		gtkdrive_spin(400);
+		ok = pg_window_screenshot(w, path);
+	}
+	CHECK(ok, "screenshot %s", path);
 	g_free(path);
 }
 
@@ -465,6 +537,25 @@ int main(void)
 	CHECK(find_mapped(GTK_WIDGET(win), "conv-lock") != NULL,
 	      "and so does the conversation's title");
 
+	/* a reply and an edit in the encrypted chat (the message menu): both go encrypted */
+	if (menu_click(win, "secret from the terminal", "menu-reply")) {
+		type_in(win, "an encrypted reply");
+		expect(&t, "an encrypted reply", "the terminal reads the encrypted reply");
+		CHECK(gtkdrive_until(quote_shown, &(struct quoted){ win, "an encrypted reply",
+		                     "secret from the terminal" }, WAIT_MS, "the quote"),
+		      "the window quotes the message it answers, from what it decrypted");
+	}
+	if (menu_click(win, "secret from the desktop", "menu-edit")) {
+		type_in(win, "secret from the desktop, edited");
+		expect(&t, "secret from the desktop, edited", "the terminal reads the encrypted edit");
+		CHECK(gtkdrive_until(message_shown, &(struct shown){ win,
+		                     "secret from the desktop, edited" }, WAIT_MS, "the edit"),
+		      "the window shows the edited text");
+	}
+	CHECK(pg_window_notice(pg_window_from(win)) == NULL ||
+	      strstr(pg_window_notice(pg_window_from(win)), "e2ee") == NULL,
+	      "no refusal (%s)", pg_window_notice(pg_window_from(win)));
+
 	/* an image, both ways */
 	png_gtk = g_build_filename(tmp, "desktop.png", NULL);
 	png_cli = g_build_filename(tmp, "terminal.png", NULL);
@@ -630,6 +721,7 @@ int main(void)
 	CHECK(gtkdrive_until(message_shown, &(struct shown){ win2, "after the approval" }, WAIT_MS,
 	                     "the second device"), "the second device reads the new message");
 	shots_of(win2, GTK_WIDGET(win2), "e2ee-second-device");
+	pg_msgview_scroll_to_bottom(pg_window_view(pg_window_from(win)));
 	CHECK(gtkdrive_until(message_shown, &(struct shown){ win, "after the approval" }, WAIT_MS,
 	                     "the first device"), "and so does the first");
 	/* and it writes: the terminal and the first window read it */
