@@ -17,67 +17,11 @@
 #include <sodium.h>
 
 #include "pg_e2ee_file.h"
+#include "pg_e2ee_internal.h"
 #include "pg_i18n.h"
 #include "pier_e2ee.h"
 
 #define JOB_TRIES  5     /* encryptions of one message (keys fetched between) */
-
-enum req_kind {
-	R_REGISTER, R_HELLO, R_OWN, R_PUBLISH, R_KEYS, R_SEND, R_DEVICE_SEND, R_PREKEYS, R_ACK,
-	R_HELD_DEVICES, R_APPROVE, R_SAFETY, R_RESET
-};
-
-enum publish_kind { P_FIRST, P_APPROVE, P_CHANGE, P_RESET };
-
-struct job {
-	char to[PIER_NAME_MAX + 2];         /* "@user" */
-	char cid[48];                       /* the outbox's: stored once whatever the tries */
-	json_t *plain;                      /* the payload fields */
-	int64_t media;
-	int64_t reply_to, edit_of;          /* a reply, an edit (not from the outbox) */
-	int tries;
-	int waiting;                        /* keys replies awaited; -1: runs after set-up */
-	struct job *next;
-};
-
-struct req {
-	char ref[PIER_REF_MAX];
-	enum req_kind kind;
-	enum publish_kind pkind;
-	char arg[PIER_E2EE_ID_B64 + PIER_NAME_MAX + 2];   /* a device id, a user, a code */
-	struct job *job;
-	struct req *next;
-};
-
-struct pg_e2ee {
-	struct pg_e2ee_host host;
-	bool loaded;                        /* m holds a device state */
-	bool usable;                        /* ... that could be read (or was made) */
-	int lock;                           /* the device directory's flock, or -1 */
-	struct pier_e2ee_mgr m;
-	enum pg_e2ee_state state;
-	char challenge[64];
-	struct req *reqs;
-	struct job *jobs;
-	size_t njobs;
-	json_t *held;                       /* envelopes waiting, in order */
-	bool held_waiting;
-	int64_t ack_upto;
-	json_t *own_reply;                  /* the last `devices` reply about oneself */
-	struct pier_e2ee_own own;
-	bool has_own;
-	json_t *files;                      /* media id (string) -> payload "file" */
-	guint flush_idle;
-	struct life *life;                  /* what async transfers come back to */
-};
-
-/* A history transfer's callback outlives neither the manager nor its device state: it finds
- * e through life (NULL once freed) and checks the generation (bumped at each unload). */
-struct life {
-	int refs;
-	struct pg_e2ee *e;
-	unsigned gen;
-};
 
 struct xfer {
 	struct life *life;
@@ -904,8 +848,8 @@ static void process_held(struct pg_e2ee *e)
 			show_opened(e, out, true);
 			break;
 		case PIER_E2EE_GOT_EDIT: {
-			const json_t *m = pier_e2ee_history_find(&e->m.hist,
-			                                         json_integer_value(json_object_get(out, "id")));
+			int64_t id = json_integer_value(json_object_get(out, "id"));
+			const json_t *m = pier_e2ee_history_find(&e->m.hist, id);
 
 			if (m != NULL) {
 				json_t *copy = json_deep_copy(m);
@@ -1410,211 +1354,42 @@ bool pg_e2ee_event(struct pg_e2ee *e, const json_t *ev)
 	return true;
 }
 
-/* ---- the device operations ---- */
+/* ---- for pg_e2ee_ops.c (pg_e2ee_internal.h) ---- */
 
-enum pg_e2ee_state pg_e2ee_state(const struct pg_e2ee *e)
+struct req *pg_e2ee__request(struct pg_e2ee *e, json_t *req, enum req_kind kind,
+                             const char *arg)
 {
-	return e->state;
+	return request(e, req, kind, arg);
 }
 
-const char *pg_e2ee_device_name(const struct pg_e2ee *e)
+void pg_e2ee__say(struct pg_e2ee *e, const char *fmt, ...)
 {
-	return e->loaded && e->m.has_device ? e->m.name : "";
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	text = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	say(e, "%s", text);
+	g_free(text);
 }
 
-void pg_e2ee_device_id(const struct pg_e2ee *e, char out[24])
+int pg_e2ee__save(struct pg_e2ee *e)
 {
-	out[0] = '\0';
-	if (e->loaded && e->m.has_device)
-		pier_e2ee_mgr_device_id(&e->m, out);
+	return save(e);
 }
 
-bool pg_e2ee_code(const struct pg_e2ee *e, char out[10])
+void pg_e2ee__changed(struct pg_e2ee *e)
 {
-	return e->loaded && e->m.has_device && e->m.state != PIER_E2EE_ACTIVE &&
-	       pier_e2ee_own_code(&e->m, out) == 0;
-}
-
-void pg_e2ee_refresh(struct pg_e2ee *e)
-{
-	if (e->loaded && e->usable)
-		request(e, pier_req_devices(NULL), R_OWN, NULL);
-}
-
-json_t *pg_e2ee_devices(const struct pg_e2ee *e)
-{
-	json_t *out = json_array(), *d;
-	const struct pier_e2ee_contact *mine;
-	char self[PIER_E2EE_ID_B64] = "";
-	size_t i;
-
-	if (!e->loaded || e->own_reply == NULL)
-		return out;
-	mine = pier_e2ee_contact_find((struct pier_e2ee_contacts *)&e->m.contacts, e->m.user);
-	pier_e2ee_mgr_device_id(&e->m, self);
-	json_array_foreach(json_object_get(e->own_reply, "devices"), i, d) {
-		const char *id = json_string_value(json_object_get(d, "id"));
-		const char *name = json_string_value(json_object_get(d, "name"));
-		const char *state = json_string_value(json_object_get(d, "state"));
-		json_t *row;
-
-		if (id == NULL)
-			continue;
-		/* the signed list's name, not the one the server kept from the registration */
-		if (mine != NULL && mine->list != NULL) {
-			uint8_t bin[PIER_E2EE_ID_LEN];
-			int at;
-
-			if (pier_e2ee_b64_decode_exact(id, bin, sizeof bin) == PIER_E2EE_OK &&
-			    (at = pier_devlist_find(mine->list, bin)) >= 0)
-				name = mine->list->dev[at].name;
-		}
-		row = json_pack("{s:s, s:s, s:s}", "id", id, "name", name != NULL ? name : "",
-		                "state", state != NULL ? state : "?");
-		for (unsigned k = 0; k < e->own.npending; k++)
-			if (strcmp(e->own.pending[k].id, id) == 0)
-				json_object_set_new(row, "code", json_string(e->own.pending[k].code));
-		if (strcmp(id, self) == 0)
-			json_object_set_new(row, "this", json_true());
-		json_array_append_new(out, row);
-	}
-	return out;
-}
-
-unsigned pg_e2ee_pending_count(const struct pg_e2ee *e)
-{
-	return e->loaded && e->has_own && e->m.state == PIER_E2EE_ACTIVE ? e->own.npending : 0;
-}
-
-bool pg_e2ee_approve(struct pg_e2ee *e, const char *code)
-{
-	char d[9];
-
-	digits(code, d);
-	if (!e->loaded || !e->usable)
-		return false;
-	if (strlen(d) != 8) {
-		say(e, "%s", _("The code is the 8 digits the new device shows."));
-		return false;
-	}
-	if (e->m.state != PIER_E2EE_ACTIVE) {
-		say(e, "%s", _("Only an approved device can approve another."));
-		return false;
-	}
-	return request(e, pier_req_devices(NULL), R_APPROVE, d) != NULL;
-}
-
-static bool publish(struct pg_e2ee *e, json_t *req)
-{
-	struct req *r;
-
-	if (req == NULL) {
-		say(e, "%s", _("No such device in your list (or this device cannot change it)."));
-		return false;
-	}
-	if (save(e) != 0) {
-		json_decref(req);
-		return false;
-	}
-	r = request(e, req, R_PUBLISH, NULL);
-	if (r != NULL)
-		r->pkind = P_CHANGE;
-	return r != NULL;
-}
-
-bool pg_e2ee_rename(struct pg_e2ee *e, const char *id, const char *name)
-{
-	if (!e->loaded || !e->usable || name == NULL || strlen(name) > PIER_E2EE_NAME_MAX)
-		return false;
-	return publish(e, pier_e2ee_req_rename(&e->m, id, name));
-}
-
-bool pg_e2ee_remove(struct pg_e2ee *e, const char *id)
-{
-	if (!e->loaded || !e->usable)
-		return false;
-	return publish(e, pier_e2ee_req_remove(&e->m, id));
-}
-
-bool pg_e2ee_reset(struct pg_e2ee *e)
-{
-	if (!e->loaded || !e->usable)
-		return false;
-	if (e->m.state == PIER_E2EE_ACTIVE) {
-		say(e, "%s", _("This device is approved: a reset is for a new device when every other "
-		               "device of yours is lost."));
-		return false;
-	}
-	return request(e, pier_req_devices(NULL), R_RESET, NULL) != NULL;
-}
-
-void pg_e2ee_ask_safety(struct pg_e2ee *e, const char *user)
-{
-	const char *u = user != NULL && user[0] == '@' ? user + 1 : user;
-
-	if (e->loaded && e->usable && u != NULL && u[0] != '\0')
-		request(e, pier_req_devices(u), R_SAFETY, u);
-}
-
-bool pg_e2ee_safety(const struct pg_e2ee *e, const char *user, char out[80], bool *verified)
-{
-	const struct pier_e2ee_contact *k;
-	char d[PIER_E2EE_SAFETY_DIGITS + 1];
-
-	out[0] = '\0';
-	*verified = false;
-	if (!e->loaded || !e->m.has_ak || user == NULL)
-		return false;
-	k = pier_e2ee_contact_find((struct pier_e2ee_contacts *)&e->m.contacts,
-	                           user[0] == '@' ? user + 1 : user);
-	if (k == NULL || pier_e2ee_safety_number(e->m.user, e->m.ak_pub, k->user, k->ak, d) !=
-	    PIER_E2EE_OK)
-		return false;
-	pier_e2ee_safety_format(d, out);
-	*verified = k->verified;
-	return true;
-}
-
-bool pg_e2ee_verify(struct pg_e2ee *e, const char *user, bool verified)
-{
-	struct pier_e2ee_contact *k;
-
-	if (!e->loaded || user == NULL)
-		return false;
-	user = user[0] == '@' ? user + 1 : user;
-	if (pier_e2ee_contact_verify(&e->m.contacts, user, verified) != 0)
-		return false;
-	k = pier_e2ee_contact_find(&e->m.contacts, user);
-	if (k != NULL)
-		k->changed = false;
-	e->m.dirty = true;
-	schedule_flush(e);
 	changed(e);
-	return true;
 }
 
-bool pg_e2ee_safety_changed(const struct pg_e2ee *e, const char *user)
+void pg_e2ee__schedule_flush(struct pg_e2ee *e)
 {
-	const struct pier_e2ee_contact *k;
-
-	if (!e->loaded || user == NULL)
-		return false;
-	k = pier_e2ee_contact_find((struct pier_e2ee_contacts *)&e->m.contacts,
-	                           user[0] == '@' ? user + 1 : user);
-	return k != NULL && k->changed;
-}
-
-void pg_e2ee_safety_seen(struct pg_e2ee *e, const char *user)
-{
-	struct pier_e2ee_contact *k;
-
-	if (!e->loaded || user == NULL)
-		return;
-	k = pier_e2ee_contact_find(&e->m.contacts, user[0] == '@' ? user + 1 : user);
-	if (k == NULL || !k->changed)
-		return;
-	k->changed = false;
-	e->m.dirty = true;
 	schedule_flush(e);
-	changed(e);
+}
+
+void pg_e2ee__digits(const char *s, char out[9])
+{
+	digits(s, out);
 }

@@ -756,7 +756,8 @@ int main(void)
 		        "the second device's row can remove it");
 		g_signal_emit_by_name(find_mapped(row, "device-remove"), "clicked");
 		CHECK(gtkdrive_until(e2ee_state_is, &(struct want_state){ win2, PG_E2EE_REVOKED },
-		                     WAIT_MS, "the removal"), "removed: the second device is revoked (%s)", pg_window_notice(pg_window_from(win)));
+		                     WAIT_MS, "the removal"), "removed: the second device is revoked (%s)",
+		      pg_window_notice(pg_window_from(win)));
 		CHECK(gtkdrive_until(device_gone, "laptop two", WAIT_MS, "the list"),
 		      "and gone from the list");
 		gtk_window_destroy(GTK_WINDOW(toplevel_named("e2ee-devices")));
