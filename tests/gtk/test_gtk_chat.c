@@ -578,8 +578,12 @@ static void test_reply(void)
 	CHECK(spin_until(message_shown, answer, WAIT_MS, "the answer"), "the answer shows");
 	row = row_of(answer);
 	q = row != NULL ? find_in(row, "msg-quote") : NULL;
-	CHECK(q != NULL && gtk_widget_get_visible(q) &&
+	CHECK(q != NULL && gtk_widget_is_visible(q) &&
 	      strstr(gtk_label_get_text(GTK_LABEL(q)), quoted) != NULL, "with its quote");
+	/* The quote leads to the message it quotes */
+	if (row != NULL && find_in(row, "msg-quote-button") != NULL)
+		g_signal_emit_by_name(find_in(row, "msg-quote-button"), "clicked");
+	CHECK(active_is("#lobby") && message_shown(quoted), "the quote shows the question");
 }
 
 static void test_typing(void)
