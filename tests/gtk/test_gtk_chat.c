@@ -6,7 +6,8 @@
  * (the quote shown), typing indicators (shown, cleared by the message, sent at most once per
  * 3 s), search (Ctrl+F: the match marked, a result opening its conversation at the message,
  * loading the history around it), and the "N new messages" divider with the read position
- * sent. Driven through GTK by widget names, never pixel coordinates; screenshots of the new
+ * sent; typing both ways with the real terminal client too (`pier` on a pty). Driven through
+ * GTK by widget names, never pixel coordinates; screenshots of the new
  * states (light and dark) in the language of $LANGUAGE go to $PIER_SCREENSHOTS.
  */
 #include <locale.h>
@@ -17,6 +18,7 @@
 #include <curl/curl.h>
 #include <gtk/gtk.h>
 
+#include "cliterm.h"
 #include "gtkdrive.h"
 #include "harness.h"
 #include "pg_composer.h"
@@ -623,6 +625,45 @@ static void test_typing(void)
 	g_free(sentence);
 }
 
+/* Typing with the terminal client: its keys show in the window, the window's in its prompt. */
+static void test_terminal_typing(struct pierd *p)
+{
+	char term_user[HARNESS_NAME_MAX], *sentence, *shown;
+	const char *names[1];
+	struct pier_conn *c = client_connect(p);
+	struct term t;
+	bool zh = lang_tag[0] == 'z';
+
+	harness_user(term_user, "term");
+	/* the terminal in the window's language (its texts are libpier's, zh or en) */
+	cliterm_set_lang(zh ? "zh_CN.UTF-8" : NULL);
+	REQUIRE(client_register(c, term_user, HARNESS_PASSWORD) == PIER_REGISTER_OK, , "register");
+	pier_conn_close(c);
+	REQUIRE(term_start(&t, pierd_port_str(p), HARNESS_PASSWORD,
+	                   ARGS("--no-color", "--user", term_user, "--no-e2ee")), , "pier starts");
+	expect(&t, "#lobby", "the terminal is in #lobby");
+	names[0] = term_user;
+	sentence = pg_typing_sentence(names, 1);
+	type(&t, "half a sentence");
+	CHECK(spin_until(typing_shows, sentence, WAIT_MS, "the terminal's typing"),
+	      "the terminal's keys show in the window: %s", sentence);
+	type(&t, "\r");
+	CHECK(spin_until(typing_shows, "", WAIT_MS, "the terminal's message"),
+	      "its message ends the indicator");
+	/* The window types (past the 3 s since it last told #lobby) */
+	spin(PG_TYPING_SEND_EVERY_MS + 300);
+	set_composer("a word for the terminal");
+	spin(300);
+	shown = g_strdup_printf(zh ? "%s 正在" : "%s is typing", gtk_user);
+	expect(&t, shown, "the terminal shows the window typing");
+	set_composer("");
+	type(&t, "/quit\r");
+	CHECK(term_finish(&t) == 0, "pier exits 0");
+	term_free(&t);
+	g_free(shown);
+	g_free(sentence);
+}
+
 struct result_cond {
 	int64_t id;
 	const char *with, *text;
@@ -852,6 +893,7 @@ int main(void)
 	test_edit();
 	test_reply();
 	test_typing();
+	test_terminal_typing(p);
 	test_recall(late);
 	test_search(p);
 	test_divider(p);
