@@ -352,6 +352,11 @@ static gboolean search_done(gconstpointer ud)
 	return t[0] != '\0' && strcmp(t, _("Searching…")) != 0;
 }
 
+static gboolean search_count_is(gconstpointer n)
+{
+	return pg_search_count(pg_window_search(pw)) == GPOINTER_TO_UINT(n);
+}
+
 static gboolean divider_shown(gconstpointer text)
 {
 	GtkWidget *l = find_label_in(find_in(GTK_WIDGET(win), "msg-list"), "new-divider", text);
@@ -738,6 +743,22 @@ static void test_search(struct pierd *p)
 	      "the match is marked, the text intact (%s)",
 	      text != NULL ? gtk_label_get_label(GTK_LABEL(text)) : "");
 	screenshot_of(sw, "search");
+	/* Pages: 150 fillers, 50 a page; "More results" brings the next */
+	gtk_editable_set_text(GTK_EDITABLE(entry), "filler");
+	g_signal_emit_by_name(entry, "activate");
+	CHECK(spin_until(search_done, NULL, WAIT_MS, "the search"), "searched the fillers");
+	CHECK(pg_search_count(pg_window_search(pw)) == 50 &&
+	      gtk_widget_get_visible(find_in(sw, "search-more")),
+	      "a first page of 50, and more (%u)", pg_search_count(pg_window_search(pw)));
+	g_signal_emit_by_name(find_in(sw, "search-more"), "clicked");
+	CHECK(spin_until(search_count_is, GUINT_TO_POINTER(100), WAIT_MS, "the next page"),
+	      "the next page adds 50 (%u)", pg_search_count(pg_window_search(pw)));
+	gtk_editable_set_text(GTK_EDITABLE(entry), "古老");
+	g_signal_emit_by_name(entry, "activate");
+	CHECK(spin_until(search_count_is, GUINT_TO_POINTER(1), WAIT_MS, "the needle again"),
+	      "the needle again");
+	list = find_in(sw, "search-results");
+	row = list != NULL ? gtk_widget_get_first_child(list) : NULL;
 	/* Activating the result opens the room at the needle, loading the history around it */
 	if (row != NULL)
 		g_signal_emit_by_name(list, "row-activated", row);
