@@ -201,6 +201,17 @@ bool pg_msgactions_edit(struct pg_msgactions *a, const char *with, int64_t id, c
 	return true;
 }
 
+void pg_msgactions_show_quoted(struct pg_msgactions *a, const PgMsg *msg)
+{
+	struct action_req *r;
+
+	if (msg->reply_to <= 0 || a->ops.jump == NULL)
+		return;
+	r = action_req_new(a, msg);   /* for its conversation's name */
+	a->ops.jump(a->ud, r->with, msg->reply_to);
+	action_req_free(r);
+}
+
 bool pg_msgactions_can_recall(struct pg_msgactions *a, const PgMsg *msg)
 {
 	int window = pg_session_recall_window(a->session);

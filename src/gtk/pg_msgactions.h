@@ -24,6 +24,8 @@ struct pg_msgactions_ops {
 	void (*edit)(void *ud, PgMsg *msg);
 	/* Reply to msg: the composer shows what it quotes (Esc cancels). */
 	void (*reply)(void *ud, PgMsg *msg);
+	/* Show message id of conversation with (a reply's quote was activated). */
+	void (*jump)(void *ud, const char *with, int64_t id);
 };
 
 struct pg_msgactions;
@@ -46,6 +48,8 @@ void pg_msgactions_react(struct pg_msgactions *a, PgMsg *msg, bool on, const cha
 void pg_msgactions_recall(struct pg_msgactions *a, PgMsg *msg);
 /* Replaces the text of message id of with (one's own) by text. False when offline. */
 bool pg_msgactions_edit(struct pg_msgactions *a, const char *with, int64_t id, const char *text);
+/* Shows the message msg quotes (its reply_to), loading history when it is not in view. */
+void pg_msgactions_show_quoted(struct pg_msgactions *a, const PgMsg *msg);
 /* Whether msg may be recalled now (one's own, not recalled, within the window). */
 bool pg_msgactions_can_recall(struct pg_msgactions *a, const PgMsg *msg);
 /* The popover open now (tests), or NULL. */

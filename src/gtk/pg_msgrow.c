@@ -25,7 +25,7 @@ struct row {
 	GCancellable *cancel;       /* the thumbnail's download */
 	/* what came after sending (setup_changes, bind_changes) */
 	struct factory_data *fd;
-	GtkWidget *divider, *quote, *line, *extras, *reactions, *actions_btn;
+	GtkWidget *divider, *quote, *quote_btn, *line, *extras, *reactions, *actions_btn;
 };
 
 static void setup_changes(struct row *r);
@@ -401,6 +401,15 @@ static gboolean on_row_key(GtkEventControllerKey *k, guint keyval, guint code,
 	return FALSE;
 }
 
+static void on_quote_clicked(GtkButton *b, gpointer data)
+{
+	struct row *r = data;
+
+	(void)b;
+	if (r->msg != NULL && r->fd->actions != NULL)
+		pg_msgactions_show_quoted(r->fd->actions, r->msg);
+}
+
 static void setup_changes(struct row *r)
 {
 	GtkGesture *click = gtk_gesture_click_new();
@@ -416,9 +425,16 @@ static void setup_changes(struct row *r)
 	gtk_widget_add_css_class(r->quote, "msg-quote");
 	gtk_label_set_xalign(GTK_LABEL(r->quote), 0);
 	gtk_label_set_ellipsize(GTK_LABEL(r->quote), PANGO_ELLIPSIZE_END);
-	gtk_widget_set_halign(r->quote, GTK_ALIGN_START);
-	gtk_widget_set_visible(r->quote, FALSE);
-	gtk_box_insert_child_after(GTK_BOX(r->box), r->quote, r->head);
+	/* a button: a click or Enter shows the quoted message */
+	r->quote_btn = gtk_button_new();
+	gtk_widget_set_name(r->quote_btn, "msg-quote-button");
+	gtk_widget_add_css_class(r->quote_btn, "flat");
+	gtk_widget_add_css_class(r->quote_btn, "msg-quote-button");
+	gtk_widget_set_halign(r->quote_btn, GTK_ALIGN_START);
+	gtk_button_set_child(GTK_BUTTON(r->quote_btn), r->quote);
+	g_signal_connect(r->quote_btn, "clicked", G_CALLBACK(on_quote_clicked), r);
+	gtk_widget_set_visible(r->quote_btn, FALSE);
+	gtk_box_insert_child_after(GTK_BOX(r->box), r->quote_btn, r->head);
 	r->extras = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
 	r->reactions = pg_reactions_bar_new();
 	r->actions_btn = gtk_button_new_from_icon_name("view-more-horizontal-symbolic");
@@ -440,7 +456,7 @@ static void setup_changes(struct row *r)
 	g_object_unref(r->body);
 	gtk_widget_set_valign(r->actions_btn, GTK_ALIGN_START);
 	gtk_box_append(GTK_BOX(r->line), r->actions_btn);
-	gtk_box_insert_child_after(GTK_BOX(r->box), r->line, r->quote);
+	gtk_box_insert_child_after(GTK_BOX(r->box), r->line, r->quote_btn);
 	gtk_box_append(GTK_BOX(r->extras), r->reactions);
 	gtk_box_append(GTK_BOX(r->box), r->extras);
 	gtk_gesture_single_set_button(GTK_GESTURE_SINGLE(click), GDK_BUTTON_SECONDARY);
@@ -492,12 +508,17 @@ static void bind_changes(struct row *r, PgMsg *m)
 	if (m->quote != NULL && !m->recalled) {
 		char *text = quote_text(m->quote);
 
+		char *label = g_strdup_printf(_("%s. Show the original message"), text);
+
 		gtk_label_set_text(GTK_LABEL(r->quote), text);
-		gtk_widget_set_tooltip_text(r->quote, text);
+		gtk_widget_set_tooltip_text(r->quote_btn, label);
+		gtk_accessible_update_property(GTK_ACCESSIBLE(r->quote_btn),
+		                               GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+		g_free(label);
 		g_free(text);
-		gtk_widget_set_visible(r->quote, TRUE);
+		gtk_widget_set_visible(r->quote_btn, TRUE);
 	} else {
-		gtk_widget_set_visible(r->quote, FALSE);
+		gtk_widget_set_visible(r->quote_btn, FALSE);
 	}
 	if (m->recalled) {
 		char *text = mine ? g_strdup(_("You recalled a message"))

@@ -44,6 +44,7 @@ static void queue_scroll_bottom(struct pg_msgview *v)
 void pg_msgview_scroll_to_bottom(struct pg_msgview *v)
 {
 	v->stick = TRUE;
+	pg_session_set_at_end(v->session, TRUE);
 	gtk_widget_set_visible(v->newer, FALSE);
 	if (v->store != NULL && pg_msg_store_has_newer(v->store))
 		pg_session_reload_newest(v->session, pg_msg_store_with(v->store));
@@ -61,8 +62,10 @@ static void on_value_changed(GtkAdjustment *adj, gpointer data)
 
 	if (v->store == NULL)
 		return;
-	if (v->scroll_idle == 0)
+	if (v->scroll_idle == 0) {
 		v->stick = at_bottom(v) && !pg_msg_store_has_newer(v->store);
+		pg_session_set_at_end(v->session, v->stick);
+	}
 	if (v->stick)
 		gtk_widget_set_visible(v->newer, FALSE);
 	/* Near the top: the page before. */
@@ -267,6 +270,7 @@ gboolean pg_msgview_scroll_to_id(struct pg_msgview *v, int64_t id)
 	if (v->store == NULL || pg_msg_store_find(v->store, id, &pos) == NULL)
 		return FALSE;
 	v->stick = FALSE;
+	pg_session_set_at_end(v->session, FALSE);
 	if (v->scroll_idle != 0) {
 		g_source_remove(v->scroll_idle);
 		v->scroll_idle = 0;

@@ -76,6 +76,7 @@ struct pg_session {
 	GArray *listeners;              /* of struct listener */
 	GHashTable *read_pos;           /* folded "with" -> int64_t * read position */
 	int recall_window;              /* seconds */
+	bool away_from_end;             /* the view is scrolled up from the newest messages */
 };
 
 static void listeners_dispatch(struct pg_session *s, json_t *ev);
@@ -295,7 +296,8 @@ static void mark_read(struct pg_session *s, const char *with, int64_t id)
 
 static bool is_active(struct pg_session *s, const char *with)
 {
-	return s->active != NULL && s->focused && g_ascii_strcasecmp(s->active, with) == 0;
+	return s->active != NULL && s->focused && !s->away_from_end &&
+	       g_ascii_strcasecmp(s->active, with) == 0;
 }
 
 /* The conversation with in the sidebar; a private chat shows whether its user is online. */
@@ -1115,6 +1117,8 @@ void pg_session_reload_newest(struct pg_session *s, const char *with)
 
 void pg_session_set_active(struct pg_session *s, const char *with, bool focused)
 {
+	if (s->active == NULL || with == NULL || g_ascii_strcasecmp(s->active, with) != 0)
+		s->away_from_end = false;   /* another conversation opens at its end */
 	g_free(s->active);
 	s->active = g_strdup(with);
 	s->focused = focused;
@@ -1554,4 +1558,18 @@ void pg_session_set_recall_window(struct pg_session *s, int seconds)
 {
 	if (seconds >= 0)
 		s->recall_window = seconds;
+}
+
+void pg_session_set_at_end(struct pg_session *s, bool at_end)
+{
+	if (s->away_from_end == !at_end)
+		return;
+	s->away_from_end = !at_end;
+	if (at_end && s->active != NULL && s->focused) {
+		PgMsgStore *st = pg_session_store(s, s->active);
+
+		pg_conv_list_clear_unread(s->convs, s->active);
+		if (st != NULL)
+			mark_read(s, s->active, pg_msg_store_newest_id(st));
+	}
 }

@@ -141,6 +141,10 @@ int64_t pg_session_read_position(struct pg_session *s, const char *with);
  * reply (or NULL), as for pg_session_call. False when not online. */
 bool pg_session_load_around(struct pg_session *s, const char *with, int64_t id,
                             pg_session_reply_cb cb, void *ud);
+/* Whether the view of the active conversation shows its end: scrolled up, new messages
+ * there count as unread and nothing is marked read, as in the browser; back at the end, what
+ * is shown is marked read (coalesced, one `read` per conversation every 2 s at most). */
+void pg_session_set_at_end(struct pg_session *s, bool at_end);
 /* The recall window the server said (login reply's "recall_window", or the default 120 s;
  * a recall_expired's window_s updates it). */
 int pg_session_recall_window(const struct pg_session *s);

@@ -870,12 +870,17 @@ static void actions_reply(void *ud, PgMsg *msg)
 	g_free(start);
 }
 
+static void search_open(void *ud, const char *with, int64_t id);
+
+static void actions_jump(void *ud, const char *with, int64_t id)
+{
+	search_open(ud, with, id);
+}
+
 static void drop_attach(void *ud, const char *path)
 {
 	on_attach(ud, path);
 }
-
-static void search_open(void *ud, const char *with, int64_t id);
 
 static void act_search(GSimpleAction *a, GVariant *p, gpointer ud)
 {
@@ -894,6 +899,7 @@ static void chat_features_new(struct pg_window *w, GtkWidget *right)
 		.notice = actions_notice,
 		.edit = actions_edit,
 		.reply = actions_reply,
+		.jump = actions_jump,
 	};
 
 	w->actions = pg_msgactions_new(w->session, &actions_ops, w);

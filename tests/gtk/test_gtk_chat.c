@@ -6,7 +6,8 @@
  * (the quote shown), typing indicators (shown, cleared by the message, sent at most once per
  * 3 s), search (Ctrl+F: the match marked, a result opening its conversation at the message,
  * loading the history around it), and the "N new messages" divider with the read position
- * sent. Driven through GTK by widget names, never pixel coordinates; screenshots of the new
+ * sent; typing both ways with the real terminal client too (`pier` on a pty). Driven through
+ * GTK by widget names, never pixel coordinates; screenshots of the new
  * states (light and dark) in the language of $LANGUAGE go to $PIER_SCREENSHOTS.
  */
 #include <locale.h>
@@ -17,6 +18,7 @@
 #include <curl/curl.h>
 #include <gtk/gtk.h>
 
+#include "cliterm.h"
 #include "gtkdrive.h"
 #include "harness.h"
 #include "pg_composer.h"
@@ -350,6 +352,11 @@ static gboolean search_done(gconstpointer ud)
 	return t[0] != '\0' && strcmp(t, _("Searching…")) != 0;
 }
 
+static gboolean search_count_is(gconstpointer n)
+{
+	return pg_search_count(pg_window_search(pw)) == GPOINTER_TO_UINT(n);
+}
+
 static gboolean divider_shown(gconstpointer text)
 {
 	GtkWidget *l = find_label_in(find_in(GTK_WIDGET(win), "msg-list"), "new-divider", text);
@@ -578,8 +585,12 @@ static void test_reply(void)
 	CHECK(spin_until(message_shown, answer, WAIT_MS, "the answer"), "the answer shows");
 	row = row_of(answer);
 	q = row != NULL ? find_in(row, "msg-quote") : NULL;
-	CHECK(q != NULL && gtk_widget_get_visible(q) &&
+	CHECK(q != NULL && gtk_widget_is_visible(q) &&
 	      strstr(gtk_label_get_text(GTK_LABEL(q)), quoted) != NULL, "with its quote");
+	/* The quote leads to the message it quotes */
+	if (row != NULL && find_in(row, "msg-quote-button") != NULL)
+		g_signal_emit_by_name(find_in(row, "msg-quote-button"), "clicked");
+	CHECK(active_is("#lobby") && message_shown(quoted), "the quote shows the question");
 }
 
 static void test_typing(void)
@@ -616,6 +627,45 @@ static void test_typing(void)
 	CHECK(pg_typing_sent(pg_window_typing(pw)) - before == 1,
 	      "4 changes in a row send 1 typing (%u)", pg_typing_sent(pg_window_typing(pw)) - before);
 	set_composer("");
+	g_free(sentence);
+}
+
+/* Typing with the terminal client: its keys show in the window, the window's in its prompt. */
+static void test_terminal_typing(struct pierd *p)
+{
+	char term_user[HARNESS_NAME_MAX], *sentence, *shown;
+	const char *names[1];
+	struct pier_conn *c = client_connect(p);
+	struct term t;
+	bool zh = lang_tag[0] == 'z';
+
+	harness_user(term_user, "term");
+	/* the terminal in the window's language (its texts are libpier's, zh or en) */
+	cliterm_set_lang(zh ? "zh_CN.UTF-8" : NULL);
+	REQUIRE(client_register(c, term_user, HARNESS_PASSWORD) == PIER_REGISTER_OK, , "register");
+	pier_conn_close(c);
+	REQUIRE(term_start(&t, pierd_port_str(p), HARNESS_PASSWORD,
+	                   ARGS("--no-color", "--user", term_user, "--no-e2ee")), , "pier starts");
+	expect(&t, "#lobby", "the terminal is in #lobby");
+	names[0] = term_user;
+	sentence = pg_typing_sentence(names, 1);
+	type(&t, "half a sentence");
+	CHECK(spin_until(typing_shows, sentence, WAIT_MS, "the terminal's typing"),
+	      "the terminal's keys show in the window: %s", sentence);
+	type(&t, "\r");
+	CHECK(spin_until(typing_shows, "", WAIT_MS, "the terminal's message"),
+	      "its message ends the indicator");
+	/* The window types (past the 3 s since it last told #lobby) */
+	spin(PG_TYPING_SEND_EVERY_MS + 300);
+	set_composer("a word for the terminal");
+	spin(300);
+	shown = g_strdup_printf(zh ? "%s 正在" : "%s is typing", gtk_user);
+	expect(&t, shown, "the terminal shows the window typing");
+	set_composer("");
+	type(&t, "/quit\r");
+	CHECK(term_finish(&t) == 0, "pier exits 0");
+	term_free(&t);
+	g_free(shown);
 	g_free(sentence);
 }
 
@@ -693,6 +743,22 @@ static void test_search(struct pierd *p)
 	      "the match is marked, the text intact (%s)",
 	      text != NULL ? gtk_label_get_label(GTK_LABEL(text)) : "");
 	screenshot_of(sw, "search");
+	/* Pages: 150 fillers, 50 a page; "More results" brings the next */
+	gtk_editable_set_text(GTK_EDITABLE(entry), "filler");
+	g_signal_emit_by_name(entry, "activate");
+	CHECK(spin_until(search_done, NULL, WAIT_MS, "the search"), "searched the fillers");
+	CHECK(pg_search_count(pg_window_search(pw)) == 50 &&
+	      gtk_widget_get_visible(find_in(sw, "search-more")),
+	      "a first page of 50, and more (%u)", pg_search_count(pg_window_search(pw)));
+	g_signal_emit_by_name(find_in(sw, "search-more"), "clicked");
+	CHECK(spin_until(search_count_is, GUINT_TO_POINTER(100), WAIT_MS, "the next page"),
+	      "the next page adds 50 (%u)", pg_search_count(pg_window_search(pw)));
+	gtk_editable_set_text(GTK_EDITABLE(entry), "古老");
+	g_signal_emit_by_name(entry, "activate");
+	CHECK(spin_until(search_count_is, GUINT_TO_POINTER(1), WAIT_MS, "the needle again"),
+	      "the needle again");
+	list = find_in(sw, "search-results");
+	row = list != NULL ? gtk_widget_get_first_child(list) : NULL;
 	/* Activating the result opens the room at the needle, loading the history around it */
 	if (row != NULL)
 		g_signal_emit_by_name(list, "row-activated", row);
@@ -728,6 +794,13 @@ static gboolean server_read(gconstpointer ud)
 	if (!read)
 		spin(500);
 	return read;
+}
+
+static gboolean conv_unread_is(gconstpointer with)
+{
+	PgConv *c = pg_conv_list_find(pg_session_conversations(pg_window_session(pw)), with, NULL);
+
+	return c != NULL && c->unread == 1;
 }
 
 static void test_divider(struct pierd *p)
@@ -774,12 +847,22 @@ static void test_divider(struct pierd *p)
 	}
 	screenshots("divider");
 	/* The read position goes to the server (coalesced, as the browser's) when the window has
-	 * the focus; a window without it leaves the messages unread. */
-	if (gtk_window_is_active(win))
-		CHECK(spin_until(server_read, &u, WAIT_MS, "read on the server"),
-		      "the server has %s read", room);
-	else
-		printf("# the window has no focus (no window manager): %s stays unread\n", room);
+	 * the focus (Xvfb has no window manager to give it: the session is told, as the window's
+	 * notify::is-active does) and the view shows the end. */
+	if (!gtk_window_is_active(win))
+		pg_session_set_active(pg_window_session(pw), room, true);
+	CHECK(spin_until(server_read, &u, WAIT_MS, "read on the server"),
+	      "the server has %s read", room);
+	/* Scrolled up from the end, a new message is unread (and stays so on the server); back
+	 * at the end it is read. */
+	pg_session_set_at_end(pg_window_session(pw), false);
+	client_send(peer, room, "while scrolled up", NULL, NULL);
+	CHECK(spin_until(conv_unread_is, room, WAIT_MS, "unread"),
+	      "scrolled up: the new message counts as unread");
+	pg_session_set_at_end(pg_window_session(pw), true);
+	CHECK(!conv_unread_is(room), "back at the end: read here");
+	CHECK(spin_until(server_read, &u, WAIT_MS, "read on the server"),
+	      "and on the server");
 	g_free(text);
 }
 
@@ -831,6 +914,7 @@ int main(void)
 	test_edit();
 	test_reply();
 	test_typing();
+	test_terminal_typing(p);
 	test_recall(late);
 	test_search(p);
 	test_divider(p);
