@@ -697,6 +697,21 @@ int main(void)
 		GtkWidget *dw = toplevel_named("e2ee-devices");
 
 		shots_of(win, dw, "e2ee-devices");
+		/* every control of it has a name for screen readers */
+		{
+			static const char *const controls[] = { "approve-code", "approve-button",
+				"device-approve", "device-rename", "device-list" };
+
+			for (size_t k = 0; k < G_N_ELEMENTS(controls); k++) {
+				GtkWidget *c = find_mapped(dw, controls[k]);
+
+				CHECK(c != NULL && gtk_test_accessible_has_property(GTK_ACCESSIBLE(c),
+				                                                    GTK_ACCESSIBLE_PROPERTY_LABEL),
+				      "%s has an accessible label", controls[k]);
+			}
+			CHECK(gtk_test_accessible_has_property(GTK_ACCESSIBLE(gtkdrive_find(GTK_WIDGET(win),
+			          "conv-lock")), GTK_ACCESSIBLE_PROPERTY_LABEL), "the lock says what it is");
+		}
 		t0 = g_get_monotonic_time();
 		g_signal_emit_by_name(find_mapped(dw, "device-approve"), "clicked");
 	}
