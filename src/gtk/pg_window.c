@@ -92,6 +92,7 @@ static const char css[] =
 	"box-shadow: inset 0 0 0 1px #3584e4; }\n"
 	".msg-actions { min-height: 20px; padding: 0 4px; opacity: 0.55; }\n"
 	".msg-row.recalled #msg-text { opacity: 0.7; }\n"
+	".msg-row.flash { background: alpha(#f6d32d, 0.35); }\n"
 	".typing-indicator { font-size: smaller; font-style: italic; padding: 0 12px; "
 	"opacity: 0.8; }\n"
 	".composer-mode { background: alpha(#3584e4, 0.15); padding: 2px 8px; }\n"

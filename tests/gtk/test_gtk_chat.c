@@ -352,6 +352,13 @@ static gboolean search_done(gconstpointer ud)
 	return t[0] != '\0' && strcmp(t, _("Searching…")) != 0;
 }
 
+static gboolean flashed(gconstpointer text)
+{
+	GtkWidget *row = row_of(text);
+
+	return row != NULL && gtk_widget_has_css_class(row, "flash");
+}
+
 static gboolean search_count_is(gconstpointer n)
 {
 	return pg_search_count(pg_window_search(pw)) == GPOINTER_TO_UINT(n);
@@ -767,6 +774,7 @@ static void test_search(struct pierd *p)
 	rc.text = needle;
 	CHECK(spin_until(jumped, &rc, WAIT_MS, "the jump"),
 	      "the result opens %s with the needle on screen", room);
+	CHECK(spin_until(flashed, needle, WAIT_MS, "the mark"), "and marks it for a moment");
 	gtk_widget_set_visible(sw, FALSE);
 	screenshots("search-jump");
 	/* the newest come back with the "new messages" button */
