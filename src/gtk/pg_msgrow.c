@@ -532,6 +532,10 @@ static void bind_changes(struct row *r, PgMsg *m)
 	} else {
 		gtk_widget_remove_css_class(r->box, "recalled");
 	}
+	if (st != NULL && m->id > 0 && pg_msg_store_flash(st) == m->id)
+		gtk_widget_add_css_class(r->box, "flash");
+	else
+		gtk_widget_remove_css_class(r->box, "flash");
 	pg_reactions_bind(r->reactions, m, fd->actions);
 	gtk_widget_set_visible(r->actions_btn, fd->actions != NULL && m->id > 0 && !m->recalled);
 	gtk_widget_set_visible(r->extras, gtk_widget_get_visible(r->reactions));

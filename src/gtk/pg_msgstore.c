@@ -14,6 +14,7 @@ struct _PgMsgStore {
 	bool loaded;
 	int64_t divider_read;  /* the "new messages" divider follows this id (0: none) */
 	int divider_count;
+	int64_t flash;         /* the message a jump led to, 0: none */
 };
 
 static void pg_msg_store_model_init(GListModelInterface *iface);
@@ -421,4 +422,21 @@ void pg_msg_store_reset_older(PgMsgStore *s, const json_t *msgs, bool more)
 {
 	pg_msg_store_reset(s, msgs, more);
 	s->detached = true;
+}
+
+void pg_msg_store_set_flash(PgMsgStore *s, int64_t id)
+{
+	guint pos;
+	int64_t old = s->flash;
+
+	s->flash = id;
+	if (old > 0 && pg_msg_store_find(s, old, &pos) != NULL)
+		pg_msg_store_changed_at(s, pos);
+	if (id > 0 && id != old && pg_msg_store_find(s, id, &pos) != NULL)
+		pg_msg_store_changed_at(s, pos);
+}
+
+int64_t pg_msg_store_flash(PgMsgStore *s)
+{
+	return s->flash;
 }

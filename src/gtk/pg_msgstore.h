@@ -79,6 +79,9 @@ void pg_msg_store_changed_at(PgMsgStore *s, guint pos);
 void pg_msg_store_set_divider(PgMsgStore *s, int64_t read, int count);
 /* The read position the divider follows (0: no divider) and its count. */
 int64_t pg_msg_store_divider(PgMsgStore *s, int *count);
+/* The message a jump led to (marked for a moment, as the browser does), 0: none. */
+void pg_msg_store_set_flash(PgMsgStore *s, int64_t id);
+int64_t pg_msg_store_flash(PgMsgStore *s);
 /* Replaces the window with a page that ends at an older message (history before some id,
  * oldest first; more: older ones exist): detached from the newest end (has_newer), as after
  * scrolling far up. */

@@ -5,6 +5,8 @@
 #include "pg_i18n.h"
 #include "pg_msgrow.h"
 
+#define FLASH_MS 2400   /* how long the message a jump led to stays marked */
+
 struct pg_msgview {
 	struct pg_session *session;
 	GtkWidget *overlay, *scroller, *list, *newer;
@@ -13,6 +15,7 @@ struct pg_msgview {
 	gulong changed_id;
 	gboolean stick;         /* follow new messages at the bottom */
 	guint scroll_idle;
+	guint flash_timer;
 	void (*drop_cb)(void *ud, const char *path);
 	void *drop_ud;
 };
@@ -125,6 +128,7 @@ void pg_msgview_show(struct pg_msgview *v, const char *with)
 	GtkNoSelection *sel;
 
 	if (v->store != NULL) {
+		pg_msg_store_set_flash(v->store, 0);
 		g_signal_handler_disconnect(v->store, v->changed_id);
 		g_clear_object(&v->store);
 	}
@@ -149,6 +153,8 @@ static void msgview_free(gpointer p)
 
 	if (v->scroll_idle != 0)
 		g_source_remove(v->scroll_idle);
+	if (v->flash_timer != 0)
+		g_source_remove(v->flash_timer);
 	if (v->store != NULL) {
 		g_signal_handler_disconnect(v->store, v->changed_id);
 		g_object_unref(v->store);
@@ -263,6 +269,25 @@ void pg_msgview_set_drop(struct pg_msgview *v, void (*cb)(void *ud, const char *
 	gtk_widget_add_controller(v->scroller, GTK_EVENT_CONTROLLER(drop));
 }
 
+static gboolean on_flash_end(gpointer data)
+{
+	struct pg_msgview *v = data;
+
+	v->flash_timer = 0;
+	if (v->store != NULL)
+		pg_msg_store_set_flash(v->store, 0);
+	return G_SOURCE_REMOVE;
+}
+
+/* Marks message id for a moment (2.4 s, as the browser). */
+static void flash(struct pg_msgview *v, int64_t id)
+{
+	pg_msg_store_set_flash(v->store, id);
+	if (v->flash_timer != 0)
+		g_source_remove(v->flash_timer);
+	v->flash_timer = g_timeout_add(FLASH_MS, on_flash_end, v);
+}
+
 gboolean pg_msgview_scroll_to_id(struct pg_msgview *v, int64_t id)
 {
 	guint pos;
@@ -276,6 +301,7 @@ gboolean pg_msgview_scroll_to_id(struct pg_msgview *v, int64_t id)
 		v->scroll_idle = 0;
 	}
 	gtk_widget_activate_action(v->list, "list.scroll-to-item", "u", pos);
+	flash(v, id);
 	/* A page from further up: the way back to the newest. */
 	gtk_widget_set_visible(v->newer, pg_msg_store_has_newer(v->store));
 	return TRUE;

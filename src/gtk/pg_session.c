@@ -1573,3 +1573,14 @@ void pg_session_set_at_end(struct pg_session *s, bool at_end)
 			mark_read(s, s->active, pg_msg_store_newest_id(st));
 	}
 }
+
+int pg_session_send_reply(struct pg_session *s, const char *with, const char *text,
+                          int64_t reply_to)
+{
+	int r;
+
+	pg_outbox_set_next_reply(s->outbox, reply_to);
+	r = pg_session_send(s, with, text, NULL, 0);
+	pg_outbox_set_next_reply(s->outbox, 0);
+	return r;
+}

@@ -145,6 +145,10 @@ bool pg_session_load_around(struct pg_session *s, const char *with, int64_t id,
  * there count as unread and nothing is marked read, as in the browser; back at the end, what
  * is shown is marked read (coalesced, one `read` per conversation every 2 s at most). */
 void pg_session_set_at_end(struct pg_session *s, bool at_end);
+/* Sends text to with as a reply quoting message reply_to, through the outbox as
+ * pg_session_send does (offline it waits; its cid keeps it from going twice). */
+int pg_session_send_reply(struct pg_session *s, const char *with, const char *text,
+                          int64_t reply_to);
 /* The recall window the server said (login reply's "recall_window", or the default 120 s;
  * a recall_expired's window_s updates it). */
 int pg_session_recall_window(const struct pg_session *s);

@@ -97,6 +97,7 @@ static const char css[] =
 	"box-shadow: inset 0 0 0 1px #3584e4; }\n"
 	".msg-actions { min-height: 20px; padding: 0 4px; opacity: 0.55; }\n"
 	".msg-row.recalled #msg-text { opacity: 0.7; }\n"
+	".msg-row.flash { background: alpha(#f6d32d, 0.35); }\n"
 	".typing-indicator { font-size: smaller; font-style: italic; padding: 0 12px; "
 	"opacity: 0.8; }\n"
 	".composer-mode { background: alpha(#3584e4, 0.15); padding: 2px 8px; }\n"
@@ -932,39 +933,6 @@ static void chat_features_escape(struct pg_window *w)
 	leave_mode(w);
 }
 
-/* A reply's `sent`: shown as the message it is (the store keeps it by id). */
-struct reply_req {
-	struct pg_window *w;
-	char *with;
-	char *text;
-};
-
-static void on_reply_sent(json_t *reply, void *ud)
-{
-	struct reply_req *r = ud;
-
-	if (reply != NULL && g_strcmp0(json_string_value(json_object_get(reply, "op")),
-	                               "error") == 0) {
-		const char *code = json_string_value(json_object_get(reply, "error"));
-		const char *text = pier_error_text(code, pg_i18n_lang());
-
-		show_notice(r->w, text != NULL ? text : code);
-	} else if (reply != NULL) {
-		PgMsgStore *st = pg_session_store(r->w->session, r->with);
-		json_t *m = json_deep_copy(reply);
-
-		json_object_set_new(m, "from", json_string(pg_session_user(r->w->session)));
-		json_object_set_new(m, "text", json_string(r->text));
-		json_object_del(m, "ref");
-		if (st != NULL)
-			pg_msg_store_add(st, m);
-		json_decref(m);
-	}
-	g_free(r->with);
-	g_free(r->text);
-	g_free(r);
-}
-
 /* Enter in a mode: the edit saved, or the reply sent. True when the line was taken. */
 static bool chat_features_submit(struct pg_window *w, const char *line)
 {
@@ -975,23 +943,17 @@ static bool chat_features_submit(struct pg_window *w, const char *line)
 	if (w->edit_id > 0) {
 		ok = pg_msgactions_edit(w->actions, w->mode_with, w->edit_id, line);
 	} else if (w->reply_id > 0) {
-		struct reply_req *r = g_new0(struct reply_req, 1);
-
-		r->w = w;
-		r->with = g_strdup(w->mode_with);
-		r->text = g_strdup(line);
-		ok = pg_session_call(w->session, pier_req_send_reply(w->mode_with, line, NULL,
-		                                                     w->reply_id), on_reply_sent, r);
-		if (!ok) {
-			g_free(r->with);
-			g_free(r->text);
-			g_free(r);
+		/* through the outbox, as every message: offline it waits */
+		if (pg_session_send_reply(w->session, w->mode_with, line, w->reply_id) != 0) {
+			show_notice(w, _("Too many messages wait to be sent."));
+			pg_composer_set_text(w->composer, line);
+			return true;
 		}
 	} else {
 		return false;
 	}
 	if (!ok) {
-		/* offline: the text stays, and the mode */
+		/* an edit offline: the text stays, and the mode */
 		show_notice(w, _("Offline: try again when connected."));
 		pg_composer_set_text(w->composer, line);
 		return true;

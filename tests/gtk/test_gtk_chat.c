@@ -352,6 +352,13 @@ static gboolean search_done(gconstpointer ud)
 	return t[0] != '\0' && strcmp(t, _("Searching…")) != 0;
 }
 
+static gboolean flashed(gconstpointer text)
+{
+	GtkWidget *row = row_of(text);
+
+	return row != NULL && gtk_widget_has_css_class(row, "flash");
+}
+
 static gboolean search_count_is(gconstpointer n)
 {
 	return pg_search_count(pg_window_search(pw)) == GPOINTER_TO_UINT(n);
@@ -565,6 +572,13 @@ static void test_recall(const char *late_text)
 	g_free(by_peer);
 }
 
+static gboolean quote_shown(gconstpointer text)
+{
+	GtkWidget *row = row_of(text), *q = row != NULL ? find_in(row, "msg-quote") : NULL;
+
+	return q != NULL && gtk_widget_is_visible(q);
+}
+
 static void test_reply(void)
 {
 	const char *quoted = "a question to quote", *answer = "an answer that quotes it";
@@ -583,10 +597,12 @@ static void test_reply(void)
 	CHECK(ev != NULL && jint(ev, "reply_to", 0) == id, "the peer gets a reply to %lld (%s)",
 	      (long long)id, jdump(ev));
 	CHECK(spin_until(message_shown, answer, WAIT_MS, "the answer"), "the answer shows");
+	/* (pending first, like every message typed; its quote comes with the server's `sent`) */
+	CHECK(spin_until(quote_shown, answer, WAIT_MS, "the quote"), "with its quote");
 	row = row_of(answer);
 	q = row != NULL ? find_in(row, "msg-quote") : NULL;
-	CHECK(q != NULL && gtk_widget_is_visible(q) &&
-	      strstr(gtk_label_get_text(GTK_LABEL(q)), quoted) != NULL, "with its quote");
+	CHECK(q != NULL && strstr(gtk_label_get_text(GTK_LABEL(q)), quoted) != NULL,
+	      "quoting the question");
 	/* The quote leads to the message it quotes */
 	if (row != NULL && find_in(row, "msg-quote-button") != NULL)
 		g_signal_emit_by_name(find_in(row, "msg-quote-button"), "clicked");
@@ -767,6 +783,7 @@ static void test_search(struct pierd *p)
 	rc.text = needle;
 	CHECK(spin_until(jumped, &rc, WAIT_MS, "the jump"),
 	      "the result opens %s with the needle on screen", room);
+	CHECK(spin_until(flashed, needle, WAIT_MS, "the mark"), "and marks it for a moment");
 	gtk_widget_set_visible(sw, FALSE);
 	screenshots("search-jump");
 	/* the newest come back with the "new messages" button */

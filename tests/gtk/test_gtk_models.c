@@ -254,7 +254,15 @@ static void test_outbox(void)
 	b = pg_outbox_add(ob, "@bob_22", "", "image", 42);
 	g_strlcpy(cid_b, b->cid, sizeof cid_b);
 	g_assert_cmpstr(cid_a, !=, cid_b);
-	g_assert_nonnull(pg_outbox_add(ob, "#dev", "three", NULL, 0));
+	g_assert_cmpint(b->reply_to, ==, 0);
+	/* a reply: the next entry only quotes the message */
+	pg_outbox_set_next_reply(ob, 118);
+	e = pg_outbox_add(ob, "#dev", "three", NULL, 0);
+	g_assert_nonnull(e);
+	g_assert_cmpint(e->reply_to, ==, 118);
+	req = pg_outbox_request(e);
+	g_assert_cmpint(json_integer_value(json_object_get(req, "reply_to")), ==, 118);
+	json_decref(req);
 	g_assert_null(pg_outbox_add(ob, "#dev", "four", NULL, 0));   /* full */
 	req = pg_outbox_request(b);
 	g_assert_cmpstr(json_string_value(json_object_get(req, "cid")), ==, cid_b);
@@ -280,6 +288,8 @@ static void test_outbox(void)
 	g_assert_cmpstr(pg_outbox_at(ob, 0)->cid, ==, cid_b);
 	g_assert_cmpint(pg_outbox_at(ob, 0)->media, ==, 42);
 	g_assert_false(pg_outbox_at(ob, 0)->in_flight);
+	g_assert_cmpint(pg_outbox_at(ob, 1)->reply_to, ==, 118);   /* kept across a restart */
+	g_assert_cmpint(pg_outbox_at(ob, 0)->reply_to, ==, 0);
 	pg_outbox_free(ob);
 	g_unlink(path);
 	g_rmdir(dir);
