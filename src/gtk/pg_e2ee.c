@@ -593,7 +593,7 @@ void pg_e2ee_add_file(struct pg_e2ee *e, const json_t *file)
 }
 
 void pg_e2ee_send(struct pg_e2ee *e, const char *to, const char *cid, const char *text,
-                  const char *kind, int64_t media)
+                  const char *kind, int64_t media, int64_t reply_to)
 {
 	struct job *j, **p;
 
@@ -607,6 +607,9 @@ void pg_e2ee_send(struct pg_e2ee *e, const char *to, const char *cid, const char
 	json_object_set_new(j->plain, "text", json_string(text != NULL ? text : ""));
 	json_object_set_new(j->plain, "kind", json_string(kind != NULL ? kind : "text"));
 	j->media = media;
+	if (reply_to > 0)
+		json_object_set_new(j->plain, "reply_to", json_integer(reply_to));
+	j->reply_to = reply_to;
 	if (e->njobs >= PG_E2EE_JOBS_MAX) {
 		if (e->host.send_failed != NULL)
 			e->host.send_failed(e->host.ctx, j->to, j->cid, NULL,

@@ -96,14 +96,15 @@ bool pg_e2ee_event(struct pg_e2ee *e, const json_t *ev);
 enum pg_e2ee_state pg_e2ee_state(const struct pg_e2ee *e);
 /* True when a message to `to` goes through pg_e2ee_send: private, and a device is loaded. */
 bool pg_e2ee_private(const struct pg_e2ee *e, const char *to);
-/* Encrypts and sends an outbox entry (cid) to "@user": text, kind (NULL: text) and media
- * (0: none; an encrypted upload registered by pg_e2ee_add_file). Failures come back through
- * the host's send_failed, success through sent. */
+/* Encrypts and sends an outbox entry (cid) to "@user": text, kind (NULL: text), media
+ * (0: none; an encrypted upload registered by pg_e2ee_add_file) and reply_to (0: none; the
+ * quote comes from the local store). Failures come back through the host's send_failed,
+ * success through sent. */
 void pg_e2ee_send(struct pg_e2ee *e, const char *to, const char *cid, const char *text,
-                  const char *kind, int64_t media);
-/* An encrypted reply (reply_to > 0: the quoted message) or edit (edit_of > 0: one's own
- * message whose text it replaces) to "@user", from the window's reply and edit modes (not
- * through the outbox: offline, nothing is sent). The result shows as messages do. */
+                  const char *kind, int64_t media, int64_t reply_to);
+/* An encrypted edit (edit_of: one's own message whose text it replaces) to "@user", from
+ * the window's edit mode (not through the outbox: offline, nothing is sent); reply_to > 0
+ * instead sends a reply the same way. The result shows as messages do. */
 void pg_e2ee_send_change(struct pg_e2ee *e, const char *to, const char *text, int64_t reply_to,
                          int64_t edit_of);
 /* Whether an encrypted message this device shows (its text, its "media" or NULL) may be

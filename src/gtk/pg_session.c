@@ -1364,7 +1364,7 @@ static void e2ee_login(struct pg_session *s, const json_t *reply)
 static bool send_entry(struct pg_session *s, const struct pg_outbox_entry *e)
 {
 	if (pg_e2ee_private(s->e2ee, e->to)) {
-		pg_e2ee_send(s->e2ee, e->to, e->cid, e->text, e->kind, e->media);
+		pg_e2ee_send(s->e2ee, e->to, e->cid, e->text, e->kind, e->media, e->reply_to);
 		return s->conn != NULL && pg_conn_is_connected(s->conn);
 	}
 	return request(s, pg_outbox_request(e), REQ_SEND, e->to, e->cid);

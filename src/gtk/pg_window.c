@@ -547,28 +547,27 @@ static void act_e2ee_safety(GSimpleAction *a, GVariant *p, gpointer ud)
 
 static void leave_mode(struct pg_window *w);
 
-/* The reply and edit modes in an encrypted private chat: a reply goes encrypted (the server
- * refuses plaintext there), and so does the edit of an encrypted message (the server cannot
- * edit what it cannot read). True when the line was taken. */
+/* The edit mode in an encrypted private chat: the edit of an encrypted message goes
+ * encrypted (the server cannot edit what it cannot read). Replies need nothing here: they go
+ * through the outbox, which encrypts private ones. True when the line was taken. */
 static bool e2ee_mode_submit(struct pg_window *w, const char *line)
 {
 	struct pg_e2ee *e = pg_session_e2ee(w->session);
+	PgMsgStore *st;
+	PgMsg *msg;
 
-	if ((w->edit_id <= 0 && w->reply_id <= 0) || !pg_e2ee_private(e, w->mode_with))
+	if (w->edit_id <= 0 || !pg_e2ee_private(e, w->mode_with))
 		return false;
-	if (w->edit_id > 0) {
-		PgMsgStore *st = pg_session_store(w->session, w->mode_with);
-		PgMsg *msg = st != NULL ? pg_msg_store_find(st, w->edit_id, NULL) : NULL;
-
-		if (msg == NULL || !msg->encrypted)
-			return false;      /* a plaintext message from before: edited as such */
-	}
+	st = pg_session_store(w->session, w->mode_with);
+	msg = st != NULL ? pg_msg_store_find(st, w->edit_id, NULL) : NULL;
+	if (msg == NULL || !msg->encrypted)
+		return false;          /* a plaintext message from before: edited as such */
 	if (pg_session_state(w->session) != PG_SESSION_ONLINE) {
 		show_notice(w, _("Offline: try again when connected."));
 		pg_composer_set_text(w->composer, line);
 		return true;
 	}
-	pg_e2ee_send_change(e, w->mode_with, line, w->reply_id, w->edit_id);
+	pg_e2ee_send_change(e, w->mode_with, line, 0, w->edit_id);
 	leave_mode(w);
 	return true;
 }
