@@ -565,6 +565,20 @@ int main(void)
 	pg_window_attach(pg_window_from(win), png_gtk);
 	CHECK(gtkdrive_until(flushed, win, WAIT_MS, "the encrypted upload"), "uploaded and sent");
 	expect(&t, "[image: desktop.png", "the terminal gets the encrypted image");
+	{
+		/* the file's key waited in uploads.json (0600) until its send was stored, then went */
+		char *dir = pg_e2ee_dir(pg_session_data_dir(session_of(win)), "127.0.0.1",
+		                        pierd_port_str(p), gtk_user);
+		char *up = g_build_filename(dir, "uploads.json", NULL);
+		json_t *j = json_load_file(up, 0, NULL);
+		GStatBuf st;
+
+		CHECK(g_stat(up, &st) == 0 && (st.st_mode & 0777) == 0600 && json_is_object(j) &&
+		      json_object_size(j) == 0, "uploads.json: 0600, and the sent file's key is gone");
+		json_decref(j);
+		g_free(up);
+		g_free(dir);
+	}
 	printf("# figure: encrypted image attached to shown in the terminal: %lld ms\n",
 	       (long long)(g_get_monotonic_time() - t0) / 1000);
 	term_typef(&t, "/switch %s\r", with_gtk);
