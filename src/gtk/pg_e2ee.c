@@ -826,11 +826,13 @@ static void process_held(struct pg_e2ee *e)
 	while (!e->held_waiting && json_array_size(e->held) > 0) {
 		json_t *ev = json_array_get(e->held, 0), *out = NULL;
 		int64_t qid = json_integer_value(json_object_get(ev, "qid"));
+		bool live = e->replay_left <= 0;
 		enum pier_e2ee_opened r;
 
 		if (qid > 0 && qid <= e->m.opened_qid) {
 			/* opened before a drop, not acknowledged yet: its keys are used up */
 			json_array_remove(e->held, 0);
+			e->replay_left--;
 			if (qid > e->ack_upto)
 				e->ack_upto = qid;
 			continue;
@@ -848,7 +850,7 @@ static void process_held(struct pg_e2ee *e)
 		say_notices(e);
 		switch (r) {
 		case PIER_E2EE_GOT_MESSAGE:
-			show_opened(e, out, true);
+			show_opened(e, out, live);
 			break;
 		case PIER_E2EE_GOT_EDIT: {
 			int64_t id = json_integer_value(json_object_get(out, "id"));
@@ -858,7 +860,7 @@ static void process_held(struct pg_e2ee *e)
 				json_t *copy = json_deep_copy(m);
 
 				json_object_set_new(copy, "edited", json_integer(1));
-				show_opened(e, copy, true);
+				show_opened(e, copy, live);
 				json_decref(copy);
 			}
 			break;
@@ -885,6 +887,7 @@ static void process_held(struct pg_e2ee *e)
 			e->m.dirty = true;
 		}
 		json_array_remove(e->held, 0);
+		e->replay_left--;
 	}
 	schedule_flush(e);
 }
@@ -908,6 +911,7 @@ void pg_e2ee_offline(struct pg_e2ee *e)
 	json_array_clear(e->held);     /* not acknowledged: they come again */
 	e->held_waiting = false;
 	e->ack_upto = 0;
+	e->replay_left = 0;
 }
 
 json_t *pg_e2ee_fill(const struct pg_e2ee *e, const json_t *msg, bool *hidden)
@@ -1235,6 +1239,7 @@ static void registered(struct pg_e2ee *e, const json_t *ev)
 	json_t *req;
 
 	pier_e2ee_mgr_registered(&e->m, ev);
+	e->replay_left = json_integer_value(json_object_get(ev, "queued"));
 	save(e);
 	request(e, pier_req_devices(NULL), R_OWN, NULL);
 	req = json_object_get(ev, "opk_count") != NULL && count < 20

@@ -60,6 +60,8 @@ struct pg_e2ee {
 	json_t *files;                      /* media id (string) -> payload "file" */
 	guint flush_idle;
 	struct life *life;                  /* what async transfers come back to */
+	int64_t replay_left;                /* envelopes of the queue the hello announced: not
+	                                     * new to the user (the unread counts hold them) */
 };
 
 /* A history transfer's callback outlives neither the manager nor its device state: it finds

@@ -1205,17 +1205,29 @@ static void e2ee_notice(void *ctx, const char *text)
 	notice(ctx, text);
 }
 
-/* A decrypted message: shown like any other; it replaces its placeholder (same id). */
+/* A decrypted message: shown like any other; it replaces its placeholder (same id). Not live
+ * (one's own send, the device's queue replayed at its hello): the `unread` reply counted it
+ * already, so it only fills in the conversation. */
 static void e2ee_show(void *ctx, const json_t *msg, bool live)
 {
 	struct pg_session *s = ctx;
 	char *with = pg_msg_conversation_of(msg, s->user), *key;
+	int64_t id = json_integer_value(json_object_get(msg, "id"));
 	PgMsgStore *st;
 
-	take_message(s, msg, live ? ORIGIN_LIVE : ORIGIN_CATCHUP);
 	if (with == NULL)
 		return;
 	key = fold(with);
+	if (live) {
+		take_message(s, msg, ORIGIN_LIVE);
+	} else {
+		if (id > s->last_seen)
+			s->last_seen = id;
+		ensure_conv(s, with);
+		st = g_hash_table_lookup(s->stores, key);
+		if (st != NULL)
+			pg_msg_store_add(st, msg);
+	}
 	st = g_hash_table_lookup(s->stores, key);
 	if (st != NULL)
 		pg_msg_store_update(st, msg);

@@ -277,6 +277,20 @@ static gboolean banner_says(gconstpointer ud)
 	return find_label_in(GTK_WIDGET(s->win), "e2ee-banner-text", s->text) != NULL;
 }
 
+static int unread_of(GtkWindow *win, const char *with)
+{
+	PgConv *c = pg_conv_list_find(pg_session_conversations(session_of(win)), with, NULL);
+
+	return c != NULL ? c->unread : -1;
+}
+
+static gconstpointer unread_win;
+
+static gboolean has_unread(gconstpointer with)
+{
+	return unread_of((GtkWindow *)unread_win, with) > 0;
+}
+
 /* ---- screenshots ---- */
 
 static void shot_of(GtkWidget *w, const char *screen)
@@ -790,6 +804,41 @@ int main(void)
 		CHECK(gtkdrive_until(device_gone, "laptop two", WAIT_MS, "the list"),
 		      "and gone from the list");
 		gtk_window_destroy(GTK_WINDOW(toplevel_named("e2ee-devices")));
+	}
+
+	/* away and back: a message that came meanwhile is pushed at the login as a placeholder
+	 * (counted unread once), then opened from the device's queue: counted once, not twice */
+	{
+		struct pier_conn *c;
+		json_t *un, *cv;
+		size_t k;
+		int server_unread = -1;
+
+		gtk_widget_activate_action(GTK_WIDGET(win), "win.open", "s", "#lobby");
+		gtk_widget_activate_action(GTK_WIDGET(win), "win.logout", NULL);
+		gtkdrive_spin(300);
+		term_typef(&t, "/msg %s while you were away\r", gtk_user);
+		expect(&t, "while you were away", "the terminal sends while the window is away");
+		gtkdrive_login(win, gtk_user, HARNESS_PASSWORD, false);
+		CHECK(gtkdrive_until(e2ee_state_is, &(struct want_state){ win, PG_E2EE_ACTIVE },
+		                     WAIT_MS, "the login"), "back: the same device, active");
+		unread_win = win;
+		CHECK(gtkdrive_until(has_unread, with_cli, WAIT_MS, "unread"), "the chat has unread");
+		gtkdrive_spin(1500);   /* the queue's envelopes and the unread reply, in any order */
+		c = client_login(p, gtk_user, HARNESS_PASSWORD);
+		un = c != NULL ? client_call(c, pier_req_unread(NULL, 0)) : NULL;
+		json_array_foreach(json_object_get(un, "conversations"), k, cv)
+			if (g_ascii_strcasecmp(json_string_value(json_object_get(cv, "with")),
+			                       with_cli) == 0)
+				server_unread = (int)json_integer_value(json_object_get(cv, "unread"));
+		json_decref(un);
+		pier_conn_close(c);
+		CHECK(server_unread > 0 && unread_of(win, with_cli) == server_unread,
+		      "the window counts %d unread, as the server (%d): the envelope filled in the "
+		      "placeholder, it was not counted again", unread_of(win, with_cli), server_unread);
+		gtk_widget_activate_action(GTK_WIDGET(win), "win.open", "s", with_cli);
+		CHECK(gtkdrive_until(message_shown, &(struct shown){ win, "while you were away" },
+		                     WAIT_MS, "the message"), "and it is readable");
 	}
 
 	/* every device lost: a fresh pier-gtk resets the identity (a password login); the old
