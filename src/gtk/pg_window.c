@@ -92,6 +92,7 @@ static const char css[] =
 	".pier-dark .new-divider { color: #ff7b63; border-top-color: #ff7b63; }\n"
 	".msg-quote { border-left: 3px solid alpha(currentColor, 0.4); padding-left: 6px; "
 	"opacity: 0.75; font-size: smaller; }\n"
+	".msg-quote-button { padding: 0 2px; min-height: 0; margin: 2px 0; }\n"
 	".reaction-chip { padding: 0 6px; min-height: 22px; border-radius: 11px; }\n"
 	".reaction-chip.mine { background: alpha(#3584e4, 0.25); "
 	"box-shadow: inset 0 0 0 1px #3584e4; }\n"

@@ -460,6 +460,16 @@ static void test_reactions(void)
 	      "the peer sees the 👍 taken back (%s)", jdump(ev));
 	CHECK(spin_until(chip_gone, &thumbs1, WAIT_MS, "no 👍"), "the 👍 chip goes");
 	screenshots("reactions");
+	/* The new controls are labelled for screen readers */
+	{
+		GtkWidget *controls[] = { find_in(row_of(text), "msg-actions"),
+		                          chip_of(text, "❤️ 2"), find("typing-indicator") };
+
+		for (size_t k = 0; k < G_N_ELEMENTS(controls); k++)
+			CHECK(controls[k] != NULL && gtk_test_accessible_has_property(
+			          GTK_ACCESSIBLE(controls[k]), GTK_ACCESSIBLE_PROPERTY_LABEL),
+			      "control %zu has an accessible label", k);
+	}
 }
 
 static void test_edit(void)
@@ -759,6 +769,10 @@ static void test_search(struct pierd *p)
 	      "the match is marked, the text intact (%s)",
 	      text != NULL ? gtk_label_get_label(GTK_LABEL(text)) : "");
 	screenshot_of(sw, "search");
+	CHECK(gtk_test_accessible_has_property(GTK_ACCESSIBLE(entry), GTK_ACCESSIBLE_PROPERTY_LABEL) &&
+	      gtk_test_accessible_has_property(GTK_ACCESSIBLE(list), GTK_ACCESSIBLE_PROPERTY_LABEL) &&
+	      gtk_test_accessible_has_property(GTK_ACCESSIBLE(row), GTK_ACCESSIBLE_PROPERTY_LABEL),
+	      "the search entry, results and each result are labelled");
 	/* Pages: 150 fillers, 50 a page; "More results" brings the next */
 	gtk_editable_set_text(GTK_EDITABLE(entry), "filler");
 	g_signal_emit_by_name(entry, "activate");
