@@ -14,7 +14,10 @@ struct pg_composer {
 	GtkWidget *box, *text, *send, *attach, *progress_box, *progress, *cancel_btn;
 	GCancellable *cancel;
 	gboolean preedit;        /* an input method is composing: Enter is its */
+	GtkWidget *mode;         /* the banner of a mode (editing, replying), or hidden */
 };
+
+static GtkWidget *mode_banner_new(struct pg_composer *c);
 
 char *pg_composer_get_text(struct pg_composer *c)
 {
@@ -62,6 +65,12 @@ static gboolean on_key(GtkEventControllerKey *ctl, guint keyval, guint keycode,
 	if ((keyval == GDK_KEY_Return || keyval == GDK_KEY_KP_Enter) &&
 	    (state & (GDK_SHIFT_MASK | GDK_CONTROL_MASK | GDK_ALT_MASK)) == 0) {
 		pg_composer_send(c);
+		return TRUE;
+	}
+	if (keyval == GDK_KEY_Escape && c->ops.escape != NULL && pg_composer_in_mode(c)) {
+		pg_composer_set_mode(c, NULL);
+		pg_composer_set_text(c, "");
+		c->ops.escape(c->ud);
 		return TRUE;
 	}
 	if (keyval == GDK_KEY_Escape && c->ops.escape != NULL) {
@@ -271,6 +280,7 @@ struct pg_composer *pg_composer_new(const struct pg_composer_ops *ops, void *ud,
 	gtk_box_append(GTK_BOX(row), scroll);
 	gtk_box_append(GTK_BOX(row), c->send);
 	gtk_box_append(GTK_BOX(c->box), c->progress_box);
+	gtk_box_append(GTK_BOX(c->box), mode_banner_new(c));
 	gtk_box_append(GTK_BOX(c->box), row);
 	g_object_set_data_full(G_OBJECT(c->box), "pg-composer", c, composer_free);
 	return c;
@@ -284,4 +294,30 @@ GtkWidget *pg_composer_widget(struct pg_composer *c)
 GtkWidget *pg_composer_text_view(struct pg_composer *c)
 {
 	return c->text;
+}
+
+/* ---- modes: editing a message, replying to one ---- */
+
+static GtkWidget *mode_banner_new(struct pg_composer *c)
+{
+	c->mode = gtk_label_new(NULL);
+	gtk_widget_set_name(c->mode, "composer-mode");
+	gtk_widget_add_css_class(c->mode, "composer-mode");
+	gtk_label_set_xalign(GTK_LABEL(c->mode), 0);
+	gtk_label_set_ellipsize(GTK_LABEL(c->mode), PANGO_ELLIPSIZE_END);
+	gtk_widget_set_visible(c->mode, FALSE);
+	return c->mode;
+}
+
+void pg_composer_set_mode(struct pg_composer *c, const char *banner)
+{
+	gtk_label_set_text(GTK_LABEL(c->mode), banner != NULL ? banner : "");
+	gtk_widget_set_visible(c->mode, banner != NULL);
+	if (banner != NULL)
+		gtk_widget_grab_focus(c->text);
+}
+
+bool pg_composer_in_mode(struct pg_composer *c)
+{
+	return gtk_widget_get_visible(c->mode);
 }

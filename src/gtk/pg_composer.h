@@ -6,6 +6,8 @@
 #ifndef PG_COMPOSER_H
 #define PG_COMPOSER_H
 
+#include <stdbool.h>
+
 #include <gtk/gtk.h>
 
 struct pg_composer_ops {
@@ -31,5 +33,10 @@ char *pg_composer_get_text(struct pg_composer *c);
 void pg_composer_set_text(struct pg_composer *c, const char *text);
 /* Sends what is typed, as Enter does. */
 void pg_composer_send(struct pg_composer *c);
+
+/* A mode (editing a message, replying to one): banner says which above the text box (NULL
+ * leaves the mode). Esc leaves it too, empties the text and calls ops.escape. */
+void pg_composer_set_mode(struct pg_composer *c, const char *banner);
+bool pg_composer_in_mode(struct pg_composer *c);
 
 #endif

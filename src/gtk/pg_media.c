@@ -3,11 +3,14 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
 #include <glib/gstdio.h>
+#include <sodium.h>
 
+#include "pg_e2ee_file.h"
 #include "pg_i18n.h"
 #include "pg_session.h"
 
@@ -58,6 +61,8 @@ struct job {
 	gint64 last_progress;     /* monotonic us of the last progress report */
 	GTask *task;              /* borrowed: the task running the job (its data) */
 	bool done;                /* main thread: the done callback ran; no progress after it */
+	char *e2ee_src;           /* an encrypted upload: the plaintext file (pg_e2ee_file.h) */
+	json_t *e2ee_media;       /* an encrypted download: the media object with its key */
 };
 
 static void job_free(gpointer p)
@@ -75,6 +80,8 @@ static void job_free(gpointer p)
 		g_byte_array_unref(j->body);
 	g_free(j->error);
 	g_clear_object(&j->cancel);
+	g_free(j->e2ee_src);
+	json_decref(j->e2ee_media);
 	g_free(j);
 }
 
@@ -237,7 +244,9 @@ static void run_tus(struct job *j)
 		char *meta, *url = g_strconcat(j->base, "/api/tus/", NULL);
 
 		b64 = g_base64_encode((const guchar *)base, strlen(base));
-		meta = g_strconcat("Upload-Metadata: filename ", b64, NULL);
+		/* ciphertext of an encrypted chat: the tus metadata "e2ee" says so */
+		meta = g_strconcat("Upload-Metadata: filename ", b64,
+		                   j->e2ee_src != NULL ? ",e2ee MQ==" : "", NULL);
 		hdr = curl_slist_append(hdr, "Tus-Resumable: 1.0.0");
 		hdr = curl_slist_append(hdr, len);
 		hdr = curl_slist_append(hdr, meta);
@@ -364,6 +373,64 @@ out:
 	g_free(base);
 }
 
+/* ---- encrypted files (pg_e2ee_file.h) ---- */
+
+/* An encrypted download: the body becomes the plaintext (in memory only). */
+static void decrypt_body(struct job *j)
+{
+	GBytes *plain = pg_e2ee_file_decrypt(j->e2ee_media, j->body->data, j->body->len);
+
+	g_byte_array_set_size(j->body, 0);
+	if (plain == NULL) {
+		j->error = g_strdup(_("the file did not decrypt (altered or cut)"));
+		return;
+	}
+	g_byte_array_append(j->body, g_bytes_get_data(plain, NULL), (guint)g_bytes_get_size(plain));
+	g_bytes_unref(plain);
+}
+
+/* An encrypted upload: the file is encrypted into upload_path (in the user's data dir, named
+ * "encrypted": the server sees neither the name nor the bytes), uploaded, removed; the
+ * answer carries the payload's "file" with the key. */
+static void run_tus_e2ee(struct job *j)
+{
+	uint8_t key[32], header[24];
+	char *dir = g_path_get_dirname(j->upload_path);
+	GStatBuf st;
+
+	if (g_stat(j->e2ee_src, &st) != 0 || pg_e2ee_file_encrypt(j->e2ee_src, j->upload_path, key,
+	                                                          header) != 0) {
+		j->error = g_strdup(_("the file could not be encrypted"));
+		g_free(dir);
+		return;
+	}
+	run_tus(j);
+	g_unlink(j->upload_path);
+	g_rmdir(dir);
+	g_free(dir);
+	if (j->media_id > 0 && j->error == NULL) {
+		char *ct = g_content_type_guess(j->e2ee_src, NULL, 0, NULL);
+		char *mime = ct != NULL ? g_content_type_get_mime_type(ct) : NULL;
+		char *name = g_path_get_basename(j->e2ee_src), *answer;
+		const char *type = mime != NULL ? mime : "application/octet-stream";
+		json_t *file = pg_e2ee_file_object(j->media_id, name, type, (int64_t)st.st_size,
+		                                   pg_media_kind_of(type), key, header);
+		json_t *a = json_pack("{s:I, s:s, s:o}", "id", (json_int_t)j->media_id, "type", type,
+		                      "file", file);
+
+		answer = json_dumps(a, JSON_COMPACT);
+		json_decref(a);
+		g_byte_array_set_size(j->body, 0);
+		if (answer != NULL)
+			g_byte_array_append(j->body, (const guint8 *)answer, (guint)strlen(answer));
+		free(answer);
+		g_free(name);
+		g_free(mime);
+		g_free(ct);
+	}
+	sodium_memzero(key, sizeof key);
+}
+
 static void run_job(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
 {
 	struct job *j = data;
@@ -373,7 +440,9 @@ static void run_job(GTask *task, gpointer src, gpointer data, GCancellable *canc
 
 	(void)src;
 	(void)cancel;
-	if (j->upload_path != NULL) {
+	if (j->upload_path != NULL && j->e2ee_src != NULL) {
+		run_tus_e2ee(j);
+	} else if (j->upload_path != NULL) {
 		run_tus(j);
 	} else {
 		curl = job_curl(j, j->url, &hdr);
@@ -385,6 +454,8 @@ static void run_job(GTask *task, gpointer src, gpointer data, GCancellable *canc
 		curl_easy_cleanup(curl);
 		curl_slist_free_all(hdr);
 		g_free(err);
+		if (j->error == NULL && j->e2ee_media != NULL)
+			decrypt_body(j);
 	}
 	g_task_return_boolean(task, TRUE);
 }
@@ -439,6 +510,32 @@ static void thumb_done(GObject *src, GAsyncResult *res, gpointer data)
 		g_object_unref(tex);
 	media_unref(tr->m);
 	g_free(tr);
+}
+
+void pg_media_thumbnail_e2ee(struct pg_media *m, const json_t *media, GCancellable *cancel,
+                             pg_media_texture_cb cb, gpointer ud)
+{
+	int64_t id = json_integer_value(json_object_get(media, "id"));
+	GdkTexture *tex = g_hash_table_lookup(m->thumbs, &id);
+	struct thumb_req *tr;
+	struct job *j;
+	char *path;
+
+	if (tex != NULL) {
+		cb(tex, ud);
+		return;
+	}
+	tr = g_new0(struct thumb_req, 1);
+	tr->m = media_ref(m);
+	tr->id = id;
+	tr->cb = cb;
+	tr->ud = ud;
+	/* the server has no thumbnail of ciphertext: the whole file, decrypted in memory */
+	path = g_strdup_printf("/media/%" G_GINT64_FORMAT, id);
+	j = job_new(m, path, cancel);
+	j->e2ee_media = json_deep_copy(media);
+	start_job(j, thumb_done, tr);
+	g_free(path);
 }
 
 void pg_media_thumbnail(struct pg_media *m, int64_t id, GCancellable *cancel,
@@ -590,7 +687,13 @@ void pg_media_open(struct pg_media *m, GtkWidget *from, json_t *media, const cha
 		o->name = g_strdup("file");
 	o->id = json_integer_value(json_object_get(media, "id"));
 	path = g_strdup_printf("/media/%" G_GINT64_FORMAT, o->id);
-	start_job(job_new(m, path, NULL), open_done, o);
+	{
+		struct job *j = job_new(m, path, NULL);
+
+		if (pg_e2ee_file_is_encrypted(media))
+			j->e2ee_media = json_deep_copy(media);   /* decrypted in memory */
+		start_job(j, open_done, o);
+	}
 	g_free(path);
 }
 
@@ -640,6 +743,63 @@ void pg_media_upload(struct pg_media *m, const char *path, GCancellable *cancel,
 	ur->done = done;
 	ur->ud = ud;
 	start_job(j, upload_done, ur);
+}
+
+struct fetch_req {
+	pg_media_bytes_cb cb;
+	gpointer ud;
+};
+
+static void fetch_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+	struct fetch_req *fr = data;
+	struct job *j = g_task_get_task_data(G_TASK(res));
+	GBytes *bytes = j->error == NULL ? g_bytes_new(j->body->data, j->body->len) : NULL;
+
+	(void)src;
+	fr->cb(bytes, j->error, fr->ud);
+	if (bytes != NULL)
+		g_bytes_unref(bytes);
+	/* the plaintext leaves no copy behind in the job */
+	sodium_memzero(j->body->data, j->body->len);
+	g_free(fr);
+}
+
+void pg_media_fetch_e2ee(struct pg_media *m, const json_t *media, pg_media_bytes_cb cb,
+                         gpointer ud)
+{
+	struct fetch_req *fr = g_new0(struct fetch_req, 1);
+	char *path = g_strdup_printf("/media/%" G_GINT64_FORMAT,
+	                             (gint64)json_integer_value(json_object_get(media, "id")));
+	struct job *j = job_new(m, path, NULL);
+
+	fr->cb = cb;
+	fr->ud = ud;
+	j->e2ee_media = json_deep_copy(media);
+	start_job(j, fetch_done, fr);
+	g_free(path);
+}
+
+void pg_media_upload_e2ee(struct pg_media *m, const char *path, GCancellable *cancel,
+                          pg_media_progress_cb progress, pg_media_done_cb done, gpointer ud)
+{
+	struct job *j = job_new(m, "/api/tus/", cancel);
+	struct upload_req *ur = g_new0(struct upload_req, 1);
+	char *dir = g_build_filename(m->data_dir, "e2ee-upload-XXXXXX", NULL);
+
+	if (g_mkdtemp_full(dir, 0700) == NULL) {
+		g_free(dir);
+		dir = g_build_filename(m->data_dir, "e2ee-upload", NULL);
+		g_mkdir_with_parents(dir, 0700);
+	}
+	j->e2ee_src = g_strdup(path);
+	j->upload_path = g_build_filename(dir, "encrypted", NULL);
+	j->progress = progress;
+	j->ud = ud;
+	ur->done = done;
+	ur->ud = ud;
+	start_job(j, upload_done, ur);
+	g_free(dir);
 }
 
 const char *pg_media_kind_of(const char *type)

@@ -16,6 +16,8 @@ static void pg_msg_finalize(GObject *obj)
 	g_free(m->kind);
 	g_free(m->cid);
 	json_decref(m->media);
+	json_decref(m->reactions);
+	json_decref(m->quote);
 	G_OBJECT_CLASS(pg_msg_parent_class)->finalize(obj);
 }
 
@@ -51,6 +53,21 @@ void pg_msg_update_from_json(PgMsg *msg, const json_t *m)
 		g_free(msg->display);
 		msg->display = g_strdup(jstr(m, "display"));
 	}
+	pg_msg_update_changes(msg, m);
+}
+
+void pg_msg_update_changes(PgMsg *msg, const json_t *m)
+{
+	json_t *reactions = json_object_get(m, "reactions");
+	json_t *quote = json_object_get(m, "quote");
+
+	json_decref(msg->reactions);
+	msg->reactions = json_is_array(reactions) && json_array_size(reactions) > 0
+	                 ? json_deep_copy(reactions) : NULL;
+	json_decref(msg->quote);
+	msg->quote = json_is_object(quote) ? json_deep_copy(quote) : NULL;
+	msg->reply_to = json_integer_value(json_object_get(m, "reply_to"));
+	msg->edited_at = json_integer_value(json_object_get(m, "edited"));
 }
 
 PgMsg *pg_msg_new_from_json(const json_t *m)

@@ -34,6 +34,11 @@ struct _PgMsg {
 	bool recalled;
 	bool edited;
 	bool encrypted;     /* end-to-end encrypted: the server has no text for it */
+	/* What happened after it was sent (pg_reactions.c keeps these current from events). */
+	json_t *reactions;  /* the "reactions" array (owned) or NULL: none */
+	json_t *quote;      /* a reply's "quote" object (owned) or NULL */
+	int64_t reply_to;   /* the id it quotes, 0: none */
+	int64_t edited_at;  /* when it was last edited (ms), 0: never */
 };
 
 /* A message from the server's JSON object m (fields copied). NULL when m has no id. */
@@ -45,6 +50,9 @@ PgMsg *pg_msg_new_pending(const char *cid, const char *from, const char *to, con
 char *pg_msg_conversation_of(const json_t *m, const char *me);
 /* Updates msg from a newer copy m (an edit, a recall): text, edited, recalled, media. */
 void pg_msg_update_from_json(PgMsg *msg, const json_t *m);
+/* The fields of m about changes and replies: reactions, quote, reply_to, edited (copied;
+ * missing ones cleared). Part of pg_msg_update_from_json. */
+void pg_msg_update_changes(PgMsg *msg, const json_t *m);
 /* Whether msg is a private one (to "@..."). */
 bool pg_msg_is_private(const PgMsg *msg);
 

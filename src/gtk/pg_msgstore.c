@@ -12,6 +12,9 @@ struct _PgMsgStore {
 	bool has_older;
 	bool detached;       /* newer messages than the window exist on the server */
 	bool loaded;
+	int64_t divider_read;  /* the "new messages" divider follows this id (0: none) */
+	int divider_count;
+	int64_t flash;         /* the message a jump led to, 0: none */
 };
 
 static void pg_msg_store_model_init(GListModelInterface *iface);
@@ -362,4 +365,78 @@ bool pg_msg_store_is_loaded(PgMsgStore *s)
 PgMsg *pg_msg_store_peek(PgMsgStore *s, guint i)
 {
 	return i < s->items->len ? g_ptr_array_index(s->items, i) : NULL;
+}
+
+/* ---- changes, the unread divider, jumps ---- */
+
+PgMsg *pg_msg_store_find(PgMsgStore *s, int64_t id, guint *pos)
+{
+	guint i = lower_bound(s, id);
+	PgMsg *m;
+
+	if (id <= 0 || i >= stored_count(s))
+		return NULL;
+	m = g_ptr_array_index(s->items, i);
+	if (m->id != id)
+		return NULL;
+	if (pos != NULL)
+		*pos = i;
+	return m;
+}
+
+void pg_msg_store_changed_at(PgMsgStore *s, guint pos)
+{
+	if (pos < s->items->len)
+		g_list_model_items_changed(G_LIST_MODEL(s), pos, 1, 1);
+}
+
+/* The position of the first stored message after id, or G_MAXUINT. */
+static guint first_after(PgMsgStore *s, int64_t id)
+{
+	guint i = lower_bound(s, id + 1);
+
+	return id > 0 && i < stored_count(s) ? i : G_MAXUINT;
+}
+
+void pg_msg_store_set_divider(PgMsgStore *s, int64_t read, int count)
+{
+	guint old = first_after(s, s->divider_read), now;
+
+	s->divider_read = count > 0 ? read : 0;
+	s->divider_count = count > 0 ? count : 0;
+	now = first_after(s, s->divider_read);
+	if (old != G_MAXUINT)
+		pg_msg_store_changed_at(s, old);
+	if (now != G_MAXUINT && now != old)
+		pg_msg_store_changed_at(s, now);
+}
+
+int64_t pg_msg_store_divider(PgMsgStore *s, int *count)
+{
+	if (count != NULL)
+		*count = s->divider_count;
+	return s->divider_read;
+}
+
+void pg_msg_store_reset_older(PgMsgStore *s, const json_t *msgs, bool more)
+{
+	pg_msg_store_reset(s, msgs, more);
+	s->detached = true;
+}
+
+void pg_msg_store_set_flash(PgMsgStore *s, int64_t id)
+{
+	guint pos;
+	int64_t old = s->flash;
+
+	s->flash = id;
+	if (old > 0 && pg_msg_store_find(s, old, &pos) != NULL)
+		pg_msg_store_changed_at(s, pos);
+	if (id > 0 && id != old && pg_msg_store_find(s, id, &pos) != NULL)
+		pg_msg_store_changed_at(s, pos);
+}
+
+int64_t pg_msg_store_flash(PgMsgStore *s)
+{
+	return s->flash;
 }

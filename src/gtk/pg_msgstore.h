@@ -68,6 +68,25 @@ bool pg_msg_store_is_loaded(PgMsgStore *s);
 /* The message at position i (borrowed) or NULL. */
 PgMsg *pg_msg_store_peek(PgMsgStore *s, guint i);
 
+/* ---- changes, the unread divider, jumps (pg_changes.c, pg_search.c) ---- */
+
+/* The stored message id (borrowed) and its position (pos may be NULL), or NULL. */
+PgMsg *pg_msg_store_find(PgMsgStore *s, int64_t id, guint *pos);
+/* The message at pos changed in place (edited, recalled, reacted to): its row is redrawn. */
+void pg_msg_store_changed_at(PgMsgStore *s, guint pos);
+/* The "N new messages" divider: it goes before the first message above id read (the read
+ * position when the conversation was opened), saying count; count 0 removes it. */
+void pg_msg_store_set_divider(PgMsgStore *s, int64_t read, int count);
+/* The read position the divider follows (0: no divider) and its count. */
+int64_t pg_msg_store_divider(PgMsgStore *s, int *count);
+/* The message a jump led to (marked for a moment, as the browser does), 0: none. */
+void pg_msg_store_set_flash(PgMsgStore *s, int64_t id);
+int64_t pg_msg_store_flash(PgMsgStore *s);
+/* Replaces the window with a page that ends at an older message (history before some id,
+ * oldest first; more: older ones exist): detached from the newest end (has_newer), as after
+ * scrolling far up. */
+void pg_msg_store_reset_older(PgMsgStore *s, const json_t *msgs, bool more);
+
 G_END_DECLS
 
 #endif

@@ -1,8 +1,11 @@
 /* pg_msgview.c - the message list (see pg_msgview.h). */
 #include "pg_msgview.h"
 
+#include "pg_convlist.h"
 #include "pg_i18n.h"
 #include "pg_msgrow.h"
+
+#define FLASH_MS 2400   /* how long the message a jump led to stays marked */
 
 struct pg_msgview {
 	struct pg_session *session;
@@ -12,7 +15,12 @@ struct pg_msgview {
 	gulong changed_id;
 	gboolean stick;         /* follow new messages at the bottom */
 	guint scroll_idle;
+	guint flash_timer;
+	void (*drop_cb)(void *ud, const char *path);
+	void *drop_ud;
 };
+
+static void show_divider(struct pg_msgview *v, const char *with);
 
 static gboolean at_bottom(struct pg_msgview *v)
 {
@@ -39,6 +47,7 @@ static void queue_scroll_bottom(struct pg_msgview *v)
 void pg_msgview_scroll_to_bottom(struct pg_msgview *v)
 {
 	v->stick = TRUE;
+	pg_session_set_at_end(v->session, TRUE);
 	gtk_widget_set_visible(v->newer, FALSE);
 	if (v->store != NULL && pg_msg_store_has_newer(v->store))
 		pg_session_reload_newest(v->session, pg_msg_store_with(v->store));
@@ -56,8 +65,10 @@ static void on_value_changed(GtkAdjustment *adj, gpointer data)
 
 	if (v->store == NULL)
 		return;
-	if (v->scroll_idle == 0)
+	if (v->scroll_idle == 0) {
 		v->stick = at_bottom(v) && !pg_msg_store_has_newer(v->store);
+		pg_session_set_at_end(v->session, v->stick);
+	}
 	if (v->stick)
 		gtk_widget_set_visible(v->newer, FALSE);
 	/* Near the top: the page before. */
@@ -117,6 +128,7 @@ void pg_msgview_show(struct pg_msgview *v, const char *with)
 	GtkNoSelection *sel;
 
 	if (v->store != NULL) {
+		pg_msg_store_set_flash(v->store, 0);
 		g_signal_handler_disconnect(v->store, v->changed_id);
 		g_clear_object(&v->store);
 	}
@@ -126,6 +138,7 @@ void pg_msgview_show(struct pg_msgview *v, const char *with)
 		return;
 	}
 	v->store = g_object_ref(pg_session_open(v->session, with));
+	show_divider(v, with);
 	v->changed_id = g_signal_connect(v->store, "items-changed", G_CALLBACK(on_items_changed), v);
 	sel = gtk_no_selection_new(G_LIST_MODEL(g_object_ref(v->store)));
 	gtk_list_view_set_model(GTK_LIST_VIEW(v->list), GTK_SELECTION_MODEL(sel));
@@ -140,6 +153,8 @@ static void msgview_free(gpointer p)
 
 	if (v->scroll_idle != 0)
 		g_source_remove(v->scroll_idle);
+	if (v->flash_timer != 0)
+		g_source_remove(v->flash_timer);
 	if (v->store != NULL) {
 		g_signal_handler_disconnect(v->store, v->changed_id);
 		g_object_unref(v->store);
@@ -186,4 +201,108 @@ struct pg_msgview *pg_msgview_new(struct pg_session *s, struct pg_media *media)
 GtkWidget *pg_msgview_widget(struct pg_msgview *v)
 {
 	return v->overlay;
+}
+
+/* ---- the chat features ---- */
+
+/* The "N new messages" divider at the read position the conversation had when it opened
+ * (before the window marks it read). */
+static void show_divider(struct pg_msgview *v, const char *with)
+{
+	PgConv *c = pg_conv_list_find(pg_session_conversations(v->session), with, NULL);
+	int unread = c != NULL ? c->unread : 0;
+	int64_t read = pg_session_read_position(v->session, with);
+	const char *me = pg_session_user(v->session);
+	guint n = g_list_model_get_n_items(G_LIST_MODEL(v->store)), left = (guint)MAX(unread, 0);
+
+	/* Not told by the server (a room joined since the login): the unread ones are the last
+	 * messages from others in the window. */
+	if (read == 0 && unread > 0 && pg_msg_store_is_loaded(v->store)) {
+		for (guint i = n; i > 0 && left > 0; i--) {
+			PgMsg *m = pg_msg_store_peek(v->store, i - 1);
+
+			if (m->pending || (me != NULL && g_ascii_strcasecmp(m->from, me) == 0))
+				continue;
+			if (--left == 0)
+				read = i >= 2 ? pg_msg_store_peek(v->store, i - 2)->id : m->id - 1;
+		}
+	}
+	pg_msg_store_set_divider(v->store, read, unread);
+}
+
+void pg_msgview_set_actions(struct pg_msgview *v, struct pg_msgactions *actions)
+{
+	pg_msgrow_set_actions(gtk_list_view_get_factory(GTK_LIST_VIEW(v->list)), actions,
+	                      v->session);
+}
+
+static gboolean on_drop(GtkDropTarget *t, const GValue *value, double x, double y, gpointer data)
+{
+	struct pg_msgview *v = data;
+	GSList *files;
+
+	(void)t;
+	(void)x;
+	(void)y;
+	if (!G_VALUE_HOLDS(value, GDK_TYPE_FILE_LIST) || v->drop_cb == NULL)
+		return FALSE;
+	files = gdk_file_list_get_files(g_value_get_boxed(value));
+	for (GSList *l = files; l != NULL; l = l->next) {
+		char *path = g_file_get_path(l->data);
+
+		if (path != NULL)
+			v->drop_cb(v->drop_ud, path);
+		g_free(path);
+	}
+	g_slist_free(files);
+	return TRUE;
+}
+
+void pg_msgview_set_drop(struct pg_msgview *v, void (*cb)(void *ud, const char *path), void *ud)
+{
+	GtkDropTarget *drop = gtk_drop_target_new(GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+
+	v->drop_cb = cb;
+	v->drop_ud = ud;
+	gtk_widget_set_name(v->scroller, "msg-scroller");
+	g_signal_connect(drop, "drop", G_CALLBACK(on_drop), v);
+	gtk_widget_add_controller(v->scroller, GTK_EVENT_CONTROLLER(drop));
+}
+
+static gboolean on_flash_end(gpointer data)
+{
+	struct pg_msgview *v = data;
+
+	v->flash_timer = 0;
+	if (v->store != NULL)
+		pg_msg_store_set_flash(v->store, 0);
+	return G_SOURCE_REMOVE;
+}
+
+/* Marks message id for a moment (2.4 s, as the browser). */
+static void flash(struct pg_msgview *v, int64_t id)
+{
+	pg_msg_store_set_flash(v->store, id);
+	if (v->flash_timer != 0)
+		g_source_remove(v->flash_timer);
+	v->flash_timer = g_timeout_add(FLASH_MS, on_flash_end, v);
+}
+
+gboolean pg_msgview_scroll_to_id(struct pg_msgview *v, int64_t id)
+{
+	guint pos;
+
+	if (v->store == NULL || pg_msg_store_find(v->store, id, &pos) == NULL)
+		return FALSE;
+	v->stick = FALSE;
+	pg_session_set_at_end(v->session, FALSE);
+	if (v->scroll_idle != 0) {
+		g_source_remove(v->scroll_idle);
+		v->scroll_idle = 0;
+	}
+	gtk_widget_activate_action(v->list, "list.scroll-to-item", "u", pos);
+	flash(v, id);
+	/* A page from further up: the way back to the newest. */
+	gtk_widget_set_visible(v->newer, pg_msg_store_has_newer(v->store));
+	return TRUE;
 }

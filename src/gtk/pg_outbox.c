@@ -9,6 +9,7 @@ struct pg_outbox {
 	GPtrArray *entries;   /* of struct pg_outbox_entry *, oldest first */
 	char *path;
 	size_t max;
+	int64_t next_reply_to;   /* the next entry added quotes this message (0: none) */
 };
 
 static void entry_free(gpointer p)
@@ -67,6 +68,8 @@ static void outbox_load(struct pg_outbox *ob)
 		                entry_new(cid, to, json_string_value(json_object_get(req, "text")),
 		                          json_string_value(json_object_get(req, "kind")),
 		                          json_integer_value(json_object_get(req, "media"))));
+		((struct pg_outbox_entry *)g_ptr_array_index(ob->entries, ob->entries->len - 1))
+			->reply_to = json_integer_value(json_object_get(req, "reply_to"));
 	}
 	json_decref(arr);
 }
@@ -104,6 +107,8 @@ const struct pg_outbox_entry *pg_outbox_add(struct pg_outbox *ob, const char *to
 	g_snprintf(cid, sizeof cid, "g-%08x%08x%08x", g_random_int(), g_random_int(),
 	           g_random_int());
 	e = entry_new(cid, to, text, kind, media);
+	e->reply_to = ob->next_reply_to;
+	ob->next_reply_to = 0;
 	g_ptr_array_add(ob->entries, e);
 	outbox_save(ob);
 	return e;
@@ -118,7 +123,14 @@ json_t *pg_outbox_request(const struct pg_outbox_entry *e)
 		json_object_set_new(req, "kind", json_string(e->kind));
 	if (e->media > 0)
 		json_object_set_new(req, "media", json_integer(e->media));
+	if (e->reply_to > 0)
+		json_object_set_new(req, "reply_to", json_integer(e->reply_to));
 	return req;
+}
+
+void pg_outbox_set_next_reply(struct pg_outbox *ob, int64_t reply_to)
+{
+	ob->next_reply_to = reply_to > 0 ? reply_to : 0;
 }
 
 size_t pg_outbox_count(const struct pg_outbox *ob)

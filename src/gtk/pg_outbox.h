@@ -25,6 +25,7 @@ struct pg_outbox_entry {
 	char *kind;      /* NULL, or "image", "video", "audio", "file" */
 	int64_t media;   /* 0: none */
 	bool in_flight;  /* sent on this connection, awaiting its answer */
+	int64_t reply_to; /* a reply: the id of the message it quotes; 0: none */
 };
 
 struct pg_outbox;
@@ -38,6 +39,9 @@ void pg_outbox_free(struct pg_outbox *ob);
  * valid until it is removed) or NULL when the outbox is full. */
 const struct pg_outbox_entry *pg_outbox_add(struct pg_outbox *ob, const char *to,
                                             const char *text, const char *kind, int64_t media);
+
+/* The next entry added is a reply quoting message reply_to (0: not a reply). */
+void pg_outbox_set_next_reply(struct pg_outbox *ob, int64_t reply_to);
 
 /* The `send` request for e (new reference), cid included. */
 json_t *pg_outbox_request(const struct pg_outbox_entry *e);

@@ -6,7 +6,10 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "pg_changes.h"
 #include "pg_conn.h"
+#include "pg_e2ee.h"
+#include "pg_media.h"
 #include "pg_i18n.h"
 #include "pg_outbox.h"
 #include "pg_secret.h"
@@ -17,10 +20,16 @@
 #define BACKOFF_MAX_MS      15000
 #define READ_COALESCE_MS    2000
 #define RETRY_SEND_MS       1000
+#define PG_SESSION_RECALL_WINDOW_DEFAULT 120
 
 /* What a request in flight was, to route its reply (by ref). */
 enum req_kind { REQ_LOGIN, REQ_REGISTER, REQ_HISTORY_NEWEST, REQ_HISTORY_OLDER, REQ_SEND,
                 REQ_SYNC, REQ_UNREAD, REQ_JOIN, REQ_PART, REQ_READ, REQ_CALLBACK, REQ_OTHER };
+
+struct listener {
+	pg_session_event_cb cb;
+	void *ud;
+};
 
 struct req {
 	enum req_kind kind;
@@ -59,7 +68,20 @@ struct pg_session {
 	guint send_timer;
 	char *active;                   /* the conversation shown */
 	bool focused;
+	struct pg_e2ee *e2ee;           /* end-to-end encryption of private chats */
+	void (*e2ee_changed)(void *ud); /* the windows' hook (pg_session_on_e2ee_changed) */
+	void *e2ee_ud;
+	struct pg_media *media;         /* borrowed: e2ee's history transfers (may be NULL) */
+	/* the chat features' side (the end of this file) */
+	GArray *listeners;              /* of struct listener */
+	GHashTable *read_pos;           /* folded "with" -> int64_t * read position */
+	int recall_window;              /* seconds */
+	bool away_from_end;             /* the view is scrolled up from the newest messages */
 };
+
+static void listeners_dispatch(struct pg_session *s, json_t *ev);
+static void read_pos_set(struct pg_session *s, const char *with, int64_t id);
+static void take_change_event(struct pg_session *s, const json_t *ev);
 
 static char *fold(const char *with)
 {
@@ -200,9 +222,12 @@ static void reset_models(struct pg_session *s)
 	}
 	g_hash_table_remove_all(s->stores);
 	g_hash_table_remove_all(s->read_pending);
+	g_hash_table_remove_all(s->read_pos);
 	s->last_seen = 0;
 	s->change_seq = 0;
 }
+
+static bool send_entry(struct pg_session *s, const struct pg_outbox_entry *e);
 
 static void flush_outbox(struct pg_session *s)
 {
@@ -211,7 +236,7 @@ static void flush_outbox(struct pg_session *s)
 	if (s->state != PG_SESSION_ONLINE)
 		return;
 	while ((e = pg_outbox_next_to_send(s->outbox)) != NULL)
-		if (!request(s, pg_outbox_request(e), REQ_SEND, e->to, e->cid))
+		if (!send_entry(s, e))
 			break;
 }
 
@@ -271,7 +296,8 @@ static void mark_read(struct pg_session *s, const char *with, int64_t id)
 
 static bool is_active(struct pg_session *s, const char *with)
 {
-	return s->active != NULL && s->focused && g_ascii_strcasecmp(s->active, with) == 0;
+	return s->active != NULL && s->focused && !s->away_from_end &&
+	       g_ascii_strcasecmp(s->active, with) == 0;
 }
 
 /* The conversation with in the sidebar; a private chat shows whether its user is online. */
@@ -286,8 +312,13 @@ static void ensure_conv(struct pg_session *s, const char *with)
 
 enum origin { ORIGIN_LIVE, ORIGIN_CATCHUP };
 
-static void take_message(struct pg_session *s, const json_t *m, enum origin origin)
+static json_t *e2ee_fill(struct pg_session *s, const json_t *m, bool *hidden);
+
+static void take_message(struct pg_session *s, const json_t *m0, enum origin origin)
 {
+	bool hidden = false;
+	json_t *filled = e2ee_fill(s, m0, &hidden);
+	const json_t *m = filled != NULL ? filled : m0;
 	char *with = pg_msg_conversation_of(m, s->user);
 	const char *from = json_string_value(json_object_get(m, "from"));
 	json_int_t id = json_integer_value(json_object_get(m, "id"));
@@ -296,8 +327,11 @@ static void take_message(struct pg_session *s, const json_t *m, enum origin orig
 	char *key;
 	bool added = true;
 
-	if (with == NULL || id <= 0) {
+	if (with == NULL || id <= 0 || hidden) {
+		if (id > s->last_seen)
+			s->last_seen = id;
 		g_free(with);
+		json_decref(filled);
 		return;
 	}
 	if (id > s->last_seen)
@@ -324,6 +358,7 @@ static void take_message(struct pg_session *s, const json_t *m, enum origin orig
 		}
 	}
 	g_free(with);
+	json_decref(filled);
 }
 
 static void take_messages(struct pg_session *s, const json_t *msgs, enum origin origin)
@@ -352,6 +387,8 @@ static void ask_unread(struct pg_session *s, const char *after)
 	request(s, pier_req_unread(after, 0), REQ_UNREAD, NULL, NULL);
 }
 
+static void e2ee_login(struct pg_session *s, const json_t *reply);
+
 static void on_logged_in(struct pg_session *s, const json_t *reply)
 {
 	const char *user = json_string_value(json_object_get(reply, "user"));
@@ -376,9 +413,12 @@ static void on_logged_in(struct pg_session *s, const json_t *reply)
 	json_array_foreach(json_object_get(reply, "rooms"), i, room)
 		if (json_is_string(room))
 			pg_conv_list_ensure(s->convs, json_string_value(room));
+	if (json_is_integer(json_object_get(reply, "recall_window")))
+		s->recall_window = (int)json_integer_value(json_object_get(reply, "recall_window"));
 	if (!reconnect && json_is_integer(json_object_get(reply, "change_seq")))
 		s->change_seq = json_integer_value(json_object_get(reply, "change_seq"));
 	set_state(s, PG_SESSION_ONLINE);
+	e2ee_login(s, reply);
 	/* The outbox first, then what was missed: a resent message's duplicate `sent` and its
 	 * copy in the sync are one message in the store. */
 	flush_outbox(s);
@@ -462,6 +502,8 @@ static void on_register_reply(struct pg_session *s, const json_t *reply)
 
 /* ---- events ---- */
 
+static json_t *e2ee_fill_page(struct pg_session *s, const json_t *msgs);
+
 static void on_history(struct pg_session *s, const struct req *r, const json_t *reply)
 {
 	char *key = fold(r->with);
@@ -481,6 +523,7 @@ static void on_history(struct pg_session *s, const struct req *r, const json_t *
 		if (id > s->last_seen)
 			s->last_seen = id;
 	}
+	msgs = e2ee_fill_page(s, msgs);
 	if (r->kind == REQ_HISTORY_NEWEST) {
 		pg_msg_store_reset(st, msgs, more);
 		if (is_active(s, r->with))
@@ -488,6 +531,7 @@ static void on_history(struct pg_session *s, const struct req *r, const json_t *
 	} else {
 		pg_msg_store_add_older(st, msgs, more);
 	}
+	json_decref(msgs);
 }
 
 static void on_unread(struct pg_session *s, const json_t *reply)
@@ -502,6 +546,7 @@ static void on_unread(struct pg_session *s, const json_t *reply)
 		if (with == NULL)
 			continue;
 		last = with;
+		read_pos_set(s, with, json_integer_value(json_object_get(c, "read")));
 		if (is_active(s, with))
 			continue;
 		pg_conv_list_set_unread(s->convs, with,
@@ -634,6 +679,8 @@ static void on_event(void *ud, json_t *ev)
 			req_free(r);
 		return;
 	}
+	if (r == NULL && pg_e2ee_event(s->e2ee, ev))
+		return;
 	if (kind == REQ_CALLBACK) {
 		r->cb(ev, r->ud);
 		r->cb = NULL;
@@ -701,16 +748,21 @@ static void on_event(void *ud, json_t *ev)
 		on_users(s, ev);
 	} else if (strcmp(op, "presence") == 0) {
 		on_presence(s, ev);
-	} else if (strcmp(op, "edited") == 0 || strcmp(op, "recalled") == 0) {
-		on_change(s, ev);
-	} else if (strcmp(op, "read") == 0 && ref == NULL) {
+	} else if (strcmp(op, "edited") == 0 || strcmp(op, "recalled") == 0 ||
+	           strcmp(op, "reaction") == 0) {
+		take_change_event(s, ev);
+	} else if (strcmp(op, "read") == 0) {
 		const char *with = json_string_value(json_object_get(ev, "with"));
 
 		if (with != NULL)
+			read_pos_set(s, with, json_integer_value(json_object_get(ev, "id")));
+		if (with != NULL && ref == NULL)
 			ask_unread(s, NULL);
 	}
 	if (r != NULL)
 		req_free(r);
+	else if (s->state == PG_SESSION_ONLINE)
+		listeners_dispatch(s, ev);
 }
 
 /* ---- the connection's life ---- */
@@ -763,6 +815,7 @@ static void on_dropped(void *ud, const char *why)
 	g_hash_table_remove_all(s->reqs);
 	g_hash_table_remove_all(s->loading);
 	pg_outbox_connection_lost(s->outbox);
+	pg_e2ee_offline(s->e2ee);
 	if (s->logged_in_once && s->password == NULL) {
 		schedule_reconnect(s);
 		return;
@@ -830,6 +883,8 @@ const char *pg_session_ca_file(const struct pg_session *s)
 	return s->cfg.ca_file;
 }
 
+static struct pg_e2ee *e2ee_new(struct pg_session *s);
+
 struct pg_session *pg_session_new(const struct pg_session_config *cfg,
                                   const struct pg_session_ops *ops, void *ud)
 {
@@ -849,6 +904,10 @@ struct pg_session *pg_session_new(const struct pg_session_config *cfg,
 	s->reqs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, req_free);
 	s->loading = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	s->read_pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	s->e2ee = e2ee_new(s);
+	s->listeners = g_array_new(FALSE, TRUE, sizeof(struct listener));
+	s->read_pos = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	s->recall_window = PG_SESSION_RECALL_WINDOW_DEFAULT;
 	return s;
 }
 
@@ -856,6 +915,7 @@ void pg_session_free(struct pg_session *s)
 {
 	if (s == NULL)
 		return;
+	pg_e2ee_free(s->e2ee);
 	pg_conn_free(s->conn);
 	if (s->retry_timer != 0)
 		g_source_remove(s->retry_timer);
@@ -867,6 +927,8 @@ void pg_session_free(struct pg_session *s)
 	g_hash_table_unref(s->reqs);
 	g_hash_table_unref(s->loading);
 	g_hash_table_unref(s->read_pending);
+	g_array_unref(s->listeners);
+	g_hash_table_unref(s->read_pos);
 	g_object_unref(s->convs);
 	g_object_unref(s->online);
 	pg_outbox_free(s->outbox);
@@ -954,6 +1016,7 @@ bool pg_session_resume(struct pg_session *s)
 void pg_session_logout(struct pg_session *s)
 {
 	request(s, pier_req_logout(), REQ_OTHER, NULL, NULL);
+	pg_e2ee_logout(s->e2ee);
 	forget_token(s);
 	s->logged_in_once = false;
 	reset_models(s);
@@ -1054,6 +1117,8 @@ void pg_session_reload_newest(struct pg_session *s, const char *with)
 
 void pg_session_set_active(struct pg_session *s, const char *with, bool focused)
 {
+	if (s->active == NULL || with == NULL || g_ascii_strcasecmp(s->active, with) != 0)
+		s->away_from_end = false;   /* another conversation opens at its end */
 	g_free(s->active);
 	s->active = g_strdup(with);
 	s->focused = focused;
@@ -1120,4 +1185,414 @@ bool pg_session_members(struct pg_session *s, const char *room, const char *afte
 size_t pg_session_outbox_count(const struct pg_session *s)
 {
 	return pg_outbox_count(s->outbox);
+}
+
+/* ---- end-to-end encryption (pg_e2ee.h): the hooks the device manager is lent ---- */
+
+static int e2ee_request(void *ctx, json_t *req, char ref[PIER_REF_MAX])
+{
+	struct pg_session *s = ctx;
+
+	if (s->conn == NULL || !pg_conn_is_connected(s->conn)) {
+		json_decref(req);
+		return -1;
+	}
+	return pg_conn_request(s->conn, req, ref);
+}
+
+static void e2ee_notice(void *ctx, const char *text)
+{
+	notice(ctx, text);
+}
+
+/* A decrypted message: shown like any other; it replaces its placeholder (same id). Not live
+ * (one's own send, the device's queue replayed at its hello): the `unread` reply counted it
+ * already, so it only fills in the conversation. */
+static void e2ee_show(void *ctx, const json_t *msg, bool live)
+{
+	struct pg_session *s = ctx;
+	char *with = pg_msg_conversation_of(msg, s->user), *key;
+	int64_t id = json_integer_value(json_object_get(msg, "id"));
+	PgMsgStore *st;
+
+	if (with == NULL)
+		return;
+	key = fold(with);
+	if (live) {
+		take_message(s, msg, ORIGIN_LIVE);
+	} else {
+		if (id > s->last_seen)
+			s->last_seen = id;
+		ensure_conv(s, with);
+		st = g_hash_table_lookup(s->stores, key);
+		if (st != NULL)
+			pg_msg_store_add(st, msg);
+	}
+	st = g_hash_table_lookup(s->stores, key);
+	if (st != NULL)
+		pg_msg_store_update(st, msg);
+	g_free(key);
+	g_free(with);
+}
+
+static void e2ee_sent(void *ctx, const json_t *reply)
+{
+	on_sent(ctx, reply);
+}
+
+static void e2ee_send_failed(void *ctx, const char *to, const char *cid, const json_t *reply,
+                             const char *text)
+{
+	struct pg_session *s = ctx;
+	struct req r = { .kind = REQ_SEND, .with = (char *)to, .cid = (char *)cid };
+	char *key;
+	PgMsgStore *st;
+
+	if (reply != NULL) {
+		on_send_error(s, &r, reply);
+		return;
+	}
+	pg_outbox_remove(s->outbox, cid);
+	key = fold(to);
+	st = g_hash_table_lookup(s->stores, key);
+	g_free(key);
+	if (st != NULL)
+		pg_msg_store_fail(st, cid);
+	notice(s, text);
+}
+
+/* The peer has no device list: the entry goes as plaintext, as the server allows. */
+static void e2ee_send_plain(void *ctx, const char *cid)
+{
+	struct pg_session *s = ctx;
+	const struct pg_outbox_entry *e = pg_outbox_find(s->outbox, cid);
+
+	if (e != NULL)
+		request(s, pg_outbox_request(e), REQ_SEND, e->to, e->cid);
+}
+
+static void e2ee_changed(void *ctx)
+{
+	struct pg_session *s = ctx;
+
+	if (s->e2ee_changed != NULL)
+		s->e2ee_changed(s->e2ee_ud);
+}
+
+/* History transfers go through the window's media (encrypted uploads and downloads). */
+struct e2ee_xfer {
+	void (*up)(const json_t *file, void *ud);
+	void (*down)(const void *data, size_t len, void *ud);
+	void *ud;
+};
+
+static void e2ee_uploaded(json_t *result, const char *error, gpointer data)
+{
+	struct e2ee_xfer *x = data;
+
+	(void)error;
+	x->up(result != NULL ? json_object_get(result, "file") : NULL, x->ud);
+	g_free(x);
+}
+
+static void e2ee_upload(void *ctx, const char *path, void (*done)(const json_t *file, void *ud),
+                        void *ud)
+{
+	struct pg_session *s = ctx;
+	struct e2ee_xfer *x;
+
+	if (s->media == NULL) {
+		done(NULL, ud);
+		return;
+	}
+	x = g_new0(struct e2ee_xfer, 1);
+	x->up = done;
+	x->ud = ud;
+	pg_media_upload_e2ee(s->media, path, NULL, NULL, e2ee_uploaded, x);
+}
+
+static void e2ee_downloaded(GBytes *bytes, const char *error, gpointer data)
+{
+	struct e2ee_xfer *x = data;
+	gsize len = 0;
+	const void *p = bytes != NULL ? g_bytes_get_data(bytes, &len) : NULL;
+
+	(void)error;
+	x->down(p, len, x->ud);
+	g_free(x);
+}
+
+static void e2ee_download(void *ctx, const json_t *media,
+                          void (*done)(const void *data, size_t len, void *ud), void *ud)
+{
+	struct pg_session *s = ctx;
+	struct e2ee_xfer *x;
+
+	if (s->media == NULL) {
+		done(NULL, 0, ud);
+		return;
+	}
+	x = g_new0(struct e2ee_xfer, 1);
+	x->down = done;
+	x->ud = ud;
+	pg_media_fetch_e2ee(s->media, media, e2ee_downloaded, x);
+}
+
+/* Earlier messages came from another device: the private chats shown are filled again. */
+static void e2ee_imported(void *ctx)
+{
+	struct pg_session *s = ctx;
+	GHashTableIter it;
+	gpointer key, val;
+
+	g_hash_table_iter_init(&it, s->stores);
+	while (g_hash_table_iter_next(&it, &key, &val))
+		if (((const char *)key)[0] == '@')
+			pg_session_reload_newest(s, pg_msg_store_with(val));
+}
+
+static struct pg_e2ee *e2ee_new(struct pg_session *s)
+{
+	const struct pg_e2ee_host host = {
+		.ctx = s, .request = e2ee_request, .notice = e2ee_notice, .show = e2ee_show,
+		.sent = e2ee_sent, .send_failed = e2ee_send_failed, .send_plain = e2ee_send_plain,
+		.changed = e2ee_changed, .upload = e2ee_upload, .download = e2ee_download,
+		.imported = e2ee_imported,
+	};
+
+	return pg_e2ee_new(&host);
+}
+
+static void e2ee_login(struct pg_session *s, const json_t *reply)
+{
+	char *dir = pg_e2ee_dir(s->cfg.data_dir, s->cfg.host, s->cfg.port, s->user);
+
+	pg_e2ee_login(s->e2ee, dir, s->user,
+	              json_string_value(json_object_get(reply, "challenge")));
+	g_free(dir);
+}
+
+/* An outbox entry goes: private ones encrypted when this device can. False when offline. */
+static bool send_entry(struct pg_session *s, const struct pg_outbox_entry *e)
+{
+	if (pg_e2ee_private(s->e2ee, e->to)) {
+		pg_e2ee_send(s->e2ee, e->to, e->cid, e->text, e->kind, e->media, e->reply_to);
+		return s->conn != NULL && pg_conn_is_connected(s->conn);
+	}
+	return request(s, pg_outbox_request(e), REQ_SEND, e->to, e->cid);
+}
+
+static json_t *e2ee_fill(struct pg_session *s, const json_t *m, bool *hidden)
+{
+	return pg_e2ee_fill(s->e2ee, m, hidden);
+}
+
+/* A history page with what this device decrypted filled in (encrypted edits left out). */
+static json_t *e2ee_fill_page(struct pg_session *s, const json_t *msgs)
+{
+	json_t *out = json_array(), *m;
+	size_t i;
+
+	json_array_foreach(msgs, i, m) {
+		bool hidden = false;
+		json_t *filled = pg_e2ee_fill(s->e2ee, m, &hidden);
+
+		if (hidden)
+			continue;
+		json_array_append_new(out, filled != NULL ? filled : json_incref(m));
+	}
+	return out;
+}
+
+struct pg_e2ee *pg_session_e2ee(struct pg_session *s)
+{
+	return s->e2ee;
+}
+
+void pg_session_set_media(struct pg_session *s, struct pg_media *media)
+{
+	s->media = media;
+}
+
+void pg_session_on_e2ee_changed(struct pg_session *s, void (*cb)(void *ud), void *ud)
+{
+	s->e2ee_changed = cb;
+	s->e2ee_ud = ud;
+}
+
+/* ---- the chat features' side: requests with callbacks, listeners, read positions ---- */
+
+bool pg_session_call(struct pg_session *s, json_t *req, pg_session_reply_cb cb, void *ud)
+{
+	char ref[PIER_REF_MAX];
+	struct req *r;
+
+	if (s->state != PG_SESSION_ONLINE || !pg_conn_is_connected(s->conn)) {
+		json_decref(req);
+		return false;
+	}
+	if (pg_conn_request(s->conn, req, ref) != 0)
+		return false;
+	r = g_new0(struct req, 1);
+	r->kind = REQ_CALLBACK;
+	r->cb = cb;
+	r->ud = ud;
+	g_hash_table_replace(s->reqs, g_strdup(ref), r);
+	return true;
+}
+
+bool pg_session_notify(struct pg_session *s, json_t *req)
+{
+	if (s->state != PG_SESSION_ONLINE || !pg_conn_is_connected(s->conn)) {
+		json_decref(req);
+		return false;
+	}
+	return pg_conn_request(s->conn, req, NULL) == 0;
+}
+
+void pg_session_listen(struct pg_session *s, pg_session_event_cb cb, void *ud)
+{
+	struct listener l = { .cb = cb, .ud = ud };
+
+	g_array_append_val(s->listeners, l);
+}
+
+static void listeners_dispatch(struct pg_session *s, json_t *ev)
+{
+	for (guint i = 0; i < s->listeners->len; i++) {
+		struct listener *l = &g_array_index(s->listeners, struct listener, i);
+
+		l->cb(ev, l->ud);
+	}
+}
+
+PgMsgStore *pg_session_store(struct pg_session *s, const char *with)
+{
+	char *key = fold(with);
+	PgMsgStore *st = g_hash_table_lookup(s->stores, key);
+
+	g_free(key);
+	return st;
+}
+
+/* A live reaction, edit or recall: the message in its store, if open; the newest change
+ * seen moves on (a reconnect's sync starts after it). */
+static void take_change_event(struct pg_session *s, const json_t *ev)
+{
+	char *with = pg_msg_conversation_of(ev, s->user);
+	json_int_t changed = json_integer_value(json_object_get(ev, "changed"));
+
+	if (changed > s->change_seq)
+		s->change_seq = changed;
+	if (with != NULL)
+		pg_changes_apply_event(pg_session_store(s, with), ev, s->user);
+	g_free(with);
+}
+
+static void read_pos_set(struct pg_session *s, const char *with, int64_t id)
+{
+	char *key = fold(with);
+	int64_t *old = g_hash_table_lookup(s->read_pos, key);
+
+	if (old != NULL && *old >= id) {
+		g_free(key);
+		return;
+	}
+	if (old == NULL) {
+		old = g_new(int64_t, 1);
+		g_hash_table_insert(s->read_pos, key, old);
+	} else {
+		g_free(key);
+	}
+	*old = id;
+}
+
+int64_t pg_session_read_position(struct pg_session *s, const char *with)
+{
+	char *key = fold(with);
+	int64_t *v = g_hash_table_lookup(s->read_pos, key);
+
+	g_free(key);
+	return v != NULL ? *v : 0;
+}
+
+struct around {
+	struct pg_session *s;
+	char *with;
+	pg_session_reply_cb cb;
+	void *ud;
+};
+
+static void on_around(json_t *reply, void *ud)
+{
+	struct around *a = ud;
+	PgMsgStore *st = reply != NULL ? pg_session_store(a->s, a->with) : NULL;
+
+	if (st != NULL && json_is_array(json_object_get(reply, "messages"))) {
+		json_t *msgs = e2ee_fill_page(a->s, json_object_get(reply, "messages"));
+
+		pg_msg_store_reset_older(st, msgs, json_is_true(json_object_get(reply, "more")));
+		json_decref(msgs);
+	}
+	a->cb(reply, a->ud);
+	g_free(a->with);
+	g_free(a);
+}
+
+bool pg_session_load_around(struct pg_session *s, const char *with, int64_t id,
+                            pg_session_reply_cb cb, void *ud)
+{
+	struct around *a;
+
+	if (s->state != PG_SESSION_ONLINE)
+		return false;
+	a = g_new0(struct around, 1);
+	a->s = s;
+	a->with = g_strdup(with);
+	a->cb = cb;
+	a->ud = ud;
+	pg_session_open(s, with);
+	/* The page that ends with id: it is the window's newest, older ones above it. */
+	if (!pg_session_call(s, pier_req_history(with, id + 1, HISTORY_PAGE), on_around, a)) {
+		g_free(a->with);
+		g_free(a);
+		return false;
+	}
+	return true;
+}
+
+int pg_session_recall_window(const struct pg_session *s)
+{
+	return s->recall_window;
+}
+
+void pg_session_set_recall_window(struct pg_session *s, int seconds)
+{
+	if (seconds >= 0)
+		s->recall_window = seconds;
+}
+
+void pg_session_set_at_end(struct pg_session *s, bool at_end)
+{
+	if (s->away_from_end == !at_end)
+		return;
+	s->away_from_end = !at_end;
+	if (at_end && s->active != NULL && s->focused) {
+		PgMsgStore *st = pg_session_store(s, s->active);
+
+		pg_conv_list_clear_unread(s->convs, s->active);
+		if (st != NULL)
+			mark_read(s, s->active, pg_msg_store_newest_id(st));
+	}
+}
+
+int pg_session_send_reply(struct pg_session *s, const char *with, const char *text,
+                          int64_t reply_to)
+{
+	int r;
+
+	pg_outbox_set_next_reply(s->outbox, reply_to);
+	r = pg_session_send(s, with, text, NULL, 0);
+	pg_outbox_set_next_reply(s->outbox, 0);
+	return r;
 }

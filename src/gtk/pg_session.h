@@ -111,4 +111,47 @@ bool pg_session_members(struct pg_session *s, const char *room, const char *afte
 /* How many messages wait in the outbox (tests). */
 size_t pg_session_outbox_count(const struct pg_session *s);
 
+/* End-to-end encryption of private chats (pg_e2ee.h): the device manager (borrowed), and
+ * the windows' hook called when its state, devices or keys changed (one at a time). */
+struct pg_e2ee;
+struct pg_e2ee *pg_session_e2ee(struct pg_session *s);
+void pg_session_on_e2ee_changed(struct pg_session *s, void (*cb)(void *ud), void *ud);
+/* The media (borrowed; NULL before it is freed) that carries e2ee's history transfers. */
+struct pg_media;
+void pg_session_set_media(struct pg_session *s, struct pg_media *media);
+/* ---- for the chat features built on the session (pg_msgactions, pg_typing, pg_search) ---- */
+
+/* Sends req (taken) while online; cb gets its reply (an "error" too) once, or NULL when the
+ * connection dropped first. False (req dropped, cb not called) when not online. */
+bool pg_session_call(struct pg_session *s, json_t *req, pg_session_reply_cb cb, void *ud);
+/* Sends req (taken) that has no reply when it goes through (typing): nothing waits for one.
+ * False when not online. */
+bool pg_session_notify(struct pg_session *s, json_t *req);
+/* An event that is no reply (a `typing`, a `msg`...): listeners get each (borrowed), after the
+ * session took it in. */
+typedef void (*pg_session_event_cb)(json_t *ev, void *ud);
+void pg_session_listen(struct pg_session *s, pg_session_event_cb cb, void *ud);
+/* The store of conversation with if it was opened (borrowed), else NULL; nothing is asked. */
+PgMsgStore *pg_session_store(struct pg_session *s, const char *with);
+/* The read position of conversation with as the server last said (the `unread` reply, `read`
+ * replies and events), 0 when unknown. */
+int64_t pg_session_read_position(struct pg_session *s, const char *with);
+/* Loads the page of history that ends with message id into with's store (replacing its
+ * window, detached from the newest end) unless id is in the window already; cb gets the
+ * reply (or NULL), as for pg_session_call. False when not online. */
+bool pg_session_load_around(struct pg_session *s, const char *with, int64_t id,
+                            pg_session_reply_cb cb, void *ud);
+/* Whether the view of the active conversation shows its end: scrolled up, new messages
+ * there count as unread and nothing is marked read, as in the browser; back at the end, what
+ * is shown is marked read (coalesced, one `read` per conversation every 2 s at most). */
+void pg_session_set_at_end(struct pg_session *s, bool at_end);
+/* Sends text to with as a reply quoting message reply_to, through the outbox as
+ * pg_session_send does (offline it waits; its cid keeps it from going twice). */
+int pg_session_send_reply(struct pg_session *s, const char *with, const char *text,
+                          int64_t reply_to);
+/* The recall window the server said (login reply's "recall_window", or the default 120 s;
+ * a recall_expired's window_s updates it). */
+int pg_session_recall_window(const struct pg_session *s);
+void pg_session_set_recall_window(struct pg_session *s, int seconds);
+
 #endif

@@ -5,14 +5,19 @@
 
 #include "pg_command.h"
 #include "pg_composer.h"
+#include "pg_e2ee.h"
+#include "pg_e2ee_ui.h"
 #include "pg_i18n.h"
 #include "pg_login.h"
 #include "pg_members.h"
 #include "pg_media.h"
+#include "pg_msgactions.h"
 #include "pg_msgview.h"
 #include "pg_notify.h"
+#include "pg_search.h"
 #include "pg_sidebar.h"
 #include "pg_switcher.h"
+#include "pg_typing.h"
 
 #define NOTICE_MS 6000
 
@@ -33,7 +38,21 @@ struct pg_window {
 	GCancellable *upload;
 	char *upload_to;
 	struct upload_ctx *upload_ctx;
+	struct pg_e2ee_ui *e2ee_ui;     /* end-to-end encryption's banner, lock and windows */
+	/* the chat features (the end of this file) */
+	struct pg_msgactions *actions;
+	struct pg_typing *typing;
+	struct pg_search *search;
+	char *mode_with;        /* the conversation of the message edited or replied to */
+	int64_t edit_id;        /* editing this message (0: not) */
+	int64_t reply_id;       /* replying to this message (0: not) */
 };
+
+static void chat_features_new(struct pg_window *w, GtkWidget *right);
+static void chat_features_free(struct pg_window *w);
+static void chat_features_open(struct pg_window *w, const char *with);
+static bool chat_features_submit(struct pg_window *w, const char *line);
+static void chat_features_escape(struct pg_window *w);
 
 /* What an upload's callbacks see: the window, or NULL once it is gone (the upload may end
  * after the window was closed). The window and the upload each hold a reference. */
@@ -66,6 +85,23 @@ static const char css[] =
 	"padding: 0 6px; font-size: smaller; }\n"
 	".unread-badge.mention { background: #c01c28; }\n"
 	".conv-title { font-weight: bold; font-size: larger; padding: 6px 12px; }\n"
+	".e2ee-banner { background: alpha(#26a269, 0.2); padding: 4px 8px; }\n"
+	".safety-number { font-size: x-large; }\n"
+	".new-divider { color: #c01c28; font-weight: bold; border-top: 1px solid #c01c28; "
+	"margin: 6px 0 2px 0; padding-top: 2px; }\n"
+	".pier-dark .new-divider { color: #ff7b63; border-top-color: #ff7b63; }\n"
+	".msg-quote { border-left: 3px solid alpha(currentColor, 0.4); padding-left: 6px; "
+	"opacity: 0.75; font-size: smaller; }\n"
+	".msg-quote-button { padding: 0 2px; min-height: 0; margin: 2px 0; }\n"
+	".reaction-chip { padding: 0 6px; min-height: 22px; border-radius: 11px; }\n"
+	".reaction-chip.mine { background: alpha(#3584e4, 0.25); "
+	"box-shadow: inset 0 0 0 1px #3584e4; }\n"
+	".msg-actions { min-height: 20px; padding: 0 4px; opacity: 0.55; }\n"
+	".msg-row.recalled #msg-text { opacity: 0.7; }\n"
+	".msg-row.flash { background: alpha(#f6d32d, 0.35); }\n"
+	".typing-indicator { font-size: smaller; font-style: italic; padding: 0 12px; "
+	"opacity: 0.8; }\n"
+	".composer-mode { background: alpha(#3584e4, 0.15); padding: 2px 8px; }\n"
 	"*:focus-visible { outline: 2px solid #3584e4; outline-offset: -2px; }\n";
 
 static void install_css(void)
@@ -164,7 +200,9 @@ void pg_window_open(struct pg_window *w, const char *with)
 	                       : g_strdup(with);
 	gtk_label_set_text(GTK_LABEL(w->title), title);
 	g_free(title);
+	pg_e2ee_ui_set_active(w->e2ee_ui, with);
 	pg_members_set_room(w->members, with);
+	chat_features_open(w, with);
 	pg_session_set_active(w->session, with, gtk_window_is_active(w->win));
 	gtk_widget_grab_focus(pg_composer_text_view(w->composer));
 }
@@ -187,6 +225,8 @@ static void update_state(void *ud)
 	char *status;
 
 	gtk_widget_set_visible(w->banner, st == PG_SESSION_OFFLINE);
+	if (st != PG_SESSION_ONLINE && w->typing != NULL)
+		pg_typing_clear(w->typing);
 	if (st == PG_SESSION_ONLINE || st == PG_SESSION_OFFLINE) {
 		gtk_stack_set_visible_child_name(GTK_STACK(w->stack), "chat");
 		status = g_strdup_printf("%s · %s", pg_session_user(w->session),
@@ -282,6 +322,8 @@ static void on_submit(void *ud, const char *line)
 	struct pg_command cmd;
 	char *to = NULL, *msg;
 
+	if (chat_features_submit(w, line))
+		return;
 	pg_command_parse(line, &cmd);
 	switch (cmd.op) {
 	case PG_CMD_TEXT:
@@ -355,6 +397,9 @@ static void on_upload_done(json_t *result, const char *error, gpointer ud)
 	} else {
 		const char *type = json_string_value(json_object_get(result, "type"));
 
+		/* an encrypted upload: its key goes with the encrypted send */
+		if (json_object_get(result, "file") != NULL)
+			pg_e2ee_add_file(pg_session_e2ee(w->session), json_object_get(result, "file"));
 		pg_session_send(w->session, w->upload_to, "", pg_media_kind_of(type),
 		                json_integer_value(json_object_get(result, "id")));
 	}
@@ -379,8 +424,12 @@ static void on_attach(void *ud, const char *path)
 	}
 	w->upload_ctx->refs++;
 	pg_composer_set_progress(w->composer, 0, w->upload);
-	pg_media_upload(w->media, path, w->upload, on_upload_progress, on_upload_done,
-	                w->upload_ctx);
+	if (pg_e2ee_private(pg_session_e2ee(w->session), w->active))
+		pg_media_upload_e2ee(w->media, path, w->upload, on_upload_progress, on_upload_done,
+		                     w->upload_ctx);
+	else
+		pg_media_upload(w->media, path, w->upload, on_upload_progress, on_upload_done,
+		                w->upload_ctx);
 }
 
 void pg_window_attach(struct pg_window *w, const char *path)
@@ -398,6 +447,7 @@ static void on_escape(void *ud)
 	struct pg_window *w = ud;
 
 	gtk_widget_set_visible(w->notice, FALSE);
+	chat_features_escape(w);
 	pg_msgview_scroll_to_bottom(w->view);
 }
 
@@ -482,6 +532,48 @@ static void act_open(GSimpleAction *a, GVariant *p, gpointer ud)
 	pg_window_open(ud, g_variant_get_string(p, NULL));
 }
 
+static void act_e2ee_devices(GSimpleAction *a, GVariant *p, gpointer ud)
+{
+	(void)a;
+	(void)p;
+	pg_e2ee_ui_show_devices(((struct pg_window *)ud)->e2ee_ui);
+}
+
+static void act_e2ee_safety(GSimpleAction *a, GVariant *p, gpointer ud)
+{
+	(void)a;
+	(void)p;
+	pg_e2ee_ui_show_safety(((struct pg_window *)ud)->e2ee_ui);
+}
+
+static void leave_mode(struct pg_window *w);
+
+/* The edit mode in an encrypted private chat: the edit of an encrypted message goes
+ * encrypted (the server cannot edit what it cannot read). Replies need nothing here: they go
+ * through the outbox, which encrypts private ones. True when the line was taken. */
+static bool e2ee_mode_submit(struct pg_window *w, const char *line)
+{
+	struct pg_e2ee *e = pg_session_e2ee(w->session);
+	PgMsgStore *st;
+	PgMsg *msg;
+
+	if (w->edit_id <= 0 || !pg_e2ee_private(e, w->mode_with))
+		return false;
+	st = pg_session_store(w->session, w->mode_with);
+	msg = st != NULL ? pg_msg_store_find(st, w->edit_id, NULL) : NULL;
+	if (msg == NULL || !msg->encrypted)
+		return false;          /* a plaintext message from before: edited as such */
+	if (pg_session_state(w->session) != PG_SESSION_ONLINE) {
+		show_notice(w, _("Offline: try again when connected."));
+		pg_composer_set_text(w->composer, line);
+		return true;
+	}
+	pg_e2ee_send_change(e, w->mode_with, line, 0, w->edit_id);
+	leave_mode(w);
+	return true;
+}
+static void act_search(GSimpleAction *a, GVariant *p, gpointer ud);
+
 static const GActionEntry actions[] = {
 	{ .name = "switcher", .activate = act_switcher },
 	{ .name = "next-conversation", .activate = act_next },
@@ -491,6 +583,9 @@ static const GActionEntry actions[] = {
 	{ .name = "logout", .activate = act_logout },
 	{ .name = "part", .activate = act_part },
 	{ .name = "open", .activate = act_open, .parameter_type = "s" },
+	{ .name = "e2ee-devices", .activate = act_e2ee_devices },
+	{ .name = "e2ee-safety", .activate = act_e2ee_safety },
+	{ .name = "search", .activate = act_search },
 };
 
 static void add_shortcut(GtkShortcutController *sc, const char *accel, const char *action)
@@ -508,7 +603,10 @@ static GtkWidget *header_bar(struct pg_window *w)
 
 	(void)w;
 	g_menu_append(menu, _("Go to conversation (Ctrl+K)"), "win.switcher");
+	g_menu_append(menu, _("Search messages (Ctrl+F)"), "win.search");
 	g_menu_append(menu, _("Leave this room"), "win.part");
+	g_menu_append(menu, _("Devices and encryption"), "win.e2ee-devices");
+	g_menu_append(menu, _("Safety number of this private chat"), "win.e2ee-safety");
 	g_menu_append(menu, _("Group red, private black"), "win.toggle-colours");
 	g_menu_append(menu, _("Dark style"), "win.toggle-dark");
 	g_menu_append(menu, _("Log out"), "win.logout");
@@ -569,6 +667,7 @@ static GtkWidget *chat_page(struct pg_window *w)
 	gtk_label_set_wrap(GTK_LABEL(w->notice), TRUE);
 	gtk_widget_set_visible(w->notice, FALSE);
 	gtk_box_append(GTK_BOX(right), w->banner);
+	gtk_box_append(GTK_BOX(right), pg_e2ee_ui_banner(w->e2ee_ui));
 	{
 		GtkWidget *head = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
 
@@ -576,11 +675,14 @@ static GtkWidget *chat_page(struct pg_window *w)
 		w->members = pg_members_button_new(w->session);
 		gtk_widget_set_margin_end(w->members, 8);
 		gtk_widget_set_valign(w->members, GTK_ALIGN_CENTER);
+		gtk_widget_set_margin_start(pg_e2ee_ui_lock(w->e2ee_ui), 12);
+		gtk_box_append(GTK_BOX(head), pg_e2ee_ui_lock(w->e2ee_ui));
 		gtk_box_append(GTK_BOX(head), w->title);
 		gtk_box_append(GTK_BOX(head), w->members);
 		gtk_box_append(GTK_BOX(right), head);
 	}
 	gtk_box_append(GTK_BOX(right), pg_msgview_widget(w->view));
+	chat_features_new(w, right);
 	gtk_box_append(GTK_BOX(right), w->notice);
 	gtk_box_append(GTK_BOX(right), pg_composer_widget(w->composer));
 	gtk_paned_set_start_child(GTK_PANED(paned), pg_sidebar_widget(w->sidebar));
@@ -605,7 +707,12 @@ static void window_free(gpointer p)
 		upload_ctx_unref(w->upload_ctx);
 	}
 	g_free(w->upload_to);
+	pg_e2ee_ui_free(w->e2ee_ui);
+	pg_session_set_media(w->session, NULL);
+	/* The session first: its requests in flight end (with no reply) before what waits for
+	 * them goes. */
 	pg_session_free(w->session);
+	chat_features_free(w);
 	pg_media_free(w->media);
 	pg_settings_release(&w->settings);
 	g_free(w->active);
@@ -632,6 +739,8 @@ GtkWindow *pg_window_new(GtkApplication *app, struct pg_settings *settings)
 	session_config(&w->settings, &cfg);
 	w->session = pg_session_new(&cfg, &session_ops, w);
 	w->media = pg_media_new(w->session);
+	w->e2ee_ui = pg_e2ee_ui_new(w->win, w->session);
+	pg_session_set_media(w->session, w->media);
 	w->login = pg_login_new(&w->settings, &login_ops, w);
 	w->stack = gtk_stack_new();
 	gtk_widget_set_name(w->stack, "main-stack");
@@ -650,6 +759,7 @@ GtkWindow *pg_window_new(GtkApplication *app, struct pg_settings *settings)
 	add_shortcut(sc, "<Control>k", "win.switcher");
 	add_shortcut(sc, "<Alt>Down", "win.next-conversation");
 	add_shortcut(sc, "<Alt>Up", "win.prev-conversation");
+	add_shortcut(sc, "<Control>f", "win.search");
 	gtk_widget_add_controller(GTK_WIDGET(w->win), GTK_EVENT_CONTROLLER(sc));
 	g_signal_connect(w->win, "notify::is-active", G_CALLBACK(on_active_changed), w);
 	pg_window_set_look(w, w->settings.colours, w->settings.style);
@@ -684,4 +794,212 @@ gboolean pg_window_screenshot(GtkWidget *widget, const char *path)
 		gsk_render_node_unref(node);
 	g_object_unref(paintable);
 	return ok;
+}
+
+/* ---- the chat features: message actions, edit and reply, typing, search ---- */
+
+struct pg_msgactions *pg_window_actions(struct pg_window *w)
+{
+	return w->actions;
+}
+
+struct pg_typing *pg_window_typing(struct pg_window *w)
+{
+	return w->typing;
+}
+
+struct pg_search *pg_window_search(struct pg_window *w)
+{
+	return w->search;
+}
+
+struct pg_msgview *pg_window_view(struct pg_window *w)
+{
+	return w->view;
+}
+
+void pg_window_composer_send(struct pg_window *w)
+{
+	pg_composer_send(w->composer);
+}
+
+static void leave_mode(struct pg_window *w)
+{
+	w->edit_id = 0;
+	w->reply_id = 0;
+	g_clear_pointer(&w->mode_with, g_free);
+	pg_composer_set_mode(w->composer, NULL);
+}
+
+/* The conversation msg is in, as the sidebar names it. */
+static char *conversation_of(struct pg_window *w, const PgMsg *msg)
+{
+	const char *me = pg_session_user(w->session);
+
+	if (msg->to[0] == '@' && me != NULL && g_ascii_strcasecmp(msg->from, me) != 0)
+		return g_strconcat("@", msg->from, NULL);
+	return g_strdup(msg->to);
+}
+
+static void actions_notice(void *ud, const char *text)
+{
+	show_notice(ud, text);
+}
+
+static void actions_edit(void *ud, PgMsg *msg)
+{
+	struct pg_window *w = ud;
+
+	leave_mode(w);
+	w->edit_id = msg->id;
+	w->mode_with = conversation_of(w, msg);
+	pg_composer_set_text(w->composer, msg->text);
+	pg_composer_set_mode(w->composer, _("Editing a message · Enter saves, Esc cancels"));
+}
+
+static void actions_reply(void *ud, PgMsg *msg)
+{
+	struct pg_window *w = ud;
+	char *banner, *start = g_utf8_substring(msg->text, 0, MIN(g_utf8_strlen(msg->text, -1), 60));
+
+	leave_mode(w);
+	w->reply_id = msg->id;
+	w->mode_with = conversation_of(w, msg);
+	banner = g_strdup_printf(_("Replying to %s: %s · Esc cancels"), msg->from, start);
+	pg_composer_set_mode(w->composer, banner);
+	g_free(banner);
+	g_free(start);
+}
+
+static void search_open(void *ud, const char *with, int64_t id);
+
+static void actions_jump(void *ud, const char *with, int64_t id)
+{
+	search_open(ud, with, id);
+}
+
+static void drop_attach(void *ud, const char *path)
+{
+	on_attach(ud, path);
+}
+
+static void act_search(GSimpleAction *a, GVariant *p, gpointer ud)
+{
+	struct pg_window *w = ud;
+
+	(void)a;
+	(void)p;
+	if (pg_session_state(w->session) == PG_SESSION_ONLINE ||
+	    pg_session_state(w->session) == PG_SESSION_OFFLINE)
+		pg_search_show(w->search, w->active);
+}
+
+static void chat_features_new(struct pg_window *w, GtkWidget *right)
+{
+	static const struct pg_msgactions_ops actions_ops = {
+		.notice = actions_notice,
+		.edit = actions_edit,
+		.reply = actions_reply,
+		.jump = actions_jump,
+	};
+
+	w->actions = pg_msgactions_new(w->session, &actions_ops, w);
+	pg_msgview_set_actions(w->view, w->actions);
+	pg_msgview_set_drop(w->view, drop_attach, w);
+	w->typing = pg_typing_new(w->session, pg_composer_text_view(w->composer));
+	gtk_box_append(GTK_BOX(right), pg_typing_widget(w->typing));
+	w->search = pg_search_new(w->session, w->win, search_open, w);
+}
+
+static void chat_features_free(struct pg_window *w)
+{
+	pg_msgactions_free(w->actions);
+	pg_typing_free(w->typing);
+	pg_search_free(w->search);
+	g_free(w->mode_with);
+}
+
+static void chat_features_open(struct pg_window *w, const char *with)
+{
+	if (w->mode_with != NULL && g_ascii_strcasecmp(w->mode_with, with) != 0) {
+		leave_mode(w);
+		pg_composer_set_text(w->composer, "");
+	}
+	pg_typing_set_active(w->typing, with);
+}
+
+static void chat_features_escape(struct pg_window *w)
+{
+	leave_mode(w);
+}
+
+/* Enter in a mode: the edit saved, or the reply sent. True when the line was taken. */
+static bool chat_features_submit(struct pg_window *w, const char *line)
+{
+	bool ok = true;
+
+	if (e2ee_mode_submit(w, line))
+		return true;
+	if (w->edit_id > 0) {
+		ok = pg_msgactions_edit(w->actions, w->mode_with, w->edit_id, line);
+	} else if (w->reply_id > 0) {
+		/* through the outbox, as every message: offline it waits */
+		if (pg_session_send_reply(w->session, w->mode_with, line, w->reply_id) != 0) {
+			show_notice(w, _("Too many messages wait to be sent."));
+			pg_composer_set_text(w->composer, line);
+			return true;
+		}
+	} else {
+		return false;
+	}
+	if (!ok) {
+		/* an edit offline: the text stays, and the mode */
+		show_notice(w, _("Offline: try again when connected."));
+		pg_composer_set_text(w->composer, line);
+		return true;
+	}
+	leave_mode(w);
+	return true;
+}
+
+struct jump {
+	struct pg_window *w;
+	int64_t id;
+};
+
+static gboolean jump_later(gpointer data)
+{
+	struct jump *j = data;
+
+	pg_msgview_scroll_to_id(j->w->view, j->id);
+	g_free(j);
+	return G_SOURCE_REMOVE;
+}
+
+static void on_around_loaded(json_t *reply, void *ud)
+{
+	struct jump *j = ud;
+
+	if (reply == NULL) {
+		g_free(j);
+		return;
+	}
+	/* After the list view took the new page in. */
+	g_idle_add_full(G_PRIORITY_LOW, jump_later, j, NULL);
+}
+
+static void search_open(void *ud, const char *with, int64_t id)
+{
+	struct pg_window *w = ud;
+	struct jump *j;
+
+	pg_window_open(w, with);
+	gtk_window_present(w->win);
+	if (pg_msgview_scroll_to_id(w->view, id))
+		return;
+	j = g_new0(struct jump, 1);
+	j->w = w;
+	j->id = id;
+	if (!pg_session_load_around(w->session, with, id, on_around_loaded, j))
+		g_free(j);
 }

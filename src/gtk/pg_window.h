@@ -33,6 +33,13 @@ gboolean pg_window_uploading(struct pg_window *w);
 const char *pg_window_notice(struct pg_window *w);
 /* How many notifications were sent (tests). */
 guint pg_window_notifications(struct pg_window *w);
+/* The chat features' parts (tests). */
+struct pg_msgactions *pg_window_actions(struct pg_window *w);
+struct pg_typing *pg_window_typing(struct pg_window *w);
+struct pg_search *pg_window_search(struct pg_window *w);
+struct pg_msgview *pg_window_view(struct pg_window *w);
+/* Sends what the composer holds (as Enter does: an edit or a reply when in that mode). */
+void pg_window_composer_send(struct pg_window *w);
 /* Saves the window's current look as a PNG of path (GtkSnapshot of the widget). */
 gboolean pg_window_screenshot(GtkWidget *widget, const char *path);
 

@@ -1,6 +1,10 @@
 /* gtkdrive.c - main loop, widget and window helpers for pier-gtk's tests (see gtkdrive.h). */
 #include "gtkdrive.h"
 
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "tap.h"
 
 void gtkdrive_spin(int ms)
@@ -48,6 +52,7 @@ GtkWindow *gtkdrive_window(const char *app_id, void (*fill)(struct pg_settings *
 	GtkWindow *win;
 
 	gtk_init();
+	gtkdrive_keyring();
 	app = gtk_application_new(app_id, G_APPLICATION_NON_UNIQUE);
 	if (!CHECK(g_application_register(G_APPLICATION(app), NULL, NULL), "%s registers", app_id))
 		return NULL;
@@ -68,4 +73,48 @@ void gtkdrive_login(GtkWindow *win, const char *user, const char *password, bool
 	                      password);
 	g_signal_emit_by_name(gtkdrive_find(GTK_WIDGET(win), reg ? "register-button"
 	                                                        : "login-button"), "clicked");
+}
+
+bool gtkdrive_keyring(void)
+{
+	static int state;   /* 0: not tried, 1: running, -1: none */
+	const char *argv[] = { "gnome-keyring-daemon", "--unlock", "--components=secrets",
+	                       "--daemonize", NULL };
+	char *path = g_find_program_in_path("gnome-keyring-daemon"), *out = NULL;
+	GPid pid;
+	int in_fd = -1, out_fd = -1, status = 0;
+
+	if (state != 0 || path == NULL) {
+		g_free(path);
+		if (state == 0)
+			state = -1;
+		return state > 0;
+	}
+	g_free(path);
+	state = -1;
+	if (!g_spawn_async_with_pipes(NULL, (char **)argv, NULL,
+	                              G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+	                              &pid, &in_fd, &out_fd, NULL, NULL))
+		return false;
+	/* The password of the new login keyring on its standard input, then end of input. */
+	if (write(in_fd, "pier-test-keyring", 17) != 17)
+		g_warning("gtkdrive: writing the keyring password failed");
+	close(in_fd);
+	{
+		GIOChannel *ch = g_io_channel_unix_new(out_fd);
+		gsize len;
+
+		/* --daemonize: the first process prints the daemon's variables, then exits */
+		g_io_channel_read_to_end(ch, &out, &len, NULL);
+		g_io_channel_shutdown(ch, FALSE, NULL);
+		g_io_channel_unref(ch);
+	}
+	close(out_fd);
+	waitpid(pid, &status, 0);
+	g_spawn_close_pid(pid);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && out != NULL &&
+	    strstr(out, "GNOME_KEYRING_CONTROL") != NULL)
+		state = 1;
+	g_free(out);
+	return state > 0;
 }

@@ -22,6 +22,12 @@ GtkWidget *gtkdrive_find(GtkWidget *root, const char *name);
  * check when the application cannot register. */
 GtkWindow *gtkdrive_window(const char *app_id, void (*fill)(struct pg_settings *st, void *ud),
                            void *ud);
+/* Starts the desktop keyring of the test's D-Bus session (gnome-keyring-daemon --unlock,
+ * with a fresh login keyring in $XDG_DATA_HOME, unlocked: nothing prompts), once, if it is
+ * installed. True if a keyring answers. gtkdrive_window calls it: with gnome-keyring
+ * installed but not started, storing the token would ask for a keyring password on the
+ * display, a prompt that grabs the pointer and closes popovers. */
+bool gtkdrive_keyring(void);
 /* Types user and password on the login page and clicks "Log in" (or "Register"). */
 void gtkdrive_login(GtkWindow *win, const char *user, const char *password, bool reg);
 

@@ -9,9 +9,9 @@
  * is there once, in the window, in the terminal and on the server. Screenshots of each
  * screen, light and dark, in the language of $LANGUAGE, go to $PIER_SCREENSHOTS.
  *
- * pier-gtk has no end-to-end encryption yet, so the terminal runs with --no-e2ee (no device
- * of its own): private messages between them are plaintext, as the server allows between
- * users without devices.
+ * Both clients have end-to-end encryption (each is its user's first device): the private
+ * messages and the private image between them are encrypted; test_gtk_e2ee.c looks at that
+ * closer (safety numbers, the server's database, a second device).
  */
 #include <locale.h>
 #include <stdio.h>
@@ -336,8 +336,7 @@ int main(void)
 	/* The terminal client comes online: presence shows it. */
 	http_url = g_strdup_printf("http://127.0.0.1:%d", pierd_http_port(p));
 	REQUIRE(term_start(&t, pierd_port_str(p), HARNESS_PASSWORD,
-	                   ARGS("--no-color", "--user", cli_user, "--http-url", http_url,
-	                        "--no-e2ee")),
+	                   ARGS("--no-color", "--user", cli_user, "--http-url", http_url)),
 	        harness_done(), "pier starts");
 	CHECK(spin_until(user_online, cli_user, WAIT_MS, "presence"), "the terminal user is online");
 

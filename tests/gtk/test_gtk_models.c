@@ -1,11 +1,13 @@
 /* test_gtk_models.c - GTest unit tests of pier-gtk's models (no display needed): the message
  * store's bounded window and paging, the conversation list's order and unread counts, the
- * outbox (cids, resending, its file) and the composer's line syntax. */
+ * outbox (cids, resending, its file), the composer's line syntax, and what happens to a
+ * message after it was sent (reactions, edits, recalls, the unread divider). */
 #include <string.h>
 
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "pg_changes.h"
 #include "pg_command.h"
 #include "pg_convlist.h"
 #include "pg_msgstore.h"
@@ -252,7 +254,15 @@ static void test_outbox(void)
 	b = pg_outbox_add(ob, "@bob_22", "", "image", 42);
 	g_strlcpy(cid_b, b->cid, sizeof cid_b);
 	g_assert_cmpstr(cid_a, !=, cid_b);
-	g_assert_nonnull(pg_outbox_add(ob, "#dev", "three", NULL, 0));
+	g_assert_cmpint(b->reply_to, ==, 0);
+	/* a reply: the next entry only quotes the message */
+	pg_outbox_set_next_reply(ob, 118);
+	e = pg_outbox_add(ob, "#dev", "three", NULL, 0);
+	g_assert_nonnull(e);
+	g_assert_cmpint(e->reply_to, ==, 118);
+	req = pg_outbox_request(e);
+	g_assert_cmpint(json_integer_value(json_object_get(req, "reply_to")), ==, 118);
+	json_decref(req);
 	g_assert_null(pg_outbox_add(ob, "#dev", "four", NULL, 0));   /* full */
 	req = pg_outbox_request(b);
 	g_assert_cmpstr(json_string_value(json_object_get(req, "cid")), ==, cid_b);
@@ -278,6 +288,8 @@ static void test_outbox(void)
 	g_assert_cmpstr(pg_outbox_at(ob, 0)->cid, ==, cid_b);
 	g_assert_cmpint(pg_outbox_at(ob, 0)->media, ==, 42);
 	g_assert_false(pg_outbox_at(ob, 0)->in_flight);
+	g_assert_cmpint(pg_outbox_at(ob, 1)->reply_to, ==, 118);   /* kept across a restart */
+	g_assert_cmpint(pg_outbox_at(ob, 0)->reply_to, ==, 0);
 	pg_outbox_free(ob);
 	g_unlink(path);
 	g_rmdir(dir);
@@ -290,6 +302,140 @@ struct cmd_case {
 	enum pg_command_op op;
 	const char *text, *user, *room, *name;
 };
+
+
+/* Reactions from events and own replies end as history would show them. */
+static void test_changes_reactions(void)
+{
+	PgMsgStore *s = pg_msg_store_new("#dev", 0);
+	json_t *m = msg(5, "bob_22", "#dev", "review at 3");
+	json_t *ev;
+	PgMsg *x;
+	int64_t count;
+	guint pos;
+
+	json_object_set_new(m, "reactions", json_pack("[{s:s, s:i, s:[s], s:b}]", "emoji", "👍",
+	                    "count", 1, "users", "carol_9", "mine", false));
+	g_assert_true(pg_msg_store_add(s, m));
+	x = pg_msg_store_find(s, 5, &pos);
+	g_assert_nonnull(x);
+	g_assert_cmpuint(pos, ==, 0);
+	g_assert_null(pg_msg_store_find(s, 6, NULL));
+	g_assert_false(pg_changes_has_mine(x, "👍", &count));
+	g_assert_cmpint(count, ==, 1);
+	/* someone else adds one: the count is the server's */
+	ev = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:b, s:i}", "op", "reaction", "id",
+	               (json_int_t)5, "from", "bob_22", "to", "#dev", "user", "dave_7", "emoji", "👍",
+	               "on", true, "count", 2);
+	g_assert_true(pg_changes_apply_event(s, ev, "alice_1"));
+	json_decref(ev);
+	g_assert_false(pg_changes_has_mine(x, "👍", &count));
+	g_assert_cmpint(count, ==, 2);
+	g_assert_cmpuint(json_array_size(json_object_get(json_array_get(x->reactions, 0), "users")),
+	                 ==, 2);
+	/* our own, from the react reply; then a new emoji; then removing ours */
+	pg_changes_react(x, "👍", "alice_1", true, 3, true);
+	g_assert_true(pg_changes_has_mine(x, "👍", &count));
+	g_assert_cmpint(count, ==, 3);
+	pg_changes_react(x, "收到", "alice_1", true, 1, true);
+	g_assert_cmpuint(json_array_size(x->reactions), ==, 2);
+	g_assert_cmpstr(json_string_value(json_object_get(json_array_get(x->reactions, 1), "emoji")),
+	                ==, "收到");
+	pg_changes_react(x, "👍", "alice_1", false, 2, true);
+	g_assert_false(pg_changes_has_mine(x, "👍", &count));
+	g_assert_cmpint(count, ==, 2);
+	/* the last one of an emoji goes: its entry goes; unknown counts are counted here */
+	pg_changes_react(x, "收到", "alice_1", false, -1, true);
+	g_assert_cmpuint(json_array_size(x->reactions), ==, 1);
+	pg_changes_react(x, "🎉", "dave_7", true, -1, false);
+	g_assert_false(pg_changes_has_mine(x, "🎉", &count));
+	g_assert_cmpint(count, ==, 1);
+	/* a user listed once however often the event comes */
+	pg_changes_react(x, "🎉", "DAVE_7", true, -1, false);
+	g_assert_false(pg_changes_has_mine(x, "🎉", &count));
+	g_assert_cmpint(count, ==, 1);
+	json_decref(m);
+	g_object_unref(s);
+}
+
+static void test_changes_edit_recall(void)
+{
+	PgMsgStore *s = pg_msg_store_new("#dev", 0);
+	json_t *m = msg(7, "bob_22", "#dev", "review at 2");
+	json_t *ev;
+	PgMsg *x;
+	int64_t count;
+
+	json_object_set_new(m, "quote", json_pack("{s:I, s:s, s:s}", "id", (json_int_t)3, "from",
+	                    "carol_9", "text", "when?"));
+	json_object_set_new(m, "reply_to", json_integer(3));
+	json_object_set_new(m, "kind", json_string("image"));
+	json_object_set_new(m, "media", json_pack("{s:i, s:s}", "id", 42, "name", "a.png"));
+	pg_msg_store_add(s, m);
+	x = pg_msg_store_find(s, 7, NULL);
+	g_assert_cmpint(x->reply_to, ==, 3);
+	g_assert_nonnull(x->quote);
+	ev = json_pack("{s:s, s:I, s:s, s:s, s:s, s:I}", "op", "edited", "id", (json_int_t)7, "from",
+	               "bob_22", "to", "#dev", "text", "review at 3, not 2", "edited",
+	               (json_int_t)1795000090000);
+	g_assert_true(pg_changes_apply_event(s, ev, "alice_1"));
+	json_decref(ev);
+	g_assert_cmpstr(x->text, ==, "review at 3, not 2");
+	g_assert_true(x->edited);
+	g_assert_cmpint(x->edited_at, ==, 1795000090000);
+	g_assert_nonnull(x->media);   /* an edit keeps the file: only the caption changes */
+	pg_changes_react(x, "👍", "alice_1", true, 1, true);
+	ev = json_pack("{s:s, s:I, s:s, s:s}", "op", "recalled", "id", (json_int_t)7, "from",
+	               "bob_22", "to", "#dev");
+	g_assert_true(pg_changes_apply_event(s, ev, "alice_1"));
+	json_decref(ev);
+	g_assert_true(x->recalled);
+	g_assert_cmpstr(x->text, ==, "");
+	g_assert_null(x->media);
+	g_assert_null(x->quote);
+	g_assert_null(x->reactions);
+	g_assert_false(pg_changes_has_mine(x, "👍", &count));
+	/* a recalled message takes no more reactions or edits */
+	pg_changes_react(x, "👍", "alice_1", true, 1, true);
+	g_assert_null(x->reactions);
+	pg_changes_edit(x, "back", 0);
+	g_assert_cmpstr(x->text, ==, "");
+	/* an event for a message not in the window changes nothing */
+	ev = json_pack("{s:s, s:I, s:s}", "op", "recalled", "id", (json_int_t)99, "to", "#dev");
+	g_assert_false(pg_changes_apply_event(s, ev, "alice_1"));
+	json_decref(ev);
+	json_decref(m);
+	g_object_unref(s);
+}
+
+/* The divider follows the read position; a page ending at an older message is detached. */
+static void test_divider_and_jump(void)
+{
+	PgMsgStore *s = pg_msg_store_new("#dev", 0);
+	json_t *p = page(1, 50);
+	int count;
+
+	pg_msg_store_reset(s, p, true);
+	json_decref(p);
+	g_assert_cmpint(pg_msg_store_divider(s, &count), ==, 0);
+	pg_msg_store_set_divider(s, 47, 3);
+	g_assert_cmpint(pg_msg_store_divider(s, &count), ==, 47);
+	g_assert_cmpint(count, ==, 3);
+	pg_msg_store_set_divider(s, 50, 0);
+	g_assert_cmpint(pg_msg_store_divider(s, &count), ==, 0);
+	g_assert_false(pg_msg_store_has_newer(s));
+	p = page(10, 20);
+	pg_msg_store_reset_older(s, p, true);
+	json_decref(p);
+	g_assert_true(pg_msg_store_has_newer(s));
+	g_assert_cmpint(pg_msg_store_newest_id(s), ==, 20);
+	g_assert_nonnull(pg_msg_store_find(s, 15, NULL));
+	/* live messages do not go into a detached window */
+	p = msg(51, "bob_22", "#dev", "new");
+	g_assert_false(pg_msg_store_add(s, p));
+	json_decref(p);
+	g_object_unref(s);
+}
 
 static void test_command(void)
 {
@@ -339,5 +485,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/convlist/order-unread", test_convlist);
 	g_test_add_func("/outbox/cids-resend-file", test_outbox);
 	g_test_add_func("/command/syntax", test_command);
+	g_test_add_func("/changes/reactions", test_changes_reactions);
+	g_test_add_func("/changes/edit-recall", test_changes_edit_recall);
+	g_test_add_func("/msgstore/divider-jump", test_divider_and_jump);
 	return g_test_run();
 }
