@@ -46,6 +46,22 @@ void harness_watchdog(unsigned seconds);
  * pierd did not come up. */
 struct pierd *pierd_start(const char *const *extra_args);
 
+/* PostgreSQL mode: when the environment has PIER_TEST_STORE (a postgresql:// URL of a
+ * database the harness may CREATE DATABASE from, e.g. scripts/pg-test.sh's), pierd_start
+ * creates a fresh database named after the data directory, adds `--store URL-of-it` (unless
+ * extra_args has a --store of its own) and pierd_free drops it. Without it pierd runs on its
+ * default SQLite file. */
+
+/* PIER_TEST_STORE, or NULL when unset or empty. */
+const char *harness_store_url(void);
+/* PIER_TEST_STORE's URL with its database replaced by name (malloc'd), or NULL. */
+char *harness_pg_url(const char *name);
+/* CREATE DATABASE name (letters, digits, '-', '_'; at most 63); its URL (malloc'd), or NULL
+ * with a failed check. */
+char *harness_pg_create_db(const char *name);
+/* DROP DATABASE IF EXISTS name WITH (FORCE); errors only printed. */
+void harness_pg_drop_db(const char *name);
+
 /* Starts pierd again on the same data directory with the same arguments (on a new port) after
  * pierd_stop or pierd_kill9. 0, or -1 with a failed check. */
 int pierd_restart(struct pierd *p);
