@@ -31,6 +31,8 @@ struct pierd {
 	char log_path[PATH_MAX + 16];
 	char **extra;           /* copied extra arguments, NULL-terminated */
 	char listen[32];        /* --listen: "127.0.0.1:0", or the port of the last run */
+	char http_listen[32];   /* --http: likewise */
+	bool shared_dir;        /* pierd_start_in: the directory is the caller's, never removed */
 	int port;
 	char port_str[16];
 	int http_port, tls_port, https_port;    /* 0: not listening */
@@ -171,7 +173,7 @@ static long file_size(const char *path)
 /* Forks and execs pierd; the log is appended to. */
 static pid_t spawn_pierd(struct pierd *p)
 {
-	const char *fixed[] = { PIERD_PATH, "--listen", p->listen, "--http", "127.0.0.1:0",
+	const char *fixed[] = { PIERD_PATH, "--listen", p->listen, "--http", p->http_listen,
 	                        "--data-dir", p->dir, "--weak-password-hash", "--log-level", "info" };
 	size_t nfixed = sizeof(fixed) / sizeof(fixed[0]), nextra = 0;
 	char **argv;
@@ -399,6 +401,7 @@ struct pierd *pierd_start(const char *const *extra_args)
 	}
 	snprintf(p->log_path, sizeof(p->log_path), "%s/pierd.log", p->dir);
 	snprintf(p->listen, sizeof(p->listen), "127.0.0.1:0");
+	snprintf(p->http_listen, sizeof(p->http_listen), "127.0.0.1:0");
 	while (extra_args != NULL && extra_args[n] != NULL)
 		n++;
 	p->extra = calloc(n + 3, sizeof(*p->extra));
@@ -435,6 +438,40 @@ struct pierd *pierd_start(const char *const *extra_args)
 	return p;
 }
 
+struct pierd *pierd_start_in(const char *dir, const char *name, const char *const *extra_args)
+{
+	struct pierd *p = calloc(1, sizeof(*p));
+	size_t n = 0;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (p == NULL)
+		return NULL;
+	p->shared_dir = true;
+	snprintf(p->dir, sizeof(p->dir), "%s", dir);
+	snprintf(p->log_path, sizeof(p->log_path), "%s/%s.log", dir, name);
+	snprintf(p->listen, sizeof(p->listen), "127.0.0.1:0");
+	snprintf(p->http_listen, sizeof(p->http_listen), "127.0.0.1:0");
+	while (extra_args != NULL && extra_args[n] != NULL)
+		n++;
+	p->extra = calloc(n + 1, sizeof(*p->extra));
+	for (size_t i = 0; p->extra != NULL && i < n; i++) {
+		p->extra[i] = strdup(extra_args[i]);
+		if (strcmp(extra_args[i], "--tls-cert") == 0)
+			p->tls = true;
+	}
+	if (p->extra == NULL || launch(p) != 0) {
+		pierd_free(p);
+		return NULL;
+	}
+	for (int i = 0; i < MAX_LIVE; i++) {
+		if (all_pierds[i] == NULL) {
+			all_pierds[i] = p;
+			break;
+		}
+	}
+	return p;
+}
+
 int pierd_restart(struct pierd *p)
 {
 	if (p == NULL)
@@ -442,6 +479,7 @@ int pierd_restart(struct pierd *p)
 	if (!CHECK(p->pid == 0 || !still_running(p, NULL), "pierd_restart: pierd still runs"))
 		return -1;
 	snprintf(p->listen, sizeof(p->listen), "127.0.0.1:0");
+	snprintf(p->http_listen, sizeof(p->http_listen), "127.0.0.1:0");
 	return launch(p);
 }
 
@@ -452,6 +490,8 @@ int pierd_restart_same_port(struct pierd *p)
 	if (!CHECK(p->pid == 0 || !still_running(p, NULL), "pierd_restart_same_port: pierd still runs"))
 		return -1;
 	snprintf(p->listen, sizeof(p->listen), "127.0.0.1:%d", p->port);
+	if (p->http_port != 0)
+		snprintf(p->http_listen, sizeof(p->http_listen), "127.0.0.1:%d", p->http_port);
 	return launch(p);
 }
 
@@ -569,7 +609,9 @@ void pierd_free(struct pierd *p)
 			all_pierds[i] = NULL;
 	}
 	pierd_kill9(p);
-	if (getenv("PIER_KEEP_TEST_DATA") != NULL) {
+	if (p->shared_dir) {
+		/* the caller's directory: it removes it */
+	} else if (getenv("PIER_KEEP_TEST_DATA") != NULL) {
 		fprintf(stderr, "harness: kept test data in %s%s%s\n", p->dir,
 		        p->pgdb[0] != '\0' ? " and database " : "", p->pgdb);
 	} else {
@@ -692,13 +734,17 @@ void harness_user(char out[HARNESS_NAME_MAX], const char *prefix)
 
 struct pier_conn *client_connect(struct pierd *p)
 {
-	char *err = NULL;
+	return p != NULL ? client_connect_port(p->port) : NULL;
+}
+
+struct pier_conn *client_connect_port(int port)
+{
+	char *err = NULL, port_str[16];
 	struct pier_conn *c;
 
-	if (p == NULL)
-		return NULL;
-	c = pier_conn_open(pierd_host(p), pierd_port_str(p), HARNESS_TIMEOUT_MS, &err);
-	CHECK(c != NULL, "connect to pierd on port %d: %s", p->port, err != NULL ? err : "?");
+	snprintf(port_str, sizeof(port_str), "%d", port);
+	c = pier_conn_open("127.0.0.1", port_str, HARNESS_TIMEOUT_MS, &err);
+	CHECK(c != NULL, "connect to 127.0.0.1:%d: %s", port, err != NULL ? err : "?");
 	free(err);
 	return c;
 }
@@ -750,7 +796,12 @@ int client_register(struct pier_conn *c, const char *user, const char *password)
 
 struct pier_conn *client_login(struct pierd *p, const char *user, const char *password)
 {
-	struct pier_conn *c = client_connect(p);
+	return p != NULL ? client_login_port(p->port, user, password) : NULL;
+}
+
+struct pier_conn *client_login_port(int port, const char *user, const char *password)
+{
+	struct pier_conn *c = client_connect_port(port);
 	json_t *reply, *users;
 	bool ok;
 
