@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store_pg_schema_more.h"
 #include "store_tokenizer.h"
 
 #define SEARCH_LIMIT_MAX 200
@@ -49,6 +50,44 @@
 	"LEFT JOIN media md ON md.id = m.media_id " \
 	"WHERE s.tokens @> $1::text[] AND s.message_id < $2 " \
 	"ORDER BY s.message_id DESC LIMIT $3"
+
+/* The schema step (store_pg_schema_more.h). message_search: each message's distinct tokens as
+ * a text[] under a GIN index, looked up with tokens @> the query's. Triggers queue in
+ * message_search_pending the id of every new message (one statement-level insert per INSERT
+ * statement) and of every message whose text, media or recall changed (per changed row), in
+ * the transaction that does it; the store indexes the queue at the end of each batch and
+ * before each search. Every message already stored is queued here. */
+const char *const store_pg_schema_search[] = {
+	"CREATE TABLE message_search ("
+	"  message_id bigint PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,"
+	"  tokens text[] NOT NULL"
+	")",
+	"CREATE INDEX message_search_tokens ON message_search USING gin (tokens)",
+	"CREATE TABLE message_search_pending ("
+	"  message_id bigint PRIMARY KEY"
+	")",
+	"CREATE FUNCTION message_search_queue_new() RETURNS trigger LANGUAGE plpgsql AS $$ "
+	"BEGIN "
+	"  INSERT INTO message_search_pending(message_id) SELECT id FROM new_rows "
+	"    ON CONFLICT DO NOTHING; "
+	"  RETURN NULL; "
+	"END $$",
+	"CREATE FUNCTION message_search_queue_one() RETURNS trigger LANGUAGE plpgsql AS $$ "
+	"BEGIN "
+	"  INSERT INTO message_search_pending(message_id) VALUES (NEW.id) ON CONFLICT DO NOTHING; "
+	"  RETURN NULL; "
+	"END $$",
+	"CREATE TRIGGER messages_search_insert AFTER INSERT ON messages "
+	"  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+	"  EXECUTE FUNCTION message_search_queue_new()",
+	"CREATE TRIGGER messages_search_update AFTER UPDATE OF text, media_id, recalled "
+	"  ON messages FOR EACH ROW WHEN (OLD.text IS DISTINCT FROM NEW.text "
+	"  OR OLD.media_id IS DISTINCT FROM NEW.media_id "
+	"  OR OLD.recalled IS DISTINCT FROM NEW.recalled) "
+	"  EXECUTE FUNCTION message_search_queue_one()",
+	"INSERT INTO message_search_pending(message_id) SELECT id FROM messages",
+	NULL
+};
 
 enum search_stmt {
 	S_PENDING_TAKE,
