@@ -36,6 +36,12 @@
 /* Candidates read per round trip at first (then four times more each time, up to the scan
  * bound): most pages are found in the first. */
 #define CANDIDATES_FIRST 64
+/* Candidates looked at per job, matches or not. FTS5 checks a phrase on its position lists
+ * and never returns a row whose words are there but apart; here each such candidate is read
+ * and tokenized (some µs): without this bound a phrase of two common words that are seldom
+ * together ("the movie") would read every message holding both. Past it the job ends like
+ * at STORE_SEARCH_SCAN_MAX: more, and next_before below the last candidate looked at. */
+#define CANDIDATES_MAX (4 * STORE_SEARCH_SCAN_MAX)
 
 /* Whether user $5 may read message m: #lobby ($4), its rooms, its private conversations. */
 #define SCOPE_ALL \
@@ -500,7 +506,7 @@ static enum store_status walk_matches(struct store_pg *pg, struct store_job *job
 {
 	int64_t before = job->before > 0 ? job->before : INT64_MAX, last = 0;
 	int chunk = limit + 1 > CANDIDATES_FIRST ? limit + 1 : CANDIDATES_FIRST;
-	int scanned = 0;
+	int scanned = 0, examined = 0;
 
 	for (;;) {
 		struct store_pg_params p;
@@ -519,9 +525,17 @@ static enum store_status walk_matches(struct store_pg *pg, struct store_job *job
 		rows = PQntuples(r);
 		for (int i = 0; i < rows; i++) {
 			int64_t id = store_pg_int(r, i, 0);
-			int m = is_match(sq, PQgetvalue(r, i, 1),
-			                 store_pg_null(r, i, 2) ? NULL : PQgetvalue(r, i, 2));
+			int m;
 
+			if (examined++ == CANDIDATES_MAX) {
+				/* candidates are left: go on below the last one looked at */
+				job->more = true;
+				job->next_before = before;
+				PQclear(r);
+				return STORE_OK;
+			}
+			m = is_match(sq, PQgetvalue(r, i, 1),
+			             store_pg_null(r, i, 2) ? NULL : PQgetvalue(r, i, 2));
 			before = id;
 			if (m < 0) {
 				PQclear(r);
