@@ -11,16 +11,22 @@
  * name are tokenized again here and every term must match as a phrase in one of them, as
  * FTS5 matches a phrase within one column (store_query_spans of that term alone). A candidate
  * that fails is no match: it is not counted against STORE_SEARCH_SCAN_MAX, as FTS5 never
- * returns it.
+ * returns it; candidates have a bound of their own (CANDIDATES_MAX).
+ *
+ * Newest first: GIN gives its matches in no order, so each search is planned for its own
+ * tokens (a common one walks the primary key down and stops at the page; a rare one takes the
+ * GIN index and sorts its few matches), and candidates are read in growing chunks.
  *
  * What is indexed: triggers on messages put the id of every inserted message, and of every
  * message whose text or media changed (an edit; a recall), into message_search_pending, in
- * the transaction that does it; store_pg_search_batch_end (at the end of every batch, inside
- * its transaction) and every search first take what is pending and (re)write its tokens, or
- * delete them for a recalled or encrypted message (never found, as on SQLite) or one without
- * a token. So a message is indexed in the transaction that stores it, and whoever edits it
- * (on any node) re-indexes it. Taking pending rows locks them in id order: two nodes taking at
- * once wait for each other instead of indexing a row twice or deadlocking.
+ * the transaction that does it; store_pg_search_batch_end (at the end of every batch that
+ * stored or changed a message, inside its transaction) and every search first take what is
+ * pending and (re)write its tokens, or delete them for a recalled or encrypted message (never
+ * found, as on SQLite) or one without a token. So a message is indexed in the transaction that
+ * stores it, and whoever edits it (on any node) re-indexes it. Taking pending rows locks them
+ * in id order: two nodes taking at once wait for each other instead of indexing a row twice or
+ * deadlocking. A search takes them too (a read-only batch, without the writers' lock): only
+ * rows some writer left, which no lock of a writer's waits on.
  */
 #include "store_pg_internal.h"
 
