@@ -594,11 +594,11 @@ static void test_scan_bound(struct env *e)
 
 /* A phrase whose words are in many messages but never together: no match on either back end.
  * SQLite's FTS5 checks positions in its index and says so at once; PostgreSQL reads each such
- * candidate and stops after 4 * STORE_SEARCH_SCAN_MAX of them (store_pg_search.c), saying
+ * candidate and stops after 2 * STORE_SEARCH_SCAN_MAX of them (store_pg_search.c), saying
  * where to go on, so that a request's cost stays bounded; the pages after it end the walk. */
 static void test_phrase_bound(struct env *e)
 {
-	enum { N = 4 * STORE_SEARCH_SCAN_MAX + 50 };
+	enum { N = 2 * STORE_SEARCH_SCAN_MAX + 50 };
 	char sql[512];
 	struct store_job j;
 	int64_t first, pages = 0;
@@ -626,9 +626,9 @@ static void test_phrase_bound(struct env *e)
 		      "sqlite: the phrase is nowhere, at once");
 	} else {
 		CHECK(j.status == STORE_OK && j.nmsgs == 0 && more &&
-		      j.next_before == first + N - 4 * STORE_SEARCH_SCAN_MAX,
+		      j.next_before == first + N - 2 * STORE_SEARCH_SCAN_MAX,
 		      "postgresql: nothing, more, below the last of %d candidates (%" PRId64 ")",
-		      4 * STORE_SEARCH_SCAN_MAX, j.next_before);
+		      2 * STORE_SEARCH_SCAN_MAX, j.next_before);
 	}
 	while (more && pages < 5) {
 		int64_t before = j.next_before;
