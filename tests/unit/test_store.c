@@ -641,18 +641,22 @@ static void test_group_commit(struct env *e)
 	struct bulk b;
 	uint64_t c0 = store_commits(e->st);
 	uint64_t commits;
+	struct timespec t0, t1;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	submit_bulk(e, &b, BULK);
 	CHECK(store_pending(e->st) > 0, "pending while queued");
 	while (b.n < BULK)
 		uv_run(&e->loop, UV_RUN_ONCE);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	commits = store_commits(e->st) - c0;
 	CHECK(b.out_of_order == 0, "callbacks in submission order (%d out)", b.out_of_order);
 	CHECK(b.not_ok == 0, "all stored, ids strictly increasing (%d not)", b.not_ok);
 	CHECK(store_pending(e->st) == 0, "nothing pending");
 	CHECK(commits >= 4 && commits <= BULK / 10, "grouped: %d jobs in %" PRIu64 " commits",
 	      BULK, commits);
-	printf("# %d appends in %" PRIu64 " commits\n", BULK, commits);
+	printf("# %d appends in %" PRIu64 " commits, %.1f ms\n", BULK, commits,
+	       (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	e->last_id = b.last_id;
 	e->acked += BULK;
 	free(b.jobs);
