@@ -662,6 +662,58 @@ static void test_group_commit(struct env *e)
 	free(b.jobs);
 }
 
+/* Room messages submitted together (one batch, on PostgreSQL one pipeline): one from no such
+ * user and one to no such room fail alone, a resent cid in the same batch is a duplicate of
+ * the first, the others are stored in order. */
+static void test_batch_mixed(struct env *e)
+{
+	struct bulk b;
+	struct store_job *j, h;
+	static const struct { int64_t user; const char *room, *cid; enum store_status want; } in[] = {
+		{ 1, "#lobby", NULL, STORE_OK }, { 9999, "#lobby", NULL, STORE_NOT_FOUND },
+		{ 1, "#lobby", "mixed-1", STORE_OK }, { 1, "#nosuch", NULL, STORE_NOT_FOUND },
+		{ 1, "#lobby", "mixed-1", STORE_DUPLICATE }, { 1, "#Zeta", "mixed-1", STORE_CONFLICT },
+		{ 1, "#lobby", NULL, STORE_OK },
+	};
+	enum { N = sizeof in / sizeof in[0] };
+	int64_t prev = e->last_id;
+
+	memset(&b, 0, sizeof b);
+	b.jobs = calloc(N, sizeof *b.jobs);
+	b.last_id = -1;
+	for (int i = 0; i < N; i++) {
+		j = &b.jobs[i];
+		store_job_init(j, STORE_APPEND);
+		j->user_id = in[i].user == 1 ? e->alice : in[i].user;
+		j->room = in[i].room;
+		j->cid = in[i].cid;
+		j->text = "mixed";
+		j->done = on_bulk;
+		j->data = &b;
+		store_submit(e->st, j);
+	}
+	while (b.n < N)
+		uv_run(&e->loop, UV_RUN_ONCE);
+	for (int i = 0; i < N; i++)
+		CHECK(b.jobs[i].status == in[i].want, "mixed batch: job %d status %d, want %d", i,
+		      b.jobs[i].status, in[i].want);
+	CHECK(b.jobs[4].msg_id == b.jobs[2].msg_id && b.jobs[4].ts == b.jobs[2].ts,
+	      "mixed batch: the duplicate names the original");
+	CHECK(b.jobs[0].msg_id > prev && b.jobs[2].msg_id > b.jobs[0].msg_id &&
+	      b.jobs[6].msg_id > b.jobs[2].msg_id, "mixed batch: ids in order");
+	store_job_init(&h, STORE_HISTORY);
+	h.user_id = e->alice;
+	h.room = "#lobby";
+	h.limit = 5;
+	CHECK(run(e, &h) == STORE_OK && h.nmsgs == 5 && h.msgs[4].id == b.jobs[6].msg_id &&
+	      h.msgs[3].id == b.jobs[2].msg_id && h.msgs[2].id == b.jobs[0].msg_id,
+	      "mixed batch: the three stored, once each");
+	store_job_release(&h);
+	e->last_id = b.jobs[6].msg_id;
+	e->acked += 3;
+	free(b.jobs);
+}
+
 /* Another connection holds the write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: the writers'
  * advisory lock): the batch gives up after the busy (lock) timeout and every job of the batch
  * fails, outputs dropped, nothing stored. About 10 s. */
@@ -988,6 +1040,7 @@ int main(void)
 		test_changes(&e);
 		test_stream(&e);
 		test_group_commit(&e);
+		test_batch_mixed(&e);
 		test_failed_batch(&e);
 		test_close_queued(&e);
 		if (reopen(&e, NULL))
