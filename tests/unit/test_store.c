@@ -714,6 +714,35 @@ static void test_batch_mixed(struct env *e)
 	free(b.jobs);
 }
 
+/* PostgreSQL: the server drops the store's connection (a restart, a failover). The batch that
+ * finds it gone fails; the next one connects again, with its statements prepared again. */
+static void test_reconnect(struct env *e)
+{
+	struct store_job j;
+	void *pg;
+	int fails = 0;
+
+	pg = storetest_pg_open(e->url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+	                               "WHERE application_name = 'pierd' AND datname = "
+	                               "current_database()");
+	if (!CHECK(pg != NULL, "drop the store's connection"))
+		return;
+	storetest_pg_close(pg);
+	for (int i = 0; i < 3; i++) {
+		j = append(e, e->alice, "#lobby", 0, "after the drop", NULL, T0);
+		if (j.status == STORE_OK)
+			break;
+		fails++;
+		store_job_release(&j);
+	}
+	CHECK(j.status == STORE_OK && fails <= 1, "stored again after the connection was dropped "
+	      "(%d failed first)", fails);
+	store_job_release(&j);
+	j = append(e, e->bob, NULL, e->alice, "and a private one @Alice_1", "reconnected", T0);
+	CHECK(j.status == STORE_OK, "every statement prepared again");
+	store_job_release(&j);
+}
+
 /* Another connection holds the write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: the writers'
  * advisory lock): the batch gives up after the busy (lock) timeout and every job of the batch
  * fails, outputs dropped, nothing stored. About 10 s. */
@@ -1041,6 +1070,8 @@ int main(void)
 		test_stream(&e);
 		test_group_commit(&e);
 		test_batch_mixed(&e);
+		if (e.pg != NULL)
+			test_reconnect(&e);
 		test_failed_batch(&e);
 		test_close_queued(&e);
 		if (reopen(&e, NULL))
