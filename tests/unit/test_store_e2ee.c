@@ -5,8 +5,7 @@
  * list), the queue read in pages and acked; and what the loop relies on: jobs submitted
  * together act in FIFO order on one state, so two sends racing for the last place in a queue,
  * or a send behind a publish that adds a device, see each other. devices.queued is checked
- * against the envelopes' rows after every step that changes them. With
- * PIER_TEST_STORE=postgresql://... the same on a new database of that server (storetest.h). */
+ * against the envelopes' rows after every step that changes them. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +23,6 @@ struct env {
 	struct store *st;
 	char dir[64];
 	int64_t alice, bob, carol;
-	const char *pg;       /* PostgreSQL mode: the server (NULL: SQLite) */
-	char pg_name[64], url[512];
 };
 
 static enum store_status run(struct env *e, struct store_job *job)
@@ -171,15 +168,6 @@ static void check_counts(struct env *e, const char *when)
 	sqlite3_stmt *s = NULL;
 	int bad = -1;
 
-	if (e->pg != NULL) {
-		int64_t off = -1;
-
-		storetest_pg_ints(e->url, "SELECT count(*) FROM devices d WHERE queued <> "
-		                          "(SELECT count(*) FROM envelopes WHERE device = d.rid)", &off, 1);
-		CHECK(off == 0, "%s: every device's queued count is its envelopes (%" PRId64 " off)",
-		      when, off);
-		return;
-	}
 	snprintf(path, sizeof(path), "%s/pier.db", e->dir);
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
 	    sqlite3_prepare_v2(db, "SELECT count(*) FROM devices d WHERE queued <> "
@@ -205,13 +193,6 @@ int main(void)
 	snprintf(e.dir, sizeof(e.dir), "/tmp/pier-store-e2ee-XXXXXX");
 	if (mkdtemp(e.dir) == NULL || uv_loop_init(&e.loop) != 0)
 		return 1;
-	e.pg = storetest_pg_server();
-	if (e.pg != NULL) {
-		printf("# on PostgreSQL\n");
-		if (storetest_pg_create(e.pg, e.pg_name, e.url, sizeof e.url) != 0)
-			return tap_done();
-		opt.url = e.url;
-	}
 	e.st = store_open(&e.loop, e.dir, &opt, &err);
 	if (!CHECK(e.st != NULL, "store_open: %s", err != NULL ? err : "?"))
 		return tap_done();
@@ -362,7 +343,5 @@ int main(void)
 	uv_run(&e.loop, UV_RUN_NOWAIT);
 	CHECK(uv_loop_close(&e.loop) == 0, "loop closed");
 	storetest_remove_dir(e.dir);
-	if (e.pg != NULL)
-		storetest_pg_drop(e.pg, e.pg_name);
 	return tap_done();
 }
