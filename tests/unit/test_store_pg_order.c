@@ -34,6 +34,7 @@ struct reader {
 	int64_t *seen;         /* ids in the order read */
 	size_t nseen, cap;
 	bool stop;             /* the writers are done: one more empty page ends it */
+	bool last;             /* the page in flight was asked for after stop */
 	bool finished;
 	int pages, bad_order;
 };
@@ -73,7 +74,7 @@ static void on_page(struct store_job *job)
 		r->seen[r->nseen++] = id;
 	}
 	store_job_release(job);
-	if (r->stop && empty && !job->more) {
+	if (r->last && empty && !job->more) {
 		r->finished = true;
 		return;
 	}
@@ -82,6 +83,7 @@ static void on_page(struct store_job *job)
 
 static void read_next(struct reader *r)
 {
+	r->last = r->stop;    /* a page asked before might predate the last commits */
 	store_job_init(&r->job, STORE_STREAM);
 	r->job.after = r->cursor;
 	r->job.limit = PAGE;
@@ -166,6 +168,14 @@ static void run(uv_loop_t *loop, struct store *a, struct store *b, struct store 
 	if (r.nseen == nacked)
 		done = memcmp(r.seen, acked, nacked * sizeof *acked) == 0;
 	CHECK(done, "the reader saw exactly the acked ids: none skipped, none twice");
+	for (size_t i = 0, k = 0; !done && i < nacked; i++) {
+		while (k < r.nseen && r.seen[k] < acked[i])
+			k++;
+		if (k == r.nseen || r.seen[k] != acked[i])
+			printf("# acked %" PRId64 " never read\n", acked[i]);
+		if (i > 0 && acked[i] == acked[i - 1])
+			printf("# acked %" PRId64 " twice\n", acked[i]);
+	}
 	if (pg && nacked > 0)
 		CHECK(acked[nacked - 1] - acked[0] + 1 == (int64_t)nacked, "ids dense (%" PRId64
 		      " .. %" PRId64 " for %zu)", acked[0], acked[nacked - 1], nacked);
