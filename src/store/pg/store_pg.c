@@ -141,12 +141,13 @@ static void pg_close(void *db)
 	free(c);
 }
 
-/* Reconnects a lost connection (between batches). 0, or -1 still lost. */
+/* Reconnects a lost connection (between batches), or one a failed pipeline left in pipeline
+ * mode (no ordinary query would run on it). 0, or -1 still lost. */
 static int reconnect(struct store_pg *pg)
 {
 	char *err = NULL;
 
-	if (PQstatus(pg->conn) == CONNECTION_OK)
+	if (PQstatus(pg->conn) == CONNECTION_OK && PQpipelineStatus(pg->conn) == PQ_PIPELINE_OFF)
 		return 0;
 	PQreset(pg->conn);
 	if (PQstatus(pg->conn) != CONNECTION_OK)
