@@ -3,10 +3,12 @@
  * third pages through STREAM "after X" as a node's sequencer does. The reader must see every
  * acked message exactly once, in id order, never skipping one that commits later below its
  * cursor; each writer's ids grow in its submission order; on PostgreSQL the ids are dense.
- * And a message resent with its cid through the other store at once is stored once.
+ * And a message resent with its cid through the other store at once is stored once, and three
+ * stores opening one new database at once (three nodes starting) migrate it once.
  * With PIER_TEST_STORE=postgresql://... on a new database of that server, else on one SQLite
  * file shared by the three stores. */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,6 +244,50 @@ static void test_retry_elsewhere(uv_loop_t *loop, struct store *a, struct store 
 	}
 }
 
+struct opener {
+	const char *dir, *url;
+	pthread_barrier_t *go;
+	bool ok;
+	char *err;
+};
+
+static void *open_one(void *arg)
+{
+	struct opener *o = arg;
+	struct store_options opt = { .url = o->url, .no_sync = true };
+	uv_loop_t loop;
+	struct store *st;
+
+	uv_loop_init(&loop);
+	pthread_barrier_wait(o->go);
+	st = store_open(&loop, o->dir, &opt, &o->err);
+	o->ok = st != NULL;
+	store_close(st);
+	uv_run(&loop, UV_RUN_NOWAIT);
+	uv_loop_close(&loop);
+	return NULL;
+}
+
+/* Three stores open a new database at the same moment, each on its own thread and loop. */
+static void test_open_together(const char *dir, const char *url)
+{
+	struct opener o[3];
+	pthread_t t[3];
+	pthread_barrier_t go;
+
+	pthread_barrier_init(&go, NULL, 3);
+	for (int i = 0; i < 3; i++) {
+		o[i] = (struct opener){ .dir = dir, .url = url, .go = &go };
+		pthread_create(&t[i], NULL, open_one, &o[i]);
+	}
+	for (int i = 0; i < 3; i++) {
+		pthread_join(t[i], NULL);
+		CHECK(o[i].ok, "open together %d: %s", i, o[i].err != NULL ? o[i].err : "ok");
+		free(o[i].err);
+	}
+	pthread_barrier_destroy(&go);
+}
+
 int main(void)
 {
 	uv_loop_t loop;
@@ -257,6 +303,15 @@ int main(void)
 		printf("# on PostgreSQL\n");
 		if (storetest_pg_create(server, name, url, sizeof url) != 0)
 			return tap_done();
+	}
+	test_open_together(dir, server != NULL ? url : NULL);
+	if (server != NULL) {
+		int64_t v[2] = { 0, 0 };
+
+		storetest_pg_ints(url, "SELECT (SELECT version FROM schema_version), "
+		                       "(SELECT count(*) FROM rooms WHERE name_key = '#lobby')", v, 2);
+		CHECK(v[0] >= 1 && v[1] == 1, "migrated once: version %" PRId64 ", %" PRId64
+		      " #lobby rows", v[0], v[1]);
 	}
 	a = open_store(&loop, dir, server != NULL ? url : NULL);
 	b = open_store(&loop, dir, server != NULL ? url : NULL);
