@@ -114,6 +114,15 @@ static int pg_open(void **out, const char *dir, const struct store_options *opt,
 		goto fail;
 	}
 	PQsetNoticeProcessor(pg->conn, no_notices, NULL);
+	/* Text is UTF-8 end to end: a database in another encoding would refuse or change it. */
+	if (PQparameterStatus(pg->conn, "server_encoding") == NULL ||
+	    strcmp(PQparameterStatus(pg->conn, "server_encoding"), "UTF8") != 0) {
+		*err = store_errorf("the database's encoding is %s: pier needs UTF8 (CREATE DATABASE "
+		                    "... ENCODING 'UTF8')",
+		                    PQparameterStatus(pg->conn, "server_encoding") != NULL
+		                    ? PQparameterStatus(pg->conn, "server_encoding") : "unknown");
+		goto fail;
+	}
 	if (PQserverVersion(pg->conn) < 150000) {
 		*err = store_errorf("PostgreSQL %d is too old: pier needs 15 or newer",
 		                    PQserverVersion(pg->conn) / 10000);
