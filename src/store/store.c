@@ -465,6 +465,16 @@ int store_count_users(struct store *st, int64_t *count)
 	return rc;
 }
 
+int store_newest_msg_id(struct store *st, int64_t *id)
+{
+	int rc;
+
+	pthread_mutex_lock(&st->db_lock);
+	rc = st->be->newest_msg_id(st->db, id);
+	pthread_mutex_unlock(&st->db_lock);
+	return rc;
+}
+
 int store_each_user(struct store *st, void (*cb)(void *ud, int64_t id, const char *name),
                     void *ud)
 {

@@ -373,6 +373,9 @@ uint64_t store_commit_usec(const struct store *st);
  * success, -1 on error. They share the store thread's connection under its lock, so they wait
  * for a batch in progress; cb runs under that lock and must not call the store. */
 int store_count_users(struct store *st, int64_t *count);
+/* The newest stored message's id (0: none yet): where a cluster node's sequencer starts
+ * (docs/CLUSTER.md). */
+int store_newest_msg_id(struct store *st, int64_t *id);
 /* Calls cb for every user with its id and canonical name (the server's directory). */
 int store_each_user(struct store *st, void (*cb)(void *ud, int64_t id, const char *name),
                     void *ud);

@@ -91,6 +91,7 @@ enum store_stmt {
 	STMT_SEARCH_MSG_ROOM,
 	STMT_SEARCH_MSG_PAIR,
 	STMT_MSG_STREAM,
+	STMT_MSG_NEWEST,
 	STMT_COUNT
 };
 
@@ -183,6 +184,7 @@ struct store_backend {
 	int (*batch_end)(void *db);
 	/* The synchronous startup reads (store.h's store_count_users, ...). 0 or -1. */
 	int (*count_users)(void *db, int64_t *count);
+	int (*newest_msg_id)(void *db, int64_t *id);
 	int (*each_user)(void *db, void (*cb)(void *ud, int64_t id, const char *name), void *ud);
 	int (*each_room)(void *db, void (*cb)(void *ud, const char *room, int64_t members),
 	                 void *ud);
@@ -285,6 +287,7 @@ int store_db_each_topic(struct store_db *db,
                         void (*cb)(void *ud, const char *room, const char *topic, const char *by,
                                    int64_t ts), void *ud);
 int store_db_count_users(struct store_db *db, int64_t *count);
+int store_db_newest_msg_id(struct store_db *db, int64_t *id);
 int store_db_each_user(struct store_db *db,
                        void (*cb)(void *ud, int64_t id, const char *name), void *ud);
 int store_db_each_room(struct store_db *db,

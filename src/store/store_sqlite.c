@@ -229,6 +229,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		"AND m.pair_hi = ?3",
 	/* Every message in (?1, ?2], oldest first; read as no user (ME 0: no user has id 0). */
 	[STMT_MSG_STREAM] = MSG_SELECT "WHERE m.id > ?1 AND m.id <= ?2 ORDER BY m.id LIMIT ?3",
+	[STMT_MSG_NEWEST] = "SELECT coalesce(max(id), 0) FROM messages",
 };
 
 /* Resets s after use (bindings too: they may point into a finished job's strings). */
@@ -1541,6 +1542,17 @@ int store_db_count_users(struct store_db *db, int64_t *count)
 
 	if (rc == SQLITE_ROW)
 		*count = sqlite3_column_int64(s, 0);
+	stmt_done(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int store_db_newest_msg_id(struct store_db *db, int64_t *id)
+{
+	sqlite3_stmt *s = db->stmt[STMT_MSG_NEWEST];
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(s, 0);
 	stmt_done(s);
 	return rc == SQLITE_ROW ? 0 : -1;
 }

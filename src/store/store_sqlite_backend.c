@@ -111,6 +111,11 @@ static int sq_count_users(void *db, int64_t *count)
 	return store_db_count_users(db, count);
 }
 
+static int sq_newest_msg_id(void *db, int64_t *id)
+{
+	return store_db_newest_msg_id(db, id);
+}
+
 static int sq_each_user(void *db, void (*cb)(void *ud, int64_t id, const char *name), void *ud)
 {
 	return store_db_each_user(db, cb, ud);
@@ -146,6 +151,7 @@ const struct store_backend store_sqlite_backend = {
 	.run = sq_run,
 	.batch_end = sq_batch_end,
 	.count_users = sq_count_users,
+	.newest_msg_id = sq_newest_msg_id,
 	.each_user = sq_each_user,
 	.each_room = sq_each_room,
 	.each_display = sq_each_display,

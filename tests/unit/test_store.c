@@ -1031,6 +1031,12 @@ static void test_stream(struct env *e)
 	CHECK(j.status == STORE_OK && j.nmsgs == 2 && !j.more && j.msgs[1].id == b.msg_id,
 	      "stream: upto bounds it");
 	store_job_release(&j);
+	{
+		int64_t newest = -1;
+
+		CHECK(store_newest_msg_id(e->st, &newest) == 0 && newest == c.msg_id,
+		      "the newest message id is the last appended (%" PRId64 ")", newest);
+	}
 	j = stream(e, c.msg_id, 0, 10);
 	CHECK(j.status == STORE_OK && j.nmsgs == 0 && !j.more, "stream: nothing after the newest");
 	store_job_release(&j);

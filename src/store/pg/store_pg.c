@@ -452,6 +452,11 @@ static int pg_count_users(void *db, int64_t *count)
 	return store_pg_users_count(db, count);
 }
 
+static int pg_newest_msg_id(void *db, int64_t *id)
+{
+	return store_pg_newest_msg_id(db, id);
+}
+
 static int pg_each_user(void *db, void (*cb)(void *ud, int64_t id, const char *name), void *ud)
 {
 	return store_pg_users_each(db, cb, ud);
@@ -487,6 +492,7 @@ const struct store_backend store_pg_backend = {
 	.run = pg_run,
 	.batch_end = pg_batch_end,
 	.count_users = pg_count_users,
+	.newest_msg_id = pg_newest_msg_id,
 	.each_user = pg_each_user,
 	.each_room = pg_each_room,
 	.each_display = pg_each_display,

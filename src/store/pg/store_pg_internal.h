@@ -179,7 +179,7 @@ enum store_status store_pg_collect_msgs(const PGresult *r, int limit, bool newes
 /* The core modules: each prepares its statements (0, or -1 with *err) and runs its ops.
  * store_pg_users.c: CREATE_USER, GET_USER, LOGIN, the token ops, SET_PASSWORD, SET_SEEN; the
  * startup reads of users. store_pg_msgs.c: APPEND, JOIN, PART, HISTORY, SYNC, OFFLINE, STREAM;
- * the startup read of rooms. store_pg_changes.c: EDIT, RECALL, REACT. store_pg_media.c: the
+ * the startup reads of rooms and of the newest message id. store_pg_changes.c: EDIT, RECALL, REACT. store_pg_media.c: the
  * media and upload ops. */
 int store_pg_users_prepare(struct store_pg *pg, char **err);
 enum store_status store_pg_users_run(struct store_pg *pg, struct store_job *job);
@@ -188,6 +188,7 @@ int store_pg_users_each(struct store_pg *pg,
                         void (*cb)(void *ud, int64_t id, const char *name), void *ud);
 int store_pg_msgs_prepare(struct store_pg *pg, char **err);
 enum store_status store_pg_msgs_run(struct store_pg *pg, struct store_job *job);
+int store_pg_newest_msg_id(struct store_pg *pg, int64_t *id);
 int store_pg_rooms_each(struct store_pg *pg,
                         void (*cb)(void *ud, const char *room, int64_t members), void *ud);
 int store_pg_changes_prepare(struct store_pg *pg, char **err);

@@ -29,6 +29,7 @@ enum {
 	CONTACT_INSERT,
 	MSG_APPEND_ROOM,
 	MSG_APPEND_PRIVATE,
+	MSG_NEWEST,
 	MSG_STMTS
 };
 
@@ -105,6 +106,7 @@ static const char *const sql[MSG_STMTS] = {
 		"ON CONFLICT DO NOTHING) "
 		"SELECT (SELECT id FROM d), (SELECT ts FROM d), (SELECT recipient_id FROM d), "
 		"EXISTS (SELECT 1 FROM l), (SELECT id FROM i)",
+	[MSG_NEWEST] = "SELECT coalesce(max(id), 0) FROM messages",
 };
 
 int store_pg_msgs_prepare(struct store_pg *pg, char **err)
@@ -658,4 +660,15 @@ enum store_status store_pg_append_read(struct store_pg *pg, const PGresult *r,
 	job->msg_id = store_pg_int(r, 0, 4);
 	pg->search_pending = true;
 	return STORE_OK;
+}
+
+int store_pg_newest_msg_id(struct store_pg *pg, int64_t *id)
+{
+	PGresult *r = exec(pg, MSG_NEWEST, NULL);
+
+	if (r == NULL)
+		return -1;
+	*id = store_pg_int(r, 0, 0);
+	PQclear(r);
+	return 0;
 }
