@@ -179,8 +179,8 @@ enum store_status store_pg_collect_msgs(const PGresult *r, int limit, bool newes
 /* The core modules: each prepares its statements (0, or -1 with *err) and runs its ops.
  * store_pg_users.c: CREATE_USER, GET_USER, LOGIN, the token ops, SET_PASSWORD, SET_SEEN; the
  * startup reads of users. store_pg_msgs.c: APPEND, JOIN, PART, HISTORY, SYNC, OFFLINE, STREAM;
- * the startup reads of rooms and of the newest message id. store_pg_changes.c: EDIT, RECALL, REACT. store_pg_media.c: the
- * media and upload ops. */
+ * the startup reads of rooms and of the newest message id. store_pg_changes.c: EDIT, RECALL,
+ * REACT. store_pg_media.c: the media and upload ops. */
 int store_pg_users_prepare(struct store_pg *pg, char **err);
 enum store_status store_pg_users_run(struct store_pg *pg, struct store_job *job);
 int store_pg_users_count(struct store_pg *pg, int64_t *count);
