@@ -1,17 +1,18 @@
 /* store.c - the store's thread and queues: jobs in, group commit, completions back on the loop.
  *
  * The database work is the back end's (struct store_backend, store_internal.h: SQLite or
- * PostgreSQL, chosen at open by store_options.url); this file only drives it. Submitted jobs wait in a FIFO (lock + cond). The store thread takes every waiting job (up to
- * max_batch), runs them all in one transaction under the db lock, commits once, and only then
- * moves the whole batch to the done FIFO and wakes the loop through a uv_async_t; the async
- * callback completes the jobs in order. If the batch cannot be committed (or SQLite abandons
+ * PostgreSQL, chosen at open by store_options.url); this file only drives it. Submitted jobs
+ * wait in a FIFO (lock + cond). The store thread takes every waiting job (up to max_batch),
+ * runs them all in one transaction under the db lock, commits once, and only then moves the
+ * whole batch to the done FIFO and wakes the loop through a uv_async_t; the async callback
+ * completes the jobs in order. If the batch cannot be committed (or the back end abandons
  * the transaction), every job of the batch completes with STORE_FAILED: nothing is acked that
  * was not durably stored.
  *
  * Locks: `lock` guards the two FIFOs and `stopping` (held briefly, never while the database runs);
  * `db_lock` serializes every use of the connection and its statements: the thread holds it
- * for a batch, and the synchronous startup reads (store_count_users, store_each_user,
- * store_each_room) take it on the caller's thread. The two are never held together.
+ * for a batch, and the synchronous startup reads (store_count_users, store_each_user, ...)
+ * take it on the caller's thread. The two are never held together.
  *
  * The async handle is allocated apart from struct store so that store_close can free the
  * store at once; the handle frees itself in its close callback.
