@@ -1,5 +1,7 @@
 /* test_store.c - the store on a real loop and a real database in a temporary directory:
- * every job kind, paging, group commit and ordering, close with work queued, persistence. */
+ * every job kind, paging, group commit and ordering, close with work queued, persistence.
+ * With PIER_TEST_STORE=postgresql://... the same on a new database of that PostgreSQL server
+ * (storetest.h): the back ends must give the same answers. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,9 @@ struct env {
 	int64_t alice, bob, carol;
 	int64_t last_id;      /* the highest id acked so far */
 	int64_t acked;        /* messages acked STORE_OK so far */
+	const char *pg;       /* PostgreSQL mode: the server (NULL: SQLite) */
+	char pg_name[64];     /* its database of this run */
+	char url[512];        /* and the URL to that database */
 };
 
 static enum store_status run(struct env *e, struct store_job *job)
@@ -33,9 +38,14 @@ static enum store_status run(struct env *e, struct store_job *job)
 
 static bool reopen(struct env *e, const struct store_options *opt)
 {
+	struct store_options o = { 0 };
 	char *err = NULL;
 
-	e->st = store_open(&e->loop, e->dir, opt, &err);
+	if (opt != NULL)
+		o = *opt;
+	if (e->pg != NULL)
+		o.url = e->url;
+	e->st = store_open(&e->loop, e->dir, &o, &err);
 	CHECK(e->st != NULL, "store_open: %s", err != NULL ? err : "?");
 	free(err);
 	return e->st != NULL;
@@ -631,37 +641,142 @@ static void test_group_commit(struct env *e)
 	struct bulk b;
 	uint64_t c0 = store_commits(e->st);
 	uint64_t commits;
+	struct timespec t0, t1;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	submit_bulk(e, &b, BULK);
 	CHECK(store_pending(e->st) > 0, "pending while queued");
 	while (b.n < BULK)
 		uv_run(&e->loop, UV_RUN_ONCE);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	commits = store_commits(e->st) - c0;
 	CHECK(b.out_of_order == 0, "callbacks in submission order (%d out)", b.out_of_order);
 	CHECK(b.not_ok == 0, "all stored, ids strictly increasing (%d not)", b.not_ok);
 	CHECK(store_pending(e->st) == 0, "nothing pending");
 	CHECK(commits >= 4 && commits <= BULK / 10, "grouped: %d jobs in %" PRIu64 " commits",
 	      BULK, commits);
-	printf("# %d appends in %" PRIu64 " commits\n", BULK, commits);
+	printf("# %d appends in %" PRIu64 " commits, %.1f ms\n", BULK, commits,
+	       (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	e->last_id = b.last_id;
 	e->acked += BULK;
 	free(b.jobs);
 }
 
-/* Another connection holds the write lock: BEGIN IMMEDIATE gives up after the busy timeout and
- * every job of the batch fails, outputs dropped, nothing stored. About 10 s. */
+/* Messages submitted together (one batch, on PostgreSQL one pipeline): one from no such user,
+ * one to no such room or user fail alone, a resent cid in the same batch is a duplicate of the
+ * first (or a conflict, to another conversation), the others are stored in order. */
+static void test_batch_mixed(struct env *e)
+{
+	struct bulk b;
+	struct store_job *j, h;
+	/* user 1: alice; peer 1: carol */
+	static const struct {
+		int64_t user;
+		const char *room;
+		int64_t peer;
+		const char *cid;
+		enum store_status want;
+	} in[] = {
+		{ 1, "#lobby", 0, NULL, STORE_OK }, { 9999, "#lobby", 0, NULL, STORE_NOT_FOUND },
+		{ 1, "#lobby", 0, "mixed-1", STORE_OK }, { 1, "#nosuch", 0, NULL, STORE_NOT_FOUND },
+		{ 1, "#lobby", 0, "mixed-1", STORE_DUPLICATE },
+		{ 1, "#Zeta", 0, "mixed-1", STORE_CONFLICT },
+		{ 1, "#lobby", 0, NULL, STORE_OK },
+		{ 1, NULL, 1, "mixed-2", STORE_OK }, { 1, NULL, 9999, NULL, STORE_NOT_FOUND },
+		{ 1, NULL, 1, "mixed-2", STORE_DUPLICATE }, { 1, NULL, 1, "mixed-1", STORE_CONFLICT },
+		{ 1, "#lobby", 0, "mixed-2", STORE_CONFLICT },
+	};
+	enum { N = sizeof in / sizeof in[0] };
+	int64_t prev = e->last_id;
+
+	memset(&b, 0, sizeof b);
+	b.jobs = calloc(N, sizeof *b.jobs);
+	b.last_id = -1;
+	for (int i = 0; i < N; i++) {
+		j = &b.jobs[i];
+		store_job_init(j, STORE_APPEND);
+		j->user_id = in[i].user == 1 ? e->alice : in[i].user;
+		j->room = in[i].room;
+		j->peer_id = in[i].peer == 1 ? e->carol : in[i].peer;
+		j->cid = in[i].cid;
+		j->text = "mixed";
+		j->done = on_bulk;
+		j->data = &b;
+		store_submit(e->st, j);
+	}
+	while (b.n < N)
+		uv_run(&e->loop, UV_RUN_ONCE);
+	for (int i = 0; i < N; i++)
+		CHECK(b.jobs[i].status == in[i].want, "mixed batch: job %d status %d, want %d", i,
+		      b.jobs[i].status, in[i].want);
+	CHECK(b.jobs[4].msg_id == b.jobs[2].msg_id && b.jobs[4].ts == b.jobs[2].ts,
+	      "mixed batch: the duplicate names the original");
+	CHECK(b.jobs[9].msg_id == b.jobs[7].msg_id && b.jobs[7].msg_id > b.jobs[6].msg_id,
+	      "mixed batch: the private duplicate names the original");
+	CHECK(b.jobs[0].msg_id > prev && b.jobs[2].msg_id > b.jobs[0].msg_id &&
+	      b.jobs[6].msg_id > b.jobs[2].msg_id, "mixed batch: ids in order");
+	store_job_init(&h, STORE_HISTORY);
+	h.user_id = e->alice;
+	h.room = "#lobby";
+	h.limit = 5;
+	CHECK(run(e, &h) == STORE_OK && h.nmsgs == 5 && h.msgs[4].id == b.jobs[6].msg_id &&
+	      h.msgs[3].id == b.jobs[2].msg_id && h.msgs[2].id == b.jobs[0].msg_id,
+	      "mixed batch: the three stored, once each");
+	store_job_release(&h);
+	e->last_id = b.jobs[7].msg_id;
+	e->acked += 4;
+	free(b.jobs);
+}
+
+/* PostgreSQL: the server drops the store's connection (a restart, a failover). The batch that
+ * finds it gone fails; the next one connects again, with its statements prepared again. */
+static void test_reconnect(struct env *e)
+{
+	struct store_job j;
+	void *pg;
+	int fails = 0;
+
+	pg = storetest_pg_open(e->url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+	                               "WHERE application_name = 'pierd' AND datname = "
+	                               "current_database()");
+	if (!CHECK(pg != NULL, "drop the store's connection"))
+		return;
+	storetest_pg_close(pg);
+	for (int i = 0; i < 3; i++) {
+		j = append(e, e->alice, "#lobby", 0, "after the drop", NULL, T0);
+		if (j.status == STORE_OK)
+			break;
+		fails++;
+		store_job_release(&j);
+	}
+	CHECK(j.status == STORE_OK && fails <= 1, "stored again after the connection was dropped "
+	      "(%d failed first)", fails);
+	store_job_release(&j);
+	j = append(e, e->bob, NULL, e->alice, "and a private one @Alice_1", "reconnected", T0);
+	CHECK(j.status == STORE_OK, "every statement prepared again");
+	store_job_release(&j);
+}
+
+/* Another connection holds the write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: the writers'
+ * advisory lock): the batch gives up after the busy (lock) timeout and every job of the batch
+ * fails, outputs dropped, nothing stored. About 10 s. */
 static void test_failed_batch(struct env *e)
 {
 	char path[128];
 	sqlite3 *db = NULL;
+	void *pg = NULL;
 	struct bulk b;
 	struct store_job *j, ok;
 	struct timespec pause = { 0, 200 * 1000 * 1000 };
 
 	snprintf(path, sizeof path, "%s/pier.db", e->dir);
-	if (!CHECK(sqlite3_open(path, &db) == SQLITE_OK &&
-	           sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK,
-	           "lock the database: %s", sqlite3_errmsg(db))) {
+	if (e->pg != NULL) {
+		pg = storetest_pg_open(e->url, "SELECT pg_advisory_lock(7307173707470628)");
+		if (!CHECK(pg != NULL, "take the writers' lock"))
+			return;
+	} else if (!CHECK(sqlite3_open(path, &db) == SQLITE_OK &&
+	                  sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK,
+	                  "lock the database: %s", sqlite3_errmsg(db))) {
 		sqlite3_close(db);
 		return;
 	}
@@ -686,8 +801,12 @@ static void test_failed_batch(struct env *e)
 		store_submit(e->st, &b.jobs[i]);
 	while (b.n < 4)
 		uv_run(&e->loop, UV_RUN_ONCE);
-	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	sqlite3_close(db);
+	if (pg != NULL) {
+		storetest_pg_close(pg);
+	} else {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_close(db);
+	}
 	for (int i = 0; i < 4; i++)
 		CHECK(b.jobs[i].status == STORE_FAILED, "job %d failed", i);
 	CHECK(b.jobs[1].msgs == NULL && b.jobs[1].nmsgs == 0, "failed history has no outputs");
@@ -783,6 +902,29 @@ static void test_close_from_callback(struct env *e)
 	uv_run(&e->loop, UV_RUN_NOWAIT);
 }
 
+/* check_db on PostgreSQL. */
+static void check_pg(struct env *e)
+{
+	int64_t v[6] = { 0 };
+
+	if (storetest_pg_ints(e->url,
+	                      "SELECT (SELECT version FROM schema_version), "
+	                      "(SELECT count(*) FROM rooms WHERE name_key = '#lobby'), "
+	                      "(SELECT count(*) FROM messages), (SELECT max(id) FROM messages), "
+	                      "(SELECT count(*) FROM members m JOIN rooms r ON r.id = m.room_id "
+	                      " WHERE r.name_key = '#lobby'), "
+	                      "(SELECT value FROM counters WHERE name = 'msg')", v, 6) != 0)
+		return;
+	CHECK(v[0] >= 1, "schema version");
+	CHECK(v[1] == 1, "one #lobby row");
+	CHECK(v[2] == e->acked, "every acked message stored: %" PRId64 " of %" PRId64, v[2],
+	      e->acked);
+	CHECK(v[3] == e->last_id, "the last acked id is the last");
+	CHECK(v[4] == 0, "no #lobby members rows");
+	CHECK(v[5] == v[3] && v[3] == v[2], "ids dense: the counter at the last id, as many "
+	      "messages as ids (%" PRId64 ", %" PRId64 ", %" PRId64 ")", v[5], v[3], v[2]);
+}
+
 /* Reads the database behind the store's back: schema version, lobby rows, message count. */
 static void check_db(struct env *e)
 {
@@ -790,6 +932,10 @@ static void check_db(struct env *e)
 	sqlite3 *db = NULL;
 	sqlite3_stmt *s = NULL;
 
+	if (e->pg != NULL) {
+		check_pg(e);
+		return;
+	}
 	snprintf(path, sizeof path, "%s/pier.db", e->dir);
 	CHECK(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK, "open db");
 	CHECK(sqlite3_prepare_v2(db,
@@ -835,6 +981,73 @@ static void test_persistence(struct env *e)
 	check_db(e);
 }
 
+static struct store_job stream(struct env *e, int64_t after, int64_t upto, int limit)
+{
+	struct store_job j;
+
+	store_job_init(&j, STORE_STREAM);
+	j.after = after;
+	j.msg_id = upto;
+	j.limit = limit;
+	run(e, &j);
+	return j;
+}
+
+/* STREAM: every conversation's messages in id order, as no reader sees them. */
+static void test_stream(struct env *e)
+{
+	struct store_job a, b, c, r, j;
+
+	a = append(e, e->alice, "#Zeta", 0, "stream one @Alice_1", NULL, T0 + 500);
+	b = append(e, e->bob, NULL, e->alice, "stream two", NULL, T0 + 501);
+	c = append(e, e->carol, "#lobby", 0, "stream three", NULL, T0 + 502);
+	CHECK(a.status == STORE_OK && b.status == STORE_OK && c.status == STORE_OK,
+	      "stream: three appends");
+	CHECK(a.nmsgs == 1 && a.msgs[0].mentioned, "the sender mentioned herself");
+	r = change(e, STORE_REACT, e->alice, a.msg_id, "\xf0\x9f\x91\x8d", T0 + 503);
+	CHECK(r.status == STORE_OK, "stream: a reaction");
+	store_job_release(&r);
+
+	j = stream(e, a.msg_id - 1, 0, 10);
+	CHECK(j.status == STORE_OK && j.nmsgs == 3 && !j.more && ascending(&j), "stream: all three");
+	if (j.nmsgs == 3) {
+		CHECK(j.msgs[0].id == a.msg_id && j.msgs[1].id == b.msg_id && j.msgs[2].id == c.msg_id,
+		      "stream: by id");
+		CHECK(strcmp(j.msgs[0].to, "#Zeta") == 0 && strcmp(j.msgs[1].to, "@Alice_1") == 0 &&
+		      strcmp(j.msgs[1].from, "bob_22") == 0 && strcmp(j.msgs[2].to, "#lobby") == 0,
+		      "stream: every conversation");
+		CHECK(j.msgs[0].mentions != NULL && !j.msgs[0].mentioned, "stream: mentions, no reader");
+		CHECK(j.msgs[0].reactions != NULL && strstr(j.msgs[0].reactions, "true") == NULL,
+		      "stream: reactions, mine false: %s",
+		      j.msgs[0].reactions != NULL ? j.msgs[0].reactions : "(none)");
+		CHECK(j.msgs[2].ts == T0 + 502 && strcmp(j.msgs[2].text, "stream three") == 0,
+		      "stream: fields");
+	}
+	store_job_release(&j);
+	j = stream(e, a.msg_id - 1, 0, 2);
+	CHECK(j.status == STORE_OK && j.nmsgs == 2 && j.more, "stream: limit, more");
+	store_job_release(&j);
+	j = stream(e, a.msg_id - 1, b.msg_id, 10);
+	CHECK(j.status == STORE_OK && j.nmsgs == 2 && !j.more && j.msgs[1].id == b.msg_id,
+	      "stream: upto bounds it");
+	store_job_release(&j);
+	{
+		int64_t newest = -1;
+
+		CHECK(store_newest_msg_id(e->st, &newest) == 0 && newest == c.msg_id,
+		      "the newest message id is the last appended (%" PRId64 ")", newest);
+	}
+	j = stream(e, c.msg_id, 0, 10);
+	CHECK(j.status == STORE_OK && j.nmsgs == 0 && !j.more, "stream: nothing after the newest");
+	store_job_release(&j);
+	j = stream(e, 0, 0, 5000);
+	CHECK(j.status == STORE_OK && j.nmsgs <= 1000 && ascending(&j), "stream: limit clamped");
+	store_job_release(&j);
+	store_job_release(&a);
+	store_job_release(&b);
+	store_job_release(&c);
+}
+
 int main(void)
 {
 	struct env e;
@@ -846,11 +1059,26 @@ int main(void)
 	if (!CHECK(mkdtemp(e.dir) != NULL, "mkdtemp"))
 		return tap_done();
 	uv_loop_init(&e.loop);
+	e.pg = storetest_pg_server();
+	if (e.pg != NULL) {
+		printf("# on PostgreSQL\n");
+		if (storetest_pg_create(e.pg, e.pg_name, e.url, sizeof e.url) != 0)
+			return tap_done();
+	} else {
+		CHECK(store_open(&e.loop, "/nonexistent/dir", NULL, &err) == NULL && err != NULL,
+		      "open fails in a missing directory");
+		free(err);
+		uv_run(&e.loop, UV_RUN_NOWAIT);
+	}
+	{
+		struct store_options bad = { .url = "mysql://localhost/pier" };
 
-	CHECK(store_open(&e.loop, "/nonexistent/dir", NULL, &err) == NULL && err != NULL,
-	      "open fails in a missing directory");
-	free(err);
-	uv_run(&e.loop, UV_RUN_NOWAIT);
+		err = NULL;
+		CHECK(store_open(&e.loop, e.dir, &bad, &err) == NULL && err != NULL &&
+		      strstr(err, "unknown store") != NULL, "open refuses an unknown store URL: %s",
+		      err != NULL ? err : "(no message)");
+		free(err);
+	}
 
 	if (reopen(&e, NULL)) {
 		test_users(&e);
@@ -859,7 +1087,11 @@ int main(void)
 		test_messages(&e);
 		test_sync_offline(&e);
 		test_changes(&e);
+		test_stream(&e);
 		test_group_commit(&e);
+		test_batch_mixed(&e);
+		if (e.pg != NULL)
+			test_reconnect(&e);
 		test_failed_batch(&e);
 		test_close_queued(&e);
 		if (reopen(&e, NULL))
@@ -871,5 +1103,7 @@ int main(void)
 	}
 	CHECK(uv_loop_close(&e.loop) == 0, "no handle left on the loop");
 	storetest_remove_dir(e.dir);
+	if (e.pg != NULL)
+		storetest_pg_drop(e.pg, e.pg_name);
 	return tap_done();
 }
