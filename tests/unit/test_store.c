@@ -662,18 +662,29 @@ static void test_group_commit(struct env *e)
 	free(b.jobs);
 }
 
-/* Room messages submitted together (one batch, on PostgreSQL one pipeline): one from no such
- * user and one to no such room fail alone, a resent cid in the same batch is a duplicate of
- * the first, the others are stored in order. */
+/* Messages submitted together (one batch, on PostgreSQL one pipeline): one from no such user,
+ * one to no such room or user fail alone, a resent cid in the same batch is a duplicate of the
+ * first (or a conflict, to another conversation), the others are stored in order. */
 static void test_batch_mixed(struct env *e)
 {
 	struct bulk b;
 	struct store_job *j, h;
-	static const struct { int64_t user; const char *room, *cid; enum store_status want; } in[] = {
-		{ 1, "#lobby", NULL, STORE_OK }, { 9999, "#lobby", NULL, STORE_NOT_FOUND },
-		{ 1, "#lobby", "mixed-1", STORE_OK }, { 1, "#nosuch", NULL, STORE_NOT_FOUND },
-		{ 1, "#lobby", "mixed-1", STORE_DUPLICATE }, { 1, "#Zeta", "mixed-1", STORE_CONFLICT },
-		{ 1, "#lobby", NULL, STORE_OK },
+	/* user 1: alice; peer 1: carol */
+	static const struct {
+		int64_t user;
+		const char *room;
+		int64_t peer;
+		const char *cid;
+		enum store_status want;
+	} in[] = {
+		{ 1, "#lobby", 0, NULL, STORE_OK }, { 9999, "#lobby", 0, NULL, STORE_NOT_FOUND },
+		{ 1, "#lobby", 0, "mixed-1", STORE_OK }, { 1, "#nosuch", 0, NULL, STORE_NOT_FOUND },
+		{ 1, "#lobby", 0, "mixed-1", STORE_DUPLICATE },
+		{ 1, "#Zeta", 0, "mixed-1", STORE_CONFLICT },
+		{ 1, "#lobby", 0, NULL, STORE_OK },
+		{ 1, NULL, 1, "mixed-2", STORE_OK }, { 1, NULL, 9999, NULL, STORE_NOT_FOUND },
+		{ 1, NULL, 1, "mixed-2", STORE_DUPLICATE }, { 1, NULL, 1, "mixed-1", STORE_CONFLICT },
+		{ 1, "#lobby", 0, "mixed-2", STORE_CONFLICT },
 	};
 	enum { N = sizeof in / sizeof in[0] };
 	int64_t prev = e->last_id;
@@ -686,6 +697,7 @@ static void test_batch_mixed(struct env *e)
 		store_job_init(j, STORE_APPEND);
 		j->user_id = in[i].user == 1 ? e->alice : in[i].user;
 		j->room = in[i].room;
+		j->peer_id = in[i].peer == 1 ? e->carol : in[i].peer;
 		j->cid = in[i].cid;
 		j->text = "mixed";
 		j->done = on_bulk;
@@ -699,6 +711,8 @@ static void test_batch_mixed(struct env *e)
 		      b.jobs[i].status, in[i].want);
 	CHECK(b.jobs[4].msg_id == b.jobs[2].msg_id && b.jobs[4].ts == b.jobs[2].ts,
 	      "mixed batch: the duplicate names the original");
+	CHECK(b.jobs[9].msg_id == b.jobs[7].msg_id && b.jobs[7].msg_id > b.jobs[6].msg_id,
+	      "mixed batch: the private duplicate names the original");
 	CHECK(b.jobs[0].msg_id > prev && b.jobs[2].msg_id > b.jobs[0].msg_id &&
 	      b.jobs[6].msg_id > b.jobs[2].msg_id, "mixed batch: ids in order");
 	store_job_init(&h, STORE_HISTORY);
@@ -709,8 +723,8 @@ static void test_batch_mixed(struct env *e)
 	      h.msgs[3].id == b.jobs[2].msg_id && h.msgs[2].id == b.jobs[0].msg_id,
 	      "mixed batch: the three stored, once each");
 	store_job_release(&h);
-	e->last_id = b.jobs[6].msg_id;
-	e->acked += 3;
+	e->last_id = b.jobs[7].msg_id;
+	e->acked += 4;
 	free(b.jobs);
 }
 
