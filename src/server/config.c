@@ -13,6 +13,7 @@
 enum opt_kind {
 	OPT_SIZE, OPT_INT, OPT_DOUBLE, OPT_BOOL, OPT_LISTEN, OPT_PATH, OPT_STRING, OPT_LEVEL,
 	OPT_METRICS_ALLOW,
+	OPT_STORE,                  /* "sqlite" or a postgresql:// URL without a password */
 	OPT_DOUBLE0                 /* like OPT_DOUBLE, and 0 is allowed (it means "never") */
 };
 
@@ -107,6 +108,10 @@ static const struct opt opts[] = {
 	 "bytes of one uploaded file (K, M, G suffixes; default 100M)", NULL},
 	{"media-quota", OPT_SIZE, O(media_quota),
 	 "bytes of files one user may store (K, M, G suffixes; default 1G)", NULL},
+	{"store", OPT_STORE, O(store_url),
+	 "the store: sqlite (DATA_DIR/pier.db, the default) or a PostgreSQL URL "
+	 "postgresql://user@host:port/db (password from PGPASSWORD or ~/.pgpass, never here)",
+	 "URL"},
 	{"store-max-batch", OPT_INT, O(store_max_batch), "most writes in one commit (default 512)", NULL},
 	{"presence-limit", OPT_INT, O(presence_limit),
 	 "past this many users online, presence goes only to contacts (default 1000)", NULL},
@@ -254,6 +259,27 @@ static int parse_listen(struct listen_addr *la, const char *v)
 	return 0;
 }
 
+/* Whether v is a store pier takes: "sqlite", or a postgresql:// (postgres://) URL that
+ * carries no password (a command line is readable by every local user, through ps). */
+static bool store_url_ok(const char *v)
+{
+	const char *rest, *at, *slash;
+
+	if (strcmp(v, "sqlite") == 0)
+		return true;
+	if (strncmp(v, "postgresql://", 13) == 0)
+		rest = v + 13;
+	else if (strncmp(v, "postgres://", 11) == 0)
+		rest = v + 11;
+	else
+		return false;
+	slash = strchr(rest, '/');
+	at = strchr(rest, '@');
+	if (at != NULL && (slash == NULL || at < slash) && memchr(rest, ':', (size_t)(at - rest)))
+		return false;                           /* user:password@ */
+	return strstr(v, "password=") == NULL;
+}
+
 /* Sets one option from its text value. Returns 0, or -1 with a message in err. */
 static int set_opt(struct config *cfg, const struct opt *o, const char *v, char *err,
                    size_t errlen)
@@ -319,6 +345,11 @@ static int set_opt(struct config *cfg, const struct opt *o, const char *v, char 
 		if (strlen(v) >= sizeof(cfg->allowed_origins))
 			goto bad;
 		snprintf(base, sizeof(cfg->allowed_origins), "%s", v);
+		return 0;
+	case OPT_STORE:
+		if (strlen(v) >= sizeof(cfg->store_url) || !store_url_ok(v))
+			goto bad;
+		snprintf(base, sizeof(cfg->store_url), "%s", v);
 		return 0;
 	case OPT_LEVEL:
 		if (log_parse_level(v, &cfg->log_level) != 0)

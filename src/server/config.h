@@ -62,6 +62,7 @@ struct config {
 
 	bool no_rate_limits;
 	bool weak_password_hash;
+	char store_url[1024];      /* --store: "" or "sqlite" (DATA_DIR/pier.db) or postgresql://... */
 	int store_max_batch;
 	int presence_limit;        /* above this many online, presence goes to contacts only */
 	int max_rooms;             /* rooms besides #lobby in the directory; more are refused */

@@ -301,6 +301,7 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
 		log_error("cannot start the password hashing threads");
 		return -1;
 	}
+	sopt.url = cfg->store_url[0] != '\0' ? cfg->store_url : NULL;
 	sopt.max_batch = cfg->store_max_batch;
 	sopt.token_idle_ms = (int64_t)(cfg->token_idle * 1000);
 	srv->store = store_open(loop, cfg->data_dir, &sopt, &err);

@@ -1,13 +1,14 @@
 /* store.c - the store's thread and queues: jobs in, group commit, completions back on the loop.
  *
- * Submitted jobs wait in a FIFO (lock + cond). The store thread takes every waiting job (up to
+ * The database work is the back end's (struct store_backend, store_internal.h: SQLite or
+ * PostgreSQL, chosen at open by store_options.url); this file only drives it. Submitted jobs wait in a FIFO (lock + cond). The store thread takes every waiting job (up to
  * max_batch), runs them all in one transaction under the db lock, commits once, and only then
  * moves the whole batch to the done FIFO and wakes the loop through a uv_async_t; the async
  * callback completes the jobs in order. If the batch cannot be committed (or SQLite abandons
  * the transaction), every job of the batch completes with STORE_FAILED: nothing is acked that
  * was not durably stored.
  *
- * Locks: `lock` guards the two FIFOs and `stopping` (held briefly, never while SQLite runs);
+ * Locks: `lock` guards the two FIFOs and `stopping` (held briefly, never while the database runs);
  * `db_lock` serializes every use of the connection and its statements: the thread holds it
  * for a batch, and the synchronous startup reads (store_count_users, store_each_user,
  * store_each_room) take it on the caller's thread. The two are never held together.
@@ -17,8 +18,6 @@
  */
 #include "store.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -27,9 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
-
-#include <sys/stat.h>
 
 #include "store_internal.h"
 
@@ -48,7 +44,8 @@ struct store {
 	bool stopping;
 
 	pthread_mutex_t db_lock;
-	struct store_db db;
+	const struct store_backend *be;
+	void *db;                      /* the back end's */
 
 	atomic_size_t pending;         /* submitted, done callback not yet called */
 	atomic_uint_least64_t commits; /* batches committed */
@@ -178,22 +175,23 @@ static void fail_job(struct store_job *job)
  * batch is failed (their changes were rolled back with it). */
 static void run_batch(struct store *st, struct store_job *batch)
 {
+	const struct store_backend *be = st->be;
 	struct timespec t0, t1;
 	bool ok = false;
 
 	pthread_mutex_lock(&st->db_lock);
-	if (store_db_begin(&st->db) != 0)
+	if (be->begin(st->db) != 0)
 		goto out;
 	for (struct store_job *job = batch; job != NULL; job = job->next) {
-		store_db_run(&st->db, job);
-		if (!store_db_in_txn(&st->db))
+		be->run(st->db, job);
+		if (!be->in_txn(st->db))
 			goto out;
 	}
-	/* the batch's new messages into the search index, in the same transaction */
-	if (st->db.fts_pending && store_db_index_new(&st->db) != 0)
+	/* e.g. the batch's new messages into the search index, in the same transaction */
+	if (be->batch_end(st->db) != 0)
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (store_db_commit(&st->db) != 0)
+	if (be->commit(st->db) != 0)
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	atomic_fetch_add(&st->commit_usec, (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 +
@@ -202,7 +200,7 @@ static void run_batch(struct store *st, struct store_job *batch)
 	ok = true;
 out:
 	if (!ok) {
-		store_db_rollback(&st->db);
+		be->rollback(st->db);
 		for (struct store_job *job = batch; job != NULL; job = job->next)
 			fail_job(job);
 	}
@@ -293,52 +291,39 @@ static void on_async_closed(uv_handle_t *handle)
 	free(handle);
 }
 
-/* The database holds password and token hashes and every message: it and its -wal and -shm
- * files are the owner's alone (0600), whatever the umask and however an older pierd left them.
- * SQLite gives the -wal and -shm files it creates the database file's mode. */
-static int private_files(const char *path, char **err)
+/* Whether url is a libpq connection URI pier takes. */
+static bool is_pg_url(const char *url)
 {
-	static const char *const suffixes[] = { "", "-wal", "-shm" };
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	return strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0;
+}
 
-	if (fd < 0) {
-		*err = store_errorf("creating %s: %s", path, strerror(errno));
-		return -1;
-	}
-	close(fd);
-	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-		char *p = store_errorf("%s%s", path, suffixes[i]);
-
-		if (p == NULL) {
-			*err = store_errorf("out of memory");
-			return -1;
-		}
-		if (chmod(p, 0600) != 0 && errno != ENOENT) {
-			*err = store_errorf("making %s private (chmod 0600): %s", p, strerror(errno));
-			free(p);
-			return -1;
-		}
-		free(p);
-	}
-	return 0;
+const struct store_backend *store_backend_for(const char *url, char **err)
+{
+	if (url == NULL || strcmp(url, "sqlite") == 0)
+		return &store_sqlite_backend;
+	if (is_pg_url(url))
+		return &store_pg_backend;
+	*err = store_errorf("unknown store \"%.64s\": \"sqlite\" or a postgresql:// URL", url);
+	return NULL;
 }
 
 struct store *store_open(uv_loop_t *loop, const char *dir, const struct store_options *opt,
                          char **err)
 {
 	struct store *st = NULL;
-	char *path = NULL;
 	char *msg = NULL;
 	bool db_open = false;
 	sigset_t all, old;
 	int rc;
 
 	st = calloc(1, sizeof *st);
-	path = store_errorf("%s/pier.db", dir);
-	if (st == NULL || path == NULL) {
+	if (st == NULL) {
 		msg = store_errorf("out of memory");
 		goto fail;
 	}
+	st->be = store_backend_for(opt != NULL ? opt->url : NULL, &msg);
+	if (st->be == NULL)
+		goto fail;
 	st->max_batch = opt != NULL && opt->max_batch > 0 ? opt->max_batch : DEFAULT_MAX_BATCH;
 	atomic_init(&st->pending, 0);
 	atomic_init(&st->commits, 0);
@@ -348,12 +333,9 @@ struct store *store_open(uv_loop_t *loop, const char *dir, const struct store_op
 		msg = store_errorf("initializing the store's locks");
 		goto fail;
 	}
-	if (private_files(path, &msg) != 0)
-		goto fail;
-	if (store_db_open(&st->db, path, opt != NULL && opt->no_sync, &msg) != 0)
+	if (st->be->open(&st->db, dir, opt, &msg) != 0)
 		goto fail;
 	db_open = true;
-	st->db.token_idle_ms = opt != NULL ? opt->token_idle_ms : 0;
 
 	st->async = malloc(sizeof *st->async);
 	if (st->async == NULL) {
@@ -379,7 +361,6 @@ struct store *store_open(uv_loop_t *loop, const char *dir, const struct store_op
 		goto fail;
 	}
 	st->thread_started = true;
-	free(path);
 	return st;
 fail:
 	if (st != NULL) {
@@ -388,13 +369,12 @@ fail:
 			uv_close((uv_handle_t *)st->async, on_async_closed);
 		}
 		if (db_open)
-			store_db_close(&st->db);
+			st->be->close(st->db);
 		pthread_mutex_destroy(&st->lock);
 		pthread_cond_destroy(&st->cond);
 		pthread_mutex_destroy(&st->db_lock);
 		free(st);
 	}
-	free(path);
 	if (err != NULL)
 		*err = msg != NULL ? msg : store_errorf("store_open failed");
 	else
@@ -463,7 +443,8 @@ void store_close(struct store *st)
 		finish_batch(st, batch);
 	}
 
-	store_db_close(&st->db);
+	st->be->close(st->db);
+	st->db = NULL;
 	st->async->data = NULL;
 	uv_close((uv_handle_t *)st->async, on_async_closed);
 	if (st->freed != NULL)
@@ -479,7 +460,7 @@ int store_count_users(struct store *st, int64_t *count)
 	int rc;
 
 	pthread_mutex_lock(&st->db_lock);
-	rc = store_db_count_users(&st->db, count);
+	rc = st->be->count_users(st->db, count);
 	pthread_mutex_unlock(&st->db_lock);
 	return rc;
 }
@@ -490,7 +471,7 @@ int store_each_user(struct store *st, void (*cb)(void *ud, int64_t id, const cha
 	int rc;
 
 	pthread_mutex_lock(&st->db_lock);
-	rc = store_db_each_user(&st->db, cb, ud);
+	rc = st->be->each_user(st->db, cb, ud);
 	pthread_mutex_unlock(&st->db_lock);
 	return rc;
 }
@@ -501,7 +482,7 @@ int store_each_display(struct store *st,
 	int rc;
 
 	pthread_mutex_lock(&st->db_lock);
-	rc = store_db_each_display(&st->db, cb, ud);
+	rc = st->be->each_display(st->db, cb, ud);
 	pthread_mutex_unlock(&st->db_lock);
 	return rc;
 }
@@ -513,7 +494,7 @@ int store_each_topic(struct store *st,
 	int rc;
 
 	pthread_mutex_lock(&st->db_lock);
-	rc = store_db_each_topic(&st->db, cb, ud);
+	rc = st->be->each_topic(st->db, cb, ud);
 	pthread_mutex_unlock(&st->db_lock);
 	return rc;
 }
@@ -524,7 +505,7 @@ int store_each_room(struct store *st, void (*cb)(void *ud, const char *room, int
 	int rc;
 
 	pthread_mutex_lock(&st->db_lock);
-	rc = store_db_each_room(&st->db, cb, ud);
+	rc = st->be->each_room(st->db, cb, ud);
 	pthread_mutex_unlock(&st->db_lock);
 	return rc;
 }

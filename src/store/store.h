@@ -1,4 +1,5 @@
-/* store.h - pier's durable store: SQLite (WAL) on its own thread, fed by a FIFO of jobs.
+/* store.h - pier's durable store: SQLite (WAL) or PostgreSQL on its own thread, fed by a FIFO
+ * of jobs.
  *
  * The event loop never touches the database. It fills a struct store_job, hands it to
  * store_submit() and gets it back, completed, through job->done on the loop thread.
@@ -164,8 +165,13 @@ enum store_op {
 	                      * STORE_NO_DEVICE (the sending device was revoked meanwhile) */
 	STORE_E2EE_QUEUE,    /* in: device_rid, after, limit   out: envs (oldest first), more */
 	STORE_E2EE_ACK,      /* in: device_rid, upto   out: count (deleted) */
-	STORE_BARRIER        /* in: nothing. Changes nothing: done runs once every job submitted
+	STORE_BARRIER,       /* in: nothing. Changes nothing: done runs once every job submitted
 	                      * before it is done (the FIFO's order), e.g. to free what they use */
+	STORE_STREAM         /* in: after, msg_id (upto; 0: no bound), limit   out: msgs (every
+	                      * conversation's, every user's: id > after and <= upto, oldest
+	                      * first, as HISTORY gives them to no reader: mentioned and the
+	                      * reactions' mine false), more. For a cluster node catching up on
+	                      * what other nodes stored (docs/CLUSTER.md) */
 };
 
 #define STORE_TOKEN_HASH_LEN 32
@@ -256,7 +262,7 @@ struct store_job {
 	bool new_contact;                      /* APPEND private: also record user and peer as
 	                                        * contacts (the caller knows they were not) */
 	int64_t before;                        /* HISTORY, SEARCH: ids < before; 0 means no bound */
-	int64_t after;                         /* SYNC: ids > after; OFFLINE: also > after */
+	int64_t after;                         /* SYNC, STREAM: ids > after; OFFLINE: also > after */
 	int limit;                             /* HISTORY, SYNC, OFFLINE: at most this many (>=1) */
 	int64_t seen_id;                       /* SET_SEEN in; GET_USER/TOKEN_USER out */
 	int64_t media_id;                      /* APPEND (0: a text message), MEDIA_GET in;
@@ -289,7 +295,8 @@ struct store_job {
 	/* outputs (owned by the job until store_job_release) */
 	enum store_status status;
 	int64_t msg_id;                        /* APPEND; for STORE_DUPLICATE the original's.
-	                                        * EDIT, RECALL, REACT in: the message */
+	                                        * EDIT, RECALL, REACT in: the message;
+	                                        * STREAM in: the highest id (0: no bound) */
 	int64_t ts;                            /* APPEND in: time to store (0: now); out: stored.
 	                                        * EDIT, RECALL, REACT in: now */
 	char *user_name;                       /* GET_USER, TOKEN_USER: canonical case */
@@ -326,15 +333,19 @@ struct store_job {
 };
 
 struct store_options {
+	const char *url;       /* the back end: NULL or "sqlite": SQLite in DIR/pier.db;
+	                        * "postgresql://..." or "postgres://...": PostgreSQL (a libpq
+	                        * connection URI; dir is then not used by the store) */
 	int max_batch;         /* most jobs in one transaction (default 512) */
 	bool no_sync;          /* synchronous=NORMAL instead of FULL: tests and benchmarks only */
 	int64_t token_idle_ms; /* a token unused this long is no longer valid; 0: never expires */
 };
 
-/* Opens (creating if needed, mode 0600 whatever the umask; an existing one and its -wal and
- * -shm files are set to 0600) DIR/pier.db, runs schema migrations, starts the store thread and
- * registers its completion handle on loop. On failure returns NULL and sets *err to a
- * malloc'd message. */
+/* Opens the back end opt->url names (NULL opt: SQLite). SQLite: opens (creating if needed,
+ * mode 0600 whatever the umask; an existing one and its -wal and -shm files are set to 0600)
+ * DIR/pier.db. PostgreSQL: connects to the URL. Then runs schema migrations, starts the store
+ * thread and registers its completion handle on loop. On failure returns NULL and sets *err
+ * to a malloc'd message. */
 struct store *store_open(uv_loop_t *loop, const char *dir, const struct store_options *opt,
                          char **err);
 

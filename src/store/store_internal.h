@@ -1,5 +1,6 @@
-/* store_internal.h - what the store's own files share: the SQLite back end (store_sqlite.c)
- * and the schema (store_schema.c), as used by the thread and queues in store.c.
+/* store_internal.h - what the store's own files share: the back-end table the thread and
+ * queues in store.c drive, the SQLite back end (store_sqlite.c and its siblings) and its
+ * schema (store_schema.c). The PostgreSQL back end's own header is pg/store_pg_internal.h.
  *
  * Not for callers outside src/store (the unit test may use it to inspect the schema).
  *
@@ -89,6 +90,7 @@ enum store_stmt {
 	STMT_SEARCH_MSG_ALL,
 	STMT_SEARCH_MSG_ROOM,
 	STMT_SEARCH_MSG_PAIR,
+	STMT_MSG_STREAM,
 	STMT_COUNT
 };
 
@@ -159,6 +161,44 @@ struct store_db {
 
 /* store.c: a malloc'd printf-formatted string (NULL if out of memory). */
 char *store_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A store back end, as store.c's thread drives it. db is the back end's own connection state
+ * (struct store_db for SQLite, struct store_pg for PostgreSQL), used by one thread at a time
+ * under store.c's db lock. A batch is: begin, run for each job (each under its own savepoint:
+ * a job that does not end in STORE_OK leaves nothing), batch_end, commit; rollback when any
+ * step fails or in_txn turns false. */
+struct store_backend {
+	const char *name;                      /* "sqlite", "postgresql" (for messages) */
+	/* Opens (dir: SQLite's directory; opt->url: PostgreSQL's), migrates the schema and
+	 * prepares the statements. 0, or -1 with *err a malloc'd message (nothing left open). */
+	int (*open)(void **db, const char *dir, const struct store_options *opt, char **err);
+	void (*close)(void *db);               /* closes and frees db; NULL is fine */
+	int (*begin)(void *db);                /* 0 or -1 */
+	int (*commit)(void *db);               /* 0 or -1 (then nothing of the batch is stored) */
+	void (*rollback)(void *db);            /* of the open transaction, if any */
+	bool (*in_txn)(void *db);              /* false once the back end abandoned the batch */
+	void (*run)(void *db, struct store_job *job);
+	/* The batch's work that waits for its end, inside its transaction (SQLite: the search
+	 * index of the messages it appended). 0, or -1: the batch must be rolled back. */
+	int (*batch_end)(void *db);
+	/* The synchronous startup reads (store.h's store_count_users, ...). 0 or -1. */
+	int (*count_users)(void *db, int64_t *count);
+	int (*each_user)(void *db, void (*cb)(void *ud, int64_t id, const char *name), void *ud);
+	int (*each_room)(void *db, void (*cb)(void *ud, const char *room, int64_t members),
+	                 void *ud);
+	int (*each_display)(void *db, void (*cb)(void *ud, const char *name, const char *display),
+	                    void *ud);
+	int (*each_topic)(void *db,
+	                  void (*cb)(void *ud, const char *room, const char *topic, const char *by,
+	                             int64_t ts), void *ud);
+};
+
+/* store_sqlite_backend.c: SQLite in DIR/pier.db (store_sqlite.c and its siblings). */
+extern const struct store_backend store_sqlite_backend;
+/* pg/store_pg.c: PostgreSQL through libpq (src/store/pg/). */
+extern const struct store_backend store_pg_backend;
+/* store.c: the back end a store_options.url names (NULL: none, *err set). */
+const struct store_backend *store_backend_for(const char *url, char **err);
 
 /* store_schema.c: creates the schema or migrates it to STORE_SCHEMA_VERSION, one transaction
  * per step. Returns 0, or -1 with *err set to a malloc'd message. Safe to run on every open. */

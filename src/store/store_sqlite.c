@@ -227,6 +227,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_SEARCH_MSG_PAIR] =
 		MSG_SELECT "WHERE m.id = ?1 AND m.recalled IS NULL AND m.e2ee IS NULL AND m.pair_lo = ?2 "
 		"AND m.pair_hi = ?3",
+	/* Every message in (?1, ?2], oldest first; read as no user (ME 0: no user has id 0). */
+	[STMT_MSG_STREAM] = MSG_SELECT "WHERE m.id > ?1 AND m.id <= ?2 ORDER BY m.id LIMIT ?3",
 };
 
 /* Resets s after use (bindings too: they may point into a finished job's strings). */
@@ -1403,6 +1405,18 @@ static enum store_status run_set_seen(struct store_db *db, struct store_job *job
 	return sqlite3_changes(db->db) == 0 ? STORE_NOT_FOUND : STORE_OK;
 }
 
+static enum store_status run_stream(struct store_db *db, struct store_job *job)
+{
+	sqlite3_stmt *s = db->stmt[STMT_MSG_STREAM];
+	int limit = clamp_limit(job->limit);
+
+	sqlite3_bind_int64(s, 1, job->after);
+	sqlite3_bind_int64(s, 2, job->msg_id > 0 ? job->msg_id : INT64_MAX);
+	sqlite3_bind_int64(s, 3, (int64_t)limit + 1);
+	bind_me(s, 0);
+	return collect_msgs(s, limit, false, job);
+}
+
 static enum store_status run_op(struct store_db *db, struct store_job *job)
 {
 	switch (job->op) {
@@ -1476,6 +1490,8 @@ static enum store_status run_op(struct store_db *db, struct store_job *job)
 		return store_e2ee_run(db, job);
 	case STORE_BARRIER:
 		return STORE_OK;
+	case STORE_STREAM:
+		return run_stream(db, job);
 	}
 	return STORE_FAILED;
 }

@@ -70,6 +70,15 @@ int main(void)
 		CHECK(cfg.ws_ping_interval == 5 && cfg.http_max_header == 8192, "numbers");
 	}
 	{
+		const char *argv[] = {"pierd", "--store", "postgresql://pier@db.example:5433/pier"};
+		CHECK(parse(&cfg, 3, argv) == 0 &&
+		      strcmp(cfg.store_url, "postgresql://pier@db.example:5433/pier") == 0, "--store");
+		const char *sq[] = {"pierd", "--store", "sqlite"};
+		CHECK(parse(&cfg, 3, sq) == 0 && strcmp(cfg.store_url, "sqlite") == 0, "--store sqlite");
+		const char *at[] = {"pierd", "--store", "postgres:///pier?host=/tmp&user=a:b@c"};
+		CHECK(parse(&cfg, 3, at) == 0, "--store: a ':' after the path is no password");
+	}
+	{
 		const char *argv[] = {"pierd", "--tls-cert", "c.pem"};
 		CHECK(parse(&cfg, 3, argv) == -1, "--tls-cert without --tls-key is refused");
 	}
@@ -79,6 +88,9 @@ int main(void)
 			{"pierd", "--max-line", "-5"}, {"pierd", "--max-line", "12abc"},
 			{"pierd", "--msg-rate", "0"}, {"pierd", "--bogus", "1"}, {"pierd", "stray", "x"},
 			{"pierd", "--log-level", "loud"},
+			{"pierd", "--store", "mysql://x/y"},
+			{"pierd", "--store", "postgresql://pier:secret@db/pier"},
+			{"pierd", "--store", "postgres://db/pier?password=secret"},
 		};
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 			CHECK(parse(&cfg, 3, bad[i]) == -1, "refused: %s %s", bad[i][1], bad[i][2]);

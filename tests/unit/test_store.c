@@ -835,6 +835,67 @@ static void test_persistence(struct env *e)
 	check_db(e);
 }
 
+static struct store_job stream(struct env *e, int64_t after, int64_t upto, int limit)
+{
+	struct store_job j;
+
+	store_job_init(&j, STORE_STREAM);
+	j.after = after;
+	j.msg_id = upto;
+	j.limit = limit;
+	run(e, &j);
+	return j;
+}
+
+/* STREAM: every conversation's messages in id order, as no reader sees them. */
+static void test_stream(struct env *e)
+{
+	struct store_job a, b, c, r, j;
+
+	a = append(e, e->alice, "#Zeta", 0, "stream one @Alice_1", NULL, T0 + 500);
+	b = append(e, e->bob, NULL, e->alice, "stream two", NULL, T0 + 501);
+	c = append(e, e->carol, "#lobby", 0, "stream three", NULL, T0 + 502);
+	CHECK(a.status == STORE_OK && b.status == STORE_OK && c.status == STORE_OK,
+	      "stream: three appends");
+	CHECK(a.nmsgs == 1 && a.msgs[0].mentioned, "the sender mentioned herself");
+	r = change(e, STORE_REACT, e->alice, a.msg_id, "\xf0\x9f\x91\x8d", T0 + 503);
+	CHECK(r.status == STORE_OK, "stream: a reaction");
+	store_job_release(&r);
+
+	j = stream(e, a.msg_id - 1, 0, 10);
+	CHECK(j.status == STORE_OK && j.nmsgs == 3 && !j.more && ascending(&j), "stream: all three");
+	if (j.nmsgs == 3) {
+		CHECK(j.msgs[0].id == a.msg_id && j.msgs[1].id == b.msg_id && j.msgs[2].id == c.msg_id,
+		      "stream: by id");
+		CHECK(strcmp(j.msgs[0].to, "#Zeta") == 0 && strcmp(j.msgs[1].to, "@Alice_1") == 0 &&
+		      strcmp(j.msgs[1].from, "bob_22") == 0 && strcmp(j.msgs[2].to, "#lobby") == 0,
+		      "stream: every conversation");
+		CHECK(j.msgs[0].mentions != NULL && !j.msgs[0].mentioned, "stream: mentions, no reader");
+		CHECK(j.msgs[0].reactions != NULL && strstr(j.msgs[0].reactions, "true") == NULL,
+		      "stream: reactions, mine false: %s",
+		      j.msgs[0].reactions != NULL ? j.msgs[0].reactions : "(none)");
+		CHECK(j.msgs[2].ts == T0 + 502 && strcmp(j.msgs[2].text, "stream three") == 0,
+		      "stream: fields");
+	}
+	store_job_release(&j);
+	j = stream(e, a.msg_id - 1, 0, 2);
+	CHECK(j.status == STORE_OK && j.nmsgs == 2 && j.more, "stream: limit, more");
+	store_job_release(&j);
+	j = stream(e, a.msg_id - 1, b.msg_id, 10);
+	CHECK(j.status == STORE_OK && j.nmsgs == 2 && !j.more && j.msgs[1].id == b.msg_id,
+	      "stream: upto bounds it");
+	store_job_release(&j);
+	j = stream(e, c.msg_id, 0, 10);
+	CHECK(j.status == STORE_OK && j.nmsgs == 0 && !j.more, "stream: nothing after the newest");
+	store_job_release(&j);
+	j = stream(e, 0, 0, 5000);
+	CHECK(j.status == STORE_OK && j.nmsgs <= 1000 && ascending(&j), "stream: limit clamped");
+	store_job_release(&j);
+	store_job_release(&a);
+	store_job_release(&b);
+	store_job_release(&c);
+}
+
 int main(void)
 {
 	struct env e;
@@ -851,6 +912,15 @@ int main(void)
 	      "open fails in a missing directory");
 	free(err);
 	uv_run(&e.loop, UV_RUN_NOWAIT);
+	{
+		struct store_options bad = { .url = "mysql://localhost/pier" };
+
+		err = NULL;
+		CHECK(store_open(&e.loop, e.dir, &bad, &err) == NULL && err != NULL &&
+		      strstr(err, "unknown store") != NULL, "open refuses an unknown store URL: %s",
+		      err != NULL ? err : "(no message)");
+		free(err);
+	}
 
 	if (reopen(&e, NULL)) {
 		test_users(&e);
@@ -859,6 +929,7 @@ int main(void)
 		test_messages(&e);
 		test_sync_offline(&e);
 		test_changes(&e);
+		test_stream(&e);
 		test_group_commit(&e);
 		test_failed_batch(&e);
 		test_close_queued(&e);
