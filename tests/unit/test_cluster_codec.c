@@ -186,16 +186,20 @@ static void test_env_presence_hb(void)
 {
 	char node[CLUSTER_NODE_MAX + 1];
 	size_t len;
-	struct cluster_env e = { .device = 3, .qid = 77 }, e2;
+	struct cluster_env e = { .user = "alice_1", .peer = "bob_22", .device = 3, .qid = 77 }, e2;
 	struct cluster_presence_msg p = { .user = "alice_1", .online = true }, p2;
 	struct cluster_hb hb = { .seq = 5, .users = 2, .digest = UINT64_MAX - 3 }, hb2;
 	char *b;
 
 	b = cluster_encode_env("n1", &e, &len);
-	CHECK(cluster_decode_env(b, len, node, &e2) == 0 && e2.device == 3 && e2.qid == 77, "env");
+	CHECK(cluster_decode_env(b, len, node, &e2) == 0 && e2.device == 3 && e2.qid == 77 &&
+	      strcmp(e2.user, "alice_1") == 0 && strcmp(e2.peer, "bob_22") == 0, "env");
 	free(b);
-	CHECK(cluster_decode_env("{\"node\":\"n\",\"device\":0,\"qid\":1}", 33, node, &e2) != 0,
-	      "env device 0");
+	const char *dev0 = "{\"node\":\"n\",\"user\":\"alice_1\",\"device\":0,\"qid\":1}";
+	const char *nouser = "{\"node\":\"n\",\"device\":1,\"qid\":1}";
+
+	CHECK(cluster_decode_env(dev0, strlen(dev0), node, &e2) != 0, "env device 0");
+	CHECK(cluster_decode_env(nouser, strlen(nouser), node, &e2) != 0, "env without user");
 	b = cluster_encode_presence("n1", &p, &len);
 	CHECK(cluster_decode_presence(b, len, node, &p2) == 0 && p2.online &&
 	      strcmp(p2.user, "alice_1") == 0, "presence");

@@ -511,6 +511,9 @@ char *cluster_encode_env(const char *node, const struct cluster_env *e, size_t *
 {
 	json_t *o = with_node(node);
 
+	json_object_set_new(o, "user", json_string(e->user));
+	if (e->peer[0] != '\0')
+		json_object_set_new(o, "peer", json_string(e->peer));
 	json_object_set_new(o, "device", json_integer(e->device));
 	json_object_set_new(o, "qid", json_integer(e->qid));
 	return dump(o, len);
@@ -525,7 +528,9 @@ int cluster_decode_env(const char *data, size_t len, char node[CLUSTER_NODE_MAX 
 	memset(e, 0, sizeof(*e));
 	if (o == NULL)
 		return -1;
-	if (get_int(o, "device", 1, INT64_MAX, true, &e->device) == 0 &&
+	if (get_user(o, "user", e->user) == 0 &&
+	    (json_object_get(o, "peer") == NULL || get_user(o, "peer", e->peer) == 0) &&
+	    get_int(o, "device", 1, INT64_MAX, true, &e->device) == 0 &&
 	    get_int(o, "qid", 1, INT64_MAX, true, &e->qid) == 0)
 		rc = 0;
 	json_decref(o);

@@ -67,9 +67,13 @@ int cluster_decode_change(const char *data, size_t len, const struct cluster_lim
                           char node[CLUSTER_NODE_MAX + 1], struct cluster_change *ch);
 void cluster_change_release(struct cluster_change *ch);
 
-/* ---- CLUSTER.env: {"node","device","qid"} ---- */
+/* ---- CLUSTER.env: {"node","user"[,"peer"],"device","qid"} ---- */
 
 struct cluster_env {
+	char user[PIER_NAME_MAX + 1];        /* whose device it may be: the node looks for the
+	                                      * device's session among this user's sessions */
+	char peer[PIER_NAME_MAX + 1];        /* and this one's ("" if none): an encrypted
+	                                      * message's envelopes are for both parties' devices */
 	int64_t device;                      /* the device's row id (> 0) */
 	int64_t qid;                         /* the new envelope's queue id (> 0) */
 };
