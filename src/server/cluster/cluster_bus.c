@@ -56,7 +56,7 @@ struct cluster_bus {
 	const struct cluster_bus_handler *h;
 	void *ud;
 	unsigned marker_gen;             /* the marker whose return means "synced" */
-	bool connected;
+	bool connected, ever_connected;
 	struct cluster_bus_stats stats;  /* the loop's (dropped_in copied from the locked one) */
 };
 
@@ -167,10 +167,13 @@ static void on_async(uv_async_t *a)
 			natsMsg_Destroy(e->msg);
 			break;
 		case BUS_CONNECTED:
-			if (b->connected)
+			if (b->ever_connected) {
 				b->stats.reconnects++;
-			b->connected = true;
-			log_info("cluster: connected to NATS");
+				log_info("cluster: reconnected to NATS");
+			} else {
+				log_info("cluster: connected to NATS");
+			}
+			b->connected = b->ever_connected = true;
 			send_marker(b);
 			break;
 		case BUS_DISCONNECTED:
