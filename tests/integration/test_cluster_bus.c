@@ -183,12 +183,37 @@ int main(void)
 		}
 		CHECK(known, "a user registered on b is reachable from a");
 	}
+	/* bob came online on b after alice did on a: alice hears it (a cluster-wide transition);
+	 * a second session of bob's lists alice, online on the other node, at its login. */
+	r = client_wait_op(ca, "presence");
+	CHECK(r != NULL && strcmp(jstr(r, "user") ? jstr(r, "user") : "", bob) == 0 &&
+	      jtrue(r, "online"), "alice on a hears bob (on b) come online: %s", jdump(r));
+	json_decref(r);
 	{
-		json_t *events = client_events(ca);
+		struct pier_conn *cb2 = client_connect(b);
+		json_t *users;
 
-		/* bob came online on b after alice did on a: a tells alice (cluster-wide online) */
-		CHECK(count_op(events, "presence", "user", bob) <= 1, "bob's presence at most once");
-		json_decref(events);
+		REQUIRE(cb2 != NULL, harness_done(), "bob's second session");
+		r = client_call(cb2, pier_req_login(bob, HARNESS_PASSWORD));
+		json_decref(r);
+		users = client_wait_op(cb2, "users");
+		CHECK(users != NULL && json_array_size(json_object_get(users, "online")) == 2,
+		      "users: bob here and alice on a: %s", jdump(users));
+		{
+			json_t *online = json_object_get(users, "online"), *v;
+			size_t i, found = 0;
+
+			json_array_foreach(online, i, v)
+				found += json_is_string(v) && strcmp(json_string_value(v), alice) == 0;
+			CHECK(found == 1, "bob's login on b lists alice, online on a: %s", jdump(users));
+		}
+		json_decref(users);
+		pier_conn_close(cb2);
+		sleep_ms(HARNESS_QUIET_MS);
+		users = client_events(ca);
+		CHECK(users != NULL && count_op(users, "presence", NULL, NULL) == 0,
+		      "bob's second session (and its end) is no transition for alice");
+		json_decref(users);
 	}
 
 	/* A room message from a, a private one from b. */
@@ -222,6 +247,30 @@ int main(void)
 		      sb.n, nb, sa.n, na);
 	}
 	CHECK(once_in_order(&sa) && once_in_order(&sb), "both in ascending id order");
+
+	/* A change and a membership cross too: alice (a) reacts to bob's private message, joins
+	 * a room bob (b) is in. */
+	r = client_call(cb, pier_req_join("#bus"));
+	json_decref(r);
+	r = client_call(ca, pier_req_react(ids[2], "👍", true));
+	CHECK(r != NULL && is_op(r, "react"), "alice reacts: %s", jdump(r));
+	json_decref(r);
+	r = client_wait_op(cb, "reaction");
+	CHECK(r != NULL && jint(r, "id", 0) == ids[2] && jint(r, "count", 0) == 1 &&
+	      strcmp(jstr(r, "user") ? jstr(r, "user") : "", alice) == 0,
+	      "bob on b gets alice's reaction: %s", jdump(r));
+	json_decref(r);
+	r = client_call(ca, pier_req_join("#bus"));
+	json_decref(r);
+	r = client_wait_op(cb, "member");
+	CHECK(r != NULL && strcmp(jstr(r, "user") ? jstr(r, "user") : "", alice) == 0 &&
+	      jtrue(r, "joined"), "bob on b sees alice join #bus: %s", jdump(r));
+	json_decref(r);
+	{
+		int64_t id = client_send(cb, "#bus", "in #bus", NULL, NULL);
+
+		CHECK(collect(ca, &sa, &id, 1), "alice (joined on a) gets #bus's message from b");
+	}
 
 	/* NATS stopped: sends commit and ack, and b reads them from the store. */
 	nats_stop(nats);
@@ -260,6 +309,34 @@ int main(void)
 		}
 		CHECK(collect(ca, &sa, after, 3), "alice gets b's messages after the outage");
 		CHECK(sa.n == before + 3 && once_in_order(&sa), "each once, in order");
+	}
+
+	/* A third node killed: its user goes offline for the others within the lease (3 s). */
+	{
+		const char *const args_c[] = { "--no-rate-limits", "--nats", url, "--node-name", "c",
+		                               "--presence-lease", "3", "--data-dir", pierd_dir(a),
+		                               NULL };
+		struct pierd *c = pierd_start(args_c);
+		char carol[HARNESS_NAME_MAX];
+		struct pier_conn *cc;
+
+		REQUIRE(c != NULL, harness_done(), "node c starts");
+		CHECK(log_wait(c, "subscribed on the bus"), "c subscribed");
+		client_drain(ca);
+		cc = client_new_user(c, "cc", carol);
+		REQUIRE(cc != NULL, harness_done(), "carol on c");
+		r = client_wait_op(ca, "presence");
+		CHECK(r != NULL && jtrue(r, "online") &&
+		      strcmp(jstr(r, "user") ? jstr(r, "user") : "", carol) == 0,
+		      "alice sees carol come online on c: %s", jdump(r));
+		json_decref(r);
+		pierd_kill9(c);
+		r = client_wait_op(ca, "presence");
+		CHECK(r != NULL && !jtrue(r, "online") &&
+		      strcmp(jstr(r, "user") ? jstr(r, "user") : "", carol) == 0,
+		      "c killed: alice sees carol go offline (the lease): %s", jdump(r));
+		json_decref(r);
+		pier_conn_close(cc);
 	}
 
 	pier_conn_close(ca);
