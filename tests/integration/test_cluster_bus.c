@@ -7,8 +7,12 @@
  *     client on A, presence crosses nodes;
  *   - messages sent on both nodes reach both clients in one order (ascending ids, the same
  *     sequence on both);
+ *   - a reaction and a join cross; an encrypted message from a device on A reaches the
+ *     recipient's device on B (B's session reads its queue from the store on the bus's
+ *     signal) and, without its text, a session of the recipient's on A without a device;
  *   - with NATS stopped, sends on A still ack and reach B (its sequencer reads the gap from
- *     the store); NATS back, delivery goes on; nothing twice, nothing missing.
+ *     the store); NATS back, delivery goes on; nothing twice, nothing missing;
+ *   - a third node killed: its user goes offline for the others within the lease.
  * The full proof (3 nodes, PostgreSQL, HAProxy, kill -9) is tests/cluster/'s. */
 #include <netinet/in.h>
 #include <signal.h>
@@ -20,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "e2eetest.h"
 #include "harness.h"
 
 #define NATS_BIN "nats-server"
@@ -123,6 +128,69 @@ static bool once_in_order(const struct seen *s)
 			return false;
 	}
 	return true;
+}
+
+/* An encrypted message across nodes: from alice's device on a to bob's device on b. */
+static void test_e2ee(struct pierd *a, struct pierd *b)
+{
+	char ea[HARNESS_NAME_MAX], eb[HARNESS_NAME_MAX], to[HARNESS_NAME_MAX + 1];
+	struct tdev da, db;
+	struct tacct ak, bk;
+	struct tdev *one[1];
+	struct tsession nodev = { 0 };
+	const char *ids[1];
+	char *payload = t_random_b64(120);
+	json_t *r = NULL, *envs = json_array(), *ev;
+	int64_t id = 0;
+
+	harness_user(ea, "ea");
+	harness_user(eb, "eb");
+	snprintf(to, sizeof(to), "@%s", eb);
+	t_dev_init(&da, ea, "da");
+	t_dev_init(&db, eb, "db");
+	t_acct_init(&ak, ea);
+	t_acct_init(&bk, eb);
+	if (!t_register(a, ea) || !t_register(b, eb))
+		goto out;
+	if (!t_dev_register(a, &da, 5) || !t_dev_register(b, &db, 5))
+		goto out;
+	one[0] = &da;
+	if (!t_publish(da.s.c, &ak, one, 1))
+		goto out;
+	one[0] = &db;
+	if (!t_publish(db.s.c, &bk, one, 1))
+		goto out;
+	if (!t_login(a, eb, NULL, &nodev))    /* bob also on a, without a device */
+		goto out;
+	client_drain(nodev.c);
+	client_drain(db.s.c);
+	ids[0] = db.id64;
+	for (int i = 0; i < 100; i++) {   /* until a knows bob (the bus, or the store on a miss) */
+		json_decref(r);
+		r = client_call(da.s.c, t_send_req(to, payload, ids, 1, NULL));
+		if (r == NULL || !is_error(r, "no_such_user"))
+			break;
+		sleep_ms(100);
+	}
+	id = jint(r, "id", -1);
+	CHECK(r != NULL && is_op(r, "sent") && id > 0, "alice's device on a sends to bob: %s",
+	      jdump(r));
+	CHECK(t_collect_envelopes(db.s.c, 1, envs), "bob's device on b gets its envelope");
+	ev = json_array_get(envs, 0);
+	CHECK(ev != NULL && jint(ev, "id", 0) == id && t_streq(jstr(ev, "payload"), payload) &&
+	      jint(ev, "qid", 0) > 0, "the envelope, read from the store on b: %s", jdump(ev));
+	ev = client_wait_op(nodev.c, "msg");
+	CHECK(ev != NULL && jint(ev, "id", 0) == id && jtrue(ev, "e2ee") && jstr(ev, "text") == NULL,
+	      "bob's session on a without a device: the msg without text: %s", jdump(ev));
+	json_decref(ev);
+out:
+	if (nodev.c != NULL)
+		pier_conn_close(nodev.c);
+	t_dev_close(&da);
+	t_dev_close(&db);
+	json_decref(r);
+	json_decref(envs);
+	free(payload);
 }
 
 int main(void)
@@ -271,6 +339,8 @@ int main(void)
 
 		CHECK(collect(ca, &sa, &id, 1), "alice (joined on a) gets #bus's message from b");
 	}
+
+	test_e2ee(a, b);
 
 	/* NATS stopped: sends commit and ack, and b reads them from the store. */
 	nats_stop(nats);
