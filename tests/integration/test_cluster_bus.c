@@ -339,6 +339,23 @@ int main(void)
 
 		CHECK(collect(ca, &sa, &id, 1), "alice (joined on a) gets #bus's message from b");
 	}
+	/* A topic set on a, a display name set on b, a typing notice: each crosses. */
+	r = client_call(ca, pier_req_topic("#bus", "话题 across nodes"));
+	json_decref(r);
+	r = client_wait_op(cb, "topic");
+	CHECK(r != NULL && t_streq(jstr(r, "topic"), "话题 across nodes") && t_streq(jstr(r, "by"), alice),
+	      "bob on b gets the topic set on a: %s", jdump(r));
+	json_decref(r);
+	r = client_call(cb, pier_req_profile("Bob B"));
+	json_decref(r);
+	r = client_wait_op(ca, "profile");
+	CHECK(r != NULL && t_streq(jstr(r, "user"), bob) && t_streq(jstr(r, "display"), "Bob B"),
+	      "alice on a gets bob's new display name: %s", jdump(r));
+	json_decref(r);
+	pier_conn_send(ca, pier_req_typing(to_bob), NULL);
+	r = client_wait_op(cb, "typing");
+	CHECK(r != NULL && t_streq(jstr(r, "from"), alice), "bob on b sees alice type: %s", jdump(r));
+	json_decref(r);
 
 	test_e2ee(a, b);
 

@@ -14,6 +14,7 @@
 #include "chat.h"
 #include "cluster.h"
 #include "conn.h"
+#include "display.h"
 #include "e2ee_chat.h"
 #include "events.h"
 #include "hub.h"
@@ -290,20 +291,33 @@ static void on_event(void *ud, const struct cluster_event *ev)
 	case CLUSTER_EV_MEMBER:
 		member(srv, u, ev);
 		break;
-	case CLUSTER_EV_TOPIC:
+	case CLUSTER_EV_TOPIC: {
+		char topic[DISPLAY_TOPIC_BYTES + 1] = "";
+
+		/* The rules a client's topic is held to (the sender's node held it to them too). */
 		r = hub_find_room(h, ev->target);
-		if (r != NULL) {
-			hub_set_topic(r, ev->text, u->name, ev->ts);
-			send_json(event_topic(r), to_room, srv, r);
-		}
+		if (r == NULL || (ev->text != NULL &&
+		                  display_topic_clean(srv->display, ev->text, strlen(ev->text),
+		                                      topic) != DISPLAY_OK))
+			break;
+		hub_set_topic(r, topic, u->name, ev->ts);
+		send_json(event_topic(r), to_room, srv, r);
 		break;
+	}
 	case CLUSTER_EV_READ:
 		send_json(event_read(ev->target, ev->id), to_user, srv, u);
 		break;
-	case CLUSTER_EV_PROFILE:
-		hub_set_display(u, ev->text);
+	case CLUSTER_EV_PROFILE: {
+		char display[DISPLAY_BYTES_MAX + 1] = "";
+
+		if (ev->text != NULL && ev->text[0] != '\0' &&
+		    display_name_clean(srv->display, ev->text, strlen(ev->text), u->name,
+		                       display) != DISPLAY_OK)
+			break;
+		hub_set_display(u, display);
 		send_json(event_profile(u), to_presence_audience, srv, u);
 		break;
+	}
 	case CLUSTER_EV_TYPING:
 		typing(srv, u, ev);
 		break;
