@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "clock.h"
 #include "rundir.h"
 
@@ -29,11 +31,14 @@ struct pierd {
 	char log_path[PATH_MAX + 16];
 	char **extra;           /* copied extra arguments, NULL-terminated */
 	char listen[32];        /* --listen: "127.0.0.1:0", or the port of the last run */
+	char http_listen[32];   /* --http: likewise */
+	bool shared_dir;        /* pierd_start_in: the directory is the caller's, never removed */
 	int port;
 	char port_str[16];
 	int http_port, tls_port, https_port;    /* 0: not listening */
 	char tls_port_str[16];
 	bool tls;               /* started with --tls-cert: wait for the TLS listeners too */
+	char pgdb[64];          /* PIER_TEST_STORE mode: the database made for it, else "" */
 };
 
 /* The port of the "listening on 127.0.0.1:PORT (kind)" line in log, or 0. */
@@ -168,7 +173,7 @@ static long file_size(const char *path)
 /* Forks and execs pierd; the log is appended to. */
 static pid_t spawn_pierd(struct pierd *p)
 {
-	const char *fixed[] = { PIERD_PATH, "--listen", p->listen, "--http", "127.0.0.1:0",
+	const char *fixed[] = { PIERD_PATH, "--listen", p->listen, "--http", p->http_listen,
 	                        "--data-dir", p->dir, "--weak-password-hash", "--log-level", "info" };
 	size_t nfixed = sizeof(fixed) / sizeof(fixed[0]), nextra = 0;
 	char **argv;
@@ -266,6 +271,118 @@ static int launch(struct pierd *p)
 	return 0;
 }
 
+/* ---- PostgreSQL mode (PIER_TEST_STORE) ---- */
+
+const char *harness_store_url(void)
+{
+	const char *url = getenv("PIER_TEST_STORE");
+
+	return url != NULL && url[0] != '\0' ? url : NULL;
+}
+
+static bool has_store_arg(const char *const *args)
+{
+	for (size_t i = 0; args != NULL && args[i] != NULL; i++) {
+		if (strcmp(args[i], "--store") == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A database name is used quoted in SQL and as the path of a URL: keep it to a plain set. */
+static bool db_name_ok(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > 63)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char ch = name[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      ch == '-' || ch == '_'))
+			return false;
+	}
+	return true;
+}
+
+/* Runs one statement on PIER_TEST_STORE's database (bounded by connect and statement
+ * timeouts). 0, or -1 with the error in *err (malloc'd). */
+static int pg_admin_exec(const char *sql, char **err)
+{
+	const char *const keys[] = { "dbname", "connect_timeout", "options", NULL };
+	const char *const vals[] = { harness_store_url(), "10", "-c statement_timeout=30000", NULL };
+	PGconn *conn = PQconnectdbParams(keys, vals, 1);
+	PGresult *res = NULL;
+	int rc = -1;
+
+	if (PQstatus(conn) != CONNECTION_OK) {
+		*err = strdup(PQerrorMessage(conn));
+		goto out;
+	}
+	res = PQexec(conn, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		*err = strdup(PQresultErrorMessage(res));
+		goto out;
+	}
+	rc = 0;
+out:
+	PQclear(res);
+	PQfinish(conn);
+	return rc;
+}
+
+char *harness_pg_url(const char *name)
+{
+	const char *base = harness_store_url(), *auth, *path, *query;
+	char *url;
+	size_t len;
+
+	if (base == NULL || !db_name_ok(name))
+		return NULL;
+	auth = strstr(base, "://");
+	auth = auth != NULL ? auth + 3 : base;
+	query = strchr(auth, '?');
+	if (query == NULL)
+		query = auth + strlen(auth);
+	path = memchr(auth, '/', (size_t)(query - auth));
+	if (path == NULL)
+		path = query;
+	len = (size_t)(path - base) + 1 + strlen(name) + strlen(query) + 1;
+	url = malloc(len);
+	if (url != NULL)
+		snprintf(url, len, "%.*s/%s%s", (int)(path - base), base, name, query);
+	return url;
+}
+
+char *harness_pg_create_db(const char *name)
+{
+	char sql[128], *err = NULL;
+
+	if (!CHECK(harness_store_url() != NULL && db_name_ok(name),
+	           "harness_pg_create_db(%s): PIER_TEST_STORE unset or a bad name", name))
+		return NULL;
+	snprintf(sql, sizeof(sql), "CREATE DATABASE \"%s\"", name);
+	if (!CHECK(pg_admin_exec(sql, &err) == 0, "%s on %s: %s", sql, harness_store_url(),
+	           err != NULL ? err : "?")) {
+		free(err);
+		return NULL;
+	}
+	return harness_pg_url(name);
+}
+
+void harness_pg_drop_db(const char *name)
+{
+	char sql[128], *err = NULL;
+
+	if (harness_store_url() == NULL || !db_name_ok(name))
+		return;
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS \"%s\" WITH (FORCE)", name);
+	if (pg_admin_exec(sql, &err) != 0)
+		fprintf(stderr, "harness: %s: %s", sql, err != NULL ? err : "?\n");
+	free(err);
+}
+
 struct pierd *pierd_start(const char *const *extra_args)
 {
 	struct pierd *p = calloc(1, sizeof(*p));
@@ -284,6 +401,56 @@ struct pierd *pierd_start(const char *const *extra_args)
 	}
 	snprintf(p->log_path, sizeof(p->log_path), "%s/pierd.log", p->dir);
 	snprintf(p->listen, sizeof(p->listen), "127.0.0.1:0");
+	snprintf(p->http_listen, sizeof(p->http_listen), "127.0.0.1:0");
+	while (extra_args != NULL && extra_args[n] != NULL)
+		n++;
+	p->extra = calloc(n + 3, sizeof(*p->extra));
+	for (size_t i = 0; p->extra != NULL && i < n; i++) {
+		p->extra[i] = strdup(extra_args[i]);
+		if (strcmp(extra_args[i], "--tls-cert") == 0)
+			p->tls = true;
+	}
+	if (p->extra != NULL && harness_store_url() != NULL && !has_store_arg(extra_args)) {
+		/* One database per pierd, named after its data directory: tests do not see each
+		 * other's users. Dropped by pierd_free. */
+		char *url;
+
+		snprintf(p->pgdb, sizeof(p->pgdb), "%s", strrchr(p->dir, '/') + 1);
+		url = harness_pg_create_db(p->pgdb);
+		if (url == NULL) {
+			p->pgdb[0] = '\0';
+			pierd_free(p);
+			return NULL;
+		}
+		p->extra[n] = strdup("--store");
+		p->extra[n + 1] = url;
+	}
+	if (p->extra == NULL || launch(p) != 0) {
+		pierd_free(p);
+		return NULL;
+	}
+	for (int i = 0; i < MAX_LIVE; i++) {
+		if (all_pierds[i] == NULL) {
+			all_pierds[i] = p;
+			break;
+		}
+	}
+	return p;
+}
+
+struct pierd *pierd_start_in(const char *dir, const char *name, const char *const *extra_args)
+{
+	struct pierd *p = calloc(1, sizeof(*p));
+	size_t n = 0;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (p == NULL)
+		return NULL;
+	p->shared_dir = true;
+	snprintf(p->dir, sizeof(p->dir), "%s", dir);
+	snprintf(p->log_path, sizeof(p->log_path), "%s/%s.log", dir, name);
+	snprintf(p->listen, sizeof(p->listen), "127.0.0.1:0");
+	snprintf(p->http_listen, sizeof(p->http_listen), "127.0.0.1:0");
 	while (extra_args != NULL && extra_args[n] != NULL)
 		n++;
 	p->extra = calloc(n + 1, sizeof(*p->extra));
@@ -312,6 +479,7 @@ int pierd_restart(struct pierd *p)
 	if (!CHECK(p->pid == 0 || !still_running(p, NULL), "pierd_restart: pierd still runs"))
 		return -1;
 	snprintf(p->listen, sizeof(p->listen), "127.0.0.1:0");
+	snprintf(p->http_listen, sizeof(p->http_listen), "127.0.0.1:0");
 	return launch(p);
 }
 
@@ -322,6 +490,8 @@ int pierd_restart_same_port(struct pierd *p)
 	if (!CHECK(p->pid == 0 || !still_running(p, NULL), "pierd_restart_same_port: pierd still runs"))
 		return -1;
 	snprintf(p->listen, sizeof(p->listen), "127.0.0.1:%d", p->port);
+	if (p->http_port != 0)
+		snprintf(p->http_listen, sizeof(p->http_listen), "127.0.0.1:%d", p->http_port);
 	return launch(p);
 }
 
@@ -439,10 +609,16 @@ void pierd_free(struct pierd *p)
 			all_pierds[i] = NULL;
 	}
 	pierd_kill9(p);
-	if (getenv("PIER_KEEP_TEST_DATA") != NULL)
-		fprintf(stderr, "harness: kept test data in %s\n", p->dir);
-	else
+	if (p->shared_dir) {
+		/* the caller's directory: it removes it */
+	} else if (getenv("PIER_KEEP_TEST_DATA") != NULL) {
+		fprintf(stderr, "harness: kept test data in %s%s%s\n", p->dir,
+		        p->pgdb[0] != '\0' ? " and database " : "", p->pgdb);
+	} else {
 		rundir_remove(p->dir);
+		if (p->pgdb[0] != '\0')
+			harness_pg_drop_db(p->pgdb);
+	}
 	for (size_t i = 0; p->extra != NULL && p->extra[i] != NULL; i++)
 		free(p->extra[i]);
 	free(p->extra);
@@ -558,13 +734,17 @@ void harness_user(char out[HARNESS_NAME_MAX], const char *prefix)
 
 struct pier_conn *client_connect(struct pierd *p)
 {
-	char *err = NULL;
+	return p != NULL ? client_connect_port(p->port) : NULL;
+}
+
+struct pier_conn *client_connect_port(int port)
+{
+	char *err = NULL, port_str[16];
 	struct pier_conn *c;
 
-	if (p == NULL)
-		return NULL;
-	c = pier_conn_open(pierd_host(p), pierd_port_str(p), HARNESS_TIMEOUT_MS, &err);
-	CHECK(c != NULL, "connect to pierd on port %d: %s", p->port, err != NULL ? err : "?");
+	snprintf(port_str, sizeof(port_str), "%d", port);
+	c = pier_conn_open("127.0.0.1", port_str, HARNESS_TIMEOUT_MS, &err);
+	CHECK(c != NULL, "connect to 127.0.0.1:%d: %s", port, err != NULL ? err : "?");
 	free(err);
 	return c;
 }
@@ -616,7 +796,12 @@ int client_register(struct pier_conn *c, const char *user, const char *password)
 
 struct pier_conn *client_login(struct pierd *p, const char *user, const char *password)
 {
-	struct pier_conn *c = client_connect(p);
+	return p != NULL ? client_login_port(p->port, user, password) : NULL;
+}
+
+struct pier_conn *client_login_port(int port, const char *user, const char *password)
+{
+	struct pier_conn *c = client_connect_port(port);
 	json_t *reply, *users;
 	bool ok;
 

@@ -46,12 +46,34 @@ void harness_watchdog(unsigned seconds);
  * pierd did not come up. */
 struct pierd *pierd_start(const char *const *extra_args);
 
+/* PostgreSQL mode: when the environment has PIER_TEST_STORE (a postgresql:// URL of a
+ * database the harness may CREATE DATABASE from, e.g. scripts/pg-test.sh's), pierd_start
+ * creates a fresh database named after the data directory, adds `--store URL-of-it` (unless
+ * extra_args has a --store of its own) and pierd_free drops it. Without it pierd runs on its
+ * default SQLite file. */
+
+/* PIER_TEST_STORE, or NULL when unset or empty. */
+const char *harness_store_url(void);
+/* PIER_TEST_STORE's URL with its database replaced by name (malloc'd), or NULL. */
+char *harness_pg_url(const char *name);
+/* CREATE DATABASE name (letters, digits, '-', '_'; at most 63); its URL (malloc'd), or NULL
+ * with a failed check. */
+char *harness_pg_create_db(const char *name);
+/* DROP DATABASE IF EXISTS name WITH (FORCE); errors only printed. */
+void harness_pg_drop_db(const char *name);
+
+/* Starts a pierd like pierd_start but in dir, a data directory the caller made and removes
+ * (several pierds may share one: the nodes of a cluster), logging to dir/NAME.log. No
+ * database is made for it: extra_args carries its --store. */
+struct pierd *pierd_start_in(const char *dir, const char *name, const char *const *extra_args);
+
 /* Starts pierd again on the same data directory with the same arguments (on a new port) after
  * pierd_stop or pierd_kill9. 0, or -1 with a failed check. */
 int pierd_restart(struct pierd *p);
 
-/* Like pierd_restart, but on the port of the last run, so that clients reconnecting to the
- * address they know find it again (SO_REUSEADDR lets it bind at once). */
+/* Like pierd_restart, but on the ports (JSON and HTTP) of the last run, so that clients (and a
+ * load balancer) reconnecting to the address they know find it again (SO_REUSEADDR lets it
+ * bind at once). */
 int pierd_restart_same_port(struct pierd *p);
 
 /* SIGTERM, waits up to HARNESS_STOP_MS (then SIGKILL), checks exit status 0 and a clean log
@@ -110,12 +132,19 @@ struct pier_conn *client_connect(struct pierd *p);
 /* A TLS connection to p's --tls-listen port, or NULL with a failed check. */
 struct pier_conn *client_connect_tls(struct pierd *p, const struct pier_tls_options *opt);
 
+/* A connection to 127.0.0.1:port (a load balancer in front of pierds), or NULL with a failed
+ * check. */
+struct pier_conn *client_connect_port(int port);
+
 /* Registers user; returns the reply's status (PIER_REGISTER_*) or HARNESS_NO_STATUS. */
 int client_register(struct pier_conn *c, const char *user, const char *password);
 
 /* Connects and logs in; checks status 1 and consumes the "users" event that follows.
  * NULL (closed connection) with a failed check otherwise. */
 struct pier_conn *client_login(struct pierd *p, const char *user, const char *password);
+
+/* client_login through 127.0.0.1:port. */
+struct pier_conn *client_login_port(int port, const char *user, const char *password);
 
 /* harness_user(prefix) + register (checks status 3) + client_login with HARNESS_PASSWORD. */
 struct pier_conn *client_new_user(struct pierd *p, const char *prefix,
