@@ -81,6 +81,36 @@ static void add_remote_name(void *ud, const char *name)
 		json_array_append_new(a->list, json_string(u->name));
 }
 
+struct online_list {
+	struct server *srv;
+	struct user **users;
+	size_t n, cap;
+};
+
+static void list_remote_user(void *ud, const char *name)
+{
+	struct online_list *l = ud;
+	struct user *u = hub_find_user(&l->srv->hub, name);
+
+	if (u == NULL || u->nsessions > 0)
+		return;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->users = xrealloc(l->users, l->cap * sizeof(*l->users));
+	}
+	l->users[l->n++] = u;
+}
+
+struct user **remote_online_users(struct server *srv, size_t *n)
+{
+	struct online_list l = { srv, NULL, 0, 0 };
+
+	if (srv->cluster != NULL)
+		cluster_each_online_elsewhere(srv->cluster, list_remote_user, &l);
+	*n = l.n;
+	return l.users;
+}
+
 void remote_add_online(struct server *srv, json_t *ev)
 {
 	struct online_add a = { srv, json_object_get(ev, "online") };
@@ -100,6 +130,18 @@ void remote_add_online(struct server *srv, json_t *ev)
 		return;
 	}
 	event_add_displays(&srv->hub, ev);
+}
+
+struct user *remote_user_found(struct server *srv, int64_t id, const char *name)
+{
+	struct user *u = hub_find_user(&srv->hub, name);
+
+	if (u != NULL || srv->cluster == NULL || id <= 0 || pier_name_check(name) != PIER_NAME_OK)
+		return u;
+	u = hub_add_user(&srv->hub, id, name);
+	profile_user_added(srv, name);
+	log_info("cluster: %s (registered on another node) found in the store", name);
+	return u;
 }
 
 struct lookup {

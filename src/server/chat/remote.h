@@ -29,6 +29,15 @@ bool remote_presence(struct server *srv, struct user *u, bool online);
  * as on one node: the client pages with the users request). */
 void remote_add_online(struct server *srv, json_t *users_event);
 
+/* Cluster: the store knows user id called name (registered on another node) and this node's
+ * directory may not yet: added to it. The user, or NULL on a single node when it is not in
+ * the directory. */
+struct user *remote_user_found(struct server *srv, int64_t id, const char *name);
+
+/* Cluster: the users online on other nodes and not here (a malloc'd array of *n, NULL when
+ * none; the caller frees it). Single node: NULL, 0. */
+struct user **remote_online_users(struct server *srv, size_t *n);
+
 /* Cluster: name is no user in this node's directory; maybe one registered on another node
  * whose announcement was lost. Looks it up in the store (at most REMOTE_LOOKUPS_MAX at once)
  * and adds it to the directory when it exists, for the requests that follow. */
