@@ -4,7 +4,7 @@ TEST_BUILD ?= build/asan
 JOBS       ?= $(shell nproc)
 ARGS       ?=
 
-.PHONY: all build run test deps node-deps clean bench fuzz tsan install
+.PHONY: all build run test deps node-deps clean bench fuzz tsan install cluster
 
 all: build
 
@@ -64,6 +64,12 @@ tsan: deps node-deps
 	cmake --build $(TSAN_BUILD) -j $(JOBS)
 	cd $(TSAN_BUILD) && TSAN_OPTIONS="second_deadlock_stack=1 $$TSAN_OPTIONS" \
 		ctest --output-on-failure --timeout 300 -j 2 -E '^(e2e|fuzz|gtk)/'
+
+# A local 3-node cluster to try (docs/CLUSTER.md): PostgreSQL, three nats-server, three pierd
+# on one shared media directory and HAProxy in front on ports 6666 (JSON) and 8080 (HTTP);
+# data and logs under ./data/cluster (CLUSTER_DIR). Ctrl-C stops it all.
+cluster: deps build
+	BUILD=$(BUILD) ./scripts/cluster/run.sh
 
 # The benchmark suite (pier-bench --help): the normal build; results in $(BUILD)/bench.
 bench: deps build

@@ -241,7 +241,7 @@ int cluster_nats_stop(struct cluster *c)
 /* Replaces every "@KEY@" of the template by its port. */
 static int write_haproxy_cfg(struct cluster *c, const char *path)
 {
-	struct { const char *key; int port; } subst[2 + 2 * CLUSTER_NODES];
+	struct { const char *key; int port; } subst[3 + 2 * CLUSTER_NODES];
 	FILE *in = fopen(CLUSTER_HAPROXY_TEMPLATE, "r"), *out = fopen(path, "w");
 	char line[1024], keys[2 * CLUSTER_NODES][16];
 	size_t ns = 0;
@@ -251,6 +251,8 @@ static int write_haproxy_cfg(struct cluster *c, const char *path)
 	subst[ns++].port = c->lb_json;
 	subst[ns].key = "@LB_HTTP@";
 	subst[ns++].port = c->lb_http;
+	subst[ns].key = "@PER_SOURCE@";   /* every test client comes from 127.0.0.1 */
+	subst[ns++].port = 100000;
 	for (int i = 0; i < CLUSTER_NODES; i++) {
 		snprintf(keys[2 * i], sizeof(keys[0]), "@NODE%d_JSON@", i + 1);
 		snprintf(keys[2 * i + 1], sizeof(keys[0]), "@NODE%d_HTTP@", i + 1);
@@ -343,6 +345,8 @@ static int start_node(struct cluster *c, int i, const char *const *extra)
 	argv[a++] = name;
 	argv[a++] = "--presence-lease";
 	argv[a++] = c->lease;
+	argv[a++] = "--max-conns-per-addr";   /* behind HAProxy: its limit per source counts */
+	argv[a++] = "0";
 	for (size_t k = 0; extra != NULL && extra[k] != NULL && a < MAX_ARGS - 1; k++)
 		argv[a++] = extra[k];
 	argv[a] = NULL;
