@@ -8,7 +8,8 @@
 # Environment: BUILD (where pierd is, default build), CLUSTER_DIR, LB_JSON / LB_HTTP (HAProxy's
 # ports, default 6666 / 8080), PORT_BASE (default 17000: nodes, NATS and PostgreSQL take ports
 # PORT_BASE+1 ... PORT_BASE+40 on 127.0.0.1), PER_SOURCE (connections per client address that
-# HAProxy lets through, default 64).
+# HAProxy lets through, default 64), NODE_ARGS (more pierd options for every node, e.g.
+# "--no-rate-limits --weak-password-hash" for scripts/bench-cluster.sh).
 set -eu
 
 cd "$(dirname "$0")/../.."
@@ -94,7 +95,7 @@ done
 # 3. The nodes: one shared --data-dir (media), the store in PostgreSQL, the bus on NATS.
 for n in 1 2 3; do
 	"$PIERD" --listen "127.0.0.1:$((B + n))" --http "127.0.0.1:$((B + 10 + n))" --data-dir "$D/media" \
-		--store "$STORE" --nats "$NATS" --node-name "node$n" --max-conns-per-addr 0 \
+		--store "$STORE" --nats "$NATS" --node-name "node$n" --max-conns-per-addr 0 ${NODE_ARGS:-} \
 		>"$D/logs/node$n.log" 2>&1 &
 	PIDS="$PIDS $!"
 done
