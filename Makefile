@@ -63,7 +63,7 @@ tsan: deps node-deps
 		-DPIER_FUZZ=OFF -DPIER_TSAN=ON -DPIER_GTK=OFF >/dev/null
 	cmake --build $(TSAN_BUILD) -j $(JOBS)
 	cd $(TSAN_BUILD) && TSAN_OPTIONS="second_deadlock_stack=1 $$TSAN_OPTIONS" \
-		ctest --output-on-failure --timeout 300 -j 2 -E '^(e2e|fuzz|gtk)/'
+		ctest --output-on-failure --timeout 300 -j 2 -E '^(e2e|fuzz|gtk|pg|cluster)/'
 
 # A local 3-node cluster to try (docs/CLUSTER.md): PostgreSQL, three nats-server, three pierd
 # on one shared media directory and HAProxy in front on ports 6666 (JSON) and 8080 (HTTP);

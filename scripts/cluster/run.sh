@@ -93,11 +93,13 @@ for n in 1 2 3; do
 done
 
 # 3. The nodes: one shared --data-dir (media), the store in PostgreSQL, the bus on NATS.
+NODE_PIDS=""
 for n in 1 2 3; do
 	"$PIERD" --listen "127.0.0.1:$((B + n))" --http "127.0.0.1:$((B + 10 + n))" --data-dir "$D/media" \
 		--store "$STORE" --nats "$NATS" --node-name "node$n" --max-conns-per-addr 0 ${NODE_ARGS:-} \
 		>"$D/logs/node$n.log" 2>&1 &
 	PIDS="$PIDS $!"
+	NODE_PIDS="$NODE_PIDS $!"
 done
 
 # 4. HAProxy in front (the configuration docs/CLUSTER.md explains).
@@ -116,6 +118,9 @@ while :; do
 		bash -c "exec 3<>/dev/tcp/127.0.0.1/$p" 2>/dev/null || ok=0
 	done
 	[ $ok -eq 1 ] && break
+	for p in $NODE_PIDS; do
+		kill -0 "$p" 2>/dev/null || { tail -n 5 "$D"/logs/node*.log >&2; die "a node exited"; }
+	done
 	i=$((i + 1))
 	if [ $i -ge 150 ]; then
 		tail -n 5 "$D"/logs/*.log >&2
