@@ -1,5 +1,7 @@
 /* test_store.c - the store on a real loop and a real database in a temporary directory:
- * every job kind, paging, group commit and ordering, close with work queued, persistence. */
+ * every job kind, paging, group commit and ordering, close with work queued, persistence.
+ * With PIER_TEST_STORE=postgresql://... the same on a new database of that PostgreSQL server
+ * (storetest.h): the back ends must give the same answers. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,9 @@ struct env {
 	int64_t alice, bob, carol;
 	int64_t last_id;      /* the highest id acked so far */
 	int64_t acked;        /* messages acked STORE_OK so far */
+	const char *pg;       /* PostgreSQL mode: the server (NULL: SQLite) */
+	char pg_name[64];     /* its database of this run */
+	char url[512];        /* and the URL to that database */
 };
 
 static enum store_status run(struct env *e, struct store_job *job)
@@ -33,9 +38,14 @@ static enum store_status run(struct env *e, struct store_job *job)
 
 static bool reopen(struct env *e, const struct store_options *opt)
 {
+	struct store_options o = { 0 };
 	char *err = NULL;
 
-	e->st = store_open(&e->loop, e->dir, opt, &err);
+	if (opt != NULL)
+		o = *opt;
+	if (e->pg != NULL)
+		o.url = e->url;
+	e->st = store_open(&e->loop, e->dir, &o, &err);
 	CHECK(e->st != NULL, "store_open: %s", err != NULL ? err : "?");
 	free(err);
 	return e->st != NULL;
@@ -648,20 +658,26 @@ static void test_group_commit(struct env *e)
 	free(b.jobs);
 }
 
-/* Another connection holds the write lock: BEGIN IMMEDIATE gives up after the busy timeout and
- * every job of the batch fails, outputs dropped, nothing stored. About 10 s. */
+/* Another connection holds the write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: the writers'
+ * advisory lock): the batch gives up after the busy (lock) timeout and every job of the batch
+ * fails, outputs dropped, nothing stored. About 10 s. */
 static void test_failed_batch(struct env *e)
 {
 	char path[128];
 	sqlite3 *db = NULL;
+	void *pg = NULL;
 	struct bulk b;
 	struct store_job *j, ok;
 	struct timespec pause = { 0, 200 * 1000 * 1000 };
 
 	snprintf(path, sizeof path, "%s/pier.db", e->dir);
-	if (!CHECK(sqlite3_open(path, &db) == SQLITE_OK &&
-	           sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK,
-	           "lock the database: %s", sqlite3_errmsg(db))) {
+	if (e->pg != NULL) {
+		pg = storetest_pg_open(e->url, "SELECT pg_advisory_lock(7307173707470628)");
+		if (!CHECK(pg != NULL, "take the writers' lock"))
+			return;
+	} else if (!CHECK(sqlite3_open(path, &db) == SQLITE_OK &&
+	                  sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK,
+	                  "lock the database: %s", sqlite3_errmsg(db))) {
 		sqlite3_close(db);
 		return;
 	}
@@ -686,8 +702,12 @@ static void test_failed_batch(struct env *e)
 		store_submit(e->st, &b.jobs[i]);
 	while (b.n < 4)
 		uv_run(&e->loop, UV_RUN_ONCE);
-	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	sqlite3_close(db);
+	if (pg != NULL) {
+		storetest_pg_close(pg);
+	} else {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_close(db);
+	}
 	for (int i = 0; i < 4; i++)
 		CHECK(b.jobs[i].status == STORE_FAILED, "job %d failed", i);
 	CHECK(b.jobs[1].msgs == NULL && b.jobs[1].nmsgs == 0, "failed history has no outputs");
@@ -783,6 +803,29 @@ static void test_close_from_callback(struct env *e)
 	uv_run(&e->loop, UV_RUN_NOWAIT);
 }
 
+/* check_db on PostgreSQL. */
+static void check_pg(struct env *e)
+{
+	int64_t v[6] = { 0 };
+
+	if (storetest_pg_ints(e->url,
+	                      "SELECT (SELECT version FROM schema_version), "
+	                      "(SELECT count(*) FROM rooms WHERE name_key = '#lobby'), "
+	                      "(SELECT count(*) FROM messages), (SELECT max(id) FROM messages), "
+	                      "(SELECT count(*) FROM members m JOIN rooms r ON r.id = m.room_id "
+	                      " WHERE r.name_key = '#lobby'), "
+	                      "(SELECT value FROM counters WHERE name = 'msg')", v, 6) != 0)
+		return;
+	CHECK(v[0] >= 1, "schema version");
+	CHECK(v[1] == 1, "one #lobby row");
+	CHECK(v[2] == e->acked, "every acked message stored: %" PRId64 " of %" PRId64, v[2],
+	      e->acked);
+	CHECK(v[3] == e->last_id, "the last acked id is the last");
+	CHECK(v[4] == 0, "no #lobby members rows");
+	CHECK(v[5] == v[3] && v[3] == v[2], "ids dense: the counter at the last id, as many "
+	      "messages as ids (%" PRId64 ", %" PRId64 ", %" PRId64 ")", v[5], v[3], v[2]);
+}
+
 /* Reads the database behind the store's back: schema version, lobby rows, message count. */
 static void check_db(struct env *e)
 {
@@ -790,6 +833,10 @@ static void check_db(struct env *e)
 	sqlite3 *db = NULL;
 	sqlite3_stmt *s = NULL;
 
+	if (e->pg != NULL) {
+		check_pg(e);
+		return;
+	}
 	snprintf(path, sizeof path, "%s/pier.db", e->dir);
 	CHECK(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK, "open db");
 	CHECK(sqlite3_prepare_v2(db,
@@ -907,11 +954,17 @@ int main(void)
 	if (!CHECK(mkdtemp(e.dir) != NULL, "mkdtemp"))
 		return tap_done();
 	uv_loop_init(&e.loop);
-
-	CHECK(store_open(&e.loop, "/nonexistent/dir", NULL, &err) == NULL && err != NULL,
-	      "open fails in a missing directory");
-	free(err);
-	uv_run(&e.loop, UV_RUN_NOWAIT);
+	e.pg = storetest_pg_server();
+	if (e.pg != NULL) {
+		printf("# on PostgreSQL\n");
+		if (storetest_pg_create(e.pg, e.pg_name, e.url, sizeof e.url) != 0)
+			return tap_done();
+	} else {
+		CHECK(store_open(&e.loop, "/nonexistent/dir", NULL, &err) == NULL && err != NULL,
+		      "open fails in a missing directory");
+		free(err);
+		uv_run(&e.loop, UV_RUN_NOWAIT);
+	}
 	{
 		struct store_options bad = { .url = "mysql://localhost/pier" };
 
@@ -942,5 +995,7 @@ int main(void)
 	}
 	CHECK(uv_loop_close(&e.loop) == 0, "no handle left on the loop");
 	storetest_remove_dir(e.dir);
+	if (e.pg != NULL)
+		storetest_pg_drop(e.pg, e.pg_name);
 	return tap_done();
 }

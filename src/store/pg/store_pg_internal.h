@@ -42,6 +42,11 @@
 #define STORE_PG_SOCIAL "soc"
 #define STORE_PG_E2EE   "e2ee"
 #define STORE_PG_SEARCH "srch"
+#define STORE_PG_UTIL   "util"
+#define STORE_PG_USERS  "usr"
+#define STORE_PG_MSGS   "msg"
+#define STORE_PG_CHANGES "chg"
+#define STORE_PG_MEDIA  "med"
 
 struct store_pg {
 	PGconn *conn;
@@ -74,6 +79,8 @@ void store_pg_add_null(struct store_pg_params *p);
 /* n bytes as a bytea (sent in binary format). */
 void store_pg_add_bytes(struct store_pg_params *p, const void *b, size_t n);
 
+/* Prepares the helpers' own statements (store_pg_next_ids, ...). 0, or -1 with *err set. */
+int store_pg_util_prepare(struct store_pg *pg, char **err);
 /* Prepares sql[0..n-1] as PREFIX0 ... PREFIX(n-1). 0, or -1 with *err set. */
 int store_pg_prepare(struct store_pg *pg, const char *prefix, const char *const *sql, int n,
                      char **err);
@@ -123,15 +130,18 @@ enum store_status store_pg_collect_names(const PGresult *r, char ***out);
 #define STORE_PG_STR_(x) #x
 #define STORE_PG_STR(x) STORE_PG_STR_(x)
 
-/* The reactions of message m as a JSON array (as SQLite's): one entry per emoji in the order
- * they first came, its count, the first STORE_REACTION_USERS names, whether ME is among them. */
+/* The reactions of message m as a JSON array, byte for byte as SQLite's json functions write
+ * it (compact): one entry per emoji in the order they first came, its count, the first
+ * STORE_REACTION_USERS names, whether ME is among them. */
 #define STORE_PG_REACTIONS_JSON(ME) \
-	"SELECT json_agg(json_build_object('emoji', g.emoji, 'count', g.n, 'users', " \
-	"(SELECT coalesce(json_agg(x.name), '[]'::json) FROM (SELECT u.name FROM reactions r2 " \
-	"JOIN users u ON u.id = r2.user_id WHERE r2.message_id = m.id AND r2.emoji = g.emoji " \
-	"ORDER BY r2.ts, r2.user_id LIMIT " STORE_PG_STR(STORE_REACTION_USERS) ") x), 'mine', " \
-	"EXISTS (SELECT 1 FROM reactions r3 WHERE r3.message_id = m.id AND r3.emoji = g.emoji " \
-	"AND r3.user_id = " ME ")) ORDER BY g.first, g.emoji)::text " \
+	"SELECT '[' || string_agg('{\"emoji\":' || to_json(g.emoji)::text || ',\"count\":' || " \
+	"g.n || ',\"users\":' || (SELECT coalesce('[' || string_agg(to_json(x.name)::text, ',' " \
+	"ORDER BY x.ts, x.user_id) || ']', '[]') FROM (SELECT u.name, r2.ts, r2.user_id " \
+	"FROM reactions r2 JOIN users u ON u.id = r2.user_id WHERE r2.message_id = m.id AND " \
+	"r2.emoji = g.emoji ORDER BY r2.ts, r2.user_id LIMIT " STORE_PG_STR(STORE_REACTION_USERS) \
+	") x) || ',\"mine\":' || CASE WHEN EXISTS (SELECT 1 FROM reactions r3 WHERE " \
+	"r3.message_id = m.id AND r3.emoji = g.emoji AND r3.user_id = " ME ") THEN 'true' " \
+	"ELSE 'false' END || '}', ',' ORDER BY g.first, g.emoji) || ']' " \
 	"FROM (SELECT emoji, count(*) AS n, min(ts) AS first FROM reactions " \
 	"WHERE message_id = m.id GROUP BY emoji) g"
 
@@ -165,6 +175,46 @@ int store_pg_read_msg(const PGresult *r, int row, struct store_msg *m);
  * rows come newest first and are reversed. STORE_OK or STORE_FAILED. */
 enum store_status store_pg_collect_msgs(const PGresult *r, int limit, bool newest_first,
                                         struct store_msg **out, size_t *n, bool *more);
+
+/* The core modules: each prepares its statements (0, or -1 with *err) and runs its ops.
+ * store_pg_users.c: CREATE_USER, GET_USER, LOGIN, the token ops, SET_PASSWORD, SET_SEEN; the
+ * startup reads of users. store_pg_msgs.c: APPEND, JOIN, PART, HISTORY, SYNC, OFFLINE, STREAM;
+ * the startup read of rooms. store_pg_changes.c: EDIT, RECALL, REACT. store_pg_media.c: the
+ * media and upload ops. */
+int store_pg_users_prepare(struct store_pg *pg, char **err);
+enum store_status store_pg_users_run(struct store_pg *pg, struct store_job *job);
+int store_pg_users_count(struct store_pg *pg, int64_t *count);
+int store_pg_users_each(struct store_pg *pg,
+                        void (*cb)(void *ud, int64_t id, const char *name), void *ud);
+int store_pg_msgs_prepare(struct store_pg *pg, char **err);
+enum store_status store_pg_msgs_run(struct store_pg *pg, struct store_job *job);
+int store_pg_rooms_each(struct store_pg *pg,
+                        void (*cb)(void *ud, const char *room, int64_t members), void *ud);
+int store_pg_changes_prepare(struct store_pg *pg, char **err);
+enum store_status store_pg_changes_run(struct store_pg *pg, struct store_job *job);
+int store_pg_media_prepare(struct store_pg *pg, char **err);
+enum store_status store_pg_media_run(struct store_pg *pg, struct store_job *job);
+
+/* store_pg_changes.c, for APPEND: what the message ops check about a message. */
+struct store_pg_msg_check {
+	int64_t sender_id, ts, room_id, pair_lo, pair_hi;
+	bool recalled, has_media, visible, e2ee;
+};
+/* Reads message id as user_id sees it: STORE_OK, STORE_NOT_FOUND (none, or one the user may
+ * not see) or STORE_FAILED. */
+enum store_status store_pg_check_msg(struct store_pg *pg, int64_t id, int64_t user_id,
+                                     struct store_pg_msg_check *out);
+/* Reads message id, as user_id sees it, into job->msgs[0]. */
+enum store_status store_pg_read_back(struct store_pg *pg, int64_t id, int64_t user_id,
+                                     struct store_job *job);
+/* Stores the @mentions of room message msg_id (in room_id) found in text, replacing those it
+ * had when replace; *stored: how many it has now. */
+enum store_status store_pg_mentions(struct store_pg *pg, int64_t msg_id, int64_t room_id,
+                                    const char *text, bool replace, size_t *stored);
+/* store_pg_media.c, for APPEND: reads media id as user_id sees it (STORE_OK, STORE_NOT_FOUND,
+ * STORE_DENIED: it exists, the user may not see it; STORE_FAILED). */
+enum store_status store_pg_get_media(struct store_pg *pg, int64_t id, int64_t user_id,
+                                     struct store_media *out);
 
 /* ---- store_pg_schema.c ---- */
 
