@@ -31,6 +31,7 @@
 #include "offline.h"
 #include "profile.h"
 #include "ratelimit.h"
+#include "remote.h"
 #include "reply.h"
 #include "sbuf.h"
 #include "server.h"
@@ -224,6 +225,7 @@ static void register_stored(struct store_job *job)
 
 		hub_set_display(u, op->display);
 		profile_user_added(srv, op->name);
+		remote_event(srv, CLUSTER_EV_USER, op->name, NULL, NULL, job->user_id, 0, false);
 		log_info("registered %s from %s", op->name, op->c->addr);
 		r = auth_status_reply("register", op->ref, 3, PIER_ERR_NONE, NULL);
 		json_object_set_new(r, "user", json_string(op->name));
@@ -320,7 +322,7 @@ void handle_register(struct conn *c, json_t *req, json_t *ref)
 /* Presence goes to everyone while few are online. Past hub.presence_limit, a login would
  * cost every online session a line (N squared for N logins), so it goes only to those who
  * share a room besides #lobby or a private conversation with the user (docs/PROTOCOL.md). */
-static void broadcast_presence(struct server *srv, struct user *u, bool online)
+void auth_broadcast_presence(struct server *srv, struct user *u, bool online)
 {
 	json_t *ev = event_presence(u, online);
 	struct sbuf *b = sbuf_from_json(ev);
@@ -367,7 +369,8 @@ static void session_start(struct auth_op *op, char *const *rooms, char *const *p
 	conn_slot_fill(c, op->slot, r);
 	conn_send_json(c, event_users_login(&srv->hub, u));
 	if (first) {
-		broadcast_presence(srv, u, true);
+		if (remote_presence(srv, u, true))
+			auth_broadcast_presence(srv, u, true);
 		offline_start(srv, u, c);
 	}
 }
@@ -575,6 +578,7 @@ void session_end(struct conn *c)
 	if (!hub_session_close(&srv->hub, u, c))
 		return;
 	log_info("offline %s", u->name);
-	broadcast_presence(srv, u, false);
+	if (remote_presence(srv, u, false))
+		auth_broadcast_presence(srv, u, false);
 	offline_user_gone(srv, u);
 }

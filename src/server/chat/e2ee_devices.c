@@ -19,6 +19,7 @@
 #include "devlist.h"
 #include "hub.h"
 #include "log.h"
+#include "remote.h"
 #include "reply.h"
 #include "sbuf.h"
 #include "server.h"
@@ -138,13 +139,15 @@ static void bind_device(struct conn *c, const struct store_device *d, int64_t ri
 
 /* Tells the user's other sessions that a device waits for approval, so that an existing
  * device shows it (and its code) at once instead of when it next asks. */
-static void announce_pending(struct user *u, const char *id, const struct conn *except)
+static void announce_pending(struct server *srv, struct user *u, const char *id,
+                             const struct conn *except)
 {
 	json_t *ev = json_pack("{s:s, s:s, s:s}", "op", "devices_changed", "user", u->name,
 	                       "pending", id);
 	struct sbuf *b = sbuf_from_json(ev);
 
 	hub_send_user(u, b, except);
+	remote_event(srv, CLUSTER_EV_DEVICES, u->name, NULL, id, 0, 0, false);
 	sbuf_unref(b);
 	json_decref(ev);
 }
@@ -181,7 +184,7 @@ static void registered(struct store_job *job)
 			bind_device(c, &job->e2ee.dev, job->e2ee.rid, sign_key);
 	}
 	log_info("e2ee: %s registered device %s (pending)", d->user->name, job->e2ee.dev.id);
-	announce_pending(d->user, job->e2ee.dev.id, c);
+	announce_pending(c->srv, d->user, job->e2ee.dev.id, c);
 	r = reply_new("device_register", d->ref);
 	json_object_set_new(r, "id", json_string(job->e2ee.dev.id));
 	json_object_set_new(r, "state", json_string("pending"));
@@ -460,6 +463,7 @@ static void after_publish(struct server *srv, struct user *u, const struct store
 	               "version", (json_int_t)e->version_out);
 	b = sbuf_from_json(ev);
 	hub_send_user(u, b, NULL);
+	remote_event(srv, CLUSTER_EV_DEVICES, u->name, NULL, NULL, e->version_out, 0, false);
 	sbuf_unref(b);
 	json_decref(ev);
 	(void)srv;

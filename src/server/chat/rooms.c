@@ -21,6 +21,7 @@
 #include "hub.h"
 #include "log.h"
 #include "deferred.h"
+#include "remote.h"
 #include "reply.h"
 #include "roominfo.h"
 #include "sbuf.h"
@@ -36,6 +37,7 @@ static void member_event(struct server *srv, struct deferred *d, bool joined)
 	struct sbuf *b = sbuf_from_json(ev);
 
 	hub_send_room(&srv->hub, d->room, b, d->c);
+	remote_event(srv, CLUSTER_EV_MEMBER, d->user->name, d->room->name, NULL, 0, 0, joined);
 	if (!joined)
 		hub_send_user(d->user, b, d->c);   /* no longer a member, but its other sessions care */
 	sbuf_unref(b);

@@ -1,0 +1,298 @@
+/* remote.c - the chat's side of a cluster: other nodes' messages, changes, events, envelopes
+ * and presence applied here, and this node's announced (remote.h). What another node says is
+ * applied as far as a client's request could: names resolve in this node's directory, rooms
+ * are created here only for a member online here and within --max-rooms, and envelopes are
+ * never taken from the bus (the device's session reads its queue from the store). */
+#include "remote.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "actions.h"
+#include "auth.h"
+#include "chat.h"
+#include "cluster.h"
+#include "conn.h"
+#include "e2ee_chat.h"
+#include "events.h"
+#include "hub.h"
+#include "log.h"
+#include "profile.h"
+#include "sbuf.h"
+#include "server.h"
+
+/* ---- announcing ---- */
+
+bool remote_presence(struct server *srv, struct user *u, bool online)
+{
+	if (srv->cluster == NULL)
+		return true;
+	return cluster_presence_changed(srv->cluster, u->name, online);
+}
+
+void remote_event(struct server *srv, enum cluster_event_op op, const char *user,
+                  const char *target, const char *text, int64_t id, int64_t ts, bool flag)
+{
+	struct cluster_event ev = { .op = op, .text = (char *)text, .id = id, .ts = ts,
+	                            .flag = flag };
+
+	if (srv->cluster == NULL)
+		return;
+	snprintf(ev.user, sizeof(ev.user), "%s", user);
+	if (target != NULL)
+		snprintf(ev.target, sizeof(ev.target), "%s", target);
+	cluster_event_send(srv->cluster, &ev);
+}
+
+void remote_change(struct server *srv, enum cluster_change_op op, const struct store_msg *m,
+                   const char *user, const char *emoji, bool on, int64_t count)
+{
+	struct cluster_change ch = { .op = op, .msg = *m, .on = on, .count = count };
+
+	if (srv->cluster == NULL)
+		return;
+	if (user != NULL)
+		snprintf(ch.user, sizeof(ch.user), "%s", user);
+	if (emoji != NULL)
+		snprintf(ch.emoji, sizeof(ch.emoji), "%s", emoji);
+	cluster_change_stored(srv->cluster, &ch);
+}
+
+/* ---- what other nodes announce ---- */
+
+static void send_json(json_t *ev, void (*fn)(struct server *, struct sbuf *, void *),
+                      struct server *srv, void *arg)
+{
+	struct sbuf *b = sbuf_from_json(ev);
+
+	json_decref(ev);
+	fn(srv, b, arg);
+	sbuf_unref(b);
+}
+
+static void on_deliver_msg(void *ud, const struct store_msg *m, void *except)
+{
+	chat_deliver_msg(ud, m, except);
+}
+
+static void on_release_except(void *ud, void *except)
+{
+	(void)ud;
+	conn_unref(except);
+}
+
+static void to_conversation(struct server *srv, struct sbuf *b, void *m)
+{
+	actions_fan_out(srv, m, b, NULL);
+}
+
+static void on_change(void *ud, const struct cluster_change *ch)
+{
+	struct server *srv = ud;
+	struct user *who;
+
+	switch (ch->op) {
+	case CLUSTER_EDITED:
+		send_json(event_edited(&srv->hub, &ch->msg), to_conversation, srv, (void *)&ch->msg);
+		break;
+	case CLUSTER_RECALLED:
+		send_json(event_recalled(&srv->hub, &ch->msg), to_conversation, srv, (void *)&ch->msg);
+		break;
+	case CLUSTER_REACTION:
+		who = hub_find_user(&srv->hub, ch->user);
+		if (who != NULL)
+			send_json(event_reaction(&ch->msg, who, ch->emoji, ch->on, ch->count),
+			          to_conversation, srv, (void *)&ch->msg);
+		break;
+	}
+}
+
+static void to_room(struct server *srv, struct sbuf *b, void *r)
+{
+	hub_send_room(&srv->hub, r, b, NULL);
+}
+
+static void to_user(struct server *srv, struct sbuf *b, void *u)
+{
+	(void)srv;
+	hub_send_user(u, b, NULL);
+}
+
+/* Those who get u's presence, and u's own sessions (profile.c's rule). */
+static void to_presence_audience(struct server *srv, struct sbuf *b, void *u)
+{
+	if (srv->hub.nonline <= srv->hub.presence_limit)
+		hub_send_all(&srv->hub, b, u, NULL);
+	else
+		hub_send_contacts(&srv->hub, u, b);
+	hub_send_user(u, b, NULL);
+}
+
+static void member(struct server *srv, struct user *u, const struct cluster_event *ev)
+{
+	struct hub *h = &srv->hub;
+	struct room *r = hub_find_room(h, ev->target);
+
+	if (r == NULL) {
+		/* Known here only when someone here needs it: u online here, within the limit. */
+		if (!ev->flag || u->nsessions == 0 || h->nrooms >= (size_t)srv->cfg.max_rooms)
+			return;
+		r = hub_add_room(h, ev->target, 0);
+	}
+	if (r == h->lobby)
+		return;
+	if (u->rooms_loaded) {
+		if (ev->flag)
+			hub_join(h, u, r);
+		else
+			hub_part(h, u, r);
+	} else if (ev->flag) {
+		r->members++;                /* the count of members, online here or not */
+	} else if (r->members > 0) {
+		r->members--;
+	}
+	send_json(event_member(r, u, ev->flag), to_room, srv, r);
+	if (!ev->flag)
+		send_json(event_member(r, u, false), to_user, srv, u);
+}
+
+static void typing(struct server *srv, struct user *u, const struct cluster_event *ev)
+{
+	struct hub *h = &srv->hub;
+	struct sbuf *b;
+
+	if (ev->target[0] == '#') {
+		struct room *r = hub_find_room(h, ev->target);
+
+		if (r == NULL || (r == h->lobby && h->nonline > h->presence_limit))
+			return;
+		json_t *j = event_typing(u, r->name);
+
+		b = sbuf_from_json(j);
+		json_decref(j);
+		if (r == h->lobby) {
+			hub_send_all(h, b, u, NULL);
+		} else {
+			for (size_t i = 0; i < r->nonline; i++)
+				if (r->online[i] != u)
+					hub_send_user(r->online[i], b, NULL);
+		}
+		sbuf_unref(b);
+	} else {
+		struct user *peer = hub_find_user(h, ev->target + 1);
+
+		if (peer != NULL && peer != u)
+			send_json(event_typing(u, ev->target), to_user, srv, peer);
+	}
+}
+
+static void on_event(void *ud, const struct cluster_event *ev)
+{
+	struct server *srv = ud;
+	struct hub *h = &srv->hub;
+	struct user *u = hub_find_user(h, ev->user);
+	struct room *r;
+
+	if (ev->op == CLUSTER_EV_USER) {
+		if (u == NULL) {
+			hub_add_user(h, ev->id, ev->user);
+			profile_user_added(srv, ev->user);
+		}
+		return;
+	}
+	if (u == NULL)
+		return;              /* registered elsewhere and not announced here (yet) */
+	switch (ev->op) {
+	case CLUSTER_EV_MEMBER:
+		member(srv, u, ev);
+		break;
+	case CLUSTER_EV_TOPIC:
+		r = hub_find_room(h, ev->target);
+		if (r != NULL) {
+			hub_set_topic(r, ev->text, u->name, ev->ts);
+			send_json(event_topic(r), to_room, srv, r);
+		}
+		break;
+	case CLUSTER_EV_READ:
+		send_json(event_read(ev->target, ev->id), to_user, srv, u);
+		break;
+	case CLUSTER_EV_PROFILE:
+		hub_set_display(u, ev->text);
+		send_json(event_profile(u), to_presence_audience, srv, u);
+		break;
+	case CLUSTER_EV_TYPING:
+		typing(srv, u, ev);
+		break;
+	case CLUSTER_EV_DEVICES: {
+		json_t *j = json_pack("{s:s, s:s}", "op", "devices_changed", "user", u->name);
+
+		if (ev->text != NULL)
+			json_object_set_new(j, "pending", json_string(ev->text));
+		else
+			json_object_set_new(j, "version", json_integer(ev->id));
+		send_json(j, to_user, srv, u);
+		break;
+	}
+	case CLUSTER_EV_USER:
+		break;
+	}
+}
+
+static void on_env(void *ud, const struct cluster_env *e)
+{
+	struct server *srv = ud;
+	const char *names[2] = { e->user, e->peer };
+
+	for (size_t i = 0; i < 2; i++) {
+		struct user *u = names[i][0] != '\0' ? hub_find_user(&srv->hub, names[i]) : NULL;
+		struct conn *c = u != NULL ? e2ee_session_for_device(u, e->device) : NULL;
+
+		if (c != NULL) {
+			e2ee_queue_poke(c);
+			return;
+		}
+	}
+}
+
+static void on_presence(void *ud, const char *name, bool online)
+{
+	struct server *srv = ud;
+	struct user *u = hub_find_user(&srv->hub, name);
+
+	if (u != NULL)
+		auth_broadcast_presence(srv, u, online);
+}
+
+static bool on_local_online(void *ud, const char *name)
+{
+	struct server *srv = ud;
+	struct user *u = hub_find_user(&srv->hub, name);
+
+	return u != NULL && u->nsessions > 0;
+}
+
+static size_t on_online_names(void *ud, const char **names, size_t max)
+{
+	struct server *srv = ud;
+	size_t n = 0;
+
+	for (struct user *u = srv->hub.online; u != NULL && n < max; u = u->online_next)
+		names[n++] = u->name;
+	return n;
+}
+
+static const struct cluster_handler handler = {
+	.deliver_msg = on_deliver_msg,
+	.release_except = on_release_except,
+	.change = on_change,
+	.event = on_event,
+	.env = on_env,
+	.presence = on_presence,
+	.local_online = on_local_online,
+	.online_names = on_online_names,
+};
+
+const struct cluster_handler *remote_handler(void)
+{
+	return &handler;
+}
