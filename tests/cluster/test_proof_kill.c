@@ -1,4 +1,4 @@
-/* test_cluster_kill.c - cluster: kill -9 one node in the middle of a send storm. Its clients
+/* test_proof_kill.c - cluster: kill -9 one node in the middle of a send storm. Its clients
  * reconnect through HAProxy to another node and resend what was not acked, with the same
  * cids; afterwards every acked message is stored once, every cid once, and every node (the
  * killed one too, once restarted) answers history the same; clients on the surviving nodes

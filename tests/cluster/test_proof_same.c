@@ -1,4 +1,4 @@
-/* test_cluster_same.c - cluster: every node answers the same. History, sync, search (Chinese
+/* test_proof_same.c - cluster: every node answers the same. History, sync, search (Chinese
  * included) and media downloads (one shared --data-dir) give the same on each node and
  * through HAProxy; offline delivery happens once, on whichever node the user comes back to;
  * the WebSocket session works through HAProxy's HTTP mode and gets messages sent on a node. */
