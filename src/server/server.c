@@ -356,7 +356,8 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
 	sopt.token_idle_ms = (int64_t)(cfg->token_idle * 1000);
 	srv->store = store_open(loop, cfg->data_dir, &sopt, &err);
 	if (srv->store == NULL) {
-		log_error("cannot open the store in %s: %s", cfg->data_dir, err ? err : "?");
+		log_error("cannot open the store %s: %s", sopt.url != NULL ? sopt.url : cfg->data_dir,
+		          err ? err : "?");
 		free(err);
 		return -1;
 	}
@@ -365,8 +366,13 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
 		log_error("cannot load users and rooms from %s", cfg->data_dir);
 		return -1;
 	}
-	log_info("store %s/pier.db: %lld users, %u rooms", cfg->data_dir,
-	         (long long)srv->hub.nusers, HASH_COUNT(srv->hub.rooms));
+	/* The URL carries no password (config.c refuses one). */
+	if (sopt.url != NULL && strcmp(sopt.url, "sqlite") != 0)
+		log_info("store %s: %lld users, %u rooms", sopt.url, (long long)srv->hub.nusers,
+		         HASH_COUNT(srv->hub.rooms));
+	else
+		log_info("store %s/pier.db: %lld users, %u rooms", cfg->data_dir,
+		         (long long)srv->hub.nusers, HASH_COUNT(srv->hub.rooms));
 	if (profile_load(srv) != 0)
 		return -1;
 	if (media_init(srv) != 0)
@@ -500,7 +506,7 @@ void server_release_failed(struct server *srv)
 	tls_server_ctx_free(srv->tls_ctx);
 	srv->tls_ctx = NULL;
 	hub_release(&srv->hub);
-	profile_release(srv);
+	profile_unload(srv);
 	media_release(srv);
 	limit_table_free(srv->addr_limits);
 	limit_table_free(srv->account_limits);
@@ -513,7 +519,7 @@ int server_run(struct server *srv)
 	tls_server_ctx_free(srv->tls_ctx);
 	srv->tls_ctx = NULL;
 	hub_release(&srv->hub);
-	profile_release(srv);
+	profile_unload(srv);
 	media_release(srv);
 	limit_table_free(srv->addr_limits);
 	limit_table_free(srv->account_limits);

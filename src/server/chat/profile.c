@@ -169,7 +169,7 @@ int profile_load(struct server *srv)
 	return 0;
 }
 
-void profile_release(struct server *srv)
+void profile_unload(struct server *srv)
 {
 	display_rules_free(srv->display);
 	srv->display = NULL;

@@ -30,6 +30,6 @@ void profile_user_added(struct server *srv, const char *name);
  * stored display names and topics. 0, or -1 (logged). */
 int profile_load(struct server *srv);
 /* Frees what profile_load made. */
-void profile_release(struct server *srv);
+void profile_unload(struct server *srv);
 
 #endif

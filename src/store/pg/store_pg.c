@@ -78,10 +78,12 @@ static void no_notices(void *arg, const char *message)
 
 static int pg_open(void **out, const char *dir, const struct store_options *opt, char **err)
 {
+	/* gssencmode=disable: no Kerberos round trip at every connect (a server asking for GSS
+	 * authentication still gets it). */
 	const char *keys[] = { "dbname", "client_encoding", "application_name", "connect_timeout",
-	                       "options", NULL };
+	                       "gssencmode", "options", NULL };
 	/* lock_timeout: a batch waits at most 5 s for another node's (SQLite's busy timeout). */
-	const char *vals[] = { opt->url, "UTF8", "pierd", "10",
+	const char *vals[] = { opt->url, "UTF8", "pierd", "10", "disable",
 	                       opt->no_sync ? "-c synchronous_commit=off -c lock_timeout=5000"
 	                                    : "-c synchronous_commit=on -c lock_timeout=5000",
 	                       NULL };
