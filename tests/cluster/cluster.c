@@ -510,6 +510,30 @@ struct pier_conn *cluster_login(struct cluster *c, int node, const char *user)
 	return client_login_port(cluster_port(c, node), user, HARNESS_PASSWORD);
 }
 
+struct pier_conn *cluster_login_known(struct cluster *c, int node, const char *user)
+{
+	int64_t deadline = pier_mono_ms() + HARNESS_TIMEOUT_MS;
+
+	for (;;) {
+		struct pier_conn *conn = client_connect_port(cluster_port(c, node));
+		json_t *r = conn != NULL ? client_call(conn, pier_req_login(user, HARNESS_PASSWORD)) : NULL;
+		int64_t status = jint(r, "status", -99);
+
+		json_decref(r);
+		if (status == 1) {
+			r = client_wait_op(conn, "users");
+			json_decref(r);
+			return conn;
+		}
+		pier_conn_close(conn);
+		if (!CHECK(status == 0 && pier_mono_ms() < deadline,
+		           "login %s: status %lld (0: not known on that node yet; waited %d ms)", user,
+		           (long long)status, HARNESS_TIMEOUT_MS))
+			return NULL;
+		sleep_ms(100);
+	}
+}
+
 struct pier_conn *cluster_new_user(struct cluster *c, int node, const char *prefix,
                                    char user_out[HARNESS_NAME_MAX])
 {
@@ -523,7 +547,8 @@ struct pier_conn *cluster_new_user(struct cluster *c, int node, const char *pref
 	pier_conn_close(conn);
 	if (!CHECK(status == PIER_REGISTER_OK, "register %s: status %d, want 3", user_out, status))
 		return NULL;
-	return cluster_login(c, node, user_out);
+	/* through HAProxy, the login may land on another node than the registration */
+	return node == CLUSTER_LB ? cluster_login_known(c, node, user_out) : cluster_login(c, node, user_out);
 }
 
 bool cluster_join(struct pier_conn *conn, const char *room)
