@@ -167,6 +167,17 @@ int main(void)
 	/* During: everyone pipelines, and node 2 dies under it. */
 	for (int s = 0; s < SENDERS; s++)
 		send_range(&snd[s], s, BEFORE, BEFORE + DURING);
+	{
+		/* let about a third of them be acked, so that the kill falls among commits */
+		int64_t deadline = pier_mono_ms() + HARNESS_TIMEOUT_MS;
+		int acked = 0;
+
+		while (acked < SENDERS * DURING / 3 && pier_mono_ms() < deadline) {
+			acked = 0;
+			for (int s = 0; s < SENDERS; s++)
+				acked += read_acks(&snd[s], BEFORE, BEFORE + DURING, 2);
+		}
+	}
 	cluster_kill9(c, KILLED);
 	for (int s = 0; s < SENDERS; s++) {
 		read_acks(&snd[s], BEFORE, BEFORE + DURING, HARNESS_TIMEOUT_MS);
