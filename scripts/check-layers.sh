@@ -3,7 +3,7 @@
 #   src/common           nothing of the server
 #   src/server/net       common
 #   src/server/session   net, common
-#   src/server/chat      session, net, common, store, and the server's top (config, hub)
+#   src/server/chat      session, net, common, store, cluster, and the server's top (config, hub)
 #   src/server/media     net, common, store, and the server's top
 #   src/server/cluster   common, store (the bus between nodes: the chat calls it, and it
 #                        calls the chat back only through the struct cluster_handler it is

@@ -304,6 +304,8 @@ static bool nats_ok(const char *v)
 
 	if (strcmp(v, "off") == 0)
 		return true;
+	if (v[0] == '\0')
+		return false;
 	for (const char *p = v; *p != '\0'; n++) {
 		const char *end = strchr(p, ',');
 		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);

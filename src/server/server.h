@@ -68,6 +68,7 @@ struct server {
 	struct media *media;        /* files: uploads, downloads (media.h) */
 	struct display_rules *display; /* display names' and topics' rules (display.h) */
 	struct cluster *cluster;    /* one node of a cluster (--nats, cluster.h); NULL: alone */
+	unsigned remote_lookups;    /* cluster: directory misses being looked up (remote.c) */
 
 	struct listener listeners[LISTEN_KINDS];
 	void *tls_ctx;              /* SSL_CTX for the TLS listeners; NULL without --tls-cert */

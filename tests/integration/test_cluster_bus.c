@@ -7,8 +7,12 @@
  *     client on A, presence crosses nodes;
  *   - messages sent on both nodes reach both clients in one order (ascending ids, the same
  *     sequence on both);
+ *   - a reaction and a join cross; an encrypted message from a device on A reaches the
+ *     recipient's device on B (B's session reads its queue from the store on the bus's
+ *     signal) and, without its text, a session of the recipient's on A without a device;
  *   - with NATS stopped, sends on A still ack and reach B (its sequencer reads the gap from
- *     the store); NATS back, delivery goes on; nothing twice, nothing missing.
+ *     the store); NATS back, delivery goes on; nothing twice, nothing missing;
+ *   - a third node killed: its user goes offline for the others within the lease.
  * The full proof (3 nodes, PostgreSQL, HAProxy, kill -9) is tests/cluster/'s. */
 #include <netinet/in.h>
 #include <signal.h>
@@ -20,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "e2eetest.h"
 #include "harness.h"
 
 #define NATS_BIN "nats-server"
@@ -125,6 +130,69 @@ static bool once_in_order(const struct seen *s)
 	return true;
 }
 
+/* An encrypted message across nodes: from alice's device on a to bob's device on b. */
+static void test_e2ee(struct pierd *a, struct pierd *b)
+{
+	char ea[HARNESS_NAME_MAX], eb[HARNESS_NAME_MAX], to[HARNESS_NAME_MAX + 1];
+	struct tdev da, db;
+	struct tacct ak, bk;
+	struct tdev *one[1];
+	struct tsession nodev = { 0 };
+	const char *ids[1];
+	char *payload = t_random_b64(120);
+	json_t *r = NULL, *envs = json_array(), *ev;
+	int64_t id = 0;
+
+	harness_user(ea, "ea");
+	harness_user(eb, "eb");
+	snprintf(to, sizeof(to), "@%s", eb);
+	t_dev_init(&da, ea, "da");
+	t_dev_init(&db, eb, "db");
+	t_acct_init(&ak, ea);
+	t_acct_init(&bk, eb);
+	if (!t_register(a, ea) || !t_register(b, eb))
+		goto out;
+	if (!t_dev_register(a, &da, 5) || !t_dev_register(b, &db, 5))
+		goto out;
+	one[0] = &da;
+	if (!t_publish(da.s.c, &ak, one, 1))
+		goto out;
+	one[0] = &db;
+	if (!t_publish(db.s.c, &bk, one, 1))
+		goto out;
+	if (!t_login(a, eb, NULL, &nodev))    /* bob also on a, without a device */
+		goto out;
+	client_drain(nodev.c);
+	client_drain(db.s.c);
+	ids[0] = db.id64;
+	for (int i = 0; i < 100; i++) {   /* until a knows bob (the bus, or the store on a miss) */
+		json_decref(r);
+		r = client_call(da.s.c, t_send_req(to, payload, ids, 1, NULL));
+		if (r == NULL || !is_error(r, "no_such_user"))
+			break;
+		sleep_ms(100);
+	}
+	id = jint(r, "id", -1);
+	CHECK(r != NULL && is_op(r, "sent") && id > 0, "alice's device on a sends to bob: %s",
+	      jdump(r));
+	CHECK(t_collect_envelopes(db.s.c, 1, envs), "bob's device on b gets its envelope");
+	ev = json_array_get(envs, 0);
+	CHECK(ev != NULL && jint(ev, "id", 0) == id && t_streq(jstr(ev, "payload"), payload) &&
+	      jint(ev, "qid", 0) > 0, "the envelope, read from the store on b: %s", jdump(ev));
+	ev = client_wait_op(nodev.c, "msg");
+	CHECK(ev != NULL && jint(ev, "id", 0) == id && jtrue(ev, "e2ee") && jstr(ev, "text") == NULL,
+	      "bob's session on a without a device: the msg without text: %s", jdump(ev));
+	json_decref(ev);
+out:
+	if (nodev.c != NULL)
+		pier_conn_close(nodev.c);
+	t_dev_close(&da);
+	t_dev_close(&db);
+	json_decref(r);
+	json_decref(envs);
+	free(payload);
+}
+
 int main(void)
 {
 	char url[64], nats_log[512], alice[HARNESS_NAME_MAX], bob[HARNESS_NAME_MAX];
@@ -183,12 +251,37 @@ int main(void)
 		}
 		CHECK(known, "a user registered on b is reachable from a");
 	}
+	/* bob came online on b after alice did on a: alice hears it (a cluster-wide transition);
+	 * a second session of bob's lists alice, online on the other node, at its login. */
+	r = client_wait_op(ca, "presence");
+	CHECK(r != NULL && strcmp(jstr(r, "user") ? jstr(r, "user") : "", bob) == 0 &&
+	      jtrue(r, "online"), "alice on a hears bob (on b) come online: %s", jdump(r));
+	json_decref(r);
 	{
-		json_t *events = client_events(ca);
+		struct pier_conn *cb2 = client_connect(b);
+		json_t *users;
 
-		/* bob came online on b after alice did on a: a tells alice (cluster-wide online) */
-		CHECK(count_op(events, "presence", "user", bob) <= 1, "bob's presence at most once");
-		json_decref(events);
+		REQUIRE(cb2 != NULL, harness_done(), "bob's second session");
+		r = client_call(cb2, pier_req_login(bob, HARNESS_PASSWORD));
+		json_decref(r);
+		users = client_wait_op(cb2, "users");
+		CHECK(users != NULL && json_array_size(json_object_get(users, "online")) == 2,
+		      "users: bob here and alice on a: %s", jdump(users));
+		{
+			json_t *online = json_object_get(users, "online"), *v;
+			size_t i, found = 0;
+
+			json_array_foreach(online, i, v)
+				found += json_is_string(v) && strcmp(json_string_value(v), alice) == 0;
+			CHECK(found == 1, "bob's login on b lists alice, online on a: %s", jdump(users));
+		}
+		json_decref(users);
+		pier_conn_close(cb2);
+		sleep_ms(HARNESS_QUIET_MS);
+		users = client_events(ca);
+		CHECK(users != NULL && count_op(users, "presence", NULL, NULL) == 0,
+		      "bob's second session (and its end) is no transition for alice");
+		json_decref(users);
 	}
 
 	/* A room message from a, a private one from b. */
@@ -222,6 +315,49 @@ int main(void)
 		      sb.n, nb, sa.n, na);
 	}
 	CHECK(once_in_order(&sa) && once_in_order(&sb), "both in ascending id order");
+
+	/* A change and a membership cross too: alice (a) reacts to bob's private message, joins
+	 * a room bob (b) is in. */
+	r = client_call(cb, pier_req_join("#bus"));
+	json_decref(r);
+	r = client_call(ca, pier_req_react(ids[2], "👍", true));
+	CHECK(r != NULL && is_op(r, "react"), "alice reacts: %s", jdump(r));
+	json_decref(r);
+	r = client_wait_op(cb, "reaction");
+	CHECK(r != NULL && jint(r, "id", 0) == ids[2] && jint(r, "count", 0) == 1 &&
+	      strcmp(jstr(r, "user") ? jstr(r, "user") : "", alice) == 0,
+	      "bob on b gets alice's reaction: %s", jdump(r));
+	json_decref(r);
+	r = client_call(ca, pier_req_join("#bus"));
+	json_decref(r);
+	r = client_wait_op(cb, "member");
+	CHECK(r != NULL && strcmp(jstr(r, "user") ? jstr(r, "user") : "", alice) == 0 &&
+	      jtrue(r, "joined"), "bob on b sees alice join #bus: %s", jdump(r));
+	json_decref(r);
+	{
+		int64_t id = client_send(cb, "#bus", "in #bus", NULL, NULL);
+
+		CHECK(collect(ca, &sa, &id, 1), "alice (joined on a) gets #bus's message from b");
+	}
+	/* A topic set on a, a display name set on b, a typing notice: each crosses. */
+	r = client_call(ca, pier_req_topic("#bus", "话题 across nodes"));
+	json_decref(r);
+	r = client_wait_op(cb, "topic");
+	CHECK(r != NULL && t_streq(jstr(r, "topic"), "话题 across nodes") && t_streq(jstr(r, "by"), alice),
+	      "bob on b gets the topic set on a: %s", jdump(r));
+	json_decref(r);
+	r = client_call(cb, pier_req_profile("Bob B"));
+	json_decref(r);
+	r = client_wait_op(ca, "profile");
+	CHECK(r != NULL && t_streq(jstr(r, "user"), bob) && t_streq(jstr(r, "display"), "Bob B"),
+	      "alice on a gets bob's new display name: %s", jdump(r));
+	json_decref(r);
+	pier_conn_send(ca, pier_req_typing(to_bob), NULL);
+	r = client_wait_op(cb, "typing");
+	CHECK(r != NULL && t_streq(jstr(r, "from"), alice), "bob on b sees alice type: %s", jdump(r));
+	json_decref(r);
+
+	test_e2ee(a, b);
 
 	/* NATS stopped: sends commit and ack, and b reads them from the store. */
 	nats_stop(nats);
@@ -260,6 +396,34 @@ int main(void)
 		}
 		CHECK(collect(ca, &sa, after, 3), "alice gets b's messages after the outage");
 		CHECK(sa.n == before + 3 && once_in_order(&sa), "each once, in order");
+	}
+
+	/* A third node killed: its user goes offline for the others within the lease (3 s). */
+	{
+		const char *const args_c[] = { "--no-rate-limits", "--nats", url, "--node-name", "c",
+		                               "--presence-lease", "3", "--data-dir", pierd_dir(a),
+		                               NULL };
+		struct pierd *c = pierd_start(args_c);
+		char carol[HARNESS_NAME_MAX];
+		struct pier_conn *cc;
+
+		REQUIRE(c != NULL, harness_done(), "node c starts");
+		CHECK(log_wait(c, "subscribed on the bus"), "c subscribed");
+		client_drain(ca);
+		cc = client_new_user(c, "cc", carol);
+		REQUIRE(cc != NULL, harness_done(), "carol on c");
+		r = client_wait_op(ca, "presence");
+		CHECK(r != NULL && jtrue(r, "online") &&
+		      strcmp(jstr(r, "user") ? jstr(r, "user") : "", carol) == 0,
+		      "alice sees carol come online on c: %s", jdump(r));
+		json_decref(r);
+		pierd_kill9(c);
+		r = client_wait_op(ca, "presence");
+		CHECK(r != NULL && !jtrue(r, "online") &&
+		      strcmp(jstr(r, "user") ? jstr(r, "user") : "", carol) == 0,
+		      "c killed: alice sees carol go offline (the lease): %s", jdump(r));
+		json_decref(r);
+		pier_conn_close(cc);
 	}
 
 	pier_conn_close(ca);

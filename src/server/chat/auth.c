@@ -367,7 +367,12 @@ static void session_start(struct auth_op *op, char *const *rooms, char *const *p
 	/* A device proves itself to this session by signing its challenge (device_hello). */
 	e2ee_session_start(c, r, op->with_password);
 	conn_slot_fill(c, op->slot, r);
-	conn_send_json(c, event_users_login(&srv->hub, u));
+	{
+		json_t *users = event_users_login(&srv->hub, u);
+
+		remote_add_online(srv, users);  /* a cluster: those online on other nodes too */
+		conn_send_json(c, users);
+	}
 	if (first) {
 		if (remote_presence(srv, u, true))
 			auth_broadcast_presence(srv, u, true);

@@ -20,6 +20,7 @@
 #include "offline.h"
 #include "deferred.h"
 #include "e2ee_chat.h"
+#include "remote.h"
 #include "reply.h"
 #include "sbuf.h"
 #include "server.h"
@@ -54,6 +55,7 @@ int chat_target(struct conn *c, json_t *ref, const char *to, struct room **room,
 	if (to[0] == '@') {
 		*peer = hub_find_user(h, to + 1);
 		if (*peer == NULL) {
+			remote_lookup_user(c->srv, to + 1);   /* a cluster: registered elsewhere? */
 			reply_error(c, ref, PIER_ERR_NO_SUCH_USER, "no such user");
 			return -1;
 		}

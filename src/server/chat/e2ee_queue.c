@@ -138,6 +138,7 @@ void e2ee_queue_start(struct conn *c)
 	if (s == NULL || s->rid == 0)
 		return;
 	s->paging = true;
+	s->again = false;
 	s->after = 0;
 	read_page(c);
 }

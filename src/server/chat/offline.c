@@ -20,6 +20,9 @@
  * watermark only once the catch-up is written (until then the backlog below them is not).
  * The watermark is stored when the user's last session closes; after a crash, messages since
  * the last store are delivered again (clients drop duplicates by id).
+ * In a cluster, other nodes' messages come through the sequencer at any time after their
+ * commit, possibly before the page read that preceded their commit completed: a live one the
+ * catching-up session skipped above what the backlog reached makes it read once more.
  */
 #include "offline.h"
 
@@ -111,7 +114,14 @@ static void page_read(struct store_job *job)
 		u->offline_after = m->id;
 		u->offline_pushed++;
 	}
-	if (i == job->nmsgs && !job->more) {
+	if (i == job->nmsgs && !job->more && srv->cluster != NULL &&
+	    u->offline_skipped > u->offline_after) {
+		/* A cluster: another node's message reached the sequencer while this page was
+		 * read, perhaps after the read; it was skipped live, so read once more (the new
+		 * read comes after its commit and holds it). One node never gets here: its own
+		 * messages complete in the store's order, before the page that follows them. */
+		read_page(srv, u);
+	} else if (i == job->nmsgs && !job->more) {
 		u->offline_all_queued = true;
 	} else if (u->offline_pushed >= OFFLINE_PUSH_MAX) {
 		/* Enough for one login: the client is told exactly where to go on with sync. */
@@ -152,6 +162,7 @@ static void begin_catchup(struct server *srv, struct user *u, struct conn *c)
 	u->catchup = c;
 	u->offline_all_queued = false;
 	u->offline_after = u->written_max;
+	u->offline_skipped = 0;
 	read_page(srv, u);
 }
 
@@ -169,6 +180,11 @@ void offline_deliver_private(struct user *u, struct sbuf *b, int64_t id, const s
 	for (size_t i = 0; i < u->nsessions; i++) {
 		struct conn *c = u->sessions[i];
 
+		if (paging && c == u->catchup && c != except && (skip == NULL || !skip(c))) {
+			if (id > u->offline_skipped)
+				u->offline_skipped = id;
+			continue;
+		}
 		if (c == except || (paging && c == u->catchup) || (skip != NULL && skip(c)))
 			continue;
 		conn_send_tagged(c, b, id);

@@ -6,6 +6,7 @@
 #include "remote.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "actions.h"
@@ -13,6 +14,7 @@
 #include "chat.h"
 #include "cluster.h"
 #include "conn.h"
+#include "display.h"
 #include "e2ee_chat.h"
 #include "events.h"
 #include "hub.h"
@@ -20,6 +22,13 @@
 #include "profile.h"
 #include "sbuf.h"
 #include "server.h"
+#include "store.h"
+#include "xalloc.h"
+
+static bool jtrue_of(const json_t *o, const char *key)
+{
+	return json_is_true(json_object_get(o, key));
+}
 
 /* ---- announcing ---- */
 
@@ -56,6 +65,82 @@ void remote_change(struct server *srv, enum cluster_change_op op, const struct s
 	if (emoji != NULL)
 		snprintf(ch.emoji, sizeof(ch.emoji), "%s", emoji);
 	cluster_change_stored(srv->cluster, &ch);
+}
+
+struct online_add {
+	struct server *srv;
+	json_t *list;
+};
+
+static void add_remote_name(void *ud, const char *name)
+{
+	struct online_add *a = ud;
+	struct user *u = hub_find_user(&a->srv->hub, name);
+
+	if (u != NULL && u->nsessions == 0)
+		json_array_append_new(a->list, json_string(u->name));
+}
+
+void remote_add_online(struct server *srv, json_t *ev)
+{
+	struct online_add a = { srv, json_object_get(ev, "online") };
+	size_t local;
+
+	if (srv->cluster == NULL || jtrue_of(ev, "partial") || !json_is_array(a.list))
+		return;
+	local = json_array_size(a.list);
+	cluster_each_online_elsewhere(srv->cluster, add_remote_name, &a);
+	if (json_array_size(a.list) > srv->hub.presence_limit) {
+		/* Past the limit: only the local part (the users request pages through this
+		 * node's online users). */
+		while (json_array_size(a.list) > local)
+			json_array_remove(a.list, json_array_size(a.list) - 1);
+		json_object_set_new(ev, "partial", json_true());
+		json_object_set_new(ev, "total", json_integer((json_int_t)local));
+		return;
+	}
+	event_add_displays(&srv->hub, ev);
+}
+
+struct lookup {
+	struct server *srv;
+	char name[PIER_NAME_MAX + 1];
+	struct store_job job;
+};
+
+static void looked_up(struct store_job *job)
+{
+	struct lookup *l = job->data;
+	struct server *srv = l->srv;
+
+	srv->remote_lookups--;
+	if (job->status == STORE_OK && job->user_name != NULL &&
+	    hub_find_user(&srv->hub, job->user_name) == NULL) {
+		hub_add_user(&srv->hub, job->user_id, job->user_name);
+		profile_user_added(srv, job->user_name);
+		log_info("cluster: %s (registered on another node) found in the store",
+		         job->user_name);
+	}
+	store_job_release(job);
+	free(l);
+}
+
+void remote_lookup_user(struct server *srv, const char *name)
+{
+	struct lookup *l;
+
+	if (srv->cluster == NULL || srv->remote_lookups >= REMOTE_LOOKUPS_MAX ||
+	    pier_name_check(name) != PIER_NAME_OK)
+		return;
+	l = xcalloc(1, sizeof(*l));
+	l->srv = srv;
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	store_job_init(&l->job, STORE_GET_USER);
+	l->job.name = l->name;
+	l->job.done = looked_up;
+	l->job.data = l;
+	srv->remote_lookups++;
+	store_submit(srv->store, &l->job);
 }
 
 /* ---- what other nodes announce ---- */
@@ -206,20 +291,33 @@ static void on_event(void *ud, const struct cluster_event *ev)
 	case CLUSTER_EV_MEMBER:
 		member(srv, u, ev);
 		break;
-	case CLUSTER_EV_TOPIC:
+	case CLUSTER_EV_TOPIC: {
+		char topic[DISPLAY_TOPIC_BYTES + 1] = "";
+
+		/* The rules a client's topic is held to (the sender's node held it to them too). */
 		r = hub_find_room(h, ev->target);
-		if (r != NULL) {
-			hub_set_topic(r, ev->text, u->name, ev->ts);
-			send_json(event_topic(r), to_room, srv, r);
-		}
+		if (r == NULL || (ev->text != NULL &&
+		                  display_topic_clean(srv->display, ev->text, strlen(ev->text),
+		                                      topic) != DISPLAY_OK))
+			break;
+		hub_set_topic(r, topic, u->name, ev->ts);
+		send_json(event_topic(r), to_room, srv, r);
 		break;
+	}
 	case CLUSTER_EV_READ:
 		send_json(event_read(ev->target, ev->id), to_user, srv, u);
 		break;
-	case CLUSTER_EV_PROFILE:
-		hub_set_display(u, ev->text);
+	case CLUSTER_EV_PROFILE: {
+		char display[DISPLAY_BYTES_MAX + 1] = "";
+
+		if (ev->text != NULL && ev->text[0] != '\0' &&
+		    display_name_clean(srv->display, ev->text, strlen(ev->text), u->name,
+		                       display) != DISPLAY_OK)
+			break;
+		hub_set_display(u, display);
 		send_json(event_profile(u), to_presence_audience, srv, u);
 		break;
+	}
 	case CLUSTER_EV_TYPING:
 		typing(srv, u, ev);
 		break;

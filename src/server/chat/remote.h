@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "cluster_codec.h"
 
 struct cluster_handler;
@@ -21,6 +23,17 @@ const struct cluster_handler *remote_handler(void);
  * other nodes. True when clients are to be told (always on a single node; in a cluster only
  * when no other node has a session of u). */
 bool remote_presence(struct server *srv, struct user *u, bool online);
+
+/* Adds to the "online" list of a login's users event (not a partial one) the users online on
+ * other nodes only, while the whole stays within --presence-limit (else it becomes partial
+ * as on one node: the client pages with the users request). */
+void remote_add_online(struct server *srv, json_t *users_event);
+
+/* Cluster: name is no user in this node's directory; maybe one registered on another node
+ * whose announcement was lost. Looks it up in the store (at most REMOTE_LOOKUPS_MAX at once)
+ * and adds it to the directory when it exists, for the requests that follow. */
+#define REMOTE_LOOKUPS_MAX 64
+void remote_lookup_user(struct server *srv, const char *name);
 
 /* Announces a state change made here (cluster_event's fields; target and text may be NULL). */
 void remote_event(struct server *srv, enum cluster_event_op op, const char *user,

@@ -495,6 +495,12 @@ bool cluster_user_online_elsewhere(const struct cluster *cl, const char *name)
 	return cluster_presence_remote_online(&cl->presence, name);
 }
 
+void cluster_each_online_elsewhere(const struct cluster *cl,
+                                   void (*fn)(void *ud, const char *name), void *ud)
+{
+	cluster_presence_each_remote(&cl->presence, fn, ud);
+}
+
 const char *cluster_node_name(const struct cluster *cl)
 {
 	return cl->node;

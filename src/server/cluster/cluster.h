@@ -87,6 +87,9 @@ void cluster_event_send(struct cluster *cl, const struct cluster_event *ev);
 bool cluster_presence_changed(struct cluster *cl, const char *name, bool online);
 /* name has a session on another node. */
 bool cluster_user_online_elsewhere(const struct cluster *cl, const char *name);
+/* Calls fn for every user online on another node (and not known to be online here). */
+void cluster_each_online_elsewhere(const struct cluster *cl,
+                                   void (*fn)(void *ud, const char *name), void *ud);
 const char *cluster_node_name(const struct cluster *cl);
 struct cluster_stats cluster_stats(const struct cluster *cl);
 

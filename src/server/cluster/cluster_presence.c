@@ -285,6 +285,17 @@ void cluster_presence_drop_node(struct cluster_presence *p, const char *node)
 		node_free(p, n);
 }
 
+size_t cluster_presence_each_remote(const struct cluster_presence *p,
+                                    void (*fn)(void *ud, const char *name), void *ud)
+{
+	const struct cp_user *u;
+	size_t n = 0;
+
+	for (u = p->users; u != NULL; u = u->hh.next, n++)
+		fn(ud, u->name);
+	return n;
+}
+
 bool cluster_presence_remote_online(const struct cluster_presence *p, const char *name)
 {
 	char key[PIER_KEY_MAX];

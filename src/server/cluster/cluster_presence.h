@@ -82,6 +82,10 @@ size_t cluster_presence_expire(struct cluster_presence *p, int64_t now_ms);
 /* Drops node at once (it said it is stopping). */
 void cluster_presence_drop_node(struct cluster_presence *p, const char *node);
 
+/* Calls fn with the name of every user online on some other node; how many. */
+size_t cluster_presence_each_remote(const struct cluster_presence *p,
+                                    void (*fn)(void *ud, const char *name), void *ud);
+
 /* True when name is online on some other node. */
 bool cluster_presence_remote_online(const struct cluster_presence *p, const char *name);
 
