@@ -2,6 +2,7 @@
 
 #include "harness.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -647,6 +648,33 @@ void pierd_free(struct pierd *p)
 		free(p->extra[i]);
 	free(p->extra);
 	free(p);
+}
+
+bool pierd_wipe_store(struct pierd *p)
+{
+	DIR *d;
+	struct dirent *e;
+	char path[PATH_MAX + 256], *url;
+
+	if (!CHECK(p != NULL && p->pid == 0, "pierd_wipe_store: pierd is stopped"))
+		return false;
+	if (p->pgdb[0] != '\0') {
+		harness_pg_drop_db(p->pgdb);
+		url = harness_pg_create_db(p->pgdb);
+		free(url);
+		return url != NULL;
+	}
+	d = opendir(p->dir);
+	if (!CHECK(d != NULL, "opendir %s", p->dir))
+		return false;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, "pier", 4) != 0 || strcmp(e->d_name, "pierd.log") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", p->dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	return true;
 }
 
 int pierd_pid(const struct pierd *p)

@@ -103,6 +103,10 @@ bool pierd_log_contains(struct pierd *p, const char *needle);
  * harness_done. */
 void pierd_free(struct pierd *p);
 
+/* Makes a stopped pierd forget everything it stored (a server that lost its data): removes
+ * its pier.db files, or in PostgreSQL mode drops and re-creates its database. True if done. */
+bool pierd_wipe_store(struct pierd *p);
+
 /* The pid of the running pierd (0 when none), for tests that signal it themselves (SIGSTOP
  * freezes it with its connections open). */
 int pierd_pid(const struct pierd *p);
