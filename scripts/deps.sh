@@ -15,8 +15,10 @@ set -eu
 PKGS="build-essential cmake pkg-config libuv1-dev libsodium-dev libsqlite3-dev libjansson-dev \
 libedit-dev uthash-dev libssl-dev libwslay-dev libhttp-parser-dev libmagic-dev \
 libgdk-pixbuf-2.0-dev webp-pixbuf-loader libcurl4-openssl-dev libicu-dev chromium fonts-wqy-microhei \
-sqlite3 libpq-dev postgresql libgtk-4-dev libsecret-1-dev gettext glib-networking xvfb xauth dbus gstreamer1.0-plugins-good \
-nats-server libnats-dev haproxy $*"
+sqlite3 libpq-dev postgresql libgtk-4-dev libsecret-1-dev gettext glib-networking xvfb xauth dbus gstreamer1.0-plugins-good $*"
+# the cluster's bus (docs/CLUSTER.md): the NATS client library and, for the tests, the server;
+# HAProxy in front of the nodes in the cluster tests and `make cluster`
+PKGS="$PKGS libnats-dev nats-server haproxy"
 
 missing=""
 for p in $PKGS; do

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include <sodium.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "e2eetest.h"
@@ -358,7 +359,27 @@ static void test_attacks(struct pierd *p, const char *victim, const char *mallor
 	t_dev_close(&v);
 }
 
-/* A device row written into pier.db directly (state active, in no signed list): keys and
+/* PostgreSQL (PIER_TEST_STORE): runs sql, which inserts one row, in pierd's database. */
+static bool write_behind_pg(struct pierd *p, const char *sql)
+{
+	char *url = harness_pg_url(strrchr(pierd_dir(p), '/') + 1);
+	PGconn *c = url != NULL ? PQconnectdb(url) : NULL;
+	PGresult *r = NULL;
+	bool ok = false;
+
+	if (CHECK(c != NULL && PQstatus(c) == CONNECTION_OK, "connect to pierd's database: %s",
+	          c != NULL ? PQerrorMessage(c) : "no URL")) {
+		r = PQexec(c, sql);
+		ok = CHECK(PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdTuples(r), "1") == 0,
+		           "a device written behind pierd's back: %s", PQresultErrorMessage(r));
+	}
+	PQclear(r);
+	PQfinish(c);
+	free(url);
+	return ok;
+}
+
+/* A device row written into pier.db (PostgreSQL: its database) directly (state active, in no signed list): keys and
  * devices show it with "listed":false, so that clients refuse it and warn. */
 static void test_server_added_device(struct pierd *p, const char *asker)
 {
@@ -389,12 +410,17 @@ static void test_server_added_device(struct pierd *p, const char *asker)
 	         "'%s', '%s' FROM users WHERE name = '%s'", rogue.id64, sk, dk, dk,
 	         "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
 	         victim);
-	snprintf(path, sizeof(path), "%s/pier.db", pierd_dir(p));
-	if (!CHECK(sqlite3_open(path, &db) == SQLITE_OK, "open pier.db"))
-		goto out;
-	sqlite3_busy_timeout(db, 5000);
-	CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK && sqlite3_changes(db) == 1,
-	      "a device written behind pierd's back: %s", sqlite3_errmsg(db));
+	if (harness_store_url() != NULL) {
+		if (!write_behind_pg(p, sql))
+			goto out;
+	} else {
+		snprintf(path, sizeof(path), "%s/pier.db", pierd_dir(p));
+		if (!CHECK(sqlite3_open(path, &db) == SQLITE_OK, "open pier.db"))
+			goto out;
+		sqlite3_busy_timeout(db, 5000);
+		CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK && sqlite3_changes(db) == 1,
+		      "a device written behind pierd's back: %s", sqlite3_errmsg(db));
+	}
 	r = client_call(a.c, pier_req_keys(victim));
 	CHECK(r != NULL && json_array_size(json_object_get(r, "devices")) == 2 &&
 	      json_object_get(jfind(r, "devices", "id", rogue.id64), "listed") == json_false() &&

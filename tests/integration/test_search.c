@@ -8,7 +8,9 @@
  * was sent (a reply, a mention, reactions, a display name: as history has them; an edit; a
  * recall, after which nobody finds it), the rate limit, and the migration:
  * the database is rebuilt as the pierd before search left it (no index), and after a restart
- * the same queries find the same messages.
+ * the same queries find the same messages. On PostgreSQL (PIER_TEST_STORE) the database is
+ * taken back to schema version 1 (the search index's objects dropped), and the restart's
+ * migration step indexes every message.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "harness.h"
@@ -536,13 +539,44 @@ static bool make_old_database(struct world *w)
 	return CHECK(rename(old, cur) == 0, "the old database in place");
 }
 
+/* PostgreSQL: the database as the pierd before search left it (schema version 1: no index,
+ * no triggers, no queue). */
+static bool make_old_pg_database(struct world *w)
+{
+	char *url = harness_pg_url(strrchr(pierd_dir(w->p), '/') + 1);
+	PGconn *c = url != NULL ? PQconnectdb(url) : NULL;
+	PGresult *r = NULL;
+	bool ok = false;
+
+	if (CHECK(c != NULL && PQstatus(c) == CONNECTION_OK, "connect to pierd's database: %s",
+	          c != NULL ? PQerrorMessage(c) : "no URL")) {
+		r = PQexec(c,
+			"BEGIN;"
+			"DROP TRIGGER messages_search_insert ON messages;"
+			"DROP TRIGGER messages_search_update ON messages;"
+			"DROP FUNCTION message_search_queue_new();"
+			"DROP FUNCTION message_search_queue_one();"
+			"DROP TABLE message_search;"
+			"DROP TABLE message_search_pending;"
+			"UPDATE schema_version SET version = 1;"
+			"COMMIT");
+		ok = CHECK(PQresultStatus(r) == PGRES_COMMAND_OK, "back to schema version 1: %s",
+		           PQresultErrorMessage(r));
+	}
+	PQclear(r);
+	PQfinish(c);
+	free(url);
+	return ok;
+}
+
 static void test_migration(struct world *w)
 {
 	for (int k = 0; k < 3; k++) {
 		pier_conn_close(w->conn[k]);
 		w->conn[k] = NULL;
 	}
-	if (!CHECK(pierd_stop(w->p), "pierd stops") || !make_old_database(w) ||
+	if (!CHECK(pierd_stop(w->p), "pierd stops") ||
+	    !(harness_store_url() != NULL ? make_old_pg_database(w) : make_old_database(w)) ||
 	    pierd_restart(w->p) != 0)
 		return;
 	log_in_all(w);

@@ -2,7 +2,14 @@
  * database from before it, new messages are found as soon as they are stored, the triggers
  * follow changes and deletions (the store's own edits and recalls too), the scope (rooms the
  * user is in, #lobby, its own private conversations), paging newest first, the bound on
- * matches looked at, the highlight. */
+ * matches looked at, the highlight.
+ *
+ * With PIER_TEST_STORE set to a PostgreSQL server's URL (storetest.h) the same searches run on
+ * store_pg_search.c in a new database there, with the same answers. What is SQLite's own is
+ * left out there (FTS5's integrity check, its pages in the file) or done its way: the "old
+ * database" is written behind the store's back after it opened (the triggers queue those
+ * messages, as the migration step queues what a database already holds), raw statements go
+ * through a libpq connection, ids come from the counters row. */
 #define _GNU_SOURCE /* memmem */
 #include <inttypes.h>
 #include <stdio.h>
@@ -11,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "store.h"
@@ -27,6 +35,9 @@ struct env {
 	char dir[64];
 	char path[128];
 	sqlite3 *raw;          /* a second connection, with the tokenizer registered */
+	const char *server;    /* PostgreSQL (NULL: SQLite) */
+	char db[64], url[512];
+	PGconn *pg;            /* PostgreSQL: the second connection */
 };
 
 /* Users and rooms made before the migration (ids as inserted). */
@@ -47,6 +58,65 @@ static bool exec(sqlite3 *db, const char *sql)
 	return ok;
 }
 
+/* Runs sql on the second connection (either back end). */
+static bool raw(struct env *e, const char *sql)
+{
+	PGresult *r;
+	bool ok;
+
+	if (e->server == NULL)
+		return exec(e->raw, sql);
+	r = PQexec(e->pg, sql);
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+	CHECK(ok, "%s: %s", sql, PQresultErrorMessage(r));
+	PQclear(r);
+	return ok;
+}
+
+/* The integer sql gives on the second connection (-1 when it fails). */
+static int64_t raw_int(struct env *e, const char *sql)
+{
+	int64_t v = -1;
+	sqlite3_stmt *s = NULL;
+	PGresult *r;
+
+	if (e->server == NULL) {
+		if (sqlite3_prepare_v2(e->raw, sql, -1, &s, NULL) == SQLITE_OK &&
+		    sqlite3_step(s) == SQLITE_ROW)
+			v = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+		return v;
+	}
+	r = PQexec(e->pg, sql);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+		v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	CHECK(v >= 0, "%s: %s", sql, PQresultErrorMessage(r));
+	PQclear(r);
+	return v;
+}
+
+/* Users, a room, messages of every kind, as a pierd before search left them; the last two
+ * what became of messages before the index: one edited (found by its text now), one recalled
+ * (its text is gone: nothing to index). */
+#define OLD_ROWS \
+	"INSERT INTO users(id, name, name_key, pw_hash, created) VALUES" \
+	" (1, 'Alice_1', 'alice_1', 'x', 0), (2, 'bob_22', 'bob_22', 'x', 0)," \
+	" (3, 'carol_3', 'carol_3', 'x', 0);" \
+	"INSERT INTO rooms(id, name, name_key, created) VALUES (2, '#Old', '#old', 0);" \
+	"INSERT INTO members(room_id, user_id, joined) VALUES (2, 1, 0);" \
+	"INSERT INTO media(id, sha256, uploader_id, name, size, type, created) VALUES" \
+	" (1, 'aa', 1, '旅行照片.jpg', 10, 'image/jpeg', 0);" \
+	"INSERT INTO messages(id, ts, sender_id, room_id, recipient_id, pair_lo, pair_hi, text," \
+	" kind, media_id) VALUES" \
+	" (1, 1, 1, 1, NULL, NULL, NULL, '迁移之前看的电影', NULL, NULL)," \
+	" (2, 2, 1, 2, NULL, NULL, NULL, '旧房间的消息: a movie 电影', NULL, NULL)," \
+	" (3, 3, 1, NULL, 2, 1, 2, '私聊说电影', NULL, NULL)," \
+	" (4, 4, 2, 1, NULL, NULL, NULL, '', 'image', 1);" \
+	"INSERT INTO messages(id, ts, sender_id, room_id, text, edited, changed) VALUES" \
+	" (5, 5, 2, 1, '改过以后的电影评论', 6, 1);" \
+	"INSERT INTO messages(id, ts, sender_id, room_id, text, recalled, changed) VALUES" \
+	" (6, 6, 2, 1, '', 7, 2);"
+
 /* A database as the pierd before search left it: users, a room, messages of every kind. */
 static bool make_old_database(struct env *e)
 {
@@ -60,28 +130,22 @@ static bool make_old_database(struct env *e)
 	ok = CHECK(store_schema_migrate_to(db, STORE_SCHEMA_SEARCH_VERSION - 1, &err) == 0,
 	           "schema before search: %s", err != NULL ? err : "");
 	free(err);
-	ok = ok && exec(db,
-		"INSERT INTO users(id, name, name_key, pw_hash, created) VALUES"
-		" (1, 'Alice_1', 'alice_1', 'x', 0), (2, 'bob_22', 'bob_22', 'x', 0),"
-		" (3, 'carol_3', 'carol_3', 'x', 0);"
-		"INSERT INTO rooms(id, name, name_key, created) VALUES (2, '#Old', '#old', 0);"
-		"INSERT INTO members(room_id, user_id, joined) VALUES (2, 1, 0);"
-		"INSERT INTO media(id, sha256, uploader_id, name, size, type, created) VALUES"
-		" (1, 'aa', 1, '旅行照片.jpg', 10, 'image/jpeg', 0);"
-		"INSERT INTO messages(id, ts, sender_id, room_id, recipient_id, pair_lo, pair_hi, text,"
-		" kind, media_id) VALUES"
-		" (1, 1, 1, 1, NULL, NULL, NULL, '迁移之前看的电影', NULL, NULL),"
-		" (2, 2, 1, 2, NULL, NULL, NULL, '旧房间的消息: a movie 电影', NULL, NULL),"
-		" (3, 3, 1, NULL, 2, 1, 2, '私聊说电影', NULL, NULL),"
-		" (4, 4, 2, 1, NULL, NULL, NULL, '', 'image', 1);"
-		/* what became of messages before the index: one edited (found by its text now),
-		 * one recalled (its text is gone: nothing to index) */
-		"INSERT INTO messages(id, ts, sender_id, room_id, text, edited, changed) VALUES"
-		" (5, 5, 2, 1, '改过以后的电影评论', 6, 1);"
-		"INSERT INTO messages(id, ts, sender_id, room_id, text, recalled, changed) VALUES"
-		" (6, 6, 2, 1, '', 7, 2);");
+	ok = ok && exec(db, OLD_ROWS);
 	sqlite3_close(db);
 	return ok;
+}
+
+/* PostgreSQL: the same rows, written behind the open store's back (the triggers queue the
+ * messages for the index, as the migration step queues those a database holds), with the
+ * counters and identities moved past them. */
+static bool write_old_rows(struct env *e)
+{
+	return raw(e, OLD_ROWS) &&
+	       raw(e, "UPDATE counters SET value = 6 WHERE name = 'msg';"
+	              "UPDATE counters SET value = 2 WHERE name = 'change';"
+	              "SELECT setval(pg_get_serial_sequence('users', 'id'), 10);"
+	              "SELECT setval(pg_get_serial_sequence('rooms', 'id'), 10);"
+	              "SELECT setval(pg_get_serial_sequence('media', 'id'), 10)");
 }
 
 static struct store_job search(struct env *e, int64_t user, const char *q, const char *room,
@@ -218,6 +282,13 @@ static void test_new_and_scope(struct env *e)
 	store_job_release(&j);
 }
 
+/* SQLite: FTS5's own check of its index. */
+static void integrity_check(struct env *e)
+{
+	if (e->server == NULL)
+		exec(e->raw, "INSERT INTO message_fts(message_fts) VALUES('integrity-check')");
+}
+
 /* Changes through another connection: the triggers keep the index in step. */
 static void test_triggers(struct env *e)
 {
@@ -227,13 +298,13 @@ static void test_triggers(struct env *e)
 	snprintf(want, sizeof(want), "%" PRId64, id);
 	FOUND(e, CAROL, "original", want);
 	snprintf(sql, sizeof(sql), "UPDATE messages SET text = 'edited sentence' WHERE id = %" PRId64, id);
-	exec(e->raw, sql);
+	raw(e, sql);
 	FOUND(e, CAROL, "original", "");
 	FOUND(e, CAROL, "edited", want);
 	snprintf(sql, sizeof(sql), "DELETE FROM messages WHERE id = %" PRId64, id);
-	exec(e->raw, sql);
+	raw(e, sql);
 	FOUND(e, CAROL, "edited", "");
-	exec(e->raw, "INSERT INTO message_fts(message_fts) VALUES('integrity-check')");
+	integrity_check(e);
 }
 
 /* Bytes of the database's files (the main file and its WAL) that hold needle. */
@@ -317,7 +388,17 @@ static void test_edit_recall(struct env *e)
 	j = search(e, ALICE, "狐狸", "#lobby", 0, 0, 50);
 	CHECK(j.status == STORE_OK && j.nmsgs == 0, "nor in its conversation: [%s]", ids(&j));
 	store_job_release(&j);
-	exec(e->raw, "INSERT INTO message_fts(message_fts) VALUES('integrity-check')");
+	integrity_check(e);
+	if (e->server != NULL) {
+		char sql[128];
+
+		/* PostgreSQL: the message's row of the index is deleted with the recall (its dead
+		 * tuple goes at the next vacuum, like every deleted row's) */
+		snprintf(sql, sizeof sql, "SELECT count(*) FROM message_search WHERE message_id = %"
+		         PRId64, id);
+		CHECK(raw_int(e, sql) == 0, "the recalled message is out of the index");
+		return;
+	}
 
 	/* The index's pages: on SQLite 3.40 FTS5 forgets a row by writing delete markers that
 	 * hold its terms, beside the entries themselves, until a merge combines the segments that
@@ -346,26 +427,39 @@ static void on_done_count(struct store_job *job)
 	((struct pair_done *)job->data)->n++;
 }
 
-/* Runs a and then b in one batch: the write lock is held elsewhere while a barrier waits for
- * it, so that the two queue up behind the barrier and are taken together. */
+/* Runs a and then b in one batch: the write lock (PostgreSQL: the message counter's row) is
+ * held elsewhere while a barrier (an append) waits for it, so that the two queue up behind the
+ * barrier and are taken together. */
 static void run_in_one_batch(struct env *e, struct store_job *a, struct store_job *b)
 {
 	struct timespec pause = { 0, 150 * 1000 * 1000 };
 	struct store_job barrier;
 	struct pair_done d = { 0 };
 
-	store_job_init(&barrier, STORE_BARRIER);
+	if (e->server != NULL) {
+		/* PostgreSQL: the barrier is an append that waits for the message counter's row
+		 * (locked here, well within the store's lock timeout) */
+		store_job_init(&barrier, STORE_APPEND);
+		barrier.user_id = BOB;
+		barrier.room = "#lobby";
+		barrier.text = "a batch before";
+		raw(e, "BEGIN; SELECT value FROM counters WHERE name = 'msg' FOR UPDATE");
+	} else {
+		store_job_init(&barrier, STORE_BARRIER);
+		exec(e->raw, "BEGIN IMMEDIATE");
+	}
 	barrier.done = a->done = b->done = on_done_count;
 	barrier.data = a->data = b->data = &d;
-	exec(e->raw, "BEGIN IMMEDIATE");
 	store_submit(e->st, &barrier);
 	nanosleep(&pause, NULL);
 	store_submit(e->st, a);
 	store_submit(e->st, b);
 	nanosleep(&pause, NULL);
-	exec(e->raw, "ROLLBACK");
+	raw(e, "ROLLBACK");
 	while (d.n < 3)
 		uv_run(&e->loop, UV_RUN_ONCE);
+	CHECK(barrier.status == STORE_OK, "the batch before");
+	store_job_release(&barrier);
 }
 
 /* A search queued right behind a send (one batch) finds it; a message stored outside the
@@ -393,7 +487,7 @@ static void test_same_batch(struct env *e)
 	/* a search that fails (rolled back to its savepoint, its indexing with it) behind a send
 	 * in one batch: the batch still indexes the send before it commits */
 	{
-		sqlite3_stmt *st = NULL;
+		char sql[128];
 		int64_t upto = -1;
 
 		store_job_init(&a, STORE_APPEND);
@@ -407,10 +501,15 @@ static void test_same_batch(struct env *e)
 		s.room = "#nosuchroom";
 		s.limit = 10;
 		run_in_one_batch(e, &a, &s);
-		if (sqlite3_prepare_v2(e->raw, "SELECT upto FROM message_fts_state", -1, &st, NULL) ==
-		    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-			upto = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
+		if (e->server == NULL) {
+			upto = raw_int(e, "SELECT upto FROM message_fts_state");
+		} else {
+			/* PostgreSQL: its row of the index is there */
+			snprintf(sql, sizeof sql, "SELECT CASE WHEN EXISTS (SELECT 1 FROM message_search "
+			         "WHERE message_id = %" PRId64 ") THEN %" PRId64 " ELSE 0 END",
+			         a.msg_id, a.msg_id);
+			upto = raw_int(e, sql);
+		}
 		CHECK(a.status == STORE_OK && s.status == STORE_NOT_FOUND && upto >= a.msg_id,
 		      "indexed with its batch although the search behind it failed (upto %lld, id %lld)",
 		      (long long)upto, (long long)a.msg_id);
@@ -418,12 +517,18 @@ static void test_same_batch(struct env *e)
 		store_job_release(&s);
 	}
 
-	exec(e->raw, "INSERT INTO messages(ts, sender_id, room_id, text) VALUES(1, 2, 1, 'unindexed draft')");
-	exec(e->raw, "UPDATE messages SET text = 'unindexed final' WHERE text = 'unindexed draft'");
-	snprintf(want, sizeof(want), "%lld", (long long)sqlite3_last_insert_rowid(e->raw));
+	if (e->server == NULL)
+		raw(e, "INSERT INTO messages(ts, sender_id, room_id, text) VALUES(1, 2, 1, 'unindexed draft')");
+	else
+		raw(e, "WITH c AS (UPDATE counters SET value = value + 1 WHERE name = 'msg' "
+		       "RETURNING value) INSERT INTO messages(id, ts, sender_id, room_id, text) "
+		       "SELECT value, 1, 2, 1, 'unindexed draft' FROM c");
+	raw(e, "UPDATE messages SET text = 'unindexed final' WHERE text = 'unindexed draft'");
+	snprintf(want, sizeof(want), "%lld",
+	         (long long)raw_int(e, "SELECT id FROM messages WHERE text = 'unindexed final'"));
 	FOUND(e, CAROL, "draft", "");
 	FOUND(e, CAROL, "final", want);
-	exec(e->raw, "INSERT INTO message_fts(message_fts) VALUES('integrity-check')");
+	integrity_check(e);
 }
 
 /* Pages newest first; every match once; more false at the end. */
@@ -456,21 +561,26 @@ static void test_scan_bound(struct env *e)
 	char sql[512];
 	struct store_job j;
 	int64_t first = 0;
-	sqlite3_stmt *s = NULL;
 
 	/* the room bob left again: bob rejoins, stores many, carol is not in it */
-	snprintf(sql, sizeof(sql),
-	         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d) "
-	         "INSERT INTO messages(ts, sender_id, room_id, text) "
-	         "SELECT %lld, 1, 2, 'hidden needle ' || i FROM n",
-	         STORE_SEARCH_SCAN_MAX + 50, T0);
-	exec(e->raw, "BEGIN");
-	exec(e->raw, sql);
-	exec(e->raw, "COMMIT");
-	if (sqlite3_prepare_v2(e->raw, "SELECT min(id) FROM messages WHERE text LIKE 'hidden needle%'",
-	                       -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-		first = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	if (e->server == NULL)
+		snprintf(sql, sizeof(sql),
+		         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d) "
+		         "INSERT INTO messages(ts, sender_id, room_id, text) "
+		         "SELECT %lld, 1, 2, 'hidden needle ' || i FROM n",
+		         STORE_SEARCH_SCAN_MAX + 50, T0);
+	else
+		snprintf(sql, sizeof(sql),
+		         "WITH c AS (UPDATE counters SET value = value + %d WHERE name = 'msg' "
+		         "RETURNING value - %d AS base) INSERT INTO messages(id, ts, sender_id, room_id, "
+		         "text) SELECT c.base + i, %lld, 1, 2, 'hidden needle ' || i "
+		         "FROM c, generate_series(1, %d) AS i",
+		         STORE_SEARCH_SCAN_MAX + 50, STORE_SEARCH_SCAN_MAX + 50, T0,
+		         STORE_SEARCH_SCAN_MAX + 50);
+	raw(e, "BEGIN");
+	raw(e, sql);
+	raw(e, "COMMIT");
+	first = raw_int(e, "SELECT min(id) FROM messages WHERE text LIKE 'hidden needle%'");
 
 	j = search(e, CAROL, "needle", NULL, 0, 0, 50);
 	CHECK(j.status == STORE_OK && j.nmsgs == 0 && j.more &&
@@ -492,19 +602,38 @@ int main(void)
 	if (!CHECK(mkdtemp(e.dir) != NULL, "mkdtemp"))
 		return tap_done();
 	uv_loop_init(&e.loop);
-	if (make_old_database(&e)) {
+	e.server = storetest_pg_server();
+	if (e.server != NULL) {
+		struct store_options opt = { .no_sync = true, .url = e.url };
+
+		if (storetest_pg_create(e.server, e.db, e.url, sizeof e.url) == 0) {
+			e.st = store_open(&e.loop, e.dir, &opt, &err);
+			CHECK(e.st != NULL, "store_open (postgresql): %s", err != NULL ? err : "");
+			free(err);
+		}
+		if (e.st != NULL) {
+			e.pg = storetest_pg_open(e.url, "SELECT 1");
+			if (e.pg == NULL || !write_old_rows(&e)) {
+				store_close(e.st);
+				e.st = NULL;
+			}
+		}
+	} else if (make_old_database(&e)) {
 		struct store_options opt = { .no_sync = true };
 
 		e.st = store_open(&e.loop, e.dir, &opt, &err);
 		CHECK(e.st != NULL, "store_open migrates: %s", err != NULL ? err : "");
 		free(err);
+		if (e.st != NULL) {
+			CHECK(sqlite3_open(e.path, &e.raw) == SQLITE_OK, "a second connection");
+			sqlite3_busy_timeout(e.raw, 5000);
+			err = NULL;
+			CHECK(store_fts_register(e.raw, &err) == 0, "the tokenizer on it: %s",
+			      err ? err : "");
+			free(err);
+		}
 	}
 	if (e.st != NULL) {
-		CHECK(sqlite3_open(e.path, &e.raw) == SQLITE_OK, "a second connection");
-		sqlite3_busy_timeout(e.raw, 5000);
-		err = NULL;
-		CHECK(store_fts_register(e.raw, &err) == 0, "the tokenizer on it: %s", err ? err : "");
-		free(err);
 		test_migration(&e);
 		test_new_and_scope(&e);
 		test_triggers(&e);
@@ -512,11 +641,15 @@ int main(void)
 		test_same_batch(&e);
 		test_paging(&e);
 		test_scan_bound(&e);
-		sqlite3_close(e.raw);
 		store_close(e.st);
-		uv_run(&e.loop, UV_RUN_NOWAIT);
 	}
+	uv_run(&e.loop, UV_RUN_NOWAIT);
+	sqlite3_close(e.raw);
+	if (e.pg != NULL)
+		storetest_pg_close(e.pg);
 	CHECK(uv_loop_close(&e.loop) == 0, "no handle left on the loop");
 	storetest_remove_dir(e.dir);
+	if (e.server != NULL && e.db[0] != '\0')
+		storetest_pg_drop(e.server, e.db);
 	return tap_done();
 }

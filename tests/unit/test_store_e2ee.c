@@ -5,7 +5,8 @@
  * list), the queue read in pages and acked; and what the loop relies on: jobs submitted
  * together act in FIFO order on one state, so two sends racing for the last place in a queue,
  * or a send behind a publish that adds a device, see each other. devices.queued is checked
- * against the envelopes' rows after every step that changes them. */
+ * against the envelopes' rows after every step that changes them. With PIER_TEST_STORE set to a
+ * PostgreSQL server's URL the same checks run on a new database there (storetest.h). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,8 @@ struct env {
 	uv_loop_t loop;
 	struct store *st;
 	char dir[64];
+	const char *server;    /* PostgreSQL (NULL: SQLite in dir) */
+	char db[64], url[512];
 	int64_t alice, bob, carol;
 };
 
@@ -163,20 +166,25 @@ static void send_job(struct store_job *j, struct store_envelope *envs, int64_t f
 /* Every device's queued count equals its envelopes' rows. */
 static void check_counts(struct env *e, const char *when)
 {
+	static const char sql[] = "SELECT count(*) FROM devices d WHERE queued <> "
+	                          "(SELECT count(*) FROM envelopes WHERE device = d.rid)";
 	char path[128];
 	sqlite3 *db = NULL;
 	sqlite3_stmt *s = NULL;
-	int bad = -1;
+	int64_t bad = -1;
 
-	snprintf(path, sizeof(path), "%s/pier.db", e->dir);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, "SELECT count(*) FROM devices d WHERE queued <> "
-	                       "(SELECT count(*) FROM envelopes WHERE device = d.rid)", -1, &s,
-	                       NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-		bad = sqlite3_column_int(s, 0);
-	CHECK(bad == 0, "%s: every device's queued count is its envelopes (%d off)", when, bad);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	if (e->server != NULL) {
+		storetest_pg_ints(e->url, sql, &bad, 1);
+	} else {
+		snprintf(path, sizeof(path), "%s/pier.db", e->dir);
+		if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+		    sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+			bad = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+		sqlite3_close(db);
+	}
+	CHECK(bad == 0, "%s: every device's queued count is its envelopes (%" PRId64 " off)", when,
+	      bad);
 }
 
 int main(void)
@@ -193,8 +201,15 @@ int main(void)
 	snprintf(e.dir, sizeof(e.dir), "/tmp/pier-store-e2ee-XXXXXX");
 	if (mkdtemp(e.dir) == NULL || uv_loop_init(&e.loop) != 0)
 		return 1;
+	e.server = storetest_pg_server();
+	if (e.server != NULL) {
+		if (storetest_pg_create(e.server, e.db, e.url, sizeof e.url) != 0)
+			return tap_done();
+		opt.url = e.url;
+	}
 	e.st = store_open(&e.loop, e.dir, &opt, &err);
-	if (!CHECK(e.st != NULL, "store_open: %s", err != NULL ? err : "?"))
+	if (!CHECK(e.st != NULL, "store_open (%s): %s", e.server != NULL ? "postgresql" : "sqlite",
+	           err != NULL ? err : "?"))
 		return tap_done();
 	e.alice = create_user(&e, "alice_1");
 	e.bob = create_user(&e, "bob_22");
@@ -343,5 +358,7 @@ int main(void)
 	uv_run(&e.loop, UV_RUN_NOWAIT);
 	CHECK(uv_loop_close(&e.loop) == 0, "loop closed");
 	storetest_remove_dir(e.dir);
+	if (e.server != NULL)
+		storetest_pg_drop(e.server, e.db);
 	return tap_done();
 }

@@ -14,6 +14,7 @@
  * never from a sequence; other ids are identity columns.
  */
 #include "store_pg_internal.h"
+#include "store_pg_schema_more.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,6 +190,7 @@ static const char *const step1[] = {
 /* steps[i] takes version i to i + 1: NULL-terminated lists of statements. */
 static const char *const *const steps[] = {
 	step1,
+	store_pg_schema_search,        /* 2: the search index (store_pg_search.c) */
 };
 
 const int store_pg_schema_version = (int)(sizeof steps / sizeof steps[0]);

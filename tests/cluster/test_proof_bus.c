@@ -1,4 +1,4 @@
-/* test_cluster_bus.c - cluster: the NATS cluster stops for a few seconds. Sends still commit
+/* test_proof_bus.c - cluster: the NATS cluster stops for a few seconds. Sends still commit
  * and ack (PostgreSQL does not need the bus), the sender's own node delivers live; once the
  * bus is back the other nodes deliver everything they missed, in order, exactly once, and
  * live delivery across nodes resumes (docs/CLUSTER.md "What a bus outage does"). */

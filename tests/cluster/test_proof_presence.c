@@ -1,4 +1,4 @@
-/* test_cluster_presence.c - cluster: presence across nodes. A user with sessions on two nodes
+/* test_proof_presence.c - cluster: presence across nodes. A user with sessions on two nodes
  * stays online while one remains (no presence event for the second session or for closing
  * one of the two); the last one closing sends offline; a killed node's users go offline
  * within the lease (docs/CLUSTER.md "Presence"). */

@@ -1,4 +1,4 @@
-/* test_cluster_order.c - cluster: a message sent on node A reaches clients on B and C exactly
+/* test_proof_order.c - cluster: a message sent on node A reaches clients on B and C exactly
  * once (private and room), and three senders on three nodes writing into one room at once
  * produce one order that every client on every node sees identically, live and in history
  * and sync on every node (docs/CLUSTER.md "Ids: one order, by commit"). */

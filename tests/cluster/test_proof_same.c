@@ -1,4 +1,4 @@
-/* test_cluster_same.c - cluster: every node answers the same. History, sync, search (Chinese
+/* test_proof_same.c - cluster: every node answers the same. History, sync, search (Chinese
  * included) and media downloads (one shared --data-dir) give the same on each node and
  * through HAProxy; offline delivery happens once, on whichever node the user comes back to;
  * the WebSocket session works through HAProxy's HTTP mode and gets messages sent on a node. */
@@ -104,11 +104,23 @@ int main(void)
 	a = login_token(pierd_port(cluster_node(c, 0)), ua, &token);
 	REQUIRE(a != NULL && token != NULL, cluster_done(c), "a's token");
 	{
-		struct pier_conn *reg = client_connect_port(cluster_lb_port(c));
+		/* b registers on node 1 and (a client whose next connection HAProxy sends
+		 * elsewhere) logs in on node 3 at once: the account is in PostgreSQL */
+		struct pier_conn *reg = client_connect_port(pierd_port(cluster_node(c, 0))), *b;
 
 		harness_user(ub, "b");
 		CHECK(client_register(reg, ub, HARNESS_PASSWORD) == PIER_REGISTER_OK, "register b");
 		pier_conn_close(reg);
+		b = client_connect_port(pierd_port(cluster_node(c, 2)));
+		if (b != NULL) {
+			json_t *r = client_call(b, pier_req_login(ub, HARNESS_PASSWORD));
+
+			CHECK(jint(r, "status", -99) == 1, "b logs in on node 3 right after registering on "
+			      "node 1: %s", jdump(r));
+			json_decref(r);
+			pier_conn_close(b);
+		}
+		/* now b is offline again (its session closed) */
 	}
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
 		CHECK(client_send(a, ROOM, texts[i], NULL, NULL) > 0, "a sends %s", texts[i]);
