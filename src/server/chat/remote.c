@@ -20,6 +20,7 @@
 #include "hub.h"
 #include "log.h"
 #include "profile.h"
+#include "reply.h"
 #include "sbuf.h"
 #include "server.h"
 #include "store.h"
@@ -156,13 +157,8 @@ static void looked_up(struct store_job *job)
 	struct server *srv = l->srv;
 
 	srv->remote_lookups--;
-	if (job->status == STORE_OK && job->user_name != NULL &&
-	    hub_find_user(&srv->hub, job->user_name) == NULL) {
-		hub_add_user(&srv->hub, job->user_id, job->user_name);
-		profile_user_added(srv, job->user_name);
-		log_info("cluster: %s (registered on another node) found in the store",
-		         job->user_name);
-	}
+	if (job->status == STORE_OK && job->user_name != NULL)
+		remote_user_found(srv, job->user_id, job->user_name);
 	store_job_release(job);
 	free(l);
 }
@@ -183,6 +179,62 @@ void remote_lookup_user(struct server *srv, const char *name)
 	l->job.data = l;
 	srv->remote_lookups++;
 	store_submit(srv->store, &l->job);
+}
+
+struct held_request {
+	struct conn *c;
+	void (*handle)(struct conn *, json_t *, json_t *);
+	json_t *req;
+	char name[PIER_NAME_MAX + 1];
+	struct store_job job;
+};
+
+static void held_looked_up(struct store_job *job)
+{
+	struct held_request *h = job->data;
+	struct conn *c = h->c;
+
+	c->srv->remote_lookups--;
+	if (job->status == STORE_OK && job->user_name != NULL)
+		remote_user_found(c->srv, job->user_id, job->user_name);
+	if (!c->closing && c->user != NULL)
+		h->handle(c, h->req, json_object_get(h->req, "ref"));
+	conn_resume(c);
+	conn_unref(c);
+	json_decref(h->req);
+	store_job_release(job);
+	free(h);
+}
+
+bool remote_hold(struct conn *c, void (*handle)(struct conn *, json_t *, json_t *),
+                 json_t *req, json_t *ref)
+{
+	struct server *srv = c->srv;
+	const char *to = req_string(req, "to");
+	struct held_request *h;
+
+	(void)ref;
+	if (srv->cluster == NULL || c->user == NULL)
+		return false;
+	if (to == NULL)
+		to = req_string(req, "with");
+	if (to == NULL || to[0] != '@' || pier_name_check(to + 1) != PIER_NAME_OK ||
+	    hub_find_user(&srv->hub, to + 1) != NULL || srv->remote_lookups >= REMOTE_LOOKUPS_MAX)
+		return false;
+	h = xcalloc(1, sizeof(*h));
+	h->c = c;
+	h->handle = handle;
+	h->req = json_incref(req);
+	snprintf(h->name, sizeof(h->name), "%s", to + 1);
+	store_job_init(&h->job, STORE_GET_USER);
+	h->job.name = h->name;
+	h->job.done = held_looked_up;
+	h->job.data = h;
+	conn_ref(c);
+	conn_pause(c);
+	srv->remote_lookups++;
+	store_submit(srv->store, &h->job);
+	return true;
 }
 
 /* ---- what other nodes announce ---- */
