@@ -160,17 +160,17 @@ struct seq_world {
 	bool pending;
 	int64_t after, upto;
 	size_t page;
-	int64_t items[SEQ_IDS * 4];   /* the items are ids in this pool, by index */
-	size_t nitems;
 };
 
 static void *seq_item(struct seq_world *w, int64_t id)
 {
-	if (w->nitems == sizeof(w->items) / sizeof(w->items[0]))
-		return NULL;
-	w->items[w->nitems] = id;
+	int64_t *item = malloc(sizeof(*item));
+
+	if (item == NULL)
+		abort();
+	*item = id;
 	w->live++;
-	return &w->items[w->nitems++];
+	return item;
 }
 
 static void seq_deliver(void *ud, int64_t id, void *item)
@@ -182,13 +182,14 @@ static void seq_deliver(void *ud, int64_t id, void *item)
 	w->last_out = id;
 	w->nout++;
 	w->live--;
+	free(item);
 }
 
 static void seq_drop(void *ud, void *item)
 {
 	struct seq_world *w = ud;
 
-	(void)item;
+	free(item);
 	w->live--;
 }
 
@@ -224,8 +225,6 @@ static void seq_answer(struct cluster_seq *s, struct seq_world *w, bool ok)
 			break;
 		}
 		items[n] = seq_item(w, id);
-		if (items[n] == NULL)
-			abort();
 		ids[n++] = id;
 	}
 	cluster_seq_read_done(s, ok, ids, items, n, more);
@@ -242,7 +241,7 @@ static void fuzz_seq(const uint8_t *p, size_t n)
 		return;
 	w.page = 1 + p[0] % 16;
 	cluster_seq_init(&s, 0, 1 + p[1] % 8, &seq_fuzz_ops, &w);
-	for (size_t i = 2; i < n && w.nitems < sizeof(w.items) / sizeof(w.items[0]) - SEQ_IDS; i++) {
+	for (size_t i = 2; i < n; i++) {
 		uint8_t b = p[i];
 
 		switch (b % 5) {
