@@ -134,7 +134,7 @@ static bool once_in_order(const struct seen *s)
 static void test_e2ee(struct pierd *a, struct pierd *b)
 {
 	char ea[HARNESS_NAME_MAX], eb[HARNESS_NAME_MAX], to[HARNESS_NAME_MAX + 1];
-	struct tdev da, db;
+	struct tdev da, db, db2;
 	struct tacct ak, bk;
 	struct tdev *one[1];
 	struct tsession nodev = { 0 };
@@ -148,6 +148,7 @@ static void test_e2ee(struct pierd *a, struct pierd *b)
 	snprintf(to, sizeof(to), "@%s", eb);
 	t_dev_init(&da, ea, "da");
 	t_dev_init(&db, eb, "db");
+	memset(&db2, 0, sizeof(db2));
 	t_acct_init(&ak, ea);
 	t_acct_init(&bk, eb);
 	if (!t_register(a, ea) || !t_register(b, eb))
@@ -183,11 +184,32 @@ static void test_e2ee(struct pierd *a, struct pierd *b)
 	CHECK(ev != NULL && jint(ev, "id", 0) == id && jtrue(ev, "e2ee") && jstr(ev, "text") == NULL,
 	      "bob's session on a without a device: the msg without text: %s", jdump(ev));
 	json_decref(ev);
+
+	/* bob's second device, on a, listed from b, then left out from b: its session on a is
+	 * told it was revoked (a reads the list from the store on the bus's word). */
+	t_dev_init(&db2, eb, "db2");
+	if (!t_dev_register(a, &db2, 5))
+		goto out;
+	{
+		struct tdev *two[2] = { &db, &db2 };
+
+		if (!t_publish(db.s.c, &bk, two, 2))
+			goto out;
+	}
+	client_drain(db2.s.c);
+	one[0] = &db;
+	if (!t_publish(db.s.c, &bk, one, 1))
+		goto out;
+	ev = client_wait_op(db2.s.c, "device_revoked");
+	CHECK(ev != NULL && t_streq(jstr(ev, "id"), db2.id64),
+	      "bob's device on a, left out of the list published on b, is revoked: %s", jdump(ev));
+	json_decref(ev);
 out:
 	if (nodev.c != NULL)
 		pier_conn_close(nodev.c);
 	t_dev_close(&da);
 	t_dev_close(&db);
+	t_dev_close(&db2);
 	json_decref(r);
 	json_decref(envs);
 	free(payload);

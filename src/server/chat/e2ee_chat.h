@@ -110,6 +110,11 @@ void e2ee_queue_poke(struct conn *c);
  * session is still reading its backlog (the envelope is in it). */
 void e2ee_queue_deliver(struct server *srv, struct user *u, const struct store_envelope *v);
 
+/* Cluster: u's device list changed on another node: the sessions of u's here bound to a
+ * device learn from the store whether it is active now, or revoked (then unbound and told
+ * device_revoked, as after a publish here). Nothing when none is bound. */
+void e2ee_devices_refresh(struct server *srv, struct user *u);
+
 /* ---- e2ee_send.c ---- */
 struct sbuf;
 /* The msg event b ("e2ee":true, id) of an encrypted message from to peer: to the sessions of

@@ -424,6 +424,64 @@ void handle_devices(struct conn *c, json_t *req, json_t *ref)
 	store_submit(c->srv->store, &d->job);
 }
 
+/* ---- a list changed on another node (cluster) ---- */
+
+struct refresh {
+	struct server *srv;
+	struct user *user;
+	struct store_job job;
+};
+
+static void refreshed(struct store_job *job)
+{
+	struct refresh *r = job->data;
+	struct user *u = r->user;
+
+	for (size_t i = 0; job->status == STORE_OK && i < u->nsessions; i++) {
+		struct conn *c = u->sessions[i];
+		struct e2ee_session *s = c->e2ee;
+		const struct store_device *found = NULL;
+
+		if (s == NULL || s->rid == 0 || c->closing)
+			continue;
+		for (size_t k = 0; k < job->e2ee.ndevices && found == NULL; k++) {
+			if (job->e2ee.devices[k].rid == s->rid)
+				found = &job->e2ee.devices[k];
+		}
+		if (found != NULL) {
+			s->active = found->state == STORE_DEVICE_ACTIVE;
+			continue;
+		}
+		/* Neither active nor pending any more: revoked by a list published elsewhere. */
+		log_info("e2ee: %s's device %s revoked (on another node)", u->name, s->id);
+		conn_send_json(c, json_pack("{s:s, s:s}", "op", "device_revoked", "id", s->id));
+		e2ee_session_unbind(c);
+	}
+	store_job_release(job);
+	free(r);
+}
+
+void e2ee_devices_refresh(struct server *srv, struct user *u)
+{
+	struct refresh *r;
+	bool bound = false;
+
+	for (size_t i = 0; i < u->nsessions && !bound; i++)
+		bound = u->sessions[i]->e2ee != NULL && u->sessions[i]->e2ee->rid != 0;
+	if (!bound)
+		return;
+	r = xcalloc(1, sizeof(*r));
+	r->srv = srv;
+	r->user = u;
+	store_job_init(&r->job, STORE_E2EE_DEVICES);
+	r->job.e2ee.peer_id = u->id;
+	r->job.e2ee.include_pending = true;
+	r->job.e2ee.pending_cutoff = e2ee_pending_cutoff(srv);
+	r->job.done = refreshed;
+	r->job.data = r;
+	store_submit(srv->store, &r->job);
+}
+
 /* ---- devices_publish ---- */
 
 /* The published list's devices as the store compares them (base64url of their keys). */

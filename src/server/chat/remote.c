@@ -423,6 +423,8 @@ static void on_event(void *ud, const struct cluster_event *ev)
 		else
 			json_object_set_new(j, "version", json_integer(ev->id));
 		send_json(j, to_user, srv, u);
+		if (ev->text == NULL)
+			e2ee_devices_refresh(srv, u);   /* its sessions here: active, or revoked */
 		break;
 	}
 	case CLUSTER_EV_USER:
