@@ -4,7 +4,7 @@ TEST_BUILD ?= build/asan
 JOBS       ?= $(shell nproc)
 ARGS       ?=
 
-.PHONY: all build run test deps node-deps clean bench fuzz tsan install
+.PHONY: all build run test deps node-deps clean bench fuzz tsan install cluster bench-cluster
 
 all: build
 
@@ -63,11 +63,22 @@ tsan: deps node-deps
 		-DPIER_FUZZ=OFF -DPIER_TSAN=ON -DPIER_GTK=OFF >/dev/null
 	cmake --build $(TSAN_BUILD) -j $(JOBS)
 	cd $(TSAN_BUILD) && TSAN_OPTIONS="second_deadlock_stack=1 $$TSAN_OPTIONS" \
-		ctest --output-on-failure --timeout 300 -j 2 -E '^(e2e|fuzz|gtk)/'
+		ctest --output-on-failure --timeout 300 -j 2 -E '^(e2e|fuzz|gtk|pg|cluster)/'
+
+# A local 3-node cluster to try (docs/CLUSTER.md): PostgreSQL, three nats-server, three pierd
+# on one shared media directory and HAProxy in front on ports 6666 (JSON) and 8080 (HTTP);
+# data and logs under ./data/cluster (CLUSTER_DIR). Ctrl-C stops it all.
+cluster: deps build
+	BUILD=$(BUILD) ./scripts/cluster/run.sh
 
 # The benchmark suite (pier-bench --help): the normal build; results in $(BUILD)/bench.
 bench: deps build
 	./$(BUILD)/pier-bench --pierd ./$(BUILD)/pierd --out $(BUILD)/bench
+
+# pier-bench against a 3-node cluster through HAProxy vs one pierd on SQLite and on PostgreSQL
+# (scripts/bench-cluster.sh): a 1000-member room's deliveries/s and p99, acked private msgs/s.
+bench-cluster: deps build
+	BUILD=$(BUILD) ./scripts/bench-cluster.sh
 
 # libFuzzer harnesses (clang): every fuzz/fuzz_NAME.c, each run for FUZZ_SECONDS on its seed
 # corpus in fuzz/corpus/NAME (new finds go to $(FUZZ_BUILD)/corpus/NAME). FUZZERS="a b" picks.

@@ -3,8 +3,11 @@
 #   src/common           nothing of the server
 #   src/server/net       common
 #   src/server/session   net, common
-#   src/server/chat      session, net, common, store, and the server's top (config, hub)
+#   src/server/chat      session, net, common, store, cluster, and the server's top (config, hub)
 #   src/server/media     net, common, store, and the server's top
+#   src/server/cluster   common, store (the bus between nodes: the chat calls it, and it
+#                        calls the chat back only through the struct cluster_handler it is
+#                        given)
 # config.h (pierd's settings: a leaf that includes nothing of the server's) may be read by every
 # layer: it is where their limits are set. A lower layer that includes a header of a higher
 # one fails this check (the ctest test structure/layers).
@@ -38,5 +41,6 @@ forbid() {
 forbid src/common src/server src/server/net src/server/session src/server/chat src/server/media src/store
 forbid src/server/net src/server src/server/session src/server/chat src/server/media src/store
 forbid src/server/session src/server src/server/chat src/server/media
+forbid src/server/cluster src/server src/server/net src/server/session src/server/chat src/server/media
 [ "$status" -eq 0 ] && echo "layers: every include goes downwards"
 exit "$status"

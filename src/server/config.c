@@ -14,6 +14,9 @@ enum opt_kind {
 	OPT_SIZE, OPT_INT, OPT_DOUBLE, OPT_BOOL, OPT_LISTEN, OPT_PATH, OPT_STRING, OPT_LEVEL,
 	OPT_METRICS_ALLOW,
 	OPT_STORE,                  /* "sqlite" or a postgresql:// URL without a password */
+	OPT_NATS,                   /* "off" or a comma list of nats:// (tls://) URLs */
+	OPT_NODE,                   /* a node name: 1-64 of [A-Za-z0-9_.-] */
+	OPT_CLUSTER,                /* a cluster name: 1-32 of [A-Za-z0-9_-] */
 	OPT_DOUBLE0                 /* like OPT_DOUBLE, and 0 is allowed (it means "never") */
 };
 
@@ -113,6 +116,18 @@ static const struct opt opts[] = {
 	 "postgresql://user@host:port/db (password from PGPASSWORD or ~/.pgpass, never here)",
 	 "URL"},
 	{"store-max-batch", OPT_INT, O(store_max_batch), "most writes in one commit (default 512)", NULL},
+	{"nats", OPT_NATS, O(nats),
+	 "run as one node of a cluster: comma list of NATS servers nats://host:port, or off "
+	 "(the default: one pierd alone; docs/CLUSTER.md)", "URLS"},
+	{"node-name", OPT_NODE, O(node_name),
+	 "this node's name in the cluster, unique per running node (default: host name-pid)",
+	 "NAME"},
+	{"cluster-name", OPT_CLUSTER, O(cluster_name),
+	 "the cluster's NATS subject prefix: clusters sharing a NATS differ by it (default pier)",
+	 "NAME"},
+	{"presence-lease", OPT_DOUBLE, O(presence_lease),
+	 "seconds another node's users stay online without its heartbeat (every third of it; "
+	 "default 10)", NULL},
 	{"presence-limit", OPT_INT, O(presence_limit),
 	 "past this many users online, presence goes only to contacts (default 1000)", NULL},
 	{"max-rooms", OPT_INT, O(max_rooms),
@@ -188,6 +203,8 @@ void config_init(struct config *cfg)
 	cfg->register_burst = 60;       /* a class behind one NAT registers at once */
 	cfg->register_interval = 30;
 	cfg->store_max_batch = 512;
+	snprintf(cfg->cluster_name, sizeof(cfg->cluster_name), "pier");
+	cfg->presence_lease = 10;
 	cfg->presence_limit = 1000;
 	cfg->max_rooms = 100000;
 	cfg->max_rooms_per_user = 1000;
@@ -280,6 +297,51 @@ static bool store_url_ok(const char *v)
 	return strstr(v, "password=") == NULL;
 }
 
+/* "off", or a comma list of at most 16 nats:// or tls:// URLs without spaces or passwords. */
+static bool nats_ok(const char *v)
+{
+	int n = 0;
+
+	if (strcmp(v, "off") == 0)
+		return true;
+	if (v[0] == '\0')
+		return false;
+	for (const char *p = v; *p != '\0'; n++) {
+		const char *end = strchr(p, ',');
+		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+		const char *rest = strncmp(p, "nats://", 7) == 0 ? p + 7 :
+		                   strncmp(p, "tls://", 6) == 0 ? p + 6 : NULL;
+		const char *at = rest != NULL ? memchr(rest, '@', len - (size_t)(rest - p)) : NULL;
+
+		if (rest == NULL || (size_t)(rest - p) >= len || n >= 16 ||
+		    memchr(p, ' ', len) != NULL || (at != NULL && memchr(rest, ':', (size_t)(at - rest))))
+			return false;
+		if (end == NULL)
+			break;
+		p = end + 1;
+		if (*p == '\0')
+			return false;
+	}
+	return true;
+}
+
+/* 1..max of [A-Za-z0-9_-], and '.' when dot. */
+static bool plain_name_ok(const char *v, size_t max, bool dot)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = v[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || (dot && ch == '.')))
+			return false;
+	}
+	return true;
+}
+
 /* Sets one option from its text value. Returns 0, or -1 with a message in err. */
 static int set_opt(struct config *cfg, const struct opt *o, const char *v, char *err,
                    size_t errlen)
@@ -350,6 +412,21 @@ static int set_opt(struct config *cfg, const struct opt *o, const char *v, char 
 		if (strlen(v) >= sizeof(cfg->store_url) || !store_url_ok(v))
 			goto bad;
 		snprintf(base, sizeof(cfg->store_url), "%s", v);
+		return 0;
+	case OPT_NATS:
+		if (strlen(v) >= sizeof(cfg->nats) || !nats_ok(v))
+			goto bad;
+		snprintf(base, sizeof(cfg->nats), "%s", strcmp(v, "off") == 0 ? "" : v);
+		return 0;
+	case OPT_NODE:
+		if (!plain_name_ok(v, sizeof(cfg->node_name) - 1, true))
+			goto bad;
+		snprintf(base, sizeof(cfg->node_name), "%s", v);
+		return 0;
+	case OPT_CLUSTER:
+		if (!plain_name_ok(v, sizeof(cfg->cluster_name) - 1, false))
+			goto bad;
+		snprintf(base, sizeof(cfg->cluster_name), "%s", v);
 		return 0;
 	case OPT_LEVEL:
 		if (log_parse_level(v, &cfg->log_level) != 0)

@@ -64,6 +64,11 @@ struct config {
 	bool weak_password_hash;
 	char store_url[1024];      /* --store: "" or "sqlite" (DATA_DIR/pier.db) or postgresql://... */
 	int store_max_batch;
+	/* cluster (docs/CLUSTER.md) */
+	char nats[1024];           /* --nats: comma list of nats:// URLs; "": off (one node) */
+	char node_name[65];        /* --node-name ("": host name + pid) */
+	char cluster_name[33];     /* --cluster-name: the NATS subject prefix */
+	double presence_lease;     /* --presence-lease: seconds */
 	int presence_limit;        /* above this many online, presence goes to contacts only */
 	int max_rooms;             /* rooms besides #lobby in the directory; more are refused */
 	int max_rooms_per_user;    /* rooms one user may be in besides #lobby */

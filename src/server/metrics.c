@@ -13,6 +13,7 @@
 #include <utlist.h>
 
 #include "clock.h"
+#include "cluster.h"
 #include "conn.h"
 #include "http.h"
 #include "pwhash.h"
@@ -128,6 +129,32 @@ char *metrics_render(struct server *srv, size_t *len)
 	}
 	one(&t, "pier_uploads_total", "counter", "Media uploads.", m->uploads);
 	one(&t, "pier_upload_bytes_total", "counter", "Bytes of media uploaded.", m->upload_bytes);
+	if (srv->cluster != NULL) {         /* one node of a cluster (docs/CLUSTER.md) */
+		struct cluster_stats cs = cluster_stats(srv->cluster);
+
+		one(&t, "pier_cluster_delivered_total", "counter",
+		    "Messages of every node handed to local fan-out by the sequencer.",
+		    cs.seq.delivered);
+		one(&t, "pier_cluster_duplicates_total", "counter",
+		    "Messages the sequencer dropped as already delivered.", cs.seq.duplicates);
+		one(&t, "pier_cluster_gap_reads_total", "counter",
+		    "Store reads of the sequencer (gaps, the 1 s poll, after (re)connecting).",
+		    cs.seq.reads);
+		one(&t, "pier_cluster_position", "gauge",
+		    "The highest message id delivered here with every one below it.",
+		    (unsigned long long)cs.seq.position);
+		one(&t, "pier_cluster_refused_total", "counter",
+		    "Bus payloads refused by their checks.", cs.refused);
+		one(&t, "pier_cluster_bus_published_total", "counter", "Payloads published on NATS.",
+		    cs.published);
+		one(&t, "pier_cluster_bus_received_total", "counter", "Payloads received from NATS.",
+		    cs.received);
+		one(&t, "pier_cluster_bus_dropped_total", "counter",
+		    "Payloads dropped: not published while NATS was away, or past the loop's queue.",
+		    cs.dropped_in + cs.dropped_out);
+		one(&t, "pier_cluster_bus_reconnects_total", "counter", "Reconnections to NATS.",
+		    cs.reconnects);
+	}
 	head(&t, "pier_uptime_seconds", "gauge", "Seconds since pierd started.");
 	put(&t, "pier_uptime_seconds %.0f\n", (double)(pier_mono_ms() - srv->started_ms) / 1000.0);
 	*len = t.len;

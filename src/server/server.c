@@ -9,12 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <utlist.h>
 
 #include "account.h"
 #include "auth.h"
 #include "clock.h"
+#include "cluster.h"
 #include "conn.h"
 #include "dispatch.h"
 #include "e2ee_chat.h"
@@ -25,6 +27,7 @@
 #include "offline.h"
 #include "profile.h"
 #include "pwhash.h"
+#include "remote.h"
 #include "rooms.h"
 #include "store.h"
 #include "tls.h"
@@ -138,6 +141,7 @@ static void tick_cb(uv_timer_t *t)
 	metrics_tick(srv);
 	rooms_sweep(srv);
 	account_tick(srv, now);
+	offline_tick(srv);
 	if (++srv->ticks % SWEEP_TICKS == 0) {
 		limit_sweep(srv->addr_limits, now);
 		limit_sweep(srv->account_limits, now);
@@ -259,6 +263,53 @@ void server_wire_contexts(struct server *srv, uv_loop_t *loop,
 	srv->sessions.srv = srv;
 }
 
+/* --nats: joins the cluster and waits (running the loop; nothing is served yet) until the
+ * sequencer knows where the store's messages end. 0, or -1 (logged). */
+static int cluster_start(struct server *srv)
+{
+	struct config *cfg = &srv->cfg;
+	struct cluster_options o = {
+		.urls = cfg->nats, .cluster_name = cfg->cluster_name, .node_name = cfg->node_name,
+		.lease_ms = (int64_t)(cfg->presence_lease * 1000), .max_text = cfg->max_text,
+	};
+	char *err = NULL;
+	bool failed = false;
+
+	if (cfg->node_name[0] == '\0') {
+		char host[64] = "node";
+		size_t n;
+
+		gethostname(host, sizeof(host) - 1);
+		host[sizeof(host) - 1] = '\0';
+		for (n = 0; host[n] != '\0'; n++) {
+			char ch = host[n];
+
+			if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.'))
+				host[n] = '_';
+		}
+		snprintf(cfg->node_name, sizeof(cfg->node_name), "%.40s-%ld", host, (long)getpid());
+	}
+	if (strncmp(cfg->store_url, "postgres", 8) != 0)
+		log_warn("cluster: on SQLite every node must run on this host with the same "
+		         "--data-dir (docs/CLUSTER.md); use --store postgresql://... across hosts");
+	srv->cluster = cluster_open(srv->loop, srv->store, &o, remote_handler(), srv, &err);
+	if (srv->cluster == NULL) {
+		log_error("cluster: %s", err != NULL ? err : "cannot start");
+		free(err);
+		return -1;
+	}
+	while (!cluster_ready(srv->cluster, &failed) && !failed)
+		uv_run(srv->loop, UV_RUN_ONCE);
+	if (failed) {
+		log_error("cluster: cannot read where the stored messages end");
+		return -1;
+	}
+	log_info("cluster %s: node %s on %s, presence lease %.0fs", cfg->cluster_name,
+	         cfg->node_name, cfg->nats, cfg->presence_lease);
+	return 0;
+}
+
 int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
 {
 	struct store_options sopt = {0};
@@ -326,6 +377,8 @@ int server_init(struct server *srv, uv_loop_t *loop, const struct config *cfg)
 	if (profile_load(srv) != 0)
 		return -1;
 	if (media_init(srv) != 0)
+		return -1;
+	if (cfg->nats[0] != '\0' && cluster_start(srv) != 0)
 		return -1;
 	if (config_has_tls(cfg)) {
 		srv->tls_ctx = tls_server_ctx_new(cfg->tls_cert, cfg->tls_key);
@@ -399,6 +452,10 @@ static void stop_step(uv_timer_t *t)
 			return;     /* their close callbacks run on the next turn */
 		if (media_is_busy(srv) && now < srv->stop_deadline_ms + STOP_WORK_MS)
 			return;     /* uploads being finished still record them in the store */
+		if (srv->cluster != NULL) {
+			cluster_close(srv->cluster);      /* freed once its reads are done */
+			srv->cluster = NULL;
+		}
 		store_close(srv->store);
 		srv->store = NULL;
 		pwhash_pool_free(srv->pwhash);
@@ -435,6 +492,10 @@ static void close_walk_cb(uv_handle_t *h, void *arg)
 
 void server_release_failed(struct server *srv)
 {
+	if (srv->cluster != NULL) {
+		cluster_close(srv->cluster);
+		srv->cluster = NULL;
+	}
 	if (srv->store != NULL) {
 		store_close(srv->store);
 		srv->store = NULL;

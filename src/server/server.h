@@ -15,6 +15,7 @@
 #include "session_context.h"
 #include "transport.h"
 
+struct cluster;
 struct conn;
 struct display_rules;
 struct http_conn;
@@ -66,6 +67,8 @@ struct server {
 	struct hub hub;
 	struct media *media;        /* files: uploads, downloads (media.h) */
 	struct display_rules *display; /* display names' and topics' rules (display.h) */
+	struct cluster *cluster;    /* one node of a cluster (--nats, cluster.h); NULL: alone */
+	unsigned remote_lookups;    /* cluster: directory misses being looked up (remote.c) */
 
 	struct listener listeners[LISTEN_KINDS];
 	void *tls_ctx;              /* SSL_CTX for the TLS listeners; NULL without --tls-cert */

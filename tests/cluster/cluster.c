@@ -241,7 +241,7 @@ int cluster_nats_stop(struct cluster *c)
 /* Replaces every "@KEY@" of the template by its port. */
 static int write_haproxy_cfg(struct cluster *c, const char *path)
 {
-	struct { const char *key; int port; } subst[2 + 2 * CLUSTER_NODES];
+	struct { const char *key; int port; } subst[3 + 2 * CLUSTER_NODES];
 	FILE *in = fopen(CLUSTER_HAPROXY_TEMPLATE, "r"), *out = fopen(path, "w");
 	char line[1024], keys[2 * CLUSTER_NODES][16];
 	size_t ns = 0;
@@ -251,6 +251,8 @@ static int write_haproxy_cfg(struct cluster *c, const char *path)
 	subst[ns++].port = c->lb_json;
 	subst[ns].key = "@LB_HTTP@";
 	subst[ns++].port = c->lb_http;
+	subst[ns].key = "@PER_SOURCE@";   /* every test client comes from 127.0.0.1 */
+	subst[ns++].port = 100000;
 	for (int i = 0; i < CLUSTER_NODES; i++) {
 		snprintf(keys[2 * i], sizeof(keys[0]), "@NODE%d_JSON@", i + 1);
 		snprintf(keys[2 * i + 1], sizeof(keys[0]), "@NODE%d_HTTP@", i + 1);
@@ -343,6 +345,8 @@ static int start_node(struct cluster *c, int i, const char *const *extra)
 	argv[a++] = name;
 	argv[a++] = "--presence-lease";
 	argv[a++] = c->lease;
+	argv[a++] = "--max-conns-per-addr";   /* behind HAProxy: its limit per source counts */
+	argv[a++] = "0";
 	for (size_t k = 0; extra != NULL && extra[k] != NULL && a < MAX_ARGS - 1; k++)
 		argv[a++] = extra[k];
 	argv[a] = NULL;
@@ -506,6 +510,30 @@ struct pier_conn *cluster_login(struct cluster *c, int node, const char *user)
 	return client_login_port(cluster_port(c, node), user, HARNESS_PASSWORD);
 }
 
+struct pier_conn *cluster_login_known(struct cluster *c, int node, const char *user)
+{
+	int64_t deadline = pier_mono_ms() + HARNESS_TIMEOUT_MS;
+
+	for (;;) {
+		struct pier_conn *conn = client_connect_port(cluster_port(c, node));
+		json_t *r = conn != NULL ? client_call(conn, pier_req_login(user, HARNESS_PASSWORD)) : NULL;
+		int64_t status = jint(r, "status", -99);
+
+		json_decref(r);
+		if (status == 1) {
+			r = client_wait_op(conn, "users");
+			json_decref(r);
+			return conn;
+		}
+		pier_conn_close(conn);
+		if (!CHECK(status == 0 && pier_mono_ms() < deadline,
+		           "login %s: status %lld (0: not known on that node yet; waited %d ms)", user,
+		           (long long)status, HARNESS_TIMEOUT_MS))
+			return NULL;
+		sleep_ms(100);
+	}
+}
+
 struct pier_conn *cluster_new_user(struct cluster *c, int node, const char *prefix,
                                    char user_out[HARNESS_NAME_MAX])
 {
@@ -519,7 +547,8 @@ struct pier_conn *cluster_new_user(struct cluster *c, int node, const char *pref
 	pier_conn_close(conn);
 	if (!CHECK(status == PIER_REGISTER_OK, "register %s: status %d, want 3", user_out, status))
 		return NULL;
-	return cluster_login(c, node, user_out);
+	/* through HAProxy, the login may land on another node than the registration */
+	return node == CLUSTER_LB ? cluster_login_known(c, node, user_out) : cluster_login(c, node, user_out);
 }
 
 bool cluster_join(struct pier_conn *conn, const char *room)

@@ -63,7 +63,11 @@ int cluster_done(struct cluster *c);
 int cluster_port(struct cluster *c, int node);
 /* Logs user in (HARNESS_PASSWORD) at node; consumes the users event. NULL with a failed check. */
 struct pier_conn *cluster_login(struct cluster *c, int node, const char *user);
-/* harness_user(prefix), registers it through node, logs in there. */
+/* Like cluster_login, but a "no such user" answer (a registration on another node that has
+ * not reached this one yet) is retried for up to HARNESS_TIMEOUT_MS. */
+struct pier_conn *cluster_login_known(struct cluster *c, int node, const char *user);
+/* harness_user(prefix), registers it through node, logs in there (through HAProxy with
+ * cluster_login_known: the two may land on different nodes). */
 struct pier_conn *cluster_new_user(struct cluster *c, int node, const char *prefix,
                                    char user_out[HARNESS_NAME_MAX]);
 /* Joins room (checks the reply is "join"). */

@@ -2,6 +2,7 @@
 
 #include "harness.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -383,6 +384,22 @@ void harness_pg_drop_db(const char *name)
 	free(err);
 }
 
+/* The harness pierd whose data directory args name with --data-dir and that has a database
+ * of its own, or NULL. */
+static const struct pierd *store_owner(const char *const *args)
+{
+	for (size_t i = 0; args != NULL && args[i] != NULL && args[i + 1] != NULL; i++) {
+		if (strcmp(args[i], "--data-dir") != 0)
+			continue;
+		for (int k = 0; k < MAX_LIVE; k++) {
+			if (all_pierds[k] != NULL && all_pierds[k]->pgdb[0] != '\0' &&
+			    strcmp(all_pierds[k]->dir, args[i + 1]) == 0)
+				return all_pierds[k];
+		}
+	}
+	return NULL;
+}
+
 struct pierd *pierd_start(const char *const *extra_args)
 {
 	struct pierd *p = calloc(1, sizeof(*p));
@@ -412,13 +429,21 @@ struct pierd *pierd_start(const char *const *extra_args)
 	}
 	if (p->extra != NULL && harness_store_url() != NULL && !has_store_arg(extra_args)) {
 		/* One database per pierd, named after its data directory: tests do not see each
-		 * other's users. Dropped by pierd_free. */
+		 * other's users. Dropped by pierd_free. A pierd started on another one's data
+		 * directory (--data-dir of a running harness pierd: two nodes on one store) shares
+		 * that one's database instead. */
+		const struct pierd *owner = store_owner(extra_args);
 		char *url;
 
-		snprintf(p->pgdb, sizeof(p->pgdb), "%s", strrchr(p->dir, '/') + 1);
-		url = harness_pg_create_db(p->pgdb);
+		if (owner != NULL) {
+			url = harness_pg_url(owner->pgdb);
+		} else {
+			snprintf(p->pgdb, sizeof(p->pgdb), "%s", strrchr(p->dir, '/') + 1);
+			url = harness_pg_create_db(p->pgdb);
+			if (url == NULL)
+				p->pgdb[0] = '\0';
+		}
 		if (url == NULL) {
-			p->pgdb[0] = '\0';
 			pierd_free(p);
 			return NULL;
 		}
@@ -623,6 +648,33 @@ void pierd_free(struct pierd *p)
 		free(p->extra[i]);
 	free(p->extra);
 	free(p);
+}
+
+bool pierd_wipe_store(struct pierd *p)
+{
+	DIR *d;
+	struct dirent *e;
+	char path[PATH_MAX + 256], *url;
+
+	if (!CHECK(p != NULL && p->pid == 0, "pierd_wipe_store: pierd is stopped"))
+		return false;
+	if (p->pgdb[0] != '\0') {
+		harness_pg_drop_db(p->pgdb);
+		url = harness_pg_create_db(p->pgdb);
+		free(url);
+		return url != NULL;
+	}
+	d = opendir(p->dir);
+	if (!CHECK(d != NULL, "opendir %s", p->dir))
+		return false;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, "pier", 4) != 0 || strcmp(e->d_name, "pierd.log") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", p->dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	return true;
 }
 
 int pierd_pid(const struct pierd *p)

@@ -49,8 +49,9 @@ struct pierd *pierd_start(const char *const *extra_args);
 /* PostgreSQL mode: when the environment has PIER_TEST_STORE (a postgresql:// URL of a
  * database the harness may CREATE DATABASE from, e.g. scripts/pg-test.sh's), pierd_start
  * creates a fresh database named after the data directory, adds `--store URL-of-it` (unless
- * extra_args has a --store of its own) and pierd_free drops it. Without it pierd runs on its
- * default SQLite file. */
+ * extra_args has a --store of its own) and pierd_free drops it; a pierd started with the
+ * --data-dir of a running harness pierd (two nodes on one store) gets that one's database.
+ * Without it pierd runs on its default SQLite file. */
 
 /* PIER_TEST_STORE, or NULL when unset or empty. */
 const char *harness_store_url(void);
@@ -101,6 +102,10 @@ bool pierd_log_contains(struct pierd *p, const char *needle);
  * unless the environment has PIER_KEEP_TEST_DATA. NULL is fine. Tests normally leave this to
  * harness_done. */
 void pierd_free(struct pierd *p);
+
+/* Makes a stopped pierd forget everything it stored (a server that lost its data): removes
+ * its pier.db files, or in PostgreSQL mode drops and re-creates its database. True if done. */
+bool pierd_wipe_store(struct pierd *p);
 
 /* The pid of the running pierd (0 when none), for tests that signal it themselves (SIGSTOP
  * freezes it with its connections open). */

@@ -12,7 +12,6 @@
  * Clients run with --no-color, so that what they show can be matched as plain text.
  */
 #include <errno.h>
-#include <dirent.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -262,21 +261,8 @@ out:
  * is gone when it comes back. */
 static void forget_everything(void)
 {
-	DIR *d;
-	struct dirent *e;
-	char path[4096];
-
 	CHECK(pierd_stop(server), "pierd stops (SIGTERM)");
-	d = opendir(pierd_dir(server));
-	if (!CHECK(d != NULL, "opendir %s", pierd_dir(server)))
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strncmp(e->d_name, "pier", 4) != 0 || strcmp(e->d_name, "pierd.log") == 0)
-			continue;
-		snprintf(path, sizeof path, "%s/%s", pierd_dir(server), e->d_name);
-		unlink(path);
-	}
-	closedir(d);
+	CHECK(pierd_wipe_store(server), "pierd's store is wiped");
 }
 
 /* A pipe cannot be asked for a password: a clear error and exit status 1. */

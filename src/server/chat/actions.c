@@ -16,14 +16,13 @@
 #include "events.h"
 #include "hub.h"
 #include "msgrules.h"
+#include "remote.h"
 #include "reply.h"
 #include "sbuf.h"
 #include "server.h"
 
-/* Queues b on every session of everyone online who may see m, but except: the online members
- * of its room (everyone for #lobby), or the two parties of its private conversation. */
-static void fan_out(struct server *srv, const struct store_msg *m, struct sbuf *b,
-                    const struct conn *except)
+void actions_fan_out(struct server *srv, const struct store_msg *m, struct sbuf *b,
+                     const struct conn *except)
 {
 	struct hub *h = &srv->hub;
 
@@ -49,7 +48,7 @@ static void announce(struct deferred *d, const struct store_msg *m, json_t *ev)
 	struct sbuf *b = sbuf_from_json(ev);
 
 	json_decref(ev);
-	fan_out(d->c->srv, m, b, d->c);
+	actions_fan_out(d->c->srv, m, b, d->c);
 	sbuf_unref(b);
 }
 
@@ -126,6 +125,7 @@ static void recalled(struct store_job *job)
 		return;
 	}
 	announce(d, &job->msgs[0], event_recalled(&d->c->srv->hub, &job->msgs[0]));
+	remote_change(d->c->srv, CLUSTER_RECALLED, &job->msgs[0], NULL, NULL, false, 0);
 	deferred_finish(d, change_reply(d, "recall", &job->msgs[0]));
 }
 
@@ -168,6 +168,7 @@ static void edited(struct store_job *job)
 	}
 	m = &job->msgs[0];
 	announce(d, m, event_edited(&d->c->srv->hub, m));
+	remote_change(d->c->srv, CLUSTER_EDITED, m, NULL, NULL, false, 0);
 	r = change_reply(d, "edit", m);
 	json_object_set_new(r, "edited", json_integer(m->edited));
 	mentions = event_mentions(m);
@@ -227,6 +228,8 @@ static void reacted(struct store_job *job)
 	} else {
 		announce(d, &job->msgs[0], event_reaction(&job->msgs[0], d->user, job->emoji,
 		                                          job->on, job->count));
+		remote_change(d->c->srv, CLUSTER_REACTION, &job->msgs[0], d->user->name, job->emoji,
+		              job->on, job->count);
 		r = change_reply(d, "react", &job->msgs[0]);
 	}
 	json_object_set_new(r, "emoji", json_string(job->emoji));

@@ -5,6 +5,9 @@
 #include <jansson.h>
 
 struct conn;
+struct sbuf;
+struct server;
+struct store_msg;
 
 /* Different reactions one message may have. */
 #define ACTIONS_REACTIONS_MAX 20
@@ -15,5 +18,10 @@ void handle_recall(struct conn *c, json_t *req, json_t *ref);
 void handle_edit(struct conn *c, json_t *req, json_t *ref);
 /* {"op":"react","id","emoji","on"}: adds (on true, the default) or removes a reaction. */
 void handle_react(struct conn *c, json_t *req, json_t *ref);
+
+/* Queues b on every session of everyone online here who may see m, but except: the online
+ * members of its room (everyone for #lobby), or the two parties of its private conversation. */
+void actions_fan_out(struct server *srv, const struct store_msg *m, struct sbuf *b,
+                     const struct conn *except);
 
 #endif

@@ -31,6 +31,7 @@
 #include "offline.h"
 #include "profile.h"
 #include "ratelimit.h"
+#include "remote.h"
 #include "reply.h"
 #include "sbuf.h"
 #include "server.h"
@@ -224,6 +225,7 @@ static void register_stored(struct store_job *job)
 
 		hub_set_display(u, op->display);
 		profile_user_added(srv, op->name);
+		remote_event(srv, CLUSTER_EV_USER, op->name, NULL, NULL, job->user_id, 0, false);
 		log_info("registered %s from %s", op->name, op->c->addr);
 		r = auth_status_reply("register", op->ref, 3, PIER_ERR_NONE, NULL);
 		json_object_set_new(r, "user", json_string(op->name));
@@ -320,7 +322,7 @@ void handle_register(struct conn *c, json_t *req, json_t *ref)
 /* Presence goes to everyone while few are online. Past hub.presence_limit, a login would
  * cost every online session a line (N squared for N logins), so it goes only to those who
  * share a room besides #lobby or a private conversation with the user (docs/PROTOCOL.md). */
-static void broadcast_presence(struct server *srv, struct user *u, bool online)
+void auth_broadcast_presence(struct server *srv, struct user *u, bool online)
 {
 	json_t *ev = event_presence(u, online);
 	struct sbuf *b = sbuf_from_json(ev);
@@ -365,9 +367,15 @@ static void session_start(struct auth_op *op, char *const *rooms, char *const *p
 	/* A device proves itself to this session by signing its challenge (device_hello). */
 	e2ee_session_start(c, r, op->with_password);
 	conn_slot_fill(c, op->slot, r);
-	conn_send_json(c, event_users_login(&srv->hub, u));
+	{
+		json_t *users = event_users_login(&srv->hub, u);
+
+		remote_add_online(srv, users);  /* a cluster: those online on other nodes too */
+		conn_send_json(c, users);
+	}
 	if (first) {
-		broadcast_presence(srv, u, true);
+		if (remote_presence(srv, u, true))
+			auth_broadcast_presence(srv, u, true);
 		offline_start(srv, u, c);
 	}
 }
@@ -466,6 +474,13 @@ static void account_read(struct store_job *job)
 		auth_op_finish(op, error_new(op->ref, PIER_ERR_STORE_FAILED, "could not read the account"));
 		return;
 	}
+	if (op->user == NULL && job->user_name != NULL)   /* a cluster: registered elsewhere */
+		op->user = remote_user_found(op->c->srv, job->user_id, job->user_name);
+	if (op->user == NULL && op->op == PIER_OP_LOGIN) {
+		op->no_account = true;
+		op->hash_done(op, false);
+		return;
+	}
 	snprintf(op->hash.hash, sizeof(op->hash.hash), "%s", job->pw_hash_out);
 	store_job_release(&op->job);
 	auth_op_hash(op, PWHASH_VERIFY, op->password, op->hash_done);
@@ -489,6 +504,8 @@ static void token_loaded(struct store_job *job)
 	struct server *srv = op->c->srv;
 
 	op->user = job->status == STORE_OK ? hub_find_user(&srv->hub, job->user_name) : NULL;
+	if (op->user == NULL && job->status == STORE_OK)   /* a cluster: registered elsewhere */
+		op->user = remote_user_found(srv, job->user_id, job->user_name);
 	if (op->user == NULL) {
 		log_warn("login failed from %s: unknown, revoked or expired token", op->c->addr);
 		auth_op_finish(op, auth_status_reply("login", op->ref, -1, PIER_ERR_BAD_TOKEN,
@@ -541,7 +558,8 @@ void handle_login(struct conn *c, json_t *req, json_t *ref)
 	valid_name = pier_name_check(user) == PIER_NAME_OK;
 	if (!login_limits_take(c, valid_name ? user : NULL, true, &charge, ref))
 		return;
-	if (!valid_name || hub_find_user(&srv->hub, user) == NULL) {
+	/* A cluster's node may not know yet a user registered on another: the store says. */
+	if (!valid_name || (srv->cluster == NULL && hub_find_user(&srv->hub, user) == NULL)) {
 		log_warn("login failed for %s%s%s from %s: no such user", valid_name ? "'" : "",
 		         valid_name ? user : "an invalid name", valid_name ? "'" : "", c->addr);
 		conn_reply(c, auth_status_reply("login", ref, 0, PIER_ERR_NO_SUCH_USER, "no such user"));
@@ -557,7 +575,7 @@ void handle_login(struct conn *c, json_t *req, json_t *ref)
 	op->with_password = true;
 	op->charge = charge;
 	op->user = hub_find_user(&srv->hub, user);
-	snprintf(op->name, sizeof(op->name), "%s", op->user->name);
+	snprintf(op->name, sizeof(op->name), "%s", op->user != NULL ? op->user->name : user);
 	auth_op_check_password(op, pw, password_checked);
 }
 
@@ -575,6 +593,7 @@ void session_end(struct conn *c)
 	if (!hub_session_close(&srv->hub, u, c))
 		return;
 	log_info("offline %s", u->name);
-	broadcast_presence(srv, u, false);
+	if (remote_presence(srv, u, false))
+		auth_broadcast_presence(srv, u, false);
 	offline_user_gone(srv, u);
 }

@@ -4,6 +4,7 @@
 #ifndef PIER_AUTH_H
 #define PIER_AUTH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -17,6 +18,9 @@ void handle_login(struct conn *c, json_t *req, json_t *ref);
 
 /* Detaches a closing connection from its user (presence, offline bookkeeping). */
 void session_end(struct conn *c);
+/* Tells those who should know that u came online or went offline (everyone online while at
+ * most --presence-limit are, else u's contacts): a presence event, u's own sessions spared. */
+void auth_broadcast_presence(struct server *srv, struct user *u, bool online);
 
 /* Session tokens are at most this many characters (longer ones are never valid). */
 #define AUTH_TOKEN_MAX 63

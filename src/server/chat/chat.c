@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "cluster.h"
 #include "conn.h"
 #include "events.h"
 #include "hub.h"
@@ -19,6 +20,7 @@
 #include "offline.h"
 #include "deferred.h"
 #include "e2ee_chat.h"
+#include "remote.h"
 #include "reply.h"
 #include "sbuf.h"
 #include "server.h"
@@ -53,6 +55,7 @@ int chat_target(struct conn *c, json_t *ref, const char *to, struct room **room,
 	if (to[0] == '@') {
 		*peer = hub_find_user(h, to + 1);
 		if (*peer == NULL) {
+			remote_lookup_user(c->srv, to + 1);   /* a cluster: registered elsewhere? */
 			reply_error(c, ref, PIER_ERR_NO_SUCH_USER, "no such user");
 			return -1;
 		}
@@ -90,21 +93,66 @@ static size_t mark_mentioned(struct hub *h, const struct store_msg *m, unsigned 
 
 /* A room message to its room: mentioned users get a copy flagged "mentioned":true so that
  * their clients notify them (encoded once for all of them). */
-static void deliver_room(struct server *srv, struct deferred *d, struct store_msg *m,
-                         struct sbuf *b, json_t *ev)
+static void deliver_room(struct server *srv, struct room *room, const struct store_msg *m,
+                         struct sbuf *b, json_t *ev, const struct conn *except)
 {
 	unsigned round = hub_mark_round(&srv->hub);
 	struct sbuf *flagged;
 
 	if (m->mentions == NULL || mark_mentioned(&srv->hub, m, round) == 0) {
-		hub_send_room(&srv->hub, d->room, b, d->c);
+		hub_send_room(&srv->hub, room, b, except);
 		return;
 	}
 	json_object_set_new(ev, "mentioned", json_true());
 	flagged = sbuf_from_json(ev);
-	hub_send_room_split(&srv->hub, d->room, b, flagged, round, d->c);
+	hub_send_room_split(&srv->hub, room, b, flagged, round, except);
 	srv->metrics.deliveries += flagged->refs - 1;
 	sbuf_unref(flagged);
+}
+
+void chat_deliver_msg(struct server *srv, const struct store_msg *stored,
+                      const struct conn *except)
+{
+	struct hub *h = &srv->hub;
+	struct store_msg m = *stored;
+	json_t *ev;
+	struct sbuf *b;
+
+	m.mentioned = false;        /* the reader's flag: not in the bytes everyone shares */
+	if (m.e2ee && m.reply_to != 0) {
+		/* As e2ee_send.c tells it: the reply's id, no quote (the text is in the payload). */
+		m.reply_to = 0;
+		ev = event_msg(h, &m);
+		json_object_set_new(ev, "reply_to", json_integer(stored->reply_to));
+		m.reply_to = stored->reply_to;
+	} else {
+		ev = event_msg(h, &m);
+	}
+	b = sbuf_from_json(ev);
+	if (m.to[0] == '#') {
+		struct room *room = hub_find_room(h, m.to);
+
+		/* Not in the directory: forgotten for having no members, so nobody to tell. */
+		if (room != NULL)
+			deliver_room(srv, room, &m, b, ev, except);
+	} else {
+		struct user *from = hub_find_user(h, m.from), *peer = hub_find_user(h, m.to + 1);
+
+		if (from != NULL && peer != NULL)
+			hub_add_contact(from, peer);
+		if (m.e2ee) {
+			e2ee_deliver_msg_event(from, peer, b, m.id, except);
+		} else {
+			if (peer != NULL)
+				offline_deliver_private(peer, b, m.id, except, NULL);
+			if (from != NULL && peer != from)
+				hub_send_user(from, b, except);
+		}
+	}
+	/* Every recipient's queue holds a reference until the next flush: they are counted. */
+	srv->metrics.deliveries += b->refs - 1;
+	sbuf_unref(b);
+	json_decref(ev);
 }
 
 static void deliver(struct server *srv, struct deferred *d, const char *to)
@@ -118,25 +166,17 @@ static void deliver(struct server *srv, struct deferred *d, const char *to)
 	};
 	/* With a quote or mentions the store read the message back: it says all. */
 	struct store_msg *m = d->job.nmsgs == 1 ? &d->job.msgs[0] : &plain;
-	json_t *ev;
-	struct sbuf *b;
 
-	m->mentioned = false;        /* the reader's flag: not in the bytes everyone shares */
-	ev = event_msg(&srv->hub, m);
-	b = sbuf_from_json(ev);
 	srv->metrics.messages++;
-	if (d->room != NULL) {
-		deliver_room(srv, d, m, b, ev);
-	} else {
+	if (d->room == NULL)
 		hub_add_contact(d->user, d->peer);
-		offline_deliver_private(d->peer, b, m->id, d->c, NULL);
-		if (d->peer != d->user)
-			hub_send_user(d->user, b, d->c);
+	if (srv->cluster != NULL) {
+		/* In id order with every node's messages: through the sequencer (CLUSTER.md). */
+		conn_ref(d->c);
+		cluster_msg_stored(srv->cluster, m, d->c);
+		return;
 	}
-	/* Every recipient's queue holds a reference until the next flush: they are counted. */
-	srv->metrics.deliveries += b->refs - 1;
-	sbuf_unref(b);
-	json_decref(ev);
+	chat_deliver_msg(srv, m, d->c);
 }
 
 static void send_stored(struct store_job *job)

@@ -10,6 +10,7 @@
 
 struct conn;
 struct room;
+struct server;
 struct user;
 
 void handle_send(struct conn *c, json_t *req, json_t *ref);
@@ -28,5 +29,12 @@ int chat_opt_int(struct conn *c, json_t *req, json_t *ref, const char *key, int6
  * limit for plain and encrypted sends, since both share the dedup table). 0, or -1 after
  * answering bad_request. */
 int chat_check_cid(struct conn *c, json_t *ref, const json_t *cid);
+
+/* Fans the stored message m out to this node's sessions that may see it (the online members
+ * of its room; the two parties of a private one, through offline.c's watermark; for an
+ * encrypted one only the sessions without a device, which get envelopes instead), but
+ * except (may be NULL). Single node: right after the commit; cluster: in id order, from the
+ * sequencer, for every node's messages. */
+void chat_deliver_msg(struct server *srv, const struct store_msg *m, const struct conn *except);
 
 #endif

@@ -49,6 +49,8 @@ struct e2ee_session {
 	bool reading;                   /* a page read is in flight */
 	int64_t after;                  /* the highest qid queued to the session */
 	unsigned gen;                   /* counts bindings: a stale page read is dropped */
+	bool again;                     /* cluster: an envelope was announced while paging: read
+	                                 * once more before envelopes come live */
 };
 
 /* ---- e2ee_session.c ---- */
@@ -101,9 +103,25 @@ void e2ee_handle_send(struct conn *c, json_t *req, json_t *ref);
 void e2ee_queue_start(struct conn *c);
 /* c's output drained: the catch-up goes on (conn_handler.drained). */
 void e2ee_queue_drained(struct conn *c);
+/* Cluster: another node stored an envelope for c's device: c reads its queue from the store
+ * (after what it has; again after the read in flight if one is), never from the bus. */
+void e2ee_queue_poke(struct conn *c);
 /* Delivers envelope v (stored, qid set) to the session of u bound to its device, unless that
  * session is still reading its backlog (the envelope is in it). */
 void e2ee_queue_deliver(struct server *srv, struct user *u, const struct store_envelope *v);
+
+/* Cluster: u's device list changed on another node: the sessions of u's here bound to a
+ * device learn from the store whether it is active now, or revoked (then unbound and told
+ * device_revoked, as after a publish here). Nothing when none is bound. */
+void e2ee_devices_refresh(struct server *srv, struct user *u);
+
+/* ---- e2ee_send.c ---- */
+struct sbuf;
+/* The msg event b ("e2ee":true, id) of an encrypted message from to peer: to the sessions of
+ * both without an active device (those get envelopes), peer's through offline.c; but except.
+ * Either user may be NULL (not in this node's directory). */
+void e2ee_deliver_msg_event(struct user *from, struct user *peer, struct sbuf *b, int64_t id,
+                            const struct conn *except);
 /* {"op":"envelope",...} of v. */
 json_t *e2ee_envelope_event(const struct store_envelope *v);
 

@@ -19,6 +19,7 @@
 #include "devlist.h"
 #include "hub.h"
 #include "log.h"
+#include "remote.h"
 #include "reply.h"
 #include "sbuf.h"
 #include "server.h"
@@ -138,13 +139,15 @@ static void bind_device(struct conn *c, const struct store_device *d, int64_t ri
 
 /* Tells the user's other sessions that a device waits for approval, so that an existing
  * device shows it (and its code) at once instead of when it next asks. */
-static void announce_pending(struct user *u, const char *id, const struct conn *except)
+static void announce_pending(struct server *srv, struct user *u, const char *id,
+                             const struct conn *except)
 {
 	json_t *ev = json_pack("{s:s, s:s, s:s}", "op", "devices_changed", "user", u->name,
 	                       "pending", id);
 	struct sbuf *b = sbuf_from_json(ev);
 
 	hub_send_user(u, b, except);
+	remote_event(srv, CLUSTER_EV_DEVICES, u->name, NULL, id, 0, 0, false);
 	sbuf_unref(b);
 	json_decref(ev);
 }
@@ -181,7 +184,7 @@ static void registered(struct store_job *job)
 			bind_device(c, &job->e2ee.dev, job->e2ee.rid, sign_key);
 	}
 	log_info("e2ee: %s registered device %s (pending)", d->user->name, job->e2ee.dev.id);
-	announce_pending(d->user, job->e2ee.dev.id, c);
+	announce_pending(c->srv, d->user, job->e2ee.dev.id, c);
 	r = reply_new("device_register", d->ref);
 	json_object_set_new(r, "id", json_string(job->e2ee.dev.id));
 	json_object_set_new(r, "state", json_string("pending"));
@@ -421,6 +424,64 @@ void handle_devices(struct conn *c, json_t *req, json_t *ref)
 	store_submit(c->srv->store, &d->job);
 }
 
+/* ---- a list changed on another node (cluster) ---- */
+
+struct refresh {
+	struct server *srv;
+	struct user *user;
+	struct store_job job;
+};
+
+static void refreshed(struct store_job *job)
+{
+	struct refresh *r = job->data;
+	struct user *u = r->user;
+
+	for (size_t i = 0; job->status == STORE_OK && i < u->nsessions; i++) {
+		struct conn *c = u->sessions[i];
+		struct e2ee_session *s = c->e2ee;
+		const struct store_device *found = NULL;
+
+		if (s == NULL || s->rid == 0 || c->closing)
+			continue;
+		for (size_t k = 0; k < job->e2ee.ndevices && found == NULL; k++) {
+			if (job->e2ee.devices[k].rid == s->rid)
+				found = &job->e2ee.devices[k];
+		}
+		if (found != NULL) {
+			s->active = found->state == STORE_DEVICE_ACTIVE;
+			continue;
+		}
+		/* Neither active nor pending any more: revoked by a list published elsewhere. */
+		log_info("e2ee: %s's device %s revoked (on another node)", u->name, s->id);
+		conn_send_json(c, json_pack("{s:s, s:s}", "op", "device_revoked", "id", s->id));
+		e2ee_session_unbind(c);
+	}
+	store_job_release(job);
+	free(r);
+}
+
+void e2ee_devices_refresh(struct server *srv, struct user *u)
+{
+	struct refresh *r;
+	bool bound = false;
+
+	for (size_t i = 0; i < u->nsessions && !bound; i++)
+		bound = u->sessions[i]->e2ee != NULL && u->sessions[i]->e2ee->rid != 0;
+	if (!bound)
+		return;
+	r = xcalloc(1, sizeof(*r));
+	r->srv = srv;
+	r->user = u;
+	store_job_init(&r->job, STORE_E2EE_DEVICES);
+	r->job.e2ee.peer_id = u->id;
+	r->job.e2ee.include_pending = true;
+	r->job.e2ee.pending_cutoff = e2ee_pending_cutoff(srv);
+	r->job.done = refreshed;
+	r->job.data = r;
+	store_submit(srv->store, &r->job);
+}
+
 /* ---- devices_publish ---- */
 
 /* The published list's devices as the store compares them (base64url of their keys). */
@@ -460,6 +521,7 @@ static void after_publish(struct server *srv, struct user *u, const struct store
 	               "version", (json_int_t)e->version_out);
 	b = sbuf_from_json(ev);
 	hub_send_user(u, b, NULL);
+	remote_event(srv, CLUSTER_EV_DEVICES, u->name, NULL, NULL, e->version_out, 0, false);
 	sbuf_unref(b);
 	json_decref(ev);
 	(void)srv;

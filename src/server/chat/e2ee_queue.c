@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster.h"
 #include "conn.h"
 #include "deferred.h"
 #include "hub.h"
@@ -99,7 +100,10 @@ static void page_read(struct store_job *job)
 			break;
 		s->after = v->qid;
 	}
-	if (i == job->e2ee.nenvs && !job->e2ee.more)
+	if (i == job->e2ee.nenvs && !job->e2ee.more && s->again) {
+		s->again = false;           /* announced meanwhile: it may have come after the read */
+		read_page(c);
+	} else if (i == job->e2ee.nenvs && !job->e2ee.more)
 		s->paging = false;          /* caught up: from now on envelopes come live */
 	else if (i == job->e2ee.nenvs && conn_output_below_soft(c))
 		read_page(c);
@@ -134,7 +138,22 @@ void e2ee_queue_start(struct conn *c)
 	if (s == NULL || s->rid == 0)
 		return;
 	s->paging = true;
+	s->again = false;
 	s->after = 0;
+	read_page(c);
+}
+
+void e2ee_queue_poke(struct conn *c)
+{
+	struct e2ee_session *s = c->e2ee;
+
+	if (s == NULL || s->rid == 0 || c->closing)
+		return;
+	if (s->paging) {
+		s->again = true;
+		return;
+	}
+	s->paging = true;
 	read_page(c);
 }
 
@@ -190,6 +209,8 @@ static void device_sent(struct store_job *job)
 	v.payload = (char *)e->payload;
 	v.body = (char *)e->body;
 	e2ee_queue_deliver(d->c->srv, d->user, &v);
+	if (d->c->srv->cluster != NULL)
+		cluster_env_stored(d->c->srv->cluster, d->user->name, NULL, e->rid, e->qid);
 	r = reply_new("device_send", d->ref);
 	json_object_set_new(r, "qid", json_integer(e->qid));
 	deferred_finish(d, r);

@@ -15,6 +15,7 @@
 
 #include "chat.h"
 #include "clock.h"
+#include "cluster.h"
 #include "conn.h"
 #include "deferred.h"
 #include "events.h"
@@ -44,6 +45,16 @@ static void send_to_sessions_without_device(struct user *u, struct sbuf *b,
 		if (c != except && !has_device(c))
 			conn_send(c, b);
 	}
+}
+
+void e2ee_deliver_msg_event(struct user *from, struct user *peer, struct sbuf *b, int64_t id,
+                            const struct conn *except)
+{
+	/* The recipient's sessions without a device: through offline.c (its watermark). */
+	if (peer != NULL)
+		offline_deliver_private(peer, b, id, except, has_device);
+	if (from != NULL && peer != from)
+		send_to_sessions_without_device(from, b, except);
 }
 
 static void deliver(struct server *srv, struct deferred *d, const char *to)
@@ -80,15 +91,21 @@ static void deliver(struct server *srv, struct deferred *d, const char *to)
 		v.media_name = (char *)md->name;
 		v.media_type = (char *)md->type;
 		e2ee_queue_deliver(srv, owner, &v);
+		if (srv->cluster != NULL)   /* the node with that device's session reads its queue */
+			cluster_env_stored(srv->cluster, d->peer->name, d->user->name, v.device_rid,
+			                   v.qid);
+	}
+	if (srv->cluster != NULL) {
+		m.reply_to = job->reply_to;     /* the event says it as below (chat_deliver_msg) */
+		conn_ref(d->c);
+		cluster_msg_stored(srv->cluster, &m, d->c);
+		return;
 	}
 	ev = event_msg(&srv->hub, &m);
 	if (job->reply_to != 0)
 		json_object_set_new(ev, "reply_to", json_integer(job->reply_to));
 	b = sbuf_from_json(ev);
-	/* The recipient's sessions without a device: through offline.c (its watermark). */
-	offline_deliver_private(d->peer, b, job->msg_id, d->c, has_device);
-	if (d->peer != d->user)
-		send_to_sessions_without_device(d->user, b, d->c);
+	e2ee_deliver_msg_event(d->user, d->peer, b, job->msg_id, d->c);
 	srv->metrics.deliveries += b->refs - 1;
 	sbuf_unref(b);
 	json_decref(ev);

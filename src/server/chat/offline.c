@@ -20,6 +20,9 @@
  * watermark only once the catch-up is written (until then the backlog below them is not).
  * The watermark is stored when the user's last session closes; after a crash, messages since
  * the last store are delivered again (clients drop duplicates by id).
+ * In a cluster, other nodes' messages come through the sequencer at any time after their
+ * commit, possibly before the page read that preceded their commit completed: a live one the
+ * catching-up session skipped above what the backlog reached makes it read once more.
  */
 #include "offline.h"
 
@@ -41,6 +44,8 @@ struct offline_read {
 	unsigned gen;
 	struct store_job job;
 };
+
+static void store_seen(struct server *srv, struct user *u);
 
 static bool is_paging(const struct user *u)
 {
@@ -64,6 +69,10 @@ static void check_caught_up(struct user *u)
 	if (u->offline_after > u->written_max)
 		u->written_max = u->offline_after;
 	u->catchup = NULL;
+	/* A cluster: the user's next login may be on another node, which knows the watermark
+	 * only from the store: store it now, not only when the last session here closes. */
+	if (c->srv->cluster != NULL && u->written_max > u->seen_saved)
+		store_seen(c->srv, u);
 }
 
 static void note_written(struct user *u, const struct conn *c)
@@ -111,7 +120,14 @@ static void page_read(struct store_job *job)
 		u->offline_after = m->id;
 		u->offline_pushed++;
 	}
-	if (i == job->nmsgs && !job->more) {
+	if (i == job->nmsgs && !job->more && srv->cluster != NULL &&
+	    u->offline_skipped > u->offline_after) {
+		/* A cluster: another node's message reached the sequencer while this page was
+		 * read, perhaps after the read; it was skipped live, so read once more (the new
+		 * read comes after its commit and holds it). One node never gets here: its own
+		 * messages complete in the store's order, before the page that follows them. */
+		read_page(srv, u);
+	} else if (i == job->nmsgs && !job->more) {
 		u->offline_all_queued = true;
 	} else if (u->offline_pushed >= OFFLINE_PUSH_MAX) {
 		/* Enough for one login: the client is told exactly where to go on with sync. */
@@ -152,6 +168,7 @@ static void begin_catchup(struct server *srv, struct user *u, struct conn *c)
 	u->catchup = c;
 	u->offline_all_queued = false;
 	u->offline_after = u->written_max;
+	u->offline_skipped = 0;
 	read_page(srv, u);
 }
 
@@ -169,6 +186,11 @@ void offline_deliver_private(struct user *u, struct sbuf *b, int64_t id, const s
 	for (size_t i = 0; i < u->nsessions; i++) {
 		struct conn *c = u->sessions[i];
 
+		if (paging && c == u->catchup && c != except && (skip == NULL || !skip(c))) {
+			if (id > u->offline_skipped)
+				u->offline_skipped = id;
+			continue;
+		}
 		if (c == except || (paging && c == u->catchup) || (skip != NULL && skip(c)))
 			continue;
 		conn_send_tagged(c, b, id);
@@ -214,19 +236,34 @@ static void seen_stored(struct store_job *job)
 	free(job);
 }
 
+static void store_seen(struct server *srv, struct user *u)
+{
+	struct store_job *job = xcalloc(1, sizeof(*job));
+
+	store_job_init(job, STORE_SET_SEEN);
+	job->user_id = u->id;
+	job->seen_id = u->written_max;
+	job->done = seen_stored;
+	u->seen_saved = u->written_max;
+	store_submit(srv->store, job);
+}
+
 void offline_user_gone(struct server *srv, struct user *u)
 {
-	struct store_job *job;
-
 	u->catchup = NULL;
 	u->offline_reading = false;
 	u->online_gen++;
 	if (u->written_max == 0)
 		return;
-	job = xcalloc(1, sizeof(*job));
-	store_job_init(job, STORE_SET_SEEN);
-	job->user_id = u->id;
-	job->seen_id = u->written_max;
-	job->done = seen_stored;
-	store_submit(srv->store, job);
+	store_seen(srv, u);
+}
+
+void offline_tick(struct server *srv)
+{
+	if (srv->cluster == NULL)
+		return;
+	for (struct user *u = srv->hub.online; u != NULL; u = u->online_next) {
+		if (u->catchup == NULL && u->written_max > u->seen_saved)
+			store_seen(srv, u);
+	}
 }

@@ -16,6 +16,7 @@
 #include "events.h"
 #include "hub.h"
 #include "log.h"
+#include "remote.h"
 #include "reply.h"
 #include "sbuf.h"
 #include "server.h"
@@ -95,6 +96,7 @@ static void profile_stored(struct store_job *job)
 	json_object_set_new(r, "user", json_string(d->user->name));
 	event_set_display(r, d->user);
 	tell_profile(srv, d->user, d->c);
+	remote_event(srv, CLUSTER_EV_PROFILE, d->user->name, NULL, d->user->display, 0, 0, false);
 	deferred_finish(d, r);
 }
 

@@ -21,6 +21,7 @@
 #include "deferred.h"
 #include "events.h"
 #include "hub.h"
+#include "remote.h"
 #include "reply.h"
 #include "sbuf.h"
 #include "server.h"
@@ -59,6 +60,8 @@ static void read_stored(struct store_job *job)
 		struct sbuf *b = sbuf_from_json(ev);
 
 		hub_send_user(d->user, b, d->c);
+		remote_event(d->c->srv, CLUSTER_EV_READ, d->user->name, with, NULL, job->read_id, 0,
+		             false);
 		sbuf_unref(b);
 		json_decref(ev);
 	}

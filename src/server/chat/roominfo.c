@@ -20,6 +20,7 @@
 #include "display.h"
 #include "events.h"
 #include "hub.h"
+#include "remote.h"
 #include "reply.h"
 #include "rooms.h"
 #include "sbuf.h"
@@ -127,6 +128,8 @@ static void topic_stored(struct store_job *job)
 		return;
 	}
 	hub_set_topic(d->room, job->topic, d->user->name, job->ts);
+	remote_event(srv, CLUSTER_EV_TOPIC, d->user->name, d->room->name, d->room->topic, 0,
+	             job->ts, false);
 	ev = event_topic(d->room);
 	b = sbuf_from_json(ev);
 	hub_send_room(&srv->hub, d->room, b, d->c);

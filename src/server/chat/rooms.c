@@ -21,6 +21,7 @@
 #include "hub.h"
 #include "log.h"
 #include "deferred.h"
+#include "remote.h"
 #include "reply.h"
 #include "roominfo.h"
 #include "sbuf.h"
@@ -36,6 +37,7 @@ static void member_event(struct server *srv, struct deferred *d, bool joined)
 	struct sbuf *b = sbuf_from_json(ev);
 
 	hub_send_room(&srv->hub, d->room, b, d->c);
+	remote_event(srv, CLUSTER_EV_MEMBER, d->user->name, d->room->name, NULL, 0, 0, joined);
 	if (!joined)
 		hub_send_user(d->user, b, d->c);   /* no longer a member, but its other sessions care */
 	sbuf_unref(b);
@@ -300,9 +302,18 @@ void handle_users(struct conn *c, json_t *req, json_t *ref)
 		limit = json_integer_value(jlimit);
 	if (after != NULL && strlen(after) <= PIER_NAME_MAX)
 		pier_name_key(after, after_key);
-	all = xcalloc(h->nonline, sizeof(*all));
-	for (u = h->online; u != NULL; u = u->online_next)
-		all[n++] = u;
+	{
+		/* A cluster: the users online on other nodes too (remote.c). */
+		size_t nremote;
+		struct user **remote = remote_online_users(c->srv, &nremote);
+
+		all = xcalloc(h->nonline + nremote + 1, sizeof(*all));
+		for (u = h->online; u != NULL; u = u->online_next)
+			all[n++] = u;
+		for (size_t i = 0; i < nremote; i++)
+			all[n++] = remote[i];
+		free(remote);
+	}
 	qsort(all, n, sizeof(*all), by_user_key);
 	while (after != NULL && first < n && strcmp(all[first]->key, after_key) <= 0)
 		first++;

@@ -20,6 +20,7 @@
 #include "conn.h"
 #include "events.h"
 #include "hub.h"
+#include "remote.h"
 #include "reply.h"
 #include "sbuf.h"
 #include "server.h"
@@ -75,6 +76,8 @@ void handle_typing(struct conn *c, json_t *req, json_t *ref)
 		snprintf(target, sizeof(target), "@%s", peer->name);
 		ev = event_typing(u, target);
 	}
+	remote_event(c->srv, CLUSTER_EV_TYPING, u->name,
+	             json_string_value(json_object_get(ev, "to")), NULL, 0, 0, false);
 	b = sbuf_from_json(ev);
 	json_decref(ev);
 	if (room == h->lobby) {
