@@ -2,7 +2,8 @@
  * against a real pierd. Two users with two CLI devices each (the second approved from the
  * first by its code), text and a file both ways, a device offline for 1000 messages then
  * catching up, /safety showing the same digits on both sides, a device written into pier.db
- * by the test refused by the client with a warning, a device renamed and one removed, a reset
+ * (on PostgreSQL, PIER_TEST_STORE: into pierd's database) by the test refused by the client
+ * with a warning, a device renamed and one removed, a reset
  * seen by the contact as "safety number changed", keys behind a passphrase, a canary (message and file) found nowhere on the server, and a client that
  * does not encrypt refused with e2ee_required. */
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "cliterm.h"
@@ -75,6 +77,43 @@ static char *run(const char *cmd, int *status)
 }
 
 /* The directory of device name (its keys: XDG_DATA_HOME), and its HOME (downloads). */
+/* Runs sql behind pierd's back: in path (its pier.db), or on PostgreSQL (PIER_TEST_STORE) in
+ * its database. 0, or -1 with *err a malloc'd message. */
+static int behind(struct pierd *p, const char *path, const char *sql, char **err)
+{
+	int rc = -1;
+
+	*err = NULL;
+	if (harness_store_url() != NULL) {
+		char *url = harness_pg_url(strrchr(pierd_dir(p), '/') + 1);
+		PGconn *c = url != NULL ? PQconnectdb(url) : NULL;
+		PGresult *r = NULL;
+
+		if (c != NULL && PQstatus(c) == CONNECTION_OK) {
+			r = PQexec(c, sql);
+			rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
+		}
+		if (rc != 0)
+			*err = strdup(r != NULL ? PQresultErrorMessage(r)
+			                        : c != NULL ? PQerrorMessage(c) : "no URL");
+		PQclear(r);
+		PQfinish(c);
+		free(url);
+	} else {
+		sqlite3 *h = NULL;
+		char *msg = NULL;
+
+		if (sqlite3_open(path, &h) == SQLITE_OK && sqlite3_busy_timeout(h, 5000) == SQLITE_OK &&
+		    sqlite3_exec(h, sql, NULL, NULL, &msg) == SQLITE_OK)
+			rc = 0;
+		else
+			*err = strdup(msg != NULL ? msg : sqlite3_errmsg(h));
+		sqlite3_free(msg);
+		sqlite3_close(h);
+	}
+	return rc;
+}
+
 static void device_dir(const char *name, char *out, size_t size)
 {
 	snprintf(out, size, "%s/dev-%s", pierd_dir(server), name);
@@ -403,7 +442,6 @@ int main(void)
 	{
 		char db[1100], sql[1024], id[32], key[48], sig[96], *err = NULL;
 		unsigned char r[64];
-		sqlite3 *h = NULL;
 
 		snprintf(db, sizeof db, "%s/pier.db", pierd_dir(server));
 		randombytes_buf(r, 16);
@@ -415,11 +453,9 @@ int main(void)
 		snprintf(sql, sizeof sql, "INSERT INTO devices(id, user_id, sign_key, dh_key, name, state, "
 		         "created, spk_id, spk_key, spk_sig) SELECT '%s', id, '%s', '%s', 'spy', 1, 1, "
 		         "1, '%s', '%s' FROM users WHERE name = '%s'", id, key, key, key, sig, alice);
-		CHECK(sqlite3_open(db, &h) == SQLITE_OK && sqlite3_busy_timeout(h, 5000) == SQLITE_OK &&
-		      sqlite3_exec(h, sql, NULL, NULL, &err) == SQLITE_OK, "the spy device is written: %s",
+		CHECK(behind(server, db, sql, &err) == 0, "the spy device is written: %s",
 		      err != NULL ? err : "");
-		sqlite3_free(err);
-		sqlite3_close(h);
+		free(err);
 		b1.mark = b1.len;
 		term_typef(&b1, "/msg %s are you there\n", alice);
 		snprintf(line, sizeof line, "%s did not approve device %s", alice, id);
@@ -427,11 +463,8 @@ int main(void)
 		CHECK(strstr(b1.buf + b1.mark - 1, line) != NULL, "the warning names the device");
 		/* remove it again (the send above could not be stored without it) */
 		snprintf(sql, sizeof sql, "DELETE FROM devices WHERE id = '%s'", id);
-		if (sqlite3_open(db, &h) == SQLITE_OK) {
-			sqlite3_busy_timeout(h, 5000);
-			sqlite3_exec(h, sql, NULL, NULL, NULL);
-		}
-		sqlite3_close(h);
+		behind(server, db, sql, &err);
+		free(err);
 	}
 
 	/* a client that does not encrypt: plaintext to alice is refused (raw JSON) */

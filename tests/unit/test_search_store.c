@@ -592,6 +592,57 @@ static void test_scan_bound(struct env *e)
 	store_job_release(&j);
 }
 
+/* A phrase whose words are in many messages but never together: no match on either back end.
+ * SQLite's FTS5 checks positions in its index and says so at once; PostgreSQL reads each such
+ * candidate and stops after 2 * STORE_SEARCH_SCAN_MAX of them (store_pg_search.c), saying
+ * where to go on, so that a request's cost stays bounded; the pages after it end the walk. */
+static void test_phrase_bound(struct env *e)
+{
+	enum { N = 2 * STORE_SEARCH_SCAN_MAX + 50 };
+	char sql[512];
+	struct store_job j;
+	int64_t first, pages = 0;
+	bool more;
+
+	if (e->server == NULL)
+		snprintf(sql, sizeof(sql),
+		         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d) "
+		         "INSERT INTO messages(ts, sender_id, room_id, text) "
+		         "SELECT %lld, 2, 1, 'zyxalpha and zyxbeta ' || i FROM n", N, T0);
+	else
+		snprintf(sql, sizeof(sql),
+		         "WITH c AS (UPDATE counters SET value = value + %d WHERE name = 'msg' "
+		         "RETURNING value - %d AS base) INSERT INTO messages(id, ts, sender_id, room_id, "
+		         "text) SELECT c.base + i, %lld, 2, 1, 'zyxalpha and zyxbeta ' || i "
+		         "FROM c, generate_series(1, %d) AS i", N, N, T0, N);
+	raw(e, "BEGIN");
+	raw(e, sql);
+	raw(e, "COMMIT");
+	first = raw_int(e, "SELECT min(id) FROM messages WHERE text LIKE 'zyxalpha and%'");
+	j = search(e, CAROL, "\"zyxbeta zyxalpha\"", NULL, 0, 0, 50);
+	more = j.more;
+	if (e->server == NULL) {
+		CHECK(j.status == STORE_OK && j.nmsgs == 0 && !more,
+		      "sqlite: the phrase is nowhere, at once");
+	} else {
+		CHECK(j.status == STORE_OK && j.nmsgs == 0 && more &&
+		      j.next_before == first + N - 2 * STORE_SEARCH_SCAN_MAX,
+		      "postgresql: nothing, more, below the last of %d candidates (%" PRId64 ")",
+		      2 * STORE_SEARCH_SCAN_MAX, j.next_before);
+	}
+	while (more && pages < 5) {
+		int64_t before = j.next_before;
+
+		store_job_release(&j);
+		j = search(e, CAROL, "\"zyxbeta zyxalpha\"", NULL, 0, before, 50);
+		more = j.more;
+		pages++;
+	}
+	CHECK(j.status == STORE_OK && j.nmsgs == 0 && !more,
+	      "the walk ends with nothing found (%" PRId64 " more pages)", pages);
+	store_job_release(&j);
+}
+
 int main(void)
 {
 	struct env e;
@@ -641,6 +692,7 @@ int main(void)
 		test_same_batch(&e);
 		test_paging(&e);
 		test_scan_bound(&e);
+		test_phrase_bound(&e);
 		store_close(e.st);
 	}
 	uv_run(&e.loop, UV_RUN_NOWAIT);

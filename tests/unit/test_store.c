@@ -641,21 +641,120 @@ static void test_group_commit(struct env *e)
 	struct bulk b;
 	uint64_t c0 = store_commits(e->st);
 	uint64_t commits;
+	struct timespec t0, t1;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	submit_bulk(e, &b, BULK);
 	CHECK(store_pending(e->st) > 0, "pending while queued");
 	while (b.n < BULK)
 		uv_run(&e->loop, UV_RUN_ONCE);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	commits = store_commits(e->st) - c0;
 	CHECK(b.out_of_order == 0, "callbacks in submission order (%d out)", b.out_of_order);
 	CHECK(b.not_ok == 0, "all stored, ids strictly increasing (%d not)", b.not_ok);
 	CHECK(store_pending(e->st) == 0, "nothing pending");
 	CHECK(commits >= 4 && commits <= BULK / 10, "grouped: %d jobs in %" PRIu64 " commits",
 	      BULK, commits);
-	printf("# %d appends in %" PRIu64 " commits\n", BULK, commits);
+	printf("# %d appends in %" PRIu64 " commits, %.1f ms\n", BULK, commits,
+	       (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	e->last_id = b.last_id;
 	e->acked += BULK;
 	free(b.jobs);
+}
+
+/* Messages submitted together (one batch, on PostgreSQL one pipeline): one from no such user,
+ * one to no such room or user fail alone, a resent cid in the same batch is a duplicate of the
+ * first (or a conflict, to another conversation), the others are stored in order. */
+static void test_batch_mixed(struct env *e)
+{
+	struct bulk b;
+	struct store_job *j, h;
+	/* user 1: alice; peer 1: carol */
+	static const struct {
+		int64_t user;
+		const char *room;
+		int64_t peer;
+		const char *cid;
+		enum store_status want;
+	} in[] = {
+		{ 1, "#lobby", 0, NULL, STORE_OK }, { 9999, "#lobby", 0, NULL, STORE_NOT_FOUND },
+		{ 1, "#lobby", 0, "mixed-1", STORE_OK }, { 1, "#nosuch", 0, NULL, STORE_NOT_FOUND },
+		{ 1, "#lobby", 0, "mixed-1", STORE_DUPLICATE },
+		{ 1, "#Zeta", 0, "mixed-1", STORE_CONFLICT },
+		{ 1, "#lobby", 0, NULL, STORE_OK },
+		{ 1, NULL, 1, "mixed-2", STORE_OK }, { 1, NULL, 9999, NULL, STORE_NOT_FOUND },
+		{ 1, NULL, 1, "mixed-2", STORE_DUPLICATE }, { 1, NULL, 1, "mixed-1", STORE_CONFLICT },
+		{ 1, "#lobby", 0, "mixed-2", STORE_CONFLICT },
+	};
+	enum { N = sizeof in / sizeof in[0] };
+	int64_t prev = e->last_id;
+
+	memset(&b, 0, sizeof b);
+	b.jobs = calloc(N, sizeof *b.jobs);
+	b.last_id = -1;
+	for (int i = 0; i < N; i++) {
+		j = &b.jobs[i];
+		store_job_init(j, STORE_APPEND);
+		j->user_id = in[i].user == 1 ? e->alice : in[i].user;
+		j->room = in[i].room;
+		j->peer_id = in[i].peer == 1 ? e->carol : in[i].peer;
+		j->cid = in[i].cid;
+		j->text = "mixed";
+		j->done = on_bulk;
+		j->data = &b;
+		store_submit(e->st, j);
+	}
+	while (b.n < N)
+		uv_run(&e->loop, UV_RUN_ONCE);
+	for (int i = 0; i < N; i++)
+		CHECK(b.jobs[i].status == in[i].want, "mixed batch: job %d status %d, want %d", i,
+		      b.jobs[i].status, in[i].want);
+	CHECK(b.jobs[4].msg_id == b.jobs[2].msg_id && b.jobs[4].ts == b.jobs[2].ts,
+	      "mixed batch: the duplicate names the original");
+	CHECK(b.jobs[9].msg_id == b.jobs[7].msg_id && b.jobs[7].msg_id > b.jobs[6].msg_id,
+	      "mixed batch: the private duplicate names the original");
+	CHECK(b.jobs[0].msg_id > prev && b.jobs[2].msg_id > b.jobs[0].msg_id &&
+	      b.jobs[6].msg_id > b.jobs[2].msg_id, "mixed batch: ids in order");
+	store_job_init(&h, STORE_HISTORY);
+	h.user_id = e->alice;
+	h.room = "#lobby";
+	h.limit = 5;
+	CHECK(run(e, &h) == STORE_OK && h.nmsgs == 5 && h.msgs[4].id == b.jobs[6].msg_id &&
+	      h.msgs[3].id == b.jobs[2].msg_id && h.msgs[2].id == b.jobs[0].msg_id,
+	      "mixed batch: the three stored, once each");
+	store_job_release(&h);
+	e->last_id = b.jobs[7].msg_id;
+	e->acked += 4;
+	free(b.jobs);
+}
+
+/* PostgreSQL: the server drops the store's connection (a restart, a failover). The batch that
+ * finds it gone fails; the next one connects again, with its statements prepared again. */
+static void test_reconnect(struct env *e)
+{
+	struct store_job j;
+	void *pg;
+	int fails = 0;
+
+	pg = storetest_pg_open(e->url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+	                               "WHERE application_name = 'pierd' AND datname = "
+	                               "current_database()");
+	if (!CHECK(pg != NULL, "drop the store's connection"))
+		return;
+	storetest_pg_close(pg);
+	for (int i = 0; i < 3; i++) {
+		j = append(e, e->alice, "#lobby", 0, "after the drop", NULL, T0);
+		if (j.status == STORE_OK)
+			break;
+		fails++;
+		store_job_release(&j);
+	}
+	CHECK(j.status == STORE_OK && fails <= 1, "stored again after the connection was dropped "
+	      "(%d failed first)", fails);
+	store_job_release(&j);
+	j = append(e, e->bob, NULL, e->alice, "and a private one @Alice_1", "reconnected", T0);
+	CHECK(j.status == STORE_OK, "every statement prepared again");
+	store_job_release(&j);
 }
 
 /* Another connection holds the write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: the writers'
@@ -984,6 +1083,9 @@ int main(void)
 		test_changes(&e);
 		test_stream(&e);
 		test_group_commit(&e);
+		test_batch_mixed(&e);
+		if (e.pg != NULL)
+			test_reconnect(&e);
 		test_failed_batch(&e);
 		test_close_queued(&e);
 		if (reopen(&e, NULL))

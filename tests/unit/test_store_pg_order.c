@@ -3,6 +3,7 @@
  * third pages through STREAM "after X" as a node's sequencer does. The reader must see every
  * acked message exactly once, in id order, never skipping one that commits later below its
  * cursor; each writer's ids grow in its submission order; on PostgreSQL the ids are dense.
+ * And a message resent with its cid through the other store at once is stored once.
  * With PIER_TEST_STORE=postgresql://... on a new database of that server, else on one SQLite
  * file shared by the three stores. */
 #include <inttypes.h>
@@ -34,6 +35,7 @@ struct reader {
 	int64_t *seen;         /* ids in the order read */
 	size_t nseen, cap;
 	bool stop;             /* the writers are done: one more empty page ends it */
+	bool last;             /* the page in flight was asked for after stop */
 	bool finished;
 	int pages, bad_order;
 };
@@ -73,7 +75,7 @@ static void on_page(struct store_job *job)
 		r->seen[r->nseen++] = id;
 	}
 	store_job_release(job);
-	if (r->stop && empty && !job->more) {
+	if (r->last && empty && !job->more) {
 		r->finished = true;
 		return;
 	}
@@ -82,6 +84,7 @@ static void on_page(struct store_job *job)
 
 static void read_next(struct reader *r)
 {
+	r->last = r->stop;    /* a page asked before might predate the last commits */
 	store_job_init(&r->job, STORE_STREAM);
 	r->job.after = r->cursor;
 	r->job.limit = PAGE;
@@ -166,6 +169,14 @@ static void run(uv_loop_t *loop, struct store *a, struct store *b, struct store 
 	if (r.nseen == nacked)
 		done = memcmp(r.seen, acked, nacked * sizeof *acked) == 0;
 	CHECK(done, "the reader saw exactly the acked ids: none skipped, none twice");
+	for (size_t i = 0, k = 0; !done && i < nacked; i++) {
+		while (k < r.nseen && r.seen[k] < acked[i])
+			k++;
+		if (k == r.nseen || r.seen[k] != acked[i])
+			printf("# acked %" PRId64 " never read\n", acked[i]);
+		if (i > 0 && acked[i] == acked[i - 1])
+			printf("# acked %" PRId64 " twice\n", acked[i]);
+	}
 	if (pg && nacked > 0)
 		CHECK(acked[nacked - 1] - acked[0] + 1 == (int64_t)nacked, "ids dense (%" PRId64
 		      " .. %" PRId64 " for %zu)", acked[0], acked[nacked - 1], nacked);
@@ -174,6 +185,61 @@ static void run(uv_loop_t *loop, struct store *a, struct store *b, struct store 
 	printf("# %zu appends by two writers, %d reader pages\n", nacked, r.pages);
 	free(acked);
 	free(r.seen);
+}
+
+/* A client's retry reaches the other node: the same (sender, cid) appended through both stores
+ * at once is stored once; the other gets STORE_DUPLICATE with the original's id. A room
+ * message (PostgreSQL's pipeline) and a private one (its ordinary path). */
+static void test_retry_elsewhere(uv_loop_t *loop, struct store *a, struct store *b)
+{
+	struct store_job u, j[2];
+	int64_t peer;
+	bool done[2];
+
+	int64_t sender;
+
+	store_job_init(&u, STORE_GET_USER);
+	u.name = "orderly";
+	CHECK(storetest_run(loop, a, &u) == STORE_OK, "the writers' user");
+	sender = u.user_id;
+	store_job_release(&u);
+	store_job_init(&u, STORE_CREATE_USER);
+	u.name = "retrier";
+	u.pw_hash = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA";
+	CHECK(storetest_run(loop, b, &u) == STORE_OK, "create the peer");
+	peer = u.user_id;
+	store_job_release(&u);
+	for (int round = 0; round < 40; round++) {
+		char cid[32];
+		int ok = 0, dup = 0;
+
+		snprintf(cid, sizeof cid, "retry-%d", round);
+		for (int i = 0; i < 2; i++) {
+			store_job_init(&j[i], STORE_APPEND);
+			j[i].user_id = sender;
+			j[i].room = round % 2 ? NULL : "#lobby";
+			j[i].peer_id = peer;
+			j[i].text = "once";
+			j[i].cid = cid;
+			j[i].done = storetest_done_flag;
+			done[i] = false;
+			j[i].data = &done[i];
+		}
+		store_submit(a, &j[0]);
+		store_submit(b, &j[1]);
+		while (!done[0] || !done[1])
+			uv_run(loop, UV_RUN_ONCE);
+		for (int i = 0; i < 2; i++) {
+			ok += j[i].status == STORE_OK;
+			dup += j[i].status == STORE_DUPLICATE;
+		}
+		CHECK(ok == 1 && dup == 1 && j[0].msg_id == j[1].msg_id,
+		      "retry %d (%s) through both stores: stored once (%d %d, ids %" PRId64 " %" PRId64
+		      ")", round, round % 2 ? "private" : "room", j[0].status, j[1].status,
+		      j[0].msg_id, j[1].msg_id);
+		for (int i = 0; i < 2; i++)
+			store_job_release(&j[i]);
+	}
 }
 
 int main(void)
@@ -195,8 +261,10 @@ int main(void)
 	a = open_store(&loop, dir, server != NULL ? url : NULL);
 	b = open_store(&loop, dir, server != NULL ? url : NULL);
 	c = open_store(&loop, dir, server != NULL ? url : NULL);
-	if (a != NULL && b != NULL && c != NULL)
+	if (a != NULL && b != NULL && c != NULL) {
 		run(&loop, a, b, c, server != NULL);
+		test_retry_elsewhere(&loop, a, b);
+	}
 	store_close(a);
 	store_close(b);
 	store_close(c);

@@ -195,6 +195,16 @@ enum store_status store_pg_changes_run(struct store_pg *pg, struct store_job *jo
 int store_pg_media_prepare(struct store_pg *pg, char **err);
 enum store_status store_pg_media_run(struct store_pg *pg, struct store_job *job);
 
+/* store_pg_msgs.c, for store_pg.c's pipeline: whether job is a plain message (no reply, media
+ * or encryption, and in a room no @mention: one statement does it all, so a batch's run of
+ * them is sent in one pipeline); sends its statement (in pipeline mode; sets job->ts when 0):
+ * 0 or -1; reads its answer into job (msg_id; for STORE_DUPLICATE the original's ts): the
+ * status. */
+bool store_pg_append_fast(const struct store_job *job);
+int store_pg_append_send(struct store_pg *pg, struct store_job *job);
+enum store_status store_pg_append_read(struct store_pg *pg, const PGresult *r,
+                                       struct store_job *job);
+
 /* store_pg_changes.c, for APPEND: what the message ops check about a message. */
 struct store_pg_msg_check {
 	int64_t sender_id, ts, room_id, pair_lo, pair_hi;

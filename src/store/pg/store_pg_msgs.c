@@ -4,10 +4,12 @@
  * row 'msg' inside the batch's transaction (docs/CLUSTER.md, "Ids"). */
 #include "store_pg_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
+#include "msgrules.h"
 
 #define LIMIT_MAX 1000
 
@@ -25,6 +27,8 @@ enum {
 	MEMBER_INSERT,
 	MEMBER_DELETE,
 	CONTACT_INSERT,
+	MSG_APPEND_ROOM,
+	MSG_APPEND_PRIVATE,
 	MSG_STMTS
 };
 
@@ -67,6 +71,40 @@ static const char *const sql[MSG_STMTS] = {
 	[MEMBER_DELETE] = "DELETE FROM members WHERE room_id = $1 AND user_id = $2",
 	[CONTACT_INSERT] =
 		"INSERT INTO contacts(user_id, peer_id) VALUES($1, $2), ($2, $1) ON CONFLICT DO NOTHING",
+	/* A plain room message in one statement (store_pg_append_send): the room ($1: its key),
+	 * the original of a resent cid ($3; sender $2), and only when there is a room and no
+	 * original, the next message id and the row (ts $4, text $5). Gives the room's id (NULL:
+	 * no such room), the original's id, ts and room, and the new id (NULL: nothing stored). */
+	[MSG_APPEND_ROOM] =
+		"WITH r AS (SELECT id FROM rooms WHERE name_key = $1), "
+		"d AS (SELECT id, ts, coalesce(room_id, 0) AS room_id FROM messages "
+		"WHERE sender_id = $2 AND cid = $3), "
+		"c AS (UPDATE counters SET value = value + 1 WHERE name = 'msg' "
+		"AND EXISTS (SELECT 1 FROM r) AND NOT EXISTS (SELECT 1 FROM d) RETURNING value), "
+		"i AS (INSERT INTO messages(id, ts, sender_id, room_id, text, cid, e2ee) "
+		"SELECT c.value, $4, $2, r.id, $5, $3, false FROM c, r RETURNING id) "
+		"SELECT (SELECT id FROM r), (SELECT id FROM d), (SELECT ts FROM d), "
+		"(SELECT room_id FROM d), (SELECT id FROM i)",
+	/* A plain private message from $2 to $1 in one statement, likewise: the original of a
+	 * resent cid ($3), whether the recipient has a device list (then plaintext is refused:
+	 * store_pg_e2ee_plain_check's rule), and only when neither, the id, the row (ts $4, text
+	 * $5) and, when $6, the two contacts rows. A missing sender or recipient is an error (a
+	 * foreign key): the pipeline's fallback gives it its status. Gives the original's id, ts
+	 * and recipient (0: a room), whether there is a list, the new id. */
+	[MSG_APPEND_PRIVATE] =
+		"WITH d AS (SELECT id, ts, coalesce(recipient_id, 0) AS recipient_id FROM messages "
+		"WHERE sender_id = $2 AND cid = $3), "
+		"l AS (SELECT 1 FROM devlists WHERE user_id = $1), "
+		"c AS (UPDATE counters SET value = value + 1 WHERE name = 'msg' "
+		"AND NOT EXISTS (SELECT 1 FROM d) AND NOT EXISTS (SELECT 1 FROM l) RETURNING value), "
+		"i AS (INSERT INTO messages(id, ts, sender_id, recipient_id, pair_lo, pair_hi, text, cid, "
+		"e2ee) SELECT c.value, $4, $2, $1, least($1::bigint, $2::bigint), "
+		"greatest($1::bigint, $2::bigint), $5, $3, false FROM c RETURNING id), "
+		"k AS (INSERT INTO contacts(user_id, peer_id) SELECT x.u, x.p FROM i, "
+		"(VALUES ($2::bigint, $1::bigint), ($1::bigint, $2::bigint)) x(u, p) WHERE $6::boolean "
+		"ON CONFLICT DO NOTHING) "
+		"SELECT (SELECT id FROM d), (SELECT ts FROM d), (SELECT recipient_id FROM d), "
+		"EXISTS (SELECT 1 FROM l), (SELECT id FROM i)",
 };
 
 int store_pg_msgs_prepare(struct store_pg *pg, char **err)
@@ -511,4 +549,113 @@ int store_pg_rooms_each(struct store_pg *pg,
 		cb(ud, PQgetvalue(r, i, 0), store_pg_int(r, i, 1));
 	PQclear(r);
 	return 0;
+}
+
+/* pier_mentions_scan's callback for store_pg_append_fast: any candidate at all. */
+static bool any_mention(void *ud, const char *name, size_t len, size_t alt_len)
+{
+	(void)name;
+	(void)len;
+	(void)alt_len;
+	*(bool *)ud = true;
+	return false;
+}
+
+bool store_pg_append_fast(const struct store_job *job)
+{
+	bool named = false;
+
+	if (job->op != STORE_APPEND || job->text == NULL || job->reply_to != 0 ||
+	    job->media_id != 0 || job->e2ee.payload != NULL)
+		return false;
+	if (job->room == NULL)
+		return job->peer_id > 0;
+	if (pier_room_check(job->room) != PIER_NAME_OK)
+		return false;
+	pier_mentions_scan(job->text, 1, any_mention, &named);
+	return !named;
+}
+
+/* The private one of store_pg_append_send. */
+static int send_private(struct store_pg *pg, struct store_job *job)
+{
+	struct store_pg_params p;
+	char name[32];
+
+	store_pg_params_init(&p);
+	store_pg_add_int(&p, job->peer_id);
+	store_pg_add_int(&p, job->user_id);
+	store_pg_add_text(&p, job->cid);
+	store_pg_add_int(&p, job->ts);
+	store_pg_add_text(&p, job->text);
+	store_pg_add_bool(&p, job->new_contact);
+	snprintf(name, sizeof name, "%s%d", STORE_PG_MSGS, MSG_APPEND_PRIVATE);
+	return PQsendQueryPrepared(pg->conn, name, p.n, p.values, p.lengths, p.formats, 0) == 1
+	       ? 0 : -1;
+}
+
+/* The private one of store_pg_append_read. */
+static enum store_status read_private(struct store_pg *pg, const PGresult *r,
+                                      struct store_job *job)
+{
+	if (PQntuples(r) != 1)
+		return STORE_FAILED;
+	if (!store_pg_null(r, 0, 0)) {
+		if (store_pg_int(r, 0, 2) != job->peer_id)
+			return STORE_CONFLICT;
+		job->msg_id = store_pg_int(r, 0, 0);
+		job->ts = store_pg_int(r, 0, 1);
+		return STORE_DUPLICATE;
+	}
+	if (store_pg_bool(r, 0, 3))
+		return STORE_E2EE_REQUIRED;
+	if (store_pg_null(r, 0, 4))
+		return STORE_FAILED;
+	job->msg_id = store_pg_int(r, 0, 4);
+	pg->search_pending = true;
+	return STORE_OK;
+}
+
+int store_pg_append_send(struct store_pg *pg, struct store_job *job)
+{
+	char key[PIER_KEY_MAX], name[32];
+	struct store_pg_params p;
+
+	if (job->ts == 0)
+		job->ts = pier_now_ms();
+	if (job->room == NULL)
+		return send_private(pg, job);
+	pier_name_key(job->room, key);
+	store_pg_params_init(&p);
+	store_pg_add_text(&p, key);
+	store_pg_add_int(&p, job->user_id);
+	store_pg_add_text(&p, job->cid);
+	store_pg_add_int(&p, job->ts);
+	store_pg_add_text(&p, job->text);
+	snprintf(name, sizeof name, "%s%d", STORE_PG_MSGS, MSG_APPEND_ROOM);
+	return PQsendQueryPrepared(pg->conn, name, p.n, p.values, p.lengths, p.formats, 0) == 1
+	       ? 0 : -1;
+}
+
+enum store_status store_pg_append_read(struct store_pg *pg, const PGresult *r,
+                                       struct store_job *job)
+{
+	if (job->room == NULL)
+		return read_private(pg, r, job);
+	if (PQntuples(r) != 1)
+		return STORE_FAILED;
+	if (store_pg_null(r, 0, 0))
+		return STORE_NOT_FOUND;
+	if (!store_pg_null(r, 0, 1)) {
+		if (store_pg_int(r, 0, 3) != store_pg_int(r, 0, 0))
+			return STORE_CONFLICT;
+		job->msg_id = store_pg_int(r, 0, 1);
+		job->ts = store_pg_int(r, 0, 2);
+		return STORE_DUPLICATE;
+	}
+	if (store_pg_null(r, 0, 4))
+		return STORE_FAILED;
+	job->msg_id = store_pg_int(r, 0, 4);
+	pg->search_pending = true;
+	return STORE_OK;
 }

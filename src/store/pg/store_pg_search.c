@@ -11,16 +11,22 @@
  * name are tokenized again here and every term must match as a phrase in one of them, as
  * FTS5 matches a phrase within one column (store_query_spans of that term alone). A candidate
  * that fails is no match: it is not counted against STORE_SEARCH_SCAN_MAX, as FTS5 never
- * returns it.
+ * returns it; candidates have a bound of their own (CANDIDATES_MAX).
+ *
+ * Newest first: GIN gives its matches in no order, so each search is planned for its own
+ * tokens (a common one walks the primary key down and stops at the page; a rare one takes the
+ * GIN index and sorts its few matches), and candidates are read in growing chunks.
  *
  * What is indexed: triggers on messages put the id of every inserted message, and of every
  * message whose text or media changed (an edit; a recall), into message_search_pending, in
- * the transaction that does it; store_pg_search_batch_end (at the end of every batch, inside
- * its transaction) and every search first take what is pending and (re)write its tokens, or
- * delete them for a recalled or encrypted message (never found, as on SQLite) or one without
- * a token. So a message is indexed in the transaction that stores it, and whoever edits it
- * (on any node) re-indexes it. Taking pending rows locks them in id order: two nodes taking at
- * once wait for each other instead of indexing a row twice or deadlocking.
+ * the transaction that does it; store_pg_search_batch_end (at the end of every batch that
+ * stored or changed a message, inside its transaction) and every search first take what is
+ * pending and (re)write its tokens, or delete them for a recalled or encrypted message (never
+ * found, as on SQLite) or one without a token. So a message is indexed in the transaction that
+ * stores it, and whoever edits it (on any node) re-indexes it. Taking pending rows locks them
+ * in id order: two nodes taking at once wait for each other instead of indexing a row twice or
+ * deadlocking. A search takes them too (a read-only batch, without the writers' lock): only
+ * rows some writer left, which no lock of a writer's waits on.
  */
 #include "store_pg_internal.h"
 
@@ -36,20 +42,33 @@
 /* Candidates read per round trip at first (then four times more each time, up to the scan
  * bound): most pages are found in the first. */
 #define CANDIDATES_FIRST 64
+/* Candidates looked at per job, matches or not. FTS5 checks a phrase on its position lists
+ * and never returns a row whose words are there but apart; here each such candidate is read
+ * and tokenized (some µs): without this bound a phrase of two common words that are seldom
+ * together ("the movie") would read every message holding both. Past it the job ends like
+ * at STORE_SEARCH_SCAN_MAX: more, and next_before below the last candidate looked at. */
+#define CANDIDATES_MAX (2 * STORE_SEARCH_SCAN_MAX)
 
-/* Whether user $5 may read message m: #lobby ($4), its rooms, its private conversations. */
+/* Whether user $3 may read message m: #lobby ($2), its rooms, its private conversations. */
 #define SCOPE_ALL \
-	"(m.room_id = $4 OR m.pair_lo = $5 OR m.pair_hi = $5 OR EXISTS (SELECT 1 FROM members " \
-	"WHERE room_id = m.room_id AND user_id = $5))"
+	"(m.room_id = $2 OR m.pair_lo = $3 OR m.pair_hi = $3 OR EXISTS (SELECT 1 FROM members " \
+	"WHERE room_id = m.room_id AND user_id = $3))"
 
-/* Candidates: messages with every token of $1, below id $2, newest first, at most $3; their
- * text, their file's name, whether the user may read them (scope) and they may be shown. */
-#define CANDIDATES(SCOPE) \
-	"SELECT s.message_id, m.text, md.name, (" SCOPE ") AND m.recalled IS NULL " \
-	"AND m.e2ee IS NOT TRUE FROM message_search s JOIN messages m ON m.id = s.message_id " \
-	"LEFT JOIN media md ON md.id = m.media_id " \
-	"WHERE s.tokens @> $1::text[] AND s.message_id < $2 " \
-	"ORDER BY s.message_id DESC LIMIT $3"
+/* Rare tokens: more than this many candidates below the page's start and the walk goes down
+ * the primary key instead of taking them all from the GIN index. Taking them all costs about
+ * their number; walking the key about the candidates wanted over their density: at a million
+ * messages the two meet between some 7 000 (a page) and 50 000 (the scan bound). */
+#define RARE_MAX 10000
+/* Ids looked at first, newest first down the primary key, before the GIN index is asked:
+ * common tokens fill a page there. */
+#define WINDOW_IDS 8192
+
+/* Candidates $1 (ids, newest first) read: their text, their file's name, whether the user may
+ * read them (scope) and they may be shown. */
+#define CANDIDATES_READ(SCOPE) \
+	"SELECT m.id, m.text, md.name, (" SCOPE ") AND m.recalled IS NULL " \
+	"AND m.e2ee IS NOT TRUE FROM messages m LEFT JOIN media md ON md.id = m.media_id " \
+	"WHERE m.id = ANY($1::bigint[]) ORDER BY m.id DESC"
 
 /* The schema step (store_pg_schema_more.h). message_search: each message's distinct tokens as
  * a text[] under a GIN index, looked up with tokens @> the query's. Triggers queue in
@@ -93,9 +112,12 @@ enum search_stmt {
 	S_PENDING_TAKE,
 	S_TOKENS_SET,
 	S_TOKENS_DELETE,
-	S_CAND_ALL,
-	S_CAND_ROOM,
-	S_CAND_PAIR,
+	S_CAND_WINDOW,
+	S_CAND_GIN,
+	S_CAND_PKEY,
+	S_READ_ALL,
+	S_READ_ROOM,
+	S_READ_PAIR,
 	S_MSGS,
 	S_N
 };
@@ -120,9 +142,26 @@ static const char *const search_sql[S_N] = {
 		"SELECT u.id, string_to_array(u.toks, ' ') "
 		"FROM unnest($1::bigint[], $2::text[]) AS u(id, toks)",
 	[S_TOKENS_DELETE] = "DELETE FROM message_search WHERE message_id = ANY($1::bigint[])",
-	[S_CAND_ALL] = CANDIDATES(SCOPE_ALL),
-	[S_CAND_ROOM] = CANDIDATES("m.room_id = $4 AND $5::bigint IS NOT NULL"),
-	[S_CAND_PAIR] = CANDIDATES("m.pair_lo = $4 AND m.pair_hi = $5"),
+	/* Messages with every token of $1 below id $2 among the $4 ids below the newest one there,
+	 * newest first, at most $3: run with the primary key forced (enable_bitmapscan off). */
+	[S_CAND_WINDOW] =
+		"SELECT message_id FROM message_search WHERE tokens @> $1::text[] AND message_id < $2 "
+		"AND message_id >= (SELECT coalesce(max(message_id), 0) FROM message_search "
+		"WHERE message_id < $2) - $4 ORDER BY message_id DESC LIMIT $3",
+	/* Messages with every token of $1 below id $2, at most $3, in no order: run with the GIN
+	 * index forced (enable_seqscan, enable_indexscan off), it stops after $3 rows, so that it
+	 * both finds out whether the tokens are rare and, when they are, gives all of them. */
+	[S_CAND_GIN] =
+		"SELECT message_id FROM message_search WHERE tokens @> $1::text[] AND message_id < $2 "
+		"LIMIT $3",
+	/* The same newest first, run with the primary key forced (enable_bitmapscan off): common
+	 * tokens, found within a few rows each. */
+	[S_CAND_PKEY] =
+		"SELECT message_id FROM message_search WHERE tokens @> $1::text[] AND message_id < $2 "
+		"ORDER BY message_id DESC LIMIT $3",
+	[S_READ_ALL] = CANDIDATES_READ(SCOPE_ALL),
+	[S_READ_ROOM] = CANDIDATES_READ("m.room_id = $2 AND $3::bigint IS NOT NULL"),
+	[S_READ_PAIR] = CANDIDATES_READ("m.pair_lo = $2 AND m.pair_hi = $3"),
 	/* The messages found, as history shows them to the user ($2), newest first. */
 	[S_MSGS] = STORE_PG_MSG_SELECT("$2")
 		"WHERE m.id = ANY($1::bigint[]) AND m.recalled IS NULL ORDER BY m.id DESC",
@@ -460,11 +499,16 @@ static void query_tokens(const struct store_query *q, struct buf *b)
 	buf_str(b, "}");
 }
 
-/* What one search walks: its statement and parameters but the bound and the count. */
+/* What one search walks: the scope's statement and parameters, the query's tokens, and where
+ * its candidates come from. */
 struct walk {
-	enum search_stmt stmt;
-	int64_t a, b;             /* $4, $5 */
-	const char *tokens;       /* $1 */
+	enum search_stmt read;    /* S_READ_*: the scope */
+	int64_t a, b;             /* its $2, $3 */
+	const char *tokens;       /* the candidates' $1 */
+	int64_t *rare;            /* rare tokens: every candidate, newest first (else NULL) */
+	int nrare, next;          /* how many, and the next one to read */
+	bool window;              /* still in the first WINDOW_IDS ids (S_CAND_WINDOW) */
+	bool window_done;         /* it gave all it had: the walk goes on below it */
 };
 
 /* Fills w with the scope of the job: #room, @peer, or all of the user's. STORE_OK, or
@@ -477,51 +521,164 @@ static enum store_status scope_of(struct store_pg *pg, const struct store_job *j
 
 		if (rc != 0)
 			return rc > 0 ? STORE_NOT_FOUND : STORE_FAILED;
-		w->stmt = S_CAND_ROOM;
+		w->read = S_READ_ROOM;
 		w->b = 0;
 	} else if (job->peer_id > 0) {
-		w->stmt = S_CAND_PAIR;
+		w->read = S_READ_PAIR;
 		w->a = job->user_id < job->peer_id ? job->user_id : job->peer_id;
 		w->b = job->user_id < job->peer_id ? job->peer_id : job->user_id;
 	} else {
-		w->stmt = S_CAND_ALL;
+		w->read = S_READ_ALL;
 		w->a = pg->lobby_id;
 		w->b = job->user_id;
 	}
 	return STORE_OK;
 }
 
+static int cmp_desc(const void *x, const void *y)
+{
+	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+
+	return (a < b) - (a > b);
+}
+
+/* Decides how the candidates below before are walked, once the first WINDOW_IDS ids did not
+ * fill the page. The planner cannot: the statistics
+ * know only the most common tokens, and a LIMIT makes walking the primary key down look cheap
+ * for any token it thinks common enough, which for a word it has never seen (or a query that
+ * matches nothing) means walking every message (a second at a million). So the GIN index is
+ * asked first, forced, for at most RARE_MAX + 1 candidates: if it has no more, they are all
+ * the candidates (w->rare, sorted here); else the tokens are common and the walk goes down
+ * the primary key, forced. Leaves the settings for that walk on. 0 or -1. */
+static int choose_walk(struct store_pg *pg, struct walk *w, int64_t before)
+{
+	struct store_pg_params p;
+	PGresult *r;
+	int rows;
+
+	if (store_pg_command(pg, "SET LOCAL enable_bitmapscan TO DEFAULT; "
+	                         "SET LOCAL enable_indexscan = off") != 0)
+		return -1;
+	store_pg_params_init(&p);
+	store_pg_add_text(&p, w->tokens);
+	store_pg_add_int(&p, before);
+	store_pg_add_int(&p, RARE_MAX + 1);
+	r = store_pg_exec(pg, STORE_PG_SEARCH, S_CAND_GIN, &p);
+	if (r == NULL)
+		return -1;
+	rows = PQntuples(r);
+	if (rows <= RARE_MAX) {
+		w->rare = malloc(((size_t)rows + 1) * sizeof(*w->rare));
+		if (w->rare == NULL) {
+			PQclear(r);
+			return -1;
+		}
+		for (int i = 0; i < rows; i++)
+			w->rare[i] = store_pg_int(r, i, 0);
+		qsort(w->rare, (size_t)rows, sizeof(*w->rare), cmp_desc);
+		w->nrare = rows;
+	}
+	PQclear(r);
+	return store_pg_command(pg, "SET LOCAL enable_indexscan TO DEFAULT; "
+	                            "SET LOCAL enable_bitmapscan = off");
+}
+
+/* The next at most n candidates below before, newest first, read (S_READ_*): the result, or
+ * NULL on error; *more: candidates may be left after them. */
+static PGresult *next_candidates(struct store_pg *pg, struct walk *w, int64_t before, int n,
+                                 bool *more)
+{
+	struct store_pg_params p;
+	struct buf ids = { 0 };
+	PGresult *r = NULL;
+	size_t k = 0;
+
+	buf_str(&ids, "{");
+	if (w->window) {
+		store_pg_params_init(&p);
+		store_pg_add_text(&p, w->tokens);
+		store_pg_add_int(&p, before);
+		store_pg_add_int(&p, n);
+		store_pg_add_int(&p, WINDOW_IDS);
+		r = store_pg_exec(pg, STORE_PG_SEARCH, S_CAND_WINDOW, &p);
+		if (r == NULL)
+			goto out;
+		for (int i = 0; i < PQntuples(r); i++)
+			add_id(&ids, &k, store_pg_int(r, i, 0));
+		*more = true;
+		w->window_done = PQntuples(r) < n;
+		PQclear(r);
+		r = NULL;
+	} else if (w->rare != NULL) {
+		for (; w->next < w->nrare && (int)k < n; w->next++)
+			add_id(&ids, &k, w->rare[w->next]);
+		*more = w->next < w->nrare;
+	} else {
+		store_pg_params_init(&p);
+		store_pg_add_text(&p, w->tokens);
+		store_pg_add_int(&p, before);
+		store_pg_add_int(&p, n);
+		r = store_pg_exec(pg, STORE_PG_SEARCH, S_CAND_PKEY, &p);
+		if (r == NULL)
+			goto out;
+		for (int i = 0; i < PQntuples(r); i++)
+			add_id(&ids, &k, store_pg_int(r, i, 0));
+		*more = PQntuples(r) == n;
+		PQclear(r);
+		r = NULL;
+	}
+	buf_str(&ids, "}");
+	if (ids.failed)
+		goto out;
+	store_pg_params_init(&p);
+	store_pg_add_text(&p, ids.s);
+	store_pg_add_int(&p, w->a);
+	store_pg_add_int(&p, w->b);
+	r = store_pg_exec(pg, STORE_PG_SEARCH, w->read, &p);
+out:
+	free(ids.s);
+	return r;
+}
+
 /* Walks the candidates newest first from before on, as SQLite walks FTS5's matches: fills
  * found[] (at most limit ids of messages the user may read), job->more and next_before.
  * STORE_OK or STORE_FAILED. */
 static enum store_status walk_matches(struct store_pg *pg, struct store_job *job,
-                                      const struct search_query *sq, const struct walk *w,
+                                      const struct search_query *sq, struct walk *w,
                                       int limit, int64_t *found, int *nfound)
 {
 	int64_t before = job->before > 0 ? job->before : INT64_MAX, last = 0;
 	int chunk = limit + 1 > CANDIDATES_FIRST ? limit + 1 : CANDIDATES_FIRST;
-	int scanned = 0;
+	int scanned = 0, examined = 0;
 
+	/* First the newest ids down the primary key; the planner's own choice can be a walk of
+	 * every message (choose_walk). Until the job's end, or its savepoint's rollback. */
+	if (store_pg_command(pg, "SET LOCAL plan_cache_mode = force_custom_plan; "
+	                         "SET LOCAL enable_seqscan = off; "
+	                         "SET LOCAL enable_bitmapscan = off") != 0)
+		return STORE_FAILED;
+	w->window = true;
 	for (;;) {
-		struct store_pg_params p;
-		PGresult *r;
+		bool more = false;
+		PGresult *r = next_candidates(pg, w, before, chunk, &more);
 		int rows;
 
-		store_pg_params_init(&p);
-		store_pg_add_text(&p, w->tokens);
-		store_pg_add_int(&p, before);
-		store_pg_add_int(&p, chunk);
-		store_pg_add_int(&p, w->a);
-		store_pg_add_int(&p, w->b);
-		r = store_pg_exec(pg, STORE_PG_SEARCH, w->stmt, &p);
 		if (r == NULL)
 			return STORE_FAILED;
 		rows = PQntuples(r);
 		for (int i = 0; i < rows; i++) {
 			int64_t id = store_pg_int(r, i, 0);
-			int m = is_match(sq, PQgetvalue(r, i, 1),
-			                 store_pg_null(r, i, 2) ? NULL : PQgetvalue(r, i, 2));
+			int m;
 
+			if (examined++ == CANDIDATES_MAX) {
+				/* candidates are left: go on below the last one looked at */
+				job->more = true;
+				job->next_before = before;
+				PQclear(r);
+				return STORE_OK;
+			}
+			m = is_match(sq, PQgetvalue(r, i, 1),
+			             store_pg_null(r, i, 2) ? NULL : PQgetvalue(r, i, 2));
 			before = id;
 			if (m < 0) {
 				PQclear(r);
@@ -550,7 +707,15 @@ static enum store_status walk_matches(struct store_pg *pg, struct store_job *job
 			found[(*nfound)++] = id;
 		}
 		PQclear(r);
-		if (rows < chunk)
+		if (w->window_done) {
+			/* every candidate among the window's ids was looked at: on below the last one
+			 * (the window's ids without one are walked again, a few ms at most) */
+			w->window = w->window_done = false;
+			if (choose_walk(pg, w, before) != 0)
+				return STORE_FAILED;
+			continue;
+		}
+		if (!more)
 			return STORE_OK;       /* no candidate left */
 		chunk = chunk * 4 > STORE_SEARCH_SCAN_MAX + 1 ? STORE_SEARCH_SCAN_MAX + 1 : chunk * 4;
 	}
@@ -630,18 +795,19 @@ enum store_status store_pg_search(struct store_pg *pg, struct store_job *job)
 	job->msgs = calloc((size_t)limit, sizeof(*job->msgs));
 	if (job->msgs == NULL)
 		goto out;
-	/* A plan for these tokens, not a generic one: a rare token wants the GIN index, a
-	 * common one the newest ids first (with a generic plan, a rare word walked every
-	 * message: 30 ms at 30000, linear). Until the job's end (a failed job's savepoint
-	 * rollback undoes it too). */
-	if (store_pg_command(pg, "SET LOCAL plan_cache_mode = force_custom_plan") != 0 ||
-	    walk_matches(pg, job, sq, &w, limit, found, &nfound) != STORE_OK ||
-	    store_pg_command(pg, "SET LOCAL plan_cache_mode TO DEFAULT") != 0)
+	/* The walk sets the planner's settings it needs (choose_walk) and they are put back
+	 * here; on a failure the job's savepoint rollback puts them back. */
+	if (walk_matches(pg, job, sq, &w, limit, found, &nfound) != STORE_OK ||
+	    store_pg_command(pg, "SET LOCAL plan_cache_mode TO DEFAULT; "
+	                         "SET LOCAL enable_seqscan TO DEFAULT; "
+	                         "SET LOCAL enable_indexscan TO DEFAULT; "
+	                         "SET LOCAL enable_bitmapscan TO DEFAULT") != 0)
 		goto out;
 	if (nfound > 0 && read_found(pg, job, &sq->all, found, nfound) != STORE_OK)
 		goto out;
 	status = STORE_OK;
 out:
+	free(w.rare);
 	free(tokens.s);
 	free(sq);
 	return status;
