@@ -4,12 +4,18 @@
  *
  * Checked: whatever decodes holds valid fields only (names, targets, bounds), and encoding it
  * again gives bytes that decode to a payload that encodes to the very same bytes (a fixed
- * point: nothing the decoder accepts is lost or changed on the way to the next node). */
+ * point: nothing the decoder accepts is lost or changed on the way to the next node).
+ *
+ * A first byte of 7 (mod 8) drives the sequencer (cluster_seq.c) instead: the bytes are
+ * commits, bus signals (any visible id, again and again, or never), read answers (failed
+ * ones too) and polls, against a fake store; every existing id must come out exactly once, in
+ * order, and every item be freed. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cluster_codec.h"
+#include "cluster_seq.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -143,12 +149,147 @@ static void fuzz_small(const char *p, size_t n, int which)
 	same_again(e1, l1, e2, l2);
 }
 
+/* ---- the sequencer ---- */
+
+#define SEQ_IDS 512
+
+struct seq_world {
+	bool exists[SEQ_IDS + 1];
+	int64_t newest, last_out;
+	size_t nout, live;
+	bool pending;
+	int64_t after, upto;
+	size_t page;
+	int64_t items[SEQ_IDS * 4];   /* the items are ids in this pool, by index */
+	size_t nitems;
+};
+
+static void *seq_item(struct seq_world *w, int64_t id)
+{
+	if (w->nitems == sizeof(w->items) / sizeof(w->items[0]))
+		return NULL;
+	w->items[w->nitems] = id;
+	w->live++;
+	return &w->items[w->nitems++];
+}
+
+static void seq_deliver(void *ud, int64_t id, void *item)
+{
+	struct seq_world *w = ud;
+
+	if (*(int64_t *)item != id || id <= w->last_out || id > w->newest || !w->exists[id])
+		abort();
+	w->last_out = id;
+	w->nout++;
+	w->live--;
+}
+
+static void seq_drop(void *ud, void *item)
+{
+	struct seq_world *w = ud;
+
+	(void)item;
+	w->live--;
+}
+
+static void seq_read(void *ud, int64_t after, int64_t upto)
+{
+	struct seq_world *w = ud;
+
+	if (w->pending)
+		abort();                 /* one read at a time */
+	w->pending = true;
+	w->after = after;
+	w->upto = upto;
+}
+
+static const struct cluster_seq_ops seq_fuzz_ops = { seq_deliver, seq_drop, seq_read };
+
+static void seq_answer(struct cluster_seq *s, struct seq_world *w, bool ok)
+{
+	int64_t ids[SEQ_IDS];
+	void *items[SEQ_IDS];
+	size_t n = 0;
+	int64_t upto = w->upto != 0 && w->upto < w->newest ? w->upto : w->newest;
+	bool more = false;
+
+	if (!w->pending)
+		return;
+	w->pending = false;
+	for (int64_t id = w->after + 1; ok && id <= upto; id++) {
+		if (!w->exists[id])
+			continue;
+		if (n == w->page) {
+			more = true;
+			break;
+		}
+		items[n] = seq_item(w, id);
+		if (items[n] == NULL)
+			abort();
+		ids[n++] = id;
+	}
+	cluster_seq_read_done(s, ok, ids, items, n, more);
+}
+
+static void fuzz_seq(const uint8_t *p, size_t n)
+{
+	static struct seq_world w;
+	struct cluster_seq s;
+	size_t expect = 0;
+
+	memset(&w, 0, sizeof(w));
+	if (n < 3)
+		return;
+	w.page = 1 + p[0] % 16;
+	cluster_seq_init(&s, 0, 1 + p[1] % 8, &seq_fuzz_ops, &w);
+	for (size_t i = 2; i < n && w.nitems < sizeof(w.items) / sizeof(w.items[0]) - SEQ_IDS; i++) {
+		uint8_t b = p[i];
+
+		switch (b % 5) {
+		case 0:                                  /* a commit (or an id never used) */
+			if (w.newest < SEQ_IDS)
+				w.exists[++w.newest] = (b & 0x80) == 0;
+			break;
+		case 1: {                                /* a signal for a visible id */
+			int64_t id = w.newest > 0 ? 1 + (int64_t)(b / 5) % w.newest : 0;
+
+			if (id > 0 && w.exists[id])
+				cluster_seq_offer(&s, id, seq_item(&w, id));
+			break;
+		}
+		case 2:
+			seq_answer(&s, &w, true);
+			break;
+		case 3:
+			seq_answer(&s, &w, false);
+			break;
+		default:
+			cluster_seq_poll(&s);
+			break;
+		}
+	}
+	cluster_seq_poll(&s);
+	while (w.pending)
+		seq_answer(&s, &w, true);
+	for (int64_t id = 1; id <= w.newest; id++)
+		expect += w.exists[id];
+	if (w.nout != expect)
+		abort();
+	cluster_seq_release(&s);
+	if (w.live != 0)
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *p = (const char *)data + 1;
 
 	if (size < 1)
 		return 0;
+	if (data[0] % 8 == 7) {
+		fuzz_seq(data + 1, size - 1);
+		return 0;
+	}
 	switch (data[0] % 7) {
 	case 0: fuzz_msg(p, size - 1); break;
 	case 1: fuzz_change(p, size - 1); break;

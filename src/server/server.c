@@ -141,6 +141,7 @@ static void tick_cb(uv_timer_t *t)
 	metrics_tick(srv);
 	rooms_sweep(srv);
 	account_tick(srv, now);
+	offline_tick(srv);
 	if (++srv->ticks % SWEEP_TICKS == 0) {
 		limit_sweep(srv->addr_limits, now);
 		limit_sweep(srv->account_limits, now);

@@ -474,6 +474,13 @@ static void account_read(struct store_job *job)
 		auth_op_finish(op, error_new(op->ref, PIER_ERR_STORE_FAILED, "could not read the account"));
 		return;
 	}
+	if (op->user == NULL && job->user_name != NULL)   /* a cluster: registered elsewhere */
+		op->user = remote_user_found(op->c->srv, job->user_id, job->user_name);
+	if (op->user == NULL && op->op == PIER_OP_LOGIN) {
+		op->no_account = true;
+		op->hash_done(op, false);
+		return;
+	}
 	snprintf(op->hash.hash, sizeof(op->hash.hash), "%s", job->pw_hash_out);
 	store_job_release(&op->job);
 	auth_op_hash(op, PWHASH_VERIFY, op->password, op->hash_done);
@@ -497,6 +504,8 @@ static void token_loaded(struct store_job *job)
 	struct server *srv = op->c->srv;
 
 	op->user = job->status == STORE_OK ? hub_find_user(&srv->hub, job->user_name) : NULL;
+	if (op->user == NULL && job->status == STORE_OK)   /* a cluster: registered elsewhere */
+		op->user = remote_user_found(srv, job->user_id, job->user_name);
 	if (op->user == NULL) {
 		log_warn("login failed from %s: unknown, revoked or expired token", op->c->addr);
 		auth_op_finish(op, auth_status_reply("login", op->ref, -1, PIER_ERR_BAD_TOKEN,
@@ -549,7 +558,8 @@ void handle_login(struct conn *c, json_t *req, json_t *ref)
 	valid_name = pier_name_check(user) == PIER_NAME_OK;
 	if (!login_limits_take(c, valid_name ? user : NULL, true, &charge, ref))
 		return;
-	if (!valid_name || hub_find_user(&srv->hub, user) == NULL) {
+	/* A cluster's node may not know yet a user registered on another: the store says. */
+	if (!valid_name || (srv->cluster == NULL && hub_find_user(&srv->hub, user) == NULL)) {
 		log_warn("login failed for %s%s%s from %s: no such user", valid_name ? "'" : "",
 		         valid_name ? user : "an invalid name", valid_name ? "'" : "", c->addr);
 		conn_reply(c, auth_status_reply("login", ref, 0, PIER_ERR_NO_SUCH_USER, "no such user"));
@@ -565,7 +575,7 @@ void handle_login(struct conn *c, json_t *req, json_t *ref)
 	op->with_password = true;
 	op->charge = charge;
 	op->user = hub_find_user(&srv->hub, user);
-	snprintf(op->name, sizeof(op->name), "%s", op->user->name);
+	snprintf(op->name, sizeof(op->name), "%s", op->user != NULL ? op->user->name : user);
 	auth_op_check_password(op, pw, password_checked);
 }
 

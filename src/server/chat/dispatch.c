@@ -12,6 +12,7 @@
 #include "e2ee_chat.h"
 #include "profile.h"
 #include "readstate.h"
+#include "remote.h"
 #include "reply.h"
 #include "roominfo.h"
 #include "rooms.h"
@@ -151,7 +152,7 @@ void dispatch_line(struct conn *c, const char *line, size_t len)
 		reply_error(c, ref, PIER_ERR_ALREADY_LOGGED_IN, "this connection is logged in already");
 		goto out;
 	}
-	if (take_token(c, e, ref) == 0)
+	if (take_token(c, e, ref) == 0 && !remote_hold(c, e->handle, req, ref))
 		e->handle(c, req, ref);
 out:
 	json_decref(req);

@@ -63,6 +63,7 @@ struct user {
 	                                 * (a cluster: read once more if above offline_after) */
 	unsigned offline_pushed;        /* backlog messages queued in this online period */
 	int64_t written_max;            /* highest private id written to a session: the watermark */
+	int64_t seen_saved;             /* cluster: the watermark last handed to the store */
 
 	/* Rate limits are the user's, shared by all of its sessions: more sessions do not buy a
 	 * higher rate (docs/PROTOCOL.md, Limits). Filled at the first request that takes one. */

@@ -45,6 +45,8 @@ struct offline_read {
 	struct store_job job;
 };
 
+static void store_seen(struct server *srv, struct user *u);
+
 static bool is_paging(const struct user *u)
 {
 	return u->catchup != NULL && !u->offline_all_queued;
@@ -67,6 +69,10 @@ static void check_caught_up(struct user *u)
 	if (u->offline_after > u->written_max)
 		u->written_max = u->offline_after;
 	u->catchup = NULL;
+	/* A cluster: the user's next login may be on another node, which knows the watermark
+	 * only from the store: store it now, not only when the last session here closes. */
+	if (c->srv->cluster != NULL && u->written_max > u->seen_saved)
+		store_seen(c->srv, u);
 }
 
 static void note_written(struct user *u, const struct conn *c)
@@ -230,19 +236,34 @@ static void seen_stored(struct store_job *job)
 	free(job);
 }
 
+static void store_seen(struct server *srv, struct user *u)
+{
+	struct store_job *job = xcalloc(1, sizeof(*job));
+
+	store_job_init(job, STORE_SET_SEEN);
+	job->user_id = u->id;
+	job->seen_id = u->written_max;
+	job->done = seen_stored;
+	u->seen_saved = u->written_max;
+	store_submit(srv->store, job);
+}
+
 void offline_user_gone(struct server *srv, struct user *u)
 {
-	struct store_job *job;
-
 	u->catchup = NULL;
 	u->offline_reading = false;
 	u->online_gen++;
 	if (u->written_max == 0)
 		return;
-	job = xcalloc(1, sizeof(*job));
-	store_job_init(job, STORE_SET_SEEN);
-	job->user_id = u->id;
-	job->seen_id = u->written_max;
-	job->done = seen_stored;
-	store_submit(srv->store, job);
+	store_seen(srv, u);
+}
+
+void offline_tick(struct server *srv)
+{
+	if (srv->cluster == NULL)
+		return;
+	for (struct user *u = srv->hub.online; u != NULL; u = u->online_next) {
+		if (u->catchup == NULL && u->written_max > u->seen_saved)
+			store_seen(srv, u);
+	}
 }

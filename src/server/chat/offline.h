@@ -39,5 +39,9 @@ void offline_session_leave(struct server *srv, struct user *u, struct conn *c);
 
 /* u's last session closed: stores the watermark (users.seen_id) and ends the online period. */
 void offline_user_gone(struct server *srv, struct user *u);
+/* Cluster (each second): stores the watermark of every online user whose written messages
+ * passed it, so that a login on another node, which reads it from the store, starts there.
+ * One node: nothing (the watermark is stored when the last session closes). */
+void offline_tick(struct server *srv);
 
 #endif

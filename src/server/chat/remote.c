@@ -20,6 +20,7 @@
 #include "hub.h"
 #include "log.h"
 #include "profile.h"
+#include "reply.h"
 #include "sbuf.h"
 #include "server.h"
 #include "store.h"
@@ -81,6 +82,36 @@ static void add_remote_name(void *ud, const char *name)
 		json_array_append_new(a->list, json_string(u->name));
 }
 
+struct online_list {
+	struct server *srv;
+	struct user **users;
+	size_t n, cap;
+};
+
+static void list_remote_user(void *ud, const char *name)
+{
+	struct online_list *l = ud;
+	struct user *u = hub_find_user(&l->srv->hub, name);
+
+	if (u == NULL || u->nsessions > 0)
+		return;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->users = xrealloc(l->users, l->cap * sizeof(*l->users));
+	}
+	l->users[l->n++] = u;
+}
+
+struct user **remote_online_users(struct server *srv, size_t *n)
+{
+	struct online_list l = { srv, NULL, 0, 0 };
+
+	if (srv->cluster != NULL)
+		cluster_each_online_elsewhere(srv->cluster, list_remote_user, &l);
+	*n = l.n;
+	return l.users;
+}
+
 void remote_add_online(struct server *srv, json_t *ev)
 {
 	struct online_add a = { srv, json_object_get(ev, "online") };
@@ -102,6 +133,18 @@ void remote_add_online(struct server *srv, json_t *ev)
 	event_add_displays(&srv->hub, ev);
 }
 
+struct user *remote_user_found(struct server *srv, int64_t id, const char *name)
+{
+	struct user *u = hub_find_user(&srv->hub, name);
+
+	if (u != NULL || srv->cluster == NULL || id <= 0 || pier_name_check(name) != PIER_NAME_OK)
+		return u;
+	u = hub_add_user(&srv->hub, id, name);
+	profile_user_added(srv, name);
+	log_info("cluster: %s (registered on another node) found in the store", name);
+	return u;
+}
+
 struct lookup {
 	struct server *srv;
 	char name[PIER_NAME_MAX + 1];
@@ -114,13 +157,8 @@ static void looked_up(struct store_job *job)
 	struct server *srv = l->srv;
 
 	srv->remote_lookups--;
-	if (job->status == STORE_OK && job->user_name != NULL &&
-	    hub_find_user(&srv->hub, job->user_name) == NULL) {
-		hub_add_user(&srv->hub, job->user_id, job->user_name);
-		profile_user_added(srv, job->user_name);
-		log_info("cluster: %s (registered on another node) found in the store",
-		         job->user_name);
-	}
+	if (job->status == STORE_OK && job->user_name != NULL)
+		remote_user_found(srv, job->user_id, job->user_name);
 	store_job_release(job);
 	free(l);
 }
@@ -141,6 +179,62 @@ void remote_lookup_user(struct server *srv, const char *name)
 	l->job.data = l;
 	srv->remote_lookups++;
 	store_submit(srv->store, &l->job);
+}
+
+struct held_request {
+	struct conn *c;
+	void (*handle)(struct conn *, json_t *, json_t *);
+	json_t *req;
+	char name[PIER_NAME_MAX + 1];
+	struct store_job job;
+};
+
+static void held_looked_up(struct store_job *job)
+{
+	struct held_request *h = job->data;
+	struct conn *c = h->c;
+
+	c->srv->remote_lookups--;
+	if (job->status == STORE_OK && job->user_name != NULL)
+		remote_user_found(c->srv, job->user_id, job->user_name);
+	if (!c->closing && c->user != NULL)
+		h->handle(c, h->req, json_object_get(h->req, "ref"));
+	conn_resume(c);
+	conn_unref(c);
+	json_decref(h->req);
+	store_job_release(job);
+	free(h);
+}
+
+bool remote_hold(struct conn *c, void (*handle)(struct conn *, json_t *, json_t *),
+                 json_t *req, json_t *ref)
+{
+	struct server *srv = c->srv;
+	const char *to = req_string(req, "to");
+	struct held_request *h;
+
+	(void)ref;
+	if (srv->cluster == NULL || c->user == NULL)
+		return false;
+	if (to == NULL)
+		to = req_string(req, "with");
+	if (to == NULL || to[0] != '@' || pier_name_check(to + 1) != PIER_NAME_OK ||
+	    hub_find_user(&srv->hub, to + 1) != NULL || srv->remote_lookups >= REMOTE_LOOKUPS_MAX)
+		return false;
+	h = xcalloc(1, sizeof(*h));
+	h->c = c;
+	h->handle = handle;
+	h->req = json_incref(req);
+	snprintf(h->name, sizeof(h->name), "%s", to + 1);
+	store_job_init(&h->job, STORE_GET_USER);
+	h->job.name = h->name;
+	h->job.done = held_looked_up;
+	h->job.data = h;
+	conn_ref(c);
+	conn_pause(c);
+	srv->remote_lookups++;
+	store_submit(srv->store, &h->job);
+	return true;
 }
 
 /* ---- what other nodes announce ---- */

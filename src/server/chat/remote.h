@@ -13,6 +13,7 @@
 #include "cluster_codec.h"
 
 struct cluster_handler;
+struct conn;
 struct server;
 struct user;
 
@@ -29,11 +30,28 @@ bool remote_presence(struct server *srv, struct user *u, bool online);
  * as on one node: the client pages with the users request). */
 void remote_add_online(struct server *srv, json_t *users_event);
 
+/* Cluster: the store knows user id called name (registered on another node) and this node's
+ * directory may not yet: added to it. The user, or NULL on a single node when it is not in
+ * the directory. */
+struct user *remote_user_found(struct server *srv, int64_t id, const char *name);
+
+/* Cluster: the users online on other nodes and not here (a malloc'd array of *n, NULL when
+ * none; the caller frees it). Single node: NULL, 0. */
+struct user **remote_online_users(struct server *srv, size_t *n);
+
 /* Cluster: name is no user in this node's directory; maybe one registered on another node
  * whose announcement was lost. Looks it up in the store (at most REMOTE_LOOKUPS_MAX at once)
  * and adds it to the directory when it exists, for the requests that follow. */
 #define REMOTE_LOOKUPS_MAX 64
 void remote_lookup_user(struct server *srv, const char *name);
+
+/* Cluster: when req (logged in) names with its "to" or "with" a user "@name" this node's
+ * directory does not have (registered on another node, its announcement not here yet), the
+ * connection pauses, the store is asked, and handle(c, req, ref) runs once the answer is in
+ * (the user known then, or answered no_such_user as on one node). True when it took the
+ * request so; false (a single node, a known name, a room) to handle it now. */
+bool remote_hold(struct conn *c, void (*handle)(struct conn *, json_t *, json_t *),
+                 json_t *req, json_t *ref);
 
 /* Announces a state change made here (cluster_event's fields; target and text may be NULL). */
 void remote_event(struct server *srv, enum cluster_event_op op, const char *user,

@@ -302,9 +302,18 @@ void handle_users(struct conn *c, json_t *req, json_t *ref)
 		limit = json_integer_value(jlimit);
 	if (after != NULL && strlen(after) <= PIER_NAME_MAX)
 		pier_name_key(after, after_key);
-	all = xcalloc(h->nonline, sizeof(*all));
-	for (u = h->online; u != NULL; u = u->online_next)
-		all[n++] = u;
+	{
+		/* A cluster: the users online on other nodes too (remote.c). */
+		size_t nremote;
+		struct user **remote = remote_online_users(c->srv, &nremote);
+
+		all = xcalloc(h->nonline + nremote + 1, sizeof(*all));
+		for (u = h->online; u != NULL; u = u->online_next)
+			all[n++] = u;
+		for (size_t i = 0; i < nremote; i++)
+			all[n++] = remote[i];
+		free(remote);
+	}
 	qsort(all, n, sizeof(*all), by_user_key);
 	while (after != NULL && first < n && strcmp(all[first]->key, after_key) <= 0)
 		first++;

@@ -1,4 +1,4 @@
-/* test_cluster_presence.c - presence across nodes (src/server/cluster/cluster_presence.c):
+/* test_cluster_presence_sets.c - presence across nodes (src/server/cluster/cluster_presence.c):
  * only cluster-wide transitions are reported; a node's heartbeat lease drops its users; a
  * mismatched heartbeat asks for the set again and the set replaces what was kept. */
 #include <stdio.h>

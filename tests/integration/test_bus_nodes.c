@@ -1,4 +1,4 @@
-/* test_cluster_bus.c - integration: two pierd nodes and one nats-server (docs/CLUSTER.md).
+/* test_bus_nodes.c - integration: two pierd nodes and one nats-server (docs/CLUSTER.md).
  * The nodes share one store: the same --data-dir on this host (SQLite's one writer at a time
  * gives ids in commit order, as PostgreSQL's counter rows do; CLUSTER.md says so), so this
  * runs before the PostgreSQL back end does. Shown here:
@@ -204,6 +204,7 @@ int main(void)
 	struct seen sa = { .n = 0 }, sb = { .n = 0 };
 	int64_t ids[40];
 	size_t nids = 0;
+	char *store_url = NULL;
 	json_t *r;
 
 	harness_watchdog(120);
@@ -219,10 +220,14 @@ int main(void)
 		a = pierd_start(args_a);
 	}
 	REQUIRE(a != NULL, (nats_stop(nats), harness_done()), "node a starts");
+	/* The same store for the other nodes: a's data directory (its SQLite file, or with
+	 * PIER_TEST_STORE, media only), and a's PostgreSQL database then. */
+	if (harness_store_url() != NULL)
+		store_url = harness_pg_url(strrchr(pierd_dir(a), '/') + 1);
 	{
 		const char *const args_b[] = { "--no-rate-limits", "--nats", url, "--node-name", "b",
 		                               "--presence-lease", "3", "--data-dir", pierd_dir(a),
-		                               NULL };
+		                               store_url != NULL ? "--store" : NULL, store_url, NULL };
 
 		b = pierd_start(args_b);
 	}
@@ -402,7 +407,7 @@ int main(void)
 	{
 		const char *const args_c[] = { "--no-rate-limits", "--nats", url, "--node-name", "c",
 		                               "--presence-lease", "3", "--data-dir", pierd_dir(a),
-		                               NULL };
+		                               store_url != NULL ? "--store" : NULL, store_url, NULL };
 		struct pierd *c = pierd_start(args_c);
 		char carol[HARNESS_NAME_MAX];
 		struct pier_conn *cc;
@@ -432,5 +437,6 @@ int main(void)
 	CHECK(pierd_stop(b), "node b stops cleanly");
 	nats_stop(nats);
 	unlink(nats_log);
+	free(store_url);
 	return harness_done();
 }
