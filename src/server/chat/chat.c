@@ -119,7 +119,15 @@ void chat_deliver_msg(struct server *srv, const struct store_msg *stored,
 	struct sbuf *b;
 
 	m.mentioned = false;        /* the reader's flag: not in the bytes everyone shares */
-	ev = event_msg(h, &m);
+	if (m.e2ee && m.reply_to != 0) {
+		/* As e2ee_send.c tells it: the reply's id, no quote (the text is in the payload). */
+		m.reply_to = 0;
+		ev = event_msg(h, &m);
+		json_object_set_new(ev, "reply_to", json_integer(stored->reply_to));
+		m.reply_to = stored->reply_to;
+	} else {
+		ev = event_msg(h, &m);
+	}
 	b = sbuf_from_json(ev);
 	if (m.to[0] == '#') {
 		struct room *room = hub_find_room(h, m.to);

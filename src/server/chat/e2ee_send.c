@@ -96,6 +96,7 @@ static void deliver(struct server *srv, struct deferred *d, const char *to)
 			                   v.qid);
 	}
 	if (srv->cluster != NULL) {
+		m.reply_to = job->reply_to;     /* the event says it as below (chat_deliver_msg) */
 		conn_ref(d->c);
 		cluster_msg_stored(srv->cluster, &m, d->c);
 		return;

@@ -11,6 +11,7 @@ void cluster_seq_init(struct cluster_seq *s, int64_t start, size_t max_held,
 {
 	memset(s, 0, sizeof(*s));
 	s->delivered = start;
+	s->hole_at = -1;
 	s->max_held = max_held > 0 ? max_held : 1;
 	s->held = xcalloc(s->max_held, sizeof(*s->held));
 	s->ops = ops;
@@ -63,11 +64,23 @@ static void drain(struct cluster_seq *s)
 	}
 }
 
+/* A hole right after delivered: true when a poll's read has seen it too (skip it now), else
+ * it is noted and false (hold what follows until the next poll). */
+static bool hole_confirmed(struct cluster_seq *s)
+{
+	if (s->hole_at == s->delivered)
+		return s->hole_polled;
+	s->hole_at = s->delivered;
+	s->hole_polled = false;
+	s->stats.holes++;
+	return false;
+}
+
 /* After a change: read what is missing below the lowest held id, or, once nothing is held
- * but some was dropped, whatever follows. */
+ * but some was dropped, whatever follows. Not while a hole waits for the next poll. */
 static void read_if_needed(struct cluster_seq *s)
 {
-	if (s->reading)
+	if (s->reading || (s->hole_at == s->delivered && !s->hole_polled))
 		return;
 	if (s->nheld > 0) {
 		start_read(s, s->held[0].id - 1);
@@ -140,11 +153,21 @@ void cluster_seq_read_done(struct cluster_seq *s, bool ok, const int64_t *ids, v
 		return;
 	}
 	/* A read is the store's whole truth for its range: every id after its start up to the
-	 * last it returned that it does not hold was never used, so ids may be skipped here. */
+	 * last it returned that it does not hold was never used, so ids may be skipped here,
+	 * once a poll's read confirmed it (hole_confirmed). */
 	for (size_t i = 0; i < n; i++) {
 		if (ids[i] <= s->delivered) {
 			drop_dup(s, items[i]);
 			continue;
+		}
+		if (ids[i] > s->delivered + 1 && !hole_confirmed(s)) {
+			for (; i < n; i++) {
+				if (ids[i] <= s->delivered)
+					drop_dup(s, items[i]);
+				else
+					hold(s, ids[i], items[i]);
+			}
+			return;              /* the next poll reads again */
 		}
 		/* held ones below this id were never stored (the store says so): drop them */
 		while (s->nheld > 0 && s->held[0].id < ids[i]) {
@@ -162,6 +185,8 @@ void cluster_seq_read_done(struct cluster_seq *s, bool ok, const int64_t *ids, v
 		return;
 	}
 	if (upto > s->delivered) {
+		if (!hole_confirmed(s))
+			return;              /* the next poll reads again */
 		s->stats.skipped += (uint64_t)(upto - s->delivered);
 		s->delivered = upto;
 	}
@@ -171,6 +196,9 @@ void cluster_seq_read_done(struct cluster_seq *s, bool ok, const int64_t *ids, v
 
 void cluster_seq_poll(struct cluster_seq *s)
 {
-	if (!s->reading)
-		start_read(s, 0);
+	if (s->reading)
+		return;
+	if (s->hole_at == s->delivered)
+		s->hole_polled = true;
+	start_read(s, 0);
 }

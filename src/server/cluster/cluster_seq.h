@@ -11,7 +11,11 @@
  * The store's ids follow commit order (CLUSTER.md, "Ids"): when id N is visible, every id
  * below N is committed or was never used, so one read of (delivered, N-1] returns the whole
  * gap, and after a read that came back complete, delivered may move to its upper bound even
- * where ids are missing. cluster_seq_poll (the 1 s timer, and every (re)subscription to the
+ * where ids are missing. Such a hole (ids a read did not return though later ones are
+ * visible) is skipped only when a read started by the next poll still misses them: a second
+ * look, a tick later, so that a store that ever showed an id before a smaller one committed
+ * costs a delay, not a message (neither back end leaves holes: a rolled-back transaction
+ * rolls its ids back). Meanwhile what follows the hole is held. cluster_seq_poll (the 1 s timer, and every (re)subscription to the
  * bus, after subscribing) reads after delivered with no upper bound, so that a message whose
  * signal was lost with nothing after it is not waited for.
  *
@@ -50,6 +54,7 @@ struct cluster_seq_stats {
 	uint64_t reads;        /* store reads started */
 	uint64_t overflow;     /* held items dropped past max_held (read again later) */
 	uint64_t skipped;      /* ids a complete read showed were never used */
+	uint64_t holes;        /* holes seen (skipped only when a poll's read saw them again) */
 };
 
 struct cluster_seq {
@@ -59,6 +64,8 @@ struct cluster_seq {
 	bool reading;                    /* a read is in flight */
 	int64_t read_upto;               /* its bound (0: none) */
 	bool behind;                     /* held items were dropped: read on after the gap */
+	int64_t hole_at;                 /* delivered when a hole was seen after it; -1: none */
+	bool hole_polled;                /* a poll's read started since that hole was seen */
 	const struct cluster_seq_ops *ops;
 	void *ud;
 	struct cluster_seq_stats stats;
