@@ -311,8 +311,9 @@ static bool db_name_ok(const char *name)
  * timeouts). 0, or -1 with the error in *err (malloc'd). */
 static int pg_admin_exec(const char *sql, char **err)
 {
-	const char *const keys[] = { "dbname", "connect_timeout", "options", NULL };
-	const char *const vals[] = { harness_store_url(), "10", "-c statement_timeout=30000", NULL };
+	const char *const keys[] = { "dbname", "connect_timeout", "options", "gssencmode", NULL };
+	const char *const vals[] = { harness_store_url(), "10", "-c statement_timeout=30000",
+	                             "disable", NULL };
 	PGconn *conn = PQconnectdbParams(keys, vals, 1);
 	PGresult *res = NULL;
 	int rc = -1;
