@@ -760,6 +760,74 @@ const char *pierd_dir(const struct pierd *p)
 	return p->dir;
 }
 
+/* Appends what f gives to *buf (length *len), NUL-terminated. 0, or -1 out of memory. */
+static int append_stream(FILE *f, char **buf, size_t *len)
+{
+	char chunk[65536];
+	size_t n;
+
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		char *grown = realloc(*buf, *len + n + 1);
+
+		if (grown == NULL)
+			return -1;
+		memcpy(grown + *len, chunk, n);
+		*buf = grown;
+		*len += n;
+		(*buf)[*len] = '\0';
+	}
+	return 0;
+}
+
+char *pierd_store_dump(const struct pierd *p, size_t *len)
+{
+	char *buf = calloc(1, 1);
+	bool read_any = false;
+
+	*len = 0;
+	if (buf == NULL)
+		return NULL;
+	if (p->pgdb[0] != '\0') {
+		char *url = harness_pg_url(p->pgdb);
+		char cmd[4400];
+		FILE *f;
+		int status;
+
+		snprintf(cmd, sizeof cmd, "PGGSSENCMODE=disable /usr/lib/postgresql/15/bin/pg_dump "
+		         "--data-only --no-owner '%s' 2>&1", url != NULL ? url : "");
+		free(url);
+		f = popen(cmd, "r");
+		if (f != NULL) {
+			int rc = append_stream(f, &buf, len);
+
+			status = pclose(f);
+			read_any = rc == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+		}
+	} else {
+		static const char *const files[] = { "pier.db", "pier.db-wal" };
+
+		for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+			char path[PATH_MAX + 16];
+			FILE *f;
+
+			snprintf(path, sizeof path, "%s/%s", p->dir, files[i]);
+			f = fopen(path, "rb");
+			if (f == NULL)
+				continue;
+			if (append_stream(f, &buf, len) == 0 && i == 0)
+				read_any = true;
+			fclose(f);
+		}
+	}
+	if (!CHECK(read_any, "the store of %s could be read (%s)", p->dir,
+	           p->pgdb[0] != '\0' ? "pg_dump" : "pier.db")) {
+		free(buf);
+		*len = 0;
+		return NULL;
+	}
+	return buf;
+}
+
 int harness_done(void)
 {
 	int rc = tap_done();

@@ -123,6 +123,14 @@ const char *pierd_port_str(const struct pierd *p);
 const char *pierd_host(const struct pierd *p);
 const char *pierd_dir(const struct pierd *p);
 
+/* Everything the server's store holds, as bytes a test can search for what must not be there
+ * (a recalled text, an end-to-end encrypted message's plaintext): on SQLite the files pier.db
+ * and pier.db-wal as they are on disk (old page versions included); on PostgreSQL
+ * (PIER_TEST_STORE) `pg_dump --data-only` of its database: every live row and index entry,
+ * but not the dead row versions a table keeps until VACUUM (docs/SECURITY.md). malloc'd,
+ * NUL-terminated, *len its length; NULL with a failed check when nothing could be read. */
+char *pierd_store_dump(const struct pierd *p, size_t *len);
+
 /* The end of a test's main(): tap_done(); then, for every pierd not yet freed, prints its log
  * tail if a check failed, and pierd_free. Returns tap_done's status. */
 int harness_done(void);

@@ -574,10 +574,14 @@ int main(void)
 
 	/* the canary is nowhere on the server */
 	{
-		static const char *const files[] = { "pier.db", "pier.db-wal", "pierd.log" };
+		static const char *const files[] = { "pierd.log" };
 		char path[1200], cmd[1400];
 		size_t len;
+		char *dump = pierd_store_dump(server, &len);
 
+		CHECK(dump != NULL && !holds(dump, len, canary),
+		      "the canary is not in the store (pier.db and its WAL, or PostgreSQL's rows)");
+		free(dump);
 		for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
 			char *data;
 
