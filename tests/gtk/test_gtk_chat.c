@@ -417,7 +417,8 @@ static void test_reactions(void)
 	chip = chip_of(text, "❤️ 1");
 	tip = chip != NULL ? gtk_widget_get_tooltip_text(chip) : NULL;
 	CHECK(chip != NULL && !gtk_widget_has_css_class(chip, "mine") && tip != NULL &&
-	      strstr(tip, peer_user) != NULL, "not mine, the tooltip says who (%s)", tip);
+	      strstr(tip, peer_user) != NULL, "not mine, the tooltip says who (%s)",
+	      tip != NULL ? tip : "none");
 
 	/* Clicking a chip adds one's own */
 	peer_forget();
