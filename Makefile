@@ -66,6 +66,8 @@ tsan: deps node-deps
 		ctest --output-on-failure --timeout 300 -j 2 -E '^(e2e|fuzz|gtk)/'
 
 # The benchmark suite (pier-bench --help): the normal build; results in $(BUILD)/bench.
+# Bounded in time (pier-bench --help: each scenario has its own limit); ends with every
+# target (issue 13) met or not met and the fdatasync floor of the run.
 bench: deps build
 	./$(BUILD)/pier-bench --pierd ./$(BUILD)/pierd --out $(BUILD)/bench
 

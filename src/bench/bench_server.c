@@ -510,13 +510,14 @@ int64_t bserver_count_syncs_end(pid_t handle, const char *path)
 	return found == 2 ? total : -1;
 }
 
-int bserver_probe_fsync(const char *dir, int n, double *p50_ms, double *p99_ms, double *max_ms)
+int bserver_probe_fsync(const char *dir, int n, struct bfsync *out)
 {
 	struct bstats_hist *h = malloc(sizeof(*h));
 	char path[600], block[4096];
 	int fd, rc = -1;
 
-	*p50_ms = *p99_ms = *max_ms = -1;
+	out->p50_ms = out->p99_ms = out->p999_ms = out->max_ms = -1;
+	out->n = 0;
 	if (h == NULL)
 		return -1;
 	bstats_init(h);
@@ -537,9 +538,11 @@ int bserver_probe_fsync(const char *dir, int n, double *p50_ms, double *p99_ms, 
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		bstats_record(h, (int64_t)(b.tv_sec - a.tv_sec) * 1000000000 + (b.tv_nsec - a.tv_nsec));
 	}
-	*p50_ms = (double)bstats_quantile(h, 0.5) / 1e6;
-	*p99_ms = (double)bstats_quantile(h, 0.99) / 1e6;
-	*max_ms = (double)h->max / 1e6;
+	out->p50_ms = (double)bstats_quantile(h, 0.5) / 1e6;
+	out->p99_ms = (double)bstats_quantile(h, 0.99) / 1e6;
+	out->p999_ms = (double)bstats_quantile(h, 0.999) / 1e6;
+	out->max_ms = (double)h->max / 1e6;
+	out->n = n;
 	rc = 0;
 out:
 	if (fd >= 0)
