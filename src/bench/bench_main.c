@@ -369,6 +369,8 @@ int main(int argc, char **argv)
 		rep.fsync_p99_ms = fs.p99_ms;
 		rep.fsync_p999_ms = fs.p999_ms;
 		rep.fsync_max_ms = fs.max_ms;
+		rep.fsync_msg_p99_ms = fs.msg_p99_ms;
+		rep.fsync_msg_p999_ms = fs.msg_p999_ms;
 		rep.fsync_n = fs.n;
 	}
 	printf("pier-bench: tag %s, pierd %s, %s suite, results into %s\n", cli.cfg.tag, rep.pierd,

@@ -74,6 +74,8 @@ static double tail_floor(struct brun *r, char *text, size_t len)
 	bscen_metric(r->s, "fdatasync p50 (probe before the phase)", fs.p50_ms, "ms");
 	bscen_metric(r->s, "fdatasync p99 (floor, this phase)", fs.p99_ms, "ms");
 	bscen_metric(r->s, "fdatasync p99.9 (probe before the phase)", fs.p999_ms, "ms");
+	bscen_metric(r->s, "fdatasync as messages see it p99", fs.msg_p99_ms, "ms");
+	bscen_metric(r->s, "fdatasync as messages see it p99.9", fs.msg_p999_ms, "ms");
 	snprintf(text, len, "<= 2x fdatasync p99 (%.2f)", 2 * fs.p99_ms);
 	return 2 * fs.p99_ms;
 }
