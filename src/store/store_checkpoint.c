@@ -106,22 +106,9 @@ struct store_ckpt *store_ckpt_start(sqlite3 *writer, const char *path, char **er
 		*err = store_errorf("checkpointer: cannot start its thread");
 		goto fail;
 	}
-	/* a WAL that grew to the hard limit is cut back when it is next reset: the disk space, and
-	 * the old page images (a recalled text among them) past the limit, go then */
-	if (sqlite3_exec(writer, "PRAGMA journal_size_limit = " STORE_CKPT_KEEP_BYTES, NULL, NULL,
-	                 NULL) != SQLITE_OK) {
-		*err = store_errorf("journal_size_limit: %s", sqlite3_errmsg(writer));
-		goto fail_thread;
-	}
 	c->writer = writer;
 	sqlite3_wal_hook(writer, on_wal_commit, c);
 	return c;
-fail_thread:
-	pthread_mutex_lock(&c->lock);
-	c->stop = true;
-	pthread_mutex_unlock(&c->lock);
-	pthread_cond_signal(&c->cond);
-	pthread_join(c->thread, NULL);
 fail:
 	if (locks) {
 		pthread_mutex_destroy(&c->lock);

@@ -10,8 +10,7 @@
  * the database file. The WAL is reset by the writer's next transaction after a checkpoint that
  * caught up; when steady writes never let it catch up and the WAL passes STORE_CKPT_HARD_PAGES,
  * the writer catches up itself (a short PASSIVE checkpoint of what is left), which bounds the
- * WAL's size; at its next reset the file is cut back to STORE_CKPT_KEEP_BYTES
- * (journal_size_limit).
+ * WAL's size as before.
  */
 #ifndef STORE_CHECKPOINT_H
 #define STORE_CHECKPOINT_H
@@ -22,7 +21,6 @@
 
 #define STORE_CKPT_PAGES       512    /* new WAL pages that wake the checkpointer */
 #define STORE_CKPT_HARD_PAGES  16000  /* past this the writer catches up itself (64 MiB) */
-#define STORE_CKPT_KEEP_BYTES  "4194304" /* the WAL file is cut back to this when reset */
 
 struct store_ckpt;
 
