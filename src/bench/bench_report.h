@@ -40,7 +40,9 @@ struct breport {
 	int nproc;
 	char kernel[256];
 	char load[64];            /* /proc/loadavg when the run started */
-	double fsync_p50_ms, fsync_p99_ms, fsync_max_ms;   /* -1: not measured */
+	double fsync_p50_ms, fsync_p99_ms, fsync_p999_ms, fsync_max_ms;   /* -1: not measured */
+	double fsync_msg_p99_ms, fsync_msg_p999_ms; /* weighted by length (struct bfsync) */
+	int fsync_n;              /* fdatasyncs the probe timed */
 	char fsync_dir[256];
 	char pierd[512];          /* path, or the --target */
 	char pierd_flags[512];

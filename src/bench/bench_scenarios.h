@@ -11,6 +11,8 @@
 #include "bench_report.h"
 
 #define BSCEN_TIME_LIMIT_S  58     /* every scenario, setup included */
+#define BSCEN_FSYNC_PROBES  2000   /* fdatasyncs timed for the run's floor (p99.9 needs >= 1000) */
+#define BSCEN_TAIL_PROBES   1000   /* and before each fixed-rate (tail) phase, on pierd's disk */
 
 /* Suite-wide settings from the command line. */
 struct bconfig {

@@ -510,15 +510,38 @@ int64_t bserver_count_syncs_end(pid_t handle, const char *path)
 	return found == 2 ? total : -1;
 }
 
-int bserver_probe_fsync(const char *dir, int n, double *p50_ms, double *p99_ms, double *max_ms)
+/* The message-weighted quantiles of struct bfsync from the probe's durations d[0..n). */
+static void fsync_as_messages(const int64_t *d, int n, struct bstats_hist *h, struct bfsync *out)
+{
+	int64_t total = 0, step;
+
+	for (int i = 0; i + 1 < n; i++)
+		total += d[i];
+	if (n < 2 || total <= 0)
+		return;
+	step = total / 200000 > 0 ? total / 200000 : 1;     /* about 200 000 arrivals */
+	bstats_init(h);
+	for (int i = 0; i + 1 < n; i++) {
+		for (int64_t x = 0; x < d[i]; x += step)
+			bstats_record(h, d[i] - x + d[i + 1]);
+	}
+	out->msg_p50_ms = (double)bstats_quantile(h, 0.5) / 1e6;
+	out->msg_p99_ms = (double)bstats_quantile(h, 0.99) / 1e6;
+	out->msg_p999_ms = (double)bstats_quantile(h, 0.999) / 1e6;
+}
+
+int bserver_probe_fsync(const char *dir, int n, struct bfsync *out)
 {
 	struct bstats_hist *h = malloc(sizeof(*h));
+	int64_t *d = calloc(n > 0 ? (size_t)n : 1, sizeof(*d));
 	char path[600], block[4096];
-	int fd, rc = -1;
+	int fd = -1, rc = -1;
 
-	*p50_ms = *p99_ms = *max_ms = -1;
-	if (h == NULL)
-		return -1;
+	out->p50_ms = out->p99_ms = out->p999_ms = out->max_ms = -1;
+	out->msg_p50_ms = out->msg_p99_ms = out->msg_p999_ms = -1;
+	out->n = 0;
+	if (h == NULL || d == NULL)
+		goto out;
 	bstats_init(h);
 	memset(block, 'x', sizeof(block));
 	snprintf(path, sizeof(path), "%s/pier-bench-fsync-XXXXXX", dir);
@@ -535,16 +558,21 @@ int bserver_probe_fsync(const char *dir, int n, double *p50_ms, double *p99_ms, 
 		if (fdatasync(fd) != 0)
 			goto out;
 		clock_gettime(CLOCK_MONOTONIC, &b);
-		bstats_record(h, (int64_t)(b.tv_sec - a.tv_sec) * 1000000000 + (b.tv_nsec - a.tv_nsec));
+		d[i] = (int64_t)(b.tv_sec - a.tv_sec) * 1000000000 + (b.tv_nsec - a.tv_nsec);
+		bstats_record(h, d[i]);
 	}
-	*p50_ms = (double)bstats_quantile(h, 0.5) / 1e6;
-	*p99_ms = (double)bstats_quantile(h, 0.99) / 1e6;
-	*max_ms = (double)h->max / 1e6;
+	out->p50_ms = (double)bstats_quantile(h, 0.5) / 1e6;
+	out->p99_ms = (double)bstats_quantile(h, 0.99) / 1e6;
+	out->p999_ms = (double)bstats_quantile(h, 0.999) / 1e6;
+	out->max_ms = (double)h->max / 1e6;
+	out->n = n;
+	fsync_as_messages(d, n, h, out);
 	rc = 0;
 out:
 	if (fd >= 0)
 		close(fd);
 	free(h);
+	free(d);
 	return rc;
 }
 

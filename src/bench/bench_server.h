@@ -72,8 +72,17 @@ pid_t bserver_count_syncs_begin(const struct bserver *s, char *path, size_t path
 int64_t bserver_count_syncs_end(pid_t handle, const char *path);
 
 /* The disk under dir: n appends of 4 KiB, each followed by fdatasync (what a commit costs at
- * least). Fills the quantiles in ms; -1 when the probe could not run. */
-int bserver_probe_fsync(const char *dir, int n, double *p50_ms, double *p99_ms, double *max_ms);
+ * least). Fills the quantiles in ms (all -1 when the probe could not run); returns 0 or -1. */
+struct bfsync {
+	double p50_ms, p99_ms, p999_ms, max_ms;   /* per fdatasync */
+	/* As a message sees them: one arriving at a uniform random time during the back-to-back
+	 * fdatasyncs waits the rest of the one in flight, then the next (its own commit). A long
+	 * stall delays every message that arrives during it, so this weighs fdatasyncs by their
+	 * length: the floor of a group-committing store's per-message latency on this disk. */
+	double msg_p50_ms, msg_p99_ms, msg_p999_ms;
+	int n;
+};
+int bserver_probe_fsync(const char *dir, int n, struct bfsync *out);
 
 /* Prints the last lines of the server's log to stderr. */
 void bserver_dump_log(const struct bserver *s);

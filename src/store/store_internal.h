@@ -158,6 +158,7 @@ struct store_db {
 	int64_t lobby_id;      /* rooms.id of #lobby */
 	int64_t token_idle_ms; /* store_options.token_idle_ms */
 	bool fts_pending;      /* messages were appended that the index has not seen yet */
+	struct store_ckpt *ckpt; /* WAL checkpoints off the commit path (store_checkpoint.h) */
 };
 
 /* store.c: a malloc'd printf-formatted string (NULL if out of memory). */

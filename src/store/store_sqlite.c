@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "msgrules.h"
+#include "store_checkpoint.h"
 #include "store_fts.h"
 
 #define LIMIT_MAX 1000
@@ -1671,6 +1672,9 @@ int store_db_open(struct store_db *db, const char *path, bool no_sync, char **er
 		*err = store_errorf("the database has no %s room", STORE_LOBBY);
 		goto fail;
 	}
+	db->ckpt = store_ckpt_start(db->db, path, err);
+	if (db->ckpt == NULL)
+		goto fail;
 	return 0;
 fail:
 	store_db_close(db);
@@ -1679,6 +1683,9 @@ fail:
 
 void store_db_close(struct store_db *db)
 {
+	/* first: the writer's close, the last one, checkpoints the whole WAL and removes it */
+	store_ckpt_stop(db->ckpt);
+	db->ckpt = NULL;
 	for (int i = 0; i < STMT_COUNT; i++) {
 		sqlite3_finalize(db->stmt[i]);
 		db->stmt[i] = NULL;
