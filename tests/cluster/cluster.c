@@ -46,28 +46,54 @@ static void sleep_ms(int ms)
 	}
 }
 
-/* A TCP port on 127.0.0.1 that was free a moment ago (bound to 0, read, closed), not one of
- * taken[0..n). 0 on failure. */
+/* The lowest port the kernel hands out by itself (ip_local_port_range), 32768 if unknown. */
+static int ephemeral_low(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	int low = 32768;
+
+	if (f != NULL) {
+		if (fscanf(f, "%d", &low) != 1 || low < 2048)
+			low = 32768;
+		fclose(f);
+	}
+	return low;
+}
+
+/* A TCP port on 127.0.0.1 that nothing was bound to a moment ago (bound, closed), not one of
+ * taken[0..n), and below the kernel's ephemeral range: NATS servers and HAProxy are stopped
+ * and started again on the same ports (the outage test), and a port of the ephemeral range
+ * may meanwhile become another process's (a connect() of any test running beside this one:
+ * seen, nats-server then could not bind). Ports below the range are only ever taken by
+ * explicit binds. 0 on failure. */
 static int free_port(const int *taken, size_t n)
 {
-	for (int attempt = 0; attempt < 20; attempt++) {
+	static bool seeded;
+	int low = 20000, high = ephemeral_low() - 1;
+
+	if (!seeded) {         /* tests running side by side draw different ports */
+		srandom((unsigned)getpid() ^ (unsigned)time(NULL));
+		seeded = true;
+	}
+	if (high <= low + 1000)
+		low = 1024;
+	for (int attempt = 0; attempt < 200; attempt++) {
 		struct sockaddr_in a;
-		socklen_t len = sizeof(a);
-		int fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
-		bool dup = false;
+		int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+		bool ok, dup = false;
 
 		if (fd < 0)
 			return 0;
+		port = low + (int)(random() % (high - low + 1));
 		memset(&a, 0, sizeof(a));
 		a.sin_family = AF_INET;
 		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-		    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-			port = ntohs(a.sin_port);
+		a.sin_port = htons((uint16_t)port);
+		ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
 		close(fd);
 		for (size_t i = 0; i < n; i++)
 			dup = dup || taken[i] == port;
-		if (port != 0 && !dup)
+		if (ok && !dup)
 			return port;
 	}
 	return 0;
