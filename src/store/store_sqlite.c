@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "msgrules.h"
 #include "store_fts.h"
+#include "store_rules.h"
 
 #define LIMIT_MAX 1000
 
@@ -681,24 +682,6 @@ static enum store_status run_delete_token(struct store_db *db, struct store_job 
 	return sqlite3_changes(db->db) == 0 ? STORE_NOT_FOUND : STORE_OK;
 }
 
-/* How a message shows media of type: the kind asked for when it fits the type ("file" fits
- * everything), else what the type says ("image/png" -> "image"), else "file". */
-static const char *media_kind(const char *asked, const char *type)
-{
-	static const char *const kinds[] = { "image", "video", "audio" };
-	const char *fits = "file";
-
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		size_t n = strlen(kinds[i]);
-
-		if (strncmp(type, kinds[i], n) == 0 && type[n] == '/')
-			fits = kinds[i];
-	}
-	if (asked == NULL)
-		return fits;
-	return strcmp(asked, fits) == 0 ? fits : "file";
-}
-
 /* Reads media id as user_id sees it into *out: STORE_OK, STORE_NOT_FOUND, STORE_DENIED (it
  * exists, the user may not see it) or STORE_FAILED. */
 static enum store_status get_media(struct store_db *db, int64_t id, int64_t user_id,
@@ -850,16 +833,10 @@ static enum store_status run_upload_delete(struct store_db *db, struct store_job
 	return sqlite3_changes(db->db) == 0 ? STORE_NOT_FOUND : STORE_OK;
 }
 
-/* What the message ops check about a message (STMT_MSG_CHECK). */
-struct msg_check {
-	int64_t sender_id, ts, room_id, pair_lo, pair_hi;
-	bool recalled, has_media, visible, e2ee;
-};
-
 /* Reads message id as user_id sees it: STORE_OK, STORE_NOT_FOUND (no such message, or one the
  * user may not see) or STORE_FAILED. */
 static enum store_status check_msg(struct store_db *db, int64_t id, int64_t user_id,
-                                   struct msg_check *out)
+                                   struct store_msg_check *out)
 {
 	sqlite3_stmt *s = db->stmt[STMT_MSG_CHECK];
 	enum store_status status = STORE_FAILED;
@@ -1044,26 +1021,19 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 			return rc == 0 ? STORE_DUPLICATE : STORE_FAILED;
 	}
 	if (job->reply_to != 0) {
-		/* The quoted message must be of this conversation (so the sender may see it). */
-		struct msg_check q;
+		struct store_msg_check q;
 		enum store_status qs = check_msg(db, job->reply_to, job->user_id, &q);
-		int64_t lo = job->user_id < job->peer_id ? job->user_id : job->peer_id;
-		int64_t hi = job->user_id < job->peer_id ? job->peer_id : job->user_id;
 
-		if (qs == STORE_FAILED)
-			return STORE_FAILED;
-		if (qs != STORE_OK || (job->room != NULL ? q.room_id != room_id
-		                                         : q.room_id != 0 || q.pair_lo != lo || q.pair_hi != hi))
-			return STORE_BAD_REPLY;
-		if (q.recalled)
-			return STORE_RECALLED;
+		qs = store_rule_reply(qs, &q, job, room_id);
+		if (qs != STORE_OK)
+			return qs;
 	}
 	if (job->media_id != 0) {
 		enum store_status ms = get_media(db, job->media_id, job->user_id, &job->media);
 
 		if (ms != STORE_OK)
 			return ms == STORE_NOT_FOUND ? STORE_DENIED : ms;
-		job->kind = media_kind(job->kind, job->media.type);
+		job->kind = store_media_kind(job->kind, job->media.type);
 		if (e2ee && !job->media.e2ee)
 			return STORE_DENIED;    /* an encrypted message carries only ciphertext */
 	}
@@ -1127,24 +1097,14 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 static enum store_status run_edit(struct store_db *db, struct store_job *job)
 {
 	sqlite3_stmt *s = db->stmt[STMT_MSG_EDIT];
-	struct msg_check m;
+	struct store_msg_check m;
 	enum store_status st;
 	int64_t seq = 0;
 	size_t mentions = 0;
 
-	if (job->text == NULL)
-		return STORE_FAILED;
-	st = check_msg(db, job->msg_id, job->user_id, &m);
+	st = store_rule_edit(check_msg(db, job->msg_id, job->user_id, &m), &m, job);
 	if (st != STORE_OK)
 		return st;
-	if (m.sender_id != job->user_id)
-		return STORE_NOT_OWN;
-	if (m.recalled)
-		return STORE_RECALLED;
-	if (m.e2ee)
-		return STORE_E2EE_REQUIRED;     /* its text is in its payload, which only clients open */
-	if (job->text[0] == '\0' && !m.has_media)
-		return STORE_EMPTY;
 	if (next_change(db, &seq) != STORE_OK)
 		return STORE_FAILED;
 	sqlite3_bind_int64(s, 1, job->msg_id);
@@ -1162,20 +1122,12 @@ static enum store_status run_recall(struct store_db *db, struct store_job *job)
 {
 	sqlite3_stmt *s = db->stmt[STMT_MSG_RECALL];
 	int64_t now = job->ts != 0 ? job->ts : pier_now_ms(), seq = 0;
-	struct msg_check m;
+	struct store_msg_check m;
 	enum store_status st = check_msg(db, job->msg_id, job->user_id, &m);
 
-	job->already = false;
-	if (st != STORE_OK)
+	st = store_rule_recall(st, &m, job, now);
+	if (st != STORE_OK || job->already)
 		return st;
-	if (m.sender_id != job->user_id)
-		return STORE_NOT_OWN;
-	if (m.recalled) {
-		job->already = true;
-		return STORE_OK;
-	}
-	if (now - m.ts > job->window_ms)
-		return STORE_TOO_LATE;
 	if (next_change(db, &seq) != STORE_OK)
 		return STORE_FAILED;
 	sqlite3_bind_int64(s, 1, job->msg_id);
@@ -1211,18 +1163,15 @@ static int reactions_full(struct store_db *db, int64_t id, const char *emoji, in
 static enum store_status run_react(struct store_db *db, struct store_job *job)
 {
 	int64_t now = job->ts != 0 ? job->ts : pier_now_ms(), seq = 0;
-	struct msg_check m;
+	struct store_msg_check m;
 	enum store_status st = check_msg(db, job->msg_id, job->user_id, &m);
 	sqlite3_stmt *s;
 	int rc;
 
 	job->already = false;
+	st = store_rule_react(st, &m, job);
 	if (st != STORE_OK)
 		return st;
-	if (job->emoji == NULL)
-		return STORE_FAILED;
-	if (m.recalled)
-		return STORE_RECALLED;
 	if (job->on) {
 		rc = reactions_full(db, job->msg_id, job->emoji, job->max_reactions);
 		if (rc != 0)

@@ -105,7 +105,7 @@ static int64_t exec1(struct store_pg *pg, int which, int64_t id)
 }
 
 enum store_status store_pg_check_msg(struct store_pg *pg, int64_t id, int64_t user_id,
-                                     struct store_pg_msg_check *out)
+                                     struct store_msg_check *out)
 {
 	struct store_pg_params p;
 	enum store_status status = STORE_NOT_FOUND;
@@ -243,24 +243,14 @@ static enum store_status next_change(struct store_pg *pg, int64_t *seq)
 static enum store_status run_edit(struct store_pg *pg, struct store_job *job)
 {
 	struct store_pg_params p;
-	struct store_pg_msg_check m;
+	struct store_msg_check m;
 	enum store_status st;
 	int64_t seq = 0;
 	size_t mentions = 0;
 
-	if (job->text == NULL)
-		return STORE_FAILED;
-	st = store_pg_check_msg(pg, job->msg_id, job->user_id, &m);
+	st = store_rule_edit(store_pg_check_msg(pg, job->msg_id, job->user_id, &m), &m, job);
 	if (st != STORE_OK)
 		return st;
-	if (m.sender_id != job->user_id)
-		return STORE_NOT_OWN;
-	if (m.recalled)
-		return STORE_RECALLED;
-	if (m.e2ee)
-		return STORE_E2EE_REQUIRED;     /* its text is in its payload, which only clients open */
-	if (job->text[0] == '\0' && !m.has_media)
-		return STORE_EMPTY;
 	if (next_change(pg, &seq) != STORE_OK)
 		return STORE_FAILED;
 	store_pg_params_init(&p);
@@ -281,20 +271,12 @@ static enum store_status run_recall(struct store_pg *pg, struct store_job *job)
 {
 	struct store_pg_params p;
 	int64_t now = job->ts != 0 ? job->ts : pier_now_ms(), seq = 0;
-	struct store_pg_msg_check m;
+	struct store_msg_check m;
 	enum store_status st = store_pg_check_msg(pg, job->msg_id, job->user_id, &m);
 
-	job->already = false;
-	if (st != STORE_OK)
+	st = store_rule_recall(st, &m, job, now);
+	if (st != STORE_OK || job->already)
 		return st;
-	if (m.sender_id != job->user_id)
-		return STORE_NOT_OWN;
-	if (m.recalled) {
-		job->already = true;
-		return STORE_OK;
-	}
-	if (now - m.ts > job->window_ms)
-		return STORE_TOO_LATE;
 	if (next_change(pg, &seq) != STORE_OK)
 		return STORE_FAILED;
 	store_pg_params_init(&p);
@@ -334,18 +316,15 @@ static enum store_status run_react(struct store_pg *pg, struct store_job *job)
 {
 	struct store_pg_params p;
 	int64_t now = job->ts != 0 ? job->ts : pier_now_ms(), seq = 0, n;
-	struct store_pg_msg_check m;
+	struct store_msg_check m;
 	enum store_status st = store_pg_check_msg(pg, job->msg_id, job->user_id, &m);
 	PGresult *r;
 	int rc;
 
 	job->already = false;
+	st = store_rule_react(st, &m, job);
 	if (st != STORE_OK)
 		return st;
-	if (job->emoji == NULL)
-		return STORE_FAILED;
-	if (m.recalled)
-		return STORE_RECALLED;
 	store_pg_params_init(&p);
 	store_pg_add_int(&p, job->msg_id);
 	store_pg_add_text(&p, job->emoji);
