@@ -84,3 +84,124 @@ enum store_status store_rule_react(enum store_status st, const struct store_msg_
 		return STORE_RECALLED;
 	return STORE_OK;
 }
+
+/* ---- end-to-end encryption ---- */
+
+enum store_status store_e2ee_register_rule(const struct store_e2ee *e, int64_t active,
+                                           int64_t pending)
+{
+	if (active + pending >= e->max_devices + STORE_E2EE_PENDING_MAX ||
+	    pending >= STORE_E2EE_PENDING_MAX)
+		return STORE_FULL;
+	return STORE_OK;
+}
+
+enum store_status store_e2ee_own_device(int rc, const struct store_device *d, int64_t owner,
+                                        int64_t user_id, enum store_status missing)
+{
+	if (rc < 0)
+		return STORE_FAILED;
+	if (rc > 0 || owner != user_id || d->state == STORE_DEVICE_REVOKED)
+		return missing;
+	return STORE_OK;
+}
+
+enum store_status store_e2ee_hello_rule(struct store_e2ee *e, int rc, int64_t owner,
+                                        int64_t user_id)
+{
+	if (rc < 0)
+		return STORE_FAILED;
+	if (rc > 0 || owner != user_id)
+		return STORE_NOT_FOUND;      /* another user's device does not exist for this one */
+	if (e->dev.state == STORE_DEVICE_REVOKED)
+		return STORE_REVOKED;
+	e->rid = e->dev.rid;
+	e->state = e->dev.state;
+	e->opk_count = e->dev.opk_count;
+	e->queued = e->dev.queued;
+	return STORE_OK;
+}
+
+enum store_status store_e2ee_publish_rule(const struct store_e2ee *e, const char *ak)
+{
+	if (e->version != e->version_out + 1)
+		return STORE_STALE;
+	if (e->reset) {
+		if (!e->reset_allowed)
+			return STORE_DENIED;
+		return e->nlisted == 1 ? STORE_OK : STORE_CONFLICT;
+	}
+	if (ak != NULL && strcmp(ak, e->ak) != 0)
+		return STORE_CONFLICT;
+	return STORE_OK;
+}
+
+enum store_status store_e2ee_listed_rule(const struct store_job *job, size_t i, int rc,
+                                         const struct store_device *d, int64_t owner)
+{
+	const struct store_e2ee *e = &job->e2ee;
+
+	if (rc < 0)
+		return STORE_FAILED;
+	if (rc > 0 || owner != job->user_id || d->state == STORE_DEVICE_REVOKED ||
+	    strcmp(d->sign_key, e->listed[i].sign_key) != 0 ||
+	    strcmp(d->dh_key, e->listed[i].dh_key) != 0)
+		return STORE_NOT_FOUND;
+	if (e->reset && d->rid != e->device_rid)
+		return STORE_CONFLICT;
+	return STORE_OK;
+}
+
+const struct store_device *store_e2ee_find_listed(const struct store_e2ee *e, const char *id)
+{
+	for (size_t i = 0; i < e->nlisted; i++) {
+		if (strcmp(e->listed[i].id, id) == 0)
+			return &e->listed[i];
+	}
+	return NULL;
+}
+
+/* The envelope of e for device id, or NULL. */
+static struct store_envelope *env_for(struct store_e2ee *e, const char *id)
+{
+	for (size_t i = 0; i < e->nenvs_in; i++) {
+		if (strcmp(e->envs_in[i].device, id) == 0)
+			return &e->envs_in[i];
+	}
+	return NULL;
+}
+
+enum store_status store_e2ee_match(struct store_e2ee *e, struct store_device **cur,
+                                   size_t ncur)
+{
+	struct store_device *v = *cur;
+	size_t want = 0, keep = 0;
+	bool same = true, full = false;
+
+	for (size_t i = 0; i < ncur; i++) {
+		struct store_envelope *env;
+
+		if (v[i].rid == e->device_rid)
+			continue;
+		want++;
+		env = env_for(e, v[i].id);
+		if (env == NULL) {
+			same = false;
+			continue;
+		}
+		env->device_rid = v[i].rid;
+		if (v[i].queued >= e->max_queue)
+			full = true;
+	}
+	if (same && want == e->nenvs_in)
+		return full ? STORE_FULL : STORE_OK;
+	/* The current set, for the client to encrypt again (the sender's device left out). */
+	for (size_t i = 0; i < ncur; i++) {
+		if (v[i].rid != e->device_rid)
+			v[keep++] = v[i];
+	}
+	e->devices = v;
+	e->ndevices = keep;
+	*cur = NULL;
+	return STORE_CHANGED;
+}

@@ -40,4 +40,46 @@ enum store_status store_rule_recall(enum store_status st, const struct store_msg
 enum store_status store_rule_react(enum store_status st, const struct store_msg_check *m,
                                    const struct store_job *job);
 
+/* ---- end-to-end encryption (store_e2ee.h) ---- */
+
+/* Pending devices (registered, not yet in a list) a user may have at once, besides the
+ * --e2ee-max-devices listed ones. */
+#define STORE_E2EE_PENDING_MAX 3
+
+/* REGISTER: room for one more device, with active listed ones and pending ones waiting for
+ * approval (a few, not a way past the limit). STORE_OK or STORE_FULL. */
+enum store_status store_e2ee_register_rule(const struct store_e2ee *e, int64_t active,
+                                           int64_t pending);
+
+/* A device a request names, found with rc (0 found, 1 none, -1 error) and owned by owner: it
+ * must be user_id's and not revoked. STORE_OK, STORE_FAILED, or missing. */
+enum store_status store_e2ee_own_device(int rc, const struct store_device *d, int64_t owner,
+                                        int64_t user_id, enum store_status missing);
+
+/* HELLO: e->dev found with rc and owned by owner. STORE_OK and e's outputs (rid, state, opk
+ * count, queue) set from it, or why not. */
+enum store_status store_e2ee_hello_rule(struct store_e2ee *e, int rc, int64_t owner,
+                                        int64_t user_id);
+
+/* PUBLISH, before any device is looked at: the version follows the stored one (read into
+ * e->version_out), a reset is allowed and lists one device, else the account key is the
+ * stored one (ak, NULL when none is stored). STORE_OK, or why not. */
+enum store_status store_e2ee_publish_rule(const struct store_e2ee *e, const char *ak);
+
+/* PUBLISH: listed device i, found as d with rc and owned by owner, must be the user's,
+ * registered with the listed keys, not revoked; on a reset, the session's own. */
+enum store_status store_e2ee_listed_rule(const struct store_job *job, size_t i, int rc,
+                                         const struct store_device *d, int64_t owner);
+
+/* The device of e's list with id, or NULL. */
+const struct store_device *store_e2ee_find_listed(const struct store_e2ee *e, const char *id);
+
+/* An encrypted send: the envelopes e->envs_in must be exactly one per device of *cur (ncur:
+ * the recipient's and the sender's other active devices), the sender's own device left out.
+ * Each matched envelope gets its device's rid. STORE_OK, STORE_FULL (a queue is full), or
+ * STORE_CHANGED with the current set in e->devices (then *cur, taken, is NULL; else the
+ * caller frees it). */
+enum store_status store_e2ee_match(struct store_e2ee *e, struct store_device **cur,
+                                   size_t ncur);
+
 #endif

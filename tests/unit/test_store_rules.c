@@ -2,6 +2,8 @@
  * statuses of reply, edit, recall and react from what a query read, the media kind, and the
  * e2ee rules. Both back ends call these; their end-to-end behaviour is in test_store (SQLite
  * and, as pg/unit_test_store, PostgreSQL). */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store_rules.h"
@@ -101,11 +103,133 @@ static void test_recall_react(void)
 	CHECK(store_rule_react(STORE_NOT_FOUND, &m, &job) == STORE_NOT_FOUND, "not found stays");
 }
 
+static struct store_device dev(int64_t rid, const char *id, int state, int64_t queued)
+{
+	struct store_device d;
+
+	memset(&d, 0, sizeof(d));
+	d.rid = rid;
+	snprintf(d.id, sizeof(d.id), "%s", id);
+	snprintf(d.sign_key, sizeof(d.sign_key), "s-%s", id);
+	snprintf(d.dh_key, sizeof(d.dh_key), "d-%s", id);
+	d.state = state;
+	d.queued = queued;
+	return d;
+}
+
+static void test_e2ee_devices(void)
+{
+	struct store_job job = job_of(5);
+	struct store_e2ee *e = &job.e2ee;
+	struct store_device d = dev(9, "A", STORE_DEVICE_ACTIVE, 0), listed[2];
+
+	e->max_devices = 2;
+	CHECK(store_e2ee_register_rule(e, 1, 0) == STORE_OK, "room for a device");
+	CHECK(store_e2ee_register_rule(e, 2, STORE_E2EE_PENDING_MAX - 1) == STORE_OK,
+	      "at the limit, pending ones wait");
+	CHECK(store_e2ee_register_rule(e, 2, STORE_E2EE_PENDING_MAX) == STORE_FULL,
+	      "not past listed + pending");
+	CHECK(store_e2ee_register_rule(e, 0, STORE_E2EE_PENDING_MAX) == STORE_FULL,
+	      "pending ones are not a way past the limit");
+
+	CHECK(store_e2ee_own_device(0, &d, 5, 5, STORE_NO_DEVICE) == STORE_OK, "one's own device");
+	CHECK(store_e2ee_own_device(0, &d, 6, 5, STORE_NO_DEVICE) == STORE_NO_DEVICE,
+	      "another's device");
+	CHECK(store_e2ee_own_device(1, &d, 5, 5, STORE_NOT_FOUND) == STORE_NOT_FOUND, "none");
+	CHECK(store_e2ee_own_device(-1, &d, 5, 5, STORE_NOT_FOUND) == STORE_FAILED, "a failed read");
+	d.state = STORE_DEVICE_REVOKED;
+	CHECK(store_e2ee_own_device(0, &d, 5, 5, STORE_NOT_FOUND) == STORE_NOT_FOUND, "revoked");
+
+	e->dev = dev(9, "A", STORE_DEVICE_PENDING, 4);
+	e->dev.opk_count = 7;
+	CHECK(store_e2ee_hello_rule(e, 0, 6, 5) == STORE_NOT_FOUND, "hello: another's device");
+	CHECK(e->rid == 0, "nothing set when refused");
+	CHECK(store_e2ee_hello_rule(e, 0, 5, 5) == STORE_OK && e->rid == 9 &&
+	      e->state == STORE_DEVICE_PENDING && e->opk_count == 7 && e->queued == 4,
+	      "hello: one's own device, its state copied out");
+	e->dev.state = STORE_DEVICE_REVOKED;
+	CHECK(store_e2ee_hello_rule(e, 0, 5, 5) == STORE_REVOKED, "hello: a revoked device");
+
+	listed[0] = dev(9, "A", STORE_DEVICE_ACTIVE, 0);
+	listed[1] = dev(10, "B", STORE_DEVICE_ACTIVE, 0);
+	e->listed = listed;
+	e->nlisted = 2;
+	e->ak = "ak";
+	e->version = 3;
+	e->version_out = 2;
+	CHECK(store_e2ee_publish_rule(e, "ak") == STORE_OK, "the next version, the same key");
+	CHECK(store_e2ee_publish_rule(e, NULL) == STORE_OK, "a first list");
+	CHECK(store_e2ee_publish_rule(e, "other") == STORE_CONFLICT, "another account key");
+	e->version_out = 3;
+	CHECK(store_e2ee_publish_rule(e, "ak") == STORE_STALE, "not the next version");
+	e->version_out = 2;
+	e->reset = true;
+	CHECK(store_e2ee_publish_rule(e, "other") == STORE_DENIED, "a reset not allowed");
+	e->reset_allowed = true;
+	CHECK(store_e2ee_publish_rule(e, "other") == STORE_CONFLICT, "a reset lists one device");
+	e->nlisted = 1;
+	CHECK(store_e2ee_publish_rule(e, "other") == STORE_OK, "a reset, a new account key");
+	e->device_rid = 10;
+	d = dev(9, "A", STORE_DEVICE_PENDING, 0);
+	CHECK(store_e2ee_listed_rule(&job, 0, 0, &d, 5) == STORE_CONFLICT,
+	      "a reset lists the session's own device");
+	e->reset = false;
+	e->nlisted = 2;
+	CHECK(store_e2ee_listed_rule(&job, 0, 0, &d, 5) == STORE_OK, "a pending device listed");
+	CHECK(store_e2ee_listed_rule(&job, 1, 0, &d, 5) == STORE_NOT_FOUND,
+	      "keys other than the listed ones");
+	CHECK(store_e2ee_listed_rule(&job, 0, 0, &d, 6) == STORE_NOT_FOUND, "another's device");
+	CHECK(store_e2ee_listed_rule(&job, 0, -1, &d, 5) == STORE_FAILED, "a failed read");
+	CHECK(store_e2ee_find_listed(e, "B") == &listed[1] && store_e2ee_find_listed(e, "C") == NULL,
+	      "find_listed");
+}
+
+static void test_e2ee_match(void)
+{
+	struct store_job job = job_of(5);
+	struct store_e2ee *e = &job.e2ee;
+	struct store_envelope envs[2];
+	struct store_device *cur = calloc(3, sizeof(*cur));
+
+	REQUIRE(cur != NULL, , "memory");
+	/* the recipient's B and C, the sender's own A (left out) */
+	cur[0] = dev(1, "A", STORE_DEVICE_ACTIVE, 0);
+	cur[1] = dev(2, "B", STORE_DEVICE_ACTIVE, 0);
+	cur[2] = dev(3, "C", STORE_DEVICE_ACTIVE, 5);
+	memset(envs, 0, sizeof(envs));
+	snprintf(envs[0].device, sizeof(envs[0].device), "C");
+	snprintf(envs[1].device, sizeof(envs[1].device), "B");
+	e->device_rid = 1;
+	e->envs_in = envs;
+	e->nenvs_in = 2;
+	e->max_queue = 10;
+	CHECK(store_e2ee_match(e, &cur, 3) == STORE_OK && cur != NULL && envs[0].device_rid == 3 &&
+	      envs[1].device_rid == 2, "one envelope per device: each gets its rid");
+	e->max_queue = 5;
+	CHECK(store_e2ee_match(e, &cur, 3) == STORE_FULL && cur != NULL, "a full queue");
+	e->nenvs_in = 1;
+	CHECK(store_e2ee_match(e, &cur, 3) == STORE_CHANGED && cur == NULL && e->ndevices == 2 &&
+	      e->devices[0].rid == 2 && e->devices[1].rid == 3,
+	      "a device without an envelope: the current set, the sender's own left out");
+	free(e->devices);
+
+	cur = calloc(1, sizeof(*cur));
+	REQUIRE(cur != NULL, , "memory");
+	cur[0] = dev(2, "B", STORE_DEVICE_ACTIVE, 0);
+	e->devices = NULL;
+	e->nenvs_in = 2;
+	CHECK(store_e2ee_match(e, &cur, 1) == STORE_CHANGED && cur == NULL && e->ndevices == 1,
+	      "an envelope for a device that is gone");
+	free(e->devices);
+}
+
 int main(void)
 {
 	test_media_kind();
 	test_reply();
 	test_edit();
 	test_recall_react();
+	test_e2ee_devices();
+	test_e2ee_match();
 	return tap_done();
 }
