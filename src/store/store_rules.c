@@ -20,6 +20,25 @@ const char *store_media_kind(const char *asked, const char *type)
 	return strcmp(asked, fits) == 0 ? fits : "file";
 }
 
+enum store_status store_rule_cid(int found)
+{
+	if (found == 2)
+		return STORE_CONFLICT;
+	if (found <= 0)
+		return found == 0 ? STORE_DUPLICATE : STORE_FAILED;
+	return STORE_OK;
+}
+
+enum store_status store_rule_media(enum store_status ms, struct store_job *job, bool e2ee)
+{
+	if (ms != STORE_OK)
+		return ms == STORE_NOT_FOUND ? STORE_DENIED : ms;
+	job->kind = store_media_kind(job->kind, job->media.type);
+	if (e2ee && !job->media.e2ee)
+		return STORE_DENIED;    /* an encrypted message carries only ciphertext */
+	return STORE_OK;
+}
+
 enum store_status store_rule_reply(enum store_status qs, const struct store_msg_check *q,
                                    const struct store_job *job, int64_t room_id)
 {

@@ -21,6 +21,16 @@ struct store_msg_check {
  * everything), else what the type says ("image/png" -> "image"), else "file". */
 const char *store_media_kind(const char *asked, const char *type);
 
+/* APPEND with a cid: what finding the original of a resend answered (0 found, 2 found with
+ * another target, 1 none, -1 error). STORE_OK (none: store it), STORE_DUPLICATE (the
+ * original's id and ts are in the job), STORE_CONFLICT or STORE_FAILED. */
+enum store_status store_rule_cid(int found);
+
+/* APPEND with media_id: the media as read into job->media with status ms (STORE_NOT_FOUND
+ * also for media the user may not see). STORE_OK and job->kind set to how the message shows
+ * it, or why not (an encrypted message, e2ee, carries only ciphertext). */
+enum store_status store_rule_media(enum store_status ms, struct store_job *job, bool e2ee);
+
 /* APPEND with reply_to: q, the quoted message as read with status qs, must be of the
  * conversation the job writes to (room room_id, or the pair of job->user_id and job->peer_id)
  * and not recalled. STORE_OK, or why not. */

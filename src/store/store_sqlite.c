@@ -1000,6 +1000,7 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 	int64_t room_id = 0;
 	int64_t ts = job->ts != 0 ? job->ts : pier_now_ms();
 	bool e2ee = job->e2ee.payload != NULL;
+	enum store_status st;
 	int rc;
 
 	if (job->text == NULL)
@@ -1014,11 +1015,9 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 		return STORE_NOT_FOUND;
 	}
 	if (job->cid != NULL) {
-		rc = find_cid(db, job, room_id);
-		if (rc == 2)
-			return STORE_CONFLICT;
-		if (rc <= 0)
-			return rc == 0 ? STORE_DUPLICATE : STORE_FAILED;
+		st = store_rule_cid(find_cid(db, job, room_id));
+		if (st != STORE_OK)
+			return st;
 	}
 	if (job->reply_to != 0) {
 		struct store_msg_check q;
@@ -1029,19 +1028,15 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 			return qs;
 	}
 	if (job->media_id != 0) {
-		enum store_status ms = get_media(db, job->media_id, job->user_id, &job->media);
-
-		if (ms != STORE_OK)
-			return ms == STORE_NOT_FOUND ? STORE_DENIED : ms;
-		job->kind = store_media_kind(job->kind, job->media.type);
-		if (e2ee && !job->media.e2ee)
-			return STORE_DENIED;    /* an encrypted message carries only ciphertext */
+		st = store_rule_media(get_media(db, job->media_id, job->user_id, &job->media), job, e2ee);
+		if (st != STORE_OK)
+			return st;
 	}
 	/* No silent downgrade: the store knows who has a device list (store_e2ee.c). */
-	rc = e2ee ? store_e2ee_send_check(db, job)
+	st = e2ee ? store_e2ee_send_check(db, job)
 	          : store_e2ee_plain_check(db, job, job->media_id != 0 && job->media.e2ee);
-	if (rc != STORE_OK)
-		return (enum store_status)rc;
+	if (st != STORE_OK)
+		return st;
 
 	sqlite3_bind_int64(s, 1, ts);
 	sqlite3_bind_int64(s, 2, job->user_id);

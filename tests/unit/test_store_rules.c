@@ -30,6 +30,27 @@ static void test_media_kind(void)
 	CHECK(strcmp(store_media_kind("audio", "audio/ogg"), "audio") == 0, "a kind that fits");
 }
 
+static void test_cid_media(void)
+{
+	struct store_job job = job_of(5);
+
+	CHECK(store_rule_cid(1) == STORE_OK, "a new cid");
+	CHECK(store_rule_cid(0) == STORE_DUPLICATE, "a resend");
+	CHECK(store_rule_cid(2) == STORE_CONFLICT, "a cid reused for another target");
+	CHECK(store_rule_cid(-1) == STORE_FAILED, "a failed read");
+
+	snprintf(job.media.type, sizeof(job.media.type), "image/png");
+	CHECK(store_rule_media(STORE_NOT_FOUND, &job, false) == STORE_DENIED,
+	      "media the user may not see");
+	CHECK(store_rule_media(STORE_FAILED, &job, false) == STORE_FAILED, "a failed read");
+	CHECK(store_rule_media(STORE_OK, &job, false) == STORE_OK && job.kind != NULL &&
+	      strcmp(job.kind, "image") == 0, "the kind from the type");
+	CHECK(store_rule_media(STORE_OK, &job, true) == STORE_DENIED,
+	      "plain media in an encrypted message");
+	job.media.e2ee = true;
+	CHECK(store_rule_media(STORE_OK, &job, true) == STORE_OK, "ciphertext in an encrypted one");
+}
+
 static void test_reply(void)
 {
 	struct store_job job = job_of(5);
@@ -226,6 +247,7 @@ static void test_e2ee_match(void)
 int main(void)
 {
 	test_media_kind();
+	test_cid_media();
 	test_reply();
 	test_edit();
 	test_recall_react();

@@ -261,11 +261,9 @@ static enum store_status run_append(struct store_pg *pg, struct store_job *job)
 		return STORE_NOT_FOUND;
 	}
 	if (job->cid != NULL) {
-		rc = find_cid(pg, job, room_id);
-		if (rc == 2)
-			return STORE_CONFLICT;
-		if (rc <= 0)
-			return rc == 0 ? STORE_DUPLICATE : STORE_FAILED;
+		st = store_rule_cid(find_cid(pg, job, room_id));
+		if (st != STORE_OK)
+			return st;
 	}
 	if (job->reply_to != 0) {
 		struct store_msg_check q;
@@ -276,13 +274,9 @@ static enum store_status run_append(struct store_pg *pg, struct store_job *job)
 			return qs;
 	}
 	if (job->media_id != 0) {
-		enum store_status ms = store_pg_get_media(pg, job->media_id, job->user_id, &job->media);
-
-		if (ms != STORE_OK)
-			return ms == STORE_NOT_FOUND ? STORE_DENIED : ms;
-		job->kind = store_media_kind(job->kind, job->media.type);
-		if (e2ee && !job->media.e2ee)
-			return STORE_DENIED;    /* an encrypted message carries only ciphertext */
+		st = store_rule_media(store_pg_get_media(pg, job->media_id, job->user_id, &job->media), job, e2ee);
+		if (st != STORE_OK)
+			return st;
 	}
 	/* No silent downgrade: the store knows who has a device list (store_pg_e2ee.c). */
 	st = e2ee ? store_pg_e2ee_send_check(pg, job)
