@@ -104,6 +104,38 @@ enum store_status store_rule_react(enum store_status st, const struct store_msg_
 	return STORE_OK;
 }
 
+/* ---- read positions and members ---- */
+
+enum store_status store_rule_conv(int room_rc, const char *room, int64_t user, int64_t peer,
+                                  int64_t *lo, int64_t *hi)
+{
+	*lo = *hi = 0;
+	if (room != NULL)
+		return room_rc == 0 ? STORE_OK : room_rc > 0 ? STORE_NOT_FOUND : STORE_FAILED;
+	if (peer <= 0)
+		return STORE_NOT_FOUND;
+	*lo = user < peer ? user : peer;
+	*hi = user < peer ? peer : user;
+	return STORE_OK;
+}
+
+bool store_rule_read(struct store_job *job, int64_t old, int64_t last)
+{
+	int64_t want = job->read_id < last ? job->read_id : last;
+
+	job->moved = want > old;
+	job->read_id = job->moved ? want : old;
+	return job->moved;
+}
+
+int store_rule_members(const struct store_job *job, char key[PIER_KEY_MAX])
+{
+	key[0] = '\0';
+	if (job->name != NULL && strlen(job->name) <= PIER_NAME_MAX)
+		pier_name_key(job->name, key);
+	return job->limit < 1 ? 1 : job->limit > STORE_MEMBERS_MAX ? STORE_MEMBERS_MAX : job->limit;
+}
+
 /* ---- end-to-end encryption ---- */
 
 enum store_status store_e2ee_register_rule(const struct store_e2ee *e, int64_t active,

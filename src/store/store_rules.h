@@ -50,6 +50,23 @@ enum store_status store_rule_recall(enum store_status st, const struct store_msg
 enum store_status store_rule_react(enum store_status st, const struct store_msg_check *m,
                                    const struct store_job *job);
 
+/* ---- read positions and members (READ, UNREAD, MEMBERS) ---- */
+
+/* Where a conversation is: room (looked up with answer room_rc: 0 found, 1 none, -1 error), or
+ * the pair of user and peer (*lo, *hi; 0 for a room). STORE_OK, STORE_NOT_FOUND or
+ * STORE_FAILED. */
+enum store_status store_rule_conv(int room_rc, const char *room, int64_t user, int64_t peer,
+                                  int64_t *lo, int64_t *hi);
+
+/* READ: the user's position old moves to job->read_id, never back and never past the newest
+ * message last. Sets job->read_id (the position after) and job->moved; true to write it. */
+bool store_rule_read(struct store_job *job, int64_t old, int64_t last);
+
+/* MEMBERS: the page size (1..STORE_MEMBERS_MAX) and the key after which the page starts
+ * (job->name's; "" from the start). */
+#define STORE_MEMBERS_MAX 1000
+int store_rule_members(const struct store_job *job, char key[PIER_KEY_MAX]);
+
 /* ---- end-to-end encryption (store_e2ee.h) ---- */
 
 /* Pending devices (registered, not yet in a list) a user may have at once, besides the

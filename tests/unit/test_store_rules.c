@@ -124,6 +124,39 @@ static void test_recall_react(void)
 	CHECK(store_rule_react(STORE_NOT_FOUND, &m, &job) == STORE_NOT_FOUND, "not found stays");
 }
 
+static void test_social(void)
+{
+	struct store_job job = job_of(5);
+	char key[PIER_KEY_MAX];
+	int64_t lo = -1, hi = -1;
+
+	CHECK(store_rule_conv(0, NULL, 7, 3, &lo, &hi) == STORE_OK && lo == 3 && hi == 7,
+	      "a pair, lower id first");
+	CHECK(store_rule_conv(0, NULL, 3, 7, &lo, &hi) == STORE_OK && lo == 3 && hi == 7,
+	      "the same pair from the other side");
+	CHECK(store_rule_conv(0, NULL, 3, 0, &lo, &hi) == STORE_NOT_FOUND, "no peer");
+	CHECK(store_rule_conv(0, "#r", 3, 7, &lo, &hi) == STORE_OK && lo == 0 && hi == 0,
+	      "a room has no pair");
+	CHECK(store_rule_conv(1, "#r", 3, 0, &lo, &hi) == STORE_NOT_FOUND, "no such room");
+	CHECK(store_rule_conv(-1, "#r", 3, 0, &lo, &hi) == STORE_FAILED, "a failed lookup");
+
+	job.read_id = 50;
+	CHECK(store_rule_read(&job, 10, 40) && job.moved && job.read_id == 40,
+	      "not past the newest message");
+	job.read_id = 20;
+	CHECK(store_rule_read(&job, 10, 40) && job.read_id == 20, "forwards");
+	job.read_id = 5;
+	CHECK(!store_rule_read(&job, 10, 40) && !job.moved && job.read_id == 10, "never back");
+
+	job.limit = 0;
+	job.name = NULL;
+	CHECK(store_rule_members(&job, key) == 1 && key[0] == '\0', "at least 1, from the start");
+	job.limit = 1 << 30;
+	job.name = "Alice";
+	CHECK(store_rule_members(&job, key) == STORE_MEMBERS_MAX && strcmp(key, "alice") == 0,
+	      "at most STORE_MEMBERS_MAX, after the name's key");
+}
+
 static struct store_device dev(int64_t rid, const char *id, int state, int64_t queued)
 {
 	struct store_device d;
@@ -251,6 +284,7 @@ int main(void)
 	test_reply();
 	test_edit();
 	test_recall_react();
+	test_social();
 	test_e2ee_devices();
 	test_e2ee_match();
 	return tap_done();
