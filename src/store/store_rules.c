@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "msgrules.h"
+
 const char *store_media_kind(const char *asked, const char *type)
 {
 	static const char *const kinds[] = { "image", "video", "audio" };
@@ -102,6 +104,57 @@ enum store_status store_rule_react(enum store_status st, const struct store_msg_
 	if (m->recalled)
 		return STORE_RECALLED;
 	return STORE_OK;
+}
+
+/* The state of one store_mentions_scan. */
+struct mention_scan {
+	const struct store_mention_ops *ops;
+	void *ud;
+	int pos;
+	size_t stored;
+	bool failed;
+};
+
+/* The user named by len bytes of name: 1 (and *user_id), 0 none, -1 error. */
+static int mention_user(struct mention_scan *ms, const char *name, size_t len, int64_t *user_id)
+{
+	char buf[PIER_NAME_MAX + 1], key[PIER_KEY_MAX];
+
+	memcpy(buf, name, len);
+	buf[len] = '\0';
+	pier_name_key(buf, key);
+	return ms->ops->user(ms->ud, key, user_id);
+}
+
+static bool mention_found(void *ud, const char *name, size_t len, size_t alt_len)
+{
+	struct mention_scan *ms = ud;
+	int64_t user_id = 0, n;
+	int rc = mention_user(ms, name, len, &user_id);
+
+	if (rc == 0 && alt_len > 0)
+		rc = mention_user(ms, name, alt_len, &user_id);
+	if (rc <= 0) {
+		ms->failed = rc < 0;
+		return rc == 0;
+	}
+	n = ms->ops->insert(ms->ud, user_id, ms->pos++);
+	if (n < 0) {
+		ms->failed = true;
+		return false;
+	}
+	ms->stored += (size_t)n;
+	return true;
+}
+
+enum store_status store_mentions_scan(const char *text, const struct store_mention_ops *ops,
+                                      void *ud, size_t *stored)
+{
+	struct mention_scan ms = { .ops = ops, .ud = ud };
+
+	pier_mentions_scan(text, PIER_MENTIONS_MAX, mention_found, &ms);
+	*stored = ms.stored;
+	return ms.failed ? STORE_FAILED : STORE_OK;
 }
 
 /* ---- read positions and members ---- */

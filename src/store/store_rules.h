@@ -50,6 +50,20 @@ enum store_status store_rule_recall(enum store_status st, const struct store_msg
 enum store_status store_rule_react(enum store_status st, const struct store_msg_check *m,
                                    const struct store_job *job);
 
+/* How a back end stores the @mentions of one room message (store_mentions_scan). */
+struct store_mention_ops {
+	/* The id of the user with name key key who may see the room: 1 found, 0 none, -1 error. */
+	int (*user)(void *ud, const char *key, int64_t *user_id);
+	/* Stores user_id's mention at position pos: the rows stored (0: already there), -1 error. */
+	int64_t (*insert)(void *ud, int64_t user_id, int pos);
+};
+
+/* Finds the @mentions in text (at most PIER_MENTIONS_MAX; a name that is no user's falls back
+ * to its shorter alternative) and stores each through ops with ud. *stored: how many were
+ * stored. STORE_OK or STORE_FAILED. */
+enum store_status store_mentions_scan(const char *text, const struct store_mention_ops *ops,
+                                      void *ud, size_t *stored);
+
 /* ---- read positions and members (READ, UNREAD, MEMBERS) ---- */
 
 /* Where a conversation is: room (looked up with answer room_rc: 0 found, 1 none, -1 error), or

@@ -892,25 +892,18 @@ static enum store_status next_change(struct store_db *db, int64_t *seq)
 	return st;
 }
 
-/* Looks up one @name of a room message: stores the mention when a user of that name (or,
- * failing that, of alt_len's) may see the room. */
+/* The message whose @mentions are being stored (store_mention_ops' ud). */
 struct mention_ctx {
 	struct store_db *db;
 	int64_t msg_id, room_id;
-	int pos;
-	size_t stored;
-	bool failed;
 };
 
-static int mention_user(struct mention_ctx *mc, const char *name, size_t len, int64_t *user_id)
+static int mention_user(void *ud, const char *key, int64_t *user_id)
 {
+	struct mention_ctx *mc = ud;
 	sqlite3_stmt *s = mc->db->stmt[STMT_MENTION_USER];
-	char buf[PIER_NAME_MAX + 1], key[PIER_KEY_MAX];
 	int rc;
 
-	memcpy(buf, name, len);
-	buf[len] = '\0';
-	pier_name_key(buf, key);
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, mc->room_id);
 	sqlite3_bind_int64(s, 3, mc->db->lobby_id);
@@ -921,29 +914,20 @@ static int mention_user(struct mention_ctx *mc, const char *name, size_t len, in
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-static bool mention_found(void *ud, const char *name, size_t len, size_t alt_len)
+static int64_t mention_insert(void *ud, int64_t user_id, int pos)
 {
 	struct mention_ctx *mc = ud;
 	sqlite3_stmt *s = mc->db->stmt[STMT_MENTION_INSERT];
-	int64_t user_id = 0;
-	int rc = mention_user(mc, name, len, &user_id);
 
-	if (rc == 0 && alt_len > 0)
-		rc = mention_user(mc, name, alt_len, &user_id);
-	if (rc <= 0) {
-		mc->failed = rc < 0;
-		return rc == 0;
-	}
 	sqlite3_bind_int64(s, 1, mc->msg_id);
 	sqlite3_bind_int64(s, 2, user_id);
-	sqlite3_bind_int(s, 3, mc->pos++);
-	if (exec_stmt(mc->db, STMT_MENTION_INSERT) != SQLITE_DONE) {
-		mc->failed = true;
-		return false;
-	}
-	mc->stored += (size_t)sqlite3_changes(mc->db->db);
-	return true;
+	sqlite3_bind_int(s, 3, pos);
+	if (exec_stmt(mc->db, STMT_MENTION_INSERT) != SQLITE_DONE)
+		return -1;
+	return sqlite3_changes(mc->db->db);
 }
+
+static const struct store_mention_ops mention_ops = { mention_user, mention_insert };
 
 /* Stores the @mentions of room message msg_id (in room_id) with text, replacing those it had
  * when replace; *stored says how many there are. */
@@ -957,11 +941,9 @@ static enum store_status store_mentions(struct store_db *db, int64_t msg_id, int
 		if (exec_stmt(db, STMT_MENTIONS_DELETE) != SQLITE_DONE)
 			return STORE_FAILED;
 	}
-	pier_mentions_scan(text, PIER_MENTIONS_MAX, mention_found, &mc);
-	*stored = mc.stored;
-	if (mc.failed)
+	if (store_mentions_scan(text, &mention_ops, &mc, stored) != STORE_OK)
 		return STORE_FAILED;
-	if (mc.stored == 0 && !replace)
+	if (*stored == 0 && !replace)
 		return STORE_OK;
 	sqlite3_bind_int64(db->stmt[STMT_MENTIONS_LIST], 1, msg_id);
 	return exec_stmt(db, STMT_MENTIONS_LIST) == SQLITE_DONE ? STORE_OK : STORE_FAILED;

@@ -157,6 +157,60 @@ static void test_social(void)
 	      "at most STORE_MEMBERS_MAX, after the name's key");
 }
 
+/* A fake back end for store_mentions_scan: users alice_1 (1) and bob_22 (2); carol_3's lookup
+ * fails. */
+struct fake_mentions {
+	char seen[256];
+	int64_t stored_ids[8];
+	int n;
+};
+
+static int fake_user(void *ud, const char *key, int64_t *user_id)
+{
+	struct fake_mentions *f = ud;
+
+	snprintf(f->seen + strlen(f->seen), sizeof(f->seen) - strlen(f->seen), "%s ", key);
+	if (strcmp(key, "carol_3") == 0)
+		return -1;
+	*user_id = strcmp(key, "alice_1") == 0 ? 1 : strcmp(key, "bob_22") == 0 ? 2 : 0;
+	return *user_id != 0;
+}
+
+static int64_t fake_insert(void *ud, int64_t user_id, int pos)
+{
+	struct fake_mentions *f = ud;
+
+	for (int i = 0; i < f->n; i++) {
+		if (f->stored_ids[i] == user_id)
+			return 0;
+	}
+	if (pos != f->n || f->n == 8)
+		return -1;
+	f->stored_ids[f->n++] = user_id;
+	return 1;
+}
+
+static void test_mentions(void)
+{
+	static const struct store_mention_ops ops = { fake_user, fake_insert };
+	struct fake_mentions f = { "", { 0 }, 0 };
+	size_t stored = 99;
+
+	enum store_status st;
+
+	st = store_mentions_scan("hi @Alice_1, @nobody and @bob_22. @alice_1", &ops, &f, &stored);
+	CHECK(st == STORE_OK && stored == 2 && f.n == 2 && f.stored_ids[0] == 1 &&
+	      f.stored_ids[1] == 2, "two users stored once each");
+	CHECK(strcmp(f.seen, "alice_1 nobody bob_22. bob_22 alice_1 ") == 0,
+	      "names looked up by key, a full stop's name without it next: %s", f.seen);
+	memset(&f, 0, sizeof(f));
+	CHECK(store_mentions_scan("no mentions", &ops, &f, &stored) == STORE_OK && stored == 0,
+	      "none");
+	memset(&f, 0, sizeof(f));
+	CHECK(store_mentions_scan("@carol_3 @alice_1", &ops, &f, &stored) == STORE_FAILED && f.n == 0,
+	      "a failed lookup stops the scan");
+}
+
 static struct store_device dev(int64_t rid, const char *id, int state, int64_t queued)
 {
 	struct store_device d;
@@ -284,6 +338,7 @@ int main(void)
 	test_reply();
 	test_edit();
 	test_recall_react();
+	test_mentions();
 	test_social();
 	test_e2ee_devices();
 	test_e2ee_match();

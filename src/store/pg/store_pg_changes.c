@@ -158,26 +158,19 @@ enum store_status store_pg_read_back(struct store_pg *pg, int64_t id, int64_t us
 	return st;
 }
 
-/* Looks up one @name of a room message: stores the mention when a user of that name (or,
- * failing that, of alt_len's) may see the room. */
+/* The message whose @mentions are being stored (store_mention_ops' ud). */
 struct mention_ctx {
 	struct store_pg *pg;
 	int64_t msg_id, room_id;
-	int pos;
-	size_t stored;
-	bool failed;
 };
 
-static int mention_user(struct mention_ctx *mc, const char *name, size_t len, int64_t *user_id)
+static int mention_user(void *ud, const char *key, int64_t *user_id)
 {
+	struct mention_ctx *mc = ud;
 	struct store_pg_params p;
-	char buf[PIER_NAME_MAX + 1], key[PIER_KEY_MAX];
 	PGresult *r;
 	int rc;
 
-	memcpy(buf, name, len);
-	buf[len] = '\0';
-	pier_name_key(buf, key);
 	store_pg_params_init(&p);
 	store_pg_add_text(&p, key);
 	store_pg_add_int(&p, mc->room_id);
@@ -192,31 +185,19 @@ static int mention_user(struct mention_ctx *mc, const char *name, size_t len, in
 	return rc;
 }
 
-static bool mention_found(void *ud, const char *name, size_t len, size_t alt_len)
+static int64_t mention_insert(void *ud, int64_t user_id, int pos)
 {
 	struct mention_ctx *mc = ud;
 	struct store_pg_params p;
-	int64_t user_id = 0, n;
-	int rc = mention_user(mc, name, len, &user_id);
 
-	if (rc == 0 && alt_len > 0)
-		rc = mention_user(mc, name, alt_len, &user_id);
-	if (rc <= 0) {
-		mc->failed = rc < 0;
-		return rc == 0;
-	}
 	store_pg_params_init(&p);
 	store_pg_add_int(&p, mc->msg_id);
 	store_pg_add_int(&p, user_id);
-	store_pg_add_int(&p, mc->pos++);
-	n = exec_count(mc->pg, MENTION_INSERT, &p);
-	if (n < 0) {
-		mc->failed = true;
-		return false;
-	}
-	mc->stored += (size_t)n;
-	return true;
+	store_pg_add_int(&p, pos);
+	return exec_count(mc->pg, MENTION_INSERT, &p);
 }
+
+static const struct store_mention_ops mention_ops = { mention_user, mention_insert };
 
 enum store_status store_pg_mentions(struct store_pg *pg, int64_t msg_id, int64_t room_id,
                                     const char *text, bool replace, size_t *stored)
@@ -225,11 +206,9 @@ enum store_status store_pg_mentions(struct store_pg *pg, int64_t msg_id, int64_t
 
 	if (replace && exec1(pg, MENTIONS_DELETE, msg_id) < 0)
 		return STORE_FAILED;
-	pier_mentions_scan(text, PIER_MENTIONS_MAX, mention_found, &mc);
-	*stored = mc.stored;
-	if (mc.failed)
+	if (store_mentions_scan(text, &mention_ops, &mc, stored) != STORE_OK)
 		return STORE_FAILED;
-	if (mc.stored == 0 && !replace)
+	if (*stored == 0 && !replace)
 		return STORE_OK;
 	return exec1(pg, MENTIONS_LIST, msg_id) < 0 ? STORE_FAILED : STORE_OK;
 }
