@@ -126,8 +126,11 @@ enum store_status store_social_topic(struct store_db *db, int64_t room_id, struc
 static enum store_status conv_ids(struct store_db *db, const char *room, int64_t user,
                                   int64_t peer, int64_t *room_id, int64_t *lo, int64_t *hi)
 {
+	int rc;
+
 	*room_id = 0;
-	return store_rule_conv(room != NULL ? store_room_id(db, room, room_id) : 0, room, user, peer, lo, hi);
+	rc = room != NULL ? store_room_id(db, room, room_id) : 0;
+	return store_rule_conv(rc, room, user, peer, lo, hi);
 }
 
 static int last_id(struct store_db *db, int64_t room_id, int64_t lo, int64_t hi, int64_t *out)

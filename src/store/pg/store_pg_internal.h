@@ -207,8 +207,8 @@ int store_pg_append_send(struct store_pg *pg, struct store_job *job);
 enum store_status store_pg_append_read(struct store_pg *pg, const PGresult *r,
                                        struct store_job *job);
 
-/* store_pg_changes.c, for APPEND too. Reads message id as user_id sees it: STORE_OK, STORE_NOT_FOUND (none, or one the user may
- * not see) or STORE_FAILED. */
+/* store_pg_changes.c, for APPEND too: reads message id as user_id sees it (store_rules.h).
+ * STORE_OK, STORE_NOT_FOUND (none, or one the user may not see) or STORE_FAILED. */
 enum store_status store_pg_check_msg(struct store_pg *pg, int64_t id, int64_t user_id,
                                      struct store_msg_check *out);
 /* Reads message id, as user_id sees it, into job->msgs[0]. */

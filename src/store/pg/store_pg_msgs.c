@@ -274,7 +274,8 @@ static enum store_status run_append(struct store_pg *pg, struct store_job *job)
 			return qs;
 	}
 	if (job->media_id != 0) {
-		st = store_rule_media(store_pg_get_media(pg, job->media_id, job->user_id, &job->media), job, e2ee);
+		st = store_pg_get_media(pg, job->media_id, job->user_id, &job->media);
+		st = store_rule_media(st, job, e2ee);
 		if (st != STORE_OK)
 			return st;
 	}

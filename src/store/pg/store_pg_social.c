@@ -168,8 +168,11 @@ int store_pg_social_read_baseline(struct store_pg *pg, int64_t user_id, int64_t 
 static enum store_status conv_ids(struct store_pg *pg, const char *room, int64_t user,
                                   int64_t peer, int64_t *room_id, int64_t *lo, int64_t *hi)
 {
+	int rc;
+
 	*room_id = 0;
-	return store_rule_conv(room != NULL ? store_pg_room_id(pg, room, room_id) : 0, room, user, peer, lo, hi);
+	rc = room != NULL ? store_pg_room_id(pg, room, room_id) : 0;
+	return store_rule_conv(rc, room, user, peer, lo, hi);
 }
 
 /* The user's read position in a conversation and its newest message's id. 0 or -1. */
