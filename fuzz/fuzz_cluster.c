@@ -55,8 +55,8 @@ static void fuzz_msg(const char *p, size_t n)
 		abort();
 	e2 = cluster_encode_msg(node, &m2, &l2);
 	same_again(e1, l1, e2, l2);
-	cluster_msg_release(&m);
-	cluster_msg_release(&m2);
+	store_msg_release(&m);
+	store_msg_release(&m2);
 }
 
 static void fuzz_change(const char *p, size_t n)

@@ -91,26 +91,29 @@ static void free_names(char ***names)
 	*names = NULL;
 }
 
+void store_msg_release(struct store_msg *m)
+{
+	free(m->from);
+	free(m->to);
+	free(m->text);
+	free(m->kind);
+	free(m->media_name);
+	free(m->media_type);
+	free(m->quote_from);
+	free(m->quote_text);
+	free(m->quote_kind);
+	free(m->mentions);
+	free(m->reactions);
+	free(m->spans);
+	free(m->name_spans);
+	memset(m, 0, sizeof(*m));
+}
+
 /* Frees an array of n messages and clears it. */
 static void free_msgs(struct store_msg **msgs, size_t *n)
 {
-	for (size_t i = 0; i < *n; i++) {
-		struct store_msg *m = &(*msgs)[i];
-
-		free(m->from);
-		free(m->to);
-		free(m->text);
-		free(m->kind);
-		free(m->media_name);
-		free(m->media_type);
-		free(m->quote_from);
-		free(m->quote_text);
-		free(m->quote_kind);
-		free(m->mentions);
-		free(m->reactions);
-		free(m->spans);
-		free(m->name_spans);
-	}
+	for (size_t i = 0; i < *n; i++)
+		store_msg_release(&(*msgs)[i]);
 	free(*msgs);
 	*msgs = NULL;
 	*n = 0;

@@ -397,4 +397,8 @@ void store_job_init(struct store_job *job, enum store_op op);
 /* Frees the outputs the store allocated in job (not job itself, not the inputs). */
 void store_job_release(struct store_job *job);
 
+/* Frees what m owns (its strings and spans) and clears it: a message read by the store, or one
+ * decoded elsewhere (the cluster's bus) with the same ownership. */
+void store_msg_release(struct store_msg *m);
+
 #endif

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "store_rules.h"
 
 #define DEVICE_COLS \
 	"d.rid, d.id, (SELECT name FROM users WHERE id = d.user_id), d.sign_key, d.dh_key, " \
@@ -305,9 +306,7 @@ static enum store_status run_register(struct store_db *db, struct store_job *job
 	store_stmt_reset(s);
 	if (rc != SQLITE_ROW)
 		return STORE_FAILED;
-	/* Listed ones up to the limit, and a few waiting for approval (not a way to pass it). */
-	if (active + pending >= e->max_devices + STORE_E2EE_PENDING_MAX ||
-	    pending >= STORE_E2EE_PENDING_MAX)
+	if (store_e2ee_register_rule(e, active, pending) != STORE_OK)
 		return STORE_FULL;
 	s = st(db, E2EE_DEV_INSERT);
 	sqlite3_bind_text(s, 1, d->id, -1, SQLITE_STATIC);
@@ -330,22 +329,16 @@ static enum store_status run_register(struct store_db *db, struct store_job *job
 static enum store_status run_hello(struct store_db *db, struct store_job *job)
 {
 	struct store_e2ee *e = &job->e2ee;
+	enum store_status status;
 	int64_t owner = 0;
 	int rc;
 
 	if (e->device_id == NULL || expire_pending(db, job->user_id, e->pending_cutoff) != 0)
 		return STORE_FAILED;
 	rc = device_by_id(db, e->device_id, &e->dev, &owner);
-	if (rc < 0)
-		return STORE_FAILED;
-	if (rc > 0 || owner != job->user_id)
-		return STORE_NOT_FOUND;      /* another user's device does not exist for this one */
-	if (e->dev.state == STORE_DEVICE_REVOKED)
-		return STORE_REVOKED;
-	e->rid = e->dev.rid;
-	e->state = e->dev.state;
-	e->opk_count = e->dev.opk_count;
-	e->queued = e->dev.queued;
+	status = store_e2ee_hello_rule(e, rc, owner, job->user_id);
+	if (status != STORE_OK)
+		return status;
 	sqlite3_bind_int64(st(db, E2EE_DEV_SEEN), 1, e->rid);
 	sqlite3_bind_int64(st(db, E2EE_DEV_SEEN), 2, pier_now_ms());
 	return run(db, E2EE_DEV_SEEN) == 0 ? STORE_OK : STORE_FAILED;
@@ -378,15 +371,6 @@ static int revoke(struct store_db *db, int64_t rid)
 	return 0;
 }
 
-static const struct store_device *find_listed(const struct store_e2ee *e, const char *id)
-{
-	for (size_t i = 0; i < e->nlisted; i++) {
-		if (strcmp(e->listed[i].id, id) == 0)
-			return &e->listed[i];
-	}
-	return NULL;
-}
-
 static enum store_status run_publish(struct store_db *db, struct store_job *job)
 {
 	struct store_e2ee *e = &job->e2ee;
@@ -401,45 +385,23 @@ static enum store_status run_publish(struct store_db *db, struct store_job *job)
 	    expire_pending(db, job->user_id, e->pending_cutoff) != 0 ||
 	    read_list(db, job->user_id, e, &ak) != 0)
 		goto out;
-	if (e->version != e->version_out + 1) {
-		status = STORE_STALE;
-		goto out;
-	}
-	if (e->reset) {
-		status = STORE_DENIED;
-		if (!e->reset_allowed)
-			goto out;
-		status = STORE_CONFLICT;
-		if (e->nlisted != 1)
-			goto out;
-	} else if (ak != NULL && strcmp(ak, e->ak) != 0) {
-		status = STORE_CONFLICT;
-		goto out;
-	}
+	status = store_e2ee_publish_rule(e, ak);
 	/* Every listed device is the user's, registered with the listed keys, not revoked. */
-	for (size_t i = 0; i < e->nlisted; i++) {
+	for (size_t i = 0; i < e->nlisted && status == STORE_OK; i++) {
 		struct store_device d;
 		int64_t owner = 0;
 
 		rc = device_by_id(db, e->listed[i].id, &d, &owner);
-		if (rc < 0)
-			goto out;
-		if (rc > 0 || owner != job->user_id || d.state == STORE_DEVICE_REVOKED ||
-		    strcmp(d.sign_key, e->listed[i].sign_key) != 0 ||
-		    strcmp(d.dh_key, e->listed[i].dh_key) != 0) {
-			status = STORE_NOT_FOUND;
-			goto out;
-		}
-		if (e->reset && d.rid != e->device_rid) {
-			status = STORE_CONFLICT;
-			goto out;
-		}
+		status = store_e2ee_listed_rule(job, i, rc, &d, owner);
 	}
+	if (status != STORE_OK)
+		goto out;
+	status = STORE_FAILED;
 	/* Left out: active ones (on a reset, pending ones too) are revoked. */
 	if (devices_of(db, job->user_id, e->reset, e->pending_cutoff, &old, &nold) != 0)
 		goto out;
 	for (size_t i = 0; i < nold; i++) {
-		if (find_listed(e, old[i].id) != NULL)
+		if (store_e2ee_find_listed(e, old[i].id) != NULL)
 			continue;
 		if (revoke(db, old[i].rid) != 0)
 			goto out;
@@ -566,6 +528,7 @@ static enum store_status run_device_send(struct store_db *db, struct store_job *
 {
 	struct store_e2ee *e = &job->e2ee;
 	struct store_device d;
+	enum store_status status;
 	int64_t owner = 0;
 	int rc;
 
@@ -574,15 +537,13 @@ static enum store_status run_device_send(struct store_db *db, struct store_job *
 		return STORE_FAILED;
 	/* From a device of the user's that is still there (not revoked nor expired meanwhile). */
 	rc = device_by_rid(db, e->device_rid, &d, &owner);
-	if (rc < 0)
-		return STORE_FAILED;
-	if (rc > 0 || owner != job->user_id || d.state == STORE_DEVICE_REVOKED)
-		return STORE_NO_DEVICE;
+	status = store_e2ee_own_device(rc, &d, owner, job->user_id, STORE_NO_DEVICE);
+	if (status != STORE_OK)
+		return status;
 	rc = device_by_id(db, e->device_id, &d, &owner);
-	if (rc < 0)
-		return STORE_FAILED;
-	if (rc > 0 || owner != job->user_id || d.state == STORE_DEVICE_REVOKED)
-		return STORE_NOT_FOUND;
+	status = store_e2ee_own_device(rc, &d, owner, job->user_id, STORE_NOT_FOUND);
+	if (status != STORE_OK)
+		return status;
 	if (d.queued >= e->max_queue)
 		return STORE_FULL;
 	e->rid = d.rid;
@@ -719,24 +680,13 @@ int store_e2ee_media_flag(struct store_db *db, int64_t media_id, bool *e2ee)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* The envelope of e for device id, or NULL. */
-static struct store_envelope *env_for(struct store_e2ee *e, const char *id)
-{
-	for (size_t i = 0; i < e->nenvs_in; i++) {
-		if (strcmp(e->envs_in[i].device, id) == 0)
-			return &e->envs_in[i];
-	}
-	return NULL;
-}
-
 enum store_status store_e2ee_send_check(struct store_db *db, struct store_job *job)
 {
 	struct store_e2ee *e = &job->e2ee;
 	struct store_device me, *cur = NULL;
-	size_t ncur = 0, want = 0;
+	size_t ncur = 0;
 	int64_t owner = 0;
 	enum store_status status = STORE_FAILED;
-	bool same = true, full = false;
 	int rc;
 
 	if (job->room != NULL || job->peer_id <= 0)
@@ -755,36 +705,7 @@ enum store_status store_e2ee_send_check(struct store_db *db, struct store_job *j
 	if (job->peer_id != job->user_id &&
 	    devices_of(db, job->user_id, false, 0, &cur, &ncur) != 0)
 		goto out;
-	for (size_t i = 0; i < ncur; i++) {
-		struct store_envelope *v;
-
-		if (cur[i].rid == e->device_rid)
-			continue;
-		want++;
-		v = env_for(e, cur[i].id);
-		if (v == NULL) {
-			same = false;
-			continue;
-		}
-		v->device_rid = cur[i].rid;
-		if (cur[i].queued >= e->max_queue)
-			full = true;
-	}
-	if (!same || want != e->nenvs_in) {
-		/* The current set, for the client to encrypt again (the sender's device left out). */
-		size_t keep = 0;
-
-		for (size_t i = 0; i < ncur; i++) {
-			if (cur[i].rid != e->device_rid)
-				cur[keep++] = cur[i];
-		}
-		e->devices = cur;
-		e->ndevices = keep;
-		cur = NULL;
-		status = STORE_CHANGED;
-		goto out;
-	}
-	status = full ? STORE_FULL : STORE_OK;
+	status = store_e2ee_match(e, &cur, ncur);
 out:
 	free(cur);
 	return status;

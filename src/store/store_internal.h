@@ -146,10 +146,6 @@ enum e2ee_stmt {
 	E2EE_COUNT
 };
 
-/* Pending devices (registered, not yet in a list) a user may have at once, besides the
- * --e2ee-max-devices listed ones. */
-#define STORE_E2EE_PENDING_MAX 3
-
 struct store_db {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[STMT_COUNT];

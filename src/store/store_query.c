@@ -314,3 +314,23 @@ fail:
 	free(s.hits);
 	return -1;
 }
+
+int store_query_spans_dup(const struct store_query *q, const char *text, struct store_span **out,
+                          int *n)
+{
+	struct store_span v[STORE_SPANS_MAX];
+	int k = store_query_spans(q, text, strlen(text), v, STORE_SPANS_MAX);
+
+	*out = NULL;
+	*n = 0;
+	if (k < 0)
+		return -1;
+	if (k == 0)
+		return 0;
+	*out = malloc((size_t)k * sizeof(**out));
+	if (*out == NULL)
+		return -1;
+	memcpy(*out, v, (size_t)k * sizeof(**out));
+	*n = k;
+	return 0;
+}

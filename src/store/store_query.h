@@ -66,4 +66,9 @@ enum store_query_status store_query_parse(struct store_query *q, const char *tex
 int store_query_spans(const struct store_query *q, const char *text, size_t len,
                       struct store_span *out, int max);
 
+/* The spans of q in the NUL-terminated text (at most STORE_SPANS_MAX), in a malloc'd array
+ * *out of *n (NULL and 0 when none): what a search result carries. 0, or -1 out of memory. */
+int store_query_spans_dup(const struct store_query *q, const char *text, struct store_span **out,
+                          int *n);
+
 #endif

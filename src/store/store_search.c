@@ -18,27 +18,6 @@
 
 #define SEARCH_LIMIT_MAX 200
 
-/* The spans of q in text (NULL and 0 when none). 0, or -1 out of memory. */
-static int spans_of(const struct store_query *q, const char *text, struct store_span **out,
-                    int *n)
-{
-	struct store_span v[STORE_SPANS_MAX];
-	int k = store_query_spans(q, text, strlen(text), v, STORE_SPANS_MAX);
-
-	*out = NULL;
-	*n = 0;
-	if (k < 0)
-		return -1;
-	if (k == 0)
-		return 0;
-	*out = malloc((size_t)k * sizeof(**out));
-	if (*out == NULL)
-		return -1;
-	memcpy(*out, v, (size_t)k * sizeof(**out));
-	*n = k;
-	return 0;
-}
-
 /* Binds the scope statement for the job: #room, @peer, or all of the user's. NULL when the
  * room does not exist (*status STORE_NOT_FOUND) or on error (STORE_FAILED). */
 static sqlite3_stmt *scope_stmt(struct store_db *db, struct store_job *job,
@@ -74,9 +53,11 @@ static int take_msg(sqlite3_stmt *s, const struct store_query *q, struct store_j
 {
 	struct store_msg *m = &job->msgs[job->nmsgs++];
 
-	if (store_read_msg(s, m) != 0 || spans_of(q, m->text, &m->spans, &m->nspans) != 0)
+	if (store_read_msg(s, m) != 0 ||
+	    store_query_spans_dup(q, m->text, &m->spans, &m->nspans) != 0)
 		return -1;
-	if (m->media_name != NULL && spans_of(q, m->media_name, &m->name_spans, &m->nname_spans) != 0)
+	if (m->media_name != NULL &&
+	    store_query_spans_dup(q, m->media_name, &m->name_spans, &m->nname_spans) != 0)
 		return -1;
 	return 0;
 }

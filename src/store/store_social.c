@@ -15,8 +15,7 @@
 #include <string.h>
 
 #include "clock.h"
-
-#define MEMBERS_MAX 1000
+#include "store_rules.h"
 
 const char *const store_social_sql[SOC_COUNT] = {
 	[SOC_SET_DISPLAY] = "UPDATE users SET display = ?2 WHERE id = ?1",
@@ -127,17 +126,11 @@ enum store_status store_social_topic(struct store_db *db, int64_t room_id, struc
 static enum store_status conv_ids(struct store_db *db, const char *room, int64_t user,
                                   int64_t peer, int64_t *room_id, int64_t *lo, int64_t *hi)
 {
-	*room_id = *lo = *hi = 0;
-	if (room != NULL) {
-		int rc = store_room_id(db, room, room_id);
+	int rc;
 
-		return rc == 0 ? STORE_OK : rc > 0 ? STORE_NOT_FOUND : STORE_FAILED;
-	}
-	if (peer <= 0)
-		return STORE_NOT_FOUND;
-	*lo = user < peer ? user : peer;
-	*hi = user < peer ? peer : user;
-	return STORE_OK;
+	*room_id = 0;
+	rc = room != NULL ? store_room_id(db, room, room_id) : 0;
+	return store_rule_conv(rc, room, user, peer, lo, hi);
 }
 
 static int last_id(struct store_db *db, int64_t room_id, int64_t lo, int64_t hi, int64_t *out)
@@ -167,7 +160,7 @@ static int read_get(struct store_db *db, int64_t user, int64_t room_id, int64_t 
 static enum store_status run_read(struct store_db *db, struct store_job *job)
 {
 	sqlite3_stmt *s = db->social[SOC_READ_SET];
-	int64_t room_id, lo, hi, last = 0, old = 0, want;
+	int64_t room_id, lo, hi, last = 0, old = 0;
 	int64_t peer = job->room != NULL ? 0 : job->peer_id;
 	enum store_status st = conv_ids(db, job->room, job->user_id, job->peer_id, &room_id, &lo, &hi);
 	int rc;
@@ -177,15 +170,12 @@ static enum store_status run_read(struct store_db *db, struct store_job *job)
 	if (last_id(db, room_id, lo, hi, &last) != 0 ||
 	    read_get(db, job->user_id, room_id, peer, &old) != 0)
 		return STORE_FAILED;
-	want = job->read_id < last ? job->read_id : last;
-	job->moved = want > old;
-	job->read_id = job->moved ? want : old;
-	if (!job->moved)
+	if (!store_rule_read(job, old, last))
 		return STORE_OK;
 	sqlite3_bind_int64(s, 1, job->user_id);
 	sqlite3_bind_int64(s, 2, room_id);
 	sqlite3_bind_int64(s, 3, peer);
-	sqlite3_bind_int64(s, 4, want);
+	sqlite3_bind_int64(s, 4, job->read_id);
 	rc = sqlite3_step(s);
 	store_stmt_reset(s);
 	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
@@ -254,17 +244,15 @@ static enum store_status run_unread(struct store_db *db, struct store_job *job)
 static enum store_status run_members(struct store_db *db, struct store_job *job)
 {
 	sqlite3_stmt *s;
-	char key[PIER_KEY_MAX] = "";
+	char key[PIER_KEY_MAX];
 	int64_t room_id = 0;
-	int limit = job->limit < 1 ? 1 : job->limit > MEMBERS_MAX ? MEMBERS_MAX : job->limit;
+	int limit = store_rule_members(job, key);
 	int rc = store_room_id(db, job->room, &room_id);
 	size_t n = 0;
 
 	if (rc != 0)
 		return rc > 0 ? STORE_NOT_FOUND : STORE_FAILED;
 	s = db->social[room_id == db->lobby_id ? SOC_USERS_PAGE : SOC_MEMBERS];
-	if (job->name != NULL && strlen(job->name) <= PIER_NAME_MAX)
-		pier_name_key(job->name, key);
 	sqlite3_bind_int64(s, 1, room_id);
 	sqlite3_bind_text(s, 2, key, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 3, (int64_t)limit + 1);

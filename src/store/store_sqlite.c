@@ -17,6 +17,7 @@
 #include "msgrules.h"
 #include "store_checkpoint.h"
 #include "store_fts.h"
+#include "store_rules.h"
 
 #define LIMIT_MAX 1000
 
@@ -682,24 +683,6 @@ static enum store_status run_delete_token(struct store_db *db, struct store_job 
 	return sqlite3_changes(db->db) == 0 ? STORE_NOT_FOUND : STORE_OK;
 }
 
-/* How a message shows media of type: the kind asked for when it fits the type ("file" fits
- * everything), else what the type says ("image/png" -> "image"), else "file". */
-static const char *media_kind(const char *asked, const char *type)
-{
-	static const char *const kinds[] = { "image", "video", "audio" };
-	const char *fits = "file";
-
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		size_t n = strlen(kinds[i]);
-
-		if (strncmp(type, kinds[i], n) == 0 && type[n] == '/')
-			fits = kinds[i];
-	}
-	if (asked == NULL)
-		return fits;
-	return strcmp(asked, fits) == 0 ? fits : "file";
-}
-
 /* Reads media id as user_id sees it into *out: STORE_OK, STORE_NOT_FOUND, STORE_DENIED (it
  * exists, the user may not see it) or STORE_FAILED. */
 static enum store_status get_media(struct store_db *db, int64_t id, int64_t user_id,
@@ -851,16 +834,10 @@ static enum store_status run_upload_delete(struct store_db *db, struct store_job
 	return sqlite3_changes(db->db) == 0 ? STORE_NOT_FOUND : STORE_OK;
 }
 
-/* What the message ops check about a message (STMT_MSG_CHECK). */
-struct msg_check {
-	int64_t sender_id, ts, room_id, pair_lo, pair_hi;
-	bool recalled, has_media, visible, e2ee;
-};
-
 /* Reads message id as user_id sees it: STORE_OK, STORE_NOT_FOUND (no such message, or one the
  * user may not see) or STORE_FAILED. */
 static enum store_status check_msg(struct store_db *db, int64_t id, int64_t user_id,
-                                   struct msg_check *out)
+                                   struct store_msg_check *out)
 {
 	sqlite3_stmt *s = db->stmt[STMT_MSG_CHECK];
 	enum store_status status = STORE_FAILED;
@@ -916,25 +893,18 @@ static enum store_status next_change(struct store_db *db, int64_t *seq)
 	return st;
 }
 
-/* Looks up one @name of a room message: stores the mention when a user of that name (or,
- * failing that, of alt_len's) may see the room. */
+/* The message whose @mentions are being stored (store_mention_ops' ud). */
 struct mention_ctx {
 	struct store_db *db;
 	int64_t msg_id, room_id;
-	int pos;
-	size_t stored;
-	bool failed;
 };
 
-static int mention_user(struct mention_ctx *mc, const char *name, size_t len, int64_t *user_id)
+static int mention_user(void *ud, const char *key, int64_t *user_id)
 {
+	struct mention_ctx *mc = ud;
 	sqlite3_stmt *s = mc->db->stmt[STMT_MENTION_USER];
-	char buf[PIER_NAME_MAX + 1], key[PIER_KEY_MAX];
 	int rc;
 
-	memcpy(buf, name, len);
-	buf[len] = '\0';
-	pier_name_key(buf, key);
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, mc->room_id);
 	sqlite3_bind_int64(s, 3, mc->db->lobby_id);
@@ -945,29 +915,20 @@ static int mention_user(struct mention_ctx *mc, const char *name, size_t len, in
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-static bool mention_found(void *ud, const char *name, size_t len, size_t alt_len)
+static int64_t mention_insert(void *ud, int64_t user_id, int pos)
 {
 	struct mention_ctx *mc = ud;
 	sqlite3_stmt *s = mc->db->stmt[STMT_MENTION_INSERT];
-	int64_t user_id = 0;
-	int rc = mention_user(mc, name, len, &user_id);
 
-	if (rc == 0 && alt_len > 0)
-		rc = mention_user(mc, name, alt_len, &user_id);
-	if (rc <= 0) {
-		mc->failed = rc < 0;
-		return rc == 0;
-	}
 	sqlite3_bind_int64(s, 1, mc->msg_id);
 	sqlite3_bind_int64(s, 2, user_id);
-	sqlite3_bind_int(s, 3, mc->pos++);
-	if (exec_stmt(mc->db, STMT_MENTION_INSERT) != SQLITE_DONE) {
-		mc->failed = true;
-		return false;
-	}
-	mc->stored += (size_t)sqlite3_changes(mc->db->db);
-	return true;
+	sqlite3_bind_int(s, 3, pos);
+	if (exec_stmt(mc->db, STMT_MENTION_INSERT) != SQLITE_DONE)
+		return -1;
+	return sqlite3_changes(mc->db->db);
 }
+
+static const struct store_mention_ops mention_ops = { mention_user, mention_insert };
 
 /* Stores the @mentions of room message msg_id (in room_id) with text, replacing those it had
  * when replace; *stored says how many there are. */
@@ -981,11 +942,9 @@ static enum store_status store_mentions(struct store_db *db, int64_t msg_id, int
 		if (exec_stmt(db, STMT_MENTIONS_DELETE) != SQLITE_DONE)
 			return STORE_FAILED;
 	}
-	pier_mentions_scan(text, PIER_MENTIONS_MAX, mention_found, &mc);
-	*stored = mc.stored;
-	if (mc.failed)
+	if (store_mentions_scan(text, &mention_ops, &mc, stored) != STORE_OK)
 		return STORE_FAILED;
-	if (mc.stored == 0 && !replace)
+	if (*stored == 0 && !replace)
 		return STORE_OK;
 	sqlite3_bind_int64(db->stmt[STMT_MENTIONS_LIST], 1, msg_id);
 	return exec_stmt(db, STMT_MENTIONS_LIST) == SQLITE_DONE ? STORE_OK : STORE_FAILED;
@@ -1024,6 +983,7 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 	int64_t room_id = 0;
 	int64_t ts = job->ts != 0 ? job->ts : pier_now_ms();
 	bool e2ee = job->e2ee.payload != NULL;
+	enum store_status st;
 	int rc;
 
 	if (job->text == NULL)
@@ -1038,41 +998,28 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 		return STORE_NOT_FOUND;
 	}
 	if (job->cid != NULL) {
-		rc = find_cid(db, job, room_id);
-		if (rc == 2)
-			return STORE_CONFLICT;
-		if (rc <= 0)
-			return rc == 0 ? STORE_DUPLICATE : STORE_FAILED;
+		st = store_rule_cid(find_cid(db, job, room_id));
+		if (st != STORE_OK)
+			return st;
 	}
 	if (job->reply_to != 0) {
-		/* The quoted message must be of this conversation (so the sender may see it). */
-		struct msg_check q;
+		struct store_msg_check q;
 		enum store_status qs = check_msg(db, job->reply_to, job->user_id, &q);
-		int64_t lo = job->user_id < job->peer_id ? job->user_id : job->peer_id;
-		int64_t hi = job->user_id < job->peer_id ? job->peer_id : job->user_id;
 
-		if (qs == STORE_FAILED)
-			return STORE_FAILED;
-		if (qs != STORE_OK || (job->room != NULL ? q.room_id != room_id
-		                                         : q.room_id != 0 || q.pair_lo != lo || q.pair_hi != hi))
-			return STORE_BAD_REPLY;
-		if (q.recalled)
-			return STORE_RECALLED;
+		qs = store_rule_reply(qs, &q, job, room_id);
+		if (qs != STORE_OK)
+			return qs;
 	}
 	if (job->media_id != 0) {
-		enum store_status ms = get_media(db, job->media_id, job->user_id, &job->media);
-
-		if (ms != STORE_OK)
-			return ms == STORE_NOT_FOUND ? STORE_DENIED : ms;
-		job->kind = media_kind(job->kind, job->media.type);
-		if (e2ee && !job->media.e2ee)
-			return STORE_DENIED;    /* an encrypted message carries only ciphertext */
+		st = store_rule_media(get_media(db, job->media_id, job->user_id, &job->media), job, e2ee);
+		if (st != STORE_OK)
+			return st;
 	}
 	/* No silent downgrade: the store knows who has a device list (store_e2ee.c). */
-	rc = e2ee ? store_e2ee_send_check(db, job)
+	st = e2ee ? store_e2ee_send_check(db, job)
 	          : store_e2ee_plain_check(db, job, job->media_id != 0 && job->media.e2ee);
-	if (rc != STORE_OK)
-		return (enum store_status)rc;
+	if (st != STORE_OK)
+		return st;
 
 	sqlite3_bind_int64(s, 1, ts);
 	sqlite3_bind_int64(s, 2, job->user_id);
@@ -1128,24 +1075,14 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 static enum store_status run_edit(struct store_db *db, struct store_job *job)
 {
 	sqlite3_stmt *s = db->stmt[STMT_MSG_EDIT];
-	struct msg_check m;
+	struct store_msg_check m;
 	enum store_status st;
 	int64_t seq = 0;
 	size_t mentions = 0;
 
-	if (job->text == NULL)
-		return STORE_FAILED;
-	st = check_msg(db, job->msg_id, job->user_id, &m);
+	st = store_rule_edit(check_msg(db, job->msg_id, job->user_id, &m), &m, job);
 	if (st != STORE_OK)
 		return st;
-	if (m.sender_id != job->user_id)
-		return STORE_NOT_OWN;
-	if (m.recalled)
-		return STORE_RECALLED;
-	if (m.e2ee)
-		return STORE_E2EE_REQUIRED;     /* its text is in its payload, which only clients open */
-	if (job->text[0] == '\0' && !m.has_media)
-		return STORE_EMPTY;
 	if (next_change(db, &seq) != STORE_OK)
 		return STORE_FAILED;
 	sqlite3_bind_int64(s, 1, job->msg_id);
@@ -1163,20 +1100,12 @@ static enum store_status run_recall(struct store_db *db, struct store_job *job)
 {
 	sqlite3_stmt *s = db->stmt[STMT_MSG_RECALL];
 	int64_t now = job->ts != 0 ? job->ts : pier_now_ms(), seq = 0;
-	struct msg_check m;
+	struct store_msg_check m;
 	enum store_status st = check_msg(db, job->msg_id, job->user_id, &m);
 
-	job->already = false;
-	if (st != STORE_OK)
+	st = store_rule_recall(st, &m, job, now);
+	if (st != STORE_OK || job->already)
 		return st;
-	if (m.sender_id != job->user_id)
-		return STORE_NOT_OWN;
-	if (m.recalled) {
-		job->already = true;
-		return STORE_OK;
-	}
-	if (now - m.ts > job->window_ms)
-		return STORE_TOO_LATE;
 	if (next_change(db, &seq) != STORE_OK)
 		return STORE_FAILED;
 	sqlite3_bind_int64(s, 1, job->msg_id);
@@ -1212,18 +1141,15 @@ static int reactions_full(struct store_db *db, int64_t id, const char *emoji, in
 static enum store_status run_react(struct store_db *db, struct store_job *job)
 {
 	int64_t now = job->ts != 0 ? job->ts : pier_now_ms(), seq = 0;
-	struct msg_check m;
+	struct store_msg_check m;
 	enum store_status st = check_msg(db, job->msg_id, job->user_id, &m);
 	sqlite3_stmt *s;
 	int rc;
 
 	job->already = false;
+	st = store_rule_react(st, &m, job);
 	if (st != STORE_OK)
 		return st;
-	if (job->emoji == NULL)
-		return STORE_FAILED;
-	if (m.recalled)
-		return STORE_RECALLED;
 	if (job->on) {
 		rc = reactions_full(db, job->msg_id, job->emoji, job->max_reactions);
 		if (rc != 0)

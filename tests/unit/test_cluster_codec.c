@@ -31,7 +31,7 @@ static int decode_msg_text(const char *s)
 	struct store_msg m;
 	int rc = cluster_decode_msg(s, strlen(s), &lim, node, &m);
 
-	cluster_msg_release(&m);
+	store_msg_release(&m);
 	return rc;
 }
 
@@ -60,7 +60,7 @@ static void test_msg_roundtrip(void)
 	      strstr(out.reactions, "carol_3") != NULL, "reactions kept, the reader's 'mine' not: %s",
 	      out.reactions);
 	CHECK(!out.mentioned, "the reader's mentioned flag does not travel");
-	cluster_msg_release(&out);
+	store_msg_release(&out);
 	free(bytes);
 
 	/* a plain private message, and a copy */
@@ -69,10 +69,10 @@ static void test_msg_roundtrip(void)
 
 	cluster_msg_copy(&c, &p);
 	bytes = cluster_encode_msg("n1", &c, &len);
-	cluster_msg_release(&c);
+	store_msg_release(&c);
 	CHECK(cluster_decode_msg(bytes, len, &lim, node, &out) == 0 && out.kind == NULL &&
 	      out.media_id == 0 && out.reply_to == 0 && out.mentions == NULL, "plain private msg");
-	cluster_msg_release(&out);
+	store_msg_release(&out);
 	free(bytes);
 }
 

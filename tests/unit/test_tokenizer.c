@@ -1,6 +1,7 @@
 /* test_tokenizer.c - the search tokenizer's token output (store_tokenizer.c) and the query
  * side (store_query.c): parsing, the quoted FTS5 expression, the highlighted ranges. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store_query.h"
@@ -274,6 +275,29 @@ static void test_spans(void)
 	}
 }
 
+/* store_query_spans_dup: what a search result carries (both back ends use it). */
+static void test_spans_dup(void)
+{
+	char text[2048] = "";
+	struct store_query q;
+	struct store_span *v = (struct store_span *)&q;   /* must be reset */
+	int n = -1;
+
+	store_query_parse(&q, "电影", strlen("电影"));
+	CHECK(store_query_spans_dup(&q, "我看书", &v, &n) == 0 && v == NULL && n == 0,
+	      "no match: NULL and 0");
+	CHECK(store_query_spans_dup(&q, "我昨天看了一部电影，电影很好看", &v, &n) == 0 && n == 2 &&
+	      v != NULL && v[0].start == 7 && v[0].end == 9 && v[1].start == 10 && v[1].end == 12,
+	      "two matches copied out");
+	free(v);
+	for (int i = 0; i < 100; i++)
+		strcat(text, "电影 ");
+	CHECK(store_query_spans_dup(&q, text, &v, &n) == 0 && n == STORE_SPANS_MAX &&
+	      v[STORE_SPANS_MAX - 1].start == 3 * (STORE_SPANS_MAX - 1),
+	      "capped at STORE_SPANS_MAX, the first ones");
+	free(v);
+}
+
 int main(void)
 {
 	test_cjk();
@@ -283,5 +307,6 @@ int main(void)
 	test_offsets_and_stop();
 	test_parse();
 	test_spans();
+	test_spans_dup();
 	return tap_done();
 }

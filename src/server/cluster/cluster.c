@@ -70,7 +70,7 @@ static void seq_deliver(void *ud, int64_t id, void *item)
 		cl->h->deliver_msg(cl->ud, &it->m, it->except);
 	if (it->except != NULL)
 		cl->h->release_except(cl->ud, it->except);
-	cluster_msg_release(&it->m);
+	store_msg_release(&it->m);
 	free(it);
 }
 
@@ -81,7 +81,7 @@ static void seq_drop(void *ud, void *item)
 
 	if (it->except != NULL)
 		cl->h->release_except(cl->ud, it->except);
-	cluster_msg_release(&it->m);
+	store_msg_release(&it->m);
 	free(it);
 }
 
@@ -188,7 +188,7 @@ static void on_message(void *ud, enum cluster_subject s, const char *data, size_
 			cluster_seq_offer(&cl->seq, it->m.id, it);
 			return;
 		}
-		cluster_msg_release(&it->m);
+		store_msg_release(&it->m);
 		free(it);
 		break;
 	}

@@ -248,22 +248,6 @@ char *cluster_encode_msg(const char *node, const struct store_msg *m, size_t *le
 	return dump(o, len);
 }
 
-void cluster_msg_release(struct store_msg *m)
-{
-	free(m->from);
-	free(m->to);
-	free(m->text);
-	free(m->kind);
-	free(m->media_name);
-	free(m->media_type);
-	free(m->quote_from);
-	free(m->quote_text);
-	free(m->quote_kind);
-	free(m->mentions);
-	free(m->reactions);
-	memset(m, 0, sizeof(*m));
-}
-
 static char *dup_or_null(const char *s)
 {
 	return s != NULL ? xstrdup(s) : NULL;
@@ -416,7 +400,7 @@ static int msg_from_json(json_t *j, const struct cluster_limits *lim, struct sto
 		goto bad;
 	return 0;
 bad:
-	cluster_msg_release(m);
+	store_msg_release(m);
 	return -1;
 }
 
@@ -459,7 +443,7 @@ char *cluster_encode_change(const char *node, const struct cluster_change *ch, s
 
 void cluster_change_release(struct cluster_change *ch)
 {
-	cluster_msg_release(&ch->msg);
+	store_msg_release(&ch->msg);
 	memset(ch, 0, sizeof(*ch));
 }
 

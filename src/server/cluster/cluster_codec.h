@@ -41,12 +41,11 @@ bool cluster_name_ok(const char *name);
 
 /* Encodes m (its reader-specific fields, mentioned and the search spans, are left out). */
 char *cluster_encode_msg(const char *node, const struct store_msg *m, size_t *len);
-/* 0 and *m filled (strings malloc'd, node copied), or -1. */
+/* 0 and *m filled (strings malloc'd, node copied; store_msg_release frees them), or -1. */
 int cluster_decode_msg(const char *data, size_t len, const struct cluster_limits *lim,
                        char node[CLUSTER_NODE_MAX + 1], struct store_msg *m);
-/* Frees the strings of a message cluster_decode_msg (or cluster_msg_copy) filled. */
-void cluster_msg_release(struct store_msg *m);
-/* Deep copy of src's wire fields into dst (malloc'd strings; spans are not copied). */
+/* Deep copy of src's wire fields into dst (malloc'd strings, freed by store_msg_release; spans
+ * are not copied). */
 void cluster_msg_copy(struct store_msg *dst, const struct store_msg *src);
 
 /* ---- CLUSTER.change: {"node","ev":{"op","msg",...}} ---- */

@@ -105,7 +105,7 @@ static int64_t exec1(struct store_pg *pg, int which, int64_t id)
 }
 
 enum store_status store_pg_check_msg(struct store_pg *pg, int64_t id, int64_t user_id,
-                                     struct store_pg_msg_check *out)
+                                     struct store_msg_check *out)
 {
 	struct store_pg_params p;
 	enum store_status status = STORE_NOT_FOUND;
@@ -158,26 +158,19 @@ enum store_status store_pg_read_back(struct store_pg *pg, int64_t id, int64_t us
 	return st;
 }
 
-/* Looks up one @name of a room message: stores the mention when a user of that name (or,
- * failing that, of alt_len's) may see the room. */
+/* The message whose @mentions are being stored (store_mention_ops' ud). */
 struct mention_ctx {
 	struct store_pg *pg;
 	int64_t msg_id, room_id;
-	int pos;
-	size_t stored;
-	bool failed;
 };
 
-static int mention_user(struct mention_ctx *mc, const char *name, size_t len, int64_t *user_id)
+static int mention_user(void *ud, const char *key, int64_t *user_id)
 {
+	struct mention_ctx *mc = ud;
 	struct store_pg_params p;
-	char buf[PIER_NAME_MAX + 1], key[PIER_KEY_MAX];
 	PGresult *r;
 	int rc;
 
-	memcpy(buf, name, len);
-	buf[len] = '\0';
-	pier_name_key(buf, key);
 	store_pg_params_init(&p);
 	store_pg_add_text(&p, key);
 	store_pg_add_int(&p, mc->room_id);
@@ -192,31 +185,19 @@ static int mention_user(struct mention_ctx *mc, const char *name, size_t len, in
 	return rc;
 }
 
-static bool mention_found(void *ud, const char *name, size_t len, size_t alt_len)
+static int64_t mention_insert(void *ud, int64_t user_id, int pos)
 {
 	struct mention_ctx *mc = ud;
 	struct store_pg_params p;
-	int64_t user_id = 0, n;
-	int rc = mention_user(mc, name, len, &user_id);
 
-	if (rc == 0 && alt_len > 0)
-		rc = mention_user(mc, name, alt_len, &user_id);
-	if (rc <= 0) {
-		mc->failed = rc < 0;
-		return rc == 0;
-	}
 	store_pg_params_init(&p);
 	store_pg_add_int(&p, mc->msg_id);
 	store_pg_add_int(&p, user_id);
-	store_pg_add_int(&p, mc->pos++);
-	n = exec_count(mc->pg, MENTION_INSERT, &p);
-	if (n < 0) {
-		mc->failed = true;
-		return false;
-	}
-	mc->stored += (size_t)n;
-	return true;
+	store_pg_add_int(&p, pos);
+	return exec_count(mc->pg, MENTION_INSERT, &p);
 }
+
+static const struct store_mention_ops mention_ops = { mention_user, mention_insert };
 
 enum store_status store_pg_mentions(struct store_pg *pg, int64_t msg_id, int64_t room_id,
                                     const char *text, bool replace, size_t *stored)
@@ -225,11 +206,9 @@ enum store_status store_pg_mentions(struct store_pg *pg, int64_t msg_id, int64_t
 
 	if (replace && exec1(pg, MENTIONS_DELETE, msg_id) < 0)
 		return STORE_FAILED;
-	pier_mentions_scan(text, PIER_MENTIONS_MAX, mention_found, &mc);
-	*stored = mc.stored;
-	if (mc.failed)
+	if (store_mentions_scan(text, &mention_ops, &mc, stored) != STORE_OK)
 		return STORE_FAILED;
-	if (mc.stored == 0 && !replace)
+	if (*stored == 0 && !replace)
 		return STORE_OK;
 	return exec1(pg, MENTIONS_LIST, msg_id) < 0 ? STORE_FAILED : STORE_OK;
 }
@@ -243,24 +222,14 @@ static enum store_status next_change(struct store_pg *pg, int64_t *seq)
 static enum store_status run_edit(struct store_pg *pg, struct store_job *job)
 {
 	struct store_pg_params p;
-	struct store_pg_msg_check m;
+	struct store_msg_check m;
 	enum store_status st;
 	int64_t seq = 0;
 	size_t mentions = 0;
 
-	if (job->text == NULL)
-		return STORE_FAILED;
-	st = store_pg_check_msg(pg, job->msg_id, job->user_id, &m);
+	st = store_rule_edit(store_pg_check_msg(pg, job->msg_id, job->user_id, &m), &m, job);
 	if (st != STORE_OK)
 		return st;
-	if (m.sender_id != job->user_id)
-		return STORE_NOT_OWN;
-	if (m.recalled)
-		return STORE_RECALLED;
-	if (m.e2ee)
-		return STORE_E2EE_REQUIRED;     /* its text is in its payload, which only clients open */
-	if (job->text[0] == '\0' && !m.has_media)
-		return STORE_EMPTY;
 	if (next_change(pg, &seq) != STORE_OK)
 		return STORE_FAILED;
 	store_pg_params_init(&p);
@@ -281,20 +250,12 @@ static enum store_status run_recall(struct store_pg *pg, struct store_job *job)
 {
 	struct store_pg_params p;
 	int64_t now = job->ts != 0 ? job->ts : pier_now_ms(), seq = 0;
-	struct store_pg_msg_check m;
+	struct store_msg_check m;
 	enum store_status st = store_pg_check_msg(pg, job->msg_id, job->user_id, &m);
 
-	job->already = false;
-	if (st != STORE_OK)
+	st = store_rule_recall(st, &m, job, now);
+	if (st != STORE_OK || job->already)
 		return st;
-	if (m.sender_id != job->user_id)
-		return STORE_NOT_OWN;
-	if (m.recalled) {
-		job->already = true;
-		return STORE_OK;
-	}
-	if (now - m.ts > job->window_ms)
-		return STORE_TOO_LATE;
 	if (next_change(pg, &seq) != STORE_OK)
 		return STORE_FAILED;
 	store_pg_params_init(&p);
@@ -334,18 +295,15 @@ static enum store_status run_react(struct store_pg *pg, struct store_job *job)
 {
 	struct store_pg_params p;
 	int64_t now = job->ts != 0 ? job->ts : pier_now_ms(), seq = 0, n;
-	struct store_pg_msg_check m;
+	struct store_msg_check m;
 	enum store_status st = store_pg_check_msg(pg, job->msg_id, job->user_id, &m);
 	PGresult *r;
 	int rc;
 
 	job->already = false;
+	st = store_rule_react(st, &m, job);
 	if (st != STORE_OK)
 		return st;
-	if (job->emoji == NULL)
-		return STORE_FAILED;
-	if (m.recalled)
-		return STORE_RECALLED;
 	store_pg_params_init(&p);
 	store_pg_add_int(&p, job->msg_id);
 	store_pg_add_text(&p, job->emoji);

@@ -384,9 +384,7 @@ static enum store_status run_register(struct store_pg *pg, struct store_job *job
 	active = store_pg_int(r, 0, 0);
 	pending = store_pg_int(r, 0, 1);
 	PQclear(r);
-	/* Listed ones up to the limit, and a few waiting for approval (not a way to pass it). */
-	if (active + pending >= e->max_devices + STORE_E2EE_PENDING_MAX ||
-	    pending >= STORE_E2EE_PENDING_MAX)
+	if (store_e2ee_register_rule(e, active, pending) != STORE_OK)
 		return STORE_FULL;
 	store_pg_params_init(&p);
 	store_pg_add_text(&p, d->id);
@@ -414,22 +412,16 @@ static enum store_status run_hello(struct store_pg *pg, struct store_job *job)
 {
 	struct store_e2ee *e = &job->e2ee;
 	struct store_pg_params p;
+	enum store_status status;
 	int64_t owner = 0;
 	int rc;
 
 	if (e->device_id == NULL || expire_pending(pg, job->user_id, e->pending_cutoff) != 0)
 		return STORE_FAILED;
 	rc = find_device(pg, e->device_id, 0, &e->dev, &owner);
-	if (rc < 0)
-		return STORE_FAILED;
-	if (rc > 0 || owner != job->user_id)
-		return STORE_NOT_FOUND;      /* another user's device does not exist for this one */
-	if (e->dev.state == STORE_DEVICE_REVOKED)
-		return STORE_REVOKED;
-	e->rid = e->dev.rid;
-	e->state = e->dev.state;
-	e->opk_count = e->dev.opk_count;
-	e->queued = e->dev.queued;
+	status = store_e2ee_hello_rule(e, rc, owner, job->user_id);
+	if (status != STORE_OK)
+		return status;
 	store_pg_params_init(&p);
 	store_pg_add_int(&p, e->rid);
 	store_pg_add_int(&p, pier_now_ms());
@@ -446,15 +438,6 @@ static enum store_status run_devices(struct store_pg *pg, struct store_job *job)
 	               &e->ndevices) != 0)
 		return STORE_FAILED;
 	return STORE_OK;
-}
-
-static const struct store_device *find_listed(const struct store_e2ee *e, const char *id)
-{
-	for (size_t i = 0; i < e->nlisted; i++) {
-		if (strcmp(e->listed[i].id, id) == 0)
-			return &e->listed[i];
-	}
-	return NULL;
 }
 
 static const char *listed_id(const void *ud, size_t i)
@@ -491,15 +474,10 @@ static enum store_status check_listed(struct store_pg *pg, struct store_job *job
 		struct store_device d;
 		int64_t owner = 0;
 		int rc = find_device(pg, e->listed[i].id, 0, &d, &owner);
+		enum store_status status = store_e2ee_listed_rule(job, i, rc, &d, owner);
 
-		if (rc < 0)
-			return STORE_FAILED;
-		if (rc > 0 || owner != job->user_id || d.state == STORE_DEVICE_REVOKED ||
-		    strcmp(d.sign_key, e->listed[i].sign_key) != 0 ||
-		    strcmp(d.dh_key, e->listed[i].dh_key) != 0)
-			return STORE_NOT_FOUND;
-		if (e->reset && d.rid != e->device_rid)
-			return STORE_CONFLICT;
+		if (status != STORE_OK)
+			return status;
 	}
 	return STORE_OK;
 }
@@ -517,21 +495,9 @@ static enum store_status run_publish(struct store_pg *pg, struct store_job *job)
 	    expire_pending(pg, job->user_id, e->pending_cutoff) != 0 ||
 	    read_list(pg, job->user_id, e, &ak) != 0)
 		goto out;
-	if (e->version != e->version_out + 1) {
-		status = STORE_STALE;
+	status = store_e2ee_publish_rule(e, ak);
+	if (status != STORE_OK)
 		goto out;
-	}
-	if (e->reset) {
-		status = STORE_DENIED;
-		if (!e->reset_allowed)
-			goto out;
-		status = STORE_CONFLICT;
-		if (e->nlisted != 1)
-			goto out;
-	} else if (ak != NULL && strcmp(ak, e->ak) != 0) {
-		status = STORE_CONFLICT;
-		goto out;
-	}
 	status = check_listed(pg, job);
 	if (status != STORE_OK)
 		goto out;
@@ -540,7 +506,7 @@ static enum store_status run_publish(struct store_pg *pg, struct store_job *job)
 	if (devices_of(pg, job->user_id, e->reset, e->pending_cutoff, &old, &nold) != 0)
 		goto out;
 	for (size_t i = 0; i < nold; i++) {
-		if (find_listed(e, old[i].id) == NULL)
+		if (store_e2ee_find_listed(e, old[i].id) == NULL)
 			old[nmine++] = old[i];
 	}
 	if (revoke_all(pg, old, nmine) != 0)
@@ -668,6 +634,7 @@ static enum store_status run_device_send(struct store_pg *pg, struct store_job *
 {
 	struct store_e2ee *e = &job->e2ee;
 	struct store_device d;
+	enum store_status status;
 	int64_t owner = 0;
 	char rid[24], *bodies;
 	int rc;
@@ -677,15 +644,13 @@ static enum store_status run_device_send(struct store_pg *pg, struct store_job *
 		return STORE_FAILED;
 	/* From a device of the user's that is still there (not revoked nor expired meanwhile). */
 	rc = find_device(pg, NULL, e->device_rid, &d, &owner);
-	if (rc < 0)
-		return STORE_FAILED;
-	if (rc > 0 || owner != job->user_id || d.state == STORE_DEVICE_REVOKED)
-		return STORE_NO_DEVICE;
+	status = store_e2ee_own_device(rc, &d, owner, job->user_id, STORE_NO_DEVICE);
+	if (status != STORE_OK)
+		return status;
 	rc = find_device(pg, e->device_id, 0, &d, &owner);
-	if (rc < 0)
-		return STORE_FAILED;
-	if (rc > 0 || owner != job->user_id || d.state == STORE_DEVICE_REVOKED)
-		return STORE_NOT_FOUND;
+	status = store_e2ee_own_device(rc, &d, owner, job->user_id, STORE_NOT_FOUND);
+	if (status != STORE_OK)
+		return status;
 	if (d.queued >= e->max_queue)
 		return STORE_FULL;
 	e->rid = d.rid;
@@ -818,24 +783,13 @@ enum store_status store_pg_e2ee_plain_check(struct store_pg *pg, struct store_jo
 	return has ? STORE_E2EE_REQUIRED : STORE_OK;
 }
 
-/* The envelope of e for device id, or NULL. */
-static struct store_envelope *env_for(struct store_e2ee *e, const char *id)
-{
-	for (size_t i = 0; i < e->nenvs_in; i++) {
-		if (strcmp(e->envs_in[i].device, id) == 0)
-			return &e->envs_in[i];
-	}
-	return NULL;
-}
-
 enum store_status store_pg_e2ee_send_check(struct store_pg *pg, struct store_job *job)
 {
 	struct store_e2ee *e = &job->e2ee;
 	struct store_device me, *cur = NULL;
-	size_t ncur = 0, want = 0;
+	size_t ncur = 0;
 	int64_t owner = 0;
 	enum store_status status = STORE_FAILED;
-	bool same = true, full = false;
 	int rc;
 
 	if (job->room != NULL || job->peer_id <= 0)
@@ -854,36 +808,7 @@ enum store_status store_pg_e2ee_send_check(struct store_pg *pg, struct store_job
 	if (job->peer_id != job->user_id &&
 	    devices_of(pg, job->user_id, false, 0, &cur, &ncur) != 0)
 		goto out;
-	for (size_t i = 0; i < ncur; i++) {
-		struct store_envelope *v;
-
-		if (cur[i].rid == e->device_rid)
-			continue;
-		want++;
-		v = env_for(e, cur[i].id);
-		if (v == NULL) {
-			same = false;
-			continue;
-		}
-		v->device_rid = cur[i].rid;
-		if (cur[i].queued >= e->max_queue)
-			full = true;
-	}
-	if (!same || want != e->nenvs_in) {
-		/* The current set, for the client to encrypt again (the sender's device left out). */
-		size_t keep = 0;
-
-		for (size_t i = 0; i < ncur; i++) {
-			if (cur[i].rid != e->device_rid)
-				cur[keep++] = cur[i];
-		}
-		e->devices = cur;
-		e->ndevices = keep;
-		cur = NULL;
-		status = STORE_CHANGED;
-		goto out;
-	}
-	status = full ? STORE_FULL : STORE_OK;
+	status = store_e2ee_match(e, &cur, ncur);
 out:
 	free(cur);
 	return status;

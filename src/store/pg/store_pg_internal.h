@@ -29,6 +29,7 @@
 #include <libpq-fe.h>
 
 #include "store_internal.h"
+#include "store_rules.h"
 
 /* SQLSTATEs the ops tell apart. */
 #define STORE_PG_UNIQUE      "23505"   /* unique_violation */
@@ -206,15 +207,10 @@ int store_pg_append_send(struct store_pg *pg, struct store_job *job);
 enum store_status store_pg_append_read(struct store_pg *pg, const PGresult *r,
                                        struct store_job *job);
 
-/* store_pg_changes.c, for APPEND: what the message ops check about a message. */
-struct store_pg_msg_check {
-	int64_t sender_id, ts, room_id, pair_lo, pair_hi;
-	bool recalled, has_media, visible, e2ee;
-};
-/* Reads message id as user_id sees it: STORE_OK, STORE_NOT_FOUND (none, or one the user may
- * not see) or STORE_FAILED. */
+/* store_pg_changes.c, for APPEND too: reads message id as user_id sees it (store_rules.h).
+ * STORE_OK, STORE_NOT_FOUND (none, or one the user may not see) or STORE_FAILED. */
 enum store_status store_pg_check_msg(struct store_pg *pg, int64_t id, int64_t user_id,
-                                     struct store_pg_msg_check *out);
+                                     struct store_msg_check *out);
 /* Reads message id, as user_id sees it, into job->msgs[0]. */
 enum store_status store_pg_read_back(struct store_pg *pg, int64_t id, int64_t user_id,
                                      struct store_job *job);

@@ -211,24 +211,6 @@ static enum store_status query_msgs(struct store_pg *pg, int which, const struct
 	return st;
 }
 
-/* How a message shows media of type: the kind asked for when it fits the type ("file" fits
- * everything), else what the type says ("image/png" -> "image"), else "file". */
-static const char *media_kind(const char *asked, const char *type)
-{
-	static const char *const kinds[] = { "image", "video", "audio" };
-	const char *fits = "file";
-
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		size_t n = strlen(kinds[i]);
-
-		if (strncmp(type, kinds[i], n) == 0 && type[n] == '/')
-			fits = kinds[i];
-	}
-	if (asked == NULL)
-		return fits;
-	return strcmp(asked, fits) == 0 ? fits : "file";
-}
-
 /* Finds the original of a resent (sender, cid) to room_id (0: to job->peer_id): 0 found
  * (job->msg_id, ts set), 2 found with another target (nothing set), 1 none, -1 error. */
 static int find_cid(struct store_pg *pg, struct store_job *job, int64_t room_id)
@@ -279,33 +261,23 @@ static enum store_status run_append(struct store_pg *pg, struct store_job *job)
 		return STORE_NOT_FOUND;
 	}
 	if (job->cid != NULL) {
-		rc = find_cid(pg, job, room_id);
-		if (rc == 2)
-			return STORE_CONFLICT;
-		if (rc <= 0)
-			return rc == 0 ? STORE_DUPLICATE : STORE_FAILED;
+		st = store_rule_cid(find_cid(pg, job, room_id));
+		if (st != STORE_OK)
+			return st;
 	}
 	if (job->reply_to != 0) {
-		/* The quoted message must be of this conversation (so the sender may see it). */
-		struct store_pg_msg_check q;
+		struct store_msg_check q;
 		enum store_status qs = store_pg_check_msg(pg, job->reply_to, job->user_id, &q);
 
-		if (qs == STORE_FAILED)
-			return STORE_FAILED;
-		if (qs != STORE_OK || (job->room != NULL ? q.room_id != room_id
-		                                         : q.room_id != 0 || q.pair_lo != lo || q.pair_hi != hi))
-			return STORE_BAD_REPLY;
-		if (q.recalled)
-			return STORE_RECALLED;
+		qs = store_rule_reply(qs, &q, job, room_id);
+		if (qs != STORE_OK)
+			return qs;
 	}
 	if (job->media_id != 0) {
-		enum store_status ms = store_pg_get_media(pg, job->media_id, job->user_id, &job->media);
-
-		if (ms != STORE_OK)
-			return ms == STORE_NOT_FOUND ? STORE_DENIED : ms;
-		job->kind = media_kind(job->kind, job->media.type);
-		if (e2ee && !job->media.e2ee)
-			return STORE_DENIED;    /* an encrypted message carries only ciphertext */
+		st = store_pg_get_media(pg, job->media_id, job->user_id, &job->media);
+		st = store_rule_media(st, job, e2ee);
+		if (st != STORE_OK)
+			return st;
 	}
 	/* No silent downgrade: the store knows who has a device list (store_pg_e2ee.c). */
 	st = e2ee ? store_pg_e2ee_send_check(pg, job)

@@ -417,27 +417,6 @@ int store_pg_search_batch_end(struct store_pg *pg)
 
 /* ---- searching ---- */
 
-/* The spans of q in text (NULL and 0 when none). 0, or -1 out of memory. */
-static int spans_of(const struct store_query *q, const char *text, struct store_span **out,
-                    int *n)
-{
-	struct store_span v[STORE_SPANS_MAX];
-	int k = store_query_spans(q, text, strlen(text), v, STORE_SPANS_MAX);
-
-	*out = NULL;
-	*n = 0;
-	if (k < 0)
-		return -1;
-	if (k == 0)
-		return 0;
-	*out = malloc((size_t)k * sizeof(**out));
-	if (*out == NULL)
-		return -1;
-	memcpy(*out, v, (size_t)k * sizeof(**out));
-	*n = k;
-	return 0;
-}
-
 /* A parsed query and each of its terms as a query of its own (for the phrase check). */
 struct search_query {
 	struct store_query all;
@@ -751,10 +730,11 @@ static enum store_status read_found(struct store_pg *pg, struct store_job *job,
 	for (int i = 0; i < rows && i < n; i++) {
 		struct store_msg *m = &job->msgs[job->nmsgs++];
 
-		if (store_pg_read_msg(r, i, m) != 0 || spans_of(q, m->text, &m->spans, &m->nspans) != 0)
+		if (store_pg_read_msg(r, i, m) != 0 ||
+		    store_query_spans_dup(q, m->text, &m->spans, &m->nspans) != 0)
 			goto out;
 		if (m->media_name != NULL &&
-		    spans_of(q, m->media_name, &m->name_spans, &m->nname_spans) != 0)
+		    store_query_spans_dup(q, m->media_name, &m->name_spans, &m->nname_spans) != 0)
 			goto out;
 	}
 	status = STORE_OK;

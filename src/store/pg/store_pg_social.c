@@ -15,8 +15,6 @@
 
 #include "clock.h"
 
-#define MEMBERS_MAX 1000
-
 enum pg_social_stmt {
 	PGS_SET_DISPLAY,
 	PGS_EACH_DISPLAY,
@@ -170,17 +168,11 @@ int store_pg_social_read_baseline(struct store_pg *pg, int64_t user_id, int64_t 
 static enum store_status conv_ids(struct store_pg *pg, const char *room, int64_t user,
                                   int64_t peer, int64_t *room_id, int64_t *lo, int64_t *hi)
 {
-	*room_id = *lo = *hi = 0;
-	if (room != NULL) {
-		int rc = store_pg_room_id(pg, room, room_id);
+	int rc;
 
-		return rc == 0 ? STORE_OK : rc > 0 ? STORE_NOT_FOUND : STORE_FAILED;
-	}
-	if (peer <= 0)
-		return STORE_NOT_FOUND;
-	*lo = user < peer ? user : peer;
-	*hi = user < peer ? peer : user;
-	return STORE_OK;
+	*room_id = 0;
+	rc = room != NULL ? store_pg_room_id(pg, room, room_id) : 0;
+	return store_rule_conv(rc, room, user, peer, lo, hi);
 }
 
 /* The user's read position in a conversation and its newest message's id. 0 or -1. */
@@ -215,7 +207,7 @@ static int read_and_last(struct store_pg *pg, int64_t user, int64_t room_id, int
 static enum store_status run_read(struct store_pg *pg, struct store_job *job)
 {
 	struct store_pg_params p;
-	int64_t room_id, lo, hi, last = 0, old = 0, want;
+	int64_t room_id, lo, hi, last = 0, old = 0;
 	int64_t peer = job->room != NULL ? 0 : job->peer_id;
 	enum store_status st = conv_ids(pg, job->room, job->user_id, job->peer_id, &room_id, &lo, &hi);
 	PGresult *r;
@@ -225,15 +217,12 @@ static enum store_status run_read(struct store_pg *pg, struct store_job *job)
 		return st;
 	if (read_and_last(pg, job->user_id, room_id, peer, lo, hi, &old, &last) != 0)
 		return STORE_FAILED;
-	want = job->read_id < last ? job->read_id : last;
-	job->moved = want > old;
-	job->read_id = job->moved ? want : old;
-	if (!job->moved)
+	if (!store_rule_read(job, old, last))
 		return STORE_OK;
 	store_pg_add_int(&p, job->user_id);
 	store_pg_add_int(&p, room_id);
 	store_pg_add_int(&p, peer);
-	store_pg_add_int(&p, want);
+	store_pg_add_int(&p, job->read_id);
 	r = store_pg_exec(pg, STORE_PG_SOCIAL, PGS_READ_SET, &p);
 	if (r == NULL)
 		return store_pg_failed_with(pg, STORE_PG_FOREIGN_KEY) ? STORE_NOT_FOUND : STORE_FAILED;
@@ -292,9 +281,9 @@ static enum store_status run_unread(struct store_pg *pg, struct store_job *job)
 static enum store_status run_members(struct store_pg *pg, struct store_job *job)
 {
 	struct store_pg_params p;
-	char key[PIER_KEY_MAX] = "";
+	char key[PIER_KEY_MAX];
 	int64_t room_id = 0;
-	int limit = job->limit < 1 ? 1 : job->limit > MEMBERS_MAX ? MEMBERS_MAX : job->limit;
+	int limit = store_rule_members(job, key);
 	int rc = store_pg_room_id(pg, job->room, &room_id);
 	PGresult *r;
 	int n;
@@ -302,8 +291,6 @@ static enum store_status run_members(struct store_pg *pg, struct store_job *job)
 	store_pg_params_init(&p);
 	if (rc != 0)
 		return rc > 0 ? STORE_NOT_FOUND : STORE_FAILED;
-	if (job->name != NULL && strlen(job->name) <= PIER_NAME_MAX)
-		pier_name_key(job->name, key);
 	store_pg_add_int(&p, room_id);
 	store_pg_add_text(&p, key);
 	store_pg_add_int(&p, (int64_t)limit + 1);
