@@ -1,11 +1,63 @@
 /* gtkdrive.c - main loop, widget and window helpers for pier-gtk's tests (see gtkdrive.h). */
 #include "gtkdrive.h"
 
+#include <locale.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
+#include "harness.h"
+#include "pg_i18n.h"
 #include "tap.h"
+
+char *gtkdrive_begin(const char *name)
+{
+	char *tmpl = g_strdup_printf("pier-gtk-%s-XXXXXX", name);
+	char *tmp;
+
+	setlocale(LC_ALL, "");
+	pg_i18n_init();
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	tmp = g_dir_make_tmp(tmpl, NULL);
+	g_free(tmpl);
+	g_setenv("XDG_CONFIG_HOME", tmp, TRUE);
+	g_setenv("XDG_DATA_HOME", tmp, TRUE);
+	return tmp;
+}
+
+char *gtkdrive_shots_dir(void)
+{
+	char *shots = g_strdup(getenv("PIER_SCREENSHOTS") != NULL ? getenv("PIER_SCREENSHOTS")
+	                                                           : ".");
+
+	g_mkdir_with_parents(shots, 0755);
+	return shots;
+}
+
+bool gtkdrive_register(struct pierd *p, char *out, const char *prefix)
+{
+	struct pier_conn *c = client_connect(p);
+	int st;
+
+	harness_user(out, prefix);
+	st = c != NULL ? client_register(c, out, HARNESS_PASSWORD) : HARNESS_NO_STATUS;
+	if (c != NULL)
+		pier_conn_close(c);
+	return CHECK(st == PIER_REGISTER_OK, "%s registers", out);
+}
+
+void gtkdrive_fill_pierd(struct pg_settings *st, void *p)
+{
+	g_free(st->host);
+	st->host = g_strdup("127.0.0.1");
+	g_free(st->port);
+	st->port = g_strdup(pierd_port_str(p));
+	g_free(st->http_port);
+	st->http_port = g_strdup_printf("%d", pierd_http_port(p));
+}
 
 void gtkdrive_spin(int ms)
 {
@@ -42,6 +94,45 @@ GtkWidget *gtkdrive_find(GtkWidget *root, const char *name)
 			return found;
 	}
 	return NULL;
+}
+
+GtkWidget *gtkdrive_find_label(GtkWidget *root, const char *name, const char *text)
+{
+	if (root == NULL)
+		return NULL;
+	if (GTK_IS_LABEL(root) && g_strcmp0(gtk_widget_get_name(root), name) == 0 &&
+	    gtk_widget_get_mapped(root) &&
+	    (text == NULL || strstr(gtk_label_get_text(GTK_LABEL(root)), text) != NULL))
+		return root;
+	for (GtkWidget *c = gtk_widget_get_first_child(root); c != NULL;
+	     c = gtk_widget_get_next_sibling(c)) {
+		GtkWidget *found = gtkdrive_find_label(c, name, text);
+
+		if (found != NULL)
+			return found;
+	}
+	return NULL;
+}
+
+GtkWidget *gtkdrive_toplevel(const char *name)
+{
+	GListModel *tops = gtk_window_get_toplevels();
+
+	for (guint i = 0; i < g_list_model_get_n_items(tops); i++) {
+		GtkWidget *w = g_list_model_get_item(tops, i);
+
+		g_object_unref(w);   /* the toplevels' list keeps it */
+		if (g_strcmp0(gtk_widget_get_name(w), name) == 0 && gtk_widget_get_visible(w))
+			return w;
+	}
+	return NULL;
+}
+
+GtkWidget *gtkdrive_row_around(GtkWidget *w)
+{
+	while (w != NULL && !gtk_widget_has_css_class(w, "msg-row"))
+		w = gtk_widget_get_parent(w);
+	return w;
 }
 
 GtkWindow *gtkdrive_window(const char *app_id, void (*fill)(struct pg_settings *st, void *ud),

@@ -43,6 +43,8 @@ static char gtk_user[HARNESS_NAME_MAX], peer_user[HARNESS_NAME_MAX];
 #define spin gtkdrive_spin
 #define spin_until gtkdrive_until
 #define find_in gtkdrive_find
+#define find_label_in gtkdrive_find_label
+#define row_around gtkdrive_row_around
 
 static GtkWidget *find(const char *name)
 {
@@ -103,34 +105,9 @@ static void peer_forget(void)
 
 /* ---- the window's side ---- */
 
-static GtkWidget *find_label_in(GtkWidget *root, const char *name, const char *text)
-{
-	if (root == NULL)
-		return NULL;
-	if (GTK_IS_LABEL(root) && g_strcmp0(gtk_widget_get_name(root), name) == 0 &&
-	    gtk_widget_get_mapped(root) && strstr(gtk_label_get_text(GTK_LABEL(root)), text) != NULL)
-		return root;
-	for (GtkWidget *c = gtk_widget_get_first_child(root); c != NULL;
-	     c = gtk_widget_get_next_sibling(c)) {
-		GtkWidget *found = find_label_in(c, name, text);
-
-		if (found != NULL)
-			return found;
-	}
-	return NULL;
-}
-
 static gboolean message_shown(gconstpointer text)
 {
 	return find_label_in(find_in(GTK_WIDGET(win), "msg-list"), "msg-text", text) != NULL;
-}
-
-/* The row (its box, CSS class msg-row) of the widget w. */
-static GtkWidget *row_around(GtkWidget *w)
-{
-	while (w != NULL && !gtk_widget_has_css_class(w, "msg-row"))
-		w = gtk_widget_get_parent(w);
-	return w;
 }
 
 /* The row of the message whose text has text. */
@@ -329,18 +306,6 @@ static gboolean press_key(guint keyval)
 	}
 	g_object_unref(ctls);
 	return handled;
-}
-
-static void fill(struct pg_settings *st, void *ud)
-{
-	struct pierd *p = ud;
-
-	g_free(st->host);
-	st->host = g_strdup("127.0.0.1");
-	g_free(st->port);
-	st->port = g_strdup(pierd_port_str(p));
-	g_free(st->http_port);
-	st->http_port = g_strdup_printf("%d", pierd_http_port(p));
 }
 
 static gboolean search_done(gconstpointer ud)
@@ -902,35 +867,21 @@ int main(void)
 	static const char *const args[] = { "--no-rate-limits", "--recall-window", "8", NULL };
 	const char *late = "too late to recall 太晚了";
 	struct pierd *p;
-	char *tmp;
-	struct pier_conn *c;
 
 	harness_watchdog(420);
-	setlocale(LC_ALL, "");
-	pg_i18n_init();
+	g_free(gtkdrive_begin("chat"));
 	lang_tag = pg_i18n_lang() == PIER_LANG_ZH ? "zh" : "en";
-	shots = g_strdup(getenv("PIER_SCREENSHOTS") != NULL ? getenv("PIER_SCREENSHOTS") : ".");
-	g_mkdir_with_parents(shots, 0755);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	tmp = g_dir_make_tmp("pier-gtk-chat-XXXXXX", NULL);
-	g_setenv("XDG_CONFIG_HOME", tmp, TRUE);
-	g_setenv("XDG_DATA_HOME", tmp, TRUE);
+	shots = gtkdrive_shots_dir();
 	seen = json_array();
 
 	p = pierd_start(args);
 	REQUIRE(p != NULL, harness_done(), "pierd starts");
-	c = client_connect(p);
-	harness_user(gtk_user, "gtk");
-	harness_user(peer_user, "peer");
-	REQUIRE(client_register(c, gtk_user, HARNESS_PASSWORD) == PIER_REGISTER_OK, harness_done(),
-	        "register");
-	REQUIRE(client_register(c, peer_user, HARNESS_PASSWORD) == PIER_REGISTER_OK, harness_done(),
-	        "register");
-	pier_conn_close(c);
+	REQUIRE(gtkdrive_register(p, gtk_user, "gtk") && gtkdrive_register(p, peer_user, "peer"),
+	        harness_done(), "register");
 	peer = client_login(p, peer_user, HARNESS_PASSWORD);
 	REQUIRE(peer != NULL, harness_done(), "the peer logs in");
 
-	win = gtkdrive_window("org.pier.GtkChatTest", fill, p);
+	win = gtkdrive_window("org.pier.GtkChatTest", gtkdrive_fill_pierd, p);
 	REQUIRE(win != NULL, harness_done(), "the window opens");
 	pw = pg_window_from(win);
 	gtkdrive_login(win, gtk_user, HARNESS_PASSWORD, false);

@@ -198,18 +198,6 @@ static gboolean media_shown(gconstpointer name)
 	return media_button(name) != NULL;
 }
 
-static void fill(struct pg_settings *st, void *ud)
-{
-	struct pierd *p = ud;
-
-	g_free(st->host);
-	st->host = g_strdup("127.0.0.1");
-	g_free(st->port);
-	st->port = g_strdup(pierd_port_str(p));
-	g_free(st->http_port);
-	st->http_port = g_strdup_printf("%d", pierd_http_port(p));
-}
-
 struct lookup {
 	bool done;
 	char *token;
@@ -338,7 +326,7 @@ static void test_keyring(struct pierd *p, const char *tmp, const char *user)
 	/* The next start logs in with the keyring's token */
 	gtk_window_destroy(win);
 	spin(300);
-	win = gtkdrive_window("org.pier.GtkMediaTest2", fill, p);
+	win = gtkdrive_window("org.pier.GtkMediaTest2", gtkdrive_fill_pierd, p);
 	REQUIRE(win != NULL, , "a second window opens");
 	pw = pg_window_from(win);
 	CHECK(spin_until(is_state, GINT_TO_POINTER(PG_SESSION_ONLINE), WAIT_MS, "token login"),
@@ -466,17 +454,11 @@ int main(void)
 	static const char *const args[] = { "--no-rate-limits", NULL };
 	struct pierd *p;
 	char gtk_user[HARNESS_NAME_MAX], peer_user[HARNESS_NAME_MAX], *tmp, *clip, *tone;
-	struct pier_conn *c;
 	json_t *ev;
 
 	harness_watchdog(420);
-	setlocale(LC_ALL, "");
-	pg_i18n_init();
 	g_setenv("GTK_USE_PORTAL", "0", TRUE);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	tmp = g_dir_make_tmp("pier-gtk-media-XXXXXX", NULL);
-	g_setenv("XDG_CONFIG_HOME", tmp, TRUE);
-	g_setenv("XDG_DATA_HOME", tmp, TRUE);
+	tmp = gtkdrive_begin("media");
 	/* A file dialog starts in the working directory: the test's own, not the build's. */
 	if (g_chdir(tmp) != 0)
 		CHECK(false, "into %s", tmp);
@@ -484,18 +466,12 @@ int main(void)
 
 	p = pierd_start(args);
 	REQUIRE(p != NULL, harness_done(), "pierd starts");
-	c = client_connect(p);
-	harness_user(gtk_user, "gtk");
-	harness_user(peer_user, "peer");
-	REQUIRE(client_register(c, gtk_user, HARNESS_PASSWORD) == PIER_REGISTER_OK, harness_done(),
-	        "register");
-	REQUIRE(client_register(c, peer_user, HARNESS_PASSWORD) == PIER_REGISTER_OK, harness_done(),
-	        "register");
-	pier_conn_close(c);
+	REQUIRE(gtkdrive_register(p, gtk_user, "gtk") && gtkdrive_register(p, peer_user, "peer"),
+	        harness_done(), "register");
 	peer = client_login(p, peer_user, HARNESS_PASSWORD);
 	REQUIRE(peer != NULL, harness_done(), "the peer logs in");
 
-	win = gtkdrive_window("org.pier.GtkMediaTest", fill, p);
+	win = gtkdrive_window("org.pier.GtkMediaTest", gtkdrive_fill_pierd, p);
 	REQUIRE(win != NULL, harness_done(), "the window opens");
 	pw = pg_window_from(win);
 	gtkdrive_login(win, gtk_user, HARNESS_PASSWORD, false);
