@@ -82,6 +82,61 @@ bool gtkdrive_until(gtkdrive_cond cond, gconstpointer ud, int ms, const char *wh
 	return true;
 }
 
+struct session_cond {
+	GtkWindow *win;
+	enum pg_session_state st;
+};
+
+static struct pg_session *session_of(GtkWindow *win)
+{
+	return pg_window_session(pg_window_from(win));
+}
+
+static gboolean is_state(gconstpointer ud)
+{
+	const struct session_cond *c = ud;
+
+	return pg_session_state(session_of(c->win)) == c->st;
+}
+
+static gboolean is_sent(gconstpointer ud)
+{
+	const struct session_cond *c = ud;
+
+	return pg_session_state(session_of(c->win)) == PG_SESSION_ONLINE &&
+	       pg_session_outbox_count(session_of(c->win)) == 0;
+}
+
+bool gtkdrive_until_state(GtkWindow *win, enum pg_session_state st, int ms, const char *what)
+{
+	struct session_cond c = { win, st };
+
+	return gtkdrive_until(is_state, &c, ms, what);
+}
+
+bool gtkdrive_until_sent(GtkWindow *win, int ms, const char *what)
+{
+	struct session_cond c = { win, PG_SESSION_ONLINE };
+
+	return gtkdrive_until(is_sent, &c, ms, what);
+}
+
+void gtkdrive_drain(struct pier_conn *c, json_t *into)
+{
+	json_t *ev;
+
+	while ((ev = pier_conn_next(c, 0)) != NULL)
+		json_array_append_new(into, ev);
+}
+
+GtkWidget *gtkdrive_need(GtkWidget *root, const char *name)
+{
+	GtkWidget *w = gtkdrive_find(root, name);
+
+	CHECK(w != NULL, "widget %s exists", name);
+	return w;
+}
+
 GtkWidget *gtkdrive_find(GtkWidget *root, const char *name)
 {
 	if (g_strcmp0(gtk_widget_get_name(root), name) == 0)

@@ -10,6 +10,7 @@
 
 #include "pg_window.h"
 
+struct pier_conn;
 struct pierd;
 
 typedef gboolean (*gtkdrive_cond)(gconstpointer ud);
@@ -30,8 +31,16 @@ void gtkdrive_fill_pierd(struct pg_settings *st, void *p);
 void gtkdrive_spin(int ms);
 /* Runs the main loop until cond(ud) holds; false (a failed check naming what) after ms. */
 bool gtkdrive_until(gtkdrive_cond cond, gconstpointer ud, int ms, const char *what);
+/* Runs the main loop until win's session is in state st; false (a failed check) after ms. */
+bool gtkdrive_until_state(GtkWindow *win, enum pg_session_state st, int ms, const char *what);
+/* Runs the main loop until win's session is online with nothing left in its outbox. */
+bool gtkdrive_until_sent(GtkWindow *win, int ms, const char *what);
+/* Appends the events c has now (without waiting) to the array into. */
+void gtkdrive_drain(struct pier_conn *c, json_t *into);
 /* The first widget under root (itself included) whose name is name, or NULL. */
 GtkWidget *gtkdrive_find(GtkWidget *root, const char *name);
+/* gtkdrive_find, and a failed check when there is no such widget. */
+GtkWidget *gtkdrive_need(GtkWidget *root, const char *name);
 /* A mapped label named name under root (may be NULL) whose text contains text (NULL: any). */
 GtkWidget *gtkdrive_find_label(GtkWidget *root, const char *name, const char *text);
 /* The visible toplevel window named name, or NULL. */

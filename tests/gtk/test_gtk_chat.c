@@ -48,20 +48,14 @@ static char gtk_user[HARNESS_NAME_MAX], peer_user[HARNESS_NAME_MAX];
 
 static GtkWidget *find(const char *name)
 {
-	GtkWidget *w = gtkdrive_find(GTK_WIDGET(win), name);
-
-	CHECK(w != NULL, "widget %s exists", name);
-	return w;
+	return gtkdrive_need(GTK_WIDGET(win), name);
 }
 
 /* ---- the peer's side: events read while the window's loop runs ---- */
 
 static void peer_read(void)
 {
-	json_t *ev;
-
-	while ((ev = pier_conn_next(peer, 0)) != NULL)
-		json_array_append_new(seen, ev);
+	gtkdrive_drain(peer, seen);
 }
 
 static json_t *peer_find(const char *op, const char *field, const char *value)
@@ -217,18 +211,6 @@ static void set_composer(const char *text)
 	                         text, -1);
 }
 
-static gboolean is_state(gconstpointer st)
-{
-	return pg_session_state(pg_window_session(pw)) == (enum pg_session_state)GPOINTER_TO_INT(st);
-}
-
-static gboolean online_and_flushed(gconstpointer ud)
-{
-	(void)ud;
-	return pg_session_state(pg_window_session(pw)) == PG_SESSION_ONLINE &&
-	       pg_session_outbox_count(pg_window_session(pw)) == 0;
-}
-
 static gboolean active_is(gconstpointer with)
 {
 	return g_strcmp0(pg_window_active(pw), with) == 0;
@@ -240,7 +222,7 @@ static void send_from_window(const char *text)
 	set_composer(text);
 	gtk_widget_activate(find("send-button"));
 	CHECK(spin_until(composer_empty, NULL, WAIT_MS, "the send button"), "typed: %s", text);
-	CHECK(spin_until(online_and_flushed, NULL, WAIT_MS, "sent"), "sent: %s", text);
+	CHECK(gtkdrive_until_sent(win, WAIT_MS, "sent"), "sent: %s", text);
 }
 
 /* The id of the message with text in the store of with (0: not there). */
@@ -885,7 +867,7 @@ int main(void)
 	REQUIRE(win != NULL, harness_done(), "the window opens");
 	pw = pg_window_from(win);
 	gtkdrive_login(win, gtk_user, HARNESS_PASSWORD, false);
-	REQUIRE(spin_until(is_state, GINT_TO_POINTER(PG_SESSION_ONLINE), WAIT_MS, "login"),
+	REQUIRE(gtkdrive_until_state(win, PG_SESSION_ONLINE, WAIT_MS, "login"),
 	        harness_done(), "logged in");
 	CHECK(pg_session_recall_window(pg_window_session(pw)) == RECALL_WINDOW,
 	      "the login reply's recall window (%d s)", pg_session_recall_window(pg_window_session(pw)));

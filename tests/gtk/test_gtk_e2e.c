@@ -38,10 +38,7 @@ static char *shots;
 
 static GtkWidget *find(const char *name)
 {
-	GtkWidget *w = gtkdrive_find(GTK_WIDGET(win), name);
-
-	CHECK(w != NULL, "widget %s exists", name);
-	return w;
+	return gtkdrive_need(GTK_WIDGET(win), name);
 }
 
 #define spin gtkdrive_spin
@@ -118,18 +115,6 @@ static void screenshots(const char *screen)
 }
 
 /* ---- conditions ---- */
-
-static gboolean is_state(gconstpointer st)
-{
-	return pg_session_state(pg_window_session(pw)) == (enum pg_session_state)GPOINTER_TO_INT(st);
-}
-
-static gboolean online_and_flushed(gconstpointer ud)
-{
-	(void)ud;
-	return pg_session_state(pg_window_session(pw)) == PG_SESSION_ONLINE &&
-	       pg_session_outbox_count(pg_window_session(pw)) == 0;
-}
 
 static gboolean login_status_is(gconstpointer text)
 {
@@ -277,7 +262,7 @@ int main(void)
 	screenshot("login-refused");
 	gtk_editable_set_text(GTK_EDITABLE(find("login-password")), HARNESS_PASSWORD);
 	gtk_widget_activate(find("login-button"));
-	REQUIRE(spin_until(is_state, GINT_TO_POINTER(PG_SESSION_ONLINE), WAIT_MS, "login"),
+	REQUIRE(gtkdrive_until_state(win, PG_SESSION_ONLINE, WAIT_MS, "login"),
 	        harness_done(), "logged in");
 	CHECK(login_status_is(pier_login_status_text(PIER_LOGIN_OK, lang)), "login text %s",
 	      pier_login_status_text(PIER_LOGIN_OK, lang));
@@ -292,7 +277,7 @@ int main(void)
 
 	/* Room, both ways. */
 	type_in_composer("hello from the desktop");
-	CHECK(spin_until(online_and_flushed, NULL, WAIT_MS, "sent"), "sent");
+	CHECK(gtkdrive_until_sent(win, WAIT_MS, "sent"), "sent");
 	CHECK(pg_window_notice(pw) == NULL, "no complaint (%s)", pg_window_notice(pw));
 	expect(&t, "hello from the desktop", "the terminal gets the desktop's room message");
 	type(&t, "hello from the terminal\r");
@@ -347,7 +332,7 @@ int main(void)
 	line = g_strdup_printf("a private word~%s", cli_user);
 	type_in_composer(line);
 	g_free(line);
-	CHECK(spin_until(online_and_flushed, NULL, WAIT_MS, "sent"), "private sent");
+	CHECK(gtkdrive_until_sent(win, WAIT_MS, "sent"), "private sent");
 	expect(&t, "a private word", "the terminal gets the private message");
 	/* Ctrl+K opens the quick switcher, which takes the focus from the main window. */
 	gtk_widget_activate_action(GTK_WIDGET(win), "win.switcher", NULL);
@@ -448,14 +433,14 @@ int main(void)
 
 	/* pierd restarts; both sides type while it is down. */
 	CHECK(pierd_stop(p), "pierd stops cleanly");
-	CHECK(spin_until(is_state, GINT_TO_POINTER(PG_SESSION_OFFLINE), WAIT_MS, "offline"),
+	CHECK(gtkdrive_until_state(win, PG_SESSION_OFFLINE, WAIT_MS, "offline"),
 	      "the window goes offline");
 	CHECK(gtk_widget_get_visible(find("offline-banner")), "and says so");
 	type_in_composer("typed while the server was down");
 	type(&t, "the terminal typed this meanwhile\r");
 	screenshots("offline");
 	REQUIRE(pierd_restart_same_port(p) == 0, harness_done(), "pierd restarts");
-	CHECK(spin_until(online_and_flushed, NULL, RECONNECT_WAIT_MS, "reconnect"),
+	CHECK(gtkdrive_until_sent(win, RECONNECT_WAIT_MS, "reconnect"),
 	      "the window reconnects and sends its outbox");
 	CHECK(!gtk_widget_get_visible(find("offline-banner")), "the banner goes");
 	expect_within(&t, "typed while the server was down", "the terminal gets it",
@@ -488,7 +473,7 @@ int main(void)
 	win = gtkdrive_window("org.pier.GtkTest2", gtkdrive_fill_pierd, p);
 	REQUIRE(win != NULL, harness_done(), "a second window opens");
 	pw = pg_window_from(win);
-	CHECK(spin_until(is_state, GINT_TO_POINTER(PG_SESSION_ONLINE), WAIT_MS, "token login"),
+	CHECK(gtkdrive_until_state(win, PG_SESSION_ONLINE, WAIT_MS, "token login"),
 	      "the next start logs in by itself");
 	CHECK(g_strcmp0(pg_session_user(pg_window_session(pw)), gtk_user) == 0, "as %s", gtk_user);
 	/* Logging out forgets the token and the conversations, and shows the login page. */

@@ -42,18 +42,12 @@ static json_t *seen;
 
 static GtkWidget *find(const char *name)
 {
-	GtkWidget *w = gtkdrive_find(GTK_WIDGET(win), name);
-
-	CHECK(w != NULL, "widget %s exists", name);
-	return w;
+	return gtkdrive_need(GTK_WIDGET(win), name);
 }
 
 static void peer_read(void)
 {
-	json_t *ev;
-
-	while ((ev = pier_conn_next(peer, 0)) != NULL)
-		json_array_append_new(seen, ev);
+	gtkdrive_drain(peer, seen);
 }
 
 /* The peer's msg event whose text is text, or whose media's name is name. */
@@ -82,11 +76,6 @@ static gboolean peer_has_text(gconstpointer text)
 static gboolean peer_has_file(gconstpointer name)
 {
 	return peer_msg(NULL, name) != NULL;
-}
-
-static gboolean is_state(gconstpointer st)
-{
-	return pg_session_state(pg_window_session(pw)) == (enum pg_session_state)GPOINTER_TO_INT(st);
 }
 
 static gboolean upload_done(gconstpointer ud)
@@ -329,7 +318,7 @@ static void test_keyring(struct pierd *p, const char *tmp, const char *user)
 	win = gtkdrive_window("org.pier.GtkMediaTest2", gtkdrive_fill_pierd, p);
 	REQUIRE(win != NULL, , "a second window opens");
 	pw = pg_window_from(win);
-	CHECK(spin_until(is_state, GINT_TO_POINTER(PG_SESSION_ONLINE), WAIT_MS, "token login"),
+	CHECK(gtkdrive_until_state(win, PG_SESSION_ONLINE, WAIT_MS, "token login"),
 	      "the next start logs in with the keyring's token");
 	g_free(session);
 	g_free(server);
@@ -475,7 +464,7 @@ int main(void)
 	REQUIRE(win != NULL, harness_done(), "the window opens");
 	pw = pg_window_from(win);
 	gtkdrive_login(win, gtk_user, HARNESS_PASSWORD, false);
-	REQUIRE(spin_until(is_state, GINT_TO_POINTER(PG_SESSION_ONLINE), WAIT_MS, "login"),
+	REQUIRE(gtkdrive_until_state(win, PG_SESSION_ONLINE, WAIT_MS, "login"),
 	        harness_done(), "logged in");
 
 	test_keyring(p, tmp, gtk_user);
