@@ -290,7 +290,7 @@ void cli_e2ee_login(struct cli_e2ee *e, const char *user, const char *ch)
 			                 "没有主目录，无法保存设备密钥；私聊消息无法加密。"));
 			return;
 		}
-		e->lock = e2ee_lock(dir);
+		e->lock = pier_e2ee_lock_dir(dir);
 		if (e->lock < 0) {
 			fail(e, "%s", e->lock == -2
 			     ? TR(e, "Another pier uses this device's keys right now: end-to-end "
@@ -321,14 +321,17 @@ void cli_e2ee_login(struct cli_e2ee *e, const char *user, const char *ch)
 	}
 	if (!e->usable)
 		return;
-	if (!e->m.has_device || e->m.state == PIER_E2EE_NEW || e->m.state == PIER_E2EE_REVOKED) {
-		if (!e->m.has_device || e->m.state == PIER_E2EE_REVOKED)
-			new_device(e);
-		else
-			request(e, pier_e2ee_req_device_register(&e->m, e->challenge), R_REGISTER, NULL);
-		return;
+	switch (pier_e2ee_mgr_start(&e->m)) {
+	case PIER_E2EE_START_NEW_DEVICE:
+		new_device(e);
+		break;
+	case PIER_E2EE_START_REGISTER:
+		request(e, pier_e2ee_req_device_register(&e->m, e->challenge), R_REGISTER, NULL);
+		break;
+	case PIER_E2EE_START_HELLO:
+		request(e, pier_e2ee_req_device_hello(&e->m, e->challenge), R_HELLO, NULL);
+		break;
 	}
-	request(e, pier_e2ee_req_device_hello(&e->m, e->challenge), R_HELLO, NULL);
 }
 
 static void show_pending(struct cli_e2ee *e, const struct pier_e2ee_own *own)
@@ -414,7 +417,7 @@ static void show_msg(struct cli_e2ee *e, const json_t *msg)
 	int64_t reply_to = json_integer_value(json_object_get(msg, "reply_to"));
 	const json_t *q = reply_to > 0 ? pier_e2ee_history_find(&e->m.hist, reply_to) : NULL;
 	json_t *copy = json_deep_copy(msg);
-	json_t *media = media_e2ee_object(json_object_get(msg, "file"));
+	json_t *media = pier_e2ee_file_media(json_object_get(msg, "file"));
 
 	if (media != NULL)
 		json_object_set_new(copy, "media", media);
@@ -445,7 +448,7 @@ json_t *cli_e2ee_fill(const struct cli_e2ee *e, const json_t *msg, bool *hidden)
 		return NULL;
 	}
 	copy = json_deep_copy(local);
-	media = media_e2ee_object(json_object_get(local, "file"));
+	media = pier_e2ee_file_media(json_object_get(local, "file"));
 	if (media != NULL)
 		json_object_set_new(copy, "media", media);
 	/* what the server knows better: reactions, recalls */
@@ -730,7 +733,7 @@ static void process_held(struct cli_e2ee *e)
 		int64_t qid = json_integer_value(json_object_get(ev, "qid"));
 		enum pier_e2ee_opened r;
 
-		if (qid > 0 && qid <= e->m.opened_qid) {
+		if (pier_e2ee_was_opened(&e->m, ev)) {
 			/* opened before a drop, not acknowledged yet: its keys are used up */
 			json_array_remove(e->held, 0);
 			if (qid > e->ack_upto)
@@ -792,10 +795,7 @@ static void process_held(struct cli_e2ee *e)
 		json_decref(out);
 		if (qid > e->ack_upto)
 			e->ack_upto = qid;
-		if (qid > e->m.opened_qid) {
-			e->m.opened_qid = qid;
-			e->m.dirty = true;
-		}
+		pier_e2ee_mark_opened(&e->m, qid);
 		json_array_remove(e->held, 0);
 	}
 }
@@ -939,39 +939,25 @@ static void list_devices(struct cli_e2ee *e, const json_t *ev)
 	e->own_reply = json_incref((json_t *)ev);
 }
 
-/* Digits of s, at most 8. */
-static void digits(const char *s, char out[9])
-{
-	size_t n = 0;
-
-	for (; s != NULL && *s != '\0' && n < 8; s++)
-		if (*s >= '0' && *s <= '9')
-			out[n++] = *s;
-	out[n] = '\0';
-}
-
 static void approve_reply(struct cli_e2ee *e, const char *code, const json_t *ev)
 {
 	struct pier_e2ee_own own;
-	char want[9], have[9];
+	const char *id;
 	struct cli_e2ee_req *r;
 	json_t *req;
 
 	if (pier_e2ee_own_devices(&e->m, ev, &own) != 0)
 		return;
 	say_notices(e);
-	digits(code, want);
-	for (unsigned i = 0; i < own.npending; i++) {
-		digits(own.pending[i].code, have);
-		if (strcmp(have, want) != 0)
-			continue;
-		req = pier_e2ee_req_approve(&e->m, ev, own.pending[i].id);
+	id = pier_e2ee_own_pending_by_code(&own, code);
+	if (id != NULL) {
+		req = pier_e2ee_req_approve(&e->m, ev, id);
 		if (req == NULL || save(e) != 0) {
 			json_decref(req);
 			fail(e, "%s", TR(e, "Could not approve that device", "无法批准该设备"));
 			return;
 		}
-		r = request(e, req, R_PUBLISH, own.pending[i].id);
+		r = request(e, req, R_PUBLISH, id);
 		if (r != NULL)
 			r->pkind = P_APPROVE;
 		return;
@@ -1045,17 +1031,6 @@ static void event_other(struct cli_e2ee *e, const char *op, const json_t *ev)
 	}
 }
 
-static bool is_mine(const char *op)
-{
-	static const char *const ops[] = { "envelope", "devices_changed", "prekeys_low",
-	                                   "device_revoked", "device_moved" };
-
-	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
-		if (strcmp(op, ops[i]) == 0)
-			return true;
-	return false;
-}
-
 bool cli_e2ee_event(struct cli_e2ee *e, const json_t *ev)
 {
 	const char *op = pier_event_op(ev);
@@ -1066,7 +1041,7 @@ bool cli_e2ee_event(struct cli_e2ee *e, const json_t *ev)
 		return false;
 	r = take_req(e, json_string_value(json_object_get(ev, "ref")));
 	if (r == NULL) {
-		if (!is_mine(op))
+		if (!pier_e2ee_is_event(op))
 			return false;
 		event_other(e, op, ev);
 		return true;
@@ -1222,8 +1197,7 @@ bool cli_e2ee_command(struct cli_e2ee *e, const char *name, char *args)
 	} else if (strcmp(name, "approve") == 0) {
 		char d[9];
 
-		digits(args, d);
-		if (strlen(d) != 8)
+		if (pier_e2ee_code_digits(args, d) != 8)
 			usage(e, "Usage: /approve CODE (the 8 digits the new device shows)",
 			      "用法：/approve 验证码（新设备显示的 8 位数字）");
 		else if (e->m.state != PIER_E2EE_ACTIVE)

@@ -5,11 +5,9 @@
  * device lock keeps the chat and a one-shot command from using the same keys at once. */
 #include "e2ee_oneshot.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include "cli_e2ee.h"
@@ -26,24 +24,6 @@
 static const char *tr(const struct cli_options *o, const char *en, const char *zh)
 {
 	return TR(o, en, zh);
-}
-
-int e2ee_lock(const char *dir)
-{
-	char path[PIER_E2EE_PATH_MAX + 16];
-	int fd;
-
-	if (pier_e2ee_mkdirs(dir, NULL) != 0)
-		return -1;
-	snprintf(path, sizeof path, "%s/lock", dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		close(fd);
-		return -2;
-	}
-	return fd;
 }
 
 /* Calls req (taken); the reply with op, or NULL after printing why. */
@@ -90,7 +70,7 @@ static void drain_queue(struct pier_conn *conn, const struct cli_options *o,
 
 		if (ev == NULL)
 			break;
-		if (json_integer_value(json_object_get(ev, "qid")) <= m->opened_qid) {
+		if (pier_e2ee_was_opened(m, ev)) {
 			/* opened before, not acknowledged: acknowledge it now */
 			if (json_integer_value(json_object_get(ev, "qid")) > upto)
 				upto = json_integer_value(json_object_get(ev, "qid"));
@@ -126,8 +106,7 @@ static void drain_queue(struct pier_conn *conn, const struct cli_options *o,
 		json_decref(out);
 		if (json_integer_value(json_object_get(ev, "qid")) > upto)
 			upto = json_integer_value(json_object_get(ev, "qid"));
-		if (upto > m->opened_qid)
-			m->opened_qid = upto;
+		pier_e2ee_mark_opened(m, upto);
 		json_decref(ev);
 	}
 	if (upto > 0 && pier_e2ee_mgr_save(m, NULL) == 0)
@@ -229,7 +208,7 @@ int e2ee_oneshot_send(struct pier_conn *conn, const struct cli_options *o, const
 		                         "pier：没有保存设备密钥的主目录\n"));
 		return -1;
 	}
-	lock = e2ee_lock(dir);
+	lock = pier_e2ee_lock_dir(dir);
 	if (lock < 0) {
 		fprintf(stderr, "%s", lock == -2
 		        ? tr(o, "pier: this device is in use by a running chat: send from there\n",
@@ -363,7 +342,7 @@ void e2ee_oneshot_fill(const struct cli_options *o, const json_t *login, json_t 
 		if (local != NULL) {
 			static const char *const keys[] = { "text", "kind", "file", "edited" };
 
-			json_t *media = media_e2ee_object(json_object_get(local, "file"));
+			json_t *media = pier_e2ee_file_media(json_object_get(local, "file"));
 
 			for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
 				if (json_object_get(local, keys[k]) != NULL)

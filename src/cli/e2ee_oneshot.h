@@ -9,10 +9,6 @@
 #include "cli.h"
 #include "pier.h"
 
-/* Locks the device directory dir (made 0700 when missing) against another pier using the
- * same keys: the lock's fd (close it to unlock), -2 when another holds it, -1 on an error. */
-int e2ee_lock(const char *dir);
-
 /* Sends plain (the payload fields: "text", "kind", "file"...) to `to` ("@user") encrypted,
  * with reply_to and media (0: none) as the server's metadata. login: the login reply (its
  * "challenge" and "user"). 0 with *id the stored message's id, or with *plaintext when to has

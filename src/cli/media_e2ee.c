@@ -94,26 +94,6 @@ out:
 	return id;
 }
 
-json_t *media_e2ee_object(const json_t *file)
-{
-	const json_t *mj = json_object_get(file, "media");
-	json_int_t id = json_is_integer(mj) ? json_integer_value(mj) : 0;
-
-	/* the browser writes the id as a string of digits */
-	if (json_is_string(mj)) {
-		char *end;
-		long long v = strtoll(json_string_value(mj), &end, 10);
-
-		id = *end == '\0' && v > 0 ? (json_int_t)v : 0;
-	}
-	if (!json_is_object(file) || id <= 0)
-		return NULL;
-	return json_pack("{s:I, s:O?, s:O?, s:O?, s:O?, s:O?}", "id", id,
-	                 "name", json_object_get(file, "name"), "type", json_object_get(file, "type"),
-	                 "size", json_object_get(file, "size"), "key", json_object_get(file, "key"),
-	                 "header", json_object_get(file, "header"));
-}
-
 int media_e2ee_decrypt(const json_t *media, const char *path, char *err, size_t errlen)
 {
 	uint8_t key[32], header[PIER_E2EE_FILE_HEADER];
@@ -204,7 +184,7 @@ long media_e2ee_take_history(struct cli_media *m, const char *token, const json_
                              struct pier_e2ee_history *hist, char *err, size_t errlen)
 {
 	char dir[512], path[PATH_MAX + 32];
-	json_t *media = media_e2ee_object(file), *j = NULL;
+	json_t *media = pier_e2ee_file_media(file), *j = NULL;
 	size_t before = hist->count;
 	long n = -1;
 

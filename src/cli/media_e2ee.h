@@ -18,10 +18,6 @@
 int64_t media_e2ee_upload(struct cli_media *m, const char *token, const char *path,
                           json_t **file, char *err, size_t errlen);
 
-/* A message's "media" object for an encrypted file (its payload's "file"), as /open takes it:
- * {"id","name","type","size","key","header"} (a new reference), or NULL. */
-json_t *media_e2ee_object(const json_t *file);
-
 /* After /open downloaded media to path: when media is an encrypted file (it has "key"),
  * decrypts path in place. 0, or -1 with err (a tampered or cut file is removed). */
 int media_e2ee_decrypt(const json_t *media, const char *path, char *err, size_t errlen);

@@ -144,6 +144,14 @@ static gboolean on_drop(GtkDropTarget *t, const GValue *value, double x, double 
 	return TRUE;
 }
 
+void pg_composer_take_drops(struct pg_composer *c, GtkWidget *area)
+{
+	GtkDropTarget *drop = gtk_drop_target_new(GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+
+	g_signal_connect(drop, "drop", G_CALLBACK(on_drop), c);
+	gtk_widget_add_controller(area, GTK_EVENT_CONTROLLER(drop));
+}
+
 /* A pasted image: saved as PNG in the data dir (private), then sent like a file. */
 static void on_texture_read(GObject *src, GAsyncResult *res, gpointer data)
 {
@@ -224,7 +232,6 @@ struct pg_composer *pg_composer_new(const struct pg_composer_ops *ops, void *ud,
 	struct pg_composer *c = g_new0(struct pg_composer, 1);
 	GtkWidget *scroll, *row;
 	GtkEventController *key;
-	GtkDropTarget *drop;
 
 	c->ops = *ops;
 	c->ud = ud;
@@ -262,9 +269,7 @@ struct pg_composer *pg_composer_new(const struct pg_composer_ops *ops, void *ud,
 	gtk_event_controller_set_propagation_phase(key, GTK_PHASE_CAPTURE);
 	g_signal_connect(key, "key-pressed", G_CALLBACK(on_key), c);
 	gtk_widget_add_controller(c->text, key);
-	drop = gtk_drop_target_new(GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
-	g_signal_connect(drop, "drop", G_CALLBACK(on_drop), c);
-	gtk_widget_add_controller(c->box, GTK_EVENT_CONTROLLER(drop));
+	pg_composer_take_drops(c, c->box);
 	scroll = gtk_scrolled_window_new();
 	gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), c->text);
 	gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_NEVER,

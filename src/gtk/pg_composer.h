@@ -25,6 +25,9 @@ struct pg_composer *pg_composer_new(const struct pg_composer_ops *ops, void *ud,
                                     const char *paste_dir);
 GtkWidget *pg_composer_widget(struct pg_composer *c);
 GtkWidget *pg_composer_text_view(struct pg_composer *c);
+/* Files dropped on area (the composer's own box, the message list) are attached, a path each,
+ * as the attach button does. */
+void pg_composer_take_drops(struct pg_composer *c, GtkWidget *area);
 /* Shows upload progress (fraction in 0..1; < 0 hides it); cancel is what the button
  * cancels (a ref is taken; NULL when hiding). */
 void pg_composer_set_progress(struct pg_composer *c, double fraction, GCancellable *cancel);

@@ -4,12 +4,10 @@
  * by step on the same device manager, so that both clients behave alike. */
 #include "pg_e2ee.h"
 
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -333,27 +331,6 @@ static void new_device(struct pg_e2ee *e)
 	request(e, pier_e2ee_req_device_register(&e->m, e->challenge), R_REGISTER, NULL);
 }
 
-/* The device directory's lock (one running client per device): fd, -2 when another holds
- * it, -1 on an error. */
-static int lock_dir(const char *dir)
-{
-	char *path;
-	int fd;
-
-	if (pier_e2ee_mkdirs(dir, NULL) != 0)
-		return -1;
-	path = g_build_filename(dir, "lock", NULL);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	g_free(path);
-	if (fd < 0)
-		return -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		close(fd);
-		return -2;
-	}
-	return fd;
-}
-
 void pg_e2ee_login(struct pg_e2ee *e, const char *dir, const char *user, const char *ch)
 {
 	const char *pass = g_getenv("PIER_PASSPHRASE");
@@ -369,7 +346,7 @@ void pg_e2ee_login(struct pg_e2ee *e, const char *dir, const char *user, const c
 	}
 	g_strlcpy(e->challenge, ch, sizeof e->challenge);
 	if (!e->loaded) {
-		e->lock = lock_dir(dir);
+		e->lock = pier_e2ee_lock_dir(dir);
 		if (e->lock < 0) {
 			say(e, "%s", e->lock == -2
 			    ? _("Another pier-gtk uses this device's keys right now: end-to-end encryption "
@@ -401,14 +378,17 @@ void pg_e2ee_login(struct pg_e2ee *e, const char *dir, const char *user, const c
 	if (!e->usable)
 		return;
 	set_state(e, PG_E2EE_SETTING_UP);
-	if (!e->m.has_device || e->m.state == PIER_E2EE_NEW || e->m.state == PIER_E2EE_REVOKED) {
-		if (!e->m.has_device || e->m.state == PIER_E2EE_REVOKED)
-			new_device(e);
-		else
-			request(e, pier_e2ee_req_device_register(&e->m, e->challenge), R_REGISTER, NULL);
-		return;
+	switch (pier_e2ee_mgr_start(&e->m)) {
+	case PIER_E2EE_START_NEW_DEVICE:
+		new_device(e);
+		break;
+	case PIER_E2EE_START_REGISTER:
+		request(e, pier_e2ee_req_device_register(&e->m, e->challenge), R_REGISTER, NULL);
+		break;
+	case PIER_E2EE_START_HELLO:
+		request(e, pier_e2ee_req_device_hello(&e->m, e->challenge), R_HELLO, NULL);
+		break;
 	}
-	request(e, pier_e2ee_req_device_hello(&e->m, e->challenge), R_HELLO, NULL);
 }
 
 void pg_e2ee_logout(struct pg_e2ee *e)
@@ -829,7 +809,7 @@ static void process_held(struct pg_e2ee *e)
 		bool live = e->replay_left <= 0;
 		enum pier_e2ee_opened r;
 
-		if (qid > 0 && qid <= e->m.opened_qid) {
+		if (pier_e2ee_was_opened(&e->m, ev)) {
 			/* opened before a drop, not acknowledged yet: its keys are used up */
 			json_array_remove(e->held, 0);
 			e->replay_left--;
@@ -882,10 +862,7 @@ static void process_held(struct pg_e2ee *e)
 		json_decref(out);
 		if (qid > e->ack_upto)
 			e->ack_upto = qid;
-		if (qid > e->m.opened_qid) {
-			e->m.opened_qid = qid;
-			e->m.dirty = true;
-		}
+		pier_e2ee_mark_opened(&e->m, qid);
 		json_array_remove(e->held, 0);
 		e->replay_left--;
 	}
@@ -916,8 +893,8 @@ void pg_e2ee_offline(struct pg_e2ee *e)
 
 json_t *pg_e2ee_fill(const struct pg_e2ee *e, const json_t *msg, bool *hidden)
 {
-	const json_t *local, *file, *mj;
-	json_t *copy;
+	const json_t *local;
+	json_t *copy, *media;
 
 	*hidden = false;
 	if (!e->loaded || !json_is_true(json_object_get(msg, "e2ee")))
@@ -935,20 +912,9 @@ json_t *pg_e2ee_fill(const struct pg_e2ee *e, const json_t *msg, bool *hidden)
 	copy = json_deep_copy(local);
 	json_object_set_new(copy, "e2ee", json_true());
 	/* an encrypted file: the message's "media" holds what opens it (pg_media decrypts) */
-	file = json_object_get(local, "file");
-	mj = json_object_get(file, "media");
-	if (json_is_object(file) && (json_is_integer(mj) || json_is_string(mj))) {
-		json_int_t id = json_is_integer(mj) ? json_integer_value(mj)
-		                : g_ascii_strtoll(json_string_value(mj), NULL, 10);
-
-		if (id > 0)
-			json_object_set_new(copy, "media", json_pack("{s:I, s:O?, s:O?, s:O?, s:O?, s:O?}",
-			                    "id", id, "name", json_object_get(file, "name"),
-			                    "type", json_object_get(file, "type"),
-			                    "size", json_object_get(file, "size"),
-			                    "key", json_object_get(file, "key"),
-			                    "header", json_object_get(file, "header")));
-	}
+	media = pier_e2ee_file_media(json_object_get(local, "file"));
+	if (media != NULL)
+		json_object_set_new(copy, "media", media);
 	/* a reply's quote, from what this device decrypted (the server has none) */
 	if (json_integer_value(json_object_get(local, "reply_to")) > 0) {
 		const json_t *q = pier_e2ee_history_find(&e->m.hist, json_integer_value(
@@ -1109,20 +1075,9 @@ static void take_history(struct pg_e2ee *e, const json_t *file)
 	json_decref(msg);
 }
 
-/* Digits of s, at most 8. */
-static void digits(const char *s, char out[9])
-{
-	size_t n = 0;
-
-	for (; s != NULL && *s != '\0' && n < 8; s++)
-		if (*s >= '0' && *s <= '9')
-			out[n++] = *s;
-	out[n] = '\0';
-}
-
 static void approve_reply(struct pg_e2ee *e, const char *code, const json_t *ev)
 {
-	char want[9], have[9];
+	const char *id;
 	struct req *r;
 	json_t *req;
 
@@ -1130,18 +1085,15 @@ static void approve_reply(struct pg_e2ee *e, const char *code, const json_t *ev)
 		return;
 	e->has_own = true;
 	say_notices(e);
-	digits(code, want);
-	for (unsigned i = 0; i < e->own.npending; i++) {
-		digits(e->own.pending[i].code, have);
-		if (strcmp(have, want) != 0)
-			continue;
-		req = pier_e2ee_req_approve(&e->m, ev, e->own.pending[i].id);
+	id = pier_e2ee_own_pending_by_code(&e->own, code);
+	if (id != NULL) {
+		req = pier_e2ee_req_approve(&e->m, ev, id);
 		if (req == NULL || save(e) != 0) {
 			json_decref(req);
 			say(e, "%s", _("Could not approve that device."));
 			return;
 		}
-		r = request(e, req, R_PUBLISH, e->own.pending[i].id);
+		r = request(e, req, R_PUBLISH, id);
 		if (r != NULL)
 			r->pkind = P_APPROVE;
 		return;
@@ -1222,17 +1174,6 @@ static void note_list_change(struct pg_e2ee *e, const char *user, uint32_t befor
 		    count);
 }
 
-static bool is_mine(const char *op)
-{
-	static const char *const ops[] = { "envelope", "devices_changed", "prekeys_low",
-	                                   "device_revoked", "device_moved" };
-
-	for (size_t i = 0; i < G_N_ELEMENTS(ops); i++)
-		if (strcmp(op, ops[i]) == 0)
-			return true;
-	return false;
-}
-
 static void registered(struct pg_e2ee *e, const json_t *ev)
 {
 	int count = (int)json_integer_value(json_object_get(ev, "opk_count"));
@@ -1263,7 +1204,7 @@ bool pg_e2ee_event(struct pg_e2ee *e, const json_t *ev)
 		return false;
 	r = take_req(e, json_string_value(json_object_get(ev, "ref")));
 	if (r == NULL) {
-		if (!is_mine(op))
+		if (!pier_e2ee_is_event(op))
 			return false;
 		event_other(e, op, ev);
 		return true;
@@ -1395,9 +1336,4 @@ void pg_e2ee__changed(struct pg_e2ee *e)
 void pg_e2ee__schedule_flush(struct pg_e2ee *e)
 {
 	schedule_flush(e);
-}
-
-void pg_e2ee__digits(const char *s, char out[9])
-{
-	digits(s, out);
 }

@@ -84,7 +84,5 @@ int pg_e2ee__save(struct pg_e2ee *e);
 void pg_e2ee__changed(struct pg_e2ee *e);
 /* Saves and acknowledges on an idle turn. */
 void pg_e2ee__schedule_flush(struct pg_e2ee *e);
-/* The digits of s, at most 8, into out. */
-void pg_e2ee__digits(const char *s, char out[9]);
 
 #endif

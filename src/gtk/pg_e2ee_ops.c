@@ -88,10 +88,9 @@ bool pg_e2ee_approve(struct pg_e2ee *e, const char *code)
 {
 	char d[9];
 
-	pg_e2ee__digits(code, d);
 	if (!e->loaded || !e->usable)
 		return false;
-	if (strlen(d) != 8) {
+	if (pier_e2ee_code_digits(code, d) != 8) {
 		pg_e2ee__say(e, "%s", _("The code is the 8 digits the new device shows."));
 		return false;
 	}

@@ -512,24 +512,35 @@ static void thumb_done(GObject *src, GAsyncResult *res, gpointer data)
 	g_free(tr);
 }
 
-void pg_media_thumbnail_e2ee(struct pg_media *m, const json_t *media, GCancellable *cancel,
-                             pg_media_texture_cb cb, gpointer ud)
+/* A thumbnail request for id, or NULL when the cache has it (cb was called with it). */
+static struct thumb_req *thumb_req_new(struct pg_media *m, int64_t id, pg_media_texture_cb cb,
+                                       gpointer ud)
 {
-	int64_t id = json_integer_value(json_object_get(media, "id"));
 	GdkTexture *tex = g_hash_table_lookup(m->thumbs, &id);
 	struct thumb_req *tr;
-	struct job *j;
-	char *path;
 
 	if (tex != NULL) {
 		cb(tex, ud);
-		return;
+		return NULL;
 	}
 	tr = g_new0(struct thumb_req, 1);
 	tr->m = media_ref(m);
 	tr->id = id;
 	tr->cb = cb;
 	tr->ud = ud;
+	return tr;
+}
+
+void pg_media_thumbnail_e2ee(struct pg_media *m, const json_t *media, GCancellable *cancel,
+                             pg_media_texture_cb cb, gpointer ud)
+{
+	int64_t id = json_integer_value(json_object_get(media, "id"));
+	struct thumb_req *tr = thumb_req_new(m, id, cb, ud);
+	struct job *j;
+	char *path;
+
+	if (tr == NULL)
+		return;
 	/* the server has no thumbnail of ciphertext: the whole file, decrypted in memory */
 	path = g_strdup_printf("/media/%" G_GINT64_FORMAT, id);
 	j = job_new(m, path, cancel);
@@ -541,19 +552,11 @@ void pg_media_thumbnail_e2ee(struct pg_media *m, const json_t *media, GCancellab
 void pg_media_thumbnail(struct pg_media *m, int64_t id, GCancellable *cancel,
                         pg_media_texture_cb cb, gpointer ud)
 {
-	GdkTexture *tex = g_hash_table_lookup(m->thumbs, &id);
-	struct thumb_req *tr;
+	struct thumb_req *tr = thumb_req_new(m, id, cb, ud);
 	char *path;
 
-	if (tex != NULL) {
-		cb(tex, ud);
+	if (tr == NULL)
 		return;
-	}
-	tr = g_new0(struct thumb_req, 1);
-	tr->m = media_ref(m);
-	tr->id = id;
-	tr->cb = cb;
-	tr->ud = ud;
 	path = g_strdup_printf("/media/%" G_GINT64_FORMAT "/thumb", id);
 	start_job(job_new(m, path, cancel), thumb_done, tr);
 	g_free(path);

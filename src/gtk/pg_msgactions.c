@@ -86,6 +86,31 @@ static PgMsg *req_msg(struct action_req *r, guint *pos, PgMsgStore **st)
 	return *st != NULL ? pg_msg_store_find(*st, r->id, pos) : NULL;
 }
 
+/* The message a reply to r changes: NULL when there is nothing to change (no reply, the
+ * session ended; an error, shown; the message no longer loaded). */
+static PgMsg *reply_msg(struct action_req *r, const json_t *reply, guint *pos, PgMsgStore **st)
+{
+	if (reply == NULL)
+		return NULL;
+	if (is_error(reply)) {
+		notice_error(r->a, reply);
+		return NULL;
+	}
+	return req_msg(r, pos, st);
+}
+
+/* Sends req (taken) for r (taken: freed by cb, or here when offline, with a notice). */
+static void send_action(struct action_req *r, json_t *req, pg_session_reply_cb cb)
+{
+	struct pg_msgactions *a = r->a;
+
+	if (!pg_session_call(a->session, req, cb, r)) {
+		action_req_free(r);
+		if (a->ops.notice != NULL)
+			a->ops.notice(a->ud, _("Offline: try again when connected."));
+	}
+}
+
 /* ---- requests ---- */
 
 static void on_react_reply(json_t *reply, void *ud)
@@ -95,15 +120,11 @@ static void on_react_reply(json_t *reply, void *ud)
 	PgMsg *msg;
 	guint pos;
 
-	if (reply != NULL && is_error(reply)) {
-		notice_error(r->a, reply);
-	} else if (reply != NULL) {
-		msg = req_msg(r, &pos, &st);
-		if (msg != NULL) {
-			pg_changes_react(msg, r->emoji, pg_session_user(r->a->session), r->on,
-			                 json_integer_value(json_object_get(reply, "count")), true);
-			pg_msg_store_changed_at(st, pos);
-		}
+	msg = reply_msg(r, reply, &pos, &st);
+	if (msg != NULL) {
+		pg_changes_react(msg, r->emoji, pg_session_user(r->a->session), r->on,
+		                 json_integer_value(json_object_get(reply, "count")), true);
+		pg_msg_store_changed_at(st, pos);
 	}
 	action_req_free(r);
 }
@@ -117,33 +138,19 @@ void pg_msgactions_react(struct pg_msgactions *a, PgMsg *msg, bool on, const cha
 	r = action_req_new(a, msg);
 	r->emoji = g_strdup(emoji);
 	r->on = on;
-	if (!pg_session_call(a->session, pier_req_react(msg->id, emoji, on), on_react_reply, r)) {
-		action_req_free(r);
-		if (a->ops.notice != NULL)
-			a->ops.notice(a->ud, _("Offline: try again when connected."));
-	}
+	send_action(r, pier_req_react(msg->id, emoji, on), on_react_reply);
 }
 
 static void on_recall_reply(json_t *reply, void *ud)
 {
 	struct action_req *r = ud;
-	struct pg_msgactions *a = r->a;
 	PgMsgStore *st;
-	PgMsg *msg;
 	guint pos;
+	PgMsg *msg = reply_msg(r, reply, &pos, &st);
 
-	if (reply == NULL) {
-		action_req_free(r);
-		return;
-	}
-	if (is_error(reply)) {
-		notice_error(a, reply);
-	} else {
-		msg = req_msg(r, &pos, &st);
-		if (msg != NULL) {
-			pg_changes_recall(msg);
-			pg_msg_store_changed_at(st, pos);
-		}
+	if (msg != NULL) {
+		pg_changes_recall(msg);
+		pg_msg_store_changed_at(st, pos);
 	}
 	action_req_free(r);
 }
@@ -155,33 +162,19 @@ void pg_msgactions_recall(struct pg_msgactions *a, PgMsg *msg)
 	if (msg == NULL || msg->id <= 0)
 		return;
 	r = action_req_new(a, msg);
-	if (!pg_session_call(a->session, pier_req_recall(msg->id), on_recall_reply, r)) {
-		action_req_free(r);
-		if (a->ops.notice != NULL)
-			a->ops.notice(a->ud, _("Offline: try again when connected."));
-	}
+	send_action(r, pier_req_recall(msg->id), on_recall_reply);
 }
 
 static void on_edit_reply(json_t *reply, void *ud)
 {
 	struct action_req *r = ud;
-	struct pg_msgactions *a = r->a;
 	PgMsgStore *st;
-	PgMsg *msg;
 	guint pos;
+	PgMsg *msg = reply_msg(r, reply, &pos, &st);
 
-	if (reply == NULL) {
-		action_req_free(r);
-		return;
-	}
-	if (is_error(reply)) {
-		notice_error(a, reply);
-	} else {
-		msg = req_msg(r, &pos, &st);
-		if (msg != NULL) {
-			pg_changes_edit(msg, r->text, json_integer_value(json_object_get(reply, "edited")));
-			pg_msg_store_changed_at(st, pos);
-		}
+	if (msg != NULL) {
+		pg_changes_edit(msg, r->text, json_integer_value(json_object_get(reply, "edited")));
+		pg_msg_store_changed_at(st, pos);
 	}
 	action_req_free(r);
 }

@@ -16,8 +16,6 @@ struct pg_msgview {
 	gboolean stick;         /* follow new messages at the bottom */
 	guint scroll_idle;
 	guint flash_timer;
-	void (*drop_cb)(void *ud, const char *path);
-	void *drop_ud;
 };
 
 static void show_divider(struct pg_msgview *v, const char *with);
@@ -177,6 +175,7 @@ struct pg_msgview *pg_msgview_new(struct pg_session *s, struct pg_media *media)
 	                               GTK_POLICY_AUTOMATIC);
 	gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(v->scroller), v->list);
 	gtk_widget_set_vexpand(v->scroller, TRUE);
+	gtk_widget_set_name(v->scroller, "msg-scroller");
 	g_signal_connect(v->scroller, "edge-overshot", G_CALLBACK(on_edge), v);
 	g_signal_connect(v->scroller, "edge-reached", G_CALLBACK(on_edge), v);
 	v->adj = gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(v->scroller));
@@ -236,37 +235,9 @@ void pg_msgview_set_actions(struct pg_msgview *v, struct pg_msgactions *actions)
 	                      v->session);
 }
 
-static gboolean on_drop(GtkDropTarget *t, const GValue *value, double x, double y, gpointer data)
+GtkWidget *pg_msgview_drop_area(struct pg_msgview *v)
 {
-	struct pg_msgview *v = data;
-	GSList *files;
-
-	(void)t;
-	(void)x;
-	(void)y;
-	if (!G_VALUE_HOLDS(value, GDK_TYPE_FILE_LIST) || v->drop_cb == NULL)
-		return FALSE;
-	files = gdk_file_list_get_files(g_value_get_boxed(value));
-	for (GSList *l = files; l != NULL; l = l->next) {
-		char *path = g_file_get_path(l->data);
-
-		if (path != NULL)
-			v->drop_cb(v->drop_ud, path);
-		g_free(path);
-	}
-	g_slist_free(files);
-	return TRUE;
-}
-
-void pg_msgview_set_drop(struct pg_msgview *v, void (*cb)(void *ud, const char *path), void *ud)
-{
-	GtkDropTarget *drop = gtk_drop_target_new(GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
-
-	v->drop_cb = cb;
-	v->drop_ud = ud;
-	gtk_widget_set_name(v->scroller, "msg-scroller");
-	g_signal_connect(drop, "drop", G_CALLBACK(on_drop), v);
-	gtk_widget_add_controller(v->scroller, GTK_EVENT_CONTROLLER(drop));
+	return v->scroller;
 }
 
 static gboolean on_flash_end(gpointer data)

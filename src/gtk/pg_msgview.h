@@ -28,8 +28,8 @@ gboolean pg_msgview_is_stuck(struct pg_msgview *v);
 struct pg_msgactions;
 /* The rows' message actions (borrowed). */
 void pg_msgview_set_actions(struct pg_msgview *v, struct pg_msgactions *actions);
-/* Files dropped on the message list go to cb (a path each), as the composer's do. */
-void pg_msgview_set_drop(struct pg_msgview *v, void (*cb)(void *ud, const char *path), void *ud);
+/* The message list's scrolled window ("msg-scroller"), for a drop target (borrowed). */
+GtkWidget *pg_msgview_drop_area(struct pg_msgview *v);
 /* Scrolls to message id of the conversation shown, if it is in the window; it stays there
  * (no sticking to the bottom) and is marked for a moment. False if it is not in the window. */
 gboolean pg_msgview_scroll_to_id(struct pg_msgview *v, int64_t id);

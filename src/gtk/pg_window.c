@@ -878,11 +878,6 @@ static void actions_jump(void *ud, const char *with, int64_t id)
 	search_open(ud, with, id);
 }
 
-static void drop_attach(void *ud, const char *path)
-{
-	on_attach(ud, path);
-}
-
 static void act_search(GSimpleAction *a, GVariant *p, gpointer ud)
 {
 	struct pg_window *w = ud;
@@ -905,7 +900,7 @@ static void chat_features_new(struct pg_window *w, GtkWidget *right)
 
 	w->actions = pg_msgactions_new(w->session, &actions_ops, w);
 	pg_msgview_set_actions(w->view, w->actions);
-	pg_msgview_set_drop(w->view, drop_attach, w);
+	pg_composer_take_drops(w->composer, pg_msgview_drop_area(w->view));
 	w->typing = pg_typing_new(w->session, pg_composer_text_view(w->composer));
 	gtk_box_append(GTK_BOX(right), pg_typing_widget(w->typing));
 	w->search = pg_search_new(w->session, w->win, search_open, w);

@@ -78,6 +78,10 @@ void pier_e2ee_seal_release(struct pier_e2ee_seal *seal);
 
 /* Makes dir and its missing parents (0700); dir itself ends 0700. 0 or -1 (*err set). */
 int pier_e2ee_mkdirs(const char *dir, char **err);
+/* Takes the device directory's lock (dir/lock, made with dir when missing): one running
+ * client per device, so a chat and a one-shot command never use the same keys at once. The
+ * lock's fd (close it to let go), -2 when another process holds it, -1 on an error. */
+int pier_e2ee_lock_dir(const char *dir);
 
 /* Writes len bytes of data to path atomically: path.tmp (0600), fsync, rename, fsync of the
  * directory (made 0700 when missing). With passphrase (not NULL) the file is sealed. 0, or -1
@@ -266,6 +270,20 @@ json_t *pier_e2ee_req_prekeys(struct pier_e2ee_mgr *m, int server_count, bool ne
 /* The reply to device_register or device_hello: "state" sets m->state. */
 void pier_e2ee_mgr_registered(struct pier_e2ee_mgr *m, const json_t *reply);
 
+/* What a device does after a login, by what m holds (loaded, or none): */
+enum pier_e2ee_start {
+	PIER_E2EE_START_NEW_DEVICE,    /* make keys (none yet, or this device was removed) */
+	PIER_E2EE_START_REGISTER,      /* device_register of the keys made, not registered yet */
+	PIER_E2EE_START_HELLO          /* device_hello: the server knows the device */
+};
+enum pier_e2ee_start pier_e2ee_mgr_start(const struct pier_e2ee_mgr *m);
+
+/* Whether envelope ev came again after being opened (its "qid" at most m->opened_qid: saved,
+ * then cut before its ack): its keys are used up; acknowledge it, do not open it. */
+bool pier_e2ee_was_opened(const struct pier_e2ee_mgr *m, const json_t *ev);
+/* An envelope of queue id qid was handled (opened or refused): the highest opened (m dirty). */
+void pier_e2ee_mark_opened(struct pier_e2ee_mgr *m, int64_t qid);
+
 /* Notices for the user, oldest first, as a new array (m's is emptied):
  *   {"notice":"safety_changed","user":U,"was_verified":B}  a contact's identity was reset
  *   {"notice":"unsigned_device","user":U,"device":ID}      the server offered a device the
@@ -275,6 +293,9 @@ void pier_e2ee_mgr_registered(struct pier_e2ee_mgr *m, const json_t *reply);
  *   {"notice":"revoked"}                                   this device was removed
  */
 json_t *pier_e2ee_take_notices(struct pier_e2ee_mgr *m);
+/* Whether op is an event the client passes to its device manager rather than to the chat:
+ * envelope, devices_changed, prekeys_low, device_revoked, device_moved. */
+bool pier_e2ee_is_event(const char *op);
 
 /* ---- the user's own list (pier_e2ee_account.c) ---- */
 
@@ -314,6 +335,11 @@ json_t *pier_e2ee_req_rename(struct pier_e2ee_mgr *m, const char *id, const char
 /* devices_publish of a reset: a new account key, this device alone, the reset flag, version
  * current + 1 (current: the user's list version, 0 when none). */
 json_t *pier_e2ee_req_reset(struct pier_e2ee_mgr *m, uint32_t current);
+/* The digits of an approval code as typed ("1234 5678", "1234-5678"), at most 8, in out;
+ * their count (8 for a code the user may approve). s may be NULL. */
+size_t pier_e2ee_code_digits(const char *s, char out[9]);
+/* The id of own's pending device whose approval code has the digits of code, or NULL. */
+const char *pier_e2ee_own_pending_by_code(const struct pier_e2ee_own *own, const char *code);
 /* The reply to devices_publish: m's own list is the one just published. */
 void pier_e2ee_own_published(struct pier_e2ee_mgr *m, const json_t *reply);
 
@@ -347,6 +373,11 @@ enum pier_e2ee_result pier_e2ee_encrypt_to_own(struct pier_e2ee_mgr *m, const ch
 /* The grant for a device just approved: the AK seed, the contacts trusted; history (a
  * "file" object, may be NULL). A new payload object. */
 json_t *pier_e2ee_grant_payload(const struct pier_e2ee_mgr *m, const json_t *history);
+/* A message's "media" object for an encrypted file (its payload's "file", whose "media" id
+ * may be a number or, as the browser writes it, a string of digits): {"id","name","type",
+ * "size","key","header"}, what a client downloads and decrypts. A new reference, or NULL
+ * when file is not an object with an id > 0. */
+json_t *pier_e2ee_file_media(const json_t *file);
 
 enum pier_e2ee_opened {
 	PIER_E2EE_GOT_MESSAGE,     /* *out: the message to show and keep ({"id","from","to","ts",

@@ -365,3 +365,27 @@ void pier_e2ee_own_published(struct pier_e2ee_mgr *m, const json_t *reply)
 	if (m->has_ak && m->state != PIER_E2EE_REVOKED)
 		m->dirty = true;
 }
+
+size_t pier_e2ee_code_digits(const char *s, char out[9])
+{
+	size_t n = 0;
+
+	for (; s != NULL && *s != '\0' && n < 8; s++)
+		if (*s >= '0' && *s <= '9')
+			out[n++] = *s;
+	out[n] = '\0';
+	return n;
+}
+
+const char *pier_e2ee_own_pending_by_code(const struct pier_e2ee_own *own, const char *code)
+{
+	char want[9], have[9];
+
+	pier_e2ee_code_digits(code, want);
+	for (unsigned i = 0; i < own->npending; i++) {
+		pier_e2ee_code_digits(own->pending[i].code, have);
+		if (strcmp(have, want) == 0)
+			return own->pending[i].id;
+	}
+	return NULL;
+}

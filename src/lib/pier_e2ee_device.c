@@ -309,3 +309,38 @@ void pier_e2ee_mgr_registered(struct pier_e2ee_mgr *m, const json_t *reply)
 		m->state = PIER_E2EE_PENDING;   /* active without the account key: wait for it */
 	m->dirty = true;
 }
+
+bool pier_e2ee_is_event(const char *op)
+{
+	static const char *const ops[] = { "envelope", "devices_changed", "prekeys_low",
+	                                   "device_revoked", "device_moved" };
+
+	for (size_t i = 0; op != NULL && i < sizeof ops / sizeof ops[0]; i++)
+		if (strcmp(op, ops[i]) == 0)
+			return true;
+	return false;
+}
+
+enum pier_e2ee_start pier_e2ee_mgr_start(const struct pier_e2ee_mgr *m)
+{
+	if (!m->has_device || m->state == PIER_E2EE_REVOKED)
+		return PIER_E2EE_START_NEW_DEVICE;
+	if (m->state == PIER_E2EE_NEW)
+		return PIER_E2EE_START_REGISTER;
+	return PIER_E2EE_START_HELLO;
+}
+
+bool pier_e2ee_was_opened(const struct pier_e2ee_mgr *m, const json_t *ev)
+{
+	json_int_t qid = json_integer_value(json_object_get(ev, "qid"));
+
+	return qid > 0 && qid <= m->opened_qid;
+}
+
+void pier_e2ee_mark_opened(struct pier_e2ee_mgr *m, int64_t qid)
+{
+	if (qid > m->opened_qid) {
+		m->opened_qid = qid;
+		m->dirty = true;
+	}
+}

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -376,4 +377,23 @@ int pier_e2ee_load_json(const char *path, struct pier_e2ee_seal *seal, size_t ma
 		return -1;
 	}
 	return 0;
+}
+
+int pier_e2ee_lock_dir(const char *dir)
+{
+	char path[PIER_E2EE_PATH_MAX + 16];
+	int fd;
+
+	if (pier_e2ee_mkdirs(dir, NULL) != 0)
+		return -1;
+	if ((size_t)snprintf(path, sizeof path, "%s/lock", dir) >= sizeof path)
+		return -1;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		close(fd);
+		return -2;
+	}
+	return fd;
 }

@@ -553,3 +553,23 @@ out:
 	sodium_memzero(inner, sizeof inner);
 	return r;
 }
+
+json_t *pier_e2ee_file_media(const json_t *file)
+{
+	const json_t *mj = json_object_get(file, "media");
+	json_int_t id = json_is_integer(mj) ? json_integer_value(mj) : 0;
+
+	/* the browser writes the id as a string of digits */
+	if (json_is_string(mj)) {
+		char *end;
+		long long v = strtoll(json_string_value(mj), &end, 10);
+
+		id = *end == '\0' && v > 0 ? (json_int_t)v : 0;
+	}
+	if (!json_is_object(file) || id <= 0)
+		return NULL;
+	return json_pack("{s:I, s:O?, s:O?, s:O?, s:O?, s:O?}", "id", id,
+	                 "name", json_object_get(file, "name"), "type", json_object_get(file, "type"),
+	                 "size", json_object_get(file, "size"), "key", json_object_get(file, "key"),
+	                 "header", json_object_get(file, "header"));
+}

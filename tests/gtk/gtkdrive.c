@@ -1,11 +1,63 @@
 /* gtkdrive.c - main loop, widget and window helpers for pier-gtk's tests (see gtkdrive.h). */
 #include "gtkdrive.h"
 
+#include <locale.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
+#include "harness.h"
+#include "pg_i18n.h"
 #include "tap.h"
+
+char *gtkdrive_begin(const char *name)
+{
+	char *tmpl = g_strdup_printf("pier-gtk-%s-XXXXXX", name);
+	char *tmp;
+
+	setlocale(LC_ALL, "");
+	pg_i18n_init();
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	tmp = g_dir_make_tmp(tmpl, NULL);
+	g_free(tmpl);
+	g_setenv("XDG_CONFIG_HOME", tmp, TRUE);
+	g_setenv("XDG_DATA_HOME", tmp, TRUE);
+	return tmp;
+}
+
+char *gtkdrive_shots_dir(void)
+{
+	char *shots = g_strdup(getenv("PIER_SCREENSHOTS") != NULL ? getenv("PIER_SCREENSHOTS")
+	                                                           : ".");
+
+	g_mkdir_with_parents(shots, 0755);
+	return shots;
+}
+
+bool gtkdrive_register(struct pierd *p, char *out, const char *prefix)
+{
+	struct pier_conn *c = client_connect(p);
+	int st;
+
+	harness_user(out, prefix);
+	st = c != NULL ? client_register(c, out, HARNESS_PASSWORD) : HARNESS_NO_STATUS;
+	if (c != NULL)
+		pier_conn_close(c);
+	return CHECK(st == PIER_REGISTER_OK, "%s registers", out);
+}
+
+void gtkdrive_fill_pierd(struct pg_settings *st, void *p)
+{
+	g_free(st->host);
+	st->host = g_strdup("127.0.0.1");
+	g_free(st->port);
+	st->port = g_strdup(pierd_port_str(p));
+	g_free(st->http_port);
+	st->http_port = g_strdup_printf("%d", pierd_http_port(p));
+}
 
 void gtkdrive_spin(int ms)
 {
@@ -30,6 +82,61 @@ bool gtkdrive_until(gtkdrive_cond cond, gconstpointer ud, int ms, const char *wh
 	return true;
 }
 
+struct session_cond {
+	GtkWindow *win;
+	enum pg_session_state st;
+};
+
+static struct pg_session *session_of(GtkWindow *win)
+{
+	return pg_window_session(pg_window_from(win));
+}
+
+static gboolean is_state(gconstpointer ud)
+{
+	const struct session_cond *c = ud;
+
+	return pg_session_state(session_of(c->win)) == c->st;
+}
+
+static gboolean is_sent(gconstpointer ud)
+{
+	const struct session_cond *c = ud;
+
+	return pg_session_state(session_of(c->win)) == PG_SESSION_ONLINE &&
+	       pg_session_outbox_count(session_of(c->win)) == 0;
+}
+
+bool gtkdrive_until_state(GtkWindow *win, enum pg_session_state st, int ms, const char *what)
+{
+	struct session_cond c = { win, st };
+
+	return gtkdrive_until(is_state, &c, ms, what);
+}
+
+bool gtkdrive_until_sent(GtkWindow *win, int ms, const char *what)
+{
+	struct session_cond c = { win, PG_SESSION_ONLINE };
+
+	return gtkdrive_until(is_sent, &c, ms, what);
+}
+
+void gtkdrive_drain(struct pier_conn *c, json_t *into)
+{
+	json_t *ev;
+
+	while ((ev = pier_conn_next(c, 0)) != NULL)
+		json_array_append_new(into, ev);
+}
+
+GtkWidget *gtkdrive_need(GtkWidget *root, const char *name)
+{
+	GtkWidget *w = gtkdrive_find(root, name);
+
+	CHECK(w != NULL, "widget %s exists", name);
+	return w;
+}
+
 GtkWidget *gtkdrive_find(GtkWidget *root, const char *name)
 {
 	if (g_strcmp0(gtk_widget_get_name(root), name) == 0)
@@ -42,6 +149,45 @@ GtkWidget *gtkdrive_find(GtkWidget *root, const char *name)
 			return found;
 	}
 	return NULL;
+}
+
+GtkWidget *gtkdrive_find_label(GtkWidget *root, const char *name, const char *text)
+{
+	if (root == NULL)
+		return NULL;
+	if (GTK_IS_LABEL(root) && g_strcmp0(gtk_widget_get_name(root), name) == 0 &&
+	    gtk_widget_get_mapped(root) &&
+	    (text == NULL || strstr(gtk_label_get_text(GTK_LABEL(root)), text) != NULL))
+		return root;
+	for (GtkWidget *c = gtk_widget_get_first_child(root); c != NULL;
+	     c = gtk_widget_get_next_sibling(c)) {
+		GtkWidget *found = gtkdrive_find_label(c, name, text);
+
+		if (found != NULL)
+			return found;
+	}
+	return NULL;
+}
+
+GtkWidget *gtkdrive_toplevel(const char *name)
+{
+	GListModel *tops = gtk_window_get_toplevels();
+
+	for (guint i = 0; i < g_list_model_get_n_items(tops); i++) {
+		GtkWidget *w = g_list_model_get_item(tops, i);
+
+		g_object_unref(w);   /* the toplevels' list keeps it */
+		if (g_strcmp0(gtk_widget_get_name(w), name) == 0 && gtk_widget_get_visible(w))
+			return w;
+	}
+	return NULL;
+}
+
+GtkWidget *gtkdrive_row_around(GtkWidget *w)
+{
+	while (w != NULL && !gtk_widget_has_css_class(w, "msg-row"))
+		w = gtk_widget_get_parent(w);
+	return w;
 }
 
 GtkWindow *gtkdrive_window(const char *app_id, void (*fill)(struct pg_settings *st, void *ud),

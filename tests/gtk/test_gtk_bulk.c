@@ -132,9 +132,8 @@ int main(void)
 	 * the window's cap but not through all 1000 pages (minutes under AddressSanitizer). */
 	long max_pages = env_pages != NULL ? strtol(env_pages, NULL, 10) : 0;
 	struct pierd *p;
-	struct pier_conn *c;
 	GtkAdjustment *adj;
-	char user[HARNESS_NAME_MAX], *tmp;
+	char user[HARNESS_NAME_MAX];
 	int64_t first = 0, last, oldest;
 	gint64 t0, t_open;
 	long rss_before, rss_open, rss_top, rss_back;
@@ -142,12 +141,7 @@ int main(void)
 	bool ordered = true;
 
 	harness_watchdog(1500);
-	setlocale(LC_ALL, "");
-	pg_i18n_init();
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	tmp = g_dir_make_tmp("pier-gtk-bulk-XXXXXX", NULL);
-	g_setenv("XDG_CONFIG_HOME", tmp, TRUE);
-	g_setenv("XDG_DATA_HOME", tmp, TRUE);
+	g_free(gtkdrive_begin("bulk"));
 	p = pierd_start(args);
 	REQUIRE(p != NULL, harness_done(), "pierd starts");
 	t0 = g_get_monotonic_time();
@@ -155,11 +149,7 @@ int main(void)
 	printf("# filled #bulk with %ld messages in %.1f s\n", n,
 	       (double)(g_get_monotonic_time() - t0) / 1e6);
 	REQUIRE(last > 0, harness_done(), "messages stored");
-	c = client_connect(p);
-	harness_user(user, "reader");
-	REQUIRE(client_register(c, user, HARNESS_PASSWORD) == PIER_REGISTER_OK, harness_done(),
-	        "register");
-	pier_conn_close(c);
+	REQUIRE(gtkdrive_register(p, user, "reader"), harness_done(), "register");
 
 	win = gtkdrive_window("org.pier.GtkBulk", fill_settings, p);
 	REQUIRE(win != NULL, harness_done(), "the window opens");

@@ -43,23 +43,19 @@ static char gtk_user[HARNESS_NAME_MAX], peer_user[HARNESS_NAME_MAX];
 #define spin gtkdrive_spin
 #define spin_until gtkdrive_until
 #define find_in gtkdrive_find
+#define find_label_in gtkdrive_find_label
+#define row_around gtkdrive_row_around
 
 static GtkWidget *find(const char *name)
 {
-	GtkWidget *w = gtkdrive_find(GTK_WIDGET(win), name);
-
-	CHECK(w != NULL, "widget %s exists", name);
-	return w;
+	return gtkdrive_need(GTK_WIDGET(win), name);
 }
 
 /* ---- the peer's side: events read while the window's loop runs ---- */
 
 static void peer_read(void)
 {
-	json_t *ev;
-
-	while ((ev = pier_conn_next(peer, 0)) != NULL)
-		json_array_append_new(seen, ev);
+	gtkdrive_drain(peer, seen);
 }
 
 static json_t *peer_find(const char *op, const char *field, const char *value)
@@ -103,34 +99,9 @@ static void peer_forget(void)
 
 /* ---- the window's side ---- */
 
-static GtkWidget *find_label_in(GtkWidget *root, const char *name, const char *text)
-{
-	if (root == NULL)
-		return NULL;
-	if (GTK_IS_LABEL(root) && g_strcmp0(gtk_widget_get_name(root), name) == 0 &&
-	    gtk_widget_get_mapped(root) && strstr(gtk_label_get_text(GTK_LABEL(root)), text) != NULL)
-		return root;
-	for (GtkWidget *c = gtk_widget_get_first_child(root); c != NULL;
-	     c = gtk_widget_get_next_sibling(c)) {
-		GtkWidget *found = find_label_in(c, name, text);
-
-		if (found != NULL)
-			return found;
-	}
-	return NULL;
-}
-
 static gboolean message_shown(gconstpointer text)
 {
 	return find_label_in(find_in(GTK_WIDGET(win), "msg-list"), "msg-text", text) != NULL;
-}
-
-/* The row (its box, CSS class msg-row) of the widget w. */
-static GtkWidget *row_around(GtkWidget *w)
-{
-	while (w != NULL && !gtk_widget_has_css_class(w, "msg-row"))
-		w = gtk_widget_get_parent(w);
-	return w;
 }
 
 /* The row of the message whose text has text. */
@@ -240,18 +211,6 @@ static void set_composer(const char *text)
 	                         text, -1);
 }
 
-static gboolean is_state(gconstpointer st)
-{
-	return pg_session_state(pg_window_session(pw)) == (enum pg_session_state)GPOINTER_TO_INT(st);
-}
-
-static gboolean online_and_flushed(gconstpointer ud)
-{
-	(void)ud;
-	return pg_session_state(pg_window_session(pw)) == PG_SESSION_ONLINE &&
-	       pg_session_outbox_count(pg_window_session(pw)) == 0;
-}
-
 static gboolean active_is(gconstpointer with)
 {
 	return g_strcmp0(pg_window_active(pw), with) == 0;
@@ -263,7 +222,7 @@ static void send_from_window(const char *text)
 	set_composer(text);
 	gtk_widget_activate(find("send-button"));
 	CHECK(spin_until(composer_empty, NULL, WAIT_MS, "the send button"), "typed: %s", text);
-	CHECK(spin_until(online_and_flushed, NULL, WAIT_MS, "sent"), "sent: %s", text);
+	CHECK(gtkdrive_until_sent(win, WAIT_MS, "sent"), "sent: %s", text);
 }
 
 /* The id of the message with text in the store of with (0: not there). */
@@ -329,18 +288,6 @@ static gboolean press_key(guint keyval)
 	}
 	g_object_unref(ctls);
 	return handled;
-}
-
-static void fill(struct pg_settings *st, void *ud)
-{
-	struct pierd *p = ud;
-
-	g_free(st->host);
-	st->host = g_strdup("127.0.0.1");
-	g_free(st->port);
-	st->port = g_strdup(pierd_port_str(p));
-	g_free(st->http_port);
-	st->http_port = g_strdup_printf("%d", pierd_http_port(p));
 }
 
 static gboolean search_done(gconstpointer ud)
@@ -903,39 +850,25 @@ int main(void)
 	static const char *const args[] = { "--no-rate-limits", "--recall-window", "8", NULL };
 	const char *late = "too late to recall 太晚了";
 	struct pierd *p;
-	char *tmp;
-	struct pier_conn *c;
 
 	harness_watchdog(420);
-	setlocale(LC_ALL, "");
-	pg_i18n_init();
+	g_free(gtkdrive_begin("chat"));
 	lang_tag = pg_i18n_lang() == PIER_LANG_ZH ? "zh" : "en";
-	shots = g_strdup(getenv("PIER_SCREENSHOTS") != NULL ? getenv("PIER_SCREENSHOTS") : ".");
-	g_mkdir_with_parents(shots, 0755);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	tmp = g_dir_make_tmp("pier-gtk-chat-XXXXXX", NULL);
-	g_setenv("XDG_CONFIG_HOME", tmp, TRUE);
-	g_setenv("XDG_DATA_HOME", tmp, TRUE);
+	shots = gtkdrive_shots_dir();
 	seen = json_array();
 
 	p = pierd_start(args);
 	REQUIRE(p != NULL, harness_done(), "pierd starts");
-	c = client_connect(p);
-	harness_user(gtk_user, "gtk");
-	harness_user(peer_user, "peer");
-	REQUIRE(client_register(c, gtk_user, HARNESS_PASSWORD) == PIER_REGISTER_OK, harness_done(),
-	        "register");
-	REQUIRE(client_register(c, peer_user, HARNESS_PASSWORD) == PIER_REGISTER_OK, harness_done(),
-	        "register");
-	pier_conn_close(c);
+	REQUIRE(gtkdrive_register(p, gtk_user, "gtk") && gtkdrive_register(p, peer_user, "peer"),
+	        harness_done(), "register");
 	peer = client_login(p, peer_user, HARNESS_PASSWORD);
 	REQUIRE(peer != NULL, harness_done(), "the peer logs in");
 
-	win = gtkdrive_window("org.pier.GtkChatTest", fill, p);
+	win = gtkdrive_window("org.pier.GtkChatTest", gtkdrive_fill_pierd, p);
 	REQUIRE(win != NULL, harness_done(), "the window opens");
 	pw = pg_window_from(win);
 	gtkdrive_login(win, gtk_user, HARNESS_PASSWORD, false);
-	REQUIRE(spin_until(is_state, GINT_TO_POINTER(PG_SESSION_ONLINE), WAIT_MS, "login"),
+	REQUIRE(gtkdrive_until_state(win, PG_SESSION_ONLINE, WAIT_MS, "login"),
 	        harness_done(), "logged in");
 	CHECK(pg_session_recall_window(pg_window_session(pw)) == RECALL_WINDOW,
 	      "the login reply's recall window (%d s)", pg_session_recall_window(pg_window_session(pw)));

@@ -38,31 +38,14 @@ static char *shots;
 
 static GtkWidget *find(const char *name)
 {
-	GtkWidget *w = gtkdrive_find(GTK_WIDGET(win), name);
-
-	CHECK(w != NULL, "widget %s exists", name);
-	return w;
+	return gtkdrive_need(GTK_WIDGET(win), name);
 }
 
 #define spin gtkdrive_spin
 #define spin_until gtkdrive_until
 #define find_in gtkdrive_find
-
-/* A label named name under root whose text contains text. */
-static GtkWidget *find_label_in(GtkWidget *root, const char *name, const char *text)
-{
-	if (GTK_IS_LABEL(root) && g_strcmp0(gtk_widget_get_name(root), name) == 0 &&
-	    gtk_widget_get_mapped(root) && strstr(gtk_label_get_text(GTK_LABEL(root)), text) != NULL)
-		return root;
-	for (GtkWidget *c = gtk_widget_get_first_child(root); c != NULL;
-	     c = gtk_widget_get_next_sibling(c)) {
-		GtkWidget *found = find_label_in(c, name, text);
-
-		if (found != NULL)
-			return found;
-	}
-	return NULL;
-}
+#define find_label_in gtkdrive_find_label
+#define toplevel_named gtkdrive_toplevel
 
 static gboolean message_shown(gconstpointer text)
 {
@@ -133,18 +116,6 @@ static void screenshots(const char *screen)
 
 /* ---- conditions ---- */
 
-static gboolean is_state(gconstpointer st)
-{
-	return pg_session_state(pg_window_session(pw)) == (enum pg_session_state)GPOINTER_TO_INT(st);
-}
-
-static gboolean online_and_flushed(gconstpointer ud)
-{
-	(void)ud;
-	return pg_session_state(pg_window_session(pw)) == PG_SESSION_ONLINE &&
-	       pg_session_outbox_count(pg_window_session(pw)) == 0;
-}
-
 static gboolean login_status_is(gconstpointer text)
 {
 	GtkWidget *l = find_in(GTK_WIDGET(win), "login-status");
@@ -183,20 +154,6 @@ static gboolean uploading(gconstpointer ud)
 {
 	(void)ud;
 	return pg_window_uploading(pw) || pg_session_outbox_count(pg_window_session(pw)) > 0;
-}
-
-static GtkWidget *toplevel_named(const char *name)
-{
-	GListModel *tops = gtk_window_get_toplevels();
-
-	for (guint i = 0; i < g_list_model_get_n_items(tops); i++) {
-		GtkWidget *w = g_list_model_get_item(tops, i);
-
-		g_object_unref(w);
-		if (g_strcmp0(gtk_widget_get_name(w), name) == 0 && gtk_widget_get_visible(w))
-			return w;
-	}
-	return NULL;
 }
 
 /* The members popover's list holds both users (#lobby's members are every user). */
@@ -252,18 +209,6 @@ static int count_of(const char *hay, const char *needle)
 	return n;
 }
 
-static void fill(struct pg_settings *st, void *ud)
-{
-	struct pierd *p = ud;
-
-	g_free(st->host);
-	st->host = g_strdup("127.0.0.1");
-	g_free(st->port);
-	st->port = g_strdup(pierd_port_str(p));
-	g_free(st->http_port);
-	st->http_port = g_strdup_printf("%d", pierd_http_port(p));
-}
-
 /* A small PNG at path. */
 static void write_png(const char *path, guint32 rgba)
 {
@@ -291,27 +236,17 @@ int main(void)
 	bool asc;
 
 	harness_watchdog(420);
-	setlocale(LC_ALL, "");
-	pg_i18n_init();
+	tmp = gtkdrive_begin("e2e");
 	lang = pg_i18n_lang();
 	lang_tag = lang == PIER_LANG_ZH ? "zh" : "en";
-	shots = g_strdup(getenv("PIER_SCREENSHOTS") != NULL ? getenv("PIER_SCREENSHOTS") : ".");
-	g_mkdir_with_parents(shots, 0755);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	tmp = g_dir_make_tmp("pier-gtk-e2e-XXXXXX", NULL);
-	g_setenv("XDG_CONFIG_HOME", tmp, TRUE);
-	g_setenv("XDG_DATA_HOME", tmp, TRUE);
+	shots = gtkdrive_shots_dir();
 
 	p = pierd_start(args);
 	REQUIRE(p != NULL, harness_done(), "pierd starts");
-	c = client_connect(p);
-	harness_user(gtk_user, "gtk");
-	harness_user(cli_user, "term");
-	REQUIRE(client_register(c, gtk_user, HARNESS_PASSWORD) == PIER_REGISTER_OK, harness_done(), "register");
-	REQUIRE(client_register(c, cli_user, HARNESS_PASSWORD) == PIER_REGISTER_OK, harness_done(), "register");
-	pier_conn_close(c);
+	REQUIRE(gtkdrive_register(p, gtk_user, "gtk") && gtkdrive_register(p, cli_user, "term"),
+	        harness_done(), "register");
 
-	win = gtkdrive_window("org.pier.GtkTest", fill, p);
+	win = gtkdrive_window("org.pier.GtkTest", gtkdrive_fill_pierd, p);
 	REQUIRE(win != NULL, harness_done(), "the window opens");
 	pw = pg_window_from(win);
 	spin(300);
@@ -327,7 +262,7 @@ int main(void)
 	screenshot("login-refused");
 	gtk_editable_set_text(GTK_EDITABLE(find("login-password")), HARNESS_PASSWORD);
 	gtk_widget_activate(find("login-button"));
-	REQUIRE(spin_until(is_state, GINT_TO_POINTER(PG_SESSION_ONLINE), WAIT_MS, "login"),
+	REQUIRE(gtkdrive_until_state(win, PG_SESSION_ONLINE, WAIT_MS, "login"),
 	        harness_done(), "logged in");
 	CHECK(login_status_is(pier_login_status_text(PIER_LOGIN_OK, lang)), "login text %s",
 	      pier_login_status_text(PIER_LOGIN_OK, lang));
@@ -342,7 +277,7 @@ int main(void)
 
 	/* Room, both ways. */
 	type_in_composer("hello from the desktop");
-	CHECK(spin_until(online_and_flushed, NULL, WAIT_MS, "sent"), "sent");
+	CHECK(gtkdrive_until_sent(win, WAIT_MS, "sent"), "sent");
 	CHECK(pg_window_notice(pw) == NULL, "no complaint (%s)", pg_window_notice(pw));
 	expect(&t, "hello from the desktop", "the terminal gets the desktop's room message");
 	type(&t, "hello from the terminal\r");
@@ -397,7 +332,7 @@ int main(void)
 	line = g_strdup_printf("a private word~%s", cli_user);
 	type_in_composer(line);
 	g_free(line);
-	CHECK(spin_until(online_and_flushed, NULL, WAIT_MS, "sent"), "private sent");
+	CHECK(gtkdrive_until_sent(win, WAIT_MS, "sent"), "private sent");
 	expect(&t, "a private word", "the terminal gets the private message");
 	/* Ctrl+K opens the quick switcher, which takes the focus from the main window. */
 	gtk_widget_activate_action(GTK_WIDGET(win), "win.switcher", NULL);
@@ -498,14 +433,14 @@ int main(void)
 
 	/* pierd restarts; both sides type while it is down. */
 	CHECK(pierd_stop(p), "pierd stops cleanly");
-	CHECK(spin_until(is_state, GINT_TO_POINTER(PG_SESSION_OFFLINE), WAIT_MS, "offline"),
+	CHECK(gtkdrive_until_state(win, PG_SESSION_OFFLINE, WAIT_MS, "offline"),
 	      "the window goes offline");
 	CHECK(gtk_widget_get_visible(find("offline-banner")), "and says so");
 	type_in_composer("typed while the server was down");
 	type(&t, "the terminal typed this meanwhile\r");
 	screenshots("offline");
 	REQUIRE(pierd_restart_same_port(p) == 0, harness_done(), "pierd restarts");
-	CHECK(spin_until(online_and_flushed, NULL, RECONNECT_WAIT_MS, "reconnect"),
+	CHECK(gtkdrive_until_sent(win, RECONNECT_WAIT_MS, "reconnect"),
 	      "the window reconnects and sends its outbox");
 	CHECK(!gtk_widget_get_visible(find("offline-banner")), "the banner goes");
 	expect_within(&t, "typed while the server was down", "the terminal gets it",
@@ -535,10 +470,10 @@ int main(void)
 	/* The next start logs in with the saved token, no password asked. */
 	gtk_window_destroy(win);
 	spin(200);
-	win = gtkdrive_window("org.pier.GtkTest2", fill, p);
+	win = gtkdrive_window("org.pier.GtkTest2", gtkdrive_fill_pierd, p);
 	REQUIRE(win != NULL, harness_done(), "a second window opens");
 	pw = pg_window_from(win);
-	CHECK(spin_until(is_state, GINT_TO_POINTER(PG_SESSION_ONLINE), WAIT_MS, "token login"),
+	CHECK(gtkdrive_until_state(win, PG_SESSION_ONLINE, WAIT_MS, "token login"),
 	      "the next start logs in by itself");
 	CHECK(g_strcmp0(pg_session_user(pg_window_session(pw)), gtk_user) == 0, "as %s", gtk_user);
 	/* Logging out forgets the token and the conversations, and shows the login page. */

@@ -37,43 +37,14 @@
 
 #define WAIT_MS 30000
 
+#define find_label_in gtkdrive_find_label
+#define toplevel_named gtkdrive_toplevel
+#define row_around gtkdrive_row_around
+
 static const char *lang_tag;
 static char *shots;
 
 /* ---- finding things ---- */
-
-static GtkWidget *toplevel_named(const char *name)
-{
-	GListModel *tops = gtk_window_get_toplevels();
-
-	for (guint i = 0; i < g_list_model_get_n_items(tops); i++) {
-		GtkWidget *w = g_list_model_get_item(tops, i);
-
-		g_object_unref(w);
-		if (g_strcmp0(gtk_widget_get_name(w), name) == 0 && gtk_widget_get_visible(w))
-			return w;
-	}
-	return NULL;
-}
-
-/* A mapped label named name under root whose text contains text (NULL: any). */
-static GtkWidget *find_label_in(GtkWidget *root, const char *name, const char *text)
-{
-	if (root == NULL)
-		return NULL;
-	if (GTK_IS_LABEL(root) && g_strcmp0(gtk_widget_get_name(root), name) == 0 &&
-	    gtk_widget_get_mapped(root) &&
-	    (text == NULL || strstr(gtk_label_get_text(GTK_LABEL(root)), text) != NULL))
-		return root;
-	for (GtkWidget *c = gtk_widget_get_first_child(root); c != NULL;
-	     c = gtk_widget_get_next_sibling(c)) {
-		GtkWidget *found = find_label_in(c, name, text);
-
-		if (found != NULL)
-			return found;
-	}
-	return NULL;
-}
 
 /* A mapped widget named name under root. */
 static GtkWidget *find_mapped(GtkWidget *root, const char *name)
@@ -131,13 +102,6 @@ static gboolean viewer_open(gconstpointer ud)
 }
 
 /* ---- a message's menu (pg_msgactions) ---- */
-
-static GtkWidget *row_around(GtkWidget *w)
-{
-	while (w != NULL && !gtk_widget_has_css_class(w, "msg-row"))
-		w = gtk_widget_get_parent(w);
-	return w;
-}
 
 static GtkWidget *row_of(GtkWindow *win, const char *text)
 {
@@ -328,12 +292,7 @@ static void fill(struct pg_settings *st, void *ud)
 {
 	struct fill_ud *f = ud;
 
-	g_free(st->host);
-	st->host = g_strdup("127.0.0.1");
-	g_free(st->port);
-	st->port = g_strdup(pierd_port_str(f->p));
-	g_free(st->http_port);
-	st->http_port = g_strdup_printf("%d", pierd_http_port(f->p));
+	gtkdrive_fill_pierd(st, f->p);
 	if (f->data_dir != NULL) {
 		g_free(st->data_dir);
 		st->data_dir = g_strdup(f->data_dir);
@@ -467,32 +426,17 @@ int main(void)
 	gint64 t0;
 
 	harness_watchdog(420);
-	setlocale(LC_ALL, "");
-	pg_i18n_init();
+	tmp = gtkdrive_begin("e2ee");
 	lang_tag = pg_i18n_lang() == PIER_LANG_ZH ? "zh" : "en";
-	shots = g_strdup(getenv("PIER_SCREENSHOTS") != NULL ? getenv("PIER_SCREENSHOTS") : ".");
-	g_mkdir_with_parents(shots, 0755);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	tmp = g_dir_make_tmp("pier-gtk-e2ee-XXXXXX", NULL);
-	g_setenv("XDG_CONFIG_HOME", tmp, TRUE);
-	g_setenv("XDG_DATA_HOME", tmp, TRUE);
+	shots = gtkdrive_shots_dir();
 	cli_data = g_build_filename(tmp, "cli", NULL);
 	g_setenv("PIER_CLI_DATA", cli_data, TRUE);
 	second_dir = g_build_filename(tmp, "second-device", NULL);
 
 	p = pierd_start(args);
 	REQUIRE(p != NULL, harness_done(), "pierd starts");
-	{
-		struct pier_conn *c = client_connect(p);
-
-		harness_user(gtk_user, "gtk");
-		harness_user(cli_user, "term");
-		REQUIRE(client_register(c, gtk_user, HARNESS_PASSWORD) == PIER_REGISTER_OK,
-		        harness_done(), "register");
-		REQUIRE(client_register(c, cli_user, HARNESS_PASSWORD) == PIER_REGISTER_OK,
-		        harness_done(), "register");
-		pier_conn_close(c);
-	}
+	REQUIRE(gtkdrive_register(p, gtk_user, "gtk") && gtkdrive_register(p, cli_user, "term"),
+	        harness_done(), "register");
 	with_cli = g_strconcat("@", cli_user, NULL);
 	with_gtk = g_strconcat("@", gtk_user, NULL);
 

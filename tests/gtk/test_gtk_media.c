@@ -42,18 +42,12 @@ static json_t *seen;
 
 static GtkWidget *find(const char *name)
 {
-	GtkWidget *w = gtkdrive_find(GTK_WIDGET(win), name);
-
-	CHECK(w != NULL, "widget %s exists", name);
-	return w;
+	return gtkdrive_need(GTK_WIDGET(win), name);
 }
 
 static void peer_read(void)
 {
-	json_t *ev;
-
-	while ((ev = pier_conn_next(peer, 0)) != NULL)
-		json_array_append_new(seen, ev);
+	gtkdrive_drain(peer, seen);
 }
 
 /* The peer's msg event whose text is text, or whose media's name is name. */
@@ -82,11 +76,6 @@ static gboolean peer_has_text(gconstpointer text)
 static gboolean peer_has_file(gconstpointer name)
 {
 	return peer_msg(NULL, name) != NULL;
-}
-
-static gboolean is_state(gconstpointer st)
-{
-	return pg_session_state(pg_window_session(pw)) == (enum pg_session_state)GPOINTER_TO_INT(st);
 }
 
 static gboolean upload_done(gconstpointer ud)
@@ -196,18 +185,6 @@ static GtkWidget *media_button(const char *name)
 static gboolean media_shown(gconstpointer name)
 {
 	return media_button(name) != NULL;
-}
-
-static void fill(struct pg_settings *st, void *ud)
-{
-	struct pierd *p = ud;
-
-	g_free(st->host);
-	st->host = g_strdup("127.0.0.1");
-	g_free(st->port);
-	st->port = g_strdup(pierd_port_str(p));
-	g_free(st->http_port);
-	st->http_port = g_strdup_printf("%d", pierd_http_port(p));
 }
 
 struct lookup {
@@ -338,10 +315,10 @@ static void test_keyring(struct pierd *p, const char *tmp, const char *user)
 	/* The next start logs in with the keyring's token */
 	gtk_window_destroy(win);
 	spin(300);
-	win = gtkdrive_window("org.pier.GtkMediaTest2", fill, p);
+	win = gtkdrive_window("org.pier.GtkMediaTest2", gtkdrive_fill_pierd, p);
 	REQUIRE(win != NULL, , "a second window opens");
 	pw = pg_window_from(win);
-	CHECK(spin_until(is_state, GINT_TO_POINTER(PG_SESSION_ONLINE), WAIT_MS, "token login"),
+	CHECK(gtkdrive_until_state(win, PG_SESSION_ONLINE, WAIT_MS, "token login"),
 	      "the next start logs in with the keyring's token");
 	g_free(session);
 	g_free(server);
@@ -466,17 +443,11 @@ int main(void)
 	static const char *const args[] = { "--no-rate-limits", NULL };
 	struct pierd *p;
 	char gtk_user[HARNESS_NAME_MAX], peer_user[HARNESS_NAME_MAX], *tmp, *clip, *tone;
-	struct pier_conn *c;
 	json_t *ev;
 
 	harness_watchdog(420);
-	setlocale(LC_ALL, "");
-	pg_i18n_init();
 	g_setenv("GTK_USE_PORTAL", "0", TRUE);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	tmp = g_dir_make_tmp("pier-gtk-media-XXXXXX", NULL);
-	g_setenv("XDG_CONFIG_HOME", tmp, TRUE);
-	g_setenv("XDG_DATA_HOME", tmp, TRUE);
+	tmp = gtkdrive_begin("media");
 	/* A file dialog starts in the working directory: the test's own, not the build's. */
 	if (g_chdir(tmp) != 0)
 		CHECK(false, "into %s", tmp);
@@ -484,22 +455,16 @@ int main(void)
 
 	p = pierd_start(args);
 	REQUIRE(p != NULL, harness_done(), "pierd starts");
-	c = client_connect(p);
-	harness_user(gtk_user, "gtk");
-	harness_user(peer_user, "peer");
-	REQUIRE(client_register(c, gtk_user, HARNESS_PASSWORD) == PIER_REGISTER_OK, harness_done(),
-	        "register");
-	REQUIRE(client_register(c, peer_user, HARNESS_PASSWORD) == PIER_REGISTER_OK, harness_done(),
-	        "register");
-	pier_conn_close(c);
+	REQUIRE(gtkdrive_register(p, gtk_user, "gtk") && gtkdrive_register(p, peer_user, "peer"),
+	        harness_done(), "register");
 	peer = client_login(p, peer_user, HARNESS_PASSWORD);
 	REQUIRE(peer != NULL, harness_done(), "the peer logs in");
 
-	win = gtkdrive_window("org.pier.GtkMediaTest", fill, p);
+	win = gtkdrive_window("org.pier.GtkMediaTest", gtkdrive_fill_pierd, p);
 	REQUIRE(win != NULL, harness_done(), "the window opens");
 	pw = pg_window_from(win);
 	gtkdrive_login(win, gtk_user, HARNESS_PASSWORD, false);
-	REQUIRE(spin_until(is_state, GINT_TO_POINTER(PG_SESSION_ONLINE), WAIT_MS, "login"),
+	REQUIRE(gtkdrive_until_state(win, PG_SESSION_ONLINE, WAIT_MS, "login"),
 	        harness_done(), "logged in");
 
 	test_keyring(p, tmp, gtk_user);

@@ -79,9 +79,7 @@ int main(void)
 	GdkPixbuf *pb;
 
 	harness_watchdog(240);
-	setlocale(LC_ALL, "");
-	pg_i18n_init();
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	tmp = gtkdrive_begin("tls");
 	snprintf(dir, sizeof dir, "%s/pier-gtk-tls-XXXXXX", t != NULL && *t ? t : "/tmp");
 	REQUIRE(mkdtemp(dir) != NULL, harness_done(), "mkdtemp: %s", strerror(errno));
 	snprintf(cert, sizeof cert, "%s/cert.pem", dir);
@@ -95,9 +93,6 @@ int main(void)
 		p = pierd_start(args);
 	}
 	REQUIRE(p != NULL && pierd_tls_port(p) > 0, harness_done(), "pierd starts with TLS");
-	tmp = g_dir_make_tmp("pier-gtk-tls-XXXXXX", NULL);
-	g_setenv("XDG_CONFIG_HOME", tmp, TRUE);
-	g_setenv("XDG_DATA_HOME", tmp, TRUE);
 	win = gtkdrive_window("org.pier.GtkTls", fill, NULL);
 	REQUIRE(win != NULL, harness_done(), "the window opens");
 	harness_user(user, "tls");

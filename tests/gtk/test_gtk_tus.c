@@ -95,9 +95,7 @@ int main(void)
 	double before;
 
 	harness_watchdog(400);
-	setlocale(LC_ALL, "");
-	pg_i18n_init();
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	tmp = gtkdrive_begin("tus");
 	http_port = free_port();
 	snprintf(port_arg, sizeof port_arg, "127.0.0.1:%d", http_port);
 	{
@@ -107,14 +105,7 @@ int main(void)
 	}
 	REQUIRE(p != NULL && pierd_http_port(p) == http_port, harness_done(),
 	        "pierd starts with HTTP on %d", http_port);
-	c = client_connect(p);
-	harness_user(user, "upl");
-	REQUIRE(client_register(c, user, HARNESS_PASSWORD) == PIER_REGISTER_OK, harness_done(),
-	        "register");
-	pier_conn_close(c);
-	tmp = g_dir_make_tmp("pier-gtk-tus-XXXXXX", NULL);
-	g_setenv("XDG_CONFIG_HOME", tmp, TRUE);
-	g_setenv("XDG_DATA_HOME", tmp, TRUE);
+	REQUIRE(gtkdrive_register(p, user, "upl"), harness_done(), "register");
 	path = g_build_filename(tmp, "big.bin", NULL);
 	buf = g_malloc(FILE_BYTES);
 	for (size_t i = 0; i < FILE_BYTES; i += 4) {

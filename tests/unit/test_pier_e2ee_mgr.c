@@ -226,6 +226,87 @@ static const char *text_of(const json_t *msg)
 	return t != NULL ? t : "";
 }
 
+/* The pure helpers both clients use: approval codes as typed, the events that are the
+ * device manager's, an encrypted file's "media" object. */
+static void test_helpers(void)
+{
+	char d[9];
+	json_t *file, *m;
+
+	CHECK(pier_e2ee_code_digits(" 1234 5678 ", d) == 8 && strcmp(d, "12345678") == 0,
+	      "a code's digits without its space");
+	CHECK(pier_e2ee_code_digits("1234-56789", d) == 8 && strcmp(d, "12345678") == 0,
+	      "at most 8 digits");
+	CHECK(pier_e2ee_code_digits("12a4", d) == 3 && strcmp(d, "124") == 0, "letters are left out");
+	CHECK(pier_e2ee_code_digits(NULL, d) == 0 && d[0] == '\0', "NULL: no digits");
+
+	CHECK(pier_e2ee_is_event("envelope") && pier_e2ee_is_event("devices_changed") &&
+	      pier_e2ee_is_event("prekeys_low") && pier_e2ee_is_event("device_revoked") &&
+	      pier_e2ee_is_event("device_moved"), "the device manager's events");
+	CHECK(!pier_e2ee_is_event("msg") && !pier_e2ee_is_event("devices") &&
+	      !pier_e2ee_is_event("") && !pier_e2ee_is_event(NULL), "not the chat's");
+
+	file = json_pack("{s:I, s:s, s:s, s:i, s:s, s:s, s:s}", "media", (json_int_t)42, "name",
+	                 "a.png", "type", "image/png", "size", 7, "key", "K", "header", "H",
+	                 "kind", "image");
+	m = pier_e2ee_file_media(file);
+	CHECK(m != NULL && json_integer_value(json_object_get(m, "id")) == 42 &&
+	      strcmp(json_string_value(json_object_get(m, "name")), "a.png") == 0 &&
+	      strcmp(json_string_value(json_object_get(m, "key")), "K") == 0 &&
+	      strcmp(json_string_value(json_object_get(m, "header")), "H") == 0 &&
+	      json_integer_value(json_object_get(m, "size")) == 7 &&
+	      json_object_get(m, "kind") == NULL, "a file's media object: id, name, key, header");
+	json_decref(m);
+	json_object_set_new(file, "media", json_string("43"));
+	m = pier_e2ee_file_media(file);
+	CHECK(m != NULL && json_integer_value(json_object_get(m, "id")) == 43,
+	      "the browser's id as a string of digits");
+	json_decref(m);
+	json_object_set_new(file, "media", json_string("43x"));
+	CHECK(pier_e2ee_file_media(file) == NULL, "a string that is not a number: none");
+	json_object_set_new(file, "media", json_integer(0));
+	CHECK(pier_e2ee_file_media(file) == NULL, "id 0: none");
+	json_object_del(file, "media");
+	CHECK(pier_e2ee_file_media(file) == NULL, "no id: none");
+	CHECK(pier_e2ee_file_media(NULL) == NULL, "no file: none");
+	json_decref(file);
+}
+
+/* What a device does after a login, and the envelopes that come again after a cut. */
+static void test_start(void)
+{
+	struct pier_e2ee_mgr m;
+	char dir[256];
+	json_t *ev;
+
+	dev_dir("start", dir, sizeof dir);
+	pier_e2ee_mgr_init(&m, dir, "carol_3", NULL);
+	CHECK(pier_e2ee_mgr_start(&m) == PIER_E2EE_START_NEW_DEVICE, "no keys: a new device");
+	pier_e2ee_mgr_create(&m, "c1", 1000);
+	CHECK(pier_e2ee_mgr_start(&m) == PIER_E2EE_START_REGISTER, "keys made: register them");
+	m.state = PIER_E2EE_PENDING;
+	CHECK(pier_e2ee_mgr_start(&m) == PIER_E2EE_START_HELLO, "pending: hello");
+	m.state = PIER_E2EE_ACTIVE;
+	CHECK(pier_e2ee_mgr_start(&m) == PIER_E2EE_START_HELLO, "active: hello");
+	m.state = PIER_E2EE_REVOKED;
+	CHECK(pier_e2ee_mgr_start(&m) == PIER_E2EE_START_NEW_DEVICE, "removed: a new device");
+
+	m.dirty = false;
+	pier_e2ee_mark_opened(&m, 7);
+	CHECK(m.opened_qid == 7 && m.dirty, "queue id 7 opened (to save)");
+	m.dirty = false;
+	pier_e2ee_mark_opened(&m, 5);
+	CHECK(m.opened_qid == 7 && !m.dirty, "a lower one changes nothing");
+	ev = json_pack("{s:s, s:i}", "op", "envelope", "qid", 7);
+	CHECK(pier_e2ee_was_opened(&m, ev), "queue id 7 again: opened before");
+	json_object_set_new(ev, "qid", json_integer(8));
+	CHECK(!pier_e2ee_was_opened(&m, ev), "queue id 8: new");
+	json_object_del(ev, "qid");
+	CHECK(!pier_e2ee_was_opened(&m, ev), "no queue id: not known as opened");
+	json_decref(ev);
+	pier_e2ee_mgr_release(&m);
+}
+
 int main(void)
 {
 	struct pier_e2ee_mgr a1, a2, b1, a3;
@@ -245,6 +326,8 @@ int main(void)
 		snprintf(users[i].name, sizeof users[i].name, "%s", i == 0 ? "alice_1" : "bob_22");
 		users[i].devices = json_array();
 	}
+	test_helpers();
+	test_start();
 	first_device(&a1, "alice_1", "a1");
 	first_device(&b1, "bob_22", "b1");
 	pier_e2ee_mgr_device_id(&a1, a1id);
@@ -300,6 +383,19 @@ int main(void)
 	CHECK(pier_e2ee_own_devices(&a1, r, &own) == 0 && own.npending == 1 &&
 	      strcmp(own.pending[0].id, a2id) == 0 && strcmp(own.pending[0].code, code_new) == 0,
 	      "a1 sees a2 pending with the same code (%s)", own.pending[0].code);
+	{
+		char typed[16];
+
+		/* typed with a dash instead of the space shown */
+		snprintf(typed, sizeof typed, "%.4s-%.4s", code_new, code_new + 5);
+		CHECK(pier_e2ee_own_pending_by_code(&own, typed) != NULL &&
+		      strcmp(pier_e2ee_own_pending_by_code(&own, typed), a2id) == 0,
+		      "the code typed as %s finds a2", typed);
+		typed[0] = typed[0] == '9' ? '0' : (char)(typed[0] + 1);
+		CHECK(pier_e2ee_own_pending_by_code(&own, typed) == NULL,
+		      "a code that differs in one digit finds no device");
+		CHECK(pier_e2ee_own_pending_by_code(&own, "") == NULL, "nor does an empty one");
+	}
 	srv_publish("alice_1", pier_e2ee_req_approve(&a1, r, a2id));
 	json_decref(r);
 	{

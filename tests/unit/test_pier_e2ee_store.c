@@ -237,6 +237,33 @@ static void test_history(void)
 	free(err);
 }
 
+/* The device directory's lock: one holder at a time, free again once closed. */
+static void test_lock(void)
+{
+	char sub[300], path[320];
+	struct stat st;
+	int a, b;
+
+	snprintf(sub, sizeof sub, "%s/lockdev/x", dir);
+	a = pier_e2ee_lock_dir(sub);
+	CHECK(a >= 0, "the lock is taken (the directory made)");
+	CHECK(stat(sub, &st) == 0 && (st.st_mode & 0777) == 0700, "the directory is 0700");
+	snprintf(path, sizeof path, "%s/lock", sub);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0077) == 0, "the lock file is private");
+	b = pier_e2ee_lock_dir(sub);
+	CHECK(b == -2, "a second holder is refused while the first holds it");
+	if (b >= 0)
+		close(b);
+	close(a);
+	b = pier_e2ee_lock_dir(sub);
+	CHECK(b >= 0, "free again once closed");
+	if (b >= 0)
+		close(b);
+	snprintf(path, sizeof path, "%s/file", dir);
+	CHECK(pier_e2ee_keyfile_write(path, "x", 1, NULL, NULL) == 0 &&
+	      pier_e2ee_lock_dir(path) == -1, "a file where the directory should be: an error");
+}
+
 int main(void)
 {
 	char cmd[300];
@@ -251,6 +278,7 @@ int main(void)
 	test_file();
 	test_trust();
 	test_history();
+	test_lock();
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
