@@ -46,59 +46,6 @@ static void sleep_ms(int ms)
 	}
 }
 
-/* The lowest port the kernel hands out by itself (ip_local_port_range), 32768 if unknown. */
-static int ephemeral_low(void)
-{
-	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
-	int low = 32768;
-
-	if (f != NULL) {
-		if (fscanf(f, "%d", &low) != 1 || low < 2048)
-			low = 32768;
-		fclose(f);
-	}
-	return low;
-}
-
-/* A TCP port on 127.0.0.1 that nothing was bound to a moment ago (bound, closed), not one of
- * taken[0..n), and below the kernel's ephemeral range: NATS servers and HAProxy are stopped
- * and started again on the same ports (the outage test), and a port of the ephemeral range
- * may meanwhile become another process's (a connect() of any test running beside this one:
- * seen, nats-server then could not bind). Ports below the range are only ever taken by
- * explicit binds. 0 on failure. */
-static int free_port(const int *taken, size_t n)
-{
-	static bool seeded;
-	int low = 20000, high = ephemeral_low() - 1;
-
-	if (!seeded) {         /* tests running side by side draw different ports */
-		srandom((unsigned)getpid() ^ (unsigned)time(NULL));
-		seeded = true;
-	}
-	if (high <= low + 1000)
-		low = 1024;
-	for (int attempt = 0; attempt < 200; attempt++) {
-		struct sockaddr_in a;
-		int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-		bool ok, dup = false;
-
-		if (fd < 0)
-			return 0;
-		port = low + (int)(random() % (high - low + 1));
-		memset(&a, 0, sizeof(a));
-		a.sin_family = AF_INET;
-		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		a.sin_port = htons((uint16_t)port);
-		ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-		close(fd);
-		for (size_t i = 0; i < n; i++)
-			dup = dup || taken[i] == port;
-		if (ok && !dup)
-			return port;
-	}
-	return 0;
-}
-
 /* True if something accepts connections on 127.0.0.1:port. */
 static bool port_answers(int port)
 {
@@ -411,16 +358,16 @@ struct cluster *cluster_start(int lease_s, const char *const *extra_args)
 	for (int i = 0; i < CLUSTER_NODES; i++) {
 		size_t len = strlen(c->nats_urls);
 
-		c->nats_port[i] = taken[nt] = free_port(taken, nt);
+		c->nats_port[i] = taken[nt] = harness_free_port(taken, nt);
 		nt++;
-		c->nats_route[i] = taken[nt] = free_port(taken, nt);
+		c->nats_route[i] = taken[nt] = harness_free_port(taken, nt);
 		nt++;
 		snprintf(c->nats_urls + len, sizeof(c->nats_urls) - len, "%snats://127.0.0.1:%d",
 		         i > 0 ? "," : "", c->nats_port[i]);
 	}
-	c->lb_json = taken[nt] = free_port(taken, nt);
+	c->lb_json = taken[nt] = harness_free_port(taken, nt);
 	nt++;
-	c->lb_http = taken[nt] = free_port(taken, nt);
+	c->lb_http = taken[nt] = harness_free_port(taken, nt);
 	nt++;
 	for (size_t i = 0; i < nt; i++) {
 		if (!CHECK(taken[i] != 0, "free ports"))

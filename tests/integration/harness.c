@@ -2,6 +2,7 @@
 
 #include "harness.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -401,6 +403,69 @@ static const struct pierd *store_owner(const char *const *args)
 	return NULL;
 }
 
+/* The lowest port the kernel hands out by itself (ip_local_port_range), 32768 if unknown. */
+static int ephemeral_low(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	int low = 32768;
+
+	if (f != NULL) {
+		if (fscanf(f, "%d", &low) != 1 || low < 2048)
+			low = 32768;
+		fclose(f);
+	}
+	return low;
+}
+
+/* A TCP port on 127.0.0.1 that nothing was bound to a moment ago (bound, closed), not one of
+ * taken[0..n), below the kernel's ephemeral range (harness.h says why). 0 on failure. */
+int harness_free_port(const int *taken, size_t n)
+{
+	static bool seeded;
+	int low = 20000, high = ephemeral_low() - 1;
+
+	if (!seeded) {         /* tests running side by side draw different ports */
+		srandom((unsigned)getpid() ^ (unsigned)time(NULL));
+		seeded = true;
+	}
+	if (high <= low + 1000)
+		low = 1024;
+	for (int attempt = 0; attempt < 200; attempt++) {
+		struct sockaddr_in a;
+		int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+		bool ok, dup = false;
+
+		if (fd < 0)
+			return 0;
+		port = low + (int)(random() % (high - low + 1));
+		memset(&a, 0, sizeof(a));
+		a.sin_family = AF_INET;
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		a.sin_port = htons((uint16_t)port);
+		ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+		close(fd);
+		for (size_t i = 0; i < n; i++)
+			dup = dup || taken[i] == port;
+		if (ok && !dup)
+			return port;
+	}
+	return 0;
+}
+
+/* Sets p's --listen and --http to two ports harness_free_port chose (":0", the kernel's
+ * choice, if it found none). */
+static void choose_ports(struct pierd *p)
+{
+	int ports[2];
+
+	ports[0] = harness_free_port(NULL, 0);
+	ports[1] = harness_free_port(ports, 1);
+	if (ports[0] == 0 || ports[1] == 0)
+		ports[0] = ports[1] = 0;
+	snprintf(p->listen, sizeof(p->listen), "127.0.0.1:%d", ports[0]);
+	snprintf(p->http_listen, sizeof(p->http_listen), "127.0.0.1:%d", ports[1]);
+}
+
 struct pierd *pierd_start(const char *const *extra_args)
 {
 	struct pierd *p = calloc(1, sizeof(*p));
@@ -418,8 +483,7 @@ struct pierd *pierd_start(const char *const *extra_args)
 		return NULL;
 	}
 	snprintf(p->log_path, sizeof(p->log_path), "%s/pierd.log", p->dir);
-	snprintf(p->listen, sizeof(p->listen), "127.0.0.1:0");
-	snprintf(p->http_listen, sizeof(p->http_listen), "127.0.0.1:0");
+	choose_ports(p);
 	while (extra_args != NULL && extra_args[n] != NULL)
 		n++;
 	p->extra = calloc(n + 3, sizeof(*p->extra));
@@ -475,8 +539,7 @@ struct pierd *pierd_start_in(const char *dir, const char *name, const char *cons
 	p->shared_dir = true;
 	snprintf(p->dir, sizeof(p->dir), "%s", dir);
 	snprintf(p->log_path, sizeof(p->log_path), "%s/%s.log", dir, name);
-	snprintf(p->listen, sizeof(p->listen), "127.0.0.1:0");
-	snprintf(p->http_listen, sizeof(p->http_listen), "127.0.0.1:0");
+	choose_ports(p);
 	while (extra_args != NULL && extra_args[n] != NULL)
 		n++;
 	p->extra = calloc(n + 1, sizeof(*p->extra));

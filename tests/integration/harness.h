@@ -38,13 +38,22 @@ struct pierd;
 void harness_watchdog(unsigned seconds);
 
 /* Creates a temporary data directory (under $TMPDIR or /tmp) and starts PIERD_PATH with
- * `--listen 127.0.0.1:0 --http 127.0.0.1:0 --data-dir DIR --weak-password-hash --log-level
- * info` plus extra_args (a NULL-terminated list, copied; may be NULL). stderr and stdout go
+ * `--listen 127.0.0.1:P --http 127.0.0.1:Q --data-dir DIR --weak-password-hash --log-level
+ * info` (P and Q from harness_free_port) plus extra_args (a NULL-terminated list, copied; may be NULL). stderr and stdout go
  * to DIR/pierd.log. Waits until the log says "listening on 127.0.0.1:PORT (tcp)" and the
  * HTTP line (and, when extra_args has --tls-cert, the TLS lines: pass --tls-listen
  * 127.0.0.1:0 --https 127.0.0.1:0 then). NULL (and a failed check, and the log printed) if
  * pierd did not come up. */
 struct pierd *pierd_start(const char *const *extra_args);
+
+/* A TCP port on 127.0.0.1 that nothing was bound to a moment ago, not one of taken[0..n),
+ * drawn at random below the kernel's ephemeral range (ip_local_port_range). pierd_start and
+ * the cluster's NATS servers and HAProxy listen on such ports because they are stopped and
+ * started again on the same port (pierd_restart_same_port, the outage tests): a port of the
+ * ephemeral range may meanwhile become another process's (any connect() of a test running
+ * beside; seen: a restarted server could not bind), while ports below it are only ever
+ * taken by explicit binds. 0 on failure. */
+int harness_free_port(const int *taken, size_t n);
 
 /* PostgreSQL mode: when the environment has PIER_TEST_STORE (a postgresql:// URL of a
  * database the harness may CREATE DATABASE from, e.g. scripts/pg-test.sh's), pierd_start
