@@ -130,6 +130,15 @@ static bool once_in_order(const struct seen *s)
 	return true;
 }
 
+/* Says what a client saw, when a check of it failed. */
+static void dump_seen(const char *who, const struct seen *s)
+{
+	fprintf(stderr, "  %s saw %zu:", who, s->n);
+	for (size_t i = 0; i < s->n; i++)
+		fprintf(stderr, " %lld", (long long)s->ids[i]);
+	fputc('\n', stderr);
+}
+
 /* An encrypted message across nodes: from alice's device on a to bob's device on b. */
 static void test_e2ee(struct pierd *a, struct pierd *b)
 {
@@ -341,7 +350,10 @@ int main(void)
 		CHECK(sb.n == nb && sa.n == na, "nothing twice, nothing else: bob %zu of %zu, alice %zu of %zu",
 		      sb.n, nb, sa.n, na);
 	}
-	CHECK(once_in_order(&sa) && once_in_order(&sb), "both in ascending id order");
+	if (!CHECK(once_in_order(&sa) && once_in_order(&sb), "both in ascending id order")) {
+		dump_seen("alice on a", &sa);
+		dump_seen("bob on b", &sb);
+	}
 
 	/* A change and a membership cross too: alice (a) reacts to bob's private message, joins
 	 * a room bob (b) is in. */

@@ -177,6 +177,14 @@ void cluster_seq_read_done(struct cluster_seq *s, bool ok, const int64_t *ids, v
 		}
 		if (ids[i] > s->delivered + 1)
 			s->stats.skipped += (uint64_t)(ids[i] - s->delivered - 1);
+		if (s->nheld > 0 && s->held[0].id == ids[i]) {
+			/* Held already (this node's own, offered with the sender's connection to
+			 * spare it the echo): that copy goes, the read's is the duplicate. */
+			drop_dup(s, items[i]);
+			items[i] = s->held[0].item;
+			memmove(s->held, s->held + 1, (s->nheld - 1) * sizeof(*s->held));
+			s->nheld--;
+		}
 		deliver(s, ids[i], items[i]);
 		drain(s);
 	}

@@ -1,7 +1,9 @@
 /* cluster_seq.h - the message sequencer of docs/CLUSTER.md ("Messages in order, without gaps
  * or duplicates"): messages reach a node from its own store completions, from the bus and
  * from store reads, in any order, some twice, some never; it hands them to local fan-out
- * exactly once each and in id order.
+ * exactly once each and in id order. Of two copies of one id, the one offered (held) wins
+ * over a read's: an own message is offered with the sender's connection, which its fan-out
+ * spares the echo, and a read's copy has none.
  *
  * delivered is the highest id handed on, with every id below it handled (delivered, or known
  * never to have been used). An offered id:
