@@ -22,7 +22,9 @@
  * the last store are delivered again (clients drop duplicates by id).
  * In a cluster, other nodes' messages come through the sequencer at any time after their
  * commit, possibly before the page read that preceded their commit completed: a live one the
- * catching-up session skipped above what the backlog reached makes it read once more.
+ * catching-up session skipped above what the backlog reached makes it read once more; and
+ * one the backlog held may arrive live after the catch-up ended: a session never gets a
+ * private message at or below the highest it was given (ids reach a session ascending).
  */
 #include "offline.h"
 
@@ -192,6 +194,10 @@ void offline_deliver_private(struct user *u, struct sbuf *b, int64_t id, const s
 			continue;
 		}
 		if (c == except || (paging && c == u->catchup) || (skip != NULL && skip(c)))
+			continue;
+		/* A cluster: another node's message committed before a backlog page was read is in
+		 * the page, and may reach this node's sequencer only after the catch-up ended. */
+		if (id <= conn_queued_tag(c))
 			continue;
 		conn_send_tagged(c, b, id);
 	}

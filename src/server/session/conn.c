@@ -281,6 +281,11 @@ int64_t conn_written_tag(const struct conn *c)
 	return c->written_tag;
 }
 
+int64_t conn_queued_tag(const struct conn *c)
+{
+	return c->ntags > 0 ? c->tags[c->ntags - 1].tag : c->written_tag;
+}
+
 size_t conn_output_room(const struct conn *c)
 {
 	size_t max = c->ctx->cfg->max_output;

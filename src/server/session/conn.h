@@ -167,6 +167,8 @@ void conn_send_json(struct conn *c, json_t *ev);   /* takes ev */
 bool conn_send_tagged(struct conn *c, struct sbuf *b, int64_t tag);
 /* The highest tag whose buffer was written to the socket; 0 if none. */
 int64_t conn_written_tag(const struct conn *c);
+/* The highest tag queued (written or not); 0 if none. */
+int64_t conn_queued_tag(const struct conn *c);
 
 /* Bytes that may still be queued before the output limit (0 once past it). */
 size_t conn_output_room(const struct conn *c);
