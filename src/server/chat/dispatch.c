@@ -166,7 +166,6 @@ static bool dispatch_fast(struct conn *c, const struct fastreq *fr)
 
 /* Any request: a jansson tree, then the op table. */
 static void dispatch_json(struct conn *c, const char *line, size_t len)
-
 {
 	json_error_t jerr;
 	json_t *req = json_loadb(line, len, 0, &jerr), *ref;
