@@ -165,16 +165,31 @@ static bool scan_escape(const unsigned char **pp, const unsigned char *end, char
 	if (end - p < 2)
 		return false;
 	switch (p[1]) {
-	case '"': case '\\': case '/':
+	case '"':
+	case '\\':
+	case '/':
 		**oo = (char)p[1];
 		break;
-	case 'b': **oo = '\b'; break;
-	case 'f': **oo = '\f'; break;
-	case 'n': **oo = '\n'; break;
-	case 'r': **oo = '\r'; break;
-	case 't': **oo = '\t'; break;
+	case 'b':
+		**oo = '\b';
+		break;
+	case 'f':
+		**oo = '\f';
+		break;
+	case 'n':
+		**oo = '\n';
+		break;
+	case 'r':
+		**oo = '\r';
+		break;
+	case 't':
+		**oo = '\t';
+		break;
 	case 'u':
-		if (end - p < 6 || (v = hex4(p + 2)) < 0)
+		if (end - p < 6)
+			return false;
+		v = hex4(p + 2);
+		if (v < 0)
 			return false;
 		p += 6;
 		if (v >= 0xD800 && v <= 0xDBFF) {
@@ -271,11 +286,16 @@ static bool scan_count(struct cursor *c, int64_t *out)
 static struct fastreq_str *str_member(struct fastreq *fr, enum key k, struct fastreq_str *op)
 {
 	switch (k) {
-	case K_OP: return op;
-	case K_REF: return &fr->ref;
-	case K_TO: return &fr->to;
-	case K_TEXT: return &fr->text;
-	default: return &fr->cid;
+	case K_OP:
+		return op;
+	case K_REF:
+		return &fr->ref;
+	case K_TO:
+		return &fr->to;
+	case K_TEXT:
+		return &fr->text;
+	default:
+		return &fr->cid;
 	}
 }
 
