@@ -8,7 +8,7 @@
 #include "check_fastreq.h"
 #include "tap.h"
 
-#define MUTATIONS 500000
+#define MUTATIONS 200000
 
 struct row {
 	const char *line;
