@@ -299,6 +299,18 @@ static struct fastreq_str *str_member(struct fastreq *fr, enum key k, struct fas
 	}
 }
 
+/* Whether op is one fastreq takes (send, ping), and which. */
+static bool op_known(struct fastreq_str op, enum pier_op *out)
+{
+	if (op.len == 4 && memcmp(op.s, "send", 4) == 0)
+		*out = PIER_OP_SEND;
+	else if (op.len == 4 && memcmp(op.s, "ping", 4) == 0)
+		*out = PIER_OP_PING;
+	else
+		return false;
+	return true;
+}
+
 bool fastreq_decode(const char *line, size_t len, struct fastreq *fr)
 {
 	struct cursor c = {(const unsigned char *)line, (const unsigned char *)line + len, fr};
@@ -328,19 +340,13 @@ bool fastreq_decode(const char *line, size_t len, struct fastreq *fr)
 			ok = scan_string(&c, str_member(fr, k, &op));
 		if (!ok)
 			return false;
+		if (k == K_OP && !op_known(op, &fr->op))
+			return false;                    /* another op: no need to read on */
 	} while (eat(&c, ','));
 	if (!eat(&c, '}'))
 		return false;
 	skip_ws(&c);
 	if (c.p != c.end || op.s == NULL)
 		return false;
-	if (op.len == 4 && memcmp(op.s, "send", 4) == 0) {
-		fr->op = PIER_OP_SEND;
-		return true;
-	}
-	if (op.len == 4 && memcmp(op.s, "ping", 4) == 0 && (seen & ~PING_KEYS) == 0) {
-		fr->op = PIER_OP_PING;
-		return true;
-	}
-	return false;
+	return fr->op == PIER_OP_SEND || (seen & ~PING_KEYS) == 0;
 }
