@@ -250,71 +250,110 @@ static void send_stored(struct store_job *job)
 	deferred_finish(d, r);
 }
 
-void handle_send(struct conn *c, json_t *req, json_t *ref)
+/* cid: absent, or a string of 1-CID_MAX bytes (bad: present and not a string). */
+static int check_cid(struct conn *c, json_t *ref, bool bad, const char *cid, size_t len)
 {
-	const char *to = req_string(req, "to"), *text = req_string(req, "text");
-	const char *kind = req_string(req, "kind");
-	json_t *cid = json_object_get(req, "cid"), *media = json_object_get(req, "media");
-	json_t *reply_to = json_object_get(req, "reply_to");
+	if (bad || (cid != NULL && (len > CID_MAX || len == 0))) {
+		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "cid must be a string of 1-%d bytes", CID_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+void chat_send(struct conn *c, const struct chat_send_req *r, json_t *ref)
+{
+	const char *text = r->text;
+	size_t text_len = r->text_len, bytes;
 	int64_t media_id = 0;
 	struct room *room;
 	struct user *peer;
 	struct deferred *d;
 
-	if (json_object_get(req, "e2ee") != NULL) {
-		e2ee_handle_send(c, req, ref);
-		return;
-	}
-	if (media != NULL && !json_is_null(media)) {
-		if (!json_is_integer(media) || json_integer_value(media) <= 0) {
+	if (r->media != 0) {
+		if (r->media < 0) {
 			reply_error(c, ref, PIER_ERR_BAD_REQUEST, "media must be the id of an uploaded file");
 			return;
 		}
-		media_id = json_integer_value(media);
-		if (kind != NULL && !media_kind_valid(kind)) {
+		media_id = r->media;
+		if (r->kind != NULL && !media_kind_valid(r->kind)) {
 			reply_error(c, ref, PIER_ERR_BAD_REQUEST, "kind is image, video, audio or file");
 			return;
 		}
-		if (text == NULL && (json_object_get(req, "text") == NULL ||
-		                     json_is_null(json_object_get(req, "text"))))
+		if (text == NULL && !r->text_bad) {
 			text = "";             /* a caption is optional */
-	} else if (kind != NULL && strcmp(kind, "text") != 0) {
+			text_len = 0;
+		}
+	} else if (r->kind != NULL && strcmp(r->kind, "text") != 0) {
 		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "a kind other than text needs media");
 		return;
 	}
-	if (to == NULL || text == NULL) {
+	if (r->to == NULL || text == NULL) {
 		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "send needs string fields to and text");
 		return;
 	}
-	if (chat_check_cid(c, ref, cid) != 0)
+	if (check_cid(c, ref, r->cid_bad, r->cid, r->cid_len) != 0)
 		return;
-	if (reply_to != NULL && !json_is_null(reply_to) &&
-	    (!json_is_integer(reply_to) || json_integer_value(reply_to) <= 0)) {
+	if (r->reply_to < 0) {
 		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "reply_to must be the id of a message");
 		return;
 	}
-	if (text[0] == '\0' && media_id == 0) {
+	/* JSON strings hold no NUL (jansson and fastreq refuse \u0000): len is strlen. */
+	if (text_len == 0 && media_id == 0) {
 		reply_error(c, ref, PIER_ERR_EMPTY_MESSAGE, "the message is empty");
 		return;
 	}
-	if (strlen(text) > c->srv->cfg.max_text) {
+	if (text_len > c->srv->cfg.max_text) {
 		reply_error(c, ref, PIER_ERR_MESSAGE_TOO_LONG, "the message is over %zu bytes",
 		            c->srv->cfg.max_text);
 		return;
 	}
-	if (chat_target(c, ref, to, &room, &peer) != 0)
+	if (chat_target(c, ref, r->to, &room, &peer) != 0)
 		return;
-	d = deferred_new(c, req, ref, STORE_APPEND, send_stored);
+	/* The job's strings are copied into d (one allocation): the request may be gone. */
+	bytes = text_len + 1 + (r->kind != NULL ? strlen(r->kind) + 1 : 0) +
+	        (r->cid != NULL ? r->cid_len + 1 : 0);
+	d = deferred_new_sized(c, ref, STORE_APPEND, send_stored, bytes);
 	deferred_set_target(d, room, peer);
 	/* The sender is online, so its contacts are loaded: this is exact. */
 	d->job.new_contact = peer != NULL && peer != c->user && !hub_has_contact(c->user, peer);
-	d->job.text = text;
+	d->job.text = deferred_copy(d, text, text_len);
 	d->job.media_id = media_id;
-	d->job.kind = kind;
-	d->job.cid = json_string_value(cid);
-	d->job.reply_to = json_is_integer(reply_to) ? json_integer_value(reply_to) : 0;
+	d->job.kind = r->kind != NULL ? deferred_copy(d, r->kind, strlen(r->kind)) : NULL;
+	d->job.cid = r->cid != NULL ? deferred_copy(d, r->cid, r->cid_len) : NULL;
+	d->job.reply_to = r->reply_to;
 	d->job.ts = pier_now_ms();
 	store_submit(c->srv->store, &d->job);
+}
+
+/* media or reply_to as struct chat_send_req has it: 0 absent or null, -1 bad, else the id. */
+static int64_t send_id(const json_t *v)
+{
+	if (v == NULL || json_is_null(v))
+		return 0;
+	return json_is_integer(v) && json_integer_value(v) > 0 ? json_integer_value(v) : -1;
+}
+
+void handle_send(struct conn *c, json_t *req, json_t *ref)
+{
+	json_t *text = json_object_get(req, "text"), *cid = json_object_get(req, "cid");
+	struct chat_send_req r = {
+		.to = req_string(req, "to"),
+		.text = json_string_value(text),
+		.text_len = json_string_length(text),
+		.text_bad = text != NULL && !json_is_null(text) && !json_is_string(text),
+		.kind = req_string(req, "kind"),
+		.cid = json_string_value(cid),
+		.cid_len = json_string_length(cid),
+		.cid_bad = cid != NULL && !json_is_string(cid),
+		.media = send_id(json_object_get(req, "media")),
+		.reply_to = send_id(json_object_get(req, "reply_to")),
+	};
+
+	if (json_object_get(req, "e2ee") != NULL) {
+		e2ee_handle_send(c, req, ref);
+		return;
+	}
+	chat_send(c, &r, ref);
 }
 
 static json_t *msgs_json(struct hub *h, const struct store_msg *msgs, size_t n)
@@ -360,12 +399,8 @@ static void page_read(struct store_job *job)
 
 int chat_check_cid(struct conn *c, json_t *ref, const json_t *cid)
 {
-	if (cid != NULL && (!json_is_string(cid) || json_string_length(cid) > CID_MAX ||
-	                    json_string_length(cid) == 0)) {
-		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "cid must be a string of 1-%d bytes", CID_MAX);
-		return -1;
-	}
-	return 0;
+	return check_cid(c, ref, cid != NULL && !json_is_string(cid), json_string_value(cid),
+	                 json_string_length(cid));
 }
 
 int chat_opt_int(struct conn *c, json_t *req, json_t *ref, const char *key, int64_t *out)

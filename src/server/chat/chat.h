@@ -2,6 +2,8 @@
 #ifndef PIER_CHAT_H
 #define PIER_CHAT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -14,6 +16,26 @@ struct server;
 struct user;
 
 void handle_send(struct conn *c, json_t *req, json_t *ref);
+
+/* A plaintext send's members as plain values, however the request was decoded (a tree in
+ * handle_send, fastreq.h on the fast path). The strings need only live through chat_send,
+ * which copies what the store job keeps. "Bad" is present, not null and of the wrong type. */
+struct chat_send_req {
+	const char *to;              /* NULL when absent or not a string */
+	const char *text;            /* NULL when absent or not a string; else text_len bytes */
+	size_t text_len;
+	bool text_bad;
+	const char *kind;            /* NULL when absent or not a string */
+	const char *cid;             /* NULL when absent or bad; else cid_len bytes */
+	size_t cid_len;
+	bool cid_bad;
+	int64_t media;               /* 0 absent or null, -1 not a positive integer, else the id */
+	int64_t reply_to;            /* the same */
+};
+
+/* Checks r in the order handle_send always has (answering the first error), resolves the
+ * target and submits the store job; the reply (sent) comes when it is done. ref may be NULL. */
+void chat_send(struct conn *c, const struct chat_send_req *r, json_t *ref);
 void handle_history(struct conn *c, json_t *req, json_t *ref);
 void handle_sync(struct conn *c, json_t *req, json_t *ref);
 

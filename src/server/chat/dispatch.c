@@ -1,4 +1,9 @@
-/* dispatch.c - the op table and the checks every request passes before its handler. */
+/* dispatch.c - the op table and the checks every request passes before its handler.
+ *
+ * Two ways in: the hot shapes (send with plain text, ping) decoded by fastreq.c without a
+ * JSON tree, and every other line through json_loadb. Both meet the same checks (ref, login
+ * state, rate bucket) in the same order; fastreq declines whatever it is not sure of, so the
+ * JSON path is the only one that answers a malformed request. */
 #include "dispatch.h"
 
 #include <string.h>
@@ -10,6 +15,8 @@
 #include "clock.h"
 #include "conn.h"
 #include "e2ee_chat.h"
+#include "fastreq.h"
+#include "hub.h"
 #include "profile.h"
 #include "readstate.h"
 #include "remote.h"
@@ -110,7 +117,55 @@ static int take_token(struct conn *c, const struct op_entry *e, json_t *ref)
 	return -1;
 }
 
-void dispatch_line(struct conn *c, const char *line, size_t len)
+/* The op's login state: 0, or -1 after answering not_logged_in or already_logged_in. */
+static int check_access(struct conn *c, const struct op_entry *e, json_t *ref)
+{
+	if (e->access == LOGGED_IN && c->user == NULL) {
+		reply_error(c, ref, PIER_ERR_NOT_LOGGED_IN, "log in first");
+		return -1;
+	}
+	if (e->access == LOGGED_OUT && c->user != NULL) {
+		reply_error(c, ref, PIER_ERR_ALREADY_LOGGED_IN, "this connection is logged in already");
+		return -1;
+	}
+	return 0;
+}
+
+/* A request fastreq decoded, through the checks the JSON path makes in the same order. False,
+ * having done nothing, when it must take the JSON path after all: a ref over its limit (that
+ * error is the JSON path's), or a send a cluster node would hold (remote_hold needs the tree;
+ * the check here is broader than remote_hold's, which decides). */
+static bool dispatch_fast(struct conn *c, const struct fastreq *fr)
+{
+	const struct op_entry *e = &ops[fr->op];
+	json_t *ref = NULL;
+
+	if (fr->ref.s != NULL && fr->ref.len > REF_MAX)
+		return false;
+	if (fr->op == PIER_OP_SEND && c->srv->cluster != NULL && fr->to.s != NULL &&
+	    fr->to.s[0] == '@' && hub_find_user(&c->srv->hub, fr->to.s + 1) == NULL)
+		return false;
+	/* The replies echo ref as a json_t: made only when the request has one. */
+	if (fr->ref.s != NULL)
+		ref = json_stringn_nocheck(fr->ref.s, fr->ref.len);
+	if (check_access(c, e, ref) == 0 && take_token(c, e, ref) == 0) {
+		if (fr->op == PIER_OP_SEND) {
+			struct chat_send_req r = {
+				.to = fr->to.s, .text = fr->text.s, .text_len = fr->text.len,
+				.cid = fr->cid.s, .cid_len = fr->cid.len, .reply_to = fr->reply_to,
+			};
+
+			chat_send(c, &r, ref);
+		} else {
+			handle_ping(c, NULL, ref);
+		}
+	}
+	json_decref(ref);
+	return true;
+}
+
+/* Any request: a jansson tree, then the op table. */
+static void dispatch_json(struct conn *c, const char *line, size_t len)
 {
 	json_error_t jerr;
 	json_t *req = json_loadb(line, len, 0, &jerr), *ref;
@@ -144,16 +199,18 @@ void dispatch_line(struct conn *c, const char *line, size_t len)
 		reply_error(c, ref, PIER_ERR_UNKNOWN_OP, "unknown op");
 		goto out;
 	}
-	if (e->access == LOGGED_IN && c->user == NULL) {
-		reply_error(c, ref, PIER_ERR_NOT_LOGGED_IN, "log in first");
-		goto out;
-	}
-	if (e->access == LOGGED_OUT && c->user != NULL) {
-		reply_error(c, ref, PIER_ERR_ALREADY_LOGGED_IN, "this connection is logged in already");
-		goto out;
-	}
-	if (take_token(c, e, ref) == 0 && !remote_hold(c, e->handle, req, ref))
+	if (check_access(c, e, ref) == 0 && take_token(c, e, ref) == 0 &&
+	    !remote_hold(c, e->handle, req, ref))
 		e->handle(c, req, ref);
 out:
 	json_decref(req);
+}
+
+void dispatch_line(struct conn *c, const char *line, size_t len)
+{
+	struct fastreq fr;
+
+	if (fastreq_decode(line, len, &fr) && dispatch_fast(c, &fr))
+		return;
+	dispatch_json(c, line, len);
 }

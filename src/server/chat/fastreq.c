@@ -1,0 +1,352 @@
+/* fastreq.c - the hot requests decoded without a JSON tree (fastreq.h).
+ *
+ * A grammar much smaller than JSON's: one object of known keys whose values are strings or a
+ * positive integer. Every rule below is jansson 2.14's (load.c, utf.c) restricted to that
+ * subset, so what is accepted here parses there to the same values; what is not, declines.
+ */
+#include "fastreq.h"
+
+#include <string.h>
+
+enum key { K_OP, K_REF, K_TO, K_TEXT, K_CID, K_REPLY_TO, K_COUNT };
+
+static const struct {
+	const char *name;
+	size_t len;
+} key_names[K_COUNT] = {
+	[K_OP] = {"op", 2},
+	[K_REF] = {"ref", 3},
+	[K_TO] = {"to", 2},
+	[K_TEXT] = {"text", 4},
+	[K_CID] = {"cid", 3},
+	[K_REPLY_TO] = {"reply_to", 8},
+};
+
+/* The keys ping may have; send may have all. */
+#define PING_KEYS ((1u << K_OP) | (1u << K_REF))
+
+/* 18 digits always fit an int64_t (jansson's json_int_t): no overflow to mirror. */
+#define COUNT_DIGITS_MAX 18
+
+struct cursor {
+	const unsigned char *p, *end;
+	struct fastreq *fr;
+};
+
+/* JSON's whitespace, as jansson's lexer skips it. */
+static void skip_ws(struct cursor *c)
+{
+	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
+		c->p++;
+}
+
+/* Skips whitespace, then ch if it is next. */
+static bool eat(struct cursor *c, unsigned char ch)
+{
+	skip_ws(c);
+	if (c->p < c->end && *c->p == ch) {
+		c->p++;
+		return true;
+	}
+	return false;
+}
+
+/* The key at c->p, or K_COUNT for one not known. Known keys are lower-case ASCII and '_': a
+ * key holding anything else (an escape too) is no key of ours, whatever it decodes to. */
+static enum key scan_key(struct cursor *c)
+{
+	const unsigned char *start;
+	size_t n;
+
+	if (c->p >= c->end || *c->p != '"')
+		return K_COUNT;
+	start = ++c->p;
+	while (c->p < c->end && ((*c->p >= 'a' && *c->p <= 'z') || *c->p == '_'))
+		c->p++;
+	if (c->p >= c->end || *c->p != '"')
+		return K_COUNT;
+	n = (size_t)(c->p - start);
+	c->p++;
+	for (int k = 0; k < K_COUNT; k++)
+		if (key_names[k].len == n && memcmp(key_names[k].name, start, n) == 0)
+			return (enum key)k;
+	return K_COUNT;
+}
+
+/* The length of the UTF-8 sequence at p (first byte >= 0x80), or 0 when it is not one jansson
+ * takes (utf8_check_first/full): no stray continuation byte, no overlong form, no surrogate,
+ * nothing above U+10FFFF, nothing cut by end. */
+static size_t utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	unsigned c = p[0];
+	uint32_t v;
+	size_t n;
+
+	if (c >= 0xC2 && c <= 0xDF) {
+		n = 2;
+		v = c & 0x1F;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		n = 3;
+		v = c & 0x0F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		n = 4;
+		v = c & 0x07;
+	} else {
+		return 0;
+	}
+	if ((size_t)(end - p) < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		v = v << 6 | (p[i] & 0x3F);
+	}
+	if (n == 3 && (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF)))
+		return 0;
+	if (n == 4 && (v < 0x10000 || v > 0x10FFFF))
+		return 0;
+	return n;
+}
+
+/* The value of 4 hex digits at p (there are 4 bytes), or -1. */
+static int32_t hex4(const unsigned char *p)
+{
+	int32_t v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned char h = p[i];
+
+		v <<= 4;
+		if (h >= '0' && h <= '9')
+			v |= h - '0';
+		else if (h >= 'a' && h <= 'f')
+			v |= h - 'a' + 10;
+		else if (h >= 'A' && h <= 'F')
+			v |= h - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/* Writes code point v (a scalar value, not 0) as UTF-8; its length. */
+static size_t put_utf8(char *o, uint32_t v)
+{
+	if (v < 0x80) {
+		o[0] = (char)v;
+		return 1;
+	}
+	if (v < 0x800) {
+		o[0] = (char)(0xC0 | v >> 6);
+		o[1] = (char)(0x80 | (v & 0x3F));
+		return 2;
+	}
+	if (v < 0x10000) {
+		o[0] = (char)(0xE0 | v >> 12);
+		o[1] = (char)(0x80 | (v >> 6 & 0x3F));
+		o[2] = (char)(0x80 | (v & 0x3F));
+		return 3;
+	}
+	o[0] = (char)(0xF0 | v >> 18);
+	o[1] = (char)(0x80 | (v >> 12 & 0x3F));
+	o[2] = (char)(0x80 | (v >> 6 & 0x3F));
+	o[3] = (char)(0x80 | (v & 0x3F));
+	return 4;
+}
+
+/* Decodes the escape at p ('\\' and what follows, before end) into o (4 bytes free);
+ * advances both. False when jansson would refuse it, or for \u0000 (which it refuses without
+ * JSON_ALLOW_NUL). A high surrogate must be followed by an escaped low one. */
+static bool scan_escape(const unsigned char **pp, const unsigned char *end, char **oo)
+{
+	const unsigned char *p = *pp;
+	int32_t v, lo;
+
+	if (end - p < 2)
+		return false;
+	switch (p[1]) {
+	case '"':
+	case '\\':
+	case '/':
+		**oo = (char)p[1];
+		break;
+	case 'b':
+		**oo = '\b';
+		break;
+	case 'f':
+		**oo = '\f';
+		break;
+	case 'n':
+		**oo = '\n';
+		break;
+	case 'r':
+		**oo = '\r';
+		break;
+	case 't':
+		**oo = '\t';
+		break;
+	case 'u':
+		if (end - p < 6)
+			return false;
+		v = hex4(p + 2);
+		if (v < 0)
+			return false;
+		p += 6;
+		if (v >= 0xD800 && v <= 0xDBFF) {
+			if (end - p < 6 || p[0] != '\\' || p[1] != 'u')
+				return false;
+			lo = hex4(p + 2);
+			if (lo < 0xDC00 || lo > 0xDFFF)
+				return false;
+			v = ((v - 0xD800) << 10) + (lo - 0xDC00) + 0x10000;
+			p += 6;
+		} else if ((v >= 0xDC00 && v <= 0xDFFF) || v == 0) {
+			return false;
+		}
+		*oo += put_utf8(*oo, (uint32_t)v);
+		*pp = p;
+		return true;
+	default:
+		return false;
+	}
+	(*oo)++;
+	*pp = p + 2;
+	return true;
+}
+
+/* The string at c->p (its opening quote) decoded into the request's buffer, NUL-terminated. */
+static bool scan_string(struct cursor *c, struct fastreq_str *out)
+{
+	struct fastreq *fr = c->fr;
+	char *start = fr->buf + fr->used, *o = start;
+	/* The last 4 bytes: room for a sequence or an escape's code point and the NUL after it. */
+	const char *limit = fr->buf + sizeof(fr->buf) - 5;
+	const unsigned char *p = c->p, *end = c->end;
+
+	if (p >= end || *p != '"')
+		return false;
+	p++;
+	for (;;) {
+		unsigned char ch;
+		size_t n;
+
+		if (p >= end || o > limit)
+			return false;
+		ch = *p;
+		if (ch == '"')
+			break;
+		if (ch < 0x20)                       /* a raw control character */
+			return false;
+		if (ch == '\\') {
+			if (!scan_escape(&p, end, &o))
+				return false;
+		} else if (ch < 0x80) {
+			*o++ = (char)ch;
+			p++;
+		} else {
+			n = utf8_len(p, end);
+			if (n == 0)
+				return false;
+			memcpy(o, p, n);
+			o += n;
+			p += n;
+		}
+	}
+	*o = '\0';
+	out->s = start;
+	out->len = (size_t)(o - start);
+	fr->used += out->len + 1;
+	c->p = p + 1;
+	return true;
+}
+
+/* A positive integer as JSON writes it (no sign, no leading zero, no fraction or exponent)
+ * of at most COUNT_DIGITS_MAX digits. */
+static bool scan_count(struct cursor *c, int64_t *out)
+{
+	const unsigned char *p = c->p;
+	int64_t v = 0;
+	int n = 0;
+
+	if (p >= c->end || *p < '1' || *p > '9')
+		return false;
+	while (p < c->end && *p >= '0' && *p <= '9') {
+		if (++n > COUNT_DIGITS_MAX)
+			return false;
+		v = v * 10 + (*p - '0');
+		p++;
+	}
+	if (p < c->end && (*p == '.' || *p == 'e' || *p == 'E'))
+		return false;                        /* a real, not an integer */
+	*out = v;
+	c->p = p;
+	return true;
+}
+
+static struct fastreq_str *str_member(struct fastreq *fr, enum key k, struct fastreq_str *op)
+{
+	switch (k) {
+	case K_OP:
+		return op;
+	case K_REF:
+		return &fr->ref;
+	case K_TO:
+		return &fr->to;
+	case K_TEXT:
+		return &fr->text;
+	default:
+		return &fr->cid;
+	}
+}
+
+/* Whether op is one fastreq takes (send, ping), and which. */
+static bool op_known(struct fastreq_str op, enum pier_op *out)
+{
+	if (op.len == 4 && memcmp(op.s, "send", 4) == 0)
+		*out = PIER_OP_SEND;
+	else if (op.len == 4 && memcmp(op.s, "ping", 4) == 0)
+		*out = PIER_OP_PING;
+	else
+		return false;
+	return true;
+}
+
+bool fastreq_decode(const char *line, size_t len, struct fastreq *fr)
+{
+	struct cursor c = {(const unsigned char *)line, (const unsigned char *)line + len, fr};
+	struct fastreq_str op = {NULL, 0};
+	unsigned seen = 0;
+
+	fr->ref = fr->to = fr->text = fr->cid = op;
+	fr->reply_to = 0;
+	fr->used = 0;
+	if (!eat(&c, '{'))
+		return false;
+	do {
+		enum key k;
+		bool ok;
+
+		skip_ws(&c);
+		k = scan_key(&c);
+		if (k == K_COUNT || (seen & 1u << k) != 0)  /* jansson keeps a repeated key's last */
+			return false;
+		seen |= 1u << k;
+		if (!eat(&c, ':'))
+			return false;
+		skip_ws(&c);
+		if (k == K_REPLY_TO)
+			ok = scan_count(&c, &fr->reply_to);
+		else
+			ok = scan_string(&c, str_member(fr, k, &op));
+		if (!ok)
+			return false;
+		if (k == K_OP && !op_known(op, &fr->op))
+			return false;                    /* another op: no need to read on */
+	} while (eat(&c, ','));
+	if (!eat(&c, '}'))
+		return false;
+	skip_ws(&c);
+	if (c.p != c.end || op.s == NULL)
+		return false;
+	return fr->op == PIER_OP_SEND || (seen & ~PING_KEYS) == 0;
+}
