@@ -17,26 +17,25 @@ void jsonw_init(struct jsonw *w, size_t hint)
 	w->bad = false;
 }
 
-/* Room for n more bytes. */
-static char *reserve(struct jsonw *w, size_t n)
+/* Out of line: the usual message fits the first guess. */
+static char *grow(struct jsonw *w, size_t need)
 {
-	size_t need = w->b->len + n;
+	size_t cap = w->cap * 2;
 
-	if (need > w->cap) {
-		size_t cap = w->cap * 2;
-
-		if (cap < need)
-			cap = need;
-		w->b = xrealloc(w->b, sizeof(*w->b) + cap);
-		w->cap = cap;
-	}
+	if (cap < need)
+		cap = need;
+	w->b = xrealloc(w->b, sizeof(*w->b) + cap);
+	w->cap = cap;
 	return w->b->data + w->b->len;
 }
 
-void jsonw_raw(struct jsonw *w, const char *s, size_t n)
+char *jsonw_reserve(struct jsonw *w, size_t n)
 {
-	memcpy(reserve(w, n), s, n);
-	w->b->len += n;
+	size_t need = w->b->len + n;
+
+	if (need > w->cap)
+		return grow(w, need);
+	return w->b->data + w->b->len;
 }
 
 /* The length of the UTF-8 sequence starting at s (at most n bytes there), 0 when it is not
@@ -116,6 +115,22 @@ static const char *escape_of(unsigned char c, char tmp[7])
 	return tmp;
 }
 
+/* Bytes a string cannot hold as they are: 1 for '"', '\\' and the control characters
+ * (escaped), 2 for the start of a multi-byte UTF-8 sequence (checked). */
+static const unsigned char byte_class[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['"'] = 1, ['\\'] = 1,
+	[0x80] = 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+};
+
 void jsonw_strn(struct jsonw *w, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -123,13 +138,16 @@ void jsonw_strn(struct jsonw *w, const char *s, size_t n)
 	char tmp[7];
 
 	/* The usual text needs no escape: one reserve, then copy runs. */
-	reserve(w, n + 2);
+	jsonw_reserve(w, n + 2);
 	w->b->data[w->b->len++] = '"';
 	while (i < n) {
-		unsigned char c = p[i];
 		const char *esc;
 
-		if (c >= 0x80) {
+		while (i < n && byte_class[p[i]] == 0)
+			i++;
+		if (i == n)
+			break;
+		if (byte_class[p[i]] == 2) {
 			size_t k = utf8_seq(p + i, n - i);
 
 			if (k == 0) {
@@ -139,13 +157,9 @@ void jsonw_strn(struct jsonw *w, const char *s, size_t n)
 			i += k;
 			continue;
 		}
-		if (c >= 0x20 && c != '"' && c != '\\') {
-			i++;
-			continue;
-		}
 		/* Flush the run before it, then the escape. */
 		jsonw_raw(w, s + run, i - run);
-		esc = escape_of(c, tmp);
+		esc = escape_of(p[i], tmp);
 		jsonw_raw(w, esc, strlen(esc));
 		run = ++i;
 	}
@@ -188,7 +202,7 @@ void jsonw_json(struct jsonw *w, const json_t *v)
 		return;
 	}
 	if (n > room) {         /* did not fit: again, with the room it said it needs */
-		reserve(w, n);
+		jsonw_reserve(w, n);
 		json_dumpb(v, w->b->data + w->b->len, n, flags);
 	}
 	w->b->len += n;

@@ -12,10 +12,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <jansson.h>
 
-struct sbuf;
+#include "sbuf.h"
 
 /* A writer owns its buffer until jsonw_finish or jsonw_discard. */
 struct jsonw {
@@ -27,8 +28,15 @@ struct jsonw {
 /* Starts a writer with room for about hint bytes (it grows as needed). Aborts on
  * out-of-memory, like every allocation of pierd. */
 void jsonw_init(struct jsonw *w, size_t hint);
-/* n bytes as they are (punctuation, keys: the caller's own valid JSON). */
-void jsonw_raw(struct jsonw *w, const char *s, size_t n);
+/* Room for n more bytes (grows the buffer); where they go. */
+char *jsonw_reserve(struct jsonw *w, size_t n);
+/* n bytes as they are (punctuation, keys: the caller's own valid JSON). Inline: a shape is
+ * mostly short literals, which the compiler then copies without a call. */
+static inline void jsonw_raw(struct jsonw *w, const char *s, size_t n)
+{
+	memcpy(jsonw_reserve(w, n), s, n);
+	w->b->len += n;
+}
 #define JSONW_LIT(w, lit) jsonw_raw((w), (lit), sizeof(lit) - 1)
 /* A JSON string of the C string s, quoted and escaped (NULL: the writer goes bad). */
 void jsonw_str(struct jsonw *w, const char *s);
