@@ -195,12 +195,16 @@ json_t *wire_msg_live_json(struct hub *h, const struct store_msg *stored)
 	return ev;
 }
 
-struct sbuf *wire_msg_mentioned(const struct sbuf *b)
+struct sbuf *wire_msg_mentioned(struct sbuf *b)
 {
 	static const char flag[] = ",\"mentioned\":true}\n";
 	size_t keep = b->len - 2;    /* all but the closing "}\n" */
-	struct sbuf *out = sbuf_new(keep + sizeof(flag) - 1);
+	struct sbuf *out;
 
+	/* Not an object with members (a tree jansson could not encode): nothing to flag. */
+	if (b->len < 4 || memcmp(b->data + keep, "}\n", 2) != 0 || b->data[keep - 1] == '{')
+		return sbuf_ref(b);
+	out = sbuf_new(keep + sizeof(flag) - 1);
 	memcpy(out->data, b->data, keep);
 	memcpy(out->data + keep, flag, sizeof(flag) - 1);
 	return out;

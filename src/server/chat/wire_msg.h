@@ -24,8 +24,9 @@ struct sbuf *wire_msg_event(struct hub *h, const struct store_msg *m);
 struct sbuf *wire_msg_live(struct hub *h, const struct store_msg *m);
 json_t *wire_msg_live_json(struct hub *h, const struct store_msg *m);
 /* A copy of the encoded object b with "mentioned":true added last (the copy a mentioned
- * member of a room gets), as json_object_set_new would add it to b's tree. */
-struct sbuf *wire_msg_mentioned(const struct sbuf *b);
+ * member of a room gets), as json_object_set_new would add it to b's tree (one reference;
+ * b itself, referenced again, when it is no object with members). */
+struct sbuf *wire_msg_mentioned(struct sbuf *b);
 
 /* The sent reply to a send that job stored (STORE_OK or STORE_DUPLICATE) at target to
  * ("#room" or "@user"), with the request's ref (NULL: none):
