@@ -291,6 +291,18 @@ static void check_not_utf8(struct hub *h)
 	CHECK(jsonw_is_utf8(edges, strlen(edges)), "the edges are UTF-8");
 }
 
+/* The flagged copy of something that is no object with members: the same bytes. */
+static void check_mentioned_guard(void)
+{
+	struct sbuf *b = sbuf_new(1), *out;
+
+	b->data[0] = '\n';
+	out = wire_msg_mentioned(b);
+	CHECK(out == b && b->refs == 2, "a bare newline is passed on as it is");
+	sbuf_unref(out);
+	sbuf_unref(b);
+}
+
 static void check_ints(void)
 {
 	static const int64_t v[] = { 0, 1, -1, 9, 10, -10, 1234567890123LL, INT64_MAX, INT64_MIN };
@@ -319,6 +331,7 @@ int main(void)
 	check_long(&h);
 	check_not_utf8(&h);
 	check_ints();
+	check_mentioned_guard();
 	CHECK(compared > 5000, "%u encodings compared", compared);
 	hub_release(&h);
 	return tap_done();

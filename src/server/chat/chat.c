@@ -2,10 +2,10 @@
  *
  * A message is acknowledged (sent) and delivered (msg) only after the store committed it.
  * The store completes jobs in submission order, so deliveries leave in id order: every
- * session sees a conversation in the same order. The msg event (wire_msg.c, without a jansson
- * tree; events.c for the tree it equals) is encoded once and
- * the same bytes are queued on every recipient's connection; a private message goes to its
- * recipient through offline.c, which keeps the seen watermark.
+ * session sees a conversation in the same order. The msg event (wire_msg.c, written without
+ * a jansson tree; events.c builds the tree it equals) is encoded once and the same bytes are
+ * queued on every recipient's connection; a private message goes to its recipient through
+ * offline.c, which keeps the seen watermark.
  */
 #include "chat.h"
 
