@@ -2,9 +2,10 @@
  *
  * A message is acknowledged (sent) and delivered (msg) only after the store committed it.
  * The store completes jobs in submission order, so deliveries leave in id order: every
- * session sees a conversation in the same order. The msg event (events.c) is encoded once and
- * the same bytes are queued on every recipient's connection; a private message goes to its
- * recipient through offline.c, which keeps the seen watermark.
+ * session sees a conversation in the same order. The msg event (wire_msg.c, written without
+ * a jansson tree; events.c builds the tree it equals) is encoded once and the same bytes are
+ * queued on every recipient's connection; a private message goes to its recipient through
+ * offline.c, which keeps the seen watermark.
  */
 #include "chat.h"
 
@@ -24,6 +25,7 @@
 #include "reply.h"
 #include "sbuf.h"
 #include "server.h"
+#include "wire_msg.h"
 
 #define CID_MAX       64
 #define PAGE_DEFAULT  50
@@ -94,7 +96,7 @@ static size_t mark_mentioned(struct hub *h, const struct store_msg *m, unsigned 
 /* A room message to its room: mentioned users get a copy flagged "mentioned":true so that
  * their clients notify them (encoded once for all of them). */
 static void deliver_room(struct server *srv, struct room *room, const struct store_msg *m,
-                         struct sbuf *b, json_t *ev, const struct conn *except)
+                         struct sbuf *b, const struct conn *except)
 {
 	unsigned round = hub_mark_round(&srv->hub);
 	struct sbuf *flagged;
@@ -103,8 +105,7 @@ static void deliver_room(struct server *srv, struct room *room, const struct sto
 		hub_send_room(&srv->hub, room, b, except);
 		return;
 	}
-	json_object_set_new(ev, "mentioned", json_true());
-	flagged = sbuf_from_json(ev);
+	flagged = wire_msg_mentioned(b);
 	hub_send_room_split(&srv->hub, room, b, flagged, round, except);
 	srv->metrics.deliveries += flagged->refs - 1;
 	sbuf_unref(flagged);
@@ -115,26 +116,24 @@ void chat_deliver_msg(struct server *srv, const struct store_msg *stored,
 {
 	struct hub *h = &srv->hub;
 	struct store_msg m = *stored;
-	json_t *ev;
 	struct sbuf *b;
 
 	m.mentioned = false;        /* the reader's flag: not in the bytes everyone shares */
-	if (m.e2ee && m.reply_to != 0) {
-		/* As e2ee_send.c tells it: the reply's id, no quote (the text is in the payload). */
-		m.reply_to = 0;
-		ev = event_msg(h, &m);
-		json_object_set_new(ev, "reply_to", json_integer(stored->reply_to));
-		m.reply_to = stored->reply_to;
-	} else {
-		ev = event_msg(h, &m);
+	/* Written straight into the shared buffer (wire_msg.h); the tree only for what the
+	 * writer leaves to jansson (a string that is not UTF-8). */
+	b = wire_msg_live(h, stored);
+	if (b == NULL) {
+		json_t *ev = wire_msg_live_json(h, stored);
+
+		b = sbuf_from_json(ev);
+		json_decref(ev);
 	}
-	b = sbuf_from_json(ev);
 	if (m.to[0] == '#') {
 		struct room *room = hub_find_room(h, m.to);
 
 		/* Not in the directory: forgotten for having no members, so nobody to tell. */
 		if (room != NULL)
-			deliver_room(srv, room, &m, b, ev, except);
+			deliver_room(srv, room, &m, b, except);
 	} else {
 		struct user *from = hub_find_user(h, m.from), *peer = hub_find_user(h, m.to + 1);
 
@@ -152,7 +151,6 @@ void chat_deliver_msg(struct server *srv, const struct store_msg *stored,
 	/* Every recipient's queue holds a reference until the next flush: they are counted. */
 	srv->metrics.deliveries += b->refs - 1;
 	sbuf_unref(b);
-	json_decref(ev);
 }
 
 static void deliver(struct server *srv, struct deferred *d, const char *to)
@@ -184,7 +182,7 @@ static void send_stored(struct store_job *job)
 	struct deferred *d = job->data;
 	struct server *srv = d->c->srv;
 	char to[PIER_KEY_MAX + 1];
-	json_t *r;
+	struct sbuf *b;
 
 	if (job->status == STORE_DENIED) {
 		deferred_finish(d, error_new(d->ref, PIER_ERR_NO_SUCH_MEDIA,
@@ -218,36 +216,18 @@ static void send_stored(struct store_job *job)
 		return;
 	}
 	target_name(d, to, sizeof(to));
-	r = reply_new("sent", d->ref);
-	json_object_set_new(r, "id", json_integer(job->msg_id));
-	json_object_set_new(r, "ts", json_integer(job->ts));
-	json_object_set_new(r, "to", json_string(to));
-	if (job->cid != NULL)
-		json_object_set_new(r, "cid", json_string(job->cid));
-	if (job->status == STORE_DUPLICATE) {
-		json_object_set_new(r, "duplicate", json_true());
-	} else {
-		if (job->media_id != 0) {
-			const struct store_media *md = &job->media;
+	/* Written straight into its buffer (wire_msg.h); the tree only for what the writer
+	 * leaves to jansson. Built before deliver, as the reply always was. */
+	b = wire_sent(&srv->hub, d->ref, job, to);
+	if (b == NULL) {
+		json_t *r = wire_sent_json(&srv->hub, d->ref, job, to);
 
-			json_object_set_new(r, "kind", json_string(job->kind));
-			json_object_set_new(r, "media", media_json(md->id, md->name, md->size, md->type,
-			                                           md->width, md->height));
-		}
-		if (job->nmsgs == 1) {
-			const struct store_msg *m = &job->msgs[0];
-			json_t *mentions = event_mentions(m);
-
-			if (m->reply_to != 0) {
-				json_object_set_new(r, "reply_to", json_integer(m->reply_to));
-				json_object_set_new(r, "quote", event_quote(&srv->hub, m));
-			}
-			if (mentions != NULL)
-				json_object_set_new(r, "mentions", mentions);
-		}
-		deliver(srv, d, to);
+		b = sbuf_from_json(r);
+		json_decref(r);
 	}
-	deferred_finish(d, r);
+	if (job->status != STORE_DUPLICATE)
+		deliver(srv, d, to);
+	deferred_finish_buf(d, b);
 }
 
 /* cid: absent, or a string of 1-CID_MAX bytes (bad: present and not a string). */

@@ -56,15 +56,27 @@ void deferred_set_target(struct deferred *d, struct room *room, struct user *pee
 	d->job.peer_id = peer != NULL ? peer->id : 0;
 }
 
-void deferred_finish(struct deferred *d, json_t *reply)
+/* Frees d, its slot filled. */
+static void deferred_free(struct deferred *d)
 {
 	struct conn *c = d->c;
 
-	conn_slot_fill(c, d->slot, reply);
 	store_job_release(&d->job);
 	json_decref(d->req);
 	json_decref(d->ref);
 	json_decref(d->keep);
 	free(d);
 	conn_unref(c);
+}
+
+void deferred_finish(struct deferred *d, json_t *reply)
+{
+	conn_slot_fill(d->c, d->slot, reply);
+	deferred_free(d);
+}
+
+void deferred_finish_buf(struct deferred *d, struct sbuf *reply)
+{
+	conn_slot_fill_buf(d->c, d->slot, reply);
+	deferred_free(d);
 }

@@ -12,6 +12,7 @@
 struct conn;
 struct reply_slot;
 struct room;
+struct sbuf;
 struct user;
 
 /* A request answered after a store job. Holds a reference on its connection, on its ref and
@@ -50,5 +51,7 @@ const char *deferred_copy(struct deferred *d, const char *s, size_t len);
 void deferred_set_target(struct deferred *d, struct room *room, struct user *peer);
 /* Answers (takes reply) and frees d. */
 void deferred_finish(struct deferred *d, json_t *reply);
+/* The same with the reply encoded already (one reference on reply, taken). */
+void deferred_finish_buf(struct deferred *d, struct sbuf *reply);
 
 #endif

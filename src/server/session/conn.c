@@ -357,8 +357,15 @@ struct reply_slot *conn_slot_open(struct conn *c)
 
 void conn_slot_fill(struct conn *c, struct reply_slot *slot, json_t *reply)
 {
-	slot->buf = sbuf_from_json(reply);
+	struct sbuf *b = sbuf_from_json(reply);
+
 	json_decref(reply);
+	conn_slot_fill_buf(c, slot, b);
+}
+
+void conn_slot_fill_buf(struct conn *c, struct reply_slot *slot, struct sbuf *b)
+{
+	slot->buf = b;
 	while (c->slots != NULL && c->slots->buf != NULL) {
 		struct reply_slot *s = c->slots;
 

@@ -182,6 +182,8 @@ void conn_reply(struct conn *c, json_t *reply);
 struct reply_slot *conn_slot_open(struct conn *c);
 /* Fills the slot (takes reply) and sends every filled slot at the head. */
 void conn_slot_fill(struct conn *c, struct reply_slot *slot, json_t *reply);
+/* The same with the reply encoded already: b (one reference, taken) is a JSON line. */
+void conn_slot_fill_buf(struct conn *c, struct reply_slot *slot, struct sbuf *b);
 
 /* Requests one connection may have in flight (open reply slots). Past it the connection
  * reads no more requests until answers go out: a pipelining client cannot queue without
