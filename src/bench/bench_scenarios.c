@@ -208,6 +208,39 @@ void bscen_not_runnable(struct breport *rep, const char *name, const char *label
 
 /* ---- connect: N idle logged-in clients ---- */
 
+/* Logins after the N: what one login costs the server with N users online (issue 13: presence
+ * work per login O(contacts), not O(online users)). Enough that the CPU figure is not all
+ * clock-tick rounding. */
+#define CONNECT_LATE 200
+
+/* The late logins: presence events per login (every connection counted, up to a ping barrier
+ * for all) and server CPU per login, with n online. */
+static void connect_late_logins(struct brun *r, struct buser *u, size_t n)
+{
+	struct bsetup_stats st, sync;
+	struct bserver_usage before, after;
+
+	before = bserver_usage(&r->srv);
+	if (bsetup_login(r->net, u + n, CONNECT_LATE, false, NULL, BSETUP_WINDOW,
+	                 brun_deadline(r, 30), &st, r->err, sizeof(r->err)) != 0) {
+		brun_fail(r, "late logins");
+		return;
+	}
+	/* The server's work for a login is done when its reply is sent (presence goes out in the
+	 * same turn); the ping barrier after it costs O(online), so it is left out. */
+	after = bserver_usage(&r->srv);
+	if (bsetup_sync_counted(r->net, u, n + CONNECT_LATE, brun_deadline(r, 30), &sync, r->err,
+	                        sizeof(r->err)) != 0) {
+		brun_fail(r, "sync after late logins");
+		return;
+	}
+	bscen_metric(r->s, "presence events per login with all online",
+	             (double)(st.presence + sync.presence) / CONNECT_LATE, "");
+	if (before.ok && after.ok)
+		bscen_metric(r->s, "server CPU per login with all online",
+		             (double)(after.cpu_us - before.cpu_us) / CONNECT_LATE, "us");
+}
+
 void bscen_connect(const struct bconfig *cfg, struct breport *rep, size_t n)
 {
 	struct brun r;
@@ -222,12 +255,14 @@ void bscen_connect(const struct bconfig *cfg, struct breport *rep, size_t n)
 	if (brun_begin(&r, cfg, rep, "connect", label) != 0)
 		goto out;
 	snprintf(r.s->params, sizeof(r.s->params),
-	         "%zu users registered over 32 pipelined connections, then one connection each "
-	         "(over %d source addresses), %d logins in flight; idle RSS measured after every "
-	         "session got its presence events (ping barrier)", n, cfg->nsrc, BSETUP_WINDOW);
-	u = bsetup_users(cfg->tag, scen, n);
+	         "%zu users (and %d more) registered over 32 pipelined connections, then one "
+	         "connection each (over %d source addresses), %d logins in flight; idle RSS measured "
+	         "after every session got its presence events (ping barrier); then the %d more log "
+	         "in with all online", n, CONNECT_LATE, cfg->nsrc, BSETUP_WINDOW, CONNECT_LATE);
+	u = bsetup_users(cfg->tag, scen, n + CONNECT_LATE);
 	before = bserver_usage(&r.srv);
-	if (bsetup_register(r.net, u, n, 32, brun_deadline(&r, 30), r.err, sizeof(r.err)) != 0) {
+	if (bsetup_register(r.net, u, n + CONNECT_LATE, 32, brun_deadline(&r, 30), r.err,
+	                    sizeof(r.err)) != 0) {
 		brun_fail(&r, "registration");
 		goto out;
 	}
@@ -235,7 +270,8 @@ void bscen_connect(const struct bconfig *cfg, struct breport *rep, size_t n)
 	/* issue 13: <= 60 us of server CPU per registration with cheap hashing */
 	if (before.ok && after.ok)
 		bscen_metric_target(r.s, "server CPU per registration", (double)(after.cpu_us -
-		                    before.cpu_us) / (double)n, "us", "<=", 60.0, "<= 60 us");
+		                    before.cpu_us) / (double)(n + CONNECT_LATE), "us", "<=", 60.0,
+		                    "<= 60 us");
 	else
 		bscen_metric_na(r.s, "server CPU per registration", "us", "<= 60 us",
 		                "not our process (--target)");
@@ -254,6 +290,8 @@ void bscen_connect(const struct bconfig *cfg, struct breport *rep, size_t n)
 	bscen_metric(r.s, "logins/s", (double)n / ((double)st.login_ns / 1e9), "1/s");
 	bscen_metric(r.s, "all logged in and quiet after", (double)(bnet_clock() - t0) / 1e9, "s");
 	bscen_metric(r.s, "presence events received", (double)st.presence, "");
+	/* Login i finds i - 1 online: O(online) presence makes this about min(n, limit) / 2. */
+	bscen_metric(r.s, "presence events per login", (double)st.presence / (double)n, "");
 	if (before.ok && after.ok) {
 		double kib = (double)(after.rss_kib - before.rss_kib) / (double)n;
 
@@ -267,6 +305,7 @@ void bscen_connect(const struct bconfig *cfg, struct breport *rep, size_t n)
 		bscen_metric_na(r.s, "server RSS per idle connection", "KiB", "<= 2 KiB",
 		                "not our process (--target)");
 	}
+	connect_late_logins(&r, u, n);
 	brun_peak_rss(&r);
 out:
 	brun_end(&r);
