@@ -4,12 +4,11 @@
  * The tests' and benchmarks' cheap hashing (--weak-password-hash) is not argon2id: a salted
  * BLAKE2b of the password, "$pier-weak$v=1$SALT$HASH", made and checked on the loop thread
  * (about a microsecond). Even argon2id at libsodium's minimum (t=1, 8 KiB) cost ~100 k
- * instructions and an mmap/munmap per hash, whose system time (page faults, TLB shoot-downs)
- * cost more than the hash itself, plus a hand-over to a thread and back: ~50 us of the ~100 us
- * a registration took (docs/PERFORMANCE.md, "Registrations and logins"). Such a hash is worthless
- * against an offline guesser: the option says so, and pierd warns at start. A weak hash stored
- * by such a server is still checked by one without the option (its accounts are not locked
- * out); a server without it never makes one. */
+ * instructions, an mmap/munmap per hash and a thread switch there and back: ~50 us of the
+ * ~100 us a registration took (docs/PERFORMANCE.md, "Registrations and logins"). Such a hash
+ * is worthless against an offline guesser: the option says so, and pierd warns at start. A
+ * weak hash stored by such a server is still checked by one without the option (its accounts
+ * are not locked out); a server without it never makes one. */
 #include "pwhash.h"
 
 #include <stdio.h>
