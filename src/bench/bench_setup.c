@@ -328,6 +328,12 @@ static bool sync_done(void *ctx)
 int bsetup_sync(struct bnet *net, struct buser *u, size_t n, int64_t deadline_ns, char *err,
                 size_t errlen)
 {
+	return bsetup_sync_counted(net, u, n, deadline_ns, NULL, err, errlen);
+}
+
+int bsetup_sync_counted(struct bnet *net, struct buser *u, size_t n, int64_t deadline_ns,
+                        struct bsetup_stats *st, char *err, size_t errlen)
+{
 	struct setup s;
 
 	setup_init(&s, net, u, n);
@@ -340,6 +346,8 @@ int bsetup_sync(struct bnet *net, struct buser *u, size_t n, int64_t deadline_ns
 	}
 	if (bnet_run(net, &session_handler, &s, sync_done, deadline_ns) != 0 && !s.failed)
 		snprintf(s.err, sizeof(s.err), "sync timed out: %zu of %zu pongs", s.answered, n);
+	if (st != NULL)
+		*st = s.st;
 	if (setup_result(&s, s.answered, err, errlen) != 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)

@@ -53,5 +53,9 @@ const char *bsetup_describe(json_t *ev);
  * before (presence, member events) has then arrived. */
 int bsetup_sync(struct bnet *net, struct buser *u, size_t n, int64_t deadline_ns, char *err,
                 size_t errlen);
+/* Like bsetup_sync, and counts into st (when not NULL) the events every connection got
+ * meanwhile (st->login_ns and st->logins stay 0). */
+int bsetup_sync_counted(struct bnet *net, struct buser *u, size_t n, int64_t deadline_ns,
+                        struct bsetup_stats *st, char *err, size_t errlen);
 
 #endif

@@ -28,6 +28,28 @@ int main(void)
 	display_rules_add_user(dr, "wang_xm");
 	display_rules_add_user(dr, "Ian_Smith");
 
+	{
+		/* Login names' skeletons come from a per-character table (display.c): ICU's own for
+		 * every pair of name characters and a few longer names (0/O, l/I/1, rn/m, cases). */
+		static const char alpha[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		                            "0123456789_-.";
+		static const char *const longer[] = { "bob_22", "Ian_Smith", "rnoderator", "I1lOo0",
+		                                      "wang.xm-9", "MMMMMMMMMMMMMMMMMMMMMMMMMMMMMMMM" };
+		size_t bad = 0, n = strlen(alpha);
+		char two[3] = "";
+
+		for (size_t i = 0; i < n; i++) {
+			for (size_t j = 0; j < n; j++) {
+				two[0] = alpha[i];
+				two[1] = alpha[j];
+				bad += !display_name_keys_agree(dr, two);
+			}
+		}
+		for (size_t i = 0; i < sizeof(longer) / sizeof(longer[0]); i++)
+			bad += !display_name_keys_agree(dr, longer[i]);
+		CHECK(bad == 0, "login-name skeletons by table match ICU's (%zu differ)", bad);
+	}
+
 	CHECK(name(dr, "王小明", "wang_xm", out) == DISPLAY_OK && strcmp(out, "王小明") == 0, "Chinese");
 	CHECK(name(dr, "Ana María", NULL, out) == DISPLAY_OK, "Latin with an accent and a space");
 	CHECK(name(dr, "山田たろう", NULL, out) == DISPLAY_OK, "Han with Hiragana");

@@ -31,11 +31,22 @@ struct skel {
 	char key[];
 };
 
+/* The skeleton of each ASCII character, when every character a login name may hold maps to
+ * ASCII (then a login name's skeleton is its characters' skeletons end to end: UTS #39 maps
+ * code point by code point and NFD leaves ASCII alone), or ascii_ok false and ICU does all. */
+#define ASCII_SKEL_MAX 8
+
 struct display_rules {
 	USpoofChecker *spoof;
 	const UNormalizer2 *nfc;
 	struct skel *skels;
+	bool ascii_ok;
+	char ascii_skel[128][ASCII_SKEL_MAX];   /* "" for characters login names do not hold */
 };
+
+static int name_keys_icu(struct display_rules *dr, const char *name,
+                         char keys[SKEL_KEYS][SKEL_MAX]);
+static void ascii_table_init(struct display_rules *dr);
 
 struct display_rules *display_rules_new(void)
 {
@@ -51,6 +62,7 @@ struct display_rules *display_rules_new(void)
 		display_rules_free(dr);
 		return NULL;
 	}
+	ascii_table_init(dr);
 	return dr;
 }
 
@@ -197,8 +209,101 @@ static int skeletons(struct display_rules *dr, const UChar *s, int32_t n,
 	return k;
 }
 
-/* The keys of login name (ASCII): into keys, how many. */
+static bool login_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '-' || c == '.';
+}
+
+/* The ICU skeleton of each login-name character alone; ascii_ok when all are ASCII. */
+static void ascii_table_init(struct display_rules *dr)
+{
+	dr->ascii_ok = true;
+	for (int c = 1; c < 128; c++) {
+		char sk[SKEL_MAX];
+		UChar u = (UChar)c;
+
+		if (!login_name_char((char)c))
+			continue;
+		if (!skeleton(dr, &u, 1, sk) || sk[0] == '\0' || strlen(sk) >= ASCII_SKEL_MAX) {
+			dr->ascii_ok = false;
+			return;
+		}
+		for (const char *k = sk; *k != '\0'; k++)
+			if ((unsigned char)*k >= 128)
+				dr->ascii_ok = false;
+		memcpy(dr->ascii_skel[c], sk, strlen(sk) + 1);
+	}
+}
+
+/* The keys of login name by the table (as it is, lower case, upper case): how many, or -1
+ * when the table cannot say (not a login name, or too long). */
+static int name_keys_ascii(struct display_rules *dr, const char *name,
+                           char keys[SKEL_KEYS][SKEL_MAX])
+{
+	int k = 0;
+
+	if (!dr->ascii_ok)
+		return -1;
+	for (int v = 0; v < SKEL_KEYS; v++) {
+		size_t len = 0;
+		bool dup = false;
+
+		for (const char *p = name; *p != '\0'; p++) {
+			char c = *p;
+			const char *sk;
+			size_t n;
+
+			if (!login_name_char(c))
+				return -1;
+			if (v == 1 && c >= 'A' && c <= 'Z')
+				c = (char)(c - 'A' + 'a');
+			else if (v == 2 && c >= 'a' && c <= 'z')
+				c = (char)(c - 'a' + 'A');
+			sk = dr->ascii_skel[(unsigned char)c];
+			n = strlen(sk);
+			if (len + n >= SKEL_MAX)
+				return -1;
+			memcpy(keys[k] + len, sk, n);
+			len += n;
+		}
+		keys[k][len] = '\0';
+		for (int j = 0; j < k; j++)
+			dup |= strcmp(keys[j], keys[k]) == 0;
+		if (!dup)
+			k++;
+	}
+	return k;
+}
+
+/* The keys of login name (ASCII): into keys, how many. The table's answer is ICU's (a unit
+ * test compares them, display_name_keys_agree) at a tenth of the cost, which registrations
+ * and the start (every user's name) pay. */
 static int name_keys(struct display_rules *dr, const char *name, char keys[SKEL_KEYS][SKEL_MAX])
+{
+	int n = name_keys_ascii(dr, name, keys);
+
+	return n >= 0 ? n : name_keys_icu(dr, name, keys);
+}
+
+bool display_name_keys_agree(struct display_rules *dr, const char *name)
+{
+	char a[SKEL_KEYS][SKEL_MAX], b[SKEL_KEYS][SKEL_MAX];
+	int na = name_keys_ascii(dr, name, a), nb = name_keys_icu(dr, name, b);
+
+	if (na < 0)
+		return false;
+	if (na != nb)
+		return false;
+	for (int i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return true;
+}
+
+/* The keys of login name (ASCII) by ICU: into keys, how many. */
+static int name_keys_icu(struct display_rules *dr, const char *name,
+                         char keys[SKEL_KEYS][SKEL_MAX])
 {
 	UChar u[U16_MAX];
 	UErrorCode st = U_ZERO_ERROR;

@@ -70,4 +70,8 @@ enum display_verdict display_topic_clean(struct display_rules *dr, const char *i
 /* Adds a login name to the index display names are checked against (at start, at register). */
 void display_rules_add_user(struct display_rules *dr, const char *name);
 
+/* For tests: whether the per-character table gives login name the same skeletons as ICU
+ * (false too when the table cannot be used: then ICU alone is). */
+bool display_name_keys_agree(struct display_rules *dr, const char *name);
+
 #endif

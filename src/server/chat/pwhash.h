@@ -1,4 +1,5 @@
-/* pwhash.h - password hashing (argon2id) on threads of pierd's own.
+/* pwhash.h - password hashing (argon2id) on threads of pierd's own (and the tests' cheap hash,
+ * --weak-password-hash, on the loop: pwhash.c).
  *
  * argon2id is meant to be slow and to take memory (64 MiB a hash). On libuv's shared thread
  * pool a burst of logins would make every file read and write wait behind it; here it runs on
@@ -23,7 +24,7 @@ enum pwhash_kind {
 
 struct pwhash_job {
 	enum pwhash_kind kind;
-	bool weak;                          /* tests and benchmarks: the cheapest parameters */
+	bool weak;                          /* CREATE: tests' and benchmarks' cheap hash (pwhash.c) */
 	const char *password;               /* the caller's, valid until done */
 	char hash[crypto_pwhash_STRBYTES];  /* CREATE out, VERIFY in */
 	bool ok;                            /* out: hashed / matched */
@@ -49,7 +50,11 @@ int pwhash_reserved(const struct pwhash_pool *p);
 int pwhash_peak(const struct pwhash_pool *p);
 unsigned long long pwhash_count(const struct pwhash_pool *p);
 
-/* Queues job on a slot the caller holds; job->done runs on the loop thread once it ran. */
+/* Queues job on a slot the caller holds; job->done runs on the loop thread once it ran, never
+ * inside this call. A weak job (CREATE with weak, VERIFY of a weak hash) runs here on the loop
+ * thread, its done callback on a later turn; any other goes to the threads. */
 void pwhash_submit(struct pwhash_pool *p, struct pwhash_job *job);
+/* Whether hash is the tests' cheap kind (--weak-password-hash), not argon2id. */
+bool pwhash_is_weak(const char *hash);
 
 #endif
