@@ -89,9 +89,13 @@ const char *const store_e2ee_sql[E2EE_COUNT] = {
 	[E2EE_HAS_LIST] = "SELECT 1 FROM devlists WHERE user_id = ?1",
 	[E2EE_MEDIA_E2EE] = "SELECT e2ee FROM media WHERE id = ?1",
 	/* An encrypted send's check: the active devices of sender and recipient, only what the
-	 * check reads (one index range per user; no names, no prekey counts). */
+	 * check reads (one index range per user; no names, no prekey counts). Two searches, not
+	 * "user_id IN (?1, ?2)": SQLite builds a temporary table for an IN list of variables
+	 * (38k instructions a run against 12k). */
 	[E2EE_SEND_SET] =
-		"SELECT rid, id, user_id, queued FROM devices WHERE user_id IN (?1, ?2) AND state = 1",
+		"SELECT rid, id, user_id, queued FROM devices WHERE user_id = ?1 AND state = 1 "
+		"UNION ALL SELECT rid, id, user_id, queued FROM devices WHERE user_id = ?2 AND "
+		"?2 <> ?1 AND state = 1",
 };
 
 static void copy_col(sqlite3_stmt *s, int col, char *out, size_t n)
