@@ -69,6 +69,16 @@ int main(void)
 	v.media_name = "n";
 	v.media_type = "t";
 	same(&v, "integers at their limits");
+	for (int64_t x = -1000; x <= 1000; x += 7) {
+		v = message();
+		v.qid = x;
+		v.ts = x * 1000003;
+		v.msg_id = x == 0 ? 1 : x;
+		same(&v, "small integers");
+	}
+	v = message();
+	v.qid = 0;
+	same(&v, "qid 0");
 	v = message();
 	v.from = "b\"o\\b";
 	same(&v, "a quote and a backslash");

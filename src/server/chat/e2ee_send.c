@@ -90,7 +90,10 @@ static void deliver(struct server *srv, struct deferred *d, const char *to)
 
 		v.msg_id = job->msg_id;
 		v.from = d->user->name;
-		snprintf(v.from_device, sizeof(v.from_device), "%s", s != NULL ? s->id : "");
+		if (s != NULL)
+			memcpy(v.from_device, s->id, sizeof(v.from_device));   /* same size */
+		else
+			v.from_device[0] = '\0';
 		v.to = (char *)to;
 		v.ts = job->ts;
 		v.payload = (char *)job->e2ee.payload;
