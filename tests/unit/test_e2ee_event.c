@@ -76,6 +76,25 @@ int main(void)
 		v.msg_id = x == 0 ? 1 : x;
 		same(&v, "small integers");
 	}
+	/* Each kind of byte at each place of a word (the check reads eight at a time). */
+	for (size_t len = 1; len <= 26; len++) {
+		static const unsigned char kinds[] = {
+			0x00, 0x01, 0x1f, 0x20, 0x21, '"', '\\', '/', 0x5b, 0x5d, 0x7e, 0x7f, 0x80, 0xc3,
+			0xff,
+		};
+		char text[32];
+
+		for (size_t at = 0; at < len; at++) {
+			for (size_t k = 0; k < sizeof(kinds); k++) {
+				memset(text, 'A', len);
+				text[len] = '\0';
+				text[at] = (char)kinds[k];
+				v = message();
+				v.payload = text;
+				same(&v, "a byte of each kind at each place");
+			}
+		}
+	}
 	v = message();
 	v.qid = 0;
 	same(&v, "qid 0");
