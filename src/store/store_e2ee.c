@@ -743,13 +743,14 @@ enum store_status store_e2ee_send_check(struct store_db *db, struct store_job *j
 	sqlite3_bind_int64(s, 1, job->user_id);
 	sqlite3_bind_int64(s, 2, job->peer_id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct store_device *d = &cur[ncur];
+		struct store_device *d;
 		int64_t user_id = sqlite3_column_int64(s, 2);
 
 		if (ncur == STORE_SEND_SET_MAX) {
 			overflow = true;
 			break;
 		}
+		d = &cur[ncur];
 		d->rid = sqlite3_column_int64(s, 0);
 		copy_col(s, 1, d->id, sizeof(d->id));
 		d->queued = sqlite3_column_int64(s, 3);
