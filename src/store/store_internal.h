@@ -143,6 +143,7 @@ enum e2ee_stmt {
 	E2EE_ACK,
 	E2EE_HAS_LIST,
 	E2EE_MEDIA_E2EE,
+	E2EE_SEND_SET,
 	E2EE_COUNT
 };
 

@@ -5,7 +5,9 @@
  *   e2ee_devices.c  device_register, device_hello, devices, devices_publish;
  *   e2ee_prekeys.c  prekeys, keys (claims one-time prekeys, prekeys_low);
  *   e2ee_queue.c    the per-device queues: envelope events (live and backlog), device_send, ack;
- *   e2ee_send.c     send with "e2ee": the exact device set, one transaction, fan-out.
+ *   e2ee_send.c     send with "e2ee": the exact device set, one transaction, fan-out;
+ *   e2ee_event.c    the envelope event, encoded without a tree;
+ *   e2ee_b64.c      base64url form checks in one pass (what libsodium decodes, no more).
  * The server verifies what it can without keys of its own (signatures with the public keys
  * it was given, a list's version and devices, a send's device set) and never opens a payload.
  * (Not src/lib/e2ee/e2ee.h, the clients' crypto core: pierd links none of it.)
@@ -75,6 +77,11 @@ int e2ee_b64_field(const json_t *o, const char *key, size_t n, unsigned char *ou
 /* Decodes text, base64url (no padding) of exactly n bytes (at most 128), into out (may be
  * NULL). 0, or -1. */
 int e2ee_b64_decode(const char *text, size_t n, unsigned char *out);
+/* ---- e2ee_b64.c ---- */
+/* Whether s (len bytes, any bytes) is base64url without padding as libsodium decodes it
+ * (URLSAFE_NO_PADDING): the 64 characters, a length not 1 modulo 4, the bits past the last
+ * byte zero. The empty text passes. */
+bool e2ee_b64_form(const char *s, size_t len);
 /* Whether s (len bytes) is base64url without padding, not empty and at most max characters. */
 bool e2ee_b64_valid(const char *s, size_t len, size_t max);
 /* The pending devices' cutoff now: pending devices registered before it are gone. */
@@ -122,7 +129,11 @@ struct sbuf;
  * Either user may be NULL (not in this node's directory). */
 void e2ee_deliver_msg_event(struct user *from, struct user *peer, struct sbuf *b, int64_t id,
                             const struct conn *except);
-/* {"op":"envelope",...} of v. */
+/* ---- e2ee_event.c ---- */
+/* {"op":"envelope",...} of v, as a jansson tree (the caller owns it). */
 json_t *e2ee_envelope_event(const struct store_envelope *v);
+/* The same event encoded, compact JSON and '\n', exactly the bytes sbuf_from_json writes for
+ * e2ee_envelope_event(v); one reference, the caller's. */
+struct sbuf *e2ee_envelope_sbuf(const struct store_envelope *v);
 
 #endif

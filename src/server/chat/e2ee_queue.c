@@ -33,30 +33,6 @@
 #include "server.h"
 #include "xalloc.h"
 
-json_t *e2ee_envelope_event(const struct store_envelope *v)
-{
-	json_t *j = json_pack("{s:s, s:I, s:s, s:s}", "op", "envelope", "qid", (json_int_t)v->qid,
-	                      "from", v->from != NULL ? v->from : "", "from_device", v->from_device);
-
-	if (v->msg_id != 0) {
-		json_object_set_new(j, "id", json_integer(v->msg_id));
-		json_object_set_new(j, "to", json_string(v->to != NULL ? v->to : ""));
-		json_object_set_new(j, "ts", json_integer(v->ts));
-	}
-	/* A recalled message has no payload left: the envelope says so by its absence. */
-	if (v->payload != NULL)
-		json_object_set_new(j, "payload", json_string(v->payload));
-	else if (v->msg_id != 0)
-		json_object_set_new(j, "recalled", json_true());
-	json_object_set_new(j, "body", json_string(v->body != NULL ? v->body : ""));
-	if (v->media_id != 0)
-		json_object_set_new(j, "media", media_json(v->media_id, v->media_name, v->media_size,
-		                                           v->media_type, 0, 0));
-	if (v->reply_to != 0)
-		json_object_set_new(j, "reply_to", json_integer(v->reply_to));
-	return j;
-}
-
 /* ---- the catch-up after device_hello ---- */
 
 struct queue_read {
@@ -83,15 +59,12 @@ static void page_read(struct store_job *job)
 	}
 	for (i = 0; i < job->e2ee.nenvs; i++) {
 		const struct store_envelope *v = &job->e2ee.envs[i];
-		json_t *ev;
 		struct sbuf *b;
 		bool fits;
 
 		if (!conn_output_below_soft(c))
 			break;              /* the rest is read again once the output drained */
-		ev = e2ee_envelope_event(v);
-		b = sbuf_from_json(ev);
-		json_decref(ev);
+		b = e2ee_envelope_sbuf(v);
 		fits = b->len <= conn_output_room(c);
 		if (fits)
 			conn_send(c, b);
@@ -168,11 +141,14 @@ void e2ee_queue_drained(struct conn *c)
 void e2ee_queue_deliver(struct server *srv, struct user *u, const struct store_envelope *v)
 {
 	struct conn *c = e2ee_session_for_device(u, v->device_rid);
+	struct sbuf *b;
 
 	(void)srv;
 	if (c == NULL || c->e2ee->paging)
 		return;                     /* it waits in the queue (or is in the page being read) */
-	conn_send_json(c, e2ee_envelope_event(v));
+	b = e2ee_envelope_sbuf(v);
+	conn_send(c, b);
+	sbuf_unref(b);
 }
 
 /* ---- device_send ---- */

@@ -57,6 +57,16 @@ void e2ee_deliver_msg_event(struct user *from, struct user *peer, struct sbuf *b
 		send_to_sessions_without_device(from, b, except);
 }
 
+/* Whether u has a session but except without an active device (one the msg event is for). */
+static bool has_session_without_device(const struct user *u, const struct conn *except)
+{
+	for (size_t i = 0; i < u->nsessions; i++) {
+		if (u->sessions[i] != except && !has_device(u->sessions[i]))
+			return true;
+	}
+	return false;
+}
+
 static void deliver(struct server *srv, struct deferred *d, const char *to)
 {
 	struct store_job *job = &d->job;
@@ -80,7 +90,10 @@ static void deliver(struct server *srv, struct deferred *d, const char *to)
 
 		v.msg_id = job->msg_id;
 		v.from = d->user->name;
-		snprintf(v.from_device, sizeof(v.from_device), "%s", s != NULL ? s->id : "");
+		if (s != NULL)
+			memcpy(v.from_device, s->id, sizeof(v.from_device));   /* same size */
+		else
+			v.from_device[0] = '\0';
 		v.to = (char *)to;
 		v.ts = job->ts;
 		v.payload = (char *)job->e2ee.payload;
@@ -101,6 +114,11 @@ static void deliver(struct server *srv, struct deferred *d, const char *to)
 		cluster_msg_stored(srv->cluster, &m, d->c);
 		return;
 	}
+	/* Every session with a device got its envelope: no msg event to build (offline.c, which
+	 * e2ee_deliver_msg_event goes through for the recipient, skips such sessions too). */
+	if (!has_session_without_device(d->peer, d->c) &&
+	    !has_session_without_device(d->user, d->c))
+		return;
 	ev = event_msg(&srv->hub, &m);
 	if (job->reply_to != 0)
 		json_object_set_new(ev, "reply_to", json_integer(job->reply_to));

@@ -74,8 +74,9 @@ int e2ee_b64_decode(const char *text, size_t n, unsigned char *out)
 	unsigned char buf[128];
 	size_t len = 0, tlen = strlen(text);
 
-	/* Exactly the characters n bytes take: nothing else decodes to n bytes canonically. */
-	if (n > sizeof(buf) || tlen != (n * 4 + 2) / 3)
+	/* Exactly the characters n bytes take: nothing else decodes to n bytes canonically. The
+	 * form first: libsodium alone takes bytes past ASCII for '_' (e2ee_b64.c). */
+	if (n > sizeof(buf) || tlen != (n * 4 + 2) / 3 || !e2ee_b64_form(text, tlen))
 		return -1;
 	if (sodium_base642bin(buf, sizeof(buf), text, tlen, NULL, &len, NULL,
 	                      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 || len != n)
@@ -91,8 +92,18 @@ int e2ee_b64_field(const json_t *o, const char *key, size_t n, unsigned char *ou
 	unsigned char buf[128];
 
 	if (!json_is_string(v) || n > sizeof(buf) ||
-	    strlen(json_string_value(v)) != json_string_length(v) ||
-	    e2ee_b64_decode(json_string_value(v), n, buf) != 0)
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return -1;
+	if (out == NULL) {
+		/* Only the form: the canonical text of n bytes is the text itself (e2ee_b64.c). */
+		if (json_string_length(v) != (n * 4 + 2) / 3 ||
+		    !e2ee_b64_form(json_string_value(v), json_string_length(v)))
+			return -1;
+		if (text != NULL)
+			memcpy(text, json_string_value(v), json_string_length(v) + 1);
+		return 0;
+	}
+	if (e2ee_b64_decode(json_string_value(v), n, buf) != 0)
 		return -1;
 	if (out != NULL)
 		memcpy(out, buf, n);
@@ -100,26 +111,6 @@ int e2ee_b64_field(const json_t *o, const char *key, size_t n, unsigned char *ou
 		sodium_bin2base64(text, sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING),
 		                  buf, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	return 0;
-}
-
-bool e2ee_b64_valid(const char *s, size_t len, size_t max)
-{
-	unsigned char buf[3072];
-	size_t off = 0;
-
-	if (len == 0 || len > max)
-		return false;
-	/* libsodium decides what base64url is (no home-made decoder), 4096 characters (whole
-	 * groups of 4) at a time into a buffer on the stack; the bytes are dropped. */
-	while (off < len) {
-		size_t n = len - off > 4096 ? 4096 : len - off, out = 0;
-
-		if (sodium_base642bin(buf, sizeof(buf), s + off, n, NULL, &out, NULL,
-		                      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
-			return false;
-		off += n;
-	}
-	return true;
 }
 
 int64_t e2ee_pending_cutoff(const struct server *srv)
