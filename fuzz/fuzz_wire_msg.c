@@ -153,6 +153,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ref = field[F_REF] != NULL ? json_loads(field[F_REF], JSON_DECODE_ANY, NULL) : NULL;
 	compare(wire_sent(&h, ref, &job, m.to), wire_sent_json(&h, ref, &job, m.to),
 	        ok && utf8(job.cid) && utf8(job.kind) && utf8(job.media.type));
+	compare(wire_sent_e2ee(ref, &job, m.to), wire_sent_e2ee_json(ref, &job, m.to),
+	        ok && utf8(job.cid) && utf8(job.media.type));
 	json_decref(ref);
 	hub_release(&h);
 	free(copy);

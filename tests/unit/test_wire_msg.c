@@ -223,6 +223,8 @@ static void check_sent(struct hub *h, struct store_msg *m, int row)
 		CHECK(refs[i] == NULL || ref != NULL, "ref %s parses", refs[i]);
 		same(wire_sent(h, ref, &job, m->to), wire_sent_json(h, ref, &job, m->to), "sent",
 		     row * 100 + (int)i);
+		same(wire_sent_e2ee(ref, &job, m->to), wire_sent_e2ee_json(ref, &job, m->to),
+		     "encrypted sent", row * 100 + (int)i);
 		json_decref(ref);
 	}
 }
@@ -285,6 +287,8 @@ static void check_not_utf8(struct hub *h)
 		job.cid = bad[i];
 		CHECK(wire_msg_event(h, &m) == NULL, "text %zu not UTF-8: no bytes", i);
 		CHECK(wire_sent(h, NULL, &job, "@bob") == NULL, "cid %zu not UTF-8: no bytes", i);
+		CHECK(wire_sent_e2ee(NULL, &job, "@bob") == NULL, "cid %zu not UTF-8: no encrypted sent",
+		      i);
 		CHECK(!jsonw_is_utf8(bad[i], strlen(bad[i])), "bad %zu is not UTF-8", i);
 		CHECK(json_string(bad[i]) == NULL, "jansson refuses bad %zu too", i);
 	}

@@ -25,6 +25,7 @@
 #include "reply.h"
 #include "sbuf.h"
 #include "server.h"
+#include "wire_msg.h"
 #include "xalloc.h"
 
 /* Envelopes one send may carry: every device of two users' lists. */
@@ -154,6 +155,7 @@ static void stored(struct store_job *job)
 	struct deferred *d = job->data;
 	struct server *srv = d->c->srv;
 	char to[PIER_KEY_MAX + 1];
+	struct sbuf *b;
 	json_t *r;
 
 	switch (job->status) {
@@ -190,21 +192,19 @@ static void stored(struct store_job *job)
 		goto answer;
 	}
 	snprintf(to, sizeof(to), "@%s", d->peer->name);
-	r = reply_new("sent", d->ref);
-	json_object_set_new(r, "id", json_integer(job->msg_id));
-	json_object_set_new(r, "ts", json_integer(job->ts));
-	json_object_set_new(r, "to", json_string(to));
-	if (job->cid != NULL)
-		json_object_set_new(r, "cid", json_string(job->cid));
-	json_object_set_new(r, "e2ee", json_true());
-	if (job->status == STORE_DUPLICATE) {
-		json_object_set_new(r, "duplicate", json_true());
-	} else {
-		if (job->media_id != 0)
-			json_object_set_new(r, "media", media_json(job->media.id, job->media.name,
-			                                           job->media.size, job->media.type, 0, 0));
+	/* Written straight into its buffer (wire_msg.h); the tree only for a string that is not
+	 * UTF-8 (the store's, never the client's: jansson checked those). */
+	b = wire_sent_e2ee(d->ref, job, to);
+	if (job->status != STORE_DUPLICATE)
 		deliver(srv, d, to);
+	free(job->e2ee.envs_in);
+	job->e2ee.envs_in = NULL;
+	if (b != NULL) {
+		deferred_finish_buf(d, b);
+		return;
 	}
+	deferred_finish(d, wire_sent_e2ee_json(d->ref, job, to));
+	return;
 answer:
 	free(job->e2ee.envs_in);
 	job->e2ee.envs_in = NULL;

@@ -244,32 +244,74 @@ json_t *wire_sent_json(struct hub *h, json_t *ref, const struct store_job *job, 
 	return r;
 }
 
+/* {"op":"sent"[,"ref"],"id","ts","to"[,"cid"] of both sent replies, the object left open. */
+static void write_sent_head(struct jsonw *w, const json_t *ref, const struct store_job *job,
+                            const char *to)
+{
+	JSONW_LIT(w, "{\"op\":\"sent\"");
+	if (ref != NULL) {
+		JSONW_LIT(w, ",\"ref\":");
+		if (json_is_integer(ref))
+			jsonw_int(w, json_integer_value(ref));
+		else if (json_is_string(ref))
+			jsonw_strn(w, json_string_value(ref), json_string_length(ref));
+		else
+			jsonw_json(w, ref);
+	}
+	JSONW_LIT(w, ",\"id\":");
+	jsonw_int(w, job->msg_id);
+	JSONW_LIT(w, ",\"ts\":");
+	jsonw_int(w, job->ts);
+	JSONW_LIT(w, ",\"to\":");
+	jsonw_str(w, to);
+	if (job->cid != NULL) {
+		JSONW_LIT(w, ",\"cid\":");
+		jsonw_str(w, job->cid);
+	}
+}
+
+json_t *wire_sent_e2ee_json(json_t *ref, const struct store_job *job, const char *to)
+{
+	json_t *r = reply_new("sent", ref);
+
+	json_object_set_new(r, "id", json_integer(job->msg_id));
+	json_object_set_new(r, "ts", json_integer(job->ts));
+	json_object_set_new(r, "to", json_string(to));
+	if (job->cid != NULL)
+		json_object_set_new(r, "cid", json_string(job->cid));
+	json_object_set_new(r, "e2ee", json_true());
+	if (job->status == STORE_DUPLICATE)
+		json_object_set_new(r, "duplicate", json_true());
+	else if (job->media_id != 0)
+		json_object_set_new(r, "media", media_json(job->media.id, job->media.name,
+		                                           job->media.size, job->media.type, 0, 0));
+	return r;
+}
+
+struct sbuf *wire_sent_e2ee(const json_t *ref, const struct store_job *job, const char *to)
+{
+	struct jsonw w;
+
+	jsonw_init(&w, WIRE_MSG_BASE + len_of(job->cid) + strlen(to) + len_of(job->media.name));
+	write_sent_head(&w, ref, job, to);
+	JSONW_LIT(&w, ",\"e2ee\":true");
+	if (job->status == STORE_DUPLICATE) {
+		JSONW_LIT(&w, ",\"duplicate\":true");
+	} else if (job->media_id != 0) {
+		JSONW_LIT(&w, ",\"media\":");
+		write_media(&w, job->media.id, job->media.name, job->media.size, job->media.type, 0, 0);
+	}
+	JSONW_LIT(&w, "}");
+	return jsonw_finish(&w);
+}
+
 struct sbuf *wire_sent(struct hub *h, const json_t *ref, const struct store_job *job,
                        const char *to)
 {
 	struct jsonw w;
 
 	jsonw_init(&w, WIRE_MSG_BASE + len_of(job->cid) + strlen(to) + len_of(job->media.name));
-	JSONW_LIT(&w, "{\"op\":\"sent\"");
-	if (ref != NULL) {
-		JSONW_LIT(&w, ",\"ref\":");
-		if (json_is_integer(ref))
-			jsonw_int(&w, json_integer_value(ref));
-		else if (json_is_string(ref))
-			jsonw_strn(&w, json_string_value(ref), json_string_length(ref));
-		else
-			jsonw_json(&w, ref);
-	}
-	JSONW_LIT(&w, ",\"id\":");
-	jsonw_int(&w, job->msg_id);
-	JSONW_LIT(&w, ",\"ts\":");
-	jsonw_int(&w, job->ts);
-	JSONW_LIT(&w, ",\"to\":");
-	jsonw_str(&w, to);
-	if (job->cid != NULL) {
-		JSONW_LIT(&w, ",\"cid\":");
-		jsonw_str(&w, job->cid);
-	}
+	write_sent_head(&w, ref, job, to);
 	if (job->status == STORE_DUPLICATE) {
 		JSONW_LIT(&w, ",\"duplicate\":true}");
 		return jsonw_finish(&w);

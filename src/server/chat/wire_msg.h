@@ -35,5 +35,11 @@ struct sbuf *wire_msg_mentioned(struct sbuf *b);
 struct sbuf *wire_sent(struct hub *h, const json_t *ref, const struct store_job *job,
                        const char *to);
 json_t *wire_sent_json(struct hub *h, json_t *ref, const struct store_job *job, const char *to);
+/* The sent reply to an end-to-end encrypted send (e2ee_send.c):
+ * {"op":"sent"[,"ref"],"id","ts","to"[,"cid"],"e2ee":true} then "duplicate":true or
+ * [,"media"] (no kind; width and height 0: the server cannot see them). wire_sent_e2ee_json
+ * is its tree. */
+struct sbuf *wire_sent_e2ee(const json_t *ref, const struct store_job *job, const char *to);
+json_t *wire_sent_e2ee_json(json_t *ref, const struct store_job *job, const char *to);
 
 #endif
