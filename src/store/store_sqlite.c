@@ -10,6 +10,7 @@
  */
 #include "store_internal.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1550,10 +1551,21 @@ out:
 	return rc;
 }
 
+/* Process-wide SQLite settings, before its first use. Memory statistics off: with them on,
+ * every one of SQLite's allocations takes a global mutex and updates counters (about a
+ * tenth of the store thread's instructions per message); pier reads none of them.
+ * sqlite3_config fails harmlessly (SQLITE_MISUSE) when SQLite was initialized already. */
+static void configure_sqlite(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int store_db_open(struct store_db *db, const char *path, bool no_sync, char **err)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	int rc;
 
+	pthread_once(&once, configure_sqlite);
 	memset(db, 0, sizeof *db);
 	/* NOMUTEX: store.c serializes every use of the connection with its own lock. */
 	rc = sqlite3_open_v2(path, &db->db,
