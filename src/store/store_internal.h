@@ -153,7 +153,9 @@ struct store_db {
 	sqlite3_stmt *e2ee[E2EE_COUNT];
 	int64_t lobby_id;      /* rooms.id of #lobby */
 	int64_t token_idle_ms; /* store_options.token_idle_ms */
-	bool fts_pending;      /* messages were appended that the index has not seen yet */
+	bool fts_pending;      /* messages may have been appended that the index has not seen */
+	int fts_unindexed;     /* appends since the last indexing (store_db_index_due) */
+	int batch_appends;     /* appends in the open batch */
 	struct store_ckpt *ckpt; /* WAL checkpoints off the commit path (store_checkpoint.h) */
 };
 
@@ -272,10 +274,23 @@ int store_e2ee_media_flag(struct store_db *db, int64_t media_id, bool *e2ee);
 enum store_status store_db_search(struct store_db *db, struct store_job *job);
 /* store_search.c: adds the messages stored since the last call (past message_fts_state.upto)
  * to the message index, in one statement, inside the open transaction; clears fts_pending.
- * The store runs it at the end of every batch that appended, before the commit, so a message
- * is indexed in the transaction that stores it; and before every search. 0, or -1 (the
- * transaction's work must then be rolled back). */
+ * The store runs it before every search, so a search sees every message stored before it
+ * (the FIFO's order), and at the end of a batch when store_db_index_due says so. 0, or -1
+ * (the transaction's work must then be rolled back). */
 int store_db_index_new(struct store_db *db);
+
+/* Messages indexed at once when the store is busy (store_db_index_due). */
+#define STORE_FTS_BATCH 1024
+/* A batch with fewer appends than this is a store that keeps up: its messages are indexed at
+ * its end. */
+#define STORE_FTS_SMALL_BATCH 64
+
+/* store_search.c: whether the batch ending now should index what is pending: when its batch
+ * was small (the store keeps up, and the index stays current at no cost to throughput), or
+ * STORE_FTS_BATCH messages wait. The cost of indexing is mostly per segment FTS5 writes and
+ * merges later, so bigger steps cost less per message (docs/PERFORMANCE.md, "The store's
+ * cost per message"); a search indexes first whatever waits. */
+bool store_db_index_due(const struct store_db *db);
 
 /* The synchronous startup reads (no transaction needed). Return 0 or -1. */
 int store_db_each_display(struct store_db *db,

@@ -1055,7 +1055,9 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 		return STORE_FAILED;
 	job->msg_id = sqlite3_last_insert_rowid(db->db);
 	job->ts = ts;
-	db->fts_pending = true;          /* indexed at the end of the batch (store_db_index_new) */
+	db->fts_pending = true;          /* indexed at a batch's end (store_db_index_due) */
+	db->fts_unindexed++;
+	db->batch_appends++;
 	if (e2ee && store_e2ee_send_queue(db, job) != STORE_OK)
 		return STORE_FAILED;
 	if (job->room == NULL && job->new_contact) {
@@ -1425,18 +1427,34 @@ static enum store_status run_op(struct store_db *db, struct store_job *job)
 	return STORE_FAILED;
 }
 
+/* Whether the job may write more than once, and so needs a savepoint to leave nothing behind
+ * when it fails. A plain private message (not encrypted, no quote, a contact already known)
+ * writes one row with one statement after read-only checks, and nothing can fail after it:
+ * when that INSERT fails SQLite backs the statement out by itself (ABORT: the statement's
+ * changes undone, the transaction kept), and an error that ends the transaction fails the
+ * whole batch (store.c). The savepoint's two statements were a sixth of the store thread's
+ * instructions per private message (docs/PERFORMANCE.md, "The store's cost per message"). */
+static bool needs_savepoint(const struct store_job *job)
+{
+	return !(job->op == STORE_APPEND && job->room == NULL && job->e2ee.payload == NULL &&
+	         !job->new_contact && job->reply_to == 0);
+}
+
 void store_db_run(struct store_db *db, struct store_job *job)
 {
 	enum store_status status;
+	bool savepoint = needs_savepoint(job);
 
-	if (exec_stmt(db, STMT_SAVEPOINT) != SQLITE_DONE) {
+	if (savepoint && exec_stmt(db, STMT_SAVEPOINT) != SQLITE_DONE) {
 		job->status = STORE_FAILED;
 		return;
 	}
 	status = run_op(db, job);
-	if (status != STORE_OK)
-		exec_stmt(db, STMT_ROLLBACK_TO);
-	exec_stmt(db, STMT_RELEASE);
+	if (savepoint) {
+		if (status != STORE_OK)
+			exec_stmt(db, STMT_ROLLBACK_TO);
+		exec_stmt(db, STMT_RELEASE);
+	}
 	if (status == STORE_FAILED)
 		store_job_release(job);
 	job->status = status;
@@ -1444,6 +1462,7 @@ void store_db_run(struct store_db *db, struct store_job *job)
 
 int store_db_begin(struct store_db *db)
 {
+	db->batch_appends = 0;
 	return exec_stmt(db, STMT_BEGIN) == SQLITE_DONE ? 0 : -1;
 }
 
@@ -1456,6 +1475,7 @@ void store_db_rollback(struct store_db *db)
 {
 	if (store_db_in_txn(db))
 		exec_stmt(db, STMT_ROLLBACK);
+	db->fts_pending = true;     /* an indexing step may have been rolled back with the rest */
 }
 
 bool store_db_in_txn(struct store_db *db)
@@ -1613,6 +1633,9 @@ int store_db_open(struct store_db *db, const char *path, bool no_sync, char **er
 	db->ckpt = store_ckpt_start(db->db, path, err);
 	if (db->ckpt == NULL)
 		goto fail;
+	/* what a previous run stored but had not indexed yet: at the end of the first batch */
+	db->fts_pending = true;
+	db->fts_unindexed = STORE_FTS_BATCH;
 	return 0;
 fail:
 	store_db_close(db);
@@ -1621,7 +1644,13 @@ fail:
 
 void store_db_close(struct store_db *db)
 {
-	/* first: the writer's close, the last one, checkpoints the whole WAL and removes it */
+	/* the file left behind has every message indexed (a failure leaves them to the next
+	 * start) */
+	if (db->ckpt != NULL && db->fts_pending && store_db_begin(db) == 0) {
+		if (store_db_index_new(db) != 0 || store_db_commit(db) != 0)
+			store_db_rollback(db);
+	}
+	/* then: the writer's close, the last one, checkpoints the whole WAL and removes it */
 	store_ckpt_stop(db->ckpt);
 	db->ckpt = NULL;
 	for (int i = 0; i < STMT_COUNT; i++) {
