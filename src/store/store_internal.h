@@ -147,6 +147,10 @@ enum e2ee_stmt {
 	E2EE_COUNT
 };
 
+/* Plain private messages waiting to be written several rows to a statement (store_append.c). */
+#define STORE_QUEUED_MAX 64
+#define STORE_INSERT_CHUNKS 2     /* statements of STORE_QUEUED_MAX rows and of 8 */
+
 struct store_db {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[STMT_COUNT];
@@ -154,7 +158,13 @@ struct store_db {
 	sqlite3_stmt *e2ee[E2EE_COUNT];
 	int64_t lobby_id;      /* rooms.id of #lobby */
 	int64_t token_idle_ms; /* store_options.token_idle_ms */
-	bool fts_pending;      /* messages were appended that the index has not seen yet */
+	bool fts_pending;      /* messages may have been appended that the index has not seen */
+	int fts_unindexed;     /* appends since the last indexing (store_db_index_due) */
+	int batch_appends;     /* appends in the open batch */
+	/* queued appends (store_append.c): checked, status STORE_OK so far, row not written yet */
+	struct store_job *queued[STORE_QUEUED_MAX];
+	size_t nqueued;
+	sqlite3_stmt *insert_chunk[STORE_INSERT_CHUNKS];
 	struct store_ckpt *ckpt; /* WAL checkpoints off the commit path (store_checkpoint.h) */
 };
 
@@ -269,14 +279,45 @@ enum store_status store_e2ee_send_check(struct store_db *db, struct store_job *j
 enum store_status store_e2ee_send_queue(struct store_db *db, struct store_job *job);
 int store_e2ee_media_flag(struct store_db *db, int64_t media_id, bool *e2ee);
 
+/* store_append.c: binds job's row of messages (ts, sender, room_id or the private pair, text,
+ * cid, media, reply, e2ee payload) as row `row` (0-based) of an INSERT of MSG_INSERT's columns. */
+void store_bind_msg_insert(sqlite3_stmt *s, int row, const struct store_job *job,
+                           int64_t room_id);
+/* store_append.c: prepares / finalizes the statements of several rows. 0 or -1 (*err set). */
+int store_append_prepare(struct store_db *db, char **err);
+void store_append_finalize(struct store_db *db);
+/* store_append.c: queues a plain private message whose checks passed (room for it: the caller
+ * flushes a full queue first). Its row is written, and its status final (STORE_OK, or what the
+ * INSERT alone gives), by the next store_append_flush. */
+void store_append_queue(struct store_db *db, struct store_job *job);
+/* store_append.c: writes every queued row, in order; empties the queue. A failure that ends the
+ * transaction fails the rest (the batch fails with it). */
+void store_append_flush(struct store_db *db);
+/* store_append.c: whether a queued job has job's sender and cid (its row must be written before
+ * job's cid is looked up). */
+bool store_append_queued_cid(const struct store_db *db, const struct store_job *job);
+
 /* store_search.c: runs STORE_SEARCH (see store.h), after store_db_index_new. */
 enum store_status store_db_search(struct store_db *db, struct store_job *job);
 /* store_search.c: adds the messages stored since the last call (past message_fts_state.upto)
  * to the message index, in one statement, inside the open transaction; clears fts_pending.
- * The store runs it at the end of every batch that appended, before the commit, so a message
- * is indexed in the transaction that stores it; and before every search. 0, or -1 (the
- * transaction's work must then be rolled back). */
+ * The store runs it before every search, so a search sees every message stored before it
+ * (the FIFO's order), and at the end of a batch when store_db_index_due says so. 0, or -1
+ * (the transaction's work must then be rolled back). */
 int store_db_index_new(struct store_db *db);
+
+/* Messages indexed at once when the store is busy (store_db_index_due). */
+#define STORE_FTS_BATCH 1024
+/* A batch with fewer appends than this is a store that keeps up: its messages are indexed at
+ * its end. */
+#define STORE_FTS_SMALL_BATCH 64
+
+/* store_search.c: whether the batch ending now should index what is pending: when its batch
+ * was small (the store keeps up, and the index stays current at no cost to throughput), or
+ * STORE_FTS_BATCH messages wait. The cost of indexing is mostly per segment FTS5 writes and
+ * merges later, so bigger steps cost less per message (docs/PERFORMANCE.md, "The store's
+ * cost per message"); a search indexes first whatever waits. */
+bool store_db_index_due(const struct store_db *db);
 
 /* The synchronous startup reads (no transaction needed). Return 0 or -1. */
 int store_db_each_display(struct store_db *db,

@@ -1,9 +1,12 @@
 /* store_search.c - STORE_SEARCH: the full-text index's matches, newest first, kept when the
  * user may read them, each with the ranges the query matched (store.h).
  *
- * New messages enter the index a batch at a time (store_db_index_new), at the end of the
- * batch that stored them and before any search, so a search sees every message stored before
- * it in the FIFO.
+ * New messages enter the index some batches at a time (store_db_index_new): at the end of a
+ * batch when store_db_index_due says so (every batch while the store keeps up, every
+ * STORE_FTS_BATCH messages when it is busy), and always before a search, so a search sees every
+ * message stored before it in the FIFO. Between two steps message_fts_state.upto says what is
+ * indexed (the triggers leave messages past it alone); a message stored but not yet indexed
+ * when pierd stops is indexed at the next start.
  *
  * The index (message_fts, schema step 7) knows nothing of conversations; each match is read
  * from messages with the user's scope in the WHERE clause (STMT_SEARCH_MSG_*), so a message
@@ -68,7 +71,14 @@ int store_db_index_new(struct store_db *db)
 	    store_stmt_exec(db, STMT_FTS_STATE_SET) != SQLITE_DONE)
 		return -1;
 	db->fts_pending = false;
+	db->fts_unindexed = 0;
 	return 0;
+}
+
+bool store_db_index_due(const struct store_db *db)
+{
+	return db->fts_pending && (db->batch_appends < STORE_FTS_SMALL_BATCH ||
+	                           db->fts_unindexed >= STORE_FTS_BATCH);
 }
 
 enum store_status store_db_search(struct store_db *db, struct store_job *job)

@@ -3,13 +3,16 @@
  * Every statement is prepared once at open (stmt_sql below) and reset after each use. Jobs run
  * inside the batch transaction store.c opened, each under its own savepoint: a job that does
  * not end in STORE_OK is rolled back to it, so it leaves nothing behind (a JOIN that created
- * a room and then failed to add the member does not leave the room).
+ * a room and then failed to add the member does not leave the room). The exception is a plain
+ * private message, which writes nothing but its row (needs_savepoint); its row waits to be
+ * written with others in one statement (store_append.c).
  *
  * Names: users and rooms are found by their key (pier_name_key, ASCII lower case); the name
  * column keeps the spelling of their creator. Room names are stored with their '#'.
  */
 #include "store_internal.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -975,6 +978,20 @@ static int find_cid(struct store_db *db, struct store_job *job, int64_t room_id)
 	return rc == SQLITE_DONE ? 1 : -1;
 }
 
+/* Whether the job may write more than once, and so needs a savepoint to leave nothing behind
+ * when it fails. A plain private message (not encrypted, no quote, a contact already known)
+ * writes one row with one statement after read-only checks, and nothing can fail after it:
+ * when that INSERT fails SQLite backs the statement out by itself (ABORT: the statement's
+ * changes undone, the transaction kept), and an error that ends the transaction fails the
+ * whole batch (store.c). The savepoint's two statements were a sixth of the store thread's
+ * instructions per private message (docs/PERFORMANCE.md, "The store's cost per message").
+ * Such a message is also the one whose row can wait in the queue of store_append.c. */
+static bool needs_savepoint(const struct store_job *job)
+{
+	return !(job->op == STORE_APPEND && job->room == NULL && job->e2ee.payload == NULL &&
+	         !job->new_contact && job->reply_to == 0);
+}
+
 static enum store_status run_append(struct store_db *db, struct store_job *job)
 {
 	sqlite3_stmt *s = db->stmt[STMT_MSG_INSERT];
@@ -1021,40 +1038,22 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 	if (st != STORE_OK)
 		return st;
 
-	sqlite3_bind_int64(s, 1, ts);
-	sqlite3_bind_int64(s, 2, job->user_id);
-	if (job->room != NULL) {
-		sqlite3_bind_int64(s, 3, room_id);
-		/* 4, 5, 6 stay NULL */
-	} else {
-		int64_t lo = job->user_id < job->peer_id ? job->user_id : job->peer_id;
-		int64_t hi = job->user_id < job->peer_id ? job->peer_id : job->user_id;
-
-		sqlite3_bind_int64(s, 4, job->peer_id);
-		sqlite3_bind_int64(s, 5, lo);
-		sqlite3_bind_int64(s, 6, hi);
+	job->ts = ts;
+	db->fts_pending = true;          /* indexed at a batch's end (store_db_index_due) */
+	db->fts_unindexed++;
+	db->batch_appends++;
+	if (!needs_savepoint(job)) {
+		/* one row, nothing after it: written with the rows queued beside it */
+		store_append_queue(db, job);
+		return STORE_OK;
 	}
-	sqlite3_bind_text(s, 7, job->text, -1, SQLITE_STATIC);
-	if (job->cid != NULL)
-		sqlite3_bind_text(s, 8, job->cid, -1, SQLITE_STATIC);
-	if (job->media_id != 0) {
-		sqlite3_bind_text(s, 9, job->kind, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 10, job->media_id);
-	}
-	if (job->reply_to != 0)
-		sqlite3_bind_int64(s, 11, job->reply_to);
-	if (e2ee) {
-		sqlite3_bind_int(s, 12, 1);
-		sqlite3_bind_text(s, 13, job->e2ee.payload, -1, SQLITE_STATIC);
-	}
+	store_bind_msg_insert(s, 0, job, room_id);
 	rc = exec_stmt(db, STMT_MSG_INSERT);
 	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
 		return STORE_NOT_FOUND;     /* no such sender or recipient */
 	if (rc != SQLITE_DONE)
 		return STORE_FAILED;
 	job->msg_id = sqlite3_last_insert_rowid(db->db);
-	job->ts = ts;
-	db->fts_pending = true;          /* indexed at the end of the batch (store_db_index_new) */
 	if (e2ee && store_e2ee_send_queue(db, job) != STORE_OK)
 		return STORE_FAILED;
 	if (job->room == NULL && job->new_contact) {
@@ -1427,15 +1426,27 @@ static enum store_status run_op(struct store_db *db, struct store_job *job)
 void store_db_run(struct store_db *db, struct store_job *job)
 {
 	enum store_status status;
+	bool savepoint = needs_savepoint(job);
 
-	if (exec_stmt(db, STMT_SAVEPOINT) != SQLITE_DONE) {
+	/* the queued rows first, whenever this job could see them or the queue is full */
+	if (db->nqueued > 0 &&
+	    (savepoint || db->nqueued == STORE_QUEUED_MAX ||
+	     (job->cid != NULL && store_append_queued_cid(db, job))))
+		store_append_flush(db);
+	if (!store_db_in_txn(db)) {
+		job->status = STORE_FAILED;  /* the flush ended the transaction: the batch fails */
+		return;
+	}
+	if (savepoint && exec_stmt(db, STMT_SAVEPOINT) != SQLITE_DONE) {
 		job->status = STORE_FAILED;
 		return;
 	}
 	status = run_op(db, job);
-	if (status != STORE_OK)
-		exec_stmt(db, STMT_ROLLBACK_TO);
-	exec_stmt(db, STMT_RELEASE);
+	if (savepoint) {
+		if (status != STORE_OK)
+			exec_stmt(db, STMT_ROLLBACK_TO);
+		exec_stmt(db, STMT_RELEASE);
+	}
 	if (status == STORE_FAILED)
 		store_job_release(job);
 	job->status = status;
@@ -1443,6 +1454,7 @@ void store_db_run(struct store_db *db, struct store_job *job)
 
 int store_db_begin(struct store_db *db)
 {
+	db->batch_appends = 0;
 	return exec_stmt(db, STMT_BEGIN) == SQLITE_DONE ? 0 : -1;
 }
 
@@ -1455,6 +1467,8 @@ void store_db_rollback(struct store_db *db)
 {
 	if (store_db_in_txn(db))
 		exec_stmt(db, STMT_ROLLBACK);
+	db->nqueued = 0;            /* store.c fails every job of the batch */
+	db->fts_pending = true;     /* an indexing step may have been rolled back with the rest */
 }
 
 bool store_db_in_txn(struct store_db *db)
@@ -1550,10 +1564,29 @@ out:
 	return rc;
 }
 
+/* A statement journal (what a statement that fails must put back: an INSERT of several rows,
+ * store_append.c) stays in memory up to this size; SQLite's default (64 KiB) wrote one of
+ * 64 rows (about 0.5 MiB) to a temporary file, about 1.5 page writes more per message at
+ * 200 000 messages. SQLite allocates the in-memory journal in one chunk of this size when a
+ * statement first writes to it, so it is no bigger than needed. */
+#define STMT_JOURNAL_MEMORY (1024 * 1024)
+
+/* Process-wide SQLite settings, before its first use. Memory statistics off: with them on,
+ * every one of SQLite's allocations takes a global mutex and updates counters (about a
+ * tenth of the store thread's instructions per message); pier reads none of them.
+ * sqlite3_config fails harmlessly (SQLITE_MISUSE) when SQLite was initialized already. */
+static void configure_sqlite(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, STMT_JOURNAL_MEMORY);
+}
+
 int store_db_open(struct store_db *db, const char *path, bool no_sync, char **err)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	int rc;
 
+	pthread_once(&once, configure_sqlite);
 	memset(db, 0, sizeof *db);
 	/* NOMUTEX: store.c serializes every use of the connection with its own lock. */
 	rc = sqlite3_open_v2(path, &db->db,
@@ -1593,6 +1626,8 @@ int store_db_open(struct store_db *db, const char *path, bool no_sync, char **er
 			goto fail;
 		}
 	}
+	if (store_append_prepare(db, err) != 0)
+		goto fail;
 	rc = find_room(db, STORE_LOBBY, &db->lobby_id);
 	if (rc != 0) {
 		*err = store_errorf("the database has no %s room", STORE_LOBBY);
@@ -1601,6 +1636,9 @@ int store_db_open(struct store_db *db, const char *path, bool no_sync, char **er
 	db->ckpt = store_ckpt_start(db->db, path, err);
 	if (db->ckpt == NULL)
 		goto fail;
+	/* what a previous run stored but had not indexed yet: at the end of the first batch */
+	db->fts_pending = true;
+	db->fts_unindexed = STORE_FTS_BATCH;
 	return 0;
 fail:
 	store_db_close(db);
@@ -1609,9 +1647,16 @@ fail:
 
 void store_db_close(struct store_db *db)
 {
-	/* first: the writer's close, the last one, checkpoints the whole WAL and removes it */
+	/* the file left behind has every message indexed (a failure leaves them to the next
+	 * start) */
+	if (db->ckpt != NULL && db->fts_pending && store_db_begin(db) == 0) {
+		if (store_db_index_new(db) != 0 || store_db_commit(db) != 0)
+			store_db_rollback(db);
+	}
+	/* then: the writer's close, the last one, checkpoints the whole WAL and removes it */
 	store_ckpt_stop(db->ckpt);
 	db->ckpt = NULL;
+	store_append_finalize(db);
 	for (int i = 0; i < STMT_COUNT; i++) {
 		sqlite3_finalize(db->stmt[i]);
 		db->stmt[i] = NULL;
