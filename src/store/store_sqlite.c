@@ -1531,6 +1531,25 @@ int store_db_each_room(struct store_db *db,
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* Steps "PRAGMA journal_mode = WAL", retrying while another connection holds the lock it
+ * needs: on a file that several processes open at once (nodes of a cluster on SQLite, the
+ * tests' stores) SQLite answers SQLITE_BUSY there without calling the busy handler when
+ * waiting could deadlock. Bounded: WAL_RETRIES of WAL_RETRY_MS. */
+#define WAL_RETRIES 500
+#define WAL_RETRY_MS 10
+
+static int step_wal_pragma(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	for (int i = 0; (rc & 0xff) == SQLITE_BUSY && i < WAL_RETRIES; i++) {
+		sqlite3_reset(s);
+		sqlite3_sleep(WAL_RETRY_MS);
+		rc = sqlite3_step(s);
+	}
+	return rc;
+}
+
 /* Sets the connection's pragmas. WAL lets readers (the sqlite3 shell, backups) run beside
  * the writer; synchronous=FULL makes each commit durable in the WAL before it is acked. Old
  * page images stay in the WAL until a checkpoint (and in the file until it is reused): a clean
@@ -1542,7 +1561,7 @@ static int set_pragmas(struct store_db *db, bool no_sync, char **err)
 	int rc = -1;
 
 	if (sqlite3_prepare_v2(db->db, "PRAGMA journal_mode = WAL", -1, &s, NULL) != SQLITE_OK ||
-	    sqlite3_step(s) != SQLITE_ROW) {
+	    step_wal_pragma(s) != SQLITE_ROW) {
 		*err = store_errorf("setting WAL mode: %s", sqlite3_errmsg(db->db));
 		goto out;
 	}
