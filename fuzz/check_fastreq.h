@@ -1,7 +1,8 @@
 /* check_fastreq.h - the one property of fastreq.c, for fuzz_fastreq.c and test_fastreq.c:
  * whenever fastreq_decode accepts a line, json_loadb (flags 0, as dispatch.c) accepts it too
  * and finds the same request - the same op, the same members and no other, every string the
- * same bytes, reply_to the same integer. Header only (one static function). */
+ * same bytes, reply_to and media the same integers, e2ee the same object (payload, and keys
+ * the same array of the same envelopes). Header only (static functions). */
 #ifndef PIER_CHECK_FASTREQ_H
 #define PIER_CHECK_FASTREQ_H
 
@@ -24,13 +25,66 @@ static bool fastreq_same_string(const json_t *req, const char *key, const struct
 	       memchr(s->s, '\0', s->len) == NULL && memcmp(json_string_value(v), s->s, s->len) == 0;
 }
 
+/* Whether member key of req (NULL when absent) is the positive integer fastreq decoded into v
+ * (0: absent); counts it in *members. */
+static bool fastreq_same_count(const json_t *req, const char *key, int64_t v, size_t *members)
+{
+	const json_t *j = json_object_get(req, key);
+
+	if (v == 0)
+		return j == NULL;
+	++*members;
+	return v > 0 && json_is_integer(j) && json_integer_value(j) == v;
+}
+
+/* Whether string member key of o is s, counting it in *members when present. */
+static bool fastreq_same_counted(const json_t *o, const char *key, const struct fastreq_str *s,
+                                 size_t *members)
+{
+	*members += s->s != NULL;
+	return fastreq_same_string(o, key, s);
+}
+
+/* Whether the e2ee member of req is what fastreq decoded into fr (absent when !fr->e2ee). */
+static bool fastreq_same_e2ee(const json_t *req, const struct fastreq *fr)
+{
+	const json_t *e = json_object_get(req, "e2ee"), *keys;
+	size_t members = 0;
+
+	if (!fr->e2ee)
+		return e == NULL && fr->payload.s == NULL && fr->nkeys == 0;
+	if (!json_is_object(e) || !fastreq_same_counted(e, "payload", &fr->payload, &members))
+		return false;
+	keys = json_object_get(e, "keys");
+	if (fr->nkeys == 0) {
+		if (keys != NULL)
+			return false;
+	} else {
+		members++;
+		if (!json_is_array(keys) || json_array_size(keys) != fr->nkeys ||
+		    fr->nkeys > FASTREQ_KEYS_MAX)
+			return false;
+		for (size_t i = 0; i < fr->nkeys; i++) {
+			const json_t *k = json_array_get(keys, i);
+			size_t n = 0;
+
+			if (!json_is_object(k) ||
+			    !fastreq_same_counted(k, "device", &fr->keys[i].device, &n) ||
+			    !fastreq_same_counted(k, "body", &fr->keys[i].body, &n) ||
+			    json_object_size(k) != n)
+				return false;
+		}
+	}
+	return json_object_size(e) == members;
+}
+
 /* Decodes line with fastreq; *accepted says whether it took it. NULL when it declined or
  * agrees with jansson, else what differs. */
 static const char *fastreq_vs_jansson(const char *line, size_t len, bool *accepted)
 {
 	static struct fastreq fr;   /* 8 KiB: not on a fuzzer's stack */
 	json_error_t err;
-	json_t *req, *reply_to;
+	json_t *req;
 	const char *diff = NULL;
 	size_t members = 0;
 
@@ -61,15 +115,18 @@ static const char *fastreq_vs_jansson(const char *line, size_t len, bool *accept
 		goto out;
 	}
 	members += (fr.ref.s != NULL) + (fr.to.s != NULL) + (fr.text.s != NULL) + (fr.cid.s != NULL);
-	reply_to = json_object_get(req, "reply_to");
-	if (fr.reply_to != 0) {
-		members++;
-		if (!json_is_integer(reply_to) || json_integer_value(reply_to) != fr.reply_to) {
-			diff = "reply_to differs";
-			goto out;
-		}
-	} else if (reply_to != NULL || fr.reply_to < 0) {
-		diff = "reply_to differs";
+	if (!fastreq_same_count(req, "reply_to", fr.reply_to, &members) ||
+	    !fastreq_same_count(req, "media", fr.media, &members)) {
+		diff = "reply_to or media differs";
+		goto out;
+	}
+	if (!fastreq_same_e2ee(req, &fr)) {
+		diff = "e2ee differs";
+		goto out;
+	}
+	members += fr.e2ee;
+	if (fr.e2ee && fr.text.s != NULL) {
+		diff = "an encrypted send with text";
 		goto out;
 	}
 	if (fr.op == PIER_OP_PING && members != 1 + (fr.ref.s != NULL)) {

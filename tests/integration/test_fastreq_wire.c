@@ -1,12 +1,15 @@
-/* test_fastreq_wire.c - integration: a send or ping the decoder without a tree takes
- * (fastreq.c) is answered on the wire exactly as the same request through jansson. Every case
+/* test_fastreq_wire.c - integration: a send (plain or encrypted) or ping the decoder without a
+ * tree takes (fastreq.c) is answered on the wire exactly as the same request through jansson. Every case
  * is sent twice with one ref: as the hot shape, and with an extra member "x" that makes
  * fastreq decline; the two replies must be equal but for the new message's id and ts, and a
- * message sent must reach the peer with the text jansson would decode. */
+ * message sent must reach the peer with the text jansson would decode (an encrypted one: the
+ * envelope with the payload and body sent). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
+#include "e2eetest.h"
 #include "harness.h"
 
 struct world {
@@ -37,7 +40,7 @@ static json_t *reply_for(struct pier_conn *c, const char *ref)
 /* Sends "{<members>,\"ref\":ref<extra>}\n" on c and returns the reply to it. */
 static json_t *ask(struct pier_conn *c, const char *members, const char *ref, const char *extra)
 {
-	char line[1024];
+	char line[2048];
 	int n = snprintf(line, sizeof(line), "{%s,\"ref\":\"%s\"%s}\n", members, ref, extra);
 
 	if (n < 0 || (size_t)n >= sizeof(line) || pier_conn_send_raw(c, line, (size_t)n) != 0)
@@ -127,6 +130,123 @@ static void test_sends(struct world *w)
 #undef TO_B
 }
 
+/* Two users with one device each, lists published: a1 sends to bob's b1. */
+struct e2ee_world {
+	char alice[HARNESS_NAME_MAX], bob[HARNESS_NAME_MAX];
+	struct tdev a1, b1;
+	struct tacct ak, bk;
+};
+
+static bool e2ee_setup(struct world *w, struct e2ee_world *e)
+{
+	struct tdev *one[1];
+
+	harness_user(e->alice, "fqa");
+	harness_user(e->bob, "fqb");
+	if (!t_register(w->p, e->alice) || !t_register(w->p, e->bob))
+		return false;
+	t_dev_init(&e->a1, e->alice, "a1");
+	t_dev_init(&e->b1, e->bob, "b1");
+	t_acct_init(&e->ak, e->alice);
+	t_acct_init(&e->bk, e->bob);
+	if (!t_dev_register(w->p, &e->a1, 4) || !t_dev_register(w->p, &e->b1, 4))
+		return false;
+	one[0] = &e->a1;
+	if (!t_publish(e->a1.s.c, &e->ak, one, 1))
+		return false;
+	one[0] = &e->b1;
+	if (!t_publish(e->b1.s.c, &e->bk, one, 1))
+		return false;
+	client_drain(e->a1.s.c);
+	client_drain(e->b1.s.c);
+	return true;
+}
+
+/* b1 gets n envelopes (the fast and the tree send, or one for a cid's duplicate) with
+ * payload and body. */
+static void b1_gets(struct e2ee_world *e, size_t n, const char *payload, const char *body)
+{
+	json_t *envs = json_array();
+	size_t i;
+	json_t *v;
+
+	if (t_collect_envelopes(e->b1.s.c, n, envs)) {
+		json_array_foreach(envs, i, v) {
+			CHECK(t_streq(jstr(v, "payload"), payload) && t_streq(jstr(v, "body"), body),
+			      "envelope %zu: payload and body as sent: %s", i, jdump(v));
+		}
+	}
+	json_decref(envs);
+}
+
+static void test_e2ee(struct world *w)
+{
+	struct e2ee_world e;
+	char members[1536], other[T_ID_TEXT], to_bob[HARNESS_NAME_MAX + 1];
+	unsigned char rnd[16] = {1, 2, 3};
+	char *payload = t_random_b64(120), *body = t_random_b64(96);
+	int64_t id;
+
+	memset(&e, 0, sizeof(e));
+	if (!CHECK(e2ee_setup(w, &e), "e2ee: devices set up"))
+		goto out;
+	snprintf(to_bob, sizeof(to_bob), "@%s", e.bob);
+	t_b64(other, sizeof(other), rnd, sizeof(rnd));
+#define E2EE(to, pl, dev, bd, fmt, ...) (snprintf(members, sizeof(members), \
+	"\"op\":\"send\",\"to\":\"%s\",\"e2ee\":{\"payload\":\"%s\",\"keys\":[{\"device\":\"%s\"," \
+	"\"body\":\"%s\"}]}" fmt, to, pl, dev, bd, __VA_ARGS__), members)
+
+	id = both_ways(w, e.a1.s.c, E2EE(to_bob, payload, e.b1.id64, body, "%s", ""), "sent", NULL);
+	b1_gets(&e, 2, payload, body);
+	both_ways(w, e.a1.s.c, E2EE(to_bob, payload, e.b1.id64, body, ",\"cid\":\"%s\"", "e-1"),
+	          "sent", NULL);
+	b1_gets(&e, 1, payload, body);
+	both_ways(w, e.a1.s.c, E2EE(to_bob, payload, e.b1.id64, body, ",\"reply_to\":%lld",
+	                            (long long)id), "sent", NULL);
+	b1_gets(&e, 2, payload, body);
+	/* Escapes in the base64url ("\/" is '/': not base64url) and the id. */
+	both_ways(w, e.a1.s.c, E2EE(to_bob, "\\u0041\\u0041", e.b1.id64, body, "%s", ""), "sent", NULL);
+	b1_gets(&e, 2, "AA", body);
+	both_ways(w, e.a1.s.c, E2EE(to_bob, "QQ\\/", e.b1.id64, body, "%s", ""), "error",
+	          "bad_envelope");
+
+	both_ways(w, e.a1.s.c, E2EE(to_bob, payload, other, body, "%s", ""), "error",
+	          "devices_changed");
+	both_ways(w, e.a1.s.c, E2EE(to_bob, payload, "abc", body, "%s", ""), "error", "bad_envelope");
+	both_ways(w, e.a1.s.c, E2EE(to_bob, payload, e.b1.id64, "!!", "%s", ""), "error",
+	          "bad_envelope");
+	both_ways(w, e.a1.s.c, E2EE(to_bob, "", e.b1.id64, body, "%s", ""), "error", "bad_envelope");
+	both_ways(w, e.a1.s.c, E2EE(to_bob, payload, e.b1.id64, body, ",\"media\":%s", "999999"),
+	          "error", "no_such_media");
+	both_ways(w, e.a1.s.c, E2EE(to_bob, payload, e.b1.id64, body, ",\"reply_to\":%s",
+	                            "999999999"), "error", "no_such_message");
+	both_ways(w, e.a1.s.c, E2EE(to_bob, payload, e.b1.id64, body, ",\"cid\":\"%s\"", ""),
+	          "error", "bad_request");
+	both_ways(w, e.a1.s.c, E2EE("#lobby", payload, e.b1.id64, body, "%s", ""), "error",
+	          "bad_target");
+	both_ways(w, e.a1.s.c, E2EE("@no_such_user_x", payload, e.b1.id64, body, "%s", ""), "error",
+	          "no_such_user");
+	both_ways(w, w->a, E2EE(to_bob, payload, e.b1.id64, body, "%s", ""), "error", "no_device");
+	both_ways(w, w->anon, E2EE(to_bob, payload, e.b1.id64, body, "%s", ""), "error",
+	          "not_logged_in");
+	snprintf(members, sizeof(members), "\"op\":\"send\",\"to\":\"%s\",\"e2ee\":{\"payload\":\"%s\"}",
+	         to_bob, payload);
+	both_ways(w, e.a1.s.c, members, "error", "bad_envelope");
+	snprintf(members, sizeof(members), "\"op\":\"send\",\"to\":\"%s\",\"e2ee\":{\"payload\":\"%s\","
+	         "\"keys\":[{\"device\":\"%s\",\"body\":\"%s\"},{\"device\":\"%s\",\"body\":\"%s\"}]}",
+	         to_bob, payload, e.b1.id64, body, e.b1.id64, body);
+	both_ways(w, e.a1.s.c, members, "error", "bad_envelope");
+	snprintf(members, sizeof(members), "\"op\":\"send\",\"e2ee\":{\"keys\":[{\"device\":\"%s\"}]}",
+	         e.b1.id64);
+	both_ways(w, e.a1.s.c, members, "error", "bad_request");
+#undef E2EE
+out:
+	t_dev_close(&e.a1);
+	t_dev_close(&e.b1);
+	free(payload);
+	free(body);
+}
+
 static void test_ping(struct world *w)
 {
 	both_ways(w, w->a, "\"op\":\"ping\"", "pong", NULL);
@@ -147,6 +267,7 @@ int main(void)
 	w.anon = client_connect(w.p);
 	if (CHECK(w.a != NULL && w.b != NULL && w.anon != NULL, "clients connect")) {
 		test_sends(&w);
+		test_e2ee(&w);
 		test_ping(&w);
 	}
 	pier_conn_close(w.a);

@@ -45,12 +45,53 @@ static const struct row rows[] = {
 	{"{\"op\":\"send\",\"to\":\"@x\",\"text\":\"a\",\"ref\":\"0123456789012345678901234567890123456789012345678901234567890123456789\"}",
 	 true, "a ref over 64 bytes (dispatch.c leaves it to the JSON path)"},
 	{"{\"op\":\"s\\u0065nd\",\"to\":\"@x\",\"text\":\"a\"}", true, "an escaped op value"},
+	{"{\"op\":\"send\",\"to\":\"@x\",\"text\":\"a\",\"media\":4}", true, "media"},
+	{"{\"op\":\"send\",\"to\":\"@bob_01\",\"e2ee\":{\"payload\":\"AAECAwQFBgcICQoLDA0ODxAREhM\","
+	 "\"keys\":[{\"device\":\"q83vASNFZ4mrze8BI0VniQ\",\"body\":\"EBESExQVFhcYGRobHB0eHyA\"},"
+	 "{\"device\":\"ASNFZ4mrze8BI0VniavN7w\",\"body\":\"ICEiIyQlJicoKSorLC0uLzA\"}]},"
+	 "\"ref\":\"e17\",\"cid\":\"c-9\"}", true, "pier-bench's encrypted send"},
+	{"{\"e2ee\":{\"keys\":[{\"body\":\"QQ\",\"device\":\"ZA\"}],\"payload\":\"UA\"},\"media\":12,"
+	 "\"reply_to\":3,\"to\":\"@x\",\"op\":\"send\"}", true, "an encrypted send, keys in another order"},
+	{" { \"op\" : \"send\" , \"e2ee\" :\t{ \"payload\" : \"\\/\" ,\r\n\"keys\" : [ { \"device\" : \"\" } ,"
+	 " { \"body\" : \"\\u0041\" } ] } } ", true, "an encrypted send with whitespace and escapes"},
+	{"{\"op\":\"send\",\"e2ee\":{\"payload\":\"x\"}}", true, "e2ee without keys (the handler answers)"},
+	{"{\"op\":\"send\",\"e2ee\":{\"keys\":[{\"device\":\"d\"}]}}", true,
+	 "e2ee without a payload, an envelope without a body (the handler answers)"},
 
 	{"{\"op\":\"send\",\"to\":\"@x\",\"text\":\"a\",\"text\":\"b\"}", false, "a repeated key"},
 	{"{\"op\":\"send\",\"op\":\"ping\"}", false, "a repeated op"},
 	{"{\"op\":\"send\",\"to\":\"@x\",\"text\":\"a\",\"kind\":\"text\"}", false, "kind"},
-	{"{\"op\":\"send\",\"to\":\"@x\",\"text\":\"a\",\"media\":4}", false, "media"},
-	{"{\"op\":\"send\",\"to\":\"@x\",\"e2ee\":{\"v\":1}}", false, "e2ee"},
+	{"{\"op\":\"send\",\"to\":\"@x\",\"e2ee\":{\"v\":1}}", false, "e2ee with another key"},
+	{"{\"op\":\"send\",\"to\":\"@x\",\"e2ee\":{}}", false, "e2ee empty"},
+	{"{\"op\":\"send\",\"to\":\"@x\",\"e2ee\":null}", false, "e2ee null"},
+	{"{\"op\":\"send\",\"to\":\"@x\",\"e2ee\":\"x\"}", false, "e2ee a string"},
+	{"{\"op\":\"send\",\"to\":\"@x\",\"text\":\"a\",\"e2ee\":{\"payload\":\"QQ\"}}", false,
+	 "e2ee and text (the handler's error)"},
+	{"{\"op\":\"send\",\"to\":\"@x\",\"e2ee\":{\"payload\":\"QQ\",\"payload\":\"QQ\"}}", false,
+	 "a repeated payload"},
+	{"{\"op\":\"send\",\"to\":\"@x\",\"e2ee\":{\"keys\":[]}}", false, "keys empty"},
+	{"{\"op\":\"send\",\"to\":\"@x\",\"e2ee\":{\"keys\":[{}]}}", false, "an empty envelope"},
+	{"{\"op\":\"send\",\"to\":\"@x\",\"e2ee\":{\"keys\":{\"device\":\"d\"}}}", false,
+	 "keys an object"},
+	{"{\"op\":\"send\",\"to\":\"@x\",\"e2ee\":{\"keys\":[\"d\"]}}", false, "an envelope a string"},
+	{"{\"op\":\"send\",\"to\":\"@x\",\"e2ee\":{\"keys\":[{\"device\":\"d\",\"v\":1}]}}", false,
+	 "an envelope with another key"},
+	{"{\"op\":\"send\",\"to\":\"@x\",\"e2ee\":{\"keys\":[{\"device\":\"d\",\"device\":\"e\"}]}}",
+	 false, "an envelope with a repeated key"},
+	{"{\"op\":\"send\",\"to\":\"@x\",\"e2ee\":{\"keys\":[{\"device\":1}]}}", false, "a device a number"},
+	{"{\"op\":\"send\",\"to\":\"@x\",\"e2ee\":{\"keys\":[{\"body\":null}]}}", false, "a body null"},
+	{"{\"op\":\"send\",\"to\":\"@x\",\"e2ee\":{\"keys\":[{\"body\":\"a\"},]}}", false,
+	 "a trailing comma in keys"},
+	{"{\"op\":\"send\",\"to\":\"@x\",\"e2ee\":{\"keys\":[{\"body\":\"a\"}}}", false, "keys not closed"},
+	{"{\"op\":\"send\",\"to\":\"@x\",\"e2ee\":{\"payload\":\"QQ\"}", false, "e2ee not closed"},
+	{"{\"op\":\"send\",\"to\":\"@x\",\"e2ee\":{\"payload\":\"QQ\"},\"e2ee\":{\"payload\":\"QQ\"}}",
+	 false, "a repeated e2ee"},
+	{"{\"op\":\"send\",\"to\":\"@x\",\"e2ee\":{\"payload\":\"QQ\",\"keys\":[{\"device\":\"d\"}]},"
+	 "\"kind\":\"file\"}", false, "an encrypted send with kind"},
+	{"{\"op\":\"ping\",\"e2ee\":{\"payload\":\"QQ\"}}", false, "a ping with e2ee"},
+	{"{\"op\":\"ping\",\"media\":1}", false, "a ping with media"},
+	{"{\"op\":\"send\",\"to\":\"@x\",\"text\":\"a\",\"media\":0}", false, "media 0"},
+	{"{\"op\":\"send\",\"to\":\"@x\",\"text\":\"a\",\"media\":null}", false, "media null"},
 	{"{\"op\":\"send\",\"to\":\"@x\",\"text\":\"a\",\"x\":1}", false, "an unknown key"},
 	{"{\"op\":\"send\",\"to\":\"@x\",\"text\":\"a\",\"\":1}", false, "an empty key"},
 	{"{\"o\\u0070\":\"ping\"}", false, "a key written with an escape"},
@@ -173,6 +214,28 @@ static void check_values(void)
 	CHECK(fr.op == PIER_OP_PING && fr.ref.s == NULL && fr.to.s == NULL && fr.reply_to == 0,
 	      "ping: nothing but op");
 
+	line = "{\"op\":\"send\",\"to\":\"@b\",\"media\":5,\"e2ee\":{\"payload\":\"UEFZ\",\"keys\":["
+	       "{\"device\":\"ZDE\",\"body\":\"YjE\"},{\"body\":\"Y\\u0032\",\"device\":\"ZDI\"}]}}";
+	REQUIRE(fastreq_decode(line, strlen(line), &fr), , "encrypted: taken");
+	CHECK(fr.op == PIER_OP_SEND && fr.e2ee && fr.text.s == NULL && fr.media == 5, "encrypted: op");
+	CHECK(str_is(&fr.to, "@b") && str_is(&fr.payload, "UEFZ"), "encrypted: to, payload");
+	CHECK(fr.nkeys == 2 && str_is(&fr.keys[0].device, "ZDE") && str_is(&fr.keys[0].body, "YjE") &&
+	      str_is(&fr.keys[1].device, "ZDI") && str_is(&fr.keys[1].body, "Y2"), "encrypted: keys");
+
+	/* FASTREQ_KEYS_MAX envelopes are taken, one more declines. */
+	for (int keys = FASTREQ_KEYS_MAX; keys <= FASTREQ_KEYS_MAX + 1; keys++) {
+		bool accepted;
+
+		n = snprintf(big, sizeof(big), "{\"op\":\"send\",\"e2ee\":{\"keys\":[");
+		for (int i = 0; i < keys; i++)
+			n += snprintf(big + n, sizeof(big) - (size_t)n, "%s{\"device\":\"d%d\",\"body\":\"b\"}",
+			              i > 0 ? "," : "", i);
+		n += snprintf(big + n, sizeof(big) - (size_t)n, "]}}");
+		CHECK(fastreq_decode(big, (size_t)n, &fr) == (keys == FASTREQ_KEYS_MAX),
+		      "%d envelopes", keys);
+		CHECK(fastreq_vs_jansson(big, (size_t)n, &accepted) == NULL, "%d envelopes: agree", keys);
+	}
+
 	/* Text filling the buffer declines; a little shorter is taken. */
 	n = snprintf(big, sizeof(big), "{\"op\":\"send\",\"to\":\"@x\",\"text\":\"%0*d\"}",
 	             FASTREQ_BUF, 0);
@@ -207,6 +270,8 @@ static const char *const pieces[] = {
 	"\"", "\\", "\\u", "\\n", "\\ud83d", "\\ude00", "\\udbff", "\\u0000", "\\u00e9", "d8", "DC",
 	"{", "}", ",", ":", " ", "\t", "\r", "0", "1", "9", "-", ".", "e", "a", "f", "g", "null",
 	"\"op\"", "\"send\"", "\"ping\"", "\"to\"", "\"text\"", "\"ref\"", "\"cid\"", "\"reply_to\"",
+	"\"media\"", "\"e2ee\"", "\"payload\"", "\"keys\"", "\"device\"", "\"body\"", "[", "]", "{}",
+	",{\"device\":\"d\",\"body\":\"b\"}",
 	"\x01", "\x1f", "\x7f", "\x80", "\xbf", "\xc0", "\xc2", "\xdf", "\xe0", "\xe4\xbd", "\xed",
 	"\xed\x9f\xbf", "\xee\x80\x80", "\xf0", "\xf0\x9f\x98\x80", "\xf4", "\xf4\x8f", "\xf5", "\xff",
 	"你", "😀",

@@ -377,10 +377,9 @@ static void page_read(struct store_job *job)
 	deferred_finish(d, r);
 }
 
-int chat_check_cid(struct conn *c, json_t *ref, const json_t *cid)
+int chat_check_cid(struct conn *c, json_t *ref, bool bad, const char *cid, size_t len)
 {
-	return check_cid(c, ref, cid != NULL && !json_is_string(cid), json_string_value(cid),
-	                 json_string_length(cid));
+	return check_cid(c, ref, bad, cid, len);
 }
 
 int chat_opt_int(struct conn *c, json_t *req, json_t *ref, const char *key, int64_t *out)

@@ -47,10 +47,10 @@ int chat_target(struct conn *c, json_t *ref, const char *to, struct room **room,
 /* Reads the optional non-negative integer member key of req into *out (left alone when
  * absent or null). 0, or -1 after answering bad_request when it is malformed. */
 int chat_opt_int(struct conn *c, json_t *req, json_t *ref, const char *key, int64_t *out);
-/* Checks a send's optional client id (cid: absent, or a string of 1-64 bytes; the same
- * limit for plain and encrypted sends, since both share the dedup table). 0, or -1 after
- * answering bad_request. */
-int chat_check_cid(struct conn *c, json_t *ref, const json_t *cid);
+/* Checks a send's optional client id (cid: absent (NULL), or a string of 1-64 bytes (len);
+ * bad: present and not a string; the same limit for plain and encrypted sends, since both
+ * share the dedup table). 0, or -1 after answering bad_request. */
+int chat_check_cid(struct conn *c, json_t *ref, bool bad, const char *cid, size_t len);
 
 /* Fans the stored message m out to this node's sessions that may see it (the online members
  * of its room; the two parties of a private one, through offline.c's watermark; for an

@@ -1,7 +1,7 @@
 /* dispatch.c - the op table and the checks every request passes before its handler.
  *
- * Two ways in: the hot shapes (send with plain text, ping) decoded by fastreq.c without a
- * JSON tree, and every other line through json_loadb. Both meet the same checks (ref, login
+ * Two ways in: the hot shapes (send, plain or encrypted, and ping) decoded by fastreq.c
+ * without a JSON tree, and every other line through json_loadb. Both meet the same checks (ref, login
  * state, rate bucket) in the same order; fastreq declines whatever it is not sure of, so the
  * JSON path is the only one that answers a malformed request. */
 #include "dispatch.h"
@@ -149,10 +149,19 @@ static bool dispatch_fast(struct conn *c, const struct fastreq *fr)
 	if (fr->ref.s != NULL)
 		ref = json_stringn_nocheck(fr->ref.s, fr->ref.len);
 	if (check_access(c, e, ref) == 0 && take_token(c, e, ref) == 0) {
-		if (fr->op == PIER_OP_SEND) {
+		if (fr->op == PIER_OP_SEND && fr->e2ee) {
+			struct e2ee_send_req r = {
+				.to = fr->to.s, .payload = fr->payload, .keys = fr->keys,
+				.nkeys = fr->nkeys, .cid = fr->cid.s, .cid_len = fr->cid.len,
+				.media = fr->media, .reply_to = fr->reply_to,
+			};
+
+			e2ee_send(c, &r, ref);
+		} else if (fr->op == PIER_OP_SEND) {
 			struct chat_send_req r = {
 				.to = fr->to.s, .text = fr->text.s, .text_len = fr->text.len,
-				.cid = fr->cid.s, .cid_len = fr->cid.len, .reply_to = fr->reply_to,
+				.cid = fr->cid.s, .cid_len = fr->cid.len, .media = fr->media,
+				.reply_to = fr->reply_to,
 			};
 
 			chat_send(c, &r, ref);

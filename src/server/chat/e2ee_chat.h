@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "fastreq.h"
 #include "store.h"
 
 struct conn;
@@ -104,6 +105,27 @@ void handle_device_send(struct conn *c, json_t *req, json_t *ref);
 void handle_ack(struct conn *c, json_t *req, json_t *ref);
 /* send with an "e2ee" member (chat.c hands it over). */
 void e2ee_handle_send(struct conn *c, json_t *req, json_t *ref);
+
+/* An encrypted send as plain values, from a tree (e2ee_handle_send) or from fastreq.c
+ * (dispatch.c). The strings need only live through e2ee_send (it copies what the job keeps);
+ * none holds a NUL unless its length says so. */
+struct e2ee_send_req {
+	const char *to;              /* NULL when absent or not a string */
+	bool text;                   /* text present and not null (an error) */
+	bool e2ee_bad;               /* e2ee not an object */
+	struct fastreq_str payload;  /* s NULL when absent or not a string */
+	const struct fastreq_key *keys;   /* NULL when keys is not an array of 1..64 objects;
+	                                   * a device or body s NULL: absent or not a string */
+	size_t nkeys;
+	const char *cid;             /* NULL when absent or bad; else cid_len bytes */
+	size_t cid_len;
+	bool cid_bad;
+	int64_t media;               /* 0 absent or null, -1 not a positive integer, else the id */
+	int64_t reply_to;            /* the same */
+};
+/* Checks r in the order e2ee_handle_send always had (answering the first error) and submits
+ * the store job; sent (or the error) comes when it is done. ref may be NULL. */
+void e2ee_send(struct conn *c, const struct e2ee_send_req *r, json_t *ref);
 
 /* ---- e2ee_queue.c ---- */
 /* Starts c's catch-up of its device's queue (after device_hello). */

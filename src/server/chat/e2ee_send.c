@@ -211,73 +211,68 @@ answer:
 	deferred_finish(d, r);
 }
 
-/* Reads "keys": [{"device","body"}] into a new array; -1 when malformed (a device twice, a
- * body that is not base64url or over max). */
-static int read_keys(const json_t *keys, size_t max_body, struct store_envelope **out,
-                     size_t *n)
+/* A device id's text: base64url of E2EE_ID_LEN bytes. */
+#define DEVICE_TEXT_LEN ((E2EE_ID_LEN * 4 + 2) / 3)
+_Static_assert(DEVICE_TEXT_LEN + 1 == sizeof(((struct store_envelope *)0)->device),
+               "a device id's text fills store_envelope.device");
+
+/* Reads keys (n of them) into a new array, body_in pointing into keys; -1 when malformed (no
+ * keys, too many, a device twice or not a device id, a body that is not base64url or over
+ * max). */
+static int read_keys(const struct fastreq_key *keys, size_t n, size_t max_body,
+                     struct store_envelope **out)
 {
 	struct store_envelope *v;
-	const json_t *k;
-	size_t i;
 
 	*out = NULL;
-	*n = 0;
-	if (!json_is_array(keys) || json_array_size(keys) == 0 || json_array_size(keys) > KEYS_MAX)
+	if (keys == NULL || n == 0 || n > KEYS_MAX)
 		return -1;
-	v = xcalloc(json_array_size(keys), sizeof(*v));
-	json_array_foreach(keys, i, k) {
-		const json_t *body = json_object_get(k, "body");
+	v = xcalloc(n, sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		struct fastreq_str dev = keys[i].device, body = keys[i].body;
 
-		if (!json_is_object(k) || e2ee_b64_field(k, "device", E2EE_ID_LEN, NULL, v[i].device) != 0 ||
-		    !json_is_string(body) ||
-		    !e2ee_b64_valid(json_string_value(body), json_string_length(body), max_body))
+		if (dev.s == NULL || dev.len != DEVICE_TEXT_LEN || !e2ee_b64_form(dev.s, dev.len) ||
+		    body.s == NULL || !e2ee_b64_valid(body.s, body.len, max_body))
 			goto bad;
-		v[i].body_in = json_string_value(body);
+		memcpy(v[i].device, dev.s, DEVICE_TEXT_LEN);
+		v[i].device[DEVICE_TEXT_LEN] = '\0';
+		v[i].body_in = body.s;
 		for (size_t j = 0; j < i; j++) {
-			if (strcmp(v[j].device, v[i].device) == 0)
+			if (memcmp(v[j].device, v[i].device, DEVICE_TEXT_LEN) == 0)
 				goto bad;
 		}
 	}
 	*out = v;
-	*n = json_array_size(keys);
 	return 0;
 bad:
 	free(v);
 	return -1;
 }
 
-void e2ee_handle_send(struct conn *c, json_t *req, json_t *ref)
+void e2ee_send(struct conn *c, const struct e2ee_send_req *r, json_t *ref)
 {
 	const struct config *cfg = &c->srv->cfg;
 	const struct e2ee_session *s = e2ee_session_of(c);
-	const char *to = req_string(req, "to");
-	json_t *e2ee = json_object_get(req, "e2ee"), *payload = json_object_get(e2ee, "payload");
-	json_t *cid = json_object_get(req, "cid"), *media = json_object_get(req, "media");
-	json_t *reply_to = json_object_get(req, "reply_to");
 	struct store_envelope *envs = NULL;
-	size_t nenvs = 0;
 	struct user *peer;
 	struct deferred *d;
+	size_t bytes;
 
-	if (to == NULL || !json_is_object(e2ee) ||
-	    (json_object_get(req, "text") != NULL && !json_is_null(json_object_get(req, "text")))) {
+	if (r->to == NULL || r->e2ee_bad || r->text) {
 		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "an encrypted send has to and e2ee, and no text");
 		return;
 	}
-	if (to[0] != '@') {
+	if (r->to[0] != '@') {
 		reply_error(c, ref, PIER_ERR_BAD_TARGET, "only private messages (@user) are encrypted");
 		return;
 	}
-	if (chat_check_cid(c, ref, cid) != 0)
+	if (chat_check_cid(c, ref, r->cid_bad, r->cid, r->cid_len) != 0)
 		return;
-	if ((media != NULL && !json_is_null(media) &&
-	     (!json_is_integer(media) || json_integer_value(media) <= 0)) ||
-	    (reply_to != NULL && !json_is_null(reply_to) &&
-	     (!json_is_integer(reply_to) || json_integer_value(reply_to) <= 0))) {
+	if (r->media < 0 || r->reply_to < 0) {
 		reply_error(c, ref, PIER_ERR_BAD_REQUEST, "media and reply_to are ids");
 		return;
 	}
-	peer = hub_find_user(&c->srv->hub, to + 1);
+	peer = hub_find_user(&c->srv->hub, r->to + 1);
 	if (peer == NULL) {
 		reply_error(c, ref, PIER_ERR_NO_SUCH_USER, "no such user");
 		return;
@@ -286,28 +281,84 @@ void e2ee_handle_send(struct conn *c, json_t *req, json_t *ref)
 		reply_error(c, ref, PIER_ERR_NO_DEVICE, "this session speaks for no active device");
 		return;
 	}
-	if (!json_is_string(payload) ||
-	    !e2ee_b64_valid(json_string_value(payload), json_string_length(payload),
-	                    cfg->e2ee_max_payload) ||
-	    read_keys(json_object_get(e2ee, "keys"), cfg->e2ee_max_envelope, &envs, &nenvs) != 0) {
+	if (r->payload.s == NULL ||
+	    !e2ee_b64_valid(r->payload.s, r->payload.len, cfg->e2ee_max_payload) ||
+	    read_keys(r->keys, r->nkeys, cfg->e2ee_max_envelope, &envs) != 0) {
 		reply_error(c, ref, PIER_ERR_BAD_ENVELOPE, "payload (base64url, at most %zu) and keys "
 		            "[{device, body (at most %zu)}], one per device", cfg->e2ee_max_payload,
 		            cfg->e2ee_max_envelope);
 		return;
 	}
-	d = deferred_new(c, req, ref, STORE_APPEND, stored);
+	/* The job's strings are copied into d (one allocation): the request may be gone. */
+	bytes = r->payload.len + 1 + (r->cid != NULL ? r->cid_len + 1 : 0);
+	for (size_t i = 0; i < r->nkeys; i++)
+		bytes += r->keys[i].body.len + 1;
+	d = deferred_new_sized(c, ref, STORE_APPEND, stored, bytes);
 	deferred_set_target(d, NULL, peer);
 	d->job.new_contact = peer != c->user && !hub_has_contact(c->user, peer);
 	d->job.text = "";
-	d->job.media_id = json_is_integer(media) ? json_integer_value(media) : 0;
+	d->job.media_id = r->media;
 	d->job.kind = d->job.media_id != 0 ? "file" : NULL;   /* the real kind is in the payload */
-	d->job.cid = json_string_value(cid);
-	d->job.reply_to = json_is_integer(reply_to) ? json_integer_value(reply_to) : 0;
+	d->job.cid = r->cid != NULL ? deferred_copy(d, r->cid, r->cid_len) : NULL;
+	d->job.reply_to = r->reply_to;
 	d->job.ts = pier_now_ms();
-	d->job.e2ee.payload = json_string_value(payload);
+	d->job.e2ee.payload = deferred_copy(d, r->payload.s, r->payload.len);
+	for (size_t i = 0; i < r->nkeys; i++)
+		envs[i].body_in = deferred_copy(d, r->keys[i].body.s, r->keys[i].body.len);
 	d->job.e2ee.envs_in = envs;
-	d->job.e2ee.nenvs_in = nenvs;
+	d->job.e2ee.nenvs_in = r->nkeys;
 	d->job.e2ee.device_rid = s->rid;
 	d->job.e2ee.max_queue = cfg->e2ee_max_queue;
 	store_submit(c->srv->store, &d->job);
+}
+
+/* media or reply_to as struct e2ee_send_req has it: 0 absent or null, -1 bad, else the id. */
+static int64_t send_id(const json_t *v)
+{
+	if (v == NULL || json_is_null(v))
+		return 0;
+	return json_is_integer(v) && json_integer_value(v) > 0 ? json_integer_value(v) : -1;
+}
+
+/* A string member of o as struct fastreq_str: s NULL when absent or not a string. */
+static struct fastreq_str tree_str(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+	struct fastreq_str out = {json_string_value(v), json_string_length(v)};
+
+	return out;
+}
+
+void e2ee_handle_send(struct conn *c, json_t *req, json_t *ref)
+{
+	json_t *e2ee = json_object_get(req, "e2ee"), *keys = json_object_get(e2ee, "keys");
+	json_t *text = json_object_get(req, "text"), *cid = json_object_get(req, "cid");
+	struct fastreq_key list[KEYS_MAX];
+	struct e2ee_send_req r = {
+		.to = req_string(req, "to"),
+		.text = text != NULL && !json_is_null(text),
+		.e2ee_bad = !json_is_object(e2ee),
+		.payload = tree_str(e2ee, "payload"),
+		.keys = list,
+		.cid = json_string_value(cid),
+		.cid_len = json_string_length(cid),
+		.cid_bad = cid != NULL && !json_is_string(cid),
+		.media = send_id(json_object_get(req, "media")),
+		.reply_to = send_id(json_object_get(req, "reply_to")),
+	};
+	const json_t *k;
+	size_t i;
+
+	if (!json_is_array(keys) || json_array_size(keys) == 0 || json_array_size(keys) > KEYS_MAX)
+		r.keys = NULL;
+	json_array_foreach(keys, i, k) {
+		if (r.keys == NULL || !json_is_object(k)) {
+			r.keys = NULL;
+			break;
+		}
+		list[i].device = tree_str(k, "device");
+		list[i].body = tree_str(k, "body");
+	}
+	r.nkeys = r.keys != NULL ? json_array_size(keys) : 0;
+	e2ee_send(c, &r, ref);
 }

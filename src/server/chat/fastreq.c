@@ -1,14 +1,20 @@
 /* fastreq.c - the hot requests decoded without a JSON tree (fastreq.h).
  *
- * A grammar much smaller than JSON's: one object of known keys whose values are strings or a
- * positive integer. Every rule below is jansson 2.14's (load.c, utf.c) restricted to that
+ * A grammar much smaller than JSON's: one object of known keys whose values are strings, a
+ * positive integer, or (e2ee) one object of known keys holding a string and an array of
+ * objects of two strings. Every rule below is jansson 2.14's (load.c, utf.c) restricted to that
  * subset, so what is accepted here parses there to the same values; what is not, declines.
  */
 #include "fastreq.h"
 
 #include <string.h>
 
-enum key { K_OP, K_REF, K_TO, K_TEXT, K_CID, K_REPLY_TO, K_COUNT };
+enum key {
+	K_OP, K_REF, K_TO, K_TEXT, K_CID, K_REPLY_TO, K_MEDIA, K_E2EE,   /* the request's */
+	K_PAYLOAD, K_KEYS,                                               /* e2ee's */
+	K_DEVICE, K_BODY,                                                /* an envelope's */
+	K_COUNT
+};
 
 static const struct {
 	const char *name;
@@ -20,10 +26,19 @@ static const struct {
 	[K_TEXT] = {"text", 4},
 	[K_CID] = {"cid", 3},
 	[K_REPLY_TO] = {"reply_to", 8},
+	[K_MEDIA] = {"media", 5},
+	[K_E2EE] = {"e2ee", 4},
+	[K_PAYLOAD] = {"payload", 7},
+	[K_KEYS] = {"keys", 4},
+	[K_DEVICE] = {"device", 6},
+	[K_BODY] = {"body", 4},
 };
 
-/* The keys ping may have; send may have all. */
+/* The keys ping may have; send may have all of the request's (but text with e2ee). */
 #define PING_KEYS ((1u << K_OP) | (1u << K_REF))
+#define SEND_KEYS ((1u << K_PAYLOAD) - 1)
+#define E2EE_KEYS ((1u << K_PAYLOAD) | (1u << K_KEYS))
+#define ENVELOPE_KEYS ((1u << K_DEVICE) | (1u << K_BODY))
 
 /* 18 digits always fit an int64_t (jansson's json_int_t): no overflow to mirror. */
 #define COUNT_DIGITS_MAX 18
@@ -51,8 +66,8 @@ static bool eat(struct cursor *c, unsigned char ch)
 	return false;
 }
 
-/* The key at c->p, or K_COUNT for one not known. Known keys are lower-case ASCII and '_': a
- * key holding anything else (an escape too) is no key of ours, whatever it decodes to. */
+/* The key at c->p, or K_COUNT for one not known. Known keys are lower-case ASCII, digits and
+ * '_': a key holding anything else (an escape too) is no key of ours, whatever it decodes to. */
 static enum key scan_key(struct cursor *c)
 {
 	const unsigned char *start;
@@ -61,7 +76,8 @@ static enum key scan_key(struct cursor *c)
 	if (c->p >= c->end || *c->p != '"')
 		return K_COUNT;
 	start = ++c->p;
-	while (c->p < c->end && ((*c->p >= 'a' && *c->p <= 'z') || *c->p == '_'))
+	while (c->p < c->end && ((*c->p >= 'a' && *c->p <= 'z') || *c->p == '_' ||
+	                         (*c->p >= '0' && *c->p <= '9')))
 		c->p++;
 	if (c->p >= c->end || *c->p != '"')
 		return K_COUNT;
@@ -214,6 +230,12 @@ static bool scan_escape(const unsigned char **pp, const unsigned char *end, char
 	return true;
 }
 
+/* Whether ch stands for itself in a JSON string: printable ASCII but '"' and '\\'. */
+static inline bool plain_byte(unsigned char ch)
+{
+	return ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\';
+}
+
 /* The string at c->p (its opening quote) decoded into the request's buffer, NUL-terminated. */
 static bool scan_string(struct cursor *c, struct fastreq_str *out)
 {
@@ -233,6 +255,19 @@ static bool scan_string(struct cursor *c, struct fastreq_str *out)
 		if (p >= end || o > limit)
 			return false;
 		ch = *p;
+		if (plain_byte(ch)) {
+			/* A run of them (most of a request: names, base64url) with one test a byte. */
+			size_t run = 1, max = (size_t)(end - p);
+
+			if ((size_t)(limit - o) + 1 < max)
+				max = (size_t)(limit - o) + 1;
+			while (run < max && plain_byte(p[run]))
+				run++;
+			memcpy(o, p, run);
+			o += run;
+			p += run;
+			continue;
+		}
 		if (ch == '"')
 			break;
 		if (ch < 0x20)                       /* a raw control character */
@@ -240,9 +275,6 @@ static bool scan_string(struct cursor *c, struct fastreq_str *out)
 		if (ch == '\\') {
 			if (!scan_escape(&p, end, &o))
 				return false;
-		} else if (ch < 0x80) {
-			*o++ = (char)ch;
-			p++;
 		} else {
 			n = utf8_len(p, end);
 			if (n == 0)
@@ -311,31 +343,97 @@ static bool op_known(struct fastreq_str op, enum pier_op *out)
 	return true;
 }
 
+/* The key of the next member of an object (c->p after its '{' or a ','), if one of allowed
+ * not seen yet, and the ':' after it; K_COUNT otherwise. */
+static enum key member_key(struct cursor *c, unsigned allowed, unsigned *seen)
+{
+	enum key k;
+
+	skip_ws(c);
+	k = scan_key(c);
+	if (k == K_COUNT || (allowed & 1u << k) == 0 || (*seen & 1u << k) != 0)
+		return K_COUNT;                      /* jansson keeps a repeated key's last */
+	*seen |= 1u << k;
+	if (!eat(c, ':'))
+		return K_COUNT;
+	skip_ws(c);
+	return k;
+}
+
+/* {"device": string, "body": string}, either optional (not empty). */
+static bool scan_envelope(struct cursor *c, struct fastreq_key *key)
+{
+	unsigned seen = 0;
+
+	key->device.s = key->body.s = NULL;
+	key->device.len = key->body.len = 0;
+	if (!eat(c, '{'))
+		return false;
+	do {
+		enum key k = member_key(c, ENVELOPE_KEYS, &seen);
+
+		if (k == K_COUNT || !scan_string(c, k == K_DEVICE ? &key->device : &key->body))
+			return false;
+	} while (eat(c, ','));
+	return eat(c, '}');
+}
+
+/* e2ee's value: {"payload": string, "keys": [envelope, ...]} (1..FASTREQ_KEYS_MAX). */
+static bool scan_e2ee(struct cursor *c)
+{
+	struct fastreq *fr = c->fr;
+	unsigned seen = 0;
+
+	if (!eat(c, '{'))
+		return false;
+	do {
+		enum key k = member_key(c, E2EE_KEYS, &seen);
+
+		if (k == K_PAYLOAD) {
+			if (!scan_string(c, &fr->payload))
+				return false;
+			continue;
+		}
+		if (k != K_KEYS || !eat(c, '['))
+			return false;
+		do {
+			if (fr->nkeys == FASTREQ_KEYS_MAX)
+				return false;
+			skip_ws(c);
+			if (!scan_envelope(c, &fr->keys[fr->nkeys++]))
+				return false;
+		} while (eat(c, ','));
+		if (!eat(c, ']'))
+			return false;
+	} while (eat(c, ','));
+	return eat(c, '}');
+}
+
 bool fastreq_decode(const char *line, size_t len, struct fastreq *fr)
 {
 	struct cursor c = {(const unsigned char *)line, (const unsigned char *)line + len, fr};
 	struct fastreq_str op = {NULL, 0};
 	unsigned seen = 0;
 
-	fr->ref = fr->to = fr->text = fr->cid = op;
-	fr->reply_to = 0;
+	fr->ref = fr->to = fr->text = fr->cid = fr->payload = op;
+	fr->reply_to = fr->media = 0;
+	fr->e2ee = false;
+	fr->nkeys = 0;
 	fr->used = 0;
 	if (!eat(&c, '{'))
 		return false;
 	do {
-		enum key k;
+		enum key k = member_key(&c, SEND_KEYS, &seen);
 		bool ok;
 
-		skip_ws(&c);
-		k = scan_key(&c);
-		if (k == K_COUNT || (seen & 1u << k) != 0)  /* jansson keeps a repeated key's last */
+		if (k == K_COUNT)
 			return false;
-		seen |= 1u << k;
-		if (!eat(&c, ':'))
-			return false;
-		skip_ws(&c);
 		if (k == K_REPLY_TO)
 			ok = scan_count(&c, &fr->reply_to);
+		else if (k == K_MEDIA)
+			ok = scan_count(&c, &fr->media);
+		else if (k == K_E2EE)
+			ok = fr->e2ee = scan_e2ee(&c);
 		else
 			ok = scan_string(&c, str_member(fr, k, &op));
 		if (!ok)
@@ -348,5 +446,7 @@ bool fastreq_decode(const char *line, size_t len, struct fastreq *fr)
 	skip_ws(&c);
 	if (c.p != c.end || op.s == NULL)
 		return false;
-	return fr->op == PIER_OP_SEND || (seen & ~PING_KEYS) == 0;
+	if (fr->op == PIER_OP_PING)
+		return (seen & ~PING_KEYS) == 0;
+	return !(fr->e2ee && fr->text.s != NULL);   /* the handler's error: the JSON path's */
 }
