@@ -210,7 +210,8 @@ struct sbuf *wire_msg_mentioned(struct sbuf *b)
 	return out;
 }
 
-json_t *wire_sent_json(struct hub *h, json_t *ref, const struct store_job *job, const char *to)
+/* The tree of both sent replies' head: op, ref, id, ts, to, cid. */
+static json_t *sent_head_json(json_t *ref, const struct store_job *job, const char *to)
 {
 	json_t *r = reply_new("sent", ref);
 
@@ -219,6 +220,13 @@ json_t *wire_sent_json(struct hub *h, json_t *ref, const struct store_job *job, 
 	json_object_set_new(r, "to", json_string(to));
 	if (job->cid != NULL)
 		json_object_set_new(r, "cid", json_string(job->cid));
+	return r;
+}
+
+json_t *wire_sent_json(struct hub *h, json_t *ref, const struct store_job *job, const char *to)
+{
+	json_t *r = sent_head_json(ref, job, to);
+
 	if (job->status == STORE_DUPLICATE) {
 		json_object_set_new(r, "duplicate", json_true());
 		return r;
@@ -272,13 +280,8 @@ static void write_sent_head(struct jsonw *w, const json_t *ref, const struct sto
 
 json_t *wire_sent_e2ee_json(json_t *ref, const struct store_job *job, const char *to)
 {
-	json_t *r = reply_new("sent", ref);
+	json_t *r = sent_head_json(ref, job, to);
 
-	json_object_set_new(r, "id", json_integer(job->msg_id));
-	json_object_set_new(r, "ts", json_integer(job->ts));
-	json_object_set_new(r, "to", json_string(to));
-	if (job->cid != NULL)
-		json_object_set_new(r, "cid", json_string(job->cid));
 	json_object_set_new(r, "e2ee", json_true());
 	if (job->status == STORE_DUPLICATE)
 		json_object_set_new(r, "duplicate", json_true());
