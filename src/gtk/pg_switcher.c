@@ -44,10 +44,16 @@ static void open_at(struct switcher *sw, guint pos)
 	gtk_window_destroy(GTK_WINDOW(sw->win));
 }
 
+/* Enter opens the first match of what is typed now: the entry's search-changed comes 150 ms
+ * after the last key, so the filter is brought up to date first (it is not incremental: at
+ * once). A fast typist's Enter, or a loaded machine, opened the first of the old list. */
 static void on_activate(GtkEntry *e, gpointer data)
 {
+	struct switcher *sw = data;
+
 	(void)e;
-	open_at(data, 0);
+	gtk_filter_changed(sw->filter, GTK_FILTER_CHANGE_DIFFERENT);
+	open_at(sw, 0);
 }
 
 static void on_row(GtkListView *lv, guint pos, gpointer data)
