@@ -1585,10 +1585,8 @@ out:
 
 /* A statement journal (what a statement that fails must put back: an INSERT of several rows,
  * store_append.c) stays in memory up to this size; SQLite's default (64 KiB) wrote one of
- * 64 rows (about 0.5 MiB) to a temporary file, about 1.5 page writes more per message at
- * 200 000 messages. SQLite allocates the in-memory journal in one chunk of this size when a
- * statement first writes to it, so it is no bigger than needed. */
-#define STMT_JOURNAL_MEMORY (1024 * 1024)
+ * 64 rows to a temporary file, about 1.5 page writes more per message at 200 000 messages. */
+#define STMT_JOURNAL_MEMORY (8 * 1024 * 1024)
 
 /* Process-wide SQLite settings, before its first use. Memory statistics off: with them on,
  * every one of SQLite's allocations takes a global mutex and updates counters (about a
