@@ -1583,11 +1583,6 @@ out:
 	return rc;
 }
 
-/* A statement journal (what a statement that fails must put back: an INSERT of several rows,
- * store_append.c) stays in memory up to this size; SQLite's default (64 KiB) wrote one of
- * 64 rows to a temporary file, about 1.5 page writes more per message at 200 000 messages. */
-#define STMT_JOURNAL_MEMORY (8 * 1024 * 1024)
-
 /* Process-wide SQLite settings, before its first use. Memory statistics off: with them on,
  * every one of SQLite's allocations takes a global mutex and updates counters (about a
  * tenth of the store thread's instructions per message); pier reads none of them.
@@ -1595,7 +1590,6 @@ out:
 static void configure_sqlite(void)
 {
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-	sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, STMT_JOURNAL_MEMORY);
 }
 
 int store_db_open(struct store_db *db, const char *path, bool no_sync, char **err)
