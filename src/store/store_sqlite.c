@@ -4,8 +4,8 @@
  * inside the batch transaction store.c opened, each under its own savepoint: a job that does
  * not end in STORE_OK is rolled back to it, so it leaves nothing behind (a JOIN that created
  * a room and then failed to add the member does not leave the room). The exception is a plain
- * private message, which writes nothing but its row (needs_savepoint); its row waits to be
- * written with others in one statement (store_append.c).
+ * private message, which writes nothing but its row (needs_savepoint): one INSERT that
+ * SQLite backs out by itself if it fails.
  *
  * Names: users and rooms are found by their key (pier_name_key, ASCII lower case); the name
  * column keeps the spelling of their creator. Room names are stored with their '#'.
