@@ -267,7 +267,15 @@ export class TcpClient {
 		const peer = to.slice(1).toLowerCase();
 		let devs = this.peerDevices.get(peer);
 		if (!devs) {
-			const k = await this.request({ op: 'keys', user: peer });
+			// The peer's browser publishes its device list after its login, on its own time:
+			// wait for it (bounded), and say what came if it never does.
+			let k = await this.request({ op: 'keys', user: peer });
+			for (let i = 0; i < 50 && !(k.op === 'keys' && k.list); i++) {
+				await new Promise(res => setTimeout(res, 100));
+				k = await this.request({ op: 'keys', user: peer });
+			}
+			if (!(k.op === 'keys' && k.list))
+				throw new Error(`keys for ${peer}: no device list after 5 s: ${JSON.stringify(k)}`);
 			const l = core.openList(k.list, k.sig, peer);
 			devs = l.devices.map(d => ({ entry: d, bundle: (k.devices || []).find(x => x.id === d.id) }));
 			this.peerDevices.set(peer, devs);
