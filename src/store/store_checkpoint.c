@@ -12,6 +12,7 @@
 #endif
 
 #include "store_internal.h"
+#include "thread_name.h"
 
 struct store_ckpt {
 	sqlite3 *db;                   /* the checkpointer's own connection */
@@ -71,6 +72,7 @@ static void *ckpt_thread(void *arg)
 	struct store_ckpt *c = arg;
 
 	yield_disk();
+	thread_name_set("pierd-ckpt");
 	for (;;) {
 		int log = 0, done = 0, rc;
 
