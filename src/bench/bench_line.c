@@ -228,18 +228,26 @@ static bool quoted(struct cursor *c, struct bline_str *s)
 	return true;
 }
 
-/* pierd's msg lines as it encodes them today, read without the byte-by-byte walk. Any other
- * shape (another key order, an extra key, escapes) returns -1 and the general reader runs. */
-static int parse_msg_line(const char *line, size_t len, struct bline *out)
+/* pierd's msg lines as it encodes them (wire_msg.c: id, from, to, ts, text; the text before
+ * the ts as jansson wrote them before), read without the byte-by-byte walk. Any other shape
+ * (another key order, an extra key, escapes) returns -1 and the general reader runs. */
+int bline_parse_msg(const char *line, size_t len, struct bline *out)
 {
 	struct cursor c = { line, line + len };
 
 	if (!EXPECT(&c, "{\"op\":\"msg\",\"id\":") || read_int(&c, &out->id) != 0 ||
 	    !EXPECT(&c, ",\"from\":\"") || !quoted(&c, &out->from) ||
-	    !EXPECT(&c, ",\"to\":\"") || !quoted(&c, &out->to) ||
-	    !EXPECT(&c, ",\"text\":\"") || !quoted(&c, &out->text) ||
-	    !EXPECT(&c, ",\"ts\":") || read_int(&c, &out->ts) != 0 || !EXPECT(&c, "}") ||
-	    c.p != c.end || out->id <= 0)
+	    !EXPECT(&c, ",\"to\":\"") || !quoted(&c, &out->to))
+		return -1;
+	if (EXPECT(&c, ",\"ts\":")) {
+		if (read_int(&c, &out->ts) != 0 || !EXPECT(&c, ",\"text\":\"") ||
+		    !quoted(&c, &out->text))
+			return -1;
+	} else if (!EXPECT(&c, ",\"text\":\"") || !quoted(&c, &out->text) ||
+	           !EXPECT(&c, ",\"ts\":") || read_int(&c, &out->ts) != 0) {
+		return -1;
+	}
+	if (!EXPECT(&c, "}") || c.p != c.end || out->id <= 0)
 		return -1;
 	out->op = BLINE_MSG;
 	return 0;
@@ -252,7 +260,7 @@ int bline_parse(const char *line, size_t len, struct bline *out)
 
 	memset(out, 0, sizeof(*out));
 	out->id = out->ts = -1;
-	if (len > 12 && line[7] == 'm' && parse_msg_line(line, len, out) == 0)
+	if (len > 12 && line[7] == 'm' && bline_parse_msg(line, len, out) == 0)
 		return 0;
 	memset(out, 0, sizeof(*out));
 	out->id = out->ts = -1;

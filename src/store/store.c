@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "store_internal.h"
+#include "thread_name.h"
 
 #define DEFAULT_MAX_BATCH 512
 
@@ -231,6 +232,7 @@ static void *store_thread(void *arg)
 {
 	struct store *st = arg;
 
+	thread_name_set("pierd-store");
 	for (;;) {
 		struct store_job *batch = take_batch(st, true);
 

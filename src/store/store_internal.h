@@ -156,7 +156,6 @@ struct store_db {
 	int64_t token_idle_ms; /* store_options.token_idle_ms */
 	bool fts_pending;      /* messages may have been appended that the index has not seen */
 	int fts_unindexed;     /* appends since the last indexing (store_db_index_due) */
-	int batch_appends;     /* appends in the open batch */
 	struct store_ckpt *ckpt; /* WAL checkpoints off the commit path (store_checkpoint.h) */
 };
 
@@ -280,17 +279,17 @@ enum store_status store_db_search(struct store_db *db, struct store_job *job);
  * (the transaction's work must then be rolled back). */
 int store_db_index_new(struct store_db *db);
 
-/* Messages indexed at once when the store is busy (store_db_index_due). */
+/* Messages indexed at once (store_db_index_due). */
 #define STORE_FTS_BATCH 1024
-/* A batch with fewer appends than this is a store that keeps up: its messages are indexed at
- * its end. */
-#define STORE_FTS_SMALL_BATCH 64
 
-/* store_search.c: whether the batch ending now should index what is pending: when its batch
- * was small (the store keeps up, and the index stays current at no cost to throughput), or
- * STORE_FTS_BATCH messages wait. The cost of indexing is mostly per segment FTS5 writes and
- * merges later, so bigger steps cost less per message (docs/PERFORMANCE.md, "The store's
- * cost per message"); a search indexes first whatever waits. */
+/* store_search.c: whether the batch ending now should index what is pending: once
+ * STORE_FTS_BATCH messages wait, whatever the load. Not every batch: at a low rate a batch is
+ * one or two messages, and indexing them at its end wrote a new FTS5 segment into every
+ * commit (22 WAL frames a commit instead of 8, and the commit's fdatasync with them: the
+ * latency tail, docs/PERFORMANCE.md "The search index off the commit path"); at a high rate
+ * bigger steps cost less per message ("The store's cost per message"). A search indexes
+ * first whatever waits, closing the store indexes what is left, and the first batch after a
+ * start indexes what a previous run left. */
 bool store_db_index_due(const struct store_db *db);
 
 /* The synchronous startup reads (no transaction needed). Return 0 or -1. */

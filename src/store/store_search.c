@@ -77,8 +77,7 @@ int store_db_index_new(struct store_db *db)
 
 bool store_db_index_due(const struct store_db *db)
 {
-	return db->fts_pending && (db->batch_appends < STORE_FTS_SMALL_BATCH ||
-	                           db->fts_unindexed >= STORE_FTS_BATCH);
+	return db->fts_pending && db->fts_unindexed >= STORE_FTS_BATCH;
 }
 
 enum store_status store_db_search(struct store_db *db, struct store_job *job)

@@ -1059,7 +1059,6 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 	job->ts = ts;
 	db->fts_pending = true;          /* indexed at a batch's end (store_db_index_due) */
 	db->fts_unindexed++;
-	db->batch_appends++;
 	if (e2ee && store_e2ee_send_queue(db, job) != STORE_OK)
 		return STORE_FAILED;
 	if (job->room == NULL && job->new_contact) {
@@ -1464,7 +1463,6 @@ void store_db_run(struct store_db *db, struct store_job *job)
 
 int store_db_begin(struct store_db *db)
 {
-	db->batch_appends = 0;
 	return exec_stmt(db, STMT_BEGIN) == SQLITE_DONE ? 0 : -1;
 }
 

@@ -69,10 +69,14 @@ int chat_target(struct conn *c, json_t *ref, const char *to, struct room **room,
 
 static void target_name(const struct deferred *d, char *out, size_t n)
 {
-	if (d->room != NULL)
-		snprintf(out, n, "%s", d->room->name);
-	else
-		snprintf(out, n, "@%s", d->peer->name);
+	const char *name = d->room != NULL ? d->room->name : d->peer->name;
+	size_t at = d->room != NULL ? 0 : 1, len = strlen(name);
+
+	if (len > n - 1 - at)       /* names are shorter (PIER_KEY_MAX); cut rather than overrun */
+		len = n - 1 - at;
+	out[0] = '@';
+	memcpy(out + at, name, len);
+	out[at + len] = '\0';
 }
 
 /* Marks the online users m mentions (hub_mark_round); how many were marked. */
@@ -111,8 +115,10 @@ static void deliver_room(struct server *srv, struct room *room, const struct sto
 	sbuf_unref(flagged);
 }
 
-void chat_deliver_msg(struct server *srv, const struct store_msg *stored,
-                      const struct conn *except)
+/* chat_deliver_msg with the private message's two users when the caller has them (NULL:
+ * found by name): the send path knows them, so its messages skip two look-ups. */
+static void deliver_msg(struct server *srv, const struct store_msg *stored,
+                        const struct conn *except, struct user *from, struct user *peer)
 {
 	struct hub *h = &srv->hub;
 	struct store_msg m = *stored;
@@ -135,8 +141,10 @@ void chat_deliver_msg(struct server *srv, const struct store_msg *stored,
 		if (room != NULL)
 			deliver_room(srv, room, &m, b, except);
 	} else {
-		struct user *from = hub_find_user(h, m.from), *peer = hub_find_user(h, m.to + 1);
-
+		if (from == NULL)
+			from = hub_find_user(h, m.from);
+		if (peer == NULL)
+			peer = hub_find_user(h, m.to + 1);
 		if (from != NULL && peer != NULL)
 			hub_add_contact(from, peer);
 		if (m.e2ee) {
@@ -153,6 +161,11 @@ void chat_deliver_msg(struct server *srv, const struct store_msg *stored,
 	sbuf_unref(b);
 }
 
+void chat_deliver_msg(struct server *srv, const struct store_msg *m, const struct conn *except)
+{
+	deliver_msg(srv, m, except, NULL, NULL);
+}
+
 static void deliver(struct server *srv, struct deferred *d, const char *to)
 {
 	const struct store_media *md = &d->job.media;
@@ -166,15 +179,16 @@ static void deliver(struct server *srv, struct deferred *d, const char *to)
 	struct store_msg *m = d->job.nmsgs == 1 ? &d->job.msgs[0] : &plain;
 
 	srv->metrics.messages++;
-	if (d->room == NULL)
-		hub_add_contact(d->user, d->peer);
 	if (srv->cluster != NULL) {
+		if (d->room == NULL)
+			hub_add_contact(d->user, d->peer);
 		/* In id order with every node's messages: through the sequencer (CLUSTER.md). */
 		conn_ref(d->c);
 		cluster_msg_stored(srv->cluster, m, d->c);
 		return;
 	}
-	chat_deliver_msg(srv, m, d->c);
+	/* deliver_msg adds the contact of a private message */
+	deliver_msg(srv, m, d->c, d->room == NULL ? d->user : NULL, d->room == NULL ? d->peer : NULL);
 }
 
 static void send_stored(struct store_job *job)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "thread_name.h"
 #include "xalloc.h"
 
 struct pwhash_pool {
@@ -115,6 +116,7 @@ static void worker(void *arg)
 {
 	struct pwhash_pool *p = arg;
 
+	thread_name_set("pierd-hash");
 	uv_mutex_lock(&p->lock);
 	for (;;) {
 		struct pwhash_job *job;
