@@ -6,10 +6,6 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#ifdef __linux__
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
 
 #include "store_internal.h"
 #include "thread_name.h"
@@ -52,26 +48,10 @@ static int on_wal_commit(void *arg, sqlite3 *writer, const char *dbname, int pag
 	return SQLITE_OK;
 }
 
-/* The checkpointer's writes and its fsync of the database file yield the disk to the
- * writer's WAL appends and fdatasyncs, on whose syncs every ack waits: the idle I/O class
- * (the block layer's mq-deadline, BFQ and kyber serve it after every other request; "none"
- * ignores it). Starvation is bounded: the schedulers age idle requests (mq-deadline after
- * 10 s), and past STORE_CKPT_HARD_PAGES the writer checkpoints itself. Linux only;
- * elsewhere, and if the call fails, the thread keeps the normal class. */
-static void yield_disk(void)
-{
-#if defined(__linux__) && defined(SYS_ioprio_set)
-	enum { WHO_PROCESS = 1, CLASS_IDLE = 3, CLASS_SHIFT = 13 };
-
-	(void)syscall(SYS_ioprio_set, WHO_PROCESS, (int)syscall(SYS_gettid), CLASS_IDLE << CLASS_SHIFT);
-#endif
-}
-
 static void *ckpt_thread(void *arg)
 {
 	struct store_ckpt *c = arg;
 
-	yield_disk();
 	thread_name_set("pierd-ckpt");
 	for (;;) {
 		int log = 0, done = 0, rc;
