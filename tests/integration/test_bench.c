@@ -107,7 +107,10 @@ static void check_e2ee(const json_t *s)
 	static const char *const names[] = {
 		"messages/s (saturation) (plaintext)", "messages/s (saturation) (encrypted)",
 		"client CPU per encrypt", "client CPU per decrypt",
-		"server CPU per message, encrypted / plaintext",
+		"messages/s (plaintext, evenly paced)", "messages/s (plaintext, same client)",
+		"server CPU per message, encrypted / plaintext (same client)",
+		"server CPU per message, encrypted / plaintext (saturation)",
+		"server CPU per message, encrypted / plaintext (evenly paced)",
 	};
 	const json_t *plain, *enc;
 
