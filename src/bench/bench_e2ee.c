@@ -1085,6 +1085,12 @@ static void compare_metrics(struct scen *sc, const struct btraffic_result *t, co
 	bscen_metric(sc->r->s, name, (double)bstats_quantile(&t->lat, 0.99) / 1e6, "ms");
 }
 
+/* Delivered messages per second in a phase's window (0 when it has none). */
+static double rate_of(const struct btraffic_result *t)
+{
+	return t->window_ns > 0 ? (double)t->win_delivered / ((double)t->window_ns / 1e9) : 0;
+}
+
 /* Server CPU per delivered message of a phase, or -1 when it was not measured. */
 static double cpu_per_message(const struct btraffic_result *t)
 {
@@ -1094,20 +1100,23 @@ static double cpu_per_message(const struct btraffic_result *t)
 }
 
 /* The ratios of server CPU per message, encrypted / plaintext, against each plaintext phase.
- * Issue 13's target (the encrypted path within 1.5x of the plaintext one) is judged against
- * the plaintext phase with the same client work: the encrypted phase's rate and the bursts in
- * which its sends arrive are the bench's (its crypto), not pierd's, and pierd's CPU per
- * message depends on both (how many messages share a loop wake-up, a group commit, an
- * fdatasync). Plaintext at saturation has bigger batches, plaintext evenly paced at the same
- * rate smaller ones; the same client work gives the same rate and the same bursts.
- * docs/PERFORMANCE.md, "The encrypted path's ratio (session 2)". */
+ * pierd's CPU per message depends on the rate and on the bursts in which sends arrive (how
+ * many share a loop wake-up, a group commit, an fdatasync), and the encrypted phase's rate and
+ * bursts are the bench's (its crypto). Plaintext evenly paced at the encrypted rate costs
+ * pierd more per message than the encrypted phase (a wake-up and a commit for every few
+ * messages): same rate, not the same batching. The same-client phase has the same batching
+ * only when the machine gives it the encrypted phase's rate, which a busy machine does not
+ * (its rate against the encrypted one is printed). Issue 13's target (the encrypted path
+ * within 1.5x) stays on the saturation ratio, where both phases send in bursts of whole
+ * windows; instruction counts under callgrind (docs/PERFORMANCE.md, "The encrypted path's
+ * ratio (session 2)") are the load-independent check. */
 static void ratio_metrics(struct brun *r, const struct btraffic_result *enc,
                           const struct btraffic_result *sat, const struct btraffic_result *even,
                           const struct btraffic_result *same)
 {
 	static const char base[] = "server CPU per message, encrypted / plaintext";
-	const struct btraffic_result *const by[] = { same, sat, even };
-	static const char *const kind[] = { " (same client)", " (saturation)", " (evenly paced)" };
+	const struct btraffic_result *const by[] = { sat, same, even };
+	static const char *const kind[] = { " (saturation)", " (same client)", " (evenly paced)" };
 	double x = cpu_per_message(enc);
 	char name[64];
 
@@ -1228,7 +1237,7 @@ void bscen_e2ee(const struct bconfig *cfg, struct breport *rep, size_t pairs)
 	             "us");
 
 	sp.mode = MODE_PLAIN;
-	sp.rate = enc->window_ns > 0 ? (double)enc->win_delivered / ((double)enc->window_ns / 1e9) : 0;
+	sp.rate = rate_of(enc);
 	if (sp.rate <= 0) {
 		brun_fail(&r, "the encrypted phase delivered nothing to pace the plaintext by");
 		goto out;
@@ -1252,10 +1261,9 @@ void bscen_e2ee(const struct bconfig *cfg, struct breport *rep, size_t pairs)
 	             (double)sp.spin_send_ns / 1e3, "us");
 	bscen_metric(r.s, "  CPU burnt per receipt (plaintext, same client)",
 	             (double)sp.spin_recv_ns / 1e3, "us");
-	if (enc->win_delivered > 0 && enc->window_ns > 0 && same->window_ns > 0)
+	if (rate_of(enc) > 0)
 		bscen_metric(r.s, "  rate / the encrypted phase's (plaintext, same client)",
-		             ((double)same->win_delivered / (double)same->window_ns) /
-		             ((double)enc->win_delivered / (double)enc->window_ns), "x");
+		             rate_of(same) / rate_of(enc), "x");
 	ratio_metrics(&r, enc, plain, even, same);
 	brun_peak_rss(&r);
 out:
