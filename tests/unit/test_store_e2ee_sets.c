@@ -1,12 +1,15 @@
 /* test_store_e2ee_sets.c - the store thread's memory of users' active devices
  * (store_e2ee_sets.c): sets kept and replaced, empty sets, sets too big to keep, the bound on
- * users (everything forgotten, then learnt again) with the table half full, and a new data
- * version forgetting everything. What store_e2ee.c does with it (forgetting before
+ * users (everything forgotten, then learnt again) with the table half full, a new data
+ * version forgetting everything, and the rollback hook store_db_open registers
+ * (store_e2ee_on_rollback) forgetting everything when SQLite rolls a transaction back, not
+ * when a savepoint is rolled back to (a job's: it changes no set kept). What store_e2ee.c does with it (forgetting before
  * device changes, on rollback, behind an external write) test_store_e2ee checks. */
 #include <stdio.h>
 #include <string.h>
 
 #include "store_e2ee_sets.h"
+#include "store_internal.h"
 #include "tap.h"
 
 static void devs(struct store_e2ee_dev *d, size_t n, int64_t base)
@@ -77,5 +80,28 @@ int main(void)
 
 	store_e2ee_sets_release(&s);
 	CHECK(s.slot == NULL && s.count == 0, "released");
+
+	/* the hook, on a connection of its own */
+	{
+		struct store_db db;
+
+		memset(&db, 0, sizeof(db));
+		if (CHECK(sqlite3_open(":memory:", &db.db) == SQLITE_OK, "an SQLite connection")) {
+			sqlite3_rollback_hook(db.db, store_e2ee_on_rollback, &db);
+			devs(d, 1, 1);
+			store_e2ee_sets_put(&db.e2ee_sets, 1, d, 1);
+			CHECK(sqlite3_exec(db.db, "CREATE TABLE t(x); BEGIN; INSERT INTO t VALUES(1); "
+			                   "SAVEPOINT job; INSERT INTO t VALUES(2); ROLLBACK TO job; "
+			                   "RELEASE job; COMMIT", NULL, NULL, NULL) == SQLITE_OK &&
+			      store_e2ee_sets_get(&db.e2ee_sets, 1) != NULL,
+			      "a savepoint rolled back to and a commit keep the sets");
+			CHECK(sqlite3_exec(db.db, "BEGIN; INSERT INTO t VALUES(3); ROLLBACK", NULL, NULL,
+			                   NULL) == SQLITE_OK &&
+			      store_e2ee_sets_get(&db.e2ee_sets, 1) == NULL,
+			      "a transaction rolled back forgets them");
+		}
+		sqlite3_close(db.db);
+		store_e2ee_sets_release(&db.e2ee_sets);
+	}
 	return tap_done();
 }
