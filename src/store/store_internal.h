@@ -261,9 +261,10 @@ int store_social_read_baseline(struct store_db *db, int64_t user_id, int64_t roo
 /* store_e2ee.c: the SQL of enum e2ee_stmt; runs the STORE_E2EE_* ops; frees a job's e2ee
  * outputs. For an APPEND: store_e2ee_plain_check refuses a plaintext message to a user with
  * a device list, or one carrying encrypted media (STORE_E2EE_REQUIRED); store_e2ee_send_check
- * checks an encrypted one (the sending device, the exact device set, the queues' room:
- * STORE_NO_DEVICE, STORE_CHANGED, STORE_FULL) before the message is inserted and
- * store_e2ee_send_queue queues its envelopes after (job->msg_id set);
+ * checks an encrypted one (the sending device, the exact device set: STORE_NO_DEVICE,
+ * STORE_CHANGED) and takes its room in each queue (STORE_FULL; the job's savepoint undoes it)
+ * before the message is inserted, and store_e2ee_send_queue writes its envelopes after
+ * (job->msg_id set); store_e2ee_on_rollback is the connection's rollback hook;
  * store_e2ee_media_flag reads whether a media item is ciphertext. */
 extern const char *const store_e2ee_sql[E2EE_COUNT];
 /* The connection's rollback hook (arg: the struct store_db): forgets e2ee_sets. */
