@@ -22,6 +22,7 @@
 #define SEND_LINE_MAX 1024
 #define NO_TARGET    (-1.0)
 #define DEVICE_NAME  "bench"
+#define PACE_TICK_NS 250000  /* a paced phase's timer: sends due are counted from its start */
 
 enum mode { MODE_PLAIN, MODE_E2EE };
 enum phase { PH_WARMUP, PH_MEASURE, PH_DRAIN, PH_FINAL_ACKS, PH_DONE };
@@ -91,6 +92,12 @@ struct scen {
 	/* the running phase */
 	struct btraffic_result *res;
 	struct estats st;
+	double rate;                  /* 0: saturate; else sends per second in total (paced) */
+	int64_t pace_t0;              /* when the paced sending began */
+	uint64_t paced, rr;           /* sends due so far; the next sender, round robin */
+	uint64_t rate_missed;         /* sends due that a full window (or lag) held back */
+	int64_t spin_send_ns, spin_recv_ns;  /* plaintext: thread CPU burnt per send and per
+	                                        message received, standing for the crypto */
 	enum phase phase;
 	int64_t t0_plan, t1_plan, t0, drain_end, drain_ns;
 	bool in_window;
@@ -132,6 +139,16 @@ static int64_t clock_cost_ns(void)
 	for (int i = 0; i < 1000; i++)
 		(void)thread_ns();
 	return (thread_ns() - t0) / 1001;
+}
+
+/* Burns ns of this thread's CPU (the stand-in for a crypto call: thread CPU, like the time
+ * measured around the real ones, so that a preemption meanwhile does not shorten it). */
+static void spin(int64_t ns)
+{
+	int64_t end = thread_ns() + ns;
+
+	while (thread_ns() < end)
+		;
 }
 
 static void b64(char *out, size_t cap, const uint8_t *bin, size_t n)
@@ -395,6 +412,8 @@ static int send_one(struct scen *sc, uint32_t sidx)
 		char line[SEND_LINE_MAX];
 		int n = make_send_plain(line, sizeof(line), e, text, ref);
 
+		if (sc->spin_send_ns > 0)
+			spin(sc->spin_send_ns);
 		if (sc->in_window) {
 			sc->st.line_bytes += (uint64_t)n;
 			sc->st.lines++;
@@ -422,9 +441,10 @@ static bool may_send(struct scen *sc, uint32_t sidx)
 	return true;
 }
 
+/* Saturation only: a paced phase sends from traffic_tick alone. */
 static void fill(struct scen *sc, uint32_t sidx)
 {
-	if (!sending(sc) || sc->errors > 0)
+	if (sc->rate > 0 || !sending(sc) || sc->errors > 0)
 		return;
 	sc->e[sidx].blocked = false;
 	while (may_send(sc, sidx) && send_one(sc, sidx) == 0)
@@ -525,6 +545,8 @@ static void traffic_fast(void *ctx, struct bconn *c, const struct bline *ev)
 			      (int)ev->from.len, ev->from.p, (int)ev->to.len, ev->to.p);
 			break;
 		}
+		if (sc->spin_recv_ns > 0)
+			spin(sc->spin_recv_ns);
 		deliver(sc, u->idx, ev->text.p, ev->text.len, ev->id);
 		break;
 	default:
@@ -584,6 +606,29 @@ static void any_close(void *ctx, struct bconn *c, const char *why)
 	sfail(ctx, "the connection of %s closed: %s", u->name, why);
 }
 
+/* A paced phase: every send due since pace_t0 at sc->rate goes out now, the senders in turn
+ * (as bench_traffic's fixed rate); one whose window is full or whose partner lags too far
+ * behind loses its turn, counted in rate_missed. */
+static void traffic_tick(void *ctx, uint64_t ticks)
+{
+	struct scen *sc = ctx;
+	uint64_t due;
+
+	(void)ticks;
+	if (sc->rate <= 0 || !sending(sc) || sc->errors > 0)
+		return;
+	due = (uint64_t)((double)(bnet_clock() - sc->pace_t0) * sc->rate / 1e9);
+	while (sc->paced < due && sc->errors == 0) {
+		uint32_t sidx = (uint32_t)(sc->rr++ % sc->n);
+
+		sc->paced++;
+		if (may_send(sc, sidx))
+			send_one(sc, sidx);
+		else
+			sc->rate_missed++;
+	}
+}
+
 static void window_begin(struct scen *sc)
 {
 	const struct bnet_counters *cnt = bnet_counters(sc->net);
@@ -627,6 +672,7 @@ static bool traffic_step(void *ctx)
 	if (sc->phase == PH_WARMUP && now >= sc->t0_plan)
 		window_begin(sc);
 	if (sc->phase == PH_MEASURE && now >= sc->t1_plan) {
+		traffic_tick(sc, 0);     /* every send due inside the window is sent in it */
 		window_end(sc);
 		sc->drain_end = now + sc->drain_ns;
 	}
@@ -660,6 +706,7 @@ static void phase_reset(struct scen *sc, struct btraffic_result *res)
 	bstats_init(&res->ack);
 	res->server_cpu_us = -1;
 	memset(&sc->st, 0, sizeof(sc->st));
+	sc->paced = sc->rr = sc->rate_missed = 0;
 	sc->res = res;
 	sc->acks_out = sc->acks_back = 0;
 	for (size_t i = 0; i < sc->n; i++) {
@@ -672,12 +719,14 @@ static void phase_reset(struct scen *sc, struct btraffic_result *res)
 	}
 }
 
-/* One saturation phase: warm-up, the measured window, drain (every send acked, every message
- * delivered, every envelope acknowledged). 0, or -1 with sc->err. */
+/* One phase, at saturation (sc->rate 0) or paced at sc->rate: warm-up, the measured window,
+ * drain (every send acked, every message delivered, every envelope acknowledged). 0, or -1
+ * with sc->err. */
 static int run_traffic(struct scen *sc, struct btraffic_result *res)
 {
 	static const struct bnet_handler h = {
 		.on_fast = traffic_fast, .on_json = traffic_json, .on_close = any_close,
+		.on_tick = traffic_tick,
 	};
 	const struct bconfig *cfg = sc->r->cfg;
 	int64_t warmup = brun_ns(cfg->quick ? 0.2 : 1.0), start = bnet_clock(), deadline;
@@ -694,11 +743,18 @@ static int run_traffic(struct scen *sc, struct btraffic_result *res)
 	sc->t1_plan = sc->t0_plan + brun_ns(cfg->measure_s);
 	sc->phase = PH_WARMUP;
 	sc->in_window = false;
+	sc->pace_t0 = start;
+	if (sc->rate > 0 && bnet_ticker(sc->net, PACE_TICK_NS) != 0) {
+		sfail(sc, "the paced phase's timer could not be set");
+		return -1;
+	}
 	for (uint32_t i = 0; i < sc->n; i++)
 		fill(sc, i);
 	deadline = sc->t1_plan + sc->drain_ns + brun_ns(2);
 	if (bnet_run(sc->net, &h, sc, traffic_step, deadline) != 0)
 		sfail(sc, "the traffic phase did not finish in time");
+	if (sc->rate > 0)
+		bnet_ticker(sc->net, 0);
 	for (size_t i = 0; i < sc->n && sc->errors == 0; i++) {
 		struct euser *e = &sc->e[i];
 
@@ -981,7 +1037,8 @@ static void scen_release(struct scen *sc)
 	free(sc->list);
 }
 
-/* The figures both phases have; suffix " (plaintext)" or " (encrypted)". */
+/* The figures of the plaintext and the encrypted phase; suffix " (plaintext)" or
+ * " (encrypted)". */
 static void phase_metrics(struct scen *sc, const struct btraffic_result *t,
                           const struct estats *st, const char *suffix)
 {
@@ -1005,11 +1062,105 @@ static void phase_metrics(struct scen *sc, const struct btraffic_result *t,
 	}
 }
 
+/* The fewer figures of the two plaintext phases that only serve the comparison; suffix
+ * " (plaintext, evenly paced)" or " (plaintext, same client)". The paced one also says the
+ * rate asked and the sends its senders' windows held back (the rate is kept when they are 0
+ * and the delivered rate is the one asked). */
+static void compare_metrics(struct scen *sc, const struct btraffic_result *t, const char *suffix)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "messages/s%s", suffix);
+	bscen_per_second(sc->r->s, name, t->win_delivered, t, NO_TARGET, NULL);
+	if (sc->rate > 0) {
+		snprintf(name, sizeof(name), "  paced at%s", suffix);
+		bscen_metric(sc->r->s, name, sc->rate, "1/s");
+		snprintf(name, sizeof(name), "  sends held back by the window%s", suffix);
+		bscen_metric(sc->r->s, name, (double)sc->rate_missed, "");
+	}
+	bscen_cpu_metrics(sc->r, t, suffix, "message", t->win_delivered, NO_TARGET);
+	snprintf(name, sizeof(name), "delivery latency p50%s", suffix);
+	bscen_metric(sc->r->s, name, (double)bstats_quantile(&t->lat, 0.5) / 1e6, "ms");
+	snprintf(name, sizeof(name), "delivery latency p99%s", suffix);
+	bscen_metric(sc->r->s, name, (double)bstats_quantile(&t->lat, 0.99) / 1e6, "ms");
+}
+
+/* Delivered messages per second in a phase's window (0 when it has none). */
+static double rate_of(const struct btraffic_result *t)
+{
+	return t->window_ns > 0 ? (double)t->win_delivered / ((double)t->window_ns / 1e9) : 0;
+}
+
+/* Server CPU per delivered message of a phase, or -1 when it was not measured. */
+static double cpu_per_message(const struct btraffic_result *t)
+{
+	if (t->server_cpu_us <= 0 || t->win_delivered == 0)
+		return -1;
+	return (double)t->server_cpu_us / (double)t->win_delivered;
+}
+
+/* The ratios of server CPU per message, encrypted / plaintext, against each plaintext phase.
+ * pierd's CPU per message depends on the rate and on the bursts in which sends arrive (how
+ * many share a loop wake-up, a group commit, an fdatasync), and the encrypted phase's rate and
+ * bursts are the bench's (its crypto). Plaintext evenly paced at the encrypted rate costs
+ * pierd more per message than the encrypted phase (a wake-up and a commit for every few
+ * messages): same rate, not the same batching. The same-client phase has the same batching
+ * only when the machine gives it the encrypted phase's rate, which a busy machine does not
+ * (its rate against the encrypted one is printed). Issue 13's target (the encrypted path
+ * within 1.5x) stays on the saturation ratio, where both phases send in bursts of whole
+ * windows; instruction counts under callgrind (docs/PERFORMANCE.md, "The encrypted path's
+ * ratio (session 2)") are the load-independent check. */
+static void ratio_metrics(struct brun *r, const struct btraffic_result *enc,
+                          const struct btraffic_result *sat, const struct btraffic_result *even,
+                          const struct btraffic_result *same)
+{
+	static const char base[] = "server CPU per message, encrypted / plaintext";
+	const struct btraffic_result *const by[] = { sat, same, even };
+	static const char *const kind[] = { " (saturation)", " (same client)", " (evenly paced)" };
+	double x = cpu_per_message(enc);
+	char name[64];
+
+	for (size_t k = 0; k < sizeof(by) / sizeof(by[0]); k++) {
+		double p = cpu_per_message(by[k]);
+
+		snprintf(name, sizeof(name), "%s%s", base, kind[k]);
+		if (x > 0 && p > 0 && k == 0)
+			bscen_metric_target(r->s, name, x / p, "x", "<=", 1.5, "<= 1.5x");
+		else if (x > 0 && p > 0)
+			bscen_metric(r->s, name, x / p, "x");
+		else
+			bscen_metric_na(r->s, name, "x", k == 0 ? "<= 1.5x" : NULL,
+			                "server CPU not measured");
+	}
+}
+
+/* What the plaintext phase with the same client work burns per send and per message received:
+ * the encrypted phase's crypto per encrypt and per decrypt, and the rest of the bench's extra
+ * CPU per message there (base64, longer lines, envelopes read with jansson, queue acks) split
+ * between the two. */
+static void client_work(struct scen *sp, const struct scen *sc, const struct btraffic_result *sat,
+                        const struct btraffic_result *enc)
+{
+	double enc_ns = sc->st.enc_n > 0 ? (double)sc->st.enc_ns / (double)sc->st.enc_n : 0;
+	double dec_ns = sc->st.dec_n > 0 ? (double)sc->st.dec_ns / (double)sc->st.dec_n : 0;
+	double x = enc->win_delivered > 0 ? 1e3 * (double)enc->bench_cpu_us /
+	           (double)enc->win_delivered : 0;
+	double p = sat->win_delivered > 0 ? 1e3 * (double)sat->bench_cpu_us /
+	           (double)sat->win_delivered : 0;
+	double rest = x - p - enc_ns - dec_ns;
+
+	if (rest < 0)
+		rest = 0;
+	sp->spin_send_ns = (int64_t)(enc_ns + rest / 2);
+	sp->spin_recv_ns = (int64_t)(dec_ns + rest / 2);
+}
+
 void bscen_e2ee(const struct bconfig *cfg, struct breport *rep, size_t pairs)
 {
 	struct btraffic_result *plain = calloc(1, sizeof(*plain)), *enc = calloc(1, sizeof(*enc));
+	struct btraffic_result *even = calloc(1, sizeof(*even)), *same = calloc(1, sizeof(*same));
 	struct estats plain_st;
-	struct scen sc;
+	struct scen sc, sp;
 	struct brun r;
 	char label[96], scen[32];
 	struct buser *u = NULL;
@@ -1018,7 +1169,8 @@ void bscen_e2ee(const struct bconfig *cfg, struct breport *rep, size_t pairs)
 	int64_t t0;
 
 	memset(&sc, 0, sizeof(sc));
-	if (plain == NULL || enc == NULL)
+	memset(&sp, 0, sizeof(sp));
+	if (plain == NULL || enc == NULL || even == NULL || same == NULL)
 		abort();
 	window = window < 1 ? 1 : window > 64 ? 64 : window;
 	if (cfg->window > 0)
@@ -1035,13 +1187,20 @@ void bscen_e2ee(const struct bconfig *cfg, struct breport *rep, size_t pairs)
 	         "%zu users in %zu pairs, each sending to its partner, %d sends unacked per user, "
 	         "%.1f s measured per phase, msg/s counted at the addressees. Plaintext first, then "
 	         "a device per user (%d one-time prekeys, signed list, partner's keys, a message each "
-	         "way) and the same traffic encrypted, queues acked every %d envelopes. Client CPU: "
-	         "thread CPU time of the crypto calls alone.", n, pairs, window, cfg->measure_s,
-	         OPKS_EACH, BE2EE_ACK_EVERY);
-	u = bsetup_users(cfg->tag, scen, n);
-	if (bscen_setup_users(&r, u, n, NULL) != 0)
+	         "way), the same traffic encrypted (queues acked every %d envelopes); then %zu other "
+	         "users, plaintext evenly paced at the encrypted rate, and with the encrypted "
+	         "phase's client CPU burnt per message (same client).", n, pairs, window,
+	         cfg->measure_s, OPKS_EACH, BE2EE_ACK_EVERY, n);
+	/* the first n for the plaintext and encrypted phases; the other n, which never get a
+	 * device (pierd refuses plaintext to a user with a device list), for the paced plaintext.
+	 * All log in now, so that no login's presence reaches a phase. */
+	u = bsetup_users(cfg->tag, scen, 2 * n);
+	if (bscen_setup_users(&r, u, 2 * n, NULL) != 0)
 		goto out;
+	for (size_t i = n; i < 2 * n; i++)
+		u[i].idx -= (uint32_t)n;
 	scen_init(&sc, &r, u, n, window);
+	scen_init(&sp, &r, u + n, n, window);
 
 	sc.mode = MODE_PLAIN;
 	if (run_traffic(&sc, plain) != 0) {
@@ -1076,23 +1235,44 @@ void bscen_e2ee(const struct bconfig *cfg, struct breport *rep, size_t pairs)
 		             (double)sc.st.dec_n, "us");
 	bscen_metric(r.s, "  the thread CPU clock's own cost per reading", (double)sc.clock_ns / 1e3,
 	             "us");
-	if (plain->server_cpu_us > 0 && enc->server_cpu_us >= 0 && plain->win_delivered > 0 &&
-	    enc->win_delivered > 0) {
-		double p = (double)plain->server_cpu_us / (double)plain->win_delivered;
-		double x = (double)enc->server_cpu_us / (double)enc->win_delivered;
 
-		/* issue 13: the encrypted path within 1.5x of the plaintext one */
-		bscen_metric_target(r.s, "server CPU per message, encrypted / plaintext", x / p, "x",
-		                    "<=", 1.5, "<= 1.5x");
-	} else {
-		bscen_metric_na(r.s, "server CPU per message, encrypted / plaintext", "x", "<= 1.5x",
-		                "server CPU not measured");
+	sp.mode = MODE_PLAIN;
+	sp.rate = rate_of(enc);
+	if (sp.rate <= 0) {
+		brun_fail(&r, "the encrypted phase delivered nothing to pace the plaintext by");
+		goto out;
 	}
+	if (run_traffic(&sp, even) != 0) {
+		snprintf(r.err, sizeof(r.err), "%s", sp.err);
+		brun_fail(&r, "plaintext traffic evenly paced");
+		goto out;
+	}
+	compare_metrics(&sp, even, " (plaintext, evenly paced)");
+
+	sp.rate = 0;
+	client_work(&sp, &sc, plain, enc);
+	if (run_traffic(&sp, same) != 0) {
+		snprintf(r.err, sizeof(r.err), "%s", sp.err);
+		brun_fail(&r, "plaintext traffic with the client work of the encrypted");
+		goto out;
+	}
+	compare_metrics(&sp, same, " (plaintext, same client)");
+	bscen_metric(r.s, "  CPU burnt per send (plaintext, same client)",
+	             (double)sp.spin_send_ns / 1e3, "us");
+	bscen_metric(r.s, "  CPU burnt per receipt (plaintext, same client)",
+	             (double)sp.spin_recv_ns / 1e3, "us");
+	if (rate_of(enc) > 0)
+		bscen_metric(r.s, "  rate / the encrypted phase's (plaintext, same client)",
+		             rate_of(same) / rate_of(enc), "x");
+	ratio_metrics(&r, enc, plain, even, same);
 	brun_peak_rss(&r);
 out:
 	scen_release(&sc);
+	scen_release(&sp);
 	brun_end(&r);
 	free(u);
 	free(plain);
 	free(enc);
+	free(even);
+	free(same);
 }

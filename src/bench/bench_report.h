@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define BREPORT_METRICS_MAX  64
+#define BREPORT_METRICS_MAX  80      /* e2ee: four phases and their ratios, about 66 */
 #define BREPORT_SCENARIOS_MAX 32
 
 enum bmet { BMET_NONE, BMET_YES, BMET_NO };   /* no target, target met, target missed */

@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_e2ee_sets.h"
 
 /* The schema version store_schema_migrate() brings a database to (PRAGMA user_version). */
 #define STORE_SCHEMA_VERSION 8
@@ -144,6 +145,8 @@ enum e2ee_stmt {
 	E2EE_HAS_LIST,
 	E2EE_MEDIA_E2EE,
 	E2EE_SEND_SET,
+	E2EE_QUEUE_TAKE,
+	E2EE_DATA_VERSION,
 	E2EE_COUNT
 };
 
@@ -157,6 +160,7 @@ struct store_db {
 	bool fts_pending;      /* messages may have been appended that the index has not seen */
 	int fts_unindexed;     /* appends since the last indexing (store_db_index_due) */
 	struct store_ckpt *ckpt; /* WAL checkpoints off the commit path (store_checkpoint.h) */
+	struct store_e2ee_sets e2ee_sets; /* users' active devices (store_e2ee_sets.h) */
 };
 
 /* store.c: a malloc'd printf-formatted string (NULL if out of memory). */
@@ -257,11 +261,14 @@ int store_social_read_baseline(struct store_db *db, int64_t user_id, int64_t roo
 /* store_e2ee.c: the SQL of enum e2ee_stmt; runs the STORE_E2EE_* ops; frees a job's e2ee
  * outputs. For an APPEND: store_e2ee_plain_check refuses a plaintext message to a user with
  * a device list, or one carrying encrypted media (STORE_E2EE_REQUIRED); store_e2ee_send_check
- * checks an encrypted one (the sending device, the exact device set, the queues' room:
- * STORE_NO_DEVICE, STORE_CHANGED, STORE_FULL) before the message is inserted and
- * store_e2ee_send_queue queues its envelopes after (job->msg_id set);
+ * checks an encrypted one (the sending device, the exact device set: STORE_NO_DEVICE,
+ * STORE_CHANGED) and takes its room in each queue (STORE_FULL; the job's savepoint undoes it)
+ * before the message is inserted, and store_e2ee_send_queue writes its envelopes after
+ * (job->msg_id set); store_e2ee_on_rollback is the connection's rollback hook;
  * store_e2ee_media_flag reads whether a media item is ciphertext. */
 extern const char *const store_e2ee_sql[E2EE_COUNT];
+/* The connection's rollback hook (arg: the struct store_db): forgets e2ee_sets. */
+void store_e2ee_on_rollback(void *arg);
 enum store_status store_e2ee_run(struct store_db *db, struct store_job *job);
 void store_e2ee_release(struct store_e2ee *e);
 enum store_status store_e2ee_plain_check(struct store_db *db, struct store_job *job,

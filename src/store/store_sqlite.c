@@ -1616,6 +1616,7 @@ int store_db_open(struct store_db *db, const char *path, bool no_sync, char **er
 	}
 	sqlite3_extended_result_codes(db->db, 1);
 	sqlite3_busy_timeout(db->db, 5000);
+	sqlite3_rollback_hook(db->db, store_e2ee_on_rollback, db);
 	if (set_pragmas(db, no_sync, err) != 0)
 		goto fail;
 	/* Before the migrations: the message index is declared with pier's tokenizer. */
@@ -1686,6 +1687,7 @@ void store_db_close(struct store_db *db)
 	}
 	sqlite3_close(db->db);
 	db->db = NULL;
+	store_e2ee_sets_release(&db->e2ee_sets);
 }
 
 /* ---- for store_social.c and store_search.c ---- */

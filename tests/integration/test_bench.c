@@ -100,14 +100,17 @@ static const json_t *metric(const json_t *s, const char *name)
 	return NULL;
 }
 
-/* The encrypted scenario measured both phases and the crypto: the figures exist and are
+/* The encrypted scenario measured its four phases and the crypto: the figures exist and are
  * positive (their size is not checked), and encrypted messages are larger on the wire. */
 static void check_e2ee(const json_t *s)
 {
 	static const char *const names[] = {
 		"messages/s (saturation) (plaintext)", "messages/s (saturation) (encrypted)",
 		"client CPU per encrypt", "client CPU per decrypt",
-		"server CPU per message, encrypted / plaintext",
+		"messages/s (plaintext, evenly paced)", "messages/s (plaintext, same client)",
+		"server CPU per message, encrypted / plaintext (saturation)",
+		"server CPU per message, encrypted / plaintext (same client)",
+		"server CPU per message, encrypted / plaintext (evenly paced)",
 	};
 	const json_t *plain, *enc;
 

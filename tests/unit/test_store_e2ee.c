@@ -5,7 +5,10 @@
  * list), the queue read in pages and acked; and what the loop relies on: jobs submitted
  * together act in FIFO order on one state, so two sends racing for the last place in a queue,
  * or a send behind a publish that adds a device, see each other. devices.queued is checked
- * against the envelopes' rows after every step that changes them. With PIER_TEST_STORE set to a
+ * against the envelopes' rows after every step that changes them. On SQLite also what the
+ * store thread's memory of the device sets (store_e2ee_sets.h) must not hide: a device
+ * written into the file by another connection, a revocation in a later batch, and a send
+ * refused for one full queue leaving the others' counts as they were. With PIER_TEST_STORE set to a
  * PostgreSQL server's URL the same checks run on a new database there (storetest.h). */
 #include <inttypes.h>
 #include <stdio.h>
@@ -187,6 +190,72 @@ static void check_counts(struct env *e, const char *when)
 	      bad);
 }
 
+/* Runs sql on the SQLite file through a connection of its own (another writer, as a
+ * compromised server or an operator could be). 0, or -1. */
+static int behind(struct env *e, const char *sql)
+{
+	char path[128];
+	sqlite3 *db = NULL;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/pier.db", e->dir);
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(db, 5000);
+		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	}
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+/* Whether the job's changed set names device id. */
+static bool names_device(const struct store_job *j, const char *id)
+{
+	for (size_t i = 0; i < j->e2ee.ndevices; i++) {
+		if (strcmp(j->e2ee.devices[i].id, id) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* SQLite: what the memory of device sets must not hide (store_e2ee_sets.h). Alice has a1
+ * and a2, bob b1; b1's queue holds 3 envelopes, a2's 1. Returns the messages it stored. */
+static int check_sets(struct env *e, int64_t a1)
+{
+	struct store_job j;
+	struct store_envelope envs[3];
+	const char *to_b1[] = { "b1" }, *to_b1_a2[] = { "b1", "a2" }, *to_a2_b1[] = { "a2", "b1" };
+	char sql[512];
+
+	/* both sets are in memory after this send */
+	send_job(&j, envs, e->alice, a1, e->bob, to_b1_a2, 2, 100);
+	CHECK(run(e, &j) == STORE_OK, "a send with both sets known (%d)", j.status);
+	store_job_release(&j);
+	snprintf(sql, sizeof(sql), "INSERT INTO devices(id, user_id, sign_key, dh_key, name, state, "
+	         "created, spk_id, spk_key, spk_sig) VALUES('spy', %" PRId64 ", 'K', 'K', 'spy', 1, "
+	         "1, 1, 'K', 'S')", e->bob);
+	CHECK(behind(e, sql) == 0, "a device of bob's written behind the store");
+	send_job(&j, envs, e->alice, a1, e->bob, to_b1_a2, 2, 100);
+	CHECK(run(e, &j) == STORE_CHANGED && names_device(&j, "spy") && names_device(&j, "b1"),
+	      "the next send sees it: changed, naming it (%d)", j.status);
+	store_job_release(&j);
+	CHECK(behind(e, "DELETE FROM devices WHERE id = 'spy'") == 0, "and removed again");
+	send_job(&j, envs, e->alice, a1, e->bob, to_b1_a2, 2, 100);
+	CHECK(run(e, &j) == STORE_OK, "then b1 and a2 are the set again (%d)", j.status);
+	store_job_release(&j);
+	check_counts(e, "after the device written behind");
+
+	/* b1 holds 5 now, a2 3: a limit of 5 leaves a2 room and b1 none */
+	send_job(&j, envs, e->alice, a1, e->bob, to_a2_b1, 2, 5);
+	CHECK(run(e, &j) == STORE_FULL, "one full queue of two: full (%d)", j.status);
+	store_job_release(&j);
+	check_counts(e, "after a send refused for b1's queue, a2's room taken first");
+	send_job(&j, envs, e->alice, a1, e->bob, to_b1, 1, 100);
+	CHECK(run(e, &j) == STORE_CHANGED, "still a2 in the set (%d)", j.status);
+	store_job_release(&j);
+	return 2;
+}
+
 int main(void)
 {
 	struct env e = { 0 };
@@ -194,6 +263,7 @@ int main(void)
 	struct store_job j, j2, j3, *jobs[3];
 	struct store_envelope envs[3][4];
 	int64_t a1 = 0, a2 = 0, b1 = 0, c = 0, version = 0;
+	int extra = 0;      /* messages check_sets stored */
 	char *err = NULL;
 	const char *ids1[] = { "a1" }, *ids2[] = { "a1", "a2" }, *bob1[] = { "b1" };
 	const char *to_b1[] = { "b1" }, *to_b1_a2[] = { "b1", "a2" };
@@ -296,6 +366,8 @@ int main(void)
 		store_job_release(&j3);
 	}
 	check_counts(&e, "after the publish");
+	if (e.server == NULL)
+		extra = check_sets(&e, a1);
 
 	/* Keys claim one-time prekeys one by one, the device asking left out. */
 	for (int i = 0; i < 4; i++) {
@@ -322,7 +394,7 @@ int main(void)
 	CHECK(j.status == STORE_OK && j.e2ee.nenvs == 2 && j.e2ee.more &&
 	      j.e2ee.envs[0].qid < j.e2ee.envs[1].qid && strcmp(j.e2ee.envs[0].payload, "PAYLOAD") == 0 &&
 	      strcmp(j.e2ee.envs[0].from_device, "a1") == 0 && strcmp(j.e2ee.envs[0].to, "@bob_22") == 0 &&
-	      j.e2ee.envs[0].msg_id > 0, "b1's queue, a page of 2 of 3");
+	      j.e2ee.envs[0].msg_id > 0, "b1's queue, a page of 2, more waiting");
 	{
 		int64_t upto = j.e2ee.envs[1].qid;
 
@@ -341,8 +413,8 @@ int main(void)
 	j.peer_id = e.alice;
 	j.limit = 10;
 	run(&e, &j);
-	CHECK(j.status == STORE_OK && j.nmsgs == 3 && j.msgs[0].e2ee && j.msgs[0].text[0] == '\0',
-	      "history: 3 encrypted messages, no text");
+	CHECK(j.status == STORE_OK && j.nmsgs == (size_t)(3 + extra) && j.msgs[0].e2ee &&
+	      j.msgs[0].text[0] == '\0', "history: %d encrypted messages, no text", 3 + extra);
 	store_job_release(&j);
 
 	/* Revocation by a list without a2: its queue and prekeys go. */
@@ -353,6 +425,20 @@ int main(void)
 	CHECK(run(&e, &j) == STORE_REVOKED, "a2 is revoked");
 	store_job_release(&j);
 	check_counts(&e, "after the revocation");
+	{
+		const char *to_a1_a2[] = { "a1", "a2" }, *to_a1[] = { "a1" };
+
+		/* a send after the revocation, in a later batch: a2 is no longer in the set */
+		send_job(&j, envs[0], e.bob, b1, e.alice, to_a1_a2, 2, 100);
+		CHECK(run(&e, &j) == STORE_CHANGED && j.e2ee.ndevices == 1 &&
+		      strcmp(j.e2ee.devices[0].id, "a1") == 0, "an envelope for revoked a2: changed, "
+		      "the set is a1 (%d)", j.status);
+		store_job_release(&j);
+		send_job(&j, envs[0], e.bob, b1, e.alice, to_a1, 1, 100);
+		CHECK(run(&e, &j) == STORE_OK, "for a1 alone: stored (%d)", j.status);
+		store_job_release(&j);
+		check_counts(&e, "after the sends to alice");
+	}
 
 	store_close(e.st);
 	uv_run(&e.loop, UV_RUN_NOWAIT);

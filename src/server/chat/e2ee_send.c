@@ -79,7 +79,6 @@ static void deliver(struct server *srv, struct deferred *d, const char *to)
 		.media_size = md->size, .e2ee = true,
 	};
 	const struct e2ee_session *s = e2ee_session_of(d->c);
-	json_t *ev;
 	struct sbuf *b;
 
 	srv->metrics.messages++;
@@ -109,8 +108,10 @@ static void deliver(struct server *srv, struct deferred *d, const char *to)
 			cluster_env_stored(srv->cluster, d->peer->name, d->user->name, v.device_rid,
 			                   v.qid);
 	}
+	/* the event says only the reply's id, last (wire_msg_live; chat_deliver_msg on the other
+	 * nodes) */
+	m.reply_to = job->reply_to;
 	if (srv->cluster != NULL) {
-		m.reply_to = job->reply_to;     /* the event says it as below (chat_deliver_msg) */
 		conn_ref(d->c);
 		cluster_msg_stored(srv->cluster, &m, d->c);
 		return;
@@ -120,14 +121,18 @@ static void deliver(struct server *srv, struct deferred *d, const char *to)
 	if (!has_session_without_device(d->peer, d->c) &&
 	    !has_session_without_device(d->user, d->c))
 		return;
-	ev = event_msg(&srv->hub, &m);
-	if (job->reply_to != 0)
-		json_object_set_new(ev, "reply_to", json_integer(job->reply_to));
-	b = sbuf_from_json(ev);
+	/* Written straight into its buffer (wire_msg.h); the tree only for a string that is not
+	 * UTF-8. */
+	b = wire_msg_live(&srv->hub, &m);
+	if (b == NULL) {
+		json_t *ev = wire_msg_live_json(&srv->hub, &m);
+
+		b = sbuf_from_json(ev);
+		json_decref(ev);
+	}
 	e2ee_deliver_msg_event(d->user, d->peer, b, job->msg_id, d->c);
 	srv->metrics.deliveries += b->refs - 1;
 	sbuf_unref(b);
-	json_decref(ev);
 }
 
 /* devices_changed: {"devices":{user:[ids]}} from the current set the store gave. */
