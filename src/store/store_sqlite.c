@@ -4,8 +4,8 @@
  * inside the batch transaction store.c opened, each under its own savepoint: a job that does
  * not end in STORE_OK is rolled back to it, so it leaves nothing behind (a JOIN that created
  * a room and then failed to add the member does not leave the room). The exception is a plain
- * private message, which writes nothing but its row (needs_savepoint): one INSERT that
- * SQLite backs out by itself if it fails.
+ * private message, which writes nothing but its row (needs_savepoint); its row waits to be
+ * written with others in one statement (store_append.c).
  *
  * Names: users and rooms are found by their key (pier_name_key, ASCII lower case); the name
  * column keeps the spelling of their creator. Room names are stored with their '#'.
@@ -1583,13 +1583,26 @@ out:
 	return rc;
 }
 
+/* A statement journal (what a statement that fails must put back: a copy of each page that
+ * existed before it and that it changes; an INSERT of several rows, store_append.c, needs
+ * one) stays in memory up to this many bytes, then goes to a temporary file. It must stay
+ * below 128 KiB: SQLite (3.40) moves the in-memory journal to the file with one write of all
+ * of it, and unixWrite writes at most 0x1ffff bytes at once (seekAndWriteFd masks the size),
+ * so past 128 KiB the spill wrote a part, then nothing, and failed with SQLITE_FULL (at 1 MiB,
+ * test_offline_flood's sends refused under load; test_store_append). SQLite also allocates
+ * the in-memory journal in one piece of this size at a statement's first journal write. */
+#define STMT_JOURNAL_MEMORY (64 * 1024)
+_Static_assert(STMT_JOURNAL_MEMORY <= 0x1ffff, "SQLite's unixWrite writes at most 0x1ffff bytes");
+
 /* Process-wide SQLite settings, before its first use. Memory statistics off: with them on,
  * every one of SQLite's allocations takes a global mutex and updates counters (about a
- * tenth of the store thread's instructions per message); pier reads none of them.
+ * tenth of the store thread's instructions per message); pier reads none of them. The
+ * statement journal's size in memory: see STMT_JOURNAL_MEMORY.
  * sqlite3_config fails harmlessly (SQLITE_MISUSE) when SQLite was initialized already. */
 static void configure_sqlite(void)
 {
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, STMT_JOURNAL_MEMORY);
 }
 
 int store_db_open(struct store_db *db, const char *path, bool no_sync, char **err)
