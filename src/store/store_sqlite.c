@@ -1583,16 +1583,23 @@ out:
 	return rc;
 }
 
-/* A statement journal (what a statement that fails must put back: a copy of each page that
- * existed before it and that it changes; an INSERT of several rows, store_append.c, needs
- * one) stays in memory up to this many bytes, then goes to a temporary file. It must stay
- * below 128 KiB: SQLite (3.40) moves the in-memory journal to the file with one write of all
- * of it, and unixWrite writes at most 0x1ffff bytes at once (seekAndWriteFd masks the size),
- * so past 128 KiB the spill wrote a part, then nothing, and failed with SQLITE_FULL (at 1 MiB,
- * test_offline_flood's sends refused under load; test_store_append). SQLite also allocates
- * the in-memory journal in one piece of this size at a statement's first journal write. */
-#define STMT_JOURNAL_MEMORY (64 * 1024)
-_Static_assert(STMT_JOURNAL_MEMORY <= 0x1ffff, "SQLite's unixWrite writes at most 0x1ffff bytes");
+/* Statement journals (what a statement that fails must put back: a copy of each page that
+ * existed before it and that it changes, or that SQLite writes out of its cache while it
+ * runs) stay in memory: -1, never a temporary file. An INSERT of several rows needs one
+ * (store_append.c): about 130 pages (0.5 MiB) for 64 rows at 200 000 messages, where each row
+ * changes a leaf of messages_pair and of messages_to of its own. SQLite's default, a
+ * temporary file past 64 KiB, made that 1.7 pwrite calls more per message there, which cost
+ * more CPU than the multi-row INSERT saved (docs/PERFORMANCE.md, "The store thread (session
+ * 2)"). Bounded by what one statement changes within one batch (max_batch jobs). A
+ * threshold in bytes would have to stay below 128 KiB: SQLite (3.40) moves the in-memory
+ * journal to the file with one write of all of it, and unixWrite writes at most 0x1ffff bytes
+ * at once (seekAndWriteFd masks the size), so past 128 KiB that write stopped short and
+ * SQLite answered SQLITE_FULL (the 1 MiB once set here: test_offline_flood's sends refused
+ * under load, test_store_append); SQLite also allocates a journal in memory in one piece of
+ * the threshold's size. */
+#define STMT_JOURNAL_MEMORY (-1)
+_Static_assert(STMT_JOURNAL_MEMORY < 0 || STMT_JOURNAL_MEMORY <= 0x1ffff,
+               "SQLite's unixWrite writes at most 0x1ffff bytes at once");
 
 /* Process-wide SQLite settings, before its first use. Memory statistics off: with them on,
  * every one of SQLite's allocations takes a global mutex and updates counters (about a

@@ -6,11 +6,12 @@
  * keeps that journal in memory up to a size (SQLITE_CONFIG_STMTJRNL_SPILL), then writes it to
  * a temporary file in one write of all of it, which unixWrite cannot do past 128 KiB: with the
  * size at 1 MiB, a spill answered SQLITE_FULL and the batch failed (docs/PERFORMANCE.md, "The
- * store thread (session 2)"). Here one batch edits 64 long messages to short ones (their
- * overflow pages are freed, with content, in the batch's transaction) and then appends 64 long
- * messages, whose overflow pages are those freed ones: their 64-row INSERT journals more than
- * 1 MiB (320 pages). Every job must end STORE_OK, the rows in order, the texts whole. SQLite
- * only (the PostgreSQL back end writes a row a statement). */
+ * store thread (session 2)"); journals stay in memory now (STMT_JOURNAL_MEMORY). Here one
+ * batch edits 64 long messages to short ones (their overflow pages are freed, with content,
+ * in the batch's transaction) and then appends 64 long messages, whose overflow pages are
+ * those freed ones: their 64-row INSERT journals more than 1 MiB (320 pages). Every job must
+ * end STORE_OK, the rows in order, the texts whole. SQLite only (the PostgreSQL back end
+ * writes a row a statement). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
