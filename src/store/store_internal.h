@@ -150,6 +150,10 @@ enum e2ee_stmt {
 	E2EE_COUNT
 };
 
+/* Plain private messages waiting to be written several rows to a statement (store_append.c). */
+#define STORE_QUEUED_MAX 64
+#define STORE_INSERT_CHUNKS 2     /* statements of STORE_QUEUED_MAX rows and of 8 */
+
 struct store_db {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[STMT_COUNT];
@@ -159,6 +163,10 @@ struct store_db {
 	int64_t token_idle_ms; /* store_options.token_idle_ms */
 	bool fts_pending;      /* messages may have been appended that the index has not seen */
 	int fts_unindexed;     /* appends since the last indexing (store_db_index_due) */
+	/* queued appends (store_append.c): checked, status STORE_OK so far, row not written yet */
+	struct store_job *queued[STORE_QUEUED_MAX];
+	size_t nqueued;
+	sqlite3_stmt *insert_chunk[STORE_INSERT_CHUNKS];
 	struct store_ckpt *ckpt; /* WAL checkpoints off the commit path (store_checkpoint.h) */
 	struct store_e2ee_sets e2ee_sets; /* users' active devices (store_e2ee_sets.h) */
 };
@@ -276,6 +284,24 @@ enum store_status store_e2ee_plain_check(struct store_db *db, struct store_job *
 enum store_status store_e2ee_send_check(struct store_db *db, struct store_job *job);
 enum store_status store_e2ee_send_queue(struct store_db *db, struct store_job *job);
 int store_e2ee_media_flag(struct store_db *db, int64_t media_id, bool *e2ee);
+
+/* store_append.c: binds job's row of messages (ts, sender, room_id or the private pair, text,
+ * cid, media, reply, e2ee payload) as row `row` (0-based) of an INSERT of MSG_INSERT's columns. */
+void store_bind_msg_insert(sqlite3_stmt *s, int row, const struct store_job *job,
+                           int64_t room_id);
+/* store_append.c: prepares / finalizes the statements of several rows. 0 or -1 (*err set). */
+int store_append_prepare(struct store_db *db, char **err);
+void store_append_finalize(struct store_db *db);
+/* store_append.c: queues a plain private message whose checks passed (room for it: the caller
+ * flushes a full queue first). Its row is written, and its status final (STORE_OK, or what the
+ * INSERT alone gives), by the next store_append_flush. */
+void store_append_queue(struct store_db *db, struct store_job *job);
+/* store_append.c: writes every queued row, in order; empties the queue. A failure that ends the
+ * transaction fails the rest (the batch fails with it). */
+void store_append_flush(struct store_db *db);
+/* store_append.c: whether a queued job has job's sender and cid (its row must be written before
+ * job's cid is looked up). */
+bool store_append_queued_cid(const struct store_db *db, const struct store_job *job);
 
 /* store_search.c: runs STORE_SEARCH (see store.h), after store_db_index_new. */
 enum store_status store_db_search(struct store_db *db, struct store_job *job);

@@ -4,8 +4,8 @@
  * inside the batch transaction store.c opened, each under its own savepoint: a job that does
  * not end in STORE_OK is rolled back to it, so it leaves nothing behind (a JOIN that created
  * a room and then failed to add the member does not leave the room). The exception is a plain
- * private message, which writes nothing but its row (needs_savepoint): one INSERT that
- * SQLite backs out by itself if it fails.
+ * private message, which writes nothing but its row (needs_savepoint); its row waits to be
+ * written with others in one statement (store_append.c).
  *
  * Names: users and rooms are found by their key (pier_name_key, ASCII lower case); the name
  * column keeps the spelling of their creator. Room names are stored with their '#'.
@@ -978,6 +978,20 @@ static int find_cid(struct store_db *db, struct store_job *job, int64_t room_id)
 	return rc == SQLITE_DONE ? 1 : -1;
 }
 
+/* Whether the job may write more than once, and so needs a savepoint to leave nothing behind
+ * when it fails. A plain private message (not encrypted, no quote, a contact already known)
+ * writes one row with one statement after read-only checks, and nothing can fail after it:
+ * when that INSERT fails SQLite backs the statement out by itself (ABORT: the statement's
+ * changes undone, the transaction kept), and an error that ends the transaction fails the
+ * whole batch (store.c). The savepoint's two statements were a sixth of the store thread's
+ * instructions per private message (docs/PERFORMANCE.md, "The store's cost per message").
+ * Such a message is also the one whose row can wait in the queue of store_append.c. */
+static bool needs_savepoint(const struct store_job *job)
+{
+	return !(job->op == STORE_APPEND && job->room == NULL && job->e2ee.payload == NULL &&
+	         !job->new_contact && job->reply_to == 0);
+}
+
 static enum store_status run_append(struct store_db *db, struct store_job *job)
 {
 	sqlite3_stmt *s = db->stmt[STMT_MSG_INSERT];
@@ -1024,41 +1038,21 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 	if (st != STORE_OK)
 		return st;
 
-	sqlite3_bind_int64(s, 1, ts);
-	sqlite3_bind_int64(s, 2, job->user_id);
-	if (job->room != NULL) {
-		sqlite3_bind_int64(s, 3, room_id);
-		/* 4, 5, 6 stay NULL */
-	} else {
-		int64_t lo = job->user_id < job->peer_id ? job->user_id : job->peer_id;
-		int64_t hi = job->user_id < job->peer_id ? job->peer_id : job->user_id;
-
-		sqlite3_bind_int64(s, 4, job->peer_id);
-		sqlite3_bind_int64(s, 5, lo);
-		sqlite3_bind_int64(s, 6, hi);
+	job->ts = ts;
+	db->fts_pending = true;          /* indexed when due (store_db_index_due) */
+	db->fts_unindexed++;
+	if (!needs_savepoint(job)) {
+		/* one row, nothing after it: written with the rows queued beside it */
+		store_append_queue(db, job);
+		return STORE_OK;
 	}
-	sqlite3_bind_text(s, 7, job->text, -1, SQLITE_STATIC);
-	if (job->cid != NULL)
-		sqlite3_bind_text(s, 8, job->cid, -1, SQLITE_STATIC);
-	if (job->media_id != 0) {
-		sqlite3_bind_text(s, 9, job->kind, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 10, job->media_id);
-	}
-	if (job->reply_to != 0)
-		sqlite3_bind_int64(s, 11, job->reply_to);
-	if (e2ee) {
-		sqlite3_bind_int(s, 12, 1);
-		sqlite3_bind_text(s, 13, job->e2ee.payload, -1, SQLITE_STATIC);
-	}
+	store_bind_msg_insert(s, 0, job, room_id);
 	rc = exec_stmt(db, STMT_MSG_INSERT);
 	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
 		return STORE_NOT_FOUND;     /* no such sender or recipient */
 	if (rc != SQLITE_DONE)
 		return STORE_FAILED;
 	job->msg_id = sqlite3_last_insert_rowid(db->db);
-	job->ts = ts;
-	db->fts_pending = true;          /* indexed at a batch's end (store_db_index_due) */
-	db->fts_unindexed++;
 	if (e2ee && store_e2ee_send_queue(db, job) != STORE_OK)
 		return STORE_FAILED;
 	if (job->room == NULL && job->new_contact) {
@@ -1428,24 +1422,20 @@ static enum store_status run_op(struct store_db *db, struct store_job *job)
 	return STORE_FAILED;
 }
 
-/* Whether the job may write more than once, and so needs a savepoint to leave nothing behind
- * when it fails. A plain private message (not encrypted, no quote, a contact already known)
- * writes one row with one statement after read-only checks, and nothing can fail after it:
- * when that INSERT fails SQLite backs the statement out by itself (ABORT: the statement's
- * changes undone, the transaction kept), and an error that ends the transaction fails the
- * whole batch (store.c). The savepoint's two statements were a sixth of the store thread's
- * instructions per private message (docs/PERFORMANCE.md, "The store's cost per message"). */
-static bool needs_savepoint(const struct store_job *job)
-{
-	return !(job->op == STORE_APPEND && job->room == NULL && job->e2ee.payload == NULL &&
-	         !job->new_contact && job->reply_to == 0);
-}
-
 void store_db_run(struct store_db *db, struct store_job *job)
 {
 	enum store_status status;
 	bool savepoint = needs_savepoint(job);
 
+	/* the queued rows first, whenever this job could see them or the queue is full */
+	if (db->nqueued > 0 &&
+	    (savepoint || db->nqueued == STORE_QUEUED_MAX ||
+	     (job->cid != NULL && store_append_queued_cid(db, job))))
+		store_append_flush(db);
+	if (!store_db_in_txn(db)) {
+		job->status = STORE_FAILED;  /* the flush ended the transaction: the batch fails */
+		return;
+	}
 	if (savepoint && exec_stmt(db, STMT_SAVEPOINT) != SQLITE_DONE) {
 		job->status = STORE_FAILED;
 		return;
@@ -1475,6 +1465,7 @@ void store_db_rollback(struct store_db *db)
 {
 	if (store_db_in_txn(db))
 		exec_stmt(db, STMT_ROLLBACK);
+	db->nqueued = 0;            /* store.c fails every job of the batch */
 	db->fts_pending = true;     /* an indexing step may have been rolled back with the rest */
 }
 
@@ -1590,13 +1581,33 @@ out:
 	return rc;
 }
 
+/* Statement journals (what a statement that fails must put back: a copy of each page that
+ * existed before it and that it changes, or that SQLite writes out of its cache while it
+ * runs) stay in memory: -1, never a temporary file. An INSERT of several rows needs one
+ * (store_append.c): about 130 pages (0.5 MiB) for 64 rows at 200 000 messages, where each row
+ * changes a leaf of messages_pair and of messages_to of its own. SQLite's default, a
+ * temporary file past 64 KiB, made that 1.7 pwrite calls more per message there, which cost
+ * more CPU than the multi-row INSERT saved (docs/PERFORMANCE.md, "The store thread (session
+ * 2)"). Bounded by what one statement changes within one batch (max_batch jobs). A
+ * threshold in bytes would have to stay below 128 KiB: SQLite (3.40) moves the in-memory
+ * journal to the file with one write of all of it, and unixWrite writes at most 0x1ffff bytes
+ * at once (seekAndWriteFd masks the size), so past 128 KiB that write stopped short and
+ * SQLite answered SQLITE_FULL (the 1 MiB once set here: test_offline_flood's sends refused
+ * under load, test_store_append); SQLite also allocates a journal in memory in one piece of
+ * the threshold's size. */
+#define STMT_JOURNAL_MEMORY (-1)
+_Static_assert(STMT_JOURNAL_MEMORY < 0 || STMT_JOURNAL_MEMORY <= 0x1ffff,
+               "SQLite's unixWrite writes at most 0x1ffff bytes at once");
+
 /* Process-wide SQLite settings, before its first use. Memory statistics off: with them on,
  * every one of SQLite's allocations takes a global mutex and updates counters (about a
- * tenth of the store thread's instructions per message); pier reads none of them.
+ * tenth of the store thread's instructions per message); pier reads none of them. The
+ * statement journal's size in memory: see STMT_JOURNAL_MEMORY.
  * sqlite3_config fails harmlessly (SQLITE_MISUSE) when SQLite was initialized already. */
 static void configure_sqlite(void)
 {
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, STMT_JOURNAL_MEMORY);
 }
 
 int store_db_open(struct store_db *db, const char *path, bool no_sync, char **err)
@@ -1645,6 +1656,8 @@ int store_db_open(struct store_db *db, const char *path, bool no_sync, char **er
 			goto fail;
 		}
 	}
+	if (store_append_prepare(db, err) != 0)
+		goto fail;
 	rc = find_room(db, STORE_LOBBY, &db->lobby_id);
 	if (rc != 0) {
 		*err = store_errorf("the database has no %s room", STORE_LOBBY);
@@ -1673,6 +1686,7 @@ void store_db_close(struct store_db *db)
 	/* then: the writer's close, the last one, checkpoints the whole WAL and removes it */
 	store_ckpt_stop(db->ckpt);
 	db->ckpt = NULL;
+	store_append_finalize(db);
 	for (int i = 0; i < STMT_COUNT; i++) {
 		sqlite3_finalize(db->stmt[i]);
 		db->stmt[i] = NULL;

@@ -98,12 +98,15 @@ static void sq_run(void *db, struct store_job *job)
 	store_db_run(db, job);
 }
 
-/* New messages into the search index when it is due (store_db_index_due), in the batch's
+/* The queued rows, then new messages into the search index when it is due (store_db_index_due), in the batch's
  * transaction. */
 static int sq_batch_end(void *vdb)
 {
 	struct store_db *db = vdb;
 
+	store_append_flush(db);          /* the queued rows (store_append.c) */
+	if (!store_db_in_txn(db))
+		return -1;
 	return store_db_index_due(db) ? store_db_index_new(db) : 0;
 }
 

@@ -464,10 +464,12 @@ static void run_in_one_batch(struct env *e, struct store_job *a, struct store_jo
 	store_job_release(&barrier);
 }
 
-/* SQLite: n private appends alice -> bob (bad: one of them to a user that does not exist) in
- * one batch, taken together behind a barrier while the write lock is held elsewhere. */
+/* SQLite: n private appends alice -> bob (bad: one of them to a user that does not exist), then
+ * tail if not NULL, in one batch, taken together behind a barrier while the write lock is held
+ * elsewhere. */
 #define BUSY_N 100
-static void run_busy_batch(struct env *e, struct store_job *jobs, char (*texts)[48], int bad)
+static void run_busy_batch(struct env *e, struct store_job *jobs, char (*texts)[48], int bad,
+                           struct store_job *tail)
 {
 	struct timespec pause = { 0, 150 * 1000 * 1000 };
 	struct store_job barrier;
@@ -490,9 +492,14 @@ static void run_busy_batch(struct env *e, struct store_job *jobs, char (*texts)[
 		jobs[i].data = &d;
 		store_submit(e->st, &jobs[i]);
 	}
+	if (tail != NULL) {
+		tail->done = on_done_count;
+		tail->data = &d;
+		store_submit(e->st, tail);
+	}
 	nanosleep(&pause, NULL);
 	exec(e->raw, "ROLLBACK");
-	while (d.n < BUSY_N + 1)
+	while (d.n < BUSY_N + 1 + (tail != NULL))
 		uv_run(&e->loop, UV_RUN_ONCE);
 	store_job_release(&barrier);
 }
@@ -510,10 +517,21 @@ static void test_busy_index(struct env *e)
 	int64_t before = raw_int(e, "SELECT count(*) FROM messages"), last = 0, first, second;
 	char *err = NULL, want[72];
 	bool ok = true;
+	struct store_job h;
 
 	if (e->server != NULL)
 		return;
-	run_busy_batch(e, jobs, texts, 40);
+	/* a read behind the appends, in their batch, sees them (their rows are written
+	 * several to a statement, before any other job runs) */
+	store_job_init(&h, STORE_HISTORY);
+	h.user_id = BOB;
+	h.peer_id = ALICE;
+	h.limit = 3;
+	run_busy_batch(e, jobs, texts, 40, &h);
+	CHECK(h.status == STORE_OK && h.nmsgs == 3 && h.msgs[2].id == jobs[BUSY_N - 1].msg_id &&
+	      h.msgs[1].id == jobs[BUSY_N - 2].msg_id && strcmp(h.msgs[2].text, "busyword n99") == 0,
+	      "a history read in the same batch sees the last ones (%zu)", h.nmsgs);
+	store_job_release(&h);
 	for (int i = 0; i < BUSY_N; i++) {
 		if (i == 40)
 			ok = ok && jobs[i].status == STORE_NOT_FOUND;
@@ -535,7 +553,7 @@ static void test_busy_index(struct env *e)
 	CHECK(raw_int(e, "SELECT upto FROM message_fts_state") == last, "the search indexed them");
 
 	first = last;
-	run_busy_batch(e, jobs, texts, -1);
+	run_busy_batch(e, jobs, texts, -1, NULL);
 	last = jobs[BUSY_N - 1].msg_id;
 	for (int i = 0; i < BUSY_N; i++)
 		store_job_release(&jobs[i]);
