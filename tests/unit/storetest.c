@@ -29,6 +29,20 @@ enum store_status storetest_run(uv_loop_t *loop, struct store *st, struct store_
 	return job->status;
 }
 
+int64_t storetest_create_user(uv_loop_t *loop, struct store *st, const char *name)
+{
+	struct store_job j;
+	int64_t id;
+
+	store_job_init(&j, STORE_CREATE_USER);
+	j.name = name;
+	j.pw_hash = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA";
+	CHECK(storetest_run(loop, st, &j) == STORE_OK, "create %s", name);
+	id = j.user_id;
+	store_job_release(&j);
+	return id;
+}
+
 void storetest_remove_dir(const char *dir)
 {
 	static const char *const files[] = { "pier.db", "pier.db-wal", "pier.db-shm" };

@@ -18,6 +18,10 @@ void storetest_done_flag(struct store_job *job);
  * its status. */
 enum store_status storetest_run(uv_loop_t *loop, struct store *st, struct store_job *job);
 
+/* Creates user name (with a fixed argon2id-shaped hash) and returns its id, 0 with a failed
+ * check when the store refuses. */
+int64_t storetest_create_user(uv_loop_t *loop, struct store *st, const char *name);
+
 /* Removes dir's database files (pier.db and its WAL and shared memory) and dir itself, which
  * must then be empty (a failed check if not). */
 void storetest_remove_dir(const char *dir);

@@ -48,16 +48,7 @@ static void on_done_count(struct store_job *job)
 
 static int64_t create_user(struct env *e, const char *name)
 {
-	struct store_job j;
-	int64_t id;
-
-	store_job_init(&j, STORE_CREATE_USER);
-	j.name = name;
-	j.pw_hash = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA";
-	CHECK(storetest_run(&e->loop, e->st, &j) == STORE_OK, "create %s", name);
-	id = j.user_id;
-	store_job_release(&j);
-	return id;
+	return storetest_create_user(&e->loop, e->st, name);
 }
 
 static int64_t raw_int(struct env *e, const char *sql)
