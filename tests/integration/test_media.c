@@ -62,8 +62,15 @@ static int req(const char *method, const char *path, const char *headers, const 
 		return 0;
 	if (strcmp(method, "HEAD") == 0)
 		r->body_len = (size_t)-1;
-	if (net_send(n, head, (size_t)hl) == 0 && (body == NULL || len == 0 || net_send(n, body, len) == 0))
+	/* The reply is read even when the body could not all be sent: pierd answers a refused
+	 * upload (over_quota, too_large) before reading its body, reads and drops at most 1 MiB
+	 * more (http.c's lingering close), then closes, and the rest of a bigger body then meets a
+	 * reset; the answer is already here, as a browser or curl would read it. */
+	if (net_send(n, head, (size_t)hl) == 0) {
+		if (body != NULL && len > 0)
+			(void)net_send(n, body, len);
 		http_read_reply(n, r, 20000);
+	}
 	net_close(n);
 	return r->status;
 }
