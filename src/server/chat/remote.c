@@ -300,7 +300,7 @@ static void to_user(struct server *srv, struct sbuf *b, void *u)
 /* Those who get u's presence, and u's own sessions (profile.c's rule). */
 static void to_presence_audience(struct server *srv, struct sbuf *b, void *u)
 {
-	if (srv->hub.nonline <= srv->hub.presence_limit)
+	if (hub_presence_to_all(&srv->hub))
 		hub_send_all(&srv->hub, b, u, NULL);
 	else
 		hub_send_contacts(&srv->hub, u, b);
@@ -343,7 +343,7 @@ static void typing(struct server *srv, struct user *u, const struct cluster_even
 	if (ev->target[0] == '#') {
 		struct room *r = hub_find_room(h, ev->target);
 
-		if (r == NULL || (r == h->lobby && h->nonline > h->presence_limit))
+		if (r == NULL || (r == h->lobby && !hub_presence_to_all(h)))
 			return;
 		json_t *j = event_typing(u, r->name);
 

@@ -25,9 +25,9 @@ const struct cluster_handler *remote_handler(void);
  * when no other node has a session of u). */
 bool remote_presence(struct server *srv, struct user *u, bool online);
 
-/* Adds to the "online" list of a login's users event (not a partial one) the users online on
- * other nodes only, while the whole stays within --presence-limit (else it becomes partial
- * as on one node: the client pages with the users request). */
+/* Adds to the "online" list of a login's users event (not a partial one: the all-presence
+ * mode) the users online on other nodes only, while the whole stays within --presence-limit
+ * (else it becomes partial as on one node: the client pages with the users request). */
 void remote_add_online(struct server *srv, json_t *users_event);
 
 /* Cluster: the store knows user id called name (registered on another node) and this node's
