@@ -14,7 +14,7 @@
 // English and Chinese, light and dark (the new secondary texts reach 4.5:1), with screenshots.
 
 import {
-	check, checkRatio, launch, openConv, openPage, PASSWORD, Pierd, registerAndLogin, run, say, shot,
+	check, checkRatio, launch, openConv, openPage, PASSWORD, Pierd, registerAndLogin, run, showOnline, say, shot,
 	TcpClient, waitOnline, waitText,
 } from './lib.mjs';
 
@@ -335,6 +335,7 @@ run('e2e/social', 360, async () => {
 	const s3 = await senderOf(alice, '我来了');
 	check(s3 && s3.label === '小明' && s3.login === 'wang_xm', `alice's view follows at once (${JSON.stringify(s3)})`);
 	check(await b.$eval('.me-name', e => e.textContent) === '小明', 'and wang\'s other device');
+	await showOnline(alice, 'wang_xm');
 	await alice.click('#user-list button[data-user="wang_xm"]');
 	await alice.waitForSelector('#private-list button[data-key="@wang_xm"][aria-current="page"]');
 	const phead = await alice.evaluate(() => ({
