@@ -312,9 +312,16 @@ run('e2e/social', 360, async () => {
 	}));
 	check(wangRow.name === '王小明' && wangRow.login === 'wang_xm' && wangRow.state === 'online',
 		`the next page has wang, by display name (${JSON.stringify(wangRow)})`);
+	// #lobby makes nobody a contact (no presence through it): member_10 joins alice's #dev
+	// first, leaves, and comes back
+	const m10 = await TcpClient.connect(pierd.tcp);
+	check((await m10.request({ op: 'login', user: 'member_10', password: PASSWORD })).status === 1, 'member_10 logs in');
+	const joined = await m10.request({ op: 'join', room: '#dev' });
+	check(joined.op === 'join', `and joins #dev (${JSON.stringify(joined)})`);
+	m10.close();
 	await extra[9].request({ op: 'login', user: 'member_10', password: PASSWORD });
 	await alice.waitForSelector('#members-list li[data-user="member_10"] button[data-online="1"]');
-	check(true, 'someone logs in: the dot turns on while the list is open');
+	check(true, 'a contact logs in: the dot turns on while the list is open');
 	await shot(alice, 'social-members-en');
 	await alice.keyboard.press('Escape');
 
