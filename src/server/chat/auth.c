@@ -371,7 +371,7 @@ static void session_start(struct auth_op *op, char *const *rooms, char *const *p
 	{
 		json_t *users = event_users_login(&srv->hub, u);
 
-		remote_add_online(srv, users);  /* a cluster: those online on other nodes too */
+		remote_add_online(srv, u, users);  /* a cluster: those online on other nodes too */
 		conn_send_json(c, users);
 	}
 	if (first) {
