@@ -353,7 +353,8 @@ int main(void)
 	nats = nats_start(port, nats_log);
 	REQUIRE(nats > 0, harness_done(), "nats-server starts");
 	{
-		const char *const args_a[] = { "--no-rate-limits", PRESENCE_ALL, "--nats", url, "--node-name", "a",
+		const char *const args_a[] = { "--no-rate-limits", PRESENCE_ALL,
+		                               "--nats", url, "--node-name", "a",
 		                               "--presence-lease", "3", NULL };
 
 		a = pierd_start(args_a);
@@ -364,7 +365,8 @@ int main(void)
 	if (harness_store_url() != NULL)
 		store_url = harness_pg_url(strrchr(pierd_dir(a), '/') + 1);
 	{
-		const char *const args_b[] = { "--no-rate-limits", PRESENCE_ALL, "--nats", url, "--node-name", "b",
+		const char *const args_b[] = { "--no-rate-limits", PRESENCE_ALL,
+		                               "--nats", url, "--node-name", "b",
 		                               "--presence-lease", "3", "--data-dir", pierd_dir(a),
 		                               store_url != NULL ? "--store" : NULL, store_url, NULL };
 
@@ -548,7 +550,8 @@ int main(void)
 
 	/* A third node killed: its user goes offline for the others within the lease (3 s). */
 	{
-		const char *const args_c[] = { "--no-rate-limits", PRESENCE_ALL, "--nats", url, "--node-name", "c",
+		const char *const args_c[] = { "--no-rate-limits", PRESENCE_ALL,
+		                               "--nats", url, "--node-name", "c",
 		                               "--presence-lease", "3", "--data-dir", pierd_dir(a),
 		                               store_url != NULL ? "--store" : NULL, store_url, NULL };
 		struct pierd *c = pierd_start(args_c);

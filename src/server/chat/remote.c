@@ -124,7 +124,8 @@ void remote_add_online(struct server *srv, const struct user *u, json_t *ev)
 		for (size_t i = 0; i < u->ncontacts; i++) {
 			const struct user *v = u->contacts[i];
 
-			if (v->nsessions == 0 && cluster_user_online_elsewhere(srv->cluster, v->name))
+			if (v->nsessions == 0 &&
+			    cluster_user_online_elsewhere(srv->cluster, v->name))
 				json_array_append_new(a.list, json_string(v->name));
 		}
 		event_add_displays(&srv->hub, ev);
