@@ -38,6 +38,7 @@
 #define HISTORY_DEFAULT     20
 #define HISTORY_MAX         200
 #define ROOMS_PAGE          50      /* rooms a /rooms shows: a screenful, the rest a page away */
+#define WHO_PAGE            200     /* users a /who shows; the rest a page away (/who AFTER) */
 #define SEARCH_PAGE         20      /* matches a /search shows; /search alone shows older ones */
 #define SEARCH_QUERY_MAX    256     /* bytes of a search (docs/PROTOCOL.md) */
 #define SEARCH_ASKS         5       /* requests one /search makes by itself: a page may come
@@ -287,7 +288,7 @@ static void show_help(struct chat *ch)
 		"  /join #ROOM         join (or create) #ROOM and talk there\n"
 		"  /part [#ROOM]       leave #ROOM (default: the current one)\n"
 		"  /rooms [AFTER]      list the rooms (a page; AFTER: the page after that room)\n"
-		"  /who                list the users online\n"
+		"  /who [AFTER]        list who is online (a page; AFTER: the page after that user)\n"
 		"  /history [N]        the last N messages here (default 20)\n"
 		"  /reply N TEXT       answer message N (the number before each message), quoting it\n"
 		"  /edit N TEXT        change the text of your message N\n"
@@ -318,7 +319,7 @@ static void show_help(struct chat *ch)
 		"  /join #聊天室        加入（或创建）聊天室并切换过去\n"
 		"  /part [#聊天室]      退出聊天室（默认当前聊天室）\n"
 		"  /rooms [之后]        列出聊天室（一页；之后：从该聊天室之后的一页）\n"
-		"  /who                列出在线用户\n"
+		"  /who [之后]          列出在线用户（一页；之后：从该用户之后的一页）\n"
 		"  /history [N]        当前会话最近 N 条消息（默认 20）\n"
 		"  /reply N 文字        回复第 N 条消息（消息前的编号）并引用它\n"
 		"  /edit N 文字         修改你的第 N 条消息\n"
@@ -653,7 +654,12 @@ static void command(struct chat *ch, char *line)
 		request(ch, pier_req_rooms_page(*args != '\0' ? args : NULL, ROOMS_PAGE), REQ_ROOMS,
 		        NULL, NULL);
 	} else if (strcmp(name, "who") == 0 || strcmp(name, "users") == 0) {
-		request(ch, pier_req_users(), REQ_USERS, NULL, NULL);
+		/* Who is online is not pushed (presence comes from contacts only): asked for here,
+		 * one page at a time. */
+		while (*args == ' ')
+			args++;
+		request(ch, pier_req_users_page(*args != '\0' ? args : NULL, WHO_PAGE), REQ_USERS,
+		        NULL, NULL);
 	} else if (strcmp(name, "history") == 0) {
 		cmd_history(ch, args);
 	} else if (strcmp(name, "members") == 0 || strcmp(name, "names") == 0) {
@@ -841,25 +847,48 @@ static void show_rooms(struct chat *ch, const json_t *reply)
 	screen_out_say(&ch->sc, &out);
 }
 
+/* A users reply (a /who page: everyone online, paged) or the login's users event (partial:
+ * the user and its contacts online, with the total online). */
 static void show_users(struct chat *ch, const json_t *ev)
 {
 	json_t *online = json_object_get(ev, "online"), *u;
-	char buf[900] = "";
-	size_t i, len = 0;
+	json_t *total = json_object_get(ev, "total");
+	struct screen_out out;
+	FILE *f;
+	const char *last = NULL;
+	char *names = NULL;
+	size_t len = 0, i;
+	FILE *nf = open_memstream(&names, &len);
 
+	if (nf == NULL)
+		return;
 	json_array_foreach(online, i, u) {
 		const char *name = json_string_value(u);
 		char who[96];
-		int n;
 
-		if (name == NULL || len >= sizeof buf)
+		if (name == NULL)
 			continue;
 		social_name(who, sizeof who, name,
 			    json_string_value(json_object_get(json_object_get(ev, "display"), name)));
-		n = snprintf(buf + len, sizeof buf - len, "%s%s", len > 0 ? ", " : "", who);
-		len += n > 0 ? (size_t)n : 0;
+		fprintf(nf, "%s%s", i > 0 ? ", " : "", who);
+		last = name;
 	}
-	info(ch, TR(ch, "Online (%zu): %s", "在线用户（%zu）：%s"), json_array_size(online), buf);
+	fclose(nf);
+	f = screen_out_open(&out);
+	if (json_is_true(json_object_get(ev, "partial"))) {
+		render_info(f, &ch->r, TR(ch, "Contacts online (%zu of %" JSON_INTEGER_FORMAT " online; /who lists everyone):",
+		                          "在线联系人（%zu，共 %" JSON_INTEGER_FORMAT " 人在线；/who 列出所有人）："),
+		            json_array_size(online), json_integer_value(total));
+	} else {
+		render_info(f, &ch->r, TR(ch, "Online (%" JSON_INTEGER_FORMAT "):", "在线用户（%" JSON_INTEGER_FORMAT "）："),
+		            json_is_integer(total) ? json_integer_value(total)
+		                                   : (json_int_t)json_array_size(online));
+	}
+	render_info_text(f, &ch->r, names != NULL ? names : "");
+	if (json_is_true(json_object_get(ev, "more")) && last != NULL)
+		render_info(f, &ch->r, TR(ch, "the next page: /who %s", "下一页：/who %s"), last);
+	screen_out_say(&ch->sc, &out);
+	free(names);
 }
 
 /* Our edit was stored: the message again, as the others now see it. */

@@ -54,7 +54,12 @@ struct pg_session {
 	GCancellable *secret_cancel;    /* keyring calls in flight (cancelled when freed) */
 	struct pg_outbox *outbox;
 	PgConvList *convs;
-	PgConvList *online;
+	PgConvList *online;             /* contacts online (presence), and everyone online as
+	                                 * the last pg_session_fetch_online listed them */
+	int64_t online_total;           /* users online, as the server last said */
+	int online_pages;               /* pages of a fetch asked for; 0: none in flight */
+	void (*online_changed)(void *ud); /* the sidebar's hook: online_total changed */
+	void *online_changed_ud;
 	GHashTable *stores;             /* folded "with" -> PgMsgStore * (ref) */
 	GHashTable *reqs;               /* ref -> struct req * */
 	GHashTable *loading;            /* folded "with" of stores with a history request out */
@@ -557,18 +562,33 @@ static void on_unread(struct pg_session *s, const json_t *reply)
 		ask_unread(s, last);
 }
 
-static void on_users(struct pg_session *s, const json_t *ev)
+static void clear_online(struct pg_session *s)
 {
-	json_t *u;
-	size_t i;
-
-	/* The first page replaces the list (a login, a reconnect); later ones add. */
 	while (g_list_model_get_n_items(G_LIST_MODEL(s->online)) > 0) {
 		PgConv *c = g_list_model_get_item(G_LIST_MODEL(s->online), 0);
 
 		pg_conv_list_remove(s->online, c->with);
 		g_object_unref(c);
 	}
+}
+
+static void set_online_total(struct pg_session *s, int64_t total)
+{
+	s->online_total = total;
+	if (s->online_changed != NULL)
+		s->online_changed(s->online_changed_ud);
+}
+
+/* The login's users event: the user and its contacts online (presence keeps them live), and
+ * "total" (everyone online; listed by pg_session_fetch_online when asked). */
+static void on_users(struct pg_session *s, const json_t *ev)
+{
+	json_t *u;
+	size_t i;
+	json_int_t total = json_integer_value(json_object_get(ev, "total"));
+
+	/* The list is replaced (a login, a reconnect). */
+	clear_online(s);
 	json_array_foreach(json_object_get(ev, "online"), i, u) {
 		char *with;
 
@@ -580,6 +600,7 @@ static void on_users(struct pg_session *s, const json_t *ev)
 		pg_conv_list_set_online(s->convs, json_string_value(u), true);
 		g_free(with);
 	}
+	set_online_total(s, MAX(total, (json_int_t)json_array_size(json_object_get(ev, "online"))));
 }
 
 static void on_presence(struct pg_session *s, const json_t *ev)
@@ -591,6 +612,9 @@ static void on_presence(struct pg_session *s, const json_t *ev)
 	if (user == NULL)
 		return;
 	with = g_strconcat("@", user, NULL);
+	/* a contact's transition (presence comes for contacts only): the total follows */
+	if (online != (pg_conv_list_find(s->online, with, NULL) != NULL))
+		set_online_total(s, MAX(0, s->online_total + (online ? 1 : -1)));
 	if (online) {
 		pg_conv_list_ensure(s->online, with);
 		pg_conv_list_set_online(s->online, user, true);
@@ -1058,6 +1082,91 @@ PgConvList *pg_session_conversations(struct pg_session *s)
 PgConvList *pg_session_online(struct pg_session *s)
 {
 	return s->online;
+}
+
+int64_t pg_session_online_total(struct pg_session *s)
+{
+	return s->online_total;
+}
+
+void pg_session_on_online_changed(struct pg_session *s, void (*cb)(void *ud), void *ud)
+{
+	s->online_changed = cb;
+	s->online_changed_ud = ud;
+}
+
+bool pg_session_fetching_online(struct pg_session *s)
+{
+	return s->online_pages > 0;
+}
+
+static bool ask_online_page(struct pg_session *s, const char *after);
+
+/* A page of everyone online: added to the online list (the contacts stay); the next page is
+ * asked for while "more" says so, up to PG_SESSION_ONLINE_PAGES. */
+static void online_page(json_t *reply, void *ud)
+{
+	struct pg_session *s = ud;
+	json_t *online, *u;
+	const char *last = NULL;
+	size_t i;
+
+	if (reply == NULL || !json_is_array(json_object_get(reply, "online"))) {
+		s->online_pages = 0;     /* dropped or refused: nothing more (s may be closing) */
+		if (reply != NULL && s->online_changed != NULL)
+			s->online_changed(s->online_changed_ud);
+		return;
+	}
+	online = json_object_get(reply, "online");
+	/* The first page replaces the list: strangers gone since the last fetch leave it (their
+	 * presence never comes); contacts online are on the pages. */
+	if (s->online_pages == 1)
+		clear_online(s);
+	json_array_foreach(online, i, u) {
+		char *with;
+
+		if (!json_is_string(u))
+			continue;
+		with = g_strconcat("@", json_string_value(u), NULL);
+		pg_conv_list_ensure(s->online, with);
+		pg_conv_list_set_online(s->online, json_string_value(u), true);
+		g_free(with);
+		last = json_string_value(u);
+	}
+	if (json_is_true(json_object_get(reply, "more")) && last != NULL &&
+	    s->online_pages < PG_SESSION_ONLINE_PAGES) {
+		char *after = g_strdup(last);
+		bool asked;
+
+		s->online_pages++;
+		asked = ask_online_page(s, after);
+		g_free(after);
+		if (asked)
+			return;
+	}
+	s->online_pages = 0;
+	set_online_total(s, json_integer_value(json_object_get(reply, "total")));
+}
+
+static bool ask_online_page(struct pg_session *s, const char *after)
+{
+	json_t *req = pier_req_users_page(after, PG_SESSION_ONLINE_PAGE);
+
+	return pg_session_call(s, req, online_page, s);
+}
+
+bool pg_session_fetch_online(struct pg_session *s)
+{
+	if (s->online_pages > 0)
+		return false;
+	s->online_pages = 1;
+	if (!ask_online_page(s, NULL)) {
+		s->online_pages = 0;
+		return false;
+	}
+	if (s->online_changed != NULL)
+		s->online_changed(s->online_changed_ud);
+	return true;
 }
 
 PgMsgStore *pg_session_open(struct pg_session *s, const char *with)

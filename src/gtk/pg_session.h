@@ -81,6 +81,18 @@ const char *pg_session_data_dir(const struct pg_session *s);
 /* The conversations (sidebar) and the users online (as "@user" entries). Borrowed. */
 PgConvList *pg_session_conversations(struct pg_session *s);
 PgConvList *pg_session_online(struct pg_session *s);
+/* Presence comes for contacts only: the online list holds the contacts online, kept live, and
+ * everyone online only once asked for with pg_session_fetch_online (paged users requests of
+ * PG_SESSION_ONLINE_PAGE names, at most PG_SESSION_ONLINE_PAGES pages; one fetch at a time),
+ * a snapshot added to the list. False when offline or a fetch is in flight. */
+#define PG_SESSION_ONLINE_PAGE 1000
+#define PG_SESSION_ONLINE_PAGES 5
+bool pg_session_fetch_online(struct pg_session *s);
+bool pg_session_fetching_online(struct pg_session *s);
+/* Users online as the server last said (the login's total, a fetch's, contacts' presence). */
+int64_t pg_session_online_total(struct pg_session *s);
+/* cb(ud) runs when the total or the fetching state changed (the sidebar's heading). */
+void pg_session_on_online_changed(struct pg_session *s, void (*cb)(void *ud), void *ud);
 
 /* The store of conversation with (borrowed, created on first use; its newest page is asked
  * for when it was never loaded). */

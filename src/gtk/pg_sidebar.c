@@ -11,6 +11,8 @@ struct pg_sidebar {
 	struct pg_sidebar_ops ops;
 	void *ud;
 	GtkWidget *box, *status, *convs, *online, *entry;
+	GtkWidget *online_heading, *online_refresh;
+	bool fetched;          /* everyone online was asked for once (the button says Refresh) */
 	GtkSingleSelection *sel;
 	gboolean syncing;      /* selection changed by the program: no open callback */
 };
@@ -150,6 +152,33 @@ void pg_sidebar_move(struct pg_sidebar *sb, int delta)
 	gtk_single_selection_set_selected(sb->sel, (guint)next);
 }
 
+/* The heading "Online (N)" and the button: "Show everyone online" (presence lists contacts
+ * only), "Refresh" once shown, insensitive while a fetch is out. */
+static void online_changed(void *ud)
+{
+	struct pg_sidebar *sb = ud;
+	char *text = g_strdup_printf(_("Online (%lld)"),
+	                             (long long)pg_session_online_total(sb->session));
+	bool fetching = pg_session_fetching_online(sb->session);
+
+	gtk_label_set_text(GTK_LABEL(sb->online_heading), text);
+	g_free(text);
+	gtk_widget_set_sensitive(sb->online_refresh, !fetching);
+	gtk_button_set_label(GTK_BUTTON(sb->online_refresh),
+	                     fetching ? _("Loading…") : sb->fetched ? _("Refresh")
+	                                                          : _("Show everyone online"));
+}
+
+static void on_online_refresh(GtkButton *b, gpointer data)
+{
+	struct pg_sidebar *sb = data;
+
+	(void)b;
+	if (pg_session_fetch_online(sb->session))
+		sb->fetched = true;
+	online_changed(sb);
+}
+
 void pg_sidebar_set_status(struct pg_sidebar *sb, const char *text)
 {
 	gtk_label_set_text(GTK_LABEL(sb->status), text);
@@ -175,6 +204,16 @@ static GtkWidget *scrolled(GtkWidget *child, gboolean expand)
 	                               GTK_POLICY_AUTOMATIC);
 	gtk_widget_set_vexpand(s, expand);
 	return s;
+}
+
+/* The box goes before the session (the window's children before its data): the hook is
+ * taken back from the session, which lives on. */
+static void sidebar_free(gpointer p)
+{
+	struct pg_sidebar *sb = p;
+
+	pg_session_on_online_changed(sb->session, NULL, NULL);
+	g_free(sb);
 }
 
 struct pg_sidebar *pg_sidebar_new(struct pg_session *s, const struct pg_sidebar_ops *ops,
@@ -229,9 +268,23 @@ struct pg_sidebar *pg_sidebar_new(struct pg_session *s, const struct pg_sidebar_
 	gtk_box_append(GTK_BOX(sb->box), sb->entry);
 	gtk_box_append(GTK_BOX(sb->box), heading(_("Conversations")));
 	gtk_box_append(GTK_BOX(sb->box), scrolled(sb->convs, TRUE));
-	gtk_box_append(GTK_BOX(sb->box), heading(_("Online")));
+	sb->online_heading = heading(_("Online"));
+	gtk_widget_set_name(sb->online_heading, "online-heading");
+	gtk_box_append(GTK_BOX(sb->box), sb->online_heading);
 	gtk_box_append(GTK_BOX(sb->box), online_scroll);
-	g_object_set_data_full(G_OBJECT(sb->box), "pg-sidebar", sb, g_free);
+	sb->online_refresh = gtk_button_new_with_label(_("Show everyone online"));
+	gtk_widget_set_name(sb->online_refresh, "online-refresh");
+	gtk_widget_add_css_class(sb->online_refresh, "flat");
+	gtk_widget_set_tooltip_text(sb->online_refresh,
+	                            _("Only your contacts' presence is live; this asks the server "
+	                              "who is online now"));
+	gtk_accessible_update_property(GTK_ACCESSIBLE(sb->online_refresh),
+	                               GTK_ACCESSIBLE_PROPERTY_LABEL, _("Show everyone online"), -1);
+	g_signal_connect(sb->online_refresh, "clicked", G_CALLBACK(on_online_refresh), sb);
+	gtk_box_append(GTK_BOX(sb->box), sb->online_refresh);
+	pg_session_on_online_changed(s, online_changed, sb);
+	online_changed(sb);
+	g_object_set_data_full(G_OBJECT(sb->box), "pg-sidebar", sb, sidebar_free);
 	return sb;
 }
 

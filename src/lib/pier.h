@@ -54,7 +54,12 @@ json_t *pier_req_rooms(void);
  * most limit (<= 0: the server's default, also its maximum, 1000). The reply's "more" says
  * whether to ask again with after = the last room of this page; "total" counts them all. */
 json_t *pier_req_rooms_page(const char *after, int limit);
+/* The first page of the users online (by name; the server's page size). */
 json_t *pier_req_users(void);
+/* A page of the users online: those after user name after (NULL: from the start), at most
+ * limit (<= 0: the server's default, also its maximum, 1000). "more" says whether to ask
+ * again with after = the last name of this page; "total" counts everyone online. */
+json_t *pier_req_users_page(const char *after, int limit);
 /* with: "#room" or "@user". before <= 0: the newest. limit <= 0: the server's default. */
 json_t *pier_req_history(const char *with, int64_t before, int limit);
 json_t *pier_req_sync(int64_t after, int limit);

@@ -93,6 +93,17 @@ json_t *pier_req_users(void)
 	return json_pack("{s:s}", "op", "users");
 }
 
+json_t *pier_req_users_page(const char *after, int limit)
+{
+	json_t *req = json_pack("{s:s}", "op", "users");
+
+	if (after != NULL)
+		json_object_set_new(req, "after", json_string(after));
+	if (limit > 0)
+		json_object_set_new(req, "limit", json_integer(limit));
+	return req;
+}
+
 json_t *pier_req_history(const char *with, int64_t before, int limit)
 {
 	json_t *req = json_pack("{s:s, s:s}", "op", "history", "with", with);

@@ -129,7 +129,11 @@ static const struct opt opts[] = {
 	 "seconds another node's users stay online without its heartbeat (every third of it; "
 	 "default 10)", NULL},
 	{"presence-limit", OPT_INT, O(presence_limit),
-	 "past this many users online, presence goes only to contacts (default 1000)", NULL},
+	 "0 (default): presence, profile changes and the login's online list go to and list "
+	 "contacts only (private-chat partners, members of shared rooms of at most 1000 members "
+	 "besides #lobby), O(contacts) per login; N: to and of everyone online while at most N "
+	 "are, which costs every login O(N) lines and O(N) sessions written (a small server)",
+	 "N"},
 	{"max-rooms", OPT_INT, O(max_rooms),
 	 "rooms that may exist at once besides #lobby; joining a new one past it is refused "
 	 "(default 100000)", NULL},
@@ -205,7 +209,7 @@ void config_init(struct config *cfg)
 	cfg->store_max_batch = 512;
 	snprintf(cfg->cluster_name, sizeof(cfg->cluster_name), "pier");
 	cfg->presence_lease = 10;
-	cfg->presence_limit = 1000;
+	cfg->presence_limit = 0;
 	cfg->max_rooms = 100000;
 	cfg->max_rooms_per_user = 1000;
 	cfg->room_forget_after = 7 * 24 * 3600;

@@ -69,7 +69,7 @@ struct config {
 	char node_name[65];        /* --node-name ("": host name + pid) */
 	char cluster_name[33];     /* --cluster-name: the NATS subject prefix */
 	double presence_lease;     /* --presence-lease: seconds */
-	int presence_limit;        /* above this many online, presence goes to contacts only */
+	int presence_limit;        /* 0: presence to contacts only; N: to all while <= N online */
 	int max_rooms;             /* rooms besides #lobby in the directory; more are refused */
 	int max_rooms_per_user;    /* rooms one user may be in besides #lobby */
 	double room_forget_after;  /* seconds a room without members stays in the directory */

@@ -9,7 +9,7 @@
 // a private chat. Screenshots go to $PIER_SCREENSHOTS.
 
 import {
-	check, launch, openConv, openPage, PASSWORD, Pierd, registerAndLogin, run, say, shot, sleep,
+	check, launch, openConv, openPage, PASSWORD, Pierd, registerAndLogin, run, showOnline, say, shot, sleep,
 	TcpClient, waitOnline, waitText,
 } from './lib.mjs';
 
@@ -362,6 +362,7 @@ run('e2e/actions', 400, async () => {
 	await bob.evaluate(() => { window.__hidden = false; });
 
 	// ---- a private chat ----
+	await showOnline(bob, 'alice_1');
 	await bob.click('#user-list button[data-user="alice_1"]');
 	await bob.waitForSelector('#private-list button[data-key="@alice_1"][aria-current="page"]');
 	await say(bob, '私聊第一条');

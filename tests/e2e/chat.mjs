@@ -128,6 +128,15 @@ run('e2e/chat', 300, async () => {
 	await shot(alice, 'lobby-desktop');
 
 	// ---- private ----
+	// strangers in #lobby: presence lists only contacts, everyone online is asked for
+	check(await bob.$('#user-list button[data-user="alice_1"]') === null &&
+		await bob.$eval('#user-list', e => e.dataset.everyone) === 'contacts',
+		'alice, a stranger to bob, is not in his live list (contacts only)');
+	await bob.click('#users-refresh');
+	await bob.waitForSelector('#user-list[data-everyone="shown"] button[data-user="alice_1"]');
+	check(await bob.$('#user-list button[data-user="bob_22"]') !== null &&
+		await bob.textContent('#online-count') === '2', '"show everyone online" lists alice and bob, 2 online');
+	check(await bob.textContent('#users-refresh') === '刷新', 'the button now refreshes (刷新)');
 	await bob.click('#user-list button[data-user="alice_1"]');
 	await bob.waitForSelector('#private-list button[data-key="@alice_1"][aria-current="page"]');
 	await say(bob, 'a secret for alice');

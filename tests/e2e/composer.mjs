@@ -6,7 +6,7 @@
 // exactly what was meant for it. English (alice) and Chinese (bob), with screenshots.
 
 import {
-	check, launch, openConv, openPage, PASSWORD, Pierd, registerAndLogin, run, say, shot,
+	check, launch, openConv, openPage, PASSWORD, Pierd, registerAndLogin, run, showOnline, say, shot,
 	TcpClient, texts, waitText,
 } from './lib.mjs';
 
@@ -53,7 +53,7 @@ run('e2e/composer', 300, async () => {
 	const bob = await openPage(browser, pierd, { locale: 'zh-CN' });
 	await registerAndLogin(alice, 'alice_1');
 	await registerAndLogin(bob, 'bob_22');
-	await alice.waitForSelector('#user-list button[data-user="bob_22"]');
+	await showOnline(alice, 'bob_22');
 
 	// ---- text~user and /msg: private, and not in the room ----
 	await say(alice, 'hello bob, this is private~bob_22');

@@ -363,6 +363,23 @@ export async function shot(page, name) {
 	console.log(`# screenshot: ${file}`);
 }
 
+/**
+ * Presence shows only contacts live: asks the people panel for everyone online ("Show
+ * everyone online" / "Refresh", the paged users request) until `user` is listed (bounded).
+ */
+export async function showOnline(page, user, timeout = 10000) {
+	const sel = `#user-list button[data-user="${user}"]`;
+	const deadline = Date.now() + timeout;
+	while (!(await page.$(sel))) {
+		if (Date.now() > deadline)
+			throw new Error(`${user} is not listed online after asking for everyone`);
+		await page.click('#users-refresh');
+		await page.waitForSelector('#users-refresh:not([disabled])');
+		if (!(await page.$(sel)))
+			await page.waitForTimeout(200);
+	}
+}
+
 /** Registers (status 3 expected) and logs in through the login screen. */
 export async function registerAndLogin(page, user) {
 	await page.fill('#login-user', user);

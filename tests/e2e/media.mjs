@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 
 import {
-	check, launch, makeBytes, makePng, openConv, openPage, Pierd, registerAndLogin, run, shot,
+	check, launch, makeBytes, makePng, openConv, openPage, Pierd, registerAndLogin, run, showOnline, shot,
 } from './lib.mjs';
 
 const CHUNK = 4 * 1024 * 1024;   // web/js/media.js
@@ -233,7 +233,9 @@ run('e2e/media', 300, async () => {
 	await shot(alice, 'media-lobby-en');
 
 	// ---- a private image ----
+	await showOnline(bob, 'alice_1');
 	await bob.click('#user-list button[data-user="alice_1"]');
+	await showOnline(alice, 'bob_22');
 	await alice.click('#user-list button[data-user="bob_22"]');
 	await alice.setInputFiles('#file-input', { name: 'private.png', mimeType: 'image/png', buffer: makePng(400, 500) });
 	await bob.waitForFunction(() => {

@@ -5,7 +5,7 @@
 // outage. Screenshots go to $PIER_SCREENSHOTS.
 
 import {
-	check, launch, openConv, openPage, PASSWORD, Pierd, registerAndLogin, run, say, shot, sleep,
+	check, launch, openConv, openPage, PASSWORD, Pierd, registerAndLogin, run, showOnline, say, shot, sleep,
 	TcpClient, texts, waitOnline, waitText,
 } from './lib.mjs';
 
@@ -37,6 +37,7 @@ run('e2e/reconnect', 300, async () => {
 
 	await say(alice, 'before the restart');
 	await waitText(bob, 'before the restart');
+	await showOnline(bob, 'alice_1');
 	await bob.click('#user-list button[data-user="alice_1"]');
 	await say(bob, 'private before the restart');
 	await openConv(bob, '#lobby');

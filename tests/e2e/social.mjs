@@ -14,7 +14,7 @@
 // English and Chinese, light and dark (the new secondary texts reach 4.5:1), with screenshots.
 
 import {
-	check, checkRatio, launch, openConv, openPage, PASSWORD, Pierd, registerAndLogin, run, say, shot,
+	check, checkRatio, launch, openConv, openPage, PASSWORD, Pierd, registerAndLogin, run, showOnline, say, shot,
 	TcpClient, waitOnline, waitText,
 } from './lib.mjs';
 
@@ -312,9 +312,16 @@ run('e2e/social', 360, async () => {
 	}));
 	check(wangRow.name === '王小明' && wangRow.login === 'wang_xm' && wangRow.state === 'online',
 		`the next page has wang, by display name (${JSON.stringify(wangRow)})`);
+	// #lobby makes nobody a contact (no presence through it): member_10 joins alice's #dev
+	// first, leaves, and comes back
+	const m10 = await TcpClient.connect(pierd.tcp);
+	check((await m10.request({ op: 'login', user: 'member_10', password: PASSWORD })).status === 1, 'member_10 logs in');
+	const joined = await m10.request({ op: 'join', room: '#dev' });
+	check(joined.op === 'join', `and joins #dev (${JSON.stringify(joined)})`);
+	m10.close();
 	await extra[9].request({ op: 'login', user: 'member_10', password: PASSWORD });
 	await alice.waitForSelector('#members-list li[data-user="member_10"] button[data-online="1"]');
-	check(true, 'someone logs in: the dot turns on while the list is open');
+	check(true, 'a contact logs in: the dot turns on while the list is open');
 	await shot(alice, 'social-members-en');
 	await alice.keyboard.press('Escape');
 
@@ -335,6 +342,7 @@ run('e2e/social', 360, async () => {
 	const s3 = await senderOf(alice, '我来了');
 	check(s3 && s3.label === '小明' && s3.login === 'wang_xm', `alice's view follows at once (${JSON.stringify(s3)})`);
 	check(await b.$eval('.me-name', e => e.textContent) === '小明', 'and wang\'s other device');
+	await showOnline(alice, 'wang_xm');
 	await alice.click('#user-list button[data-user="wang_xm"]');
 	await alice.waitForSelector('#private-list button[data-key="@wang_xm"][aria-current="page"]');
 	const phead = await alice.evaluate(() => ({

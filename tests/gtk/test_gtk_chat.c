@@ -847,7 +847,9 @@ static void test_divider(struct pierd *p)
 
 int main(void)
 {
-	static const char *const args[] = { "--no-rate-limits", "--recall-window", "8", NULL };
+	/* Typing in #lobby goes out only in the all-presence mode (--presence-limit N). */
+	static const char *const args[] = { "--no-rate-limits", "--recall-window", "8",
+	                                    "--presence-limit", "10", NULL };
 	const char *late = "too late to recall 太晚了";
 	struct pierd *p;
 

@@ -132,6 +132,12 @@ static gboolean user_online(gconstpointer user)
 	return on;
 }
 
+static gboolean online_fetched(gconstpointer ud)
+{
+	(void)ud;
+	return !pg_session_fetching_online(pg_window_session(pw));
+}
+
 static gboolean has_unread(gconstpointer with)
 {
 	PgConv *c = pg_conv_list_find(pg_session_conversations(pg_window_session(pw)), with, NULL);
@@ -268,12 +274,30 @@ int main(void)
 	      pier_login_status_text(PIER_LOGIN_OK, lang));
 	CHECK(g_strcmp0(pg_window_active(pw), "#lobby") == 0, "#lobby is shown after login");
 
-	/* The terminal client comes online: presence shows it. */
+	/* The terminal client comes online: a stranger (#lobby only), so no presence; the
+	 * sidebar's "Show everyone online" asks the server and lists it. */
 	http_url = g_strdup_printf("http://127.0.0.1:%d", pierd_http_port(p));
 	REQUIRE(term_start(&t, pierd_port_str(p), HARNESS_PASSWORD,
 	                   ARGS("--no-color", "--user", cli_user, "--http-url", http_url)),
 	        harness_done(), "pier starts");
-	CHECK(spin_until(user_online, cli_user, WAIT_MS, "presence"), "the terminal user is online");
+	expect(&t, "#lobby> ", "the terminal is logged in");
+	spin(500);
+	CHECK(!user_online(cli_user), "a stranger's login is not pushed to the online list");
+	CHECK(strcmp(gtk_button_get_label(GTK_BUTTON(find("online-refresh"))),
+	             lang_tag[0] == 'z' ? "显示所有在线用户" : "Show everyone online") == 0,
+	      "the button offers everyone online: %s",
+	      gtk_button_get_label(GTK_BUTTON(find("online-refresh"))));
+	for (int k = 0; k < 20 && !user_online(cli_user); k++) {
+		/* "clicked" itself: activating a button emits it only after its press animation */
+		g_signal_emit_by_name(find("online-refresh"), "clicked");
+		spin_until(online_fetched, NULL, WAIT_MS, "the users pages");
+		if (!user_online(cli_user))
+			spin(200);
+	}
+	CHECK(user_online(cli_user), "the terminal user is listed once everyone online is asked for");
+	CHECK(pg_session_online_total(pg_window_session(pw)) == 2 &&
+	      strstr(gtk_label_get_text(GTK_LABEL(find("online-heading"))), "2") != NULL,
+	      "the heading counts 2 online: %s", gtk_label_get_text(GTK_LABEL(find("online-heading"))));
 
 	/* Room, both ways. */
 	type_in_composer("hello from the desktop");
@@ -314,7 +338,7 @@ int main(void)
 	 * labelled by, or its text). */
 	{
 		static const char *const controls[] = { "composer-text", "send-button",
-			"attach-button", "join-entry", "conv-list", "online-list", "msg-list",
+			"attach-button", "join-entry", "conv-list", "online-list", "online-refresh", "msg-list",
 			"main-menu", "offline-banner", "members-button" };
 
 		for (size_t k = 0; k < G_N_ELEMENTS(controls); k++) {

@@ -333,6 +333,10 @@ static void test_slow_consumer(struct world *w)
 	reply = client_call(slow, pier_req_login(s, HARNESS_PASSWORD));
 	CHECK(jint(reply, "status", -99) == 1, "slow consumer logs in: %s", jdump(reply));
 	json_decref(reply);
+	/* A private message makes it h2's contact: its presence (offline) reaches c2. */
+	reply = client_call(slow, pier_req_send(w->to_h2, "hello", NULL));
+	CHECK(is_op(reply, "sent"), "the slow consumer writes to h2: %s", jdump(reply));
+	json_decref(reply);
 	client_drain(w->c1);
 	client_drain(w->c2);
 

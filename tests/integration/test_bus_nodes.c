@@ -28,6 +28,9 @@
 #include "harness.h"
 
 #define NATS_BIN "nats-server"
+/* Presence to everyone (the all-presence mode): what crosses nodes here is the strangers'
+ * presence in #lobby and the login's full list; contacts only is test_presence's. */
+#define PRESENCE_ALL "--presence-limit", "10"
 #define SEEN_MAX 256
 
 static int free_port(void)
@@ -254,6 +257,81 @@ static void test_backlog_then_live(struct pierd *a, struct pierd *b, struct pier
 	pier_conn_close(cc);
 }
 
+/* The presence of one node (d) is what a node in the default mode (contacts only) sees of
+ * another's (e): x on d and y on e have a private conversation, z on d is a stranger. y's
+ * coming and going reach x, not z; y's login lists x, its partner online on the other node. */
+static void test_contacts_across(const char *url, struct pierd *a, const char *store_url)
+{
+	const char *const args_d[] = { "--no-rate-limits", "--nats", url, "--node-name", "d",
+	                               "--presence-lease", "3", "--data-dir", pierd_dir(a),
+	                               store_url != NULL ? "--store" : NULL, store_url, NULL };
+	const char *const args_e[] = { "--no-rate-limits", "--nats", url, "--node-name", "e",
+	                               "--presence-lease", "3", "--data-dir", pierd_dir(a),
+	                               store_url != NULL ? "--store" : NULL, store_url, NULL };
+	struct pierd *d = pierd_start(args_d), *e = pierd_start(args_e);
+	char x[HARNESS_NAME_MAX], y[HARNESS_NAME_MAX], z[HARNESS_NAME_MAX], to_y[HARNESS_NAME_MAX + 1];
+	struct pier_conn *cx = NULL, *cy = NULL, *cz = NULL;
+	json_t *r, *users;
+	bool known = false;
+
+	if (!CHECK(d != NULL && e != NULL, "nodes d and e start (contacts only)"))
+		goto out;
+	CHECK(log_wait(d, "subscribed on the bus") && log_wait(e, "subscribed on the bus"),
+	      "d and e subscribed");
+	cx = client_new_user(d, "bx", x);
+	cz = client_new_user(d, "bz", z);
+	cy = client_new_user(e, "by", y);
+	if (!CHECK(cx && cy && cz, "x, z on d, y on e"))
+		goto out;
+	snprintf(to_y, sizeof(to_y), "@%s", y);
+	for (int i = 0; i < 100 && !known; i++) {
+		r = client_call(cx, pier_req_send(to_y, "hello y", NULL));
+		known = r != NULL && is_op(r, "sent");
+		json_decref(r);
+		if (!known)
+			sleep_ms(100);
+	}
+	CHECK(known, "x (on d) writes to y (on e)");
+	pier_conn_close(cy);
+	r = client_wait_op(cx, "presence");
+	CHECK(r != NULL && !jtrue(r, "online") && strcmp(jstr(r, "user") ? jstr(r, "user") : "", y) == 0,
+	      "x hears its partner y (another node) go offline: %s", jdump(r));
+	json_decref(r);
+	client_drain(cz);
+	cy = client_connect(e);
+	r = cy != NULL ? client_call(cy, pier_req_login(y, HARNESS_PASSWORD)) : NULL;
+	CHECK(r != NULL && jint(r, "status", 0) == 1, "y logs in again on e: %s", jdump(r));
+	json_decref(r);
+	users = cy != NULL ? client_wait_op(cy, "users") : NULL;
+	{
+		json_t *v;
+		size_t i, found = 0, strangers = 0;
+
+		json_array_foreach(json_object_get(users, "online"), i, v) {
+			found += json_is_string(v) && strcmp(json_string_value(v), x) == 0;
+			strangers += json_is_string(v) && strcmp(json_string_value(v), z) == 0;
+		}
+		CHECK(jtrue(users, "partial") && found == 1 && strangers == 0,
+		      "y's login lists x (its partner, online on d), not z: %s", jdump(users));
+	}
+	json_decref(users);
+	r = client_wait_op(cx, "presence");
+	CHECK(r != NULL && jtrue(r, "online") && strcmp(jstr(r, "user") ? jstr(r, "user") : "", y) == 0,
+	      "x hears y come online on the other node: %s", jdump(r));
+	json_decref(r);
+	sleep_ms(HARNESS_QUIET_MS);
+	r = client_events(cz);
+	CHECK(r != NULL && count_op(r, "presence", NULL, NULL) == 0,
+	      "z, a stranger on d, hears nothing of y: %s", jdump(r));
+	json_decref(r);
+out:
+	pier_conn_close(cx);
+	pier_conn_close(cy);
+	pier_conn_close(cz);
+	CHECK(d == NULL || pierd_stop(d), "node d stops cleanly");
+	CHECK(e == NULL || pierd_stop(e), "node e stops cleanly");
+}
+
 int main(void)
 {
 	char url[64], nats_log[512], alice[HARNESS_NAME_MAX], bob[HARNESS_NAME_MAX];
@@ -275,7 +353,8 @@ int main(void)
 	nats = nats_start(port, nats_log);
 	REQUIRE(nats > 0, harness_done(), "nats-server starts");
 	{
-		const char *const args_a[] = { "--no-rate-limits", "--nats", url, "--node-name", "a",
+		const char *const args_a[] = { "--no-rate-limits", PRESENCE_ALL,
+		                               "--nats", url, "--node-name", "a",
 		                               "--presence-lease", "3", NULL };
 
 		a = pierd_start(args_a);
@@ -286,7 +365,8 @@ int main(void)
 	if (harness_store_url() != NULL)
 		store_url = harness_pg_url(strrchr(pierd_dir(a), '/') + 1);
 	{
-		const char *const args_b[] = { "--no-rate-limits", "--nats", url, "--node-name", "b",
+		const char *const args_b[] = { "--no-rate-limits", PRESENCE_ALL,
+		                               "--nats", url, "--node-name", "b",
 		                               "--presence-lease", "3", "--data-dir", pierd_dir(a),
 		                               store_url != NULL ? "--store" : NULL, store_url, NULL };
 
@@ -470,7 +550,8 @@ int main(void)
 
 	/* A third node killed: its user goes offline for the others within the lease (3 s). */
 	{
-		const char *const args_c[] = { "--no-rate-limits", "--nats", url, "--node-name", "c",
+		const char *const args_c[] = { "--no-rate-limits", PRESENCE_ALL,
+		                               "--nats", url, "--node-name", "c",
 		                               "--presence-lease", "3", "--data-dir", pierd_dir(a),
 		                               store_url != NULL ? "--store" : NULL, store_url, NULL };
 		struct pierd *c = pierd_start(args_c);
@@ -498,6 +579,7 @@ int main(void)
 
 	pier_conn_close(ca);
 	pier_conn_close(cb);
+	test_contacts_across(url, a, store_url);
 	CHECK(pierd_stop(a), "node a stops cleanly");
 	CHECK(pierd_stop(b), "node b stops cleanly");
 	nats_stop(nats);

@@ -363,6 +363,32 @@ static void test_presence(struct world *w)
 	d1 = client_new_user(w->p, "Dave", d);
 	if (d1 == NULL)
 		return;
+	/* A stranger's login tells nobody (presence goes to contacts only). */
+	sleep_ms(HARNESS_QUIET_MS);
+	for (int i = 0; i < 4; i++) {
+		events = client_events(others[i]);
+		CHECK(count_op(events, "presence", NULL, NULL) == 0,
+		      "%s: a stranger's login: want no presence, got %s", who[i], jdump(events));
+		json_decref(events);
+	}
+	/* Dave writes to A, B and C: contacts now; they hear it when Dave comes back. */
+	{
+		const char *to[] = { w->a, w->b, w->c };
+
+		for (int i = 0; i < 3; i++) {
+			char target[HARNESS_NAME_MAX + 1];
+
+			snprintf(target, sizeof(target), "@%s", to[i]);
+			CHECK(client_send(d1, target, "hi", NULL, NULL) > 0, "Dave writes to %s", to[i]);
+		}
+	}
+	pier_conn_close(d1);
+	for (int i = 0; i < 4; i++)
+		expect_presence(others[i], who[i], d, false);
+	drain_all(w);
+	d1 = client_login(w->p, d, HARNESS_PASSWORD);
+	if (d1 == NULL)
+		return;
 	for (int i = 0; i < 4; i++)
 		expect_presence(others[i], who[i], d, true);
 	reply = client_call(d1, pier_req_users());

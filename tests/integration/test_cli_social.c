@@ -12,7 +12,8 @@
 
 int main(void)
 {
-	static const char *const args[] = {"--no-rate-limits", NULL};
+	/* Typing in #lobby goes out only in the all-presence mode (--presence-limit N). */
+	static const char *const args[] = {"--no-rate-limits", "--presence-limit", "10", NULL};
 	struct pierd *p;
 	struct pier_conn *cb, *a2, *reg;
 	struct term t;

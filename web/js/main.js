@@ -108,7 +108,7 @@ class Shell {
 			onLogout: () => client.logout(),
 		});
 		this.users = new UsersPanel({
-			store, signal,
+			store, client, signal,
 			onPick: name => this.openPrivate(name),
 			onClose: () => this.drawer(null),
 		});
@@ -251,6 +251,9 @@ class Shell {
 		this.el.classList.toggle('show-users', which === 'users');
 		this.peopleBtn.classList.toggle('active', which === 'users');
 		this.peopleBtn.setAttribute('aria-expanded', String(which === 'users'));
+		// opening the people panel asks who is online (presence keeps only contacts live)
+		if (which === 'users')
+			this.users.refresh();
 	}
 
 	renderHead() {

@@ -65,6 +65,9 @@ export class Store extends EventTarget {
 		this.convs = new Map();
 		this.online = new Map();        // lower name -> display name
 		this.onlineTotal = 0;
+		// everyone online as the last paged users request listed them (the people panel asks
+		// when looked at; presence only keeps contacts live); null: not asked for yet
+		this.everyone = null;           // lower name -> name
 		this.lastId = 0;
 		this.changeSeq = 0;             // changes to messages caught up with (sync changes_after)
 		this.recallWindow = RECALL_WINDOW_S;
@@ -704,10 +707,19 @@ export class Store extends EventTarget {
 	// ---- presence ----
 
 	setOnline(names, { replace = true, total } = {}) {
-		if (replace)
+		if (replace) {
 			this.online.clear();
+			this.everyone = null;       // a new login: the old snapshot is stale
+		}
 		for (const n of names)
 			this.online.set(lower(n), n);
+		this.onlineTotal = Math.max(total ?? 0, this.online.size);
+		this.emit('users');
+	}
+
+	/** The snapshot of everyone online (a paged users request), with the total online. */
+	setEveryone(names, total) {
+		this.everyone = new Map(names.map(n => [lower(n), n]));
 		this.onlineTotal = Math.max(total ?? 0, this.online.size);
 		this.emit('users');
 	}
@@ -718,6 +730,11 @@ export class Store extends EventTarget {
 			this.online.set(lower(user), user);
 		else
 			this.online.delete(lower(user));
+		// a contact's presence corrects the snapshot of everyone too
+		if (this.everyone && isOnline)
+			this.everyone.set(lower(user), user);
+		else if (this.everyone)
+			this.everyone.delete(lower(user));
 		if (had !== isOnline)
 			this.onlineTotal = Math.max(0, this.onlineTotal + (isOnline ? 1 : -1));
 		this.onlineTotal = Math.max(this.onlineTotal, this.online.size);

@@ -319,15 +319,16 @@ void handle_register(struct conn *c, json_t *req, json_t *ref)
 
 /* ---- sessions ---- */
 
-/* Presence goes to everyone while few are online. Past hub.presence_limit, a login would
- * cost every online session a line (N squared for N logins), so it goes only to those who
- * share a room besides #lobby or a private conversation with the user (docs/PROTOCOL.md). */
+/* Presence goes only to those who share a room (besides #lobby and rooms past
+ * HUB_CONTACT_ROOM_MAX members) or a private conversation with the user: to everyone, a
+ * login would cost every online session a line (N squared for N logins). A small server may
+ * ask for everyone's presence with --presence-limit N (hub_presence_to_all; docs/PROTOCOL.md). */
 void auth_broadcast_presence(struct server *srv, struct user *u, bool online)
 {
 	json_t *ev = event_presence(u, online);
 	struct sbuf *b = sbuf_from_json(ev);
 
-	if (srv->hub.nonline <= srv->hub.presence_limit)
+	if (hub_presence_to_all(&srv->hub))
 		hub_send_all(&srv->hub, b, u, NULL);
 	else
 		hub_send_contacts(&srv->hub, u, b);
@@ -370,7 +371,7 @@ static void session_start(struct auth_op *op, char *const *rooms, char *const *p
 	{
 		json_t *users = event_users_login(&srv->hub, u);
 
-		remote_add_online(srv, users);  /* a cluster: those online on other nodes too */
+		remote_add_online(srv, u, users);  /* a cluster: those online on other nodes too */
 		conn_send_json(c, users);
 	}
 	if (first) {

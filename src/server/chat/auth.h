@@ -18,8 +18,8 @@ void handle_login(struct conn *c, json_t *req, json_t *ref);
 
 /* Detaches a closing connection from its user (presence, offline bookkeeping). */
 void session_end(struct conn *c);
-/* Tells those who should know that u came online or went offline (everyone online while at
- * most --presence-limit are, else u's contacts): a presence event, u's own sessions spared. */
+/* Tells those who should know that u came online or went offline (u's contacts; everyone
+ * online only in the mode hub_presence_to_all says): a presence event, u's own sessions spared. */
 void auth_broadcast_presence(struct server *srv, struct user *u, bool online);
 
 /* Session tokens are at most this many characters (longer ones are never valid). */

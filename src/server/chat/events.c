@@ -169,7 +169,7 @@ json_t *event_users_login(struct hub *h, struct user *u)
 {
 	json_t *ev = json_pack("{s:s}", "op", "users"), *list = json_array();
 
-	if (h->nonline <= h->presence_limit) {
+	if (hub_presence_to_all(h)) {
 		for (struct user *v = h->online; v != NULL; v = v->online_next)
 			json_array_append_new(list, json_string(v->name));
 	} else {

@@ -36,7 +36,7 @@ static int remove_ptr(void **arr, size_t *len, const void *item)
 void hub_init(struct hub *h)
 {
 	memset(h, 0, sizeof(*h));
-	h->presence_limit = 1000;
+	h->presence_limit = 0;
 	h->lobby = hub_add_room(h, "#lobby", 0);
 }
 
@@ -311,7 +311,13 @@ void hub_send_room_split(struct hub *h, struct room *r, struct sbuf *b, struct s
 	}
 }
 
-/* Visits each online user sharing a room (not #lobby) or a private conversation with u, once. */
+bool hub_presence_to_all(const struct hub *h)
+{
+	return h->presence_limit > 0 && h->nonline <= h->presence_limit;
+}
+
+/* Visits each online user sharing a room (not #lobby, not one past HUB_CONTACT_ROOM_MAX
+ * members) or a private conversation with u, once. */
 static void visit_contacts(struct hub *h, struct user *u, void (*fn)(void *ud, struct user *v),
                            void *ud)
 {
@@ -321,6 +327,8 @@ static void visit_contacts(struct hub *h, struct user *u, void (*fn)(void *ud, s
 	for (size_t i = 0; i < u->nrooms; i++) {
 		struct room *r = u->rooms[i];
 
+		if (r->members > HUB_CONTACT_ROOM_MAX)
+			continue;
 		for (size_t k = 0; k < r->nonline; k++) {
 			struct user *v = r->online[k];
 

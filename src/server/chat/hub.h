@@ -26,6 +26,10 @@ struct sbuf;
 struct room;
 
 #define HUB_TYPING_SLOTS 8          /* conversations a user's typing is remembered for */
+/* A room with more members than this (online or not) makes nobody a contact: like #lobby,
+ * sharing it gives no presence, so that a login costs at most its partners plus this many
+ * per room it is in (docs/PROTOCOL.md, "users and presence"). */
+#define HUB_CONTACT_ROOM_MAX 1000
 
 /* When a user last told a conversation it was typing (typing.c). */
 struct typing_slot {
@@ -107,7 +111,8 @@ struct hub {
 	struct user *online;            /* users with sessions (doubly linked) */
 	size_t nonline;
 	int64_t nusers;
-	size_t presence_limit;          /* above this many online, presence goes to contacts only */
+	size_t presence_limit;          /* 0: presence to contacts only; N: to everyone online while
+	                                 * at most N are (hub_presence_to_all) */
 	unsigned mark_round;
 };
 
@@ -150,6 +155,11 @@ bool hub_is_member(const struct user *u, const struct room *r);
 void hub_join(struct hub *h, struct user *u, struct room *r);
 void hub_part(struct hub *h, struct user *u, struct room *r);
 
+/* True while presence (and profile changes, #lobby typing, the login's users event) go to
+ * everyone online: --presence-limit N > 0 and at most N online. Otherwise they go to
+ * contacts only (hub_send_contacts). */
+bool hub_presence_to_all(const struct hub *h);
+
 /* Queues b on every session of u except `except` (may be NULL). */
 void hub_send_user(struct user *u, struct sbuf *b, const struct conn *except);
 /* Queues b on every session of every online member of r except `except`. */
@@ -162,7 +172,9 @@ unsigned hub_mark_round(struct hub *h);
 void hub_send_room_split(struct hub *h, struct room *r, struct sbuf *b, struct sbuf *marked_b,
                          unsigned round, const struct conn *except);
 /* Queues b, once each, on the sessions of u's online contacts and of the online members of
- * u's rooms besides #lobby (u's own sessions excluded). Returns how many users it reached. */
+ * u's rooms besides #lobby and those with more than HUB_CONTACT_ROOM_MAX members (u's own
+ * sessions excluded). Its cost is O(contacts + HUB_CONTACT_ROOM_MAX per room of u), never
+ * a walk of everyone online. Returns how many users it reached. */
 size_t hub_send_contacts(struct hub *h, struct user *u, struct sbuf *b);
 /* Calls fn for u itself, if online, and then for each user hub_send_contacts would reach. */
 void hub_each_contact(struct hub *h, struct user *u, void (*fn)(void *ud, struct user *v),

@@ -64,14 +64,14 @@ void profile_user_added(struct server *srv, const char *name)
 	display_rules_add_user(srv->display, name);
 }
 
-/* The change is told to whoever gets u's presence (every other online user while at most
- * --presence-limit are online, else u's contacts) and to u's other sessions. */
+/* The change is told to whoever gets u's presence (u's contacts, or everyone online in the
+ * mode hub_presence_to_all says) and to u's other sessions. */
 static void tell_profile(struct server *srv, struct user *u, const struct conn *except)
 {
 	json_t *ev = event_profile(u);
 	struct sbuf *b = sbuf_from_json(ev);
 
-	if (srv->hub.nonline <= srv->hub.presence_limit)
+	if (hub_presence_to_all(&srv->hub))
 		hub_send_all(&srv->hub, b, u, NULL);
 	else
 		hub_send_contacts(&srv->hub, u, b);

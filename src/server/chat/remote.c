@@ -112,13 +112,25 @@ struct user **remote_online_users(struct server *srv, size_t *n)
 	return l.users;
 }
 
-void remote_add_online(struct server *srv, json_t *ev)
+void remote_add_online(struct server *srv, const struct user *u, json_t *ev)
 {
 	struct online_add a = { srv, json_object_get(ev, "online") };
 	size_t local;
 
-	if (srv->cluster == NULL || jtrue_of(ev, "partial") || !json_is_array(a.list))
+	if (srv->cluster == NULL || !json_is_array(a.list))
 		return;
+	if (jtrue_of(ev, "partial")) {
+		/* Contacts only: u's private partners online on other nodes too, O(contacts). */
+		for (size_t i = 0; i < u->ncontacts; i++) {
+			const struct user *v = u->contacts[i];
+
+			if (v->nsessions == 0 &&
+			    cluster_user_online_elsewhere(srv->cluster, v->name))
+				json_array_append_new(a.list, json_string(v->name));
+		}
+		event_add_displays(&srv->hub, ev);
+		return;
+	}
 	local = json_array_size(a.list);
 	cluster_each_online_elsewhere(srv->cluster, add_remote_name, &a);
 	if (json_array_size(a.list) > srv->hub.presence_limit) {
@@ -300,7 +312,7 @@ static void to_user(struct server *srv, struct sbuf *b, void *u)
 /* Those who get u's presence, and u's own sessions (profile.c's rule). */
 static void to_presence_audience(struct server *srv, struct sbuf *b, void *u)
 {
-	if (srv->hub.nonline <= srv->hub.presence_limit)
+	if (hub_presence_to_all(&srv->hub))
 		hub_send_all(&srv->hub, b, u, NULL);
 	else
 		hub_send_contacts(&srv->hub, u, b);
@@ -343,7 +355,7 @@ static void typing(struct server *srv, struct user *u, const struct cluster_even
 	if (ev->target[0] == '#') {
 		struct room *r = hub_find_room(h, ev->target);
 
-		if (r == NULL || (r == h->lobby && h->nonline > h->presence_limit))
+		if (r == NULL || (r == h->lobby && !hub_presence_to_all(h)))
 			return;
 		json_t *j = event_typing(u, r->name);
 

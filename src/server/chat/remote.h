@@ -25,10 +25,12 @@ const struct cluster_handler *remote_handler(void);
  * when no other node has a session of u). */
 bool remote_presence(struct server *srv, struct user *u, bool online);
 
-/* Adds to the "online" list of a login's users event (not a partial one) the users online on
- * other nodes only, while the whole stays within --presence-limit (else it becomes partial
- * as on one node: the client pages with the users request). */
-void remote_add_online(struct server *srv, json_t *users_event);
+/* Adds to the "online" list of u's login users event the users online on other nodes only:
+ * in the all-presence mode everyone, while the whole stays within --presence-limit (else it
+ * becomes partial as on one node: the client pages with the users request); in a partial
+ * (contacts only) event u's private partners online elsewhere (room-mates there are not known
+ * here: docs/CLUSTER.md). */
+void remote_add_online(struct server *srv, const struct user *u, json_t *users_event);
 
 /* Cluster: the store knows user id called name (registered on another node) and this node's
  * directory may not yet: added to it. The user, or NULL on a single node when it is not in

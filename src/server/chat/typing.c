@@ -7,9 +7,9 @@
  *
  * Limits: the request bucket first (dispatch.c), then one indicator per user and conversation
  * per TYPING_INTERVAL_MS, also under --no-rate-limits (it is what an indicator means) (the user's HUB_TYPING_SLOTS most recent conversations are
- * remembered; an older one's slot is reused). In #lobby, indicators go out only while at most
- * --presence-limit users are online: past that every keystroke pause would cost every online
- * session a line.
+ * remembered; an older one's slot is reused). In #lobby, indicators go out only in the all-presence
+ * mode (hub_presence_to_all: --presence-limit N, at most N online): otherwise every keystroke
+ * pause would cost every online session a line.
  */
 #include "typing.h"
 
@@ -64,7 +64,7 @@ void handle_typing(struct conn *c, json_t *req, json_t *ref)
 	}
 	if (chat_target(c, ref, to, &room, &peer) != 0)
 		return;
-	if (room == h->lobby && h->nonline > h->presence_limit)
+	if (room == h->lobby && !hub_presence_to_all(h))
 		return;
 	if (!typing_allowed(u, room != NULL ? (const void *)room : (const void *)peer, pier_mono_ms()))
 		return;
