@@ -80,10 +80,10 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Waits (bounded) until p's log holds needle. */
+/* Waits (bounded: 30 s, for ThreadSanitizer on a loaded machine) until p's log holds needle. */
 static bool log_wait(struct pierd *p, const char *needle)
 {
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < 600; i++) {
 		if (pierd_log_contains(p, needle))
 			return true;
 		sleep_ms(50);
