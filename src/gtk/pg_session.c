@@ -572,6 +572,21 @@ static void clear_online(struct pg_session *s)
 	}
 }
 
+/* Puts user u (a JSON string of a users list; anything else is skipped) in the online list,
+ * marked online; its name, or NULL. */
+static const char *list_online(struct pg_session *s, json_t *u)
+{
+	char *with;
+
+	if (!json_is_string(u))
+		return NULL;
+	with = g_strconcat("@", json_string_value(u), NULL);
+	pg_conv_list_ensure(s->online, with);
+	pg_conv_list_set_online(s->online, json_string_value(u), true);
+	g_free(with);
+	return json_string_value(u);
+}
+
 static void set_online_total(struct pg_session *s, int64_t total)
 {
 	s->online_total = total;
@@ -590,15 +605,10 @@ static void on_users(struct pg_session *s, const json_t *ev)
 	/* The list is replaced (a login, a reconnect). */
 	clear_online(s);
 	json_array_foreach(json_object_get(ev, "online"), i, u) {
-		char *with;
+		const char *name = list_online(s, u);
 
-		if (!json_is_string(u))
-			continue;
-		with = g_strconcat("@", json_string_value(u), NULL);
-		pg_conv_list_ensure(s->online, with);
-		pg_conv_list_set_online(s->online, json_string_value(u), true);
-		pg_conv_list_set_online(s->convs, json_string_value(u), true);
-		g_free(with);
+		if (name != NULL)
+			pg_conv_list_set_online(s->convs, name, true);
 	}
 	set_online_total(s, MAX(total, (json_int_t)json_array_size(json_object_get(ev, "online"))));
 }
@@ -1123,15 +1133,10 @@ static void online_page(json_t *reply, void *ud)
 	if (s->online_pages == 1)
 		clear_online(s);
 	json_array_foreach(online, i, u) {
-		char *with;
+		const char *name = list_online(s, u);
 
-		if (!json_is_string(u))
-			continue;
-		with = g_strconcat("@", json_string_value(u), NULL);
-		pg_conv_list_ensure(s->online, with);
-		pg_conv_list_set_online(s->online, json_string_value(u), true);
-		g_free(with);
-		last = json_string_value(u);
+		if (name != NULL)
+			last = name;
 	}
 	if (json_is_true(json_object_get(reply, "more")) && last != NULL &&
 	    s->online_pages < PG_SESSION_ONLINE_PAGES) {

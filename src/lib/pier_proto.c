@@ -77,15 +77,21 @@ fail:
 	return NULL;
 }
 
-json_t *pier_req_rooms_page(const char *after, int limit)
+/* {"op":op} with "after" and "limit" when given: a page of a listing. */
+static json_t *page_req(const char *op, const char *after, int limit)
 {
-	json_t *req = json_pack("{s:s}", "op", "rooms");
+	json_t *req = json_pack("{s:s}", "op", op);
 
 	if (after != NULL)
 		json_object_set_new(req, "after", json_string(after));
 	if (limit > 0)
 		json_object_set_new(req, "limit", json_integer(limit));
 	return req;
+}
+
+json_t *pier_req_rooms_page(const char *after, int limit)
+{
+	return page_req("rooms", after, limit);
 }
 
 json_t *pier_req_users(void)
@@ -95,13 +101,7 @@ json_t *pier_req_users(void)
 
 json_t *pier_req_users_page(const char *after, int limit)
 {
-	json_t *req = json_pack("{s:s}", "op", "users");
-
-	if (after != NULL)
-		json_object_set_new(req, "after", json_string(after));
-	if (limit > 0)
-		json_object_set_new(req, "limit", json_integer(limit));
-	return req;
+	return page_req("users", after, limit);
 }
 
 json_t *pier_req_history(const char *with, int64_t before, int limit)

@@ -121,6 +121,8 @@ void remote_add_online(struct server *srv, const struct user *u, json_t *ev)
 		return;
 	if (jtrue_of(ev, "partial")) {
 		/* Contacts only: u's private partners online on other nodes too, O(contacts). */
+		size_t before = json_array_size(a.list);
+
 		for (size_t i = 0; i < u->ncontacts; i++) {
 			const struct user *v = u->contacts[i];
 
@@ -128,7 +130,8 @@ void remote_add_online(struct server *srv, const struct user *u, json_t *ev)
 			    cluster_user_online_elsewhere(srv->cluster, v->name))
 				json_array_append_new(a.list, json_string(v->name));
 		}
-		event_add_displays(&srv->hub, ev);
+		if (json_array_size(a.list) > before)
+			event_add_displays(&srv->hub, ev);   /* the map again, with theirs */
 		return;
 	}
 	local = json_array_size(a.list);
