@@ -154,6 +154,8 @@ char *metrics_render(struct server *srv, size_t *len)
 		    cs.dropped_in + cs.dropped_out);
 		one(&t, "pier_cluster_bus_reconnects_total", "counter", "Reconnections to NATS.",
 		    cs.reconnects);
+		one(&t, "pier_cluster_nodes", "gauge",
+		    "Other nodes heard on the bus within the presence lease.", cs.nodes);
 	}
 	head(&t, "pier_uptime_seconds", "gauge", "Seconds since pierd started.");
 	put(&t, "pier_uptime_seconds %.0f\n", (double)(pier_mono_ms() - srv->started_ms) / 1000.0);

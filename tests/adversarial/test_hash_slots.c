@@ -19,24 +19,9 @@
 static const char *const args[] = { "--weak-password-hash=false", "--max-hash-jobs", "4",
 	                             "--hash-threads", "1", "--no-rate-limits", NULL };
 
-/* The value of metric name in pierd's /metrics, or -1. */
 static long metric(struct pierd *p, const char *name)
 {
-	struct http_reply r = {0};
-	long v = -1;
-	const char *at;
-
-	if (http_exchange(pierd_http_port(p), NULL,
-	                  "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-	                  &r) == 0 && r.status == 200 && r.body != NULL) {
-		for (at = strstr(r.body, name); at != NULL; at = strstr(at + 1, name))
-			if ((at == r.body || at[-1] == '\n') && at[strlen(name)] == ' ') {
-				v = strtol(at + strlen(name) + 1, NULL, 10);
-				break;
-			}
-	}
-	http_reply_free(&r);
-	return v;
+	return http_metric(pierd_http_port(p), name);
 }
 
 int main(void)

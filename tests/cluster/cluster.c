@@ -18,11 +18,13 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "netclient.h"
 #include "rundir.h"
 
 #define NATS_ROUTE_NEEDLE "Route connection created"
 #define STOP_MS           10000
 #define MAX_ARGS          32
+#define BUS_WHOLE_MS      60000   /* NATS re-solicits a dropped duplicate route within seconds */
 
 struct cluster {
 	char dir[PATH_MAX];             /* the shared --data-dir; logs and haproxy.cfg too */
@@ -327,6 +329,35 @@ static int start_node(struct cluster *c, int i, const char *const *extra)
 	return c->node[i] != NULL ? 0 : -1;
 }
 
+/* Waits until every node hears every other on the bus (pier_cluster_nodes, docs/CLUSTER.md
+ * "Is the bus whole?"): NATS routes may settle seconds after the servers log them, and a test
+ * that starts before would see a node that nobody hears. */
+static int wait_bus_whole(struct cluster *c)
+{
+	int64_t t0 = pier_mono_ms(), deadline = t0 + BUS_WHOLE_MS;
+	long heard[CLUSTER_NODES];
+
+	for (;;) {
+		bool whole = true;
+
+		for (int i = 0; i < CLUSTER_NODES; i++) {
+			heard[i] = http_metric(pierd_http_port(c->node[i]), "pier_cluster_nodes");
+			whole = whole && heard[i] == CLUSTER_NODES - 1;
+		}
+		if (whole) {
+			printf("# every node heard the others on the bus %lld ms after the last started\n",
+			       (long long)(pier_mono_ms() - t0));
+			return 0;
+		}
+		if (pier_mono_ms() > deadline)
+			break;
+		sleep_ms(100);
+	}
+	CHECK(false, "the nodes did not all hear each other on the bus within %d ms "
+	      "(pier_cluster_nodes: %ld %ld %ld)", BUS_WHOLE_MS, heard[0], heard[1], heard[2]);
+	return -1;
+}
+
 struct cluster *cluster_start(int lease_s, const char *const *extra_args)
 {
 	struct cluster *c = calloc(1, sizeof(*c));
@@ -379,6 +410,8 @@ struct cluster *cluster_start(int lease_s, const char *const *extra_args)
 		if (start_node(c, i, extra_args) != 0)
 			goto fail;
 	}
+	if (wait_bus_whole(c) != 0)
+		goto fail;
 	if (haproxy_start(c) != 0)
 		goto fail;
 	return c;

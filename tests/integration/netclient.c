@@ -326,6 +326,26 @@ void http_reply_free(struct http_reply *r)
 	memset(r, 0, sizeof(*r));
 }
 
+long http_metric(int port, const char *name)
+{
+	struct http_reply r = {0};
+	size_t nlen = strlen(name);
+	long v = -1;
+
+	if (http_exchange(port, NULL,
+	                  "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+	                  &r) == 0 && r.status == 200 && r.body != NULL) {
+		for (const char *at = strstr(r.body, name); at != NULL; at = strstr(at + 1, name)) {
+			if ((at == r.body || at[-1] == '\n') && at[nlen] == ' ') {
+				v = strtol(at + nlen + 1, NULL, 10);
+				break;
+			}
+		}
+	}
+	http_reply_free(&r);
+	return v;
+}
+
 /* ---- WebSocket ---- */
 
 struct ws_client {

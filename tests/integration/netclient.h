@@ -50,6 +50,8 @@ int http_exchange(int port, const char *ca_file, const char *request, struct htt
 /* The value of header name in r (any case), copied to out; false if absent. */
 bool http_reply_header(const struct http_reply *r, const char *name, char *out, size_t n);
 void http_reply_free(struct http_reply *r);
+/* The value of metric name in the /metrics of the pierd whose HTTP port is port, or -1. */
+long http_metric(int port, const char *name);
 
 /* ---- WebSocket ---- */
 

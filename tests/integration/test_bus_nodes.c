@@ -26,6 +26,7 @@
 
 #include "e2eetest.h"
 #include "harness.h"
+#include "netclient.h"
 
 #define NATS_BIN "nats-server"
 /* Presence to everyone (the all-presence mode): what crosses nodes here is the strangers'
@@ -392,6 +393,17 @@ int main(void)
 	REQUIRE(b != NULL, (nats_stop(nats), harness_done()), "node b starts on a's store");
 	CHECK(log_wait(a, "subscribed on the bus") && log_wait(b, "subscribed on the bus"),
 	      "both nodes subscribed to the bus");
+	{
+		/* Each hears the other's heartbeat (a third of the lease) within the lease. */
+		long na = 0, nb = 0;
+
+		for (int i = 0; i < 50 && (na != 1 || nb != 1); i++) {
+			sleep_ms(100);
+			na = http_metric(pierd_http_port(a), "pier_cluster_nodes");
+			nb = http_metric(pierd_http_port(b), "pier_cluster_nodes");
+		}
+		CHECK(na == 1 && nb == 1, "/metrics: each node hears one other (a %ld, b %ld)", na, nb);
+	}
 
 	/* Registered on different nodes; each reachable from the other. */
 	ca = client_new_user(a, "ca", alice);

@@ -522,5 +522,6 @@ struct cluster_stats cluster_stats(const struct cluster *cl)
 	s.dropped_in = b.dropped_in;
 	s.dropped_out = b.dropped_out;
 	s.reconnects = b.reconnects;
+	s.nodes = cl->presence.nnodes;
 	return s;
 }

@@ -57,6 +57,7 @@ struct cluster_stats {
 	} seq;
 	uint64_t refused;           /* payloads that did not decode */
 	uint64_t published, received, dropped_in, dropped_out, reconnects;
+	size_t nodes;               /* other nodes heard on the bus within the presence lease */
 };
 
 /* Connects to the bus and finds where the store's messages end (the sequencer's start):
