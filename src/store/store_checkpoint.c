@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "store_ckpt_vfs.h"
 #include "store_internal.h"
 #include "thread_name.h"
 
@@ -76,8 +77,11 @@ static void *ckpt_thread(void *arg)
 	return NULL;
 }
 
-struct store_ckpt *store_ckpt_start(sqlite3 *writer, const char *path, char **err)
+struct store_ckpt *store_ckpt_start(sqlite3 *writer, const char *path, bool writer_syncs_wal,
+                                    char **err)
 {
+	const char *vfs = NULL;
+
 	struct store_ckpt *c = calloc(1, sizeof *c);
 	bool locks = false;
 
@@ -87,7 +91,10 @@ struct store_ckpt *store_ckpt_start(sqlite3 *writer, const char *path, char **er
 	}
 	atomic_init(&c->runs, 0);
 	atomic_init(&c->inline_runs, 0);
-	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	/* its own VFS: the checkpoint's copy reaches the disk while it is made (store_ckpt_vfs.h) */
+	if (store_ckpt_vfs_register() == 0)
+		vfs = writer_syncs_wal ? STORE_CKPT_VFS_WAL_SYNCED : STORE_CKPT_VFS_NAME;
+	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, vfs) !=
 	    SQLITE_OK) {
 		*err = store_errorf("opening %s for checkpoints: %s", path,
 		                    c->db != NULL ? sqlite3_errmsg(c->db) : "out of memory");

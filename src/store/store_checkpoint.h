@@ -15,6 +15,7 @@
 #ifndef STORE_CHECKPOINT_H
 #define STORE_CHECKPOINT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <sqlite3.h>
@@ -26,8 +27,11 @@ struct store_ckpt;
 
 /* Opens a second connection to path and starts the checkpointer thread; installs the WAL
  * hook on writer (the connection that commits), which turns its automatic checkpoints off.
- * NULL with *err a malloc'd message on failure (writer left with its automatic checkpoints). */
-struct store_ckpt *store_ckpt_start(sqlite3 *writer, const char *path, char **err);
+ * writer_syncs_wal: the writer commits with synchronous=FULL, so the checkpoints need not sync
+ * the WAL first (store_ckpt_vfs.h). NULL with *err a malloc'd message on failure (writer left
+ * with its automatic checkpoints). */
+struct store_ckpt *store_ckpt_start(sqlite3 *writer, const char *path, bool writer_syncs_wal,
+                                    char **err);
 
 /* Stops the thread and closes its connection (before the writer closes: the last connection
  * to close checkpoints the whole WAL and removes it). NULL is fine. */

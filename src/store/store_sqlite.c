@@ -1663,7 +1663,7 @@ int store_db_open(struct store_db *db, const char *path, bool no_sync, char **er
 		*err = store_errorf("the database has no %s room", STORE_LOBBY);
 		goto fail;
 	}
-	db->ckpt = store_ckpt_start(db->db, path, err);
+	db->ckpt = store_ckpt_start(db->db, path, !no_sync, err);
 	if (db->ckpt == NULL)
 		goto fail;
 	/* what a previous run stored but had not indexed yet: at the end of the first batch */
