@@ -177,15 +177,27 @@ static int saturation(struct brun *r, struct buser *u, size_t n, struct btraffic
 	return traffic(r, u, n, o, t, "saturation");
 }
 
-/* The second phase of a scenario: rate msg/s in total, a short warm-up, cfg->latency_s
- * measured; the window is wide enough never to hold the senders back. */
+/* The length of a fixed-rate phase at rate msg/s: --latency, or by default at least
+ * cfg->latency_s and long enough for BENCH_TAIL_ACKS acks (a p99 of 500 samples is the fifth
+ * worst: one disk stall decides it). */
+static double fixed_rate_seconds(const struct bconfig *cfg, double rate)
+{
+	double s = cfg->latency_s;
+
+	if (cfg->latency_auto && rate > 0 && BENCH_TAIL_ACKS / rate > s)
+		s = BENCH_TAIL_ACKS / rate;
+	return s;
+}
+
+/* The second phase of a scenario: rate msg/s in total, a short warm-up, then
+ * fixed_rate_seconds measured; the window is wide enough never to hold the senders back. */
 static int fixed_rate(struct brun *r, struct buser *u, size_t n, struct btraffic_opts *o,
                       struct btraffic_result *t, double rate)
 {
 	o->rate = rate;
 	o->window = 1024;
 	o->warmup_ns = brun_ns(r->cfg->quick ? 0.1 : 0.5);
-	o->measure_ns = brun_ns(r->cfg->latency_s);
+	o->measure_ns = brun_ns(fixed_rate_seconds(r->cfg, rate));
 	return traffic(r, u, n, o, t, "fixed rate");
 }
 
@@ -367,7 +379,7 @@ void bscen_fanout(const struct bconfig *cfg, struct breport *rep, size_t members
 	         "%.1f s measured; deliveries counted at the receivers. Latency: %.0f msg/s in total "
 	         "for %.1f s, send to receive on the monotonic clock, every delivery a sample.",
 	         room, members, senders, window, (long long)lag, cfg->quick ? 0.2 : 1.0, cfg->measure_s,
-	         rate, cfg->latency_s);
+	         rate, fixed_rate_seconds(cfg, rate));
 	u = bsetup_users(cfg->tag, scen, members);
 	if (bscen_setup_users(&r, u, members, room) != 0)
 		goto out;
@@ -435,7 +447,7 @@ void bscen_private(const struct bconfig *cfg, struct breport *rep, size_t pairs)
 	snprintf(r.s->params, sizeof(r.s->params),
 	         "%zu users in %zu pairs, each sending to its partner. Saturation: %d sends unacked "
 	         "per user, %.1f s measured; msg/s counted at the addressees. Latency: %.0f msg/s in "
-	         "total for %.1f s.", n, pairs, window, cfg->measure_s, rate, cfg->latency_s);
+	         "total for %.1f s.", n, pairs, window, cfg->measure_s, rate, fixed_rate_seconds(cfg, rate));
 	u = bsetup_users(cfg->tag, scen, n);
 	if (bscen_setup_users(&r, u, n, NULL) != 0)
 		goto out;
@@ -493,7 +505,7 @@ void bscen_durable(const struct bconfig *cfg, struct breport *rep, size_t sender
 	         "Saturation: %d sends unacked per user, %.1f s measured. Then %.0f msg/s for %.1f s. "
 	         "Commits counted as pierd's fdatasync+fsync calls (perf stat tracepoints; checkpoints "
 	         "included, so messages per commit is at least the figure shown).",
-	         senders, window, cfg->measure_s, rate, cfg->latency_s);
+	         senders, window, cfg->measure_s, rate, fixed_rate_seconds(cfg, rate));
 	u = bsetup_users(cfg->tag, scen, senders);
 	if (bscen_setup_users(&r, u, senders, NULL) != 0)
 		goto out;

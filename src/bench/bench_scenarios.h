@@ -13,6 +13,7 @@
 #define BSCEN_TIME_LIMIT_S  58     /* every scenario, setup included */
 #define BSCEN_FSYNC_PROBES  2000   /* fdatasyncs timed for the run's floor (p99.9 needs >= 1000) */
 #define BSCEN_TAIL_PROBES   1000   /* and before each fixed-rate (tail) phase, on pierd's disk */
+#define BENCH_TAIL_ACKS     2000   /* a fixed-rate phase's acks, at least (no --latency) */
 
 /* Suite-wide settings from the command line. */
 struct bconfig {
@@ -26,6 +27,7 @@ struct bconfig {
 	char tag[12];              /* unique per run: user names */
 	double measure_s;          /* saturation phases */
 	double latency_s;          /* fixed-rate phases */
+	bool latency_auto;         /* no --latency: long enough for BENCH_TAIL_ACKS acks */
 	int fd_limit;              /* RLIMIT_NOFILE after raising */
 	int window;                /* sends unacked per sender at saturation, 0: per scenario */
 };
