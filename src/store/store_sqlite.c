@@ -3,9 +3,11 @@
  * Every statement is prepared once at open (stmt_sql below) and reset after each use. Jobs run
  * inside the batch transaction store.c opened, each under its own savepoint: a job that does
  * not end in STORE_OK is rolled back to it, so it leaves nothing behind (a JOIN that created
- * a room and then failed to add the member does not leave the room). The exception is a plain
- * private message, which writes nothing but its row (needs_savepoint); its row waits to be
- * written with others in one statement (store_append.c).
+ * a room and then failed to add the member does not leave the room). The exceptions
+ * (needs_savepoint): a plain private message, which writes nothing but its row, and whose row
+ * waits to be written with others in one statement (store_append.c); and an encrypted private
+ * message, whose only refusal after its first write is given back by itself, and whose SQLite
+ * errors roll back the whole batch.
  *
  * Names: users and rooms are found by their key (pier_name_key, ASCII lower case); the name
  * column keeps the spelling of their creator. Room names are stored with their '#'.
@@ -978,18 +980,37 @@ static int find_cid(struct store_db *db, struct store_job *job, int64_t room_id)
 	return rc == SQLITE_DONE ? 1 : -1;
 }
 
-/* Whether the job may write more than once, and so needs a savepoint to leave nothing behind
- * when it fails. A plain private message (not encrypted, no quote, a contact already known)
- * writes one row with one statement after read-only checks, and nothing can fail after it:
- * when that INSERT fails SQLite backs the statement out by itself (ABORT: the statement's
- * changes undone, the transaction kept), and an error that ends the transaction fails the
- * whole batch (store.c). The savepoint's two statements were a sixth of the store thread's
- * instructions per private message (docs/PERFORMANCE.md, "The store's cost per message").
- * Such a message is also the one whose row can wait in the queue of store_append.c. */
+/* A plain private message (not encrypted, no quote, a contact already known) writes one row
+ * with one statement after read-only checks, and nothing can fail after it: when that INSERT
+ * fails SQLite backs the statement out by itself (ABORT: the statement's changes undone, the
+ * transaction kept), and an error that ends the transaction fails the whole batch (store.c).
+ * Its row can wait in the queue of store_append.c. */
+static bool is_queueable(const struct store_job *job)
+{
+	return job->op == STORE_APPEND && job->room == NULL && job->e2ee.payload == NULL &&
+	       !job->new_contact && job->reply_to == 0;
+}
+
+/* An encrypted private message (no quote, a contact already known): read-only checks, then
+ * its room in each queue (a queue without room: STORE_FULL, with the rooms already taken
+ * given back by store_e2ee.c's take_room), its row, its envelopes. After its first write
+ * nothing refuses it; an SQLite error (STORE_FAILED) there would leave part of it, so
+ * store_db_run rolls the whole batch back then, as an error that ends the transaction does
+ * (every job of the batch fails, nothing of it is acked). */
+static bool is_plain_e2ee(const struct store_job *job)
+{
+	return job->op == STORE_APPEND && job->room == NULL && job->e2ee.payload != NULL &&
+	       !job->new_contact && job->reply_to == 0;
+}
+
+/* Whether the job may write more than once and be refused after a write, and so needs a
+ * savepoint to leave nothing behind when it fails. The savepoint's two statements were a
+ * sixth of the store thread's instructions per private message (docs/PERFORMANCE.md, "The
+ * store's cost per message") and 5.5 k of an encrypted one ("The encrypted path's store work
+ * (session 3)"). */
 static bool needs_savepoint(const struct store_job *job)
 {
-	return !(job->op == STORE_APPEND && job->room == NULL && job->e2ee.payload == NULL &&
-	         !job->new_contact && job->reply_to == 0);
+	return !is_queueable(job) && !is_plain_e2ee(job);
 }
 
 static enum store_status run_append(struct store_db *db, struct store_job *job)
@@ -1041,14 +1062,14 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 	job->ts = ts;
 	db->fts_pending = true;          /* indexed when due (store_db_index_due) */
 	db->fts_unindexed++;
-	if (!needs_savepoint(job)) {
+	if (is_queueable(job)) {
 		/* one row, nothing after it: written with the rows queued beside it */
 		store_append_queue(db, job);
 		return STORE_OK;
 	}
 	store_bind_msg_insert(s, 0, job, room_id);
 	rc = exec_stmt(db, STMT_MSG_INSERT);
-	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY && !is_plain_e2ee(job))
 		return STORE_NOT_FOUND;     /* no such sender or recipient */
 	if (rc != SQLITE_DONE)
 		return STORE_FAILED;
@@ -1429,7 +1450,7 @@ void store_db_run(struct store_db *db, struct store_job *job)
 
 	/* the queued rows first, whenever this job could see them or the queue is full */
 	if (db->nqueued > 0 &&
-	    (savepoint || db->nqueued == STORE_QUEUED_MAX ||
+	    (!is_queueable(job) || db->nqueued == STORE_QUEUED_MAX ||
 	     (job->cid != NULL && store_append_queued_cid(db, job))))
 		store_append_flush(db);
 	if (!store_db_in_txn(db)) {
@@ -1445,6 +1466,8 @@ void store_db_run(struct store_db *db, struct store_job *job)
 		if (status != STORE_OK)
 			exec_stmt(db, STMT_ROLLBACK_TO);
 		exec_stmt(db, STMT_RELEASE);
+	} else if (status == STORE_FAILED && is_plain_e2ee(job) && store_db_in_txn(db)) {
+		exec_stmt(db, STMT_ROLLBACK);   /* part of it may be written: the batch fails */
 	}
 	if (status == STORE_FAILED)
 		store_job_release(job);
