@@ -549,18 +549,25 @@ static enum store_status run_keys(struct store_db *db, struct store_job *job)
 /* Forgets the sets, and has the qid counter read again, when another connection wrote to the
  * file since they were learnt (a device written behind pierd's back, as
  * tests/integration/test_cli_e2ee does: pierd's own changes leave the version as it is).
- * Inside the batch's write transaction no other connection writes. 0, or -1. */
+ * Once a batch: inside its write transaction (BEGIN IMMEDIATE) no other connection commits,
+ * so the version read by its first e2ee job holds for the rest (store_db_begin clears
+ * db->version_checked). 0, or -1. */
 static int check_version(struct store_db *db)
 {
 	sqlite3_stmt *s = st(db, E2EE_DATA_VERSION);
 	int64_t v;
-	int rc = sqlite3_step(s);
+	int rc;
+
+	if (db->version_checked)
+		return 0;
+	rc = sqlite3_step(s);
 
 	v = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
 	store_stmt_reset(s);
 	if (rc != SQLITE_ROW)
 		return -1;
 	store_e2ee_sets_at_version(&db->e2ee_sets, v);
+	db->version_checked = true;
 	if (v != db->qid_version) {
 		db->qid_version = v;
 		db->qid_reload = true;

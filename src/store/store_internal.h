@@ -182,6 +182,7 @@ struct store_db {
 	int64_t qid_saved;
 	int64_t qid_version;
 	bool qid_reload;
+	bool version_checked;  /* PRAGMA data_version read in this batch (store_e2ee.c) */
 };
 
 /* store.c: a malloc'd printf-formatted string (NULL if out of memory). */

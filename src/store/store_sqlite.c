@@ -1476,6 +1476,7 @@ void store_db_run(struct store_db *db, struct store_job *job)
 
 int store_db_begin(struct store_db *db)
 {
+	db->version_checked = false;  /* another connection may have committed since the last */
 	return exec_stmt(db, STMT_BEGIN) == SQLITE_DONE ? 0 : -1;
 }
 
