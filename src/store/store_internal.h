@@ -248,6 +248,9 @@ void store_db_rollback(struct store_db *db);
 /* Whether a transaction is open (false after SQLite rolled one back on its own, e.g. on
  * SQLITE_FULL or an I/O error: the batch's earlier work is then gone). */
 bool store_db_in_txn(struct store_db *db);
+/* Rolls back the open transaction, if any, in the middle of a batch: a job that wrote part of
+ * itself and cannot finish (the batch fails: store.c sees store_db_in_txn false). */
+void store_db_abandon(struct store_db *db);
 
 /* Runs one job inside the open transaction and sets job->status and its outputs. A job that
  * fails (STORE_FAILED) is rolled back to its own savepoint and leaves no outputs; the other
@@ -309,9 +312,10 @@ void store_bind_msg_insert(sqlite3_stmt *s, int row, const struct store_job *job
 /* store_append.c: prepares / finalizes the statements of several rows. 0 or -1 (*err set). */
 int store_append_prepare(struct store_db *db, char **err);
 void store_append_finalize(struct store_db *db);
-/* store_append.c: queues a plain private message whose checks passed (room for it: the caller
- * flushes a full queue first). Its row is written, and its status final (STORE_OK, or what the
- * INSERT alone gives), by the next store_append_flush. */
+/* store_append.c: queues a plain private message whose checks passed, or an encrypted one
+ * whose checks passed and whose queues' rooms are taken (room for it: the caller flushes a
+ * full queue first). Its row (then an encrypted one's envelopes) is written, and its status
+ * final (STORE_OK, or what the INSERT alone gives), by the next store_append_flush. */
 void store_append_queue(struct store_db *db, struct store_job *job);
 /* store_append.c: writes every queued row, in order; empties the queue. A failure that ends the
  * transaction fails the rest (the batch fails with it). */

@@ -996,7 +996,12 @@ static bool is_queueable(const struct store_job *job)
  * given back by store_e2ee.c's take_room), its row, its envelopes. After its first write
  * nothing refuses it; an SQLite error (STORE_FAILED) there would leave part of it, so
  * store_db_run rolls the whole batch back then, as an error that ends the transaction does
- * (every job of the batch fails, nothing of it is acked). */
+ * (every job of the batch fails, nothing of it is acked). Its row waits in the queue of
+ * store_append.c like a plain one's, and its envelopes are written right after the row
+ * (store_append.c, written): every job that reads or writes envelopes is not queueable, so
+ * it flushes the queue first, and qids still follow the FIFO's order. Its checks read nothing
+ * a queued row changes (the device sets, the queues' counts, which its room already took, a
+ * cid: a queued one with the same is flushed first, as for a plain message). */
 static bool is_plain_e2ee(const struct store_job *job)
 {
 	return job->op == STORE_APPEND && job->room == NULL && job->e2ee.payload != NULL &&
@@ -1062,8 +1067,9 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 	job->ts = ts;
 	db->fts_pending = true;          /* indexed when due (store_db_index_due) */
 	db->fts_unindexed++;
-	if (is_queueable(job)) {
-		/* one row, nothing after it: written with the rows queued beside it */
+	if (is_queueable(job) || is_plain_e2ee(job)) {
+		/* one row (an encrypted one's envelopes after it, nothing else): written with the
+		 * rows queued beside it */
 		store_append_queue(db, job);
 		return STORE_OK;
 	}
@@ -1466,8 +1472,8 @@ void store_db_run(struct store_db *db, struct store_job *job)
 		if (status != STORE_OK)
 			exec_stmt(db, STMT_ROLLBACK_TO);
 		exec_stmt(db, STMT_RELEASE);
-	} else if (status == STORE_FAILED && is_plain_e2ee(job) && store_db_in_txn(db)) {
-		exec_stmt(db, STMT_ROLLBACK);   /* part of it may be written: the batch fails */
+	} else if (status == STORE_FAILED && is_plain_e2ee(job)) {
+		store_db_abandon(db);           /* part of it may be written: the batch fails */
 	}
 	if (status == STORE_FAILED)
 		store_job_release(job);
@@ -1491,6 +1497,12 @@ void store_db_rollback(struct store_db *db)
 		exec_stmt(db, STMT_ROLLBACK);
 	db->nqueued = 0;            /* store.c fails every job of the batch */
 	db->fts_pending = true;     /* an indexing step may have been rolled back with the rest */
+}
+
+void store_db_abandon(struct store_db *db)
+{
+	if (store_db_in_txn(db))
+		exec_stmt(db, STMT_ROLLBACK);
 }
 
 bool store_db_in_txn(struct store_db *db)
