@@ -1456,7 +1456,7 @@ void store_db_run(struct store_db *db, struct store_job *job)
 
 	/* the queued rows first, whenever this job could see them or the queue is full */
 	if (db->nqueued > 0 &&
-	    (!is_queueable(job) || db->nqueued == STORE_QUEUED_MAX ||
+	    (!(is_queueable(job) || is_plain_e2ee(job)) || db->nqueued == STORE_QUEUED_MAX ||
 	     (job->cid != NULL && store_append_queued_cid(db, job))))
 		store_append_flush(db);
 	if (!store_db_in_txn(db)) {

@@ -3,11 +3,14 @@
  * and counts intact; a qid is never given twice (not after an ack of the highest envelope, not
  * after a restart, whose table's max(qid) is below what was given); a device written by
  * another connection without its queue row gets one; a send refused for one full queue of
- * three leaves every count as it was (no savepoint: the rooms taken are given back). */
+ * three leaves every count as it was (no savepoint: the rooms taken are given back); encrypted
+ * messages queued with a plain one whose multi-row INSERT fails are written one by one, each
+ * with its envelopes (store_append.c). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -171,6 +174,41 @@ static enum store_status send_msg(struct env *e, const char *const *ids, size_t 
 	return st;
 }
 
+/* Submits jobs[0..n) behind a barrier while a connection of the test's holds the write lock,
+ * so that the store thread takes them as one batch (as test_store_append does); waits for all
+ * of them. */
+static void run_together(struct env *e, struct store_job *jobs, size_t n)
+{
+	struct timespec pause = { 0, 150 * 1000 * 1000 };
+	struct store_job barrier;
+	bool done[17] = { false };
+	bool all;
+	sqlite3 *raw = NULL;
+
+	CHECK(sqlite3_open_v2(e->path, &raw, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+	      sqlite3_exec(raw, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK, "the write lock");
+	store_job_init(&barrier, STORE_BARRIER);
+	barrier.data = &done[n];
+	barrier.done = storetest_done_flag;
+	store_submit(e->st, &barrier);
+	nanosleep(&pause, NULL);
+	for (size_t i = 0; i < n; i++) {
+		jobs[i].data = &done[i];
+		jobs[i].done = storetest_done_flag;
+		store_submit(e->st, &jobs[i]);
+	}
+	nanosleep(&pause, NULL);
+	sqlite3_exec(raw, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(raw);
+	do {
+		uv_run(&e->loop, UV_RUN_ONCE);
+		all = true;
+		for (size_t i = 0; i <= n; i++)
+			all = all && done[i];
+	} while (!all);
+	store_job_release(&barrier);
+}
+
 #define COUNTS_SQL \
 	"SELECT group_concat(device || '=' || queued, ' ') FROM (SELECT * FROM queues ORDER BY device)"
 #define COUNTS_OFF_SQL \
@@ -258,6 +296,85 @@ int main(void)
 	CHECK(strcmp(text_of(e.path, COUNTS_OFF_SQL), "0") == 0, "every count is its rows");
 	CHECK(strcmp(text_of(e.path, "SELECT count(*) FROM messages"), "2") == 0,
 	      "the refused message not stored");
+
+	/* Nine jobs in one batch: a plain message to a user who does not exist, then eight
+	 * encrypted ones, queued together. Their 8-row INSERT fails on the first row's
+	 * foreign key, so each row is written alone: the encrypted ones with their envelopes. */
+	{
+		struct store_job jobs[9];
+		struct store_envelope envs[8][3];
+		bool ok = true;
+		int64_t last_msg = 0, last_qid = 0;
+
+		store_job_init(&jobs[0], STORE_APPEND);
+		jobs[0].user_id = 1;
+		jobs[0].peer_id = 99;
+		jobs[0].text = "to nobody";
+		for (size_t m = 0; m < 8; m++) {
+			struct store_job *k = &jobs[m + 1];
+
+			for (size_t i = 0; i < 3; i++) {
+				memset(&envs[m][i], 0, sizeof(envs[m][i]));
+				snprintf(envs[m][i].device, sizeof(envs[m][i].device), "%s", ben_and_d2[i]);
+				envs[m][i].body_in = "BODY";
+			}
+			store_job_init(k, STORE_APPEND);
+			k->user_id = 1;
+			k->peer_id = 2;
+			k->text = "";
+			k->e2ee.payload = "PAYLOAD";
+			k->e2ee.envs_in = envs[m];
+			k->e2ee.nenvs_in = 3;
+			k->e2ee.device_rid = 1;
+			k->e2ee.max_queue = 100;
+		}
+		run_together(&e, jobs, 9);
+		CHECK(jobs[0].status == STORE_NOT_FOUND, "the plain one: no such recipient (%d)",
+		      jobs[0].status);
+		for (size_t m = 1; m < 9; m++) {
+			ok = ok && jobs[m].status == STORE_OK && jobs[m].msg_id > last_msg &&
+			     jobs[m].e2ee.envs_in[0].qid > last_qid &&
+			     jobs[m].e2ee.envs_in[2].qid == jobs[m].e2ee.envs_in[0].qid + 2;
+			last_msg = jobs[m].msg_id;
+			last_qid = jobs[m].e2ee.envs_in[2].qid;
+		}
+		CHECK(ok, "eight encrypted messages stored in order, their envelopes' qids in order");
+		for (size_t m = 0; m < 9; m++)
+			store_job_release(&jobs[m]);
+		CHECK(strcmp(text_of(e.path, COUNTS_SQL), "1=2 2=9 3=10 4=9") == 0, "counted: %s",
+		      text_of(e.path, COUNTS_SQL));
+		CHECK(strcmp(text_of(e.path, COUNTS_OFF_SQL), "0") == 0, "every count is its rows");
+		CHECK(strcmp(text_of(e.path, "SELECT count(*) FROM envelopes e JOIN messages m ON "
+		                     "m.id = e.message_id WHERE m.payload = 'PAYLOAD'"), "27") == 0,
+		      "27 envelopes, each with its message");
+
+		/* The eight again, alone in a batch: one 8-row INSERT, then the envelopes. */
+		for (size_t m = 1; m < 9; m++) {
+			struct store_job *k = &jobs[m];
+
+			store_job_init(k, STORE_APPEND);
+			k->user_id = 1;
+			k->peer_id = 2;
+			k->text = "";
+			k->e2ee.payload = "PAYLOAD";
+			k->e2ee.envs_in = envs[m - 1];
+			k->e2ee.nenvs_in = 3;
+			k->e2ee.device_rid = 1;
+			k->e2ee.max_queue = 100;
+		}
+		run_together(&e, jobs + 1, 8);
+		ok = true;
+		for (size_t m = 1; m < 9; m++) {
+			ok = ok && jobs[m].status == STORE_OK && jobs[m].msg_id == last_msg + (int64_t)m &&
+			     jobs[m].e2ee.envs_in[0].qid > last_qid;
+			last_qid = jobs[m].e2ee.envs_in[2].qid;
+			store_job_release(&jobs[m]);
+		}
+		CHECK(ok, "eight in one statement: consecutive ids, envelopes after");
+		CHECK(strcmp(text_of(e.path, COUNTS_SQL), "1=2 2=17 3=18 4=17") == 0, "counted: %s",
+		      text_of(e.path, COUNTS_SQL));
+		CHECK(strcmp(text_of(e.path, COUNTS_OFF_SQL), "0") == 0, "every count is its rows");
+	}
 
 	close_store(&e);
 	CHECK(uv_loop_close(&e.loop) == 0, "loop closed");
