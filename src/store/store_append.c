@@ -157,12 +157,17 @@ static void insert_rows(struct store_db *db, sqlite3_stmt *s, size_t from, int n
 	store_stmt_reset(s);
 	if (rc == SQLITE_DONE) {
 		last = sqlite3_last_insert_rowid(db->db);
-		for (int r = 0; r < n; r++) {
-			struct store_job *job = db->queued[from + (size_t)r];
+		enum store_status st = STORE_OK;
 
-			job->msg_id = last - (n - 1) + r;
-			finish(job, store_db_in_txn(db) ? written(db, job) : STORE_FAILED);
+		for (int r = 0; r < n; r++)
+			db->queued[from + (size_t)r]->msg_id = last - (n - 1) + r;
+		/* the encrypted ones' envelopes, several to a statement */
+		if (store_e2ee_queue_rows(db, db->queued + from, (size_t)n) != 0) {
+			store_db_abandon(db);
+			st = STORE_FAILED;
 		}
+		for (int r = 0; r < n; r++)
+			finish(db->queued[from + (size_t)r], st);
 		return;
 	}
 	for (int r = 0; r < n; r++) {

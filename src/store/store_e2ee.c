@@ -983,6 +983,140 @@ enum store_status store_e2ee_send_check(struct store_db *db, struct store_job *j
 	return status == STORE_OK ? take_room(db, e) : status;
 }
 
+/* Envelope rows to a statement: as many as the messages' queue holds, and 8 for the rest. */
+#define ENV_COLUMNS 6
+#define ENV_HEAD "INSERT INTO envelopes(qid, device, message_id, from_device, body, payload) VALUES"
+#define ENV_ROW "(?, ?, ?, ?, ?, ?)"
+static const int env_rows[STORE_INSERT_CHUNKS] = { STORE_QUEUED_MAX, 8 };
+
+int store_e2ee_prepare(struct store_db *db, char **err)
+{
+	for (int c = 0; c < STORE_INSERT_CHUNKS; c++) {
+		size_t n = sizeof(ENV_HEAD) + (size_t)env_rows[c] * (sizeof(ENV_ROW) + 1);
+		char *sql = malloc(n), *p;
+
+		if (sql == NULL) {
+			*err = store_errorf("out of memory");
+			return -1;
+		}
+		p = sql + strlen(strcpy(sql, ENV_HEAD));
+		for (int r = 0; r < env_rows[c]; r++) {
+			if (r > 0)
+				*p++ = ',';
+			memcpy(p, ENV_ROW, sizeof(ENV_ROW));
+			p += sizeof(ENV_ROW) - 1;
+		}
+		if (sqlite3_prepare_v3(db->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &db->env_chunk[c],
+		                       NULL) != SQLITE_OK) {
+			*err = store_errorf("preparing the insert of %d envelopes: %s", env_rows[c],
+			                    sqlite3_errmsg(db->db));
+			free(sql);
+			return -1;
+		}
+		free(sql);
+	}
+	return 0;
+}
+
+void store_e2ee_finalize(struct store_db *db)
+{
+	for (int c = 0; c < STORE_INSERT_CHUNKS; c++) {
+		sqlite3_finalize(db->env_chunk[c]);
+		db->env_chunk[c] = NULL;
+	}
+}
+
+/* Writes n envelopes (their qids given) of the messages owner[i], with statement s of n rows,
+ * or one at a time when s is NULL. 0, or -1. */
+static int write_envelopes(struct store_db *db, sqlite3_stmt *s, struct store_envelope *const *v,
+                           struct store_job *const *owner, int n)
+{
+	if (s == NULL) {
+		for (int i = 0; i < n; i++) {
+			sqlite3_stmt *one = st(db, E2EE_ENV_INSERT);
+
+			sqlite3_bind_int64(one, 6, v[i]->qid);
+			sqlite3_bind_int64(one, 1, v[i]->device_rid);
+			sqlite3_bind_int64(one, 2, owner[i]->msg_id);
+			sqlite3_bind_int64(one, 3, owner[i]->e2ee.device_rid);
+			sqlite3_bind_text(one, 4, v[i]->body_in, -1, SQLITE_STATIC);
+			if (run(db, E2EE_ENV_INSERT) != 0)
+				return -1;
+		}
+		return 0;
+	}
+	for (int i = 0; i < n; i++) {
+		int o = i * ENV_COLUMNS;
+
+		sqlite3_bind_int64(s, o + 1, v[i]->qid);
+		sqlite3_bind_int64(s, o + 2, v[i]->device_rid);
+		sqlite3_bind_int64(s, o + 3, owner[i]->msg_id);
+		sqlite3_bind_int64(s, o + 4, owner[i]->e2ee.device_rid);
+		sqlite3_bind_text(s, o + 5, v[i]->body_in, -1, SQLITE_STATIC);
+		/* o + 6, the payload, stays NULL: a message's is in its row */
+	}
+	{
+		int rc = sqlite3_step(s);
+
+		store_stmt_reset(s);
+		return rc == SQLITE_DONE ? 0 : -1;
+	}
+}
+
+/* Writes the pending envelopes v[0..*n) in statements of 64 and 8 rows, then one at a time
+ * when all (the last call); empties what it wrote. 0, or -1. */
+static int flush_envelopes(struct store_db *db, struct store_envelope **v,
+                           struct store_job **owner, size_t *n, bool all)
+{
+	size_t i = 0;
+
+	while (i < *n) {
+		size_t left = *n - i;
+		int c = 0;
+
+		while (c < STORE_INSERT_CHUNKS && left < (size_t)env_rows[c])
+			c++;
+		if (c == STORE_INSERT_CHUNKS && !all)
+			break;
+		if (c < STORE_INSERT_CHUNKS) {
+			if (write_envelopes(db, db->env_chunk[c], v + i, owner + i, env_rows[c]) != 0)
+				return -1;
+			i += (size_t)env_rows[c];
+		} else {
+			if (write_envelopes(db, NULL, v + i, owner + i, (int)left) != 0)
+				return -1;
+			i += left;
+		}
+	}
+	memmove(v, v + i, (*n - i) * sizeof(*v));
+	memmove(owner, owner + i, (*n - i) * sizeof(*owner));
+	*n -= i;
+	return 0;
+}
+
+int store_e2ee_queue_rows(struct store_db *db, struct store_job *const *jobs, size_t n)
+{
+	struct store_envelope *v[STORE_QUEUED_MAX];
+	struct store_job *owner[STORE_QUEUED_MAX];
+	size_t np = 0;
+
+	for (size_t j = 0; j < n; j++) {
+		struct store_e2ee *e = &jobs[j]->e2ee;
+
+		if (e->payload == NULL)
+			continue;
+		for (size_t i = 0; i < e->nenvs_in; i++) {
+			if (np == STORE_QUEUED_MAX && flush_envelopes(db, v, owner, &np, false) != 0)
+				return -1;
+			if (next_qid(db, &e->envs_in[i].qid) != 0)
+				return -1;
+			v[np] = &e->envs_in[i];
+			owner[np++] = jobs[j];
+		}
+	}
+	return flush_envelopes(db, v, owner, &np, true);
+}
+
 enum store_status store_e2ee_send_queue(struct store_db *db, struct store_job *job)
 {
 	struct store_e2ee *e = &job->e2ee;

@@ -173,6 +173,7 @@ struct store_db {
 	struct store_job *queued[STORE_QUEUED_MAX];
 	size_t nqueued;
 	sqlite3_stmt *insert_chunk[STORE_INSERT_CHUNKS];
+	sqlite3_stmt *env_chunk[STORE_INSERT_CHUNKS]; /* envelopes, several rows (store_e2ee.c) */
 	struct store_ckpt *ckpt; /* WAL checkpoints off the commit path (store_checkpoint.h) */
 	struct store_e2ee_sets e2ee_sets; /* users' active devices (store_e2ee_sets.h) */
 	/* the envelopes' qid counter (store_e2ee.c, next_qid): the next qid to give (0: not
@@ -300,6 +301,13 @@ enum store_status store_e2ee_plain_check(struct store_db *db, struct store_job *
                                          bool media_e2ee);
 enum store_status store_e2ee_send_check(struct store_db *db, struct store_job *job);
 enum store_status store_e2ee_send_queue(struct store_db *db, struct store_job *job);
+/* Prepares / finalizes the envelope INSERTs of several rows. 0 or -1 (*err set). */
+int store_e2ee_prepare(struct store_db *db, char **err);
+void store_e2ee_finalize(struct store_db *db);
+/* Writes the envelopes of the encrypted messages among jobs[0..n) (their rows written,
+ * msg_id set), in order, up to STORE_QUEUED_MAX rows to a statement. 0, or -1 (some may be
+ * written: the caller ends the transaction). */
+int store_e2ee_queue_rows(struct store_db *db, struct store_job *const *jobs, size_t n);
 /* At a batch's end, in its transaction: saves the highest qid given (e2ee_qid), when it
  * grew. 0, or -1 (the batch must be rolled back). */
 int store_e2ee_batch_end(struct store_db *db);

@@ -1692,7 +1692,7 @@ int store_db_open(struct store_db *db, const char *path, bool no_sync, char **er
 			goto fail;
 		}
 	}
-	if (store_append_prepare(db, err) != 0)
+	if (store_append_prepare(db, err) != 0 || store_e2ee_prepare(db, err) != 0)
 		goto fail;
 	rc = find_room(db, STORE_LOBBY, &db->lobby_id);
 	if (rc != 0) {
@@ -1723,6 +1723,7 @@ void store_db_close(struct store_db *db)
 	store_ckpt_stop(db->ckpt);
 	db->ckpt = NULL;
 	store_append_finalize(db);
+	store_e2ee_finalize(db);
 	for (int i = 0; i < STMT_COUNT; i++) {
 		sqlite3_finalize(db->stmt[i]);
 		db->stmt[i] = NULL;
