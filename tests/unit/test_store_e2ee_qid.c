@@ -181,7 +181,7 @@ static void run_together(struct env *e, struct store_job *jobs, size_t n)
 {
 	struct timespec pause = { 0, 150 * 1000 * 1000 };
 	struct store_job barrier;
-	bool done[17] = { false };
+	bool done[65] = { false };
 	bool all;
 	sqlite3 *raw = NULL;
 
@@ -211,6 +211,11 @@ static void run_together(struct env *e, struct store_job *jobs, size_t n)
 
 #define COUNTS_SQL \
 	"SELECT group_concat(device || '=' || queued, ' ') FROM (SELECT * FROM queues ORDER BY device)"
+/* Encrypted messages whose envelopes are not one for each of d3, d4, d2, in qid order */
+#define ENVS_OFF_SQL \
+	"SELECT count(*) FROM (SELECT message_id, group_concat(device, '') AS d FROM " \
+	"(SELECT * FROM envelopes WHERE message_id > 1 ORDER BY qid) GROUP BY message_id) " \
+	"WHERE d <> '342'"
 #define COUNTS_OFF_SQL \
 	"SELECT count(*) FROM devices d WHERE coalesce((SELECT queued FROM queues WHERE " \
 	"device = d.rid), 0) <> (SELECT count(*) FROM envelopes WHERE device = d.rid)"
@@ -344,6 +349,9 @@ int main(void)
 		CHECK(strcmp(text_of(e.path, COUNTS_SQL), "1=2 2=9 3=10 4=9") == 0, "counted: %s",
 		      text_of(e.path, COUNTS_SQL));
 		CHECK(strcmp(text_of(e.path, COUNTS_OFF_SQL), "0") == 0, "every count is its rows");
+		CHECK(strcmp(text_of(e.path, ENVS_OFF_SQL), "0") == 0,
+		      "each message's envelopes for d3, d4, d2, in order (%s off)",
+		      text_of(e.path, ENVS_OFF_SQL));
 		CHECK(strcmp(text_of(e.path, "SELECT count(*) FROM envelopes e JOIN messages m ON "
 		                     "m.id = e.message_id WHERE m.payload = 'PAYLOAD'"), "27") == 0,
 		      "27 envelopes, each with its message");
@@ -374,6 +382,51 @@ int main(void)
 		CHECK(strcmp(text_of(e.path, COUNTS_SQL), "1=2 2=17 3=18 4=17") == 0, "counted: %s",
 		      text_of(e.path, COUNTS_SQL));
 		CHECK(strcmp(text_of(e.path, COUNTS_OFF_SQL), "0") == 0, "every count is its rows");
+		CHECK(strcmp(text_of(e.path, ENVS_OFF_SQL), "0") == 0,
+		      "each message's envelopes for d3, d4, d2, in order (%s off)",
+		      text_of(e.path, ENVS_OFF_SQL));
+	}
+
+	/* 64 in one batch: one 64-row INSERT, then 192 envelopes, 64 to a statement. */
+	{
+		static struct store_job big[64];
+		static struct store_envelope benvs[64][3];
+		bool ok = true;
+
+		for (size_t m = 0; m < 64; m++) {
+			for (size_t i = 0; i < 3; i++) {
+				memset(&benvs[m][i], 0, sizeof(benvs[m][i]));
+				snprintf(benvs[m][i].device, sizeof(benvs[m][i].device), "%s", ben_and_d2[i]);
+				benvs[m][i].body_in = "BODY";
+			}
+			store_job_init(&big[m], STORE_APPEND);
+			big[m].user_id = 1;
+			big[m].peer_id = 2;
+			big[m].text = "";
+			big[m].e2ee.payload = "PAYLOAD";
+			big[m].e2ee.envs_in = benvs[m];
+			big[m].e2ee.nenvs_in = 3;
+			big[m].e2ee.device_rid = 1;
+			big[m].e2ee.max_queue = 100;
+		}
+		run_together(&e, big, 64);
+		for (size_t m = 0; m < 64; m++) {
+			ok = ok && big[m].status == STORE_OK &&
+			     (m == 0 || (big[m].msg_id == big[m - 1].msg_id + 1 &&
+			                 big[m].e2ee.envs_in[0].qid == big[m - 1].e2ee.envs_in[2].qid + 1));
+			store_job_release(&big[m]);
+		}
+		CHECK(ok, "64 messages in one statement, their 192 envelopes' qids in order");
+		CHECK(strcmp(text_of(e.path, COUNTS_SQL), "1=2 2=81 3=82 4=81") == 0, "counted: %s",
+		      text_of(e.path, COUNTS_SQL));
+		CHECK(strcmp(text_of(e.path, COUNTS_OFF_SQL), "0") == 0, "every count is its rows");
+		CHECK(strcmp(text_of(e.path, ENVS_OFF_SQL), "0") == 0,
+		      "each message's envelopes for d3, d4, d2, in order (%s off)",
+		      text_of(e.path, ENVS_OFF_SQL));
+		CHECK(strcmp(text_of(e.path, "SELECT count(*) FROM envelopes e JOIN messages m ON "
+		                     "m.id = e.message_id WHERE m.payload = 'PAYLOAD' AND e.body = 'BODY' "
+		                     "AND e.from_device = 1 AND e.payload IS NULL"), "243") == 0,
+		      "243 envelopes, each with its message, sender device and body");
 	}
 
 	close_store(&e);
