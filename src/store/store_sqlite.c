@@ -1011,8 +1011,9 @@ static bool is_plain_e2ee(const struct store_job *job)
 /* Whether the job may write more than once and be refused after a write, and so needs a
  * savepoint to leave nothing behind when it fails. The savepoint's two statements were a
  * sixth of the store thread's instructions per private message (docs/PERFORMANCE.md, "The
- * store's cost per message") and 5.5 k of an encrypted one ("The encrypted path's store work
- * (session 3)"). */
+ * store's cost per message"); for an encrypted one the statement journal it keeps (a copy of
+ * every page the job changes) cost more than the statements ("The encrypted path's store
+ * work (session 3)"). */
 static bool needs_savepoint(const struct store_job *job)
 {
 	return !is_queueable(job) && !is_plain_e2ee(job);
