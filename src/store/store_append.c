@@ -7,7 +7,10 @@
  * statement, 15 k for 64 (docs/PERFORMANCE.md, "The store's cost per message").
  *
  * How: a plain private message (the jobs store_db_run runs without a savepoint) has passed
- * every check when it would be inserted, and nothing is written for it but its row. It waits
+ * every check when it would be inserted, and nothing is written for it but its row; an
+ * encrypted one has passed every check and taken its queues' rooms, and nothing is written
+ * for it but its row and then its envelopes (right after the statement that wrote the row,
+ * the message id known; an envelope that fails ends the transaction). It waits
  * in db->queued instead; the queue is written before any other job runs (so every job, and
  * every check of a later queued one, sees the rows of the jobs before it: the FIFO's order),
  * when it is full, and at the batch's end before the index step and the commit. Rows go in
@@ -100,6 +103,18 @@ void store_append_finalize(struct store_db *db)
 	}
 }
 
+/* A queued job whose row is written (msg_id set): an encrypted one's envelopes follow. Its
+ * status. An encrypted message took its queues' rooms when it was checked, so one that cannot
+ * be written whole ends the transaction (store_db_abandon: the batch fails, nothing of it
+ * stays), as store_sqlite.c's is_plain_e2ee says. */
+static enum store_status written(struct store_db *db, struct store_job *job)
+{
+	if (job->e2ee.payload == NULL || store_e2ee_send_queue(db, job) == STORE_OK)
+		return STORE_OK;
+	store_db_abandon(db);
+	return STORE_FAILED;
+}
+
 /* Inserts one job's row alone: its status. */
 static enum store_status insert_one(struct store_db *db, struct store_job *job)
 {
@@ -109,12 +124,15 @@ static enum store_status insert_one(struct store_db *db, struct store_job *job)
 	store_bind_msg_insert(s, 0, job, 0);
 	rc = sqlite3_step(s);
 	store_stmt_reset(s);
-	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
-		return STORE_NOT_FOUND;     /* no such sender or recipient */
-	if (rc != SQLITE_DONE)
+	if (rc == SQLITE_DONE) {
+		job->msg_id = sqlite3_last_insert_rowid(db->db);
+		return written(db, job);
+	}
+	if (job->e2ee.payload != NULL) {
+		store_db_abandon(db);       /* its rooms are taken: nothing of it may stay */
 		return STORE_FAILED;
-	job->msg_id = sqlite3_last_insert_rowid(db->db);
-	return STORE_OK;
+	}
+	return rc == SQLITE_CONSTRAINT_FOREIGNKEY ? STORE_NOT_FOUND : STORE_FAILED;
 }
 
 /* Ends a queued job whose row is written (or not): its status, and its outputs dropped when
@@ -139,10 +157,17 @@ static void insert_rows(struct store_db *db, sqlite3_stmt *s, size_t from, int n
 	store_stmt_reset(s);
 	if (rc == SQLITE_DONE) {
 		last = sqlite3_last_insert_rowid(db->db);
-		for (int r = 0; r < n; r++) {
+		enum store_status st = STORE_OK;
+
+		for (int r = 0; r < n; r++)
 			db->queued[from + (size_t)r]->msg_id = last - (n - 1) + r;
-			finish(db->queued[from + (size_t)r], STORE_OK);
+		/* the encrypted ones' envelopes, several to a statement */
+		if (store_e2ee_queue_rows(db, db->queued + from, (size_t)n) != 0) {
+			store_db_abandon(db);
+			st = STORE_FAILED;
 		}
+		for (int r = 0; r < n; r++)
+			finish(db->queued[from + (size_t)r], st);
 		return;
 	}
 	for (int r = 0; r < n; r++) {

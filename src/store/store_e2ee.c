@@ -9,10 +9,11 @@
  * forms, signatures) the loop checked before.
  *
  * A queue is the device's rows of envelopes in qid order (one index serves reads and acks);
- * devices.queued counts them, so a send checks the limit of each recipient device without
- * counting its queue. An encrypted message takes its room in each queue (the count up by
- * one where it is below the limit) before its row is written, and is refused (STORE_FULL, its
- * savepoint undoing the counts) when a queue has none.
+ * queues.queued counts them (a narrow row of its own, not the wide devices row), so a send
+ * checks the limit of each recipient device without counting its queue. An encrypted message
+ * takes its room in each queue (the count up by one where it is below the limit) before its
+ * row is written, and is refused (STORE_FULL, the rooms taken given back) when a queue has
+ * none. Qids come from a counter of the store's (next_qid), never reused.
  *
  * The active devices of the users who send encrypted messages are kept in memory
  * (store_e2ee_sets.h): the usual send then reads no device row to check its envelopes.
@@ -27,7 +28,8 @@
 
 #define DEVICE_COLS \
 	"d.rid, d.id, (SELECT name FROM users WHERE id = d.user_id), d.sign_key, d.dh_key, " \
-	"d.name, d.state, d.created, d.spk_id, d.spk_key, d.spk_sig, d.queued, " \
+	"d.name, d.state, d.created, d.spk_id, d.spk_key, d.spk_sig, " \
+	"coalesce((SELECT queued FROM queues WHERE device = d.rid), 0), " \
 	"(SELECT count(*) FROM opks WHERE device = d.rid), d.user_id "
 
 #define PENDING_GONE "d.state = 0 AND d.created < ?2"
@@ -53,11 +55,14 @@ const char *const store_e2ee_sql[E2EE_COUNT] = {
 	[E2EE_EXPIRE_ENVS] =
 		"DELETE FROM envelopes WHERE device IN (SELECT rid FROM devices d WHERE "
 		"d.user_id = ?1 AND " PENDING_GONE ")",
+	[E2EE_EXPIRE_QUEUES] =
+		"UPDATE queues SET queued = 0 WHERE device IN (SELECT rid FROM devices d WHERE "
+		"d.user_id = ?1 AND " PENDING_GONE ")",
 	[E2EE_EXPIRE_DEVS] =
-		"UPDATE devices SET state = 2, queued = 0 WHERE user_id = ?1 AND state = 0 AND "
-		"created < ?2",
+		"UPDATE devices SET state = 2 WHERE user_id = ?1 AND state = 0 AND created < ?2",
 	[E2EE_DEV_SET_STATE] = "UPDATE devices SET state = ?2 WHERE rid = ?1",
-	[E2EE_DEV_REVOKE] = "UPDATE devices SET state = 2, queued = 0 WHERE rid = ?1",
+	[E2EE_DEV_REVOKE] = "UPDATE devices SET state = 2 WHERE rid = ?1",
+	[E2EE_DEV_QUEUE_ZERO] = "UPDATE queues SET queued = 0 WHERE device = ?1",
 	[E2EE_DEV_SEEN] = "UPDATE devices SET seen = ?2 WHERE rid = ?1",
 	[E2EE_DEV_OPKS_DELETE] = "DELETE FROM opks WHERE device = ?1",
 	[E2EE_DEV_ENVS_DELETE] = "DELETE FROM envelopes WHERE device = ?1",
@@ -72,10 +77,15 @@ const char *const store_e2ee_sql[E2EE_COUNT] = {
 		"ON CONFLICT(user_id) DO UPDATE SET version = excluded.version, list = excluded.list, "
 		"sig = excluded.sig, ak = excluded.ak",
 	[E2EE_ENV_INSERT] =
-		"INSERT INTO envelopes(device, message_id, from_device, body, payload) "
-		"VALUES(?1, ?2, ?3, ?4, ?5)",
-	[E2EE_QUEUE_ADD] = "UPDATE devices SET queued = queued + 1 WHERE rid = ?1",
-	[E2EE_QUEUE_SUB] = "UPDATE devices SET queued = max(queued - ?2, 0) WHERE rid = ?1",
+		"INSERT INTO envelopes(qid, device, message_id, from_device, body, payload) "
+		"VALUES(?6, ?1, ?2, ?3, ?4, ?5)",
+	/* A device's queue row: written with the device; also for a device another connection
+	 * wrote without one (take_one). */
+	[E2EE_QUEUE_NEW] = "INSERT OR IGNORE INTO queues(device, queued) VALUES(?1, 0)",
+	[E2EE_QUEUE_ADD] =
+		"INSERT INTO queues(device, queued) VALUES(?1, 1) "
+		"ON CONFLICT(device) DO UPDATE SET queued = queued + 1",
+	[E2EE_QUEUE_SUB] = "UPDATE queues SET queued = max(queued - ?2, 0) WHERE device = ?1",
 	/* A queue's page: the envelope, its message's metadata and payload (a device_send's
 	 * own), the sending device and user. */
 	[E2EE_QUEUE_PAGE] =
@@ -94,12 +104,21 @@ const char *const store_e2ee_sql[E2EE_COUNT] = {
 	 * "user_id IN (?1, ?2)": SQLite builds a temporary table for an IN list of variables
 	 * (38k instructions a run against 12k). */
 	[E2EE_SEND_SET] =
-		"SELECT rid, id, user_id, queued FROM devices WHERE user_id = ?1 AND state = 1 "
-		"UNION ALL SELECT rid, id, user_id, queued FROM devices WHERE user_id = ?2 AND "
+		"SELECT rid, id, user_id FROM devices WHERE user_id = ?1 AND state = 1 "
+		"UNION ALL SELECT rid, id, user_id FROM devices WHERE user_id = ?2 AND "
 		"?2 <> ?1 AND state = 1",
 	/* An encrypted message's room in a queue (below ?2), taken before its row is written:
 	 * no row changed, no room. (RETURNING the count instead cost 3.5 times as much.) */
-	[E2EE_QUEUE_TAKE] = "UPDATE devices SET queued = queued + 1 WHERE rid = ?1 AND queued < ?2",
+	[E2EE_QUEUE_TAKE] = "UPDATE queues SET queued = queued + 1 WHERE device = ?1 AND queued < ?2",
+	/* A room taken and given back: another queue of the same message had none. */
+	[E2EE_QUEUE_GIVE] = "UPDATE queues SET queued = queued - 1 WHERE device = ?1",
+	/* The qid counter (next_qid): the highest qid given, as saved and as the table has it. */
+	[E2EE_QID_LOAD] =
+		"SELECT coalesce((SELECT hwm FROM e2ee_qid WHERE id = 1), 0), "
+		"coalesce((SELECT max(qid) FROM envelopes), 0)",
+	[E2EE_QID_SAVE] =
+		"INSERT INTO e2ee_qid(id, hwm) VALUES(1, ?1) "
+		"ON CONFLICT(id) DO UPDATE SET hwm = max(hwm, excluded.hwm)",
 	/* Changes only when another connection (another process) committed to the file. */
 	[E2EE_DATA_VERSION] = "PRAGMA data_version",
 };
@@ -185,7 +204,9 @@ static int device_by_rid(struct store_db *db, int64_t rid, struct store_device *
 /* Revokes user_id's pending devices registered before cutoff (with keys and queues). */
 static int expire_pending(struct store_db *db, int64_t user_id, int64_t cutoff)
 {
-	static const enum e2ee_stmt steps[] = { E2EE_EXPIRE_OPKS, E2EE_EXPIRE_ENVS, E2EE_EXPIRE_DEVS };
+	static const enum e2ee_stmt steps[] = {
+		E2EE_EXPIRE_OPKS, E2EE_EXPIRE_ENVS, E2EE_EXPIRE_QUEUES, E2EE_EXPIRE_DEVS
+	};
 
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		sqlite3_bind_int64(st(db, steps[i]), 1, user_id);
@@ -341,6 +362,9 @@ static enum store_status run_register(struct store_db *db, struct store_job *job
 	if (sqlite3_changes(db->db) == 0)
 		return STORE_EXISTS;
 	e->rid = sqlite3_last_insert_rowid(db->db);
+	sqlite3_bind_int64(st(db, E2EE_QUEUE_NEW), 1, e->rid);
+	if (run(db, E2EE_QUEUE_NEW) != 0)
+		return STORE_FAILED;
 	return add_opks(db, e->rid, e, &e->opk_count);
 }
 
@@ -378,7 +402,7 @@ static enum store_status run_devices(struct store_db *db, struct store_job *job)
 static int revoke(struct store_db *db, int64_t rid)
 {
 	static const enum e2ee_stmt steps[] = {
-		E2EE_DEV_REVOKE, E2EE_DEV_OPKS_DELETE, E2EE_DEV_ENVS_DELETE
+		E2EE_DEV_REVOKE, E2EE_DEV_QUEUE_ZERO, E2EE_DEV_OPKS_DELETE, E2EE_DEV_ENVS_DELETE
 	};
 
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
@@ -522,13 +546,92 @@ static enum store_status run_keys(struct store_db *db, struct store_job *job)
 	return STORE_OK;
 }
 
-/* Queues body (with payload for a device_send) for device rid from device from_rid. */
-/* Writes an envelope's row (its queue's count is the caller's). 0, or -1. */
+/* Forgets the sets, and has the qid counter read again, when another connection wrote to the
+ * file since they were learnt (a device written behind pierd's back, as
+ * tests/integration/test_cli_e2ee does: pierd's own changes leave the version as it is).
+ * Once a batch: inside its write transaction (BEGIN IMMEDIATE) no other connection commits,
+ * so the version read by its first e2ee job holds for the rest (store_db_begin clears
+ * db->version_checked). 0, or -1. */
+static int check_version(struct store_db *db)
+{
+	sqlite3_stmt *s = st(db, E2EE_DATA_VERSION);
+	int64_t v;
+	int rc;
+
+	if (db->version_checked)
+		return 0;
+	rc = sqlite3_step(s);
+
+	v = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	store_stmt_reset(s);
+	if (rc != SQLITE_ROW)
+		return -1;
+	store_e2ee_sets_at_version(&db->e2ee_sets, v);
+	db->version_checked = true;
+	if (v != db->qid_version) {
+		db->qid_version = v;
+		db->qid_reload = true;
+	}
+	return 0;
+}
+
+/* The next qid (*qid), from the store's counter. A qid is never given twice, nor below one
+ * given before, so an ack up to a qid never takes an envelope stored later, and a queue read
+ * in qid order is the order its envelopes were written (the batch's jobs run one at a time).
+ * The counter starts at max(e2ee_qid.hwm, max(qid)) + 1: hwm is the highest qid given,
+ * saved by store_e2ee_batch_end in the transaction of the batch that gave it, so it
+ * outlives the acks that delete the envelopes (AUTOINCREMENT did this with a read and a write
+ * of sqlite_sequence per INSERT). It is read again (never lowered) when another connection
+ * has written to the file (check_version). Qids of a job or a batch rolled back are not given
+ * again: skipped, as AUTOINCREMENT skipped them; nobody saw them. 0, or -1. */
+static int next_qid(struct store_db *db, int64_t *qid)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (db->qid_next == 0 || db->qid_reload) {
+		s = st(db, E2EE_QID_LOAD);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			int64_t hwm = sqlite3_column_int64(s, 0), top = sqlite3_column_int64(s, 1);
+			int64_t next = (hwm > top ? hwm : top) + 1;
+
+			if (next > db->qid_next)
+				db->qid_next = next;
+			db->qid_saved = hwm;
+			db->qid_reload = false;
+		}
+		store_stmt_reset(s);
+		if (rc != SQLITE_ROW)
+			return -1;
+	}
+	*qid = db->qid_next++;
+	return 0;
+}
+
+int store_e2ee_batch_end(struct store_db *db)
+{
+	sqlite3_stmt *s = st(db, E2EE_QID_SAVE);
+
+	if (db->qid_next == 0 || db->qid_next - 1 <= db->qid_saved)
+		return 0;                /* no qid given since the last save */
+	sqlite3_bind_int64(s, 1, db->qid_next - 1);
+	if (run(db, E2EE_QID_SAVE) != 0)
+		return -1;
+	db->qid_saved = db->qid_next - 1;
+	return 0;
+}
+
+/* Writes an envelope's row for device rid from device from_rid (with payload for a
+ * device_send), its qid from next_qid; its queue's count is the caller's. 0, or -1. */
 static int insert_envelope(struct store_db *db, int64_t rid, int64_t msg_id, int64_t from_rid,
                            const char *body, const char *payload, int64_t *qid)
 {
 	sqlite3_stmt *s = st(db, E2EE_ENV_INSERT);
 
+	if (next_qid(db, qid) != 0)
+		return -1;
+	sqlite3_bind_int64(s, 6, *qid);
 	sqlite3_bind_int64(s, 1, rid);
 	if (msg_id != 0)
 		sqlite3_bind_int64(s, 2, msg_id);
@@ -536,10 +639,7 @@ static int insert_envelope(struct store_db *db, int64_t rid, int64_t msg_id, int
 	sqlite3_bind_text(s, 4, body, -1, SQLITE_STATIC);
 	if (payload != NULL)
 		sqlite3_bind_text(s, 5, payload, -1, SQLITE_STATIC);
-	if (run(db, E2EE_ENV_INSERT) != 0)
-		return -1;
-	*qid = sqlite3_last_insert_rowid(db->db);
-	return 0;
+	return run(db, E2EE_ENV_INSERT);
 }
 
 /* An envelope into the queue of device rid, counted. 0, or -1. */
@@ -561,7 +661,7 @@ static enum store_status run_device_send(struct store_db *db, struct store_job *
 	int rc;
 
 	if (e->device_id == NULL || e->payload == NULL || e->body == NULL ||
-	    expire_pending(db, job->user_id, e->pending_cutoff) != 0)
+	    check_version(db) != 0 || expire_pending(db, job->user_id, e->pending_cutoff) != 0)
 		return STORE_FAILED;
 	/* From a device of the user's that is still there (not revoked nor expired meanwhile). */
 	rc = device_by_rid(db, e->device_rid, &d, &owner);
@@ -655,6 +755,7 @@ void store_e2ee_on_rollback(void *arg)
 	struct store_db *db = arg;
 
 	store_e2ee_sets_forget(&db->e2ee_sets);
+	db->qid_saved = 0;          /* what the batch saved is gone: saved again at the next end */
 }
 
 enum store_status store_e2ee_run(struct store_db *db, struct store_job *job)
@@ -779,23 +880,6 @@ static int learn_sets(struct store_db *db, int64_t user_id, int64_t peer_id)
 	return 0;
 }
 
-/* Forgets the sets when another connection wrote to the file since they were learnt (a
- * device written behind pierd's back, as tests/integration/test_cli_e2ee does: pierd's own
- * changes leave the version as it is). 0, or -1. */
-static int check_version(struct store_db *db)
-{
-	sqlite3_stmt *s = st(db, E2EE_DATA_VERSION);
-	int64_t v;
-	int rc = sqlite3_step(s);
-
-	v = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	store_stmt_reset(s);
-	if (rc != SQLITE_ROW)
-		return -1;
-	store_e2ee_sets_at_version(&db->e2ee_sets, v);
-	return 0;
-}
-
 /* Appends a set's devices to cur (their queues' counts left 0: the room is taken after). */
 static void add_set(struct store_device *cur, size_t *ncur, const struct store_e2ee_set *set)
 {
@@ -809,21 +893,46 @@ static void add_set(struct store_device *cur, size_t *ncur, const struct store_e
 	}
 }
 
+/* Takes one room in device rid's queue (below max): 0, 1 when it has none, -1 on error. A
+ * device written by another connection may have no queue row: it gets one (empty), once. */
+static int take_one(struct store_db *db, int64_t rid, int64_t max)
+{
+	for (int tries = 0; tries < 2; tries++) {
+		sqlite3_bind_int64(st(db, E2EE_QUEUE_TAKE), 1, rid);
+		sqlite3_bind_int64(st(db, E2EE_QUEUE_TAKE), 2, max);
+		if (run(db, E2EE_QUEUE_TAKE) != 0)
+			return -1;
+		if (sqlite3_changes(db->db) > 0)
+			return 0;
+		sqlite3_bind_int64(st(db, E2EE_QUEUE_NEW), 1, rid);
+		if (run(db, E2EE_QUEUE_NEW) != 0)
+			return -1;
+		if (sqlite3_changes(db->db) == 0)
+			return 1;           /* the row was there: full */
+	}
+	return 1;
+}
+
 /* Takes the message's room in each envelope's queue (the count up by one where it is below
- * the limit): a queue without room, STORE_FULL (the job's savepoint undoes the counts taken). */
+ * the limit). A queue without room: STORE_FULL, the rooms already taken given back, so that
+ * the refused send leaves every count as it was without a savepoint (store_sqlite.c,
+ * needs_savepoint). STORE_FAILED (an SQLite error) may leave rooms taken: the caller's
+ * savepoint, or the batch's rollback, undoes them. */
 static enum store_status take_room(struct store_db *db, struct store_e2ee *e)
 {
-	sqlite3_stmt *s = st(db, E2EE_QUEUE_TAKE);
+	size_t i;
+	int rc = 0;
 
-	for (size_t i = 0; i < e->nenvs_in; i++) {
-		sqlite3_bind_int64(s, 1, e->envs_in[i].device_rid);
-		sqlite3_bind_int64(s, 2, e->max_queue);
-		if (run(db, E2EE_QUEUE_TAKE) != 0)
+	for (i = 0; i < e->nenvs_in && rc == 0; i++)
+		rc = take_one(db, e->envs_in[i].device_rid, e->max_queue);
+	if (rc <= 0)
+		return rc == 0 ? STORE_OK : STORE_FAILED;
+	for (size_t j = 0; j + 1 < i; j++) {
+		sqlite3_bind_int64(st(db, E2EE_QUEUE_GIVE), 1, e->envs_in[j].device_rid);
+		if (run(db, E2EE_QUEUE_GIVE) != 0)
 			return STORE_FAILED;
-		if (sqlite3_changes(db->db) == 0)
-			return STORE_FULL;
 	}
-	return STORE_OK;
+	return STORE_FULL;
 }
 
 /* The usual check from memory (store_e2ee_sets.h): the sending device active and the
@@ -872,6 +981,140 @@ enum store_status store_e2ee_send_check(struct store_db *db, struct store_job *j
 		return send_check_full(db, job);
 	}
 	return status == STORE_OK ? take_room(db, e) : status;
+}
+
+/* Envelope rows to a statement: as many as the messages' queue holds, and 8 for the rest. */
+#define ENV_COLUMNS 6
+#define ENV_HEAD "INSERT INTO envelopes(qid, device, message_id, from_device, body, payload) VALUES"
+#define ENV_ROW "(?, ?, ?, ?, ?, ?)"
+static const int env_rows[STORE_INSERT_CHUNKS] = { STORE_QUEUED_MAX, 8 };
+
+int store_e2ee_prepare(struct store_db *db, char **err)
+{
+	for (int c = 0; c < STORE_INSERT_CHUNKS; c++) {
+		size_t n = sizeof(ENV_HEAD) + (size_t)env_rows[c] * (sizeof(ENV_ROW) + 1);
+		char *sql = malloc(n), *p;
+
+		if (sql == NULL) {
+			*err = store_errorf("out of memory");
+			return -1;
+		}
+		p = sql + strlen(strcpy(sql, ENV_HEAD));
+		for (int r = 0; r < env_rows[c]; r++) {
+			if (r > 0)
+				*p++ = ',';
+			memcpy(p, ENV_ROW, sizeof(ENV_ROW));
+			p += sizeof(ENV_ROW) - 1;
+		}
+		if (sqlite3_prepare_v3(db->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &db->env_chunk[c],
+		                       NULL) != SQLITE_OK) {
+			*err = store_errorf("preparing the insert of %d envelopes: %s", env_rows[c],
+			                    sqlite3_errmsg(db->db));
+			free(sql);
+			return -1;
+		}
+		free(sql);
+	}
+	return 0;
+}
+
+void store_e2ee_finalize(struct store_db *db)
+{
+	for (int c = 0; c < STORE_INSERT_CHUNKS; c++) {
+		sqlite3_finalize(db->env_chunk[c]);
+		db->env_chunk[c] = NULL;
+	}
+}
+
+/* Writes n envelopes (their qids given) of the messages owner[i], with statement s of n rows,
+ * or one at a time when s is NULL. 0, or -1. */
+static int write_envelopes(struct store_db *db, sqlite3_stmt *s, struct store_envelope *const *v,
+                           struct store_job *const *owner, int n)
+{
+	if (s == NULL) {
+		for (int i = 0; i < n; i++) {
+			sqlite3_stmt *one = st(db, E2EE_ENV_INSERT);
+
+			sqlite3_bind_int64(one, 6, v[i]->qid);
+			sqlite3_bind_int64(one, 1, v[i]->device_rid);
+			sqlite3_bind_int64(one, 2, owner[i]->msg_id);
+			sqlite3_bind_int64(one, 3, owner[i]->e2ee.device_rid);
+			sqlite3_bind_text(one, 4, v[i]->body_in, -1, SQLITE_STATIC);
+			if (run(db, E2EE_ENV_INSERT) != 0)
+				return -1;
+		}
+		return 0;
+	}
+	for (int i = 0; i < n; i++) {
+		int o = i * ENV_COLUMNS;
+
+		sqlite3_bind_int64(s, o + 1, v[i]->qid);
+		sqlite3_bind_int64(s, o + 2, v[i]->device_rid);
+		sqlite3_bind_int64(s, o + 3, owner[i]->msg_id);
+		sqlite3_bind_int64(s, o + 4, owner[i]->e2ee.device_rid);
+		sqlite3_bind_text(s, o + 5, v[i]->body_in, -1, SQLITE_STATIC);
+		/* o + 6, the payload, stays NULL: a message's is in its row */
+	}
+	{
+		int rc = sqlite3_step(s);
+
+		store_stmt_reset(s);
+		return rc == SQLITE_DONE ? 0 : -1;
+	}
+}
+
+/* Writes the pending envelopes v[0..*n) in statements of 64 and 8 rows, then one at a time
+ * when all (the last call); empties what it wrote. 0, or -1. */
+static int flush_envelopes(struct store_db *db, struct store_envelope **v,
+                           struct store_job **owner, size_t *n, bool all)
+{
+	size_t i = 0;
+
+	while (i < *n) {
+		size_t left = *n - i;
+		int c = 0;
+
+		while (c < STORE_INSERT_CHUNKS && left < (size_t)env_rows[c])
+			c++;
+		if (c == STORE_INSERT_CHUNKS && !all)
+			break;
+		if (c < STORE_INSERT_CHUNKS) {
+			if (write_envelopes(db, db->env_chunk[c], v + i, owner + i, env_rows[c]) != 0)
+				return -1;
+			i += (size_t)env_rows[c];
+		} else {
+			if (write_envelopes(db, NULL, v + i, owner + i, (int)left) != 0)
+				return -1;
+			i += left;
+		}
+	}
+	memmove(v, v + i, (*n - i) * sizeof(*v));
+	memmove(owner, owner + i, (*n - i) * sizeof(*owner));
+	*n -= i;
+	return 0;
+}
+
+int store_e2ee_queue_rows(struct store_db *db, struct store_job *const *jobs, size_t n)
+{
+	struct store_envelope *v[STORE_QUEUED_MAX];
+	struct store_job *owner[STORE_QUEUED_MAX];
+	size_t np = 0;
+
+	for (size_t j = 0; j < n; j++) {
+		struct store_e2ee *e = &jobs[j]->e2ee;
+
+		if (e->payload == NULL)
+			continue;
+		for (size_t i = 0; i < e->nenvs_in; i++) {
+			if (np == STORE_QUEUED_MAX && flush_envelopes(db, v, owner, &np, false) != 0)
+				return -1;
+			if (next_qid(db, &e->envs_in[i].qid) != 0)
+				return -1;
+			v[np] = &e->envs_in[i];
+			owner[np++] = jobs[j];
+		}
+	}
+	return flush_envelopes(db, v, owner, &np, true);
 }
 
 enum store_status store_e2ee_send_queue(struct store_db *db, struct store_job *job)

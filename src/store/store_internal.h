@@ -20,7 +20,7 @@
 #include "store_e2ee_sets.h"
 
 /* The schema version store_schema_migrate() brings a database to (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 /* The version whose step made the message index (message_fts): tests build a database of the
  * version before it, with messages, to see the migration index them. */
 #define STORE_SCHEMA_SEARCH_VERSION 7
@@ -124,9 +124,11 @@ enum e2ee_stmt {
 	E2EE_DEV_INSERT,
 	E2EE_EXPIRE_OPKS,
 	E2EE_EXPIRE_ENVS,
+	E2EE_EXPIRE_QUEUES,
 	E2EE_EXPIRE_DEVS,
 	E2EE_DEV_SET_STATE,
 	E2EE_DEV_REVOKE,
+	E2EE_DEV_QUEUE_ZERO,
 	E2EE_DEV_SEEN,
 	E2EE_DEV_OPKS_DELETE,
 	E2EE_DEV_ENVS_DELETE,
@@ -138,6 +140,7 @@ enum e2ee_stmt {
 	E2EE_LIST_GET,
 	E2EE_LIST_SET,
 	E2EE_ENV_INSERT,
+	E2EE_QUEUE_NEW,
 	E2EE_QUEUE_ADD,
 	E2EE_QUEUE_SUB,
 	E2EE_QUEUE_PAGE,
@@ -146,6 +149,9 @@ enum e2ee_stmt {
 	E2EE_MEDIA_E2EE,
 	E2EE_SEND_SET,
 	E2EE_QUEUE_TAKE,
+	E2EE_QUEUE_GIVE,
+	E2EE_QID_LOAD,
+	E2EE_QID_SAVE,
 	E2EE_DATA_VERSION,
 	E2EE_COUNT
 };
@@ -167,8 +173,17 @@ struct store_db {
 	struct store_job *queued[STORE_QUEUED_MAX];
 	size_t nqueued;
 	sqlite3_stmt *insert_chunk[STORE_INSERT_CHUNKS];
+	sqlite3_stmt *env_chunk[STORE_INSERT_CHUNKS]; /* envelopes, several rows (store_e2ee.c) */
 	struct store_ckpt *ckpt; /* WAL checkpoints off the commit path (store_checkpoint.h) */
 	struct store_e2ee_sets e2ee_sets; /* users' active devices (store_e2ee_sets.h) */
+	/* the envelopes' qid counter (store_e2ee.c, next_qid): the next qid to give (0: not
+	 * read yet), the highest saved in e2ee_qid as far as this transaction knows (0: not
+	 * known), read again when the data version moves */
+	int64_t qid_next;
+	int64_t qid_saved;
+	int64_t qid_version;
+	bool qid_reload;
+	bool version_checked;  /* PRAGMA data_version read in this batch (store_e2ee.c) */
 };
 
 /* store.c: a malloc'd printf-formatted string (NULL if out of memory). */
@@ -234,6 +249,9 @@ void store_db_rollback(struct store_db *db);
 /* Whether a transaction is open (false after SQLite rolled one back on its own, e.g. on
  * SQLITE_FULL or an I/O error: the batch's earlier work is then gone). */
 bool store_db_in_txn(struct store_db *db);
+/* Rolls back the open transaction, if any, in the middle of a batch: a job that wrote part of
+ * itself and cannot finish (the batch fails: store.c sees store_db_in_txn false). */
+void store_db_abandon(struct store_db *db);
 
 /* Runs one job inside the open transaction and sets job->status and its outputs. A job that
  * fails (STORE_FAILED) is rolled back to its own savepoint and leaves no outputs; the other
@@ -270,7 +288,7 @@ int store_social_read_baseline(struct store_db *db, int64_t user_id, int64_t roo
  * outputs. For an APPEND: store_e2ee_plain_check refuses a plaintext message to a user with
  * a device list, or one carrying encrypted media (STORE_E2EE_REQUIRED); store_e2ee_send_check
  * checks an encrypted one (the sending device, the exact device set: STORE_NO_DEVICE,
- * STORE_CHANGED) and takes its room in each queue (STORE_FULL; the job's savepoint undoes it)
+ * STORE_CHANGED) and takes its room in each queue (STORE_FULL, the rooms taken given back)
  * before the message is inserted, and store_e2ee_send_queue writes its envelopes after
  * (job->msg_id set); store_e2ee_on_rollback is the connection's rollback hook;
  * store_e2ee_media_flag reads whether a media item is ciphertext. */
@@ -283,6 +301,16 @@ enum store_status store_e2ee_plain_check(struct store_db *db, struct store_job *
                                          bool media_e2ee);
 enum store_status store_e2ee_send_check(struct store_db *db, struct store_job *job);
 enum store_status store_e2ee_send_queue(struct store_db *db, struct store_job *job);
+/* Prepares / finalizes the envelope INSERTs of several rows. 0 or -1 (*err set). */
+int store_e2ee_prepare(struct store_db *db, char **err);
+void store_e2ee_finalize(struct store_db *db);
+/* Writes the envelopes of the encrypted messages among jobs[0..n) (their rows written,
+ * msg_id set), in order, up to STORE_QUEUED_MAX rows to a statement. 0, or -1 (some may be
+ * written: the caller ends the transaction). */
+int store_e2ee_queue_rows(struct store_db *db, struct store_job *const *jobs, size_t n);
+/* At a batch's end, in its transaction: saves the highest qid given (e2ee_qid), when it
+ * grew. 0, or -1 (the batch must be rolled back). */
+int store_e2ee_batch_end(struct store_db *db);
 int store_e2ee_media_flag(struct store_db *db, int64_t media_id, bool *e2ee);
 
 /* store_append.c: binds job's row of messages (ts, sender, room_id or the private pair, text,
@@ -292,9 +320,10 @@ void store_bind_msg_insert(sqlite3_stmt *s, int row, const struct store_job *job
 /* store_append.c: prepares / finalizes the statements of several rows. 0 or -1 (*err set). */
 int store_append_prepare(struct store_db *db, char **err);
 void store_append_finalize(struct store_db *db);
-/* store_append.c: queues a plain private message whose checks passed (room for it: the caller
- * flushes a full queue first). Its row is written, and its status final (STORE_OK, or what the
- * INSERT alone gives), by the next store_append_flush. */
+/* store_append.c: queues a plain private message whose checks passed, or an encrypted one
+ * whose checks passed and whose queues' rooms are taken (room for it: the caller flushes a
+ * full queue first). Its row (then an encrypted one's envelopes) is written, and its status
+ * final (STORE_OK, or what the INSERT alone gives), by the next store_append_flush. */
 void store_append_queue(struct store_db *db, struct store_job *job);
 /* store_append.c: writes every queued row, in order; empties the queue. A failure that ends the
  * transaction fails the rest (the batch fails with it). */

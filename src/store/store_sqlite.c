@@ -3,9 +3,11 @@
  * Every statement is prepared once at open (stmt_sql below) and reset after each use. Jobs run
  * inside the batch transaction store.c opened, each under its own savepoint: a job that does
  * not end in STORE_OK is rolled back to it, so it leaves nothing behind (a JOIN that created
- * a room and then failed to add the member does not leave the room). The exception is a plain
- * private message, which writes nothing but its row (needs_savepoint); its row waits to be
- * written with others in one statement (store_append.c).
+ * a room and then failed to add the member does not leave the room). The exceptions
+ * (needs_savepoint): a plain private message, which writes nothing but its row, and whose row
+ * waits to be written with others in one statement (store_append.c); and an encrypted private
+ * message, whose only refusal after its first write is given back by itself, and whose SQLite
+ * errors roll back the whole batch.
  *
  * Names: users and rooms are found by their key (pier_name_key, ASCII lower case); the name
  * column keeps the spelling of their creator. Room names are stored with their '#'.
@@ -978,18 +980,43 @@ static int find_cid(struct store_db *db, struct store_job *job, int64_t room_id)
 	return rc == SQLITE_DONE ? 1 : -1;
 }
 
-/* Whether the job may write more than once, and so needs a savepoint to leave nothing behind
- * when it fails. A plain private message (not encrypted, no quote, a contact already known)
- * writes one row with one statement after read-only checks, and nothing can fail after it:
- * when that INSERT fails SQLite backs the statement out by itself (ABORT: the statement's
- * changes undone, the transaction kept), and an error that ends the transaction fails the
- * whole batch (store.c). The savepoint's two statements were a sixth of the store thread's
- * instructions per private message (docs/PERFORMANCE.md, "The store's cost per message").
- * Such a message is also the one whose row can wait in the queue of store_append.c. */
+/* A plain private message (not encrypted, no quote, a contact already known) writes one row
+ * with one statement after read-only checks, and nothing can fail after it: when that INSERT
+ * fails SQLite backs the statement out by itself (ABORT: the statement's changes undone, the
+ * transaction kept), and an error that ends the transaction fails the whole batch (store.c).
+ * Its row can wait in the queue of store_append.c. */
+static bool is_queueable(const struct store_job *job)
+{
+	return job->op == STORE_APPEND && job->room == NULL && job->e2ee.payload == NULL &&
+	       !job->new_contact && job->reply_to == 0;
+}
+
+/* An encrypted private message (no quote, a contact already known): read-only checks, then
+ * its room in each queue (a queue without room: STORE_FULL, with the rooms already taken
+ * given back by store_e2ee.c's take_room), its row, its envelopes. After its first write
+ * nothing refuses it; an SQLite error (STORE_FAILED) there would leave part of it, so
+ * store_db_run rolls the whole batch back then, as an error that ends the transaction does
+ * (every job of the batch fails, nothing of it is acked). Its row waits in the queue of
+ * store_append.c like a plain one's, and its envelopes are written right after the row
+ * (store_append.c, written): every job that reads or writes envelopes is not queueable, so
+ * it flushes the queue first, and qids still follow the FIFO's order. Its checks read nothing
+ * a queued row changes (the device sets, the queues' counts, which its room already took, a
+ * cid: a queued one with the same is flushed first, as for a plain message). */
+static bool is_plain_e2ee(const struct store_job *job)
+{
+	return job->op == STORE_APPEND && job->room == NULL && job->e2ee.payload != NULL &&
+	       !job->new_contact && job->reply_to == 0;
+}
+
+/* Whether the job may write more than once and be refused after a write, and so needs a
+ * savepoint to leave nothing behind when it fails. The savepoint's two statements were a
+ * sixth of the store thread's instructions per private message (docs/PERFORMANCE.md, "The
+ * store's cost per message"); for an encrypted one the statement journal it keeps (a copy of
+ * every page the job changes) cost more than the statements ("The encrypted path's store
+ * work (session 3)"). */
 static bool needs_savepoint(const struct store_job *job)
 {
-	return !(job->op == STORE_APPEND && job->room == NULL && job->e2ee.payload == NULL &&
-	         !job->new_contact && job->reply_to == 0);
+	return !is_queueable(job) && !is_plain_e2ee(job);
 }
 
 static enum store_status run_append(struct store_db *db, struct store_job *job)
@@ -1041,14 +1068,15 @@ static enum store_status run_append(struct store_db *db, struct store_job *job)
 	job->ts = ts;
 	db->fts_pending = true;          /* indexed when due (store_db_index_due) */
 	db->fts_unindexed++;
-	if (!needs_savepoint(job)) {
-		/* one row, nothing after it: written with the rows queued beside it */
+	if (is_queueable(job) || is_plain_e2ee(job)) {
+		/* one row (an encrypted one's envelopes after it, nothing else): written with the
+		 * rows queued beside it */
 		store_append_queue(db, job);
 		return STORE_OK;
 	}
 	store_bind_msg_insert(s, 0, job, room_id);
 	rc = exec_stmt(db, STMT_MSG_INSERT);
-	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY && !is_plain_e2ee(job))
 		return STORE_NOT_FOUND;     /* no such sender or recipient */
 	if (rc != SQLITE_DONE)
 		return STORE_FAILED;
@@ -1429,7 +1457,7 @@ void store_db_run(struct store_db *db, struct store_job *job)
 
 	/* the queued rows first, whenever this job could see them or the queue is full */
 	if (db->nqueued > 0 &&
-	    (savepoint || db->nqueued == STORE_QUEUED_MAX ||
+	    (!(is_queueable(job) || is_plain_e2ee(job)) || db->nqueued == STORE_QUEUED_MAX ||
 	     (job->cid != NULL && store_append_queued_cid(db, job))))
 		store_append_flush(db);
 	if (!store_db_in_txn(db)) {
@@ -1445,6 +1473,8 @@ void store_db_run(struct store_db *db, struct store_job *job)
 		if (status != STORE_OK)
 			exec_stmt(db, STMT_ROLLBACK_TO);
 		exec_stmt(db, STMT_RELEASE);
+	} else if (status == STORE_FAILED && is_plain_e2ee(job)) {
+		store_db_abandon(db);           /* part of it may be written: the batch fails */
 	}
 	if (status == STORE_FAILED)
 		store_job_release(job);
@@ -1453,6 +1483,7 @@ void store_db_run(struct store_db *db, struct store_job *job)
 
 int store_db_begin(struct store_db *db)
 {
+	db->version_checked = false;  /* another connection may have committed since the last */
 	return exec_stmt(db, STMT_BEGIN) == SQLITE_DONE ? 0 : -1;
 }
 
@@ -1467,6 +1498,12 @@ void store_db_rollback(struct store_db *db)
 		exec_stmt(db, STMT_ROLLBACK);
 	db->nqueued = 0;            /* store.c fails every job of the batch */
 	db->fts_pending = true;     /* an indexing step may have been rolled back with the rest */
+}
+
+void store_db_abandon(struct store_db *db)
+{
+	if (store_db_in_txn(db))
+		exec_stmt(db, STMT_ROLLBACK);
 }
 
 bool store_db_in_txn(struct store_db *db)
@@ -1656,7 +1693,7 @@ int store_db_open(struct store_db *db, const char *path, bool no_sync, char **er
 			goto fail;
 		}
 	}
-	if (store_append_prepare(db, err) != 0)
+	if (store_append_prepare(db, err) != 0 || store_e2ee_prepare(db, err) != 0)
 		goto fail;
 	rc = find_room(db, STORE_LOBBY, &db->lobby_id);
 	if (rc != 0) {
@@ -1687,6 +1724,7 @@ void store_db_close(struct store_db *db)
 	store_ckpt_stop(db->ckpt);
 	db->ckpt = NULL;
 	store_append_finalize(db);
+	store_e2ee_finalize(db);
 	for (int i = 0; i < STMT_COUNT; i++) {
 		sqlite3_finalize(db->stmt[i]);
 		db->stmt[i] = NULL;

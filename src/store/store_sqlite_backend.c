@@ -98,14 +98,14 @@ static void sq_run(void *db, struct store_job *job)
 	store_db_run(db, job);
 }
 
-/* The queued rows, then new messages into the search index when it is due (store_db_index_due), in the batch's
- * transaction. */
+/* The queued rows, the envelopes' qid counter (store_e2ee.c), then new messages into the
+ * search index when it is due (store_db_index_due), in the batch's transaction. */
 static int sq_batch_end(void *vdb)
 {
 	struct store_db *db = vdb;
 
 	store_append_flush(db);          /* the queued rows (store_append.c) */
-	if (!store_db_in_txn(db))
+	if (!store_db_in_txn(db) || store_e2ee_batch_end(db) != 0)
 		return -1;
 	return store_db_index_due(db) ? store_db_index_new(db) : 0;
 }
