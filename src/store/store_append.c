@@ -66,26 +66,31 @@ void store_bind_msg_insert(sqlite3_stmt *s, int row, const struct store_job *job
 	}
 }
 
-int store_append_prepare(struct store_db *db, char **err)
+int store_prepare_rows(struct store_db *db, const char *head, const char *row,
+                       const int rows[STORE_INSERT_CHUNKS], const char *what,
+                       sqlite3_stmt *out[STORE_INSERT_CHUNKS], char **err)
 {
+	size_t hlen = strlen(head), rlen = strlen(row);
+
 	for (int c = 0; c < STORE_INSERT_CHUNKS; c++) {
-		size_t n = sizeof(INSERT_HEAD) + (size_t)chunk_rows[c] * (sizeof(INSERT_ROW) + 1);
-		char *sql = malloc(n), *p;
+		char *sql = malloc(hlen + (size_t)rows[c] * (rlen + 1) + 1), *p;
 
 		if (sql == NULL) {
 			*err = store_errorf("out of memory");
 			return -1;
 		}
-		p = sql + strlen(strcpy(sql, INSERT_HEAD));
-		for (int r = 0; r < chunk_rows[c]; r++) {
+		memcpy(sql, head, hlen);
+		p = sql + hlen;
+		for (int r = 0; r < rows[c]; r++) {
 			if (r > 0)
 				*p++ = ',';
-			memcpy(p, INSERT_ROW, sizeof(INSERT_ROW));
-			p += sizeof(INSERT_ROW) - 1;
+			memcpy(p, row, rlen);
+			p += rlen;
 		}
-		if (sqlite3_prepare_v3(db->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &db->insert_chunk[c],
-		                       NULL) != SQLITE_OK) {
-			*err = store_errorf("preparing the insert of %d rows: %s", chunk_rows[c],
+		*p = '\0';
+		if (sqlite3_prepare_v3(db->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &out[c], NULL) !=
+		    SQLITE_OK) {
+			*err = store_errorf("preparing the insert of %d %s: %s", rows[c], what,
 			                    sqlite3_errmsg(db->db));
 			free(sql);
 			return -1;
@@ -95,12 +100,23 @@ int store_append_prepare(struct store_db *db, char **err)
 	return 0;
 }
 
-void store_append_finalize(struct store_db *db)
+void store_finalize_rows(sqlite3_stmt *stmts[STORE_INSERT_CHUNKS])
 {
 	for (int c = 0; c < STORE_INSERT_CHUNKS; c++) {
-		sqlite3_finalize(db->insert_chunk[c]);
-		db->insert_chunk[c] = NULL;
+		sqlite3_finalize(stmts[c]);
+		stmts[c] = NULL;
 	}
+}
+
+int store_append_prepare(struct store_db *db, char **err)
+{
+	return store_prepare_rows(db, INSERT_HEAD, INSERT_ROW, chunk_rows, "rows", db->insert_chunk,
+	                          err);
+}
+
+void store_append_finalize(struct store_db *db)
+{
+	store_finalize_rows(db->insert_chunk);
 }
 
 /* A queued job whose row is written (msg_id set): an encrypted one's envelopes follow. Its

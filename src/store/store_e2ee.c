@@ -991,39 +991,12 @@ static const int env_rows[STORE_INSERT_CHUNKS] = { STORE_QUEUED_MAX, 8 };
 
 int store_e2ee_prepare(struct store_db *db, char **err)
 {
-	for (int c = 0; c < STORE_INSERT_CHUNKS; c++) {
-		size_t n = sizeof(ENV_HEAD) + (size_t)env_rows[c] * (sizeof(ENV_ROW) + 1);
-		char *sql = malloc(n), *p;
-
-		if (sql == NULL) {
-			*err = store_errorf("out of memory");
-			return -1;
-		}
-		p = sql + strlen(strcpy(sql, ENV_HEAD));
-		for (int r = 0; r < env_rows[c]; r++) {
-			if (r > 0)
-				*p++ = ',';
-			memcpy(p, ENV_ROW, sizeof(ENV_ROW));
-			p += sizeof(ENV_ROW) - 1;
-		}
-		if (sqlite3_prepare_v3(db->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &db->env_chunk[c],
-		                       NULL) != SQLITE_OK) {
-			*err = store_errorf("preparing the insert of %d envelopes: %s", env_rows[c],
-			                    sqlite3_errmsg(db->db));
-			free(sql);
-			return -1;
-		}
-		free(sql);
-	}
-	return 0;
+	return store_prepare_rows(db, ENV_HEAD, ENV_ROW, env_rows, "envelopes", db->env_chunk, err);
 }
 
 void store_e2ee_finalize(struct store_db *db)
 {
-	for (int c = 0; c < STORE_INSERT_CHUNKS; c++) {
-		sqlite3_finalize(db->env_chunk[c]);
-		db->env_chunk[c] = NULL;
-	}
+	store_finalize_rows(db->env_chunk);
 }
 
 /* Writes n envelopes (their qids given) of the messages owner[i], with statement s of n rows,

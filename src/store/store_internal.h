@@ -317,6 +317,13 @@ int store_e2ee_media_flag(struct store_db *db, int64_t media_id, bool *e2ee);
  * cid, media, reply, e2ee payload) as row `row` (0-based) of an INSERT of MSG_INSERT's columns. */
 void store_bind_msg_insert(sqlite3_stmt *s, int row, const struct store_job *job,
                            int64_t room_id);
+/* store_append.c: prepares out[c], "head" followed by rows[c] times "row" (comma-separated),
+ * for each chunk size c; what names the rows in an error. 0, or -1 (*err set; the ones
+ * prepared stay in out for store_finalize_rows). */
+int store_prepare_rows(struct store_db *db, const char *head, const char *row,
+                       const int rows[STORE_INSERT_CHUNKS], const char *what,
+                       sqlite3_stmt *out[STORE_INSERT_CHUNKS], char **err);
+void store_finalize_rows(sqlite3_stmt *stmts[STORE_INSERT_CHUNKS]);
 /* store_append.c: prepares / finalizes the statements of several rows. 0 or -1 (*err set). */
 int store_append_prepare(struct store_db *db, char **err);
 void store_append_finalize(struct store_db *db);

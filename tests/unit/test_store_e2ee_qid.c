@@ -220,6 +220,32 @@ static void run_together(struct env *e, struct store_job *jobs, size_t n)
 	"SELECT count(*) FROM devices d WHERE coalesce((SELECT queued FROM queues WHERE " \
 	"device = d.rid), 0) <> (SELECT count(*) FROM envelopes WHERE device = d.rid)"
 
+/* The queues' counts are counts (per device: want), each equal to its rows, and every
+ * message's envelopes went to d3, d4, d2 in that order. */
+static void check_queues(struct env *e, const char *want)
+{
+	CHECK(strcmp(text_of(e->path, COUNTS_SQL), want) == 0, "counted: %s",
+	      text_of(e->path, COUNTS_SQL));
+	CHECK(strcmp(text_of(e->path, COUNTS_OFF_SQL), "0") == 0, "every count is its rows");
+	CHECK(strcmp(text_of(e->path, ENVS_OFF_SQL), "0") == 0,
+	      "each message's envelopes for d3, d4, d2, in order (%s off)",
+	      text_of(e->path, ENVS_OFF_SQL));
+}
+
+/* An encrypted message from user 1's device 1 to user 2, with the three envelopes envs. */
+static void init_send(struct store_job *k, struct store_envelope *envs)
+{
+	store_job_init(k, STORE_APPEND);
+	k->user_id = 1;
+	k->peer_id = 2;
+	k->text = "";
+	k->e2ee.payload = "PAYLOAD";
+	k->e2ee.envs_in = envs;
+	k->e2ee.nenvs_in = 3;
+	k->e2ee.device_rid = 1;
+	k->e2ee.max_queue = 100;
+}
+
 int main(void)
 {
 	struct env e = { 0 };
@@ -360,15 +386,7 @@ int main(void)
 		for (size_t m = 1; m < 9; m++) {
 			struct store_job *k = &jobs[m];
 
-			store_job_init(k, STORE_APPEND);
-			k->user_id = 1;
-			k->peer_id = 2;
-			k->text = "";
-			k->e2ee.payload = "PAYLOAD";
-			k->e2ee.envs_in = envs[m - 1];
-			k->e2ee.nenvs_in = 3;
-			k->e2ee.device_rid = 1;
-			k->e2ee.max_queue = 100;
+			init_send(k, envs[m - 1]);
 		}
 		run_together(&e, jobs + 1, 8);
 		ok = true;
@@ -379,12 +397,7 @@ int main(void)
 			store_job_release(&jobs[m]);
 		}
 		CHECK(ok, "eight in one statement: consecutive ids, envelopes after");
-		CHECK(strcmp(text_of(e.path, COUNTS_SQL), "1=2 2=17 3=18 4=17") == 0, "counted: %s",
-		      text_of(e.path, COUNTS_SQL));
-		CHECK(strcmp(text_of(e.path, COUNTS_OFF_SQL), "0") == 0, "every count is its rows");
-		CHECK(strcmp(text_of(e.path, ENVS_OFF_SQL), "0") == 0,
-		      "each message's envelopes for d3, d4, d2, in order (%s off)",
-		      text_of(e.path, ENVS_OFF_SQL));
+		check_queues(&e, "1=2 2=17 3=18 4=17");
 	}
 
 	/* 64 in one batch: one 64-row INSERT, then 192 envelopes, 64 to a statement. */
@@ -399,15 +412,7 @@ int main(void)
 				snprintf(benvs[m][i].device, sizeof(benvs[m][i].device), "%s", ben_and_d2[i]);
 				benvs[m][i].body_in = "BODY";
 			}
-			store_job_init(&big[m], STORE_APPEND);
-			big[m].user_id = 1;
-			big[m].peer_id = 2;
-			big[m].text = "";
-			big[m].e2ee.payload = "PAYLOAD";
-			big[m].e2ee.envs_in = benvs[m];
-			big[m].e2ee.nenvs_in = 3;
-			big[m].e2ee.device_rid = 1;
-			big[m].e2ee.max_queue = 100;
+			init_send(&big[m], benvs[m]);
 		}
 		run_together(&e, big, 64);
 		for (size_t m = 0; m < 64; m++) {
@@ -417,12 +422,7 @@ int main(void)
 			store_job_release(&big[m]);
 		}
 		CHECK(ok, "64 messages in one statement, their 192 envelopes' qids in order");
-		CHECK(strcmp(text_of(e.path, COUNTS_SQL), "1=2 2=81 3=82 4=81") == 0, "counted: %s",
-		      text_of(e.path, COUNTS_SQL));
-		CHECK(strcmp(text_of(e.path, COUNTS_OFF_SQL), "0") == 0, "every count is its rows");
-		CHECK(strcmp(text_of(e.path, ENVS_OFF_SQL), "0") == 0,
-		      "each message's envelopes for d3, d4, d2, in order (%s off)",
-		      text_of(e.path, ENVS_OFF_SQL));
+		check_queues(&e, "1=2 2=81 3=82 4=81");
 		CHECK(strcmp(text_of(e.path, "SELECT count(*) FROM envelopes e JOIN messages m ON "
 		                     "m.id = e.message_id WHERE m.payload = 'PAYLOAD' AND e.body = 'BODY' "
 		                     "AND e.from_device = 1 AND e.payload IS NULL"), "243") == 0,
