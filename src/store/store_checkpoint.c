@@ -77,6 +77,24 @@ static void *ckpt_thread(void *arg)
 	return NULL;
 }
 
+/* sqlite3_exec, again while SQLite answers SQLITE_BUSY without calling the busy handler (it
+ * does where waiting could deadlock: another connection changing the journal mode or
+ * recovering the WAL as several stores open one file at once). Bounded: EXEC_RETRIES of
+ * EXEC_RETRY_MS. */
+#define EXEC_RETRIES 500
+#define EXEC_RETRY_MS 10
+
+static int exec_retrying(sqlite3 *db, const char *sql)
+{
+	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+
+	for (int i = 0; (rc & 0xff) == SQLITE_BUSY && i < EXEC_RETRIES; i++) {
+		sqlite3_sleep(EXEC_RETRY_MS);
+		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	}
+	return rc;
+}
+
 struct store_ckpt *store_ckpt_start(sqlite3 *writer, const char *path, bool writer_syncs_wal,
                                     char **err)
 {
@@ -100,9 +118,13 @@ struct store_ckpt *store_ckpt_start(sqlite3 *writer, const char *path, bool writ
 		                    c->db != NULL ? sqlite3_errmsg(c->db) : "out of memory");
 		goto fail;
 	}
-	/* FULL: the checkpoint syncs the WAL before and the database file after copying */
-	if (sqlite3_exec(c->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(c->db, "PRAGMA wal_autocheckpoint = 0", NULL, NULL, NULL) != SQLITE_OK) {
+	/* A PASSIVE checkpoint never calls the busy handler; the pragmas below read the schema,
+	 * which another store opening the file at the same moment may hold up. */
+	sqlite3_busy_timeout(c->db, 5000);
+	/* FULL: the checkpoint syncs the database file after copying (and the WAL before, unless
+	 * the VFS leaves that out: store_ckpt_vfs.h) */
+	if (exec_retrying(c->db, "PRAGMA synchronous = FULL") != SQLITE_OK ||
+	    exec_retrying(c->db, "PRAGMA wal_autocheckpoint = 0") != SQLITE_OK) {
 		*err = store_errorf("checkpoint connection: %s", sqlite3_errmsg(c->db));
 		goto fail;
 	}
