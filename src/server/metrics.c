@@ -108,7 +108,7 @@ char *metrics_render(struct server *srv, size_t *len)
 		put(&t, "pier_http_responses_total{code=\"%dxx\"} %llu\n", k,
 		    (unsigned long long)m->net.http_responses[k]);
 	if (srv->store != NULL) {
-		uint64_t commits = store_commits(srv->store);
+		uint64_t commits = store_commits(srv->store), ckpt_thread, ckpt_commit;
 
 		one(&t, "pier_store_queue_depth", "gauge", "Store jobs submitted, not yet completed.",
 		    (unsigned long long)store_pending(srv->store));
@@ -116,6 +116,14 @@ char *metrics_render(struct server *srv, size_t *len)
 		put(&t, "pier_store_commit_seconds_sum %.6f\n",
 		    (double)store_commit_usec(srv->store) / 1e6);
 		put(&t, "pier_store_commit_seconds_count %llu\n", (unsigned long long)commits);
+		if (store_checkpoints(srv->store, &ckpt_thread, &ckpt_commit)) {
+			one(&t, "pier_store_checkpoints_total", "counter",
+			    "SQLite WAL checkpoints by the checkpointer thread, beside the commits.",
+			    ckpt_thread);
+			one(&t, "pier_store_checkpoints_in_commit_total", "counter",
+			    "SQLite WAL checkpoints inside a commit (the WAL passed its hard limit).",
+			    ckpt_commit);
+		}
 	}
 	if (srv->pwhash != NULL) {
 		one(&t, "pier_password_slots_in_use", "gauge",

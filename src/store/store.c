@@ -421,6 +421,14 @@ uint64_t store_commit_usec(const struct store *st)
 	return atomic_load(&st->commit_usec);
 }
 
+bool store_checkpoints(const struct store *st, uint64_t *by_thread, uint64_t *in_commit)
+{
+	if (st->be->checkpoints == NULL)
+		return false;
+	st->be->checkpoints(st->db, by_thread, in_commit);
+	return true;
+}
+
 void store_close(struct store *st)
 {
 	if (st == NULL)

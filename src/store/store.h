@@ -368,6 +368,10 @@ uint64_t store_commits(const struct store *st);
 /* Microseconds spent committing (COMMIT with its fsync) so far, over store_commits batches:
  * the commit latency for /metrics. Thread-safe. */
 uint64_t store_commit_usec(const struct store *st);
+/* SQLite's WAL checkpoints so far: by the checkpointer thread, and by the writer inside a
+ * commit when the WAL passed its hard limit (each delays that batch's acks). False when the
+ * back end has none (PostgreSQL). Thread-safe. */
+bool store_checkpoints(const struct store *st, uint64_t *by_thread, uint64_t *in_commit);
 
 /* Startup reads, synchronous, on the calling thread (use before serving). Each returns 0 on
  * success, -1 on error. They share the store thread's connection under its lock, so they wait

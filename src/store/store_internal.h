@@ -219,6 +219,9 @@ struct store_backend {
 	int (*each_topic)(void *db,
 	                  void (*cb)(void *ud, const char *room, const char *topic, const char *by,
 	                             int64_t ts), void *ud);
+	/* Checkpoints so far, by the checkpointer thread and inside a commit (SQLite's WAL;
+	 * store_checkpoint.h), read from any thread. NULL: the back end has none. */
+	void (*checkpoints)(void *db, uint64_t *by_thread, uint64_t *in_commit);
 };
 
 /* store_sqlite_backend.c: SQLite in DIR/pier.db (store_sqlite.c and its siblings). */

@@ -10,6 +10,8 @@
 
 #include <sys/stat.h>
 
+#include "store_checkpoint.h"
+
 /* The database holds password and token hashes and every message: it and its -wal and -shm
  * files are the owner's alone (0600), whatever the umask and however an older pierd left them.
  * SQLite gives the -wal and -shm files it creates the database file's mode. */
@@ -144,6 +146,14 @@ static int sq_each_topic(void *db,
 	return store_db_each_topic(db, cb, ud);
 }
 
+static void sq_checkpoints(void *vdb, uint64_t *by_thread, uint64_t *in_commit)
+{
+	struct store_db *db = vdb;
+
+	*by_thread = store_ckpt_count(db->ckpt);
+	*in_commit = store_ckpt_inline_count(db->ckpt);
+}
+
 const struct store_backend store_sqlite_backend = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -160,4 +170,5 @@ const struct store_backend store_sqlite_backend = {
 	.each_room = sq_each_room,
 	.each_display = sq_each_display,
 	.each_topic = sq_each_topic,
+	.checkpoints = sq_checkpoints,
 };

@@ -73,6 +73,11 @@ static void test_health_metrics(void)
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 			CHECK(r.body != NULL && strstr(r.body, names[i]) != NULL, "/metrics has %s", names[i]);
 	}
+	/* SQLite's checkpoints (store_checkpoint.h); PostgreSQL has none to count */
+	if (harness_store_url() == NULL)
+		CHECK(r.body != NULL && strstr(r.body, "\npier_store_checkpoints_total ") != NULL &&
+		      strstr(r.body, "\npier_store_checkpoints_in_commit_total ") != NULL,
+		      "/metrics counts the checkpoints, beside and inside commits");
 	http_reply_free(&r);
 }
 
