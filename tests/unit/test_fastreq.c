@@ -362,11 +362,47 @@ static void check_mutations(void)
 	printf("# %u of %d mutated lines taken, all as jansson reads them\n", taken, MUTATIONS);
 }
 
+/* The eight-bytes-at-a-time run (plain_run): each byte that is not plain by itself - '"',
+ * '\\', a control character, a byte past ASCII, and the bytes around them (0x1f 0x20 0x7f
+ * 0x80) - at every offset of a long plain run, with the run's length around the word size.
+ * Whatever fastreq decides, it must be what jansson reads (taken or declined). */
+static void check_runs(void)
+{
+	static const unsigned char odd[] = { '"', '\\', 0x01, 0x1f, 0x20, 0x21, 0x5b, 0x5d, 0x7e,
+	                                     0x7f, 0x80, 0xc3, 0xff };
+	unsigned agreed = 0, bad = 0, taken = 0;
+
+	for (size_t len = 1; len <= 40; len++) {
+		for (size_t at = 0; at < len; at++) {
+			for (size_t k = 0; k < sizeof(odd); k++) {
+				char line[128], text[48];
+				bool accepted;
+				int n;
+
+				memset(text, 'a', len);
+				text[at] = (char)odd[k];
+				text[len] = '\0';
+				n = snprintf(line, sizeof(line), "{\"op\":\"send\",\"to\":\"@x\",\"text\":\"%s\"}",
+				             text);
+				if (fastreq_vs_jansson(line, (size_t)n, &accepted) == NULL)
+					agreed++;
+				else
+					bad++;
+				taken += accepted;
+			}
+		}
+	}
+	CHECK(bad == 0 && agreed > 0, "runs with one odd byte anywhere: %u agree, %u differ", agreed,
+	      bad);
+	CHECK(taken > 0, "and some are taken (%u)", taken);
+}
+
 int main(void)
 {
 	check_rows();
 	check_nul();
 	check_values();
+	check_runs();
 	check_mutations();
 	return tap_done();
 }
