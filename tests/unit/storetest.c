@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libpq-fe.h>
@@ -15,6 +16,37 @@
 void storetest_done_flag(struct store_job *job)
 {
 	*(bool *)job->data = true;
+}
+
+static void count_done(struct store_job *job)
+{
+	(*(size_t *)job->data)++;
+}
+
+void storetest_run_batch(uv_loop_t *loop, struct store *st, sqlite3 *locker,
+                         struct store_job *const *jobs, size_t n)
+{
+	struct timespec pause = { 0, 150 * 1000 * 1000 };
+	struct store_job barrier;
+	size_t done = 0;
+
+	CHECK(sqlite3_exec(locker, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK,
+	      "the write lock");
+	store_job_init(&barrier, STORE_BARRIER);
+	barrier.done = count_done;
+	barrier.data = &done;
+	store_submit(st, &barrier);
+	nanosleep(&pause, NULL);
+	for (size_t i = 0; i < n; i++) {
+		jobs[i]->done = count_done;
+		jobs[i]->data = &done;
+		store_submit(st, jobs[i]);
+	}
+	nanosleep(&pause, NULL);
+	sqlite3_exec(locker, "ROLLBACK", NULL, NULL, NULL);
+	while (done < n + 1)
+		uv_run(loop, UV_RUN_ONCE);
+	store_job_release(&barrier);
 }
 
 enum store_status storetest_run(uv_loop_t *loop, struct store *st, struct store_job *job)

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include <sqlite3.h>
 #include <uv.h>
 
 #include "store.h"
@@ -17,6 +18,13 @@ void storetest_done_flag(struct store_job *job);
 /* Submits job to st (its data and done are taken for this) and turns loop until it is done;
  * its status. */
 enum store_status storetest_run(uv_loop_t *loop, struct store *st, struct store_job *job);
+
+/* Runs jobs[0..n) (their data and done are taken for this) as one batch of st, a SQLite
+ * store: submitted behind a barrier while locker, another connection to st's file, holds the
+ * write lock, so that the store thread takes them together (the lock is let go 150 ms after
+ * the last submit); turns loop until every one is done. */
+void storetest_run_batch(uv_loop_t *loop, struct store *st, sqlite3 *locker,
+                         struct store_job *const *jobs, size_t n);
 
 /* Creates user name (with a fixed argon2id-shaped hash) and returns its id, 0 with a failed
  * check when the store refuses. */

@@ -471,16 +471,9 @@ static void run_in_one_batch(struct env *e, struct store_job *a, struct store_jo
 static void run_busy_batch(struct env *e, struct store_job *jobs, char (*texts)[48], int bad,
                            struct store_job *tail)
 {
-	struct timespec pause = { 0, 150 * 1000 * 1000 };
-	struct store_job barrier;
-	struct pair_done d = { 0 };
+	struct store_job *p[BUSY_N + 1];
+	size_t n = 0;
 
-	store_job_init(&barrier, STORE_BARRIER);
-	barrier.done = on_done_count;
-	barrier.data = &d;
-	exec(e->raw, "BEGIN IMMEDIATE");
-	store_submit(e->st, &barrier);
-	nanosleep(&pause, NULL);
 	for (int i = 0; i < BUSY_N; i++) {
 		store_job_init(&jobs[i], STORE_APPEND);
 		jobs[i].user_id = ALICE;
@@ -488,20 +481,11 @@ static void run_busy_batch(struct env *e, struct store_job *jobs, char (*texts)[
 		snprintf(texts[i], sizeof texts[i], "busyword n%d", i);
 		jobs[i].text = texts[i];
 		jobs[i].ts = T0;
-		jobs[i].done = on_done_count;
-		jobs[i].data = &d;
-		store_submit(e->st, &jobs[i]);
+		p[n++] = &jobs[i];
 	}
-	if (tail != NULL) {
-		tail->done = on_done_count;
-		tail->data = &d;
-		store_submit(e->st, tail);
-	}
-	nanosleep(&pause, NULL);
-	exec(e->raw, "ROLLBACK");
-	while (d.n < BUSY_N + 1 + (tail != NULL))
-		uv_run(&e->loop, UV_RUN_ONCE);
-	store_job_release(&barrier);
+	if (tail != NULL)
+		p[n++] = tail;
+	storetest_run_batch(&e->loop, e->st, e->raw, p, n);
 }
 
 /* SQLite, a busy store: a batch of many appends is not indexed at its end (the index waits for

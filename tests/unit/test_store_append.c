@@ -37,15 +37,6 @@ struct env {
 	sqlite3 *raw;          /* a second connection: holds the write lock to form one batch */
 };
 
-struct count {
-	int n;
-};
-
-static void on_done_count(struct store_job *job)
-{
-	((struct count *)job->data)->n++;
-}
-
 static int64_t create_user(struct env *e, const char *name)
 {
 	return storetest_create_user(&e->loop, e->st, name);
@@ -63,31 +54,10 @@ static int64_t raw_int(struct env *e, const char *sql)
 	return v;
 }
 
-/* Submits jobs[0..n) behind a barrier while e->raw holds the write lock, so that the store
- * thread takes them as one batch; waits for all of them. */
+/* jobs[0..n) as one batch (storetest_run_batch, the lock held by e->raw). */
 static void run_one_batch(struct env *e, struct store_job **jobs, int n)
 {
-	struct timespec pause = { 0, 150 * 1000 * 1000 };
-	struct store_job barrier;
-	struct count d = { 0 };
-
-	store_job_init(&barrier, STORE_BARRIER);
-	barrier.done = on_done_count;
-	barrier.data = &d;
-	CHECK(sqlite3_exec(e->raw, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK,
-	      "the write lock");
-	store_submit(e->st, &barrier);
-	nanosleep(&pause, NULL);
-	for (int i = 0; i < n; i++) {
-		jobs[i]->done = on_done_count;
-		jobs[i]->data = &d;
-		store_submit(e->st, jobs[i]);
-	}
-	nanosleep(&pause, NULL);
-	sqlite3_exec(e->raw, "ROLLBACK", NULL, NULL, NULL);
-	while (d.n < n + 1)
-		uv_run(&e->loop, UV_RUN_ONCE);
-	store_job_release(&barrier);
+	storetest_run_batch(&e->loop, e->st, e->raw, jobs, (size_t)n);
 }
 
 static void long_text(char *buf, char fill, int i)

@@ -174,39 +174,19 @@ static enum store_status send_msg(struct env *e, const char *const *ids, size_t 
 	return st;
 }
 
-/* Submits jobs[0..n) behind a barrier while a connection of the test's holds the write lock,
- * so that the store thread takes them as one batch (as test_store_append does); waits for all
- * of them. */
+/* jobs[0..n) as one batch (storetest_run_batch), the lock held by a connection of the
+ * test's. */
 static void run_together(struct env *e, struct store_job *jobs, size_t n)
 {
-	struct timespec pause = { 0, 150 * 1000 * 1000 };
-	struct store_job barrier;
-	bool done[65] = { false };
-	bool all;
+	struct store_job *p[64];
 	sqlite3 *raw = NULL;
 
-	CHECK(sqlite3_open_v2(e->path, &raw, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
-	      sqlite3_exec(raw, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK, "the write lock");
-	store_job_init(&barrier, STORE_BARRIER);
-	barrier.data = &done[n];
-	barrier.done = storetest_done_flag;
-	store_submit(e->st, &barrier);
-	nanosleep(&pause, NULL);
-	for (size_t i = 0; i < n; i++) {
-		jobs[i].data = &done[i];
-		jobs[i].done = storetest_done_flag;
-		store_submit(e->st, &jobs[i]);
-	}
-	nanosleep(&pause, NULL);
-	sqlite3_exec(raw, "ROLLBACK", NULL, NULL, NULL);
+	CHECK(n <= 64 && sqlite3_open_v2(e->path, &raw, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK,
+	      "a second connection");
+	for (size_t i = 0; i < n; i++)
+		p[i] = &jobs[i];
+	storetest_run_batch(&e->loop, e->st, raw, p, n);
 	sqlite3_close(raw);
-	do {
-		uv_run(&e->loop, UV_RUN_ONCE);
-		all = true;
-		for (size_t i = 0; i <= n; i++)
-			all = all && done[i];
-	} while (!all);
-	store_job_release(&barrier);
 }
 
 #define COUNTS_SQL \
