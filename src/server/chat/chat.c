@@ -127,13 +127,7 @@ static void deliver_msg(struct server *srv, const struct store_msg *stored,
 	m.mentioned = false;        /* the reader's flag: not in the bytes everyone shares */
 	/* Written straight into the shared buffer (wire_msg.h); the tree only for what the
 	 * writer leaves to jansson (a string that is not UTF-8). */
-	b = wire_msg_live(h, stored);
-	if (b == NULL) {
-		json_t *ev = wire_msg_live_json(h, stored);
-
-		b = sbuf_from_json(ev);
-		json_decref(ev);
-	}
+	b = wire_msg_live_buf(h, stored);
 	if (m.to[0] == '#') {
 		struct room *room = hub_find_room(h, m.to);
 

@@ -123,13 +123,7 @@ static void deliver(struct server *srv, struct deferred *d, const char *to)
 		return;
 	/* Written straight into its buffer (wire_msg.h); the tree only for a string that is not
 	 * UTF-8. */
-	b = wire_msg_live(&srv->hub, &m);
-	if (b == NULL) {
-		json_t *ev = wire_msg_live_json(&srv->hub, &m);
-
-		b = sbuf_from_json(ev);
-		json_decref(ev);
-	}
+	b = wire_msg_live_buf(&srv->hub, &m);
 	e2ee_deliver_msg_event(d->user, d->peer, b, job->msg_id, d->c);
 	srv->metrics.deliveries += b->refs - 1;
 	sbuf_unref(b);

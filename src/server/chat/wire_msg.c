@@ -180,6 +180,19 @@ struct sbuf *wire_msg_live(struct hub *h, const struct store_msg *m)
 	return write_msg(h, m, true);
 }
 
+struct sbuf *wire_msg_live_buf(struct hub *h, const struct store_msg *m)
+{
+	struct sbuf *b = wire_msg_live(h, m);
+	json_t *ev;
+
+	if (b != NULL)
+		return b;
+	ev = wire_msg_live_json(h, m);
+	b = sbuf_from_json(ev);
+	json_decref(ev);
+	return b;
+}
+
 json_t *wire_msg_live_json(struct hub *h, const struct store_msg *stored)
 {
 	struct store_msg m = *stored;

@@ -23,6 +23,9 @@ struct sbuf *wire_msg_event(struct hub *h, const struct store_msg *m);
  * text is in the payload). wire_msg_live_json is its tree. */
 struct sbuf *wire_msg_live(struct hub *h, const struct store_msg *m);
 json_t *wire_msg_live_json(struct hub *h, const struct store_msg *m);
+/* wire_msg_live, or its tree encoded when the writer leaves it to jansson (a string that is
+ * not UTF-8): always a buffer (one reference). */
+struct sbuf *wire_msg_live_buf(struct hub *h, const struct store_msg *m);
 /* A copy of the encoded object b with "mentioned":true added last (the copy a mentioned
  * member of a room gets), as json_object_set_new would add it to b's tree (one reference;
  * b itself, referenced again, when it is no object with members). */
